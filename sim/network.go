@@ -1,0 +1,508 @@
+package sim
+
+import (
+	"math/rand/v2"
+	"time"
+)
+
+// NodeID names a node; names are stable across runs and seed the node's streams.
+type NodeID string
+
+// ConnID names a connection; ids are never reused within a world.
+type ConnID uint64
+
+// Latency is a per-message delay distribution, drawn with integers only so
+// that every architecture draws the same: uniform in [Min, Max], and with
+// probability TailPPM (parts per million) uniform in [Max, TailMax] instead.
+type Latency struct {
+	Min     time.Duration `json:"min"`
+	Max     time.Duration `json:"max"`
+	TailPPM int64         `json:"tail_ppm,omitempty"`
+	TailMax time.Duration `json:"tail_max,omitempty"`
+}
+
+func (l Latency) draw(r *rand.Rand) int64 {
+	lo, hi := int64(l.Min), int64(l.Max)
+	if l.TailPPM > 0 && l.TailMax > l.Max && chance(r, l.TailPPM) {
+		lo, hi = hi, int64(l.TailMax)
+	}
+	if hi <= lo {
+		return lo
+	}
+	return lo + r.Int64N(hi-lo+1)
+}
+
+// NetworkConfig sets the network's behaviour; zero fields take defaults.
+type NetworkConfig struct {
+	Latency Latency `json:"latency"`
+	// KeepAlive is how long a connection survives a partition before it
+	// breaks, and the upper bound on when a crashed node's peers are told.
+	KeepAlive time.Duration `json:"keepalive"`
+	// ConnectTimeout is how long a dial may take before it fails.
+	ConnectTimeout time.Duration `json:"connect_timeout"`
+	// RTO is the extra delay a lost packet adds to a connection message.
+	RTO time.Duration `json:"rto"`
+	// DatagramLossPPM and DatagramDupPPM are the baseline datagram loss and
+	// duplication probabilities.
+	DatagramLossPPM int64 `json:"datagram_loss_ppm,omitempty"`
+	DatagramDupPPM  int64 `json:"datagram_dup_ppm,omitempty"`
+}
+
+func (c *NetworkConfig) defaults() {
+	if c.Latency.Max == 0 && c.Latency.Min == 0 {
+		c.Latency = Latency{Min: 200 * time.Microsecond, Max: 2 * time.Millisecond, TailPPM: 10_000, TailMax: 20 * time.Millisecond}
+	}
+	if c.Latency.Max < c.Latency.Min {
+		c.Latency.Max = c.Latency.Min
+	}
+	if c.KeepAlive <= 0 {
+		c.KeepAlive = 3 * time.Second
+	}
+	if c.ConnectTimeout <= 0 {
+		c.ConnectTimeout = time.Second
+	}
+	if c.RTO <= 0 {
+		c.RTO = 200 * time.Millisecond
+	}
+}
+
+// link is the directed path between two nodes, with its own random stream
+// and a cache of the rules (partitions, clogs, loss) that apply to it.
+type link struct {
+	from, to  int32
+	rng       *rand.Rand
+	gen       uint64
+	blocked   bool
+	clogUntil int64
+	lossPPM   int64
+	dupPPM    int64
+}
+
+type ruleKind uint8
+
+const (
+	ruleBlock ruleKind = iota + 1
+	ruleClog
+	ruleLoss
+)
+
+// linkRule applies to every link from a node of from to a node of to.
+type linkRule struct {
+	kind     ruleKind
+	from, to bitset
+	until    int64 // 0: until healed
+	ppm      int64 // loss
+	dupPPM   int64
+}
+
+func (w *World) link(from, to int32) *link {
+	key := uint64(uint32(from))<<32 | uint64(uint32(to))
+	l := w.links[key]
+	if l == nil {
+		l = &link{from: from, to: to, gen: ^uint64(0),
+			rng: NewStream(w.seed, "net/"+string(w.nodes[from].id)+"->"+string(w.nodes[to].id))}
+		w.links[key] = l
+	}
+	return w.refresh(l)
+}
+
+// refresh brings the link's cached rule state up to date.
+func (w *World) refresh(l *link) *link {
+	from, to := l.from, l.to
+	if l.gen != w.ruleGen {
+		l.gen = w.ruleGen
+		l.blocked, l.clogUntil = false, 0
+		l.lossPPM, l.dupPPM = w.cfg.Network.DatagramLossPPM, w.cfg.Network.DatagramDupPPM
+		for i := range w.rules {
+			r := &w.rules[i]
+			if !r.from.has(from) || !r.to.has(to) {
+				continue
+			}
+			switch r.kind {
+			case ruleBlock:
+				l.blocked = true
+			case ruleClog:
+				l.clogUntil = max(l.clogUntil, r.until)
+			case ruleLoss:
+				l.lossPPM = max(l.lossPPM, r.ppm)
+				l.dupPPM = max(l.dupPPM, r.dupPPM)
+			}
+		}
+	}
+	return l
+}
+
+// delay draws one connection message's delay: latency plus a
+// retransmission timeout for each lost packet.
+func (w *World) delay(l *link) int64 {
+	d := w.cfg.Network.Latency.draw(l.rng)
+	for i := 0; i < 6 && chance(l.rng, l.lossPPM); i++ {
+		d += int64(w.cfg.Network.RTO) << i
+	}
+	return d
+}
+
+// Connection control items travel in the message queues, in order with data.
+const (
+	ctlData uint8 = iota
+	ctlSyn
+	ctlSynAck
+	ctlFin
+)
+
+type queued struct {
+	msg   any
+	ready int64
+	ctl   uint8
+}
+
+// direction is one way of a connection: a FIFO whose head alone has a
+// delivery event, so FIFO order holds whatever the latencies drawn.
+type direction struct {
+	q         []queued
+	head      int
+	scheduled bool
+	stalled   bool
+	last      int64
+	l         *link
+}
+
+func (d *direction) reset() {
+	clear(d.q)
+	d.q, d.head = d.q[:0], 0
+}
+
+type connEnd struct {
+	node int32
+	inc  uint32
+	told bool // closed, by the end itself or by a notice
+}
+
+// conn is a TCP-like connection. End 0 dialed, end 1 accepted; dir[i]
+// carries what end i sends.
+type conn struct {
+	id       ConnID
+	end      [2]connEnd
+	dir      [2]direction
+	opened   bool
+	synLost  bool
+	broken   bool
+	blocked  bool
+	blockGen uint64
+}
+
+type stallRef struct {
+	c *conn
+	d int
+}
+
+func (w *World) dial(n *slot, to NodeID) ConnID {
+	w.nextConn++
+	c := &conn{id: w.nextConn}
+	c.end[0] = connEnd{node: n.idx, inc: n.inc}
+	w.conns[c.id] = c
+	n.conns = append(n.conns, c.id)
+	w.push(event{at: w.now + int64(w.cfg.Network.ConnectTimeout), kind: evConnectEnd, node: n.idx, inc: n.inc, a: uint64(c.id)})
+	ti, ok := w.byID[to]
+	if !ok {
+		c.synLost = true // no such host: the dial times out
+		return c.id
+	}
+	c.end[1] = connEnd{node: ti}
+	c.dir[0].l = w.link(n.idx, ti)
+	c.dir[1].l = w.link(ti, n.idx)
+	w.live = append(w.live, c)
+	w.enqueue(c, 0, nil, ctlSyn)
+	return c.id
+}
+
+// endOf returns which end of c the node incarnation is, or -1.
+func (c *conn) endOf(n *slot) int {
+	for e := 0; e < 2; e++ {
+		if c.end[e].node == n.idx && c.end[e].inc == n.inc && (e == 0 || c.opened) {
+			return e
+		}
+	}
+	return -1
+}
+
+func (w *World) enqueue(c *conn, d int, msg any, ctl uint8) {
+	dir := &c.dir[d]
+	dir.q = append(dir.q, queued{msg: msg, ready: w.now + w.delay(dir.l), ctl: ctl})
+	if !dir.scheduled && !dir.stalled && len(dir.q)-dir.head == 1 {
+		w.scheduleHead(c, d, dir.q[dir.head].ready)
+	}
+}
+
+func (w *World) scheduleHead(c *conn, d int, at int64) {
+	dir := &c.dir[d]
+	at = max(at, w.now, dir.last)
+	dst := c.end[1-d]
+	w.push(event{at: at, kind: evDeliver, node: dst.node, a: uint64(c.id), b: uint64(d)})
+	dir.scheduled = true
+}
+
+func (w *World) deliverHead(ev *event) {
+	c := w.conns[ConnID(ev.a)]
+	if c == nil || c.broken {
+		return
+	}
+	d := int(ev.b)
+	dir := &c.dir[d]
+	dir.scheduled = false
+	if dir.head >= len(dir.q) {
+		return
+	}
+	l := w.refresh(dir.l)
+	if l.blocked {
+		dir.stalled = true
+		w.stalled = append(w.stalled, stallRef{c, d})
+		return
+	}
+	if l.clogUntil > w.now {
+		w.scheduleHead(c, d, l.clogUntil)
+		return
+	}
+	item := dir.q[dir.head]
+	dst := w.nodes[c.end[1-d].node]
+	if item.ctl == ctlSyn && !dst.up {
+		c.synLost = true // nobody listens: the dial times out
+		return
+	}
+	dir.q[dir.head] = queued{}
+	dir.head++
+	if dir.head == len(dir.q) {
+		dir.q, dir.head = dir.q[:0], 0
+	}
+	dir.last = w.now
+	src := w.nodes[c.end[d].node]
+	switch item.ctl {
+	case ctlSyn:
+		c.opened = true
+		c.end[1].inc = dst.inc
+		dst.conns = append(dst.conns, c.id)
+		w.record(ev, dst, src.id, c.id, "accept")
+		w.callOpen(dst, c.id, src.id)
+		if !c.broken && !c.end[1].told {
+			w.enqueue(c, 1, nil, ctlSynAck)
+		}
+	case ctlSynAck:
+		w.record(ev, dst, src.id, c.id, "connected")
+		w.callOpen(dst, c.id, src.id)
+	case ctlFin:
+		w.breakConn(c, d, -1)
+		w.tellClosed(c, 1-d, ev)
+	default:
+		if c.end[1-d].told {
+			break // closed by the receiver: dropped
+		}
+		dst.stats.Received++
+		w.recordMsg(ev, dst, src.id, c.id, item.msg)
+		w.callMessage(dst, c.id, src.id, item.msg)
+	}
+	if !c.broken && dir.head < len(dir.q) && !dir.scheduled && !dir.stalled {
+		w.scheduleHead(c, d, dir.q[dir.head].ready)
+	}
+}
+
+// breakConn marks c broken and drops everything in flight. The quitter end
+// (or none, -1) needs no notice; the other end is told after peerDelay when
+// peerDelay >= 0, otherwise by whoever called.
+func (w *World) breakConn(c *conn, quitter int, peerDelay int64) {
+	if c.broken {
+		return
+	}
+	c.broken = true
+	c.dir[0].reset()
+	c.dir[1].reset()
+	if quitter >= 0 {
+		c.end[quitter].told = true
+	}
+	if peerDelay < 0 || quitter < 0 {
+		return
+	}
+	other := 1 - quitter
+	if c.end[other].told || (other == 1 && !c.opened) {
+		return
+	}
+	e := c.end[other]
+	w.push(event{at: w.now + peerDelay, kind: evConnClose, node: e.node, inc: e.inc, a: uint64(c.id), b: uint64(other)})
+}
+
+// tellClosed tells end e of c, now, that its connection is closed.
+func (w *World) tellClosed(c *conn, e int, ev *event) {
+	if c.end[e].told || (e == 1 && !c.opened) {
+		return
+	}
+	c.end[e].told = true
+	w.maybeForget(c)
+	n := w.nodes[c.end[e].node]
+	if !n.up || n.inc != c.end[e].inc {
+		return
+	}
+	n.dropConn(c.id)
+	peer := w.nodes[c.end[1-e].node].id
+	w.record(ev, n, peer, c.id, "closed")
+	w.callClosed(n, c.id, peer)
+}
+
+// maybeForget drops a broken connection that both ends know is closed.
+func (w *World) maybeForget(c *conn) {
+	if c.broken && c.end[0].told && (c.end[1].told || !c.opened) {
+		delete(w.conns, c.id)
+	}
+}
+
+func (n *slot) dropConn(id ConnID) {
+	for i, x := range n.conns {
+		if x == id {
+			n.conns = append(n.conns[:i], n.conns[i+1:]...)
+			return
+		}
+	}
+}
+
+// onConnClose handles a scheduled close notice.
+func (w *World) onConnClose(ev *event) {
+	if c := w.conns[ConnID(ev.a)]; c != nil {
+		w.tellClosed(c, int(ev.b), ev)
+	}
+}
+
+// onKeepalive: an end's keepalive probe found the connection still blocked.
+func (w *World) onKeepalive(ev *event) {
+	c := w.conns[ConnID(ev.a)]
+	if c == nil {
+		return
+	}
+	e := int(ev.b)
+	if !c.broken {
+		if !c.blocked || c.blockGen != ev.c {
+			return // healed in time
+		}
+		w.breakConn(c, -1, -1) // the other end learns from its own probe
+	}
+	w.tellClosed(c, e, ev)
+}
+
+func (w *World) onConnectEnd(ev *event) {
+	c := w.conns[ConnID(ev.a)]
+	if c == nil || c.opened || c.broken {
+		return
+	}
+	w.breakConn(c, -1, -1)
+	w.tellClosed(c, 0, ev)
+}
+
+// crashConns breaks every connection of a node that just died. Each peer is
+// told after a delay between the minimum latency (an RST) and the keepalive
+// timeout (a dead host).
+func (w *World) crashConns(n *slot) {
+	for _, id := range n.conns {
+		c := w.conns[id]
+		if c == nil || c.broken {
+			continue
+		}
+		e := c.endOf(n)
+		if e < 0 {
+			continue
+		}
+		l := c.dir[e].l
+		var delay int64
+		if l != nil {
+			lo := int64(w.cfg.Network.Latency.Min)
+			delay = lo + l.rng.Int64N(int64(w.cfg.Network.KeepAlive)-lo+1)
+		}
+		w.breakConn(c, e, delay)
+	}
+	n.conns = n.conns[:0]
+}
+
+// networkChanged re-evaluates connections after the rules changed: blocked
+// connections start their keepalive clocks, unblocked stalled ones resume.
+func (w *World) networkChanged() {
+	w.ruleGen++
+	live := w.live[:0]
+	for _, c := range w.live {
+		if c.broken {
+			w.maybeForget(c)
+			continue
+		}
+		live = append(live, c)
+		if !c.opened {
+			continue
+		}
+		blocked := w.refresh(c.dir[0].l).blocked || w.refresh(c.dir[1].l).blocked
+		switch {
+		case blocked && !c.blocked:
+			c.blocked = true
+			c.blockGen++
+			ka := int64(w.cfg.Network.KeepAlive)
+			for e := 0; e < 2; e++ {
+				at := w.now + ka + c.dir[e].l.rng.Int64N(ka/4+1)
+				w.push(event{at: at, kind: evKeepalive, node: c.end[e].node, inc: c.end[e].inc, a: uint64(c.id), b: uint64(e), c: c.blockGen})
+			}
+		case !blocked && c.blocked:
+			c.blocked = false
+			c.blockGen++
+		}
+	}
+	clear(w.live[len(live):])
+	w.live = live
+	stalled := w.stalled[:0]
+	for _, s := range w.stalled {
+		dir := &s.c.dir[s.d]
+		if s.c.broken || !dir.stalled {
+			continue
+		}
+		if w.refresh(dir.l).blocked {
+			stalled = append(stalled, s)
+			continue
+		}
+		dir.stalled = false
+		if dir.head < len(dir.q) {
+			w.scheduleHead(s.c, s.d, w.now+w.delay(dir.l)) // retransmitted
+		}
+	}
+	clear(w.stalled[len(stalled):])
+	w.stalled = stalled
+}
+
+func (w *World) sendDatagram(n *slot, to NodeID, msg any) {
+	ti, ok := w.byID[to]
+	n.stats.DatagramsSent++
+	if !ok {
+		return
+	}
+	l := w.link(n.idx, ti)
+	if chance(l.rng, l.lossPPM) {
+		w.nodes[ti].stats.DatagramsLost++
+		return
+	}
+	copies := 1
+	if chance(l.rng, l.dupPPM) {
+		copies = 2
+	}
+	for i := 0; i < copies; i++ {
+		w.push(event{at: w.now + w.cfg.Network.Latency.draw(l.rng), kind: evDatagram, node: ti, a: uint64(n.idx), p: msg})
+	}
+}
+
+func (w *World) deliverDatagram(ev *event) {
+	dst := w.nodes[ev.node]
+	l := w.link(int32(ev.a), ev.node)
+	if l.blocked || !dst.up {
+		dst.stats.DatagramsLost++
+		return
+	}
+	if l.clogUntil > w.now {
+		e := *ev
+		e.at = l.clogUntil
+		w.push(e)
+		return
+	}
+	dst.stats.DatagramsReceived++
+	src := w.nodes[ev.a].id
+	w.recordMsg(ev, dst, src, 0, ev.p)
+	w.callDatagram(dst, src, ev.p)
+}

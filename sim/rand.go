@@ -1,0 +1,56 @@
+package sim
+
+import "math/rand/v2"
+
+// StreamSeed derives the two PCG seed words of the stream called name under
+// the root seed. The derivation is stable: it depends only on the root seed
+// and the name, never on creation order.
+func StreamSeed(root uint64, name string) (uint64, uint64) {
+	h := uint64(fnvOffset)
+	for i := 0; i < len(name); i++ {
+		h ^= uint64(name[i])
+		h *= fnvPrime
+	}
+	s1 := splitmix64(root ^ h)
+	s2 := splitmix64(s1 ^ 0x9e3779b97f4a7c15)
+	return s1, s2
+}
+
+// NewStream returns the random stream called name under the root seed.
+func NewStream(root uint64, name string) *rand.Rand {
+	s1, s2 := StreamSeed(root, name)
+	return rand.New(rand.NewPCG(s1, s2))
+}
+
+func splitmix64(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+// chance reports whether an event of probability ppm (parts per million)
+// happens. Integer arithmetic keeps runs identical across architectures.
+func chance(r *rand.Rand, ppm int64) bool {
+	if ppm <= 0 {
+		return false
+	}
+	if ppm >= 1_000_000 {
+		return true
+	}
+	return r.Int64N(1_000_000) < ppm
+}
+
+// streamReader adapts a random stream to io.Reader, for crypto/rand.Reader.
+type streamReader struct{ r *rand.Rand }
+
+func (s streamReader) Read(p []byte) (int, error) {
+	for i := 0; i < len(p); i += 8 {
+		v := s.r.Uint64()
+		for j := i; j < i+8 && j < len(p); j++ {
+			p[j] = byte(v)
+			v >>= 8
+		}
+	}
+	return len(p), nil
+}

@@ -1,0 +1,530 @@
+package sim
+
+import (
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"runtime/debug"
+	"sort"
+	"time"
+)
+
+// Config configures a world. Zero fields take defaults.
+type Config struct {
+	Seed    uint64
+	Network NetworkConfig
+	Clock   ClockConfig
+	// TornWrites makes every crash keep a torn prefix of unsynced writes.
+	TornWrites bool
+	// Trace receives the full trace as JSON lines; nil keeps only the
+	// fingerprint.
+	Trace io.Writer
+}
+
+// World is one simulated universe. It is not safe for concurrent use, and
+// only one world runs at a time in a process (see package doc).
+type World struct {
+	cfg  Config
+	seed uint64
+	now  int64
+	seq  uint64
+	q    eventQueue
+
+	nodes []*slot
+	byID  map[NodeID]int32
+
+	conns    map[ConnID]*conn
+	nextConn ConnID
+	live     []*conn
+	stalled  []stallRef
+	links    map[uint64]*link
+	rules    []linkRule
+	ruleGen  uint64
+
+	nextTimer TimerID
+	armed     map[string]*armedFailpoint
+	faultRand *rand.Rand
+	crypto    *rand.Rand
+
+	fp       fingerprint
+	trace    *tracer
+	events   uint64
+	wall     time.Duration
+	findings []Finding
+	faults   []AppliedFault
+	stop     bool
+	running  bool
+}
+
+// slot is a node's place in the world: the machine (clock, disk, stats)
+// and the current process incarnation.
+type slot struct {
+	id        NodeID
+	idx       int32
+	factory   func() Node
+	node      Node
+	env       *Env
+	inc       uint32
+	up        bool
+	paused    bool
+	held      []event
+	busyUntil int64
+	exit      string
+	clock     clock
+	disk      *Disk
+	diskRand  *rand.Rand
+	conns     []ConnID
+	timers    map[TimerID]timerRec
+	stats     NodeStats
+}
+
+type timerRec struct {
+	deadline int64 // monotonic
+	tag      any
+}
+
+// NodeStats counts what happened to one node over the run.
+type NodeStats struct {
+	Sent              uint64 `json:"sent"`
+	Received          uint64 `json:"received"`
+	DatagramsSent     uint64 `json:"datagrams_sent"`
+	DatagramsReceived uint64 `json:"datagrams_received"`
+	DatagramsLost     uint64 `json:"datagrams_lost"`
+	Timers            uint64 `json:"timers"`
+	Starts            uint64 `json:"starts"`
+	Crashes           uint64 `json:"crashes"`
+	Pauses            uint64 `json:"pauses"`
+	Panics            uint64 `json:"panics"`
+}
+
+// Finding is something the harness noticed that is a failure by itself,
+// such as a panic inside a node.
+type Finding struct {
+	Kind  string        `json:"kind"`
+	Node  NodeID        `json:"node"`
+	At    time.Duration `json:"at"`
+	Seed  uint64        `json:"seed"`
+	Value string        `json:"value"`
+	Stack string        `json:"stack,omitempty"`
+}
+
+func (f Finding) String() string {
+	return fmt.Sprintf("%s in %s at %v (seed %d): %s", f.Kind, f.Node, f.At, f.Seed, f.Value)
+}
+
+// NewWorld creates an empty world.
+func NewWorld(cfg Config) *World {
+	cfg.Network.defaults()
+	if cfg.Clock == (ClockConfig{}) {
+		cfg.Clock = ClockConfig{MaxOffset: 10 * time.Millisecond, MaxDriftPPM: 100}
+	}
+	return &World{
+		cfg:       cfg,
+		seed:      cfg.Seed,
+		byID:      map[NodeID]int32{},
+		conns:     map[ConnID]*conn{},
+		links:     map[uint64]*link{},
+		armed:     map[string]*armedFailpoint{},
+		faultRand: NewStream(cfg.Seed, "faults"),
+		crypto:    NewStream(cfg.Seed, "crypto/rand"),
+		fp:        newFingerprint(),
+		trace:     newTracer(cfg.Trace),
+	}
+}
+
+// Seed returns the root seed.
+func (w *World) Seed() uint64 { return w.seed }
+
+// Now returns the virtual time.
+func (w *World) Now() time.Duration { return time.Duration(w.now) }
+
+// Events counts the events processed so far.
+func (w *World) Events() uint64 { return w.events }
+
+// Fingerprint returns the running hash of the run.
+func (w *World) Fingerprint() uint64 { return w.fp.h }
+
+// Findings returns what the harness noticed (panics in nodes).
+func (w *World) Findings() []Finding { return w.findings }
+
+// Stream returns a named random stream for harness use (workloads, nemesis).
+func (w *World) Stream(name string) *rand.Rand { return NewStream(w.seed, "harness/"+name) }
+
+// AddNode adds a node that the world starts at the current virtual time
+// (time zero before Run) and rebuilds with factory on every restart.
+func (w *World) AddNode(id NodeID, factory func() Node) {
+	if _, dup := w.byID[id]; dup {
+		panic(fmt.Sprintf("sim: node %q added twice", id))
+	}
+	n := &slot{id: id, idx: int32(len(w.nodes)), factory: factory, disk: newDisk(),
+		diskRand: NewStream(w.seed, "disk/"+string(id))}
+	cr := NewStream(w.seed, "clock/"+string(id))
+	if m := int64(w.cfg.Clock.MaxOffset); m > 0 {
+		n.clock.wallOff = cr.Int64N(2*m+1) - m
+	}
+	if m := w.cfg.Clock.MaxDriftPPM; m > 0 {
+		n.clock.ppm = cr.Int64N(2*m+1) - m
+	}
+	w.nodes = append(w.nodes, n)
+	w.byID[id] = n.idx
+	w.push(event{at: w.now, kind: evStart, node: n.idx})
+}
+
+// NodeIDs lists the nodes in the order they were added.
+func (w *World) NodeIDs() []NodeID {
+	out := make([]NodeID, len(w.nodes))
+	for i, n := range w.nodes {
+		out[i] = n.id
+	}
+	return out
+}
+
+// Node returns the node's current object, or nil while it is down.
+func (w *World) Node(id NodeID) Node {
+	if i, ok := w.byID[id]; ok && w.nodes[i].up {
+		return w.nodes[i].node
+	}
+	return nil
+}
+
+// Up reports whether the node's process is running (paused counts as up).
+func (w *World) Up(id NodeID) bool {
+	i, ok := w.byID[id]
+	return ok && w.nodes[i].up
+}
+
+// Paused reports whether the node is paused.
+func (w *World) Paused(id NodeID) bool {
+	i, ok := w.byID[id]
+	return ok && w.nodes[i].paused
+}
+
+// Disk returns a node's disk, for tests and checkers.
+func (w *World) Disk(id NodeID) *Disk {
+	if i, ok := w.byID[id]; ok {
+		return w.nodes[i].disk
+	}
+	return nil
+}
+
+// Stats returns a node's counters.
+func (w *World) Stats(id NodeID) NodeStats {
+	if i, ok := w.byID[id]; ok {
+		return w.nodes[i].stats
+	}
+	return NodeStats{}
+}
+
+// At schedules a harness callback at virtual time t (or now, if t passed).
+// Callbacks run between events and may inspect nodes and inject faults.
+func (w *World) At(t time.Duration, fn func()) {
+	w.push(event{at: max(int64(t), w.now), kind: evCall, p: fn})
+}
+
+// After schedules a harness callback d after now.
+func (w *World) After(d time.Duration, fn func()) { w.At(time.Duration(w.now)+d, fn) }
+
+// Stop makes Run return after the current event.
+func (w *World) Stop() { w.stop = true }
+
+func (w *World) push(e event) {
+	w.seq++
+	e.seq = w.seq
+	w.q.push(e)
+}
+
+// Limits bound a Run; zero fields are unbounded. Run also returns when no
+// events are left.
+type Limits struct {
+	Until     time.Duration // run events up to and including this virtual time
+	MaxEvents uint64        // stop after this many events in this call
+}
+
+// StopReason says why Run returned.
+type StopReason string
+
+const (
+	StopUntil     StopReason = "until"
+	StopEvents    StopReason = "events"
+	StopQuiescent StopReason = "quiescent"
+	StopCalled    StopReason = "stopped"
+)
+
+// Outcome reports one Run call.
+type Outcome struct {
+	Reason  StopReason
+	Now     time.Duration // virtual time at return
+	Events  uint64        // events processed by this call
+	Wall    time.Duration // wall time of this call
+	Speedup float64       // virtual time advanced / wall time
+}
+
+// Run processes events in (time, sequence) order until a limit is reached
+// or no events are left. It may be called again to continue the run. While
+// it runs, the world owns the process (see package doc).
+func (w *World) Run(lim Limits) Outcome {
+	release := w.acquire()
+	defer release()
+	start := wallNow()
+	startV, startE := w.now, w.events
+	w.stop = false
+	reason := StopQuiescent
+	for {
+		if w.q.len() == 0 {
+			break
+		}
+		if lim.Until > 0 && w.q.peek().at > int64(lim.Until) {
+			reason = StopUntil
+			break
+		}
+		if lim.MaxEvents > 0 && w.events-startE >= lim.MaxEvents {
+			reason = StopEvents
+			break
+		}
+		ev := w.q.pop()
+		w.now = ev.at
+		w.events++
+		w.dispatch(&ev)
+		if w.stop {
+			reason = StopCalled
+			break
+		}
+	}
+	if reason == StopUntil || (reason == StopQuiescent && lim.Until > 0) {
+		w.now = max(w.now, int64(lim.Until))
+	}
+	wall := wallSince(start)
+	w.wall += wall
+	out := Outcome{Reason: reason, Now: time.Duration(w.now), Events: w.events - startE, Wall: wall}
+	if wall > 0 {
+		out.Speedup = float64(w.now-startV) / float64(wall)
+	}
+	return out
+}
+
+// Wall returns the wall time spent in Run so far.
+func (w *World) Wall() time.Duration { return w.wall }
+
+func (w *World) dispatch(ev *event) {
+	f := &w.fp
+	f.u64(uint64(ev.at))
+	f.u64(uint64(ev.kind)<<32 | uint64(uint32(ev.node)))
+	f.u64(ev.a)
+	switch ev.kind {
+	case evFault:
+		w.applyFault(ev.p.(*Fault))
+		return
+	case evCall:
+		w.record(ev, nil, "", 0, "")
+		ev.p.(func())()
+		return
+	case evExpire:
+		w.expireRules()
+		return
+	case evStart:
+		w.start(w.nodes[ev.node])
+		return
+	}
+	n := w.nodes[ev.node]
+	if ev.inc != 0 && ev.inc != n.inc {
+		return // meant for an incarnation that is gone
+	}
+	if n.up && n.paused {
+		n.held = append(n.held, *ev)
+		return
+	}
+	if n.up && n.busyUntil > w.now {
+		e := *ev
+		e.at = n.busyUntil
+		w.push(e)
+		return
+	}
+	switch ev.kind {
+	case evDeliver:
+		w.deliverHead(ev)
+	case evConnClose:
+		w.onConnClose(ev)
+	case evKeepalive:
+		w.onKeepalive(ev)
+	case evConnectEnd:
+		w.onConnectEnd(ev)
+	case evDatagram:
+		w.deliverDatagram(ev)
+	case evTimer:
+		w.fireTimer(n, ev)
+	}
+}
+
+// Calls into node code. Each recovers a panic into a finding and crashes
+// the node; each applies what the call left behind (an exit, a slow sync).
+
+func (w *World) callOpen(n *slot, c ConnID, peer NodeID) {
+	defer w.after(n)
+	n.node.Connected(c, peer)
+}
+
+func (w *World) callMessage(n *slot, c ConnID, from NodeID, msg any) {
+	defer w.after(n)
+	n.node.Message(c, from, msg)
+}
+
+func (w *World) callClosed(n *slot, c ConnID, peer NodeID) {
+	defer w.after(n)
+	n.node.Closed(c, peer)
+}
+
+func (w *World) callDatagram(n *slot, from NodeID, msg any) {
+	defer w.after(n)
+	n.node.Datagram(from, msg)
+}
+
+func (w *World) callTimer(n *slot, id TimerID, tag any) {
+	defer w.after(n)
+	n.node.Timer(id, tag)
+}
+
+func (w *World) callStart(n *slot) {
+	defer w.after(n)
+	n.node.Start(n.env)
+}
+
+func (w *World) after(n *slot) {
+	if r := recover(); r != nil {
+		n.stats.Panics++
+		f := Finding{Kind: "panic", Node: n.id, At: time.Duration(w.now), Seed: w.seed,
+			Value: fmt.Sprint(r), Stack: string(debug.Stack())}
+		w.findings = append(w.findings, f)
+		w.fp.str("panic")
+		w.trace.write(&TraceRecord{T: w.now, Kind: "panic", Node: n.id, Event: f.Value})
+		w.crash(n, false, "panic")
+		return
+	}
+	if n.exit != "" {
+		reason := n.exit
+		n.exit = ""
+		w.crash(n, false, "exit: "+reason)
+		return
+	}
+	if b := n.disk.busy; b > 0 {
+		n.disk.busy = 0
+		n.busyUntil = max(n.busyUntil, w.now) + b
+	}
+}
+
+func (w *World) start(n *slot) {
+	if n.up {
+		return
+	}
+	n.inc++
+	n.up = true
+	n.paused = false
+	n.held = nil
+	n.busyUntil = 0
+	n.timers = map[TimerID]timerRec{}
+	n.stats.Starts++
+	env := &Env{w: w, n: n, inc: n.inc, rng: NewStream(w.seed, fmt.Sprintf("node/%s/%d", n.id, n.inc))}
+	env.ctx = w.failpointContext(n)
+	n.env = env
+	n.node = n.factory()
+	w.record(&event{kind: evStart}, n, "", 0, "start")
+	w.callStart(n)
+}
+
+// crash kills the node's process: timers, connections and unsynced writes
+// are gone; the disk and the clock stay.
+func (w *World) crash(n *slot, torn bool, reason string) {
+	if !n.up {
+		return
+	}
+	n.up = false
+	n.paused = false
+	n.held = nil
+	n.busyUntil = 0
+	n.node = nil
+	n.timers = nil
+	n.stats.Crashes++
+	w.fp.str("crash")
+	w.trace.write(&TraceRecord{T: w.now, Kind: "crash", Node: n.id, Event: reason})
+	w.crashConns(n)
+	n.disk.crash(n.diskRand, torn || w.cfg.TornWrites)
+}
+
+func (w *World) pause(n *slot) {
+	if n.up && !n.paused {
+		n.paused = true
+		n.stats.Pauses++
+	}
+}
+
+func (w *World) resume(n *slot) {
+	if !n.paused {
+		return
+	}
+	n.paused = false
+	held := n.held
+	n.held = nil
+	for _, e := range held {
+		e.at = w.now
+		w.push(e)
+	}
+}
+
+func (w *World) setTimer(n *slot, d time.Duration, tag any) TimerID {
+	w.nextTimer++
+	id := w.nextTimer
+	dl := n.clock.mono(w.now) + int64(max(d, 0))
+	n.timers[id] = timerRec{deadline: dl, tag: tag}
+	w.push(event{at: max(n.clock.virt(dl), w.now), kind: evTimer, node: n.idx, inc: n.inc, a: uint64(id), b: n.clock.gen})
+	return id
+}
+
+func (w *World) fireTimer(n *slot, ev *event) {
+	id := TimerID(ev.a)
+	t, ok := n.timers[id]
+	if !ok || ev.b != n.clock.gen {
+		return // cancelled, or rescheduled after a rate change
+	}
+	delete(n.timers, id)
+	n.stats.Timers++
+	w.record(ev, n, "", 0, "timer")
+	w.callTimer(n, id, t.tag)
+}
+
+// rescheduleTimers re-pushes a node's live timers after its clock rate
+// changed, in id order.
+func (w *World) rescheduleTimers(n *slot) {
+	if !n.up {
+		return
+	}
+	ids := make([]TimerID, 0, len(n.timers))
+	for id := range n.timers { //detlint:allow keys are sorted below
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	for _, id := range ids {
+		at := max(n.clock.virt(n.timers[id].deadline), w.now)
+		w.push(event{at: at, kind: evTimer, node: n.idx, inc: n.inc, a: uint64(id), b: n.clock.gen})
+	}
+}
+
+// record writes a kernel event to the full trace, when one is written.
+func (w *World) record(ev *event, n *slot, peer NodeID, c ConnID, what string) {
+	if w.trace == nil {
+		return
+	}
+	r := TraceRecord{T: w.now, Kind: kindNames[ev.kind], Peer: peer, Conn: c, Event: what}
+	if n != nil {
+		r.Node = n.id
+	}
+	w.trace.write(&r)
+}
+
+func (w *World) recordMsg(ev *event, n *slot, from NodeID, c ConnID, msg any) {
+	if d, ok := msg.(Digester); ok {
+		w.fp.u64(d.Digest())
+	}
+	if w.trace == nil {
+		return
+	}
+	w.trace.write(&TraceRecord{T: w.now, Kind: kindNames[ev.kind], Node: n.id, Peer: from, Conn: c, Msg: fmt.Sprintf("%T %+v", msg, msg)})
+}
