@@ -1,0 +1,166 @@
+package scenarios
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"pgregory.net/rapid"
+
+	"github.com/sofasim/sofasim/sim"
+)
+
+// Nemesis families: each draws episodes of one kind of fault, every
+// episode a start step and the step that ends it.
+const (
+	FamilyPartition = "partition" // isolate the leader or one node, majority/minority, bridge, ring, one-way
+	FamilyCrash     = "crash"     // crash one, several or all members (torn writes or not), restart later
+	FamilyPause     = "pause"     // pause the leader or a member, resume later
+	FamilyClock     = "clock"     // jump a clock forward or back, skew its rate
+	FamilyDisk      = "disk"      // slow syncs, failed syncs, a corrupted bit at rest
+	FamilyNet       = "net"       // packet loss and duplication, clogged links
+	FamilyFailpoint = "failpoint" // arm one of the system's failpoints for a while
+)
+
+// Families lists every nemesis family.
+var Families = []string{FamilyPartition, FamilyCrash, FamilyPause, FamilyClock, FamilyDisk, FamilyNet, FamilyFailpoint}
+
+// NemesisSpec says what a scenario's nemesis may do.
+type NemesisSpec struct {
+	Members    []sim.NodeID // servers: targets of crashes, pauses, clock and disk faults
+	All        []sim.NodeID // every node: partitions may cut clients off too
+	Families   []string
+	Duration   time.Duration // faults start in the first 80% of it
+	MaxEpisode int           // at most this many episodes
+	Failpoints []string      // for FamilyFailpoint
+}
+
+// DrawFaults draws a nemesis schedule. Shrinking removes episodes, makes
+// them shorter and earlier, and picks simpler shapes.
+func DrawFaults(t *rapid.T, spec NemesisSpec) []Step {
+	if len(spec.Families) == 0 || spec.MaxEpisode == 0 {
+		return nil
+	}
+	window := int64(spec.Duration) * 8 / 10 / int64(time.Millisecond)
+	n := rapid.IntRange(0, spec.MaxEpisode).Draw(t, "episodes")
+	var steps []Step
+	corrupted := false
+	for i := 0; i < n; i++ {
+		fam := rapid.SampledFrom(spec.Families).Draw(t, "family")
+		at := sim.Duration(time.Duration(rapid.Int64Range(0, window).Draw(t, "at")) * time.Millisecond)
+		length := sim.Duration(time.Duration(rapid.Int64Range(100, 8000).Draw(t, "ms")) * time.Millisecond)
+		end := at + length
+		member := func() sim.NodeID { return rapid.SampledFrom(spec.Members).Draw(t, "member") }
+		switch fam {
+		case FamilyPartition:
+			steps = append(steps, drawPartition(t, spec, at), Step{Fault: sim.Fault{At: end, Kind: sim.FaultHeal}})
+		case FamilyCrash:
+			nodes := drawSubset(t, spec.Members)
+			torn := rapid.Bool().Draw(t, "torn")
+			steps = append(steps,
+				Step{Fault: sim.Fault{At: at, Kind: sim.FaultCrash, Nodes: nodes, Torn: torn}},
+				Step{Fault: sim.Fault{At: end, Kind: sim.FaultRestart, Nodes: nodes}})
+		case FamilyPause:
+			s := Step{Fault: sim.Fault{At: at, Kind: sim.FaultPause}}
+			if rapid.Bool().Draw(t, "pause-leader") {
+				s.Target = "leader"
+				// the resume must find the same node: resume every member
+				steps = append(steps, s, Step{Fault: sim.Fault{At: end, Kind: sim.FaultResume, Nodes: spec.Members}})
+			} else {
+				s.Nodes = []sim.NodeID{member()}
+				steps = append(steps, s, Step{Fault: sim.Fault{At: end, Kind: sim.FaultResume, Nodes: s.Nodes}})
+			}
+		case FamilyClock:
+			node := []sim.NodeID{member()}
+			if rapid.Bool().Draw(t, "jump") {
+				jump := time.Duration(rapid.Int64Range(-30_000, 30_000).Draw(t, "jump-ms")) * time.Millisecond
+				steps = append(steps, Step{Fault: sim.Fault{At: at, Kind: sim.FaultClockJump, Nodes: node, Jump: sim.Duration(jump)}})
+			} else {
+				ppm := rapid.Int64Range(-100_000, 100_000).Draw(t, "skew-ppm")
+				steps = append(steps,
+					Step{Fault: sim.Fault{At: at, Kind: sim.FaultClockSkew, Nodes: node, PPM: ppm}},
+					Step{Fault: sim.Fault{At: end, Kind: sim.FaultClockSkew, Nodes: node}})
+			}
+		case FamilyDisk:
+			node := []sim.NodeID{member()}
+			kinds := []string{"slow", "fail"}
+			if !corrupted {
+				kinds = append(kinds, "corrupt")
+			}
+			switch rapid.SampledFrom(kinds).Draw(t, "disk") {
+			case "slow":
+				delay := time.Duration(rapid.Int64Range(1, 100).Draw(t, "sync-ms")) * time.Millisecond
+				steps = append(steps, Step{Fault: sim.Fault{At: at, Kind: sim.FaultDiskSlow, Nodes: node, Delay: sim.Duration(delay), For: length}})
+			case "fail":
+				steps = append(steps, Step{Fault: sim.Fault{At: at, Kind: sim.FaultDiskFail, Nodes: node, Count: 1}})
+			case "corrupt":
+				corrupted = true // one corrupted member at most: beyond that a quorum can be lost for good
+				steps = append(steps, Step{Fault: sim.Fault{At: at, Kind: sim.FaultDiskCorrupt, Nodes: node}})
+			}
+		case FamilyNet:
+			if rapid.Bool().Draw(t, "loss") {
+				ppm := rapid.Int64Range(1_000, 300_000).Draw(t, "loss-ppm")
+				dup := rapid.Int64Range(0, 100_000).Draw(t, "dup-ppm")
+				steps = append(steps, Step{Fault: sim.Fault{At: at, Kind: sim.FaultLoss, PPM: ppm, DupPPM: dup, For: length}})
+			} else {
+				a, b := drawSplit(t, spec.All)
+				steps = append(steps, Step{Fault: sim.Fault{At: at, Kind: sim.FaultClog, Cuts: sim.OneWay(a, b), For: length}})
+			}
+		case FamilyFailpoint:
+			if len(spec.Failpoints) == 0 {
+				continue
+			}
+			fp := rapid.SampledFrom(spec.Failpoints).Draw(t, "failpoint")
+			ppm := rapid.Int64Range(10_000, 1_000_000).Draw(t, "fp-ppm")
+			steps = append(steps,
+				Step{Fault: sim.Fault{At: at, Kind: sim.FaultArm, Failpoint: fp, PPM: ppm}},
+				Step{Fault: sim.Fault{At: end, Kind: sim.FaultDisarm, Failpoint: fp}})
+		default:
+			panic(fmt.Sprintf("scenarios: unknown nemesis family %q", fam))
+		}
+	}
+	sort.SliceStable(steps, func(i, j int) bool { return steps[i].At < steps[j].At })
+	return steps
+}
+
+func drawPartition(t *rapid.T, spec NemesisSpec, at sim.Duration) Step {
+	s := Step{Fault: sim.Fault{At: at, Kind: sim.FaultPartition}}
+	switch rapid.SampledFrom([]string{"leader", "one", "majority", "bridge", "ring", "one-way"}).Draw(t, "shape") {
+	case "leader":
+		s.Target = "leader"
+	case "one":
+		s.Cuts = sim.Isolate(rapid.SampledFrom(spec.Members).Draw(t, "isolated"), spec.All)
+	case "majority":
+		perm := rapid.Permutation(spec.Members).Draw(t, "order")
+		k := len(perm)/2 + 1
+		s.Cuts = sim.Split(perm[:k], perm[k:])
+	case "bridge":
+		perm := rapid.Permutation(spec.Members).Draw(t, "order")
+		s.Cuts = sim.Bridge(perm[0], perm)
+	case "ring":
+		s.Cuts = sim.Ring(rapid.Permutation(spec.Members).Draw(t, "order"))
+	case "one-way":
+		a, b := drawSplit(t, spec.Members)
+		s.Cuts = sim.OneWay(a, b)
+	}
+	if len(s.Cuts) == 0 && s.Target == "" {
+		s.Target = "leader" // a shape that cut nothing (too few members)
+	}
+	return s
+}
+
+// drawSubset draws one node, several, or all of them.
+func drawSubset(t *rapid.T, nodes []sim.NodeID) []sim.NodeID {
+	perm := rapid.Permutation(nodes).Draw(t, "order")
+	k := rapid.IntRange(1, len(perm)).Draw(t, "how-many")
+	out := append([]sim.NodeID(nil), perm[:k]...)
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// drawSplit draws two non-empty disjoint groups.
+func drawSplit(t *rapid.T, nodes []sim.NodeID) ([]sim.NodeID, []sim.NodeID) {
+	perm := rapid.Permutation(nodes).Draw(t, "order")
+	k := rapid.IntRange(1, len(perm)-1).Draw(t, "split")
+	return perm[:k], perm[k:]
+}
