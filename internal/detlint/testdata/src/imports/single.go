@@ -1,0 +1,5 @@
+package imports
+
+import "crypto/rand" // want `import of crypto/rand`
+
+var _ = rand.Reader

@@ -1,0 +1,2 @@
+// Package testifyuse exercises testify's polling assertions in tests.
+package testifyuse
