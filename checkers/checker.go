@@ -1,0 +1,57 @@
+package checkers
+
+import (
+	"fmt"
+	"time"
+)
+
+// Checker judges a history. Implementations are plain values whose
+// parameters are exported fields, so a scenario can build one literally.
+type Checker interface {
+	Name() string
+	Check(h History, opts Options) Result
+}
+
+// Options tune a check without changing what it decides.
+type Options struct {
+	// TimeLimit bounds the wall time a check may spend; 0 means no limit
+	// (replay). When it runs out the verdict is Unknown, never Pass. It
+	// is the only wall-clock input of this package.
+	TimeLimit time.Duration
+}
+
+// Verdict is a check's outcome, serialised as "pass", "fail" or "unknown".
+type Verdict string
+
+const (
+	Pass    Verdict = "pass"
+	Fail    Verdict = "fail"
+	Unknown Verdict = "unknown" // out of time, or the history could not be judged
+)
+
+// UnmarshalText accepts only the three verdicts, so a report with a typo
+// does not read as a verdict nobody handles.
+func (v *Verdict) UnmarshalText(b []byte) error {
+	switch w := Verdict(b); w {
+	case Pass, Fail, Unknown:
+		*v = w
+		return nil
+	}
+	return fmt.Errorf("checkers: unknown verdict %q (want pass, fail or unknown)", b)
+}
+
+// Result is a checker's finding. Explanation is a sentence for a person;
+// Ops lists the ids of the operations it is about (sorted), so a report can
+// highlight them.
+type Result struct {
+	Checker     string  `json:"checker"`
+	Verdict     Verdict `json:"verdict"`
+	Explanation string  `json:"explanation"`
+	Ops         []int   `json:"ops,omitempty"`
+	// Linearization holds porcupine's evidence for the HTML report; it is
+	// set by [Linearizable] only.
+	Linearization *Linearization `json:"-"`
+}
+
+// Passed reports whether the verdict is Pass.
+func (r Result) Passed() bool { return r.Verdict == Pass }

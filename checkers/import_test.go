@@ -1,0 +1,257 @@
+package checkers
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const jepsenSample = `INFO  jepsen.core - Running test
+INFO  jepsen.util - 0	:invoke	:read	nil
+INFO  jepsen.util - 1	:invoke	:write	4
+INFO  jepsen.util - 2	:invoke	:cas	[4 1]
+INFO  jepsen.util - 0	:ok	:read	nil
+INFO  jepsen.util - 1	:info	:write	:timed-out
+INFO  jepsen.util - 2	:fail	:cas	[4 1]
+INFO  jepsen.util - :nemesis	:info	:start	nil
+INFO  jepsen.util - 6	:invoke	:read	nil
+INFO  jepsen.util - 6	:ok	:read	4
+3	:invoke	:cas	[nil 2]
+`
+
+func TestParseJepsen(t *testing.T) {
+	h, err := ParseJepsen(strings.NewReader(jepsenSample))
+	require.NoError(t, err)
+	want := History{Model: "cas-register", Ops: []Op{
+		{ID: 0, Client: 0, Input: Input{Kind: KindRead}, Call: 2, Return: 5},
+		{ID: 1, Client: 1, Input: Input{Kind: KindWrite, Value: "4"}, Call: 3, Return: 6, Unknown: true},
+		// the failed cas did not happen: dropped
+		{ID: 2, Client: 6, Input: Input{Kind: KindRead}, Output: Output{Value: "4", Found: true}, Call: 9, Return: 10},
+		{ID: 3, Client: 3, Input: Input{Kind: KindCAS, ExpectAbsent: true, Value: "2"}, Call: 11, Unknown: true},
+	}}
+	assert.Equal(t, want, h)
+	assert.Equal(t, Pass, Linearizable{}.Check(h, Options{}).Verdict)
+}
+
+func TestParseJepsenErrors(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"INFO  jepsen.util - 0\t:ok\t:read\t3\n", "jepsen: line 1: process 0 completes :read (:ok) but has no pending invocation"},
+		{"INFO  jepsen.util - 0\t:invoke\t:read\tnil\nINFO  jepsen.util - 0\t:invoke\t:read\tnil\n", "line 2: process 0 invokes :read while its :read from line 1 is still pending"},
+		{"0 :invoke :read nil\n0 :ok :write 3\n", "line 2: process 0 completes :write but invoked :read at line 1"},
+		{"0 :invoke :txn [[:r 1 nil]]\n", "line 1: unsupported :f :txn"},
+		{"0 :begin :read nil\n", "line 1: unknown type :begin"},
+		{"0 :invoke :cas [1]\n", "line 1: :cas value must be [expected new], not [1]"},
+		{"0 :invoke :write [1 2\n", "line 1: column 22: missing ']'"},
+		{"\n\nINFO  jepsen.util - 0\t:invoke\t:write\t\"abc\n", `line 3: column 38: unterminated string`},
+		{"0 :invoke :write 1 2\n", "line 1: column 20: unexpected text after the value"},
+		{"0 :invoke :write :x\n", "line 1: :write value: want a string or an integer, not :x"},
+		{"-1 :invoke :read nil\n", "jepsen: no operation lines"},
+		{"99999999999 :invoke :read nil\n", "line 1: process must be a non-negative integer"},
+		{`{"version":1,"ops":[]}` + "\n", "no operation lines"},
+	} {
+		_, err := ParseJepsen(strings.NewReader(c.in))
+		if assert.Error(t, err, c.in) {
+			assert.Contains(t, err.Error(), c.want, c.in)
+		}
+	}
+}
+
+func TestParseEDN(t *testing.T) {
+	in := `{:process 0, :type :invoke, :f :put, :key "a", :value "x"}
+; a comment line
+
+{:process 1, :type :invoke, :f :get, :key "a", :value nil}
+{:process 0, :type :ok, :f :put, :key "a", :value "x"}
+{:process 1, :type :ok, :f :get, :key "a", :value "x", :index 7, :extra #{1 2} #_ :discarded}
+{:process :nemesis, :type :info, :f :start, :value nil}
+{:process 2, :type :invoke, :f :append, :key 5, :value "y"}
+{:process 2, :type :fail, :f :append, :key 5, :value "y"}
+{:process 3, :type :invoke, :f :get, :key "a", :value nil}
+{:process 3, :type :info, :f :get, :key "a", :value nil}
+{:process 3, :type :invoke, :f :get, :key "b", :value nil}
+`
+	h, err := ParseEDN(strings.NewReader(in))
+	require.NoError(t, err)
+	assert.Equal(t, History{Model: "kv", Init: strp(""), Ops: []Op{
+		{ID: 0, Client: 0, Key: "a", Input: Input{Kind: KindPut, Value: "x"}, Call: 1, Return: 5},
+		{ID: 1, Client: 1, Key: "a", Input: Input{Kind: KindGet}, Output: Output{Value: "x", Found: true}, Call: 4, Return: 6},
+		{ID: 2, Client: 3, Key: "a", Input: Input{Kind: KindGet}, Call: 10, Return: 11, Unknown: true},
+		{ID: 3, Client: 3, Key: "b", Input: Input{Kind: KindGet}, Call: 12, Unknown: true},
+	}}, h)
+}
+
+func TestParseEDNTime(t *testing.T) {
+	in := `{:type :invoke, :f :write, :value 3, :process 0, :time 1000}
+{:type :ok, :f :write, :value 3, :process 0, :time 2500}
+{:type :invoke, :f :cas, :value [3 4], :process 1, :time 3000}
+{:type :ok, :f :cas, :value [3 4], :process 1, :time 4000}
+`
+	h, err := ParseEDN(strings.NewReader(in))
+	require.NoError(t, err)
+	assert.Equal(t, History{Model: "cas-register", Ops: []Op{
+		{ID: 0, Input: Input{Kind: KindWrite, Value: "3"}, Call: 1000, Return: 2500},
+		{ID: 1, Client: 1, Input: Input{Kind: KindCAS, Expected: "3", Value: "4"}, Output: Output{OK: true}, Call: 3000, Return: 4000},
+	}}, h)
+
+	_, err = ParseEDN(strings.NewReader(`{:type :invoke, :f :write, :value 3, :process 0, :time 1000}
+{:type :ok, :f :write, :value 3, :process 0, :time 500}`))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "edn: line 2: :time 500 precedes the invocation's :time 1000 (line 1)")
+}
+
+func TestParseEDNErrors(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{`{:process 0, :type :invoke, :f :get}` + "\n" + `[1 2]`, "edn: line 2: want a map like"},
+		{`{:process 0, :type :invoke :f :get :key "k"`, "line 1: column 44: missing '}'"},
+		{`{:process 0, :process 1, :type :invoke, :f :get}`, "line 1: column 49: duplicate key :process"},
+		{`{:process 0, :type :invoke, :f :get} {}`, "line 1: column 38: unexpected text after the map"},
+		{`{:type :invoke, :f :get}`, "line 1: missing :process"},
+		{`{:process "p", :type :invoke, :f :get}`, `line 1: :process must be a non-negative integer or :nemesis, not "p"`},
+		{`{:process 0, :type "invoke", :f :get}`, `line 1: :type must be a keyword, not "invoke"`},
+		{`{:process 0, :type :invoke, :f :get, :time 1.5}`, "line 1: :time must be an integer, not 1.5"},
+		{`{:process 0, :type :invoke, :f :get, :key [1]}`, "line 1: :key want a string or an integer, not [1]"},
+		{`{:process 0, :type :invoke, :f :get, :value "\q"}`, `line 1: column 46: bad escape \q in string`},
+		{`{:process 0, :type :invoke, :f :get, :value 12abc}`, `line 1: column 45: bad number "12abc"`},
+		{`{:process 0, :type :invoke, :f :get, :value` + strings.Repeat("[", 100) + `}`, "nesting deeper than 64"},
+		{`{:process 0 :type :ok :f :get :value "v"}`, "line 1: process 0 completes :get (:ok) but has no pending invocation"},
+		{`{:a 1 :b}`, "line 1: column 10: map has a key without a value"},
+		{`{:a #_ }`, "line 1: column 8: unexpected '}'"},
+		{`{:a 1} ]`, "line 1: column 8: unexpected text after the map"},
+	} {
+		_, err := ParseEDN(strings.NewReader(c.in))
+		if assert.Error(t, err, c.in) {
+			assert.Contains(t, err.Error(), c.want, c.in)
+		}
+	}
+}
+
+func TestEDNReaderValues(t *testing.T) {
+	for in, want := range map[string]string{
+		`{:a [1 -2 +3 4N] :b (x y) :c #{"s"} :d \a :e \newline :f 1.5e3M :g #inst "2020" :h true :i nil}`: `{:a [1 -2 +3 4N] :b (x y) :c #{"s"} :d \a :e \newline :f 1.5e3M :g #inst "2020" :h true :i nil}`,
+		`"tab\there \u00e9 \"q\""`: `"tab\there é \"q\""`,
+		`my.ns/sym`:                `my.ns/sym`,
+		`:ns/kw`:                   `:ns/kw`,
+		`[1, 2 ; comment`:          `error: column 16: missing ']'`,
+	} {
+		rd := &ednReader{s: in}
+		v, err := rd.value()
+		got := v.String()
+		if err != nil {
+			got = "error: " + err.Error()
+		}
+		assert.Equal(t, want, got, in)
+	}
+}
+
+func TestParseJSONErrors(t *testing.T) {
+	op := `{"id":0,"client":0,"key":"k","input":{"kind":"get"},"output":{},"call":1,"return":2}`
+	for _, c := range []struct{ in, want string }{
+		{``, "json: line 1: unexpected end of input"},
+		{`[]`, `json: line 1: want "{", not [`},
+		{`{"version":2,"ops":[]}`, "json: line 1: unsupported version 2 (this build reads version 1)"},
+		{`{"ops":[]}`, `json: missing "version"`},
+		{`{"version":1}`, `json: missing "ops"`},
+		{`{"version":1,"ops":[],"extra":1}`, `json: line 1: unknown field "extra"`},
+		{`{"version":1,"version":1,"ops":[]}`, `json: line 1: repeated field "version"`},
+		{"{\"version\":1,\"ops\":[\n" + op + ",\n" + op + "\n]}", "json: line 3: op at index 1 has id 0 (ids must be indexes)"},
+		{"{\"version\":1,\"ops\":[\n" + op + ",\n" + `{"id":1,"input":{"kind":"get"},"bogus":1}` + "\n]}", `json: line 3: op 1: json: unknown field "bogus"`},
+		{"{\"version\":1,\"ops\":[\n" + `{"id":0,"input":{"kind":"get"},"call":5,"return":1}` + "\n]}", "line 2: op 0 returns at 1 before its call at 5"},
+		{"{\"version\":1,\"ops\":[\n" + `{"id":0,"input":{}}` + "\n]}", "line 2: op 0 has no kind"},
+		{"{\"version\":1,\"ops\":[\n" + `{"id":0,"input":{"kind":"get"},"call":"x"}` + "\n]}", "line 2: op 0: json: cannot unmarshal string"},
+		{"{\"version\":1,\"model\":\"cas-register\",\"ops\":[\n" + op + "\n]}", `json: line 2: op 0: model cas-register has no operation "get"`},
+		{"{\"version\":1,\n\"model\":\"nope\",\"ops\":[]}", `json: line 2: unknown model "nope"`},
+		{`{"version":1,"ops":[]} {}`, "json: line 1: unexpected data after the history"},
+		{`{"version":1,"ops":[}`, "json: line 1: invalid character '}'"},
+	} {
+		_, err := ParseJSON(strings.NewReader(c.in))
+		if assert.Error(t, err, c.in) {
+			assert.Contains(t, err.Error(), c.want, c.in)
+		}
+	}
+}
+
+func TestWriteJSON(t *testing.T) {
+	h := hist("kv", strp(""),
+		put(3, "k", "<v>", 100, 250),
+		get(1, "k", "v", true, 120, 300),
+		unknown(Op{Client: 2, Key: "k", Input: Input{Kind: KindAppend, Value: "w"}, Call: 130}))
+	var buf bytes.Buffer
+	require.NoError(t, WriteJSON(&buf, h))
+	assert.Equal(t, `{"version":1,"model":"kv","init":"","ops":[
+{"id":0,"client":3,"key":"k","input":{"kind":"put","value":"<v>"},"output":{},"call":100,"return":250},
+{"id":1,"client":1,"key":"k","input":{"kind":"get"},"output":{"value":"v","found":true},"call":120,"return":300},
+{"id":2,"client":2,"key":"k","input":{"kind":"append","value":"w"},"output":{},"call":130,"return":0,"unknown":true}
+]}
+`, buf.String())
+
+	buf.Reset()
+	require.NoError(t, WriteJSON(&buf, History{}))
+	assert.Equal(t, "{\"version\":1,\"ops\":[\n]}\n", buf.String())
+	back, err := ParseJSON(&buf)
+	require.NoError(t, err)
+	assert.Equal(t, History{}, back)
+
+	err = WriteJSON(&buf, hist("", nil, put(0, "\xff", "v", 0, 1)))
+	assert.ErrorContains(t, err, "not valid UTF-8")
+}
+
+func TestDetectFormat(t *testing.T) {
+	for in, want := range map[string]string{
+		"{\"version\":1,\"ops\":[]}":                          "json",
+		"\xef\xbb\xbf\n  {\n  \"version\": 1}":                "json",
+		"{}":                                                  "json",
+		"{:process 0, :type :invoke}":                         "edn",
+		"; comment\n\n{ :process 0}":                          "edn",
+		"INFO  jepsen.util - 3\t:invoke\t:cas\t[1 4]":         "jepsen",
+		"INFO  jepsen.core - start\nWARN x - y\n3 :invoke :r": "jepsen",
+		"2015-05-27 14:26:04,915{GMT}\tINFO\t[worker] jepsen.util: 3\t:invoke\t:read\tnil": "jepsen",
+		"hello":      "error: line 1: cannot tell the history format (json, jepsen or edn) from \"hello\"",
+		"{ 12 }":     "error: line 1: cannot tell the history format: a map that is neither JSON nor EDN with keywords",
+		"{":          `error: cannot tell the history format: input ends after "{"`,
+		" \n\t\n":    "error: cannot tell the history format of blank input",
+		"INFO a - b": "error: cannot tell the history format of blank input",
+	} {
+		got, err := DetectFormat([]byte(in))
+		if err != nil {
+			got = "error: " + err.Error()
+		}
+		assert.Equal(t, want, got, in)
+	}
+}
+
+func TestParse(t *testing.T) {
+	h, err := Parse(strings.NewReader(jepsenSample), "")
+	require.NoError(t, err)
+	assert.Len(t, h.Ops, 4)
+	h2, err := Parse(strings.NewReader(jepsenSample), "jepsen")
+	require.NoError(t, err)
+	assert.Equal(t, h, h2)
+
+	h, err = Parse(strings.NewReader("\n \n"), "auto")
+	require.NoError(t, err)
+	assert.Empty(t, h.Ops)
+
+	_, err = Parse(strings.NewReader(""), "yaml")
+	assert.EqualError(t, err, `unknown history format "yaml" (available: json, jepsen, edn)`)
+	assert.Equal(t, []string{"json", "jepsen", "edn"}, Formats())
+}
+
+// A corpus history survives the trip through our JSON form exactly.
+func TestCorpusJSONRoundTrip(t *testing.T) {
+	dir := filepath.Join(corpusDir(t), "porcupine")
+	for _, name := range []string{"kv/c10-bad.txt", "jepsen/etcd_004.log"} {
+		h := parseFile(t, filepath.Join(dir, name), "")
+		var buf bytes.Buffer
+		require.NoError(t, WriteJSON(&buf, h))
+		back, err := Parse(bytes.NewReader(buf.Bytes()), "")
+		require.NoError(t, err)
+		require.Equal(t, h, back)
+		assert.Equal(t, Linearizable{}.Check(h, Options{}).Explanation, Linearizable{}.Check(back, Options{}).Explanation)
+	}
+	_ = os.Stdout
+}

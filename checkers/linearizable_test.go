@@ -1,0 +1,238 @@
+package checkers
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/anishathalye/porcupine"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func strp(s string) *string { return &s }
+
+// hist builds a history from ops written without ids.
+func hist(model string, init *string, ops ...Op) History {
+	for i := range ops {
+		ops[i].ID = i
+	}
+	return History{Model: model, Init: init, Ops: ops}
+}
+
+func put(client int, key, v string, call, ret int64) Op {
+	return Op{Client: client, Key: key, Input: Input{Kind: KindPut, Value: v}, Call: call, Return: ret}
+}
+
+func get(client int, key, v string, found bool, call, ret int64) Op {
+	return Op{Client: client, Key: key, Input: Input{Kind: KindGet}, Output: Output{Value: v, Found: found}, Call: call, Return: ret}
+}
+
+func unknown(op Op) Op { op.Unknown = true; op.Return = 0; return op }
+
+func TestLinearizableVerdicts(t *testing.T) {
+	cases := []struct {
+		name string
+		h    History
+		want Verdict
+	}{
+		{"read own write", hist("kv", nil, put(0, "k", "1", 0, 10), get(1, "k", "1", true, 20, 30)), Pass},
+		{"keys start absent", hist("kv", nil, put(0, "k", "1", 0, 10), get(1, "j", "", true, 20, 30)), Fail},
+		{"keys start as init", hist("kv", strp(""), put(0, "k", "1", 0, 10), get(1, "j", "", true, 20, 30)), Pass},
+		{"absent read", hist("kv", nil, get(1, "k", "", false, 0, 5), put(0, "k", "1", 10, 20)), Pass},
+		{"concurrent write seen either way", hist("kv", nil,
+			put(0, "k", "1", 0, 100), get(1, "k", "", false, 10, 20), get(2, "k", "1", true, 30, 40)), Pass},
+		{"read goes back in time", hist("kv", nil,
+			put(0, "k", "1", 0, 100), get(2, "k", "1", true, 30, 40), get(1, "k", "", false, 50, 60)), Fail},
+		{"stale read", hist("kv", nil,
+			put(0, "k", "1", 0, 10), put(0, "k", "2", 20, 30), get(1, "k", "1", true, 40, 50)), Fail},
+		{"closed intervals touch", hist("kv", nil,
+			put(0, "k", "1", 0, 10), get(1, "k", "", false, 10, 20)), Pass},
+		{"unknown write may have happened", hist("kv", nil,
+			unknown(put(0, "k", "1", 0, 0)), get(1, "k", "1", true, 50, 60)), Pass},
+		{"unknown write may not have happened", hist("kv", nil,
+			unknown(put(0, "k", "1", 0, 0)), get(1, "k", "", false, 50, 60)), Pass},
+		{"unknown write happens at most once", hist("kv", nil,
+			unknown(put(0, "k", "1", 0, 0)), get(1, "k", "1", true, 50, 60), get(1, "k", "", false, 70, 80)), Fail},
+		{"unknown write stays open to the end", hist("kv", nil,
+			get(1, "k", "", false, 50, 60), unknown(put(0, "k", "1", 0, 0)), get(1, "k", "1", true, 70, 80)), Pass},
+		{"definite failure is skipped", hist("kv", nil,
+			Op{Key: "k", Input: Input{Kind: KindPut, Value: "1"}, Output: Output{Err: "not leader"}, Call: 0, Return: 10},
+			get(1, "k", "", false, 20, 30)), Pass},
+		{"append", hist("kv", nil,
+			Op{Key: "k", Input: Input{Kind: KindAppend, Value: "a"}, Call: 0, Return: 10},
+			Op{Key: "k", Input: Input{Kind: KindAppend, Value: "b"}, Call: 20, Return: 30},
+			get(1, "k", "ab", true, 40, 50)), Pass},
+		{"append order", hist("kv", nil,
+			Op{Key: "k", Input: Input{Kind: KindAppend, Value: "a"}, Call: 0, Return: 10},
+			Op{Key: "k", Input: Input{Kind: KindAppend, Value: "b"}, Call: 20, Return: 30},
+			get(1, "k", "ba", true, 40, 50)), Fail},
+		{"delete", hist("kv", nil,
+			put(0, "k", "1", 0, 10), Op{Key: "k", Input: Input{Kind: KindDelete}, Call: 20, Return: 30},
+			get(1, "k", "", false, 40, 50)), Pass},
+		{"cas", hist("cas-register", nil,
+			Op{Input: Input{Kind: KindCAS, ExpectAbsent: true, Value: "1"}, Output: Output{OK: true}, Call: 0, Return: 10},
+			Op{Input: Input{Kind: KindCAS, Expected: "1", Value: "2"}, Output: Output{OK: true}, Call: 20, Return: 30},
+			Op{Input: Input{Kind: KindCAS, Expected: "1", Value: "3"}, Output: Output{OK: false}, Call: 40, Return: 50},
+			Op{Input: Input{Kind: KindRead}, Output: Output{Value: "2", Found: true}, Call: 60, Return: 70}), Pass},
+		{"cas that cannot succeed", hist("cas-register", nil,
+			Op{Input: Input{Kind: KindWrite, Value: "1"}, Call: 0, Return: 10},
+			Op{Input: Input{Kind: KindCAS, Expected: "3", Value: "4"}, Output: Output{OK: true}, Call: 20, Return: 30}), Fail},
+		{"failed cas that should have succeeded", hist("cas-register", nil,
+			Op{Input: Input{Kind: KindWrite, Value: "1"}, Call: 0, Return: 10},
+			Op{Input: Input{Kind: KindCAS, Expected: "1", Value: "4"}, Output: Output{OK: false}, Call: 20, Return: 30}), Fail},
+		{"one bad key fails the history", hist("kv", nil,
+			put(0, "a", "1", 0, 10), get(1, "a", "1", true, 20, 30),
+			put(0, "b", "1", 0, 10), get(1, "b", "2", true, 20, 30)), Fail},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			res := Linearizable{}.Check(c.h, Options{})
+			assert.Equal(t, c.want, res.Verdict, res.Explanation)
+			assert.Equal(t, "linearizable", res.Checker)
+			if c.want == Fail {
+				assert.NotEmpty(t, res.Ops)
+			}
+		})
+	}
+}
+
+func TestLinearizableExplanation(t *testing.T) {
+	h := hist("kv", nil,
+		put(0, "k", "1", 0, 10), put(0, "k", "2", 20, 30), get(1, "k", "1", true, 40, 50),
+		put(0, "j", "1", 0, 10))
+	res := Linearizable{}.Check(h, Options{})
+	require.Equal(t, Fail, res.Verdict)
+	assert.Equal(t, []int{1, 2}, res.Ops, "the read and the write it contradicts")
+	assert.Equal(t, `not linearizable: 1 key of 2 keys has no legal order. Key "k": no order of its 3 ops is legal; `+
+		`the longest legal prefix places 2 of them and leaves "2" (set by op 1 (client 0) put("k", "2")), `+
+		`which none of the ops that must come next can follow: op 2 (client 1) get("k") -> "1".`, res.Explanation)
+
+	for range 5 {
+		again := Linearizable{}.Check(h, Options{TimeLimit: time.Minute})
+		assert.Equal(t, res.Explanation, again.Explanation)
+		assert.Equal(t, res.Ops, again.Ops)
+	}
+}
+
+func TestLinearizableUnjudgeable(t *testing.T) {
+	ok := hist("kv", nil, put(0, "k", "1", 0, 10))
+	for name, c := range map[string]struct {
+		checker Linearizable
+		h       History
+		want    string
+	}{
+		"no model":      {Linearizable{}, History{Ops: ok.Ops}, "no model"},
+		"unknown model": {Linearizable{Model: "kvv"}, ok, `unknown model "kvv" (available: cas-register, kv)`},
+		"wrong kind":    {Linearizable{Model: "cas-register"}, ok, `model cas-register has no operation "put"`},
+		"bad id":        {Linearizable{}, History{Model: "kv", Ops: []Op{{ID: 3, Input: Input{Kind: KindGet}}}}, "ids must be indexes"},
+		"return first":  {Linearizable{}, hist("kv", nil, put(0, "k", "1", 10, 5)), "before its call"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			res := c.checker.Check(c.h, Options{})
+			assert.Equal(t, Unknown, res.Verdict)
+			assert.Contains(t, res.Explanation, c.want)
+		})
+	}
+}
+
+func TestLinearizableEmpty(t *testing.T) {
+	res := Linearizable{Model: "kv"}.Check(History{}, Options{})
+	assert.Equal(t, Pass, res.Verdict)
+	assert.Contains(t, res.Explanation, "nothing to check")
+}
+
+// A time limit that has run out before the search gives unknown, never pass.
+func TestLinearizableTimeLimit(t *testing.T) {
+	h := hist("kv", nil, put(0, "k", "1", 0, 10), get(1, "k", "1", true, 20, 30))
+	res := Linearizable{}.Check(h, Options{TimeLimit: time.Nanosecond})
+	assert.Equal(t, Unknown, res.Verdict)
+	assert.Contains(t, res.Explanation, `time limit 1ns ran out with 1 of 1 keys undecided (key "k")`)
+}
+
+// The step budget rounds must still reach a verdict on a key whose search
+// is longer than the first budget.
+func TestLinearizableBudgetRounds(t *testing.T) {
+	var ops []Op
+	// 12 concurrent writes, then an impossible read: many orders to try.
+	for i := range 12 {
+		ops = append(ops, put(i, "k", string(rune('a'+i)), 0, 100))
+	}
+	ops = append(ops, get(20, "k", "z", true, 200, 210))
+	h := hist("kv", nil, ops...)
+	_, byKey, _ := porcupineOps(h)
+	assert.Equal(t, porcupine.Unknown, checkKey(nil, byKey["k"], firstBudget, 0), "needs more than one round")
+	assert.Equal(t, porcupine.Illegal, checkKey(nil, byKey["k"], 1<<40, 0))
+	res := Linearizable{}.Check(h, Options{})
+	assert.Equal(t, Fail, res.Verdict, res.Explanation)
+	assert.Contains(t, res.Explanation, `op 12 (client 20) get("k") -> "z"`)
+}
+
+func TestLinearizationVisualize(t *testing.T) {
+	for _, h := range []History{
+		hist("kv", nil, put(0, "k", "1", 0, 10), get(1, "k", "1", true, 20, 30)),
+		hist("kv", nil, put(0, "k", "1", 0, 10), get(1, "k", "2", true, 20, 30), unknown(put(7, "k", "3", 25, 0))),
+	} {
+		res := Linearizable{}.Check(h, Options{})
+		require.NotNil(t, res.Linearization)
+		var buf bytes.Buffer
+		err := res.Linearization.Visualize(&buf, porcupine.Annotation{Tag: "nemesis", Start: 5, End: 15, Description: "partition"})
+		require.NoError(t, err)
+		assert.Contains(t, buf.String(), "<html")
+		assert.Contains(t, buf.String(), "partition")
+		info := res.Linearization.Info()
+		assert.NotEmpty(t, info.PartialLinearizations())
+		assert.NotNil(t, res.Linearization.Model().Partition)
+	}
+}
+
+func TestModelByName(t *testing.T) {
+	m, err := ModelByName("kv")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"get", "put", "append", "delete", "cas"}, m.Kinds)
+	_, err = ModelByName("cas-register")
+	require.NoError(t, err)
+	_, err = ModelByName("etcd")
+	assert.EqualError(t, err, `unknown model "etcd" (available: cas-register, kv)`)
+	models := Models()
+	models[0].Kinds[0] = "mutated"
+	assert.Equal(t, KindRead, Models()[0].Kinds[0], "Models returns copies")
+}
+
+func TestVerdictJSON(t *testing.T) {
+	b, err := json.Marshal(Result{Checker: "x", Verdict: Fail, Explanation: "why", Ops: []int{1}})
+	require.NoError(t, err)
+	assert.Equal(t, `{"checker":"x","verdict":"fail","explanation":"why","ops":[1]}`, string(b))
+	var r Result
+	require.NoError(t, json.Unmarshal(b, &r))
+	assert.Equal(t, Fail, r.Verdict)
+	err = json.Unmarshal([]byte(`{"verdict":"passed"}`), &r)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "want pass, fail or unknown")
+}
+
+func TestHistoryValidate(t *testing.T) {
+	assert.NoError(t, hist("kv", nil, put(0, "k", "1", 0, 10)).Validate())
+	assert.NoError(t, hist("", nil, put(0, "k", "1", 0, 10)).Validate())
+	err := hist("cas-register", nil, put(0, "k", "1", 0, 10)).Validate()
+	require.Error(t, err)
+	assert.True(t, strings.HasPrefix(err.Error(), "op 0: model cas-register has no operation"), err.Error())
+	assert.Error(t, hist("nope", nil).Validate())
+	assert.Error(t, hist("kv", nil, Op{}).Validate())
+}
+
+// Porcupine draws a row per client id from 0, so huge ids are renumbered.
+func TestPorcupineClientRows(t *testing.T) {
+	ids := func(h History) []int {
+		keys, byKey, _ := porcupineOps(h)
+		var out []int
+		for _, o := range collect(byKey, keys) {
+			out = append(out, o.ClientId)
+		}
+		return out
+	}
+	assert.Equal(t, []int{3, 7}, ids(hist("kv", nil, put(3, "k", "1", 0, 1), put(7, "k", "1", 0, 1))))
+	assert.Equal(t, []int{1, 0, 1}, ids(hist("kv", nil, put(5000, "k", "1", 0, 1), put(7, "k", "1", 0, 1), put(5000, "k", "1", 0, 1))))
+}
