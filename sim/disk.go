@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -22,7 +23,7 @@ type Disk struct {
 	files map[string]*file
 	// faults
 	failSyncs int // the next n syncs fail
-	slowDelay int64
+	slow      []slowSpell
 	busy      int64 // set by a slow sync: the node is busy this long
 	syncs     uint64
 	written   uint64
@@ -39,6 +40,15 @@ type pendingWrite struct {
 	off      int64
 	data     []byte // write
 	size     int64  // truncate
+}
+
+// slowSpell is one disk-slow fault in force: each sync takes delay, until
+// the virtual time until. Overlapping spells: the slowest one counts.
+type slowSpell struct{ delay, until int64 }
+
+// endSlow ends the spells whose time is up.
+func (d *Disk) endSlow(now int64) {
+	d.slow = slices.DeleteFunc(d.slow, func(s slowSpell) bool { return s.until <= now })
 }
 
 func newDisk() *Disk { return &Disk{files: map[string]*file{}} }
@@ -130,9 +140,11 @@ func (d *Disk) Sync(name string) error {
 		return ErrNotExist
 	}
 	d.syncs++
-	if d.slowDelay > 0 {
-		d.busy += d.slowDelay
+	var delay int64
+	for _, s := range d.slow {
+		delay = max(delay, s.delay)
 	}
+	d.busy += delay
 	if d.failSyncs > 0 {
 		d.failSyncs--
 		f.pending = nil // lost to the durable path, as after a failed fsync
@@ -230,11 +242,24 @@ func (d *Disk) corrupt(r *rand.Rand, name string) (string, int64, bool) {
 	f := d.files[n]
 	off := r.Int64N(int64(len(f.durable)))
 	bit := byte(1) << r.IntN(8)
-	f.durable[off] ^= bit
-	if off < int64(len(f.current)) {
+	// The process sees the flip unless it has written that byte since the
+	// last sync: then it reads its own newer data, until a crash.
+	if off < int64(len(f.current)) && f.current[off] == f.durable[off] && !f.overwritten(off) {
 		f.current[off] ^= bit
 	}
+	f.durable[off] ^= bit
 	return n, off, true
+}
+
+// overwritten reports whether a pending write or truncate replaced the
+// byte at off since the last sync.
+func (f *file) overwritten(off int64) bool {
+	for _, w := range f.pending {
+		if w.truncate && w.size <= off || !w.truncate && off >= w.off && off < w.off+int64(len(w.data)) {
+			return true
+		}
+	}
+	return false
 }
 
 func (w pendingWrite) apply(b []byte) []byte {

@@ -3,6 +3,7 @@ package sim
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"time"
@@ -170,6 +171,9 @@ func ParseFaults(data []byte) ([]Fault, error) {
 	if err := dec.Decode(&fs); err != nil {
 		return nil, fmt.Errorf("fault plan: %v", err)
 	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("fault plan: unexpected data after the list at offset %d", dec.InputOffset())
+	}
 	for i, f := range fs {
 		if err := f.Validate(nil); err != nil {
 			return nil, fmt.Errorf("fault plan entry %d: %v", i, err)
@@ -295,13 +299,14 @@ func (w *World) applyFault(f *Fault) {
 		}
 		note = strings.Join(notes, " ")
 	case FaultDiskSlow:
-		for _, n := range w.slots(f.Nodes) {
-			n.disk.slowDelay = int64(f.Delay)
-		}
+		until := w.now + int64(f.For)
 		nodes := w.slots(f.Nodes)
-		w.push(event{at: w.now + int64(f.For), kind: evCall, p: func() {
+		for _, n := range nodes {
+			n.disk.slow = append(n.disk.slow, slowSpell{delay: int64(f.Delay), until: until})
+		}
+		w.push(event{at: until, kind: evCall, p: func() {
 			for _, n := range nodes {
-				n.disk.slowDelay = 0
+				n.disk.endSlow(w.now)
 			}
 		}})
 	case FaultDiskFail:
@@ -342,7 +347,7 @@ func (w *World) expireRules() {
 // sortedFaultNames is a helper for deterministic iteration over armed names.
 func sortedNames[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
-	for k := range m { //detlint:allow keys are sorted below
+	for k := range m {
 		out = append(out, k)
 	}
 	sort.Strings(out)

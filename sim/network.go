@@ -183,6 +183,7 @@ type connEnd struct {
 type conn struct {
 	id       ConnID
 	end      [2]connEnd
+	name     [2]NodeID // node names of the ends (the dialed name may be unknown)
 	dir      [2]direction
 	opened   bool
 	synLost  bool
@@ -198,7 +199,7 @@ type stallRef struct {
 
 func (w *World) dial(n *slot, to NodeID) ConnID {
 	w.nextConn++
-	c := &conn{id: w.nextConn}
+	c := &conn{id: w.nextConn, name: [2]NodeID{n.id, to}}
 	c.end[0] = connEnd{node: n.idx, inc: n.inc}
 	w.conns[c.id] = c
 	n.conns = append(n.conns, c.id)
@@ -211,6 +212,9 @@ func (w *World) dial(n *slot, to NodeID) ConnID {
 	c.end[1] = connEnd{node: ti}
 	c.dir[0].l = w.link(n.idx, ti)
 	c.dir[1].l = w.link(ti, n.idx)
+	if len(w.live) >= w.livePruneAt {
+		w.pruneLive()
+	}
 	w.live = append(w.live, c)
 	w.enqueue(c, 0, nil, ctlSyn)
 	return c.id
@@ -286,6 +290,9 @@ func (w *World) deliverHead(ev *event) {
 		if !c.broken && !c.end[1].told {
 			w.enqueue(c, 1, nil, ctlSynAck)
 		}
+		if !c.broken {
+			w.watchBlocked(c) // the answer may be cut already (asymmetric partition)
+		}
 	case ctlSynAck:
 		w.record(ev, dst, src.id, c.id, "connected")
 		w.callOpen(dst, c.id, src.id)
@@ -332,6 +339,7 @@ func (w *World) breakConn(c *conn, quitter int, peerDelay int64) {
 // tellClosed tells end e of c, now, that its connection is closed.
 func (w *World) tellClosed(c *conn, e int, ev *event) {
 	if c.end[e].told || (e == 1 && !c.opened) {
+		w.maybeForget(c) // both ends closed: the last FIN finds this end told
 		return
 	}
 	c.end[e].told = true
@@ -341,7 +349,7 @@ func (w *World) tellClosed(c *conn, e int, ev *event) {
 		return
 	}
 	n.dropConn(c.id)
-	peer := w.nodes[c.end[1-e].node].id
+	peer := c.name[1-e]
 	w.record(ev, n, peer, c.id, "closed")
 	w.callClosed(n, c.id, peer)
 }
@@ -400,11 +408,18 @@ func (w *World) onConnectEnd(ev *event) {
 func (w *World) crashConns(n *slot) {
 	for _, id := range n.conns {
 		c := w.conns[id]
-		if c == nil || c.broken {
+		if c == nil {
 			continue
 		}
 		e := c.endOf(n)
 		if e < 0 {
+			continue
+		}
+		if c.broken {
+			// Broken, and this end's notice is on its way to a process
+			// that is gone: nobody is left to tell.
+			c.end[e].told = true
+			w.maybeForget(c)
 			continue
 		}
 		l := c.dir[e].l
@@ -414,8 +429,24 @@ func (w *World) crashConns(n *slot) {
 			delay = lo + l.rng.Int64N(int64(w.cfg.Network.KeepAlive)-lo+1)
 		}
 		w.breakConn(c, e, delay)
+		w.maybeForget(c)
 	}
 	n.conns = n.conns[:0]
+}
+
+// pruneLive drops broken connections from the live list, which otherwise
+// only networkChanged prunes. Pruning again only once the list has doubled
+// keeps dialing amortised O(1).
+func (w *World) pruneLive() {
+	live := w.live[:0]
+	for _, c := range w.live {
+		if !c.broken {
+			live = append(live, c)
+		}
+	}
+	clear(w.live[len(live):])
+	w.live = live
+	w.livePruneAt = max(2*len(live), 64)
 }
 
 // networkChanged re-evaluates connections after the rules changed: blocked
@@ -429,22 +460,8 @@ func (w *World) networkChanged() {
 			continue
 		}
 		live = append(live, c)
-		if !c.opened {
-			continue
-		}
-		blocked := w.refresh(c.dir[0].l).blocked || w.refresh(c.dir[1].l).blocked
-		switch {
-		case blocked && !c.blocked:
-			c.blocked = true
-			c.blockGen++
-			ka := int64(w.cfg.Network.KeepAlive)
-			for e := 0; e < 2; e++ {
-				at := w.now + ka + c.dir[e].l.rng.Int64N(ka/4+1)
-				w.push(event{at: at, kind: evKeepalive, node: c.end[e].node, inc: c.end[e].inc, a: uint64(c.id), b: uint64(e), c: c.blockGen})
-			}
-		case !blocked && c.blocked:
-			c.blocked = false
-			c.blockGen++
+		if c.opened {
+			w.watchBlocked(c)
 		}
 	}
 	clear(w.live[len(live):])
@@ -466,6 +483,25 @@ func (w *World) networkChanged() {
 	}
 	clear(w.stalled[len(stalled):])
 	w.stalled = stalled
+}
+
+// watchBlocked starts an open connection's keepalive clocks when a
+// partition cuts either direction, and stops them when none does.
+func (w *World) watchBlocked(c *conn) {
+	blocked := w.refresh(c.dir[0].l).blocked || w.refresh(c.dir[1].l).blocked
+	switch {
+	case blocked && !c.blocked:
+		c.blocked = true
+		c.blockGen++
+		ka := int64(w.cfg.Network.KeepAlive)
+		for e := 0; e < 2; e++ {
+			at := w.now + ka + c.dir[e].l.rng.Int64N(ka/4+1)
+			w.push(event{at: at, kind: evKeepalive, node: c.end[e].node, inc: c.end[e].inc, a: uint64(c.id), b: uint64(e), c: c.blockGen})
+		}
+	case !blocked && c.blocked:
+		c.blocked = false
+		c.blockGen++
+	}
 }
 
 func (w *World) sendDatagram(n *slot, to NodeID, msg any) {

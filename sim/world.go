@@ -33,13 +33,14 @@ type World struct {
 	nodes []*slot
 	byID  map[NodeID]int32
 
-	conns    map[ConnID]*conn
-	nextConn ConnID
-	live     []*conn
-	stalled  []stallRef
-	links    map[uint64]*link
-	rules    []linkRule
-	ruleGen  uint64
+	conns       map[ConnID]*conn
+	nextConn    ConnID
+	live        []*conn
+	livePruneAt int
+	stalled     []stallRef
+	links       map[uint64]*link
+	rules       []linkRule
+	ruleGen     uint64
 
 	nextTimer TimerID
 	armed     map[string]*armedFailpoint
@@ -75,6 +76,7 @@ type slot struct {
 	diskRand  *rand.Rand
 	conns     []ConnID
 	timers    map[TimerID]timerRec
+	due       timerHeap // live timers by deadline; fired and cancelled ones linger until popped
 	stats     NodeStats
 }
 
@@ -263,6 +265,9 @@ type Outcome struct {
 // or no events are left. It may be called again to continue the run. While
 // it runs, the world owns the process (see package doc).
 func (w *World) Run(lim Limits) Outcome {
+	if w.running {
+		panic("sim: World.Run called from inside its own Run (from a harness callback or node)")
+	}
 	release := w.acquire()
 	defer release()
 	start := wallNow()
@@ -421,6 +426,7 @@ func (w *World) start(n *slot) {
 	n.held = nil
 	n.busyUntil = 0
 	n.timers = map[TimerID]timerRec{}
+	n.due = n.due[:0]
 	n.stats.Starts++
 	env := &Env{w: w, n: n, inc: n.inc, rng: NewStream(w.seed, fmt.Sprintf("node/%s/%d", n.id, n.inc))}
 	env.ctx = w.failpointContext(n)
@@ -436,16 +442,28 @@ func (w *World) crash(n *slot, torn bool, reason string) {
 	if !n.up {
 		return
 	}
+	held := n.held
 	n.up = false
+	n.exit = "" // an Exit and a panic in one call are one death
 	n.paused = false
 	n.held = nil
 	n.busyUntil = 0
 	n.node = nil
 	n.timers = nil
+	n.due = nil
 	n.stats.Crashes++
 	w.fp.str("crash")
 	w.trace.write(&TraceRecord{T: w.now, Kind: "crash", Node: n.id, Event: reason})
 	w.crashConns(n)
+	for _, e := range held {
+		// A held delivery is the only event of its connection direction:
+		// hand it back, and the connection decides (a FIN still closes a
+		// connection this node had closed, for instance).
+		if e.kind == evDeliver {
+			e.at = w.now
+			w.push(e)
+		}
+	}
 	n.disk.crash(n.diskRand, torn || w.cfg.TornWrites)
 }
 
@@ -474,20 +492,88 @@ func (w *World) setTimer(n *slot, d time.Duration, tag any) TimerID {
 	id := w.nextTimer
 	dl := n.clock.mono(w.now) + int64(max(d, 0))
 	n.timers[id] = timerRec{deadline: dl, tag: tag}
+	n.due.push(timerKey{deadline: dl, id: id})
 	w.push(event{at: max(n.clock.virt(dl), w.now), kind: evTimer, node: n.idx, inc: n.inc, a: uint64(id), b: n.clock.gen})
 	return id
 }
 
+// fireTimer fires the node's earliest due timer, by (deadline, id). Every
+// live timer has an event at or after its deadline, but several can fall
+// due at one virtual instant (a fast clock maps two deadlines to the same
+// nanosecond; events that waited while the node was paused or busy are
+// queued again behind one due at that instant), so the event's own timer
+// is not necessarily the one to fire first; it fires at a later event.
 func (w *World) fireTimer(n *slot, ev *event) {
-	id := TimerID(ev.a)
-	t, ok := n.timers[id]
-	if !ok || ev.b != n.clock.gen {
-		return // cancelled, or rescheduled after a rate change
+	if ev.b != n.clock.gen {
+		return // rescheduled after a rate change
 	}
-	delete(n.timers, id)
-	n.stats.Timers++
-	w.record(ev, n, "", 0, "timer")
-	w.callTimer(n, id, t.tag)
+	mono := n.clock.mono(w.now)
+	for len(n.due) > 0 {
+		k := n.due[0]
+		t, ok := n.timers[k.id]
+		if !ok {
+			n.due.pop() // fired or cancelled
+			continue
+		}
+		if k.deadline > mono {
+			return // this event's timer was cancelled or already fired
+		}
+		n.due.pop()
+		delete(n.timers, k.id)
+		n.stats.Timers++
+		w.record(ev, n, "", 0, "timer")
+		w.callTimer(n, k.id, t.tag)
+		return
+	}
+}
+
+// timerKey orders a node's timers: by monotonic deadline, then as set.
+type timerKey struct {
+	deadline int64
+	id       TimerID
+}
+
+func (a timerKey) less(b timerKey) bool {
+	return a.deadline < b.deadline || a.deadline == b.deadline && a.id < b.id
+}
+
+// timerHeap is a binary min-heap of timer keys.
+type timerHeap []timerKey
+
+func (h *timerHeap) push(k timerKey) {
+	*h = append(*h, k)
+	q := *h
+	for i := len(q) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !q[i].less(q[p]) {
+			break
+		}
+		q[i], q[p] = q[p], q[i]
+		i = p
+	}
+}
+
+func (h *timerHeap) pop() {
+	q := *h
+	n := len(q) - 1
+	q[0] = q[n]
+	q = q[:n]
+	for i := 0; ; {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		m := l
+		if r := l + 1; r < n && q[r].less(q[l]) {
+			m = r
+		}
+		if !q[m].less(q[i]) {
+			break
+		}
+		q[i], q[m] = q[m], q[i]
+		i = m
+	}
+	*h = q
 }
 
 // rescheduleTimers re-pushes a node's live timers after its clock rate
@@ -497,7 +583,7 @@ func (w *World) rescheduleTimers(n *slot) {
 		return
 	}
 	ids := make([]TimerID, 0, len(n.timers))
-	for id := range n.timers { //detlint:allow keys are sorted below
+	for id := range n.timers {
 		ids = append(ids, id)
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })

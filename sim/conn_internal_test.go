@@ -1,0 +1,132 @@
+package sim
+
+// Internal test: the connection table is not observable through the public
+// API, but a world that leaks connections runs out of memory in a long
+// load rehearsal, so its draining is checked here.
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
+)
+
+// churner dials its peers, sends a little, and closes on a timer; it
+// accepts whatever is dialed to it and closes some of those too, so that
+// both ends often close the same connection.
+type churner struct {
+	BaseNode
+	env   *Env
+	peers []NodeID
+	open  []ConnID
+	round int
+}
+
+func (c *churner) Start(env *Env) {
+	c.env = env
+	env.SetTimer(time.Millisecond, nil)
+}
+
+func (c *churner) Connected(conn ConnID, _ NodeID) {
+	if c.round >= 200 {
+		c.env.Close(conn) // done: refuse
+		c.forget(conn)
+		return
+	}
+	for _, x := range c.open {
+		if x == conn {
+			return
+		}
+	}
+	c.open = append(c.open, conn)
+}
+
+func (c *churner) Closed(conn ConnID, _ NodeID) { c.forget(conn) }
+
+func (c *churner) forget(conn ConnID) {
+	for i, x := range c.open {
+		if x == conn {
+			c.open = append(c.open[:i], c.open[i+1:]...)
+			return
+		}
+	}
+}
+
+func (c *churner) Timer(TimerID, any) {
+	c.round++
+	r := c.env.Rand()
+	if c.round < 200 {
+		for _, p := range c.peers {
+			if r.IntN(3) == 0 {
+				c.open = append(c.open, c.env.Dial(p))
+			}
+		}
+		c.env.SetTimer(time.Duration(1+r.IntN(5))*time.Millisecond, nil)
+	}
+	for _, conn := range append([]ConnID(nil), c.open...) {
+		c.env.Send(conn, c.round)
+		if c.round >= 200 || r.IntN(4) == 0 {
+			c.env.Close(conn)
+			c.forget(conn)
+		}
+	}
+}
+
+// Once every connection is closed or broken and every end that is still
+// running has been told, the world holds no connection.
+func TestConnectionTableDrains(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		cfg := Config{Seed: rapid.Uint64().Draw(rt, "seed"), Network: NetworkConfig{
+			Latency: Latency{Min: time.Millisecond, Max: 5 * time.Millisecond}, KeepAlive: 50 * time.Millisecond,
+			ConnectTimeout: 20 * time.Millisecond}}
+		w := NewWorld(cfg)
+		names := []NodeID{"a", "b", "c"}
+		for _, id := range names {
+			var peers []NodeID
+			for _, p := range names {
+				if p != id {
+					peers = append(peers, p)
+				}
+			}
+			w.AddNode(id, func() Node { return &churner{peers: peers} })
+		}
+		var plan []Fault
+		for i, n := 0, rapid.IntRange(0, 8).Draw(rt, "faults"); i < n; i++ {
+			f := Fault{At: Duration(time.Duration(rapid.IntRange(0, 400).Draw(rt, "at_ms")) * time.Millisecond)}
+			switch rapid.IntRange(0, 4).Draw(rt, "kind") {
+			case 0:
+				f.Kind, f.Nodes = FaultCrash, []NodeID{rapid.SampledFrom(names).Draw(rt, "node")}
+			case 1:
+				f.Kind, f.Nodes = FaultRestart, []NodeID{rapid.SampledFrom(names).Draw(rt, "node")}
+			case 2:
+				f.Kind, f.Cuts = FaultPartition, Isolate(rapid.SampledFrom(names).Draw(rt, "node"), names)
+			case 3:
+				f.Kind = FaultHeal
+			default:
+				f.Kind, f.Nodes = FaultPause, []NodeID{rapid.SampledFrom(names).Draw(rt, "node")}
+			}
+			plan = append(plan, f)
+		}
+		// In the end everything heals and runs, and every node closes what
+		// it has (churner closes all at round 200).
+		plan = append(plan, Fault{At: Duration(time.Second), Kind: FaultHeal},
+			Fault{At: Duration(time.Second), Kind: FaultResume, Nodes: names},
+			Fault{At: Duration(time.Second), Kind: FaultRestart, Nodes: names})
+		require.NoError(rt, w.Schedule(plan))
+		w.Run(Limits{})
+
+		var left []ConnID
+		for id := range w.conns {
+			left = append(left, id)
+		}
+		slices.Sort(left)
+		require.Empty(rt, left, "connections left in the table")
+		for _, c := range w.live {
+			require.True(rt, c.broken, "conn %d open on the live list", c.id)
+		}
+		require.LessOrEqual(rt, len(w.live), 64, "the live list holds on to dead connections")
+		require.Empty(rt, w.stalled)
+	})
+}

@@ -1,0 +1,372 @@
+package sim_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
+
+	"github.com/sofasim/sofasim/sim"
+)
+
+// Failpoint names the chaos workload evaluates (see chatter).
+const (
+	fpSkip  = "test/skip"  // the node skips one round of sends
+	fpPanic = "test/panic" // the node panics
+	fpValue = "test/value" // the node records the value
+)
+
+// genNodes draws a small set of node names.
+func genNodes(min, max int) *rapid.Generator[[]sim.NodeID] {
+	return rapid.Custom(func(t *rapid.T) []sim.NodeID {
+		n := rapid.IntRange(min, max).Draw(t, "nodes")
+		out := make([]sim.NodeID, n)
+		for i := range out {
+			out[i] = sim.NodeID(fmt.Sprintf("n%d", i))
+		}
+		return out
+	})
+}
+
+// genSubset draws a non-empty subset of nodes, in node order.
+func genSubset(nodes []sim.NodeID, label string) *rapid.Generator[[]sim.NodeID] {
+	return rapid.Custom(func(t *rapid.T) []sim.NodeID {
+		var out []sim.NodeID
+		for _, n := range nodes {
+			if rapid.Bool().Draw(t, label+"/"+string(n)) {
+				out = append(out, n)
+			}
+		}
+		if len(out) == 0 {
+			out = []sim.NodeID{rapid.SampledFrom(nodes).Draw(t, label+"/one")}
+		}
+		return out
+	})
+}
+
+// genCuts draws a partition: either one of the helper shapes or 1-3
+// arbitrary cuts.
+func genCuts(nodes []sim.NodeID, allowEmpty bool) *rapid.Generator[[]sim.Cut] {
+	return rapid.Custom(func(t *rapid.T) []sim.Cut {
+		var cuts []sim.Cut
+		switch rapid.IntRange(0, 5).Draw(t, "shape") {
+		case 0:
+			cuts = sim.Isolate(rapid.SampledFrom(nodes).Draw(t, "isolated"), nodes)
+		case 1:
+			cuts = sim.OneWay(genSubset(nodes, "from").Draw(t, "from"), genSubset(nodes, "to").Draw(t, "to"))
+		case 2:
+			cuts = sim.MajorityMinority(nodes, sim.NewStream(rapid.Uint64().Draw(t, "mm"), "mm"))
+		case 3:
+			cuts = sim.Ring(nodes)
+		default:
+			k := rapid.IntRange(1, 3).Draw(t, "ncuts")
+			for i := 0; i < k; i++ {
+				cuts = append(cuts, sim.Cut{From: genSubset(nodes, "from").Draw(t, "from"), To: genSubset(nodes, "to").Draw(t, "to")})
+			}
+		}
+		if len(cuts) == 0 && !allowEmpty {
+			cuts = sim.OneWay(nodes[:1], nodes)
+		}
+		if allowEmpty && rapid.IntRange(0, 3).Draw(t, "all-links") == 0 {
+			cuts = nil
+		}
+		return cuts
+	})
+}
+
+// genFault draws one valid fault of the given kind, at a time in [0, horizon].
+func genFault(nodes []sim.NodeID, horizon time.Duration, kind sim.FaultKind) *rapid.Generator[sim.Fault] {
+	return rapid.Custom(func(t *rapid.T) sim.Fault {
+		f := sim.Fault{
+			At:   sim.Duration(rapid.Int64Range(0, int64(horizon/time.Millisecond)).Draw(t, "at_ms")) * sim.Duration(time.Millisecond),
+			Kind: kind,
+		}
+		dur := func(label string, lo, hi time.Duration) sim.Duration {
+			return sim.Duration(rapid.Int64Range(int64(lo), int64(hi)).Draw(t, label))
+		}
+		switch kind {
+		case sim.FaultCrash:
+			f.Nodes = genSubset(nodes, "nodes").Draw(t, "nodes")
+			f.Torn = rapid.Bool().Draw(t, "torn")
+		case sim.FaultRestart:
+			f.Nodes = genSubset(nodes, "nodes").Draw(t, "nodes")
+			f.Torn = rapid.Bool().Draw(t, "torn")
+		case sim.FaultPause, sim.FaultResume:
+			f.Nodes = genSubset(nodes, "nodes").Draw(t, "nodes")
+		case sim.FaultPartition:
+			f.Cuts = genCuts(nodes, false).Draw(t, "cuts")
+		case sim.FaultHeal:
+		case sim.FaultClog:
+			f.Cuts = genCuts(nodes, true).Draw(t, "cuts")
+			f.For = dur("for", time.Millisecond, time.Second)
+		case sim.FaultLoss:
+			f.Cuts = genCuts(nodes, true).Draw(t, "cuts")
+			f.PPM = rapid.Int64Range(0, 1_000_000).Draw(t, "ppm")
+			f.DupPPM = rapid.Int64Range(0, 1_000_000).Draw(t, "dup_ppm")
+			f.For = dur("for", 0, time.Second)
+		case sim.FaultClockJump:
+			f.Nodes = genSubset(nodes, "nodes").Draw(t, "nodes")
+			f.Jump = dur("jump", -time.Hour, time.Hour)
+		case sim.FaultClockSkew:
+			f.Nodes = genSubset(nodes, "nodes").Draw(t, "nodes")
+			f.PPM = rapid.Int64Range(-500_000, 999_999).Draw(t, "ppm")
+		case sim.FaultDiskCorrupt:
+			f.Nodes = genSubset(nodes, "nodes").Draw(t, "nodes")
+			f.File = rapid.SampledFrom([]string{"", "log", "missing"}).Draw(t, "file")
+		case sim.FaultDiskSlow:
+			f.Nodes = genSubset(nodes, "nodes").Draw(t, "nodes")
+			f.Delay = dur("delay", time.Microsecond, 100*time.Millisecond)
+			f.For = dur("for", time.Millisecond, time.Second)
+		case sim.FaultDiskFail:
+			f.Nodes = genSubset(nodes, "nodes").Draw(t, "nodes")
+			f.Count = rapid.IntRange(0, 3).Draw(t, "count")
+		case sim.FaultArm:
+			f.Failpoint = rapid.SampledFrom([]string{fpSkip, fpPanic, fpValue}).Draw(t, "failpoint")
+			f.Value = rapid.SampledFrom([]string{"", "true", "7", `"x"`}).Draw(t, "value")
+			f.PPM = rapid.Int64Range(0, 1_000_000).Draw(t, "ppm")
+			f.Count = rapid.IntRange(0, 5).Draw(t, "count")
+			if rapid.Bool().Draw(t, "some-nodes") {
+				f.Nodes = genSubset(nodes, "nodes").Draw(t, "nodes")
+			}
+		case sim.FaultDisarm:
+			f.Failpoint = rapid.SampledFrom([]string{fpSkip, fpPanic, fpValue}).Draw(t, "failpoint")
+		default:
+			t.Fatalf("genFault: kind %q has no generator: add one", kind)
+		}
+		return f
+	})
+}
+
+// genPlan draws a fault plan over nodes using every kind in sim.FaultKinds,
+// sorted by time (stable, so same-time faults keep their drawn order, which
+// is the order Schedule applies them in).
+func genPlan(nodes []sim.NodeID, horizon time.Duration, maxFaults int) *rapid.Generator[[]sim.Fault] {
+	return rapid.Custom(func(t *rapid.T) []sim.Fault {
+		n := rapid.IntRange(0, maxFaults).Draw(t, "faults")
+		plan := make([]sim.Fault, 0, n)
+		for i := 0; i < n; i++ {
+			kind := rapid.SampledFrom(sim.FaultKinds).Draw(t, "kind")
+			plan = append(plan, genFault(nodes, horizon, kind).Draw(t, "fault"))
+		}
+		sort.SliceStable(plan, func(i, j int) bool { return plan[i].At < plan[j].At })
+		return plan
+	})
+}
+
+// Every generated fault is valid, and the generator knows every kind.
+func TestGenFaultCoversEveryKind(t *testing.T) {
+	nodes := ids("a", "b", "c")
+	for _, kind := range sim.FaultKinds {
+		rapid.Check(t, func(rt *rapid.T) {
+			f := genFault(nodes, time.Second, kind).Draw(rt, "fault")
+			known := func(id sim.NodeID) bool { return id == "a" || id == "b" || id == "c" }
+			require.NoError(rt, f.Validate(known), "%s", f)
+		})
+	}
+}
+
+// A plan survives a trip through JSON exactly.
+func TestParseFaultsRoundTrip(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		nodes := genNodes(1, 5).Draw(rt, "nodes")
+		plan := genPlan(nodes, time.Hour, 12).Draw(rt, "plan")
+		// Durations at full nanosecond precision, to check the text form is exact.
+		for i := range plan {
+			if rapid.Bool().Draw(rt, "ns") {
+				plan[i].At += sim.Duration(rapid.Int64Range(0, 999_999).Draw(rt, "ns_at"))
+			}
+		}
+		data, err := json.Marshal(plan)
+		require.NoError(rt, err)
+		back, err := sim.ParseFaults(data)
+		require.NoError(rt, err, "%s", data)
+		if len(plan) == 0 {
+			assert.Empty(rt, back)
+			return
+		}
+		require.Equal(rt, plan, back, "%s", data)
+
+		// And pretty-printed, as people save plans.
+		data, err = json.MarshalIndent(plan, "", "  ")
+		require.NoError(rt, err)
+		back, err = sim.ParseFaults(data)
+		require.NoError(rt, err)
+		require.Equal(rt, plan, back)
+	})
+}
+
+// Durations are written as Go duration text, and read back exactly at the
+// extremes of their range.
+func TestDurationText(t *testing.T) {
+	for _, d := range []time.Duration{0, 1, -1, 999, time.Microsecond + 1, 1500 * time.Millisecond,
+		time.Hour + time.Nanosecond, 1<<63 - 1, -1 << 63} {
+		b, err := sim.Duration(d).MarshalText()
+		require.NoError(t, err)
+		assert.Equal(t, d.String(), string(b))
+		var back sim.Duration
+		require.NoError(t, back.UnmarshalText(b))
+		assert.Equal(t, sim.Duration(d), back, "%s", b)
+	}
+	var d sim.Duration
+	assert.Error(t, d.UnmarshalText([]byte("soon")))
+	assert.Error(t, d.UnmarshalText([]byte("")))
+	assert.Error(t, d.UnmarshalText([]byte("5")), "a bare number has no unit")
+}
+
+func TestParseFaultsRejects(t *testing.T) {
+	cases := map[string]string{
+		"not json":            `crash at 1s`,
+		"empty input":         ``,
+		"object, not list":    `{"at":"1s","kind":"crash","nodes":["a"]}`,
+		"unknown kind":        `[{"at":"1s","kind":"meteor","nodes":["a"]}]`,
+		"empty kind":          `[{"at":"1s","nodes":["a"]}]`,
+		"unknown field":       `[{"at":"1s","kind":"crash","nodes":["a"],"color":"red"}]`,
+		"misspelt field":      `[{"at":"1s","kind":"crash","node":["a"]}]`,
+		"bad duration":        `[{"at":"soon","kind":"heal"}]`,
+		"number duration":     `[{"at":1000,"kind":"heal"}]`,
+		"negative time":       `[{"at":"-1s","kind":"heal"}]`,
+		"crash without nodes": `[{"at":"1s","kind":"crash"}]`,
+		"partition no cuts":   `[{"at":"1s","kind":"partition"}]`,
+		"clog without for":    `[{"at":"1s","kind":"clog"}]`,
+		"loss ppm too big":    `[{"at":"1s","kind":"loss","ppm":1000001}]`,
+		"loss ppm negative":   `[{"at":"1s","kind":"loss","ppm":-1}]`,
+		"skew ppm too small":  `[{"at":"1s","kind":"clock-skew","nodes":["a"],"ppm":-1000000}]`,
+		"slow without delay":  `[{"at":"1s","kind":"disk-slow","nodes":["a"],"for":"1s"}]`,
+		"arm without name":    `[{"at":"1s","kind":"failpoint-arm"}]`,
+		"arm negative count":  `[{"at":"1s","kind":"failpoint-arm","failpoint":"x/y","count":-1}]`,
+		"wrong type":          `[{"at":"1s","kind":"crash","nodes":"a"}]`,
+		"truncated":           `[{"at":"1s","kind":"heal"}`,
+		"trailing garbage":    `[{"at":"1s","kind":"heal"}] and then some`,
+		"two lists":           `[] []`,
+		"trailing bracket":    `[{"at":"1s","kind":"heal"}]]`,
+	}
+	names := make([]string, 0, len(cases))
+	for name := range cases {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			fs, err := sim.ParseFaults([]byte(cases[name]))
+			assert.Error(t, err, "accepted %s as %v", cases[name], fs)
+			assert.Nil(t, fs)
+		})
+	}
+}
+
+func TestParseFaultsAccepts(t *testing.T) {
+	fs, err := sim.ParseFaults([]byte(`
+	  [ {"at": "1.5s", "kind": "partition", "cuts": [{"from": ["a"], "to": ["b", "c"]}]},
+	    {"at": "2s",   "kind": "heal"} ]
+	`))
+	require.NoError(t, err)
+	require.Equal(t, []sim.Fault{
+		{At: at(1500 * time.Millisecond), Kind: sim.FaultPartition, Cuts: []sim.Cut{{From: ids("a"), To: ids("b", "c")}}},
+		{At: at(2 * time.Second), Kind: sim.FaultHeal},
+	}, fs)
+
+	fs, err = sim.ParseFaults([]byte(`[]`))
+	require.NoError(t, err)
+	assert.Empty(t, fs)
+}
+
+// Whatever the bytes, ParseFaults returns an error or a valid plan; it never
+// panics.
+func TestParseFaultsNeverPanics(t *testing.T) {
+	valid, err := json.Marshal([]sim.Fault{
+		{At: at(time.Second), Kind: sim.FaultCrash, Nodes: ids("a"), Torn: true},
+		{At: at(2 * time.Second), Kind: sim.FaultLoss, PPM: 10, For: at(time.Second)},
+		{At: at(3 * time.Second), Kind: sim.FaultArm, Failpoint: "x/y", Value: "1", Count: 2},
+	})
+	require.NoError(t, err)
+	rapid.Check(t, func(rt *rapid.T) {
+		var data []byte
+		if rapid.Bool().Draw(rt, "mutate") {
+			// Mutate a valid plan: flip, insert and delete bytes.
+			data = append([]byte(nil), valid...)
+			for i, n := 0, rapid.IntRange(1, 8).Draw(rt, "edits"); i < n && len(data) > 0; i++ {
+				pos := rapid.IntRange(0, len(data)-1).Draw(rt, "pos")
+				switch rapid.IntRange(0, 2).Draw(rt, "edit") {
+				case 0:
+					data[pos] = rapid.SampledFrom([]byte(`[]{}",:-0123456789.abcdefghijklmnopqrstuvwxyz `)).Draw(rt, "byte")
+				case 1:
+					data = append(data[:pos], data[pos+1:]...)
+				default:
+					data = append(data[:pos], append([]byte{rapid.Byte().Draw(rt, "ins")}, data[pos:]...)...)
+				}
+			}
+		} else {
+			data = rapid.SliceOfN(rapid.Byte(), 0, 64).Draw(rt, "bytes")
+		}
+		fs, err := sim.ParseFaults(data)
+		if err != nil {
+			assert.Nil(rt, fs)
+			return
+		}
+		for _, f := range fs {
+			assert.NoError(rt, f.Validate(nil))
+		}
+	})
+}
+
+func TestScheduleValidatesAgainstTheWorld(t *testing.T) {
+	w := sim.NewWorld(sim.Config{Seed: 1})
+	w.AddNode("a", func() sim.Node { return &probe{tp: &tape{w: w}, h: &hooks{}} })
+
+	err := w.Schedule([]sim.Fault{
+		{At: at(time.Second), Kind: sim.FaultCrash, Nodes: ids("a")},
+		{At: at(2 * time.Second), Kind: sim.FaultCrash, Nodes: ids("ghost")},
+	})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "ghost")
+	err = w.Schedule([]sim.Fault{{At: at(time.Second), Kind: sim.FaultPartition, Cuts: []sim.Cut{{From: ids("a"), To: ids("ghost")}}}})
+	require.Error(t, err, "cuts name nodes too")
+	require.Error(t, w.Inject(sim.Fault{Kind: sim.FaultPause, Nodes: ids("ghost")}))
+
+	// Nothing of a rejected plan was scheduled.
+	w.Run(sim.Limits{Until: 5 * time.Second})
+	assert.True(t, w.Up("a"))
+	assert.Empty(t, w.Faults())
+}
+
+// Faults at the same time apply in the order given, and Faults reports
+// them as applied.
+func TestFaultsReportedInOrder(t *testing.T) {
+	w, tp := newWorld(sim.Config{Seed: 3})
+	addProbe(w, tp, "a", &hooks{})
+	addProbe(w, tp, "b", &hooks{})
+	plan := []sim.Fault{
+		{At: at(ms(20)), Kind: sim.FaultHeal},
+		{At: at(ms(10)), Kind: sim.FaultCrash, Nodes: ids("a")},
+		{At: at(ms(10)), Kind: sim.FaultRestart, Nodes: ids("a")},
+		{At: at(ms(10)), Kind: sim.FaultPause, Nodes: ids("b")},
+	}
+	require.NoError(t, w.Schedule(plan))
+	w.Run(sim.Limits{Until: time.Second})
+	got := w.Faults()
+	require.Len(t, got, 4)
+	kinds := make([]sim.FaultKind, len(got))
+	for i, f := range got {
+		kinds[i] = f.Fault.Kind
+	}
+	assert.Equal(t, []sim.FaultKind{sim.FaultCrash, sim.FaultRestart, sim.FaultPause, sim.FaultHeal}, kinds)
+	assert.Equal(t, ms(10), got[0].At)
+	assert.Equal(t, ms(20), got[3].At)
+	assert.True(t, w.Up("a"))
+	assert.True(t, w.Paused("b"))
+	assert.Equal(t, uint64(2), w.Stats("a").Starts)
+	assert.Equal(t, uint64(1), w.Stats("a").Crashes)
+}
+
+func TestFaultString(t *testing.T) {
+	f := sim.Fault{At: at(1500 * time.Millisecond), Kind: sim.FaultPartition, Cuts: sim.OneWay(ids("a"), ids("b"))}
+	s := f.String()
+	assert.True(t, strings.HasPrefix(s, "partition @1.5s"), s)
+	assert.Contains(t, s, "[a] -/-> [b]")
+}
