@@ -25,16 +25,18 @@ const (
 	OpPut    = "put"
 	OpDelete = "delete"
 	OpCAS    = "cas"
+	OpAppend = "append"
 )
 
 // KVOpKinds lists the key-value operation kinds.
-var KVOpKinds = []string{OpGet, OpPut, OpDelete, OpCAS}
+var KVOpKinds = []string{OpGet, OpPut, OpDelete, OpCAS, OpAppend}
 
 // DrawKVOps draws a key-value workload. Written values are unique, which
 // makes linearizability checks sharp; a CAS expects a value written before
-// it or an absent key.
+// it or an absent key; appends, not being idempotent, expose operations
+// applied twice.
 func DrawKVOps(t *rapid.T, spec KVSpec) []Op {
-	n := rapid.IntRange(1, spec.MaxOps).Draw(t, "ops")
+	n := rapid.IntRange(max(1, spec.MaxOps/3), spec.MaxOps).Draw(t, "ops")
 	window := int64(spec.Duration) * 9 / 10 / int64(time.Millisecond)
 	ops := make([]Op, 0, n)
 	var written []string
@@ -42,13 +44,15 @@ func DrawKVOps(t *rapid.T, spec KVSpec) []Op {
 		op := Op{
 			Client: rapid.IntRange(0, spec.Clients-1).Draw(t, "client"),
 			At:     sim.Duration(time.Duration(rapid.Int64Range(0, window).Draw(t, "at")) * time.Millisecond),
-			Kind:   rapid.SampledFrom([]string{OpGet, OpGet, OpPut, OpPut, OpCAS, OpDelete}).Draw(t, "kind"),
+			Kind:   rapid.SampledFrom([]string{OpGet, OpGet, OpPut, OpAppend, OpCAS, OpDelete}).Draw(t, "kind"),
 			Key:    fmt.Sprintf("k%d", rapid.IntRange(0, spec.Keys-1).Draw(t, "key")),
 		}
 		switch op.Kind {
 		case OpPut:
 			op.Value = fmt.Sprintf("v%d", i)
 			written = append(written, op.Value)
+		case OpAppend:
+			op.Value = fmt.Sprintf("a%d;", i)
 		case OpCAS:
 			op.Value = fmt.Sprintf("v%d", i)
 			if len(written) == 0 || rapid.IntRange(0, 3).Draw(t, "cas-absent") == 0 {
