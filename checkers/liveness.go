@@ -7,11 +7,13 @@ import (
 )
 
 // Liveness checks that the system finishes its work once faults heal: an
-// op is due if it was pending at HealedAt or invoked after it, and every
-// due op must complete (not Unknown) by max(Call, HealedAt) + Bound. Ops
-// that ended before HealedAt, including ones whose client gave up then,
-// are not judged: a system under faults may stall. An op that returned an
-// error (Output.Err) did complete: the system answered.
+// op is due if it was invoked at or after HealedAt, or was pending at
+// HealedAt; every due op must complete (not Unknown) by max(Call,
+// HealedAt) + Bound. Ops invoked under faults that ended before the heal,
+// or whose client gave up (a timeout, even one that expired just after the
+// heal), are not judged: a system under faults may stall, and the client's
+// next op measures the recovery. An op that returned an error
+// (Output.Err) did complete: the system answered.
 //
 // All times are virtual nanoseconds.
 type Liveness struct {
@@ -41,8 +43,8 @@ func (l Liveness) Check(h History, _ Options) Result {
 	var late, early []string
 	for _, op := range h.Ops {
 		stillPending := op.Unknown && op.Return == 0
-		if op.Call < l.HealedAt && !stillPending && op.Return <= l.HealedAt {
-			continue // ended before the faults healed
+		if op.Call < l.HealedAt && !stillPending && (op.Return <= l.HealedAt || op.Unknown) {
+			continue // invoked under faults: it ended before the heal, or its client gave up
 		}
 		due++
 		deadline := max(op.Call, l.HealedAt) + l.Bound
