@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -73,8 +74,14 @@ func (r *Result) Explain() string {
 	return b.String()
 }
 
-// ReplayCommand is the command that reruns this plan.
+// ReplayCommand is the command that reruns this plan: `run --seed` when
+// the plan is the one that seed draws, otherwise `run --plan` on the plan
+// saved as plan.json (see Plan.Marshal).
 func (r *Result) ReplayCommand() string {
+	if p, err := PlanForSeed(r.Plan.Scenario, r.Plan.Seed, r.Plan.Params, r.Plan.Bugs); err != nil ||
+		!bytes.Equal(p.Marshal(), r.Plan.Marshal()) {
+		return fmt.Sprintf("sofasim run %s --plan plan.json", r.Plan.Scenario)
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "sofasim run %s --seed %d", r.Plan.Scenario, r.Plan.Seed)
 	for _, k := range sortedKeys(r.Plan.Params) {
@@ -184,8 +191,8 @@ func resolve(s Step, sys System, w *sim.World, r interface{ IntN(int) int }) sim
 }
 
 // heal ends every fault so that the liveness phase measures recovery:
-// the network heals, paused nodes resume, crashed members restart, skewed
-// clocks run true again and the nemesis's failpoints are disarmed (armed
+// the network heals, paused nodes resume, members' disks stop failing and
+// crashed members restart, skewed clocks run true again and the nemesis's failpoints are disarmed (armed
 // bugs stay armed: they are part of the system under test).
 func heal(w *sim.World, plan *Plan, sys System) {
 	must := func(f sim.Fault) {
@@ -220,6 +227,7 @@ func heal(w *sim.World, plan *Plan, sys System) {
 		}
 	}
 	for _, id := range sys.Members() {
+		must(sim.Fault{Kind: sim.FaultDiskHeal, Nodes: []sim.NodeID{id}})
 		if !w.Up(id) {
 			must(sim.Fault{Kind: sim.FaultRestart, Nodes: []sim.NodeID{id}})
 		}

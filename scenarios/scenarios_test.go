@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -46,7 +47,11 @@ func checkScenario(t *testing.T, name string, params map[string]string) {
 			plan := gen.Draw(rt, "plan")
 			res, err := scenarios.Run(&plan, scenarios.Options{})
 			require.NoError(rt, err)
-			require.Truef(rt, res.Passed(), "%s\nreplay: %s", res.Explain(), res.ReplayCommand())
+			if !res.Passed() {
+				path := filepath.Join(os.TempDir(), fmt.Sprintf("%s-%016x.plan.json", name, res.Fingerprint))
+				require.NoError(rt, os.WriteFile(path, plan.Marshal(), 0o644))
+				rt.Fatalf("%s\nreplay: sofasim run %s --plan %s", res.Explain(), name, path)
+			}
 		})
 	})
 	t.Run("deterministic", func(t *testing.T) {

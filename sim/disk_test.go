@@ -606,3 +606,20 @@ func TestDiskAPI(t *testing.T) {
 	assert.Equal(t, uint64(1), st.Syncs)
 	assert.Equal(t, uint64(2+2+2+4), st.BytesWritten)
 }
+
+// Disk-heal ends pending sync failures.
+func TestDiskHealEndsFailuresAndSlowness(t *testing.T) {
+	w := sim.NewWorld(sim.Config{Seed: 1})
+	var errs []error
+	diskNode(w, "n", func(env *sim.Env) {
+		require.NoError(t, env.Disk().WriteAt("f", 0, []byte("x")))
+		errs = append(errs, env.Disk().Sync("f"))
+	})
+	require.NoError(t, w.Inject(sim.Fault{Kind: sim.FaultDiskFail, Nodes: ids("n"), Count: 3}))
+	require.NoError(t, w.Inject(sim.Fault{Kind: sim.FaultDiskSlow, Nodes: ids("n"), Delay: sim.Duration(time.Second), For: sim.Duration(time.Hour)}))
+	require.NoError(t, w.Inject(sim.Fault{Kind: sim.FaultDiskHeal, Nodes: ids("n")}))
+	w.Run(sim.Limits{})
+	require.Len(t, errs, 1)
+	assert.NoError(t, errs[0])
+	assert.Equal(t, uint64(0), w.Stats("n").Crashes)
+}

@@ -43,6 +43,7 @@ const (
 	FaultClockSkew   FaultKind = "clock-skew"       // Nodes, PPM: the new drift
 	FaultDiskCorrupt FaultKind = "disk-corrupt"     // Nodes, File (empty: any file with synced data)
 	FaultDiskSlow    FaultKind = "disk-slow"        // Nodes, Delay per sync, For
+	FaultDiskHeal    FaultKind = "disk-heal"        // Nodes: pending sync failures and slow spells end (corruption stays)
 	FaultDiskFail    FaultKind = "disk-fail"        // Nodes, Count: the next Count syncs fail
 	FaultArm         FaultKind = "failpoint-arm"    // Failpoint, Value, PPM (0: always), Count (0: unlimited), Nodes (empty: all)
 	FaultDisarm      FaultKind = "failpoint-disarm" // Failpoint
@@ -51,7 +52,7 @@ const (
 // FaultKinds lists every kind, for help texts and validation.
 var FaultKinds = []FaultKind{FaultCrash, FaultRestart, FaultPause, FaultResume, FaultPartition,
 	FaultHeal, FaultClog, FaultLoss, FaultClockJump, FaultClockSkew, FaultDiskCorrupt, FaultDiskSlow,
-	FaultDiskFail, FaultArm, FaultDisarm}
+	FaultDiskFail, FaultDiskHeal, FaultArm, FaultDisarm}
 
 // Fault is one timed fault event: plain data that prints, saves, replays
 // and shrinks.
@@ -125,7 +126,7 @@ func (f Fault) Validate(known func(NodeID) bool) error {
 		}
 	}
 	switch f.Kind {
-	case FaultCrash, FaultRestart, FaultPause, FaultResume, FaultClockJump, FaultDiskCorrupt, FaultDiskFail:
+	case FaultCrash, FaultRestart, FaultPause, FaultResume, FaultClockJump, FaultDiskCorrupt, FaultDiskFail, FaultDiskHeal:
 		return needNodes()
 	case FaultClockSkew:
 		if f.PPM <= -1_000_000 || f.PPM >= 1_000_000 {
@@ -312,6 +313,11 @@ func (w *World) applyFault(f *Fault) {
 	case FaultDiskFail:
 		for _, n := range w.slots(f.Nodes) {
 			n.disk.failSyncs += max(f.Count, 1)
+		}
+	case FaultDiskHeal:
+		for _, n := range w.slots(f.Nodes) {
+			n.disk.failSyncs = 0
+			n.disk.slow = nil
 		}
 	case FaultArm:
 		w.arm(f)

@@ -126,6 +126,8 @@ func genFault(nodes []sim.NodeID, horizon time.Duration, kind sim.FaultKind) *ra
 		case sim.FaultDiskFail:
 			f.Nodes = genSubset(nodes, "nodes").Draw(t, "nodes")
 			f.Count = rapid.IntRange(0, 3).Draw(t, "count")
+		case sim.FaultDiskHeal:
+			f.Nodes = genSubset(nodes, "nodes").Draw(t, "nodes")
 		case sim.FaultArm:
 			f.Failpoint = rapid.SampledFrom([]string{fpSkip, fpPanic, fpValue}).Draw(t, "failpoint")
 			f.Value = rapid.SampledFrom([]string{"", "true", "7", `"x"`}).Draw(t, "value")

@@ -119,8 +119,9 @@ func (c *Client) Session() uint64 { return c.session }
 // Busy reports whether a request is outstanding.
 func (c *Client) Busy() bool { return c.cur != nil }
 
-// Leader returns the server the client currently sends to.
-func (c *Client) Leader() sim.NodeID { return c.cfg.Servers[c.target] }
+// Target returns the server the client currently sends to: the leader, as
+// far as it knows.
+func (c *Client) Target() sim.NodeID { return c.cfg.Servers[c.target] }
 
 // Do runs a key-value op (on a cluster whose state machine is the KV
 // store). done gets its Result; see Result for what an error means.
