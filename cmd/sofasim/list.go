@@ -1,0 +1,96 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sofasim/sofasim/scenarios"
+)
+
+type listedScenario struct {
+	Name        string            `json:"name"`
+	Description string            `json:"description"`
+	Params      []scenarios.Param `json:"params"`
+	Bugs        []scenarios.Bug   `json:"bugs"`
+	Failpoints  []string          `json:"failpoints"`
+	OpKinds     []string          `json:"op_kinds"`
+}
+
+type listOutput struct {
+	Scenarios []listedScenario `json:"scenarios"`
+}
+
+func newListCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the scenarios, their parameters and their planted bugs",
+		Long: `list shows every registered scenario with a one-line description, its
+parameters (name, default, usage) and the planted bugs that --bug can arm.`,
+		Example: `  sofasim list
+  sofasim list --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			out := listOutput{Scenarios: []listedScenario{}}
+			for _, sc := range scenarios.All() {
+				ls := listedScenario{Name: sc.Name, Description: sc.Description, Params: sc.Params, Bugs: sc.Bugs,
+					Failpoints: sc.Failpoints, OpKinds: sc.OpKinds}
+				if ls.Params == nil {
+					ls.Params = []scenarios.Param{}
+				}
+				if ls.Bugs == nil {
+					ls.Bugs = []scenarios.Bug{}
+				}
+				if ls.Failpoints == nil {
+					ls.Failpoints = []string{}
+				}
+				out.Scenarios = append(out.Scenarios, ls)
+			}
+			w := cmd.OutOrStdout()
+			if asJSON {
+				var b bytes.Buffer
+				enc := json.NewEncoder(&b)
+				enc.SetEscapeHTML(false)
+				enc.SetIndent("", "  ")
+				_ = enc.Encode(out)
+				_, err := w.Write(b.Bytes())
+				return err
+			}
+			if len(out.Scenarios) == 0 {
+				fmt.Fprintln(w, "no scenarios are registered")
+				return nil
+			}
+			for i, sc := range out.Scenarios {
+				if i > 0 {
+					fmt.Fprintln(w)
+				}
+				fmt.Fprintf(w, "%s\n  %s\n", sc.Name, sc.Description)
+				tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+				if len(sc.Params) > 0 {
+					fmt.Fprintln(tw, "  parameters (--param NAME=VALUE):")
+					for _, p := range sc.Params {
+						fmt.Fprintf(tw, "    %s\t%s\t%s\n", p.Name, "default "+p.Default, p.Usage)
+					}
+				}
+				if len(sc.Bugs) > 0 {
+					fmt.Fprintln(tw, "  planted bugs (--bug NAME):")
+					for _, b := range sc.Bugs {
+						fmt.Fprintf(tw, "    %s\t%s\n", b.Name, b.Description)
+					}
+				}
+				if len(sc.OpKinds) > 0 {
+					fmt.Fprintf(tw, "  operations: %s\n", strings.Join(sc.OpKinds, ", "))
+				}
+				tw.Flush()
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the scenarios as one JSON object")
+	return cmd
+}

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sofasim/sofasim/reports"
+	"github.com/sofasim/sofasim/scenarios"
+)
+
+func newRunCmd() *cobra.Command {
+	var (
+		seed     uint64
+		planFile string
+		bugs     []string
+		params   []string
+		out      string
+		trace    bool
+		asJSON   bool
+	)
+	cmd := &cobra.Command{
+		Use:   "run SCENARIO [--seed N | --plan FILE]",
+		Short: "Run one scenario with one seed (or plan) and write its report",
+		Long: `run draws the scenario's plan from the seed (or reads a plan file), runs it,
+checks the history and writes the report into the output folder
+(default out/SCENARIO/SEED/):
+
+  result.json   the result (versioned JSON, see the reports package)
+  failure.json  the same, when a check failed: replay and shrink read it
+  index.html    a self-contained HTML report
+  history.json  the recorded client history (sofasim check reads it)
+  trace.jsonl   the full kernel trace, with --trace
+
+Checks run without a time limit. Exit codes: 0 pass, 1 a check failed,
+2 bad usage or input, 3 the harness failed or a check could not decide.`,
+		Example: `  sofasim run raftkv-basic --seed 7
+  sofasim run raftkv-chaos --seed 884 --bug bug/raftkv/stale-read --json
+  sofasim run raftkv-partitions --seed 3 --param members=3 --out /tmp/r3 --trace
+  sofasim run --plan shrunk/failure-plan.json`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var plan *scenarios.Plan
+			if planFile != "" {
+				for _, f := range []string{"seed", "bug", "param"} {
+					if cmd.Flags().Changed(f) {
+						return usageErr("run: --plan fixes the seed, bugs and parameters; drop --%s", f)
+					}
+				}
+				var err error
+				if plan, err = scenarios.LoadPlan(planFile); err != nil {
+					return usageErr("run: %s: %v", planFile, err)
+				}
+				if len(args) == 1 && args[0] != plan.Scenario {
+					return usageErr("run: %s is a plan for scenario %s, not %s", planFile, plan.Scenario, args[0])
+				}
+			} else {
+				if len(args) == 0 {
+					return usageErr("run: name a scenario (sofasim list shows them) or give --plan FILE")
+				}
+				if _, err := scenarios.Lookup(args[0]); err != nil {
+					return usageErr("run: %v", err)
+				}
+				ps, err := parseParams(params)
+				if err != nil {
+					return usageErr("run: %v", err)
+				}
+				if plan, err = scenarios.PlanForSeed(args[0], seed, ps, bugs); err != nil {
+					return usageErr("run: %v", err)
+				}
+			}
+			if out == "" {
+				out = filepath.Join("out", plan.Scenario, fmt.Sprint(plan.Seed))
+			}
+			return runPlan(cmd, plan, out, trace, asJSON)
+		},
+	}
+	f := cmd.Flags()
+	f.Uint64Var(&seed, "seed", 1, "seed the plan is drawn from (and the world is seeded with)")
+	f.StringVar(&planFile, "plan", "", "run this plan file instead of drawing one from a seed")
+	f.StringArrayVar(&bugs, "bug", nil, "arm a planted bug (repeatable; sofasim list shows them)")
+	f.StringArrayVar(&params, "param", nil, "set a scenario parameter NAME=VALUE (repeatable)")
+	f.StringVarP(&out, "out", "o", "", "output folder (default out/SCENARIO/SEED)")
+	f.BoolVar(&trace, "trace", false, "also write the full kernel trace (trace.jsonl)")
+	f.BoolVar(&asJSON, "json", false, "print the result as one JSON object")
+	return cmd
+}
+
+// runPlan runs a plan, writes its reports into out and prints the result.
+func runPlan(cmd *cobra.Command, plan *scenarios.Plan, out string, trace, asJSON bool) error {
+	if err := prepareOut(out); err != nil {
+		return err
+	}
+	opts := scenarios.Options{}
+	var closeTrace func() error
+	if !trace {
+		_ = os.Remove(filepath.Join(out, fileTrace)) // an earlier run's trace is not this run's
+	}
+	if trace {
+		tw, closer, err := openTrace(out)
+		if err != nil {
+			return usageErr("cannot write the trace: %v", err)
+		}
+		opts.Trace, closeTrace = tw, closer
+	}
+	o, err := execute(plan, opts)
+	if closeTrace != nil {
+		if cerr := closeTrace(); err == nil && cerr != nil {
+			return harnessErr(fmt.Errorf("writing the trace: %v", cerr))
+		}
+	}
+	if err != nil {
+		return harnessErr(fmt.Errorf("%s seed %d: %v", plan.Scenario, plan.Seed, err))
+	}
+	wr, err := writeRun(out, o, false)
+	if err != nil {
+		return harnessErr(fmt.Errorf("writing the report: %v", err))
+	}
+	if asJSON {
+		cmd.OutOrStdout().Write(wr.report.Marshal())
+	} else {
+		printRun(cmd.OutOrStdout(), wr.report, wr)
+	}
+	return verdictErr(wr.report.Verdict)
+}
+
+// prepareOut checks that the output folder can be written before any work.
+func prepareOut(dir string) error {
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		return usageErr("output folder %s is a file", dir)
+	}
+	if err := reports.PrepareDir(dir); err != nil {
+		return usageErr("%v", err)
+	}
+	return nil
+}
