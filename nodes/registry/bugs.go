@@ -1,0 +1,48 @@
+package registry
+
+// Planted bugs: failpoints in the real code paths, off unless armed, each a
+// real SOFARegistry incident.
+const (
+	// BugPushFailedRecordedDelivered: a push that failed is recorded as
+	// delivered, so it is never retried (sofa-registry issue 21).
+	BugPushFailedRecordedDelivered = "bug/registry/push-failed-recorded-delivered"
+	// BugFirstPushLost: the first push to a subscriber is given up after
+	// three failures and never retried (issue 36).
+	BugFirstPushLost = "bug/registry/first-push-lost-after-retries"
+	// BugVersionCollision: a datum's version is the leader's clock alone, so
+	// two changes collide and a clock going back yields older versions:
+	// sessions keep (and push) the older datum over the newer (issue 56).
+	BugVersionCollision = "bug/registry/version-collision-overwrite"
+	// BugLateCleanup: the cleanup of a client's old connection deletes its
+	// publishers by registerId alone, including the one the client has
+	// re-registered through another session server (issue 74).
+	BugLateCleanup = "bug/registry/late-cleanup-deletes-reregistered"
+	// BugRepublishDropsIndex: re-publishing through a connection replaces
+	// the connection's publisher index with the one publisher, so the
+	// others are not removed when the connection closes (PR 138).
+	BugRepublishDropsIndex = "bug/registry/republish-drops-shared-index"
+	// BugServeBeforeMigration: a new slot leader serves at once from its
+	// follower copy instead of syncing from every session server first
+	// (the emergency-migration path).
+	BugServeBeforeMigration = "bug/registry/serve-before-migration"
+
+	// FailPush is not a bug: the nemesis arms it to make pushes fail
+	// (the session sees the push as failed and must retry).
+	FailPush = "registry/push-fail"
+)
+
+// Bug names a planted bug for listings.
+type Bug struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+}
+
+// Bugs lists the registry's planted bugs.
+var Bugs = []Bug{
+	{BugPushFailedRecordedDelivered, "a failed push is recorded as delivered and never retried (sofa-registry #21)"},
+	{BugFirstPushLost, "the first push to a subscriber is dropped after three failures and never retried (#36)"},
+	{BugVersionCollision, "datum versions come from the clock alone: collisions and clock jumps make sessions keep an older datum (#56)"},
+	{BugLateCleanup, "a late cleanup of a client's old connection deletes the publisher it re-registered on another session (#74)"},
+	{BugRepublishDropsIndex, "re-publishing through a connection drops the other publishers from the connection index: they outlive the connection (PR 138)"},
+	{BugServeBeforeMigration, "a new slot leader serves before syncing from the session servers (emergency migration): publishers are lost"},
+}

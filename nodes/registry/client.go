@@ -1,0 +1,164 @@
+package registry
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/sofasim/sofasim/sim"
+)
+
+// ClientConfig configures the client library.
+type ClientConfig struct {
+	Sessions []sim.NodeID
+	// ReconnectDelay before dialling the next session server (default 200ms).
+	ReconnectDelay time.Duration
+	// Hooks, all optional, tell the host what happened.
+	OnConnected    func(session sim.NodeID)
+	OnDisconnected func(session sim.NodeID)
+	OnPublishAck   func(regID string, version uint64)
+	// OnPush receives every push for a subscriber (the callback).
+	OnPush func(regID string, d *Datum)
+}
+
+// Client is the sans-IO client library; its host node forwards Message,
+// Connected, Closed and Timer to the Handle methods.
+type Client struct {
+	cfg     ClientConfig
+	env     *sim.Env
+	name    string
+	conn    sim.ConnID
+	up      bool
+	target  int
+	pubs    map[string]*Pub
+	vers    map[string]uint64 // last version per registerId, kept after unpublish
+	subs    map[string]*ClientSubscribe
+	waiting bool
+}
+
+type reconnectTick struct{}
+
+// NewClient starts the library: it connects to a session server drawn
+// from the node's random stream.
+func NewClient(env *sim.Env, cfg ClientConfig) *Client {
+	if cfg.ReconnectDelay <= 0 {
+		cfg.ReconnectDelay = 200 * time.Millisecond
+	}
+	c := &Client{cfg: cfg, env: env, name: fmt.Sprintf("%s#%d", env.ID(), env.Incarnation()),
+		pubs: map[string]*Pub{}, vers: map[string]uint64{}, subs: map[string]*ClientSubscribe{}}
+	c.target = env.Rand().IntN(len(cfg.Sessions))
+	c.dial()
+	return c
+}
+
+// Session is the session server the client is connected to ("" if none).
+func (c *Client) Session() sim.NodeID {
+	if !c.up {
+		return ""
+	}
+	return c.cfg.Sessions[c.target]
+}
+
+func (c *Client) dial() {
+	c.up = false
+	c.conn = c.env.Dial(c.cfg.Sessions[c.target])
+	c.env.Send(c.conn, &ClientHello{Client: c.name})
+}
+
+// Publish registers (or updates) a publisher; it returns its version.
+func (c *Client) Publish(dataID, regID, data string) uint64 {
+	c.vers[regID]++
+	v := c.vers[regID]
+	p := &Pub{DataID: dataID, RegID: regID, Data: data, Version: v}
+	c.pubs[regID] = p
+	c.env.Send(c.conn, &ClientPublish{Pub: *p})
+	return v
+}
+
+// Unpublish removes a publisher.
+func (c *Client) Unpublish(regID string) {
+	p := c.pubs[regID]
+	if p == nil {
+		return
+	}
+	delete(c.pubs, regID)
+	q := *p
+	c.vers[regID]++
+	q.Version = c.vers[regID]
+	c.env.Send(c.conn, &ClientPublish{Pub: q, Unpub: true})
+}
+
+// Subscribe registers a subscriber; pushes go to OnPush.
+func (c *Client) Subscribe(dataID, regID string) {
+	s := &ClientSubscribe{DataID: dataID, RegID: regID}
+	c.subs[regID] = s
+	c.env.Send(c.conn, s)
+}
+
+func (c *Client) HandleConnected(conn sim.ConnID, peer sim.NodeID) bool {
+	if conn != c.conn {
+		return false
+	}
+	c.up = true
+	if c.cfg.OnConnected != nil {
+		c.cfg.OnConnected(peer)
+	}
+	return true
+}
+
+func (c *Client) HandleClosed(conn sim.ConnID, peer sim.NodeID) bool {
+	if conn != c.conn {
+		return false
+	}
+	if c.up && c.cfg.OnDisconnected != nil {
+		c.cfg.OnDisconnected(peer)
+	}
+	c.up = false
+	c.conn = 0
+	if !c.waiting {
+		c.waiting = true
+		c.env.SetTimer(c.cfg.ReconnectDelay, reconnectTick{})
+	}
+	return true
+}
+
+func (c *Client) HandleTimer(_ sim.TimerID, tag any) bool {
+	if _, ok := tag.(reconnectTick); !ok {
+		return false
+	}
+	c.waiting = false
+	c.target = (c.target + 1 + c.env.Rand().IntN(len(c.cfg.Sessions))) % len(c.cfg.Sessions)
+	c.dial()
+	// Re-register everything on the new connection.
+	for _, reg := range sortedKeys(c.pubs) {
+		c.env.Send(c.conn, &ClientPublish{Pub: *c.pubs[reg]})
+	}
+	for _, reg := range sortedKeys(c.subs) {
+		c.env.Send(c.conn, c.subs[reg])
+	}
+	return true
+}
+
+func (c *Client) HandleMessage(conn sim.ConnID, _ sim.NodeID, msg any) bool {
+	if conn != c.conn {
+		return false
+	}
+	switch x := msg.(type) {
+	case *Push:
+		if s := c.subs[x.RegID]; s != nil {
+			next := *s
+			next.Last = maxU(s.Last, x.Datum.Version)
+			c.subs[x.RegID] = &next
+		}
+		if c.cfg.OnPush != nil {
+			c.cfg.OnPush(x.RegID, x.Datum)
+		}
+		c.env.Send(conn, &PushAck{RegID: x.RegID, Version: x.Datum.Version, Attempt: x.Attempt})
+	case *ClientPublishAck:
+		if c.cfg.OnPublishAck != nil {
+			c.cfg.OnPublishAck(x.RegID, x.Version)
+		}
+	default:
+		return false
+	}
+	return true
+}

@@ -1,0 +1,128 @@
+package registry
+
+import (
+	"time"
+
+	"github.com/sofasim/sofasim/sim"
+)
+
+// peers keeps one dialled connection per peer, redialled after Closed.
+type peers struct {
+	env   *sim.Env
+	conns map[sim.NodeID]sim.ConnID
+}
+
+func (p *peers) conn(id sim.NodeID) sim.ConnID {
+	if c, ok := p.conns[id]; ok {
+		return c
+	}
+	c := p.env.Dial(id)
+	p.conns[id] = c
+	return c
+}
+
+func (p *peers) send(id sim.NodeID, msg any) bool {
+	if id == "" {
+		return false
+	}
+	if !p.env.Send(p.conn(id), msg) {
+		delete(p.conns, id)
+		return p.env.Send(p.conn(id), msg)
+	}
+	return true
+}
+
+// closed forgets a dialled connection; it reports whether it was one.
+func (p *peers) closed(c sim.ConnID) (sim.NodeID, bool) {
+	for _, id := range sortedKeysID(p.conns) {
+		if p.conns[id] == c {
+			delete(p.conns, id)
+			return id, true
+		}
+	}
+	return "", false
+}
+
+func sortedKeysID[V any](m map[sim.NodeID]V) []sim.NodeID {
+	keys := make([]string, 0, len(m))
+	for k := range m { //detlint:allow collecting keys; sorted below
+		keys = append(keys, string(k))
+	}
+	sortStrings(keys)
+	out := make([]sim.NodeID, len(keys))
+	for i, k := range keys {
+		out[i] = sim.NodeID(k)
+	}
+	return out
+}
+
+// member is what data and session servers share: heartbeats to the meta
+// servers and the slot table they answer with.
+type member struct {
+	cfg   Config
+	env   *sim.Env
+	role  string
+	proc  Proc
+	table Table
+	peers peers
+	// onTable runs after a newer table was installed (old is the previous one).
+	onTable func(old Table)
+}
+
+type heartbeatTick struct{}
+
+func (m *member) start(env *sim.Env, role string) {
+	m.cfg.defaults()
+	m.env, m.role = env, role
+	m.proc = Proc{ID: string(env.ID()), Inc: env.Incarnation()}
+	m.peers = peers{env: env, conns: map[sim.NodeID]sim.ConnID{}}
+	m.heartbeat()
+}
+
+func (m *member) heartbeat() {
+	for _, id := range m.cfg.Metas {
+		m.peers.send(id, &Heartbeat{Role: m.role, Proc: m.proc, Epoch: m.table.Epoch})
+	}
+	m.env.SetTimer(m.cfg.HeartbeatInterval, heartbeatTick{})
+}
+
+// handle takes the member's own messages and timers; it reports whether it did.
+func (m *member) handle(msg any) bool {
+	switch x := msg.(type) {
+	case *HeartbeatResp:
+		if x.Table != nil {
+			m.install(x.Table)
+		}
+	case *TablePush:
+		m.install(x.Table)
+	case heartbeatTick:
+		m.heartbeat()
+	default:
+		return false
+	}
+	return true
+}
+
+func (m *member) install(t *Table) {
+	if t.Epoch <= m.table.Epoch {
+		return
+	}
+	old := m.table
+	m.table = copyTable(t)
+	m.env.Trace("registry/table-installed", t.Epoch)
+	if m.onTable != nil {
+		m.onTable(old)
+	}
+}
+
+// leaderOf is the node leading the slot in the member's table.
+func (m *member) leaderOf(slot int) sim.NodeID {
+	if slot >= len(m.table.Slots) {
+		return ""
+	}
+	return sim.NodeID(m.table.Slots[slot].Leader.ID)
+}
+
+func (m *member) slotOf(dataID string) int { return SlotOf(dataID, m.cfg.Slots) }
+
+var _ = time.Second
