@@ -205,10 +205,16 @@ func (w *World) Schedule(faults []Fault) error {
 	return nil
 }
 
-// Inject validates and applies a fault now.
+// Inject validates and applies a fault now. Between Run calls it takes the
+// process for the world too, since a restart runs node code (which may read
+// crypto/rand, as etcd raft does) and arming touches the failpoint registry.
 func (w *World) Inject(f Fault) error {
 	if err := f.Validate(w.known); err != nil {
 		return err
+	}
+	if !w.running {
+		release := w.acquire()
+		defer release()
 	}
 	f.At = Duration(w.now)
 	w.applyFault(&f)

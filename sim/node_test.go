@@ -2,6 +2,7 @@ package sim_test
 
 import (
 	crand "crypto/rand" //detlint:allow the test checks that the world swaps crypto/rand.Reader for its seeded stream
+	"io"
 	"math/big"
 	"strings"
 	"testing"
@@ -414,4 +415,33 @@ func TestRunInsideRunPanics(t *testing.T) {
 	})
 	w.Run(sim.Limits{})
 	assert.Equal(t, ms(1), w.Now())
+}
+
+// cryptoStarter reads crypto/rand in Start, as etcd raft does when it
+// draws an election timeout.
+type cryptoStarter struct {
+	sim.BaseNode
+	seen *[][]byte
+}
+
+func (c cryptoStarter) Start(*sim.Env) {
+	b := make([]byte, 8)
+	_, _ = io.ReadFull(crand.Reader, b)
+	*c.seen = append(*c.seen, b)
+}
+
+// A restart injected between Run calls runs node code too: it must see the
+// world's seeded crypto/rand, not the process's.
+func TestInjectBetweenRunsIsDeterministic(t *testing.T) {
+	draw := func() [][]byte {
+		var seen [][]byte
+		w := sim.NewWorld(sim.Config{Seed: 3})
+		w.AddNode("n", func() sim.Node { return cryptoStarter{seen: &seen} })
+		w.Run(sim.Limits{Until: time.Second})
+		require.NoError(t, w.Inject(sim.Fault{Kind: sim.FaultRestart, Nodes: []sim.NodeID{"n"}}))
+		return seen
+	}
+	a, b := draw(), draw()
+	require.Len(t, a, 2)
+	require.Equal(t, a, b)
 }
