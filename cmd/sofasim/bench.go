@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"runtime"
 	"time"
@@ -66,9 +65,7 @@ per event. The fingerprints depend only on the seed.`,
 			res.FanOut = measure(simbench.FanOut(seed, leaves, duration), sim.Limits{Until: duration}, 0)
 			out := cmd.OutOrStdout()
 			if asJSON {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(res)
+				return printJSON(out, res)
 			}
 			fmt.Fprintf(out, "seed %d\n", seed)
 			printBench(cmd, "ping-pong", res.kernelBench)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -118,12 +117,9 @@ Exit codes: 0 linearizable, 1 not linearizable, 2 malformed input or bad usage,
 			}
 			w := cmd.OutOrStdout()
 			if asJSON {
-				var b bytes.Buffer
-				enc := json.NewEncoder(&b)
-				enc.SetEscapeHTML(false)
-				enc.SetIndent("", "  ")
-				_ = enc.Encode(out)
-				w.Write(b.Bytes())
+				if err := printJSON(w, out); err != nil {
+					return harnessErr(err)
+				}
 			} else {
 				fmt.Fprintf(w, "%s: %s (%d ops, model %s, format %s, %.3fs)\n", file, strings.ToUpper(string(res.Verdict)),
 					len(h.Ops), h.Model, detected, out.WallSeconds)

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -53,13 +51,7 @@ parameters (name, default, usage) and the planted bugs that --bug can arm.`,
 			}
 			w := cmd.OutOrStdout()
 			if asJSON {
-				var b bytes.Buffer
-				enc := json.NewEncoder(&b)
-				enc.SetEscapeHTML(false)
-				enc.SetIndent("", "  ")
-				_ = enc.Encode(out)
-				_, err := w.Write(b.Bytes())
-				return err
+				return printJSON(w, out)
 			}
 			if len(out.Scenarios) == 0 {
 				fmt.Fprintln(w, "no scenarios are registered")

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -250,4 +251,18 @@ func sortedParamKeys(m map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// printJSON prints v as the one indented JSON object of --json, with
+// <, > and & left as they are (replay commands and explanations carry them).
+func printJSON(w io.Writer, v any) error {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(b.Bytes())
+	return err
 }

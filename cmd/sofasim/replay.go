@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -137,12 +136,9 @@ input, 3 the fingerprint differs, the harness failed or a check could not decide
 			}
 			w := cmd.OutOrStdout()
 			if asJSON {
-				var b bytes.Buffer
-				enc := json.NewEncoder(&b)
-				enc.SetEscapeHTML(false)
-				enc.SetIndent("", "  ")
-				_ = enc.Encode(res)
-				w.Write(b.Bytes())
+				if err := printJSON(w, res); err != nil {
+					return harnessErr(err)
+				}
 			} else {
 				printRun(w, rep, wr)
 				if rr.recorded != nil && !diverged {

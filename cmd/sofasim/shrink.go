@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -133,12 +132,9 @@ failed or FILE's fingerprint no longer matches.`,
 				DurationBefore: rr.plan.Duration, DurationAfter: small.Duration,
 				Verdict: rep.Verdict, Fingerprint: rep.Fingerprint, Failures: rep.Failures, Replay: replay}
 			if asJSON {
-				var b bytes.Buffer
-				enc := json.NewEncoder(&b)
-				enc.SetEscapeHTML(false)
-				enc.SetIndent("", "  ")
-				_ = enc.Encode(so)
-				cmd.OutOrStdout().Write(b.Bytes())
+				if err := printJSON(cmd.OutOrStdout(), so); err != nil {
+					return harnessErr(err)
+				}
 			} else {
 				printShrink(cmd.OutOrStdout(), so, small)
 			}
