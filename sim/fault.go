@@ -221,7 +221,9 @@ func (w *World) Inject(f Fault) error {
 	return nil
 }
 
-// Faults returns the faults applied so far, in order.
+// Faults returns the faults applied so far, in order, including the deaths
+// of processes by panic or Env.Exit, listed as crashes whose Note starts
+// with "panic: " or "exit: ".
 func (w *World) Faults() []AppliedFault { return w.faults }
 
 func (w *World) known(id NodeID) bool { _, ok := w.byID[id]; return ok }

@@ -402,12 +402,14 @@ func (w *World) after(n *slot) {
 		w.fp.str("panic")
 		w.trace.write(&TraceRecord{T: w.now, Kind: "panic", Node: n.id, Event: f.Value})
 		w.crash(n, false, "panic")
+		w.recordDeath(n, "panic: "+f.Value)
 		return
 	}
 	if n.exit != "" {
 		reason := n.exit
 		n.exit = ""
 		w.crash(n, false, "exit: "+reason)
+		w.recordDeath(n, "exit: "+reason)
 		return
 	}
 	if b := n.disk.busy; b > 0 {
@@ -438,6 +440,13 @@ func (w *World) start(n *slot) {
 
 // crash kills the node's process: timers, connections and unsynced writes
 // are gone; the disk and the clock stay.
+// recordDeath lists a process that died by itself (a panic, an Exit) with
+// the applied faults, so that a timeline shows it down like a crash.
+func (w *World) recordDeath(n *slot, note string) {
+	w.faults = append(w.faults, AppliedFault{At: time.Duration(w.now),
+		Fault: Fault{At: Duration(w.now), Kind: FaultCrash, Nodes: []NodeID{n.id}}, Note: note})
+}
+
 func (w *World) crash(n *slot, torn bool, reason string) {
 	if !n.up {
 		return
