@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 
 	"github.com/spf13/cobra"
 )
@@ -85,4 +86,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return exitUsage
 }
 
-func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+func main() {
+	// A run allocates many short-lived objects (etcd raft alone makes ~200
+	// per client operation) and keeps little: collecting a quarter as often
+	// makes runs 25-50% faster for a few more MB. GOGC still overrides.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
