@@ -1,13 +1,17 @@
 package scenarios
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"pgregory.net/rapid"
 
 	"github.com/sofasim/sofasim/checkers"
+	"github.com/sofasim/sofasim/nodes/raftkv"
 	regnode "github.com/sofasim/sofasim/nodes/registry"
 	"github.com/sofasim/sofasim/sim"
 )
@@ -26,7 +30,26 @@ var RegistryOpKinds = []string{OpRegPublish, OpRegUnpublish, OpRegSubscribe}
 const (
 	familyClientCrash = "client-crash" // a client crashes for good
 	familyClientCut   = "client-cut"   // a client and one session server are cut off from each other
+	// familyPushFlaky: a steady share of pushes fails for most of the
+	// workload (a flaky client network), not just in short windows.
+	familyPushFlaky = "push-flaky"
+	// familySessionStall: a session server stops for 3.5 to 10 seconds (a
+	// stop-the-world GC pause): its connections stay open, its clients'
+	// pings time out and they move to another session server.
+	familySessionStall = "session-stall"
+	// familyClockStepFailover: a data server's clock is stepped minutes
+	// ahead (a bad NTP source), then the server fails and restarts: the
+	// new slot leaders' clocks are far behind the versions it handed out.
+	familyClockStepFailover = "clock-step-failover"
 )
+
+func registryOwnFamily(f string) bool {
+	switch f {
+	case familyClientCrash, familyClientCut, familyPushFlaky, familySessionStall, familyClockStepFailover:
+		return true
+	}
+	return false
+}
 
 // The registry scenarios: meta + data + session servers and many clients
 // publishing and subscribing across many services.
@@ -37,16 +60,16 @@ func init() {
 		servers    []string // nemesis targets: "meta", "data", "session"
 		episodes   int
 	}{
-		{"registry-basic", "service registry, publish/subscribe workload; pushes fail now and then and clients crash",
-			[]string{FamilyFailpoint, familyClientCrash}, nil, 4},
-		{"registry-session-failover", "service registry under session server crashes, pauses and client-session cuts: clients reconnect and re-register",
-			[]string{FamilyCrash, FamilyPause, familyClientCut, familyClientCrash}, []string{"session"}, 6},
-		{"registry-data-failover", "service registry under data server crashes, pauses, partitions and clock jumps: slots migrate to new leaders",
-			[]string{FamilyCrash, FamilyPause, FamilyPartition, FamilyClock}, []string{"data"}, 6},
+		{"registry-basic", "service registry, publish/subscribe workload; pushes fail now and then or at a steady rate, and clients crash",
+			[]string{FamilyFailpoint, familyPushFlaky, familyClientCrash}, nil, 4},
+		{"registry-session-failover", "service registry under session server crashes, pauses, stalls of seconds (clients time out their pings and move) and client-session cuts: clients reconnect and re-register",
+			[]string{FamilyCrash, FamilyPause, familySessionStall, familyClientCut, familyClientCrash}, []string{"session"}, 6},
+		{"registry-data-failover", "service registry under data server crashes, pauses, partitions, clock jumps and clocks stepped minutes ahead before a failover: slots migrate to new leaders",
+			[]string{FamilyCrash, FamilyPause, FamilyPartition, FamilyClock, familyClockStepFailover}, []string{"data"}, 6},
 		{"registry-meta-failover", "service registry under meta server crashes, partitions and pauses: the meta leader changes",
 			[]string{FamilyCrash, FamilyPause, FamilyPartition}, []string{"meta"}, 6},
 		{"registry-chaos", "service registry under everything: crashes, pauses, partitions, clock faults, loss, push failures, client crashes and cuts",
-			[]string{FamilyCrash, FamilyPause, FamilyPartition, FamilyClock, FamilyNet, FamilyFailpoint, familyClientCrash, familyClientCut},
+			[]string{FamilyCrash, FamilyPause, FamilyPartition, FamilyClock, FamilyNet, FamilyFailpoint, familyPushFlaky, familySessionStall, familyClockStepFailover, familyClientCrash, familyClientCut},
 			[]string{"meta", "data", "session"}, 8},
 	} {
 		Register(registryScenario(v.name, v.desc, v.families, v.servers, v.episodes))
@@ -170,7 +193,7 @@ func drawRegistryOps(t *rapid.T, clients, services, maxOps int, d time.Duration)
 func drawRegistryFaults(t *rapid.T, families []string, members []sim.NodeID, topo regnode.Config, clients []sim.NodeID, d time.Duration, episodes int) []Step {
 	var generic, own []string
 	for _, f := range families {
-		if f == familyClientCrash || f == familyClientCut {
+		if registryOwnFamily(f) {
 			own = append(own, f)
 		} else if len(members) > 0 || f == FamilyFailpoint || f == FamilyNet {
 			generic = append(generic, f)
@@ -195,6 +218,24 @@ func drawRegistryFaults(t *rapid.T, families []string, members []sim.NodeID, top
 			switch rapid.SampledFrom(own).Draw(t, "client-family") {
 			case familyClientCrash:
 				steps = append(steps, Step{Fault: sim.Fault{At: at, Kind: sim.FaultCrash, Nodes: []sim.NodeID{c}}})
+			case familyPushFlaky:
+				ppm := rapid.Int64Range(50_000, 400_000).Draw(t, "push-fail-ppm")
+				until := sim.Duration(time.Duration(window) * time.Millisecond * 8 / 7)
+				steps = append(steps, Step{Fault: sim.Fault{At: at, Kind: sim.FaultArm, Failpoint: regnode.FailPush, PPM: ppm}},
+					Step{Fault: sim.Fault{At: max(at, until), Kind: sim.FaultDisarm, Failpoint: regnode.FailPush}})
+			case familySessionStall:
+				s := rapid.SampledFrom(topo.Sessions).Draw(t, "session")
+				length := sim.Duration(time.Duration(rapid.Int64Range(3500, 10_000).Draw(t, "stall-ms")) * time.Millisecond)
+				steps = append(steps, Step{Fault: sim.Fault{At: at, Kind: sim.FaultPause, Nodes: []sim.NodeID{s}}},
+					Step{Fault: sim.Fault{At: at + length, Kind: sim.FaultResume, Nodes: []sim.NodeID{s}}})
+			case familyClockStepFailover:
+				ds := rapid.SampledFrom(topo.Data).Draw(t, "data")
+				jump := sim.Duration(time.Duration(rapid.Int64Range(60, 600).Draw(t, "step-s")) * time.Second)
+				crash := at + sim.Duration(time.Duration(rapid.Int64Range(500, 5000).Draw(t, "crash-after-ms"))*time.Millisecond)
+				down := sim.Duration(time.Duration(rapid.Int64Range(1000, 8000).Draw(t, "down-ms")) * time.Millisecond)
+				steps = append(steps, Step{Fault: sim.Fault{At: at, Kind: sim.FaultClockJump, Nodes: []sim.NodeID{ds}, Jump: jump}},
+					Step{Fault: sim.Fault{At: crash, Kind: sim.FaultCrash, Nodes: []sim.NodeID{ds}}},
+					Step{Fault: sim.Fault{At: crash + down, Kind: sim.FaultRestart, Nodes: []sim.NodeID{ds}}})
 			case familyClientCut:
 				s := rapid.SampledFrom(topo.Sessions).Draw(t, "session")
 				length := sim.Duration(time.Duration(rapid.Int64Range(1000, 8000).Draw(t, "ms")) * time.Millisecond)
@@ -218,16 +259,156 @@ type registrySystem struct {
 	quiet   time.Duration // converged since (0: not)
 	lastSl  map[sim.NodeID]string
 	lastMt  map[sim.NodeID]string
+	pending map[int]checkers.RegEvent // meta store operations not finished yet
+	// clientEvs counts client events and deaths; convAt is the count the
+	// converged verdict was computed at (-1: never).
+	clientEvs, convAt int
+	converged         bool
+	lean              *regLean // benchmarks only
+	nextOp            int
+}
+
+// metaProbeID is the harness client that reads the meta store's table
+// epoch through raft (linearizable reads) for the meta-store check.
+const metaProbeID = sim.NodeID("meta-probe")
+
+// ProposeTable records the start of a meta leader's table proposal.
+func (s *registrySystem) ProposeTable(node sim.NodeID, expected uint64) int {
+	return s.startMetaOp(checkers.RegEvent{Kind: checkers.RegMetaOp, Op: "cas", Node: string(node), Expected: expected})
+}
+
+// ProposeDone records its outcome.
+func (s *registrySystem) ProposeDone(id int, known, applied bool) {
+	ev, ok := s.pending[id]
+	if !ok {
+		return
+	}
+	ev.Unknown, ev.OK = !known, applied
+	s.endMetaOp(id, ev)
+}
+
+func (s *registrySystem) startMetaOp(ev checkers.RegEvent) int {
+	s.nextOp++
+	ev.Call, ev.Client = int64(s.w.Now()), -2
+	s.pending[s.nextOp] = ev
+	return s.nextOp
+}
+
+func (s *registrySystem) endMetaOp(id int, ev checkers.RegEvent) {
+	delete(s.pending, id)
+	ev.T = int64(s.w.Now())
+	s.rec.Record(ev)
+}
+
+// metaProbe reads the table through the meta servers' raft every 500ms.
+type metaProbe struct {
+	sim.BaseNode
+	sys    *registrySystem
+	env    *sim.Env
+	client *raftkv.Client
+}
+
+type probeTick struct{}
+
+func (p *metaProbe) Start(env *sim.Env) {
+	p.env = env
+	p.client = raftkv.NewClient(env, raftkv.ClientConfig{Servers: p.sys.cfg.Metas, ClientID: 1})
+	env.SetTimer(500*time.Millisecond, probeTick{})
+}
+
+func (p *metaProbe) Timer(id sim.TimerID, tag any) {
+	if _, ok := tag.(probeTick); !ok {
+		p.client.HandleTimer(id, tag)
+		return
+	}
+	p.env.SetTimer(500*time.Millisecond, probeTick{})
+	if p.client.Busy() {
+		return
+	}
+	op := p.sys.startMetaOp(checkers.RegEvent{Kind: checkers.RegMetaOp, Op: "read", Node: string(metaProbeID)})
+	p.client.Read([]byte("table"), func(resp []byte, err error) {
+		ev := p.sys.pending[op]
+		var t regnode.Table
+		if err != nil || json.Unmarshal(resp, &t) != nil {
+			delete(p.sys.pending, op) // a read with no answer changed nothing: drop it
+			return
+		}
+		ev.Epoch = t.Epoch
+		p.sys.endMetaOp(op, ev)
+	})
+}
+
+func (p *metaProbe) Message(conn sim.ConnID, from sim.NodeID, msg any) {
+	p.client.HandleMessage(conn, from, msg)
+}
+func (p *metaProbe) Connected(conn sim.ConnID, peer sim.NodeID) { p.client.HandleConnected(conn, peer) }
+func (p *metaProbe) Closed(conn sim.ConnID, peer sim.NodeID)    { p.client.HandleClosed(conn, peer) }
+
+// regLean is the benchmarks' recording: instead of every push with its
+// publishers (which grows with pushes x publishers), the last push per
+// subscriber and the virtual latency from each publish to each subscriber
+// first receiving it. The checkers need the full recording.
+type regLean struct {
+	last    map[string]*regnode.Datum // "client/sub" -> last push
+	seen    map[string]string         // "client/sub/pub" -> data last received
+	pubAt   map[string]time.Duration  // "pub=data" -> when it was published
+	latency []time.Duration
+}
+
+func (l *regLean) push(client int, sub string, d *regnode.Datum, now time.Duration) {
+	k := fmt.Sprintf("%d/%s", client, sub)
+	l.last[k] = d
+	for _, p := range d.Pubs {
+		pk := k + "/" + p.RegID
+		if l.seen[pk] == p.Data {
+			continue
+		}
+		l.seen[pk] = p.Data
+		if t, ok := l.pubAt[p.RegID+"="+p.Data]; ok {
+			l.latency = append(l.latency, now-t)
+		}
+	}
+}
+
+// events is the recorded history with each subscriber's last push added.
+func (l *regLean) events(rec []checkers.RegEvent, end time.Duration) []checkers.RegEvent {
+	out := append([]checkers.RegEvent(nil), rec...)
+	keys := make([]string, 0, len(l.last))
+	for k := range l.last {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		cl, sub, _ := strings.Cut(k, "/")
+		n, _ := strconv.Atoi(cl)
+		d := l.last[k]
+		ev := checkers.RegEvent{Kind: checkers.RegPush, T: int64(end), Client: n, DataID: d.DataID, RegID: sub, Version: d.Version}
+		for _, p := range d.Pubs {
+			ev.Pubs = append(ev.Pubs, p.RegID+"="+p.Data)
+			ev.PubVers = append(ev.PubVers, p.Version)
+		}
+		out = append(out, ev)
+	}
+	return out
 }
 
 func buildRegistry(w *sim.World, plan *Plan, p Params) (System, error) {
+	return buildRegistryWith(w, plan, p, false)
+}
+
+func buildRegistryWith(w *sim.World, plan *Plan, p Params, lean bool) (System, error) {
 	cfg := regTopology(p)
-	regnode.AddServers(w, cfg)
 	sys := &registrySystem{w: w, cfg: cfg, rec: &checkers.RegRecorder{}, dead: map[int]bool{},
-		healAt: time.Duration(plan.Duration), lastSl: map[sim.NodeID]string{}, lastMt: map[sim.NodeID]string{}}
+		healAt: time.Duration(plan.Duration), lastSl: map[sim.NodeID]string{}, lastMt: map[sim.NodeID]string{}, pending: map[int]checkers.RegEvent{}, convAt: -1}
+	cfg.Observer = sys
+	if lean {
+		sys.lean = &regLean{last: map[string]*regnode.Datum{}, seen: map[string]string{}, pubAt: map[string]time.Duration{}}
+	}
+	regnode.AddServers(w, cfg)
+	w.AddNode(metaProbeID, func() sim.Node { return &metaProbe{sys: sys} })
 	ids := clientIDs(p.Int("clients"))
 	for i, ops := range SplitOps(plan.Ops, p.Int("clients")) {
-		c := &regClient{idx: i, ops: ops, sys: sys}
+		c := &regClient{idx: i, ops: ops, sys: sys, live: map[string]string{}}
 		sys.clients = append(sys.clients, c)
 		w.AddNode(ids[i], func() sim.Node { return c })
 	}
@@ -246,6 +427,7 @@ func buildRegistry(w *sim.World, plan *Plan, p Params) (System, error) {
 					if !sys.dead[i] {
 						sys.dead[i] = true
 						sys.rec.Record(checkers.RegEvent{Kind: checkers.RegClientDead, T: int64(at), Client: i})
+						sys.clientEvs++
 					}
 				})
 			}
@@ -316,7 +498,12 @@ func (s *registrySystem) Done() bool {
 			return false
 		}
 	}
-	if !checkers.RegConverged(s.rec.Events) {
+	// Only client events (and deaths) change the verdict: recompute it
+	// when there are new ones.
+	if s.convAt != s.clientEvs {
+		s.convAt, s.converged = s.clientEvs, checkers.RegConverged(s.rec.Events)
+	}
+	if !s.converged {
 		s.quiet = 0
 		return false
 	}
@@ -328,7 +515,18 @@ func (s *registrySystem) Done() bool {
 
 // History ends with a marker of when recording stopped.
 func (s *registrySystem) History() checkers.History {
-	r := checkers.RegRecorder{Events: append(append([]checkers.RegEvent(nil), s.rec.Events...), checkers.RegEvent{Kind: checkers.RegEnd, T: int64(s.w.Now()), Client: -1})}
+	evs := append([]checkers.RegEvent(nil), s.rec.Events...)
+	ids := make([]int, 0, len(s.pending))
+	for id := range s.pending {
+		ids = append(ids, id)
+	}
+	sort.Ints(ids)
+	for _, id := range ids { // proposals still open: their outcome is unknown
+		ev := s.pending[id]
+		ev.T, ev.Unknown = int64(s.w.Now()), true
+		evs = append(evs, ev)
+	}
+	r := checkers.RegRecorder{Events: append(evs, checkers.RegEvent{Kind: checkers.RegEnd, T: int64(s.w.Now()), Client: -1})}
 	return r.History()
 }
 
@@ -346,6 +544,7 @@ type regClient struct {
 	env    *sim.Env
 	client *regnode.Client
 	data   int
+	live   map[string]string // registerId -> dataInfoId of the client's current publishers
 }
 
 type regOpTick struct{}
@@ -353,6 +552,7 @@ type regOpTick struct{}
 func (c *regClient) record(ev checkers.RegEvent) {
 	ev.T, ev.Client = int64(c.sys.w.Now()), c.idx
 	c.sys.rec.Record(ev)
+	c.sys.clientEvs++
 }
 
 func (c *regClient) Start(env *sim.Env) {
@@ -365,6 +565,10 @@ func (c *regClient) Start(env *sim.Env) {
 			c.record(checkers.RegEvent{Kind: checkers.RegPublishAck, RegID: reg, Version: v})
 		},
 		OnPush: func(reg string, d *regnode.Datum) {
+			if l := c.sys.lean; l != nil {
+				l.push(c.idx, reg, d, c.sys.w.Now())
+				return
+			}
 			ev := checkers.RegEvent{Kind: checkers.RegPush, DataID: d.DataID, RegID: reg, Version: d.Version}
 			for _, p := range d.Pubs {
 				ev.Pubs = append(ev.Pubs, p.RegID+"="+p.Data)
@@ -406,31 +610,25 @@ func (c *regClient) exec(op Op) {
 		c.data++
 		data := fmt.Sprintf("c%d-d%d", c.idx, c.data)
 		v := c.client.Publish(dataID, reg, data)
+		c.live[reg] = dataID
 		c.record(checkers.RegEvent{Kind: checkers.RegPublish, DataID: dataID, RegID: reg, Data: data, Version: v})
+		if l := c.sys.lean; l != nil {
+			l.pubAt[reg+"="+data] = c.sys.w.Now()
+		}
 	case OpRegUnpublish:
 		dataID, ok := c.pubData(reg)
 		if !ok {
 			return
 		}
 		c.client.Unpublish(reg)
+		delete(c.live, reg)
 		c.record(checkers.RegEvent{Kind: checkers.RegUnpublish, DataID: dataID, RegID: reg})
 	}
 }
 
 func (c *regClient) pubData(reg string) (string, bool) {
-	for i := len(c.sys.rec.Events) - 1; i >= 0; i-- {
-		ev := c.sys.rec.Events[i]
-		if ev.Client != c.idx || ev.RegID != reg {
-			continue
-		}
-		switch ev.Kind {
-		case checkers.RegPublish:
-			return ev.DataID, true
-		case checkers.RegUnpublish:
-			return "", false
-		}
-	}
-	return "", false
+	id, ok := c.live[reg]
+	return id, ok
 }
 
 func (c *regClient) Message(conn sim.ConnID, from sim.NodeID, msg any) {

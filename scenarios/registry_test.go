@@ -1,6 +1,9 @@
 package scenarios_test
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -26,5 +29,25 @@ func TestRegistryDefaultsPass(t *testing.T) {
 		require.NoError(t, err)
 		require.Truef(t, res.Passed(), "%s", res.Explain())
 		t.Logf("%s: %d events, virtual %v, wall %v", name, res.Events, res.Virtual, res.Wall)
+	}
+}
+
+// TestRegistryRegressions replays plans that once failed on a correct
+// registry (a registry bug or a checker's false positive, each fixed since;
+// the file name says which) and requires them to pass.
+func TestRegistryRegressions(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "registry-regressions", "*.json"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(f), ".json"), func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			require.NoError(t, err)
+			plan, err := scenarios.ParsePlan(data)
+			require.NoError(t, err)
+			res, err := scenarios.Run(plan, scenarios.Options{})
+			require.NoError(t, err)
+			require.Truef(t, res.Passed(), "%s", res.Explain())
+		})
 	}
 }

@@ -12,6 +12,11 @@ type ClientConfig struct {
 	Sessions []sim.NodeID
 	// ReconnectDelay before dialling the next session server (default 200ms).
 	ReconnectDelay time.Duration
+	// PingInterval: the client pings its session server (default 1s) and
+	// closes the connection when nothing came back for PingTimeout
+	// (default 3s): a session server that is stuck (a long GC pause) keeps
+	// its TCP connections open, and the client moves to another one.
+	PingInterval, PingTimeout time.Duration
 	// Hooks, all optional, tell the host what happened.
 	OnConnected    func(session sim.NodeID)
 	OnDisconnected func(session sim.NodeID)
@@ -33,9 +38,14 @@ type Client struct {
 	vers    map[string]uint64 // last version per registerId, kept after unpublish
 	subs    map[string]*ClientSubscribe
 	waiting bool
+	dials   uint64        // connections dialled: stamps registrations
+	heard   time.Duration // monotonic time the session was last heard from
 }
 
-type reconnectTick struct{}
+type (
+	reconnectTick struct{}
+	pingTick      struct{}
+)
 
 // NewClient starts the library: it connects to a session server drawn
 // from the node's random stream.
@@ -45,9 +55,32 @@ func NewClient(env *sim.Env, cfg ClientConfig) *Client {
 	}
 	c := &Client{cfg: cfg, env: env, name: fmt.Sprintf("%s#%d", env.ID(), env.Incarnation()),
 		pubs: map[string]*Pub{}, vers: map[string]uint64{}, subs: map[string]*ClientSubscribe{}}
+	if cfg.PingInterval <= 0 {
+		cfg.PingInterval = time.Second
+	}
+	if cfg.PingTimeout <= 0 {
+		cfg.PingTimeout = 3 * time.Second
+	}
+	c.cfg = cfg
 	c.target = env.Rand().IntN(len(cfg.Sessions))
 	c.dial()
+	env.SetTimer(cfg.PingInterval, pingTick{})
 	return c
+}
+
+func (c *Client) ping() {
+	c.env.SetTimer(c.cfg.PingInterval, pingTick{})
+	if !c.up {
+		return
+	}
+	if c.env.Monotonic()-c.heard > c.cfg.PingTimeout {
+		// The session is stuck: give up the connection and move on.
+		conn, peer := c.conn, c.cfg.Sessions[c.target]
+		c.env.Close(conn)
+		c.HandleClosed(conn, peer)
+		return
+	}
+	c.env.Send(c.conn, &ClientPing{})
 }
 
 // Session is the session server the client is connected to ("" if none).
@@ -60,6 +93,7 @@ func (c *Client) Session() sim.NodeID {
 
 func (c *Client) dial() {
 	c.up = false
+	c.dials++
 	c.conn = c.env.Dial(c.cfg.Sessions[c.target])
 	c.env.Send(c.conn, &ClientHello{Client: c.name})
 }
@@ -70,7 +104,7 @@ func (c *Client) Publish(dataID, regID, data string) uint64 {
 	v := c.vers[regID]
 	p := &Pub{DataID: dataID, RegID: regID, Data: data, Version: v}
 	c.pubs[regID] = p
-	c.env.Send(c.conn, &ClientPublish{Pub: *p})
+	c.env.Send(c.conn, &ClientPublish{Pub: c.stamp(*p)})
 	return v
 }
 
@@ -84,14 +118,26 @@ func (c *Client) Unpublish(regID string) {
 	q := *p
 	c.vers[regID]++
 	q.Version = c.vers[regID]
-	c.env.Send(c.conn, &ClientPublish{Pub: q, Unpub: true})
+	c.env.Send(c.conn, &ClientPublish{Pub: c.stamp(q), Unpub: true})
+}
+
+func (c *Client) sendSub(s *ClientSubscribe) {
+	x := *s
+	x.Conn = c.dials
+	c.env.Send(c.conn, &x)
+}
+
+// stamp marks a registration with the current connection.
+func (c *Client) stamp(p Pub) Pub {
+	p.Conn = c.dials
+	return p
 }
 
 // Subscribe registers a subscriber; pushes go to OnPush.
 func (c *Client) Subscribe(dataID, regID string) {
 	s := &ClientSubscribe{DataID: dataID, RegID: regID}
 	c.subs[regID] = s
-	c.env.Send(c.conn, s)
+	c.sendSub(s)
 }
 
 func (c *Client) HandleConnected(conn sim.ConnID, peer sim.NodeID) bool {
@@ -99,6 +145,7 @@ func (c *Client) HandleConnected(conn sim.ConnID, peer sim.NodeID) bool {
 		return false
 	}
 	c.up = true
+	c.heard = c.env.Monotonic()
 	if c.cfg.OnConnected != nil {
 		c.cfg.OnConnected(peer)
 	}
@@ -122,6 +169,10 @@ func (c *Client) HandleClosed(conn sim.ConnID, peer sim.NodeID) bool {
 }
 
 func (c *Client) HandleTimer(_ sim.TimerID, tag any) bool {
+	if _, ok := tag.(pingTick); ok {
+		c.ping()
+		return true
+	}
 	if _, ok := tag.(reconnectTick); !ok {
 		return false
 	}
@@ -130,10 +181,10 @@ func (c *Client) HandleTimer(_ sim.TimerID, tag any) bool {
 	c.dial()
 	// Re-register everything on the new connection.
 	for _, reg := range sortedKeys(c.pubs) {
-		c.env.Send(c.conn, &ClientPublish{Pub: *c.pubs[reg]})
+		c.env.Send(c.conn, &ClientPublish{Pub: c.stamp(*c.pubs[reg])})
 	}
 	for _, reg := range sortedKeys(c.subs) {
-		c.env.Send(c.conn, c.subs[reg])
+		c.sendSub(c.subs[reg])
 	}
 	return true
 }
@@ -142,7 +193,9 @@ func (c *Client) HandleMessage(conn sim.ConnID, _ sim.NodeID, msg any) bool {
 	if conn != c.conn {
 		return false
 	}
+	c.heard = c.env.Monotonic()
 	switch x := msg.(type) {
+	case *ClientPong:
 	case *Push:
 		if s := c.subs[x.RegID]; s != nil {
 			next := *s

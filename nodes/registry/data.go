@@ -12,7 +12,8 @@ type DataServer struct {
 	env    *sim.Env
 	slots  map[int]*slotState
 	datums map[string]*datum
-	dirty  map[string]bool // changed since the last replication batch
+	inSlot map[int]map[string]bool // slot -> the dataInfoIds held in it
+	dirty  map[string]bool         // changed since the last replication batch
 }
 
 type slotState struct {
@@ -27,6 +28,43 @@ type datum struct {
 	seen    uint64 // the highest version a session reported having cached
 	pubs    map[string]Pub
 	tombs   map[string]uint64
+	gone    map[string]Pub // the newest registration removed with its session or connection, per registerId
+}
+
+// accepts reports whether p may replace what the datum holds for its
+// registerId: not unpublished at p's version or later, and not older than
+// the registration it holds or than one it removed (a stalled session may
+// forward an old registration after the newer one was cleaned up with
+// another session's lease).
+func (x *datum) accepts(p *Pub) bool {
+	if x.tombs[p.RegID] >= p.Version {
+		return false
+	}
+	if cur, ok := x.pubs[p.RegID]; ok && p.older(&cur) {
+		return false
+	}
+	if g, ok := x.gone[p.RegID]; ok && p.older(&g) {
+		return false
+	}
+	return true
+}
+
+// holds reports whether the datum holds exactly this registration.
+func (x *datum) holds(p *Pub) bool {
+	cur, ok := x.pubs[p.RegID]
+	return ok && cur.Version == p.Version && cur.Conn == p.Conn && cur.Session == p.Session && cur.Data == p.Data
+}
+
+// remove drops a registration, remembering it in gone.
+func (x *datum) remove(reg string) {
+	cur, ok := x.pubs[reg]
+	if !ok {
+		return
+	}
+	if g, ok := x.gone[reg]; !ok || g.older(&cur) {
+		x.gone[reg] = cur
+	}
+	delete(x.pubs, reg)
 }
 
 type (
@@ -37,6 +75,7 @@ type (
 func (d *DataServer) Start(env *sim.Env) {
 	d.env = env
 	d.slots, d.datums, d.dirty = map[int]*slotState{}, map[string]*datum{}, map[string]bool{}
+	d.inSlot = map[int]map[string]bool{}
 	d.m = member{cfg: d.cfg, onTable: d.onTable}
 	d.m.start(env, "data")
 	d.cfg = d.m.cfg
@@ -97,9 +136,13 @@ func (d *DataServer) Message(c sim.ConnID, from sim.NodeID, msg any) {
 		resp := &GetDatumResp{ReqID: x.ReqID, Status: st}
 		if st == Accept {
 			if x.Have > 0 {
-				if y := d.get(x.DataID); x.Have >= y.version {
+				y := d.get(x.DataID)
+				if x.Have > y.version || (x.Have == y.version && x.Digest != d.view(x.DataID).Digest()) {
 					// A session holds a version we have not passed (a
-					// previous leader's clock ran ahead): move past it.
+					// previous leader's clock ran ahead), or the same
+					// version with other publishers (two leaders
+					// collided): move past it, or the session keeps its
+					// copy for good.
 					y.seen = maxU(y.seen, x.Have)
 					d.changed(y)
 				}
@@ -131,20 +174,32 @@ func (d *DataServer) access(slot int, epoch uint64) Status {
 func (d *DataServer) get(id string) *datum {
 	x := d.datums[id]
 	if x == nil {
-		x = &datum{id: id, pubs: map[string]Pub{}, tombs: map[string]uint64{}}
+		x = &datum{id: id, pubs: map[string]Pub{}, tombs: map[string]uint64{}, gone: map[string]Pub{}}
 		d.datums[id] = x
+		slot := d.m.slotOf(id)
+		if d.inSlot[slot] == nil {
+			d.inSlot[slot] = map[string]bool{}
+		}
+		d.inSlot[slot][id] = true
 	}
 	return x
+}
+
+// drop forgets a datum.
+func (d *DataServer) drop(id string) {
+	delete(d.datums, id)
+	slot := d.m.slotOf(id)
+	delete(d.inSlot[slot], id)
+	if len(d.inSlot[slot]) == 0 {
+		delete(d.inSlot, slot)
+	}
 }
 
 func (d *DataServer) write(w *DataWrite) {
 	switch w.Kind {
 	case "pub":
 		x := d.get(w.Pub.DataID)
-		if x.tombs[w.Pub.RegID] >= w.Pub.Version {
-			return
-		}
-		if cur, ok := x.pubs[w.Pub.RegID]; ok && cur.Version > w.Pub.Version {
+		if !x.accepts(&w.Pub) {
 			return
 		}
 		x.pubs[w.Pub.RegID] = w.Pub
@@ -157,6 +212,32 @@ func (d *DataServer) write(w *DataWrite) {
 		}
 		if x.tombs[w.Pub.RegID] < w.Pub.Version {
 			x.tombs[w.Pub.RegID] = w.Pub.Version
+		}
+	case "sync":
+		// The session's publishers in the slot: add what is missing or
+		// older, drop what it no longer holds.
+		have := map[string]bool{}
+		touched := map[string]*datum{}
+		for _, p := range w.Pubs {
+			have[p.RegID] = true
+			x := d.get(p.DataID)
+			if x.holds(&p) || !x.accepts(&p) {
+				continue
+			}
+			x.pubs[p.RegID] = p
+			touched[x.id] = x
+		}
+		for _, id := range sortedKeys(d.inSlot[w.Slot]) {
+			x := d.datums[id]
+			for _, reg := range sortedKeys(x.pubs) {
+				if x.pubs[reg].Session == w.Session && !have[reg] {
+					x.remove(reg)
+					touched[id] = x
+				}
+			}
+		}
+		for _, id := range sortedKeys(touched) {
+			d.changed(touched[id])
 		}
 	case "clientoff":
 		_, late := d.env.Failpoint(BugLateCleanup)
@@ -172,7 +253,7 @@ func (d *DataServer) write(w *DataWrite) {
 			if !late && (cur.Session != w.Session || cur.Client != w.Client) {
 				continue
 			}
-			delete(x.pubs, reg)
+			x.remove(reg)
 			touched[x.id] = x
 		}
 		for _, id := range sortedKeys(touched) {
@@ -216,7 +297,10 @@ func (d *DataServer) onTable(old Table) {
 		s := t.Slots[i]
 		st := d.slots[i]
 		lead := s.Leader == d.m.proc
-		was := st != nil && st.leader && i < len(old.Slots) && old.Slots[i].Leader == d.m.proc
+		// Leadership is continuous only from the epoch just before: a
+		// server that skipped an epoch may have lost the slot in it, and
+		// the leader of that epoch took writes this one never saw.
+		was := st != nil && st.leader && i < len(old.Slots) && old.Slots[i].Leader == d.m.proc && t.Epoch == old.Epoch+1
 		switch {
 		case lead && !was:
 			st = &slotState{leader: true, status: Migrating, waiting: map[Proc]bool{}}
@@ -254,7 +338,7 @@ func (d *DataServer) onTable(old Table) {
 		x := d.datums[id]
 		st := d.slots[d.m.slotOf(id)]
 		if st == nil {
-			delete(d.datums, id)
+			d.drop(id)
 			continue
 		}
 		if !st.leader {
@@ -263,7 +347,7 @@ func (d *DataServer) onTable(old Table) {
 		n := len(x.pubs)
 		for _, reg := range sortedKeys(x.pubs) {
 			if !t.hasSession(x.pubs[reg].Session) {
-				delete(x.pubs, reg)
+				x.remove(reg)
 			}
 		}
 		if len(x.pubs) != n && st.status == Accept {
@@ -320,7 +404,7 @@ func (d *DataServer) onMigrateResp(r *MigrateResp) {
 			// later writes may have overtaken this answer).
 			for _, p := range bySlot[i] {
 				x := d.get(p.DataID)
-				if cur, ok := x.pubs[p.RegID]; (ok && cur.Version >= p.Version) || x.tombs[p.RegID] >= p.Version {
+				if x.holds(&p) || !x.accepts(&p) {
 					continue
 				}
 				x.pubs[p.RegID] = p
@@ -333,20 +417,17 @@ func (d *DataServer) onMigrateResp(r *MigrateResp) {
 		}
 		delete(st.waiting, r.Session)
 		// The session is the truth about its own clients' publishers.
-		for _, id := range sortedKeys(d.datums) {
-			if d.m.slotOf(id) != i {
-				continue
-			}
+		for _, id := range sortedKeys(d.inSlot[i]) {
 			x := d.datums[id]
 			for _, reg := range sortedKeys(x.pubs) {
 				if x.pubs[reg].Session == r.Session {
-					delete(x.pubs, reg)
+					x.remove(reg)
 				}
 			}
 		}
 		for _, p := range bySlot[i] {
 			x := d.get(p.DataID)
-			if cur, ok := x.pubs[p.RegID]; ok && cur.Version > p.Version {
+			if !x.accepts(&p) {
 				continue
 			}
 			x.pubs[p.RegID] = p
@@ -399,12 +480,15 @@ func (d *DataServer) replicate() {
 		if f == "" {
 			continue
 		}
-		r := &replicaDatum{DataID: id, Version: x.version, Pubs: map[string]Pub{}, Tombs: map[string]uint64{}}
+		r := &replicaDatum{DataID: id, Version: x.version, Pubs: map[string]Pub{}, Tombs: map[string]uint64{}, Gone: map[string]Pub{}}
 		for k, v := range x.pubs { //detlint:allow copying a map: order does not matter
 			r.Pubs[k] = v
 		}
 		for k, v := range x.tombs { //detlint:allow copying a map: order does not matter
 			r.Tombs[k] = v
+		}
+		for k, v := range x.gone { //detlint:allow copying a map: order does not matter
+			r.Gone[k] = v
 		}
 		batches[f] = append(batches[f], r)
 	}
@@ -425,12 +509,15 @@ func (d *DataServer) onReplicate(r *Replicate) {
 			continue
 		}
 		x.version = rd.Version
-		x.pubs, x.tombs = map[string]Pub{}, map[string]uint64{}
+		x.pubs, x.tombs, x.gone = map[string]Pub{}, map[string]uint64{}, map[string]Pub{}
 		for k, v := range rd.Pubs { //detlint:allow copying a map: order does not matter
 			x.pubs[k] = v
 		}
 		for k, v := range rd.Tombs { //detlint:allow copying a map: order does not matter
 			x.tombs[k] = v
+		}
+		for k, v := range rd.Gone { //detlint:allow copying a map: order does not matter
+			x.gone[k] = v
 		}
 	}
 }

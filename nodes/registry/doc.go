@@ -39,7 +39,42 @@
 // slot leaders (GetDatum) to catch lost notifications.
 //
 // The Client library connects to a session server, reconnects to another
-// after a failure and re-registers its publishers and subscribers.
+// after a failure and re-registers its publishers and subscribers. It pings
+// its session server every PingInterval and gives the connection up after
+// PingTimeout of silence: a stalled session server (a long GC pause) keeps
+// its TCP connections open.
+//
+// # Ordering and failover rules
+//
+// These close races that the scenarios found; each is a rule a real
+// registry needs as well.
+//
+//   - A registration is ordered by (version, connection sequence number):
+//     every dial of the client numbers its registrations, so the same
+//     version re-registered through a newer connection wins, and a stalled
+//     session that forwards the old connection's registration (or
+//     subscription) late cannot take it back. Cleanup of a connection removes
+//     only what that session registered for that client.
+//   - A data server remembers the newest registration it removed with a
+//     session or connection (gone), so that an older one forwarded late is
+//     refused after the cleanup, as a tombstone refuses after an unpublish.
+//   - Leadership of a slot is continuous only across consecutive table
+//     epochs: a data server that skipped an epoch migrates again.
+//   - A session answers a migration request only once it routes by that
+//     table (its earlier writes went to the previous leader), and after
+//     each new table it re-syncs its publishers of every slot whose leader
+//     changed (all slots if it skipped an epoch), built when sent: a write
+//     it had acknowledged may have reached a leader that had already lost
+//     the slot.
+//   - A session takes datums (changes and fetch answers) only from the
+//     slot's leader in its own table: a deposed leader that has not heard
+//     of the new table still announces changes, with its own clock's
+//     versions.
+//   - A fetch carries the session's cached version and digest, and the
+//     highest version its subscribers acknowledged: the leader moves its
+//     version past a higher one, or past an equal one with other content
+//     (two leaders collided), and only then; a datum lost with every data
+//     server restarts at zero and would otherwise never be pushed again.
 //
 // # Planted bugs
 //

@@ -3,6 +3,7 @@ package registry
 import (
 	"fmt"
 	"hash/crc32"
+	"hash/fnv"
 	"sort"
 )
 
@@ -74,8 +75,17 @@ type Pub struct {
 	RegID   string `json:"reg_id"`
 	Data    string `json:"data"`
 	Version uint64 `json:"version"` // the client's per-registerId version
+	Conn    uint64 `json:"conn"`    // the client's connection sequence number: a re-registration through a newer connection wins at equal versions
 	Client  string `json:"client"`  // client process
 	Session Proc   `json:"session"` // owning session process
+}
+
+// older reports whether p is an older registration than q: a lower
+// version, or the same version registered through an older connection of
+// the client (a session that stalled may forward the old connection's
+// registration after the client re-registered elsewhere).
+func (p *Pub) older(q *Pub) bool {
+	return p.Version < q.Version || (p.Version == q.Version && p.Conn < q.Conn)
 }
 
 // PubData is a publisher as subscribers see it.
@@ -90,6 +100,16 @@ type Datum struct {
 	DataID  string
 	Version uint64
 	Pubs    []PubData // sorted by RegID
+}
+
+// Digest is an FNV-1a hash of the datum's publishers: two datums with
+// the same version and different digests collided.
+func (d *Datum) Digest() uint64 {
+	h := fnv.New64a()
+	for _, p := range d.Pubs {
+		fmt.Fprintf(h, "%s\x00%s\x00%d\x00", p.RegID, p.Data, p.Version)
+	}
+	return h.Sum64()
 }
 
 func sortPubData(p []PubData) {
@@ -112,13 +132,14 @@ type (
 	// TablePush: meta leader -> member, after a new table applied.
 	TablePush struct{ Table *Table }
 
-	// DataWrite: session -> data slot leader. Kind: "pub", "unpub", "clientoff".
+	// DataWrite: session -> data slot leader. Kind: "pub", "unpub", "clientoff", "sync".
 	DataWrite struct {
 		ReqID   uint64
 		Kind    string
 		Slot    int
 		Epoch   uint64
 		Pub     Pub      // pub: the publisher; unpub: DataID, RegID, Version, Session
+		Pubs    []Pub    // sync: every publisher the session holds in Slot
 		RegIDs  []string // clientoff: registerIds of the client, all in Slot
 		DataIDs []string // clientoff: their dataInfoIds
 		Client  string   // clientoff: the client process
@@ -134,6 +155,7 @@ type (
 		DataID string
 		Epoch  uint64
 		Have   uint64 // the version the session has cached: a lower one from the leader is bumped past it
+		Digest uint64 // the digest of the cached datum: the same version with other content is bumped past too
 	}
 	GetDatumResp struct {
 		ReqID  uint64
@@ -169,6 +191,8 @@ type (
 		Pub   Pub
 		Unpub bool
 	}
+	ClientPing       struct{}
+	ClientPong       struct{}
 	ClientPublishAck struct {
 		RegID   string
 		Version uint64
@@ -177,6 +201,7 @@ type (
 		DataID string
 		RegID  string
 		Last   uint64 // the version last received, so a new session does not push an older one
+		Conn   uint64 // the client's connection sequence number: an older connection's subscription never replaces a newer one's
 	}
 	Push struct {
 		RegID   string // the subscriber
@@ -195,4 +220,5 @@ type replicaDatum struct {
 	Version uint64
 	Pubs    map[string]Pub
 	Tombs   map[string]uint64
+	Gone    map[string]Pub
 }

@@ -29,6 +29,21 @@ type Config struct {
 	PushTimeout, RetryInterval time.Duration
 	// SnapshotEvery for the meta raft log (default 64).
 	SnapshotEvery uint64
+	// Observer, if set, is told of every table proposal of the meta
+	// leaders (a harness records them for a linearizability check of the
+	// meta store). It is not part of the servers' state.
+	Observer MetaObserver
+}
+
+// MetaObserver hears of the meta store's compare-and-set proposals: a new
+// table of epoch Expected+1 applies only on a table of epoch Expected.
+type MetaObserver interface {
+	// ProposeTable: node proposed the table of epoch expected+1; the
+	// returned id names the proposal in ProposeDone.
+	ProposeTable(node sim.NodeID, expected uint64) int
+	// ProposeDone: applied says whether the table applied; known is false
+	// when the outcome is unknown (leadership was lost).
+	ProposeDone(id int, known, applied bool)
 }
 
 func (c *Config) defaults() {
@@ -276,8 +291,15 @@ func (m *MetaServer) maybePropose() {
 	next.Epoch = cur.Epoch + 1
 	b, _ := json.Marshal(metaCmd{Op: "table", Table: &next})
 	m.propose = true
+	obs := -1
+	if m.cfg.Observer != nil && m.IsLeader() {
+		obs = m.cfg.Observer.ProposeTable(m.env.ID(), cur.Epoch)
+	}
 	m.Server.Propose(b, func(resp []byte, err error) {
 		m.propose = false
+		if obs >= 0 {
+			m.cfg.Observer.ProposeDone(obs, err == nil, err == nil && string(resp) == "ok")
+		}
 		if err != nil || string(resp) != "ok" {
 			return
 		}

@@ -17,9 +17,16 @@ type SessionServer struct {
 	pubs    map[string]*Pub // registerId -> publisher of one of our clients
 	pubConn map[string]sim.ConnID
 	subs    map[string]*sub
+	byData  map[string]map[string]bool // dataInfoId -> its subscribers' registerIds
 	cache   map[string]*Datum
 	outbox  map[uint64]*pending
 	nextReq uint64
+	migWait []migWait // migration requests of a newer table than ours
+}
+
+type migWait struct {
+	c sim.ConnID
+	r *MigrateReq
 }
 
 type clientConn struct {
@@ -30,6 +37,7 @@ type clientConn struct {
 type sub struct {
 	regID, dataID string
 	conn          sim.ConnID
+	seq           uint64 // the client's connection sequence number
 	pushed        uint64 // the version the subscriber acknowledged
 	inflight      bool
 	attempt       uint64
@@ -60,7 +68,8 @@ func (s *SessionServer) Start(env *sim.Env) {
 	s.env = env
 	s.clients, s.pubs, s.pubConn = map[sim.ConnID]*clientConn{}, map[string]*Pub{}, map[string]sim.ConnID{}
 	s.subs, s.cache, s.outbox = map[string]*sub{}, map[string]*Datum{}, map[uint64]*pending{}
-	s.m = member{cfg: s.cfg, onTable: func(Table) { s.retryAll() }}
+	s.byData = map[string]map[string]bool{}
+	s.m = member{cfg: s.cfg, onTable: s.onTable}
 	s.m.start(env, "session")
 	s.cfg = s.m.cfg
 	env.SetTimer(s.cfg.RetryInterval, retryTick{})
@@ -142,7 +151,7 @@ func (s *SessionServer) Closed(c sim.ConnID, _ sim.NodeID) {
 	}
 	for _, reg := range sortedKeys(s.subs) {
 		if s.subs[reg].conn == c {
-			delete(s.subs, reg)
+			s.dropSub(reg)
 		}
 	}
 	sortInts(slots)
@@ -158,6 +167,8 @@ func (s *SessionServer) Message(c sim.ConnID, from sim.NodeID, msg any) {
 	switch x := msg.(type) {
 	case *ClientHello:
 		s.clients[c] = &clientConn{client: x.Client, regs: map[string]bool{}}
+	case *ClientPing:
+		s.env.Send(c, &ClientPong{})
 	case *ClientPublish:
 		s.onPublish(c, x)
 	case *ClientSubscribe:
@@ -165,8 +176,16 @@ func (s *SessionServer) Message(c sim.ConnID, from sim.NodeID, msg any) {
 		if cc == nil {
 			return
 		}
-		sb := &sub{regID: x.RegID, dataID: x.DataID, conn: c, pushed: x.Last}
+		if cur := s.subs[x.RegID]; cur != nil && cur.seq > x.Conn {
+			return // a late subscription from the client's older connection
+		}
+		sb := &sub{regID: x.RegID, dataID: x.DataID, conn: c, pushed: x.Last, seq: x.Conn}
+		s.dropSub(x.RegID)
 		s.subs[x.RegID] = sb
+		if s.byData[x.DataID] == nil {
+			s.byData[x.DataID] = map[string]bool{}
+		}
+		s.byData[x.DataID][x.RegID] = true
 		s.maybePush(sb)
 		s.fetch(x.DataID)
 	case *PushAck:
@@ -188,14 +207,32 @@ func (s *SessionServer) Message(c sim.ConnID, from sim.NodeID, msg any) {
 		if p.ackReg != "" && s.clients[p.conn] != nil {
 			s.env.Send(p.conn, &ClientPublishAck{RegID: p.ackReg, Version: p.ackVers})
 		}
+	// Datums are taken only from the slot's leader in this session's
+	// table: a data server that lost the slot (it is cut off from the
+	// meta leader and has not heard of the newer table) may still announce
+	// changes, with versions from its own clock that would win.
 	case *GetDatumResp:
-		if x.Status == Accept && x.Datum != nil {
+		if x.Status == Accept && x.Datum != nil && from == s.m.leaderOf(s.m.slotOf(x.Datum.DataID)) {
 			s.onDatum(x.Datum)
 		}
 	case *DatumChanged:
-		s.onDatum(x.Datum)
+		if from == s.m.leaderOf(s.m.slotOf(x.Datum.DataID)) {
+			s.onDatum(x.Datum)
+		}
 	case *MigrateReq:
 		s.onMigrate(c, x)
+	}
+}
+
+func (s *SessionServer) dropSub(reg string) {
+	x := s.subs[reg]
+	if x == nil {
+		return
+	}
+	delete(s.subs, reg)
+	delete(s.byData[x.dataID], reg)
+	if len(s.byData[x.dataID]) == 0 {
+		delete(s.byData, x.dataID)
 	}
 }
 
@@ -216,7 +253,7 @@ func (s *SessionServer) onPublish(c sim.ConnID, x *ClientPublish) {
 		s.queue(&DataWrite{Kind: "unpub", Slot: s.m.slotOf(p.DataID), Pub: p, Session: s.m.proc}, c, reg, p.Version)
 		return
 	}
-	if cur := s.pubs[reg]; cur != nil && cur.Version > p.Version {
+	if cur := s.pubs[reg]; cur != nil && p.older(cur) {
 		return
 	}
 	_, republish := s.pubs[reg]
@@ -252,6 +289,11 @@ func (s *SessionServer) send(p *pending) {
 	}
 	w := *p.w
 	w.Epoch = s.m.table.Epoch
+	if w.Kind == "sync" {
+		// Built at each send: a sync that waited in the outbox must not
+		// drop the publishers written since it was queued.
+		w.Pubs = s.slotPubs(w.Slot)
+	}
 	s.m.peers.send(p.target, &w)
 }
 
@@ -266,11 +308,60 @@ func (s *SessionServer) resend(all bool) {
 
 func (s *SessionServer) retryAll() { s.resend(true) }
 
+// onTable resends the pending writes to the new leaders, then re-syncs its
+// publishers of every slot whose leader changed (all slots if it skipped
+// an epoch): a write this session had acknowledged may have been taken by
+// a leader that had already lost the slot (it had not heard of the newer
+// table either), and the new leader may have synced from this session
+// before that write. The session is the truth about its own clients'
+// publishers.
+func (s *SessionServer) onTable(old Table) {
+	s.retryAll()
+	waiting := s.migWait
+	s.migWait = nil
+	for _, w := range waiting {
+		s.onMigrate(w.c, w.r)
+	}
+	t := &s.m.table
+	skipped := t.Epoch != old.Epoch+1
+	changed := map[int]bool{}
+	for i := range t.Slots {
+		if skipped || i >= len(old.Slots) || old.Slots[i].Leader != t.Slots[i].Leader {
+			changed[i] = true
+		}
+	}
+	for i := range t.Slots {
+		if changed[i] {
+			s.queue(&DataWrite{Kind: "sync", Slot: i, Session: s.m.proc}, 0, "", 0)
+		}
+	}
+}
+
+// slotPubs is the session's publishers in a slot.
+func (s *SessionServer) slotPubs(slot int) []Pub {
+	var out []Pub
+	for _, reg := range sortedKeys(s.pubs) {
+		if s.m.slotOf(s.pubs[reg].DataID) == slot {
+			out = append(out, *s.pubs[reg])
+		}
+	}
+	return out
+}
+
 func (s *SessionServer) fetch(dataID string) {
 	s.nextReq++
 	g := &GetDatum{ReqID: s.nextReq, DataID: dataID, Epoch: s.m.table.Epoch}
 	if c := s.cache[dataID]; c != nil {
-		g.Have = c.Version
+		g.Have, g.Digest = c.Version, c.Digest()
+	}
+	// Subscribers that came from another session (or from before this one
+	// restarted) may hold a version above the cache's: the leader must
+	// move past it too, or they never hear of a datum that was lost with
+	// every data server (its version restarts at zero).
+	for _, reg := range sortedKeys(s.byData[dataID]) {
+		if x := s.subs[reg]; x.pushed > g.Have {
+			g.Have, g.Digest = x.pushed, 0
+		}
 	}
 	s.m.peers.send(s.m.leaderOf(s.m.slotOf(dataID)), g)
 }
@@ -294,10 +385,8 @@ func (s *SessionServer) onDatum(d *Datum) {
 		return
 	}
 	s.cache[d.DataID] = d
-	for _, reg := range sortedKeys(s.subs) {
-		if x := s.subs[reg]; x.dataID == d.DataID {
-			s.maybePush(x)
-		}
+	for _, reg := range sortedKeys(s.byData[d.DataID]) {
+		s.maybePush(s.subs[reg])
 	}
 }
 
@@ -341,6 +430,13 @@ func (s *SessionServer) pushFailedVersion(x *sub, v uint64) {
 }
 
 func (s *SessionServer) onMigrate(c sim.ConnID, r *MigrateReq) {
+	if r.Epoch > s.m.table.Epoch {
+		// Not before this session routes by that table: until then its
+		// writes still go to the slot's previous leader, and an answer now
+		// would miss them. Answered once the table is installed.
+		s.migWait = append(s.migWait, migWait{c, r})
+		return
+	}
 	want := map[int]bool{}
 	for _, i := range r.Slots {
 		want[i] = true
