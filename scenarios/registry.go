@@ -350,20 +350,29 @@ func (p *metaProbe) Closed(conn sim.ConnID, peer sim.NodeID)    { p.client.Handl
 // first receiving it. The checkers need the full recording.
 type regLean struct {
 	last    map[string]*regnode.Datum // "client/sub" -> last push
-	seen    map[string]string         // "client/sub/pub" -> data last received
 	pubAt   map[string]time.Duration  // "pub=data" -> when it was published
 	latency []time.Duration
 }
 
+// push compares the datum with the subscriber's previous one (both sorted
+// by registerId): a publisher whose data is new to the subscriber was
+// delivered now.
 func (l *regLean) push(client int, sub string, d *regnode.Datum, now time.Duration) {
-	k := fmt.Sprintf("%d/%s", client, sub)
+	k := strconv.Itoa(client) + "/" + sub
+	prev := l.last[k]
 	l.last[k] = d
+	var old []regnode.PubData
+	if prev != nil {
+		old = prev.Pubs
+	}
+	j := 0
 	for _, p := range d.Pubs {
-		pk := k + "/" + p.RegID
-		if l.seen[pk] == p.Data {
+		for j < len(old) && old[j].RegID < p.RegID {
+			j++
+		}
+		if j < len(old) && old[j].RegID == p.RegID && old[j].Data == p.Data {
 			continue
 		}
-		l.seen[pk] = p.Data
 		if t, ok := l.pubAt[p.RegID+"="+p.Data]; ok {
 			l.latency = append(l.latency, now-t)
 		}
@@ -402,7 +411,7 @@ func buildRegistryWith(w *sim.World, plan *Plan, p Params, lean bool) (System, e
 		healAt: time.Duration(plan.Duration), lastSl: map[sim.NodeID]string{}, lastMt: map[sim.NodeID]string{}, pending: map[int]checkers.RegEvent{}, convAt: -1}
 	cfg.Observer = sys
 	if lean {
-		sys.lean = &regLean{last: map[string]*regnode.Datum{}, seen: map[string]string{}, pubAt: map[string]time.Duration{}}
+		sys.lean = &regLean{last: map[string]*regnode.Datum{}, pubAt: map[string]time.Duration{}}
 	}
 	regnode.AddServers(w, cfg)
 	w.AddNode(metaProbeID, func() sim.Node { return &metaProbe{sys: sys} })
