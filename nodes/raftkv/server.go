@@ -4,8 +4,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 	"time"
 
 	"go.etcd.io/raft/v3"
@@ -610,17 +611,10 @@ func (s *Server) softState(ss *raft.SoftState) {
 // linearizable once applied.
 func (s *Server) stepDown() {
 	hint := s.nodeOf(s.lead)
-	if len(s.pending) > 0 {
-		sessions := make([]uint64, 0, len(s.pending))
-		for id := range s.pending {
-			sessions = append(sessions, id)
-		}
-		sort.Slice(sessions, func(i, j int) bool { return sessions[i] < sessions[j] })
-		for _, id := range sessions {
-			p := s.pending[id]
-			delete(s.pending, id)
-			s.env.Send(p.conn, &Response{Session: id, Seq: p.seq, Code: CodeNotLeader, Leader: hint})
-		}
+	for _, id := range slices.Sorted(maps.Keys(s.pending)) {
+		p := s.pending[id]
+		delete(s.pending, id)
+		s.env.Send(p.conn, &Response{Session: id, Seq: p.seq, Code: CodeNotLeader, Leader: hint})
 	}
 	keep := s.reads[:0]
 	for _, r := range s.reads {
@@ -638,12 +632,7 @@ func (s *Server) stepDown() {
 	s.reads = keep
 	s.readRound = 0
 	if len(s.localProps) > 0 {
-		ids := make([]uint64, 0, len(s.localProps))
-		for id := range s.localProps {
-			ids = append(ids, id)
-		}
-		sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-		for _, id := range ids {
+		for _, id := range slices.Sorted(maps.Keys(s.localProps)) {
 			cb := s.localProps[id]
 			delete(s.localProps, id)
 			cb(nil, ErrUnknown)
