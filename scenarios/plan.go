@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strconv"
 	"time"
 
@@ -101,12 +102,7 @@ func resolveParams(sc *Scenario, given map[string]string) (Params, error) {
 		known[p.Name] = p
 		out[p.Name] = p.Default
 	}
-	names := make([]string, 0, len(given))
-	for k := range given {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
+	for _, k := range slices.Sorted(maps.Keys(given)) {
 		if _, ok := known[k]; !ok {
 			return nil, fmt.Errorf("scenario %s has no parameter %q (has: %s)", sc.Name, k, paramNames(sc))
 		}
@@ -241,5 +237,3 @@ func LoadPlan(path string) (*Plan, error) {
 	}
 	return ParsePlan(data)
 }
-
-func sortStrings(s []string) { sort.Strings(s) }

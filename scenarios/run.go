@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -84,7 +86,7 @@ func (r *Result) ReplayCommand() string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "sofasim run %s --seed %d", r.Plan.Scenario, r.Plan.Seed)
-	for _, k := range sortedKeys(r.Plan.Params) {
+	for _, k := range slices.Sorted(maps.Keys(r.Plan.Params)) {
 		fmt.Fprintf(&b, " --param %s=%s", k, r.Plan.Params[k])
 	}
 	for _, bug := range r.Plan.Bugs {
@@ -232,13 +234,4 @@ func heal(w *sim.World, plan *Plan, sys System) {
 			must(sim.Fault{Kind: sim.FaultRestart, Nodes: []sim.NodeID{id}})
 		}
 	}
-}
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sortStrings(out)
-	return out
 }

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 
@@ -153,7 +154,7 @@ func (sc *Scenario) Generator(params map[string]string, bugs []string) *rapid.Ge
 	return rapid.Custom(func(t *rapid.T) Plan {
 		seed := rapid.Uint64().Draw(t, "seed")
 		d := sc.Draw(t, p)
-		return Plan{Version: PlanVersion, Scenario: sc.Name, Seed: seed, Params: explicit(params),
+		return Plan{Version: PlanVersion, Scenario: sc.Name, Seed: seed, Params: maps.Clone(params),
 			Bugs: append([]string(nil), bugs...), Duration: d.Duration, Liveness: d.Liveness, Ops: d.Ops, Faults: d.Faults}
 	})
 }
@@ -176,15 +177,4 @@ func PlanForSeed(name string, seed uint64, params map[string]string, bugs []stri
 	plan := sc.Generator(params, bugs).Example(int(seed))
 	plan.Seed = seed
 	return &plan, plan.Validate()
-}
-
-func explicit(params map[string]string) map[string]string {
-	if len(params) == 0 {
-		return nil
-	}
-	out := make(map[string]string, len(params))
-	for k, v := range params { //detlint:allow copying a map: order does not matter
-		out[k] = v
-	}
-	return out
 }
