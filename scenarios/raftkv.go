@@ -33,10 +33,6 @@ func init() {
 }
 
 func raftkvScenario(name, desc string, families []string, episodes int) *Scenario {
-	var bugs []Bug
-	for _, b := range raftkv.Bugs {
-		bugs = append(bugs, Bug{Name: b.Name, Description: b.Description})
-	}
 	return &Scenario{
 		Name:        name,
 		Description: desc,
@@ -49,7 +45,7 @@ func raftkvScenario(name, desc string, families []string, episodes int) *Scenari
 			{Name: "duration", Default: "60s", Usage: "safety phase (virtual time)", Kind: "duration"},
 			{Name: "liveness", Default: "30s", Usage: "liveness bound after faults heal", Kind: "duration"},
 		},
-		Bugs:    bugs,
+		Bugs:    raftkv.Bugs,
 		OpKinds: KVOpKinds,
 		Nodes: func(p Params) []sim.NodeID {
 			return append(raftkvMembers(p.Int("members")), clientIDs(p.Int("clients"))...)

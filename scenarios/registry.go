@@ -76,15 +76,6 @@ func init() {
 	}
 }
 
-// RegistryBugs are the registry's planted bugs as scenario bugs.
-func RegistryBugs() []Bug {
-	var bugs []Bug
-	for _, b := range regnode.Bugs {
-		bugs = append(bugs, Bug{Name: b.Name, Description: b.Description})
-	}
-	return bugs
-}
-
 func registryScenario(name, desc string, families, targets []string, episodes int) *Scenario {
 	return &Scenario{
 		Name:        name,
@@ -100,7 +91,7 @@ func registryScenario(name, desc string, families, targets []string, episodes in
 			{Name: "duration", Default: "30s", Usage: "safety phase (virtual time)", Kind: "duration"},
 			{Name: "liveness", Default: "40s", Usage: "liveness bound after faults heal", Kind: "duration"},
 		},
-		Bugs:       RegistryBugs(),
+		Bugs:       regnode.Bugs,
 		Failpoints: []string{regnode.FailPush},
 		OpKinds:    RegistryOpKinds,
 		Nodes: func(p Params) []sim.NodeID {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	regnode "github.com/sofasim/sofasim/nodes/registry"
 	"github.com/sofasim/sofasim/scenarios"
 )
 
@@ -32,7 +33,7 @@ var registryBugSeeds = map[string]struct {
 // seed, from the history by the checkers, and the same seed passes with the
 // bug disarmed.
 func TestRegistryPlantedBugs(t *testing.T) {
-	for _, b := range scenarios.RegistryBugs() {
+	for _, b := range regnode.Bugs {
 		t.Run(b.Name, func(t *testing.T) {
 			at, ok := registryBugSeeds[b.Name]
 			require.Truef(t, ok, "no detection seed recorded for %s", b.Name)

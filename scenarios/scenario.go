@@ -19,7 +19,7 @@ type Scenario struct {
 	Params      []Param
 	// Bugs are the planted bugs (failpoints bug/<system>/<name>) the
 	// scenario's system has; a plan may arm any of them.
-	Bugs []Bug
+	Bugs []sim.Bug
 	// Failpoints are the non-bug failpoints the nemesis may arm.
 	Failpoints []string
 	// OpKinds are the workload operation kinds the clients understand.
@@ -40,12 +40,6 @@ type Draft struct {
 	Liveness sim.Duration
 	Ops      []Op
 	Faults   []Step
-}
-
-// Bug is a planted bug: a failpoint that reproduces a real class of bug.
-type Bug struct {
-	Name        string `json:"name"`
-	Description string `json:"description"`
 }
 
 // System is what a scenario built in a world: the runner asks it for

@@ -8,13 +8,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sofasim/sofasim/scenarios"
+	"github.com/sofasim/sofasim/sim"
 )
 
 type listedScenario struct {
 	Name        string            `json:"name"`
 	Description string            `json:"description"`
 	Params      []scenarios.Param `json:"params"`
-	Bugs        []scenarios.Bug   `json:"bugs"`
+	Bugs        []sim.Bug         `json:"bugs"`
 	Failpoints  []string          `json:"failpoints"`
 	OpKinds     []string          `json:"op_kinds"`
 }
@@ -42,7 +43,7 @@ parameters (name, default, usage) and the planted bugs that --bug can arm.`,
 					ls.Params = []scenarios.Param{}
 				}
 				if ls.Bugs == nil {
-					ls.Bugs = []scenarios.Bug{}
+					ls.Bugs = []sim.Bug{}
 				}
 				if ls.Failpoints == nil {
 					ls.Failpoints = []string{}

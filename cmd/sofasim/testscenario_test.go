@@ -43,7 +43,7 @@ func init() {
 			{Name: "hang_seed", Default: "0", Usage: "test only: the harness hangs on this seed (0: never)", Kind: "int"},
 			{Name: "panic_seed", Default: "0", Usage: "test only: the harness panics on this seed (0: never)", Kind: "int"},
 		},
-		Bugs: []scenarios.Bug{
+		Bugs: []sim.Bug{
 			{Name: bugStaleRead, Description: "a get returns the value the key had before its last write"},
 			{Name: bugPanic, Description: "the server panics on delete"},
 		},

@@ -1,5 +1,7 @@
 package raftkv
 
+import "github.com/sofasim/sofasim/sim"
+
 // Planted bugs. Each is a failpoint evaluated with sim.Env.Failpoint in the
 // real code path, off unless a scenario or the CLI arms it; each reproduces
 // a class of real incident. See Bugs for one-line descriptions and doc.go
@@ -26,16 +28,10 @@ const (
 	BugDoubleApplyAfterSnapshot = "bug/raftkv/double-apply-after-snapshot"
 )
 
-// Bug names a planted bug for the CLI's listing.
-type Bug struct {
-	Name        string `json:"name"`
-	Description string `json:"description"`
-}
-
 // Bugs lists the planted bugs of raftkv.
-var Bugs = []Bug{
-	{BugStaleRead, "reads are answered from local state without ReadIndex (etcd 2.0 quorum=false): followers and deposed leaders serve stale reads"},
-	{BugAckBeforeSync, "the WAL write of a Ready is not synced before messages and acks go out: a crash of a majority loses acknowledged writes"},
-	{BugDedupLostOnRestart, "the client session table is not restored on restart (neither from the snapshot nor the replayed log): retried writes apply twice"},
-	{BugDoubleApplyAfterSnapshot, "after restoring the snapshot at restart, the WAL's pre-snapshot margin is replayed into the state machine again"},
+var Bugs = []sim.Bug{
+	{Name: BugStaleRead, Description: "reads are answered from local state without ReadIndex (etcd 2.0 quorum=false): followers and deposed leaders serve stale reads"},
+	{Name: BugAckBeforeSync, Description: "the WAL write of a Ready is not synced before messages and acks go out: a crash of a majority loses acknowledged writes"},
+	{Name: BugDedupLostOnRestart, Description: "the client session table is not restored on restart (neither from the snapshot nor the replayed log): retried writes apply twice"},
+	{Name: BugDoubleApplyAfterSnapshot, Description: "after restoring the snapshot at restart, the WAL's pre-snapshot margin is replayed into the state machine again"},
 }

@@ -1,5 +1,7 @@
 package registry
 
+import "github.com/sofasim/sofasim/sim"
+
 // Planted bugs: failpoints in the real code paths, off unless armed, each a
 // real SOFARegistry incident.
 const (
@@ -31,18 +33,12 @@ const (
 	FailPush = "registry/push-fail"
 )
 
-// Bug names a planted bug for listings.
-type Bug struct {
-	Name        string `json:"name"`
-	Description string `json:"description"`
-}
-
 // Bugs lists the registry's planted bugs.
-var Bugs = []Bug{
-	{BugPushFailedRecordedDelivered, "a failed push is recorded as delivered and never retried (sofa-registry #21)"},
-	{BugFirstPushLost, "the first push to a subscriber is dropped after three failures and never retried (#36)"},
-	{BugVersionCollision, "datum versions come from the clock alone: collisions and clock jumps make sessions keep an older datum (#56)"},
-	{BugLateCleanup, "a late cleanup of a client's old connection deletes the publisher it re-registered on another session (#74)"},
-	{BugRepublishDropsIndex, "re-publishing through a connection drops the other publishers from the connection index: they outlive the connection (PR 138)"},
-	{BugServeBeforeMigration, "a new slot leader serves before syncing from the session servers (emergency migration): publishers are lost"},
+var Bugs = []sim.Bug{
+	{Name: BugPushFailedRecordedDelivered, Description: "a failed push is recorded as delivered and never retried (sofa-registry #21)"},
+	{Name: BugFirstPushLost, Description: "the first push to a subscriber is dropped after three failures and never retried (#36)"},
+	{Name: BugVersionCollision, Description: "datum versions come from the clock alone: collisions and clock jumps make sessions keep an older datum (#56)"},
+	{Name: BugLateCleanup, Description: "a late cleanup of a client's old connection deletes the publisher it re-registered on another session (#74)"},
+	{Name: BugRepublishDropsIndex, Description: "re-publishing through a connection drops the other publishers from the connection index: they outlive the connection (PR 138)"},
+	{Name: BugServeBeforeMigration, Description: "a new slot leader serves before syncing from the session servers (emergency migration): publishers are lost"},
 }
