@@ -5,12 +5,11 @@ import (
 	"time"
 )
 
-// Checker judges a history. Implementations are plain values whose
-// parameters are exported fields, so a scenario can build one literally.
-type Checker interface {
-	Name() string
-	Check(h History, opts Options) Result
-}
+// Checker judges a key-value or register history. Implementations are
+// plain values whose parameters are exported fields, so a scenario can
+// build one literally. Other systems' checkers are [CheckerOf] their own
+// history type.
+type Checker = CheckerOf[History]
 
 // Options tune a check without changing what it decides.
 type Options struct {

@@ -70,13 +70,13 @@ func (l Liveness) Check(h History, _ Options) Result {
 	case len(late) > 0:
 		res.Verdict = Fail
 		res.Explanation = fmt.Sprintf("%d of %d ops due after %s did not finish within %v: %s",
-			len(late), due, window, vt(l.Bound), listSome(late, 5))
+			len(late), due, window, vt(l.Bound), ListSome(late, 5))
 		if len(early) > 0 {
 			res.Explanation += fmt.Sprintf("; %d more were still pending when recording stopped at %v", len(early), vt(l.End))
 		}
 	case len(early) > 0:
 		res.Explanation = fmt.Sprintf("recording stopped at %v, before the deadlines of %d of %d ops due after %s: %s",
-			vt(l.End), len(early), due, window, listSome(early, 5))
+			vt(l.End), len(early), due, window, ListSome(early, 5))
 	case due == 0:
 		res.Verdict = Pass
 		res.Explanation = fmt.Sprintf("no op was pending at or invoked after %s", window)
@@ -90,7 +90,8 @@ func (l Liveness) Check(h History, _ Options) Result {
 // vt formats virtual nanoseconds like a duration since the run's start.
 func vt(ns int64) string { return time.Duration(ns).String() }
 
-func listSome(items []string, max int) string {
+// ListSome joins up to max items with "; " and says how many more there are.
+func ListSome(items []string, max int) string {
 	if len(items) > max {
 		return strings.Join(items[:max], "; ") + fmt.Sprintf("; and %d more", len(items)-max)
 	}

@@ -41,7 +41,7 @@ func style() template.CSS {
 // JSON does not hold (the history and porcupine's evidence), when known.
 type Run struct {
 	Result  *Result
-	History checkers.History
+	History checkers.Recorded // nil: not known
 	// Linearization is the linearizability checker's porcupine evidence
 	// (nil: no porcupine visualisation).
 	Linearization *checkers.Linearization
@@ -66,7 +66,7 @@ type runPage struct {
 }
 
 type failingCheck struct {
-	Check
+	checkers.Result
 	Rows    []opRow
 	Missing []int // op ids not in the history
 }
@@ -99,13 +99,13 @@ func WriteHTML(w io.Writer, run Run) error {
 		if c.Verdict != checkers.Fail {
 			continue
 		}
-		fc := failingCheck{Check: c}
+		fc := failingCheck{Result: c}
 		for _, id := range c.Ops {
-			if id < 0 || id >= len(run.History.Ops) {
+			if run.History == nil || id < 0 || id >= run.History.Len() {
 				fc.Missing = append(fc.Missing, id)
 				continue
 			}
-			fc.Rows = append(fc.Rows, row(run.History.Ops[id]))
+			fc.Rows = append(fc.Rows, row(run.History.Entry(id)))
 		}
 		page.Failing = append(page.Failing, fc)
 	}
@@ -133,8 +133,8 @@ func porcupinePage(run Run, periods []Period) (page, why string) {
 			failed = true
 		}
 	}
-	if !failed && len(run.History.Ops) > MaxVisualizedOps {
-		return "", fmt.Sprintf("The linearizability check passed; its %d operations are too many to draw here.", len(run.History.Ops))
+	if n := run.History.Len(); !failed && n > MaxVisualizedOps {
+		return "", fmt.Sprintf("The linearizability check passed; its %d operations are too many to draw here.", n)
 	}
 	var buf bytes.Buffer
 	err := func() (err error) {
@@ -153,10 +153,10 @@ func porcupinePage(run Run, periods []Period) (page, why string) {
 
 // porcupineHeight sizes the iframe to porcupine's canvas: one 45px row per
 // client and per annotation lane, plus the legend.
-func porcupineHeight(h checkers.History, periods []Period) int {
+func porcupineHeight(h checkers.Recorded, periods []Period) int {
 	clients := map[int]bool{}
-	for _, op := range h.Ops {
-		clients[op.Client] = true
+	for i := 0; i < h.Len(); i++ {
+		clients[h.Entry(i).Client] = true
 	}
 	lanes := map[string]bool{}
 	for _, p := range periods {
@@ -166,71 +166,9 @@ func porcupineHeight(h checkers.History, periods []Period) int {
 	return min(max(100+45*rows, 240), 2400)
 }
 
-func row(op checkers.Op) opRow {
-	r := opRow{ID: op.ID, Client: op.Client, Key: op.Key, Call: time.Duration(op.Call).String(), Unknown: op.Unknown}
-	r.Op, r.Result = DescribeOp(op)
-	switch {
-	case op.Unknown && op.Return == 0:
-		r.Return = "never"
-	case op.Unknown:
-		r.Return = time.Duration(op.Return).String() + " (gave up)"
-	default:
-		r.Return = time.Duration(op.Return).String()
-	}
-	return r
-}
-
-// DescribeOp renders an operation's call and its result for people, e.g.
-// `put("k1", "v3")` and `ok`, `get("k1")` and `"v3"`.
-func DescribeOp(op checkers.Op) (call, result string) {
-	in, out := op.Input, op.Output
-	q := strconv.Quote
-	switch in.Kind {
-	case checkers.KindGet, checkers.KindDelete:
-		call = fmt.Sprintf("%s(%s)", in.Kind, q(op.Key))
-	case checkers.KindRead:
-		call = "read()"
-	case checkers.KindPut, checkers.KindAppend:
-		call = fmt.Sprintf("%s(%s, %s)", in.Kind, q(op.Key), q(in.Value))
-	case checkers.KindWrite:
-		call = fmt.Sprintf("write(%s)", q(in.Value))
-	case checkers.KindCAS:
-		exp := q(in.Expected)
-		if in.ExpectAbsent {
-			exp = "absent"
-		}
-		call = fmt.Sprintf("cas(%s, %s → %s)", q(op.Key), exp, q(in.Value))
-	default: // a domain operation: show what it carries
-		args := []string{q(op.Key)}
-		if in.Expected != "" {
-			args = append(args, "expected "+q(in.Expected))
-		}
-		if in.Value != "" {
-			args = append(args, q(in.Value))
-		}
-		call = fmt.Sprintf("%s(%s)", in.Kind, strings.Join(args, ", "))
-	}
-	switch {
-	case op.Unknown:
-		result = "unknown (timed out)"
-	case out.Err != "":
-		result = "error " + q(out.Err)
-	case in.Kind == checkers.KindGet || in.Kind == checkers.KindRead:
-		result = "absent"
-		if out.Found {
-			result = q(out.Value)
-		}
-	case in.Kind == checkers.KindCAS:
-		result = "failed"
-		if out.OK {
-			result = "swapped"
-		}
-	case out.Value != "":
-		result = q(out.Value)
-	default:
-		result = "ok"
-	}
-	return call, result
+func row(e checkers.Entry) opRow {
+	return opRow{ID: e.ID, Client: e.Client, Key: e.Key, Call: time.Duration(e.Call).String(), Return: e.When(),
+		Op: e.Op, Result: e.Result, Unknown: e.Unknown}
 }
 
 // svgTimeline is the fault timeline laid out for the template.

@@ -16,7 +16,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/sofasim/sofasim/checkers"
 	"github.com/sofasim/sofasim/sim"
 )
 
@@ -71,27 +70,6 @@ func TestRunHTMLContents(t *testing.T) {
 	run := sampleRun(t)
 	run.Linearization = nil
 	assert.True(t, strings.Contains(renderRun(t, run), "This run has no linearizability check."))
-}
-
-func TestDescribeOp(t *testing.T) {
-	for _, c := range []struct {
-		op           checkers.Op
-		call, result string
-	}{
-		{checkers.Op{Key: "k", Input: checkers.Input{Kind: "get"}, Output: checkers.Output{Value: "v", Found: true}}, `get("k")`, `"v"`},
-		{checkers.Op{Key: "k", Input: checkers.Input{Kind: "get"}}, `get("k")`, "absent"},
-		{checkers.Op{Key: "k", Input: checkers.Input{Kind: "put", Value: "v"}, Unknown: true}, `put("k", "v")`, "unknown (timed out)"},
-		{checkers.Op{Key: "k", Input: checkers.Input{Kind: "cas", Value: "b", ExpectAbsent: true}, Output: checkers.Output{OK: true}}, `cas("k", absent → "b")`, "swapped"},
-		{checkers.Op{Key: "k", Input: checkers.Input{Kind: "cas", Value: "b", Expected: "a"}}, `cas("k", "a" → "b")`, "failed"},
-		{checkers.Op{Input: checkers.Input{Kind: "write", Value: "3"}, Output: checkers.Output{Err: "no leader"}}, `write("3")`, `error "no leader"`},
-		{checkers.Op{Input: checkers.Input{Kind: "read"}, Output: checkers.Output{Value: "3", Found: true}}, "read()", `"3"`},
-		{checkers.Op{Key: "k", Input: checkers.Input{Kind: "delete"}}, `delete("k")`, "ok"},
-		{checkers.Op{Key: "svc", Input: checkers.Input{Kind: "publish", Value: "10.0.0.1"}, Output: checkers.Output{Value: "v7"}}, `publish("svc", "10.0.0.1")`, `"v7"`},
-	} {
-		call, result := DescribeOp(c.op)
-		assert.Equal(t, c.call, call)
-		assert.Equal(t, c.result, result)
-	}
 }
 
 // chromium finds a headless browser; the test skips without one.

@@ -16,41 +16,40 @@ import (
 )
 
 // Version is the version of the result, failure and sweep schemas this
-// package writes and reads.
-const Version = 1
+// package writes and reads. Version 2 came with plan format 2: files of
+// version 1 are refused, not replayed wrongly.
+const Version = 2
 
-// Result is the JSON report of one run; a failure file is the Result of a
-// failing run. See the package documentation for the schema.
+// Result is the one record of a run: the runner (scenarios.Run) fills it,
+// the CLI adds where its files went, and the JSON files, the HTML page and
+// JUnit are written from it. A failure file is the Result of a failing run.
+// See the package documentation for the schema.
 type Result struct {
-	Version        int              `json:"version"`
-	Scenario       string           `json:"scenario"`
-	Seed           uint64           `json:"seed"`
-	Verdict        checkers.Verdict `json:"verdict"`
-	Fingerprint    string           `json:"fingerprint"`
-	Events         uint64           `json:"events"`
-	Virtual        sim.Duration     `json:"virtual"`
-	VirtualSeconds float64          `json:"virtual_seconds"`
-	HealAt         sim.Duration     `json:"heal_at"`
-	WallSeconds    float64          `json:"wall_seconds"`
-	SimWallSeconds float64          `json:"sim_wall_seconds"`
-	Speedup        float64          `json:"speedup"`
-	Bugs           []string         `json:"bugs"`
-	Failures       []string         `json:"failures"`
-	Checks         []Check          `json:"checks"`
-	Findings       []Finding        `json:"findings"`
-	Faults         []Fault          `json:"faults"`
-	Nodes          []Node           `json:"nodes"`
-	Replay         string           `json:"replay"`
-	RunCommand     string           `json:"run_command,omitempty"`
-	Plan           json.RawMessage  `json:"plan"`
-}
+	Version        int               `json:"version"`
+	Scenario       string            `json:"scenario"`
+	Seed           uint64            `json:"seed"`
+	Verdict        checkers.Verdict  `json:"verdict"`
+	Fingerprint    string            `json:"fingerprint"`
+	Events         uint64            `json:"events"`
+	Virtual        sim.Duration      `json:"virtual"`
+	VirtualSeconds float64           `json:"virtual_seconds"`
+	HealAt         sim.Duration      `json:"heal_at"`
+	WallSeconds    float64           `json:"wall_seconds"`
+	SimWallSeconds float64           `json:"sim_wall_seconds"`
+	Speedup        float64           `json:"speedup"`
+	Bugs           []string          `json:"bugs"`
+	Failures       []string          `json:"failures"`
+	Checks         []checkers.Result `json:"checks"`
+	Findings       []Finding         `json:"findings"`
+	Faults         []Fault           `json:"faults"`
+	Nodes          []Node            `json:"nodes"`
+	Replay         string            `json:"replay"`
+	RunCommand     string            `json:"run_command,omitempty"`
+	Plan           json.RawMessage   `json:"plan"`
 
-// Check is one checker's result.
-type Check struct {
-	Checker     string           `json:"checker"`
-	Verdict     checkers.Verdict `json:"verdict"`
-	Explanation string           `json:"explanation"`
-	Ops         []int            `json:"ops,omitempty"`
+	// History is the recorded history (not in the JSON: it is written
+	// beside it as history.json). Nil in a result read from a file.
+	History checkers.Recorded `json:"-"`
 }
 
 // Finding is something the harness noticed that is a failure by itself,
@@ -85,72 +84,94 @@ type Node struct {
 	Disk  sim.DiskStats `json:"disk"`
 }
 
-// Input is what a run produced, in the kernel's and checkers' own types.
-type Input struct {
-	Scenario    string
-	Seed        uint64
-	Plan        []byte // the plan as JSON
-	Bugs        []string
-	Verdict     checkers.Verdict
-	Fingerprint uint64
-	Events      uint64
-	Virtual     time.Duration
-	HealAt      time.Duration
-	Wall        time.Duration // the whole run
-	SimWall     time.Duration // the simulation alone
-	Checks      []checkers.Result
-	Findings    []sim.Finding
-	Faults      []sim.AppliedFault
-	Nodes       []Node
-	Replay      string
-	RunCommand  string
+// Observe fills what the world saw: the fingerprint, events, virtual time,
+// findings, applied faults and every node's statistics.
+func (r *Result) Observe(w *sim.World, healAt time.Duration) {
+	r.Fingerprint = FormatFingerprint(w.Fingerprint())
+	r.Events = w.Events()
+	r.Virtual = sim.Duration(w.Now())
+	r.VirtualSeconds = w.Now().Seconds()
+	r.HealAt = sim.Duration(healAt)
+	r.SimWallSeconds = round(w.Wall().Seconds(), 6)
+	if w.Wall() > 0 {
+		r.Speedup = round(float64(w.Now())/float64(w.Wall()), 1)
+	}
+	r.SetFindings(w.Findings())
+	r.SetFaults(w.Faults())
+	r.Nodes = []Node{}
+	for _, id := range w.NodeIDs() {
+		r.Nodes = append(r.Nodes, Node{ID: id, Stats: w.Stats(id), Disk: w.Disk(id).Stats()})
+	}
 }
 
-// New builds a Result.
-func New(in Input) *Result {
-	r := &Result{
-		Version:        Version,
-		Scenario:       in.Scenario,
-		Seed:           in.Seed,
-		Verdict:        in.Verdict,
-		Fingerprint:    FormatFingerprint(in.Fingerprint),
-		Events:         in.Events,
-		Virtual:        sim.Duration(in.Virtual),
-		VirtualSeconds: in.Virtual.Seconds(),
-		HealAt:         sim.Duration(in.HealAt),
-		WallSeconds:    round(in.Wall.Seconds(), 6),
-		SimWallSeconds: round(in.SimWall.Seconds(), 6),
-		Bugs:           append([]string{}, in.Bugs...),
-		Failures:       []string{},
-		Checks:         []Check{},
-		Findings:       []Finding{},
-		Faults:         []Fault{},
-		Nodes:          append([]Node{}, in.Nodes...),
-		Replay:         in.Replay,
-		RunCommand:     in.RunCommand,
-		Plan:           compact(in.Plan),
-	}
-	if in.SimWall > 0 {
-		r.Speedup = round(float64(in.Virtual)/float64(in.SimWall), 1)
-	}
-	for _, f := range in.Findings {
+// SetFindings records the kernel's findings, their stacks cleaned.
+func (r *Result) SetFindings(fs []sim.Finding) {
+	r.Findings = []Finding{}
+	for _, f := range fs {
 		r.Findings = append(r.Findings, Finding{Kind: f.Kind, Node: f.Node, At: sim.Duration(f.At), Value: f.Value, Stack: CleanStack(f.Stack)})
 	}
-	for _, c := range in.Checks {
-		r.Checks = append(r.Checks, Check{Checker: c.Checker, Verdict: c.Verdict, Explanation: c.Explanation, Ops: c.Ops})
+}
+
+// SetFaults records the faults as applied.
+func (r *Result) SetFaults(fs []sim.AppliedFault) {
+	r.Faults = []Fault{}
+	for _, f := range fs {
+		r.Faults = append(r.Faults, Fault{At: sim.Duration(f.At), Kind: f.Fault.Kind, Text: f.Fault.String(), Fault: f.Fault, Note: f.Note})
 	}
+}
+
+// Judge sets the checks, the verdict and the failure lines: any finding
+// fails the run, then any failing check; a check without a verdict makes
+// the run's verdict unknown.
+func (r *Result) Judge(checks []checkers.Result) {
+	r.Checks = append([]checkers.Result{}, checks...)
+	r.Failures = []string{}
 	for _, f := range r.Findings {
 		r.Failures = append(r.Failures, f.String())
 	}
+	r.Verdict = checkers.Pass
 	for _, c := range r.Checks {
-		if c.Verdict == checkers.Fail {
+		switch c.Verdict {
+		case checkers.Fail:
 			r.Failures = append(r.Failures, c.Checker+": "+c.Explanation)
+			r.Verdict = checkers.Fail
+		case checkers.Unknown:
+			if r.Verdict == checkers.Pass {
+				r.Verdict = checkers.Unknown
+			}
 		}
 	}
-	for _, f := range in.Faults {
-		r.Faults = append(r.Faults, Fault{At: sim.Duration(f.At), Kind: f.Fault.Kind, Text: f.Fault.String(), Fault: f.Fault, Note: f.Note})
+	if len(r.Findings) > 0 {
+		r.Verdict = checkers.Fail
 	}
-	return r
+}
+
+// SetWall records the wall time of the whole run (building, simulating,
+// checking).
+func (r *Result) SetWall(d time.Duration) { r.WallSeconds = round(d.Seconds(), 6) }
+
+// Linearization finds porcupine's evidence among the checks (nil: none).
+func (r *Result) Linearization() *checkers.Linearization {
+	for _, c := range r.Checks {
+		if c.Linearization != nil {
+			return c.Linearization
+		}
+	}
+	return nil
+}
+
+// Explain summarises the run for a person.
+func (r *Result) Explain() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s seed %d: %s (%v virtual, %d events, fingerprint %s)\n",
+		r.Scenario, r.Seed, r.Verdict, r.Virtual, r.Events, r.Fingerprint)
+	for _, c := range r.Checks {
+		fmt.Fprintf(&b, "  %-16s %-7s %s\n", c.Checker, c.Verdict, c.Explanation)
+	}
+	for _, f := range r.Findings {
+		fmt.Fprintf(&b, "  finding: %s\n", f)
+	}
+	return b.String()
 }
 
 // FormatFingerprint writes a fingerprint as the reports do: %016x.

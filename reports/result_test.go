@@ -26,7 +26,7 @@ func staleHistory() checkers.History {
 	}}
 }
 
-const testPlan = `{"version":1,"scenario":"demo","seed":42,"duration":"1s","liveness":"1s","ops":[],"faults":[]}`
+const testPlan = `{"version":2,"scenario":"demo","seed":42,"duration":"1s","liveness":"1s","ops":[],"faults":[]}`
 
 // sampleRun is a failing run with faults of every kind and a finding.
 func sampleRun(t testing.TB) Run {
@@ -57,15 +57,13 @@ func sampleRun(t testing.TB) Run {
 		f(40*ms, sim.Fault{Kind: sim.FaultClockSkew, Nodes: []sim.NodeID{"n3"}}, ""),
 	}
 	stack := "goroutine 7 [running]:\nruntime/debug.Stack()\n\t/go/src/runtime/debug/stack.go:26 +0x5e\nmain.(*node).Message(0xc000123456, {0x1, 0x2})\n\t/src/node.go:10 +0x1f\n"
-	res := New(Input{
-		Scenario: "demo", Seed: 42, Plan: []byte(testPlan), Bugs: []string{"bug/demo/stale"},
-		Verdict: checkers.Fail, Fingerprint: 0xdeadbeef, Events: 1234,
-		Virtual: 70 * ms, HealAt: 40 * ms, Wall: 3 * ms, SimWall: 2 * ms,
-		Checks:   []checkers.Result{lin, {Checker: "liveness", Verdict: checkers.Pass, Explanation: "all done"}},
-		Findings: []sim.Finding{{Kind: "panic", Node: "n1", At: 5 * ms, Seed: 42, Value: "boom", Stack: stack}},
-		Faults:   faults, Nodes: nodes,
-		Replay: "sofasim replay out/demo/42/failure.json", RunCommand: "sofasim run demo --seed 42 --bug bug/demo/stale",
-	})
+	res := &Result{Version: Version, Scenario: "demo", Seed: 42, Plan: json.RawMessage(testPlan), Bugs: []string{"bug/demo/stale"},
+		Fingerprint: FormatFingerprint(0xdeadbeef), Events: 1234, Virtual: sim.Duration(70 * ms), VirtualSeconds: 0.07,
+		HealAt: sim.Duration(40 * ms), WallSeconds: 0.003, SimWallSeconds: 0.002, Speedup: 35, Nodes: nodes,
+		Replay: "sofasim replay out/demo/42/failure.json", RunCommand: "sofasim run demo --seed 42 --bug bug/demo/stale"}
+	res.SetFindings([]sim.Finding{{Kind: "panic", Node: "n1", At: 5 * ms, Seed: 42, Value: "boom", Stack: stack}})
+	res.SetFaults(faults)
+	res.Judge([]checkers.Result{lin, {Checker: "liveness", Verdict: checkers.Pass, Explanation: "all done"}})
 	return Run{Result: res, History: h, Linearization: lin.Linearization}
 }
 
@@ -96,8 +94,8 @@ func TestParseResultIsStrict(t *testing.T) {
 	cases := map[string]string{
 		"not JSON":          "{",
 		"empty":             "",
-		"unknown field":     strings.Replace(good, `"version": 1,`, `"version": 1, "colour": "red",`, 1),
-		"version":           strings.Replace(good, `"version": 1,`, `"version": 2,`, 1),
+		"unknown field":     strings.Replace(good, `"version": 2,`, `"version": 2, "colour": "red",`, 1),
+		"version":           strings.Replace(good, `"version": 2,`, `"version": 1,`, 1),
 		"fingerprint":       strings.Replace(good, `"00000000deadbeef"`, `"deadbeef"`, 1),
 		"verdict":           strings.Replace(good, `"verdict": "fail"`, `"verdict": "failed"`, 1),
 		"plan for another":  replaceLast(good, `"seed": 42`, `"seed": 43`),

@@ -61,8 +61,8 @@ func TestSweepFinishAndRoundTrip(t *testing.T) {
 func TestParseSweepIsStrict(t *testing.T) {
 	good := string(shardSweep(2, 3).Marshal())
 	for name, data := range map[string]string{
-		"unknown field": strings.Replace(good, `"version": 1,`, `"version": 1, "x": 1,`, 1),
-		"version":       strings.Replace(good, `"version": 1,`, `"version": 7,`, 1),
+		"unknown field": strings.Replace(good, `"version": 2,`, `"version": 2, "x": 1,`, 1),
+		"version":       strings.Replace(good, `"version": 2,`, `"version": 7,`, 1),
 		"bad shard":     strings.Replace(good, `"index": 2`, `"index": 4`, 1),
 		"reversed":      strings.Replace(good, `"first": 1`, `"first": 11`, 1),
 		"foreign seed":  strings.Replace(good, `"seed": 2,`, `"seed": 3,`, 1),

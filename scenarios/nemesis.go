@@ -164,3 +164,12 @@ func drawSplit(t *rapid.T, nodes []sim.NodeID) ([]sim.NodeID, []sim.NodeID) {
 	k := rapid.IntRange(1, len(perm)-1).Draw(t, "split")
 	return perm[:k], perm[k:]
 }
+
+// ClientIDs names n workload client nodes client-0 .. client-(n-1).
+func ClientIDs(n int) []sim.NodeID {
+	out := make([]sim.NodeID, n)
+	for i := range out {
+		out[i] = sim.NodeID(fmt.Sprintf("client-%d", i))
+	}
+	return out
+}

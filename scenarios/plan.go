@@ -4,17 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"os"
-	"slices"
-	"strconv"
-	"time"
 
 	"github.com/sofasim/sofasim/sim"
 )
 
 // PlanVersion is the version of the plan format this code reads and writes.
-const PlanVersion = 1
+// Version 2 holds each system's own operation type; version 1 plans (one
+// key-value shaped operation for every system) are refused, not misread.
+const PlanVersion = 2
 
 // Plan is everything a run depends on.
 type Plan struct {
@@ -23,23 +21,15 @@ type Plan struct {
 	Seed     uint64            `json:"seed"`
 	Params   map[string]string `json:"params,omitempty"`
 	Bugs     []string          `json:"bugs,omitempty"`
-	Duration sim.Duration      `json:"duration"`
-	Liveness sim.Duration      `json:"liveness"`
-	Ops      []Op              `json:"ops"`
-	Faults   []Step            `json:"faults"`
-}
-
-// Op is one workload operation of one client. A client runs its operations
-// in order, each starting at its At or when the previous one finished,
-// whichever is later.
-type Op struct {
-	Client   int          `json:"client"`
-	At       sim.Duration `json:"at"`
-	Kind     string       `json:"kind"`
-	Key      string       `json:"key,omitempty"`
-	Value    string       `json:"value,omitempty"`
-	Expected string       `json:"expected,omitempty"`
-	Absent   bool         `json:"absent,omitempty"` // cas: expect the key absent
+	// Note says why a saved plan exists (a regression, a shrunk failure).
+	Note     string       `json:"note,omitempty"`
+	Duration sim.Duration `json:"duration"`
+	Liveness sim.Duration `json:"liveness"`
+	// Ops are the workload's operations in the scenario's own type (see
+	// [Spec]); each embeds [OpTiming]. A client runs its operations in
+	// order, each at its time or when the previous one finished.
+	Ops    []json.RawMessage `json:"ops"`
+	Faults []Step            `json:"faults"`
 }
 
 // Step is one nemesis event: a kernel fault, possibly with a dynamic
@@ -62,95 +52,17 @@ func (s Step) String() string {
 // Targets are the dynamic targets a Step may name.
 var Targets = []string{"leader"}
 
-// Param declares a scenario parameter with its default.
-type Param struct {
-	Name    string `json:"name"`
-	Default string `json:"default"`
-	Usage   string `json:"usage"`
-	// Min and Max bound an integer parameter (both 0: any integer; Kind
-	// "duration": any positive duration).
-	Kind     string `json:"kind"` // "int" or "duration"
-	Min, Max int    `json:"-"`
-}
-
-// Params are a plan's parameter values, defaults filled in and checked.
-type Params map[string]string
-
-// Int returns an integer parameter; Validate has checked it parses.
-func (p Params) Int(name string) int {
-	v, err := strconv.Atoi(p[name])
-	if err != nil {
-		panic(fmt.Sprintf("scenarios: parameter %s=%q read as int: %v", name, p[name], err))
-	}
-	return v
-}
-
-// Duration returns a duration parameter; Validate has checked it parses.
-func (p Params) Duration(name string) time.Duration {
-	v, err := time.ParseDuration(p[name])
-	if err != nil {
-		panic(fmt.Sprintf("scenarios: parameter %s=%q read as duration: %v", name, p[name], err))
-	}
-	return v
-}
-
-// resolveParams fills defaults into given and checks every value.
-func resolveParams(sc *Scenario, given map[string]string) (Params, error) {
-	out := Params{}
-	known := map[string]Param{}
-	for _, p := range sc.Params {
-		known[p.Name] = p
-		out[p.Name] = p.Default
-	}
-	for _, k := range slices.Sorted(maps.Keys(given)) {
-		if _, ok := known[k]; !ok {
-			return nil, fmt.Errorf("scenario %s has no parameter %q (has: %s)", sc.Name, k, paramNames(sc))
-		}
-		out[k] = given[k]
-	}
-	for _, p := range sc.Params {
-		v := out[p.Name]
-		switch p.Kind {
-		case "duration":
-			d, err := time.ParseDuration(v)
-			if err != nil || d <= 0 {
-				return nil, fmt.Errorf("parameter %s=%q: want a positive duration such as 30s", p.Name, v)
-			}
-		default:
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				return nil, fmt.Errorf("parameter %s=%q: want an integer", p.Name, v)
-			}
-			if (p.Min != 0 || p.Max != 0) && (n < p.Min || n > p.Max) {
-				return nil, fmt.Errorf("parameter %s=%d: want %d..%d", p.Name, n, p.Min, p.Max)
-			}
-		}
-	}
-	return out, nil
-}
-
-func paramNames(sc *Scenario) string {
-	var b bytes.Buffer
-	for i, p := range sc.Params {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(p.Name)
-	}
-	return b.String()
-}
-
 // Validate checks a plan against its scenario: version, parameters, bugs,
 // operations, fault steps and node names.
 func (p *Plan) Validate() error {
 	if p.Version != PlanVersion {
-		return fmt.Errorf("plan version %d: this sofasim reads version %d", p.Version, PlanVersion)
+		return fmt.Errorf("plan format version %d: this sofasim reads version %d only (a plan or failure file from an older sofasim cannot be replayed exactly; rerun its seed with this build)", p.Version, PlanVersion)
 	}
 	sc, err := Lookup(p.Scenario)
 	if err != nil {
 		return err
 	}
-	params, err := resolveParams(sc, p.Params)
+	params, err := ResolveParams(sc, p.Params)
 	if err != nil {
 		return err
 	}
@@ -162,20 +74,24 @@ func (p *Plan) Validate() error {
 	if p.Duration <= 0 || p.Liveness <= 0 {
 		return fmt.Errorf("plan needs a positive duration and liveness bound")
 	}
-	clients := sc.Clients(params)
-	for i, op := range p.Ops {
-		if op.Client < 0 || op.Client >= clients {
-			return fmt.Errorf("op %d: client %d out of 0..%d", i, op.Client, clients-1)
+	clients := sc.clients(params)
+	for i, raw := range p.Ops {
+		t, err := opTiming(raw)
+		if err != nil {
+			return fmt.Errorf("op %d: %v", i, err)
 		}
-		if op.At < 0 {
+		if t.Client < 0 || t.Client >= clients {
+			return fmt.Errorf("op %d: client %d out of 0..%d", i, t.Client, clients-1)
+		}
+		if t.At < 0 {
 			return fmt.Errorf("op %d: negative time", i)
 		}
-		if !sc.hasOpKind(op.Kind) {
-			return fmt.Errorf("op %d: unknown kind %q (scenario %s knows %v)", i, op.Kind, sc.Name, sc.OpKinds)
+		if err := sc.checkOp(raw); err != nil {
+			return fmt.Errorf("op %d: %v", i, err)
 		}
 	}
 	nodes := map[sim.NodeID]bool{}
-	for _, id := range sc.Nodes(params) {
+	for _, id := range sc.nodes(params) {
 		nodes[id] = true
 	}
 	known := func(id sim.NodeID) bool { return nodes[id] }
@@ -187,7 +103,7 @@ func (p *Plan) Validate() error {
 			}
 			// The target fills in what validation would ask for.
 			if len(f.Nodes) == 0 && f.Kind != sim.FaultPartition {
-				f.Nodes = []sim.NodeID{sc.Nodes(params)[0]}
+				f.Nodes = []sim.NodeID{sc.nodes(params)[0]}
 			}
 			if f.Kind == sim.FaultPartition && len(f.Cuts) == 0 {
 				f.Cuts = []sim.Cut{{}}
@@ -214,19 +130,23 @@ func (p *Plan) Marshal() []byte {
 
 // ParsePlan reads and validates a plan; unknown fields are errors.
 func ParsePlan(data []byte) (*Plan, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var p Plan
-	if err := dec.Decode(&p); err != nil {
+	if err := strictJSON(data, &p); err != nil {
 		return nil, fmt.Errorf("malformed plan: %v", err)
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("malformed plan: trailing data after the plan object")
 	}
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid plan: %v", err)
 	}
 	return &p, nil
+}
+
+// compact is the plan as one line of JSON, for result files.
+func (p *Plan) compact() []byte {
+	b, err := json.Marshal(p)
+	if err != nil {
+		panic(err) // a Plan holds only plain data
+	}
+	return b
 }
 
 // LoadPlan reads a plan file.
@@ -236,4 +156,24 @@ func LoadPlan(path string) (*Plan, error) {
 		return nil, err
 	}
 	return ParsePlan(data)
+}
+
+// strictJSON decodes one JSON value, refusing unknown fields and trailing data.
+func strictJSON(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return fmt.Errorf("trailing data after the JSON value")
+	}
+	return nil
+}
+
+// opTiming reads the client and time of an encoded operation.
+func opTiming(raw json.RawMessage) (OpTiming, error) {
+	var t OpTiming
+	err := json.Unmarshal(raw, &t)
+	return t, err
 }

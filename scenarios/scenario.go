@@ -1,9 +1,10 @@
 package scenarios
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
-	"sort"
+	"slices"
 	"strings"
 
 	"pgregory.net/rapid"
@@ -12,59 +13,177 @@ import (
 	"github.com/sofasim/sofasim/sim"
 )
 
-// Scenario is a topology, a workload, a nemesis and checkers, by name.
+// Scenario is a registered scenario as the runner and the CLI see it: its
+// name, typed parameters, planted bugs and failpoints, and closures over the
+// system's own operation and history types (see [Define]). The framework
+// never learns those types' fields.
 type Scenario struct {
 	Name        string
 	Description string
 	Params      []Param
-	// Bugs are the planted bugs (failpoints bug/<system>/<name>) the
-	// scenario's system has; a plan may arm any of them.
+	// Bugs are the planted bugs the scenario's system exports; a plan may
+	// arm any of them.
 	Bugs []sim.Bug
 	// Failpoints are the non-bug failpoints the nemesis may arm.
 	Failpoints []string
 	// OpKinds are the workload operation kinds the clients understand.
 	OpKinds []string
-	// Nodes lists every node the scenario builds for the parameters;
-	// Clients says how many workload clients there are.
-	Nodes   func(p Params) []sim.NodeID
-	Clients func(p Params) int
-	// Draw draws the workload and the fault steps of a plan.
-	Draw func(t *rapid.T, p Params) Draft
-	// Build adds the system and its clients to the world.
-	Build func(w *sim.World, plan *Plan, p Params) (System, error)
+
+	nodes   func(p Values) []sim.NodeID
+	clients func(p Values) int
+	draw    func(t *rapid.T, p Values) (Draft[json.RawMessage], error)
+	checkOp func(raw json.RawMessage) error
+	start   func(w *sim.World, plan *Plan, p Values) (running, error)
 }
 
+// running is a system built in a world, its operation and history types
+// hidden behind the encoded history the reports read.
+type running interface {
+	Members() []sim.NodeID
+	Leader() sim.NodeID
+	Done() bool
+	finish(bounds Bounds, opts checkers.Options) (checkers.Recorded, []checkers.Result)
+}
+
+// Op is what every system's workload operation embeds: which client runs it
+// and when it is due. The rest of the operation is the system's own.
+type Op interface{ Timing() OpTiming }
+
+// OpTiming is the part of an operation the framework reads.
+type OpTiming struct {
+	Client int          `json:"client"`
+	At     sim.Duration `json:"at"`
+}
+
+// Timing returns the timing; embedding OpTiming makes a type an [Op].
+func (t OpTiming) Timing() OpTiming { return t }
+
 // Draft is what a scenario's Draw returns: the plan's drawn parts.
-type Draft struct {
+type Draft[O any] struct {
 	Duration sim.Duration
 	Liveness sim.Duration
-	Ops      []Op
+	Ops      []O
 	Faults   []Step
 }
 
+// Bounds are the phases of a run, for checkers that judge recovery.
+type Bounds struct {
+	HealAt   int64 // virtual ns when the faults healed
+	Liveness int64 // the liveness bound after the heal
+	End      int64 // virtual ns when the run stopped
+}
+
 // System is what a scenario built in a world: the runner asks it for
-// nemesis targets, progress and the history.
-type System interface {
-	// Members are the servers: the nemesis's targets and what the
-	// liveness phase restarts.
+// nemesis targets and progress, then for its typed history and the
+// checkers that judge it.
+type System[H checkers.Recorded] interface {
+	// Members are the servers: the nemesis's targets and what the liveness
+	// phase restarts.
 	Members() []sim.NodeID
 	// Leader is the current leader, or "" when there is none.
 	Leader() sim.NodeID
 	// Done reports whether every workload operation has finished.
 	Done() bool
-	// History is the recorded client history.
-	History() checkers.History
-	// Checkers are the safety checkers for the history; the runner adds
-	// liveness.
-	Checkers() []checkers.Checker
+	// History is the recorded history.
+	History() H
+	// Checkers judge the history.
+	Checkers(b Bounds) []checkers.CheckerOf[H]
+}
+
+// Spec declares a scenario over a system's operation type O and history
+// type H; [Define] turns it into a [Scenario].
+type Spec[O Op, H checkers.Recorded] struct {
+	Name        string
+	Description string
+	Params      []Param
+	Bugs        []sim.Bug
+	Failpoints  []string
+	OpKinds     []string
+	// Nodes lists every node the scenario builds; Clients counts the
+	// workload clients.
+	Nodes   func(p Values) []sim.NodeID
+	Clients func(p Values) int
+	// Kind names an operation's kind, checked against OpKinds.
+	Kind func(op O) string
+	// Draw draws the workload and the fault steps of a plan.
+	Draw func(t *rapid.T, p Values) Draft[O]
+	// Build adds the system and its clients to the world.
+	Build func(w *sim.World, plan *Plan, p Values, ops []O) (System[H], error)
+}
+
+// Define makes a scenario from a typed spec: operations are encoded into
+// the plan as JSON and decoded, strictly, when the plan runs.
+func Define[O Op, H checkers.Recorded](s Spec[O, H]) *Scenario {
+	sc := &Scenario{Name: s.Name, Description: s.Description, Params: s.Params, Bugs: s.Bugs,
+		Failpoints: s.Failpoints, OpKinds: s.OpKinds, nodes: s.Nodes, clients: s.Clients}
+	sc.draw = func(t *rapid.T, p Values) (Draft[json.RawMessage], error) {
+		d := s.Draw(t, p)
+		ops := make([]json.RawMessage, len(d.Ops))
+		for i, op := range d.Ops {
+			b, err := json.Marshal(op)
+			if err != nil {
+				return Draft[json.RawMessage]{}, err
+			}
+			ops[i] = b
+		}
+		return Draft[json.RawMessage]{Duration: d.Duration, Liveness: d.Liveness, Ops: ops, Faults: d.Faults}, nil
+	}
+	sc.checkOp = func(raw json.RawMessage) error {
+		op, err := decodeOp[O](raw)
+		if err != nil {
+			return err
+		}
+		if k := s.Kind(op); !slices.Contains(s.OpKinds, k) {
+			return fmt.Errorf("unknown kind %q (scenario %s knows %s)", k, s.Name, strings.Join(s.OpKinds, ", "))
+		}
+		return nil
+	}
+	sc.start = func(w *sim.World, plan *Plan, p Values) (running, error) {
+		ops := make([]O, len(plan.Ops))
+		for i, raw := range plan.Ops {
+			op, err := decodeOp[O](raw)
+			if err != nil {
+				return nil, fmt.Errorf("op %d: %v", i, err)
+			}
+			ops[i] = op
+		}
+		sys, err := s.Build(w, plan, p, ops)
+		if err != nil {
+			return nil, err
+		}
+		return typed[H]{sys}, nil
+	}
+	return sc
+}
+
+func decodeOp[O any](raw json.RawMessage) (O, error) {
+	var op O
+	err := strictJSON(raw, &op)
+	return op, err
+}
+
+// typed runs a system's own checkers over its own history.
+type typed[H checkers.Recorded] struct{ System[H] }
+
+func (t typed[H]) finish(b Bounds, opts checkers.Options) (checkers.Recorded, []checkers.Result) {
+	h := t.History()
+	var out []checkers.Result
+	for _, c := range t.Checkers(b) {
+		out = append(out, c.Check(h, opts))
+	}
+	return h, out
 }
 
 var registry = map[string]*Scenario{}
 
-// Register adds a scenario; names are unique.
+// Register adds a scenario; names are unique. Each system's scenario
+// package registers its scenarios from init.
 func Register(sc *Scenario) {
 	if _, dup := registry[sc.Name]; dup {
 		panic("scenarios: " + sc.Name + " registered twice")
+	}
+	if err := checkParams(sc.Params); err != nil {
+		panic(fmt.Sprintf("scenarios: %s: %v", sc.Name, err))
 	}
 	registry[sc.Name] = sc
 }
@@ -78,14 +197,7 @@ func Lookup(name string) (*Scenario, error) {
 }
 
 // Names lists the registered scenarios, sorted.
-func Names() []string {
-	out := make([]string, 0, len(registry))
-	for k := range registry {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+func Names() []string { return slices.Sorted(maps.Keys(registry)) }
 
 // All returns the registered scenarios, sorted by name.
 func All() []*Scenario {
@@ -97,12 +209,7 @@ func All() []*Scenario {
 }
 
 func (sc *Scenario) hasBug(name string) bool {
-	for _, b := range sc.Bugs {
-		if b.Name == name {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(sc.Bugs, func(b sim.Bug) bool { return b.Name == name })
 }
 
 func (sc *Scenario) bugNames() string {
@@ -116,40 +223,26 @@ func (sc *Scenario) bugNames() string {
 	return strings.Join(names, ", ")
 }
 
-func (sc *Scenario) hasOpKind(k string) bool {
-	for _, x := range sc.OpKinds {
-		if x == k {
-			return true
-		}
-	}
-	return false
-}
-
 func (sc *Scenario) hasFailpoint(name string) bool {
-	if sc.hasBug(name) {
-		return true
-	}
-	for _, x := range sc.Failpoints {
-		if x == name {
-			return true
-		}
-	}
-	return false
+	return sc.hasBug(name) || slices.Contains(sc.Failpoints, name)
 }
 
 // Generator returns the rapid generator of the scenario's plans with the
 // given parameters (nil: defaults) and bugs armed. It panics on bad
 // parameters; check them with PlanForSeed or Plan.Validate first.
 func (sc *Scenario) Generator(params map[string]string, bugs []string) *rapid.Generator[Plan] {
-	p, err := resolveParams(sc, params)
+	p, err := ResolveParams(sc, params)
 	if err != nil {
 		panic(err)
 	}
 	return rapid.Custom(func(t *rapid.T) Plan {
 		seed := rapid.Uint64().Draw(t, "seed")
-		d := sc.Draw(t, p)
+		d, err := sc.draw(t, p)
+		if err != nil {
+			panic(fmt.Sprintf("scenarios: %s drew an operation that does not encode: %v", sc.Name, err))
+		}
 		return Plan{Version: PlanVersion, Scenario: sc.Name, Seed: seed, Params: maps.Clone(params),
-			Bugs: append([]string(nil), bugs...), Duration: d.Duration, Liveness: d.Liveness, Ops: d.Ops, Faults: d.Faults}
+			Bugs: slices.Clone(bugs), Duration: d.Duration, Liveness: d.Liveness, Ops: d.Ops, Faults: d.Faults}
 	})
 }
 
@@ -160,7 +253,7 @@ func PlanForSeed(name string, seed uint64, params map[string]string, bugs []stri
 	if err != nil {
 		return nil, err
 	}
-	if _, err := resolveParams(sc, params); err != nil {
+	if _, err := ResolveParams(sc, params); err != nil {
 		return nil, err
 	}
 	for _, b := range bugs {

@@ -1,10 +1,11 @@
 package scenarios_test
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,69 +13,22 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/sofasim/sofasim/scenarios"
+	_ "github.com/sofasim/sofasim/scenarios/all"
+	"github.com/sofasim/sofasim/scenarios/scenariotest"
 	"github.com/sofasim/sofasim/sim"
 )
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	// Each rapid check is a whole simulated run: keep the default count
-	// small unless the caller asked for more with -rapid.checks.
-	if f := flag.Lookup("rapid.checks"); f != nil && f.Value.String() == "100" {
-		_ = f.Value.Set("8")
-	}
+	scenariotest.FewRapidChecks(8)
 	os.Exit(m.Run())
 }
 
-// runTwice runs a plan twice and requires identical fingerprints and events.
-func runTwice(t require.TestingT, plan *scenarios.Plan) *scenarios.Result {
-	a, err := scenarios.Run(plan, scenarios.Options{})
-	require.NoError(t, err)
-	b, err := scenarios.Run(plan, scenarios.Options{})
-	require.NoError(t, err)
-	require.Equal(t, a.Fingerprint, b.Fingerprint, "same plan, different fingerprints")
-	require.Equal(t, a.Events, b.Events)
-	require.Equal(t, a.History, b.History)
-	return a
-}
-
-// checkScenario is the standard test of a scenario: rapid draws plans
-// (shrinking and failfiles come with it), each must pass, and one seed
-// runs twice to the same fingerprint.
-func checkScenario(t *testing.T, name string, params map[string]string) {
-	sc, err := scenarios.Lookup(name)
-	require.NoError(t, err)
-	t.Run("rapid", func(t *testing.T) {
-		gen := sc.Generator(params, nil)
-		rapid.Check(t, func(rt *rapid.T) {
-			plan := gen.Draw(rt, "plan")
-			res, err := scenarios.Run(&plan, scenarios.Options{})
-			require.NoError(rt, err)
-			if !res.Passed() {
-				path := filepath.Join(os.TempDir(), fmt.Sprintf("%s-%016x.plan.json", name, res.Fingerprint))
-				require.NoError(rt, os.WriteFile(path, plan.Marshal(), 0o644))
-				rt.Fatalf("%s\nreplay: sofasim run %s --plan %s", res.Explain(), name, path)
-			}
-		})
-	})
-	t.Run("deterministic", func(t *testing.T) {
-		plan, err := scenarios.PlanForSeed(name, 42, params, nil)
-		require.NoError(t, err)
-		res := runTwice(t, plan)
-		other, err := scenarios.PlanForSeed(name, 43, params, nil)
-		require.NoError(t, err)
-		res2, err := scenarios.Run(other, scenarios.Options{})
-		require.NoError(t, err)
-		require.NotEqual(t, res.Fingerprint, res2.Fingerprint, "different seeds, same fingerprint")
-	})
-}
-
-// small keeps the rapid runs of go test quick; sweeps use the defaults.
 var small = map[string]string{"members": "3", "clients": "4", "ops": "60", "duration": "20s", "liveness": "20s"}
 
-func TestRaftkvBasic(t *testing.T)      { checkScenario(t, "raftkv-basic", small) }
-func TestRaftkvPartitions(t *testing.T) { checkScenario(t, "raftkv-partitions", small) }
-func TestRaftkvCrashes(t *testing.T)    { checkScenario(t, "raftkv-crashes", small) }
-func TestRaftkvChaos(t *testing.T)      { checkScenario(t, "raftkv-chaos", small) }
+// tiny makes runs of a few tens of milliseconds, for the shrinker's tests
+// (seed 5 fails with ack-before-sync armed).
+var tiny = map[string]string{"members": "3", "clients": "4", "ops": "40", "duration": "10s", "liveness": "10s"}
 
 func TestPlanRoundTrip(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
@@ -91,15 +45,20 @@ func TestPlanRoundTrip(t *testing.T) {
 func TestPlanRejectsBadInput(t *testing.T) {
 	good, err := scenarios.PlanForSeed("raftkv-chaos", 1, nil, nil)
 	require.NoError(t, err)
+	op := func(s string) json.RawMessage { return json.RawMessage(s) }
 	cases := map[string]func(p *scenarios.Plan){
-		"version":   func(p *scenarios.Plan) { p.Version = 99 },
-		"scenario":  func(p *scenarios.Plan) { p.Scenario = "nope" },
-		"param":     func(p *scenarios.Plan) { p.Params = map[string]string{"bogus": "1"} },
-		"param-val": func(p *scenarios.Plan) { p.Params = map[string]string{"members": "x"} },
-		"bug":       func(p *scenarios.Plan) { p.Bugs = []string{"bug/raftkv/nope"} },
-		"client":    func(p *scenarios.Plan) { p.Ops = append(p.Ops, scenarios.Op{Client: 999, Kind: "get"}) },
-		"op-kind":   func(p *scenarios.Plan) { p.Ops = append(p.Ops, scenarios.Op{Kind: "explode"}) },
-		"duration":  func(p *scenarios.Plan) { p.Duration = 0 },
+		"version":    func(p *scenarios.Plan) { p.Version = 1 },
+		"scenario":   func(p *scenarios.Plan) { p.Scenario = "nope" },
+		"param":      func(p *scenarios.Plan) { p.Params = map[string]string{"bogus": "1"} },
+		"param-val":  func(p *scenarios.Plan) { p.Params = map[string]string{"members": "x"} },
+		"param-4":    func(p *scenarios.Plan) { p.Params = map[string]string{"members": "4"} },
+		"bug":        func(p *scenarios.Plan) { p.Bugs = []string{"bug/raftkv/nope"} },
+		"client":     func(p *scenarios.Plan) { p.Ops = append(p.Ops, op(`{"client":999,"at":"1s","kind":"get","key":"k1"}`)) },
+		"op-kind":    func(p *scenarios.Plan) { p.Ops = append(p.Ops, op(`{"client":0,"at":"1s","kind":"explode","key":"k1"}`)) },
+		"op-field":   func(p *scenarios.Plan) { p.Ops = append(p.Ops, op(`{"client":0,"at":"1s","kind":"get","key":"k1","service":"x"}`)) },
+		"op-time":    func(p *scenarios.Plan) { p.Ops = append(p.Ops, op(`{"client":0,"at":"-1s","kind":"get","key":"k1"}`)) },
+		"duration":   func(p *scenarios.Plan) { p.Duration = 0 },
+		"fault-node": func(p *scenarios.Plan) { p.Faults = append(p.Faults, scenarios.Step{Fault: sim.Fault{Kind: sim.FaultCrash, Nodes: []sim.NodeID{"nope"}}}) },
 	}
 	for name, mutate := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -109,9 +68,40 @@ func TestPlanRejectsBadInput(t *testing.T) {
 			require.Error(t, err)
 		})
 	}
-	for _, bad := range []string{"", "{", "[]", `{"version":1,"scenario":"raftkv-chaos","extra":1}`, "null"} {
+	for _, bad := range []string{"", "{", "[]", `{"version":2,"scenario":"raftkv-chaos","extra":1}`, "null"} {
 		_, err := scenarios.ParsePlan([]byte(bad))
 		require.Error(t, err, "input %q", bad)
+	}
+	_, err = scenarios.ParsePlan([]byte(`{"version":1,"scenario":"raftkv-chaos","seed":1,"duration":"1s","liveness":"1s","ops":[],"faults":[]}`))
+	require.ErrorContains(t, err, "plan format version 1")
+}
+
+// Every scenario's parameters are checked in one place: a value outside
+// the declared range or choices, of the wrong type or unknown, is an
+// error that names the parameter and what it accepts.
+func TestParamsAreValidated(t *testing.T) {
+	for _, sc := range scenarios.All() {
+		for _, p := range sc.Params {
+			bad := []string{"x", "", "1.5"}
+			switch {
+			case p.Kind == scenarios.ParamDuration:
+				bad = append(bad, "0s", "-1s", "10")
+			case len(p.Choices) > 0:
+				bad = append(bad, fmt.Sprint(p.Choices[len(p.Choices)-1]+1))
+			default:
+				bad = append(bad, fmt.Sprint(p.Min-1), fmt.Sprint(p.Max+1))
+			}
+			for _, v := range bad {
+				_, err := scenarios.PlanForSeed(sc.Name, 1, map[string]string{p.Name: v}, nil)
+				require.Errorf(t, err, "%s --param %s=%q", sc.Name, p.Name, v)
+				require.Contains(t, err.Error(), p.Name)
+				require.Contains(t, err.Error(), p.Allowed())
+			}
+			_, err := scenarios.PlanForSeed(sc.Name, 1, map[string]string{p.Name: p.Default}, nil)
+			require.NoError(t, err)
+		}
+		_, err := scenarios.PlanForSeed(sc.Name, 1, map[string]string{"no-such": "1"}, nil)
+		require.ErrorContains(t, err, "no parameter")
 	}
 }
 
@@ -137,6 +127,48 @@ func TestHealRestartIsDeterministic(t *testing.T) {
 	members := []sim.NodeID{"kv-1", "kv-2", "kv-3"}
 	plan.Faults = append(plan.Faults, scenarios.Step{Fault: sim.Fault{
 		At: plan.Duration - sim.Duration(time.Millisecond), Kind: sim.FaultCrash, Nodes: members, Torn: true}})
-	res := runTwice(t, plan)
+	res := scenariotest.RunTwice(t, plan)
 	require.True(t, res.Passed(), res.Explain())
+}
+
+// The shrinker is deterministic and keeps the failure: a planted bug's
+// failing seed shrinks to a smaller plan that fails the same checker, the
+// same way twice.
+func TestShrinkKeepsTheFailure(t *testing.T) {
+	plan, err := scenarios.PlanForSeed("raftkv-chaos", 5, tiny, []string{"bug/raftkv/ack-before-sync"})
+	require.NoError(t, err)
+	a, err := scenarios.Shrink(plan, scenarios.ShrinkOptions{Budget: 40})
+	require.NoError(t, err)
+	require.False(t, a.Result.Passed())
+	require.True(t, a.Kept.Holds(a.Result))
+	require.LessOrEqual(t, len(a.Plan.Faults)+len(a.Plan.Ops), len(plan.Faults)+len(plan.Ops))
+	require.NotEmpty(t, a.Plan.Note)
+	b, err := scenarios.Shrink(plan, scenarios.ShrinkOptions{Budget: 40})
+	require.NoError(t, err)
+	require.Equal(t, a.Plan.Marshal(), b.Plan.Marshal())
+
+	_, err = scenarios.Shrink(plan, scenarios.ShrinkOptions{Budget: 1, Keep: "no-such-checker"})
+	require.ErrorContains(t, err, "no-such-checker")
+	clean, err := scenarios.PlanForSeed("raftkv-basic", 1, small, nil)
+	require.NoError(t, err)
+	_, err = scenarios.Shrink(clean, scenarios.ShrinkOptions{Budget: 1})
+	require.ErrorContains(t, err, "does not fail")
+}
+
+// A failure found in go test is saved as a plan file and reported with a
+// replay command that names that file.
+func TestSaveFailureWritesAReplayablePlan(t *testing.T) {
+	plan, err := scenarios.PlanForSeed("raftkv-chaos", 5, tiny, []string{"bug/raftkv/ack-before-sync"})
+	require.NoError(t, err)
+	old := scenariotest.ShrinkBudget
+	scenariotest.ShrinkBudget = 5
+	defer func() { scenariotest.ShrinkBudget = old }()
+	path, replay := scenariotest.SaveFailure(plan)
+	require.FileExists(t, path)
+	require.True(t, strings.HasSuffix(replay, " replay "+path), replay)
+	saved, err := scenarios.LoadPlan(path)
+	require.NoError(t, err)
+	res, err := scenarios.Run(saved, scenarios.Options{})
+	require.NoError(t, err)
+	require.False(t, res.Passed())
 }

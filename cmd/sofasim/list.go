@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -30,7 +31,8 @@ func newListCmd() *cobra.Command {
 		Use:   "list",
 		Short: "List the scenarios, their parameters and their planted bugs",
 		Long: `list shows every registered scenario with a one-line description, its
-parameters (name, default, usage) and the planted bugs that --bug can arm.`,
+parameters (name, allowed values, default, usage) and the planted bugs that
+--bug can arm. Scenarios of one system share one block.`,
 		Example: `  sofasim list
   sofasim list --json`,
 		Args: cobra.NoArgs,
@@ -58,16 +60,25 @@ parameters (name, default, usage) and the planted bugs that --bug can arm.`,
 				fmt.Fprintln(w, "no scenarios are registered")
 				return nil
 			}
-			for i, sc := range out.Scenarios {
+			// Scenarios of one system share their parameters, bugs and
+			// operations: print each block once under its group.
+			for i := 0; i < len(out.Scenarios); {
+				j := i + 1
+				for j < len(out.Scenarios) && sameBlock(out.Scenarios[i], out.Scenarios[j]) {
+					j++
+				}
 				if i > 0 {
 					fmt.Fprintln(w)
 				}
-				fmt.Fprintf(w, "%s\n  %s\n", sc.Name, sc.Description)
 				tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+				for _, sc := range out.Scenarios[i:j] {
+					fmt.Fprintf(tw, "%s\t%s\n", sc.Name, sc.Description)
+				}
+				sc := out.Scenarios[i]
 				if len(sc.Params) > 0 {
 					fmt.Fprintln(tw, "  parameters (--param NAME=VALUE):")
 					for _, p := range sc.Params {
-						fmt.Fprintf(tw, "    %s\t%s\t%s\n", p.Name, "default "+p.Default, p.Usage)
+						fmt.Fprintf(tw, "    %s\t%s, default %s\t%s\n", p.Name, p.Allowed(), p.Default, p.Usage)
 					}
 				}
 				if len(sc.Bugs) > 0 {
@@ -80,10 +91,19 @@ parameters (name, default, usage) and the planted bugs that --bug can arm.`,
 					fmt.Fprintf(tw, "  operations: %s\n", strings.Join(sc.OpKinds, ", "))
 				}
 				tw.Flush()
+				i = j
 			}
 			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the scenarios as one JSON object")
 	return cmd
+}
+
+// sameBlock reports whether two scenarios list the same parameters, bugs
+// and operations.
+func sameBlock(a, b listedScenario) bool {
+	x, _ := json.Marshal([]any{a.Params, a.Bugs, a.OpKinds})
+	y, _ := json.Marshal([]any{b.Params, b.Bugs, b.OpKinds})
+	return string(x) == string(y)
 }

@@ -12,6 +12,8 @@ import (
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
+
+	_ "github.com/sofasim/sofasim/scenarios/all" // every system's scenarios
 )
 
 // Exit codes, as DESIGN.md fixes them.

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sofasim/sofasim/reports"
+	"github.com/sofasim/sofasim/scenarios"
 )
 
 func newMergeCmd() *cobra.Command {
@@ -174,7 +175,7 @@ func gatherSeedDirs(m *reports.Sweep, out string) error {
 		}
 		if r.File != "" {
 			r.File = fmt.Sprintf("%d/%s", r.Seed, filepath.Base(r.File))
-			r.Replay = "sofasim replay " + shellQuote(filepath.Join(out, filepath.FromSlash(r.File)))
+			r.Replay = "sofasim replay " + scenarios.ShellQuote(filepath.Join(out, filepath.FromSlash(r.File)))
 		}
 		if r.Report != "" {
 			r.Report = fmt.Sprintf("%d/%s", r.Seed, filepath.Base(r.Report))

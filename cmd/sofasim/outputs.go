@@ -10,9 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"sort"
 	"strings"
-	"time"
 
 	"github.com/sofasim/sofasim/checkers"
 	"github.com/sofasim/sofasim/reports"
@@ -47,79 +45,27 @@ func parseParams(kvs []string) (map[string]string, error) {
 	return out, nil
 }
 
-// outcome is a finished run: the scenarios result and the wall time of
-// the whole run (building, simulating, checking).
-type outcome struct {
-	res  *scenarios.Result
-	wall time.Duration
-}
-
 // execute runs a plan; a panic in the harness becomes an error with its
 // stack, so that a sweep worker survives it and a run exits 3.
-func execute(plan *scenarios.Plan, opts scenarios.Options) (out outcome, err error) {
-	start := time.Now()
+func execute(plan *scenarios.Plan, opts scenarios.Options) (res *reports.Result, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("harness panic: %v\n%s", p, reports.CleanStack(string(debug.Stack())))
 		}
 	}()
-	res, err := scenarios.Run(plan, opts)
-	if err != nil {
-		return outcome{}, err
-	}
-	return outcome{res: res, wall: time.Since(start)}, nil
+	return scenarios.Run(plan, opts)
 }
 
-// isSeedPlan reports whether plan is exactly the plan its seed draws, so
-// that "sofasim run SCENARIO --seed N ..." reproduces it.
-func isSeedPlan(plan *scenarios.Plan) bool {
-	p, err := scenarios.PlanForSeed(plan.Scenario, plan.Seed, plan.Params, plan.Bugs)
-	return err == nil && bytes.Equal(p.Marshal(), plan.Marshal())
-}
+// prog is how printed commands invoke sofasim.
+const prog = "sofasim"
 
-// runCommand is Result.ReplayCommand when the plan is its seed's own.
-func runCommand(res *scenarios.Result) string {
-	if isSeedPlan(&res.Plan) {
-		return res.ReplayCommand()
+// runCommand is the seed's run command when the plan is its seed's own
+// ("" otherwise).
+func runCommand(plan *scenarios.Plan) string {
+	if scenarios.IsSeedPlan(plan) {
+		return scenarios.SeedCommand(prog, plan.Scenario, plan.Seed, plan.Params, plan.Bugs)
 	}
 	return ""
-}
-
-// newReport converts a run into the report schema.
-func newReport(o outcome, replay, runCmd string) *reports.Result {
-	res := o.res
-	in := reports.Input{
-		Scenario:    res.Plan.Scenario,
-		Seed:        res.Plan.Seed,
-		Plan:        res.Plan.Marshal(),
-		Bugs:        res.Plan.Bugs,
-		Verdict:     res.Verdict,
-		Fingerprint: res.Fingerprint,
-		Events:      res.Events,
-		Virtual:     res.Virtual,
-		HealAt:      res.HealAt,
-		Wall:        o.wall,
-		SimWall:     res.Wall,
-		Checks:      res.Checks,
-		Findings:    res.Findings,
-		Faults:      res.Faults,
-		Replay:      replay,
-		RunCommand:  runCmd,
-	}
-	for _, n := range res.Nodes {
-		in.Nodes = append(in.Nodes, reports.Node{ID: n.ID, Stats: n.Stats, Disk: n.Disk})
-	}
-	return reports.New(in)
-}
-
-// linearization finds porcupine's evidence among a run's checks.
-func linearization(res *scenarios.Result) *checkers.Linearization {
-	for _, c := range res.Checks {
-		if c.Linearization != nil {
-			return c.Linearization
-		}
-	}
-	return nil
 }
 
 // writtenRun says where a run's files went.
@@ -135,28 +81,26 @@ type writtenRun struct {
 // only when the verdict is not pass with failuresOnly), failure.json when
 // it failed, index.html and history.json. A stale failure.json from an
 // earlier run in the same folder is removed when this one passed.
-func writeRun(dir string, o outcome, failuresOnly bool) (*writtenRun, error) {
-	res := o.res
-	wr := &writtenRun{dir: dir}
-	failed := res.Verdict == checkers.Fail
-	if failuresOnly && res.Verdict == checkers.Pass {
-		wr.report = newReport(o, res.ReplayCommand(), res.ReplayCommand())
+func writeRun(dir string, plan *scenarios.Plan, rep *reports.Result, failuresOnly bool) (*writtenRun, error) {
+	wr := &writtenRun{dir: dir, report: rep}
+	failed := rep.Verdict == checkers.Fail
+	rep.RunCommand = runCommand(plan)
+	if failuresOnly && rep.Verdict == checkers.Pass {
+		rep.Replay = rep.RunCommand
 		return wr, nil
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	runCmd := runCommand(res)
-	replay := runCmd
-	switch {
-	case failed:
+	file := filepath.Join(dir, fileResult)
+	if failed {
 		wr.failure = filepath.Join(dir, fileFailure)
-		replay = "sofasim replay " + shellQuote(wr.failure)
-	case replay == "":
-		replay = "sofasim replay " + shellQuote(filepath.Join(dir, fileResult))
+		file = wr.failure
 	}
-	rep := newReport(o, replay, runCmd)
-	wr.report = rep
+	rep.Replay = scenarios.ReplayCommand(prog, plan, file)
+	if failed { // a failure file carries its recorded fingerprint: replay checks it
+		rep.Replay = prog + " replay " + scenarios.ShellQuote(file)
+	}
 	data := rep.Marshal()
 	if !(failuresOnly && failed) {
 		wr.result = filepath.Join(dir, fileResult)
@@ -171,31 +115,27 @@ func writeRun(dir string, o outcome, failuresOnly bool) (*writtenRun, error) {
 	} else if err := os.Remove(filepath.Join(dir, fileFailure)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
-	var hist bytes.Buffer
-	if err := checkers.WriteJSON(&hist, res.History); err == nil {
-		if err := reports.WriteFileAtomic(filepath.Join(dir, fileHistory), hist.Bytes()); err != nil {
-			return nil, err
+	html, err := writePages(dir, rep)
+	wr.html = html
+	return wr, err
+}
+
+// writePages writes a run's history.json and index.html beside its result.
+func writePages(dir string, rep *reports.Result) (html string, err error) {
+	if rep.History != nil {
+		var hist bytes.Buffer
+		if err := rep.History.WriteJSON(&hist); err == nil {
+			if err := reports.WriteFileAtomic(filepath.Join(dir, fileHistory), hist.Bytes()); err != nil {
+				return "", err
+			}
 		}
 	}
 	var page bytes.Buffer
-	if err := reports.WriteHTML(&page, reports.Run{Result: rep, History: res.History, Linearization: linearization(res)}); err != nil {
-		return nil, fmt.Errorf("writing the HTML report: %v", err)
+	if err := reports.WriteHTML(&page, reports.Run{Result: rep, History: rep.History, Linearization: rep.Linearization()}); err != nil {
+		return "", fmt.Errorf("writing the HTML report: %v", err)
 	}
-	wr.html = filepath.Join(dir, fileHTML)
-	if err := reports.WriteFileAtomic(wr.html, page.Bytes()); err != nil {
-		return nil, err
-	}
-	return wr, nil
-}
-
-// shellQuote quotes a path for a shell command line when it needs it.
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:,+@%", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	html = filepath.Join(dir, fileHTML)
+	return html, reports.WriteFileAtomic(html, page.Bytes())
 }
 
 // printRun prints a run for a person.
@@ -242,15 +182,6 @@ func openTrace(dir string) (*bufio.Writer, func() error, error) {
 		}
 		return err
 	}, nil
-}
-
-func sortedParamKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // printJSON prints v as the one indented JSON object of --json, with

@@ -107,7 +107,7 @@ input, 3 the fingerprint differs, the harness failed or a check could not decide
 					opts.Trace, closeTrace = tw, closer
 				}
 			}
-			o, err := execute(rr.plan, opts)
+			rep, err := execute(rr.plan, opts)
 			if closeTrace != nil {
 				if cerr := closeTrace(); err == nil && cerr != nil {
 					return harnessErr(fmt.Errorf("replay: writing the trace: %v", cerr))
@@ -117,15 +117,12 @@ input, 3 the fingerprint differs, the harness failed or a check could not decide
 				return harnessErr(fmt.Errorf("replay: %v", err))
 			}
 			var wr *writtenRun
-			var rep *reports.Result
 			if out != "" {
-				if wr, err = writeRun(out, o, false); err != nil {
+				if wr, err = writeRun(out, rr.plan, rep, false); err != nil {
 					return harnessErr(fmt.Errorf("replay: writing the report: %v", err))
 				}
-				rep = wr.report
 			} else {
-				replay := "sofasim replay " + shellQuote(file)
-				rep = newReport(o, replay, runCommand(o.res))
+				rep.Replay, rep.RunCommand = prog+" replay "+scenarios.ShellQuote(file), runCommand(rr.plan)
 			}
 			res := replayOutput{Result: rep, ReplayedFrom: file}
 			diverged := false

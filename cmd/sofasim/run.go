@@ -24,7 +24,8 @@ func newRunCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run SCENARIO [--seed N | --plan FILE]",
 		Short: "Run one scenario with one seed (or plan) and write its report",
-		Long: `run draws the scenario's plan from the seed (or reads a plan file), runs it,
+		Long: `run draws the scenario's plan from the seed (or reads a plan file, or the plan
+inside a failure or result file), runs it,
 checks the history and writes the report into the output folder
 (default out/SCENARIO/SEED/):
 
@@ -39,7 +40,7 @@ Checks run without a time limit. Exit codes: 0 pass, 1 a check failed,
 		Example: `  sofasim run raftkv-basic --seed 7
   sofasim run raftkv-chaos --seed 884 --bug bug/raftkv/stale-read --json
   sofasim run raftkv-partitions --seed 3 --param members=3 --out /tmp/r3 --trace
-  sofasim run --plan shrunk/failure-plan.json`,
+  sofasim run --plan out/raftkv-chaos/884/shrunk/failure.json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var plan *scenarios.Plan
@@ -49,10 +50,11 @@ Checks run without a time limit. Exit codes: 0 pass, 1 a check failed,
 						return usageErr("run: --plan fixes the seed, bugs and parameters; drop --%s", f)
 					}
 				}
-				var err error
-				if plan, err = scenarios.LoadPlan(planFile); err != nil {
-					return usageErr("run: %s: %v", planFile, err)
+				rr, err := loadRerunnable(planFile)
+				if err != nil {
+					return usageErr("run: %v", err)
 				}
+				plan = rr.plan
 				if len(args) == 1 && args[0] != plan.Scenario {
 					return usageErr("run: %s is a plan for scenario %s, not %s", planFile, plan.Scenario, args[0])
 				}
@@ -105,7 +107,7 @@ func runPlan(cmd *cobra.Command, plan *scenarios.Plan, out string, trace, asJSON
 		}
 		opts.Trace, closeTrace = tw, closer
 	}
-	o, err := execute(plan, opts)
+	rep, err := execute(plan, opts)
 	if closeTrace != nil {
 		if cerr := closeTrace(); err == nil && cerr != nil {
 			return harnessErr(fmt.Errorf("writing the trace: %v", cerr))
@@ -114,7 +116,7 @@ func runPlan(cmd *cobra.Command, plan *scenarios.Plan, out string, trace, asJSON
 	if err != nil {
 		return harnessErr(fmt.Errorf("%s seed %d: %v", plan.Scenario, plan.Seed, err))
 	}
-	wr, err := writeRun(out, o, false)
+	wr, err := writeRun(out, plan, rep, false)
 	if err != nil {
 		return harnessErr(fmt.Errorf("writing the report: %v", err))
 	}

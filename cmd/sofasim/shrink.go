@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -83,51 +82,26 @@ failed or FILE's fingerprint no longer matches.`,
 			if err := prepareOut(filepath.Dir(out)); err != nil {
 				return err
 			}
-			first, err := execute(rr.plan, scenarios.Options{})
+			sh, err := scenarios.Shrink(rr.plan, scenarios.ShrinkOptions{Budget: budget, Keep: keep, CheckTimeLimit: checkTimeout})
 			if err != nil {
-				return harnessErr(fmt.Errorf("shrink: %v", err))
+				return shrinkErr(file, err)
 			}
-			if rr.recorded != nil && rr.recorded.Fingerprint != reports.FormatFingerprint(first.res.Fingerprint) {
-				return harnessErr(fmt.Errorf("shrink: %s no longer reproduces: fingerprint %016x, recorded %s (the code or the scenario changed)",
-					file, first.res.Fingerprint, rr.recorded.Fingerprint))
+			if rr.recorded != nil && rr.recorded.Fingerprint != sh.Original.Fingerprint {
+				return harnessErr(fmt.Errorf("shrink: %s no longer reproduces: fingerprint %s, recorded %s (the code or the scenario changed)",
+					file, sh.Original.Fingerprint, rr.recorded.Fingerprint))
 			}
-			if first.res.Verdict != checkers.Fail {
-				return usageErr("shrink: %s does not fail (verdict %s): nothing to shrink", file, first.res.Verdict)
-			}
-			target, err := shrinkTarget(first.res, keep)
-			if err != nil {
-				return usageErr("shrink: %v", err)
-			}
-			s := &shrinker{target: target, budget: budget, opts: scenarios.Options{CheckTimeLimit: checkTimeout}, cache: map[string]bool{}}
-			small := s.minimise(rr.plan)
-
-			final, err := execute(small, scenarios.Options{})
-			if err != nil {
-				return harnessErr(fmt.Errorf("shrink: %v", err))
-			}
-			if !target.holds(final.res) {
-				// A candidate failed only under the check time limit's
-				// luck: fall back to the input.
-				small, final = rr.plan, first
-			}
-			replay := "sofasim replay " + shellQuote(out)
-			rep := newReport(final, replay, runCommand(final.res))
+			small, rep := sh.Plan, sh.Result
+			replay := prog + " replay " + scenarios.ShellQuote(out)
+			rep.Replay, rep.RunCommand = replay, runCommand(small)
 			if err := reports.WriteFileAtomic(out, rep.Marshal()); err != nil {
 				return harnessErr(fmt.Errorf("shrink: writing %s: %v", out, err))
 			}
-			dir := filepath.Dir(out)
-			var hist, page bytes.Buffer
-			if checkers.WriteJSON(&hist, final.res.History) == nil {
-				_ = reports.WriteFileAtomic(filepath.Join(dir, fileHistory), hist.Bytes())
+			html, err := writePages(filepath.Dir(out), rep)
+			if err != nil {
+				return harnessErr(fmt.Errorf("shrink: %v", err))
 			}
-			if err := reports.WriteHTML(&page, reports.Run{Result: rep, History: final.res.History, Linearization: linearization(final.res)}); err != nil {
-				return harnessErr(fmt.Errorf("shrink: the HTML report: %v", err))
-			}
-			html := filepath.Join(dir, fileHTML)
-			if err := reports.WriteFileAtomic(html, page.Bytes()); err != nil {
-				return harnessErr(fmt.Errorf("shrink: writing %s: %v", html, err))
-			}
-			so := shrinkOutput{File: out, Report: html, Kept: target.String(), Runs: s.runs, Budget: budget, Exhausted: s.exhausted,
+			target := sh.Kept
+			so := shrinkOutput{File: out, Report: html, Kept: target.String(), Runs: sh.Runs, Budget: budget, Exhausted: sh.Exhausted,
 				FaultsBefore: len(rr.plan.Faults), FaultsAfter: len(small.Faults), OpsBefore: len(rr.plan.Ops), OpsAfter: len(small.Ops),
 				DurationBefore: rr.plan.Duration, DurationAfter: small.Duration,
 				Verdict: rep.Verdict, Fingerprint: rep.Fingerprint, Failures: rep.Failures, Replay: replay}
@@ -175,213 +149,12 @@ func printShrink(w io.Writer, so shrinkOutput, plan *scenarios.Plan) {
 	fmt.Fprintf(w, "  failure  %s\n  report   %s\n  replay   %s\n", so.File, so.Report, so.Replay)
 }
 
-// target is the failure a shrink keeps.
-type target struct {
-	finding bool // a finding kind, else a checker name
-	name    string
-}
-
-func (t target) String() string {
-	if t.finding {
-		return "finding " + t.name
+// shrinkErr maps a shrink error: a plan with nothing to shrink is bad
+// input (exit 2); a run that cannot be built or panics is the harness's
+// fault (exit 3).
+func shrinkErr(file string, err error) error {
+	if errors.Is(err, scenarios.ErrNothingToShrink) {
+		return usageErr("shrink: %s: %v", file, err)
 	}
-	return "checker " + t.name + " failing"
-}
-
-func (t target) holds(res *scenarios.Result) bool {
-	if t.finding {
-		for _, f := range res.Findings {
-			if f.Kind == t.name {
-				return true
-			}
-		}
-		return false
-	}
-	for _, c := range res.Checks {
-		if c.Checker == t.name && c.Verdict == checkers.Fail {
-			return true
-		}
-	}
-	return false
-}
-
-// shrinkTarget picks the failure to keep: --keep, or the first finding's
-// kind, or the first failing checker.
-func shrinkTarget(res *scenarios.Result, keep string) (target, error) {
-	var names []string
-	for _, f := range res.Findings {
-		t := target{finding: true, name: f.Kind}
-		if keep == "" || keep == f.Kind {
-			return t, nil
-		}
-		names = append(names, f.Kind)
-	}
-	for _, c := range res.Checks {
-		if c.Verdict != checkers.Fail {
-			continue
-		}
-		if keep == "" || keep == c.Checker {
-			return target{name: c.Checker}, nil
-		}
-		names = append(names, c.Checker)
-	}
-	if keep != "" {
-		return target{}, fmt.Errorf("--keep %s: the run's failures are %s", keep, strings.Join(names, ", "))
-	}
-	return target{}, errors.New("the run has no failure to keep")
-}
-
-// shrinker minimises a plan by delta debugging; every test is a full run.
-type shrinker struct {
-	target    target
-	budget    int
-	runs      int
-	exhausted bool
-	opts      scenarios.Options
-	cache     map[string]bool
-}
-
-// fails runs a candidate plan and reports whether the target failure holds.
-func (s *shrinker) fails(p *scenarios.Plan) bool {
-	key := string(p.Marshal())
-	if v, ok := s.cache[key]; ok {
-		return v
-	}
-	if s.runs >= s.budget {
-		s.exhausted = true
-		return false
-	}
-	s.runs++
-	o, err := execute(p, s.opts)
-	v := err == nil && s.target.holds(o.res)
-	s.cache[key] = v
-	return v
-}
-
-// minimise shrinks the fault steps and the operations in turn until
-// neither shrinks, then the duration.
-func (s *shrinker) minimise(orig *scenarios.Plan) *scenarios.Plan {
-	p := clonePlan(orig)
-	for round := 0; round < 4; round++ {
-		nf, no := len(p.Faults), len(p.Ops)
-		p.Faults = ddmin(p.Faults, func(fs []scenarios.Step) bool {
-			c := clonePlan(p)
-			c.Faults = fs
-			return s.fails(c)
-		})
-		p.Ops = ddmin(p.Ops, func(ops []scenarios.Op) bool {
-			c := clonePlan(p)
-			c.Ops = ops
-			return s.fails(c)
-		})
-		if len(p.Faults) == nf && len(p.Ops) == no {
-			break
-		}
-	}
-	p.Duration = s.shortest(p)
-	return p
-}
-
-// shortest binary-searches the shortest duration, in milliseconds, that
-// still fails, no shorter than the last fault or operation.
-func (s *shrinker) shortest(p *scenarios.Plan) sim.Duration {
-	lo := sim.Duration(time.Millisecond)
-	for _, f := range p.Faults {
-		lo = max(lo, f.At+sim.Duration(time.Millisecond))
-	}
-	for _, op := range p.Ops {
-		lo = max(lo, op.At+sim.Duration(time.Millisecond))
-	}
-	ms := func(d sim.Duration) int64 { return int64(time.Duration(d) / time.Millisecond) }
-	loMS, hiMS := ms(lo), ms(p.Duration)
-	best := p.Duration
-	for loMS < hiMS {
-		mid := loMS + (hiMS-loMS)/2
-		c := clonePlan(p)
-		c.Duration = sim.Duration(time.Duration(mid) * time.Millisecond)
-		if s.fails(c) {
-			best, hiMS = c.Duration, mid
-		} else {
-			loMS = mid + 1
-		}
-	}
-	return best
-}
-
-func clonePlan(p *scenarios.Plan) *scenarios.Plan {
-	c := *p
-	c.Ops = append([]scenarios.Op(nil), p.Ops...)
-	c.Faults = append([]scenarios.Step(nil), p.Faults...)
-	c.Bugs = append([]string(nil), p.Bugs...)
-	if p.Params != nil {
-		c.Params = map[string]string{}
-		for _, k := range sortedParamKeys(p.Params) {
-			c.Params[k] = p.Params[k]
-		}
-	}
-	return &c
-}
-
-// ddmin is Zeller's delta debugging: it returns a 1-minimal subsequence
-// of items for which fails holds (fails(items) is assumed), trying the
-// empty list first, then chunks and their complements in a fixed order.
-func ddmin[T any](items []T, fails func([]T) bool) []T {
-	if len(items) == 0 {
-		return items
-	}
-	if fails([]T{}) {
-		return []T{}
-	}
-	n := 2
-	for len(items) >= 2 {
-		chunks := split(items, n)
-		reduced := false
-		for _, c := range chunks {
-			if fails(c) {
-				items, n, reduced = c, 2, true
-				break
-			}
-		}
-		if !reduced && n > 2 {
-			for i := range chunks {
-				comp := complement(chunks, i)
-				if fails(comp) {
-					items, n, reduced = comp, max(n-1, 2), true
-					break
-				}
-			}
-		}
-		if !reduced {
-			if n >= len(items) {
-				break
-			}
-			n = min(2*n, len(items))
-		}
-	}
-	return items
-}
-
-// split cuts items into n chunks of nearly equal size, in order.
-func split[T any](items []T, n int) [][]T {
-	out := make([][]T, 0, n)
-	start := 0
-	for i := 0; i < n; i++ {
-		end := start + (len(items)-start)/(n-i)
-		out = append(out, append([]T(nil), items[start:end]...))
-		start = end
-	}
-	return out
-}
-
-func complement[T any](chunks [][]T, skip int) []T {
-	var out []T
-	for i, c := range chunks {
-		if i != skip {
-			out = append(out, c...)
-		}
-	}
-	if out == nil {
-		out = []T{}
-	}
-	return out
+	return harnessErr(fmt.Errorf("shrink: %v", err))
 }

@@ -318,7 +318,7 @@ func sweepWorker(exe string, c sweepConfig, jobs <-chan uint64, results chan<- r
 		}
 		if err != nil {
 			r = reports.SeedResult{Seed: seed, Verdict: checkers.Unknown, Error: err.Error(),
-				Replay: seedRunCommand(c.scenario, seed, c.params, c.bugs)}
+				Replay: scenarios.SeedCommand(prog, c.scenario, seed, c.params, c.bugs)}
 		}
 		results <- r // the collector reads until every worker is done
 	}
@@ -442,7 +442,7 @@ func replayIn(out, file, fallback string) string {
 	if file == "" {
 		return fallback
 	}
-	return "sofasim replay " + shellQuote(filepath.Join(out, file))
+	return "sofasim replay " + scenarios.ShellQuote(filepath.Join(out, file))
 }
 
 // sweepErr maps a sweep's outcome to the exit code.

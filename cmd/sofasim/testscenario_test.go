@@ -18,6 +18,7 @@ import (
 
 	"github.com/sofasim/sofasim/checkers"
 	"github.com/sofasim/sofasim/scenarios"
+	kvw "github.com/sofasim/sofasim/scenarios/raftkv"
 	"github.com/sofasim/sofasim/sim"
 )
 
@@ -31,31 +32,32 @@ const (
 )
 
 func init() {
-	scenarios.Register(&scenarios.Scenario{
+	scenarios.Register(scenarios.Define(scenarios.Spec[kvw.Op, checkers.History]{
 		Name:        testScenario,
 		Description: "test only: one durable key-value server and its clients under crashes, pauses and network faults",
 		Params: []scenarios.Param{
-			{Name: "clients", Default: "3", Usage: "workload clients", Kind: "int", Min: 1, Max: 8},
-			{Name: "ops", Default: "30", Usage: "most operations drawn", Kind: "int", Min: 1, Max: 5000},
-			{Name: "faults", Default: "3", Usage: "most fault episodes drawn", Kind: "int", Min: 0, Max: 50},
-			{Name: "duration", Default: "10s", Usage: "virtual duration of the safety phase", Kind: "duration"},
-			{Name: "exit_seed", Default: "0", Usage: "test only: the harness exits on this seed (0: never)", Kind: "int"},
-			{Name: "hang_seed", Default: "0", Usage: "test only: the harness hangs on this seed (0: never)", Kind: "int"},
-			{Name: "panic_seed", Default: "0", Usage: "test only: the harness panics on this seed (0: never)", Kind: "int"},
+			scenarios.Int("clients", 3, 1, 8, "workload clients"),
+			scenarios.Int("ops", 30, 1, 5000, "most operations drawn"),
+			scenarios.Int("faults", 3, 0, 50, "most fault episodes drawn"),
+			scenarios.Dur("duration", 10*time.Second, "virtual duration of the safety phase"),
+			scenarios.Int("exit_seed", 0, 0, 1<<30, "test only: the harness exits on this seed (0: never)"),
+			scenarios.Int("hang_seed", 0, 0, 1<<30, "test only: the harness hangs on this seed (0: never)"),
+			scenarios.Int("panic_seed", 0, 0, 1<<30, "test only: the harness panics on this seed (0: never)"),
 		},
 		Bugs: []sim.Bug{
 			{Name: bugStaleRead, Description: "a get returns the value the key had before its last write"},
 			{Name: bugPanic, Description: "the server panics on delete"},
 		},
-		OpKinds: scenarios.KVOpKinds,
+		OpKinds: kvw.OpKinds,
+		Kind:    func(op kvw.Op) string { return op.Kind },
 		Nodes:   testNodes,
-		Clients: func(p scenarios.Params) int { return p.Int("clients") },
-		Draw: func(t *rapid.T, p scenarios.Params) scenarios.Draft {
+		Clients: func(p scenarios.Values) int { return p.Int("clients") },
+		Draw: func(t *rapid.T, p scenarios.Values) scenarios.Draft[kvw.Op] {
 			d := p.Duration("duration")
-			return scenarios.Draft{
+			return scenarios.Draft[kvw.Op]{
 				Duration: sim.Duration(d),
 				Liveness: sim.Duration(10 * time.Second),
-				Ops:      scenarios.DrawKVOps(t, scenarios.KVSpec{Clients: p.Int("clients"), Keys: 3, MaxOps: p.Int("ops"), Duration: d}),
+				Ops:      kvw.DrawOps(t, kvw.Spec{Clients: p.Int("clients"), Keys: 3, MaxOps: p.Int("ops"), Duration: d}),
 				Faults: scenarios.DrawFaults(t, scenarios.NemesisSpec{
 					Members: []sim.NodeID{testServer}, All: testNodes(p), Duration: d, MaxEpisode: p.Int("faults"),
 					Families: []string{scenarios.FamilyCrash, scenarios.FamilyPause, scenarios.FamilyNet},
@@ -63,10 +65,10 @@ func init() {
 			}
 		},
 		Build: buildTestKV,
-	})
+	}))
 }
 
-func testNodes(p scenarios.Params) []sim.NodeID {
+func testNodes(p scenarios.Values) []sim.NodeID {
 	ids := []sim.NodeID{testServer}
 	for i := 0; i < p.Int("clients"); i++ {
 		ids = append(ids, sim.NodeID(fmt.Sprintf("c%d", i)))
@@ -78,11 +80,11 @@ func testNodes(p scenarios.Params) []sim.NodeID {
 type testKV struct {
 	w       *sim.World
 	rec     *checkers.Recorder
-	drivers []*scenarios.Driver
+	drivers []*scenarios.Driver[kvw.Op]
 	clients []*kvClient
 }
 
-func buildTestKV(w *sim.World, plan *scenarios.Plan, p scenarios.Params) (scenarios.System, error) {
+func buildTestKV(w *sim.World, plan *scenarios.Plan, p scenarios.Values, all []kvw.Op) (scenarios.System[checkers.History], error) {
 	on := func(param string) bool { n := p.Int(param); return n != 0 && uint64(n) == plan.Seed }
 	switch {
 	case on("exit_seed"):
@@ -95,12 +97,17 @@ func buildTestKV(w *sim.World, plan *scenarios.Plan, p scenarios.Params) (scenar
 	}
 	sys := &testKV{w: w, rec: &checkers.Recorder{Model: "kv"}}
 	w.AddNode(testServer, func() sim.Node { return &kvServer{} })
-	ops := scenarios.SplitOps(plan.Ops, p.Int("clients"))
+	ops := scenarios.SplitOps(all, p.Int("clients"))
 	sys.clients = make([]*kvClient, len(ops))
 	for i := range ops {
-		i := i
-		d := &scenarios.Driver{Client: i, Ops: ops[i], Rec: sys.rec, Now: w.Now}
-		d.Exec = func(op scenarios.Op, done func(checkers.Output, bool)) { sys.clients[i].exec(op, done) }
+		d := &scenarios.Driver[kvw.Op]{Ops: ops[i], Now: w.Now}
+		d.Exec = func(op kvw.Op, done func()) {
+			id := sys.rec.Invoke(int64(w.Now()), i, op.Key, checkers.Input{Kind: op.Kind, Value: op.Value, Expected: op.Expected, ExpectAbsent: op.Absent})
+			sys.clients[i].exec(op, func(out checkers.Output) {
+				sys.rec.Complete(int64(w.Now()), id, out)
+				done()
+			})
+		}
 		sys.drivers = append(sys.drivers, d)
 		w.AddNode(sim.NodeID(fmt.Sprintf("c%d", i)), func() sim.Node {
 			c := &kvClient{idx: i, driver: d}
@@ -131,8 +138,8 @@ func (s *testKV) Done() bool {
 
 func (s *testKV) History() checkers.History { return s.rec.History() }
 
-func (s *testKV) Checkers() []checkers.Checker {
-	return []checkers.Checker{checkers.Linearizable{Model: "kv"}}
+func (s *testKV) Checkers(b scenarios.Bounds) []checkers.Checker {
+	return []checkers.Checker{checkers.Linearizable{Model: "kv"}, checkers.Liveness{HealedAt: b.HealAt, Bound: b.Liveness, End: b.End}}
 }
 
 // Messages. A client retries a request until it is answered (after a
@@ -143,7 +150,7 @@ func (s *testKV) Checkers() []checkers.Checker {
 type kvRequest struct {
 	Client int
 	ID     uint64
-	Op     scenarios.Op
+	Op     kvw.Op
 }
 
 type kvReply struct {
@@ -212,24 +219,24 @@ func (s *kvServer) Message(c sim.ConnID, _ sim.NodeID, msg any) {
 	record, value := "", op.Value
 	cur, found := s.data[op.Key]
 	switch op.Kind {
-	case scenarios.OpGet:
+	case checkers.KindGet:
 		out = checkers.Output{Value: cur, Found: found}
 		if old, ok := s.prev[op.Key]; ok && found {
 			if _, fire := s.env.Failpoint(bugStaleRead); fire {
 				out.Value = old
 			}
 		}
-	case scenarios.OpPut:
+	case checkers.KindPut:
 		record = "P\t" + op.Key + "\t" + op.Value
-	case scenarios.OpAppend:
+	case checkers.KindAppend:
 		value = cur + op.Value
 		record = "P\t" + op.Key + "\t" + value
-	case scenarios.OpDelete:
+	case checkers.KindDelete:
 		if _, fire := s.env.Failpoint(bugPanic); fire {
 			panic("planted bug: delete of " + op.Key)
 		}
 		record = "D\t" + op.Key + "\t"
-	case scenarios.OpCAS:
+	case checkers.KindCAS:
 		if (op.Absent && !found) || (!op.Absent && found && cur == op.Expected) {
 			out.OK = true
 			record = "P\t" + op.Key + "\t" + op.Value
@@ -247,7 +254,7 @@ func (s *kvServer) Message(c sim.ConnID, _ sim.NodeID, msg any) {
 				return
 			}
 		}
-		s.set(op.Key, value, op.Kind != scenarios.OpDelete)
+		s.set(op.Key, value, op.Kind != checkers.KindDelete)
 	}
 	// Every answer is remembered, so that a duplicate that arrives after it
 	// (retries pile up while the server is paused) is not applied again;
@@ -263,13 +270,13 @@ type kvClient struct {
 	sim.BaseNode
 	env       *sim.Env
 	idx       int
-	driver    *scenarios.Driver
+	driver    *scenarios.Driver[kvw.Op]
 	conn      sim.ConnID
 	connected bool
 	nextID    uint64
 	pending   *kvRequest
 	timer     sim.TimerID
-	done      func(checkers.Output, bool)
+	done      func(checkers.Output)
 }
 
 type redialTick struct{}
@@ -278,7 +285,7 @@ type opTimeout struct{ id uint64 }
 func (c *kvClient) Start(env *sim.Env) {
 	c.env = env
 	c.dial()
-	c.driver.Pump(env)
+	c.driver.Start(env)
 }
 
 func (c *kvClient) dial() { c.conn, c.connected = c.env.Dial(testServer), false }
@@ -306,7 +313,7 @@ func (c *kvClient) Message(_ sim.ConnID, _ sim.NodeID, msg any) {
 	c.env.CancelTimer(c.timer)
 	done := c.done
 	c.pending, c.done = nil, nil
-	done(r.Out, false)
+	done(r.Out)
 }
 
 func (c *kvClient) Timer(_ sim.TimerID, tag any) {
@@ -324,7 +331,7 @@ func (c *kvClient) Timer(_ sim.TimerID, tag any) {
 	}
 }
 
-func (c *kvClient) exec(op scenarios.Op, done func(checkers.Output, bool)) {
+func (c *kvClient) exec(op kvw.Op, done func(checkers.Output)) {
 	c.nextID++
 	c.pending, c.done = &kvRequest{Client: c.idx, ID: c.nextID, Op: op}, done
 	c.send()

@@ -84,24 +84,23 @@ func serveJobs(in io.Reader, out io.Writer) error {
 // runJob runs one seed and writes its reports when it did not pass.
 func runJob(job workerJob) reports.SeedResult {
 	r := reports.SeedResult{Seed: job.Seed, Verdict: checkers.Unknown,
-		Replay: seedRunCommand(job.Scenario, job.Seed, job.Params, job.Bugs)}
+		Replay: scenarios.SeedCommand(prog, job.Scenario, job.Seed, job.Params, job.Bugs)}
 	plan, err := scenarios.PlanForSeed(job.Scenario, job.Seed, job.Params, job.Bugs)
 	if err != nil {
 		r.Error = "drawing the plan: " + err.Error()
 		return r
 	}
-	o, err := execute(plan, scenarios.Options{CheckTimeLimit: job.CheckTimeLimit})
+	res, err := execute(plan, scenarios.Options{CheckTimeLimit: job.CheckTimeLimit})
 	if err != nil {
 		r.Error = err.Error()
 		return r
 	}
-	res := o.res
 	r.Verdict = res.Verdict
-	r.Fingerprint = reports.FormatFingerprint(res.Fingerprint)
+	r.Fingerprint = res.Fingerprint
 	r.Events = res.Events
-	r.VirtualSeconds = res.Virtual.Seconds()
-	r.WallSeconds = o.wall.Seconds()
-	r.Failures = res.Failures()
+	r.VirtualSeconds = res.VirtualSeconds
+	r.WallSeconds = res.WallSeconds
+	r.Failures = res.Failures
 	if res.Verdict == checkers.Unknown {
 		for _, c := range res.Checks {
 			if c.Verdict == checkers.Unknown {
@@ -113,7 +112,7 @@ func runJob(job workerJob) reports.SeedResult {
 		return r
 	}
 	dir := filepath.Join(job.Out, fmt.Sprint(job.Seed))
-	wr, err := writeRun(dir, o, true)
+	wr, err := writeRun(dir, plan, res, true)
 	if err != nil {
 		r.Verdict = checkers.Unknown
 		r.Error = "writing the report: " + err.Error()
@@ -127,20 +126,6 @@ func runJob(job workerJob) reports.SeedResult {
 	r.Report = filepath.ToSlash(filepath.Join(fmt.Sprint(job.Seed), fileHTML))
 	r.Replay = wr.report.Replay
 	return r
-}
-
-// seedRunCommand is the command that reruns a seed: the same form as
-// scenarios.Result.ReplayCommand.
-func seedRunCommand(scenario string, seed uint64, params map[string]string, bugs []string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "sofasim run %s --seed %d", scenario, seed)
-	for _, k := range sortedParamKeys(params) {
-		fmt.Fprintf(&b, " --param %s=%s", k, params[k])
-	}
-	for _, bug := range bugs {
-		fmt.Fprintf(&b, " --bug %s", bug)
-	}
-	return b.String()
 }
 
 // workerProc is a running worker process, as the sweep sees it.

@@ -1,0 +1,99 @@
+package registry
+
+import (
+	"testing"
+	"time"
+
+	"github.com/sofasim/sofasim/checkers"
+	"github.com/stretchr/testify/require"
+)
+
+func regHistory(evs ...Event) *History { return &History{Events: evs} }
+
+const regSec = int64(time.Second)
+
+// A publisher acknowledged after its client already unpublished it is not
+// live: its absence from later pushes is no loss.
+func TestRegNoLossIgnoresLateAckOfUnpublished(t *testing.T) {
+	h := regHistory(
+		Event{Kind: Subscribe, T: 0, Client: 1, DataID: "svc", RegID: "s"},
+		Event{Kind: Publish, T: 1 * regSec, Client: 2, DataID: "svc", RegID: "p", Data: "d", Version: 1},
+		Event{Kind: Push, T: 2 * regSec, Client: 1, DataID: "svc", RegID: "s", Version: 10, Pubs: []string{"p=d"}, PubVers: []uint64{1}},
+		Event{Kind: Unpublish, T: 3 * regSec, Client: 2, DataID: "svc", RegID: "p"},
+		Event{Kind: PublishAck, T: 4 * regSec, Client: 2, RegID: "p", Version: 1},
+		Event{Kind: Heal, T: 5 * regSec, Client: -1},
+		Event{Kind: Push, T: 9 * regSec, Client: 1, DataID: "svc", RegID: "s", Version: 11},
+	)
+	res := NoLoss{Grace: 2 * regSec, Settle: 3 * regSec}.Check(h, checkers.Options{})
+	require.Equal(t, checkers.Pass, res.Verdict, res.Explanation)
+}
+
+// A live client's acknowledged publisher missing from a push after the
+// heal and the settle time is a loss; within the settle time it is not
+// judged.
+func TestRegNoLossFindsLoss(t *testing.T) {
+	evs := []Event{
+		{Kind: Subscribe, T: 0, Client: 1, DataID: "svc", RegID: "s"},
+		{Kind: Publish, T: 1 * regSec, Client: 2, DataID: "svc", RegID: "p", Data: "d", Version: 1},
+		{Kind: PublishAck, T: 1*regSec + 1, Client: 2, RegID: "p", Version: 1},
+		{Kind: Push, T: 2 * regSec, Client: 1, DataID: "svc", RegID: "s", Version: 10, Pubs: []string{"p=d"}, PubVers: []uint64{1}},
+		{Kind: Heal, T: 5 * regSec, Client: -1},
+		{Kind: Push, T: 6 * regSec, Client: 1, DataID: "svc", RegID: "s", Version: 11},
+	}
+	c := NoLoss{Grace: 2 * regSec, Settle: 3 * regSec}
+	require.Equal(t, checkers.Pass, c.Check(regHistory(evs...), checkers.Options{}).Verdict, "a push within the settle time is not judged")
+	evs = append(evs, Event{Kind: Push, T: 9 * regSec, Client: 1, DataID: "svc", RegID: "s", Version: 12})
+	res := c.Check(regHistory(evs...), checkers.Options{})
+	require.Equal(t, checkers.Fail, res.Verdict)
+	require.Contains(t, res.Explanation, "publisher p of live client 2")
+}
+
+func metaOp(op string, call, ret int64, expected, epoch uint64, ok bool) Event {
+	return Event{Kind: MetaOp, Client: -2, Op: op, Call: call, T: ret, Expected: expected, Epoch: epoch, OK: ok}
+}
+
+func TestRegMetaStore(t *testing.T) {
+	good := regHistory(
+		metaOp("cas", 1, 2, 0, 0, true),
+		metaOp("read", 3, 4, 0, 1, false),
+		metaOp("cas", 5, 6, 0, 0, false), // stale: the epoch is 1 already
+		metaOp("cas", 7, 8, 1, 0, true),
+		metaOp("read", 9, 10, 0, 2, false),
+	)
+	res := MetaStore{}.Check(good, checkers.Options{})
+	require.Equal(t, checkers.Pass, res.Verdict, res.Explanation)
+
+	// Two tables of epoch 1 both applied: the compare-and-set is broken.
+	bad := regHistory(
+		metaOp("cas", 1, 2, 0, 0, true),
+		metaOp("cas", 3, 4, 0, 0, true),
+	)
+	res = MetaStore{}.Check(bad, checkers.Options{})
+	require.Equal(t, checkers.Fail, res.Verdict, res.Explanation)
+
+	// A read of an epoch older than one applied before the read began.
+	stale := regHistory(
+		metaOp("cas", 1, 2, 0, 0, true),
+		metaOp("cas", 3, 4, 1, 0, true),
+		metaOp("read", 5, 6, 0, 1, false),
+	)
+	res = MetaStore{}.Check(stale, checkers.Options{})
+	require.Equal(t, checkers.Fail, res.Verdict, res.Explanation)
+
+	// A proposal whose outcome is unknown may or may not have applied.
+	unknown := regHistory(
+		Event{Kind: MetaOp, Client: -2, Op: "cas", Call: 1, T: 100, Expected: 0, Unknown: true},
+		metaOp("read", 5, 6, 0, 1, false),
+		metaOp("read", 7, 8, 0, 1, false),
+	)
+	res = MetaStore{}.Check(unknown, checkers.Options{})
+	require.Equal(t, checkers.Pass, res.Verdict, res.Explanation)
+}
+
+func TestRegLastWriterWins(t *testing.T) {
+	h := regHistory(
+		Event{Kind: Push, T: 1, Client: 1, RegID: "s", Version: 10, Pubs: []string{"p=b"}, PubVers: []uint64{2}},
+		Event{Kind: Push, T: 2, Client: 1, RegID: "s", Version: 11, Pubs: []string{"p=a"}, PubVers: []uint64{1}},
+	)
+	require.Equal(t, checkers.Fail, LastWriterWins{}.Check(h, checkers.Options{}).Verdict)
+}

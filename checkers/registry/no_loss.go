@@ -1,0 +1,125 @@
+package registry
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/sofasim/sofasim/checkers"
+)
+
+// NoLoss: once the faults healed and the registry had Settle to
+// recover, a live client's acknowledged publisher, once pushed to a
+// subscriber, is not missing from a later push to it, unless the client
+// unpublished it or its connection closed between the acknowledgement and
+// Grace after that push.
+//
+// Only the client's current publish counts as acknowledged (a late
+// acknowledgement of a publish the client has since unpublished does not).
+// Pushes before heal + Settle are not judged: during faults a registry
+// legitimately drops the publishers of a session whose lease expired (it
+// is partitioned from the meta leader or paused), and a push built before
+// the heal, or before the session rejoined and the data servers re-synced
+// from it, may still arrive just after the heal.
+type NoLoss struct{ Grace, Settle int64 }
+
+func (NoLoss) Name() string { return "no-loss" }
+
+func (c NoLoss) Check(h *History, _ checkers.Options) checkers.Result {
+	s, res := load(c.Name(), h)
+	if s.healAt < 0 {
+		return pass(res, "no heal marker: nothing judged")
+	}
+	type ack struct {
+		t      int64
+		op     int
+		client int
+		data   string
+		dataID string
+	}
+	acks := map[string]ack{}    // regId -> last ack
+	unpub := map[string]int64{} // regId -> last unpublish
+	discs := map[int][]int64{}  // client -> disconnect times
+	seenIn := map[string]int{}  // "client/sub/reg" -> op of a push that contained it after its ack
+	pubData := map[string]string{}
+	pubVer := map[string]uint64{}
+	pubDataID := map[string]string{}
+	live := map[string]bool{} // regId -> the client's latest operation on it is a publish
+	for i, ev := range s.evs {
+		switch ev.Kind {
+		case Publish:
+			pubData[ev.RegID] = ev.Data
+			pubVer[ev.RegID] = ev.Version
+			pubDataID[ev.RegID] = ev.DataID
+			live[ev.RegID] = true
+		case PublishAck:
+			// Only the acknowledgement of the client's current publish
+			// counts: an acknowledgement that arrives after the client
+			// unpublished (or re-published) is of a write it has already
+			// superseded.
+			if !live[ev.RegID] || ev.Version != pubVer[ev.RegID] {
+				continue
+			}
+			acks[ev.RegID] = ack{t: ev.T, op: i, client: ev.Client, data: pubData[ev.RegID], dataID: pubDataID[ev.RegID]}
+		case Unpublish:
+			unpub[ev.RegID] = ev.T
+			live[ev.RegID] = false
+		case Disconnect:
+			discs[ev.Client] = append(discs[ev.Client], ev.T)
+		}
+	}
+	disconnected := func(cl int, from, to int64) bool {
+		for _, t := range discs[cl] {
+			if t >= from && t <= to {
+				return true
+			}
+		}
+		return false
+	}
+	var bad []string
+	var ops []int
+	for i, ev := range s.evs {
+		if ev.Kind != Push {
+			continue
+		}
+		has := map[string]bool{}
+		for _, p := range ev.Pubs {
+			reg, _, _ := strings.Cut(p, "=")
+			has[reg] = true
+			if a, ok := acks[reg]; ok && a.t <= ev.T {
+				seenIn[fmt.Sprintf("%d/%s/%s", ev.Client, ev.RegID, reg)] = i
+			}
+		}
+		if ev.T < s.healAt+c.Settle {
+			continue
+		}
+		prefix := fmt.Sprintf("%d/%s/", ev.Client, ev.RegID)
+		for _, k := range sortedStr(seenIn) {
+			if !strings.HasPrefix(k, prefix) {
+				continue
+			}
+			reg := strings.TrimPrefix(k, prefix)
+			a := acks[reg]
+			if has[reg] || a.t > ev.T || a.dataID != ev.DataID {
+				continue
+			}
+			if _, d := s.dead[a.client]; d {
+				continue
+			}
+			if u, ok := unpub[reg]; ok && u >= a.t {
+				continue
+			}
+			if disconnected(a.client, a.t, ev.T+c.Grace) {
+				continue
+			}
+			j := seenIn[k]
+			delete(seenIn, k)
+			bad = append(bad, fmt.Sprintf("publisher %s of live client %d (acknowledged at %v, op %d; pushed in op %d) was missing from the push of version %d to subscriber %s of client %d at %v (op %d)",
+				reg, a.client, vt(a.t), a.op, j, ev.Version, ev.RegID, ev.Client, vt(ev.T), i))
+			ops = append(ops, i, j, a.op)
+		}
+	}
+	if len(bad) > 0 {
+		return fail(res, bad, ops)
+	}
+	return pass(res, fmt.Sprintf("no live client's acknowledged publisher disappeared from a push after the heal + %v", vt(c.Settle)))
+}

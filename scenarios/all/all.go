@@ -1,0 +1,8 @@
+// Package all registers every system's scenarios: the CLI and tests that
+// want the whole catalogue import it. A new system adds one line here.
+package all
+
+import (
+	_ "github.com/sofasim/sofasim/scenarios/raftkv"   // raftkv-*
+	_ "github.com/sofasim/sofasim/scenarios/registry" // registry-*
+)

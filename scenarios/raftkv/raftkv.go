@@ -1,0 +1,202 @@
+// Package raftkv holds the raftkv scenarios: a 3- or 5-member raftkv
+// cluster running the KV store, Jepsen-style single-threaded clients doing
+// get, put, append, delete and CAS on a few keys, checked for
+// linearizability per key (porcupine) and liveness. Importing the package
+// registers the scenarios.
+package raftkv
+
+import (
+	"fmt"
+	"time"
+
+	"pgregory.net/rapid"
+
+	"github.com/sofasim/sofasim/checkers"
+	kv "github.com/sofasim/sofasim/nodes/raftkv"
+	"github.com/sofasim/sofasim/scenarios"
+	"github.com/sofasim/sofasim/sim"
+)
+
+func init() {
+	for _, v := range []struct {
+		name, desc string
+		families   []string
+		episodes   int
+	}{
+		{"raftkv-basic", "raftkv cluster, KV workload, no faults", nil, 0},
+		{"raftkv-partitions", "raftkv under partitions of every shape (leader isolated, majority/minority, bridge, ring, one-way), clogs and loss",
+			[]string{scenarios.FamilyPartition, scenarios.FamilyNet}, 6},
+		{"raftkv-crashes", "raftkv under crashes and restarts of one, several or all members (torn writes), pauses and disk faults",
+			[]string{scenarios.FamilyCrash, scenarios.FamilyPause, scenarios.FamilyDisk}, 6},
+		{"raftkv-chaos", "raftkv under everything: partitions, crashes, pauses, clock jumps and skew, disk faults, loss and clogs",
+			[]string{scenarios.FamilyPartition, scenarios.FamilyCrash, scenarios.FamilyPause, scenarios.FamilyClock, scenarios.FamilyDisk, scenarios.FamilyNet}, 10},
+	} {
+		scenarios.Register(scenario(v.name, v.desc, v.families, v.episodes))
+	}
+}
+
+// Params are the raftkv scenarios' parameters.
+var Params = []scenarios.Param{
+	scenarios.OneOf("members", 5, []int{3, 5}, "raft members"),
+	scenarios.Int("clients", 10, 1, 1000, "workload clients"),
+	scenarios.Int("keys", 5, 1, 1000, "keys the workload touches"),
+	scenarios.Int("ops", 300, 1, 100000, "most operations in a plan"),
+	scenarios.Int("snapshot-every", 64, 1, 1000000, "applied entries between raft snapshots (small, so compaction and snapshot transfer are exercised)"),
+	scenarios.Dur("duration", 60*time.Second, "safety phase (virtual time)"),
+	scenarios.Dur("liveness", 30*time.Second, "liveness bound after faults heal"),
+}
+
+func scenario(name, desc string, families []string, episodes int) *scenarios.Scenario {
+	return scenarios.Define(scenarios.Spec[Op, checkers.History]{
+		Name:        name,
+		Description: desc,
+		Params:      Params,
+		Bugs:        kv.Bugs,
+		OpKinds:     OpKinds,
+		Kind:        func(op Op) string { return op.Kind },
+		Nodes: func(p scenarios.Values) []sim.NodeID {
+			return append(members(p.Int("members")), scenarios.ClientIDs(p.Int("clients"))...)
+		},
+		Clients: func(p scenarios.Values) int { return p.Int("clients") },
+		Draw: func(t *rapid.T, p scenarios.Values) scenarios.Draft[Op] {
+			d := p.Duration("duration")
+			ms := members(p.Int("members"))
+			return scenarios.Draft[Op]{
+				Duration: sim.Duration(d),
+				Liveness: sim.Duration(p.Duration("liveness")),
+				Ops:      DrawOps(t, Spec{Clients: p.Int("clients"), Keys: p.Int("keys"), MaxOps: p.Int("ops"), Duration: d}),
+				Faults: scenarios.DrawFaults(t, scenarios.NemesisSpec{Members: ms, All: append(ms, scenarios.ClientIDs(p.Int("clients"))...),
+					Families: families, Duration: d, MaxEpisode: episodes}),
+			}
+		},
+		Build: build,
+	})
+}
+
+func members(n int) []sim.NodeID {
+	out := make([]sim.NodeID, n)
+	for i := range out {
+		out[i] = sim.NodeID(fmt.Sprintf("kv-%d", i+1))
+	}
+	return out
+}
+
+// system is a built raftkv scenario.
+type system struct {
+	w       *sim.World
+	members []sim.NodeID
+	rec     *checkers.Recorder
+	drivers []*scenarios.Driver[Op]
+}
+
+func build(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []Op) (scenarios.System[checkers.History], error) {
+	ms := members(p.Int("members"))
+	kv.AddServers(w, kv.ServerConfig{Peers: ms, SnapshotEvery: uint64(p.Int("snapshot-every")), CatchUpEntries: 16})
+	sys := &system{w: w, members: ms, rec: &checkers.Recorder{Model: "kv"}}
+	ids := scenarios.ClientIDs(p.Int("clients"))
+	for i, own := range scenarios.SplitOps(ops, len(ids)) {
+		// Every client ends with a read issued when the faults heal: a
+		// cluster that never recovers fails the liveness check even if
+		// all planned ops timed out before.
+		own = append(own, Op{OpTiming: scenarios.OpTiming{Client: i, At: plan.Duration}, Kind: checkers.KindGet, Key: fmt.Sprintf("k%d", i%p.Int("keys"))})
+		c := &client{idx: i, servers: ms, rec: sys.rec, now: w.Now}
+		c.driver = &scenarios.Driver[Op]{Ops: own, Now: w.Now, Exec: c.exec}
+		sys.drivers = append(sys.drivers, c.driver)
+		w.AddNode(ids[i], func() sim.Node { return c })
+	}
+	return sys, nil
+}
+
+func (s *system) Members() []sim.NodeID { return s.members }
+
+// Leader is the member that believes it leads in the highest term.
+func (s *system) Leader() sim.NodeID {
+	var lead sim.NodeID
+	var term uint64
+	for _, id := range s.members {
+		srv, ok := s.w.Node(id).(*kv.Server)
+		if !ok || s.w.Paused(id) {
+			continue
+		}
+		if st := srv.Status(); st.Role == "leader" && st.Term >= term {
+			lead, term = id, st.Term
+		}
+	}
+	return lead
+}
+
+func (s *system) Done() bool {
+	for _, d := range s.drivers {
+		if !d.Done() {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *system) History() checkers.History { return s.rec.History() }
+
+func (s *system) Checkers(b scenarios.Bounds) []checkers.Checker {
+	return []checkers.Checker{checkers.Linearizable{Model: "kv"},
+		checkers.Liveness{HealedAt: b.HealAt, Bound: b.Liveness, End: b.End}}
+}
+
+// client is a workload client node: a driver feeding a raftkv client. The
+// client nodes never crash, so the driver lives across the run; were a
+// client restarted, its pending op would stay unknown, as it should.
+type client struct {
+	sim.BaseNode
+	idx     int
+	env     *sim.Env
+	driver  *scenarios.Driver[Op]
+	servers []sim.NodeID
+	rec     *checkers.Recorder
+	now     func() time.Duration
+	kv      *kv.Client
+}
+
+func (c *client) Start(env *sim.Env) {
+	c.env = env
+	c.kv = kv.NewClient(env, kv.ClientConfig{Servers: c.servers, OpTimeout: 2 * time.Second})
+	c.driver.Start(env)
+}
+
+// kinds maps the workload's kinds to raftkv's.
+var kinds = map[string]kv.OpKind{}
+
+func init() {
+	for k := kv.OpGet; k <= kv.OpAppend; k++ {
+		kinds[k.String()] = k
+	}
+}
+
+func (c *client) exec(op Op, done func()) {
+	id := c.rec.Invoke(int64(c.now()), c.idx, op.Key, op.input())
+	kop := kv.Op{Kind: kinds[op.Kind], Key: op.Key, Value: op.Value, Expected: op.Expected, ExpectAbsent: op.Absent}
+	c.kv.Do(kop, func(r kv.Result) {
+		now := int64(c.now())
+		if r.Err != nil {
+			// The client gave up (timeout): a write's outcome is unknown;
+			// a read read nothing, but it did not finish either, which the
+			// liveness check must see.
+			c.rec.Unknown(now, id)
+		} else {
+			c.rec.Complete(now, id, checkers.Output{Value: r.Value, Found: r.Found, OK: r.OK})
+		}
+		done()
+	})
+}
+
+func (c *client) Message(conn sim.ConnID, from sim.NodeID, msg any) {
+	c.kv.HandleMessage(conn, from, msg)
+}
+func (c *client) Connected(conn sim.ConnID, peer sim.NodeID) { c.kv.HandleConnected(conn, peer) }
+func (c *client) Closed(conn sim.ConnID, peer sim.NodeID)    { c.kv.HandleClosed(conn, peer) }
+
+func (c *client) Timer(id sim.TimerID, tag any) {
+	if scenarios.IsDriverTick(tag) {
+		c.driver.Pump(c.env)
+		return
+	}
+	c.kv.HandleTimer(id, tag)
+}

@@ -1,0 +1,109 @@
+package registry
+
+import (
+	"fmt"
+
+	regcheck "github.com/sofasim/sofasim/checkers/registry"
+	regnode "github.com/sofasim/sofasim/nodes/registry"
+
+	"github.com/sofasim/sofasim/scenarios"
+	"github.com/sofasim/sofasim/sim"
+)
+
+// client is a workload client node hosting the registry client library.
+type client struct {
+	sim.BaseNode
+	idx    int
+	driver *scenarios.Driver[Op]
+	sys    *system
+	env    *sim.Env
+	client *regnode.Client
+	data   int
+	live   map[string]string // registerId -> dataInfoId of the client's current publishers
+}
+
+func (c *client) record(ev regcheck.Event) {
+	ev.T, ev.Client = int64(c.sys.w.Now()), c.idx
+	c.sys.rec.Record(ev)
+	c.sys.clientEvs++
+}
+
+func (c *client) Start(env *sim.Env) {
+	c.env = env
+	c.client = regnode.NewClient(env, regnode.ClientConfig{
+		Sessions:       c.sys.cfg.Sessions,
+		OnConnected:    func(s sim.NodeID) { c.record(regcheck.Event{Kind: regcheck.Connect, Node: string(s)}) },
+		OnDisconnected: func(s sim.NodeID) { c.record(regcheck.Event{Kind: regcheck.Disconnect, Node: string(s)}) },
+		OnPublishAck: func(reg string, v uint64) {
+			c.record(regcheck.Event{Kind: regcheck.PublishAck, RegID: reg, Version: v})
+		},
+		OnPush: func(reg string, d *regnode.Datum) {
+			if l := c.sys.lean; l != nil {
+				l.push(c.idx, reg, d, c.sys.w.Now())
+				return
+			}
+			ev := regcheck.Event{Kind: regcheck.Push, DataID: d.DataID, RegID: reg, Version: d.Version}
+			for _, p := range d.Pubs {
+				ev.Pubs = append(ev.Pubs, p.RegID+"="+p.Data)
+				ev.PubVers = append(ev.PubVers, p.Version)
+			}
+			c.record(ev)
+		},
+	})
+	c.driver.Start(env)
+}
+
+// exec runs an operation at once: the registry client library queues it
+// and retries by itself, so the workload never waits for an answer.
+func (c *client) exec(op Op, done func()) {
+	defer done()
+	reg := fmt.Sprintf("c%d-%s", c.idx, op.Name)
+	if op.Kind == OpSubscribe {
+		reg = fmt.Sprintf("c%d-%s-%s", c.idx, op.Name, op.Service) // one subscriber per service
+	}
+	switch op.Kind {
+	case OpSubscribe:
+		c.client.Subscribe(op.Service, reg)
+		c.record(regcheck.Event{Kind: regcheck.Subscribe, DataID: op.Service, RegID: reg})
+	case OpPublish:
+		// A publisher keeps its dataInfoId: an update changes the data only.
+		dataID := op.Service
+		if cur, ok := c.pubData(reg); ok {
+			dataID = cur
+		}
+		c.data++
+		data := fmt.Sprintf("c%d-d%d", c.idx, c.data)
+		v := c.client.Publish(dataID, reg, data)
+		c.live[reg] = dataID
+		c.record(regcheck.Event{Kind: regcheck.Publish, DataID: dataID, RegID: reg, Data: data, Version: v})
+		if l := c.sys.lean; l != nil {
+			l.pubAt[reg+"="+data] = c.sys.w.Now()
+		}
+	case OpUnpublish:
+		dataID, ok := c.pubData(reg)
+		if !ok {
+			return
+		}
+		c.client.Unpublish(reg)
+		delete(c.live, reg)
+		c.record(regcheck.Event{Kind: regcheck.Unpublish, DataID: dataID, RegID: reg})
+	}
+}
+
+func (c *client) pubData(reg string) (string, bool) {
+	id, ok := c.live[reg]
+	return id, ok
+}
+
+func (c *client) Message(conn sim.ConnID, from sim.NodeID, msg any) {
+	c.client.HandleMessage(conn, from, msg)
+}
+func (c *client) Connected(conn sim.ConnID, peer sim.NodeID) { c.client.HandleConnected(conn, peer) }
+func (c *client) Closed(conn sim.ConnID, peer sim.NodeID)    { c.client.HandleClosed(conn, peer) }
+func (c *client) Timer(id sim.TimerID, tag any) {
+	if scenarios.IsDriverTick(tag) {
+		c.driver.Pump(c.env)
+		return
+	}
+	c.client.HandleTimer(id, tag)
+}

@@ -1,0 +1,95 @@
+package registry
+
+import (
+	"sort"
+	"time"
+
+	"pgregory.net/rapid"
+
+	regnode "github.com/sofasim/sofasim/nodes/registry"
+	"github.com/sofasim/sofasim/scenarios"
+	"github.com/sofasim/sofasim/sim"
+)
+
+// Registry-specific nemesis families.
+const (
+	familyClientCrash = "client-crash" // a client crashes for good
+	familyClientCut   = "client-cut"   // a client and one session server are cut off from each other
+	// familyPushFlaky: a steady share of pushes fails for most of the
+	// workload (a flaky client network), not just in short windows.
+	familyPushFlaky = "push-flaky"
+	// familySessionStall: a session server stops for 3.5 to 10 seconds (a
+	// stop-the-world GC pause): its connections stay open, its clients'
+	// pings time out and they move to another session server.
+	familySessionStall = "session-stall"
+	// familyClockStepFailover: a data server's clock is stepped minutes
+	// ahead (a bad NTP source), then the server fails and restarts: the
+	// new slot leaders' clocks are far behind the versions it handed out.
+	familyClockStepFailover = "clock-step-failover"
+)
+
+func ownFamily(f string) bool {
+	switch f {
+	case familyClientCrash, familyClientCut, familyPushFlaky, familySessionStall, familyClockStepFailover:
+		return true
+	}
+	return false
+}
+
+func drawFaults(t *rapid.T, families []string, targets []sim.NodeID, topo regnode.Config, clients []sim.NodeID, d time.Duration, episodes int) []scenarios.Step {
+	var generic, own []string
+	for _, f := range families {
+		if ownFamily(f) {
+			own = append(own, f)
+		} else if len(targets) > 0 || f == scenarios.FamilyFailpoint || f == scenarios.FamilyNet {
+			generic = append(generic, f)
+		}
+	}
+	all := append(members(topo), clients...)
+	var steps []scenarios.Step
+	if len(generic) > 0 {
+		ms := targets
+		if len(ms) == 0 {
+			ms = members(topo)
+		}
+		steps = scenarios.DrawFaults(t, scenarios.NemesisSpec{Members: ms, All: all, Families: generic, Duration: d, MaxEpisode: episodes,
+			Failpoints: []string{regnode.FailPush}})
+	}
+	if len(own) > 0 {
+		window := int64(d) * 7 / 10 / int64(time.Millisecond)
+		n := rapid.IntRange(0, episodes).Draw(t, "client-episodes")
+		for i := 0; i < n; i++ {
+			at := sim.Duration(time.Duration(rapid.Int64Range(2000, window).Draw(t, "at")) * time.Millisecond)
+			c := rapid.SampledFrom(clients).Draw(t, "client")
+			switch rapid.SampledFrom(own).Draw(t, "client-family") {
+			case familyClientCrash:
+				steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Kind: sim.FaultCrash, Nodes: []sim.NodeID{c}}})
+			case familyPushFlaky:
+				ppm := rapid.Int64Range(50_000, 400_000).Draw(t, "push-fail-ppm")
+				until := sim.Duration(time.Duration(window) * time.Millisecond * 8 / 7)
+				steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Kind: sim.FaultArm, Failpoint: regnode.FailPush, PPM: ppm}},
+					scenarios.Step{Fault: sim.Fault{At: max(at, until), Kind: sim.FaultDisarm, Failpoint: regnode.FailPush}})
+			case familySessionStall:
+				s := rapid.SampledFrom(topo.Sessions).Draw(t, "session")
+				length := sim.Duration(time.Duration(rapid.Int64Range(3500, 10_000).Draw(t, "stall-ms")) * time.Millisecond)
+				steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Kind: sim.FaultPause, Nodes: []sim.NodeID{s}}},
+					scenarios.Step{Fault: sim.Fault{At: at + length, Kind: sim.FaultResume, Nodes: []sim.NodeID{s}}})
+			case familyClockStepFailover:
+				ds := rapid.SampledFrom(topo.Data).Draw(t, "data")
+				jump := sim.Duration(time.Duration(rapid.Int64Range(60, 600).Draw(t, "step-s")) * time.Second)
+				crash := at + sim.Duration(time.Duration(rapid.Int64Range(500, 5000).Draw(t, "crash-after-ms"))*time.Millisecond)
+				down := sim.Duration(time.Duration(rapid.Int64Range(1000, 8000).Draw(t, "down-ms")) * time.Millisecond)
+				steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Kind: sim.FaultClockJump, Nodes: []sim.NodeID{ds}, Jump: jump}},
+					scenarios.Step{Fault: sim.Fault{At: crash, Kind: sim.FaultCrash, Nodes: []sim.NodeID{ds}}},
+					scenarios.Step{Fault: sim.Fault{At: crash + down, Kind: sim.FaultRestart, Nodes: []sim.NodeID{ds}}})
+			case familyClientCut:
+				s := rapid.SampledFrom(topo.Sessions).Draw(t, "session")
+				length := sim.Duration(time.Duration(rapid.Int64Range(1000, 8000).Draw(t, "ms")) * time.Millisecond)
+				steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Kind: sim.FaultPartition, Cuts: sim.Split([]sim.NodeID{c}, []sim.NodeID{s})}},
+					scenarios.Step{Fault: sim.Fault{At: at + length, Kind: sim.FaultHeal}})
+			}
+		}
+	}
+	sort.SliceStable(steps, func(i, j int) bool { return steps[i].At < steps[j].At })
+	return steps
+}

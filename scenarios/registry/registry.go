@@ -1,0 +1,272 @@
+// Package registry holds the service registry scenarios: meta, data and
+// session servers (nodes/registry) and many clients publishing and
+// subscribing across many services, their workload, their own nemesis
+// families and the build of the system; checkers/registry judges them.
+// Importing the package registers the scenarios.
+package registry
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"pgregory.net/rapid"
+
+	"github.com/sofasim/sofasim/checkers"
+	regcheck "github.com/sofasim/sofasim/checkers/registry"
+	regnode "github.com/sofasim/sofasim/nodes/registry"
+	"github.com/sofasim/sofasim/scenarios"
+	"github.com/sofasim/sofasim/sim"
+)
+
+func init() {
+	for _, v := range []struct {
+		name, desc string
+		families   []string
+		servers    []string // nemesis targets: "meta", "data", "session"
+		episodes   int
+	}{
+		{"registry-basic", "service registry, publish/subscribe workload; pushes fail now and then or at a steady rate, and clients crash",
+			[]string{scenarios.FamilyFailpoint, familyPushFlaky, familyClientCrash}, nil, 4},
+		{"registry-session-failover", "service registry under session server crashes, pauses, stalls of seconds (clients time out their pings and move) and client-session cuts: clients reconnect and re-register",
+			[]string{scenarios.FamilyCrash, scenarios.FamilyPause, familySessionStall, familyClientCut, familyClientCrash}, []string{"session"}, 6},
+		{"registry-data-failover", "service registry under data server crashes, pauses, partitions, clock jumps and clocks stepped minutes ahead before a failover: slots migrate to new leaders",
+			[]string{scenarios.FamilyCrash, scenarios.FamilyPause, scenarios.FamilyPartition, scenarios.FamilyClock, familyClockStepFailover}, []string{"data"}, 6},
+		{"registry-meta-failover", "service registry under meta server crashes, partitions and pauses: the meta leader changes",
+			[]string{scenarios.FamilyCrash, scenarios.FamilyPause, scenarios.FamilyPartition}, []string{"meta"}, 6},
+		{"registry-chaos", "service registry under everything: crashes, pauses, partitions, clock faults, loss, push failures, client crashes and cuts",
+			[]string{scenarios.FamilyCrash, scenarios.FamilyPause, scenarios.FamilyPartition, scenarios.FamilyClock, scenarios.FamilyNet, scenarios.FamilyFailpoint, familyPushFlaky, familySessionStall, familyClockStepFailover, familyClientCrash, familyClientCut},
+			[]string{"meta", "data", "session"}, 8},
+	} {
+		scenarios.Register(scenario(v.name, v.desc, v.families, v.servers, v.episodes))
+	}
+}
+
+// Params are the registry scenarios' parameters.
+var Params = []scenarios.Param{
+	scenarios.OneOf("metas", 3, []int{3, 5}, "meta servers"),
+	scenarios.Int("data", 3, 1, 100, "data servers"),
+	scenarios.Int("sessions", 3, 1, 1000, "session servers"),
+	scenarios.Int("clients", 12, 1, 100000, "clients"),
+	scenarios.Int("services", 6, 1, 100000, "dataInfoIds the clients use"),
+	scenarios.Int("ops", 120, 0, 1000000, "most workload operations in a plan (beyond each client's first subscribe and publish)"),
+	scenarios.Int("slots", 256, 1, 65536, "slots in the slot table"),
+	scenarios.Dur("duration", 30*time.Second, "safety phase (virtual time)"),
+	scenarios.Dur("liveness", 40*time.Second, "liveness bound after faults heal"),
+}
+
+func scenario(name, desc string, families, targets []string, episodes int) *scenarios.Scenario {
+	return scenarios.Define(scenarios.Spec[Op, *regcheck.History]{
+		Name:        name,
+		Description: desc,
+		Params:      Params,
+		Bugs:        regnode.Bugs,
+		Failpoints:  []string{regnode.FailPush},
+		OpKinds:     OpKinds,
+		Kind:        func(op Op) string { return op.Kind },
+		Nodes: func(p scenarios.Values) []sim.NodeID {
+			return append(members(topology(p)), scenarios.ClientIDs(p.Int("clients"))...)
+		},
+		Clients: func(p scenarios.Values) int { return p.Int("clients") },
+		Draw: func(t *rapid.T, p scenarios.Values) scenarios.Draft[Op] {
+			d := p.Duration("duration")
+			topo := topology(p)
+			var targetted []sim.NodeID
+			for _, g := range targets {
+				switch g {
+				case "meta":
+					targetted = append(targetted, topo.Metas...)
+				case "data":
+					targetted = append(targetted, topo.Data...)
+				case "session":
+					targetted = append(targetted, topo.Sessions...)
+				}
+			}
+			clients := scenarios.ClientIDs(p.Int("clients"))
+			return scenarios.Draft[Op]{
+				Duration: sim.Duration(d),
+				Liveness: sim.Duration(p.Duration("liveness")),
+				Ops:      drawOps(t, p.Int("clients"), p.Int("services"), p.Int("ops"), d),
+				Faults:   drawFaults(t, families, targetted, topo, clients, d, episodes),
+			}
+		},
+		Build: func(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []Op) (scenarios.System[*regcheck.History], error) {
+			return build(w, plan, p, ops, false), nil
+		},
+	})
+}
+
+func topology(p scenarios.Values) regnode.Config {
+	ids := func(prefix string, n int) []sim.NodeID {
+		out := make([]sim.NodeID, n)
+		for i := range out {
+			out[i] = sim.NodeID(fmt.Sprintf("%s-%d", prefix, i+1))
+		}
+		return out
+	}
+	return regnode.Config{Metas: ids("meta", p.Int("metas")), Data: ids("data", p.Int("data")), Sessions: ids("session", p.Int("sessions")), Slots: p.Int("slots")}
+}
+
+func members(c regnode.Config) []sim.NodeID {
+	return append(append(append([]sim.NodeID(nil), c.Metas...), c.Data...), c.Sessions...)
+}
+
+// system is a built registry scenario.
+type system struct {
+	w       *sim.World
+	cfg     regnode.Config
+	rec     *regcheck.History
+	clients []*client
+	dead    map[int]bool
+	healAt  time.Duration
+	quiet   time.Duration // converged since (0: not)
+	lastSl  map[sim.NodeID]string
+	lastMt  map[sim.NodeID]string
+	pending map[int]regcheck.Event // meta store operations not finished yet
+	// clientEvs counts client events and deaths; convAt is the count the
+	// converged verdict was computed at (-1: never).
+	clientEvs, convAt int
+	converged         bool
+	lean              *regLean // benchmarks only
+	nextOp            int
+}
+
+// build adds the servers, the meta probe and the clients; lean records
+// only what the benchmarks measure.
+func build(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []Op, lean bool) *system {
+	cfg := topology(p)
+	sys := &system{w: w, cfg: cfg, rec: &regcheck.History{}, dead: map[int]bool{},
+		healAt: time.Duration(plan.Duration), lastSl: map[sim.NodeID]string{}, lastMt: map[sim.NodeID]string{}, pending: map[int]regcheck.Event{}, convAt: -1}
+	cfg.Observer = sys
+	if lean {
+		sys.lean = &regLean{last: map[string]*regnode.Datum{}, pubAt: map[string]time.Duration{}}
+	}
+	regnode.AddServers(w, cfg)
+	w.AddNode(metaProbeID, func() sim.Node { return &metaProbe{sys: sys} })
+	ids := scenarios.ClientIDs(p.Int("clients"))
+	for i, own := range scenarios.SplitOps(ops, len(ids)) {
+		c := &client{idx: i, sys: sys, live: map[string]string{}}
+		c.driver = &scenarios.Driver[Op]{Ops: own, Now: w.Now, Exec: c.exec}
+		sys.clients = append(sys.clients, c)
+		w.AddNode(ids[i], func() sim.Node { return c })
+	}
+	index := map[sim.NodeID]int{}
+	for i, id := range ids {
+		index[id] = i
+	}
+	for _, s := range plan.Faults {
+		if s.Kind != sim.FaultCrash {
+			continue
+		}
+		for _, n := range s.Nodes {
+			if i, ok := index[n]; ok {
+				at := time.Duration(s.At)
+				w.At(at, func() {
+					if !sys.dead[i] {
+						sys.dead[i] = true
+						sys.rec.Record(regcheck.Event{Kind: regcheck.ClientDead, T: int64(at), Client: i})
+						sys.clientEvs++
+					}
+				})
+			}
+		}
+	}
+	w.At(sys.healAt, func() { sys.rec.Record(regcheck.Event{Kind: regcheck.Heal, T: int64(sys.healAt), Client: -1}) })
+	end := time.Duration(plan.Duration + plan.Liveness)
+	var sample func()
+	sample = func() {
+		sys.sample()
+		if w.Now()+250*time.Millisecond <= end {
+			w.After(250*time.Millisecond, sample)
+		}
+	}
+	w.At(250*time.Millisecond, sample)
+	return sys
+}
+
+// sample records the data servers' slots and the meta servers' view when
+// they change.
+func (s *system) sample() {
+	now := int64(s.w.Now())
+	for _, id := range s.cfg.Data {
+		d, ok := s.w.Node(id).(*regnode.DataServer)
+		if !ok || !s.w.Up(id) {
+			continue
+		}
+		st := d.Status()
+		key := fmt.Sprint(st.Proc, st.Epoch, st.Leading)
+		if s.lastSl[id] == key {
+			continue
+		}
+		s.lastSl[id] = key
+		s.rec.Record(regcheck.Event{Kind: regcheck.Slots, T: now, Client: -1, Node: string(id), Inc: st.Proc.Inc, Epoch: st.Epoch, Slots: st.Leading})
+	}
+	for _, id := range s.cfg.Metas {
+		m, ok := s.w.Node(id).(*regnode.MetaServer)
+		if !ok || !s.w.Up(id) {
+			continue
+		}
+		st := m.Status()
+		key := fmt.Sprint(st.MetaLeader, st.Term, st.Epoch)
+		if s.lastMt[id] == key {
+			continue
+		}
+		s.lastMt[id] = key
+		s.rec.Record(regcheck.Event{Kind: regcheck.Meta, T: now, Client: -1, Node: string(id), Inc: uint32(s.w.Stats(id).Starts), Term: st.Term, Leader: st.MetaLeader, Epoch: st.Epoch})
+	}
+}
+
+func (s *system) Members() []sim.NodeID { return members(s.cfg) }
+
+// Leader is the acting meta leader.
+func (s *system) Leader() sim.NodeID {
+	for _, id := range s.cfg.Metas {
+		if m, ok := s.w.Node(id).(*regnode.MetaServer); ok && s.w.Up(id) && !s.w.Paused(id) && m.Status().MetaLeader {
+			return id
+		}
+	}
+	return ""
+}
+
+// Done: every client ran its operations and every live subscriber has
+// held the expected publishers for 5 seconds.
+func (s *system) Done() bool {
+	for _, c := range s.clients {
+		if !s.dead[c.idx] && !c.driver.Done() {
+			return false
+		}
+	}
+	// Only client events (and deaths) change the verdict: recompute it
+	// when there are new ones.
+	if s.convAt != s.clientEvs {
+		s.convAt, s.converged = s.clientEvs, regcheck.Converged(s.rec.Events)
+	}
+	if !s.converged {
+		s.quiet = 0
+		return false
+	}
+	if s.quiet == 0 {
+		s.quiet = s.w.Now()
+	}
+	return s.w.Now()-s.quiet >= 5*time.Second
+}
+
+// History ends with a marker of when recording stopped.
+func (s *system) History() *regcheck.History {
+	evs := append([]regcheck.Event(nil), s.rec.Events...)
+	ids := make([]int, 0, len(s.pending))
+	for id := range s.pending {
+		ids = append(ids, id)
+	}
+	sort.Ints(ids)
+	for _, id := range ids { // proposals still open: their outcome is unknown
+		ev := s.pending[id]
+		ev.T, ev.Unknown = int64(s.w.Now()), true
+		evs = append(evs, ev)
+	}
+	return &regcheck.History{Events: append(evs, regcheck.Event{Kind: regcheck.End, T: int64(s.w.Now()), Client: -1})}
+}
+
+func (s *system) Checkers(scenarios.Bounds) []checkers.CheckerOf[*regcheck.History] {
+	return regcheck.Checkers(int64(20*time.Second), int64(30*time.Second))
+}

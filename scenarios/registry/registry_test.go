@@ -1,0 +1,65 @@
+package registry_test
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/sofasim/sofasim/scenarios"
+	"github.com/sofasim/sofasim/scenarios/scenariotest"
+)
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	scenariotest.FewRapidChecks(8)
+	os.Exit(m.Run())
+}
+
+var regSmall = map[string]string{"clients": "6", "services": "3", "ops": "30", "slots": "16", "duration": "20s", "liveness": "30s"}
+
+func TestRegistryBasic(t *testing.T) { scenariotest.Check(t, "registry-basic", regSmall) }
+func TestRegistrySessionFailover(t *testing.T) {
+	scenariotest.Check(t, "registry-session-failover", regSmall)
+}
+func TestRegistryDataFailover(t *testing.T) {
+	scenariotest.Check(t, "registry-data-failover", regSmall)
+}
+func TestRegistryMetaFailover(t *testing.T) {
+	scenariotest.Check(t, "registry-meta-failover", regSmall)
+}
+func TestRegistryChaos(t *testing.T) { scenariotest.Check(t, "registry-chaos", regSmall) }
+
+func TestRegistryDefaultsPass(t *testing.T) {
+	for _, name := range []string{"registry-basic", "registry-chaos"} {
+		plan, err := scenarios.PlanForSeed(name, 1, nil, nil)
+		require.NoError(t, err)
+		res, err := scenarios.Run(plan, scenarios.Options{})
+		require.NoError(t, err)
+		require.Truef(t, res.Passed(), "%s", res.Explain())
+		t.Logf("%s: %d events, virtual %v, wall %.3fs", name, res.Events, res.Virtual, res.SimWallSeconds)
+	}
+}
+
+// TestRegistryRegressions replays plans that once failed on a correct
+// registry (a registry bug or a checker's false positive, each fixed since;
+// each plan's note says which) and requires them to pass, twice alike.
+func TestRegistryRegressions(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(f), ".json"), func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			require.NoError(t, err)
+			plan, err := scenarios.ParsePlan(data)
+			require.NoError(t, err)
+			require.NotEmpty(t, plan.Note, "a regression plan says why it exists")
+			res := scenariotest.RunTwice(t, plan)
+			require.Truef(t, res.Passed(), "%s\n(%s)", res.Explain(), plan.Note)
+		})
+	}
+}

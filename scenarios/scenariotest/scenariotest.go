@@ -1,0 +1,117 @@
+// Package scenariotest is the standard test of a scenario for go test:
+// rapid draws plans and every one must pass; a seed runs twice to the same
+// fingerprint; and a failure is shrunk, saved as a plan file and reported
+// with a replay command that works as printed.
+package scenariotest
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
+
+	"github.com/sofasim/sofasim/reports"
+	"github.com/sofasim/sofasim/scenarios"
+)
+
+// TB is what the helpers need of *testing.T and *rapid.T.
+type TB interface {
+	require.TestingT
+	Helper()
+	Name() string
+}
+
+// Prog is how the printed replay commands run sofasim: it works from
+// anywhere inside the module without installing anything.
+const Prog = "go run github.com/sofasim/sofasim/cmd/sofasim"
+
+// ShrinkBudget bounds the runs spent shrinking a failure found by a test.
+var ShrinkBudget = 60
+
+// RunTwice runs a plan twice and requires identical fingerprints, events
+// and histories.
+func RunTwice(t require.TestingT, plan *scenarios.Plan) *reports.Result {
+	a, err := scenarios.Run(plan, scenarios.Options{})
+	require.NoError(t, err)
+	b, err := scenarios.Run(plan, scenarios.Options{})
+	require.NoError(t, err)
+	require.Equal(t, a.Fingerprint, b.Fingerprint, "same plan, different fingerprints")
+	require.Equal(t, a.Events, b.Events)
+	require.Equal(t, a.History, b.History)
+	return a
+}
+
+// RequirePass fails t unless res passed. On failure it shrinks the plan,
+// writes the shrunk plan to a file in the temporary directory and prints
+// the command that replays it.
+func RequirePass(t TB, plan *scenarios.Plan, res *reports.Result) {
+	t.Helper()
+	if res.Passed() {
+		return
+	}
+	path, replay := SaveFailure(plan)
+	require.Failf(t, "scenario failed", "%s\nplan:   %s\nreplay: %s", res.Explain(), path, replay)
+}
+
+// SaveFailure shrinks a failing plan (within ShrinkBudget runs; the
+// original plan if it cannot) and writes it to
+// $TMPDIR/sofasim-failures/<scenario>-seed<N>.json. It returns the path
+// and the replay command.
+func SaveFailure(plan *scenarios.Plan) (path, replay string) {
+	small := plan
+	if s, err := scenarios.Shrink(plan, scenarios.ShrinkOptions{Budget: ShrinkBudget}); err == nil {
+		small = s.Plan
+	}
+	dir := filepath.Join(os.TempDir(), "sofasim-failures")
+	path = filepath.Join(dir, fmt.Sprintf("%s-seed%d.json", plan.Scenario, plan.Seed))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", "(could not save the plan: " + err.Error() + ")"
+	}
+	if err := os.WriteFile(path, small.Marshal(), 0o644); err != nil {
+		return "", "(could not save the plan: " + err.Error() + ")"
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	return path, Prog + " replay " + scenarios.ShellQuote(path)
+}
+
+// Check is the standard test of a scenario: rapid draws plans with the
+// given parameters (shrinking and failfiles come with it) and each must
+// pass; seed 42 runs twice to the same fingerprint and seed 43 differs.
+func Check(t *testing.T, name string, params map[string]string) {
+	sc, err := scenarios.Lookup(name)
+	require.NoError(t, err)
+	t.Run("rapid", func(t *testing.T) {
+		gen := sc.Generator(params, nil)
+		rapid.Check(t, func(rt *rapid.T) {
+			plan := gen.Draw(rt, "plan")
+			res, err := scenarios.Run(&plan, scenarios.Options{})
+			require.NoError(rt, err)
+			RequirePass(rt, &plan, res)
+		})
+	})
+	t.Run("deterministic", func(t *testing.T) {
+		plan, err := scenarios.PlanForSeed(name, 42, params, nil)
+		require.NoError(t, err)
+		res := RunTwice(t, plan)
+		other, err := scenarios.PlanForSeed(name, 43, params, nil)
+		require.NoError(t, err)
+		res2, err := scenarios.Run(other, scenarios.Options{})
+		require.NoError(t, err)
+		require.NotEqual(t, res.Fingerprint, res2.Fingerprint, "different seeds, same fingerprint")
+	})
+}
+
+// FewRapidChecks lowers rapid's default number of checks to n unless the
+// caller asked for a number with -rapid.checks: each check is a whole
+// simulated run. Call it from TestMain after flag.Parse.
+func FewRapidChecks(n int) {
+	if f := flag.Lookup("rapid.checks"); f != nil && f.Value.String() == "100" {
+		_ = f.Value.Set(fmt.Sprint(n))
+	}
+}
