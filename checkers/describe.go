@@ -58,4 +58,3 @@ func DescribeOp(op Op) (call, result string) {
 	}
 	return call, result
 }
-

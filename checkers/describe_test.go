@@ -26,4 +26,3 @@ func TestDescribeOp(t *testing.T) {
 		assert.Equal(t, c.result, result)
 	}
 }
-

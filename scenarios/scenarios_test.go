@@ -47,18 +47,24 @@ func TestPlanRejectsBadInput(t *testing.T) {
 	require.NoError(t, err)
 	op := func(s string) json.RawMessage { return json.RawMessage(s) }
 	cases := map[string]func(p *scenarios.Plan){
-		"version":    func(p *scenarios.Plan) { p.Version = 1 },
-		"scenario":   func(p *scenarios.Plan) { p.Scenario = "nope" },
-		"param":      func(p *scenarios.Plan) { p.Params = map[string]string{"bogus": "1"} },
-		"param-val":  func(p *scenarios.Plan) { p.Params = map[string]string{"members": "x"} },
-		"param-4":    func(p *scenarios.Plan) { p.Params = map[string]string{"members": "4"} },
-		"bug":        func(p *scenarios.Plan) { p.Bugs = []string{"bug/raftkv/nope"} },
-		"client":     func(p *scenarios.Plan) { p.Ops = append(p.Ops, op(`{"client":999,"at":"1s","kind":"get","key":"k1"}`)) },
-		"op-kind":    func(p *scenarios.Plan) { p.Ops = append(p.Ops, op(`{"client":0,"at":"1s","kind":"explode","key":"k1"}`)) },
-		"op-field":   func(p *scenarios.Plan) { p.Ops = append(p.Ops, op(`{"client":0,"at":"1s","kind":"get","key":"k1","service":"x"}`)) },
-		"op-time":    func(p *scenarios.Plan) { p.Ops = append(p.Ops, op(`{"client":0,"at":"-1s","kind":"get","key":"k1"}`)) },
-		"duration":   func(p *scenarios.Plan) { p.Duration = 0 },
-		"fault-node": func(p *scenarios.Plan) { p.Faults = append(p.Faults, scenarios.Step{Fault: sim.Fault{Kind: sim.FaultCrash, Nodes: []sim.NodeID{"nope"}}}) },
+		"version":   func(p *scenarios.Plan) { p.Version = 1 },
+		"scenario":  func(p *scenarios.Plan) { p.Scenario = "nope" },
+		"param":     func(p *scenarios.Plan) { p.Params = map[string]string{"bogus": "1"} },
+		"param-val": func(p *scenarios.Plan) { p.Params = map[string]string{"members": "x"} },
+		"param-4":   func(p *scenarios.Plan) { p.Params = map[string]string{"members": "4"} },
+		"bug":       func(p *scenarios.Plan) { p.Bugs = []string{"bug/raftkv/nope"} },
+		"client":    func(p *scenarios.Plan) { p.Ops = append(p.Ops, op(`{"client":999,"at":"1s","kind":"get","key":"k1"}`)) },
+		"op-kind": func(p *scenarios.Plan) {
+			p.Ops = append(p.Ops, op(`{"client":0,"at":"1s","kind":"explode","key":"k1"}`))
+		},
+		"op-field": func(p *scenarios.Plan) {
+			p.Ops = append(p.Ops, op(`{"client":0,"at":"1s","kind":"get","key":"k1","service":"x"}`))
+		},
+		"op-time":  func(p *scenarios.Plan) { p.Ops = append(p.Ops, op(`{"client":0,"at":"-1s","kind":"get","key":"k1"}`)) },
+		"duration": func(p *scenarios.Plan) { p.Duration = 0 },
+		"fault-node": func(p *scenarios.Plan) {
+			p.Faults = append(p.Faults, scenarios.Step{Fault: sim.Fault{Kind: sim.FaultCrash, Nodes: []sim.NodeID{"nope"}}})
+		},
 	}
 	for name, mutate := range cases {
 		t.Run(name, func(t *testing.T) {
