@@ -283,6 +283,16 @@ func (tx *Tx) Insert(k Key, v string) error {
 	return tx.write(k, false, v)
 }
 
+// Restore writes a row back with the version it had (an undo restoring a
+// before image); the lock must be held.
+func (tx *Tx) Restore(k Key, r Row) error {
+	if err := tx.write(k, false, r.Value); err != nil {
+		return err
+	}
+	tx.writes[k].row.Version = r.Version
+	return nil
+}
+
 // Delete removes the row; the lock must be held.
 func (tx *Tx) Delete(k Key) error { return tx.write(k, true, "") }
 
@@ -310,7 +320,9 @@ func (tx *Tx) commit(sync bool) error {
 		r := record{typ: recCommit, lsn: lsn, writes: make([]write, 0, len(tx.order))}
 		for _, k := range tx.order {
 			w := *tx.writes[k]
-			w.row.Version = lsn
+			if w.row.Version == 0 {
+				w.row.Version = lsn
+			}
 			r.writes = append(r.writes, w)
 		}
 		db.buf = appendRecord(db.buf[:0], &r)

@@ -1,0 +1,296 @@
+package coordinator
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/sofasim/sofasim/sim"
+)
+
+// recorder is the harness's Observer: it keeps every event.
+type recorder struct {
+	tc []TCEvent
+	rm []RMEvent
+	tm []TMEvent
+}
+
+func (r *recorder) TC(e TCEvent) { r.tc = append(r.tc, e) }
+func (r *recorder) RM(e RMEvent) { r.rm = append(r.rm, e) }
+func (r *recorder) TM(e TMEvent) { r.tm = append(r.tm, e) }
+
+// deployment is a test world: TCs, RMs, apps and the recorder.
+type deployment struct {
+	w    *sim.World
+	cfg  Config
+	apps []sim.NodeID
+	rec  *recorder
+}
+
+type opts struct {
+	store    Store
+	tcs, rms int
+	apps     int
+	wl       Workload
+	bugs     []string
+	torn     bool
+	registry bool
+	tune     func(*Config)
+}
+
+func ids(prefix string, n int) []sim.NodeID {
+	out := make([]sim.NodeID, n)
+	for i := range out {
+		out[i] = sim.NodeID(fmt.Sprintf("%s%d", prefix, i+1))
+	}
+	return out
+}
+
+func newDeployment(seed uint64, o opts) *deployment {
+	if o.tcs == 0 {
+		o.tcs = 1
+	}
+	if o.rms == 0 {
+		o.rms = 3
+	}
+	if o.apps == 0 {
+		o.apps = 4
+	}
+	rec := &recorder{}
+	d := &deployment{w: sim.NewWorld(sim.Config{Seed: seed, TornWrites: o.torn}), rec: rec}
+	d.cfg = Config{TCs: ids("tc", o.tcs), RMs: ids("rm", o.rms), Store: o.store, Observer: rec}
+	if o.tune != nil {
+		o.tune(&d.cfg)
+	}
+	d.cfg.defaults()
+	AddServers(d.w, d.cfg)
+	d.apps = ids("app", o.apps)
+	AddApps(d.w, d.cfg, o.wl, d.apps)
+	for _, b := range o.bugs {
+		if err := d.w.Inject(sim.Fault{Kind: sim.FaultArm, Failpoint: b}); err != nil {
+			panic(err)
+		}
+	}
+	return d
+}
+
+func (d *deployment) run(until time.Duration) { d.w.Run(sim.Limits{Until: until}) }
+
+func (d *deployment) all() []sim.NodeID { return d.w.NodeIDs() }
+
+// heal ends every fault: partitions, pauses, crashed nodes.
+func (d *deployment) heal() {
+	_ = d.w.Inject(sim.Fault{Kind: sim.FaultHeal})
+	for _, id := range d.all() {
+		if d.w.Paused(id) {
+			_ = d.w.Inject(sim.Fault{Kind: sim.FaultResume, Nodes: []sim.NodeID{id}})
+		}
+		if !d.w.Up(id) {
+			_ = d.w.Inject(sim.Fault{Kind: sim.FaultRestart, Nodes: []sim.NodeID{id}})
+		}
+	}
+}
+
+func (d *deployment) tc(id sim.NodeID) *TC {
+	if n := d.w.Node(id); n != nil {
+		return n.(*TC)
+	}
+	return nil
+}
+
+func (d *deployment) rm(id sim.NodeID) *RM {
+	if n := d.w.Node(id); n != nil {
+		return n.(*RM)
+	}
+	return nil
+}
+
+// serving returns the TC that serves (the raft leader), or nil.
+func (d *deployment) serving() *TC {
+	for _, id := range d.cfg.TCs {
+		if tc := d.tc(id); tc != nil && tc.Serving() {
+			return tc
+		}
+	}
+	return nil
+}
+
+// violations checks every invariant the checkers of issue 12 will check.
+// final: the run has healed and settled, so nothing may be left over.
+func (d *deployment) violations(final bool) []string {
+	var v []string
+	total := int64(len(d.cfg.RMs)*d.cfg.Accounts) * d.cfg.Balance
+	// Audits see a consistent cut.
+	for _, e := range d.rec.tm {
+		if e.Op == "audit" && e.Complete && e.Sum != total {
+			v = append(v, fmt.Sprintf("atomicity: audit of xid %d summed %d, want %d", e.XID, e.Sum, total))
+		}
+	}
+	v = append(v, d.checkTCLog()...)
+	if !final {
+		return v
+	}
+	var sum int64
+	for _, id := range d.cfg.RMs {
+		rm := d.rm(id)
+		if rm == nil {
+			v = append(v, fmt.Sprintf("rm %s down at the end", id))
+			continue
+		}
+		for _, b := range rm.Accounts() { //detlint:allow summing
+			sum += b
+		}
+		confirmed := map[string]int64{}
+		for _, f := range rm.Fences() { //detlint:allow summing
+			if f.Status == FenceCommitted {
+				confirmed[f.Item] += f.Amount
+			}
+		}
+		for _, item := range slices.Sorted(maps.Keys(rm.Stock())) {
+			if s, f, c := rm.Stock()[item], rm.Frozen()[item], confirmed[item]; s+f+c != d.cfg.Stock || f != 0 {
+				v = append(v, fmt.Sprintf("tcc: %s/%s stock %d frozen %d confirmed %d (initial %d)", id, item, s, f, c, d.cfg.Stock))
+			}
+		}
+		if u := rm.UndoLogs(); len(u) > 0 {
+			v = append(v, fmt.Sprintf("leak: %s keeps undo logs %v", id, u))
+		}
+		if l := rm.DB().Locked(); len(l) > 0 {
+			v = append(v, fmt.Sprintf("leak: %s keeps local locks %v", id, l))
+		}
+	}
+	if sum != total {
+		v = append(v, fmt.Sprintf("atomicity: money %d at the end, want %d", sum, total))
+	}
+	tc := d.serving()
+	if tc == nil {
+		return append(v, "recovery: no TC serving at the end")
+	}
+	if l := tc.Locks(); len(l) > 0 {
+		v = append(v, fmt.Sprintf("leak: global locks held at the end: %v", l))
+	}
+	for _, s := range tc.Sessions() {
+		v = append(v, fmt.Sprintf("recovery: xid %d still %v at the end", s.XID, s.Status))
+	}
+	return v
+}
+
+// checkTCLog checks the TC event log: legal transitions, one decision per
+// xid, registrations only while Begin, exclusive global locks, and the
+// outcomes TMs were told against the decisions.
+func (d *deployment) checkTCLog() []string {
+	var v []string
+	type seen struct {
+		index uint64
+		n     int
+	}
+	first := map[seen]bool{}
+	decision := map[XID]GlobalStatus{}
+	status := map[XID]GlobalStatus{}
+	holder := map[string]XID{}
+	var lastIndex uint64
+	n := 0
+	for _, e := range d.rec.tc {
+		if e.Index != lastIndex {
+			lastIndex, n = e.Index, 0
+		}
+		n++
+		k := seen{e.Index, n}
+		if first[k] {
+			continue // a replica or a replay of a command already judged
+		}
+		first[k] = true
+		switch e.Kind {
+		case EvBegin:
+			if _, dup := status[e.XID]; dup {
+				v = append(v, fmt.Sprintf("unique: xid %d began twice", e.XID))
+			}
+			status[e.XID] = StatusBegin
+		case EvTransition:
+			if !LegalTransition(e.From, e.To) {
+				v = append(v, fmt.Sprintf("transitions: xid %d %v -> %v", e.XID, e.From, e.To))
+			}
+			if e.From == StatusBegin {
+				if prev, ok := decision[e.XID]; ok {
+					v = append(v, fmt.Sprintf("decision: xid %d decided %v then %v", e.XID, prev, e.To))
+				}
+				decision[e.XID] = e.To
+			}
+			status[e.XID] = e.To
+		case EvRegister:
+			if e.To != StatusBegin {
+				v = append(v, fmt.Sprintf("register: branch %d of xid %d registered while %v", e.Branch, e.XID, e.To))
+			}
+		case EvLockGrant:
+			for _, key := range e.Keys {
+				if h, ok := holder[key]; ok && h != e.XID {
+					v = append(v, fmt.Sprintf("locks: %s granted to %d while held by %d", key, e.XID, h))
+				}
+				holder[key] = e.XID
+			}
+		case EvLockRelease:
+			for _, key := range e.Keys {
+				delete(holder, key)
+			}
+		}
+	}
+	for _, e := range d.rec.tm {
+		if e.Op != "commit" && e.Op != "rollback" || e.Outcome == OutcomeUnknown {
+			continue
+		}
+		dec, ok := decision[e.XID]
+		switch {
+		case !ok:
+			v = append(v, fmt.Sprintf("outcome: %s told %s for xid %d without a decision", e.Node, e.Outcome, e.XID))
+		case e.Outcome == OutcomeCommitted && !dec.Commit(), e.Outcome == OutcomeRolledBack && !dec.Rollback():
+			v = append(v, fmt.Sprintf("outcome: %s told %s for xid %d decided %v", e.Node, e.Outcome, e.XID, dec))
+		}
+	}
+	for _, x := range slices.Sorted(maps.Keys(status)) {
+		if dec, ok := decision[x]; ok && dec.Commit() && status[x].Rollback() {
+			v = append(v, fmt.Sprintf("decision: xid %d committed, then %v", x, status[x]))
+		}
+	}
+	return v
+}
+
+// scenario is a fault plan run against a deployment.
+type scenario func(d *deployment)
+
+// simulate runs a deployment under a plan, heals, settles and returns the
+// violations and the fingerprint.
+func simulate(seed uint64, o opts, plan scenario, load, settle time.Duration) ([]string, uint64, *deployment) {
+	o.wl.Until = load
+	d := newDeployment(seed, o)
+	if plan != nil {
+		plan(d)
+	}
+	d.run(load)
+	d.heal()
+	d.run(load + settle)
+	return d.violations(true), d.w.Fingerprint(), d
+}
+
+// twice runs a seed twice and requires the same fingerprint.
+func twice(t *testing.T, seed uint64, o opts, plan scenario, load, settle time.Duration) ([]string, *deployment) {
+	t.Helper()
+	v1, fp1, d := simulate(seed, o, plan, load, settle)
+	v2, fp2, _ := simulate(seed, o, plan, load, settle)
+	require.Equal(t, fp1, fp2, "seed %d is not deterministic", seed)
+	require.Equal(t, v1, v2)
+	return v1, d
+}
+
+func summary(d *deployment) string {
+	var b strings.Builder
+	for _, id := range d.apps {
+		if a, ok := d.w.Node(id).(*App); ok {
+			fmt.Fprintf(&b, "%s c=%d r=%d u=%d f=%d; ", id, a.Committed, a.RolledBack, a.Unknown, a.Failed)
+		}
+	}
+	return b.String()
+}
