@@ -184,26 +184,31 @@ func (d *deployment) violations(final bool) []string {
 // outcomes TMs were told against the decisions.
 func (d *deployment) checkTCLog() []string {
 	var v []string
-	type seen struct {
+	// Every replica applies each command, and a restarted replica replays
+	// some: judge each Index once, from the first node that reported it,
+	// during that node's first application of it.
+	type nodeIndex struct {
+		node  sim.NodeID
 		index uint64
-		n     int
 	}
-	first := map[seen]bool{}
+	owner := map[uint64]sim.NodeID{}
+	closed := map[nodeIndex]bool{}
+	cur := map[sim.NodeID]uint64{}
 	decision := map[XID]GlobalStatus{}
 	status := map[XID]GlobalStatus{}
 	holder := map[string]XID{}
-	var lastIndex uint64
-	n := 0
 	for _, e := range d.rec.tc {
-		if e.Index != lastIndex {
-			lastIndex, n = e.Index, 0
+		if o, ok := owner[e.Index]; ok && o != e.Node {
+			continue
 		}
-		n++
-		k := seen{e.Index, n}
-		if first[k] {
-			continue // a replica or a replay of a command already judged
+		owner[e.Index] = e.Node
+		if c := cur[e.Node]; c != e.Index {
+			closed[nodeIndex{e.Node, c}] = true
+			cur[e.Node] = e.Index
 		}
-		first[k] = true
+		if closed[nodeIndex{e.Node, e.Index}] {
+			continue
+		}
 		switch e.Kind {
 		case EvBegin:
 			if _, dup := status[e.XID]; dup {
