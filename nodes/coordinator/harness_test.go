@@ -135,45 +135,33 @@ func (d *deployment) violations(final bool) []string {
 	if !final {
 		return v
 	}
-	var sum int64
-	for _, id := range d.cfg.RMs {
-		rm := d.rm(id)
-		if rm == nil {
-			v = append(v, fmt.Sprintf("rm %s down at the end", id))
-			continue
-		}
-		for _, b := range rm.Accounts() { //detlint:allow summing
-			sum += b
-		}
-		confirmed := map[string]int64{}
-		for _, f := range rm.Fences() { //detlint:allow summing
-			if f.Status == FenceCommitted {
-				confirmed[f.Item] += f.Amount
+	st := Inspect(d.w, d.cfg)
+	for _, id := range st.Down {
+		v = append(v, fmt.Sprintf("down: %s at the end", id))
+	}
+	for _, rm := range slices.Sorted(maps.Keys(st.Items)) {
+		for _, name := range slices.Sorted(maps.Keys(st.Items[rm])) {
+			if it := st.Items[rm][name]; it.Stock+it.Frozen+it.Confirmed != st.InitialStock || it.Frozen != 0 {
+				v = append(v, fmt.Sprintf("tcc: %s/%s %+v (initial %d)", rm, name, it, st.InitialStock))
 			}
 		}
-		for _, item := range slices.Sorted(maps.Keys(rm.Stock())) {
-			if s, f, c := rm.Stock()[item], rm.Frozen()[item], confirmed[item]; s+f+c != d.cfg.Stock || f != 0 {
-				v = append(v, fmt.Sprintf("tcc: %s/%s stock %d frozen %d confirmed %d (initial %d)", id, item, s, f, c, d.cfg.Stock))
-			}
-		}
-		if u := rm.UndoLogs(); len(u) > 0 {
-			v = append(v, fmt.Sprintf("leak: %s keeps undo logs %v", id, u))
-		}
-		if l := rm.DB().Locked(); len(l) > 0 {
-			v = append(v, fmt.Sprintf("leak: %s keeps local locks %v", id, l))
-		}
 	}
-	if sum != total {
-		v = append(v, fmt.Sprintf("atomicity: money %d at the end, want %d", sum, total))
+	for _, rm := range slices.Sorted(maps.Keys(st.UndoLogs)) {
+		v = append(v, fmt.Sprintf("leak: %s keeps undo logs %v", rm, st.UndoLogs[rm]))
 	}
-	tc := d.serving()
-	if tc == nil {
+	for _, rm := range slices.Sorted(maps.Keys(st.LocalLocks)) {
+		v = append(v, fmt.Sprintf("leak: %s keeps local locks %v", rm, st.LocalLocks[rm]))
+	}
+	if st.Money != st.ExpectedMoney {
+		v = append(v, fmt.Sprintf("atomicity: money %d at the end, want %d", st.Money, st.ExpectedMoney))
+	}
+	if st.ServingTC == "" {
 		return append(v, "recovery: no TC serving at the end")
 	}
-	if l := tc.Locks(); len(l) > 0 {
-		v = append(v, fmt.Sprintf("leak: global locks held at the end: %v", l))
+	if len(st.GlobalLocks) > 0 {
+		v = append(v, fmt.Sprintf("leak: global locks held at the end: %v", st.GlobalLocks))
 	}
-	for _, s := range tc.Sessions() {
+	for _, s := range st.Open {
 		v = append(v, fmt.Sprintf("recovery: xid %d still %v at the end", s.XID, s.Status))
 	}
 	return v

@@ -151,6 +151,7 @@ func (rm *RM) Timer(id sim.TimerID, tag any) {
 
 func (rm *RM) obs(ev RMEvent) {
 	ev.Node = rm.id
+	rm.env.Trace("rm/"+string(ev.Kind), uint64(ev.XID), uint64(ev.Branch), ev.OK, ev.BranchStatus.String(), string(ev.To))
 	rm.cfg.Observer.RM(ev)
 }
 

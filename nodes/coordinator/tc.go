@@ -147,6 +147,7 @@ func (m *tcSM) Restore(b []byte) error { return m.st.decode(b) }
 func (tc *TC) emitter(index uint64) func(TCEvent) {
 	return func(ev TCEvent) {
 		ev.Node, ev.Index = tc.id, index
+		tc.env.Trace("tc/"+string(ev.Kind), uint64(ev.XID), uint64(ev.Branch), ev.From.String(), ev.To.String(), ev.BranchStatus.String())
 		tc.cfg.Observer.TC(ev)
 	}
 }

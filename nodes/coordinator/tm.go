@@ -20,6 +20,7 @@ func newTM(env *sim.Env, tc *tcClient, obs Observer) *TM { return &TM{env: env, 
 
 func (t *TM) tell(ev TMEvent) {
 	ev.Node = t.env.ID()
+	t.env.Trace("tm/"+ev.Op, uint64(ev.XID), string(ev.Outcome), ev.Sum, ev.Complete)
 	t.obs.TM(ev)
 }
 
