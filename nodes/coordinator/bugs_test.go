@@ -24,6 +24,7 @@ func bugCases() []bugCase {
 		{bug: BugTimeoutCommitRace, o: opts{wl: mixed, tune: tight}, plan: chaos, seeds: 8},
 		{bug: BugUndoNotDurable, o: opts{wl: Workload{Think: 200 * time.Millisecond}, apps: 2}, plan: rmCrashes, seeds: 10},
 		{bug: BugNoReloadRollbacking, o: opts{wl: mixed}, plan: tcRestartDuringRollback, seeds: 8},
+		{bug: BugNoReloadRollbacking, o: opts{wl: mixed, store: StoreRaft, tcs: 3}, plan: tcRestartDuringRollback, seeds: 8},
 		{bug: BugDeadlockSwallowed, o: opts{wl: Workload{Think: 10 * time.Millisecond, SplitPPM: 300_000}, apps: 8, tune: func(c *Config) { c.Accounts = 2 }}, plan: chaos, seeds: 8},
 		{bug: BugTCCNoSuspend, o: opts{wl: Workload{TCCPPM: 800_000}}, plan: chaos, seeds: 8},
 		{bug: BugRollbackRegistrationOrder, o: opts{wl: Workload{SplitPPM: 1_000_000, AuditPPM: 100_000}, apps: 6}, plan: chaos, seeds: 8},
@@ -35,7 +36,7 @@ func bugCases() []bugCase {
 // loop, and each detecting seed is deterministic.
 func TestPlantedBugsAreFound(t *testing.T) {
 	for _, bc := range bugCases() {
-		t.Run(bc.bug, func(t *testing.T) {
+		t.Run(bc.bug+"/"+string(bc.o.store), func(t *testing.T) {
 			o := bc.o
 			o.bugs = []string{bc.bug}
 			for seed := uint64(1); seed <= bc.seeds; seed++ {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sofasim/sofasim/nodes/registry"
 	"github.com/sofasim/sofasim/sim"
 )
 
@@ -51,7 +52,9 @@ func ids(prefix string, n int) []sim.NodeID {
 	return out
 }
 
-func newDeployment(seed uint64, o opts) *deployment {
+func newDeployment(seed uint64, o opts) *deployment { return newDeploymentWith(seed, o) }
+
+func newDeploymentWith(seed uint64, o opts) *deployment {
 	if o.tcs == 0 {
 		o.tcs = 1
 	}
@@ -64,6 +67,11 @@ func newDeployment(seed uint64, o opts) *deployment {
 	rec := &recorder{}
 	d := &deployment{w: sim.NewWorld(sim.Config{Seed: seed, TornWrites: o.torn}), rec: rec}
 	d.cfg = Config{TCs: ids("tc", o.tcs), RMs: ids("rm", o.rms), Store: o.store, Observer: rec}
+	if o.registry {
+		rc := registry.Config{Metas: ids("meta", 3), Data: ids("data", 2), Sessions: ids("session", 2)}
+		registry.AddServers(d.w, rc)
+		d.cfg.Registry = rc.Sessions
+	}
 	if o.tune != nil {
 		o.tune(&d.cfg)
 	}

@@ -60,3 +60,58 @@ func TestChaosRaftStore(t *testing.T) {
 		require.Empty(t, v, "seed %d: %s", seed, summary(d))
 	}
 }
+
+// The raft store survives its leader's crashes: a new leader reloads the
+// unfinished sessions and finishes them; xids stay unique.
+func TestRaftLeaderFailover(t *testing.T) {
+	var leaders []sim.NodeID
+	plan := func(d *deployment) {
+		for _, at := range []time.Duration{1500 * time.Millisecond, 3 * time.Second, 4500 * time.Millisecond} {
+			d.w.At(at, func() {
+				if tc := d.serving(); tc != nil {
+					leaders = append(leaders, tc.id)
+					_ = d.w.Inject(sim.Fault{Kind: sim.FaultCrash, Nodes: []sim.NodeID{tc.id}, Torn: true})
+					id := tc.id
+					d.w.After(700*time.Millisecond, func() { _ = d.w.Inject(sim.Fault{Kind: sim.FaultRestart, Nodes: []sim.NodeID{id}}) })
+				}
+			})
+		}
+	}
+	for seed := uint64(1); seed <= 3; seed++ {
+		leaders = nil
+		v, d := twice(t, seed, opts{store: StoreRaft, tcs: 3, wl: mixed}, plan, 6*time.Second, 8*time.Second)
+		require.Empty(t, v, "seed %d: %s", seed, summary(d))
+		require.Len(t, leaders, 6, "two runs, three leader crashes each")
+		fin := d.serving().Finished()
+		require.Greater(t, len(fin), 40)
+		committed := 0
+		for _, s := range fin { //detlint:allow counting
+			if s == StatusCommitted {
+				committed++
+			}
+		}
+		require.Greater(t, committed, 20)
+	}
+}
+
+// discovery=registry: the TCs publish themselves to the registry, apps
+// and RMs find them through it.
+func TestRegistryDiscovery(t *testing.T) {
+	run := func() (*deployment, uint64) {
+		d := newDeploymentWith(5, opts{store: StoreRaft, tcs: 3, wl: mixed, registry: true})
+		d.run(6 * time.Second)
+		return d, d.w.Fingerprint()
+	}
+	d, fp := run()
+	_, fp2 := run()
+	require.Equal(t, fp, fp2)
+	require.Empty(t, d.violations(false))
+	found := 0
+	for _, id := range d.apps {
+		if a, ok := d.w.Node(id).(*App); ok && len(a.dsc.found) == 3 {
+			found++
+		}
+	}
+	require.Equal(t, len(d.apps), found, "every app found the three TCs through the registry")
+	require.NotEmpty(t, d.serving().Finished())
+}
