@@ -15,6 +15,9 @@ type Workload struct {
 	// the rest AT transfers. SplitPPM of transfers debit the source in two
 	// branches (two updates of one row in one global transaction).
 	TCCPPM, AuditPPM, SplitPPM int
+	// ReadPPM of operations read one account with SELECT FOR UPDATE
+	// inside a global transaction.
+	ReadPPM int
 	// MaxAmount of a transfer or reservation (default 50).
 	MaxAmount int64
 	// Until: no operation starts after this much monotonic time (0: never stop).
@@ -124,6 +127,8 @@ func (a *App) op() {
 		a.global(a.audit)
 	case p < a.wl.AuditPPM+a.wl.TCCPPM:
 		a.global(a.reserve)
+	case p < a.wl.AuditPPM+a.wl.TCCPPM+a.wl.ReadPPM:
+		a.global(a.read)
 	default:
 		a.global(a.transfer)
 	}
@@ -240,4 +245,10 @@ func (a *App) audit(x XID, done func(error)) {
 		a.tm.tell(TMEvent{Op: "audit", XID: x, Sum: sum, Complete: err == nil})
 		done(err)
 	})
+}
+
+// read reads one account with SELECT FOR UPDATE.
+func (a *App) read(x XID, done func(error)) {
+	rm, acct := a.pickAccount()
+	a.call(rm, Call{Op: CallRead, XID: x, Account: acct, ForUpdate: true}, func(_ *CallResp, err error) { done(err) })
 }

@@ -139,7 +139,9 @@ func (d *deployment) violations(final bool) []string {
 			v = append(v, fmt.Sprintf("atomicity: audit of xid %d summed %d, want %d", e.XID, e.Sum, total))
 		}
 	}
-	v = append(v, d.checkTCLog()...)
+	tv, decision := d.checkTCLog()
+	v = append(v, tv...)
+	v = append(v, d.checkReads(decision)...)
 	if !final {
 		return v
 	}
@@ -178,7 +180,7 @@ func (d *deployment) violations(final bool) []string {
 // checkTCLog checks the TC event log: legal transitions, one decision per
 // xid, registrations only while Begin, exclusive global locks, and the
 // outcomes TMs were told against the decisions.
-func (d *deployment) checkTCLog() []string {
+func (d *deployment) checkTCLog() ([]string, map[XID]GlobalStatus) {
 	var v []string
 	// Every replica applies each command, and a restarted replica replays
 	// some: judge each Index once, from the first node that reported it,
@@ -254,6 +256,31 @@ func (d *deployment) checkTCLog() []string {
 	for _, x := range slices.Sorted(maps.Keys(status)) {
 		if dec, ok := decision[x]; ok && dec.Commit() && status[x].Rollback() {
 			v = append(v, fmt.Sprintf("decision: xid %d committed, then %v", x, status[x]))
+		}
+	}
+	return v, decision
+}
+
+// checkReads: no SELECT FOR UPDATE returns a row version written by a
+// global transaction that rolled back (no aborted read).
+func (d *deployment) checkReads(decision map[XID]GlobalStatus) []string {
+	type rowVersion struct {
+		node    sim.NodeID
+		key     string
+		version uint64
+	}
+	aborted := map[rowVersion]XID{}
+	for _, e := range d.rec.rm {
+		if e.Kind == EvPhaseOne && e.OK && e.Key != "" && decision[e.XID].Rollback() {
+			aborted[rowVersion{e.Node, e.Key, e.Version}] = e.XID
+		}
+	}
+	var v []string
+	for _, e := range d.rec.rm {
+		if e.Kind == EvRead && e.ForUpdate {
+			if x, ok := aborted[rowVersion{e.Node, e.Key, e.Version}]; ok {
+				v = append(v, fmt.Sprintf("aborted read: xid %d read %s/%s=%d written by rolled-back xid %d", e.XID, e.Node, e.Key, e.Value, x))
+			}
 		}
 	}
 	return v

@@ -22,10 +22,11 @@ const (
 	ReqStatus
 	ReqRegister
 	ReqReport
+	ReqLockQuery // are Keys free or held by XID?
 )
 
 func (k ReqKind) String() string {
-	return [...]string{"?", "begin", "commit", "rollback", "status", "register", "report"}[min(int(k), 6)]
+	return [...]string{"?", "begin", "commit", "rollback", "status", "register", "report", "lock-query"}[min(int(k), 7)]
 }
 
 // TCRequest is a request to the TC.
@@ -84,6 +85,10 @@ const (
 	// CallLocal adds Amount to Account in a local transaction outside any
 	// global transaction.
 	CallLocal
+	// CallRead reads Account: a plain read (read uncommitted globally), or
+	// with ForUpdate a SELECT FOR UPDATE that waits until no other global
+	// transaction holds the row's global lock (read committed).
+	CallRead
 )
 
 // Call is a business request from an application to an RM.
@@ -94,14 +99,17 @@ type Call struct {
 	Branch  BranchID // TCC: the branch the caller registered
 	Account string   // CallAdd; the item for CallTry
 	Amount  int64
+	// ForUpdate: CallRead as SELECT FOR UPDATE.
+	ForUpdate bool
 }
 
 // CallResp answers a Call.
 type CallResp struct {
-	Req    uint64
-	OK     bool
-	Err    string
-	Values map[string]int64 // CallAudit
+	Req     uint64
+	OK      bool
+	Err     string
+	Values  map[string]int64 // CallAudit, CallRead
+	Version uint64           // CallRead: the row's version
 }
 
 // FenceStatus is a TCC fence row's state.

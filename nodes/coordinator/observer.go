@@ -61,8 +61,11 @@ const (
 	EvPhaseTwo RMEventKind = "phase-two"
 	// EvFence: a TCC fence row moved From -> To ("" = no row).
 	EvFence RMEventKind = "fence"
-	// EvAudit: an audit branch read Values (account -> balance).
+	// EvAudit: an audit branch read its accounts under global locks.
 	EvAudit RMEventKind = "audit"
+	// EvRead: a read of Key returned Value at Version (ForUpdate: SELECT
+	// FOR UPDATE, which must never see a rolled-back write).
+	EvRead RMEventKind = "read"
 )
 
 // RMEvent is one resource-manager action.
@@ -76,6 +79,12 @@ type RMEvent struct {
 	BranchStatus BranchStatus
 	From, To     FenceStatus
 	Err          string
+	// Phase one (OK, an update) and reads: the row, its value and version
+	// (versions are unique per RM: the LSN of the commit that wrote it).
+	Key       string
+	Value     int64
+	Version   uint64
+	ForUpdate bool
 }
 
 // Outcome is what a TM was told about its global transaction.

@@ -176,6 +176,15 @@ func (rm *RM) onCall(c sim.ConnID, m *Call) {
 		rm.try(m, func(err error) { reply(err, nil) })
 	case CallLocal:
 		rm.local(m, func(err error) { reply(err, nil) })
+	case CallRead:
+		rm.read(m, 0, func(r rowdb.Row, err error) {
+			if err != nil {
+				reply(err, nil)
+				return
+			}
+			rm.obs(RMEvent{Kind: EvRead, XID: m.XID, OK: true, Key: m.Account, Value: balance(r), Version: r.Version, ForUpdate: m.ForUpdate})
+			rm.env.Send(c, &CallResp{Req: m.Req, OK: true, Values: map[string]int64{m.Account: balance(r)}, Version: r.Version})
+		})
 	default:
 		reply(errors.New("unknown call"), nil)
 	}
@@ -276,7 +285,12 @@ func (rm *RM) phaseOne(m *Call, keys []rowdb.Key, delta int64, reply func(error,
 						return // fatal: the process exits
 					}
 				}
-				rm.obs(RMEvent{Kind: EvPhaseOne, XID: m.XID, Branch: b, OK: true})
+				ev := RMEvent{Kind: EvPhaseOne, XID: m.XID, Branch: b, OK: true}
+				if len(rec.Images) == 1 {
+					im := rec.Images[0]
+					ev.Key, ev.Value, ev.Version = im.PK, balance(im.After), im.After.Version
+				}
+				rm.obs(ev)
 				if delta == 0 {
 					rm.obs(RMEvent{Kind: EvAudit, XID: m.XID, Branch: b, OK: true})
 				}
@@ -343,6 +357,45 @@ func (rm *RM) local(m *Call, done func(error)) {
 		}
 		_ = tx.Put(k, strconv.FormatInt(balance(row)+m.Amount, 10))
 		done(tx.Commit())
+	})
+}
+
+// read answers CallRead. SELECT FOR UPDATE takes the local row lock, then
+// asks the TC whether another global transaction holds the row; if one
+// does, it lets the local lock go and retries (bounded), as Seata's
+// SelectForUpdateExecutor does.
+func (rm *RM) read(m *Call, n int, done func(rowdb.Row, error)) {
+	k := rowdb.Key{Table: TableAccount, PK: m.Account}
+	if !m.ForUpdate {
+		r, ok := rm.db.Read(k)
+		if !ok {
+			done(r, fmt.Errorf("no row %s", k))
+			return
+		}
+		done(r, nil)
+		return
+	}
+	tx := rm.db.Begin()
+	tx.GetForUpdate(k, func(r rowdb.Row, ok bool, err error) {
+		if err != nil || !ok {
+			tx.Rollback()
+			done(r, fmt.Errorf("select for update %s: %v", k, err))
+			return
+		}
+		rm.tc.do(TCRequest{Kind: ReqLockQuery, XID: m.XID, Keys: []string{k.String()}}, true, func(resp *TCResponse, err error) {
+			if err == nil && resp.Code == CodeOK {
+				r, _ := tx.Get(k)
+				tx.Rollback() // nothing written: just let the lock go
+				done(r, nil)
+				return
+			}
+			tx.Rollback()
+			if err == nil && resp.Code == CodeLockConflict && n < rm.cfg.LockRetryTimes {
+				rm.env.SetTimer(rm.cfg.LockRetryInterval, later{func() { rm.read(m, n+1, done) }})
+				return
+			}
+			done(rowdb.Row{}, fmt.Errorf("select for update %s: global lock busy", k))
+		})
 	})
 }
 

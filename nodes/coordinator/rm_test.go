@@ -214,3 +214,31 @@ func TestTCCFence(t *testing.T) {
 }
 
 func fencePK(x XID, b BranchID) string { return fenceKey(x, b).PK }
+
+// SELECT FOR UPDATE waits for the global lock (read committed); a plain
+// read sees phase one's local commit (read uncommitted), as in Seata.
+func TestSelectForUpdateChecksTheGlobalLock(t *testing.T) {
+	u := newUnit(t)
+	x1, x2 := u.begin(), u.begin()
+	before := u.call(Call{Op: CallRead, Account: "a0"})
+	require.True(t, u.call(Call{Op: CallAdd, XID: x1, Account: "a0", Amount: -40}).OK)
+	plain := u.call(Call{Op: CallRead, XID: x2, Account: "a0"})
+	require.Equal(t, int64(960), plain.Values["a0"], "plain reads are read uncommitted")
+	locked := u.call(Call{Op: CallRead, XID: x2, Account: "a0", ForUpdate: true})
+	require.False(t, locked.OK)
+	require.Contains(t, locked.Err, "global lock busy")
+	require.Empty(t, u.rm().DB().Locked(), "the local lock is let go")
+	u.tcReq(TCRequest{Kind: ReqRollback, XID: x1})
+	u.w.Run(sim.Limits{Until: u.w.Now() + time.Second})
+	after := u.call(Call{Op: CallRead, XID: x2, Account: "a0", ForUpdate: true})
+	require.True(t, after.OK)
+	require.Equal(t, int64(1000), after.Values["a0"])
+	require.Equal(t, before.Version, after.Version, "the rollback restored the row with its version")
+	reads := 0
+	for _, e := range u.rec.rm {
+		if e.Kind == EvRead && e.ForUpdate {
+			reads++
+		}
+	}
+	require.Equal(t, 1, reads, "only successful reads are reported")
+}

@@ -9,7 +9,7 @@ import (
 	"github.com/sofasim/sofasim/sim"
 )
 
-var mixed = Workload{TCCPPM: 200_000, AuditPPM: 100_000, SplitPPM: 300_000, Think: 30 * time.Millisecond}
+var mixed = Workload{TCCPPM: 200_000, AuditPPM: 100_000, ReadPPM: 150_000, SplitPPM: 300_000, Think: 30 * time.Millisecond}
 
 func TestRaftStore(t *testing.T) {
 	v, d := twice(t, 2, opts{store: StoreRaft, tcs: 3, wl: mixed}, nil, 5*time.Second, 5*time.Second)
@@ -23,7 +23,7 @@ func TestRaftStore(t *testing.T) {
 func chaos(seed uint64) scenario {
 	return func(d *deployment) {
 		r := d.w.Stream("chaos")
-		servers := append(append([]sim.NodeID(nil), d.cfg.TCs...), d.cfg.RMs...)
+		servers := append(append(append([]sim.NodeID(nil), d.cfg.TCs...), d.cfg.RMs...), d.apps...)
 		var plan []sim.Fault
 		for at := 500 * time.Millisecond; at < 5*time.Second; at += time.Duration(200+r.IntN(600)) * time.Millisecond {
 			n := servers[r.IntN(len(servers))]

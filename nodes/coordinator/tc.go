@@ -309,6 +309,15 @@ func (tc *TC) onRequest(c sim.ConnID, from sim.NodeID, req *TCRequest) {
 		tc.submit(&command{Op: opBranch, XID: req.XID, Branch: req.Branch, BStatus: req.BStatus}, answer)
 	case ReqStatus:
 		tc.reply(c, req, tc.statusOf(req.XID))
+	case ReqLockQuery:
+		r := result{Code: CodeOK}
+		for _, k := range req.Keys {
+			if h, ok := tc.st.locks[k]; ok && h != req.XID {
+				r = result{Code: CodeLockConflict, Holder: h}
+				break
+			}
+		}
+		tc.reply(c, req, r)
 	case ReqCommit, ReqRollback:
 		if s == nil || s.Status != StatusBegin {
 			r := tc.statusOf(req.XID)
