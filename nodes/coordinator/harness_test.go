@@ -16,14 +16,19 @@ import (
 
 // recorder is the harness's Observer: it keeps every event.
 type recorder struct {
-	tc []TCEvent
-	rm []RMEvent
-	tm []TMEvent
+	w    *sim.World
+	tc   []TCEvent
+	rm   []RMEvent
+	tm   []TMEvent
+	tmAt []time.Duration // virtual time of each tm event
 }
 
 func (r *recorder) TC(e TCEvent) { r.tc = append(r.tc, e) }
 func (r *recorder) RM(e RMEvent) { r.rm = append(r.rm, e) }
-func (r *recorder) TM(e TMEvent) { r.tm = append(r.tm, e) }
+func (r *recorder) TM(e TMEvent) {
+	r.tm = append(r.tm, e)
+	r.tmAt = append(r.tmAt, r.w.Now())
+}
 
 // deployment is a test world: TCs, RMs, apps and the recorder.
 type deployment struct {
@@ -66,6 +71,7 @@ func newDeploymentWith(seed uint64, o opts) *deployment {
 	}
 	rec := &recorder{}
 	d := &deployment{w: sim.NewWorld(sim.Config{Seed: seed, TornWrites: o.torn}), rec: rec}
+	rec.w = d.w
 	d.cfg = Config{TCs: ids("tc", o.tcs), RMs: ids("rm", o.rms), Store: o.store, Observer: rec}
 	if o.registry {
 		rc := registry.Config{Metas: ids("meta", 3), Data: ids("data", 2), Sessions: ids("session", 2)}

@@ -38,6 +38,7 @@ type unit struct {
 func newUnit(t *testing.T) *unit {
 	rec := &recorder{}
 	u := &unit{t: t, w: sim.NewWorld(sim.Config{Seed: 7}), rec: rec}
+	rec.w = u.w
 	u.cfg = Config{TCs: []sim.NodeID{"tc1"}, RMs: []sim.NodeID{"rm1"}, Observer: rec, TxTimeout: time.Hour}
 	u.cfg.defaults()
 	AddServers(u.w, u.cfg)
