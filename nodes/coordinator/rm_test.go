@@ -243,3 +243,34 @@ func TestSelectForUpdateChecksTheGlobalLock(t *testing.T) {
 	}
 	require.Equal(t, 1, reads, "only successful reads are reported")
 }
+
+// A TM committing a transaction the TC already timed out is told it rolled
+// back; the TM reports exactly that.
+func TestTMToldRolledBackAfterTimeout(t *testing.T) {
+	u := newUnit(t)
+	tm := newTM(u.dr.env, u.dr.tc, u.rec)
+	x := u.await(func(done func(any)) {
+		tm.Begin(300*time.Millisecond, func(x XID, err error) { require.NoError(t, err); done(x) })
+	}).(XID)
+	require.True(t, u.call(Call{Op: CallAdd, XID: x, Account: "a0", Amount: 5}).OK)
+	u.w.Run(sim.Limits{Until: u.w.Now() + 2*time.Second})
+	out := u.await(func(done func(any)) { tm.Commit(x, func(o Outcome) { done(o) }) }).(Outcome)
+	require.Equal(t, OutcomeRolledBack, out)
+	require.Equal(t, StatusTimeoutRollbacked, u.tc().Finished()[x])
+	require.Equal(t, int64(1000), u.rm().Accounts()["a0"])
+	last := u.rec.tm[len(u.rec.tm)-1]
+	require.Equal(t, TMEvent{Node: "drv", XID: x, Op: "commit", Outcome: OutcomeRolledBack, Status: StatusTimeoutRollbacked}, last)
+}
+
+// With the TC down, the TM gives up after OpTimeout and says unknown.
+func TestTMUnknownWhenNoTCAnswers(t *testing.T) {
+	u := newUnit(t)
+	tm := newTM(u.dr.env, u.dr.tc, u.rec)
+	x := u.begin()
+	require.NoError(t, u.w.Inject(sim.Fault{Kind: sim.FaultCrash, Nodes: []sim.NodeID{"tc1"}}))
+	out := u.await(func(done func(any)) { tm.Commit(x, func(o Outcome) { done(o) }) }).(Outcome)
+	require.Equal(t, OutcomeUnknown, out)
+	require.NoError(t, u.w.Inject(sim.Fault{Kind: sim.FaultRestart, Nodes: []sim.NodeID{"tc1"}}))
+	out = u.await(func(done func(any)) { tm.Commit(x, func(o Outcome) { done(o) }) }).(Outcome)
+	require.Equal(t, OutcomeCommitted, out, "the restarted TC reloaded the session")
+}

@@ -115,3 +115,39 @@ func TestRegistryDiscovery(t *testing.T) {
 	require.Equal(t, len(d.apps), found, "every app found the three TCs through the registry")
 	require.NotEmpty(t, d.serving().Finished())
 }
+
+// harsh adds clock jumps and skew (timeouts fire during commits), slow
+// disks and packet loss to chaos.
+func harsh(seed uint64) scenario {
+	return func(d *deployment) {
+		chaos(seed)(d)
+		r := d.w.Stream("harsh")
+		servers := append(append([]sim.NodeID(nil), d.cfg.TCs...), d.cfg.RMs...)
+		var plan []sim.Fault
+		for at := 300 * time.Millisecond; at < 5*time.Second; at += time.Duration(200+r.IntN(800)) * time.Millisecond {
+			n := servers[r.IntN(len(servers))]
+			switch r.IntN(4) {
+			case 0:
+				plan = append(plan, sim.Fault{At: sim.Duration(at), Kind: sim.FaultClockJump, Nodes: []sim.NodeID{n}, Jump: sim.Duration(time.Duration(r.IntN(4000)-1000) * time.Millisecond)})
+			case 1:
+				plan = append(plan, sim.Fault{At: sim.Duration(at), Kind: sim.FaultClockSkew, Nodes: []sim.NodeID{n}, PPM: int64(r.IntN(400_000) - 200_000)})
+			case 2:
+				plan = append(plan, sim.Fault{At: sim.Duration(at), Kind: sim.FaultDiskSlow, Nodes: []sim.NodeID{n}, Delay: sim.Duration(time.Duration(1+r.IntN(50)) * time.Millisecond), For: sim.Duration(time.Second)})
+			case 3:
+				plan = append(plan, sim.Fault{At: sim.Duration(at), Kind: sim.FaultLoss, PPM: int64(r.IntN(200_000)), For: sim.Duration(time.Second)})
+			}
+		}
+		if err := d.w.Schedule(plan); err != nil {
+			panic(err)
+		}
+	}
+}
+
+func TestHarsh(t *testing.T) {
+	for seed := uint64(1); seed <= 4; seed++ {
+		for _, o := range []opts{{wl: mixed}, {wl: mixed, store: StoreRaft, tcs: 3}} {
+			v, d := twice(t, seed, o, harsh(seed), 6*time.Second, 12*time.Second)
+			require.Empty(t, v, "seed %d %s: %s", seed, o.store, summary(d))
+		}
+	}
+}
