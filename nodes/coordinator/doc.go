@@ -196,10 +196,11 @@
 // File store, 1 TC, 3 RMs, 4 apps: about 15 ms of virtual time per
 // uncontended transfer and about 20 events per TC command. Measured on
 // the shared 2-core CI machine (go test ./nodes/coordinator -run XXX
-// -bench . -benchtime 1x): the chaos plan runs about 1600x faster than
-// real time with the file store and about 200x with the raft store (raft
-// messages and JSON entries: every TC command is a raft entry). With 3
-// raft TCs, 20 RMs and 1,000 apps (about 1,000 open global transactions):
+// -bench Chaos -benchtime 20x): the chaos plan runs about 1400x faster
+// than real time with the file store and about 470x with the raft store
+// (every TC command is a raft entry; raft is most of the CPU). With 3
+// raft TCs, 20 RMs and 1,000 apps (about 1,000 open global transactions;
+// -bench Concurrent1000 -benchtime 1x, about a minute):
 // about 2,300 commits per virtual second, 340 per wall second, commit
 // latency p50 150 ms and p99 700 ms of virtual time, about 110 KB of heap
 // per open transaction (the test recorder's event log included).

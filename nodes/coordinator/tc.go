@@ -2,7 +2,6 @@ package coordinator
 
 import (
 	"encoding/json"
-	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -126,19 +125,18 @@ type tcSM struct {
 }
 
 func (m *tcSM) Apply(index uint64, cmd []byte) []byte {
-	var c command
-	if json.Unmarshal(cmd, &c) != nil {
-		return nil
+	c, err := decodeCommand(cmd)
+	if err != nil {
+		return encodeResult(result{Code: CodeFailed})
 	}
 	if c.Op == "noop" {
-		return []byte(`{"code":1}`)
+		return encodeResult(result{Code: CodeOK})
 	}
 	m.st.emit = m.tc.emitter(index)
 	r := m.st.apply(&c)
 	m.st.emit = nil
 	clear(m.st.dirty)
-	b, _ := json.Marshal(r)
-	return b
+	return encodeResult(r)
 }
 func (m *tcSM) Query([]byte) []byte    { return nil }
 func (m *tcSM) Snapshot() []byte       { return m.st.encode() }
@@ -156,11 +154,10 @@ func (tc *TC) emitter(index uint64) func(TCEvent) {
 // rowdb transaction) or replicated (raft: once applied here).
 func (tc *TC) submit(c *command, done func(result, error)) {
 	if tc.rs != nil {
-		b, _ := json.Marshal(c)
-		tc.rs.Propose(b, func(resp []byte, err error) {
+		tc.rs.Propose(encodeCommand(c), func(resp []byte, err error) {
 			var r result
-			if err == nil && json.Unmarshal(resp, &r) != nil {
-				err = fmt.Errorf("tc: bad response")
+			if err == nil {
+				r, err = decodeResult(resp)
 			}
 			done(r, err)
 		})
@@ -215,7 +212,7 @@ func (tc *TC) serving() bool {
 	if !tc.ready && !tc.noop {
 		tc.noop = true
 		term := st.Term
-		tc.rs.Propose([]byte(`{"op":"noop"}`), func(_ []byte, err error) {
+		tc.rs.Propose(encodeCommand(&command{Op: "noop"}), func(_ []byte, err error) {
 			tc.noop = false
 			if err != nil || !tc.rs.IsLeader() || tc.rs.Status().Term != term {
 				return
