@@ -27,8 +27,8 @@
 //     (Seata's db mode tables). A restart reloads them, Rollbacking and
 //     Committing sessions included, and rebuilds the lock table.
 //   - StoreRaft: a cluster of TCs; each TC embeds a raftkv.Server whose
-//     StateMachine is the TC state (commands as JSON entries, the state as
-//     the snapshot). The leader serves once its term's no-op has applied;
+//     StateMachine is the TC state (commands in a binary codec, the state as
+//     JSON in the snapshot). The leader serves once its term's no-op has applied;
 //     a new leader drives every unfinished session; others answer
 //     CodeNotLeader with a hint.
 //
