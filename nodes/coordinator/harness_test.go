@@ -125,14 +125,7 @@ func (d *deployment) rm(id sim.NodeID) *RM {
 }
 
 // serving returns the TC that serves (the raft leader), or nil.
-func (d *deployment) serving() *TC {
-	for _, id := range d.cfg.TCs {
-		if tc := d.tc(id); tc != nil && tc.Serving() {
-			return tc
-		}
-	}
-	return nil
-}
+func (d *deployment) serving() *TC { return ServingTC(d.w, d.cfg) }
 
 // violations checks every invariant the checkers of issue 12 will check.
 // final: the run has healed and settled, so nothing may be left over.
