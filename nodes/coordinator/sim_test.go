@@ -1,0 +1,153 @@
+package coordinator
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/sofasim/sofasim/sim"
+)
+
+var mixed = Workload{TCCPPM: 200_000, AuditPPM: 100_000, ReadPPM: 150_000, SplitPPM: 300_000, Think: 30 * time.Millisecond}
+
+func TestRaftStore(t *testing.T) {
+	v, d := twice(t, 2, opts{store: StoreRaft, tcs: 3, wl: mixed}, nil, 5*time.Second, 5*time.Second)
+	require.Empty(t, v, summary(d))
+	require.NotNil(t, d.serving())
+	require.NotEmpty(t, d.serving().Finished())
+}
+
+// chaos crashes, restarts, pauses and partitions TCs and RMs during the
+// load, torn writes included.
+func chaos(seed uint64) scenario {
+	return func(d *deployment) {
+		r := d.w.Stream("chaos")
+		servers := append(append(append([]sim.NodeID(nil), d.cfg.TCs...), d.cfg.RMs...), d.apps...)
+		var plan []sim.Fault
+		for at := 500 * time.Millisecond; at < 5*time.Second; at += time.Duration(200+r.IntN(600)) * time.Millisecond {
+			n := servers[r.IntN(len(servers))]
+			switch r.IntN(4) {
+			case 0:
+				plan = append(plan, sim.Fault{At: sim.Duration(at), Kind: sim.FaultCrash, Nodes: []sim.NodeID{n}, Torn: true},
+					sim.Fault{At: sim.Duration(at + time.Duration(100+r.IntN(900))*time.Millisecond), Kind: sim.FaultRestart, Nodes: []sim.NodeID{n}})
+			case 1:
+				plan = append(plan, sim.Fault{At: sim.Duration(at), Kind: sim.FaultPause, Nodes: []sim.NodeID{n}},
+					sim.Fault{At: sim.Duration(at + time.Duration(100+r.IntN(1500))*time.Millisecond), Kind: sim.FaultResume, Nodes: []sim.NodeID{n}})
+			case 2:
+				plan = append(plan, sim.Fault{At: sim.Duration(at), Kind: sim.FaultPartition, Cuts: sim.Isolate(n, d.all())},
+					sim.Fault{At: sim.Duration(at + time.Duration(100+r.IntN(1500))*time.Millisecond), Kind: sim.FaultHeal})
+			case 3:
+				plan = append(plan, sim.Fault{At: sim.Duration(at), Kind: sim.FaultClog, For: sim.Duration(time.Duration(100+r.IntN(900)) * time.Millisecond)})
+			}
+		}
+		if err := d.w.Schedule(plan); err != nil {
+			panic(err)
+		}
+	}
+}
+
+func TestChaosFileStore(t *testing.T) {
+	for seed := uint64(1); seed <= 6; seed++ {
+		v, d := twice(t, seed, opts{wl: mixed}, chaos(seed), 6*time.Second, 10*time.Second)
+		require.Empty(t, v, "seed %d: %s", seed, summary(d))
+	}
+}
+
+func TestChaosRaftStore(t *testing.T) {
+	for seed := uint64(1); seed <= 4; seed++ {
+		v, d := twice(t, seed, opts{store: StoreRaft, tcs: 3, wl: mixed}, chaos(seed), 6*time.Second, 10*time.Second)
+		require.Empty(t, v, "seed %d: %s", seed, summary(d))
+	}
+}
+
+// The raft store survives its leader's crashes: a new leader reloads the
+// unfinished sessions and finishes them; xids stay unique.
+func TestRaftLeaderFailover(t *testing.T) {
+	var leaders []sim.NodeID
+	plan := func(d *deployment) {
+		for _, at := range []time.Duration{1500 * time.Millisecond, 3 * time.Second, 4500 * time.Millisecond} {
+			d.w.At(at, func() {
+				if tc := d.serving(); tc != nil {
+					leaders = append(leaders, tc.id)
+					_ = d.w.Inject(sim.Fault{Kind: sim.FaultCrash, Nodes: []sim.NodeID{tc.id}, Torn: true})
+					id := tc.id
+					d.w.After(700*time.Millisecond, func() { _ = d.w.Inject(sim.Fault{Kind: sim.FaultRestart, Nodes: []sim.NodeID{id}}) })
+				}
+			})
+		}
+	}
+	for seed := uint64(1); seed <= 3; seed++ {
+		leaders = nil
+		v, d := twice(t, seed, opts{store: StoreRaft, tcs: 3, wl: mixed}, plan, 6*time.Second, 8*time.Second)
+		require.Empty(t, v, "seed %d: %s", seed, summary(d))
+		require.Len(t, leaders, 6, "two runs, three leader crashes each")
+		fin := d.serving().Finished()
+		require.Greater(t, len(fin), 40)
+		committed := 0
+		for _, s := range fin { //detlint:allow counting
+			if s == StatusCommitted {
+				committed++
+			}
+		}
+		require.Greater(t, committed, 20)
+	}
+}
+
+// discovery=registry: the TCs publish themselves to the registry, apps
+// and RMs find them through it.
+func TestRegistryDiscovery(t *testing.T) {
+	run := func() (*deployment, uint64) {
+		d := newDeploymentWith(5, opts{store: StoreRaft, tcs: 3, wl: mixed, registry: true})
+		d.run(6 * time.Second)
+		return d, d.w.Fingerprint()
+	}
+	d, fp := run()
+	_, fp2 := run()
+	require.Equal(t, fp, fp2)
+	require.Empty(t, d.violations(false))
+	found := 0
+	for _, id := range d.apps {
+		if a, ok := d.w.Node(id).(*App); ok && len(a.dsc.found) == 3 {
+			found++
+		}
+	}
+	require.Equal(t, len(d.apps), found, "every app found the three TCs through the registry")
+	require.NotEmpty(t, d.serving().Finished())
+}
+
+// harsh adds clock jumps and skew (timeouts fire during commits), slow
+// disks and packet loss to chaos.
+func harsh(seed uint64) scenario {
+	return func(d *deployment) {
+		chaos(seed)(d)
+		r := d.w.Stream("harsh")
+		servers := append(append([]sim.NodeID(nil), d.cfg.TCs...), d.cfg.RMs...)
+		var plan []sim.Fault
+		for at := 300 * time.Millisecond; at < 5*time.Second; at += time.Duration(200+r.IntN(800)) * time.Millisecond {
+			n := servers[r.IntN(len(servers))]
+			switch r.IntN(4) {
+			case 0:
+				plan = append(plan, sim.Fault{At: sim.Duration(at), Kind: sim.FaultClockJump, Nodes: []sim.NodeID{n}, Jump: sim.Duration(time.Duration(r.IntN(4000)-1000) * time.Millisecond)})
+			case 1:
+				plan = append(plan, sim.Fault{At: sim.Duration(at), Kind: sim.FaultClockSkew, Nodes: []sim.NodeID{n}, PPM: int64(r.IntN(400_000) - 200_000)})
+			case 2:
+				plan = append(plan, sim.Fault{At: sim.Duration(at), Kind: sim.FaultDiskSlow, Nodes: []sim.NodeID{n}, Delay: sim.Duration(time.Duration(1+r.IntN(50)) * time.Millisecond), For: sim.Duration(time.Second)})
+			case 3:
+				plan = append(plan, sim.Fault{At: sim.Duration(at), Kind: sim.FaultLoss, PPM: int64(r.IntN(200_000)), For: sim.Duration(time.Second)})
+			}
+		}
+		if err := d.w.Schedule(plan); err != nil {
+			panic(err)
+		}
+	}
+}
+
+func TestHarsh(t *testing.T) {
+	for seed := uint64(1); seed <= 4; seed++ {
+		for _, o := range []opts{{wl: mixed}, {wl: mixed, store: StoreRaft, tcs: 3}} {
+			v, d := twice(t, seed, o, harsh(seed), 6*time.Second, 12*time.Second)
+			require.Empty(t, v, "seed %d %s: %s", seed, o.store, summary(d))
+		}
+	}
+}
