@@ -148,7 +148,7 @@ func New(in Input) *Result {
 		}
 	}
 	for _, f := range in.Faults {
-		r.Faults = append(r.Faults, Fault{At: sim.Duration(f.At), Kind: f.Fault.Kind, Text: f.Fault.String(), Fault: f.Fault, Note: f.Note})
+		r.Faults = append(r.Faults, Fault{At: sim.Duration(f.At), Kind: f.Fault.Kind(), Text: f.Fault.String(), Fault: f.Fault, Note: f.Note})
 	}
 	return r
 }

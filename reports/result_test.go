@@ -39,22 +39,22 @@ func sampleRun(t testing.TB) Run {
 		return sim.AppliedFault{At: at, Fault: fault, Note: note}
 	}
 	faults := []sim.AppliedFault{
-		f(0, sim.Fault{Kind: sim.FaultArm, Failpoint: "bug/demo/stale"}, ""),
-		f(5*ms, sim.Fault{Kind: sim.FaultCrash, Nodes: []sim.NodeID{"n1"}}, ""),
-		f(8*ms, sim.Fault{Kind: sim.FaultPause, Nodes: []sim.NodeID{"n2"}}, ""),
-		f(12*ms, sim.Fault{Kind: sim.FaultPartition, Cuts: sim.Isolate("n3", []sim.NodeID{"n1", "n2", "n3", "c0"})}, ""),
-		f(15*ms, sim.Fault{Kind: sim.FaultLoss, PPM: 1000, For: sim.Duration(30 * ms)}, ""),
-		f(16*ms, sim.Fault{Kind: sim.FaultLoss, PPM: 2000, For: sim.Duration(5 * ms)}, ""),
-		f(18*ms, sim.Fault{Kind: sim.FaultClockJump, Nodes: []sim.NodeID{"n2"}, Jump: sim.Duration(-2 * time.Second)}, ""),
-		f(20*ms, sim.Fault{Kind: sim.FaultRestart, Nodes: []sim.NodeID{"n1"}}, ""),
-		f(22*ms, sim.Fault{Kind: sim.FaultClockSkew, Nodes: []sim.NodeID{"n3"}, PPM: 50_000}, ""),
-		f(25*ms, sim.Fault{Kind: sim.FaultDiskSlow, Nodes: []sim.NodeID{"n3"}, Delay: sim.Duration(ms), For: sim.Duration(10 * ms)}, ""),
-		f(26*ms, sim.Fault{Kind: sim.FaultDiskCorrupt, Nodes: []sim.NodeID{"n2"}}, "n2:wal@17"),
-		f(28*ms, sim.Fault{Kind: sim.FaultArm, Failpoint: "raftkv/slow-apply", PPM: 10_000}, ""),
-		f(30*ms, sim.Fault{Kind: sim.FaultResume, Nodes: []sim.NodeID{"n2"}}, ""),
-		f(34*ms, sim.Fault{Kind: sim.FaultDisarm, Failpoint: "raftkv/slow-apply"}, ""),
-		f(40*ms, sim.Fault{Kind: sim.FaultHeal}, ""),
-		f(40*ms, sim.Fault{Kind: sim.FaultClockSkew, Nodes: []sim.NodeID{"n3"}}, ""),
+		f(0, sim.Fault{Op: sim.ArmFailpoint{Failpoint: "bug/demo/stale"}}, ""),
+		f(5*ms, sim.Fault{Op: sim.Crash{Nodes: []sim.NodeID{"n1"}}}, ""),
+		f(8*ms, sim.Fault{Op: sim.Pause{Nodes: []sim.NodeID{"n2"}}}, ""),
+		f(12*ms, sim.Fault{Op: sim.Partition{Cuts: sim.Isolate("n3", []sim.NodeID{"n1", "n2", "n3", "c0"})}}, ""),
+		f(15*ms, sim.Fault{Op: sim.Loss{LossPPM: 1000, For: sim.Duration(30 * ms)}}, ""),
+		f(16*ms, sim.Fault{Op: sim.Loss{LossPPM: 2000, For: sim.Duration(5 * ms)}}, ""),
+		f(18*ms, sim.Fault{Op: sim.ClockJump{Nodes: []sim.NodeID{"n2"}, Jump: sim.Duration(-2 * time.Second)}}, ""),
+		f(20*ms, sim.Fault{Op: sim.Restart{Nodes: []sim.NodeID{"n1"}}}, ""),
+		f(22*ms, sim.Fault{Op: sim.ClockSkew{Nodes: []sim.NodeID{"n3"}, DriftPPM: 50_000}}, ""),
+		f(25*ms, sim.Fault{Op: sim.DiskSlow{Nodes: []sim.NodeID{"n3"}, Delay: sim.Duration(ms), For: sim.Duration(10 * ms)}}, ""),
+		f(26*ms, sim.Fault{Op: sim.DiskCorrupt{Nodes: []sim.NodeID{"n2"}}}, "n2:wal@17"),
+		f(28*ms, sim.Fault{Op: sim.ArmFailpoint{Failpoint: "raftkv/slow-apply", ProbabilityPPM: 10_000}}, ""),
+		f(30*ms, sim.Fault{Op: sim.Resume{Nodes: []sim.NodeID{"n2"}}}, ""),
+		f(34*ms, sim.Fault{Op: sim.DisarmFailpoint{Failpoint: "raftkv/slow-apply"}}, ""),
+		f(40*ms, sim.Fault{Op: sim.Heal{}}, ""),
+		f(40*ms, sim.Fault{Op: sim.ClockSkew{Nodes: []sim.NodeID{"n3"}}}, ""),
 	}
 	stack := "goroutine 7 [running]:\nruntime/debug.Stack()\n\t/go/src/runtime/debug/stack.go:26 +0x5e\nmain.(*node).Message(0xc000123456, {0x1, 0x2})\n\t/src/node.go:10 +0x1f\n"
 	res := New(Input{

@@ -208,30 +208,30 @@ func drawRegistryFaults(t *rapid.T, families []string, members []sim.NodeID, top
 			c := rapid.SampledFrom(clients).Draw(t, "client")
 			switch rapid.SampledFrom(own).Draw(t, "client-family") {
 			case familyClientCrash:
-				steps = append(steps, Step{Fault: sim.Fault{At: at, Kind: sim.FaultCrash, Nodes: []sim.NodeID{c}}})
+				steps = append(steps, Step{Fault: sim.Fault{At: at, Op: sim.Crash{Nodes: []sim.NodeID{c}}}})
 			case familyPushFlaky:
 				ppm := rapid.Int64Range(50_000, 400_000).Draw(t, "push-fail-ppm")
 				until := sim.Duration(time.Duration(window) * time.Millisecond * 8 / 7)
-				steps = append(steps, Step{Fault: sim.Fault{At: at, Kind: sim.FaultArm, Failpoint: regnode.FailPush, PPM: ppm}},
-					Step{Fault: sim.Fault{At: max(at, until), Kind: sim.FaultDisarm, Failpoint: regnode.FailPush}})
+				steps = append(steps, Step{Fault: sim.Fault{At: at, Op: sim.ArmFailpoint{Failpoint: regnode.FailPush, ProbabilityPPM: ppm}}},
+					Step{Fault: sim.Fault{At: max(at, until), Op: sim.DisarmFailpoint{Failpoint: regnode.FailPush}}})
 			case familySessionStall:
 				s := rapid.SampledFrom(topo.Sessions).Draw(t, "session")
 				length := sim.Duration(time.Duration(rapid.Int64Range(3500, 10_000).Draw(t, "stall-ms")) * time.Millisecond)
-				steps = append(steps, Step{Fault: sim.Fault{At: at, Kind: sim.FaultPause, Nodes: []sim.NodeID{s}}},
-					Step{Fault: sim.Fault{At: at + length, Kind: sim.FaultResume, Nodes: []sim.NodeID{s}}})
+				steps = append(steps, Step{Fault: sim.Fault{At: at, Op: sim.Pause{Nodes: []sim.NodeID{s}}}},
+					Step{Fault: sim.Fault{At: at + length, Op: sim.Resume{Nodes: []sim.NodeID{s}}}})
 			case familyClockStepFailover:
 				ds := rapid.SampledFrom(topo.Data).Draw(t, "data")
 				jump := sim.Duration(time.Duration(rapid.Int64Range(60, 600).Draw(t, "step-s")) * time.Second)
 				crash := at + sim.Duration(time.Duration(rapid.Int64Range(500, 5000).Draw(t, "crash-after-ms"))*time.Millisecond)
 				down := sim.Duration(time.Duration(rapid.Int64Range(1000, 8000).Draw(t, "down-ms")) * time.Millisecond)
-				steps = append(steps, Step{Fault: sim.Fault{At: at, Kind: sim.FaultClockJump, Nodes: []sim.NodeID{ds}, Jump: jump}},
-					Step{Fault: sim.Fault{At: crash, Kind: sim.FaultCrash, Nodes: []sim.NodeID{ds}}},
-					Step{Fault: sim.Fault{At: crash + down, Kind: sim.FaultRestart, Nodes: []sim.NodeID{ds}}})
+				steps = append(steps, Step{Fault: sim.Fault{At: at, Op: sim.ClockJump{Nodes: []sim.NodeID{ds}, Jump: jump}}},
+					Step{Fault: sim.Fault{At: crash, Op: sim.Crash{Nodes: []sim.NodeID{ds}}}},
+					Step{Fault: sim.Fault{At: crash + down, Op: sim.Restart{Nodes: []sim.NodeID{ds}}}})
 			case familyClientCut:
 				s := rapid.SampledFrom(topo.Sessions).Draw(t, "session")
 				length := sim.Duration(time.Duration(rapid.Int64Range(1000, 8000).Draw(t, "ms")) * time.Millisecond)
-				steps = append(steps, Step{Fault: sim.Fault{At: at, Kind: sim.FaultPartition, Cuts: sim.Split([]sim.NodeID{c}, []sim.NodeID{s})}},
-					Step{Fault: sim.Fault{At: at + length, Kind: sim.FaultHeal}})
+				steps = append(steps, Step{Fault: sim.Fault{At: at, Op: sim.Partition{Cuts: sim.Split([]sim.NodeID{c}, []sim.NodeID{s})}}},
+					Step{Fault: sim.Fault{At: at + length, Op: sim.Heal{}}})
 			}
 		}
 	}
@@ -417,10 +417,11 @@ func buildRegistryWith(w *sim.World, plan *Plan, p Params, lean bool) (System, e
 		index[id] = i
 	}
 	for _, s := range plan.Faults {
-		if s.Kind != sim.FaultCrash {
+		crash, ok := s.Op.(sim.Crash)
+		if !ok {
 			continue
 		}
-		for _, n := range s.Nodes {
+		for _, n := range crash.Nodes {
 			if i, ok := index[n]; ok {
 				at := time.Duration(s.At)
 				w.At(at, func() {

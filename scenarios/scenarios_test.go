@@ -135,8 +135,7 @@ func TestHealRestartIsDeterministic(t *testing.T) {
 	plan, err := scenarios.PlanForSeed("raftkv-chaos", 5, small, nil)
 	require.NoError(t, err)
 	members := []sim.NodeID{"kv-1", "kv-2", "kv-3"}
-	plan.Faults = append(plan.Faults, scenarios.Step{Fault: sim.Fault{
-		At: plan.Duration - sim.Duration(time.Millisecond), Kind: sim.FaultCrash, Nodes: members, Torn: true}})
+	plan.Faults = append(plan.Faults, scenarios.Step{Fault: sim.Fault{At: plan.Duration - sim.Duration(time.Millisecond), Op: sim.Crash{Nodes: members, Torn: true}}})
 	res := runTwice(t, plan)
 	require.True(t, res.Passed(), res.Explain())
 }

@@ -80,68 +80,62 @@ func genCuts(nodes []sim.NodeID, allowEmpty bool) *rapid.Generator[[]sim.Cut] {
 	})
 }
 
+// drawOp draws one valid payload of the given kind.
+func drawOp(t *rapid.T, nodes []sim.NodeID, kind sim.FaultKind) sim.FaultOp {
+	dur := func(label string, lo, hi time.Duration) sim.Duration {
+		return sim.Duration(rapid.Int64Range(int64(lo), int64(hi)).Draw(t, label))
+	}
+	some := func() []sim.NodeID { return genSubset(nodes, "nodes").Draw(t, "nodes") }
+	failpoint := func() string { return rapid.SampledFrom([]string{fpSkip, fpPanic, fpValue}).Draw(t, "failpoint") }
+	switch kind {
+	case sim.FaultCrash:
+		return sim.Crash{Nodes: some(), Torn: rapid.Bool().Draw(t, "torn")}
+	case sim.FaultRestart:
+		return sim.Restart{Nodes: some(), Torn: rapid.Bool().Draw(t, "torn")}
+	case sim.FaultPause:
+		return sim.Pause{Nodes: some()}
+	case sim.FaultResume:
+		return sim.Resume{Nodes: some()}
+	case sim.FaultPartition:
+		return sim.Partition{Cuts: genCuts(nodes, false).Draw(t, "cuts")}
+	case sim.FaultHeal:
+		return sim.Heal{}
+	case sim.FaultClog:
+		return sim.Clog{Cuts: genCuts(nodes, true).Draw(t, "cuts"), For: dur("for", time.Millisecond, time.Second)}
+	case sim.FaultLoss:
+		return sim.Loss{Cuts: genCuts(nodes, true).Draw(t, "cuts"), LossPPM: rapid.Int64Range(0, 1_000_000).Draw(t, "loss_ppm"),
+			DupPPM: rapid.Int64Range(0, 1_000_000).Draw(t, "dup_ppm"), For: dur("for", 0, time.Second)}
+	case sim.FaultClockJump:
+		return sim.ClockJump{Nodes: some(), Jump: dur("jump", -time.Hour, time.Hour)}
+	case sim.FaultClockSkew:
+		return sim.ClockSkew{Nodes: some(), DriftPPM: rapid.Int64Range(-500_000, 999_999).Draw(t, "drift_ppm")}
+	case sim.FaultDiskCorrupt:
+		return sim.DiskCorrupt{Nodes: some(), File: rapid.SampledFrom([]string{"", "log", "missing"}).Draw(t, "file")}
+	case sim.FaultDiskSlow:
+		return sim.DiskSlow{Nodes: some(), Delay: dur("delay", time.Microsecond, 100*time.Millisecond), For: dur("for", time.Millisecond, time.Second)}
+	case sim.FaultDiskFail:
+		return sim.DiskFail{Nodes: some(), Count: rapid.IntRange(0, 3).Draw(t, "count")}
+	case sim.FaultDiskHeal:
+		return sim.DiskHeal{Nodes: some()}
+	case sim.FaultArm:
+		f := sim.ArmFailpoint{Failpoint: failpoint(), Value: rapid.SampledFrom([]string{"", "true", "7", `"x"`}).Draw(t, "value"),
+			ProbabilityPPM: rapid.Int64Range(0, 1_000_000).Draw(t, "probability_ppm"), Count: rapid.IntRange(0, 5).Draw(t, "count")}
+		if rapid.Bool().Draw(t, "some-nodes") {
+			f.Nodes = some()
+		}
+		return f
+	case sim.FaultDisarm:
+		return sim.DisarmFailpoint{Failpoint: failpoint()}
+	}
+	t.Fatalf("drawOp: kind %q has no generator: add one", kind)
+	return nil
+}
+
 // genFault draws one valid fault of the given kind, at a time in [0, horizon].
 func genFault(nodes []sim.NodeID, horizon time.Duration, kind sim.FaultKind) *rapid.Generator[sim.Fault] {
 	return rapid.Custom(func(t *rapid.T) sim.Fault {
-		f := sim.Fault{
-			At:   sim.Duration(rapid.Int64Range(0, int64(horizon/time.Millisecond)).Draw(t, "at_ms")) * sim.Duration(time.Millisecond),
-			Kind: kind,
-		}
-		dur := func(label string, lo, hi time.Duration) sim.Duration {
-			return sim.Duration(rapid.Int64Range(int64(lo), int64(hi)).Draw(t, label))
-		}
-		switch kind {
-		case sim.FaultCrash:
-			f.Nodes = genSubset(nodes, "nodes").Draw(t, "nodes")
-			f.Torn = rapid.Bool().Draw(t, "torn")
-		case sim.FaultRestart:
-			f.Nodes = genSubset(nodes, "nodes").Draw(t, "nodes")
-			f.Torn = rapid.Bool().Draw(t, "torn")
-		case sim.FaultPause, sim.FaultResume:
-			f.Nodes = genSubset(nodes, "nodes").Draw(t, "nodes")
-		case sim.FaultPartition:
-			f.Cuts = genCuts(nodes, false).Draw(t, "cuts")
-		case sim.FaultHeal:
-		case sim.FaultClog:
-			f.Cuts = genCuts(nodes, true).Draw(t, "cuts")
-			f.For = dur("for", time.Millisecond, time.Second)
-		case sim.FaultLoss:
-			f.Cuts = genCuts(nodes, true).Draw(t, "cuts")
-			f.PPM = rapid.Int64Range(0, 1_000_000).Draw(t, "ppm")
-			f.DupPPM = rapid.Int64Range(0, 1_000_000).Draw(t, "dup_ppm")
-			f.For = dur("for", 0, time.Second)
-		case sim.FaultClockJump:
-			f.Nodes = genSubset(nodes, "nodes").Draw(t, "nodes")
-			f.Jump = dur("jump", -time.Hour, time.Hour)
-		case sim.FaultClockSkew:
-			f.Nodes = genSubset(nodes, "nodes").Draw(t, "nodes")
-			f.PPM = rapid.Int64Range(-500_000, 999_999).Draw(t, "ppm")
-		case sim.FaultDiskCorrupt:
-			f.Nodes = genSubset(nodes, "nodes").Draw(t, "nodes")
-			f.File = rapid.SampledFrom([]string{"", "log", "missing"}).Draw(t, "file")
-		case sim.FaultDiskSlow:
-			f.Nodes = genSubset(nodes, "nodes").Draw(t, "nodes")
-			f.Delay = dur("delay", time.Microsecond, 100*time.Millisecond)
-			f.For = dur("for", time.Millisecond, time.Second)
-		case sim.FaultDiskFail:
-			f.Nodes = genSubset(nodes, "nodes").Draw(t, "nodes")
-			f.Count = rapid.IntRange(0, 3).Draw(t, "count")
-		case sim.FaultDiskHeal:
-			f.Nodes = genSubset(nodes, "nodes").Draw(t, "nodes")
-		case sim.FaultArm:
-			f.Failpoint = rapid.SampledFrom([]string{fpSkip, fpPanic, fpValue}).Draw(t, "failpoint")
-			f.Value = rapid.SampledFrom([]string{"", "true", "7", `"x"`}).Draw(t, "value")
-			f.PPM = rapid.Int64Range(0, 1_000_000).Draw(t, "ppm")
-			f.Count = rapid.IntRange(0, 5).Draw(t, "count")
-			if rapid.Bool().Draw(t, "some-nodes") {
-				f.Nodes = genSubset(nodes, "nodes").Draw(t, "nodes")
-			}
-		case sim.FaultDisarm:
-			f.Failpoint = rapid.SampledFrom([]string{fpSkip, fpPanic, fpValue}).Draw(t, "failpoint")
-		default:
-			t.Fatalf("genFault: kind %q has no generator: add one", kind)
-		}
-		return f
+		at := sim.Duration(rapid.Int64Range(0, int64(horizon/time.Millisecond)).Draw(t, "at_ms")) * sim.Duration(time.Millisecond)
+		return sim.Fault{At: at, Op: drawOp(t, nodes, kind)}
 	})
 }
 
@@ -153,7 +147,7 @@ func genPlan(nodes []sim.NodeID, horizon time.Duration, maxFaults int) *rapid.Ge
 		n := rapid.IntRange(0, maxFaults).Draw(t, "faults")
 		plan := make([]sim.Fault, 0, n)
 		for i := 0; i < n; i++ {
-			kind := rapid.SampledFrom(sim.FaultKinds).Draw(t, "kind")
+			kind := rapid.SampledFrom(sim.FaultKinds()).Draw(t, "kind")
 			plan = append(plan, genFault(nodes, horizon, kind).Draw(t, "fault"))
 		}
 		sort.SliceStable(plan, func(i, j int) bool { return plan[i].At < plan[j].At })
@@ -164,9 +158,12 @@ func genPlan(nodes []sim.NodeID, horizon time.Duration, maxFaults int) *rapid.Ge
 // Every generated fault is valid, and the generator knows every kind.
 func TestGenFaultCoversEveryKind(t *testing.T) {
 	nodes := ids("a", "b", "c")
-	for _, kind := range sim.FaultKinds {
+	require.Len(t, sim.FaultKinds(), 16)
+	for _, kind := range sim.FaultKinds() {
+		assert.NotEmpty(t, kind.About(), kind)
 		rapid.Check(t, func(rt *rapid.T) {
 			f := genFault(nodes, time.Second, kind).Draw(rt, "fault")
+			require.Equal(rt, kind, f.Kind())
 			known := func(id sim.NodeID) bool { return id == "a" || id == "b" || id == "c" }
 			require.NoError(rt, f.Validate(known), "%s", f)
 		})
@@ -223,30 +220,40 @@ func TestDurationText(t *testing.T) {
 
 func TestParseFaultsRejects(t *testing.T) {
 	cases := map[string]string{
-		"not json":            `crash at 1s`,
-		"empty input":         ``,
-		"object, not list":    `{"at":"1s","kind":"crash","nodes":["a"]}`,
-		"unknown kind":        `[{"at":"1s","kind":"meteor","nodes":["a"]}]`,
-		"empty kind":          `[{"at":"1s","nodes":["a"]}]`,
-		"unknown field":       `[{"at":"1s","kind":"crash","nodes":["a"],"color":"red"}]`,
-		"misspelt field":      `[{"at":"1s","kind":"crash","node":["a"]}]`,
-		"bad duration":        `[{"at":"soon","kind":"heal"}]`,
-		"number duration":     `[{"at":1000,"kind":"heal"}]`,
-		"negative time":       `[{"at":"-1s","kind":"heal"}]`,
-		"crash without nodes": `[{"at":"1s","kind":"crash"}]`,
-		"partition no cuts":   `[{"at":"1s","kind":"partition"}]`,
-		"clog without for":    `[{"at":"1s","kind":"clog"}]`,
-		"loss ppm too big":    `[{"at":"1s","kind":"loss","ppm":1000001}]`,
-		"loss ppm negative":   `[{"at":"1s","kind":"loss","ppm":-1}]`,
-		"skew ppm too small":  `[{"at":"1s","kind":"clock-skew","nodes":["a"],"ppm":-1000000}]`,
-		"slow without delay":  `[{"at":"1s","kind":"disk-slow","nodes":["a"],"for":"1s"}]`,
-		"arm without name":    `[{"at":"1s","kind":"failpoint-arm"}]`,
-		"arm negative count":  `[{"at":"1s","kind":"failpoint-arm","failpoint":"x/y","count":-1}]`,
-		"wrong type":          `[{"at":"1s","kind":"crash","nodes":"a"}]`,
-		"truncated":           `[{"at":"1s","kind":"heal"}`,
-		"trailing garbage":    `[{"at":"1s","kind":"heal"}] and then some`,
-		"two lists":           `[] []`,
-		"trailing bracket":    `[{"at":"1s","kind":"heal"}]]`,
+		"not json":             `crash at 1s`,
+		"empty input":          ``,
+		"object, not list":     `{"at":"1s","kind":"crash","nodes":["a"]}`,
+		"unknown kind":         `[{"at":"1s","kind":"meteor","nodes":["a"]}]`,
+		"empty kind":           `[{"at":"1s","nodes":["a"]}]`,
+		"unknown field":        `[{"at":"1s","kind":"crash","nodes":["a"],"color":"red"}]`,
+		"misspelt field":       `[{"at":"1s","kind":"crash","node":["a"]}]`,
+		"bad duration":         `[{"at":"soon","kind":"heal"}]`,
+		"number duration":      `[{"at":1000,"kind":"heal"}]`,
+		"negative time":        `[{"at":"-1s","kind":"heal"}]`,
+		"crash without nodes":  `[{"at":"1s","kind":"crash"}]`,
+		"partition no cuts":    `[{"at":"1s","kind":"partition"}]`,
+		"clog without for":     `[{"at":"1s","kind":"clog"}]`,
+		"loss ppm too big":     `[{"at":"1s","kind":"loss","loss_ppm":1000001}]`,
+		"loss ppm negative":    `[{"at":"1s","kind":"loss","loss_ppm":-1}]`,
+		"dup ppm too big":      `[{"at":"1s","kind":"loss","dup_ppm":1000001}]`,
+		"skew ppm too small":   `[{"at":"1s","kind":"clock-skew","nodes":["a"],"drift_ppm":-1000000}]`,
+		"arm ppm too big":      `[{"at":"1s","kind":"failpoint-arm","failpoint":"x/y","probability_ppm":1000001}]`,
+		"another kind's field": `[{"at":"1s","kind":"crash","nodes":["a"],"for":"1s"}]`,
+		"field in capitals":    `[{"at":"1s","kind":"crash","Nodes":["a"]}]`,
+		"no at":                `[{"kind":"heal"}]`,
+		"null fault":           `[null]`,
+		"fault not an object":  `["crash"]`,
+		"old loss ppm":         `[{"at":"1s","kind":"loss","ppm":1000}]`,
+		"old skew ppm":         `[{"at":"1s","kind":"clock-skew","nodes":["a"],"ppm":1000}]`,
+		"old arm ppm":          `[{"at":"1s","kind":"failpoint-arm","failpoint":"x/y","ppm":1000}]`,
+		"slow without delay":   `[{"at":"1s","kind":"disk-slow","nodes":["a"],"for":"1s"}]`,
+		"arm without name":     `[{"at":"1s","kind":"failpoint-arm"}]`,
+		"arm negative count":   `[{"at":"1s","kind":"failpoint-arm","failpoint":"x/y","count":-1}]`,
+		"wrong type":           `[{"at":"1s","kind":"crash","nodes":"a"}]`,
+		"truncated":            `[{"at":"1s","kind":"heal"}`,
+		"trailing garbage":     `[{"at":"1s","kind":"heal"}] and then some`,
+		"two lists":            `[] []`,
+		"trailing bracket":     `[{"at":"1s","kind":"heal"}]]`,
 	}
 	names := make([]string, 0, len(cases))
 	for name := range cases {
@@ -262,6 +269,23 @@ func TestParseFaultsRejects(t *testing.T) {
 	}
 }
 
+// A plan written for the old flat layout, where "ppm" meant a loss rate, a
+// drift or a probability by kind, is refused with an error that names the
+// field and the kind's own fields, never read with a different meaning.
+func TestParseFaultsRefusesTheOldLayoutClearly(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{`[{"at":"1s","kind":"loss","ppm":1000,"for":"2s"}]`, `fault loss @1s: unknown field "ppm" (loss takes cuts, loss_ppm, dup_ppm, for)`},
+		{`[{"at":"1s","kind":"clock-skew","nodes":["a"],"ppm":5}]`, `fault clock-skew @1s: unknown field "ppm" (clock-skew takes nodes, drift_ppm)`},
+		{`[{"at":"2s","kind":"failpoint-arm","failpoint":"x/y","ppm":5}]`, `unknown field "ppm" (failpoint-arm takes failpoint, value, probability_ppm, count, nodes)`},
+		{`[{"at":"1s","kind":"heal","nodes":["a"]}]`, `fault heal @1s: unknown field "nodes" (heal takes no fields)`},
+		{`[{"at":"1s","kind":"meteor"}]`, `unknown kind "meteor" (known: [clock-jump clock-skew clog crash`},
+	} {
+		_, err := sim.ParseFaults([]byte(c.in))
+		require.Error(t, err, c.in)
+		assert.Contains(t, err.Error(), c.want)
+	}
+}
+
 func TestParseFaultsAccepts(t *testing.T) {
 	fs, err := sim.ParseFaults([]byte(`
 	  [ {"at": "1.5s", "kind": "partition", "cuts": [{"from": ["a"], "to": ["b", "c"]}]},
@@ -269,8 +293,8 @@ func TestParseFaultsAccepts(t *testing.T) {
 	`))
 	require.NoError(t, err)
 	require.Equal(t, []sim.Fault{
-		{At: at(1500 * time.Millisecond), Kind: sim.FaultPartition, Cuts: []sim.Cut{{From: ids("a"), To: ids("b", "c")}}},
-		{At: at(2 * time.Second), Kind: sim.FaultHeal},
+		{At: at(1500 * time.Millisecond), Op: sim.Partition{Cuts: []sim.Cut{{From: ids("a"), To: ids("b", "c")}}}},
+		{At: at(2 * time.Second), Op: sim.Heal{}},
 	}, fs)
 
 	fs, err = sim.ParseFaults([]byte(`[]`))
@@ -282,9 +306,9 @@ func TestParseFaultsAccepts(t *testing.T) {
 // panics.
 func TestParseFaultsNeverPanics(t *testing.T) {
 	valid, err := json.Marshal([]sim.Fault{
-		{At: at(time.Second), Kind: sim.FaultCrash, Nodes: ids("a"), Torn: true},
-		{At: at(2 * time.Second), Kind: sim.FaultLoss, PPM: 10, For: at(time.Second)},
-		{At: at(3 * time.Second), Kind: sim.FaultArm, Failpoint: "x/y", Value: "1", Count: 2},
+		{At: at(time.Second), Op: sim.Crash{Nodes: ids("a"), Torn: true}},
+		{At: at(2 * time.Second), Op: sim.Loss{LossPPM: 10, For: at(time.Second)}},
+		{At: at(3 * time.Second), Op: sim.ArmFailpoint{Failpoint: "x/y", Value: "1", Count: 2}},
 	})
 	require.NoError(t, err)
 	rapid.Check(t, func(rt *rapid.T) {
@@ -322,14 +346,14 @@ func TestScheduleValidatesAgainstTheWorld(t *testing.T) {
 	w.AddNode("a", func() sim.Node { return &probe{tp: &tape{w: w}, h: &hooks{}} })
 
 	err := w.Schedule([]sim.Fault{
-		{At: at(time.Second), Kind: sim.FaultCrash, Nodes: ids("a")},
-		{At: at(2 * time.Second), Kind: sim.FaultCrash, Nodes: ids("ghost")},
+		{At: at(time.Second), Op: sim.Crash{Nodes: ids("a")}},
+		{At: at(2 * time.Second), Op: sim.Crash{Nodes: ids("ghost")}},
 	})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "ghost")
-	err = w.Schedule([]sim.Fault{{At: at(time.Second), Kind: sim.FaultPartition, Cuts: []sim.Cut{{From: ids("a"), To: ids("ghost")}}}})
+	err = w.Schedule([]sim.Fault{{At: at(time.Second), Op: sim.Partition{Cuts: []sim.Cut{{From: ids("a"), To: ids("ghost")}}}}})
 	require.Error(t, err, "cuts name nodes too")
-	require.Error(t, w.Inject(sim.Fault{Kind: sim.FaultPause, Nodes: ids("ghost")}))
+	require.Error(t, w.Inject(sim.Pause{Nodes: ids("ghost")}))
 
 	// Nothing of a rejected plan was scheduled.
 	w.Run(sim.Limits{Until: 5 * time.Second})
@@ -344,10 +368,10 @@ func TestFaultsReportedInOrder(t *testing.T) {
 	addProbe(w, tp, "a", &hooks{})
 	addProbe(w, tp, "b", &hooks{})
 	plan := []sim.Fault{
-		{At: at(ms(20)), Kind: sim.FaultHeal},
-		{At: at(ms(10)), Kind: sim.FaultCrash, Nodes: ids("a")},
-		{At: at(ms(10)), Kind: sim.FaultRestart, Nodes: ids("a")},
-		{At: at(ms(10)), Kind: sim.FaultPause, Nodes: ids("b")},
+		{At: at(ms(20)), Op: sim.Heal{}},
+		{At: at(ms(10)), Op: sim.Crash{Nodes: ids("a")}},
+		{At: at(ms(10)), Op: sim.Restart{Nodes: ids("a")}},
+		{At: at(ms(10)), Op: sim.Pause{Nodes: ids("b")}},
 	}
 	require.NoError(t, w.Schedule(plan))
 	w.Run(sim.Limits{Until: time.Second})
@@ -355,7 +379,7 @@ func TestFaultsReportedInOrder(t *testing.T) {
 	require.Len(t, got, 4)
 	kinds := make([]sim.FaultKind, len(got))
 	for i, f := range got {
-		kinds[i] = f.Fault.Kind
+		kinds[i] = f.Fault.Kind()
 	}
 	assert.Equal(t, []sim.FaultKind{sim.FaultCrash, sim.FaultRestart, sim.FaultPause, sim.FaultHeal}, kinds)
 	assert.Equal(t, ms(10), got[0].At)
@@ -367,7 +391,7 @@ func TestFaultsReportedInOrder(t *testing.T) {
 }
 
 func TestFaultString(t *testing.T) {
-	f := sim.Fault{At: at(1500 * time.Millisecond), Kind: sim.FaultPartition, Cuts: sim.OneWay(ids("a"), ids("b"))}
+	f := sim.Fault{At: at(1500 * time.Millisecond), Op: sim.Partition{Cuts: sim.OneWay(ids("a"), ids("b"))}}
 	s := f.String()
 	assert.True(t, strings.HasPrefix(s, "partition @1.5s"), s)
 	assert.Contains(t, s, "[a] -/-> [b]")
