@@ -3,6 +3,7 @@ package sim_test
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -395,4 +396,138 @@ func TestFaultString(t *testing.T) {
 	s := f.String()
 	assert.True(t, strings.HasPrefix(s, "partition @1.5s"), s)
 	assert.Contains(t, s, "[a] -/-> [b]")
+}
+
+func TestAimedRetargetsKindsThatTakeATarget(t *testing.T) {
+	all := ids("a", "b", "c")
+	f, ok := sim.Fault{At: at(time.Second), Op: sim.Pause{}}.Aimed("b", all)
+	require.True(t, ok)
+	assert.Equal(t, sim.Fault{At: at(time.Second), Op: sim.Pause{Nodes: ids("b")}}, f)
+
+	f, ok = sim.Fault{Op: sim.Partition{}}.Aimed("a", all)
+	require.True(t, ok)
+	assert.Equal(t, sim.Partition{Cuts: sim.Isolate("a", all)}, f.Op)
+
+	f, ok = sim.Fault{Op: sim.ArmFailpoint{Failpoint: "x/y", Nodes: ids("c")}}.Aimed("a", all)
+	require.True(t, ok)
+	assert.Equal(t, ids("a"), f.Op.(sim.ArmFailpoint).Nodes)
+
+	for _, op := range []sim.FaultOp{sim.Heal{}, sim.DisarmFailpoint{Failpoint: "x/y"}, nil} {
+		_, ok = sim.Fault{Op: op}.Aimed("a", all)
+		assert.False(t, ok, "%T takes no target", op)
+	}
+}
+
+// periodLines prints periods one a line: scope kind span (or @moment label).
+func periodLines(ps []sim.Period) []string {
+	var out []string
+	for _, p := range ps {
+		scope := "network"
+		switch {
+		case p.Node != "":
+			scope = string(p.Node)
+		case p.Failpoint != "":
+			scope = "fp " + p.Failpoint
+		}
+		if p.Point {
+			out = append(out, fmt.Sprintf("%s %s @%v %s", scope, p.Kind, p.Start, p.Label))
+		} else {
+			out = append(out, fmt.Sprintf("%s %s %v-%v %s", scope, p.Kind, p.Start, p.End, p.Label))
+		}
+	}
+	return out
+}
+
+func applied(faults ...sim.Fault) []sim.AppliedFault {
+	out := make([]sim.AppliedFault, len(faults))
+	for i, f := range faults {
+		out[i] = sim.AppliedFault{At: time.Duration(f.At), Fault: f}
+	}
+	return out
+}
+
+// A partition marks the nodes it cuts off from most of the others (the
+// isolated node, the minority, the sender of a one-way cut), besides the
+// network.
+func TestPeriodsOfAPartitionMarkTheNodesCutOff(t *testing.T) {
+	members := ids("n1", "n2", "n3", "n4", "n5")
+	all := append(slices.Clone(members), "c0", "c1")
+	cutOff := func(cuts []sim.Cut, nodes []sim.NodeID) []string {
+		var out []string
+		for _, p := range sim.Periods(applied(sim.Fault{Op: sim.Partition{Cuts: cuts}}), nodes, time.Second) {
+			require.Equal(t, sim.PeriodPartitioned, p.Kind)
+			if p.Node != "" {
+				out = append(out, string(p.Node))
+			}
+		}
+		return out
+	}
+	assert.Equal(t, []string{"n3"}, cutOff(sim.Isolate("n3", all), all))
+	assert.Equal(t, []string{"n4", "n5"}, cutOff(sim.Split(ids("n1", "n2", "n3"), ids("n4", "n5")), all))
+	assert.Equal(t, []string{"n1"}, cutOff(sim.OneWay(ids("n1"), ids("n2", "n3", "n4", "n5")), all))
+	assert.Empty(t, cutOff(sim.Ring(members), all), "a ring cuts every node off from a minority only")
+	assert.Equal(t, []string{"x"}, cutOff(sim.Isolate("x", ids("x", "n1", "n2")), members), "unknown nodes come last")
+}
+
+// The kernel's rules, stated once: a clog of every link stalls every node,
+// loss on every link is the network's; a heal ends partitions, clogs and
+// loss, timed or not; a disk heal ends slow spells; a skew lasts until the
+// next; a restart ends a crash, and of a running node is a moment.
+func TestPeriodsFollowTheKernelsRules(t *testing.T) {
+	nodes := ids("a", "b", "c")
+	ps := sim.Periods(applied(
+		sim.Fault{At: at(ms(10)), Op: sim.Clog{For: at(ms(20))}},
+		sim.Fault{At: at(ms(10)), Op: sim.Loss{LossPPM: 1000}},
+		sim.Fault{At: at(ms(15)), Op: sim.Loss{LossPPM: 1000, For: at(ms(100)), Cuts: sim.Isolate("b", nodes)}},
+		sim.Fault{At: at(ms(20)), Op: sim.DiskSlow{Nodes: ids("a"), Delay: at(ms(1)), For: at(ms(100))}},
+		sim.Fault{At: at(ms(25)), Op: sim.ClockSkew{Nodes: ids("b"), DriftPPM: 10}},
+		sim.Fault{At: at(ms(30)), Op: sim.Crash{Nodes: ids("a")}},
+		sim.Fault{At: at(ms(35)), Op: sim.ClockSkew{Nodes: ids("b"), DriftPPM: -20}},
+		sim.Fault{At: at(ms(40)), Op: sim.Restart{Nodes: ids("a", "b")}},
+		sim.Fault{At: at(ms(50)), Op: sim.Heal{}},
+		sim.Fault{At: at(ms(60)), Op: sim.DiskHeal{Nodes: ids("a")}},
+		sim.Fault{At: at(ms(70)), Op: sim.ClockJump{Nodes: ids("a"), Jump: at(-time.Second)}},
+	), nodes, ms(80))
+	assert.Equal(t, []string{
+		"network clogged 10ms-30ms clogged",
+		"a clogged 10ms-30ms clogged",
+		"b clogged 10ms-30ms clogged",
+		"c clogged 10ms-30ms clogged",
+		"network lossy 10ms-50ms lossy",
+		"network lossy 15ms-50ms lossy",
+		"b lossy 15ms-50ms lossy",
+		"a disk-slow 20ms-60ms slow disk",
+		"b clock-skew 25ms-35ms skew +10ppm",
+		"a down 30ms-40ms down",
+		"b clock-skew 35ms-80ms skew -20ppm",
+		"b restart @40ms restart",
+		"a clock-jump @70ms clock -1s",
+	}, periodLines(ps))
+	down := ps[slices.IndexFunc(ps, func(p sim.Period) bool { return p.Kind == sim.PeriodDown })]
+	assert.Equal(t, "crash @30ms [a]; ended by restart @40ms [a b]", down.Detail)
+}
+
+// Periods of a real run: a death by panic shows the node down until its
+// restart, like a crash, with the panic in the detail; an armed failpoint
+// shows on its own scope until disarmed.
+func TestPeriodsOfARunShowDeaths(t *testing.T) {
+	w, tp := newWorld(sim.Config{Seed: 7, Network: quietNet()})
+	all := ids("a", "b", "c")
+	for _, id := range all {
+		addProbe(w, tp, id, chatter(all, ms(10)))
+	}
+	require.NoError(t, w.Schedule([]sim.Fault{
+		{At: at(ms(50)), Op: sim.ArmFailpoint{Failpoint: fpPanic, Nodes: ids("b"), Count: 1}},
+		{At: at(ms(100)), Op: sim.Partition{Cuts: sim.Isolate("c", all)}},
+		{At: at(ms(150)), Op: sim.DisarmFailpoint{Failpoint: fpPanic}},
+		{At: at(ms(200)), Op: sim.Restart{Nodes: ids("b")}},
+	}))
+	w.Run(sim.Limits{Until: ms(300)})
+	ps := sim.Periods(w.Faults(), w.NodeIDs(), ms(300))
+	lines := periodLines(ps)
+	require.Len(t, lines, 4, "%v", lines)
+	assert.Equal(t, "fp test/panic failpoint 50ms-150ms armed", lines[0])
+	assert.Regexp(t, `^b down [5-6][\d.]*ms-200ms down$`, lines[1])
+	assert.Equal(t, []string{"c partitioned 100ms-300ms cut off", "network partitioned 100ms-300ms partition"}, lines[2:])
+	assert.Contains(t, ps[1].Detail, "(panic: failpoint test/panic)")
 }

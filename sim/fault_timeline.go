@@ -47,6 +47,7 @@ type Period struct {
 	Point  bool
 	Label  string // a word or two for a bar
 	Detail string // the faults behind it, as applied, and what ended it
+	seq    int    // the order of opening, to order periods that start together
 }
 
 // Periods turns the faults of a run as applied (World.Faults, deaths by
@@ -76,12 +77,13 @@ func Periods(applied []AppliedFault, nodes []NodeID, end time.Duration) []Period
 		out[i].End = min(out[i].End, end)
 		out[i].Start = min(out[i].Start, end)
 	}
-	slices.SortStableFunc(out, func(a, b Period) int { return cmp.Compare(a.Start, b.Start) })
+	slices.SortFunc(out, func(a, b Period) int { return cmp.Or(cmp.Compare(a.Start, b.Start), cmp.Compare(a.seq, b.seq)) })
 	return out
 }
 
 // timeline collects periods as faults mark them.
 type timeline struct {
+	seq   int
 	nodes []NodeID  // the run's nodes
 	open  []*Period // open until a later fault (or the end) closes them
 	timed []Period  // with their own end (clog, loss, slow disk), cut short by a heal
@@ -101,7 +103,8 @@ func (t *timeline) start(s Scope, kind PeriodKind, at time.Duration, label, deta
 		t.open[i].Detail += "; " + detail
 		return
 	}
-	t.open = append(t.open, &Period{Scope: s, Kind: kind, Start: at, Label: label, Detail: detail})
+	t.seq++
+	t.open = append(t.open, &Period{Scope: s, Kind: kind, Start: at, Label: label, Detail: detail, seq: t.seq})
 }
 
 // startUntil records a period with a known end (0: open until closed).
@@ -111,7 +114,8 @@ func (t *timeline) startUntil(s Scope, kind PeriodKind, at, until time.Duration,
 		t.start(s, kind, at, label, detail)
 		return
 	}
-	t.timed = append(t.timed, Period{Scope: s, Kind: kind, Start: at, End: until, Label: label, Detail: detail})
+	t.seq++
+	t.timed = append(t.timed, Period{Scope: s, Kind: kind, Start: at, End: until, Label: label, Detail: detail, seq: t.seq})
 }
 
 // close ends an open period at at, saying why, and reports whether there was one.
@@ -148,5 +152,6 @@ func (t *timeline) closeKind(kind PeriodKind, s *Scope, at time.Duration, why st
 }
 
 func (t *timeline) point(s Scope, kind PeriodKind, at time.Duration, label, detail string) {
-	t.done = append(t.done, Period{Scope: s, Kind: kind, Start: at, End: at, Point: true, Label: label, Detail: detail})
+	t.seq++
+	t.done = append(t.done, Period{Scope: s, Kind: kind, Start: at, End: at, Point: true, Label: label, Detail: detail, seq: t.seq})
 }
