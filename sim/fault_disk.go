@@ -63,12 +63,16 @@ func (f DiskCorrupt) describe(b *strings.Builder) {
 
 func (f DiskSlow) describe(b *strings.Builder) {
 	describeNodes(b, f.Nodes)
-	fmt.Fprintf(b, " +%v a sync for %v", f.Delay, f.For)
+	fmt.Fprintf(b, " +%v per sync for %v", f.Delay, f.For)
 }
 
 func (f DiskFail) describe(b *strings.Builder) {
 	describeNodes(b, f.Nodes)
-	fmt.Fprintf(b, " next %d syncs", max(f.Count, 1))
+	if n := max(f.Count, 1); n == 1 {
+		b.WriteString(" next sync")
+	} else {
+		fmt.Fprintf(b, " next %d syncs", n)
+	}
 }
 
 func (f DiskHeal) describe(b *strings.Builder) { describeNodes(b, f.Nodes) }
