@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -95,14 +96,7 @@ func jsonFields(t reflect.Type) []string {
 }
 
 // FaultKinds lists every kind, sorted, for help texts and generators.
-func FaultKinds() []FaultKind {
-	out := make([]FaultKind, 0, len(faultKinds))
-	for k := range faultKinds {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
+func FaultKinds() []FaultKind { return slices.Sorted(maps.Keys(faultKinds)) }
 
 // About is the kind's one-line description for people ("" if unknown).
 func (k FaultKind) About() string {
