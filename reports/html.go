@@ -278,7 +278,7 @@ func layoutTimeline(nodes []sim.NodeID, periods []Period, end, healAt time.Durat
 		}
 		y += float64(p.Row) * tlRowH
 		kinds[p.Kind] = true
-		b := svgBar{Y: y + 2, H: tlLaneH - 4, Fill: periodColors[p.Kind], Point: p.Point,
+		b := svgBar{Y: y + 2, H: tlLaneH - 4, Fill: colorOf(p.Kind), Point: p.Point,
 			Title: fmt.Sprintf("%s %s: %v", p.Lane, p.Kind, p.Start)}
 		if !p.Point {
 			b.Title += fmt.Sprintf(" – %v", p.End)
@@ -309,11 +309,8 @@ func layoutTimeline(nodes []sim.NodeID, periods []Period, end, healAt time.Durat
 	for d := time.Duration(0); d <= end; d += step {
 		t.Ticks = append(t.Ticks, svgTick{X: x(d), Label: tickLabel(d, step)})
 	}
-	for _, k := range []string{PeriodDown, PeriodRestart, PeriodPaused, PeriodPartitioned, PeriodClogged, PeriodLossy,
-		PeriodClockSkew, PeriodClockJump, PeriodDiskSlow, PeriodDiskFault, PeriodFailpoint, PeriodBug, PeriodLiveness} {
-		if kinds[k] {
-			t.Legend = append(t.Legend, legendItem{Kind: k, Color: periodColors[k]})
-		}
+	for _, k := range legendOrder(kinds) {
+		t.Legend = append(t.Legend, legendItem{Kind: k, Color: colorOf(k)})
 	}
 	return t
 }

@@ -180,7 +180,7 @@ func TestTimelineHidesQuietNodesOfBigRuns(t *testing.T) {
 	for i := 0; i < 15; i++ {
 		nodes = append(nodes, sim.NodeID(fmt.Sprintf("n%d", i)))
 	}
-	periods := []Period{{Lane: "n3", Kind: PeriodDown, Start: 0, End: time.Second, Label: "down"}}
+	periods := []Period{{Lane: "n3", Kind: string(sim.PeriodDown), Start: 0, End: time.Second, Label: "down"}}
 	tl := layoutTimeline(nodes, periods, 2*time.Second, time.Second)
 	require.Len(t, tl.Lanes, 1)
 	assert.Equal(t, "n3", tl.Lanes[0].Label)

@@ -116,7 +116,7 @@ func (r *Result) SetFindings(fs []sim.Finding) {
 func (r *Result) SetFaults(fs []sim.AppliedFault) {
 	r.Faults = []Fault{}
 	for _, f := range fs {
-		r.Faults = append(r.Faults, Fault{At: sim.Duration(f.At), Kind: f.Fault.Kind, Text: f.Fault.String(), Fault: f.Fault, Note: f.Note})
+		r.Faults = append(r.Faults, Fault{At: sim.Duration(f.At), Kind: f.Fault.Kind(), Text: f.Fault.String(), Fault: f.Fault, Note: f.Note})
 	}
 }
 

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -18,39 +19,58 @@ const (
 	lanePrefixFP = "failpoint "
 )
 
-// Period kinds, one colour each.
+// The timeline's own period kinds; the others are the kernel's
+// (sim.PeriodDown, ...).
 const (
-	PeriodDown        = "down"
-	PeriodPaused      = "paused"
-	PeriodPartitioned = "partitioned"
-	PeriodClogged     = "clogged"
-	PeriodLossy       = "lossy"
-	PeriodClockSkew   = "clock-skew"
-	PeriodClockJump   = "clock-jump"
-	PeriodDiskSlow    = "disk-slow"
-	PeriodDiskFault   = "disk-fault"
-	PeriodRestart     = "restart"
-	PeriodFailpoint   = "failpoint"
-	PeriodBug         = "bug"
-	PeriodLiveness    = "liveness"
+	PeriodBug      = "bug"      // a planted bug's failpoint armed
+	PeriodLiveness = "liveness" // the liveness phase
 )
 
-// periodColors are the background colours of the timeline and of
-// porcupine's annotations.
-var periodColors = map[string]string{
-	PeriodDown:        "#e45756",
-	PeriodPaused:      "#f58518",
-	PeriodPartitioned: "#9d6fd0",
-	PeriodClogged:     "#eeca3b",
-	PeriodLossy:       "#d8b5a5",
-	PeriodClockSkew:   "#4c78a8",
-	PeriodClockJump:   "#4c78a8",
-	PeriodDiskSlow:    "#9d755d",
-	PeriodDiskFault:   "#9d755d",
-	PeriodRestart:     "#e45756",
-	PeriodFailpoint:   "#72b7b2",
-	PeriodBug:         "#b279a2",
-	PeriodLiveness:    "#54a24b",
+// kindColors are the background colours of the timeline and of
+// porcupine's annotations, in legend order; a kind not listed gets
+// defaultColor and comes last in the legend.
+var kindColors = []struct{ kind, color string }{
+	{string(sim.PeriodDown), "#e45756"},
+	{string(sim.PeriodRestart), "#e45756"},
+	{string(sim.PeriodPaused), "#f58518"},
+	{string(sim.PeriodPartitioned), "#9d6fd0"},
+	{string(sim.PeriodClogged), "#eeca3b"},
+	{string(sim.PeriodLossy), "#d8b5a5"},
+	{string(sim.PeriodClockSkew), "#4c78a8"},
+	{string(sim.PeriodClockJump), "#4c78a8"},
+	{string(sim.PeriodDiskSlow), "#9d755d"},
+	{string(sim.PeriodDiskFault), "#9d755d"},
+	{string(sim.PeriodFailpoint), "#72b7b2"},
+	{PeriodBug, "#b279a2"},
+	{PeriodLiveness, "#54a24b"},
+}
+
+const defaultColor = "#bab0ac"
+
+func colorOf(kind string) string {
+	for _, kc := range kindColors {
+		if kc.kind == kind {
+			return kc.color
+		}
+	}
+	return defaultColor
+}
+
+// legendOrder lists the kinds present in legend order.
+func legendOrder(present map[string]bool) []string {
+	var out, other []string
+	for _, kc := range kindColors {
+		if present[kc.kind] {
+			out = append(out, kc.kind)
+		}
+	}
+	for k := range present { //detlint:allow sorted below
+		if colorOf(k) == defaultColor {
+			other = append(other, k)
+		}
+	}
+	sort.Strings(other)
+	return append(out, other...)
 }
 
 // Period is a span (or, with Point, a moment) of a fault on one lane of
@@ -72,160 +92,40 @@ func PeriodsOf(r *Result) []Period {
 	for _, n := range r.Nodes {
 		ids = append(ids, n.ID)
 	}
-	return Periods(r.Faults, r.Findings, ids, r.Bugs, time.Duration(r.HealAt), time.Duration(r.Virtual))
+	return Periods(r.Faults, ids, r.Bugs, time.Duration(r.HealAt), time.Duration(r.Virtual))
 }
 
-// Periods turns the applied faults of a run, and the panics among its
-// findings (a panic crashes the node), into timeline periods, sorted by
-// lane order (nodes in the given order, then the network, failpoints and
-// the liveness phase) and start. Open periods close at end.
-//
-// A node that ends itself (Env.Exit, say after a failed sync) leaves no
-// trace in the faults: the kernel does not report it. When the runner
-// restarts such a node as the liveness phase begins, the restart is
-// marked "restarted (had exited)".
-func Periods(faults []Fault, findings []Finding, nodes []sim.NodeID, bugs []string, healAt, end time.Duration) []Period {
-	t := &tracker{open: map[string]*Period{}, bugs: map[string]bool{}}
-	for _, b := range bugs {
-		t.bugs[b] = true
+// Periods lays out the kernel's periods of a run's applied faults
+// (sim.Periods) on the timeline's lanes, sorted by lane order (nodes in the
+// given order, then the network, failpoints and the liveness phase) and
+// start. A planted bug's failpoint shows as a bug; the liveness phase runs
+// from healAt to end.
+func Periods(faults []Fault, nodes []sim.NodeID, bugs []string, healAt, end time.Duration) []Period {
+	applied := make([]sim.AppliedFault, len(faults))
+	for i, f := range faults {
+		applied[i] = sim.AppliedFault{At: time.Duration(f.At), Fault: f.Fault, Note: f.Note}
 	}
-	var panics []Fault
-	for _, f := range findings {
-		if f.Kind == "panic" && f.Node != "" {
-			text := fmt.Sprintf("panic @%v [%s]: %s", f.At, f.Node, f.Value)
-			panics = append(panics, Fault{At: f.At, Kind: sim.FaultCrash, Text: text, Fault: sim.Fault{At: f.At, Kind: sim.FaultCrash, Nodes: []sim.NodeID{f.Node}}})
+	var out []Period
+	for _, p := range sim.Periods(applied, nodes, end) {
+		q := Period{Lane: LaneNetwork, Kind: string(p.Kind), Start: p.Start, End: p.End, Point: p.Point, Label: p.Label, Detail: p.Detail}
+		switch {
+		case p.Node != "":
+			q.Lane = string(p.Node)
+		case p.Failpoint != "":
+			q.Lane = lanePrefixFP + p.Failpoint
+			if slices.Contains(bugs, p.Failpoint) && p.Kind == sim.PeriodFailpoint {
+				q.Kind, q.Label = PeriodBug, "planted bug"
+			}
 		}
+		out = append(out, q)
 	}
-	all := make([]Fault, 0, len(faults)+len(panics))
-	for _, f := range faults {
-		for len(panics) > 0 && panics[0].At < f.At {
-			all = append(all, panics[0])
-			panics = panics[1:]
-		}
-		all = append(all, f)
-	}
-	all = append(all, panics...)
-	for _, af := range all {
-		f := af.Fault
-		at := time.Duration(af.At)
-		text := af.Text
-		if af.Note != "" {
-			text += " (" + af.Note + ")"
-		}
-		switch f.Kind {
-		case sim.FaultCrash:
-			for _, n := range f.Nodes {
-				t.close(string(n), PeriodPaused, at, "crash")
-				t.start(string(n), PeriodDown, at, "down", text)
-			}
-		case sim.FaultRestart:
-			for _, n := range f.Nodes {
-				if !t.close(string(n), PeriodDown, at, text) {
-					t.close(string(n), PeriodPaused, at, "restart")
-					label := "restart"
-					if at == healAt && healAt > 0 {
-						label = "restarted (had exited)"
-					}
-					t.point(string(n), PeriodRestart, at, label, text)
-				}
-			}
-		case sim.FaultPause:
-			for _, n := range f.Nodes {
-				if t.isOpen(string(n), PeriodDown) {
-					continue
-				}
-				t.start(string(n), PeriodPaused, at, "paused", text)
-			}
-		case sim.FaultResume:
-			for _, n := range f.Nodes {
-				t.close(string(n), PeriodPaused, at, text)
-			}
-		case sim.FaultPartition:
-			for _, n := range cutOff(f.Cuts, nodes) {
-				t.start(string(n), PeriodPartitioned, at, "cut off", text)
-			}
-			t.start(LaneNetwork, PeriodPartitioned, at, "partition", text)
-		case sim.FaultHeal:
-			t.closeKind(PeriodPartitioned, at, text)
-			t.closeKind(PeriodClogged, at, text)
-			t.closeKind(PeriodLossy, at, text)
-		case sim.FaultClog, sim.FaultLoss:
-			kind, label := PeriodClogged, "clogged"
-			if f.Kind == sim.FaultLoss {
-				kind, label = PeriodLossy, "lossy"
-			}
-			var until time.Duration
-			if f.For > 0 {
-				until = at + time.Duration(f.For)
-			}
-			lanes := []string{LaneNetwork}
-			for _, n := range cutOff(f.Cuts, nodes) {
-				lanes = append(lanes, string(n))
-			}
-			if len(f.Cuts) == 0 && f.Kind == sim.FaultClog {
-				for _, n := range nodes {
-					lanes = append(lanes, string(n))
-				}
-			}
-			for _, l := range lanes {
-				t.startUntil(l, kind, at, until, label, text)
-			}
-		case sim.FaultClockJump:
-			for _, n := range f.Nodes {
-				t.point(string(n), PeriodClockJump, at, "clock "+signed(time.Duration(f.Jump)), text)
-			}
-		case sim.FaultClockSkew:
-			for _, n := range f.Nodes {
-				t.close(string(n), PeriodClockSkew, at, text)
-				if f.PPM != 0 {
-					t.start(string(n), PeriodClockSkew, at, fmt.Sprintf("skew %+dppm", f.PPM), text)
-				}
-			}
-		case sim.FaultDiskSlow:
-			for _, n := range f.Nodes {
-				t.startUntil(string(n), PeriodDiskSlow, at, at+time.Duration(f.For), "slow disk", text)
-			}
-		case sim.FaultDiskFail:
-			for _, n := range f.Nodes {
-				t.point(string(n), PeriodDiskFault, at, "sync fails", text)
-			}
-		case sim.FaultDiskCorrupt:
-			for _, n := range f.Nodes {
-				t.point(string(n), PeriodDiskFault, at, "corrupt", text)
-			}
-		case sim.FaultArm:
-			kind, label := PeriodFailpoint, "armed"
-			if t.bugs[f.Failpoint] {
-				kind, label = PeriodBug, "planted bug"
-			}
-			lane := lanePrefixFP + f.Failpoint
-			t.close(lane, kind, at, text)
-			t.start(lane, kind, at, label, text)
-		case sim.FaultDisarm:
-			lane := lanePrefixFP + f.Failpoint
-			t.close(lane, PeriodFailpoint, at, text)
-			t.close(lane, PeriodBug, at, text)
-		}
-	}
-	for _, k := range sortedKeys(t.open) {
-		p := t.open[k]
-		p.End = end
-		t.done = append(t.done, *p)
-	}
-	t.done = append(t.done, t.timed...)
 	if healAt > 0 || end > 0 {
-		t.done = append(t.done, Period{Lane: LaneLiveness, Kind: PeriodLiveness, Start: healAt, End: end,
+		out = append(out, Period{Lane: LaneLiveness, Kind: PeriodLiveness, Start: min(healAt, end), End: end,
 			Label: "liveness phase", Detail: fmt.Sprintf("faults healed at %v; the system must finish its work by %v", healAt, end)})
 	}
-	// Timed periods that outlast the run end with it.
-	for i := range t.done {
-		p := &t.done[i]
-		p.End = min(p.End, end)
-		p.Start = min(p.Start, end)
-	}
-	order := laneOrder(nodes, t.done)
-	sort.SliceStable(t.done, func(i, j int) bool {
-		a, b := t.done[i], t.done[j]
+	order := laneOrder(nodes, out)
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
 		if order[a.Lane] != order[b.Lane] {
 			return order[a.Lane] < order[b.Lane]
 		}
@@ -234,8 +134,8 @@ func Periods(faults []Fault, findings []Finding, nodes []sim.NodeID, bugs []stri
 		}
 		return a.Kind < b.Kind
 	})
-	assignRows(t.done, end)
-	return t.done
+	assignRows(out, end)
+	return out
 }
 
 // assignRows puts each period of a lane on the first sub-row where it does
@@ -324,137 +224,6 @@ func laneOrder(nodes []sim.NodeID, periods []Period) map[string]int {
 	return order
 }
 
-type tracker struct {
-	open  map[string]*Period // lane + "\x00" + kind
-	timed []Period           // periods with their own end (clog, loss, slow disk)
-	done  []Period
-	bugs  map[string]bool
-}
-
-func key(lane, kind string) string { return lane + "\x00" + kind }
-
-func (t *tracker) isOpen(lane, kind string) bool { return t.open[key(lane, kind)] != nil }
-
-func (t *tracker) start(lane, kind string, at time.Duration, label, detail string) {
-	if p := t.open[key(lane, kind)]; p != nil {
-		p.Detail += "; " + detail // a second partition on top of the first
-		return
-	}
-	t.open[key(lane, kind)] = &Period{Lane: lane, Kind: kind, Start: at, Label: label, Detail: detail}
-}
-
-// startUntil records a period with a known end (0: until the next heal).
-// Timed periods may overlap (two loss rules at once); a heal cuts them.
-func (t *tracker) startUntil(lane, kind string, at, until time.Duration, label, detail string) {
-	if until == 0 {
-		t.start(lane, kind, at, label, detail)
-		return
-	}
-	t.timed = append(t.timed, Period{Lane: lane, Kind: kind, Start: at, End: until, Label: label, Detail: detail})
-}
-
-// close ends an open period at at and reports whether there was one.
-func (t *tracker) close(lane, kind string, at time.Duration, why string) bool {
-	k := key(lane, kind)
-	p := t.open[k]
-	if p == nil {
-		return false
-	}
-	delete(t.open, k)
-	p.End = at
-	if why != "" {
-		p.Detail += "; ended by " + why
-	}
-	t.done = append(t.done, *p)
-	return true
-}
-
-func (t *tracker) closeKind(kind string, at time.Duration, why string) {
-	for i := range t.timed {
-		p := &t.timed[i]
-		if p.Kind == kind && p.Start <= at && at < p.End {
-			p.End = at
-			p.Detail += "; ended by " + why
-		}
-	}
-	for _, k := range sortedKeys(t.open) {
-		p := t.open[k]
-		if p.Kind == kind {
-			t.close(p.Lane, kind, at, why)
-		}
-	}
-}
-
-func (t *tracker) point(lane, kind string, at time.Duration, label, detail string) {
-	t.done = append(t.done, Period{Lane: lane, Kind: kind, Start: at, End: at, Point: true, Label: label, Detail: detail})
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m { //detlint:allow sorted below
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// cutOff lists the nodes that cuts separate from more than half of the
-// other nodes the cuts name (the isolated node, the minority side, the
-// sender of a one-way cut), in the run's node order; the network lane
-// shows every cut in full.
-func cutOff(cuts []sim.Cut, nodes []sim.NodeID) []sim.NodeID {
-	involved := map[sim.NodeID]bool{}
-	blocked := map[sim.NodeID]map[sim.NodeID]bool{}
-	mark := func(a, b sim.NodeID) {
-		if a == b {
-			return
-		}
-		if blocked[a] == nil {
-			blocked[a] = map[sim.NodeID]bool{}
-		}
-		blocked[a][b] = true
-	}
-	for _, c := range cuts {
-		for _, a := range c.From {
-			involved[a] = true
-			for _, b := range c.To {
-				involved[b] = true
-				mark(a, b)
-				mark(b, a)
-			}
-		}
-	}
-	order := append([]sim.NodeID(nil), nodes...)
-	var extra []string
-	known := map[sim.NodeID]bool{}
-	for _, n := range nodes {
-		known[n] = true
-	}
-	for n := range involved { //detlint:allow sorted below
-		if !known[n] {
-			extra = append(extra, string(n))
-		}
-	}
-	sort.Strings(extra)
-	for _, n := range extra {
-		order = append(order, sim.NodeID(n))
-	}
-	var out []sim.NodeID
-	for _, n := range order {
-		if involved[n] && 2*len(blocked[n]) > len(involved)-1 {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
-func signed(d time.Duration) string {
-	if d >= 0 {
-		return "+" + d.String()
-	}
-	return d.String()
-}
-
 // Annotations turns timeline periods into porcupine annotations, one row
 // (tag) per lane, in the history's time (virtual nanoseconds).
 func Annotations(periods []Period) []porcupine.Annotation {
@@ -466,9 +235,18 @@ func Annotations(periods []Period) []porcupine.Annotation {
 			End:             int64(p.End),
 			Description:     p.Label,
 			Details:         fmt.Sprintf("%s %v–%v: %s", p.Kind, p.Start, p.End, p.Detail),
-			BackgroundColor: periodColors[p.Kind],
+			BackgroundColor: colorOf(p.Kind),
 			TextColor:       "#000",
 		})
 	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m { //detlint:allow sorted below
+		out = append(out, k)
+	}
+	sort.Strings(out)
 	return out
 }

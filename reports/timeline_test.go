@@ -15,7 +15,7 @@ import (
 func TestPeriods(t *testing.T) {
 	r := sampleRun(t).Result
 	nodes := []sim.NodeID{"n1", "n2", "n3", "c0"}
-	ps := Periods(r.Faults, nil, nodes, r.Bugs, time.Duration(r.HealAt), time.Duration(r.Virtual))
+	ps := Periods(r.Faults, nodes, r.Bugs, time.Duration(r.HealAt), time.Duration(r.Virtual))
 	var got []string
 	for _, p := range ps {
 		s := fmt.Sprintf("%s %s %v-%v", p.Lane, p.Kind, p.Start, p.End)
@@ -53,25 +53,32 @@ func TestPeriods(t *testing.T) {
 }
 
 func TestPeriodsRestartOfARunningNodeIsAMoment(t *testing.T) {
-	faults := []Fault{{At: sim.Duration(time.Second), Kind: sim.FaultRestart, Text: "restart", Fault: sim.Fault{Kind: sim.FaultRestart, Nodes: []sim.NodeID{"a"}}}}
-	ps := Periods(faults, nil, []sim.NodeID{"a"}, nil, 2*time.Second, 3*time.Second)
+	faults := []Fault{{At: sim.Duration(time.Second), Fault: sim.Fault{At: sim.Duration(time.Second), Op: sim.Restart{Nodes: []sim.NodeID{"a"}}}}}
+	ps := Periods(faults, []sim.NodeID{"a"}, nil, 2*time.Second, 3*time.Second)
 	require.Len(t, ps, 2)
 	assert.True(t, ps[0].Point)
-	assert.Equal(t, PeriodRestart, ps[0].Kind)
+	assert.Equal(t, string(sim.PeriodRestart), ps[0].Kind)
 	assert.Equal(t, "restart", ps[0].Label)
 	assert.Equal(t, PeriodLiveness, ps[1].Kind)
-
-	// The runner's restart at the heal of a node that ended itself.
-	faults[0].At = sim.Duration(2 * time.Second)
-	ps = Periods(faults, nil, []sim.NodeID{"a"}, nil, 2*time.Second, 3*time.Second)
-	assert.Equal(t, "restarted (had exited)", ps[0].Label)
 }
 
-func TestPeriodsPanicsCrashTheNode(t *testing.T) {
-	r := sampleRun(t).Result
-	ps := PeriodsOf(r)
-	assert.Equal(t, Period{Lane: "n1", Kind: PeriodDown, Start: 5 * time.Millisecond, End: 20 * time.Millisecond, Label: "down",
-		Detail: "crash @5ms [n1]; panic @5ms [n1]: boom; ended by restart @20ms [n1]"}, ps[0])
+// A node that died by itself is listed by the kernel as a crash with a
+// note, and shows down until its restart.
+func TestPeriodsShowDeathsAsDown(t *testing.T) {
+	crash := sim.Fault{At: sim.Duration(5 * time.Millisecond), Op: sim.Crash{Nodes: []sim.NodeID{"n1"}}}
+	restart := sim.Fault{At: sim.Duration(20 * time.Millisecond), Op: sim.Restart{Nodes: []sim.NodeID{"n1"}}}
+	faults := []Fault{{At: crash.At, Fault: crash, Note: "panic: boom"}, {At: restart.At, Fault: restart}}
+	ps := Periods(faults, []sim.NodeID{"n1"}, nil, 0, 70*time.Millisecond)
+	assert.Equal(t, Period{Lane: "n1", Kind: string(sim.PeriodDown), Start: 5 * time.Millisecond, End: 20 * time.Millisecond, Label: "down",
+		Detail: "crash @5ms [n1] (panic: boom); ended by restart @20ms [n1]"}, ps[0])
+}
+
+// A kind the timeline has no colour for still gets one, and a legend entry.
+func TestUnknownPeriodKindsGetAColour(t *testing.T) {
+	assert.Equal(t, defaultColor, colorOf("meteor"))
+	assert.NotEqual(t, defaultColor, colorOf(string(sim.PeriodDown)))
+	assert.Equal(t, []string{string(sim.PeriodDown), PeriodLiveness, "meteor"},
+		legendOrder(map[string]bool{"meteor": true, PeriodLiveness: true, string(sim.PeriodDown): true}))
 }
 
 func TestTickStep(t *testing.T) {
@@ -87,14 +94,4 @@ func TestTickStep(t *testing.T) {
 		assert.Equal(t, c.step, tickStep(c.end), "end %v", c.end)
 		assert.LessOrEqual(t, int64(c.end/tickStep(c.end)), int64(12))
 	}
-}
-
-func TestCutOff(t *testing.T) {
-	members := []sim.NodeID{"n1", "n2", "n3", "n4", "n5"}
-	all := append(append([]sim.NodeID(nil), members...), "c0", "c1")
-	assert.Equal(t, []sim.NodeID{"n3"}, cutOff(sim.Isolate("n3", all), all))
-	assert.Equal(t, []sim.NodeID{"n4", "n5"}, cutOff(sim.Split([]sim.NodeID{"n1", "n2", "n3"}, []sim.NodeID{"n4", "n5"}), all))
-	assert.Equal(t, []sim.NodeID{"n1"}, cutOff(sim.OneWay([]sim.NodeID{"n1"}, []sim.NodeID{"n2", "n3", "n4", "n5"}), all))
-	assert.Empty(t, cutOff(sim.Ring(members), all), "a ring cuts every node off from a minority only")
-	assert.Equal(t, []sim.NodeID{"x"}, cutOff(sim.Isolate("x", []sim.NodeID{"x", "n1", "n2"}), members), "unknown nodes come last")
 }

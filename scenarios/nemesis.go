@@ -53,33 +53,34 @@ func DrawFaults(t *rapid.T, spec NemesisSpec) []Step {
 		member := func() sim.NodeID { return rapid.SampledFrom(spec.Members).Draw(t, "member") }
 		switch fam {
 		case FamilyPartition:
-			steps = append(steps, drawPartition(t, spec, at), Step{Fault: sim.Fault{At: end, Kind: sim.FaultHeal}})
+			steps = append(steps, drawPartition(t, spec, at), Step{Fault: sim.Fault{At: end, Op: sim.Heal{}}})
 		case FamilyCrash:
 			nodes := drawSubset(t, spec.Members)
 			torn := rapid.Bool().Draw(t, "torn")
 			steps = append(steps,
-				Step{Fault: sim.Fault{At: at, Kind: sim.FaultCrash, Nodes: nodes, Torn: torn}},
-				Step{Fault: sim.Fault{At: end, Kind: sim.FaultRestart, Nodes: nodes}})
+				Step{Fault: sim.Fault{At: at, Op: sim.Crash{Nodes: nodes, Torn: torn}}},
+				Step{Fault: sim.Fault{At: end, Op: sim.Restart{Nodes: nodes}}})
 		case FamilyPause:
-			s := Step{Fault: sim.Fault{At: at, Kind: sim.FaultPause}}
+			s := Step{Fault: sim.Fault{At: at, Op: sim.Pause{}}}
 			if rapid.Bool().Draw(t, "pause-leader") {
 				s.Target = "leader"
 				// the resume must find the same node: resume every member
-				steps = append(steps, s, Step{Fault: sim.Fault{At: end, Kind: sim.FaultResume, Nodes: spec.Members}})
+				steps = append(steps, s, Step{Fault: sim.Fault{At: end, Op: sim.Resume{Nodes: spec.Members}}})
 			} else {
-				s.Nodes = []sim.NodeID{member()}
-				steps = append(steps, s, Step{Fault: sim.Fault{At: end, Kind: sim.FaultResume, Nodes: s.Nodes}})
+				node := []sim.NodeID{member()}
+				s.Op = sim.Pause{Nodes: node}
+				steps = append(steps, s, Step{Fault: sim.Fault{At: end, Op: sim.Resume{Nodes: node}}})
 			}
 		case FamilyClock:
 			node := []sim.NodeID{member()}
 			if rapid.Bool().Draw(t, "jump") {
 				jump := time.Duration(rapid.Int64Range(-30_000, 30_000).Draw(t, "jump-ms")) * time.Millisecond
-				steps = append(steps, Step{Fault: sim.Fault{At: at, Kind: sim.FaultClockJump, Nodes: node, Jump: sim.Duration(jump)}})
+				steps = append(steps, Step{Fault: sim.Fault{At: at, Op: sim.ClockJump{Nodes: node, Jump: sim.Duration(jump)}}})
 			} else {
 				ppm := rapid.Int64Range(-100_000, 100_000).Draw(t, "skew-ppm")
 				steps = append(steps,
-					Step{Fault: sim.Fault{At: at, Kind: sim.FaultClockSkew, Nodes: node, PPM: ppm}},
-					Step{Fault: sim.Fault{At: end, Kind: sim.FaultClockSkew, Nodes: node}})
+					Step{Fault: sim.Fault{At: at, Op: sim.ClockSkew{Nodes: node, DriftPPM: ppm}}},
+					Step{Fault: sim.Fault{At: end, Op: sim.ClockSkew{Nodes: node}}})
 			}
 		case FamilyDisk:
 			node := []sim.NodeID{member()}
@@ -90,21 +91,21 @@ func DrawFaults(t *rapid.T, spec NemesisSpec) []Step {
 			switch rapid.SampledFrom(kinds).Draw(t, "disk") {
 			case "slow":
 				delay := time.Duration(rapid.Int64Range(1, 100).Draw(t, "sync-ms")) * time.Millisecond
-				steps = append(steps, Step{Fault: sim.Fault{At: at, Kind: sim.FaultDiskSlow, Nodes: node, Delay: sim.Duration(delay), For: length}})
+				steps = append(steps, Step{Fault: sim.Fault{At: at, Op: sim.DiskSlow{Nodes: node, Delay: sim.Duration(delay), For: length}}})
 			case "fail":
-				steps = append(steps, Step{Fault: sim.Fault{At: at, Kind: sim.FaultDiskFail, Nodes: node, Count: 1}})
+				steps = append(steps, Step{Fault: sim.Fault{At: at, Op: sim.DiskFail{Nodes: node, Count: 1}}})
 			case "corrupt":
 				corrupted = true // one corrupted member at most: beyond that a quorum can be lost for good
-				steps = append(steps, Step{Fault: sim.Fault{At: at, Kind: sim.FaultDiskCorrupt, Nodes: node}})
+				steps = append(steps, Step{Fault: sim.Fault{At: at, Op: sim.DiskCorrupt{Nodes: node}}})
 			}
 		case FamilyNet:
 			if rapid.Bool().Draw(t, "loss") {
 				ppm := rapid.Int64Range(1_000, 300_000).Draw(t, "loss-ppm")
 				dup := rapid.Int64Range(0, 100_000).Draw(t, "dup-ppm")
-				steps = append(steps, Step{Fault: sim.Fault{At: at, Kind: sim.FaultLoss, PPM: ppm, DupPPM: dup, For: length}})
+				steps = append(steps, Step{Fault: sim.Fault{At: at, Op: sim.Loss{LossPPM: ppm, DupPPM: dup, For: length}}})
 			} else {
 				a, b := drawSplit(t, spec.All)
-				steps = append(steps, Step{Fault: sim.Fault{At: at, Kind: sim.FaultClog, Cuts: sim.OneWay(a, b), For: length}})
+				steps = append(steps, Step{Fault: sim.Fault{At: at, Op: sim.Clog{Cuts: sim.OneWay(a, b), For: length}}})
 			}
 		case FamilyFailpoint:
 			if len(spec.Failpoints) == 0 {
@@ -113,8 +114,8 @@ func DrawFaults(t *rapid.T, spec NemesisSpec) []Step {
 			fp := rapid.SampledFrom(spec.Failpoints).Draw(t, "failpoint")
 			ppm := rapid.Int64Range(10_000, 1_000_000).Draw(t, "fp-ppm")
 			steps = append(steps,
-				Step{Fault: sim.Fault{At: at, Kind: sim.FaultArm, Failpoint: fp, PPM: ppm}},
-				Step{Fault: sim.Fault{At: end, Kind: sim.FaultDisarm, Failpoint: fp}})
+				Step{Fault: sim.Fault{At: at, Op: sim.ArmFailpoint{Failpoint: fp, ProbabilityPPM: ppm}}},
+				Step{Fault: sim.Fault{At: end, Op: sim.DisarmFailpoint{Failpoint: fp}}})
 		default:
 			panic(fmt.Sprintf("scenarios: unknown nemesis family %q", fam))
 		}
@@ -124,26 +125,28 @@ func DrawFaults(t *rapid.T, spec NemesisSpec) []Step {
 }
 
 func drawPartition(t *rapid.T, spec NemesisSpec, at sim.Duration) Step {
-	s := Step{Fault: sim.Fault{At: at, Kind: sim.FaultPartition}}
+	s := Step{Fault: sim.Fault{At: at}}
+	var cuts []sim.Cut
 	switch rapid.SampledFrom([]string{"leader", "one", "majority", "bridge", "ring", "one-way"}).Draw(t, "shape") {
 	case "leader":
 		s.Target = "leader"
 	case "one":
-		s.Cuts = sim.Isolate(rapid.SampledFrom(spec.Members).Draw(t, "isolated"), spec.All)
+		cuts = sim.Isolate(rapid.SampledFrom(spec.Members).Draw(t, "isolated"), spec.All)
 	case "majority":
 		perm := rapid.Permutation(spec.Members).Draw(t, "order")
 		k := len(perm)/2 + 1
-		s.Cuts = sim.Split(perm[:k], perm[k:])
+		cuts = sim.Split(perm[:k], perm[k:])
 	case "bridge":
 		perm := rapid.Permutation(spec.Members).Draw(t, "order")
-		s.Cuts = sim.Bridge(perm[0], perm)
+		cuts = sim.Bridge(perm[0], perm)
 	case "ring":
-		s.Cuts = sim.Ring(rapid.Permutation(spec.Members).Draw(t, "order"))
+		cuts = sim.Ring(rapid.Permutation(spec.Members).Draw(t, "order"))
 	case "one-way":
 		a, b := drawSplit(t, spec.Members)
-		s.Cuts = sim.OneWay(a, b)
+		cuts = sim.OneWay(a, b)
 	}
-	if len(s.Cuts) == 0 && s.Target == "" {
+	s.Op = sim.Partition{Cuts: cuts}
+	if len(cuts) == 0 && s.Target == "" {
 		s.Target = "leader" // a shape that cut nothing (too few members)
 	}
 	return s

@@ -42,6 +42,37 @@ type Step struct {
 	Target string `json:"target,omitempty"`
 }
 
+// MarshalJSON writes the fault's object with the target beside its fields
+// (sim.Fault's own MarshalJSON would otherwise drop it).
+func (s Step) MarshalJSON() ([]byte, error) {
+	b, err := s.Fault.MarshalJSON()
+	if err != nil || s.Target == "" {
+		return b, err
+	}
+	t, err := json.Marshal(s.Target)
+	if err != nil {
+		return nil, err
+	}
+	return append(append(append(b[:len(b)-1], `,"target":`...), t...), '}'), nil
+}
+
+// UnmarshalJSON reads the target, then the fault from the other fields.
+func (s *Step) UnmarshalJSON(data []byte) error {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(data, &fields); err != nil {
+		return err
+	}
+	s.Target = ""
+	if raw, ok := fields["target"]; ok {
+		if err := json.Unmarshal(raw, &s.Target); err != nil {
+			return fmt.Errorf("fault target: %v", err)
+		}
+		delete(fields, "target")
+		data, _ = json.Marshal(fields)
+	}
+	return s.Fault.UnmarshalJSON(data)
+}
+
 func (s Step) String() string {
 	if s.Target != "" {
 		return s.Fault.String() + " target=" + s.Target
@@ -101,19 +132,17 @@ func (p *Plan) Validate() error {
 			if s.Target != "leader" {
 				return fmt.Errorf("fault %d: unknown target %q (known: %v)", i, s.Target, Targets)
 			}
-			// The target fills in what validation would ask for.
-			if len(f.Nodes) == 0 && f.Kind != sim.FaultPartition {
-				f.Nodes = []sim.NodeID{sc.nodes(params)[0]}
-			}
-			if f.Kind == sim.FaultPartition && len(f.Cuts) == 0 {
-				f.Cuts = []sim.Cut{{}}
+			// Aimed at some node, as it will be when it fires.
+			var ok bool
+			if f, ok = f.Aimed(sc.nodes(params)[0], sc.nodes(params)); !ok {
+				return fmt.Errorf("fault %d: %s takes no target", i, f.Kind())
 			}
 		}
 		if err := f.Validate(known); err != nil {
 			return fmt.Errorf("fault %d: %v", i, err)
 		}
-		if f.Kind == sim.FaultArm && !sc.hasFailpoint(f.Failpoint) {
-			return fmt.Errorf("fault %d: scenario %s has no failpoint %q", i, sc.Name, f.Failpoint)
+		if arm, ok := f.Op.(sim.ArmFailpoint); ok && !sc.hasFailpoint(arm.Failpoint) {
+			return fmt.Errorf("fault %d: scenario %s has no failpoint %q", i, sc.Name, arm.Failpoint)
 		}
 	}
 	return nil

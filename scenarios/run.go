@@ -38,7 +38,7 @@ func Run(plan *Plan, opts Options) (*reports.Result, error) {
 	}
 	var arms []sim.Fault
 	for _, b := range plan.Bugs {
-		arms = append(arms, sim.Fault{Kind: sim.FaultArm, Failpoint: b})
+		arms = append(arms, sim.Fault{Op: sim.ArmFailpoint{Failpoint: b}})
 	}
 	if err := w.Schedule(arms); err != nil {
 		return nil, err
@@ -47,7 +47,7 @@ func Run(plan *Plan, opts Options) (*reports.Result, error) {
 	for _, s := range plan.Faults {
 		w.At(time.Duration(s.At), func() {
 			f := resolve(s, sys, w, nemesis)
-			if err := w.Inject(f); err != nil {
+			if err := w.Inject(f.Op); err != nil {
 				panic(fmt.Sprintf("scenarios: resolved fault %v is invalid: %v", f, err))
 			}
 		})
@@ -83,11 +83,7 @@ func resolve(s Step, sys running, w *sim.World, r interface{ IntN(int) int }) si
 	if target == "" {
 		target = members[r.IntN(len(members))]
 	}
-	if f.Kind == sim.FaultPartition {
-		f.Cuts = sim.Isolate(target, w.NodeIDs())
-	} else {
-		f.Nodes = []sim.NodeID{target}
-	}
+	f, _ = f.Aimed(target, w.NodeIDs()) // Plan.Validate checked the kind takes a target
 	return f
 }
 
@@ -96,41 +92,41 @@ func resolve(s Step, sys running, w *sim.World, r interface{ IntN(int) int }) si
 // crashed members restart, skewed clocks run true again and the nemesis's failpoints are disarmed (armed
 // bugs stay armed: they are part of the system under test).
 func heal(w *sim.World, plan *Plan, sys running) {
-	must := func(f sim.Fault) {
-		if err := w.Inject(f); err != nil {
-			panic(fmt.Sprintf("scenarios: heal fault %v: %v", f, err))
+	must := func(op sim.FaultOp) {
+		if err := w.Inject(op); err != nil {
+			panic(fmt.Sprintf("scenarios: heal fault %v: %v", sim.Fault{Op: op}, err))
 		}
 	}
-	must(sim.Fault{Kind: sim.FaultHeal})
+	must(sim.Heal{})
 	bugs := map[string]bool{}
 	for _, b := range plan.Bugs {
 		bugs[b] = true
 	}
 	for _, name := range w.Armed() {
 		if !bugs[name] {
-			must(sim.Fault{Kind: sim.FaultDisarm, Failpoint: name})
+			must(sim.DisarmFailpoint{Failpoint: name})
 		}
 	}
 	skewed := map[sim.NodeID]bool{}
 	for _, s := range plan.Faults {
-		if s.Kind == sim.FaultClockSkew {
-			for _, id := range s.Nodes {
+		if skew, ok := s.Op.(sim.ClockSkew); ok {
+			for _, id := range skew.Nodes {
 				skewed[id] = true
 			}
 		}
 	}
 	for _, id := range w.NodeIDs() {
 		if w.Paused(id) {
-			must(sim.Fault{Kind: sim.FaultResume, Nodes: []sim.NodeID{id}})
+			must(sim.Resume{Nodes: []sim.NodeID{id}})
 		}
 		if skewed[id] {
-			must(sim.Fault{Kind: sim.FaultClockSkew, Nodes: []sim.NodeID{id}})
+			must(sim.ClockSkew{Nodes: []sim.NodeID{id}})
 		}
 	}
 	for _, id := range sys.Members() {
-		must(sim.Fault{Kind: sim.FaultDiskHeal, Nodes: []sim.NodeID{id}})
+		must(sim.DiskHeal{Nodes: []sim.NodeID{id}})
 		if !w.Up(id) {
-			must(sim.Fault{Kind: sim.FaultRestart, Nodes: []sim.NodeID{id}})
+			must(sim.Restart{Nodes: []sim.NodeID{id}})
 		}
 	}
 }

@@ -63,7 +63,7 @@ func TestPlanRejectsBadInput(t *testing.T) {
 		"op-time":  func(p *scenarios.Plan) { p.Ops = append(p.Ops, op(`{"client":0,"at":"-1s","kind":"get","key":"k1"}`)) },
 		"duration": func(p *scenarios.Plan) { p.Duration = 0 },
 		"fault-node": func(p *scenarios.Plan) {
-			p.Faults = append(p.Faults, scenarios.Step{Fault: sim.Fault{Kind: sim.FaultCrash, Nodes: []sim.NodeID{"nope"}}})
+			p.Faults = append(p.Faults, scenarios.Step{Fault: sim.Fault{Op: sim.Crash{Nodes: []sim.NodeID{"nope"}}}})
 		},
 	}
 	for name, mutate := range cases {
@@ -131,8 +131,7 @@ func TestHealRestartIsDeterministic(t *testing.T) {
 	plan, err := scenarios.PlanForSeed("raftkv-chaos", 5, small, nil)
 	require.NoError(t, err)
 	members := []sim.NodeID{"kv-1", "kv-2", "kv-3"}
-	plan.Faults = append(plan.Faults, scenarios.Step{Fault: sim.Fault{
-		At: plan.Duration - sim.Duration(time.Millisecond), Kind: sim.FaultCrash, Nodes: members, Torn: true}})
+	plan.Faults = append(plan.Faults, scenarios.Step{Fault: sim.Fault{At: plan.Duration - sim.Duration(time.Millisecond), Op: sim.Crash{Nodes: members, Torn: true}}})
 	res := scenariotest.RunTwice(t, plan)
 	require.True(t, res.Passed(), res.Explain())
 }

@@ -111,11 +111,11 @@ func TestTimersFireInMonotonicDeadlineOrder(t *testing.T) {
 		w.AddNode("n", func() sim.Node { return s })
 		var plan []sim.Fault
 		for i, n := 0, rapid.IntRange(0, 4).Draw(rt, "faults"); i < n; i++ {
-			f := sim.Fault{At: sim.Duration(rapid.Int64Range(0, int64(100*time.Millisecond)).Draw(rt, "at")), Nodes: ids("n")}
+			f := sim.Fault{At: sim.Duration(rapid.Int64Range(0, int64(100*time.Millisecond)).Draw(rt, "at"))}
 			if rapid.Bool().Draw(rt, "skew") {
-				f.Kind, f.PPM = sim.FaultClockSkew, rapid.Int64Range(-999_999, 999_999).Draw(rt, "ppm")
+				f.Op = sim.ClockSkew{Nodes: ids("n"), DriftPPM: rapid.Int64Range(-999_999, 999_999).Draw(rt, "ppm")}
 			} else {
-				f.Kind, f.Jump = sim.FaultClockJump, sim.Duration(rapid.Int64Range(-int64(time.Hour), int64(time.Hour)).Draw(rt, "jump"))
+				f.Op = sim.ClockJump{Nodes: ids("n"), Jump: sim.Duration(rapid.Int64Range(-int64(time.Hour), int64(time.Hour)).Draw(rt, "jump"))}
 			}
 			plan = append(plan, f)
 		}
@@ -225,8 +225,8 @@ func TestClockJumpMovesNowNotTimers(t *testing.T) {
 	}
 	base, baseFired := run(nil)
 	jumped, jumpedFired := run([]sim.Fault{
-		{At: at(ms(45)), Kind: sim.FaultClockJump, Nodes: ids("n"), Jump: at(time.Hour)},
-		{At: at(ms(75)), Kind: sim.FaultClockJump, Nodes: ids("n"), Jump: at(-90 * time.Minute)},
+		{At: at(ms(45)), Op: sim.ClockJump{Nodes: ids("n"), Jump: at(time.Hour)}},
+		{At: at(ms(75)), Op: sim.ClockJump{Nodes: ids("n"), Jump: at(-90 * time.Minute)}},
 	})
 	require.Equal(t, baseFired, jumpedFired, "jumps moved timers")
 	require.Equal(t, len(base), len(jumped))
@@ -272,7 +272,7 @@ func TestClockSkewStretchesTimers(t *testing.T) {
 			start: func(p *probe) { p.env.SetTimer(ms(100), nil) },
 			timer: func(p *probe, _ sim.TimerID, _ any) { mono = append(mono, p.env.Monotonic()) },
 		})
-		require.NoError(t, w.Schedule([]sim.Fault{{At: at(c.skewAt), Kind: sim.FaultClockSkew, Nodes: ids("n"), PPM: c.ppm}}))
+		require.NoError(t, w.Schedule([]sim.Fault{{At: at(c.skewAt), Op: sim.ClockSkew{Nodes: ids("n"), DriftPPM: c.ppm}}}))
 		w.Run(sim.Limits{})
 		fired := tp.filter(entry{Kind: "timer"})
 		require.Len(t, fired, 1, "ppm %d", c.ppm)
@@ -318,7 +318,7 @@ func TestTimersDieWithTheProcess(t *testing.T) {
 	addProbe(w, tp, "n", &hooks{
 		start: func(p *probe) { p.env.SetTimer(ms(100), p.env.Incarnation()) },
 	})
-	require.NoError(t, w.Schedule([]sim.Fault{{At: at(ms(50)), Kind: sim.FaultRestart, Nodes: ids("n")}}))
+	require.NoError(t, w.Schedule([]sim.Fault{{At: at(ms(50)), Op: sim.Restart{Nodes: ids("n")}}}))
 	w.Run(sim.Limits{})
 	fired := tp.filter(entry{Kind: "timer"})
 	require.Len(t, fired, 1)
@@ -347,9 +347,9 @@ func TestWaitingTimersKeepDeadlineOrder(t *testing.T) {
 				}
 			},
 		})
-		plan := []sim.Fault{{At: at(ms(20)), Kind: sim.FaultPause, Nodes: ids("n")}, {At: at(ms(100)), Kind: sim.FaultResume, Nodes: ids("n")}}
+		plan := []sim.Fault{{At: at(ms(20)), Op: sim.Pause{Nodes: ids("n")}}, {At: at(ms(100)), Op: sim.Resume{Nodes: ids("n")}}}
 		if kind == "disk-slow" {
-			plan = []sim.Fault{{At: at(ms(10)), Kind: sim.FaultDiskSlow, Nodes: ids("n"), Delay: at(ms(80)), For: at(time.Second)}}
+			plan = []sim.Fault{{At: at(ms(10)), Op: sim.DiskSlow{Nodes: ids("n"), Delay: at(ms(80)), For: at(time.Second)}}}
 		}
 		require.NoError(t, w.Schedule(plan))
 		w.Run(sim.Limits{})

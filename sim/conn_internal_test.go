@@ -97,23 +97,23 @@ func TestConnectionTableDrains(t *testing.T) {
 			f := Fault{At: Duration(time.Duration(rapid.IntRange(0, 400).Draw(rt, "at_ms")) * time.Millisecond)}
 			switch rapid.IntRange(0, 4).Draw(rt, "kind") {
 			case 0:
-				f.Kind, f.Nodes = FaultCrash, []NodeID{rapid.SampledFrom(names).Draw(rt, "node")}
+				f.Op = Crash{Nodes: []NodeID{rapid.SampledFrom(names).Draw(rt, "node")}}
 			case 1:
-				f.Kind, f.Nodes = FaultRestart, []NodeID{rapid.SampledFrom(names).Draw(rt, "node")}
+				f.Op = Restart{Nodes: []NodeID{rapid.SampledFrom(names).Draw(rt, "node")}}
 			case 2:
-				f.Kind, f.Cuts = FaultPartition, Isolate(rapid.SampledFrom(names).Draw(rt, "node"), names)
+				f.Op = Partition{Cuts: Isolate(rapid.SampledFrom(names).Draw(rt, "node"), names)}
 			case 3:
-				f.Kind = FaultHeal
+				f.Op = Heal{}
 			default:
-				f.Kind, f.Nodes = FaultPause, []NodeID{rapid.SampledFrom(names).Draw(rt, "node")}
+				f.Op = Pause{Nodes: []NodeID{rapid.SampledFrom(names).Draw(rt, "node")}}
 			}
 			plan = append(plan, f)
 		}
 		// In the end everything heals and runs, and every node closes what
 		// it has (churner closes all at round 200).
-		plan = append(plan, Fault{At: Duration(time.Second), Kind: FaultHeal},
-			Fault{At: Duration(time.Second), Kind: FaultResume, Nodes: names},
-			Fault{At: Duration(time.Second), Kind: FaultRestart, Nodes: names})
+		plan = append(plan, Fault{At: Duration(time.Second), Op: Heal{}},
+			Fault{At: Duration(time.Second), Op: Resume{Nodes: names}},
+			Fault{At: Duration(time.Second), Op: Restart{Nodes: names}})
 		require.NoError(rt, w.Schedule(plan))
 		w.Run(Limits{})
 

@@ -224,7 +224,7 @@ func TestCrashLosesExactlyUnsyncedWrites(t *testing.T) {
 				}
 			}}}
 		})
-		require.NoError(rt, w.Schedule([]sim.Fault{{At: at(ms(1)), Kind: sim.FaultRestart, Nodes: ids("n"), Torn: torn && !tornByConfig}}))
+		require.NoError(rt, w.Schedule([]sim.Fault{{At: at(ms(1)), Op: sim.Restart{Nodes: ids("n"), Torn: torn && !tornByConfig}}}))
 		w.Run(sim.Limits{})
 
 		names := modelNames(model)
@@ -277,10 +277,10 @@ func TestRestartIsAFreshProcessOnTheSameDisk(t *testing.T) {
 		return p
 	})
 	require.NoError(t, w.Schedule([]sim.Fault{
-		{At: at(ms(10)), Kind: sim.FaultRestart, Nodes: ids("n")},
-		{At: at(ms(20)), Kind: sim.FaultCrash, Nodes: ids("n")},
-		{At: at(ms(25)), Kind: sim.FaultCrash, Nodes: ids("n")}, // already down: nothing
-		{At: at(ms(30)), Kind: sim.FaultRestart, Nodes: ids("n")},
+		{At: at(ms(10)), Op: sim.Restart{Nodes: ids("n")}},
+		{At: at(ms(20)), Op: sim.Crash{Nodes: ids("n")}},
+		{At: at(ms(25)), Op: sim.Crash{Nodes: ids("n")}}, // already down: nothing
+		{At: at(ms(30)), Op: sim.Restart{Nodes: ids("n")}},
 	}))
 	w.Run(sim.Limits{Until: ms(15)})
 	require.Len(t, objects, 2)
@@ -339,9 +339,9 @@ func TestDiskFailSync(t *testing.T) {
 		before, _ = d.ReadFile("f")
 	})
 	require.NoError(t, w.Schedule([]sim.Fault{
-		{At: 0, Kind: sim.FaultDiskFail, Nodes: ids("n"), Count: 2},
-		{At: 0, Kind: sim.FaultRestart, Nodes: ids("n")}, // start again, now with the fault armed
-		{At: at(ms(10)), Kind: sim.FaultRestart, Nodes: ids("n")},
+		{At: 0, Op: sim.DiskFail{Nodes: ids("n"), Count: 2}},
+		{At: 0, Op: sim.Restart{Nodes: ids("n")}}, // start again, now with the fault armed
+		{At: at(ms(10)), Op: sim.Restart{Nodes: ids("n")}},
 	}))
 	w.Run(sim.Limits{})
 	require.Len(t, errs, 4)
@@ -362,7 +362,7 @@ func TestDiskFailDefaultsToOneSync(t *testing.T) {
 		require.NoError(t, env.Disk().WriteAt("f", 0, []byte("x")))
 		errs = append(errs, env.Disk().Sync("f"), env.Disk().Sync("f"))
 	})
-	require.NoError(t, w.Inject(sim.Fault{Kind: sim.FaultDiskFail, Nodes: ids("n")}))
+	require.NoError(t, w.Inject(sim.DiskFail{Nodes: ids("n")}))
 	w.Run(sim.Limits{})
 	require.Len(t, errs, 2)
 	assert.True(t, errors.Is(errs[0], sim.ErrSyncFailed))
@@ -402,8 +402,8 @@ func TestDiskCorruptFlipsOneSyncedBit(t *testing.T) {
 			}
 		})
 		require.NoError(rt, w.Schedule([]sim.Fault{
-			{At: at(ms(1)), Kind: sim.FaultDiskCorrupt, Nodes: ids("n"), File: file},
-			{At: at(ms(2)), Kind: sim.FaultRestart, Nodes: ids("n")},
+			{At: at(ms(1)), Op: sim.DiskCorrupt{Nodes: ids("n"), File: file}},
+			{At: at(ms(2)), Op: sim.Restart{Nodes: ids("n")}},
 		}))
 		w.Run(sim.Limits{Until: ms(1)})
 		read := func() {
@@ -444,11 +444,11 @@ func TestDiskCorruptLeavesUnsyncedOverwrites(t *testing.T) {
 			require.NoError(t, d.WriteAt("f", 0, bytes.Repeat([]byte("B"), 16)))
 		}
 	})
-	require.NoError(t, w.Schedule([]sim.Fault{{At: at(ms(1)), Kind: sim.FaultDiskCorrupt, Nodes: ids("n")}}))
+	require.NoError(t, w.Schedule([]sim.Fault{{At: at(ms(1)), Op: sim.DiskCorrupt{Nodes: ids("n")}}}))
 	w.Run(sim.Limits{})
 	cur, _ := w.Disk("n").ReadFile("f")
 	assert.Equal(t, bytes.Repeat([]byte("B"), 16), cur, "the unsynced overwrite was corrupted")
-	require.NoError(t, w.Inject(sim.Fault{Kind: sim.FaultCrash, Nodes: ids("n")}))
+	require.NoError(t, w.Inject(sim.Crash{Nodes: ids("n")}))
 	after, _ := w.Disk("n").ReadFile("f")
 	n, _ := bitDiff(bytes.Repeat([]byte("A"), 16), after)
 	assert.Equal(t, 1, n, "the synced data has the flipped bit")
@@ -460,7 +460,7 @@ func TestDiskCorruptNothingToCorrupt(t *testing.T) {
 	diskNode(w, "n", func(env *sim.Env) {
 		require.NoError(t, env.Disk().WriteAt("f", 0, []byte("unsynced")))
 	})
-	require.NoError(t, w.Schedule([]sim.Fault{{At: at(ms(1)), Kind: sim.FaultDiskCorrupt, Nodes: ids("n")}}))
+	require.NoError(t, w.Schedule([]sim.Fault{{At: at(ms(1)), Op: sim.DiskCorrupt{Nodes: ids("n")}}}))
 	w.Run(sim.Limits{})
 	b, _ := w.Disk("n").ReadFile("f")
 	assert.Equal(t, []byte("unsynced"), b)
@@ -501,9 +501,9 @@ func TestDiskSlowDelaysTheNode(t *testing.T) {
 		},
 	})
 	require.NoError(t, w.Schedule([]sim.Fault{
-		{At: at(ms(50)), Kind: sim.FaultDiskSlow, Nodes: ids("n"), Delay: at(ms(40)), For: at(ms(200))},
-		{At: at(ms(250)), Kind: sim.FaultDiskSlow, Nodes: ids("n"), Delay: at(ms(30)), For: at(ms(200))},
-		{At: at(ms(260)), Kind: sim.FaultDiskSlow, Nodes: ids("n"), Delay: at(ms(30)), For: at(ms(10))}, // ends first; the one above still holds
+		{At: at(ms(50)), Op: sim.DiskSlow{Nodes: ids("n"), Delay: at(ms(40)), For: at(ms(200))}},
+		{At: at(ms(250)), Op: sim.DiskSlow{Nodes: ids("n"), Delay: at(ms(30)), For: at(ms(200))}},
+		{At: at(ms(260)), Op: sim.DiskSlow{Nodes: ids("n"), Delay: at(ms(30)), For: at(ms(10))}}, // ends first; the one above still holds
 	}))
 	w.Run(sim.Limits{Until: time.Second})
 
@@ -596,7 +596,7 @@ func TestDiskAPI(t *testing.T) {
 	require.NoError(t, d.Rename("x/0", "f"))
 	assert.Equal(t, []string{"f", "x/1"}, d.List(""))
 	require.NoError(t, d.Remove("x/1"))
-	require.NoError(t, w.Inject(sim.Fault{Kind: sim.FaultCrash, Nodes: ids("n")}))
+	require.NoError(t, w.Inject(sim.Crash{Nodes: ids("n")}))
 	assert.Equal(t, []string{"f"}, d.List(""))
 	b, _ = d.ReadFile("f")
 	assert.Empty(t, b, "the renamed file's unsynced write is lost")
@@ -615,9 +615,9 @@ func TestDiskHealEndsFailuresAndSlowness(t *testing.T) {
 		require.NoError(t, env.Disk().WriteAt("f", 0, []byte("x")))
 		errs = append(errs, env.Disk().Sync("f"))
 	})
-	require.NoError(t, w.Inject(sim.Fault{Kind: sim.FaultDiskFail, Nodes: ids("n"), Count: 3}))
-	require.NoError(t, w.Inject(sim.Fault{Kind: sim.FaultDiskSlow, Nodes: ids("n"), Delay: sim.Duration(time.Second), For: sim.Duration(time.Hour)}))
-	require.NoError(t, w.Inject(sim.Fault{Kind: sim.FaultDiskHeal, Nodes: ids("n")}))
+	require.NoError(t, w.Inject(sim.DiskFail{Nodes: ids("n"), Count: 3}))
+	require.NoError(t, w.Inject(sim.DiskSlow{Nodes: ids("n"), Delay: sim.Duration(time.Second), For: sim.Duration(time.Hour)}))
+	require.NoError(t, w.Inject(sim.DiskHeal{Nodes: ids("n")}))
 	w.Run(sim.Limits{})
 	require.Len(t, errs, 1)
 	assert.NoError(t, errs[0])

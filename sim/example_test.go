@@ -49,8 +49,8 @@ func Example() {
 	w.AddNode("client", func() sim.Node { return &pinger{} })
 
 	plan := []sim.Fault{
-		{At: sim.Duration(time.Second), Kind: sim.FaultPartition, Cuts: sim.Isolate("server", w.NodeIDs())},
-		{At: sim.Duration(1500 * time.Millisecond), Kind: sim.FaultHeal},
+		{At: sim.Duration(time.Second), Op: sim.Partition{Cuts: sim.Isolate("server", w.NodeIDs())}},
+		{At: sim.Duration(1500 * time.Millisecond), Op: sim.Heal{}},
 	}
 	if err := w.Schedule(plan); err != nil {
 		panic(err)

@@ -23,12 +23,12 @@ type armedFailpoint struct {
 	fired uint64
 }
 
-func (w *World) arm(f *Fault) {
+func (w *World) arm(f ArmFailpoint) {
 	v := f.Value
 	if v == "" {
 		v = "true"
 	}
-	a := &armedFailpoint{name: f.Failpoint, term: fmt.Sprintf("return(%s)", v), ppm: f.PPM, left: -1,
+	a := &armedFailpoint{name: f.Failpoint, term: fmt.Sprintf("return(%s)", v), ppm: f.ProbabilityPPM, left: -1,
 		nodes: w.bits(f.Nodes), all: len(f.Nodes) == 0, rng: NewStream(w.seed, "failpoint/"+f.Failpoint)}
 	if f.Count > 0 {
 		a.left = f.Count

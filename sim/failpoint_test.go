@@ -64,17 +64,13 @@ func TestFailpointFiresExactlyAsPlanned(t *testing.T) {
 		armAt := ms(rapid.IntRange(0, 30).Draw(rt, "arm_ms"))
 		disarmAt := armAt + ms(rapid.IntRange(0, 30).Draw(rt, "for_ms"))
 		disarm := rapid.Bool().Draw(rt, "disarm")
-		arm := sim.Fault{At: at(armAt), Kind: sim.FaultArm, Failpoint: "test/fp",
-			Value: rapid.SampledFrom([]string{"", "true", "false", "7", `"x"`}).Draw(rt, "value"),
-			Count: rapid.SampledFrom([]int{0, 0, 1, 3, 10}).Draw(rt, "count"),
-			PPM:   rapid.SampledFrom([]int64{0, 0, 1_000_000, 500_000, 1}).Draw(rt, "ppm"),
-		}
+		arm := sim.ArmFailpoint{Failpoint: "test/fp", Value: rapid.SampledFrom([]string{"", "true", "false", "7", `"x"`}).Draw(rt, "value"), Count: rapid.SampledFrom([]int{0, 0, 1, 3, 10}).Draw(rt, "count"), ProbabilityPPM: rapid.SampledFrom([]int64{0, 0, 1_000_000, 500_000, 1}).Draw(rt, "ppm")}
 		if rapid.Bool().Draw(rt, "filter") {
 			arm.Nodes = genSubset(nodes, "only").Draw(rt, "only")
 		}
-		plan := []sim.Fault{arm}
+		plan := []sim.Fault{{At: at(armAt), Op: arm}}
 		if disarm {
-			plan = append(plan, sim.Fault{At: at(disarmAt), Kind: sim.FaultDisarm, Failpoint: "test/fp"})
+			plan = append(plan, sim.Fault{At: at(disarmAt), Op: sim.DisarmFailpoint{Failpoint: "test/fp"}})
 		}
 		w, evals := failpointRun(rt, seed, nodes, plan, ms(70))
 		require.NotEmpty(rt, evals)
@@ -90,7 +86,7 @@ func TestFailpointFiresExactlyAsPlanned(t *testing.T) {
 				require.False(rt, ev.Fired, "fired outside the plan: %s", e)
 				continue
 			}
-			if arm.PPM == 0 || arm.PPM == 1_000_000 {
+			if arm.ProbabilityPPM == 0 || arm.ProbabilityPPM == 1_000_000 {
 				require.True(rt, ev.Fired, "armed and did not fire: %s", e)
 			}
 			if ev.Fired {
@@ -115,7 +111,7 @@ func TestFailpointFiresExactlyAsPlanned(t *testing.T) {
 
 // A probabilistic failpoint fires about as often as its PPM says.
 func TestFailpointPPM(t *testing.T) {
-	plan := []sim.Fault{{At: 0, Kind: sim.FaultArm, Failpoint: "test/fp", PPM: 250_000}}
+	plan := []sim.Fault{{At: 0, Op: sim.ArmFailpoint{Failpoint: "test/fp", ProbabilityPPM: 250_000}}}
 	_, evals := failpointRun(t, 3, ids("a", "b"), plan, time.Second)
 	fired := 0
 	for _, e := range evals {
@@ -139,7 +135,7 @@ func TestFailpointNeverFiresUnarmed(t *testing.T) {
 	addProbe(w, tp, "a", evaluator("test/foreign", ms(20)))
 	addProbe(w, tp, "b", evaluator("test/fp", ms(20)))
 	// Something else is armed, so the world's hook is consulted.
-	require.NoError(t, w.Schedule([]sim.Fault{{At: 0, Kind: sim.FaultArm, Failpoint: "test/fp", Nodes: ids("b")}}))
+	require.NoError(t, w.Schedule([]sim.Fault{{At: 0, Op: sim.ArmFailpoint{Failpoint: "test/fp", Nodes: ids("b")}}}))
 	w.Run(sim.Limits{})
 	for _, e := range tp.filter(entry{Node: "a", Kind: "eval"}) {
 		require.False(t, e.Msg.(eval).Fired, "%s", e)
@@ -165,7 +161,7 @@ func TestFailpointNeverFiresUnarmed(t *testing.T) {
 func TestFailpointArmedBeforeRunAndBadValue(t *testing.T) {
 	w, tp := newWorld(sim.Config{Seed: 1})
 	addProbe(w, tp, "a", evaluator("test/fp", ms(5)))
-	require.NoError(t, w.Inject(sim.Fault{Kind: sim.FaultArm, Failpoint: "test/fp", Value: "42", Count: 2}))
+	require.NoError(t, w.Inject(sim.ArmFailpoint{Failpoint: "test/fp", Value: "42", Count: 2}))
 	assert.Equal(t, []string{"test/fp"}, w.Armed())
 	w.Run(sim.Limits{})
 	var fired []failpoint.Value
@@ -179,7 +175,7 @@ func TestFailpointArmedBeforeRunAndBadValue(t *testing.T) {
 
 	w, tp = newWorld(sim.Config{Seed: 1})
 	addProbe(w, tp, "a", evaluator("test/fp", ms(5)))
-	require.NoError(t, w.Schedule([]sim.Fault{{At: 0, Kind: sim.FaultArm, Failpoint: "test/fp", Value: "not a value"}}))
+	require.NoError(t, w.Schedule([]sim.Fault{{At: 0, Op: sim.ArmFailpoint{Failpoint: "test/fp", Value: "not a value"}}}))
 	w.Run(sim.Limits{})
 	require.Len(t, w.Findings(), 1)
 	assert.Equal(t, "bad-failpoint", w.Findings()[0].Kind)

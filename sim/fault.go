@@ -1,10 +1,14 @@
 package sim
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"reflect"
+	"slices"
 	"strings"
 	"time"
 )
@@ -26,148 +30,255 @@ func (d *Duration) UnmarshalText(b []byte) error {
 
 func (d Duration) String() string { return time.Duration(d).String() }
 
-// FaultKind names a fault.
+// FaultKind names a fault kind in plans, traces and reports.
 type FaultKind string
 
-// The fault vocabulary. Each kind's fields are listed in Fault.
-const (
-	FaultCrash       FaultKind = "crash"            // Nodes, Torn
-	FaultRestart     FaultKind = "restart"          // Nodes: start a down node, crash and start a running one
-	FaultPause       FaultKind = "pause"            // Nodes
-	FaultResume      FaultKind = "resume"           // Nodes
-	FaultPartition   FaultKind = "partition"        // Cuts: added to the current partition
-	FaultHeal        FaultKind = "heal"             // removes every partition, clog and loss rule
-	FaultClog        FaultKind = "clog"             // Cuts (empty: all links), For
-	FaultLoss        FaultKind = "loss"             // Cuts (empty: all links), PPM, DupPPM, For (0: until heal)
-	FaultClockJump   FaultKind = "clock-jump"       // Nodes, Jump (signed)
-	FaultClockSkew   FaultKind = "clock-skew"       // Nodes, PPM: the new drift
-	FaultDiskCorrupt FaultKind = "disk-corrupt"     // Nodes, File (empty: any file with synced data)
-	FaultDiskSlow    FaultKind = "disk-slow"        // Nodes, Delay per sync, For
-	FaultDiskHeal    FaultKind = "disk-heal"        // Nodes: pending sync failures and slow spells end (corruption stays)
-	FaultDiskFail    FaultKind = "disk-fail"        // Nodes, Count: the next Count syncs fail
-	FaultArm         FaultKind = "failpoint-arm"    // Failpoint, Value, PPM (0: always), Count (0: unlimited), Nodes (empty: all)
-	FaultDisarm      FaultKind = "failpoint-disarm" // Failpoint
-)
+// FaultOp is what a fault does: a value of one of the kinds declared in
+// the fault_*.go files (Crash, Partition, Loss, ArmFailpoint, ...). Each
+// kind's file holds everything about it: its payload and JSON fields, its
+// validation, how the world applies it, its text for people and the
+// timeline periods it opens and closes. The methods are unexported so the
+// set stays closed and no rule about a kind lives anywhere else.
+//
+// Adding a kind is one new file: a payload struct with these methods and a
+// defineFault call in an init function (see fault_failpoint.go).
+type FaultOp interface {
+	Kind() FaultKind
+	// describe writes the payload for people, after "kind @at".
+	describe(b *strings.Builder)
+	// check reports what is wrong with the payload; node names go through c.
+	check(c checker) error
+	// targets are the nodes the fault names; the fingerprint hashes them.
+	targets() []NodeID
+	// aim returns the fault retargeted at one node (a dynamic target such
+	// as a scenario's "leader"), or false for kinds that take no target.
+	aim(target NodeID, all []NodeID) (FaultOp, bool)
+	// apply does it to the world now and returns a note for the record.
+	apply(w *World) string
+	// mark records the periods the fault opens and closes on a timeline.
+	mark(t *timeline, at time.Duration, detail string)
+}
 
-// FaultKinds lists every kind, for help texts and validation.
-var FaultKinds = []FaultKind{FaultCrash, FaultRestart, FaultPause, FaultResume, FaultPartition,
-	FaultHeal, FaultClog, FaultLoss, FaultClockJump, FaultClockSkew, FaultDiskCorrupt, FaultDiskSlow,
-	FaultDiskFail, FaultDiskHeal, FaultArm, FaultDisarm}
+// faultKind is what the registry knows of a kind besides its methods.
+type faultKind struct {
+	about  string
+	fields []string // JSON fields of the payload, in declaration order
+	decode func(data []byte) (FaultOp, error)
+}
+
+var faultKinds = map[FaultKind]*faultKind{}
+
+// defineFault registers kind T with a one-line description; each fault_*.go
+// file calls it from init for the kinds it declares.
+func defineFault[T FaultOp](about string) {
+	var zero T
+	fields := jsonFields(reflect.TypeOf(zero))
+	faultKinds[zero.Kind()] = &faultKind{about: about, fields: fields, decode: func(data []byte) (FaultOp, error) {
+		var v T
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&v); err != nil {
+			return nil, err
+		}
+		return v, nil
+	}}
+}
+
+func jsonFields(t reflect.Type) []string {
+	var out []string
+	for i := 0; i < t.NumField(); i++ {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// FaultKinds lists every kind, sorted, for help texts and generators.
+func FaultKinds() []FaultKind { return slices.Sorted(maps.Keys(faultKinds)) }
+
+// About is the kind's one-line description for people ("" if unknown).
+func (k FaultKind) About() string {
+	if d := faultKinds[k]; d != nil {
+		return d.about
+	}
+	return ""
+}
+
+// Fields lists the JSON fields of the kind's payload, besides "at" and "kind".
+func (k FaultKind) Fields() []string {
+	if d := faultKinds[k]; d != nil {
+		return slices.Clone(d.fields)
+	}
+	return nil
+}
 
 // Fault is one timed fault event: plain data that prints, saves, replays
-// and shrinks.
+// and shrinks. In JSON it is one flat object, {"at": "1s", "kind":
+// "loss", "loss_ppm": 10000, ...}, whose fields are those of its kind.
 type Fault struct {
-	At        Duration  `json:"at"`
-	Kind      FaultKind `json:"kind"`
-	Nodes     []NodeID  `json:"nodes,omitempty"`
-	Cuts      []Cut     `json:"cuts,omitempty"`
-	For       Duration  `json:"for,omitempty"`
-	Delay     Duration  `json:"delay,omitempty"`
-	Jump      Duration  `json:"jump,omitempty"`
-	PPM       int64     `json:"ppm,omitempty"`
-	DupPPM    int64     `json:"dup_ppm,omitempty"`
-	Count     int       `json:"count,omitempty"`
-	Torn      bool      `json:"torn,omitempty"`
-	File      string    `json:"file,omitempty"`
-	Failpoint string    `json:"failpoint,omitempty"`
-	Value     string    `json:"value,omitempty"`
+	At Duration
+	Op FaultOp
+}
+
+// Kind is the fault's kind ("" for a fault without an Op).
+func (f Fault) Kind() FaultKind {
+	if f.Op == nil {
+		return ""
+	}
+	return f.Op.Kind()
 }
 
 func (f Fault) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s @%v", f.Kind, f.At)
-	if len(f.Nodes) > 0 {
-		fmt.Fprintf(&b, " %v", f.Nodes)
-	}
-	for _, c := range f.Cuts {
-		fmt.Fprintf(&b, " {%v}", c)
-	}
-	if f.Failpoint != "" {
-		fmt.Fprintf(&b, " %s", f.Failpoint)
-	}
-	if f.For > 0 {
-		fmt.Fprintf(&b, " for %v", f.For)
-	}
-	if f.Jump != 0 {
-		fmt.Fprintf(&b, " by %v", f.Jump)
+	fmt.Fprintf(&b, "%s @%v", f.Kind(), f.At)
+	if f.Op != nil {
+		f.Op.describe(&b)
 	}
 	return b.String()
+}
+
+// Aimed returns the fault retargeted at node target (all: every node, for
+// kinds that cut one node off, such as a partition), or false if its kind
+// takes no target.
+func (f Fault) Aimed(target NodeID, all []NodeID) (Fault, bool) {
+	if f.Op == nil {
+		return f, false
+	}
+	op, ok := f.Op.aim(target, all)
+	if !ok {
+		return f, false
+	}
+	f.Op = op
+	return f, true
 }
 
 // Validate checks that the fault is well formed and names only nodes that
 // known accepts (nil accepts any name).
 func (f Fault) Validate(known func(NodeID) bool) error {
+	if f.Op == nil {
+		return fmt.Errorf("fault @%v: no kind (known: %v)", f.At, FaultKinds())
+	}
 	if f.At < 0 {
-		return fmt.Errorf("fault %s: negative time %v", f.Kind, f.At)
+		return fmt.Errorf("fault %s: negative time %v", f.Kind(), f.At)
 	}
-	checkNodes := func(ids []NodeID) error {
-		for _, id := range ids {
-			if known != nil && !known(id) {
-				return fmt.Errorf("fault %s @%v: unknown node %q", f.Kind, f.At, id)
-			}
-		}
-		return nil
-	}
-	needNodes := func() error {
-		if len(f.Nodes) == 0 {
-			return fmt.Errorf("fault %s @%v: needs nodes", f.Kind, f.At)
-		}
-		return checkNodes(f.Nodes)
-	}
-	if err := checkNodes(f.Nodes); err != nil {
-		return err
-	}
-	for _, c := range f.Cuts {
-		if err := checkNodes(c.From); err != nil {
-			return err
-		}
-		if err := checkNodes(c.To); err != nil {
-			return err
-		}
-	}
-	switch f.Kind {
-	case FaultCrash, FaultRestart, FaultPause, FaultResume, FaultClockJump, FaultDiskCorrupt, FaultDiskFail, FaultDiskHeal:
-		return needNodes()
-	case FaultClockSkew:
-		if f.PPM <= -1_000_000 || f.PPM >= 1_000_000 {
-			return fmt.Errorf("fault clock-skew @%v: ppm %d out of (-1e6, 1e6)", f.At, f.PPM)
-		}
-		return needNodes()
-	case FaultDiskSlow:
-		if f.Delay <= 0 || f.For <= 0 {
-			return fmt.Errorf("fault disk-slow @%v: needs a positive delay and for", f.At)
-		}
-		return needNodes()
-	case FaultPartition:
-		if len(f.Cuts) == 0 {
-			return fmt.Errorf("fault partition @%v: needs cuts", f.At)
-		}
-	case FaultClog:
-		if f.For <= 0 {
-			return fmt.Errorf("fault clog @%v: needs a positive for", f.At)
-		}
-	case FaultLoss:
-		if f.PPM < 0 || f.PPM > 1_000_000 || f.DupPPM < 0 || f.DupPPM > 1_000_000 {
-			return fmt.Errorf("fault loss @%v: ppm out of [0, 1e6]", f.At)
-		}
-	case FaultHeal:
-	case FaultArm, FaultDisarm:
-		if f.Failpoint == "" {
-			return fmt.Errorf("fault %s @%v: needs a failpoint name", f.Kind, f.At)
-		}
-		if f.PPM < 0 || f.PPM > 1_000_000 || f.Count < 0 {
-			return fmt.Errorf("fault %s @%v: bad ppm or count", f.Kind, f.At)
-		}
-	default:
-		return fmt.Errorf("unknown fault kind %q (known: %v)", f.Kind, FaultKinds)
+	if err := f.Op.check(checker{known}); err != nil {
+		return fmt.Errorf("fault %s @%v: %v", f.Kind(), f.At, err)
 	}
 	return nil
 }
 
+// checker validates node names for a kind's check.
+type checker struct{ known func(NodeID) bool }
+
+// nodes checks that every id is known and, with need, that there is one.
+func (c checker) nodes(ids []NodeID, need bool) error {
+	if need && len(ids) == 0 {
+		return errors.New("needs nodes")
+	}
+	for _, id := range ids {
+		if c.known != nil && !c.known(id) {
+			return fmt.Errorf("unknown node %q", id)
+		}
+	}
+	return nil
+}
+
+func (c checker) cuts(cuts []Cut) error {
+	for _, cut := range cuts {
+		if err := c.nodes(cut.From, false); err != nil {
+			return err
+		}
+		if err := c.nodes(cut.To, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ppm checks a rate in parts per million.
+func ppm(name string, v int64) error {
+	if v < 0 || v > 1_000_000 {
+		return fmt.Errorf("%s %d out of [0, 1e6]", name, v)
+	}
+	return nil
+}
+
+// MarshalJSON writes the fault as one object: at, kind, then its kind's fields.
+func (f Fault) MarshalJSON() ([]byte, error) {
+	if f.Op == nil {
+		return nil, fmt.Errorf("sim: fault @%v has no kind", f.At)
+	}
+	body, err := json.Marshal(f.Op)
+	if err != nil {
+		return nil, err
+	}
+	at, _ := f.At.MarshalText()
+	head, _ := json.Marshal(struct {
+		At   string    `json:"at"`
+		Kind FaultKind `json:"kind"`
+	}{string(at), f.Op.Kind()})
+	if len(body) == 2 { // {}
+		return head, nil
+	}
+	return append(append(head[:len(head)-1], ','), body[1:]...), nil
+}
+
+// UnmarshalJSON reads a fault strictly: "at" and a known "kind" are
+// required and every other field must be one of that kind's, so a plan
+// written for another field layout is refused, never misread.
+func (f *Fault) UnmarshalJSON(data []byte) error {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(data, &fields); err != nil {
+		return err
+	}
+	if fields == nil {
+		return errors.New("fault is null")
+	}
+	var at Duration
+	if raw, ok := fields["at"]; !ok {
+		return errors.New(`fault has no "at"`)
+	} else if err := json.Unmarshal(raw, &at); err != nil {
+		return fmt.Errorf("fault at: %v", err)
+	}
+	var kind FaultKind
+	if err := json.Unmarshal(fields["kind"], &kind); err != nil || kind == "" {
+		return fmt.Errorf(`fault @%v has no "kind" (known: %v)`, at, FaultKinds())
+	}
+	def := faultKinds[kind]
+	if def == nil {
+		return fmt.Errorf("fault @%v: unknown kind %q (known: %v)", at, kind, FaultKinds())
+	}
+	delete(fields, "at")
+	delete(fields, "kind")
+	for _, name := range sortedNames(fields) {
+		if !slices.Contains(def.fields, name) {
+			return fmt.Errorf("fault %s @%v: unknown field %q (%s takes %s)", kind, at, name, kind, takes(def.fields))
+		}
+	}
+	rest, err := json.Marshal(fields)
+	if err != nil {
+		return err
+	}
+	op, err := def.decode(rest)
+	if err != nil {
+		return fmt.Errorf("fault %s @%v: %v", kind, at, err)
+	}
+	*f = Fault{At: at, Op: op}
+	return nil
+}
+
+func takes(fields []string) string {
+	if len(fields) == 0 {
+		return "no fields"
+	}
+	return strings.Join(fields, ", ")
+}
+
 // ParseFaults reads a JSON list of faults strictly: unknown fields are errors.
 func ParseFaults(data []byte) ([]Fault, error) {
-	dec := json.NewDecoder(strings.NewReader(string(data)))
-	dec.DisallowUnknownFields()
+	dec := json.NewDecoder(bytes.NewReader(data))
 	var fs []Fault
 	if err := dec.Decode(&fs); err != nil {
 		return nil, fmt.Errorf("fault plan: %v", err)
@@ -208,7 +319,8 @@ func (w *World) Schedule(faults []Fault) error {
 // Inject validates and applies a fault now. Between Run calls it takes the
 // process for the world too, since a restart runs node code (which may read
 // crypto/rand, as etcd raft does) and arming touches the failpoint registry.
-func (w *World) Inject(f Fault) error {
+func (w *World) Inject(op FaultOp) error {
+	f := Fault{At: Duration(w.now), Op: op}
 	if err := f.Validate(w.known); err != nil {
 		return err
 	}
@@ -216,7 +328,6 @@ func (w *World) Inject(f Fault) error {
 		release := w.acquire()
 		defer release()
 	}
-	f.At = Duration(w.now)
 	w.applyFault(&f)
 	return nil
 }
@@ -239,99 +350,11 @@ func (w *World) slots(ids []NodeID) []*slot {
 }
 
 func (w *World) applyFault(f *Fault) {
-	w.fp.str(string(f.Kind))
-	for _, id := range f.Nodes {
+	w.fp.str(string(f.Op.Kind()))
+	for _, id := range f.Op.targets() {
 		w.fp.str(string(id))
 	}
-	note := ""
-	switch f.Kind {
-	case FaultCrash:
-		for _, n := range w.slots(f.Nodes) {
-			w.crash(n, f.Torn, "fault")
-		}
-	case FaultRestart:
-		for _, n := range w.slots(f.Nodes) {
-			w.crash(n, f.Torn, "restart")
-			w.start(n)
-		}
-	case FaultPause:
-		for _, n := range w.slots(f.Nodes) {
-			w.pause(n)
-		}
-	case FaultResume:
-		for _, n := range w.slots(f.Nodes) {
-			w.resume(n)
-		}
-	case FaultPartition:
-		for _, c := range f.Cuts {
-			w.rules = append(w.rules, linkRule{kind: ruleBlock, from: w.bits(c.From), to: w.bits(c.To)})
-		}
-		w.networkChanged()
-	case FaultHeal:
-		w.rules = w.rules[:0]
-		w.networkChanged()
-	case FaultClog, FaultLoss:
-		kind := ruleClog
-		if f.Kind == FaultLoss {
-			kind = ruleLoss
-		}
-		until := int64(0)
-		if f.For > 0 {
-			until = w.now + int64(f.For)
-			w.push(event{at: until, kind: evExpire})
-		}
-		cuts := f.Cuts
-		if len(cuts) == 0 {
-			all := w.NodeIDs()
-			cuts = []Cut{{From: all, To: all}}
-		}
-		for _, c := range cuts {
-			w.rules = append(w.rules, linkRule{kind: kind, from: w.bits(c.From), to: w.bits(c.To),
-				until: until, ppm: f.PPM, dupPPM: f.DupPPM})
-		}
-		w.networkChanged()
-	case FaultClockJump:
-		for _, n := range w.slots(f.Nodes) {
-			n.clock.wallOff += int64(f.Jump)
-		}
-	case FaultClockSkew:
-		for _, n := range w.slots(f.Nodes) {
-			n.clock.setRate(w.now, f.PPM)
-			w.rescheduleTimers(n)
-		}
-	case FaultDiskCorrupt:
-		var notes []string
-		for _, n := range w.slots(f.Nodes) {
-			if name, off, ok := n.disk.corrupt(w.faultRand, f.File); ok {
-				notes = append(notes, fmt.Sprintf("%s:%s@%d", n.id, name, off))
-			}
-		}
-		note = strings.Join(notes, " ")
-	case FaultDiskSlow:
-		until := w.now + int64(f.For)
-		nodes := w.slots(f.Nodes)
-		for _, n := range nodes {
-			n.disk.slow = append(n.disk.slow, slowSpell{delay: int64(f.Delay), until: until})
-		}
-		w.push(event{at: until, kind: evCall, p: func() {
-			for _, n := range nodes {
-				n.disk.endSlow(w.now)
-			}
-		}})
-	case FaultDiskFail:
-		for _, n := range w.slots(f.Nodes) {
-			n.disk.failSyncs += max(f.Count, 1)
-		}
-	case FaultDiskHeal:
-		for _, n := range w.slots(f.Nodes) {
-			n.disk.failSyncs = 0
-			n.disk.slow = nil
-		}
-	case FaultArm:
-		w.arm(f)
-	case FaultDisarm:
-		w.disarm(f.Failpoint)
-	}
+	note := f.Op.apply(w)
 	w.faults = append(w.faults, AppliedFault{At: time.Duration(w.now), Fault: *f, Note: note})
 	w.trace.write(&TraceRecord{T: w.now, Kind: "fault", Event: f.String(), Fields: []string{note}})
 }
@@ -346,24 +369,12 @@ func (w *World) bits(ids []NodeID) bitset {
 	return b
 }
 
-// expireRules drops timed rules whose time has come.
-func (w *World) expireRules() {
-	rules := w.rules[:0]
-	for _, r := range w.rules {
-		if r.until == 0 || r.until > w.now {
-			rules = append(rules, r)
-		}
-	}
-	w.rules = rules
-	w.networkChanged()
-}
-
-// sortedFaultNames is a helper for deterministic iteration over armed names.
+// sortedNames is a helper for deterministic iteration over named things.
 func sortedNames[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)
 	}
-	sort.Strings(out)
+	slices.Sort(out)
 	return out
 }

@@ -3,6 +3,7 @@ package sim_test
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -80,68 +81,62 @@ func genCuts(nodes []sim.NodeID, allowEmpty bool) *rapid.Generator[[]sim.Cut] {
 	})
 }
 
+// drawOp draws one valid payload of the given kind.
+func drawOp(t *rapid.T, nodes []sim.NodeID, kind sim.FaultKind) sim.FaultOp {
+	dur := func(label string, lo, hi time.Duration) sim.Duration {
+		return sim.Duration(rapid.Int64Range(int64(lo), int64(hi)).Draw(t, label))
+	}
+	some := func() []sim.NodeID { return genSubset(nodes, "nodes").Draw(t, "nodes") }
+	failpoint := func() string { return rapid.SampledFrom([]string{fpSkip, fpPanic, fpValue}).Draw(t, "failpoint") }
+	switch kind {
+	case sim.FaultCrash:
+		return sim.Crash{Nodes: some(), Torn: rapid.Bool().Draw(t, "torn")}
+	case sim.FaultRestart:
+		return sim.Restart{Nodes: some(), Torn: rapid.Bool().Draw(t, "torn")}
+	case sim.FaultPause:
+		return sim.Pause{Nodes: some()}
+	case sim.FaultResume:
+		return sim.Resume{Nodes: some()}
+	case sim.FaultPartition:
+		return sim.Partition{Cuts: genCuts(nodes, false).Draw(t, "cuts")}
+	case sim.FaultHeal:
+		return sim.Heal{}
+	case sim.FaultClog:
+		return sim.Clog{Cuts: genCuts(nodes, true).Draw(t, "cuts"), For: dur("for", time.Millisecond, time.Second)}
+	case sim.FaultLoss:
+		return sim.Loss{Cuts: genCuts(nodes, true).Draw(t, "cuts"), LossPPM: rapid.Int64Range(0, 1_000_000).Draw(t, "loss_ppm"),
+			DupPPM: rapid.Int64Range(0, 1_000_000).Draw(t, "dup_ppm"), For: dur("for", 0, time.Second)}
+	case sim.FaultClockJump:
+		return sim.ClockJump{Nodes: some(), Jump: dur("jump", -time.Hour, time.Hour)}
+	case sim.FaultClockSkew:
+		return sim.ClockSkew{Nodes: some(), DriftPPM: rapid.Int64Range(-500_000, 999_999).Draw(t, "drift_ppm")}
+	case sim.FaultDiskCorrupt:
+		return sim.DiskCorrupt{Nodes: some(), File: rapid.SampledFrom([]string{"", "log", "missing"}).Draw(t, "file")}
+	case sim.FaultDiskSlow:
+		return sim.DiskSlow{Nodes: some(), Delay: dur("delay", time.Microsecond, 100*time.Millisecond), For: dur("for", time.Millisecond, time.Second)}
+	case sim.FaultDiskFail:
+		return sim.DiskFail{Nodes: some(), Count: rapid.IntRange(0, 3).Draw(t, "count")}
+	case sim.FaultDiskHeal:
+		return sim.DiskHeal{Nodes: some()}
+	case sim.FaultArm:
+		f := sim.ArmFailpoint{Failpoint: failpoint(), Value: rapid.SampledFrom([]string{"", "true", "7", `"x"`}).Draw(t, "value"),
+			ProbabilityPPM: rapid.Int64Range(0, 1_000_000).Draw(t, "probability_ppm"), Count: rapid.IntRange(0, 5).Draw(t, "count")}
+		if rapid.Bool().Draw(t, "some-nodes") {
+			f.Nodes = some()
+		}
+		return f
+	case sim.FaultDisarm:
+		return sim.DisarmFailpoint{Failpoint: failpoint()}
+	}
+	t.Fatalf("drawOp: kind %q has no generator: add one", kind)
+	return nil
+}
+
 // genFault draws one valid fault of the given kind, at a time in [0, horizon].
 func genFault(nodes []sim.NodeID, horizon time.Duration, kind sim.FaultKind) *rapid.Generator[sim.Fault] {
 	return rapid.Custom(func(t *rapid.T) sim.Fault {
-		f := sim.Fault{
-			At:   sim.Duration(rapid.Int64Range(0, int64(horizon/time.Millisecond)).Draw(t, "at_ms")) * sim.Duration(time.Millisecond),
-			Kind: kind,
-		}
-		dur := func(label string, lo, hi time.Duration) sim.Duration {
-			return sim.Duration(rapid.Int64Range(int64(lo), int64(hi)).Draw(t, label))
-		}
-		switch kind {
-		case sim.FaultCrash:
-			f.Nodes = genSubset(nodes, "nodes").Draw(t, "nodes")
-			f.Torn = rapid.Bool().Draw(t, "torn")
-		case sim.FaultRestart:
-			f.Nodes = genSubset(nodes, "nodes").Draw(t, "nodes")
-			f.Torn = rapid.Bool().Draw(t, "torn")
-		case sim.FaultPause, sim.FaultResume:
-			f.Nodes = genSubset(nodes, "nodes").Draw(t, "nodes")
-		case sim.FaultPartition:
-			f.Cuts = genCuts(nodes, false).Draw(t, "cuts")
-		case sim.FaultHeal:
-		case sim.FaultClog:
-			f.Cuts = genCuts(nodes, true).Draw(t, "cuts")
-			f.For = dur("for", time.Millisecond, time.Second)
-		case sim.FaultLoss:
-			f.Cuts = genCuts(nodes, true).Draw(t, "cuts")
-			f.PPM = rapid.Int64Range(0, 1_000_000).Draw(t, "ppm")
-			f.DupPPM = rapid.Int64Range(0, 1_000_000).Draw(t, "dup_ppm")
-			f.For = dur("for", 0, time.Second)
-		case sim.FaultClockJump:
-			f.Nodes = genSubset(nodes, "nodes").Draw(t, "nodes")
-			f.Jump = dur("jump", -time.Hour, time.Hour)
-		case sim.FaultClockSkew:
-			f.Nodes = genSubset(nodes, "nodes").Draw(t, "nodes")
-			f.PPM = rapid.Int64Range(-500_000, 999_999).Draw(t, "ppm")
-		case sim.FaultDiskCorrupt:
-			f.Nodes = genSubset(nodes, "nodes").Draw(t, "nodes")
-			f.File = rapid.SampledFrom([]string{"", "log", "missing"}).Draw(t, "file")
-		case sim.FaultDiskSlow:
-			f.Nodes = genSubset(nodes, "nodes").Draw(t, "nodes")
-			f.Delay = dur("delay", time.Microsecond, 100*time.Millisecond)
-			f.For = dur("for", time.Millisecond, time.Second)
-		case sim.FaultDiskFail:
-			f.Nodes = genSubset(nodes, "nodes").Draw(t, "nodes")
-			f.Count = rapid.IntRange(0, 3).Draw(t, "count")
-		case sim.FaultDiskHeal:
-			f.Nodes = genSubset(nodes, "nodes").Draw(t, "nodes")
-		case sim.FaultArm:
-			f.Failpoint = rapid.SampledFrom([]string{fpSkip, fpPanic, fpValue}).Draw(t, "failpoint")
-			f.Value = rapid.SampledFrom([]string{"", "true", "7", `"x"`}).Draw(t, "value")
-			f.PPM = rapid.Int64Range(0, 1_000_000).Draw(t, "ppm")
-			f.Count = rapid.IntRange(0, 5).Draw(t, "count")
-			if rapid.Bool().Draw(t, "some-nodes") {
-				f.Nodes = genSubset(nodes, "nodes").Draw(t, "nodes")
-			}
-		case sim.FaultDisarm:
-			f.Failpoint = rapid.SampledFrom([]string{fpSkip, fpPanic, fpValue}).Draw(t, "failpoint")
-		default:
-			t.Fatalf("genFault: kind %q has no generator: add one", kind)
-		}
-		return f
+		at := sim.Duration(rapid.Int64Range(0, int64(horizon/time.Millisecond)).Draw(t, "at_ms")) * sim.Duration(time.Millisecond)
+		return sim.Fault{At: at, Op: drawOp(t, nodes, kind)}
 	})
 }
 
@@ -153,7 +148,7 @@ func genPlan(nodes []sim.NodeID, horizon time.Duration, maxFaults int) *rapid.Ge
 		n := rapid.IntRange(0, maxFaults).Draw(t, "faults")
 		plan := make([]sim.Fault, 0, n)
 		for i := 0; i < n; i++ {
-			kind := rapid.SampledFrom(sim.FaultKinds).Draw(t, "kind")
+			kind := rapid.SampledFrom(sim.FaultKinds()).Draw(t, "kind")
 			plan = append(plan, genFault(nodes, horizon, kind).Draw(t, "fault"))
 		}
 		sort.SliceStable(plan, func(i, j int) bool { return plan[i].At < plan[j].At })
@@ -164,9 +159,12 @@ func genPlan(nodes []sim.NodeID, horizon time.Duration, maxFaults int) *rapid.Ge
 // Every generated fault is valid, and the generator knows every kind.
 func TestGenFaultCoversEveryKind(t *testing.T) {
 	nodes := ids("a", "b", "c")
-	for _, kind := range sim.FaultKinds {
+	require.Len(t, sim.FaultKinds(), 16)
+	for _, kind := range sim.FaultKinds() {
+		assert.NotEmpty(t, kind.About(), kind)
 		rapid.Check(t, func(rt *rapid.T) {
 			f := genFault(nodes, time.Second, kind).Draw(rt, "fault")
+			require.Equal(rt, kind, f.Kind())
 			known := func(id sim.NodeID) bool { return id == "a" || id == "b" || id == "c" }
 			require.NoError(rt, f.Validate(known), "%s", f)
 		})
@@ -223,30 +221,40 @@ func TestDurationText(t *testing.T) {
 
 func TestParseFaultsRejects(t *testing.T) {
 	cases := map[string]string{
-		"not json":            `crash at 1s`,
-		"empty input":         ``,
-		"object, not list":    `{"at":"1s","kind":"crash","nodes":["a"]}`,
-		"unknown kind":        `[{"at":"1s","kind":"meteor","nodes":["a"]}]`,
-		"empty kind":          `[{"at":"1s","nodes":["a"]}]`,
-		"unknown field":       `[{"at":"1s","kind":"crash","nodes":["a"],"color":"red"}]`,
-		"misspelt field":      `[{"at":"1s","kind":"crash","node":["a"]}]`,
-		"bad duration":        `[{"at":"soon","kind":"heal"}]`,
-		"number duration":     `[{"at":1000,"kind":"heal"}]`,
-		"negative time":       `[{"at":"-1s","kind":"heal"}]`,
-		"crash without nodes": `[{"at":"1s","kind":"crash"}]`,
-		"partition no cuts":   `[{"at":"1s","kind":"partition"}]`,
-		"clog without for":    `[{"at":"1s","kind":"clog"}]`,
-		"loss ppm too big":    `[{"at":"1s","kind":"loss","ppm":1000001}]`,
-		"loss ppm negative":   `[{"at":"1s","kind":"loss","ppm":-1}]`,
-		"skew ppm too small":  `[{"at":"1s","kind":"clock-skew","nodes":["a"],"ppm":-1000000}]`,
-		"slow without delay":  `[{"at":"1s","kind":"disk-slow","nodes":["a"],"for":"1s"}]`,
-		"arm without name":    `[{"at":"1s","kind":"failpoint-arm"}]`,
-		"arm negative count":  `[{"at":"1s","kind":"failpoint-arm","failpoint":"x/y","count":-1}]`,
-		"wrong type":          `[{"at":"1s","kind":"crash","nodes":"a"}]`,
-		"truncated":           `[{"at":"1s","kind":"heal"}`,
-		"trailing garbage":    `[{"at":"1s","kind":"heal"}] and then some`,
-		"two lists":           `[] []`,
-		"trailing bracket":    `[{"at":"1s","kind":"heal"}]]`,
+		"not json":             `crash at 1s`,
+		"empty input":          ``,
+		"object, not list":     `{"at":"1s","kind":"crash","nodes":["a"]}`,
+		"unknown kind":         `[{"at":"1s","kind":"meteor","nodes":["a"]}]`,
+		"empty kind":           `[{"at":"1s","nodes":["a"]}]`,
+		"unknown field":        `[{"at":"1s","kind":"crash","nodes":["a"],"color":"red"}]`,
+		"misspelt field":       `[{"at":"1s","kind":"crash","node":["a"]}]`,
+		"bad duration":         `[{"at":"soon","kind":"heal"}]`,
+		"number duration":      `[{"at":1000,"kind":"heal"}]`,
+		"negative time":        `[{"at":"-1s","kind":"heal"}]`,
+		"crash without nodes":  `[{"at":"1s","kind":"crash"}]`,
+		"partition no cuts":    `[{"at":"1s","kind":"partition"}]`,
+		"clog without for":     `[{"at":"1s","kind":"clog"}]`,
+		"loss ppm too big":     `[{"at":"1s","kind":"loss","loss_ppm":1000001}]`,
+		"loss ppm negative":    `[{"at":"1s","kind":"loss","loss_ppm":-1}]`,
+		"dup ppm too big":      `[{"at":"1s","kind":"loss","dup_ppm":1000001}]`,
+		"skew ppm too small":   `[{"at":"1s","kind":"clock-skew","nodes":["a"],"drift_ppm":-1000000}]`,
+		"arm ppm too big":      `[{"at":"1s","kind":"failpoint-arm","failpoint":"x/y","probability_ppm":1000001}]`,
+		"another kind's field": `[{"at":"1s","kind":"crash","nodes":["a"],"for":"1s"}]`,
+		"field in capitals":    `[{"at":"1s","kind":"crash","Nodes":["a"]}]`,
+		"no at":                `[{"kind":"heal"}]`,
+		"null fault":           `[null]`,
+		"fault not an object":  `["crash"]`,
+		"old loss ppm":         `[{"at":"1s","kind":"loss","ppm":1000}]`,
+		"old skew ppm":         `[{"at":"1s","kind":"clock-skew","nodes":["a"],"ppm":1000}]`,
+		"old arm ppm":          `[{"at":"1s","kind":"failpoint-arm","failpoint":"x/y","ppm":1000}]`,
+		"slow without delay":   `[{"at":"1s","kind":"disk-slow","nodes":["a"],"for":"1s"}]`,
+		"arm without name":     `[{"at":"1s","kind":"failpoint-arm"}]`,
+		"arm negative count":   `[{"at":"1s","kind":"failpoint-arm","failpoint":"x/y","count":-1}]`,
+		"wrong type":           `[{"at":"1s","kind":"crash","nodes":"a"}]`,
+		"truncated":            `[{"at":"1s","kind":"heal"}`,
+		"trailing garbage":     `[{"at":"1s","kind":"heal"}] and then some`,
+		"two lists":            `[] []`,
+		"trailing bracket":     `[{"at":"1s","kind":"heal"}]]`,
 	}
 	names := make([]string, 0, len(cases))
 	for name := range cases {
@@ -262,6 +270,23 @@ func TestParseFaultsRejects(t *testing.T) {
 	}
 }
 
+// A plan written for the old flat layout, where "ppm" meant a loss rate, a
+// drift or a probability by kind, is refused with an error that names the
+// field and the kind's own fields, never read with a different meaning.
+func TestParseFaultsRefusesTheOldLayoutClearly(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{`[{"at":"1s","kind":"loss","ppm":1000,"for":"2s"}]`, `fault loss @1s: unknown field "ppm" (loss takes cuts, loss_ppm, dup_ppm, for)`},
+		{`[{"at":"1s","kind":"clock-skew","nodes":["a"],"ppm":5}]`, `fault clock-skew @1s: unknown field "ppm" (clock-skew takes nodes, drift_ppm)`},
+		{`[{"at":"2s","kind":"failpoint-arm","failpoint":"x/y","ppm":5}]`, `unknown field "ppm" (failpoint-arm takes failpoint, value, probability_ppm, count, nodes)`},
+		{`[{"at":"1s","kind":"heal","nodes":["a"]}]`, `fault heal @1s: unknown field "nodes" (heal takes no fields)`},
+		{`[{"at":"1s","kind":"meteor"}]`, `unknown kind "meteor" (known: [clock-jump clock-skew clog crash`},
+	} {
+		_, err := sim.ParseFaults([]byte(c.in))
+		require.Error(t, err, c.in)
+		assert.Contains(t, err.Error(), c.want)
+	}
+}
+
 func TestParseFaultsAccepts(t *testing.T) {
 	fs, err := sim.ParseFaults([]byte(`
 	  [ {"at": "1.5s", "kind": "partition", "cuts": [{"from": ["a"], "to": ["b", "c"]}]},
@@ -269,8 +294,8 @@ func TestParseFaultsAccepts(t *testing.T) {
 	`))
 	require.NoError(t, err)
 	require.Equal(t, []sim.Fault{
-		{At: at(1500 * time.Millisecond), Kind: sim.FaultPartition, Cuts: []sim.Cut{{From: ids("a"), To: ids("b", "c")}}},
-		{At: at(2 * time.Second), Kind: sim.FaultHeal},
+		{At: at(1500 * time.Millisecond), Op: sim.Partition{Cuts: []sim.Cut{{From: ids("a"), To: ids("b", "c")}}}},
+		{At: at(2 * time.Second), Op: sim.Heal{}},
 	}, fs)
 
 	fs, err = sim.ParseFaults([]byte(`[]`))
@@ -282,9 +307,9 @@ func TestParseFaultsAccepts(t *testing.T) {
 // panics.
 func TestParseFaultsNeverPanics(t *testing.T) {
 	valid, err := json.Marshal([]sim.Fault{
-		{At: at(time.Second), Kind: sim.FaultCrash, Nodes: ids("a"), Torn: true},
-		{At: at(2 * time.Second), Kind: sim.FaultLoss, PPM: 10, For: at(time.Second)},
-		{At: at(3 * time.Second), Kind: sim.FaultArm, Failpoint: "x/y", Value: "1", Count: 2},
+		{At: at(time.Second), Op: sim.Crash{Nodes: ids("a"), Torn: true}},
+		{At: at(2 * time.Second), Op: sim.Loss{LossPPM: 10, For: at(time.Second)}},
+		{At: at(3 * time.Second), Op: sim.ArmFailpoint{Failpoint: "x/y", Value: "1", Count: 2}},
 	})
 	require.NoError(t, err)
 	rapid.Check(t, func(rt *rapid.T) {
@@ -322,14 +347,14 @@ func TestScheduleValidatesAgainstTheWorld(t *testing.T) {
 	w.AddNode("a", func() sim.Node { return &probe{tp: &tape{w: w}, h: &hooks{}} })
 
 	err := w.Schedule([]sim.Fault{
-		{At: at(time.Second), Kind: sim.FaultCrash, Nodes: ids("a")},
-		{At: at(2 * time.Second), Kind: sim.FaultCrash, Nodes: ids("ghost")},
+		{At: at(time.Second), Op: sim.Crash{Nodes: ids("a")}},
+		{At: at(2 * time.Second), Op: sim.Crash{Nodes: ids("ghost")}},
 	})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "ghost")
-	err = w.Schedule([]sim.Fault{{At: at(time.Second), Kind: sim.FaultPartition, Cuts: []sim.Cut{{From: ids("a"), To: ids("ghost")}}}})
+	err = w.Schedule([]sim.Fault{{At: at(time.Second), Op: sim.Partition{Cuts: []sim.Cut{{From: ids("a"), To: ids("ghost")}}}}})
 	require.Error(t, err, "cuts name nodes too")
-	require.Error(t, w.Inject(sim.Fault{Kind: sim.FaultPause, Nodes: ids("ghost")}))
+	require.Error(t, w.Inject(sim.Pause{Nodes: ids("ghost")}))
 
 	// Nothing of a rejected plan was scheduled.
 	w.Run(sim.Limits{Until: 5 * time.Second})
@@ -344,10 +369,10 @@ func TestFaultsReportedInOrder(t *testing.T) {
 	addProbe(w, tp, "a", &hooks{})
 	addProbe(w, tp, "b", &hooks{})
 	plan := []sim.Fault{
-		{At: at(ms(20)), Kind: sim.FaultHeal},
-		{At: at(ms(10)), Kind: sim.FaultCrash, Nodes: ids("a")},
-		{At: at(ms(10)), Kind: sim.FaultRestart, Nodes: ids("a")},
-		{At: at(ms(10)), Kind: sim.FaultPause, Nodes: ids("b")},
+		{At: at(ms(20)), Op: sim.Heal{}},
+		{At: at(ms(10)), Op: sim.Crash{Nodes: ids("a")}},
+		{At: at(ms(10)), Op: sim.Restart{Nodes: ids("a")}},
+		{At: at(ms(10)), Op: sim.Pause{Nodes: ids("b")}},
 	}
 	require.NoError(t, w.Schedule(plan))
 	w.Run(sim.Limits{Until: time.Second})
@@ -355,7 +380,7 @@ func TestFaultsReportedInOrder(t *testing.T) {
 	require.Len(t, got, 4)
 	kinds := make([]sim.FaultKind, len(got))
 	for i, f := range got {
-		kinds[i] = f.Fault.Kind
+		kinds[i] = f.Fault.Kind()
 	}
 	assert.Equal(t, []sim.FaultKind{sim.FaultCrash, sim.FaultRestart, sim.FaultPause, sim.FaultHeal}, kinds)
 	assert.Equal(t, ms(10), got[0].At)
@@ -367,8 +392,142 @@ func TestFaultsReportedInOrder(t *testing.T) {
 }
 
 func TestFaultString(t *testing.T) {
-	f := sim.Fault{At: at(1500 * time.Millisecond), Kind: sim.FaultPartition, Cuts: sim.OneWay(ids("a"), ids("b"))}
+	f := sim.Fault{At: at(1500 * time.Millisecond), Op: sim.Partition{Cuts: sim.OneWay(ids("a"), ids("b"))}}
 	s := f.String()
 	assert.True(t, strings.HasPrefix(s, "partition @1.5s"), s)
 	assert.Contains(t, s, "[a] -/-> [b]")
+}
+
+func TestAimedRetargetsKindsThatTakeATarget(t *testing.T) {
+	all := ids("a", "b", "c")
+	f, ok := sim.Fault{At: at(time.Second), Op: sim.Pause{}}.Aimed("b", all)
+	require.True(t, ok)
+	assert.Equal(t, sim.Fault{At: at(time.Second), Op: sim.Pause{Nodes: ids("b")}}, f)
+
+	f, ok = sim.Fault{Op: sim.Partition{}}.Aimed("a", all)
+	require.True(t, ok)
+	assert.Equal(t, sim.Partition{Cuts: sim.Isolate("a", all)}, f.Op)
+
+	f, ok = sim.Fault{Op: sim.ArmFailpoint{Failpoint: "x/y", Nodes: ids("c")}}.Aimed("a", all)
+	require.True(t, ok)
+	assert.Equal(t, ids("a"), f.Op.(sim.ArmFailpoint).Nodes)
+
+	for _, op := range []sim.FaultOp{sim.Heal{}, sim.DisarmFailpoint{Failpoint: "x/y"}, nil} {
+		_, ok = sim.Fault{Op: op}.Aimed("a", all)
+		assert.False(t, ok, "%T takes no target", op)
+	}
+}
+
+// periodLines prints periods one a line: scope kind span (or @moment label).
+func periodLines(ps []sim.Period) []string {
+	var out []string
+	for _, p := range ps {
+		scope := "network"
+		switch {
+		case p.Node != "":
+			scope = string(p.Node)
+		case p.Failpoint != "":
+			scope = "fp " + p.Failpoint
+		}
+		if p.Point {
+			out = append(out, fmt.Sprintf("%s %s @%v %s", scope, p.Kind, p.Start, p.Label))
+		} else {
+			out = append(out, fmt.Sprintf("%s %s %v-%v %s", scope, p.Kind, p.Start, p.End, p.Label))
+		}
+	}
+	return out
+}
+
+func applied(faults ...sim.Fault) []sim.AppliedFault {
+	out := make([]sim.AppliedFault, len(faults))
+	for i, f := range faults {
+		out[i] = sim.AppliedFault{At: time.Duration(f.At), Fault: f}
+	}
+	return out
+}
+
+// A partition marks the nodes it cuts off from most of the others (the
+// isolated node, the minority, the sender of a one-way cut), besides the
+// network.
+func TestPeriodsOfAPartitionMarkTheNodesCutOff(t *testing.T) {
+	members := ids("n1", "n2", "n3", "n4", "n5")
+	all := append(slices.Clone(members), "c0", "c1")
+	cutOff := func(cuts []sim.Cut, nodes []sim.NodeID) []string {
+		var out []string
+		for _, p := range sim.Periods(applied(sim.Fault{Op: sim.Partition{Cuts: cuts}}), nodes, time.Second) {
+			require.Equal(t, sim.PeriodPartitioned, p.Kind)
+			if p.Node != "" {
+				out = append(out, string(p.Node))
+			}
+		}
+		return out
+	}
+	assert.Equal(t, []string{"n3"}, cutOff(sim.Isolate("n3", all), all))
+	assert.Equal(t, []string{"n4", "n5"}, cutOff(sim.Split(ids("n1", "n2", "n3"), ids("n4", "n5")), all))
+	assert.Equal(t, []string{"n1"}, cutOff(sim.OneWay(ids("n1"), ids("n2", "n3", "n4", "n5")), all))
+	assert.Empty(t, cutOff(sim.Ring(members), all), "a ring cuts every node off from a minority only")
+	assert.Equal(t, []string{"x"}, cutOff(sim.Isolate("x", ids("x", "n1", "n2")), members), "unknown nodes come last")
+}
+
+// The kernel's rules, stated once: a clog of every link stalls every node,
+// loss on every link is the network's; a heal ends partitions, clogs and
+// loss, timed or not; a disk heal ends slow spells; a skew lasts until the
+// next; a restart ends a crash, and of a running node is a moment.
+func TestPeriodsFollowTheKernelsRules(t *testing.T) {
+	nodes := ids("a", "b", "c")
+	ps := sim.Periods(applied(
+		sim.Fault{At: at(ms(10)), Op: sim.Clog{For: at(ms(20))}},
+		sim.Fault{At: at(ms(10)), Op: sim.Loss{LossPPM: 1000}},
+		sim.Fault{At: at(ms(15)), Op: sim.Loss{LossPPM: 1000, For: at(ms(100)), Cuts: sim.Isolate("b", nodes)}},
+		sim.Fault{At: at(ms(20)), Op: sim.DiskSlow{Nodes: ids("a"), Delay: at(ms(1)), For: at(ms(100))}},
+		sim.Fault{At: at(ms(25)), Op: sim.ClockSkew{Nodes: ids("b"), DriftPPM: 10}},
+		sim.Fault{At: at(ms(30)), Op: sim.Crash{Nodes: ids("a")}},
+		sim.Fault{At: at(ms(35)), Op: sim.ClockSkew{Nodes: ids("b"), DriftPPM: -20}},
+		sim.Fault{At: at(ms(40)), Op: sim.Restart{Nodes: ids("a", "b")}},
+		sim.Fault{At: at(ms(50)), Op: sim.Heal{}},
+		sim.Fault{At: at(ms(60)), Op: sim.DiskHeal{Nodes: ids("a")}},
+		sim.Fault{At: at(ms(70)), Op: sim.ClockJump{Nodes: ids("a"), Jump: at(-time.Second)}},
+	), nodes, ms(80))
+	assert.Equal(t, []string{
+		"network clogged 10ms-30ms clogged",
+		"a clogged 10ms-30ms clogged",
+		"b clogged 10ms-30ms clogged",
+		"c clogged 10ms-30ms clogged",
+		"network lossy 10ms-50ms lossy",
+		"network lossy 15ms-50ms lossy",
+		"b lossy 15ms-50ms lossy",
+		"a disk-slow 20ms-60ms slow disk",
+		"b clock-skew 25ms-35ms skew +10ppm",
+		"a down 30ms-40ms down",
+		"b clock-skew 35ms-80ms skew -20ppm",
+		"b restart @40ms restart",
+		"a clock-jump @70ms clock -1s",
+	}, periodLines(ps))
+	down := ps[slices.IndexFunc(ps, func(p sim.Period) bool { return p.Kind == sim.PeriodDown })]
+	assert.Equal(t, "crash @30ms [a]; ended by restart @40ms [a b]", down.Detail)
+}
+
+// Periods of a real run: a death by panic shows the node down until its
+// restart, like a crash, with the panic in the detail; an armed failpoint
+// shows on its own scope until disarmed.
+func TestPeriodsOfARunShowDeaths(t *testing.T) {
+	w, tp := newWorld(sim.Config{Seed: 7, Network: quietNet()})
+	all := ids("a", "b", "c")
+	for _, id := range all {
+		addProbe(w, tp, id, chatter(all, ms(10)))
+	}
+	require.NoError(t, w.Schedule([]sim.Fault{
+		{At: at(ms(50)), Op: sim.ArmFailpoint{Failpoint: fpPanic, Nodes: ids("b"), Count: 1}},
+		{At: at(ms(100)), Op: sim.Partition{Cuts: sim.Isolate("c", all)}},
+		{At: at(ms(150)), Op: sim.DisarmFailpoint{Failpoint: fpPanic}},
+		{At: at(ms(200)), Op: sim.Restart{Nodes: ids("b")}},
+	}))
+	w.Run(sim.Limits{Until: ms(300)})
+	ps := sim.Periods(w.Faults(), w.NodeIDs(), ms(300))
+	lines := periodLines(ps)
+	require.Len(t, lines, 4, "%v", lines)
+	assert.Equal(t, "fp test/panic failpoint 50ms-150ms armed", lines[0])
+	assert.Regexp(t, `^b down [5-6][\d.]*ms-200ms down$`, lines[1])
+	assert.Equal(t, []string{"c partitioned 100ms-300ms cut off", "network partitioned 100ms-300ms partition"}, lines[2:])
+	assert.Contains(t, ps[1].Detail, "(panic: failpoint test/panic)")
 }

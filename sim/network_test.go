@@ -42,13 +42,13 @@ func blockedAt(plan []sim.Fault, from, to sim.NodeID, t time.Duration) bool {
 		if time.Duration(f.At) > t {
 			break
 		}
-		switch f.Kind {
-		case sim.FaultPartition:
-			cuts = append(cuts, f.Cuts...)
-		case sim.FaultHeal:
+		switch op := f.Op.(type) {
+		case sim.Partition:
+			cuts = append(cuts, op.Cuts...)
+		case sim.Heal:
 			cuts, clogs = nil, nil
-		case sim.FaultClog:
-			clogs = append(clogs, clog{f.Cuts, time.Duration(f.At + f.For)})
+		case sim.Clog:
+			clogs = append(clogs, clog{op.Cuts, time.Duration(f.At + op.For)})
 		}
 	}
 	if cutBy(cuts, from, to, false) {
@@ -259,8 +259,8 @@ func TestDialFailures(t *testing.T) {
 	addProbe(w, tp, "b", &hooks{})
 	addProbe(w, tp, "c", &hooks{})
 	require.NoError(t, w.Schedule([]sim.Fault{
-		{At: 0, Kind: sim.FaultCrash, Nodes: ids("b")},
-		{At: at(ms(1999)), Kind: sim.FaultPartition, Cuts: sim.Isolate("c", ids("a", "b", "c"))},
+		{At: 0, Op: sim.Crash{Nodes: ids("b")}},
+		{At: at(ms(1999)), Op: sim.Partition{Cuts: sim.Isolate("c", ids("a", "b", "c"))}},
 	}))
 	w.Run(sim.Limits{Until: 5 * time.Second})
 
@@ -341,8 +341,8 @@ func TestShortPartitionDelaysButLosesNothing(t *testing.T) {
 		stop := start + length + ms(100)
 		w, tp := twoWay(seed, net, stop)
 		require.NoError(rt, w.Schedule([]sim.Fault{
-			{At: at(start), Kind: sim.FaultPartition, Cuts: cuts},
-			{At: at(start + length), Kind: sim.FaultHeal},
+			{At: at(start), Op: sim.Partition{Cuts: cuts}},
+			{At: at(start + length), Op: sim.Heal{}},
 		}))
 		w.Run(sim.Limits{Until: stop + time.Second})
 
@@ -385,8 +385,8 @@ func TestLongPartitionBreaksConnection(t *testing.T) {
 		cuts, aToB, bToA := genCutShape(rt)
 		w, tp := twoWay(seed, net, start+length+time.Second)
 		require.NoError(rt, w.Schedule([]sim.Fault{
-			{At: at(start), Kind: sim.FaultPartition, Cuts: cuts},
-			{At: at(start + length), Kind: sim.FaultHeal},
+			{At: at(start), Op: sim.Partition{Cuts: cuts}},
+			{At: at(start + length), Op: sim.Heal{}},
 		}))
 		w.Run(sim.Limits{Until: start + length + 2*time.Second})
 
@@ -424,8 +424,8 @@ func TestOneWayPartitionBlocksOneDirection(t *testing.T) {
 	start, length := ms(100), 5*net.KeepAlive
 	w, tp := twoWay(21, net, start+length+ms(500))
 	require.NoError(t, w.Schedule([]sim.Fault{
-		{At: at(start), Kind: sim.FaultPartition, Cuts: sim.OneWay(ids("a"), ids("b"))},
-		{At: at(start + length), Kind: sim.FaultHeal},
+		{At: at(start), Op: sim.Partition{Cuts: sim.OneWay(ids("a"), ids("b"))}},
+		{At: at(start + length), Op: sim.Heal{}},
 	}))
 	w.Run(sim.Limits{Until: start + length + time.Second})
 
@@ -475,8 +475,8 @@ func TestConnectionOpenedAcrossOneWayPartitionBreaks(t *testing.T) {
 		timer: func(p *probe, _ sim.TimerID, _ any) { p.dial("a") },
 	})
 	require.NoError(t, w.Schedule([]sim.Fault{
-		{At: 0, Kind: sim.FaultPartition, Cuts: sim.OneWay(ids("a"), ids("b"))},
-		{At: at(healAt), Kind: sim.FaultHeal},
+		{At: 0, Op: sim.Partition{Cuts: sim.OneWay(ids("a"), ids("b"))}},
+		{At: at(healAt), Op: sim.Heal{}},
 	}))
 	w.Run(sim.Limits{Until: healAt + time.Second})
 
@@ -501,11 +501,11 @@ func TestCrashedPeerReportedWithinKeepAlive(t *testing.T) {
 		victim := rapid.SampledFrom(ids("a", "b")).Draw(rt, "victim")
 		restart := rapid.Bool().Draw(rt, "restart")
 		w, tp := twoWay(seed, net, crashAt+net.KeepAlive+time.Second)
-		kind := sim.FaultCrash
+		var op sim.FaultOp = sim.Crash{Nodes: []sim.NodeID{victim}}
 		if restart {
-			kind = sim.FaultRestart
+			op = sim.Restart{Nodes: []sim.NodeID{victim}}
 		}
-		require.NoError(rt, w.Schedule([]sim.Fault{{At: at(crashAt), Kind: kind, Nodes: []sim.NodeID{victim}}}))
+		require.NoError(rt, w.Schedule([]sim.Fault{{At: at(crashAt), Op: op}}))
 		w.Run(sim.Limits{Until: crashAt + 2*net.KeepAlive + time.Second})
 
 		survivor := other(victim)
@@ -557,10 +557,10 @@ func TestDatagramLossAndDuplication(t *testing.T) {
 	assert.Equal(t, uint64(2000), w.Stats("a").DatagramsSent)
 	assert.Equal(t, uint64(1000), w.Stats("b").DatagramsReceived)
 
-	_, tp = run([]sim.Fault{{At: 0, Kind: sim.FaultLoss, PPM: 1_000_000}})
+	_, tp = run([]sim.Fault{{At: 0, Op: sim.Loss{LossPPM: 1_000_000}}})
 	assert.Empty(t, tp.filter(entry{Node: "b", Kind: "datagram"}), "loss 100% drops everything")
 
-	_, tp = run([]sim.Fault{{At: 0, Kind: sim.FaultLoss, DupPPM: 1_000_000}})
+	_, tp = run([]sim.Fault{{At: 0, Op: sim.Loss{DupPPM: 1_000_000}}})
 	got = seqs(tp.filter(entry{Node: "b", Kind: "datagram"}))
 	slices.Sort(got)
 	want := make([]int, 0, 2000)
@@ -570,15 +570,14 @@ func TestDatagramLossAndDuplication(t *testing.T) {
 	assert.Equal(t, want, got, "duplication 100% delivers each datagram twice")
 
 	// A timed loss fault ends by itself; only that link is affected.
-	_, tp = run([]sim.Fault{{At: 0, Kind: sim.FaultLoss, PPM: 1_000_000, For: at(ms(50)),
-		Cuts: sim.OneWay(ids("a"), ids("b"))}})
+	_, tp = run([]sim.Fault{{At: 0, Op: sim.Loss{LossPPM: 1_000_000, For: at(ms(50)), Cuts: sim.OneWay(ids("a"), ids("b"))}}})
 	for _, e := range tp.filter(entry{Node: "b", Kind: "datagram"}) {
 		assert.GreaterOrEqual(t, e.At, ms(50))
 	}
 	assert.NotEmpty(t, tp.filter(entry{Node: "b", Kind: "datagram"}))
 
 	// A down node receives nothing; what was sent to it is lost.
-	w, tp = run([]sim.Fault{{At: at(ms(20)), Kind: sim.FaultCrash, Nodes: ids("b")}})
+	w, tp = run([]sim.Fault{{At: at(ms(20)), Op: sim.Crash{Nodes: ids("b")}}})
 	for _, e := range tp.filter(entry{Node: "b", Kind: "datagram"}) {
 		assert.Less(t, e.At, ms(20))
 	}
@@ -591,7 +590,7 @@ func TestConnectionReliableUnderPacketLoss(t *testing.T) {
 	net := quietNet()
 	stop := ms(300)
 	w, tp := twoWay(41, net, stop)
-	require.NoError(t, w.Schedule([]sim.Fault{{At: 0, Kind: sim.FaultLoss, PPM: 300_000}}))
+	require.NoError(t, w.Schedule([]sim.Fault{{At: 0, Op: sim.Loss{LossPPM: 300_000}}}))
 	w.Run(sim.Limits{Until: stop + 100*net.RTO})
 	assert.Empty(t, tp.filter(entry{Kind: "closed"}))
 	slow := 0
@@ -615,7 +614,7 @@ func TestClogDelaysInOrder(t *testing.T) {
 	start, length := ms(100), net.KeepAlive/2
 	w, tp := twoWay(51, net, start+length+ms(100))
 	require.NoError(t, w.Schedule([]sim.Fault{
-		{At: at(start), Kind: sim.FaultClog, For: at(length), Cuts: sim.OneWay(ids("a"), ids("b"))},
+		{At: at(start), Op: sim.Clog{For: at(length), Cuts: sim.OneWay(ids("a"), ids("b"))}},
 	}))
 	w.Run(sim.Limits{Until: start + length + time.Second})
 	assert.Empty(t, tp.filter(entry{Kind: "closed"}))
@@ -648,7 +647,7 @@ func TestBrokenConnectionEndsToldSeparately(t *testing.T) {
 	differ := 0
 	for seed := uint64(1); seed <= 10; seed++ {
 		w, tp := twoWay(seed, net, 5*net.KeepAlive)
-		require.NoError(t, w.Schedule([]sim.Fault{{At: at(ms(100)), Kind: sim.FaultPartition, Cuts: sim.Split(ids("a"), ids("b"))}}))
+		require.NoError(t, w.Schedule([]sim.Fault{{At: at(ms(100)), Op: sim.Partition{Cuts: sim.Split(ids("a"), ids("b"))}}}))
 		w.Run(sim.Limits{Until: 5 * net.KeepAlive})
 		a, b := tp.filter(entry{Node: "a", Kind: "closed"}), tp.filter(entry{Node: "b", Kind: "closed"})
 		require.Len(t, a, 1)

@@ -39,10 +39,10 @@ func TestPausedNodeGetsWhatWaitedInOrder(t *testing.T) {
 		},
 	})
 	require.NoError(t, w.Schedule([]sim.Fault{
-		{At: at(pauseAt), Kind: sim.FaultPause, Nodes: ids("b")},
-		{At: at(pauseAt + ms(1)), Kind: sim.FaultPause, Nodes: ids("b")}, // pausing twice is one pause
-		{At: at(resumeAt), Kind: sim.FaultResume, Nodes: ids("b")},
-		{At: at(resumeAt + ms(1)), Kind: sim.FaultResume, Nodes: ids("b")}, // resuming a running node: nothing
+		{At: at(pauseAt), Op: sim.Pause{Nodes: ids("b")}},
+		{At: at(pauseAt + ms(1)), Op: sim.Pause{Nodes: ids("b")}}, // pausing twice is one pause
+		{At: at(resumeAt), Op: sim.Resume{Nodes: ids("b")}},
+		{At: at(resumeAt + ms(1)), Op: sim.Resume{Nodes: ids("b")}}, // resuming a running node: nothing
 	}))
 	w.Run(sim.Limits{Until: ms(500)})
 	assert.True(t, w.Paused("b"))
@@ -88,9 +88,9 @@ func TestCrashOfPausedNode(t *testing.T) {
 		p.env.SetTimer(ms(20), p.env.Incarnation())
 	}})
 	require.NoError(t, w.Schedule([]sim.Fault{
-		{At: at(ms(10)), Kind: sim.FaultPause, Nodes: ids("n")},
-		{At: at(ms(30)), Kind: sim.FaultRestart, Nodes: ids("n")},
-		{At: at(ms(40)), Kind: sim.FaultResume, Nodes: ids("n")},
+		{At: at(ms(10)), Op: sim.Pause{Nodes: ids("n")}},
+		{At: at(ms(30)), Op: sim.Restart{Nodes: ids("n")}},
+		{At: at(ms(40)), Op: sim.Resume{Nodes: ids("n")}},
 	}))
 	w.Run(sim.Limits{})
 	timers := tp.filter(entry{Kind: "timer"})
@@ -153,7 +153,7 @@ func TestPanicBecomesFinding(t *testing.T) {
 	assert.Greater(t, last[len(last)-1].At, ms(1900), "the world went on")
 
 	// The node can be restarted.
-	require.NoError(t, w.Inject(sim.Fault{Kind: sim.FaultRestart, Nodes: ids("bad")}))
+	require.NoError(t, w.Inject(sim.Restart{Nodes: ids("bad")}))
 	assert.True(t, w.Up("bad"))
 	assert.Len(t, tp.filter(entry{Node: "bad", Kind: "start"}), 2)
 }
@@ -218,7 +218,7 @@ func TestExit(t *testing.T) {
 	assert.Len(t, tp.filter(entry{Kind: "timer"}), 1)
 	b, _ := w.Disk("n").ReadFile("f")
 	assert.Empty(t, b)
-	require.NoError(t, w.Inject(sim.Fault{Kind: sim.FaultRestart, Nodes: ids("n")}))
+	require.NoError(t, w.Inject(sim.Restart{Nodes: ids("n")}))
 	assert.True(t, w.Up("n"))
 }
 
@@ -306,7 +306,7 @@ func TestStreamsAreIndependent(t *testing.T) {
 	w, tp := newWorld(sim.Config{Seed: 9})
 	var perInc []uint64
 	addProbe(w, tp, "a", &hooks{start: func(p *probe) { perInc = append(perInc, p.env.Rand().Uint64()) }})
-	require.NoError(t, w.Schedule([]sim.Fault{{At: at(ms(1)), Kind: sim.FaultRestart, Nodes: ids("a")}}))
+	require.NoError(t, w.Schedule([]sim.Fault{{At: at(ms(1)), Op: sim.Restart{Nodes: ids("a")}}}))
 	w.Run(sim.Limits{})
 	require.Len(t, perInc, 2)
 	assert.Equal(t, base["a"][0], perInc[0])
@@ -398,7 +398,7 @@ func TestExitThenPanic(t *testing.T) {
 			p.env.SetTimer(ms(10), nil)
 		},
 	})
-	require.NoError(t, w.Schedule([]sim.Fault{{At: at(ms(5)), Kind: sim.FaultRestart, Nodes: ids("n")}}))
+	require.NoError(t, w.Schedule([]sim.Fault{{At: at(ms(5)), Op: sim.Restart{Nodes: ids("n")}}}))
 	w.Run(sim.Limits{})
 	assert.Len(t, w.Findings(), 1)
 	assert.True(t, w.Up("n"), "the second incarnation was killed by the first one's exit")
@@ -438,7 +438,7 @@ func TestInjectBetweenRunsIsDeterministic(t *testing.T) {
 		w := sim.NewWorld(sim.Config{Seed: 3})
 		w.AddNode("n", func() sim.Node { return cryptoStarter{seen: &seen} })
 		w.Run(sim.Limits{Until: time.Second})
-		require.NoError(t, w.Inject(sim.Fault{Kind: sim.FaultRestart, Nodes: []sim.NodeID{"n"}}))
+		require.NoError(t, w.Inject(sim.Restart{Nodes: []sim.NodeID{"n"}}))
 		return seen
 	}
 	a, b := draw(), draw()

@@ -76,7 +76,7 @@ func observed(t require.TestingT, nodes []sim.NodeID, cuts []sim.Cut) reach {
 			}})
 	}
 	if len(cuts) > 0 {
-		require.NoError(t, w.Schedule([]sim.Fault{{At: at(ms(5)), Kind: sim.FaultPartition, Cuts: cuts}}))
+		require.NoError(t, w.Schedule([]sim.Fault{{At: at(ms(5)), Op: sim.Partition{Cuts: cuts}}}))
 	}
 	w.Run(sim.Limits{})
 	r := matrix(nodes, func(a, b sim.NodeID) bool { return false })

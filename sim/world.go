@@ -444,7 +444,7 @@ func (w *World) start(n *slot) {
 // the applied faults, so that a timeline shows it down like a crash.
 func (w *World) recordDeath(n *slot, note string) {
 	w.faults = append(w.faults, AppliedFault{At: time.Duration(w.now),
-		Fault: Fault{At: Duration(w.now), Kind: FaultCrash, Nodes: []NodeID{n.id}}, Note: note})
+		Fault: Fault{At: Duration(w.now), Op: Crash{Nodes: []NodeID{n.id}}}, Note: note})
 }
 
 func (w *World) crash(n *slot, torn bool, reason string) {

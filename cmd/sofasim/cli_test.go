@@ -56,7 +56,7 @@ func findSeeds(t testing.TB) {
 		rich := find(map[string]string{"faults": "8"}, bugStaleRead, func(p *scenarios.Plan, r *reports.Result) bool {
 			kinds := map[sim.FaultKind]int{}
 			for _, f := range p.Faults {
-				kinds[f.Kind]++
+				kinds[f.Kind()]++
 			}
 			return r.Verdict == checkers.Fail && kinds[sim.FaultCrash] > 0 && kinds[sim.FaultPause] > 0 && len(p.Faults) > 4
 		})

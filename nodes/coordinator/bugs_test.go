@@ -60,8 +60,8 @@ func rmCrashes(uint64) scenario {
 		var plan []sim.Fault
 		for at := 300 * time.Millisecond; at < 5*time.Second; at += time.Duration(100+r.IntN(300)) * time.Millisecond {
 			n := d.cfg.RMs[r.IntN(len(d.cfg.RMs))]
-			plan = append(plan, sim.Fault{At: sim.Duration(at), Kind: sim.FaultCrash, Nodes: []sim.NodeID{n}, Torn: true},
-				sim.Fault{At: sim.Duration(at + time.Duration(20+r.IntN(100))*time.Millisecond), Kind: sim.FaultRestart, Nodes: []sim.NodeID{n}})
+			plan = append(plan, sim.Fault{At: sim.Duration(at), Op: sim.Crash{Nodes: []sim.NodeID{n}, Torn: true}},
+				sim.Fault{At: sim.Duration(at + time.Duration(20+r.IntN(100))*time.Millisecond), Op: sim.Restart{Nodes: []sim.NodeID{n}}})
 		}
 		if err := d.w.Schedule(plan); err != nil {
 			panic(err)
@@ -77,11 +77,11 @@ func tcRestartDuringRollback(uint64) scenario {
 		var plan []sim.Fault
 		for at := time.Second; at < 5*time.Second; at += 2 * time.Second {
 			rm := d.cfg.RMs[r.IntN(len(d.cfg.RMs))]
-			plan = append(plan, sim.Fault{At: sim.Duration(at), Kind: sim.FaultCrash, Nodes: []sim.NodeID{rm}},
-				sim.Fault{At: sim.Duration(at + 1500*time.Millisecond), Kind: sim.FaultRestart, Nodes: []sim.NodeID{rm}})
+			plan = append(plan, sim.Fault{At: sim.Duration(at), Op: sim.Crash{Nodes: []sim.NodeID{rm}}},
+				sim.Fault{At: sim.Duration(at + 1500*time.Millisecond), Op: sim.Restart{Nodes: []sim.NodeID{rm}}})
 			for i, tc := range d.cfg.TCs {
 				t := at + time.Second + time.Duration(i)*100*time.Millisecond
-				plan = append(plan, sim.Fault{At: sim.Duration(t), Kind: sim.FaultRestart, Nodes: []sim.NodeID{tc}})
+				plan = append(plan, sim.Fault{At: sim.Duration(t), Op: sim.Restart{Nodes: []sim.NodeID{tc}}})
 			}
 		}
 		if err := d.w.Schedule(plan); err != nil {

@@ -86,7 +86,7 @@ func newDeploymentWith(seed uint64, o opts) *deployment {
 	d.apps = ids("app", o.apps)
 	AddApps(d.w, d.cfg, o.wl, d.apps)
 	for _, b := range o.bugs {
-		if err := d.w.Inject(sim.Fault{Kind: sim.FaultArm, Failpoint: b}); err != nil {
+		if err := d.w.Inject(sim.ArmFailpoint{Failpoint: b}); err != nil {
 			panic(err)
 		}
 	}
@@ -99,13 +99,13 @@ func (d *deployment) all() []sim.NodeID { return d.w.NodeIDs() }
 
 // heal ends every fault: partitions, pauses, crashed nodes.
 func (d *deployment) heal() {
-	_ = d.w.Inject(sim.Fault{Kind: sim.FaultHeal})
+	_ = d.w.Inject(sim.Heal{})
 	for _, id := range d.all() {
 		if d.w.Paused(id) {
-			_ = d.w.Inject(sim.Fault{Kind: sim.FaultResume, Nodes: []sim.NodeID{id}})
+			_ = d.w.Inject(sim.Resume{Nodes: []sim.NodeID{id}})
 		}
 		if !d.w.Up(id) {
-			_ = d.w.Inject(sim.Fault{Kind: sim.FaultRestart, Nodes: []sim.NodeID{id}})
+			_ = d.w.Inject(sim.Restart{Nodes: []sim.NodeID{id}})
 		}
 	}
 }

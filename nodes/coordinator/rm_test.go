@@ -267,10 +267,10 @@ func TestTMUnknownWhenNoTCAnswers(t *testing.T) {
 	u := newUnit(t)
 	tm := newTM(u.dr.env, u.dr.tc, u.rec)
 	x := u.begin()
-	require.NoError(t, u.w.Inject(sim.Fault{Kind: sim.FaultCrash, Nodes: []sim.NodeID{"tc1"}}))
+	require.NoError(t, u.w.Inject(sim.Crash{Nodes: []sim.NodeID{"tc1"}}))
 	out := u.await(func(done func(any)) { tm.Commit(x, func(o Outcome) { done(o) }) }).(Outcome)
 	require.Equal(t, OutcomeUnknown, out)
-	require.NoError(t, u.w.Inject(sim.Fault{Kind: sim.FaultRestart, Nodes: []sim.NodeID{"tc1"}}))
+	require.NoError(t, u.w.Inject(sim.Restart{Nodes: []sim.NodeID{"tc1"}}))
 	out = u.await(func(done func(any)) { tm.Commit(x, func(o Outcome) { done(o) }) }).(Outcome)
 	require.Equal(t, OutcomeCommitted, out, "the restarted TC reloaded the session")
 }

@@ -29,16 +29,16 @@ func chaos(seed uint64) scenario {
 			n := servers[r.IntN(len(servers))]
 			switch r.IntN(4) {
 			case 0:
-				plan = append(plan, sim.Fault{At: sim.Duration(at), Kind: sim.FaultCrash, Nodes: []sim.NodeID{n}, Torn: true},
-					sim.Fault{At: sim.Duration(at + time.Duration(100+r.IntN(900))*time.Millisecond), Kind: sim.FaultRestart, Nodes: []sim.NodeID{n}})
+				plan = append(plan, sim.Fault{At: sim.Duration(at), Op: sim.Crash{Nodes: []sim.NodeID{n}, Torn: true}},
+					sim.Fault{At: sim.Duration(at + time.Duration(100+r.IntN(900))*time.Millisecond), Op: sim.Restart{Nodes: []sim.NodeID{n}}})
 			case 1:
-				plan = append(plan, sim.Fault{At: sim.Duration(at), Kind: sim.FaultPause, Nodes: []sim.NodeID{n}},
-					sim.Fault{At: sim.Duration(at + time.Duration(100+r.IntN(1500))*time.Millisecond), Kind: sim.FaultResume, Nodes: []sim.NodeID{n}})
+				plan = append(plan, sim.Fault{At: sim.Duration(at), Op: sim.Pause{Nodes: []sim.NodeID{n}}},
+					sim.Fault{At: sim.Duration(at + time.Duration(100+r.IntN(1500))*time.Millisecond), Op: sim.Resume{Nodes: []sim.NodeID{n}}})
 			case 2:
-				plan = append(plan, sim.Fault{At: sim.Duration(at), Kind: sim.FaultPartition, Cuts: sim.Isolate(n, d.all())},
-					sim.Fault{At: sim.Duration(at + time.Duration(100+r.IntN(1500))*time.Millisecond), Kind: sim.FaultHeal})
+				plan = append(plan, sim.Fault{At: sim.Duration(at), Op: sim.Partition{Cuts: sim.Isolate(n, d.all())}},
+					sim.Fault{At: sim.Duration(at + time.Duration(100+r.IntN(1500))*time.Millisecond), Op: sim.Heal{}})
 			case 3:
-				plan = append(plan, sim.Fault{At: sim.Duration(at), Kind: sim.FaultClog, For: sim.Duration(time.Duration(100+r.IntN(900)) * time.Millisecond)})
+				plan = append(plan, sim.Fault{At: sim.Duration(at), Op: sim.Clog{For: sim.Duration(time.Duration(100+r.IntN(900)) * time.Millisecond)}})
 			}
 		}
 		if err := d.w.Schedule(plan); err != nil {
@@ -70,9 +70,9 @@ func TestRaftLeaderFailover(t *testing.T) {
 			d.w.At(at, func() {
 				if tc := d.serving(); tc != nil {
 					leaders = append(leaders, tc.id)
-					_ = d.w.Inject(sim.Fault{Kind: sim.FaultCrash, Nodes: []sim.NodeID{tc.id}, Torn: true})
+					_ = d.w.Inject(sim.Crash{Nodes: []sim.NodeID{tc.id}, Torn: true})
 					id := tc.id
-					d.w.After(700*time.Millisecond, func() { _ = d.w.Inject(sim.Fault{Kind: sim.FaultRestart, Nodes: []sim.NodeID{id}}) })
+					d.w.After(700*time.Millisecond, func() { _ = d.w.Inject(sim.Restart{Nodes: []sim.NodeID{id}}) })
 				}
 			})
 		}
@@ -128,13 +128,13 @@ func harsh(seed uint64) scenario {
 			n := servers[r.IntN(len(servers))]
 			switch r.IntN(4) {
 			case 0:
-				plan = append(plan, sim.Fault{At: sim.Duration(at), Kind: sim.FaultClockJump, Nodes: []sim.NodeID{n}, Jump: sim.Duration(time.Duration(r.IntN(4000)-1000) * time.Millisecond)})
+				plan = append(plan, sim.Fault{At: sim.Duration(at), Op: sim.ClockJump{Nodes: []sim.NodeID{n}, Jump: sim.Duration(time.Duration(r.IntN(4000)-1000) * time.Millisecond)}})
 			case 1:
-				plan = append(plan, sim.Fault{At: sim.Duration(at), Kind: sim.FaultClockSkew, Nodes: []sim.NodeID{n}, PPM: int64(r.IntN(400_000) - 200_000)})
+				plan = append(plan, sim.Fault{At: sim.Duration(at), Op: sim.ClockSkew{Nodes: []sim.NodeID{n}, DriftPPM: int64(r.IntN(400_000) - 200_000)}})
 			case 2:
-				plan = append(plan, sim.Fault{At: sim.Duration(at), Kind: sim.FaultDiskSlow, Nodes: []sim.NodeID{n}, Delay: sim.Duration(time.Duration(1+r.IntN(50)) * time.Millisecond), For: sim.Duration(time.Second)})
+				plan = append(plan, sim.Fault{At: sim.Duration(at), Op: sim.DiskSlow{Nodes: []sim.NodeID{n}, Delay: sim.Duration(time.Duration(1+r.IntN(50)) * time.Millisecond), For: sim.Duration(time.Second)}})
 			case 3:
-				plan = append(plan, sim.Fault{At: sim.Duration(at), Kind: sim.FaultLoss, PPM: int64(r.IntN(200_000)), For: sim.Duration(time.Second)})
+				plan = append(plan, sim.Fault{At: sim.Duration(at), Op: sim.Loss{LossPPM: int64(r.IntN(200_000)), For: sim.Duration(time.Second)}})
 			}
 		}
 		if err := d.w.Schedule(plan); err != nil {

@@ -62,7 +62,7 @@ func TestBugStaleRead(t *testing.T) {
 				return nil
 			}})
 		c.at(1*time.Second, func() {
-			c.inject(t, sim.Fault{Kind: sim.FaultPartition, Cuts: sim.Split(c.servers[:1], c.servers[1:])})
+			c.inject(t, sim.Partition{Cuts: sim.Split(c.servers[:1], c.servers[1:])})
 		})
 		c.stopAt = 4 * time.Second
 		c.run(5 * time.Second)
@@ -79,8 +79,8 @@ func TestBugAckBeforeSync(t *testing.T) {
 		c := newCluster(seed, clusterOpts{members: 3, clients: 4, bugs: bugs, cfg: func(cfg *ServerConfig) {
 			cfg.SnapshotEvery = 100_000
 		}})
-		c.at(2*time.Second, func() { c.inject(t, sim.Fault{Kind: sim.FaultCrash, Nodes: c.servers}) })
-		c.at(2500*time.Millisecond, func() { c.inject(t, sim.Fault{Kind: sim.FaultRestart, Nodes: c.servers}) })
+		c.at(2*time.Second, func() { c.inject(t, sim.Crash{Nodes: c.servers}) })
+		c.at(2500*time.Millisecond, func() { c.inject(t, sim.Restart{Nodes: c.servers}) })
 		c.stopAt = 4 * time.Second
 		c.run(5 * time.Second)
 		return c
@@ -130,8 +130,8 @@ func TestBugDedupLostOnRestart(t *testing.T) {
 		c := newCluster(seed, clusterOpts{members: 3, clients: 6, keys: 2, think: 2 * time.Millisecond, bugs: bugs, opMix: appendMix})
 		for i := 1; i <= 4; i++ {
 			at := time.Duration(i) * time.Second
-			c.at(at, func() { c.inject(t, sim.Fault{Kind: sim.FaultCrash, Nodes: c.servers}) })
-			c.at(at+200*time.Millisecond, func() { c.inject(t, sim.Fault{Kind: sim.FaultRestart, Nodes: c.servers}) })
+			c.at(at, func() { c.inject(t, sim.Crash{Nodes: c.servers}) })
+			c.at(at+200*time.Millisecond, func() { c.inject(t, sim.Restart{Nodes: c.servers}) })
 		}
 		c.stopAt = 5500 * time.Millisecond
 		c.run(6 * time.Second)
@@ -150,7 +150,7 @@ func TestBugDoubleApplyAfterSnapshot(t *testing.T) {
 		c := newCluster(seed, clusterOpts{members: 3, clients: 4, keys: 2, bugs: bugs, opMix: appendMix, cfg: func(cfg *ServerConfig) {
 			cfg.SnapshotEvery, cfg.CatchUpEntries = 40, 20
 		}})
-		c.at(2*time.Second, func() { c.inject(t, sim.Fault{Kind: sim.FaultRestart, Nodes: c.servers}) })
+		c.at(2*time.Second, func() { c.inject(t, sim.Restart{Nodes: c.servers}) })
 		c.stopAt = 3500 * time.Millisecond
 		c.run(4 * time.Second)
 		return c

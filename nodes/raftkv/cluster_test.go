@@ -49,10 +49,10 @@ func TestLeaderCrashRestart(t *testing.T) {
 				c := newCluster(seed, clusterOpts{members: members, clients: 4})
 				c.at(2*time.Second, func() {
 					crashed = c.leader()
-					c.inject(t, sim.Fault{Kind: sim.FaultCrash, Nodes: []sim.NodeID{crashed}, Torn: true})
+					c.inject(t, sim.Crash{Nodes: []sim.NodeID{crashed}, Torn: true})
 				})
 				c.at(4*time.Second, func() {
-					c.inject(t, sim.Fault{Kind: sim.FaultRestart, Nodes: []sim.NodeID{crashed}})
+					c.inject(t, sim.Restart{Nodes: []sim.NodeID{crashed}})
 				})
 				c.stopAt = 7 * time.Second
 				c.run(9 * time.Second)
@@ -70,10 +70,10 @@ func TestFullClusterCrashRestart(t *testing.T) {
 		c := newCluster(seed, clusterOpts{members: 3, clients: 4, torn: true})
 		for _, at := range []time.Duration{2 * time.Second, 4 * time.Second} {
 			c.at(at, func() {
-				c.inject(t, sim.Fault{Kind: sim.FaultCrash, Nodes: c.servers, Torn: true})
+				c.inject(t, sim.Crash{Nodes: c.servers, Torn: true})
 			})
 			c.at(at+500*time.Millisecond, func() {
-				c.inject(t, sim.Fault{Kind: sim.FaultRestart, Nodes: c.servers})
+				c.inject(t, sim.Restart{Nodes: c.servers})
 			})
 		}
 		c.stopAt = 7 * time.Second
@@ -98,9 +98,9 @@ func TestPartitionedLeaderNoStaleReads(t *testing.T) {
 					others = append(others, id)
 				}
 			}
-			c.inject(t, sim.Fault{Kind: sim.FaultPartition, Cuts: sim.Split([]sim.NodeID{old}, others)})
+			c.inject(t, sim.Partition{Cuts: sim.Split([]sim.NodeID{old}, others)})
 		})
-		c.at(5*time.Second, func() { c.inject(t, sim.Fault{Kind: sim.FaultHeal}) })
+		c.at(5*time.Second, func() { c.inject(t, sim.Heal{}) })
 		c.stopAt = 7 * time.Second
 		c.run(8 * time.Second)
 		return c
@@ -120,10 +120,10 @@ func TestSnapshotCompactionRestart(t *testing.T) {
 			snapIdx = st.SnapshotIndex
 			require.Greater(t, st.FirstIndex, uint64(2), "log compacted")
 			require.LessOrEqual(t, st.LastIndex-st.FirstIndex, uint64(40+10+20))
-			c.inject(t, sim.Fault{Kind: sim.FaultCrash, Nodes: c.servers, Torn: true})
+			c.inject(t, sim.Crash{Nodes: c.servers, Torn: true})
 		})
 		c.at(3500*time.Millisecond, func() {
-			c.inject(t, sim.Fault{Kind: sim.FaultRestart, Nodes: c.servers})
+			c.inject(t, sim.Restart{Nodes: c.servers})
 			for _, id := range c.servers {
 				st := c.server(id).Status()
 				require.Greater(t, st.SnapshotIndex, uint64(1), "recovered from a snapshot")
@@ -147,11 +147,11 @@ func TestLaggingFollowerCatchesUpBySnapshot(t *testing.T) {
 		}})
 		c.at(1*time.Second, func() {
 			lagger = c.followers()[0]
-			c.inject(t, sim.Fault{Kind: sim.FaultCrash, Nodes: []sim.NodeID{lagger}})
+			c.inject(t, sim.Crash{Nodes: []sim.NodeID{lagger}})
 		})
 		c.at(4*time.Second, func() {
 			require.Greater(t, c.server(c.leader()).Status().FirstIndex, c.server(c.leader()).Status().SnapshotIndex-20)
-			c.inject(t, sim.Fault{Kind: sim.FaultRestart, Nodes: []sim.NodeID{lagger}})
+			c.inject(t, sim.Restart{Nodes: []sim.NodeID{lagger}})
 		})
 		c.at(6*time.Second, func() { installed = c.server(lagger).Status().InstalledSnapshots })
 		c.stopAt = 7 * time.Second
@@ -257,16 +257,16 @@ func TestDiskFaults(t *testing.T) {
 		c := newCluster(seed, clusterOpts{members: 5, clients: 3})
 		c.at(1*time.Second, func() {
 			failed = c.leader()
-			c.inject(t, sim.Fault{Kind: sim.FaultDiskFail, Nodes: []sim.NodeID{failed}, Count: 1})
+			c.inject(t, sim.DiskFail{Nodes: []sim.NodeID{failed}, Count: 1})
 		})
 		c.at(1100*time.Millisecond, func() { upAfterFail = c.w.Up(failed) })
 		c.at(2*time.Second, func() {
-			c.inject(t, sim.Fault{Kind: sim.FaultRestart, Nodes: []sim.NodeID{failed}})
+			c.inject(t, sim.Restart{Nodes: []sim.NodeID{failed}})
 			upAfterRestart = c.w.Up(failed)
 			corrupt = c.followers()[0]
-			c.inject(t, sim.Fault{Kind: sim.FaultCrash, Nodes: []sim.NodeID{corrupt}})
-			c.inject(t, sim.Fault{Kind: sim.FaultDiskCorrupt, Nodes: []sim.NodeID{corrupt}, File: walFile})
-			c.inject(t, sim.Fault{Kind: sim.FaultRestart, Nodes: []sim.NodeID{corrupt}})
+			c.inject(t, sim.Crash{Nodes: []sim.NodeID{corrupt}})
+			c.inject(t, sim.DiskCorrupt{Nodes: []sim.NodeID{corrupt}, File: walFile})
+			c.inject(t, sim.Restart{Nodes: []sim.NodeID{corrupt}})
 			upAfterCorrupt = c.w.Up(corrupt)
 		})
 		c.stopAt = 4 * time.Second

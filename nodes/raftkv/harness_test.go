@@ -88,7 +88,7 @@ func newCluster(seed uint64, o clusterOpts) *cluster {
 		})
 	}
 	for _, b := range o.bugs {
-		if err := w.Inject(sim.Fault{Kind: sim.FaultArm, Failpoint: b}); err != nil {
+		if err := w.Inject(sim.ArmFailpoint{Failpoint: b}); err != nil {
 			panic(err)
 		}
 	}
@@ -130,8 +130,8 @@ func (c *cluster) followers() []sim.NodeID {
 // at schedules fn at virtual time t.
 func (c *cluster) at(t time.Duration, fn func()) { c.w.At(t, fn) }
 
-func (c *cluster) inject(t *testing.T, f sim.Fault) {
-	require.NoError(t, c.w.Inject(f))
+func (c *cluster) inject(t *testing.T, op sim.FaultOp) {
+	require.NoError(t, c.w.Inject(op))
 }
 
 // run runs the world to the given time and stops the clients at stop.

@@ -139,14 +139,14 @@ func TestPluggedStateMachine(t *testing.T) {
 					leader = id
 				}
 			}
-			require.NoError(t, w.Inject(sim.Fault{Kind: sim.FaultRestart, Nodes: []sim.NodeID{leader}, Torn: true}))
+			require.NoError(t, w.Inject(sim.Restart{Nodes: []sim.NodeID{leader}, Torn: true}))
 		})
 		w.At(4*time.Second, func() {
 			for _, a := range adders {
 				if a.cl.Busy() {
 					a.unk++ // in flight when the client died: outcome unknown
 				}
-				require.NoError(t, w.Inject(sim.Fault{Kind: sim.FaultCrash, Nodes: []sim.NodeID{sim.NodeID(fmt.Sprintf("a%d", indexOf(adders, a)))}}))
+				require.NoError(t, w.Inject(sim.Crash{Nodes: []sim.NodeID{sim.NodeID(fmt.Sprintf("a%d", indexOf(adders, a)))}}))
 			}
 		})
 		w.Run(sim.Limits{Until: 6 * time.Second})

@@ -69,27 +69,27 @@ func runPlan(t *testing.T, seed uint64, p plan) *cluster {
 			id := c.servers[a.node]
 			switch a.kind {
 			case "crash":
-				c.inject(t, sim.Fault{Kind: sim.FaultCrash, Nodes: []sim.NodeID{id}, Torn: a.torn})
+				c.inject(t, sim.Crash{Nodes: []sim.NodeID{id}, Torn: a.torn})
 			case "restart":
-				c.inject(t, sim.Fault{Kind: sim.FaultRestart, Nodes: []sim.NodeID{id}, Torn: a.torn})
+				c.inject(t, sim.Restart{Nodes: []sim.NodeID{id}, Torn: a.torn})
 			case "crash-leader":
 				if l := c.leader(); l != "" {
-					c.inject(t, sim.Fault{Kind: sim.FaultCrash, Nodes: []sim.NodeID{l}, Torn: a.torn})
+					c.inject(t, sim.Crash{Nodes: []sim.NodeID{l}, Torn: a.torn})
 				}
 			case "isolate-leader":
 				if l := c.leader(); l != "" {
-					c.inject(t, sim.Fault{Kind: sim.FaultPartition, Cuts: sim.Isolate(l, c.w.NodeIDs())})
+					c.inject(t, sim.Partition{Cuts: sim.Isolate(l, c.w.NodeIDs())})
 				}
 			case "partition":
-				c.inject(t, sim.Fault{Kind: sim.FaultPartition, Cuts: sim.MajorityMinority(c.servers, c.w.Stream("nemesis"))})
+				c.inject(t, sim.Partition{Cuts: sim.MajorityMinority(c.servers, c.w.Stream("nemesis"))})
 			case "heal":
-				c.inject(t, sim.Fault{Kind: sim.FaultHeal})
+				c.inject(t, sim.Heal{})
 			case "clog":
-				c.inject(t, sim.Fault{Kind: sim.FaultClog, Cuts: sim.Isolate(id, c.servers), For: sim.Duration(500 * time.Millisecond)})
+				c.inject(t, sim.Clog{Cuts: sim.Isolate(id, c.servers), For: sim.Duration(500 * time.Millisecond)})
 			case "pause":
-				c.inject(t, sim.Fault{Kind: sim.FaultPause, Nodes: []sim.NodeID{id}})
+				c.inject(t, sim.Pause{Nodes: []sim.NodeID{id}})
 			case "resume":
-				c.inject(t, sim.Fault{Kind: sim.FaultResume, Nodes: []sim.NodeID{id}})
+				c.inject(t, sim.Resume{Nodes: []sim.NodeID{id}})
 			case "transfer":
 				if l := c.leader(); l != "" && l != id {
 					_ = c.server(l).TransferLeader(id)
@@ -103,21 +103,21 @@ func runPlan(t *testing.T, seed uint64, p plan) *cluster {
 					_ = c.server(l).RemoveMember(id)
 				}
 			case "disk-fail":
-				c.inject(t, sim.Fault{Kind: sim.FaultDiskFail, Nodes: []sim.NodeID{id}, Count: 1})
+				c.inject(t, sim.DiskFail{Nodes: []sim.NodeID{id}, Count: 1})
 			case "clock-skew":
-				c.inject(t, sim.Fault{Kind: sim.FaultClockSkew, Nodes: []sim.NodeID{id}, PPM: 200_000})
+				c.inject(t, sim.ClockSkew{Nodes: []sim.NodeID{id}, DriftPPM: 200_000})
 			case "disk-slow":
-				c.inject(t, sim.Fault{Kind: sim.FaultDiskSlow, Nodes: []sim.NodeID{id}, Delay: sim.Duration(20 * time.Millisecond), For: sim.Duration(time.Second)})
+				c.inject(t, sim.DiskSlow{Nodes: []sim.NodeID{id}, Delay: sim.Duration(20 * time.Millisecond), For: sim.Duration(time.Second)})
 			}
 		})
 	}
 	okBeforeHeal := 0
 	c.at(healAt, func() {
-		c.inject(t, sim.Fault{Kind: sim.FaultHeal})
-		c.inject(t, sim.Fault{Kind: sim.FaultResume, Nodes: c.servers})
+		c.inject(t, sim.Heal{})
+		c.inject(t, sim.Resume{Nodes: c.servers})
 		for _, id := range c.servers {
 			if !c.w.Up(id) {
-				c.inject(t, sim.Fault{Kind: sim.FaultRestart, Nodes: []sim.NodeID{id}})
+				c.inject(t, sim.Restart{Nodes: []sim.NodeID{id}})
 			}
 		}
 		okBeforeHeal = c.okOps
@@ -127,7 +127,7 @@ func runPlan(t *testing.T, seed uint64, p plan) *cluster {
 	c.at(healAt+500*time.Millisecond, func() {
 		for _, id := range c.servers {
 			if !c.w.Up(id) {
-				c.inject(t, sim.Fault{Kind: sim.FaultRestart, Nodes: []sim.NodeID{id}})
+				c.inject(t, sim.Restart{Nodes: []sim.NodeID{id}})
 			}
 		}
 	})

@@ -55,7 +55,7 @@ func TestCommitDurableRollbackNot(t *testing.T) {
 	tx.Lock(k("b"), func(err error) { require.NoError(t, err) })
 	require.NoError(t, tx.Put(k("b"), "2"))
 	tx.Rollback()
-	require.NoError(t, w.Inject(sim.Fault{Kind: sim.FaultRestart, Nodes: []sim.NodeID{"db"}, Torn: true}))
+	require.NoError(t, w.Inject(sim.Restart{Nodes: []sim.NodeID{"db"}, Torn: true}))
 	db = h().db
 	require.NoError(t, h().err)
 	r, ok := db.Read(k("a"))
@@ -136,7 +136,7 @@ func TestCheckpointSurvivesRestart(t *testing.T) {
 	}
 	size, _ := w.Disk("db").Size(walFile)
 	require.Less(t, size, int64(2048), "the log was compacted")
-	require.NoError(t, w.Inject(sim.Fault{Kind: sim.FaultRestart, Nodes: []sim.NodeID{"db"}}))
+	require.NoError(t, w.Inject(sim.Restart{Nodes: []sim.NodeID{"db"}}))
 	db := h().db
 	for i := 183; i < 200; i++ {
 		r, ok := db.Read(k(strconv.Itoa(i % 17)))
@@ -151,8 +151,8 @@ func TestCorruptionRefusesToOpen(t *testing.T) {
 	w.Run(sim.Limits{Until: time.Millisecond})
 	put(t, h().db, k("a"), "1")
 	put(t, h().db, k("b"), "2")
-	require.NoError(t, w.Inject(sim.Fault{Kind: sim.FaultDiskCorrupt, Nodes: []sim.NodeID{"db"}, File: walFile}))
-	require.NoError(t, w.Inject(sim.Fault{Kind: sim.FaultRestart, Nodes: []sim.NodeID{"db"}}))
+	require.NoError(t, w.Inject(sim.DiskCorrupt{Nodes: []sim.NodeID{"db"}, File: walFile}))
+	require.NoError(t, w.Inject(sim.Restart{Nodes: []sim.NodeID{"db"}}))
 	require.ErrorIs(t, h().err, ErrCorrupt)
 }
 
@@ -196,7 +196,7 @@ func TestTornCrashRecoversAPrefix(t *testing.T) {
 					lastSynced = len(states) - 1
 				}
 			}
-			require.NoError(rt, w.Inject(sim.Fault{Kind: sim.FaultRestart, Nodes: []sim.NodeID{"db"}, Torn: true}))
+			require.NoError(rt, w.Inject(sim.Restart{Nodes: []sim.NodeID{"db"}, Torn: true}))
 			require.NoError(rt, h().err)
 			got := map[string]string{}
 			for _, kr := range h().db.Rows("t") {
@@ -212,7 +212,7 @@ func TestTornCrashRecoversAPrefix(t *testing.T) {
 			require.GreaterOrEqual(rt, match, lastSynced, "recovered %v is no prefix at or after the last synced commit %d", got, lastSynced)
 			states, lastSynced, cur = states[:match+1], match, clone(states[match])
 			// The truncated tail is gone for good: a second crash keeps it.
-			require.NoError(rt, w.Inject(sim.Fault{Kind: sim.FaultRestart, Nodes: []sim.NodeID{"db"}, Torn: true}))
+			require.NoError(rt, w.Inject(sim.Restart{Nodes: []sim.NodeID{"db"}, Torn: true}))
 			got2 := map[string]string{}
 			for _, kr := range h().db.Rows("t") {
 				got2[kr.Key.PK] = kr.Row.Value

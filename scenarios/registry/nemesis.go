@@ -63,30 +63,30 @@ func drawFaults(t *rapid.T, families []string, targets []sim.NodeID, topo regnod
 			c := rapid.SampledFrom(clients).Draw(t, "client")
 			switch rapid.SampledFrom(own).Draw(t, "client-family") {
 			case familyClientCrash:
-				steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Kind: sim.FaultCrash, Nodes: []sim.NodeID{c}}})
+				steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Op: sim.Crash{Nodes: []sim.NodeID{c}}}})
 			case familyPushFlaky:
 				ppm := rapid.Int64Range(50_000, 400_000).Draw(t, "push-fail-ppm")
 				until := sim.Duration(time.Duration(window) * time.Millisecond * 8 / 7)
-				steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Kind: sim.FaultArm, Failpoint: regnode.FailPush, PPM: ppm}},
-					scenarios.Step{Fault: sim.Fault{At: max(at, until), Kind: sim.FaultDisarm, Failpoint: regnode.FailPush}})
+				steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Op: sim.ArmFailpoint{Failpoint: regnode.FailPush, ProbabilityPPM: ppm}}},
+					scenarios.Step{Fault: sim.Fault{At: max(at, until), Op: sim.DisarmFailpoint{Failpoint: regnode.FailPush}}})
 			case familySessionStall:
 				s := rapid.SampledFrom(topo.Sessions).Draw(t, "session")
 				length := sim.Duration(time.Duration(rapid.Int64Range(3500, 10_000).Draw(t, "stall-ms")) * time.Millisecond)
-				steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Kind: sim.FaultPause, Nodes: []sim.NodeID{s}}},
-					scenarios.Step{Fault: sim.Fault{At: at + length, Kind: sim.FaultResume, Nodes: []sim.NodeID{s}}})
+				steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Op: sim.Pause{Nodes: []sim.NodeID{s}}}},
+					scenarios.Step{Fault: sim.Fault{At: at + length, Op: sim.Resume{Nodes: []sim.NodeID{s}}}})
 			case familyClockStepFailover:
 				ds := rapid.SampledFrom(topo.Data).Draw(t, "data")
 				jump := sim.Duration(time.Duration(rapid.Int64Range(60, 600).Draw(t, "step-s")) * time.Second)
 				crash := at + sim.Duration(time.Duration(rapid.Int64Range(500, 5000).Draw(t, "crash-after-ms"))*time.Millisecond)
 				down := sim.Duration(time.Duration(rapid.Int64Range(1000, 8000).Draw(t, "down-ms")) * time.Millisecond)
-				steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Kind: sim.FaultClockJump, Nodes: []sim.NodeID{ds}, Jump: jump}},
-					scenarios.Step{Fault: sim.Fault{At: crash, Kind: sim.FaultCrash, Nodes: []sim.NodeID{ds}}},
-					scenarios.Step{Fault: sim.Fault{At: crash + down, Kind: sim.FaultRestart, Nodes: []sim.NodeID{ds}}})
+				steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Op: sim.ClockJump{Nodes: []sim.NodeID{ds}, Jump: jump}}},
+					scenarios.Step{Fault: sim.Fault{At: crash, Op: sim.Crash{Nodes: []sim.NodeID{ds}}}},
+					scenarios.Step{Fault: sim.Fault{At: crash + down, Op: sim.Restart{Nodes: []sim.NodeID{ds}}}})
 			case familyClientCut:
 				s := rapid.SampledFrom(topo.Sessions).Draw(t, "session")
 				length := sim.Duration(time.Duration(rapid.Int64Range(1000, 8000).Draw(t, "ms")) * time.Millisecond)
-				steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Kind: sim.FaultPartition, Cuts: sim.Split([]sim.NodeID{c}, []sim.NodeID{s})}},
-					scenarios.Step{Fault: sim.Fault{At: at + length, Kind: sim.FaultHeal}})
+				steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Op: sim.Partition{Cuts: sim.Split([]sim.NodeID{c}, []sim.NodeID{s})}}},
+					scenarios.Step{Fault: sim.Fault{At: at + length, Op: sim.Heal{}}})
 			}
 		}
 	}

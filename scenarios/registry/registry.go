@@ -155,10 +155,11 @@ func build(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []Op, lea
 		index[id] = i
 	}
 	for _, s := range plan.Faults {
-		if s.Kind != sim.FaultCrash {
+		crash, ok := s.Op.(sim.Crash)
+		if !ok {
 			continue
 		}
-		for _, n := range s.Nodes {
+		for _, n := range crash.Nodes {
 			if i, ok := index[n]; ok {
 				at := time.Duration(s.At)
 				w.At(at, func() {

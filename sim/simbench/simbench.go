@@ -152,22 +152,21 @@ func FanOut(seed uint64, leaves int, duration time.Duration) *sim.World {
 		victim := ids[r.IntN(len(ids))]
 		switch r.IntN(6) {
 		case 0:
-			plan = append(plan, sim.Fault{At: at, Kind: sim.FaultPartition, Cuts: sim.MajorityMinority(all, r)},
-				sim.Fault{At: at + sim.Duration(500*time.Millisecond), Kind: sim.FaultHeal})
+			plan = append(plan, sim.Fault{At: at, Op: sim.Partition{Cuts: sim.MajorityMinority(all, r)}},
+				sim.Fault{At: at + sim.Duration(500*time.Millisecond), Op: sim.Heal{}})
 		case 1:
-			plan = append(plan, sim.Fault{At: at, Kind: sim.FaultCrash, Nodes: []sim.NodeID{victim}, Torn: true},
-				sim.Fault{At: at + sim.Duration(300*time.Millisecond), Kind: sim.FaultRestart, Nodes: []sim.NodeID{victim}})
+			plan = append(plan, sim.Fault{At: at, Op: sim.Crash{Nodes: []sim.NodeID{victim}, Torn: true}},
+				sim.Fault{At: at + sim.Duration(300*time.Millisecond), Op: sim.Restart{Nodes: []sim.NodeID{victim}}})
 		case 2:
-			plan = append(plan, sim.Fault{At: at, Kind: sim.FaultPause, Nodes: []sim.NodeID{victim}},
-				sim.Fault{At: at + sim.Duration(200*time.Millisecond), Kind: sim.FaultResume, Nodes: []sim.NodeID{victim}})
+			plan = append(plan, sim.Fault{At: at, Op: sim.Pause{Nodes: []sim.NodeID{victim}}},
+				sim.Fault{At: at + sim.Duration(200*time.Millisecond), Op: sim.Resume{Nodes: []sim.NodeID{victim}}})
 		case 3:
-			plan = append(plan, sim.Fault{At: at, Kind: sim.FaultClog, For: sim.Duration(100 * time.Millisecond),
-				Cuts: sim.OneWay([]sim.NodeID{"hub"}, []sim.NodeID{victim})})
+			plan = append(plan, sim.Fault{At: at, Op: sim.Clog{For: sim.Duration(100 * time.Millisecond), Cuts: sim.OneWay([]sim.NodeID{"hub"}, []sim.NodeID{victim})}})
 		case 4:
-			plan = append(plan, sim.Fault{At: at, Kind: sim.FaultLoss, PPM: 100_000, DupPPM: 50_000, For: sim.Duration(400 * time.Millisecond)})
+			plan = append(plan, sim.Fault{At: at, Op: sim.Loss{LossPPM: 100_000, DupPPM: 50_000, For: sim.Duration(400 * time.Millisecond)}})
 		case 5:
-			plan = append(plan, sim.Fault{At: at, Kind: sim.FaultClockSkew, Nodes: []sim.NodeID{victim}, PPM: r.Int64N(2001) - 1000},
-				sim.Fault{At: at, Kind: sim.FaultClockJump, Nodes: []sim.NodeID{victim}, Jump: sim.Duration(r.Int64N(int64(2*time.Second)) - int64(time.Second))})
+			plan = append(plan, sim.Fault{At: at, Op: sim.ClockSkew{Nodes: []sim.NodeID{victim}, DriftPPM: r.Int64N(2001) - 1000}},
+				sim.Fault{At: at, Op: sim.ClockJump{Nodes: []sim.NodeID{victim}, Jump: sim.Duration(r.Int64N(int64(2*time.Second)) - int64(time.Second))}})
 		}
 	}
 	if err := w.Schedule(plan); err != nil {
