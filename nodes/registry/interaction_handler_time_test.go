@@ -97,9 +97,6 @@ func (e *interactionEnv) unsettled() string {
 			return fmt.Sprintf("slot %d is not served by %v", i, s.Leader)
 		}
 	}
-	if why := e.unsettledData(&t); why != "" {
-		return why
-	}
 	for _, id := range e.cfg.Sessions {
 		if x := e.session(id); x != nil && len(x.outbox) > 0 {
 			return fmt.Sprintf("%s has %d writes outstanding", id, len(x.outbox))
@@ -152,7 +149,7 @@ func (e *interactionEnv) unsettled() string {
 			}
 		}
 	}
-	return ""
+	return e.unsettledData(&t)
 }
 
 // unsettledData checks the slot leaders' datums: every publisher belongs to
