@@ -55,17 +55,26 @@ func (e *interactionEnv) handleStabilize(t *testing.T, d *datadriven.TestData) e
 }
 
 // unsettled says why the cluster has not settled, or "" when it has: one
-// meta leader whose table lists exactly the running data and session
-// processes; every running member routes by that table; every slot leader
-// serves its slots; no session has writes outstanding; every running client
-// is connected and each of its subscribers was pushed the datum its slot
-// leader holds.
+// meta leader, followed by every running meta server, whose table lists
+// exactly the running data and session processes; every running member
+// routes by that table; every slot leader serves its slots; every running
+// client is connected, its publishers are at their slot leaders and each of
+// its subscribers was pushed the datum its slot leader holds; no session has
+// writes outstanding; slot leaders hold only what running clients publish,
+// and followers have caught up.
 func (e *interactionEnv) unsettled() string {
 	m := e.metaLeader()
 	if m == nil {
 		return "no single meta leader"
 	}
 	t := m.Table()
+	for _, id := range e.cfg.Metas {
+		if x, ok := e.w.Node(id).(*MetaServer); ok {
+			if st := x.Status(); st.Raft.Lead != m.env.ID() || st.Epoch != t.Epoch {
+				return fmt.Sprintf("%s follows %q at epoch %d", id, st.Raft.Lead, st.Epoch)
+			}
+		}
+	}
 	var data, sessions []Proc
 	for _, id := range e.cfg.Data {
 		if x := e.data(id); x != nil {
