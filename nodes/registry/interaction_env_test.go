@@ -93,7 +93,7 @@ func (e *interactionEnv) handle(t *testing.T, d *datadriven.TestData) string {
 		// run-for 2s
 		err = e.handleRunFor(t, d)
 	case "stabilize":
-		// stabilize [max=60s]: run until the cluster settled (see stable)
+		// stabilize [max=60s] [why]: run until the cluster settled (see unsettled)
 		err = e.handleStabilize(t, d)
 	case "publish", "unpublish", "subscribe":
 		// publish c1 svc p1 value
