@@ -1,10 +1,6 @@
 package registry
 
-import (
-	"time"
-
-	"github.com/sofasim/sofasim/sim"
-)
+import "github.com/sofasim/sofasim/sim"
 
 // peers keeps one dialled connection per peer, redialled after Closed.
 type peers struct {
@@ -41,19 +37,6 @@ func (p *peers) closed(c sim.ConnID) (sim.NodeID, bool) {
 		}
 	}
 	return "", false
-}
-
-func sortedKeysID[V any](m map[sim.NodeID]V) []sim.NodeID {
-	keys := make([]string, 0, len(m))
-	for k := range m { //detlint:allow collecting keys; sorted below
-		keys = append(keys, string(k))
-	}
-	sortStrings(keys)
-	out := make([]sim.NodeID, len(keys))
-	for i, k := range keys {
-		out[i] = sim.NodeID(k)
-	}
-	return out
 }
 
 // member is what data and session servers share: heartbeats to the meta
@@ -124,5 +107,3 @@ func (m *member) leaderOf(slot int) sim.NodeID {
 }
 
 func (m *member) slotOf(dataID string) int { return SlotOf(dataID, m.cfg.Slots) }
-
-var _ = time.Second

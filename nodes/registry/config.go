@@ -1,0 +1,87 @@
+package registry
+
+// Configuration shared by every registry node, and building a cluster.
+
+import (
+	"time"
+
+	"github.com/sofasim/sofasim/sim"
+)
+
+// Config is shared by every registry node.
+type Config struct {
+	Metas    []sim.NodeID
+	Data     []sim.NodeID
+	Sessions []sim.NodeID
+	// Slots in the table (default 256).
+	Slots int
+	// HeartbeatInterval of members to the meta servers (default 500ms);
+	// Lease is how long the meta leader keeps a silent member (default 3s).
+	HeartbeatInterval, Lease time.Duration
+	// SyncInterval: session servers compare datum versions (default 2s).
+	SyncInterval time.Duration
+	// ReplicateInterval: data leaders batch replication (default 300ms).
+	ReplicateInterval time.Duration
+	// PushTimeout: a push without an ack failed (default 1s); RetryInterval
+	// spaces retries of pushes and writes (default 300ms).
+	PushTimeout, RetryInterval time.Duration
+	// SnapshotEvery for the meta raft log (default 64).
+	SnapshotEvery uint64
+	// Observer, if set, is told of every table proposal of the meta
+	// leaders (a harness records them for a linearizability check of the
+	// meta store). It is not part of the servers' state.
+	Observer MetaObserver
+}
+
+// MetaObserver hears of the meta store's compare-and-set proposals: a new
+// table of epoch Expected+1 applies only on a table of epoch Expected.
+type MetaObserver interface {
+	// ProposeTable: node proposed the table of epoch expected+1; the
+	// returned id names the proposal in ProposeDone.
+	ProposeTable(node sim.NodeID, expected uint64) int
+	// ProposeDone: applied says whether the table applied; known is false
+	// when the outcome is unknown (leadership was lost).
+	ProposeDone(id int, known, applied bool)
+}
+
+func (c *Config) defaults() {
+	if c.Slots <= 0 {
+		c.Slots = 256
+	}
+	if c.HeartbeatInterval <= 0 {
+		c.HeartbeatInterval = 500 * time.Millisecond
+	}
+	if c.Lease <= 0 {
+		c.Lease = 3 * time.Second
+	}
+	if c.SyncInterval <= 0 {
+		c.SyncInterval = 2 * time.Second
+	}
+	if c.ReplicateInterval <= 0 {
+		c.ReplicateInterval = 300 * time.Millisecond
+	}
+	if c.PushTimeout <= 0 {
+		c.PushTimeout = time.Second
+	}
+	if c.RetryInterval <= 0 {
+		c.RetryInterval = 300 * time.Millisecond
+	}
+	if c.SnapshotEvery == 0 {
+		c.SnapshotEvery = 64
+	}
+}
+
+// AddServers adds every meta, data and session server to the world.
+func AddServers(w *sim.World, cfg Config) {
+	cfg.defaults()
+	for _, id := range cfg.Metas {
+		id := id
+		w.AddNode(id, func() sim.Node { return NewMeta(cfg, id) })
+	}
+	for _, id := range cfg.Data {
+		w.AddNode(id, func() sim.Node { return &DataServer{cfg: cfg} })
+	}
+	for _, id := range cfg.Sessions {
+		w.AddNode(id, func() sim.Node { return &SessionServer{cfg: cfg} })
+	}
+}

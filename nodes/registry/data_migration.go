@@ -1,0 +1,192 @@
+package registry
+
+// Slot ownership changes: a data server that gains a slot syncs it from every
+// session server before serving it, and cleans up after sessions that left.
+
+import (
+	"github.com/sofasim/sofasim/sim"
+)
+
+// onTable takes a new table: slots gained start migrating, slots lost are
+// dropped, publishers of sessions that left are removed, and rejoined
+// sessions are asked for what they hold.
+func (d *DataServer) onTable(old Table) {
+	t := &d.m.table
+	var newly []int
+	for i := range t.Slots {
+		s := t.Slots[i]
+		st := d.slots[i]
+		lead := s.Leader == d.m.proc
+		// Leadership is continuous only from the epoch just before: a
+		// server that skipped an epoch may have lost the slot in it, and
+		// the leader of that epoch took writes this one never saw.
+		was := st != nil && st.leader && i < len(old.Slots) && old.Slots[i].Leader == d.m.proc && t.Epoch == old.Epoch+1
+		switch {
+		case lead && !was:
+			st = &slotState{leader: true, status: Migrating, waiting: map[Proc]bool{}}
+			for _, p := range t.Sessions {
+				st.waiting[p] = true
+			}
+			d.slots[i] = st
+			if _, bug := d.env.Failpoint(BugServeBeforeMigration); bug {
+				st.status, st.waiting = Accept, nil // the emergency path: serve what the follower copy has
+			} else {
+				newly = append(newly, i)
+			}
+		case lead && was:
+			for _, p := range sortedProcs(st.waiting) {
+				if !t.hasSession(p) {
+					delete(st.waiting, p)
+				}
+			}
+			if st.status == Migrating {
+				for _, p := range t.Sessions {
+					if !old.hasSession(p) {
+						st.waiting[p] = true // a session that joined mid-migration
+					}
+				}
+			}
+		case s.Follower == d.m.proc:
+			d.slots[i] = &slotState{}
+		default:
+			delete(d.slots, i)
+		}
+	}
+	// Drop datums of slots we no longer hold; clean publishers of sessions
+	// that left the table (their lease expired) in the slots we serve.
+	for _, id := range sortedKeys(d.datums) {
+		x := d.datums[id]
+		st := d.slots[d.m.slotOf(id)]
+		if st == nil {
+			d.drop(id)
+			continue
+		}
+		if !st.leader {
+			continue
+		}
+		n := len(x.pubs)
+		for _, reg := range sortedKeys(x.pubs) {
+			if !t.hasSession(x.pubs[reg].Session) {
+				x.remove(reg)
+			}
+		}
+		if len(x.pubs) != n && st.status == Accept {
+			d.changed(x)
+		}
+	}
+	d.askMigration(newly)
+	// A session that (re)joined the table may hold publishers we removed
+	// while it was out (its lease expired): ask it for them.
+	var served []int
+	for i := range t.Slots {
+		if st := d.slots[i]; st != nil && st.leader && st.status == Accept {
+			served = append(served, i)
+		}
+	}
+	for _, p := range t.Sessions {
+		if !old.hasSession(p) && len(served) > 0 {
+			d.m.peers.send(sim.NodeID(p.ID), &MigrateReq{Epoch: t.Epoch, Slots: served})
+		}
+	}
+	d.finishMigrations()
+}
+
+// askMigration asks the sessions a migrating slot waits for (nil: every
+// migrating slot) for their publishers.
+func (d *DataServer) askMigration(only []int) {
+	per := map[Proc][]int{}
+	for i := 0; i < len(d.m.table.Slots); i++ {
+		st := d.slots[i]
+		if st == nil || !st.leader || st.status == Accept {
+			continue
+		}
+		for p := range st.waiting { //detlint:allow building per-session lists of sorted slot numbers: order of insertion is by i
+			per[p] = append(per[p], i)
+		}
+	}
+	_ = only
+	for _, p := range sortedProcs(per) {
+		d.m.peers.send(sim.NodeID(p.ID), &MigrateReq{Epoch: d.m.table.Epoch, Slots: per[p]})
+	}
+}
+
+// onMigrateResp takes a session's publishers of migrating slots (it is the
+// truth about its own clients) or, for served slots, adds what is missing.
+func (d *DataServer) onMigrateResp(r *MigrateResp) {
+	bySlot := map[int][]Pub{}
+	for _, p := range r.Pubs {
+		s := d.m.slotOf(p.DataID)
+		bySlot[s] = append(bySlot[s], p)
+	}
+	touched := map[string]*datum{}
+	for _, i := range r.Slots {
+		st := d.slots[i]
+		if st != nil && st.leader && st.status == Accept && d.m.table.hasSession(r.Session) {
+			// A rejoined session: add what we miss (never delete: its
+			// later writes may have overtaken this answer).
+			for _, p := range bySlot[i] {
+				x := d.get(p.DataID)
+				if x.holds(&p) || !x.accepts(&p) {
+					continue
+				}
+				x.pubs[p.RegID] = p
+				touched[x.id] = x
+			}
+			continue
+		}
+		if st == nil || !st.leader || st.status == Accept || !st.waiting[r.Session] {
+			continue
+		}
+		delete(st.waiting, r.Session)
+		// The session is the truth about its own clients' publishers.
+		for _, id := range sortedKeys(d.inSlot[i]) {
+			x := d.datums[id]
+			for _, reg := range sortedKeys(x.pubs) {
+				if x.pubs[reg].Session == r.Session {
+					x.remove(reg)
+				}
+			}
+		}
+		for _, p := range bySlot[i] {
+			x := d.get(p.DataID)
+			if !x.accepts(&p) {
+				continue
+			}
+			x.pubs[p.RegID] = p
+		}
+	}
+	for _, id := range sortedKeys(r.Versions) {
+		x := d.get(id)
+		x.seen = maxU(x.seen, r.Versions[id])
+	}
+	for _, id := range sortedKeys(touched) {
+		d.changed(touched[id])
+	}
+	d.finishMigrations()
+}
+
+// finishMigrations serves the slots no session is awaited for any more and
+// announces their datums with new versions.
+func (d *DataServer) finishMigrations() {
+	var done []int
+	for i := 0; i < len(d.m.table.Slots); i++ {
+		st := d.slots[i]
+		if st != nil && st.leader && st.status == Migrating && len(st.waiting) == 0 {
+			st.status = Accept
+			done = append(done, i)
+		}
+	}
+	if len(done) == 0 {
+		return
+	}
+	d.env.Trace("registry/migrated", d.m.table.Epoch, len(done))
+	set := map[int]bool{}
+	for _, i := range done {
+		set[i] = true
+	}
+	for _, id := range sortedKeys(d.datums) {
+		if set[d.m.slotOf(id)] {
+			d.changed(d.datums[id])
+		}
+	}
+}

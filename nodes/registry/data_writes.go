@@ -1,0 +1,130 @@
+package registry
+
+// Writes on a slot leader (publish, unpublish, session sync, connection
+// cleanup) and the versioning that announces each change.
+
+import (
+	"github.com/sofasim/sofasim/sim"
+)
+
+// get returns the datum, creating an empty one in its slot's index.
+func (d *DataServer) get(id string) *datum {
+	x := d.datums[id]
+	if x == nil {
+		x = &datum{id: id, pubs: map[string]Pub{}, tombs: map[string]uint64{}, gone: map[string]Pub{}}
+		d.datums[id] = x
+		slot := d.m.slotOf(id)
+		if d.inSlot[slot] == nil {
+			d.inSlot[slot] = map[string]bool{}
+		}
+		d.inSlot[slot][id] = true
+	}
+	return x
+}
+
+// drop forgets a datum.
+func (d *DataServer) drop(id string) {
+	delete(d.datums, id)
+	slot := d.m.slotOf(id)
+	delete(d.inSlot[slot], id)
+	if len(d.inSlot[slot]) == 0 {
+		delete(d.inSlot, slot)
+	}
+}
+
+// write applies an accepted write to the slot's datums.
+func (d *DataServer) write(w *DataWrite) {
+	switch w.Kind {
+	case "pub":
+		x := d.get(w.Pub.DataID)
+		if !x.accepts(&w.Pub) {
+			return
+		}
+		x.pubs[w.Pub.RegID] = w.Pub
+		d.changed(x)
+	case "unpub":
+		x := d.get(w.Pub.DataID)
+		if cur, ok := x.pubs[w.Pub.RegID]; ok && cur.Version <= w.Pub.Version {
+			delete(x.pubs, w.Pub.RegID)
+			d.changed(x)
+		}
+		if x.tombs[w.Pub.RegID] < w.Pub.Version {
+			x.tombs[w.Pub.RegID] = w.Pub.Version
+		}
+	case "sync":
+		// The session's publishers in the slot: add what is missing or
+		// older, drop what it no longer holds.
+		have := map[string]bool{}
+		touched := map[string]*datum{}
+		for _, p := range w.Pubs {
+			have[p.RegID] = true
+			x := d.get(p.DataID)
+			if x.holds(&p) || !x.accepts(&p) {
+				continue
+			}
+			x.pubs[p.RegID] = p
+			touched[x.id] = x
+		}
+		for _, id := range sortedKeys(d.inSlot[w.Slot]) {
+			x := d.datums[id]
+			for _, reg := range sortedKeys(x.pubs) {
+				if x.pubs[reg].Session == w.Session && !have[reg] {
+					x.remove(reg)
+					touched[id] = x
+				}
+			}
+		}
+		for _, id := range sortedKeys(touched) {
+			d.changed(touched[id])
+		}
+	case "clientoff":
+		_, late := d.env.Failpoint(BugLateCleanup)
+		touched := map[string]*datum{}
+		for i, reg := range w.RegIDs {
+			x := d.get(w.DataIDs[i])
+			cur, ok := x.pubs[reg]
+			if !ok {
+				continue
+			}
+			// Only the publisher this session registered for this client
+			// goes: the client may have re-registered it elsewhere since.
+			if !late && (cur.Session != w.Session || cur.Client != w.Client) {
+				continue
+			}
+			x.remove(reg)
+			touched[x.id] = x
+		}
+		for _, id := range sortedKeys(touched) {
+			d.changed(touched[id])
+		}
+	}
+}
+
+// changed gives the datum a new version and announces it.
+func (d *DataServer) changed(x *datum) {
+	wall := uint64(d.env.Now().UnixMilli())
+	if _, bug := d.env.Failpoint(BugVersionCollision); bug {
+		x.version = wall // the clock alone: collides, and goes back with it
+	} else {
+		x.version = maxU(maxU(x.version+1, wall), x.seen+1)
+	}
+	d.dirty[x.id] = true
+	v := d.view(x.id)
+	for _, s := range d.m.table.Sessions {
+		d.m.peers.send(sim.NodeID(s.ID), &DatumChanged{Datum: v})
+	}
+}
+
+// view is a datum as sessions and subscribers see it.
+func (d *DataServer) view(id string) *Datum {
+	x := d.datums[id]
+	if x == nil {
+		return &Datum{DataID: id}
+	}
+	out := &Datum{DataID: id, Version: x.version}
+	for _, reg := range sortedKeys(x.pubs) {
+		p := x.pubs[reg]
+		out.Pubs = append(out.Pubs, PubData{RegID: reg, Data: p.Data, Version: p.Version})
+	}
+	return out
+}

@@ -1,0 +1,81 @@
+package registry
+
+// What a session does when the slot table changes: re-route, answer the new
+// leaders' migration requests and re-sync its publishers.
+
+import (
+	"github.com/sofasim/sofasim/sim"
+)
+
+type migWait struct {
+	c sim.ConnID
+	r *MigrateReq
+}
+
+// onTable resends the pending writes to the new leaders, then re-syncs its
+// publishers of every slot whose leader changed (all slots if it skipped
+// an epoch): a write this session had acknowledged may have been taken by
+// a leader that had already lost the slot (it had not heard of the newer
+// table either), and the new leader may have synced from this session
+// before that write. The session is the truth about its own clients'
+// publishers.
+func (s *SessionServer) onTable(old Table) {
+	s.retryAll()
+	waiting := s.migWait
+	s.migWait = nil
+	for _, w := range waiting {
+		s.onMigrate(w.c, w.r)
+	}
+	t := &s.m.table
+	skipped := t.Epoch != old.Epoch+1
+	changed := map[int]bool{}
+	for i := range t.Slots {
+		if skipped || i >= len(old.Slots) || old.Slots[i].Leader != t.Slots[i].Leader {
+			changed[i] = true
+		}
+	}
+	for i := range t.Slots {
+		if changed[i] {
+			s.queue(&DataWrite{Kind: "sync", Slot: i, Session: s.m.proc}, 0, "", 0)
+		}
+	}
+}
+
+// slotPubs is the session's publishers in a slot.
+func (s *SessionServer) slotPubs(slot int) []Pub {
+	var out []Pub
+	for _, reg := range sortedKeys(s.pubs) {
+		if s.m.slotOf(s.pubs[reg].DataID) == slot {
+			out = append(out, *s.pubs[reg])
+		}
+	}
+	return out
+}
+
+// onMigrate answers a new slot leader with this session's publishers and
+// cached versions in the slots, once it routes by the leader's table.
+func (s *SessionServer) onMigrate(c sim.ConnID, r *MigrateReq) {
+	if r.Epoch > s.m.table.Epoch {
+		// Not before this session routes by that table: until then its
+		// writes still go to the slot's previous leader, and an answer now
+		// would miss them. Answered once the table is installed.
+		s.migWait = append(s.migWait, migWait{c, r})
+		return
+	}
+	want := map[int]bool{}
+	for _, i := range r.Slots {
+		want[i] = true
+	}
+	resp := &MigrateResp{Epoch: r.Epoch, Session: s.m.proc, Slots: r.Slots, Versions: map[string]uint64{}}
+	for _, reg := range sortedKeys(s.pubs) {
+		if p := s.pubs[reg]; want[s.m.slotOf(p.DataID)] {
+			resp.Pubs = append(resp.Pubs, *p)
+		}
+	}
+	for _, id := range sortedKeys(s.cache) {
+		if want[s.m.slotOf(id)] {
+			resp.Versions[id] = s.cache[id].Version
+		}
+	}
+	s.env.Send(c, resp)
+}

@@ -1,0 +1,107 @@
+package registry
+
+// Pushes to subscribers: datums are fetched or announced, cached, pushed with
+// their version and retried until acknowledged.
+
+import (
+	"github.com/sofasim/sofasim/sim"
+)
+
+type sub struct {
+	regID, dataID string
+	conn          sim.ConnID
+	seq           uint64 // the client's connection sequence number
+	pushed        uint64 // the version the subscriber acknowledged
+	inflight      bool
+	attempt       uint64
+	firstFails    int
+	abandoned     bool
+}
+
+// fetch asks the slot leader for a datum, telling it the highest version
+// held here so that it moves past it.
+func (s *SessionServer) fetch(dataID string) {
+	s.nextReq++
+	g := &GetDatum{ReqID: s.nextReq, DataID: dataID, Epoch: s.m.table.Epoch}
+	if c := s.cache[dataID]; c != nil {
+		g.Have, g.Digest = c.Version, c.Digest()
+	}
+	// Subscribers that came from another session (or from before this one
+	// restarted) may hold a version above the cache's: the leader must
+	// move past it too, or they never hear of a datum that was lost with
+	// every data server (its version restarts at zero).
+	for _, reg := range sortedKeys(s.byData[dataID]) {
+		if x := s.subs[reg]; x.pushed > g.Have {
+			g.Have, g.Digest = x.pushed, 0
+		}
+	}
+	s.m.peers.send(s.m.leaderOf(s.m.slotOf(dataID)), g)
+}
+
+// sync compares datum versions with the slot leaders and re-pushes what
+// is owed.
+func (s *SessionServer) sync() {
+	seen := map[string]bool{}
+	for _, reg := range sortedKeys(s.subs) {
+		x := s.subs[reg]
+		if !seen[x.dataID] {
+			seen[x.dataID] = true
+			s.fetch(x.dataID)
+		}
+		s.maybePush(x)
+	}
+}
+
+// onDatum caches a newer datum and pushes it to its subscribers.
+func (s *SessionServer) onDatum(d *Datum) {
+	if c := s.cache[d.DataID]; c != nil && c.Version >= d.Version {
+		return
+	}
+	s.cache[d.DataID] = d
+	for _, reg := range sortedKeys(s.byData[d.DataID]) {
+		s.maybePush(s.subs[reg])
+	}
+}
+
+// maybePush pushes the cached datum to a subscriber that has not
+// acknowledged it, one push in flight at a time.
+func (s *SessionServer) maybePush(x *sub) {
+	d := s.cache[x.dataID]
+	if d == nil || d.Version <= x.pushed || x.inflight || x.abandoned {
+		return
+	}
+	x.attempt++
+	x.inflight = true
+	if _, fail := s.env.Failpoint(FailPush); fail {
+		s.pushFailedVersion(x, d.Version)
+		return
+	}
+	s.env.Send(x.conn, &Push{RegID: x.regID, Datum: d, Attempt: x.attempt})
+	s.env.SetTimer(s.cfg.PushTimeout, pushTimeout{reg: x.regID, attempt: x.attempt})
+}
+
+// pushFailed handles a push timeout: retried later, never recorded as
+// delivered (unless a planted bug says otherwise).
+func (s *SessionServer) pushFailed(x *sub) {
+	v := uint64(0)
+	if d := s.cache[x.dataID]; d != nil {
+		v = d.Version
+	}
+	s.pushFailedVersion(x, v)
+}
+
+func (s *SessionServer) pushFailedVersion(x *sub, v uint64) {
+	x.inflight = false
+	if s.bug(BugPushFailedRecordedDelivered) {
+		x.pushed = maxU(x.pushed, v) // recorded as delivered
+	}
+	if x.pushed == 0 {
+		x.firstFails++
+		if x.firstFails >= 3 && s.bug(BugFirstPushLost) {
+			x.abandoned = true
+			s.env.Trace("registry/push-abandoned", x.regID)
+			return
+		}
+	}
+	s.env.SetTimer(s.cfg.RetryInterval, pushRetry{reg: x.regID})
+}

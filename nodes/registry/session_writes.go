@@ -1,0 +1,100 @@
+package registry
+
+// The session's outbox: client writes forwarded to slot leaders and retried
+// until accepted, so a client's publish survives leader changes.
+
+import (
+	"time"
+
+	"github.com/sofasim/sofasim/sim"
+)
+
+type pending struct {
+	w       *DataWrite
+	conn    sim.ConnID // the client to answer (0: none)
+	due     time.Duration
+	target  sim.NodeID
+	ackReg  string
+	ackVers uint64
+}
+
+// onPublish records a client's publish or unpublish and forwards it to the
+// slot leader; an older registration than the one held is ignored.
+func (s *SessionServer) onPublish(c sim.ConnID, x *ClientPublish) {
+	cc := s.clients[c]
+	if cc == nil {
+		return
+	}
+	p := x.Pub
+	p.Session, p.Client = s.m.proc, cc.client
+	reg := p.RegID
+	if x.Unpub {
+		if cur := s.pubs[reg]; cur != nil && cur.Version <= p.Version {
+			delete(s.pubs, reg)
+			delete(s.pubConn, reg)
+		}
+		delete(cc.regs, reg)
+		s.queue(&DataWrite{Kind: "unpub", Slot: s.m.slotOf(p.DataID), Pub: p, Session: s.m.proc}, c, reg, p.Version)
+		return
+	}
+	if cur := s.pubs[reg]; cur != nil && p.older(cur) {
+		return
+	}
+	_, republish := s.pubs[reg]
+	s.pubs[reg] = &p
+	s.pubConn[reg] = c
+	if republish && s.bug(BugRepublishDropsIndex) {
+		cc.regs = map[string]bool{reg: true} // the index rebuilt from this publisher alone
+	} else {
+		cc.regs[reg] = true
+	}
+	s.queue(&DataWrite{Kind: "pub", Slot: s.m.slotOf(p.DataID), Pub: p, Session: s.m.proc}, c, reg, p.Version)
+}
+
+// queue puts a write in the outbox and sends it.
+func (s *SessionServer) queue(w *DataWrite, conn sim.ConnID, ackReg string, ackVers uint64) {
+	s.nextReq++
+	w.ReqID = s.nextReq
+	p := &pending{w: w, conn: conn, ackReg: ackReg, ackVers: ackVers}
+	s.outbox[w.ReqID] = p
+	s.send(p)
+}
+
+// send sends a pending write to its slot's leader in the current table.
+func (s *SessionServer) send(p *pending) {
+	p.due = s.env.Monotonic() + 2*time.Second
+	p.target = s.m.leaderOf(p.w.Slot)
+	if p.target == "" {
+		p.due = s.env.Monotonic() + s.cfg.RetryInterval
+		return
+	}
+	w := *p.w
+	w.Epoch = s.m.table.Epoch
+	if w.Kind == "sync" {
+		// Built at each send: a sync that waited in the outbox must not
+		// drop the publishers written since it was queued.
+		w.Pubs = s.slotPubs(w.Slot)
+	}
+	s.m.peers.send(p.target, &w)
+}
+
+// resend sends again the writes whose retry is due (all: every one).
+func (s *SessionServer) resend(all bool) {
+	now := s.env.Monotonic()
+	for _, r := range sortedReqs(s.outbox) {
+		if p := s.outbox[r]; all || p.due <= now {
+			s.send(p)
+		}
+	}
+}
+
+func (s *SessionServer) retryAll() { s.resend(true) }
+
+func sortedReqs(m map[uint64]*pending) []uint64 {
+	out := make([]uint64, 0, len(m))
+	for k := range m { //detlint:allow collecting keys; sorted below
+		out = append(out, k)
+	}
+	sortU64(out)
+	return out
+}
