@@ -70,7 +70,7 @@ func (e *interactionEnv) handle(t *testing.T, d *datadriven.TestData) string {
 		// partition s1 | s2 s3
 		err = e.handlePartition(t, d)
 	case "heal":
-		err = e.w.Inject(sim.Fault{Kind: sim.FaultHeal})
+		err = e.w.Inject(sim.Heal{})
 	case "propose":
 		// propose put k v | propose get k | propose append k v | propose delete k
 		err = e.handlePropose(t, d)

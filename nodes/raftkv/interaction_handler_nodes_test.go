@@ -81,9 +81,9 @@ func (e *interactionEnv) handleProcess(t *testing.T, d *datadriven.TestData) err
 	if len(ids) == 0 {
 		d.Fatalf(t, "%s: name the nodes", d.Cmd)
 	}
-	kind := map[string]sim.FaultKind{"crash": sim.FaultCrash, "restart": sim.FaultRestart,
-		"pause": sim.FaultPause, "resume": sim.FaultResume}[d.Cmd]
-	if err := e.w.Inject(sim.Fault{Kind: kind, Nodes: ids}); err != nil {
+	op := map[string]sim.FaultOp{"crash": sim.Crash{Nodes: ids}, "restart": sim.Restart{Nodes: ids},
+		"pause": sim.Pause{Nodes: ids}, "resume": sim.Resume{Nodes: ids}}[d.Cmd]
+	if err := e.w.Inject(op); err != nil {
 		return err
 	}
 	fmt.Fprintf(&e.out, "%s %v\n", d.Cmd, ids)
@@ -112,5 +112,5 @@ func (e *interactionEnv) handlePartition(t *testing.T, d *datadriven.TestData) e
 	for _, c := range cuts {
 		fmt.Fprintf(&e.out, "cut %s\n", c)
 	}
-	return e.w.Inject(sim.Fault{Kind: sim.FaultPartition, Cuts: cuts})
+	return e.w.Inject(sim.Partition{Cuts: cuts})
 }

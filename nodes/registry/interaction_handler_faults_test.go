@@ -19,9 +19,9 @@ func (e *interactionEnv) handleProcess(t *testing.T, d *datadriven.TestData) err
 	if len(ids) == 0 {
 		d.Fatalf(t, "%s: name the nodes", d.Cmd)
 	}
-	kind := map[string]sim.FaultKind{"crash": sim.FaultCrash, "restart": sim.FaultRestart,
-		"pause": sim.FaultPause, "resume": sim.FaultResume}[d.Cmd]
-	if err := e.w.Inject(sim.Fault{Kind: kind, Nodes: ids}); err != nil {
+	op := map[string]sim.FaultOp{"crash": sim.Crash{Nodes: ids}, "restart": sim.Restart{Nodes: ids},
+		"pause": sim.Pause{Nodes: ids}, "resume": sim.Resume{Nodes: ids}}[d.Cmd]
+	if err := e.w.Inject(op); err != nil {
 		return err
 	}
 	fmt.Fprintf(&e.out, "%s %v\n", d.Cmd, ids)
@@ -59,7 +59,7 @@ func (e *interactionEnv) handlePartition(t *testing.T, d *datadriven.TestData) e
 	if len(cuts) == 0 {
 		d.Fatalf(t, "partition: no cuts")
 	}
-	if err := e.w.Inject(sim.Fault{Kind: sim.FaultPartition, Cuts: cuts}); err != nil {
+	if err := e.w.Inject(sim.Partition{Cuts: cuts}); err != nil {
 		return err
 	}
 	for _, c := range cuts {
@@ -70,7 +70,7 @@ func (e *interactionEnv) handlePartition(t *testing.T, d *datadriven.TestData) e
 
 // handleHeal removes every partition.
 func (e *interactionEnv) handleHeal() error {
-	return e.w.Inject(sim.Fault{Kind: sim.FaultHeal})
+	return e.w.Inject(sim.Heal{})
 }
 
 // handleFailpoint arms or disarms a failpoint (a planted bug, or the
@@ -79,12 +79,13 @@ func (e *interactionEnv) handleFailpoint(t *testing.T, d *datadriven.TestData) e
 	if len(d.CmdArgs) == 0 {
 		d.Fatalf(t, "%s: name the failpoint", d.Cmd)
 	}
-	f := sim.Fault{Kind: sim.FaultDisarm, Failpoint: d.CmdArgs[0].Key}
+	name := d.CmdArgs[0].Key
+	var op sim.FaultOp = sim.DisarmFailpoint{Failpoint: name}
 	if d.Cmd == "arm" {
-		f.Kind = sim.FaultArm
+		arm := sim.ArmFailpoint{Failpoint: name}
 		for _, a := range d.CmdArgs[1:] {
 			if a.Key == "ppm" {
-				a.Scan(t, 0, &f.PPM)
+				a.Scan(t, 0, &arm.ProbabilityPPM)
 			}
 			if a.Key == "nodes" {
 				for _, v := range a.Vals {
@@ -92,15 +93,16 @@ func (e *interactionEnv) handleFailpoint(t *testing.T, d *datadriven.TestData) e
 					if err != nil {
 						return err
 					}
-					f.Nodes = append(f.Nodes, id)
+					arm.Nodes = append(arm.Nodes, id)
 				}
 			}
 		}
+		op = arm
 	}
-	if err := e.w.Inject(f); err != nil {
+	if err := e.w.Inject(op); err != nil {
 		return err
 	}
-	fmt.Fprintf(&e.out, "%s %s\n", d.Cmd, f.Failpoint)
+	fmt.Fprintf(&e.out, "%s %s\n", d.Cmd, name)
 	return nil
 }
 
@@ -117,7 +119,7 @@ func (e *interactionEnv) handleClockJump(t *testing.T, d *datadriven.TestData) e
 	if err != nil {
 		return err
 	}
-	if err := e.w.Inject(sim.Fault{Kind: sim.FaultClockJump, Nodes: []sim.NodeID{id}, Jump: sim.Duration(jump)}); err != nil {
+	if err := e.w.Inject(sim.ClockJump{Nodes: []sim.NodeID{id}, Jump: sim.Duration(jump)}); err != nil {
 		return err
 	}
 	fmt.Fprintf(&e.out, "%s clock %+v\n", id, jump)
