@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +28,7 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"join":         strings.Join,
 	"px":           func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) },
 	"subf":         func(a, b float64) float64 { return a - b },
+	"dur":          func(d sim.Duration) string { return FormatTime(time.Duration(d)) },
 }).ParseFS(templateFS, "templates/*.tmpl"))
 
 func style() template.CSS {
@@ -45,6 +47,11 @@ type Run struct {
 	// Linearization is the linearizability checker's porcupine evidence
 	// (nil: no porcupine visualisation).
 	Linearization *checkers.Linearization
+	// Logs are the run's node logs (nil: none were kept). With them the
+	// report names the node that answered each failing operation and shows
+	// the involved nodes' lines around the failure; LogFiles are linked.
+	Logs     *Logs
+	LogFiles []LogFile
 }
 
 // MaxVisualizedOps bounds the history shown by porcupine's visualisation
@@ -56,62 +63,136 @@ type runPage struct {
 	Style       template.CSS
 	R           *Result
 	Title       string
-	Timeline    svgTimeline
+	Build       string
+	Views       []timelineView
+	Failures    []failureLine
 	Failing     []failingCheck
+	Excerpts    []logExcerpt
+	LogOf       map[string]string // node -> its log file
+	LogFiles    []LogFile
 	Porcupine   string // porcupine's page, for the iframe's srcdoc
 	PorcupineH  int
 	PorcupineNo string // why there is none
 	Plan        string
-	Params      string
+}
+
+// timelineView is the fault timeline over one window of the run.
+type timelineView struct {
+	ID, Title string
+	Checked   bool
+	TL        svgTimeline
+}
+
+// failureLine is one line of the failures list: its first line, linking
+// to where it is explained (each explanation is shown once).
+type failureLine struct {
+	Text, Anchor string
 }
 
 type failingCheck struct {
 	checkers.Result
+	Anchor  string
 	Rows    []opRow
 	Missing []int // op ids not in the history
 }
 
 type opRow struct {
-	ID      int
-	Client  int
-	Key     string
-	Call    string
-	Return  string
-	Op      string
-	Result  string
-	Unknown bool
+	ID       int
+	Client   int
+	Key      string
+	Call     string
+	Return   string
+	Op       string
+	Result   string
+	Unknown  bool
+	Answered string // the node whose message completed it, when the logs say
 }
+
+type logExcerpt struct {
+	Node, File, Why string
+	Lines           []logLine
+	More            bool
+}
+
+type logLine struct{ Sev, Text string }
+
+// Excerpts show at most this many lines a node around the failure.
+const maxExcerptLines = 120
 
 // WriteHTML writes the self-contained HTML report of a run: no network
 // fetches, every style and script inline.
 func WriteHTML(w io.Writer, run Run) error {
 	r := run.Result
-	page := runPage{Style: style(), R: r,
+	page := runPage{Style: style(), R: r, LogFiles: run.LogFiles, LogOf: map[string]string{},
 		Title: fmt.Sprintf("%s seed %d: %s", r.Scenario, r.Seed, strings.ToUpper(string(r.Verdict)))}
+	if r.Build != nil {
+		page.Build = r.Build.String()
+	}
+	for _, f := range run.LogFiles {
+		page.LogOf[f.Node] = f.File
+	}
 	var ids []sim.NodeID
 	for _, n := range r.Nodes {
 		ids = append(ids, n.ID)
 	}
 	end := time.Duration(r.Virtual)
 	periods := PeriodsOf(r)
-	page.Timeline = layoutTimeline(ids, periods, end, time.Duration(r.HealAt))
+
+	var opPeriods []Period
+	involved := map[string]string{} // node -> why it is shown
 	for _, c := range r.Checks {
 		if c.Verdict != checkers.Fail {
 			continue
 		}
-		fc := failingCheck{Result: c}
+		fc := failingCheck{Result: c, Anchor: "why-" + c.Checker}
 		for _, id := range c.Ops {
 			if run.History == nil || id < 0 || id >= run.History.Len() {
 				fc.Missing = append(fc.Missing, id)
 				continue
 			}
-			fc.Rows = append(fc.Rows, row(run.History.Entry(id)))
+			e := run.History.Entry(id)
+			row := row(e)
+			client := fmt.Sprintf("client-%d", e.Client)
+			if run.Logs != nil && !e.Unknown {
+				row.Answered = run.Logs.AnsweredBy(client, e.Return)
+			}
+			if row.Answered != "" {
+				involved[row.Answered] = "answered a failing operation"
+			}
+			if _, ok := involved[client]; !ok {
+				involved[client] = "issued a failing operation"
+			}
+			fc.Rows = append(fc.Rows, row)
+			opPeriods = append(opPeriods, opPeriod(e, row.Answered, end))
 		}
 		page.Failing = append(page.Failing, fc)
+		page.Failures = append(page.Failures, failureLine{Text: c.Checker + ": " + headline(c.Explanation), Anchor: fc.Anchor})
 	}
+	for _, f := range r.Findings {
+		page.Failures = append(page.Failures, failureLine{Text: headline(f.String()), Anchor: "findings"})
+		involved[string(f.Node)] = "had a " + f.Kind
+	}
+	assignRows(opPeriods, end)
+	all := append(slices.Clone(periods), opPeriods...)
+
+	whole := timelineView{ID: "tl-whole", Title: "whole run (0–" + FormatTime(end) + ")",
+		TL: layoutTimeline(ids, all, 0, end, time.Duration(r.HealAt))}
+	from, to, ok := failureWindow(r, opPeriods, end)
+	if ok {
+		zoom := timelineView{ID: "tl-failure", Title: "failure window (" + FormatTime(from) + "–" + FormatTime(to) + ")", Checked: true,
+			TL: layoutTimeline(ids, all, from, to, time.Duration(r.HealAt))}
+		page.Views = []timelineView{zoom, whole}
+	} else {
+		whole.Checked = true
+		page.Views = []timelineView{whole}
+	}
+	if run.Logs != nil && ok {
+		page.Excerpts = excerpts(run.Logs, involved, page.LogOf, from, to)
+	}
+
 	page.Porcupine, page.PorcupineNo = porcupinePage(run, periods)
 	if page.Porcupine != "" {
-		page.PorcupineH = porcupineHeight(run.History, periods)
+		page.PorcupineH = porcupineHeight(run, periods)
 	}
 	var plan bytes.Buffer
 	if err := json.Indent(&plan, r.Plan, "", "  "); err == nil {
@@ -120,6 +201,90 @@ func WriteHTML(w io.Writer, run Run) error {
 		page.Plan = string(r.Plan)
 	}
 	return templates.ExecuteTemplate(w, "run.html.tmpl", page)
+}
+
+// PeriodFailingOp is the timeline's kind for a failing operation, from its
+// call to its return (to the end of the run when it never returned).
+const PeriodFailingOp = "failing op"
+
+// LaneFailingOps is the timeline lane of the failing operations.
+const LaneFailingOps = "failing ops"
+
+func opPeriod(e checkers.Entry, answered string, end time.Duration) Period {
+	stop := time.Duration(e.Return)
+	if e.Unknown || stop < time.Duration(e.Call) {
+		stop = end
+	}
+	p := Period{Lane: LaneFailingOps, Kind: PeriodFailingOp, Start: time.Duration(e.Call), End: stop,
+		Label:  fmt.Sprintf("op %d %s", e.ID, e.Op),
+		Detail: fmt.Sprintf("op %d by client %d: %s -> %s, called %s, returned %s", e.ID, e.Client, e.Op, e.Result, FormatTime(time.Duration(e.Call)), e.When())}
+	if answered != "" {
+		p.Detail += ", answered by " + answered
+	}
+	return p
+}
+
+// failureWindow is the part of the run around the failing operations (or
+// the findings), padded by a quarter of its length (at least 100ms) on
+// each side; ok is false when there is nothing to zoom to or the window
+// would be most of the run anyway.
+func failureWindow(r *Result, ops []Period, end time.Duration) (from, to time.Duration, ok bool) {
+	lo, hi := time.Duration(-1), time.Duration(-1)
+	add := func(a, b time.Duration) {
+		if lo < 0 || a < lo {
+			lo = a
+		}
+		hi = max(hi, b)
+	}
+	for _, p := range ops {
+		add(p.Start, p.End)
+	}
+	for _, f := range r.Findings {
+		add(time.Duration(f.At), time.Duration(f.At))
+	}
+	if lo < 0 || end <= 0 {
+		return 0, 0, false
+	}
+	pad := max((hi-lo)/4, 100*time.Millisecond)
+	from, to = max(lo-pad, 0), min(hi+pad, end)
+	return from, to, to-from < end*8/10
+}
+
+// excerpts are the lines of the involved nodes' logs in [from, to].
+func excerpts(l *Logs, involved map[string]string, files map[string]string, from, to time.Duration) []logExcerpt {
+	var out []logExcerpt
+	for _, node := range sortedKeys(involved) {
+		b := l.nodes[node]
+		if b == nil {
+			continue
+		}
+		ex := logExcerpt{Node: node, File: files[node], Why: involved[node]}
+		for _, line := range strings.Split(b.String(), "\n") {
+			f := strings.Fields(line)
+			if len(f) < 2 {
+				continue
+			}
+			t, err := time.ParseDuration(f[0])
+			if err != nil || t < from || t > to {
+				continue
+			}
+			if len(ex.Lines) == maxExcerptLines {
+				ex.More = true
+				break
+			}
+			ex.Lines = append(ex.Lines, logLine{Sev: f[1], Text: line})
+		}
+		out = append(out, ex)
+	}
+	return out
+}
+
+func headline(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
 }
 
 func porcupinePage(run Run, periods []Period) (page, why string) {
@@ -151,9 +316,11 @@ func porcupinePage(run Run, periods []Period) (page, why string) {
 	return buf.String(), ""
 }
 
-// porcupineHeight sizes the iframe to porcupine's canvas: one 45px row per
-// client and per annotation lane, plus the legend.
-func porcupineHeight(h checkers.Recorded, periods []Period) int {
+// porcupineHeight is the iframe's first height: one 45px row per client
+// and per annotation lane, plus the legend. Once porcupine has drawn, a
+// script in the page fits the frame to what it drew.
+func porcupineHeight(run Run, periods []Period) int {
+	h := run.History
 	clients := map[int]bool{}
 	for i := 0; i < h.Len(); i++ {
 		clients[h.Entry(i).Client] = true
@@ -167,7 +334,14 @@ func porcupineHeight(h checkers.Recorded, periods []Period) int {
 }
 
 func row(e checkers.Entry) opRow {
-	return opRow{ID: e.ID, Client: e.Client, Key: e.Key, Call: time.Duration(e.Call).String(), Return: e.When(),
+	ret := FormatTime(time.Duration(e.Return))
+	switch {
+	case e.Unknown && e.Return == 0:
+		ret = "never"
+	case e.Unknown:
+		ret += " (gave up)"
+	}
+	return opRow{ID: e.ID, Client: e.Client, Key: e.Key, Call: FormatTime(time.Duration(e.Call)), Return: ret,
 		Op: e.Op, Result: e.Result, Unknown: e.Unknown}
 }
 
@@ -179,11 +353,15 @@ type svgTimeline struct {
 	Bars          []svgBar
 	Ticks         []svgTick
 	HealX         float64
+	HealShown     bool
+	Marks         []svgMark // the failing operations, shaded across every lane
 	AxisY         float64
 	Empty         bool
 	Quiet         []string // nodes without faults, not drawn
 	Legend        []legendItem
 }
+
+type svgMark struct{ X, W float64 }
 
 type svgLane struct {
 	Y, H  float64
@@ -199,6 +377,7 @@ type svgBar struct {
 	TextY      float64
 	Title      string
 	Point      bool
+	Op         bool   // a failing operation
 	Points     string // the marker of a moment
 }
 
@@ -225,7 +404,9 @@ const (
 // bigger run the nodes nothing happened to are named below it instead.
 const MaxQuietLanes = 12
 
-func layoutTimeline(nodes []sim.NodeID, periods []Period, end, healAt time.Duration) svgTimeline {
+// layoutTimeline lays out the periods over the window [from, to] of the
+// run: periods outside it are left out, those crossing its edges clipped.
+func layoutTimeline(nodes []sim.NodeID, periods []Period, from, to, healAt time.Duration) svgTimeline {
 	var quiet []string
 	if len(nodes) > MaxQuietLanes {
 		busy := map[string]bool{}
@@ -249,11 +430,13 @@ func layoutTimeline(nodes []sim.NodeID, periods []Period, end, healAt time.Durat
 	}
 	left = min(left, 360)
 	t := svgTimeline{Width: tlWidth, Left: left, Right: tlWidth - tlRight}
-	if end <= 0 {
-		end = time.Second
+	if to <= from {
+		to = from + time.Second
 	}
+	span := to - from
 	x := func(d time.Duration) float64 {
-		return left + (t.Right-left)*float64(d)/float64(end)
+		d = min(max(d, from), to)
+		return left + (t.Right-left)*float64(d-from)/float64(span)
 	}
 	rows := map[string]int{}
 	for _, p := range periods {
@@ -270,18 +453,25 @@ func layoutTimeline(nodes []sim.NodeID, periods []Period, end, healAt time.Durat
 	t.AxisY = y - tlLaneGap + 2
 	t.Height = t.AxisY + 24
 	t.HealX = x(healAt)
+	t.HealShown = healAt >= from && healAt <= to
 	kinds := map[string]bool{}
 	for _, p := range periods {
 		y, ok := laneY[p.Lane]
 		if !ok {
 			continue
 		}
+		if p.Start > to || (!p.Point && p.End < from) || (p.Point && p.Start < from) {
+			continue
+		}
 		y += float64(p.Row) * tlRowH
 		kinds[p.Kind] = true
-		b := svgBar{Y: y + 2, H: tlLaneH - 4, Fill: colorOf(p.Kind), Point: p.Point,
-			Title: fmt.Sprintf("%s %s: %v", p.Lane, p.Kind, p.Start)}
+		b := svgBar{Y: y + 2, H: tlLaneH - 4, Fill: colorOf(p.Kind), Point: p.Point, Op: p.Kind == PeriodFailingOp,
+			Title: fmt.Sprintf("%s %s: %s", p.Lane, p.Kind, FormatTime(p.Start))}
 		if !p.Point {
-			b.Title += fmt.Sprintf(" – %v", p.End)
+			b.Title += " – " + FormatTime(p.End)
+		}
+		if b.Op {
+			t.Marks = append(t.Marks, svgMark{X: x(p.Start), W: math.Max(x(p.End)-x(p.Start), 2)})
 		}
 		b.Title += "\n" + p.Detail
 		if p.Point {
@@ -295,7 +485,7 @@ func layoutTimeline(nodes []sim.NodeID, periods []Period, end, healAt time.Durat
 			}
 		} else {
 			b.X = x(p.Start)
-			b.W = math.Max(x(p.End)-b.X, 2)
+			b.W = math.Max(x(p.End)-b.X, 4) // a 100ms fault on a 60s axis stays visible
 			if 7*float64(len(p.Label))+8 <= b.W {
 				b.Label = p.Label
 				b.TextX, b.TextY = b.X+4, y+tlLaneH/2+4
@@ -305,8 +495,8 @@ func layoutTimeline(nodes []sim.NodeID, periods []Period, end, healAt time.Durat
 	}
 	t.Empty = len(periods) == 0
 	t.Quiet = quiet
-	step := tickStep(end)
-	for d := time.Duration(0); d <= end; d += step {
+	step := tickStep(span)
+	for d := (from + step - 1) / step * step; d <= to; d += step {
 		t.Ticks = append(t.Ticks, svgTick{X: x(d), Label: tickLabel(d, step)})
 	}
 	for _, k := range legendOrder(kinds) {

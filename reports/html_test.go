@@ -181,11 +181,11 @@ func TestTimelineHidesQuietNodesOfBigRuns(t *testing.T) {
 		nodes = append(nodes, sim.NodeID(fmt.Sprintf("n%d", i)))
 	}
 	periods := []Period{{Lane: "n3", Kind: string(sim.PeriodDown), Start: 0, End: time.Second, Label: "down"}}
-	tl := layoutTimeline(nodes, periods, 2*time.Second, time.Second)
+	tl := layoutTimeline(nodes, periods, 0, 2*time.Second, time.Second)
 	require.Len(t, tl.Lanes, 1)
 	assert.Equal(t, "n3", tl.Lanes[0].Label)
 	assert.Len(t, tl.Quiet, 14)
-	tl = layoutTimeline(nodes[:5], periods, 2*time.Second, time.Second)
+	tl = layoutTimeline(nodes[:5], periods, 0, 2*time.Second, time.Second)
 	assert.Len(t, tl.Lanes, 5, "a small run shows every node")
 	assert.Empty(t, tl.Quiet)
 }

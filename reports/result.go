@@ -45,6 +45,7 @@ type Result struct {
 	Nodes          []Node            `json:"nodes"`
 	Replay         string            `json:"replay"`
 	RunCommand     string            `json:"run_command,omitempty"`
+	Build          *Build            `json:"build,omitempty"` // the sofasim that ran it (absent in older files)
 	Plan           json.RawMessage   `json:"plan"`
 
 	// History is the recorded history (not in the JSON: it is written

@@ -41,6 +41,10 @@ import (
 type Sweep struct {
 	Version        int               `json:"version"`
 	Scenario       string            `json:"scenario"`
+	Command        string            `json:"command,omitempty"` // the command line that ran the sweep
+	Started        string            `json:"started,omitempty"` // when it started (RFC 3339, UTC)
+	Build          *Build            `json:"build,omitempty"`   // the sofasim that ran it
+	Workers        int               `json:"workers,omitempty"` // worker processes at once
 	Range          SeedRange         `json:"range"`
 	Shard          Shard             `json:"shard"`
 	Params         map[string]string `json:"params,omitempty"`
@@ -51,6 +55,7 @@ type Sweep struct {
 	Passed         uint64            `json:"passed"`
 	Failed         uint64            `json:"failed"`
 	Unknown        uint64            `json:"unknown"`
+	OutOfTime      uint64            `json:"out_of_time,omitempty"` // of the unknown: seeds or checks that ran out of wall time
 	Stopped        string            `json:"stopped,omitempty"`
 	Shards         []Shard           `json:"shards,omitempty"`
 	MissingShards  []uint64          `json:"missing_shards,omitempty"`
@@ -94,9 +99,27 @@ type SeedResult struct {
 	WallSeconds    float64          `json:"wall_seconds"`
 	Failures       []string         `json:"failures,omitempty"`
 	Error          string           `json:"error,omitempty"`
+	Cause          string           `json:"cause,omitempty"` // why there is no verdict: CauseOutOfTime or CauseHarness
 	File           string           `json:"file,omitempty"`
 	Report         string           `json:"report,omitempty"`
 	Replay         string           `json:"replay,omitempty"`
+}
+
+// Why a seed has no verdict. A seed out of time says nothing about the
+// system under test: on a busy machine (more workers than cores, other
+// jobs) a seed or its check may not finish within the wall-time limits.
+// Rerun it alone (sofasim run has no time limit) to get its verdict.
+const (
+	CauseOutOfTime = "out-of-time" // the seed (--seed-timeout) or a check (--check-timeout) ran out of wall time
+	CauseHarness   = "harness"     // the worker crashed or sofasim itself failed
+)
+
+// CauseLabel is how reports name a seed without a verdict.
+func CauseLabel(cause string) string {
+	if cause == CauseOutOfTime {
+		return "out of time"
+	}
+	return "no verdict"
 }
 
 // SeedFailure is a failing seed and its failure file.
@@ -113,6 +136,7 @@ type SeedFailure struct {
 type SeedUnknown struct {
 	Seed   uint64 `json:"seed"`
 	Reason string `json:"reason"`
+	Cause  string `json:"cause,omitempty"`
 	File   string `json:"file,omitempty"`
 	Report string `json:"report,omitempty"`
 	Replay string `json:"replay"`
@@ -123,7 +147,7 @@ type SeedUnknown struct {
 func (s *Sweep) Finish() {
 	s.Version = Version
 	sort.Slice(s.Results, func(i, j int) bool { return s.Results[i].Seed < s.Results[j].Seed })
-	s.Seeds, s.Passed, s.Failed, s.Unknown = uint64(len(s.Results)), 0, 0, 0
+	s.Seeds, s.Passed, s.Failed, s.Unknown, s.OutOfTime = uint64(len(s.Results)), 0, 0, 0, 0
 	s.Failures, s.Unknowns = []SeedFailure{}, []SeedUnknown{}
 	if s.Bugs == nil {
 		s.Bugs = []string{}
@@ -144,7 +168,10 @@ func (s *Sweep) Finish() {
 					reason = r.Failures[0]
 				}
 			}
-			s.Unknowns = append(s.Unknowns, SeedUnknown{Seed: r.Seed, Reason: reason, File: r.File, Report: r.Report, Replay: r.Replay})
+			if r.Cause == CauseOutOfTime {
+				s.OutOfTime++
+			}
+			s.Unknowns = append(s.Unknowns, SeedUnknown{Seed: r.Seed, Reason: reason, Cause: r.Cause, File: r.File, Report: r.Report, Replay: r.Replay})
 		}
 	}
 	if s.WallSeconds > 0 {
@@ -255,7 +282,7 @@ func Merge(parts []Part, outDir string) (*Sweep, error) {
 	sort.SliceStable(parts, func(i, j int) bool { return parts[i].Sweep.Shard.Index < parts[j].Sweep.Shard.Index })
 	first := parts[0].Sweep
 	m := &Sweep{Version: Version, Scenario: first.Scenario, Range: first.Range, Shard: Shard{Index: 1, Count: 1},
-		Params: first.Params, Bugs: first.Bugs, CheckTimeLimit: first.CheckTimeLimit}
+		Params: first.Params, Bugs: first.Bugs, CheckTimeLimit: first.CheckTimeLimit, Build: first.Build}
 	seen := map[uint64]string{}
 	var scenariosSeen []string
 	for _, p := range parts {
@@ -312,14 +339,21 @@ func Merge(parts []Part, outDir string) (*Sweep, error) {
 	return m, nil
 }
 
-// relocate rewrites a path relative to from as one relative to to.
+// relocate rewrites a path relative to from as one relative to to. Either
+// folder may be absolute or relative (to the working directory): both are
+// made absolute first, since filepath.Rel cannot relate the two kinds.
 func relocate(from, p, to string) string {
 	if p == "" || filepath.IsAbs(p) {
 		return p
 	}
-	abs := filepath.Join(from, p)
-	if rel, err := filepath.Rel(to, abs); err == nil {
-		return filepath.ToSlash(rel)
+	abs, err := filepath.Abs(filepath.Join(from, p))
+	if err != nil {
+		return filepath.Join(from, p)
+	}
+	if absTo, err := filepath.Abs(to); err == nil {
+		if rel, err := filepath.Rel(absTo, abs); err == nil {
+			return filepath.ToSlash(rel)
+		}
 	}
 	return abs
 }

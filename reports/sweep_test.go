@@ -3,6 +3,7 @@ package reports
 import (
 	"bytes"
 	"encoding/xml"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -114,6 +115,27 @@ func TestMerge(t *testing.T) {
 	} {
 		_, err := Merge(ps, "merged")
 		assert.Error(t, err, name)
+	}
+}
+
+// TestMergeMixesAbsoluteAndRelativePaths: shard summaries given relative to
+// the working directory merge into an absolute output folder, and the
+// other way round, with the failing seeds' files still found.
+func TestMergeMixesAbsoluteAndRelativePaths(t *testing.T) {
+	wd, err := os.Getwd()
+	require.NoError(t, err)
+	for name, c := range map[string]struct{ shard, out string }{
+		"relative shard, absolute out": {"sh/s1/sweep-shard-1-of-3.json", filepath.Join(wd, "merged")},
+		"absolute shard, relative out": {filepath.Join(wd, "sh/s1/sweep-shard-1-of-3.json"), "merged"},
+		"relative both":                {"sh/s1/sweep-shard-1-of-3.json", "out/merged"},
+	} {
+		m, err := Merge([]Part{{Path: c.shard, Sweep: shardSweep(1, 3)}}, c.out)
+		require.NoError(t, err, name)
+		got := filepath.Join(c.out, filepath.FromSlash(m.Failures[0].File))
+		want := filepath.Join(wd, "sh/s1/4/failure.json")
+		abs, err := filepath.Abs(got)
+		require.NoError(t, err)
+		assert.Equal(t, want, abs, name)
 	}
 }
 

@@ -30,8 +30,9 @@ const (
 // porcupine's annotations, in legend order; a kind not listed gets
 // defaultColor and comes last in the legend.
 var kindColors = []struct{ kind, color string }{
+	{PeriodFailingOp, "#b8002e"},
 	{string(sim.PeriodDown), "#e45756"},
-	{string(sim.PeriodRestart), "#e45756"},
+	{string(sim.PeriodRestart), "#2ca02c"},
 	{string(sim.PeriodPaused), "#f58518"},
 	{string(sim.PeriodPartitioned), "#9d6fd0"},
 	{string(sim.PeriodClogged), "#eeca3b"},
@@ -42,7 +43,7 @@ var kindColors = []struct{ kind, color string }{
 	{string(sim.PeriodDiskFault), "#9d755d"},
 	{string(sim.PeriodFailpoint), "#72b7b2"},
 	{PeriodBug, "#b279a2"},
-	{PeriodLiveness, "#54a24b"},
+	{PeriodLiveness, "#a6d9a0"},
 }
 
 const defaultColor = "#bab0ac"
@@ -198,6 +199,8 @@ func laneOrder(nodes []sim.NodeID, periods []Period) map[string]int {
 			network = true
 		case p.Lane == LaneLiveness:
 			liveness = true
+		case p.Lane == LaneFailingOps:
+			order[LaneFailingOps] = -1 // on top: what failed, then the faults around it
 		case strings.HasPrefix(p.Lane, lanePrefixFP):
 			extra = append(extra, p.Lane)
 		default:

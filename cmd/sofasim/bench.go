@@ -55,7 +55,7 @@ per event. The fingerprints depend only on the seed.`,
 		Example: `  sofasim bench
   sofasim bench --seed 7 --json
   sofasim bench --events 20000000 --leaves 200 --duration 60s`,
-		Args: cobra.NoArgs,
+		Args: argsNamed(0, 0, "", ""),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if events == 0 || leaves < 1 || duration <= 0 {
 				return usageErr("bench: --events, --leaves and --duration must be positive")

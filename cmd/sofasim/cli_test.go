@@ -166,10 +166,6 @@ func TestRunPassFailAndFinding(t *testing.T) {
 	assert.Equal(t, 2, code)
 	assert.True(t, oneLine(errOut), errOut)
 
-	// The same folder, now passing: the stale failure file goes.
-	code, _, _ = cli(t, "run", testScenario, "--seed", staleSeed, "--out", fail)
-	require.Equal(t, 0, code)
-	assert.NoFileExists(t, filepath.Join(fail, fileFailure))
 
 	panicked := filepath.Join(dir, "panic")
 	code, out, _ = cli(t, "run", testScenario, "--seed", panicSeed, "--param", "ops=100", "--bug", bugPanic, "--out", panicked)
@@ -182,11 +178,50 @@ func TestRunPassFailAndFinding(t *testing.T) {
 	assert.Contains(t, rep.Findings[0].Stack, "(*kvServer).Message(...)")
 }
 
+// TestRunDefaultOutputFolder: every run without --out gets a new folder
+// under out/SCENARIO, and out/SCENARIO/latest points at the newest.
 func TestRunDefaultOutputFolder(t *testing.T) {
 	t.Chdir(t.TempDir())
-	code, _, _ := cli(t, "run", testScenario, "--seed", "5")
+	code, out, _ := cli(t, "run", testScenario, "--seed", "5")
 	require.Equal(t, 0, code)
-	assert.FileExists(t, filepath.Join("out", testScenario, "5", fileResult))
+	assert.FileExists(t, filepath.Join("out", testScenario, "latest", fileResult))
+	first, err := os.Readlink(filepath.Join("out", testScenario, "latest"))
+	require.NoError(t, err)
+	assert.Regexp(t, `^\d{8}T\d{6}Z-seed5$`, first)
+	assert.Contains(t, out, filepath.Join("out", testScenario, first, fileHTML))
+
+	code, _, _ = cli(t, "run", testScenario, "--seed", "5")
+	require.Equal(t, 0, code)
+	second, err := os.Readlink(filepath.Join("out", testScenario, "latest"))
+	require.NoError(t, err)
+	assert.NotEqual(t, first, second, "a second run does not overwrite the first")
+	assert.FileExists(t, filepath.Join("out", testScenario, first, fileResult))
+	assert.FileExists(t, filepath.Join("out", testScenario, second, fileResult))
+}
+
+// TestExplicitOutFolder: --out takes a new or empty folder, or replaces an
+// earlier sofasim output; a folder with other files is refused.
+func TestExplicitOutFolder(t *testing.T) {
+	findSeeds(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "r")
+	code, _, _ := cli(t, "run", testScenario, "--seed", staleSeed, "--bug", bugStaleRead, "--out", out)
+	require.Equal(t, 1, code)
+	assert.DirExists(t, filepath.Join(out, "logs"), "a failing run keeps its node logs")
+	code, _, errOut := cli(t, "run", testScenario, "--seed", "3", "--out", out)
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, errOut, "held an earlier output; it was replaced")
+	assert.NoFileExists(t, filepath.Join(out, fileFailure), "nothing of the earlier run is left")
+	assert.NoDirExists(t, filepath.Join(out, "logs"))
+
+	mine := filepath.Join(dir, "mine")
+	require.NoError(t, os.MkdirAll(mine, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(mine, "notes.txt"), []byte("x"), 0o644))
+	code, _, errOut = cli(t, "run", testScenario, "--seed", "3", "--out", mine)
+	assert.Equal(t, 2, code)
+	assert.True(t, oneLine(errOut), errOut)
+	assert.Contains(t, errOut, "holds notes.txt, which sofasim did not write")
+	assert.FileExists(t, filepath.Join(mine, "notes.txt"))
 }
 
 var wallFields = regexp.MustCompile(`"(wall_seconds|sim_wall_seconds|speedup)": [0-9.e+-]+`)
@@ -381,19 +416,21 @@ func TestShrink(t *testing.T) {
 	require.NoError(t, err)
 	require.Greater(t, len(orig.Faults), 4)
 
-	shrink := func(out string) (*scenarios.Plan, string) {
-		code, stdout, stderr := cli(t, "shrink", failure, "--out", out)
+	shrink := func(dir string) (*scenarios.Plan, string) {
+		code, stdout, stderr := cli(t, "shrink", failure, "--out", dir)
 		require.Equal(t, 1, code, stdout+stderr)
+		out := filepath.Join(dir, fileFailure)
 		rep, err := reports.ReadResult(out)
 		require.NoError(t, err)
 		p, err := scenarios.ParsePlan(rep.Plan)
 		require.NoError(t, err)
 		assert.Equal(t, "fail", string(rep.Verdict))
 		assert.Equal(t, "sofasim replay "+out, rep.Replay)
-		assert.FileExists(t, filepath.Join(filepath.Dir(out), fileHTML))
+		assert.FileExists(t, filepath.Join(dir, fileHTML))
+		assert.FileExists(t, filepath.Join(dir, fileHistory))
 		return p, stdout
 	}
-	small, out := shrink(filepath.Join(dir, "a", "min.json"))
+	small, out := shrink(filepath.Join(dir, "a"))
 	assert.Contains(t, out, fmt.Sprintf("%d fault events -> %d", len(orig.Faults), len(small.Faults)))
 	assert.Contains(t, out, fmt.Sprintf("; %d ops -> %d", len(orig.Ops), len(small.Ops)))
 	assert.Less(t, len(small.Faults), len(orig.Faults))
@@ -402,10 +439,10 @@ func TestShrink(t *testing.T) {
 	assert.GreaterOrEqual(t, len(small.Ops), 3, "a stale read needs two writes and a read")
 	assert.LessOrEqual(t, small.Duration, orig.Duration)
 
-	again, _ := shrink(filepath.Join(dir, "b", "min.json"))
+	again, _ := shrink(filepath.Join(dir, "b"))
 	assert.Equal(t, string(small.Marshal()), string(again.Marshal()), "shrinking is deterministic")
 
-	code, _, _ := cli(t, "replay", filepath.Join(dir, "a", "min.json"))
+	code, _, _ := cli(t, "replay", filepath.Join(dir, "a", fileFailure))
 	assert.Equal(t, 1, code, "the shrunk failure replays")
 
 	// The default output goes next to the input; a small budget is noted.
@@ -413,6 +450,9 @@ func TestShrink(t *testing.T) {
 	require.Equal(t, 1, code)
 	so := parseJSON(t, out)
 	assert.Equal(t, filepath.Join(dir, "run", "shrunk", fileFailure), so["file"])
+	code, out, _ = cli(t, "shrink", failure, "--budget", "3", "--json")
+	require.Equal(t, 1, code)
+	assert.Equal(t, filepath.Join(dir, "run", "shrunk-2", fileFailure), parseJSON(t, out)["file"], "a second shrink does not overwrite the first")
 	assert.Equal(t, true, so["exhausted"])
 	assert.Equal(t, 3.0, so["runs"])
 	assert.Equal(t, "checker linearizable failing", so["kept"])
@@ -425,7 +465,8 @@ func TestShrink(t *testing.T) {
 	assert.Contains(t, errOut, "does not fail")
 	code, _, errOut = cli(t, "shrink", failure, "--keep", "nope")
 	assert.Equal(t, 2, code)
-	assert.Contains(t, errOut, "nope is not among the run's failures (linearizable)")
+	assert.True(t, oneLine(errOut), errOut)
+	assert.Contains(t, errOut, "--keep nope: "+failure+" did not fail that way; --keep takes a failing checker or finding kind of it: linearizable")
 }
 
 func TestShrinkKeepsAFinding(t *testing.T) {
@@ -434,7 +475,7 @@ func TestShrinkKeepsAFinding(t *testing.T) {
 	code, _, _ := cli(t, "run", testScenario, "--seed", panicSeed, "--param", "ops=100", "--bug", bugPanic, "--out", dir)
 	require.Equal(t, 1, code)
 	out := filepath.Join(dir, "min", "failure.json")
-	code, stdout, _ := cli(t, "shrink", filepath.Join(dir, fileFailure), "--out", out)
+	code, stdout, _ := cli(t, "shrink", filepath.Join(dir, fileFailure), "--out", filepath.Dir(out))
 	require.Equal(t, 1, code)
 	assert.Contains(t, stdout, "kept     finding panic")
 	rep, err := reports.ReadResult(out)

@@ -35,7 +35,7 @@ parameters (name, allowed values, default, usage) and the planted bugs that
 --bug can arm. Scenarios of one system share one block.`,
 		Example: `  sofasim list
   sofasim list --json`,
-		Args: cobra.NoArgs,
+		Args: argsNamed(0, 0, "", ""),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := listOutput{Scenarios: []listedScenario{}}
 			for _, sc := range scenarios.All() {

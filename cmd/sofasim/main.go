@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -48,24 +50,72 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "sofasim",
 		Short: "Deterministic simulation and chaos testing for SOFA-style middleware",
-		Long: `sofasim runs a service registry, a distributed-transaction coordinator and a
-service mesh on a simulated network, clock and disk, injects faults, and checks
-the histories. Every run is reproduced exactly from its scenario, seed and plan.
+		Long: `sofasim runs systems under test on a simulated network, clock and disk,
+injects faults (partitions, crashes, pauses, clock and disk faults, planted
+bugs) and checks the recorded histories. Systems so far: raftkv (a replicated
+key-value store on etcd raft) and a SOFARegistry-like service registry; a
+Seata-like transaction coordinator and a service mesh are coming. Every run is
+reproduced exactly from its scenario, seed and plan.
 
-Exit codes: 0 all checks passed, 1 a check failed, 2 bad usage or input,
-3 the harness itself failed.`,
+Start with: sofasim list, then sofasim sweep raftkv-chaos --seeds 1..100.
+Outputs go to out/SCENARIO/TIME-WHAT/ (out/SCENARIO/latest is the newest).
+
+Exit codes: 0 all checks passed, 1 a check failed (a finding), 2 bad usage or
+input, 3 the harness failed or a check could not decide.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr("%v", err) })
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%s: %s", c.Name(), flagError(err)) })
 	root.AddCommand(newVersionCmd(), newBenchCmd(), newListCmd(), newRunCmd(), newSweepCmd(), newReplayCmd(),
 		newShrinkCmd(), newCheckCmd(), newMergeCmd(), newWorkerCmd())
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(root.FlagErrorFunc())
 	}
 	return root
+}
+
+var flagErrRE = regexp.MustCompile(`^invalid argument "(.*)" for "(?:-\w, )?(--[\w-]+)" flag: (.*)$`)
+
+// flagError rewrites pflag's "invalid argument" errors, which quote Go's
+// parse errors, as the flag, the value and what the flag takes.
+func flagError(err error) string {
+	m := flagErrRE.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err.Error()
+	}
+	flag, value, why := m[2], m[1], m[3]
+	switch {
+	case flag == "--seed":
+		why = "a seed is a whole number from 0 to 18446744073709551615"
+	case strings.Contains(why, "ParseUint"):
+		why = "want a whole number, 0 or more"
+	case strings.Contains(why, "ParseInt"):
+		why = "want a whole number"
+	case strings.Contains(why, "ParseBool"):
+		why = "want true or false"
+	case strings.Contains(why, "time: "):
+		why = "want a duration such as 500ms, 30s or 2m"
+	}
+	return fmt.Sprintf("%s %s: %s", flag, value, why)
+}
+
+// argsNamed checks a command's arguments and names what it expected:
+// word is the usage's word (SCENARIO, FILE), missing what to say when there
+// are too few. max < 0 is no maximum.
+func argsNamed(min, max int, word, missing string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		switch {
+		case len(args) < min:
+			return usageErr("%s: %s", cmd.Name(), missing)
+		case max == 0 && len(args) > 0:
+			return usageErr("%s takes no arguments, not %s", cmd.Name(), strings.Join(args, " "))
+		case max > 0 && len(args) > max:
+			return usageErr("%s takes one %s, not %d (%s)", cmd.Name(), word, len(args), strings.Join(args, " "))
+		}
+		return nil
+	}
 }
 
 // run executes the CLI and returns the process exit code.

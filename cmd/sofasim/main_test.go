@@ -14,6 +14,7 @@ import (
 // the tests re-execute it as "sofasim worker" (os.Executable is the test
 // binary), so their workers know the test-only scenario.
 func TestMain(m *testing.M) {
+	prog = "sofasim" // the tests' printed commands, whatever runs them
 	if len(os.Args) > 1 && !strings.HasPrefix(os.Args[1], "-") {
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -31,7 +32,8 @@ folders copied in beside them. Shards that are missing are listed and make the
 exit code 3.
 
 The output folder defaults to the shards' folder when they all wrote into one
-(a shared volume), and to out/SCENARIO otherwise.
+(a shared volume), and to a new out/SCENARIO/TIME-seedsA-B-merged otherwise;
+--out DIR must be new, empty, or an earlier sofasim output (replaced).
 
 Exit codes: 0 every seed passed, 1 a seed failed, 2 bad usage or input
 (no summaries, malformed or mismatched ones), 3 seeds without a verdict,
@@ -39,7 +41,7 @@ shards missing or interrupted.`,
 		Example: `  sofasim merge shard-1/out shard-2/out shard-3/out shard-4/out
   sofasim merge artifacts/ --out out/raftkv-chaos --junit junit.xml
   sofasim merge out/raftkv-chaos --json`,
-		Args: cobra.MinimumNArgs(1),
+		Args: argsNamed(1, -1, "DIR", "name the folders (DIR...) that hold the shards' summaries"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var parts []reports.Part
 			for _, dir := range args {
@@ -52,14 +54,23 @@ shards missing or interrupted.`,
 			if len(parts) == 0 {
 				return usageErr("merge: no sweep summaries (sweep.json or sweep-shard-I-of-N.json) under %v", args)
 			}
-			if out == "" {
-				out = commonDir(parts)
-				if out == "" {
-					out = filepath.Join("out", parts[0].Sweep.Scenario)
+			switch {
+			case out != "":
+				if err := ownOutDir(out, nil, cmd.ErrOrStderr()); err != nil {
+					return err
 				}
-			}
-			if err := prepareOut(out); err != nil {
-				return err
+			case commonDir(parts) != "":
+				out = commonDir(parts)
+				if err := prepareOut(out); err != nil {
+					return err
+				}
+			default:
+				s := parts[0].Sweep
+				dir, err := newOutDir(filepath.Join(outRoot, s.Scenario), fmt.Sprintf("seeds%d-%d-merged", s.Range.First, s.Range.Last))
+				if err != nil {
+					return usageErr("merge: %v", err)
+				}
+				out = dir
 			}
 			if junit != "" {
 				if err := checkWritableFile(junit); err != nil {
@@ -70,6 +81,7 @@ shards missing or interrupted.`,
 			if err != nil {
 				return usageErr("merge: %v", err)
 			}
+			m.Command, m.Started = commandLine(cmd, args), time.Now().UTC().Format(time.RFC3339)
 			if err := gatherSeedDirs(m, out); err != nil {
 				return harnessErr(fmt.Errorf("merge: copying the failing seeds' reports: %v", err))
 			}
@@ -175,7 +187,7 @@ func gatherSeedDirs(m *reports.Sweep, out string) error {
 		}
 		if r.File != "" {
 			r.File = fmt.Sprintf("%d/%s", r.Seed, filepath.Base(r.File))
-			r.Replay = "sofasim replay " + scenarios.ShellQuote(filepath.Join(out, filepath.FromSlash(r.File)))
+			r.Replay = prog + " replay " + scenarios.ShellQuote(filepath.Join(out, filepath.FromSlash(r.File)))
 		}
 		if r.Report != "" {
 			r.Report = fmt.Sprintf("%d/%s", r.Seed, filepath.Base(r.Report))
@@ -200,7 +212,7 @@ func sameDir(a, b string) (bool, error) {
 	return os.SameFile(sa, sb), nil
 }
 
-// copyDir copies the regular files of src (not its subfolders) into dst.
+// copyDir copies the regular files of src and of its logs folder into dst.
 func copyDir(src, dst string) error {
 	entries, err := os.ReadDir(src)
 	if err != nil {
@@ -210,6 +222,12 @@ func copyDir(src, dst string) error {
 		return err
 	}
 	for _, e := range entries {
+		if e.IsDir() && e.Name() == reports.LogDir {
+			if err := copyDir(filepath.Join(src, e.Name()), filepath.Join(dst, e.Name())); err != nil {
+				return err
+			}
+			continue
+		}
 		if !e.Type().IsRegular() {
 			continue
 		}

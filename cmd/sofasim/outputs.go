@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/sofasim/sofasim/checkers"
 	"github.com/sofasim/sofasim/reports"
@@ -56,9 +57,6 @@ func execute(plan *scenarios.Plan, opts scenarios.Options) (res *reports.Result,
 	return scenarios.Run(plan, opts)
 }
 
-// prog is how printed commands invoke sofasim.
-const prog = "sofasim"
-
 // runCommand is the seed's run command when the plan is its seed's own
 // ("" otherwise).
 func runCommand(plan *scenarios.Plan) string {
@@ -75,17 +73,30 @@ type writtenRun struct {
 	failure string // failure.json, when the run failed
 	result  string // result.json, when written
 	html    string
+	logs    string // the node logs' folder, when kept
 }
 
-// writeRun writes a run's report files into dir: result.json (always, or
-// only when the verdict is not pass with failuresOnly), failure.json when
-// it failed, index.html and history.json. A stale failure.json from an
-// earlier run in the same folder is removed when this one passed.
-func writeRun(dir string, plan *scenarios.Plan, rep *reports.Result, failuresOnly bool) (*writtenRun, error) {
+// writeOpts say what writeRun writes.
+type writeOpts struct {
+	// failuresOnly writes nothing for a passing run, and for a failing
+	// one failure.json without result.json (a sweep's seeds).
+	failuresOnly bool
+	// logs keeps the node logs of a run that did not pass: the plan is
+	// run again with the full trace (it is deterministic), so runs that
+	// pass pay nothing for them.
+	logs bool
+}
+
+// writeRun writes a run's report files into dir (prepared by the caller):
+// result.json, failure.json when it failed, index.html, history.json, and
+// the node logs of a run that did not pass.
+func writeRun(dir string, plan *scenarios.Plan, rep *reports.Result, o writeOpts) (*writtenRun, error) {
 	wr := &writtenRun{dir: dir, report: rep}
 	failed := rep.Verdict == checkers.Fail
+	build := reports.ThisBuild()
+	rep.Build = &build
 	rep.RunCommand = runCommand(plan)
-	if failuresOnly && rep.Verdict == checkers.Pass {
+	if o.failuresOnly && rep.Verdict == checkers.Pass {
 		rep.Replay = rep.RunCommand
 		return wr, nil
 	}
@@ -102,7 +113,7 @@ func writeRun(dir string, plan *scenarios.Plan, rep *reports.Result, failuresOnl
 		rep.Replay = prog + " replay " + scenarios.ShellQuote(file)
 	}
 	data := rep.Marshal()
-	if !(failuresOnly && failed) {
+	if !(o.failuresOnly && failed) {
 		wr.result = filepath.Join(dir, fileResult)
 		if err := reports.WriteFileAtomic(wr.result, data); err != nil {
 			return nil, err
@@ -112,16 +123,45 @@ func writeRun(dir string, plan *scenarios.Plan, rep *reports.Result, failuresOnl
 		if err := reports.WriteFileAtomic(wr.failure, data); err != nil {
 			return nil, err
 		}
-	} else if err := os.Remove(filepath.Join(dir, fileFailure)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, err
 	}
-	html, err := writePages(dir, rep)
+	run := reports.Run{Result: rep, History: rep.History, Linearization: rep.Linearization()}
+	if o.logs && rep.Verdict != checkers.Pass {
+		if err := keepLogs(dir, plan, rep, &run); err != nil {
+			return nil, err
+		}
+		wr.logs = filepath.Join(dir, reports.LogDir)
+	}
+	html, err := writePages(dir, run)
 	wr.html = html
 	return wr, err
 }
 
+// keepLogs runs the plan again with the full trace and writes each node's
+// log into dir/logs. A rerun that does not reach the same fingerprint
+// would not be this run's log: that is a harness failure.
+func keepLogs(dir string, plan *scenarios.Plan, rep *reports.Result, run *reports.Run) error {
+	logs := reports.NewLogs()
+	again, err := execute(plan, scenarios.Options{Trace: logs})
+	if err != nil {
+		return fmt.Errorf("rerunning for the node logs: %v", err)
+	}
+	if again.Fingerprint != rep.Fingerprint {
+		return fmt.Errorf("rerunning for the node logs reached fingerprint %s, not %s: the run is not deterministic", again.Fingerprint, rep.Fingerprint)
+	}
+	if err := logs.Err(); err != nil {
+		return err
+	}
+	files, err := logs.WriteFiles(dir)
+	if err != nil {
+		return err
+	}
+	run.Logs, run.LogFiles = logs, files
+	return nil
+}
+
 // writePages writes a run's history.json and index.html beside its result.
-func writePages(dir string, rep *reports.Result) (html string, err error) {
+func writePages(dir string, run reports.Run) (html string, err error) {
+	rep := run.Result
 	if rep.History != nil {
 		var hist bytes.Buffer
 		if err := rep.History.WriteJSON(&hist); err == nil {
@@ -131,7 +171,7 @@ func writePages(dir string, rep *reports.Result) (html string, err error) {
 		}
 	}
 	var page bytes.Buffer
-	if err := reports.WriteHTML(&page, reports.Run{Result: rep, History: rep.History, Linearization: rep.Linearization()}); err != nil {
+	if err := reports.WriteHTML(&page, run); err != nil {
 		return "", fmt.Errorf("writing the HTML report: %v", err)
 	}
 	html = filepath.Join(dir, fileHTML)
@@ -141,8 +181,8 @@ func writePages(dir string, rep *reports.Result) (html string, err error) {
 // printRun prints a run for a person.
 func printRun(w io.Writer, rep *reports.Result, wr *writtenRun) {
 	fmt.Fprintf(w, "%s seed %d: %s\n", rep.Scenario, rep.Seed, strings.ToUpper(string(rep.Verdict)))
-	fmt.Fprintf(w, "  virtual %v  events %d  wall %.3fs  speed-up %.1fx  fingerprint %s\n",
-		rep.Virtual, rep.Events, rep.WallSeconds, rep.Speedup, rep.Fingerprint)
+	fmt.Fprintf(w, "  virtual %s  events %d  wall %.3fs  speed-up %.1fx  fingerprint %s\n",
+		reports.FormatTime(time.Duration(rep.Virtual)), rep.Events, rep.WallSeconds, rep.Speedup, rep.Fingerprint)
 	for _, f := range rep.Failures {
 		fmt.Fprintf(w, "  FAIL %s\n", f)
 	}
@@ -153,6 +193,9 @@ func printRun(w io.Writer, rep *reports.Result, wr *writtenRun) {
 	}
 	if wr != nil && wr.html != "" {
 		fmt.Fprintf(w, "  report  %s\n", wr.html)
+	}
+	if wr != nil && wr.logs != "" {
+		fmt.Fprintf(w, "  logs    %s\n", wr.logs+string(filepath.Separator))
 	}
 	fmt.Fprintf(w, "  replay  %s\n", rep.Replay)
 }

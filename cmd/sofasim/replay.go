@@ -76,14 +76,15 @@ file it compares the run's fingerprint with the recorded one: if they differ,
 the code or the scenario changed since the failure was recorded and the run is
 not a reproduction, so replay says so and exits 3.
 
-With --out it also writes the run's reports (as sofasim run does).
+With --out DIR it also writes the run's reports there, as sofasim run does
+(DIR must be new, empty, or an earlier sofasim output, which is replaced).
 
 Exit codes: 0 pass, 1 a check failed (the failure reproduced), 2 bad usage or
 input, 3 the fingerprint differs, the harness failed or a check could not decide.`,
-		Example: `  sofasim replay out/raftkv-chaos/884/failure.json
-  sofasim replay out/raftkv-chaos/884/failure.json --json
-  sofasim replay shrunk.json --out /tmp/shrunk --trace`,
-		Args: cobra.ExactArgs(1),
+		Example: `  sofasim replay out/raftkv-chaos/latest/884/failure.json
+  sofasim replay out/raftkv-chaos/latest/884/failure.json --json
+  sofasim replay out/raftkv-chaos/latest/884/shrunk/failure.json --out /tmp/shrunk --trace`,
+		Args: argsNamed(1, 1, "FILE", "name the FILE to replay: a failure.json, result.json or plan file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			file := args[0]
 			if trace && out == "" {
@@ -96,7 +97,7 @@ input, 3 the fingerprint differs, the harness failed or a check could not decide
 			opts := scenarios.Options{}
 			var closeTrace func() error
 			if out != "" {
-				if err := prepareOut(out); err != nil {
+				if err := ownOutDir(out, nil, cmd.ErrOrStderr()); err != nil {
 					return err
 				}
 				if trace {
@@ -118,7 +119,7 @@ input, 3 the fingerprint differs, the harness failed or a check could not decide
 			}
 			var wr *writtenRun
 			if out != "" {
-				if wr, err = writeRun(out, rr.plan, rep, false); err != nil {
+				if wr, err = writeRun(out, rr.plan, rep, writeOpts{logs: true}); err != nil {
 					return harnessErr(fmt.Errorf("replay: writing the report: %v", err))
 				}
 			} else {
@@ -144,8 +145,8 @@ input, 3 the fingerprint differs, the harness failed or a check could not decide
 			}
 			if diverged {
 				return harnessErr(fmt.Errorf("replay diverged: fingerprint %s (%d events), but %s recorded %s (%d events): "+
-					"the code, the scenario or the plan changed since it was recorded, so this run is not a reproduction",
-					rep.Fingerprint, rep.Events, file, rr.recorded.Fingerprint, rr.recorded.Events))
+					"the code, the scenario or the plan changed since it was recorded, so this run is not a reproduction; %s",
+					rep.Fingerprint, rep.Events, file, rr.recorded.Fingerprint, rr.recorded.Events, recordedBuild(rr.recorded)))
 			}
 			return verdictErr(rep.Verdict)
 		},
@@ -155,4 +156,13 @@ input, 3 the fingerprint differs, the harness failed or a check could not decide
 	f.StringVarP(&out, "out", "o", "", "also write the run's reports into this folder")
 	f.BoolVar(&trace, "trace", false, "with --out, also write the full kernel trace")
 	return cmd
+}
+
+// recordedBuild says which build recorded a result, beside this one.
+func recordedBuild(rec *reports.Result) string {
+	var b reports.Build
+	if rec.Build != nil {
+		b = *rec.Build
+	}
+	return b.Describe(reports.ThisBuild())
 }

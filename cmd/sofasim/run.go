@@ -24,24 +24,26 @@ func newRunCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run SCENARIO [--seed N | --plan FILE]",
 		Short: "Run one scenario with one seed (or plan) and write its report",
-		Long: `run draws the scenario's plan from the seed (or reads a plan file, or the plan
-inside a failure or result file), runs it,
-checks the history and writes the report into the output folder
-(default out/SCENARIO/SEED/):
+		Long: `run draws the scenario's plan from the seed (or reads --plan: a plan file,
+or the plan inside a failure or result file), runs it, checks the history with
+no time limit and writes the report into a new folder,
+out/SCENARIO/TIME-seedN/ (out/SCENARIO/latest points at the newest), or into
+--out DIR (new, empty, or an earlier sofasim output, which is replaced):
 
   result.json   the result (versioned JSON, see the reports package)
   failure.json  the same, when a check failed: replay and shrink read it
   index.html    a self-contained HTML report
   history.json  the recorded client history (sofasim check reads it)
+  logs/NODE.log each node's severity-tagged log, when the run failed (or --trace)
   trace.jsonl   the full kernel trace, with --trace
 
-Checks run without a time limit. Exit codes: 0 pass, 1 a check failed,
-2 bad usage or input, 3 the harness failed or a check could not decide.`,
+Exit codes: 0 pass, 1 a check failed, 2 bad usage or input, 3 the harness
+failed or a check could not decide.`,
 		Example: `  sofasim run raftkv-basic --seed 7
   sofasim run raftkv-chaos --seed 884 --bug bug/raftkv/stale-read --json
   sofasim run raftkv-partitions --seed 3 --param members=3 --out /tmp/r3 --trace
-  sofasim run --plan out/raftkv-chaos/884/shrunk/failure.json`,
-		Args: cobra.MaximumNArgs(1),
+  sofasim run --plan out/raftkv-chaos/latest/12/failure.json`,
+		Args: argsNamed(0, 1, "SCENARIO", ""),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var plan *scenarios.Plan
 			if planFile != "" {
@@ -60,7 +62,7 @@ Checks run without a time limit. Exit codes: 0 pass, 1 a check failed,
 				}
 			} else {
 				if len(args) == 0 {
-					return usageErr("run: name a scenario (sofasim list shows them) or give --plan FILE")
+					return usageErr("run: name the SCENARIO to run (sofasim list shows them), or give --plan FILE")
 				}
 				if _, err := scenarios.Lookup(args[0]); err != nil {
 					return usageErr("run: %v", err)
@@ -73,10 +75,11 @@ Checks run without a time limit. Exit codes: 0 pass, 1 a check failed,
 					return usageErr("run: %v", err)
 				}
 			}
-			if out == "" {
-				out = filepath.Join("out", plan.Scenario, fmt.Sprint(plan.Seed))
+			dir, err := runOutDir(cmd, out, plan)
+			if err != nil {
+				return err
 			}
-			return runPlan(cmd, plan, out, trace, asJSON)
+			return runPlan(cmd, plan, dir, trace, asJSON)
 		},
 	}
 	f := cmd.Flags()
@@ -84,22 +87,34 @@ Checks run without a time limit. Exit codes: 0 pass, 1 a check failed,
 	f.StringVar(&planFile, "plan", "", "run this plan file instead of drawing one from a seed")
 	f.StringArrayVar(&bugs, "bug", nil, "arm a planted bug (repeatable; sofasim list shows them)")
 	f.StringArrayVar(&params, "param", nil, "set a scenario parameter NAME=VALUE (repeatable)")
-	f.StringVarP(&out, "out", "o", "", "output folder (default out/SCENARIO/SEED)")
+	f.StringVarP(&out, "out", "o", "", "output folder (default: a new out/SCENARIO/TIME-seedN)")
 	f.BoolVar(&trace, "trace", false, "also write the full kernel trace (trace.jsonl)")
 	f.BoolVar(&asJSON, "json", false, "print the result as one JSON object")
 	return cmd
 }
 
-// runPlan runs a plan, writes its reports into out and prints the result.
-func runPlan(cmd *cobra.Command, plan *scenarios.Plan, out string, trace, asJSON bool) error {
-	if err := prepareOut(out); err != nil {
-		return err
+// runOutDir is the folder a run writes into: --out DIR, or a new one
+// under out/SCENARIO.
+func runOutDir(cmd *cobra.Command, out string, plan *scenarios.Plan) (string, error) {
+	if out != "" {
+		return out, ownOutDir(out, nil, cmd.ErrOrStderr())
 	}
+	what := fmt.Sprintf("seed%d", plan.Seed)
+	if !scenarios.IsSeedPlan(plan) {
+		what += "-plan"
+	}
+	dir, err := newOutDir(filepath.Join(outRoot, plan.Scenario), what)
+	if err != nil {
+		return "", usageErr("%v", err)
+	}
+	return dir, nil
+}
+
+// runPlan runs a plan, writes its reports into out (prepared) and prints
+// the result.
+func runPlan(cmd *cobra.Command, plan *scenarios.Plan, out string, trace, asJSON bool) error {
 	opts := scenarios.Options{}
 	var closeTrace func() error
-	if !trace {
-		_ = os.Remove(filepath.Join(out, fileTrace)) // an earlier run's trace is not this run's
-	}
 	if trace {
 		tw, closer, err := openTrace(out)
 		if err != nil {
@@ -116,7 +131,7 @@ func runPlan(cmd *cobra.Command, plan *scenarios.Plan, out string, trace, asJSON
 	if err != nil {
 		return harnessErr(fmt.Errorf("%s seed %d: %v", plan.Scenario, plan.Seed, err))
 	}
-	wr, err := writeRun(out, plan, rep, false)
+	wr, err := writeRun(out, plan, rep, writeOpts{logs: true})
 	if err != nil {
 		return harnessErr(fmt.Errorf("writing the report: %v", err))
 	}

@@ -54,57 +54,64 @@ operations (repeated while either shrinks), then a binary search on the
 duration: no randomness, so the same file always shrinks to the same plan.
 --budget bounds the number of runs.
 
-It writes a new failure file (default: shrunk/failure.json next to FILE) with
-its HTML report beside it, and prints what it removed.
+It writes the shrunk run into a folder of its own: --out DIR (new, empty, or
+an earlier sofasim output, which is replaced), by default a new shrunk/ (or
+shrunk-2/, ...) beside FILE. The folder holds failure.json (replay it, or
+sofasim run --plan it), result.json, index.html, history.json and the node
+logs; shrink prints what it removed.
 
 Exit codes: 1 the shrunk plan was written (it fails, as a failure file does),
 2 bad usage or input (including a FILE that does not fail), 3 the harness
 failed or FILE's fingerprint no longer matches.`,
-		Example: `  sofasim shrink out/raftkv-chaos/884/failure.json
-  sofasim shrink out/raftkv-chaos/884/failure.json --budget 500 --out min.json
+		Example: `  sofasim shrink out/raftkv-chaos/latest/12/failure.json
+  sofasim shrink out/raftkv-chaos/latest/12/failure.json --budget 500 --out /tmp/min
   sofasim shrink failure.json --keep liveness --json`,
-		Args: cobra.ExactArgs(1),
+		Args: argsNamed(1, 1, "FILE", "name the failure FILE to shrink, such as out/raftkv-chaos/latest/12/failure.json"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			file := args[0]
 			if budget < 1 {
 				return usageErr("shrink: --budget must be at least 1, not %d", budget)
 			}
 			if checkTimeout < 0 {
-				return usageErr("shrink: --check-timeout must not be negative")
+				return usageErr("shrink: --check-timeout must not be negative (0: no limit), not %v", checkTimeout)
+			}
+			if strings.HasSuffix(out, ".json") {
+				return usageErr("shrink: --out names a folder (the shrunk failure.json, index.html and logs go in it), not %s", out)
 			}
 			rr, err := loadRerunnable(file)
 			if err != nil {
 				return usageErr("shrink: %v", err)
 			}
-			if out == "" {
-				out = filepath.Join(filepath.Dir(file), "shrunk", fileFailure)
+			if keep != "" && rr.recorded != nil {
+				if _, err := scenarios.ShrinkTarget(rr.recorded, keep); err != nil {
+					return usageErr("shrink: --keep %s: %s", keep, keepChoices(file, rr.recorded))
+				}
 			}
-			if err := prepareOut(filepath.Dir(out)); err != nil {
+			if out == "" {
+				if out, err = claimDir(filepath.Join(filepath.Dir(file), "shrunk")); err != nil {
+					return usageErr("shrink: %v", err)
+				}
+			} else if err := ownOutDir(out, nil, cmd.ErrOrStderr()); err != nil {
 				return err
 			}
 			sh, err := scenarios.Shrink(rr.plan, scenarios.ShrinkOptions{Budget: budget, Keep: keep, CheckTimeLimit: checkTimeout})
 			if err != nil {
-				return shrinkErr(file, err)
+				return shrinkErr(file, keep, err)
 			}
 			if rr.recorded != nil && rr.recorded.Fingerprint != sh.Original.Fingerprint {
-				return harnessErr(fmt.Errorf("shrink: %s no longer reproduces: fingerprint %s, recorded %s (the code or the scenario changed)",
-					file, sh.Original.Fingerprint, rr.recorded.Fingerprint))
+				return harnessErr(fmt.Errorf("shrink: %s no longer reproduces: fingerprint %s, recorded %s; %s",
+					file, sh.Original.Fingerprint, rr.recorded.Fingerprint, recordedBuild(rr.recorded)))
 			}
 			small, rep := sh.Plan, sh.Result
-			replay := prog + " replay " + scenarios.ShellQuote(out)
-			rep.Replay, rep.RunCommand = replay, runCommand(small)
-			if err := reports.WriteFileAtomic(out, rep.Marshal()); err != nil {
+			wr, err := writeRun(out, small, rep, writeOpts{logs: true})
+			if err != nil {
 				return harnessErr(fmt.Errorf("shrink: writing %s: %v", out, err))
 			}
-			html, err := writePages(filepath.Dir(out), rep)
-			if err != nil {
-				return harnessErr(fmt.Errorf("shrink: %v", err))
-			}
 			target := sh.Kept
-			so := shrinkOutput{File: out, Report: html, Kept: target.String(), Runs: sh.Runs, Budget: budget, Exhausted: sh.Exhausted,
+			so := shrinkOutput{File: wr.failure, Report: wr.html, Kept: target.String(), Runs: sh.Runs, Budget: budget, Exhausted: sh.Exhausted,
 				FaultsBefore: len(rr.plan.Faults), FaultsAfter: len(small.Faults), OpsBefore: len(rr.plan.Ops), OpsAfter: len(small.Ops),
 				DurationBefore: rr.plan.Duration, DurationAfter: small.Duration,
-				Verdict: rep.Verdict, Fingerprint: rep.Fingerprint, Failures: rep.Failures, Replay: replay}
+				Verdict: rep.Verdict, Fingerprint: rep.Fingerprint, Failures: rep.Failures, Replay: rep.Replay}
 			if asJSON {
 				if err := printJSON(cmd.OutOrStdout(), so); err != nil {
 					return harnessErr(err)
@@ -117,7 +124,7 @@ failed or FILE's fingerprint no longer matches.`,
 	}
 	f := cmd.Flags()
 	f.IntVar(&budget, "budget", 300, "most runs to spend")
-	f.StringVarP(&out, "out", "o", "", "the shrunk failure file (default shrunk/failure.json next to FILE)")
+	f.StringVarP(&out, "out", "o", "", "the folder for the shrunk run (default: a new shrunk/ beside FILE)")
 	f.StringVar(&keep, "keep", "", "the failure to keep: a checker name or a finding kind (default: the first failure)")
 	f.DurationVar(&checkTimeout, "check-timeout", time.Minute, "wall-time limit per check while shrinking; a check out of time counts as not failing (0: none)")
 	f.BoolVar(&asJSON, "json", false, "print the outcome as one JSON object")
@@ -137,7 +144,8 @@ func printShrink(w io.Writer, so shrinkOutput, plan *scenarios.Plan) {
 	if len(faults) > 0 {
 		fmt.Fprintf(w, " (%s)", strings.Join(faults, ", "))
 	}
-	fmt.Fprintf(w, "; %d ops -> %d; duration %v -> %v\n", so.OpsBefore, so.OpsAfter, so.DurationBefore, so.DurationAfter)
+	fmt.Fprintf(w, "; %d ops -> %d; duration %s -> %s\n", so.OpsBefore, so.OpsAfter,
+		reports.FormatTime(time.Duration(so.DurationBefore)), reports.FormatTime(time.Duration(so.DurationAfter)))
 	note := ""
 	if so.Exhausted {
 		note = " (budget spent: it may shrink further with a larger --budget)"
@@ -152,9 +160,29 @@ func printShrink(w io.Writer, so shrinkOutput, plan *scenarios.Plan) {
 // shrinkErr maps a shrink error: a plan with nothing to shrink is bad
 // input (exit 2); a run that cannot be built or panics is the harness's
 // fault (exit 3).
-func shrinkErr(file string, err error) error {
+func shrinkErr(file, keep string, err error) error {
+	if keep != "" && strings.Contains(err.Error(), "not among the run's failures") {
+		return usageErr("shrink: --keep %s: %s's run does not fail that way (%v)", keep, file, errors.Unwrap(err))
+	}
 	if errors.Is(err, scenarios.ErrNothingToShrink) {
 		return usageErr("shrink: %s: %v", file, err)
 	}
 	return harnessErr(fmt.Errorf("shrink: %v", err))
+}
+
+// keepChoices says what --keep may name for a recorded failure.
+func keepChoices(file string, rec *reports.Result) string {
+	var names []string
+	for _, f := range rec.Findings {
+		names = append(names, f.Kind)
+	}
+	for _, c := range rec.Checks {
+		if c.Verdict == checkers.Fail {
+			names = append(names, c.Checker)
+		}
+	}
+	if len(names) == 0 {
+		return file + " records no failure to keep"
+	}
+	return fmt.Sprintf("%s did not fail that way; --keep takes a failing checker or finding kind of it: %s", file, strings.Join(names, ", "))
 }

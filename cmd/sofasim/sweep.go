@@ -38,6 +38,8 @@ type sweepConfig struct {
 	asJSON       bool
 	seedTimeout  time.Duration
 	checkTimeout time.Duration
+	logs         string // failing or none
+	command      string // the command line, for the summary
 }
 
 func newSweepCmd() *cobra.Command {
@@ -52,16 +54,23 @@ func newSweepCmd() *cobra.Command {
 		Use:   "sweep SCENARIO --seeds A..B",
 		Short: "Run a scenario over a range of seeds in parallel worker processes",
 		Long: `sweep runs every seed of the range (or of one shard of it) in worker processes,
-one world per process at a time, --workers at once. A worker that crashes or
-hangs longer than --seed-timeout is reported for its seed (no verdict) and
-replaced. Checks run with a time limit (--check-timeout): a check out of time
-gives no verdict, never a pass.
+one world per process at a time, --workers at once (at most one a CPU, and as
+many as the free memory allows: more only makes seeds run out of time). A
+worker that crashes or hangs longer than --seed-timeout is reported for its
+seed and replaced. Checks run with a time limit (--check-timeout): a check out
+of time gives no verdict, never a pass. A seed out of time is not a finding
+about the system: the summary says "out of time" and how to rerun it alone.
 
-It writes into the output folder (default out/SCENARIO):
+It writes into a new folder, out/SCENARIO/TIME-seedsA-B/ (out/SCENARIO/latest
+points at the newest), or into --out DIR (new, empty, or an earlier sofasim
+output, which is replaced; shards may share one):
 
   SEED/failure.json, SEED/index.html   for every failing seed (replay and shrink read
                                        the failure file); SEED/result.json for a seed
                                        with no verdict
+  SEED/logs/NODE.log                   each node's severity-tagged log, for a seed
+                                       that did not pass (the seed is run again with
+                                       the full trace; --logs none skips it)
   sweep.json, index.html               the summary (sweep-shard-I-of-N.json/.html for a shard)
 
 and with --junit a JUnit XML file (one testcase per seed). A progress bar shows
@@ -71,13 +80,13 @@ that finished are still summarised. --shard I/N runs the seeds s with
 merge combines them (docs/sharding.md).
 
 Exit codes: 0 every seed passed, 1 a seed failed, 2 bad usage or input, 3 a seed
-has no verdict (a check out of time, a crashed or hung worker) or the sweep was
+has no verdict (out of time, a crashed or hung worker) or the sweep was
 interrupted before the end.`,
-		Example: `  sofasim sweep raftkv-chaos --seeds 1..2000 --workers 8
+		Example: `  sofasim sweep raftkv-chaos --seeds 1..2000
   sofasim sweep raftkv-chaos --seeds 1..100 --bug bug/raftkv/stale-read --fail-fast
-  sofasim sweep raftkv-partitions --seeds 1..10000 --shard 3/8 --junit junit-3.xml
+  sofasim sweep raftkv-partitions --seeds 1..10000 --shard 3/8 --out /shared/sweep --junit junit-3.xml
   sofasim sweep raftkv-crashes --seeds 1..500 --param members=3 --json > sweep.json`,
-		Args: cobra.ExactArgs(1),
+		Args: argsNamed(1, 1, "SCENARIO", "name the SCENARIO to sweep (sofasim list shows them)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c.scenario = args[0]
 			var err error
@@ -99,9 +108,16 @@ interrupted before the end.`,
 			if c.workers < 1 {
 				return usageErr("sweep: --workers must be at least 1, not %d", c.workers)
 			}
-			if c.seedTimeout <= 0 || c.checkTimeout < 0 {
-				return usageErr("sweep: --seed-timeout must be positive and --check-timeout not negative")
+			if c.seedTimeout <= 0 {
+				return usageErr("sweep: --seed-timeout must be positive, not %v", c.seedTimeout)
 			}
+			if c.checkTimeout < 0 {
+				return usageErr("sweep: --check-timeout must not be negative (0: no limit), not %v", c.checkTimeout)
+			}
+			if c.logs != "failing" && c.logs != "none" {
+				return usageErr("sweep: --logs must be failing or none, not %q", c.logs)
+			}
+			c.command = commandLine(cmd, args)
 			switch progressMode {
 			case "auto", "always", "never":
 			default:
@@ -117,16 +133,17 @@ interrupted before the end.`,
 	f := cmd.Flags()
 	f.StringVar(&seeds, "seeds", "", "the seeds to run, A..B inclusive (required)")
 	f.StringVar(&shard, "shard", "", "run only shard I of N of the seeds, I/N (1-based)")
-	f.IntVarP(&c.workers, "workers", "j", workersFlagDefault, "worker processes running at once; the default is the number of CPUs this process may use")
+	f.IntVarP(&c.workers, "workers", "j", workersFlagDefault, "worker processes running at once (at most the CPUs this process may use, and what memory allows)")
 	f.StringArrayVar(&c.bugs, "bug", nil, "arm a planted bug (repeatable)")
 	f.StringArrayVar(&params, "param", nil, "set a scenario parameter NAME=VALUE (repeatable)")
 	f.BoolVar(&c.failFast, "fail-fast", false, "stop at the first failing seed")
-	f.StringVarP(&c.out, "out", "o", "", "output folder (default out/SCENARIO)")
+	f.StringVarP(&c.out, "out", "o", "", "output folder (default: a new out/SCENARIO/TIME-seedsA-B)")
 	f.StringVar(&c.junit, "junit", "", "also write JUnit XML to this file")
 	f.BoolVar(&c.asJSON, "json", false, "print the summary as one JSON object")
 	f.DurationVar(&c.seedTimeout, "seed-timeout", 5*time.Minute, "wall-time limit per seed; a worker over it is killed and the seed has no verdict")
 	f.DurationVar(&c.checkTimeout, "check-timeout", time.Minute, "wall-time limit per check; a check over it gives no verdict (0: none)")
 	f.StringVar(&progressMode, "progress", "auto", "progress bar on stderr: auto (when a terminal), always or never")
+	f.StringVar(&c.logs, "logs", "failing", "node logs: failing (kept for every seed that does not pass) or none")
 	return cmd
 }
 
@@ -149,10 +166,7 @@ func runSweep(cmd *cobra.Command, c sweepConfig, barOut io.Writer) error {
 	if _, err := scenarios.PlanForSeed(c.scenario, c.seeds.First, c.params, c.bugs); err != nil {
 		return usageErr("sweep: %v", err)
 	}
-	if c.out == "" {
-		c.out = filepath.Join("out", c.scenario)
-	}
-	if err := prepareOut(c.out); err != nil {
+	if err := sweepOutDir(&c, stderr); err != nil {
 		return err
 	}
 	if c.junit != "" {
@@ -165,7 +179,13 @@ func runSweep(cmd *cobra.Command, c sweepConfig, barOut io.Writer) error {
 		return harnessErr(fmt.Errorf("sweep: cannot find the sofasim binary to start workers: %v", err))
 	}
 
-	summary := &reports.Sweep{Scenario: c.scenario, Range: c.seeds, Shard: c.shard, Params: c.params,
+	workers, why := capWorkers(c.workers, reports.Planned(c.seeds, c.shard))
+	if why != "" {
+		fmt.Fprintln(stderr, "sofasim: note:", why)
+	}
+	build := reports.ThisBuild()
+	summary := &reports.Sweep{Scenario: c.scenario, Command: c.command, Started: time.Now().UTC().Format(time.RFC3339),
+		Build: &build, Workers: workers, Range: c.seeds, Shard: c.shard, Params: c.params,
 		Bugs: c.bugs, CheckTimeLimit: sim.Duration(c.checkTimeout), Planned: reports.Planned(c.seeds, c.shard)}
 	if summary.Bugs == nil {
 		summary.Bugs = []string{}
@@ -202,7 +222,6 @@ func runSweep(cmd *cobra.Command, c sweepConfig, barOut io.Writer) error {
 	}()
 	results := make(chan reports.SeedResult)
 	var wg sync.WaitGroup
-	workers := int(min(uint64(c.workers), max(summary.Planned, 1)))
 	for i := 0; i < workers; i++ {
 		wg.Add(1)
 		go func() {
@@ -295,7 +314,8 @@ func sweepWorker(exe string, c sweepConfig, jobs <-chan uint64, results chan<- r
 			return
 		default:
 		}
-		job := workerJob{Scenario: c.scenario, Seed: seed, Params: c.params, Bugs: c.bugs, Out: c.out, CheckTimeLimit: c.checkTimeout}
+		job := workerJob{Scenario: c.scenario, Seed: seed, Params: c.params, Bugs: c.bugs, Out: c.out, CheckTimeLimit: c.checkTimeout,
+			Logs: c.logs == "failing", Prog: prog}
 		var r reports.SeedResult
 		var err error
 		if p == nil {
@@ -317,8 +337,11 @@ func sweepWorker(exe string, c sweepConfig, jobs <-chan uint64, results chan<- r
 			}
 		}
 		if err != nil {
-			r = reports.SeedResult{Seed: seed, Verdict: checkers.Unknown, Error: err.Error(),
+			r = reports.SeedResult{Seed: seed, Verdict: checkers.Unknown, Error: err.Error(), Cause: reports.CauseHarness,
 				Replay: scenarios.SeedCommand(prog, c.scenario, seed, c.params, c.bugs)}
+			if errors.Is(err, errSeedTimeout) {
+				r.Cause = reports.CauseOutOfTime
+			}
 		}
 		results <- r // the collector reads until every worker is done
 	}
@@ -369,16 +392,19 @@ func checkWritableFile(path string) error {
 }
 
 func printSeed(w io.Writer, out string, r reports.SeedResult) {
-	what := "FAIL"
-	if r.Verdict != checkers.Fail {
-		what = "NO VERDICT"
-	}
 	first := r.Error
 	if len(r.Failures) > 0 {
 		first = r.Failures[0]
 	}
 	first, _, _ = strings.Cut(first, "\n")
-	fmt.Fprintf(w, "%s seed %d: %s\n", what, r.Seed, first)
+	switch {
+	case r.Verdict == checkers.Fail:
+		fmt.Fprintf(w, "FAIL seed %d: %s\n", r.Seed, first)
+	case r.Cause == reports.CauseOutOfTime:
+		fmt.Fprintf(w, "OUT OF TIME seed %d (not a finding; rerun it alone, without time limits): %s\n", r.Seed, first)
+	default:
+		fmt.Fprintf(w, "NO VERDICT seed %d: %s\n", r.Seed, first)
+	}
 	if r.Report != "" {
 		fmt.Fprintf(w, "     report  %s\n", filepath.Join(out, r.Report))
 	}
@@ -404,7 +430,11 @@ func printSweepTable(w io.Writer, s *reports.Sweep, out, page, junit string, wor
 	fmt.Fprintf(tw, "seeds\t%s\n", seeds)
 	fmt.Fprintf(tw, "passed\t%d\n", s.Passed)
 	fmt.Fprintf(tw, "failed\t%d\n", s.Failed)
-	fmt.Fprintf(tw, "no verdict\t%d\n", s.Unknown)
+	if s.OutOfTime > 0 {
+		fmt.Fprintf(tw, "no verdict\t%d (%d out of time: not findings; rerun them alone, run has no time limit)\n", s.Unknown, s.OutOfTime)
+	} else {
+		fmt.Fprintf(tw, "no verdict\t%d\n", s.Unknown)
+	}
 	if s.Stopped != "" {
 		fmt.Fprintf(tw, "stopped\t%s after %d of %d seeds\n", s.Stopped, s.Seeds, s.Planned)
 	}
@@ -433,7 +463,7 @@ func printSweepTable(w io.Writer, s *reports.Sweep, out, page, junit string, wor
 	}
 	for _, u := range s.Unknowns {
 		first, _, _ := strings.Cut(u.Reason, "\n")
-		fmt.Fprintf(tw, "%d\tunknown\t%s\t%s\n", u.Seed, clip(first, 90), replayIn(out, u.File, u.Replay))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", u.Seed, reports.CauseLabel(u.Cause), clip(first, 90), replayIn(out, u.File, u.Replay))
 	}
 	tw.Flush()
 }
@@ -442,7 +472,7 @@ func replayIn(out, file, fallback string) string {
 	if file == "" {
 		return fallback
 	}
-	return "sofasim replay " + scenarios.ShellQuote(filepath.Join(out, file))
+	return prog + " replay " + scenarios.ShellQuote(filepath.Join(out, file))
 }
 
 // sweepErr maps a sweep's outcome to the exit code.
@@ -454,8 +484,11 @@ func sweepErr(s *reports.Sweep) error {
 		return errFinding
 	}
 	var why []string
-	if s.Unknown > 0 {
-		why = append(why, fmt.Sprintf("%d %s without a verdict", s.Unknown, plural(int(s.Unknown), "seed")))
+	if n := s.Unknown - s.OutOfTime; n > 0 {
+		why = append(why, fmt.Sprintf("%d %s without a verdict", n, plural(int(n), "seed")))
+	}
+	if n := s.OutOfTime; n > 0 {
+		why = append(why, fmt.Sprintf("%d %s ran out of time (not findings about the system: the machine was busy or the seeds are slow; rerun them alone)", n, plural(int(n), "seed")))
 	}
 	if s.Stopped != "" {
 		why = append(why, fmt.Sprintf("%s after %d of %d seeds", s.Stopped, s.Seeds, s.Planned))

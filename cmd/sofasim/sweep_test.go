@@ -104,7 +104,7 @@ func TestSweep(t *testing.T) {
 	for i := range again.Results {
 		again.Results[i].WallSeconds = s.Results[i].WallSeconds
 	}
-	again.WallSeconds, again.SeedsPerSecond = s.WallSeconds, s.SeedsPerSecond
+	again.WallSeconds, again.SeedsPerSecond, again.Started, again.Command = s.WallSeconds, s.SeedsPerSecond, s.Started, s.Command
 	assert.Equal(t, string(s.Marshal()), string(again.Marshal()))
 }
 
@@ -130,7 +130,7 @@ func TestSweepSurvivesWorkerFailures(t *testing.T) {
 		"--param", "exit_seed=3", "--param", "hang_seed=5", "--param", "panic_seed=7", "--seed-timeout", "2s")
 	require.Equal(t, 3, code, stdout+stderr)
 	assert.Less(t, time.Since(start), 30*time.Second)
-	assert.Contains(t, stderr, "3 seeds without a verdict")
+	assert.Contains(t, stderr, "2 seeds without a verdict; 1 seed ran out of time (not findings about the system")
 	s := readSweep(t, filepath.Join(out, "sweep.json"))
 	require.Len(t, s.Results, 9)
 	assert.Equal(t, uint64(6), s.Passed)
@@ -144,7 +144,16 @@ func TestSweepSurvivesWorkerFailures(t *testing.T) {
 	assert.Contains(t, byseed[3], "testonly-kv: exiting on purpose")
 	assert.Contains(t, byseed[5], "seed timed out after 2s")
 	assert.Contains(t, byseed[7], "harness panic: testonly-kv: harness panic on purpose")
-	assert.Contains(t, stdout, "NO VERDICT seed 5: seed timed out")
+	causes := map[uint64]string{}
+	for _, u := range s.Unknowns {
+		causes[u.Seed] = u.Cause
+	}
+	assert.Equal(t, map[uint64]string{3: reports.CauseHarness, 5: reports.CauseOutOfTime, 7: reports.CauseHarness}, causes)
+	assert.Equal(t, uint64(1), s.OutOfTime)
+	// A seed out of time does not read as a finding.
+	assert.Contains(t, stdout, "OUT OF TIME seed 5 (not a finding; rerun it alone, without time limits): seed timed out")
+	assert.Contains(t, stdout, "NO VERDICT seed 3: the worker crashed")
+	assert.Regexp(t, `no verdict\s+3 \(1 out of time: not findings`, stdout)
 }
 
 // A check out of time gives no verdict, never a pass; the seed's result
@@ -159,6 +168,8 @@ func TestSweepCheckTimeLimit(t *testing.T) {
 	u := s.Unknowns[0]
 	assert.Equal(t, "1/result.json", u.File)
 	assert.Contains(t, u.Reason, "linearizable (no verdict): time limit 1ns ran out")
+	assert.Equal(t, reports.CauseOutOfTime, u.Cause, "a check out of time is not a finding")
+	assert.Contains(t, stdout, "OUT OF TIME seed 1")
 	assert.Equal(t, "sofasim run testonly-kv --seed 1", u.Replay, "the seed's own plan: run reproduces it")
 	code, stdout, _ = cli(t, "replay", filepath.Join(out, u.File))
 	assert.Equal(t, 0, code, stdout)

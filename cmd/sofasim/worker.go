@@ -38,6 +38,8 @@ type workerJob struct {
 	Bugs           []string          `json:"bugs,omitempty"`
 	Out            string            `json:"out"` // the sweep's folder; a failing seed's reports go to Out/SEED
 	CheckTimeLimit time.Duration     `json:"check_time_limit"`
+	Logs           bool              `json:"logs,omitempty"` // keep the node logs of a seed that does not pass
+	Prog           string            `json:"prog,omitempty"` // how printed commands invoke sofasim (the sweep's own)
 }
 
 func newWorkerCmd() *cobra.Command {
@@ -83,16 +85,19 @@ func serveJobs(in io.Reader, out io.Writer) error {
 
 // runJob runs one seed and writes its reports when it did not pass.
 func runJob(job workerJob) reports.SeedResult {
+	if job.Prog != "" {
+		prog = job.Prog
+	}
 	r := reports.SeedResult{Seed: job.Seed, Verdict: checkers.Unknown,
 		Replay: scenarios.SeedCommand(prog, job.Scenario, job.Seed, job.Params, job.Bugs)}
 	plan, err := scenarios.PlanForSeed(job.Scenario, job.Seed, job.Params, job.Bugs)
 	if err != nil {
-		r.Error = "drawing the plan: " + err.Error()
+		r.Error, r.Cause = "drawing the plan: "+err.Error(), reports.CauseHarness
 		return r
 	}
 	res, err := execute(plan, scenarios.Options{CheckTimeLimit: job.CheckTimeLimit})
 	if err != nil {
-		r.Error = err.Error()
+		r.Error, r.Cause = err.Error(), reports.CauseHarness
 		return r
 	}
 	r.Verdict = res.Verdict
@@ -102,9 +107,13 @@ func runJob(job workerJob) reports.SeedResult {
 	r.WallSeconds = res.WallSeconds
 	r.Failures = res.Failures
 	if res.Verdict == checkers.Unknown {
+		r.Cause = reports.CauseOutOfTime
 		for _, c := range res.Checks {
 			if c.Verdict == checkers.Unknown {
 				r.Failures = append(r.Failures, c.Checker+" (no verdict): "+c.Explanation)
+				if !outOfTime(c) {
+					r.Cause = reports.CauseHarness
+				}
 			}
 		}
 	}
@@ -112,9 +121,9 @@ func runJob(job workerJob) reports.SeedResult {
 		return r
 	}
 	dir := filepath.Join(job.Out, fmt.Sprint(job.Seed))
-	wr, err := writeRun(dir, plan, res, true)
+	wr, err := writeRun(dir, plan, res, writeOpts{failuresOnly: true, logs: job.Logs})
 	if err != nil {
-		r.Verdict = checkers.Unknown
+		r.Verdict, r.Cause = checkers.Unknown, reports.CauseHarness
 		r.Error = "writing the report: " + err.Error()
 		return r
 	}
@@ -126,6 +135,13 @@ func runJob(job workerJob) reports.SeedResult {
 	r.Report = filepath.ToSlash(filepath.Join(fmt.Sprint(job.Seed), fileHTML))
 	r.Replay = wr.report.Replay
 	return r
+}
+
+// outOfTime reports whether a check gave no verdict because its time limit
+// ran out (checkers say so in their explanation: Linearizable's "time limit
+// ... ran out"), rather than because it could not judge the history.
+func outOfTime(c checkers.Result) bool {
+	return c.Verdict == checkers.Unknown && strings.Contains(c.Explanation, "time limit")
 }
 
 // workerProc is a running worker process, as the sweep sees it.
