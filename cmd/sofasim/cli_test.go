@@ -166,7 +166,6 @@ func TestRunPassFailAndFinding(t *testing.T) {
 	assert.Equal(t, 2, code)
 	assert.True(t, oneLine(errOut), errOut)
 
-
 	panicked := filepath.Join(dir, "panic")
 	code, out, _ = cli(t, "run", testScenario, "--seed", panicSeed, "--param", "ops=100", "--bug", bugPanic, "--out", panicked)
 	require.Equal(t, 1, code, out)
