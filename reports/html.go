@@ -10,6 +10,7 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -177,17 +178,16 @@ func WriteHTML(w io.Writer, run Run) error {
 
 	whole := timelineView{ID: "tl-whole", Title: "whole run (0–" + FormatTime(end) + ")",
 		TL: layoutTimeline(ids, all, 0, end, time.Duration(r.HealAt))}
-	from, to, ok := failureWindow(r, opPeriods, end)
-	if ok {
-		zoom := timelineView{ID: "tl-failure", Title: "failure window (" + FormatTime(from) + "–" + FormatTime(to) + ")", Checked: true,
-			TL: layoutTimeline(ids, all, from, to, time.Duration(r.HealAt))}
-		page.Views = []timelineView{zoom, whole}
-	} else {
-		whole.Checked = true
-		page.Views = []timelineView{whole}
+	windows := failureWindows(r, opPeriods, end)
+	for i, w := range windows {
+		page.Views = append(page.Views, timelineView{ID: fmt.Sprintf("tl-failure-%d", i+1), Checked: i == 0,
+			Title: fmt.Sprintf("%s · %s–%s", w.what, FormatTime(w.from.Round(time.Millisecond)), FormatTime(w.to.Round(time.Millisecond))),
+			TL:    layoutTimeline(ids, all, w.from, w.to, time.Duration(r.HealAt))})
 	}
-	if run.Logs != nil && ok {
-		page.Excerpts = excerpts(run.Logs, involved, page.LogOf, from, to)
+	whole.Checked = len(windows) == 0
+	page.Views = append(page.Views, whole)
+	if run.Logs != nil && len(windows) > 0 {
+		page.Excerpts = excerpts(run.Logs, involved, page.LogOf, windows)
 	}
 
 	page.Porcupine, page.PorcupineNo = porcupinePage(run, periods)
@@ -224,34 +224,80 @@ func opPeriod(e checkers.Entry, answered string, end time.Duration) Period {
 	return p
 }
 
-// failureWindow is the part of the run around the failing operations (or
-// the findings), padded by a quarter of its length (at least 100ms) on
-// each side; ok is false when there is nothing to zoom to or the window
-// would be most of the run anyway.
-func failureWindow(r *Result, ops []Period, end time.Duration) (from, to time.Duration, ok bool) {
-	lo, hi := time.Duration(-1), time.Duration(-1)
-	add := func(a, b time.Duration) {
-		if lo < 0 || a < lo {
-			lo = a
-		}
-		hi = max(hi, b)
-	}
-	for _, p := range ops {
-		add(p.Start, p.End)
-	}
-	for _, f := range r.Findings {
-		add(time.Duration(f.At), time.Duration(f.At))
-	}
-	if lo < 0 || end <= 0 {
-		return 0, 0, false
-	}
-	pad := max((hi-lo)/4, 100*time.Millisecond)
-	from, to = max(lo-pad, 0), min(hi+pad, end)
-	return from, to, to-from < end*8/10
+// window is a part of the run to zoom to, around failing operations or
+// findings.
+type window struct {
+	from, to time.Duration
+	what     string
 }
 
-// excerpts are the lines of the involved nodes' logs in [from, to].
-func excerpts(l *Logs, involved map[string]string, files map[string]string, from, to time.Duration) []logExcerpt {
+// MaxFailureWindows bounds the zoomed timeline views of a report.
+const MaxFailureWindows = 4
+
+// failureWindows groups the failing operations and the findings into
+// clusters (moments closer than a twentieth of the run, at least a
+// second, go together) and pads each by a quarter of its length, at least
+// 100ms, on each side: the timeline's zoomed views, the first one shown
+// by default, so that a 100ms partition next to the failure is not a
+// one-pixel tick on a 60s axis.
+func failureWindows(r *Result, ops []Period, end time.Duration) []window {
+	type span struct {
+		lo, hi time.Duration
+		what   string
+	}
+	var spans []span
+	for _, p := range ops {
+		id, _, _ := strings.Cut(strings.TrimPrefix(p.Label, "op "), " ")
+		spans = append(spans, span{p.Start, p.End, id})
+	}
+	for _, f := range r.Findings {
+		spans = append(spans, span{time.Duration(f.At), time.Duration(f.At), f.Kind})
+	}
+	if len(spans) == 0 || end <= 0 {
+		return nil
+	}
+	sort.SliceStable(spans, func(i, j int) bool { return spans[i].lo < spans[j].lo })
+	gap := max(end/20, time.Second)
+	var out []window
+	cur, names := spans[0], []string{spans[0].what}
+	flush := func() {
+		pad := max((cur.hi-cur.lo)/4, 100*time.Millisecond)
+		what := strings.Join(names, ", ")
+		if len(names) > 3 {
+			what = strings.Join(names[:3], ", ") + fmt.Sprintf(" and %d more", len(names)-3)
+		}
+		if _, err := strconv.Atoi(names[0]); err == nil {
+			what = plural(len(names), "op ", "ops ") + what
+		}
+		out = append(out, window{from: max(cur.lo-pad, 0), to: min(cur.hi+pad, end), what: what})
+	}
+	for _, s := range spans[1:] {
+		if s.lo <= cur.hi+gap {
+			cur.hi = max(cur.hi, s.hi)
+			names = append(names, s.what)
+			continue
+		}
+		flush()
+		cur, names = s, []string{s.what}
+	}
+	flush()
+	if len(out) == 1 && out[0].to-out[0].from > end*8/10 {
+		return nil // the whole run is the window
+	}
+	return out[:min(len(out), MaxFailureWindows)]
+}
+
+// excerpts are the lines of the involved nodes' logs in the windows, but
+// for bare timer firings.
+func excerpts(l *Logs, involved map[string]string, files map[string]string, windows []window) []logExcerpt {
+	in := func(t time.Duration) bool {
+		for _, w := range windows {
+			if t >= w.from && t <= w.to {
+				return true
+			}
+		}
+		return false
+	}
 	var out []logExcerpt
 	for _, node := range sortedKeys(involved) {
 		b := l.nodes[node]
@@ -265,8 +311,8 @@ func excerpts(l *Logs, involved map[string]string, files map[string]string, from
 				continue
 			}
 			t, err := time.ParseDuration(f[0])
-			if err != nil || t < from || t > to {
-				continue
+			if err != nil || !in(t) || (len(f) == 3 && f[2] == "timer") {
+				continue // bare timer firings are noise beside the messages
 			}
 			if len(ex.Lines) == maxExcerptLines {
 				ex.More = true
@@ -378,6 +424,7 @@ type svgBar struct {
 	Title      string
 	Point      bool
 	Op         bool   // a failing operation
+	Beside     bool   // the label is beside the bar, not on it
 	Points     string // the marker of a moment
 }
 
@@ -486,9 +533,13 @@ func layoutTimeline(nodes []sim.NodeID, periods []Period, from, to, healAt time.
 		} else {
 			b.X = x(p.Start)
 			b.W = math.Max(x(p.End)-b.X, 4) // a 100ms fault on a 60s axis stays visible
-			if 7*float64(len(p.Label))+8 <= b.W {
+			switch {
+			case 7*float64(len(p.Label))+8 <= b.W:
 				b.Label = p.Label
 				b.TextX, b.TextY = b.X+4, y+tlLaneH/2+4
+			case b.Op && b.X+b.W+7*float64(len(p.Label))+8 <= t.Right:
+				b.Label, b.Beside = p.Label, true // a short operation: its name beside it
+				b.TextX, b.TextY = b.X+b.W+4, y+tlLaneH/2+4
 			}
 		}
 		t.Bars = append(t.Bars, b)
@@ -521,19 +572,15 @@ func tickStep(end time.Duration) time.Duration {
 	}
 }
 
-func tickLabel(d, step time.Duration) string {
-	switch {
-	case step >= time.Second:
-		return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + "s"
-	case step >= time.Millisecond:
-		return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', -1, 64) + "ms"
-	}
-	return d.String()
+func tickLabel(d, _ time.Duration) string {
+	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + "s" // seconds, as every time in the reports
 }
 
 // sweepPage is the data of a sweep summary page.
 type sweepPage struct {
 	Style    template.CSS
+	Build    string
+	Colors   map[string]string
 	S        *Sweep
 	Title    string
 	Verdict  checkers.Verdict
@@ -552,6 +599,15 @@ type stripCell struct {
 	Link  string
 }
 
+// The sweep strip's colours: a seed without a verdict must not pass for a
+// green one at a glance.
+const (
+	colorPass      = "#54a24b"
+	colorFail      = "#e45756"
+	colorOutOfTime = "#f2b701"
+	colorNoVerdict = "#3b3b3b"
+)
+
 // MaxStripSeeds bounds the per-seed strip of a sweep page.
 const MaxStripSeeds = 20000
 
@@ -559,9 +615,13 @@ const MaxStripSeeds = 20000
 // the page's folder, as the summary's paths are.
 func WriteSweepHTML(w io.Writer, s *Sweep) error {
 	p := sweepPage{Style: style(), S: s, Verdict: s.Verdict(),
+		Colors: map[string]string{"pass": colorPass, "fail": colorFail, "out": colorOutOfTime, "none": colorNoVerdict},
 		Title: fmt.Sprintf("%s seeds %v: %s", s.Scenario, s.Range, strings.ToUpper(string(s.Verdict())))}
 	if s.Shard.Count > 1 {
 		p.Title = fmt.Sprintf("%s seeds %v shard %v: %s", s.Scenario, s.Range, s.Shard, strings.ToUpper(string(s.Verdict())))
+	}
+	if s.Build != nil {
+		p.Build = s.Build.String()
 	}
 	var params []string
 	for _, k := range sortedKeys(s.Params) {
@@ -576,13 +636,16 @@ func WriteSweepHTML(w io.Writer, s *Sweep) error {
 			p.StripCut = uint64(len(s.Results) - MaxStripSeeds)
 			continue
 		}
-		c := stripCell{X: float64(i%perRow) * cell, Y: float64(i/perRow) * cell, Fill: "#54a24b",
+		c := stripCell{X: float64(i%perRow) * cell, Y: float64(i/perRow) * cell, Fill: colorPass,
 			Title: fmt.Sprintf("seed %d: %s", r.Seed, r.Verdict)}
-		switch r.Verdict {
-		case checkers.Fail:
-			c.Fill = "#e45756"
-		case checkers.Unknown:
-			c.Fill = "#bab0ac"
+		switch {
+		case r.Verdict == checkers.Pass:
+		case r.Verdict == checkers.Fail:
+			c.Fill = colorFail
+		case r.Cause == CauseOutOfTime:
+			c.Fill, c.Title = colorOutOfTime, fmt.Sprintf("seed %d: out of time (not a finding)", r.Seed)
+		default:
+			c.Fill, c.Title = colorNoVerdict, fmt.Sprintf("seed %d: no verdict", r.Seed)
 		}
 		if r.Report != "" {
 			c.Link = filepath.ToSlash(r.Report)
@@ -597,4 +660,11 @@ func WriteSweepHTML(w io.Writer, s *Sweep) error {
 	rows := (min(len(s.Results), MaxStripSeeds) + perRow - 1) / perRow
 	p.StripH = float64(rows) * cell
 	return templates.ExecuteTemplate(w, "sweep.html.tmpl", p)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"html/template"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -188,4 +189,49 @@ func TestTimelineHidesQuietNodesOfBigRuns(t *testing.T) {
 	tl = layoutTimeline(nodes[:5], periods, 0, 2*time.Second, time.Second)
 	assert.Len(t, tl.Lanes, 5, "a small run shows every node")
 	assert.Empty(t, tl.Quiet)
+}
+
+// TestRunHTMLFailureDetails: the failing operations are on the timeline,
+// each explanation appears once, times read in one format, and with node
+// logs the node that answered a failing operation is named.
+func TestRunHTMLFailureDetails(t *testing.T) {
+	run := sampleRun(t)
+	logs := NewLogs()
+	_, err := logs.Write(traceLines(t,
+		sim.TraceRecord{T: int64(60 * ms), Kind: "deliver", Node: "client-0", Peer: "n2", Conn: 3, Msg: "reply"},
+		sim.TraceRecord{T: int64(61 * ms), Kind: "trace", Node: "n2", Event: "served"}))
+	require.NoError(t, err)
+	run.Logs = logs
+	run.LogFiles, err = logs.WriteFiles(t.TempDir())
+	require.NoError(t, err)
+	page := renderRun(t, run)
+
+	lin := run.Result.Checks[0]
+	require.Equal(t, "linearizable", lin.Checker)
+	assert.Equal(t, 1, strings.Count(page, template.HTMLEscapeString(lin.Explanation)), "the explanation is shown once")
+	assert.Equal(t, len(lin.Ops), strings.Count(page, `class="bar failing-op"`), "each failing op is on the timeline")
+	assert.Contains(t, page, `<td class="mono nowrap">n2</td>`, "op 2 was answered by n2")
+	assert.Contains(t, page, `href="logs/n2.log"`)
+	assert.Contains(t, page, `<td class="num">0.050s</td>`, "times in seconds")
+	assert.NotRegexp(t, `<td class="num[^"]*">[0-9.]+(ms|µs)`, page, "no Go duration formats in the tables")
+}
+
+func TestFailureWindows(t *testing.T) {
+	op := func(id int, from, to time.Duration) Period {
+		return Period{Lane: LaneFailingOps, Kind: PeriodFailingOp, Start: from, End: to, Label: fmt.Sprintf("op %d get", id)}
+	}
+	r := &Result{}
+	end := time.Minute
+	ws := failureWindows(r, []Period{op(3, time.Second, 1200*ms), op(4, 1500*ms, 1600*ms), op(9, 30*time.Second, 30*time.Second)}, end)
+	require.Len(t, ws, 2, "ops 3 and 4 are close; op 9 is far")
+	assert.Equal(t, window{from: 850 * ms, to: 1750 * ms, what: "ops 3, 4"}, ws[0], "padded by a quarter of the 600ms")
+	assert.Equal(t, window{from: 30*time.Second - 100*ms, to: 30*time.Second + 100*ms, what: "op 9"}, ws[1])
+
+	r.Findings = []Finding{{Kind: "panic", At: sim.Duration(45 * time.Second)}}
+	ws = failureWindows(r, nil, end)
+	require.Len(t, ws, 1)
+	assert.Equal(t, "panic", ws[0].what)
+
+	assert.Empty(t, failureWindows(&Result{}, []Period{op(1, time.Second, 59*time.Second)}, end), "a failure as long as the run has no window of its own")
+	assert.Empty(t, failureWindows(&Result{}, nil, end))
 }

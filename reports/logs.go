@@ -1,7 +1,6 @@
 package reports
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -32,9 +31,9 @@ func severity(kind string) string {
 	switch kind {
 	case "panic", "bad-failpoint":
 		return SevError
-	case "crash", "fault", "failpoint", "closed", "conn-close", "frozen":
+	case "crash", "fault", "failpoint", "conn-close", "connect-timeout", "keepalive":
 		return SevWarn
-	case "start", "trace", "connected":
+	case "start", "trace":
 		return SevInfo
 	}
 	return SevDebug
@@ -89,7 +88,7 @@ func (l *Logs) line(data []byte) {
 	if node == "" {
 		node = WorldLog
 	}
-	if r.Kind == "message" && r.Peer != "" {
+	if r.Kind == "deliver" && r.Msg != "" && r.Peer != "" {
 		m := l.received[node]
 		if m == nil {
 			m = map[int64]string{}
@@ -107,8 +106,8 @@ func (l *Logs) line(data []byte) {
 	}
 	sev := severity(r.Kind)
 	l.counts[node][sev]++
-	fmt.Fprintf(b, "%s %-5s %s", FormatTime(time.Duration(r.T)), sev, r.Kind)
-	if r.Event != "" {
+	fmt.Fprintf(b, "%11s %-5s %s", FormatTime(time.Duration(r.T)), sev, r.Kind)
+	if r.Event != "" && r.Event != r.Kind {
 		fmt.Fprintf(b, " %s", r.Event)
 	}
 	if len(r.Fields) > 0 && !(len(r.Fields) == 1 && r.Fields[0] == "") {
@@ -140,7 +139,7 @@ type LogFile struct {
 	Counts map[string]int `json:"counts"`
 }
 
-// Write writes dir/logs/NODE.log for every node and returns them in node
+// WriteFiles writes dir/logs/NODE.log for every node and returns them in node
 // order (the world's log last).
 func (l *Logs) WriteFiles(dir string) ([]LogFile, error) {
 	if err := os.MkdirAll(filepath.Join(dir, LogDir), 0o755); err != nil {
@@ -177,32 +176,4 @@ func safeName(s string) string {
 		}
 		return r
 	}, s)
-}
-
-// ReadLogLines reads the lines of a log written by [Logs.WriteFiles] whose
-// time falls in [from, to], at most max of them, with at least severity
-// min (SevDebug: all). It serves the HTML report's excerpts.
-func ReadLogLines(path string, from, to time.Duration, min string, max int) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	rank := map[string]int{SevDebug: 0, SevInfo: 1, SevWarn: 2, SevError: 3}
-	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 4<<20)
-	for sc.Scan() && len(out) < max {
-		line := sc.Text()
-		fields := strings.Fields(line)
-		if len(fields) < 2 {
-			continue
-		}
-		t, err := time.ParseDuration(fields[0])
-		if err != nil || t < from || t > to || rank[fields[1]] < rank[min] {
-			continue
-		}
-		out = append(out, line)
-	}
-	return out, sc.Err()
 }

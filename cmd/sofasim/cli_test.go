@@ -286,6 +286,35 @@ func TestRunPlanFile(t *testing.T) {
 	require.Equal(t, 1, code)
 }
 
+// TestMessagesNameWhatIsWrong: the messages of the bad inputs a newcomer
+// meets name the argument or flag and what it takes, not Go's parse errors.
+func TestMessagesNameWhatIsWrong(t *testing.T) {
+	t.Chdir(t.TempDir()) // nothing here is written anyway
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", testScenario, "--seed", "-1"}, "sofasim: run: --seed -1: a seed is a whole number from 0 to 18446744073709551615\n"},
+		{[]string{"sweep", testScenario, "--seeds", "1..2", "--check-timeout", "-1s"}, "sofasim: sweep: --check-timeout must not be negative (0: no limit), not -1s\n"},
+		{[]string{"sweep", testScenario, "--seeds", "1..2", "--seed-timeout", "0s"}, "sofasim: sweep: --seed-timeout must be positive, not 0s\n"},
+		{[]string{"sweep", testScenario, "--seeds", "1..2", "--workers", "many"}, "sofasim: sweep: --workers many: want a whole number\n"},
+		{[]string{"sweep", testScenario, "--seeds", "1..2", "--seed-timeout", "soon"}, "sofasim: sweep: --seed-timeout soon: want a duration such as 500ms, 30s or 2m\n"},
+		{[]string{"sweep", "--seeds", "1..2"}, "sofasim: sweep: name the SCENARIO to sweep (sofasim list shows them)\n"},
+		{[]string{"sweep", "a", "b"}, "sofasim: sweep takes one SCENARIO, not 2 (a b)\n"},
+		{[]string{"run", "a", "b"}, "sofasim: run takes one SCENARIO, not 2 (a b)\n"},
+		{[]string{"run"}, "sofasim: run: name the SCENARIO to run (sofasim list shows them), or give --plan FILE\n"},
+		{[]string{"replay"}, "sofasim: replay: name the FILE to replay: a failure.json, result.json or plan file\n"},
+		{[]string{"shrink"}, "sofasim: shrink: name the failure FILE to shrink, such as out/raftkv-chaos/latest/12/failure.json\n"},
+		{[]string{"shrink", "x.json", "--out", "min.json"}, "sofasim: shrink: --out names a folder (the shrunk failure.json, index.html and logs go in it), not min.json\n"},
+		{[]string{"merge"}, "sofasim: merge: name the folders (DIR...) that hold the shards' summaries\n"},
+		{[]string{"list", "x"}, "sofasim: list takes no arguments, not x\n"},
+	} {
+		code, _, stderr := cli(t, c.args...)
+		assert.Equal(t, 2, code, "%v", c.args)
+		assert.Equal(t, c.want, stderr, "%v", c.args)
+	}
+}
+
 func TestBadInputIsExit2WithOneLine(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "a-file")
@@ -345,6 +374,21 @@ func TestBadInputIsExit2WithOneLine(t *testing.T) {
 		{"merge"},
 		{"merge", filepath.Join(dir, "missing")},
 		{"merge", dir},
+		{"run", testScenario, "--seed", "-1"},
+		{"sweep", testScenario, "--seeds", "1..4", "--check-timeout", "-1s", "--out", out},
+		{"sweep", testScenario, "--seeds", "1..4", "--seed-timeout", "0s", "--out", out},
+		{"sweep", testScenario, "--seeds", "1..4", "--logs", "all", "--out", out},
+		{"sweep", testScenario, "--seeds", "1..4", "--workers", "many", "--out", out},
+		{"sweep", testScenario, "--seeds", "1..4", "--seed-timeout", "soon", "--out", out},
+		{"sweep"},
+		{"sweep", "a", "b", "--seeds", "1..4"},
+		{"shrink"},
+		{"shrink", planFile, "--out", filepath.Join(dir, "min.json")},
+		{"shrink", planFile, "--check-timeout", "-1s"},
+		{"replay", "a", "b"},
+		{"list", "extra"},
+		{"version", "extra"},
+		{"run", testScenario, "--out", dir}, // holds files sofasim did not write
 	} {
 		code, stdout, stderr := cli(t, args...)
 		assert.Equal(t, 2, code, "%v: %s%s", args, stdout, stderr)

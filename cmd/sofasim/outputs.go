@@ -81,15 +81,15 @@ type writeOpts struct {
 	// failuresOnly writes nothing for a passing run, and for a failing
 	// one failure.json without result.json (a sweep's seeds).
 	failuresOnly bool
-	// logs keeps the node logs of a run that did not pass: the plan is
-	// run again with the full trace (it is deterministic), so runs that
-	// pass pay nothing for them.
+	// logs keeps the node logs of a failing run: the plan is run again
+	// with the full trace (it is deterministic), so runs that pass (or
+	// have no verdict) pay nothing for them.
 	logs bool
 }
 
 // writeRun writes a run's report files into dir (prepared by the caller):
 // result.json, failure.json when it failed, index.html, history.json, and
-// the node logs of a run that did not pass.
+// the node logs of a failing run.
 func writeRun(dir string, plan *scenarios.Plan, rep *reports.Result, o writeOpts) (*writtenRun, error) {
 	wr := &writtenRun{dir: dir, report: rep}
 	failed := rep.Verdict == checkers.Fail
@@ -125,7 +125,7 @@ func writeRun(dir string, plan *scenarios.Plan, rep *reports.Result, o writeOpts
 		}
 	}
 	run := reports.Run{Result: rep, History: rep.History, Linearization: rep.Linearization()}
-	if o.logs && rep.Verdict != checkers.Pass {
+	if o.logs && failed {
 		if err := keepLogs(dir, plan, rep, &run); err != nil {
 			return nil, err
 		}

@@ -34,7 +34,7 @@ out/SCENARIO/TIME-seedN/ (out/SCENARIO/latest points at the newest), or into
   failure.json  the same, when a check failed: replay and shrink read it
   index.html    a self-contained HTML report
   history.json  the recorded client history (sofasim check reads it)
-  logs/NODE.log each node's severity-tagged log, when the run failed (or --trace)
+  logs/NODE.log each node's severity-tagged log, when the run failed
   trace.jsonl   the full kernel trace, with --trace
 
 Exit codes: 0 pass, 1 a check failed, 2 bad usage or input, 3 the harness

@@ -68,9 +68,9 @@ output, which is replaced; shards may share one):
   SEED/failure.json, SEED/index.html   for every failing seed (replay and shrink read
                                        the failure file); SEED/result.json for a seed
                                        with no verdict
-  SEED/logs/NODE.log                   each node's severity-tagged log, for a seed
-                                       that did not pass (the seed is run again with
-                                       the full trace; --logs none skips it)
+  SEED/logs/NODE.log                   each node's severity-tagged log, for a failing
+                                       seed (it is run again with the full trace;
+                                       --logs none skips it)
   sweep.json, index.html               the summary (sweep-shard-I-of-N.json/.html for a shard)
 
 and with --junit a JUnit XML file (one testcase per seed). A progress bar shows
@@ -143,7 +143,7 @@ interrupted before the end.`,
 	f.DurationVar(&c.seedTimeout, "seed-timeout", 5*time.Minute, "wall-time limit per seed; a worker over it is killed and the seed has no verdict")
 	f.DurationVar(&c.checkTimeout, "check-timeout", time.Minute, "wall-time limit per check; a check over it gives no verdict (0: none)")
 	f.StringVar(&progressMode, "progress", "auto", "progress bar on stderr: auto (when a terminal), always or never")
-	f.StringVar(&c.logs, "logs", "failing", "node logs: failing (kept for every seed that does not pass) or none")
+	f.StringVar(&c.logs, "logs", "failing", "node logs: failing (kept for every failing seed) or none")
 	return cmd
 }
 

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -63,6 +64,23 @@ func TestSweep(t *testing.T) {
 	}
 	assert.FileExists(t, filepath.Join(out, fileHTML))
 	assert.Regexp(t, `summary\s+`+regexp.QuoteMeta(filepath.Join(out, fileHTML)), stdout)
+	// The summary says how it ran: the command, the build, when.
+	assert.Equal(t, "sofasim sweep "+testScenario+" --bug "+bugStaleRead+" --junit "+junit+" --out "+out+" --progress never --seeds 1..12 --workers 2", s.Command)
+	require.NotNil(t, s.Build)
+	assert.Equal(t, reports.ThisBuild(), *s.Build)
+	_, err := time.Parse(time.RFC3339, s.Started)
+	assert.NoError(t, err)
+	page, err := os.ReadFile(filepath.Join(out, fileHTML))
+	require.NoError(t, err)
+	assert.Contains(t, string(page), `<pre id="command">sofasim sweep testonly-kv`)
+	// Failing seeds keep their node logs; passing seeds leave nothing.
+	for _, r := range s.Results {
+		if r.Verdict == checkers.Fail {
+			assert.FileExists(t, filepath.Join(out, fmt.Sprint(r.Seed), "logs", "server.log"))
+		} else {
+			assert.NoDirExists(t, filepath.Join(out, fmt.Sprint(r.Seed)))
+		}
+	}
 	assert.Regexp(t, `failed\s+\d+`, stdout)
 
 	// A worker's run is the run of that seed in this process, to the bit.
@@ -119,6 +137,51 @@ func TestSweepPassesWithoutBugs(t *testing.T) {
 	for _, e := range entries {
 		assert.False(t, e.IsDir(), "a passing seed leaves no folder: %s", e.Name())
 	}
+}
+
+// TestSweepCapsWorkers: more workers than CPUs only make seeds run out of
+// time, so the sweep lowers the count and says so.
+func TestSweepCapsWorkers(t *testing.T) {
+	out := t.TempDir()
+	code, stdout, stderr := cli(t, "sweep", testScenario, "--seeds", "1..3", "--workers", "1000", "--out", out, "--logs", "none")
+	require.Equal(t, 0, code, stdout+stderr)
+	assert.True(t, oneLine(stderr), stderr)
+	assert.Regexp(t, `^sofasim: note: --workers 1000 lowered to \d+: this machine lets sofasim use \d+ CPUs?`, stderr)
+	s := readSweep(t, filepath.Join(out, "sweep.json"))
+	assert.LessOrEqual(t, s.Workers, runtime.GOMAXPROCS(0))
+	assert.GreaterOrEqual(t, s.Workers, 1)
+
+	n, why := capWorkers(1, 10)
+	assert.Equal(t, 1, n)
+	assert.Empty(t, why, "a request the machine can run is not noted")
+	n, _ = capWorkers(runtime.GOMAXPROCS(0), 1)
+	assert.Equal(t, 1, n, "no more workers than seeds")
+}
+
+// TestSweepDefaultFolders: each sweep without --out gets a folder of its
+// own, so an earlier sweep's failing seeds never show up in a later one.
+func TestSweepDefaultFolders(t *testing.T) {
+	t.Chdir(t.TempDir())
+	code, _, _ := cli(t, "sweep", testScenario, "--seeds", "1..4", "--bug", bugStaleRead, "--logs", "none")
+	require.Equal(t, 1, code)
+	first, err := os.Readlink(filepath.Join("out", testScenario, "latest"))
+	require.NoError(t, err)
+	assert.Regexp(t, `^\d{8}T\d{6}Z-seeds1-4$`, first)
+	failed := readSweep(t, filepath.Join("out", testScenario, first, "sweep.json")).Failures
+	require.NotEmpty(t, failed)
+	assert.NoDirExists(t, filepath.Join("out", testScenario, first, fmt.Sprint(failed[0].Seed), "logs"), "--logs none")
+
+	code, stdout, _ := cli(t, "sweep", testScenario, "--seeds", "1..4")
+	require.Equal(t, 0, code, stdout)
+	second, err := os.Readlink(filepath.Join("out", testScenario, "latest"))
+	require.NoError(t, err)
+	require.NotEqual(t, first, second)
+	entries, err := os.ReadDir(filepath.Join("out", testScenario, second))
+	require.NoError(t, err)
+	for _, e := range entries {
+		assert.False(t, e.IsDir(), "no seed folder of the earlier sweep: %s", e.Name())
+	}
+	assert.Contains(t, stdout, filepath.Join("out", testScenario, second, fileHTML))
 }
 
 // A worker that exits, hangs or panics costs its seed a verdict, not the

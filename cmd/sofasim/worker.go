@@ -38,7 +38,7 @@ type workerJob struct {
 	Bugs           []string          `json:"bugs,omitempty"`
 	Out            string            `json:"out"` // the sweep's folder; a failing seed's reports go to Out/SEED
 	CheckTimeLimit time.Duration     `json:"check_time_limit"`
-	Logs           bool              `json:"logs,omitempty"` // keep the node logs of a seed that does not pass
+	Logs           bool              `json:"logs,omitempty"` // keep the node logs of a failing seed
 	Prog           string            `json:"prog,omitempty"` // how printed commands invoke sofasim (the sweep's own)
 }
 
