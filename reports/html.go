@@ -616,7 +616,7 @@ const MaxStripSeeds = 20000
 func WriteSweepHTML(w io.Writer, s *Sweep) error {
 	p := sweepPage{Style: style(), S: s, Verdict: s.Verdict(),
 		Colors: map[string]string{"pass": colorPass, "fail": colorFail, "out": colorOutOfTime, "none": colorNoVerdict},
-		Title: fmt.Sprintf("%s seeds %v: %s", s.Scenario, s.Range, strings.ToUpper(string(s.Verdict())))}
+		Title:  fmt.Sprintf("%s seeds %v: %s", s.Scenario, s.Range, strings.ToUpper(string(s.Verdict())))}
 	if s.Shard.Count > 1 {
 		p.Title = fmt.Sprintf("%s seeds %v shard %v: %s", s.Scenario, s.Range, s.Shard, strings.ToUpper(string(s.Verdict())))
 	}
