@@ -103,6 +103,8 @@ func validateOp(i int, op Op) error {
 		return fmt.Errorf("op at index %d has id %d (ids must be indexes)", i, op.ID)
 	case op.Input.Kind == "":
 		return fmt.Errorf("op %d has no kind", i)
+	case !op.Unknown && op.Return == 0 && op.Call > 0:
+		return fmt.Errorf(`op %d has no "return": give the time it returned, or "unknown": true if its outcome is unknown`, i)
 	case !op.Unknown && op.Return < op.Call:
 		return fmt.Errorf("op %d returns at %d before its call at %d", i, op.Return, op.Call)
 	}

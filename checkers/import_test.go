@@ -161,6 +161,7 @@ func TestParseJSONErrors(t *testing.T) {
 		{"{\"version\":1,\"ops\":[\n" + op + ",\n" + op + "\n]}", "json: line 3: op at index 1 has id 0 (ids must be indexes)"},
 		{"{\"version\":1,\"ops\":[\n" + op + ",\n" + `{"id":1,"input":{"kind":"get"},"bogus":1}` + "\n]}", `json: line 3: op 1: json: unknown field "bogus"`},
 		{"{\"version\":1,\"ops\":[\n" + `{"id":0,"input":{"kind":"get"},"call":5,"return":1}` + "\n]}", "line 2: op 0 returns at 1 before its call at 5"},
+		{"{\"version\":1,\"ops\":[\n" + `{"id":0,"input":{"kind":"get"},"call":5}` + "\n]}", `line 2: op 0 has no "return": give the time it returned, or "unknown": true if its outcome is unknown`},
 		{"{\"version\":1,\"ops\":[\n" + `{"id":0,"input":{}}` + "\n]}", "line 2: op 0 has no kind"},
 		{"{\"version\":1,\"ops\":[\n" + `{"id":0,"input":{"kind":"get"},"call":"x"}` + "\n]}", "line 2: op 0: json: cannot unmarshal string"},
 		{"{\"version\":1,\"model\":\"cas-register\",\"ops\":[\n" + op + "\n]}", `json: line 2: op 0: model cas-register has no operation "get"`},
