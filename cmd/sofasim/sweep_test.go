@@ -309,6 +309,24 @@ func TestSweepShardsAndMerge(t *testing.T) {
 	code, _, stderr = cli(t, "merge", shardDirs[0], shardDirs[0], "--out", filepath.Join(dir, "dup"))
 	assert.Equal(t, 2, code)
 	assert.Contains(t, stderr, "appears twice")
+
+	// Shards named relative to here merge into an absolute folder (and the
+	// other way round), the failing seeds' folders and logs copied in.
+	t.Chdir(dir)
+	for _, c := range [][]string{
+		{"machine-1/out", "machine-2/out", "machine-3/out", "machine-4/out", "--out", filepath.Join(dir, "abs")},
+		{shardDirs[0], shardDirs[1], shardDirs[2], shardDirs[3], "--out", "rel"},
+	} {
+		code, stdout, stderr := cli(t, append([]string{"merge"}, c...)...)
+		require.Equal(t, 1, code, stdout+stderr)
+		out := c[len(c)-1]
+		m := readSweep(t, filepath.Join(out, "sweep.json"))
+		require.NotEmpty(t, m.Failures)
+		for _, f := range m.Failures {
+			assert.FileExists(t, filepath.Join(out, f.File))
+			assert.FileExists(t, filepath.Join(out, fmt.Sprint(f.Seed), "logs", "server.log"))
+		}
+	}
 }
 
 // Shards writing into one folder (a shared volume) merge in place.
