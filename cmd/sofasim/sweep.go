@@ -397,6 +397,7 @@ func printSeed(w io.Writer, out string, r reports.SeedResult) {
 		first = r.Failures[0]
 	}
 	first, _, _ = strings.Cut(first, "\n")
+	first = clip(first, 200) // the whole explanation is in the report
 	switch {
 	case r.Verdict == checkers.Fail:
 		fmt.Fprintf(w, "FAIL seed %d: %s\n", r.Seed, first)

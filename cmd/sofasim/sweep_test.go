@@ -421,6 +421,22 @@ func TestBuiltBinary(t *testing.T) {
 	assert.Equal(t, 1, code)
 	code, _, _ = run("check", "--history", "testdata/histories/register-ok.log")
 	assert.Equal(t, 0, code)
+	// Printed commands work as printed: they name the binary as it was run.
+	out = t.TempDir()
+	code, stdout, _ := run("run", "raftkv-basic", "--seed", "1", "--param", "ops=20", "--param", "duration=2s", "--out", out)
+	require.Equal(t, 0, code, stdout)
+	assert.Contains(t, stdout, "replay  "+bin+" run raftkv-basic --seed 1 --param duration=2s --param ops=20")
+	code, stdout, _ = run("replay", filepath.Join(out, fileResult))
+	assert.Equal(t, 0, code, stdout)
+	code, stdout, _ = run("version")
+	require.Equal(t, 0, code)
+	assert.Regexp(t, `^sofasim \S+ .*go1\.\d+.*, binary [0-9a-f]{12}, \w+/\w+\n$`, stdout)
+	code, stdout, _ = run("--help")
+	require.Equal(t, 0, code)
+	assert.Contains(t, stdout, "raftkv")
+	assert.Contains(t, stdout, "service registry")
+	assert.Contains(t, stdout, "are coming", "the coordinator and the mesh are not there yet")
+
 	// The hidden worker answers a malformed job without crashing.
 	cmd := exec.Command(bin, "worker")
 	cmd.Stdin = strings.NewReader("not json\n")
