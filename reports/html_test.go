@@ -131,6 +131,12 @@ func TestHTMLInChromium(t *testing.T) {
   p.textContent = "divider=" + (line ? line.getAttribute("x1") : "none") + " ops=" + (d ? d.querySelectorAll(".history-rect").length : -1) +
     " annotations=" + (d ? d.querySelectorAll(".client-annotation-rect").length : -1);
   document.body.appendChild(p);
+  setTimeout(function () {
+    var svg = d.querySelector("#canvas svg"), q = document.createElement("pre");
+    q.id = "fit";
+    q.textContent = "frame=" + document.getElementById("porcupine").offsetHeight + " drawn=" + Math.ceil(svg.getBoundingClientRect().bottom);
+    document.body.appendChild(q);
+  }, 2000);
 });</script></body>`
 	probed := filepath.Join(dir, "probed.html")
 	require.NoError(t, os.WriteFile(probed, []byte(strings.Replace(page, "</body>", probe, 1)), 0o644))
@@ -144,6 +150,12 @@ func TestHTMLInChromium(t *testing.T) {
 	assert.Greater(t, x, 100.0, "porcupine measured its lane names in the report's frame (the longest is a failpoint's)")
 	assert.Equal(t, "3", m[2], "the failing key's three operations")
 	assert.NotEqual(t, "0", m[3])
+	m = regexp.MustCompile(`<pre id="fit">frame=(\d+) drawn=(\d+)</pre>`).FindStringSubmatch(dom)
+	require.NotNil(t, m, "the frame was not measured")
+	frame, _ := strconv.Atoi(m[1])
+	drawn, _ := strconv.Atoi(m[2])
+	assert.GreaterOrEqual(t, frame, drawn, "porcupine's view is not clipped")
+	assert.Less(t, frame, drawn+120, "nor padded with empty space")
 
 	// Porcupine's page on its own: it renders the history and measures its
 	// row labels (the annotation lanes), which needs a laid-out document.
