@@ -562,3 +562,16 @@ func TestCheck(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Equal(t, "json", parseJSON(t, out)["format"])
 }
+
+// TestExamples: the histories the README points to give the verdicts
+// docs/examples/README.md says they give.
+func TestExamples(t *testing.T) {
+	for _, args := range [][]string{
+		{"--history", "../../docs/examples/stale-read.json", "--model", "kv"},
+		{"--history", "../../docs/examples/register-stale.log"},
+	} {
+		code, out, errOut := cli(t, append([]string{"check"}, args...)...)
+		assert.Equal(t, 1, code, out+errOut)
+		assert.Contains(t, out, "FAIL")
+	}
+}

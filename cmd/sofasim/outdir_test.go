@@ -48,15 +48,3 @@ func TestOursRecognisesOnlySofasimOutput(t *testing.T) {
 	assert.FileExists(t, filepath.Join(dir, "sweep.json"))
 }
 
-// TestExamples: the histories the README points to give the verdicts
-// docs/examples/README.md says they give.
-func TestExamples(t *testing.T) {
-	for _, args := range [][]string{
-		{"--history", "../../docs/examples/stale-read.json", "--model", "kv"},
-		{"--history", "../../docs/examples/register-stale.log"},
-	} {
-		code, out, errOut := cli(t, append([]string{"check"}, args...)...)
-		assert.Equal(t, 1, code, out+errOut)
-		assert.Contains(t, out, "FAIL")
-	}
-}
