@@ -47,4 +47,3 @@ func TestOursRecognisesOnlySofasimOutput(t *testing.T) {
 	assert.FileExists(t, filepath.Join(dir, "12", "notes.txt"), "nothing is removed from a folder that is not all ours")
 	assert.FileExists(t, filepath.Join(dir, "sweep.json"))
 }
-
