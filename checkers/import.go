@@ -46,6 +46,9 @@ type Imported struct {
 	Format  string
 	History History
 	Txns    []elle.Txn
+	// KnossosTxns is set when micro-ops are spelt :read and :write, as for
+	// Knossos's multi-register model, rather than Elle's :r and :w.
+	KnossosTxns bool
 	// Events counts the invocations and completions read; NilReads the :ok
 	// reads of nil left out as unknown; Nemesis the nemesis events skipped.
 	Events, NilReads, Nemesis int

@@ -101,7 +101,7 @@ func importEDN(r io.Reader, opts ImportOptions) (Imported, error) {
 		}
 	}
 	if txn == 1 {
-		im.Txns = tb.txns()
+		im.Txns, im.KnossosTxns = tb.txns(), tb.knossos
 		return im, nil
 	}
 	im.History, im.NilReads = b.history(), b.nilReads

@@ -13,6 +13,7 @@ import (
 // no real-time predecessors.
 type txnBuilder struct {
 	list    []elle.Txn
+	knossos bool // micro-ops spelt :read and :write, as Knossos's multi-register
 	lines   []int
 	pending map[int]int // process -> index of its open transaction
 }
@@ -27,9 +28,11 @@ func (b *txnBuilder) add(e event) error {
 	var mops []elle.Mop
 	if e.value.kind != ednNil {
 		var err error
-		if mops, err = microOps(e.value); err != nil {
+		var knossos bool
+		if mops, knossos, err = microOps(e.value); err != nil {
 			return fail("%v", err)
 		}
+		b.knossos = b.knossos || knossos
 	}
 	idx, busy := b.pending[e.process]
 	if e.typ == "invoke" {
@@ -83,18 +86,18 @@ func (b *txnBuilder) txns() []elle.Txn {
 
 // microOps reads a transaction's value: [[:append k v] [:r k [v ...]]
 // [:w k v] [:r k v]], with :read and :write as Knossos spells them.
-func microOps(v ednValue) ([]elle.Mop, error) {
+func microOps(v ednValue) (mops []elle.Mop, knossos bool, err error) {
 	if v.kind != ednVector && v.kind != ednList {
-		return nil, fmt.Errorf(":txn value must be a vector of micro-ops like [:r :x 1], not %s", clip(v.String()))
+		return nil, false, fmt.Errorf(":txn value must be a vector of micro-ops like [:r :x 1], not %s", clip(v.String()))
 	}
-	mops := make([]elle.Mop, 0, len(v.items))
+	mops = make([]elle.Mop, 0, len(v.items))
 	for _, it := range v.items {
 		if (it.kind != ednVector && it.kind != ednList) || len(it.items) != 3 || it.items[0].kind != ednKeyword {
-			return nil, fmt.Errorf("a micro-op must be [f key value] with f :append, :r or :w, not %s", clip(it.String()))
+			return nil, false, fmt.Errorf("a micro-op must be [f key value] with f :append, :r or :w, not %s", clip(it.String()))
 		}
 		key, err := scalar(it.items[1])
 		if err != nil {
-			return nil, fmt.Errorf("micro-op %s: key: %v", clip(it.String()), err)
+			return nil, false, fmt.Errorf("micro-op %s: key: %v", clip(it.String()), err)
 		}
 		m := elle.Mop{Key: key}
 		val := it.items[2]
@@ -103,10 +106,12 @@ func microOps(v ednValue) ([]elle.Mop, error) {
 			m.Kind = elle.Append
 		case "w", "write":
 			m.Kind = elle.Write
+			knossos = knossos || it.items[0].text == "write"
 		case "r", "read":
 			m.Kind = elle.Read
+			knossos = knossos || it.items[0].text == "read"
 		default:
-			return nil, fmt.Errorf("micro-op %s: unknown function :%s (want :append, :r or :w)", clip(it.String()), it.items[0].text)
+			return nil, false, fmt.Errorf("micro-op %s: unknown function :%s (want :append, :r or :w)", clip(it.String()), it.items[0].text)
 		}
 		switch {
 		case val.kind == ednNil && m.Kind == elle.Read:
@@ -115,15 +120,15 @@ func microOps(v ednValue) ([]elle.Mop, error) {
 			m.List = make([]string, len(val.items))
 			for i, x := range val.items {
 				if m.List[i], err = scalar(x); err != nil {
-					return nil, fmt.Errorf("micro-op %s: %v", clip(it.String()), err)
+					return nil, false, fmt.Errorf("micro-op %s: %v", clip(it.String()), err)
 				}
 			}
 		default:
 			if m.Value, err = scalar(val); err != nil {
-				return nil, fmt.Errorf("micro-op %s: value: %v", clip(it.String()), err)
+				return nil, false, fmt.Errorf("micro-op %s: value: %v", clip(it.String()), err)
 			}
 		}
 		mops = append(mops, m)
 	}
-	return mops, nil
+	return mops, knossos, nil
 }

@@ -92,6 +92,9 @@ func (l Linearizable) Check(h History, opts Options) Result {
 				next = append(next, k)
 				continue
 			}
+			if opts.Progress != nil {
+				opts.Progress(len(decided)+len(failed), len(keys), "keys")
+			}
 			switch checkKey(h.Init, byKey[k], budget, limit) {
 			case porcupine.Ok:
 				decided = append(decided, k)
