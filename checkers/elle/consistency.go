@@ -8,23 +8,23 @@ import (
 
 // Anomaly names, as Elle spells them.
 const (
-	G0               = "G0"                 // a cycle of ww edges: dirty write
-	G1a              = "G1a"                // aborted read: a committed txn read a failed txn's write
-	G1b              = "G1b"                // intermediate read: a read of a version its writer later overwrote
-	G1c              = "G1c"                // circular information flow: a cycle of ww and wr edges
-	GSingle          = "G-single"           // a cycle with exactly one rw edge: read skew
-	GNonadjacent     = "G-nonadjacent"      // a cycle whose rw edges are never adjacent
-	G2Item           = "G2-item"            // a cycle with two or more rw edges: write skew
-	G0Realtime       = "G0-realtime"        // as G0, closed only by real-time order
-	G1cRealtime      = "G1c-realtime"       // as G1c, with real-time edges
-	GSingleRealtime  = "G-single-realtime"  // as G-single, with real-time edges
-	G2ItemRealtime   = "G2-item-realtime"   // as G2-item, with real-time edges
-	LostUpdate       = "lost-update"        // two committed txns read the same version and both wrote the key
-	Internal         = "internal"           // a txn's read contradicts its own earlier reads and writes
-	DuplicateElement = "duplicate-elements" // a list read holds a value twice
+	G0                = "G0"                 // a cycle of ww edges: dirty write
+	G1a               = "G1a"                // aborted read: a committed txn read a failed txn's write
+	G1b               = "G1b"                // intermediate read: a read of a version its writer later overwrote
+	G1c               = "G1c"                // circular information flow: a cycle of ww and wr edges
+	GSingle           = "G-single"           // a cycle with exactly one rw edge: read skew
+	GNonadjacent      = "G-nonadjacent"      // a cycle whose rw edges are never adjacent
+	G2Item            = "G2-item"            // a cycle with two or more rw edges: write skew
+	G0Realtime        = "G0-realtime"        // as G0, closed only by real-time order
+	G1cRealtime       = "G1c-realtime"       // as G1c, with real-time edges
+	GSingleRealtime   = "G-single-realtime"  // as G-single, with real-time edges
+	G2ItemRealtime    = "G2-item-realtime"   // as G2-item, with real-time edges
+	LostUpdate        = "lost-update"        // two committed txns read the same version and both wrote the key
+	Internal          = "internal"           // a txn's read contradicts its own earlier reads and writes
+	DuplicateElement  = "duplicate-elements" // a list read holds a value twice
 	IncompatibleOrder = "incompatible-order" // two reads of a list are not prefixes of one another
-	CyclicVersions   = "cyclic-versions"    // the inferred version order of a register has a cycle
-	GarbageRead      = "garbage-read"       // a read of a value nobody wrote
+	CyclicVersions    = "cyclic-versions"    // the inferred version order of a register has a cycle
+	GarbageRead       = "garbage-read"       // a read of a value nobody wrote
 )
 
 // Consistency models this checker judges, weakest first.

@@ -159,10 +159,13 @@ func (g *graph) path(from, to int, in map[int]bool, mask Rel, needRW bool) []int
 		queue = queue[1:]
 		for _, ei := range g.out[s.v] {
 			e := g.edge[ei]
-			if e.Rel&mask == 0 || !in[e.To] {
+			if e.Rel&mask == 0 || !in[e.To] || e.To == from {
 				continue
 			}
 			ns := state{e.To, s.rw || (needRW && e.Rel == RW)}
+			if e.To == to && needRW && !ns.rw {
+				continue // the target is reached once, at the end
+			}
 			if _, ok := prev[ns]; ok {
 				continue
 			}

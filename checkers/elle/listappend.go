@@ -43,17 +43,17 @@ func (a *analysis) listAppend() error {
 		txn  int
 		list []string
 	}
-	reads := map[string][]read{}   // every committed read, by key
-	ext := map[wkey][]string{}     // a txn's external read of a key (its view before its own appends)
+	reads := map[string][]read{} // every committed read, by key
+	ext := map[wkey][]string{}   // a txn's external read of a key (its view before its own appends)
 	hasExt := map[wkey]bool{}
 	appends := map[wkey]bool{}
 	for _, t := range a.txns {
 		if t.Status != OK {
 			continue
 		}
-		state := map[string][]string{}   // the list as the txn should see it, when known
+		state := map[string][]string{} // the list as the txn should see it, when known
 		known := map[string]bool{}
-		own := map[string][]string{}     // own appends not yet seen by a read
+		own := map[string][]string{} // own appends not yet seen by a read
 		for _, m := range t.Mops {
 			k := m.Key
 			if m.Kind == Append {
