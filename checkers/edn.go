@@ -99,6 +99,17 @@ type ednReader struct {
 	pos       int
 	depth     int
 	line, col int
+	// scratch collects the items of the collections being read (a stack:
+	// nested ones above their parent's); arena then holds them. reset
+	// reuses both, so values read before a reset must no longer be used:
+	// importers copy what they keep.
+	scratch, arena []ednValue
+}
+
+// reset points the reader at new text, keeping its scratch space.
+func (r *ednReader) reset(s string, line, col int) {
+	r.s, r.pos, r.depth, r.line, r.col = s, 0, 0, line, col
+	r.scratch, r.arena = r.scratch[:0], r.arena[:0]
 }
 
 func (r *ednReader) errorf(format string, args ...any) error {
@@ -249,6 +260,8 @@ func (r *ednReader) collection(kind ednKind, close byte) (ednValue, error) {
 		return ednValue{}, err
 	}
 	v := ednValue{kind: kind}
+	base := len(r.scratch)
+	defer func() { r.scratch = r.scratch[:base] }()
 	for {
 		if err := r.skip(); err != nil {
 			return ednValue{}, err
@@ -264,7 +277,12 @@ func (r *ednReader) collection(kind ednKind, close byte) (ednValue, error) {
 		if err != nil {
 			return ednValue{}, err
 		}
-		v.items = append(v.items, it)
+		r.scratch = append(r.scratch, it)
+	}
+	if len(r.scratch) > base {
+		start := len(r.arena)
+		r.arena = append(r.arena, r.scratch[base:]...)
+		v.items = r.arena[start:len(r.arena):len(r.arena)]
 	}
 	if kind == ednMap && len(v.items)%2 != 0 {
 		return ednValue{}, r.errorf("map has a key without a value")

@@ -308,6 +308,7 @@ func (b *builder) history() History {
 		b.ops[idx].Unknown = true
 	}
 	h := History{Model: "cas-register"}
+	kept := b.ops[:0] // in place: the ops are most of the memory
 	for i, op := range b.ops {
 		if b.dropped[i] {
 			continue
@@ -319,9 +320,15 @@ func (b *builder) history() History {
 		if b.retLines[i] == 0 {
 			op.Return = 0 // never completed
 		}
-		op.ID = len(h.Ops)
-		h.Ops = append(h.Ops, op)
+		op.ID = len(kept)
+		kept = append(kept, op)
 	}
+	if len(kept) > 0 {
+		// An exact copy: append's doubling may have left half the
+		// backing array empty, and the check holds the ops to the end.
+		h.Ops = slices.Clone(kept)
+	}
+	b.ops = nil
 	return h
 }
 

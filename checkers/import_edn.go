@@ -45,6 +45,7 @@ func importEDN(r io.Reader, opts ImportOptions) (Imported, error) {
 	var im Imported
 	txn := -1 // unknown until the first client event: 1 for :txn histories
 	st := newEDNStream(r)
+	rd := &ednReader{}
 	wrap := func(err error) (Imported, error) { return Imported{}, fmt.Errorf("edn: %w", err) }
 	for {
 		text, line, col, err := st.next()
@@ -54,7 +55,7 @@ func importEDN(r io.Reader, opts ImportOptions) (Imported, error) {
 		if err != nil {
 			return wrap(err)
 		}
-		rd := &ednReader{s: text, line: line, col: col}
+		rd.reset(text, line, col)
 		m, err := rd.value()
 		if err == nil {
 			err = rd.skip()

@@ -137,21 +137,20 @@ func porcupineModel(init *string) porcupine.Model {
 	}
 	return porcupine.Model{
 		Partition: func(history []porcupine.Operation) [][]porcupine.Operation {
-			return partitionByKey(history, func(o porcupine.Operation) string { return o.Input.(Op).Key })
+			return partitionByKey(history, func(o porcupine.Operation) string { return o.Input.(*Op).Key })
 		},
 		PartitionEvent: func(history []porcupine.Event) [][]porcupine.Event {
 			keys := map[int]string{} // event id -> key, from the call
 			for _, e := range history {
 				if e.Kind == porcupine.CallEvent {
-					keys[e.Id] = e.Value.(Op).Key
+					keys[e.Id] = e.Value.(*Op).Key
 				}
 			}
 			return partitionByKey(history, func(e porcupine.Event) string { return keys[e.Id] })
 		},
 		Init: func() any { return start },
-		Step: func(state, input, output any) (bool, any) {
-			op := input.(Op)
-			op.Output = output.(Output)
+		Step: func(state, input, _ any) (bool, any) {
+			op := *input.(*Op)
 			return step(state.(register), op)
 		},
 		Hash: func(state any) uint64 {
@@ -164,11 +163,16 @@ func porcupineModel(init *string) porcupine.Model {
 			return h.Sum64()
 		},
 		DescribeOperation: func(input, output any) string {
-			op := input.(Op)
-			return describeCall(op.Key, op.Input, output.(Output), op.Unknown)
+			op := *input.(*Op)
+			return describeCall(op.Key, op.Input, op.Output, op.Unknown)
 		},
-		DescribeState:             func(state any) string { return state.(register).String() },
-		DescribeOperationMetadata: func(meta any) string { return fmt.Sprint(meta) },
+		DescribeState: func(state any) string { return state.(register).String() },
+		DescribeOperationMetadata: func(meta any) string {
+			if op, ok := meta.(*Op); ok {
+				return fmt.Sprintf("op %d, client %d", op.ID, op.Client)
+			}
+			return fmt.Sprint(meta)
+		},
 	}
 }
 

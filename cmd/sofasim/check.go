@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -143,6 +144,7 @@ func newCheckCmd() *cobra.Command {
 				return usageErr("check: cannot read %s: %v", file, unwrapPathErr(err))
 			}
 			defer f.Close()
+			lowMemory()
 			start := time.Now()
 			prog := newProgress(cmd.ErrOrStderr(), start)
 			im, err := checkers.Import(f, checkers.ImportOptions{Format: format, NilRead: nr,
@@ -366,6 +368,19 @@ func printCheck(cmd *cobra.Command, out checkOutput, asJSON bool, html string) e
 		return harnessErr(fmt.Errorf("check: no verdict: %s", out.Explanation))
 	}
 	return verdictErr(out.Verdict)
+}
+
+// lowMemory trades some speed for memory while a big history is checked:
+// the collector runs as often as Go's default (the CLI's GOGC=400 suits
+// simulations, which keep little) and works harder near 768 MiB, unless
+// the environment sets GOGC or GOMEMLIMIT.
+func lowMemory() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(100)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(768 << 20)
+	}
 }
 
 // progress prints a line on stderr now and then during a long check: the
