@@ -69,9 +69,6 @@ func (a *analysis) listAppend() error {
 			if m.Nil {
 				list = []string{}
 			}
-			if dup, ok := duplicate(list); ok {
-				a.add(DuplicateElement, []int{t.ID}, "T%d read %s = %s, which holds %s more than once", t.ID, k, showList(list), dup)
-			}
 			reads[k] = append(reads[k], read{t.ID, list})
 			switch {
 			case known[k] && !slices.Equal(list, state[k]):
@@ -105,8 +102,19 @@ func (a *analysis) listAppend() error {
 			}
 		}
 		order[k] = longest.list
+		// Every compatible read is a prefix of the longest, so one look
+		// for a repeated value there finds them in all.
+		dupAt, dupOf := firstDuplicate(longest.list)
+		for _, r := range rs {
+			if len(r.list) > dupAt {
+				a.add(DuplicateElement, []int{r.txn}, "T%d read %s = %s, which holds %s more than once", r.txn, k, showList(r.list), dupOf)
+			}
+		}
 		for _, r := range rs {
 			if !isPrefix(r.list, longest.list) {
+				if at, v := firstDuplicate(r.list); at < len(r.list) {
+					a.add(DuplicateElement, []int{r.txn}, "T%d read %s = %s, which holds %s more than once", r.txn, k, showList(r.list), v)
+				}
 				a.add(IncompatibleOrder, []int{r.txn, longest.txn}, "T%d read %s = %s and T%d read %s = %s: neither is a prefix of the other, so no single order of appends explains both",
 					r.txn, k, showList(r.list), longest.txn, k, showList(longest.list))
 				skip[k] = true
@@ -221,15 +229,17 @@ func (a *analysis) listAppend() error {
 	return nil
 }
 
-func duplicate(list []string) (string, bool) {
+// firstDuplicate returns the index of the first value that repeats an
+// earlier one, and the value; len(list) when none does.
+func firstDuplicate(list []string) (int, string) {
 	seen := make(map[string]bool, len(list))
-	for _, v := range list {
+	for i, v := range list {
 		if seen[v] {
-			return v, true
+			return i, v
 		}
 		seen[v] = true
 	}
-	return "", false
+	return len(list), ""
 }
 
 func hasSuffix(list, suffix []string) bool {
@@ -240,7 +250,13 @@ func isPrefix(p, list []string) bool {
 	return len(p) <= len(list) && slices.Equal(p, list[:len(p)])
 }
 
-func showList(list []string) string { return "[" + strings.Join(list, " ") + "]" }
+// showList prints a list read, its head elided past 10 values.
+func showList(list []string) string {
+	if len(list) > 10 {
+		return "[... " + strings.Join(list[len(list)-10:], " ") + "]"
+	}
+	return "[" + strings.Join(list, " ") + "]"
+}
 
 func txnList(ids []int) string {
 	parts := make([]string, len(ids))
