@@ -49,6 +49,7 @@ type cycleNode struct {
 
 type cycleEdge struct {
 	X1, Y1, X2, Y2 float64 // shortened to end at the node circles
+	CX, CY         float64 // the curve's control point
 	LX, LY         float64 // label position
 	Label          string
 	Class          string // rel-ww, rel-wr, rel-rw, rel-rt
@@ -106,22 +107,29 @@ func layoutCycle(cycle []elle.Edge, model elle.Model, txns []elle.Txn) *cycleSVG
 		a, b := pos[i], pos[(i+1)%n]
 		dx, dy := b[0]-a[0], b[1]-a[1]
 		d := math.Hypot(dx, dy)
-		ux, uy := dx/d, dy/d
+		// A curve bowed to the arrow's left, so that the two arrows of a
+		// two-transaction cycle do not overlap.
+		px, py := dy/d, -dx/d
+		bow := d * 0.15
+		if n == 2 {
+			bow = d * 0.3
+		}
+		cx, cy := (a[0]+b[0])/2+px*bow, (a[1]+b[1])/2+py*bow
+		toward := func(from [2]float64, r float64) (float64, float64) {
+			vx, vy := cx-from[0], cy-from[1]
+			l := math.Hypot(vx, vy)
+			return from[0] + vx/l*r, from[1] + vy/l*r
+		}
+		x1, y1 := toward(a, nodeR)
+		x2, y2 := toward(b, nodeR+4)
 		label := e.Rel.String()
 		if e.Key != "" {
 			label += " " + e.Key
 		}
-		// The label sits off the chord's middle, away from the centre.
-		mx, my := (a[0]+b[0])/2, (a[1]+b[1])/2
-		ox, oy := mx-c, my-c
-		if l := math.Hypot(ox, oy); l > 1 {
-			mx, my = mx+ox/l*16, my+oy/l*16
-		} else {
-			mx, my = mx-uy*16, my+ux*16
-		}
 		svg.Edges = append(svg.Edges, cycleEdge{
-			X1: a[0] + ux*nodeR, Y1: a[1] + uy*nodeR, X2: b[0] - ux*(nodeR+4), Y2: b[1] - uy*(nodeR+4),
-			LX: mx, LY: my, Label: label, Class: "rel-" + e.Rel.String(), Title: e.Describe(model),
+			X1: x1, Y1: y1, X2: x2, Y2: y2, CX: cx, CY: cy,
+			LX: 0.25*x1 + 0.5*cx + 0.25*x2 + px*14, LY: 0.25*y1 + 0.5*cy + 0.25*y2 + py*14 + 4,
+			Label: label, Class: "rel-" + e.Rel.String(), Title: e.Describe(model),
 		})
 	}
 	return svg

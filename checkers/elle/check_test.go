@@ -10,9 +10,9 @@ import (
 	"pgregory.net/rapid"
 )
 
-func ap(k, v string) Mop           { return Mop{Kind: Append, Key: k, Value: v} }
+func ap(k, v string) Mop            { return Mop{Kind: Append, Key: k, Value: v} }
 func rl(k string, vs ...string) Mop { return Mop{Kind: Read, Key: k, List: append([]string{}, vs...)} }
-func wr(k, v string) Mop           { return Mop{Kind: Write, Key: k, Value: v} }
+func wr(k, v string) Mop            { return Mop{Kind: Write, Key: k, Value: v} }
 func rr(k, v string) Mop {
 	if v == "nil" {
 		return Mop{Kind: Read, Key: k, Nil: true}
@@ -40,11 +40,11 @@ func overlapping(mops ...[]Mop) []Txn {
 }
 
 type planted struct {
-	name  string
-	model Model
-	txns  []Txn
-	want  string   // the anomaly type that must be named
-	words []string // in its explanation
+	name   string
+	model  Model
+	txns   []Txn
+	want   string   // the anomaly type that must be named
+	words  []string // in its explanation
 	allows []string // the models it does not rule out
 	wfr    bool
 }
