@@ -195,7 +195,7 @@ type event struct {
 	value   ednValue
 }
 
-var supportedF = []string{KindGet, KindPut, KindAppend, KindDelete, KindCAS, KindRead, KindWrite}
+var supportedF = []string{KindGet, KindPut, KindAppend, KindDelete, KindCAS, KindRead, KindWrite, KindAcquire, KindRelease}
 
 // builder turns events into a History with Jepsen's and Knossos's
 // semantics: a process runs one op at a time; :ok completes it, :fail
@@ -316,6 +316,8 @@ func (b *builder) history() History {
 		switch op.Input.Kind {
 		case KindGet, KindPut, KindAppend, KindDelete:
 			h.Model = "kv"
+		case KindAcquire, KindRelease:
+			h.Model = "mutex"
 		}
 		if b.retLines[i] == 0 {
 			op.Return = 0 // never completed

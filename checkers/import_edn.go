@@ -16,7 +16,8 @@ import (
 //
 // :type is :invoke, :ok, :fail (did not happen: dropped) or :info
 // (unknown outcome: open to the end). :f is :get, :put, :append, :delete,
-// :cas (value [expected new]), :read or :write; :key is optional. An :ok
+// :cas (value [expected new]), :read or :write; :key is optional, and
+// jepsen.independent's [key value] tuples give one register per key. An :ok
 // read of nil is a read of an unknown value, legal in every state, as in
 // Knossos's models (see [NilRead] to choose otherwise). Ops are stamped
 // with their place in the history; :time is ignored. Other keys are
@@ -165,8 +166,37 @@ func eventFromMap(n int, m ednValue) (e event, skip bool, err error) {
 		if e.key, err = scalar(k); err != nil {
 			return e, false, fmt.Errorf("line %d: :key %w", n, err)
 		}
+	} else if k, v, ok := independentTuple(e.f, e.value); ok {
+		if e.key, err = scalar(k); err != nil {
+			return e, false, fmt.Errorf("line %d: the tuple's key %w", n, err)
+		}
+		e.value = v
 	}
 	return e, false, nil
+}
+
+// independentTuple unpacks the [key value] tuples of Jepsen's
+// jepsen.independent (one register per key, as its linearizable register
+// tests record): [k nil] or [k 3] for a read or write, [k [old new]] for a
+// cas, or a #jepsen.independent.Tuple{:key k, :value v} record. Register
+// values are never vectors, so the shapes cannot be mistaken.
+func independentTuple(f string, v ednValue) (key, value ednValue, ok bool) {
+	if v.kind == ednTagged && v.items[0].kind == ednMap {
+		k, okk := v.items[0].get("key")
+		val, okv := v.items[0].get("value")
+		return k, val, okk && okv
+	}
+	if (v.kind != ednVector && v.kind != ednList) || len(v.items) != 2 {
+		return key, value, false
+	}
+	inner := v.items[1]
+	switch f {
+	case KindCAS:
+		ok = (inner.kind == ednVector || inner.kind == ednList) && len(inner.items) == 2
+	case KindRead, KindWrite, KindGet, KindPut:
+		ok = inner.kind != ednVector && inner.kind != ednList && inner.kind != ednMap
+	}
+	return v.items[0], inner, ok
 }
 
 // process reads a process number.

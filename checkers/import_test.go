@@ -463,3 +463,44 @@ func TestGeneratedRegisterHistoryPasses(t *testing.T) {
 	require.Equal(t, Pass, res.Verdict, res.Explanation)
 	require.Greater(t, len(im.History.Ops), 5000)
 }
+
+// Jepsen's independent register tests record [key value] tuples.
+func TestParseEDNIndependentTuples(t *testing.T) {
+	in := `[{:type :invoke, :f :write, :value [1 3], :process 0, :index 0}
+{:type :ok, :f :write, :value [1 3], :process 0, :index 1}
+{:type :invoke, :f :cas, :value [2 [nil 4]], :process 1, :index 2}
+{:type :ok, :f :cas, :value [2 [nil 4]], :process 1, :index 3}
+{:type :invoke, :f :read, :value #jepsen.independent.Tuple{:key 1, :value nil}, :process 2, :index 4}
+{:type :ok, :f :read, :value #jepsen.independent.Tuple{:key 1, :value 3}, :process 2, :index 5}]`
+	h, err := ParseEDN(strings.NewReader(in))
+	require.NoError(t, err)
+	assert.Equal(t, History{Model: "cas-register", Ops: []Op{
+		{ID: 0, Client: 0, Key: "1", Input: Input{Kind: KindWrite, Value: "3"}, Call: 1, Return: 2},
+		{ID: 1, Client: 1, Key: "2", Input: Input{Kind: KindCAS, ExpectAbsent: true, Value: "4"}, Output: Output{OK: true}, Call: 3, Return: 4},
+		{ID: 2, Client: 2, Key: "1", Input: Input{Kind: KindRead}, Output: Output{Value: "3", Found: true}, Call: 5, Return: 6},
+	}}, h)
+	assert.Equal(t, Pass, Linearizable{}.Check(h, Options{}).Verdict)
+}
+
+// Knossos's mutex: acquiring a held lock is illegal; an acquire whose
+// outcome is unknown may not have happened.
+func TestMutex(t *testing.T) {
+	ok := `[{:process 0, :type :invoke, :f :acquire}
+{:process 0, :type :ok, :f :acquire}
+{:process 1, :type :invoke, :f :acquire}
+{:process 1, :type :info, :f :acquire}
+{:process 0, :type :invoke, :f :release}
+{:process 0, :type :ok, :f :release}
+{:process 2, :type :invoke, :f :acquire}
+{:process 2, :type :ok, :f :acquire}]`
+	h, err := ParseEDN(strings.NewReader(ok))
+	require.NoError(t, err)
+	assert.Equal(t, "mutex", h.Model)
+	assert.Equal(t, Pass, Linearizable{}.Check(h, Options{}).Verdict)
+	bad := strings.Replace(ok, "{:process 0, :type :ok, :f :release}", "{:process 0, :type :fail, :f :release}", 1)
+	h, err = ParseEDN(strings.NewReader(bad))
+	require.NoError(t, err)
+	res := Linearizable{}.Check(h, Options{})
+	assert.Equal(t, Fail, res.Verdict)
+	assert.Contains(t, res.Explanation, "The lock: no order")
+}

@@ -320,12 +320,19 @@ func explainKey(h History, model Model, key string, ops []porcupine.Operation, p
 	if key == "" && model.Name == "cas-register" {
 		subject = "the register"
 	}
+	if key == "" && model.Name == "mutex" {
+		subject = "the lock"
+	}
+	shown := state.String()
+	if model.Name == "mutex" {
+		shown = map[bool]string{true: "it held", false: "it free"}[state.present]
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: no order of its %d ops is legal; ", capitalize(subject), len(ops))
 	if len(best) == 0 {
-		fmt.Fprintf(&b, "not even a first op can be placed, starting from %s", state)
+		fmt.Fprintf(&b, "not even a first op can be placed, starting from %s", shown)
 	} else {
-		fmt.Fprintf(&b, "the longest legal prefix places %d of them and leaves %s", len(best), state)
+		fmt.Fprintf(&b, "the longest legal prefix places %d of them and leaves %s", len(best), shown)
 		if writer >= 0 {
 			fmt.Fprintf(&b, " (set by %s)", h.Ops[writer].describe())
 		} else {

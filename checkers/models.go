@@ -22,6 +22,12 @@ type Model struct {
 	Kinds []string // the operation kinds it accepts
 }
 
+// Kinds of the mutex model (Knossos's mutex): no key, no value.
+const (
+	KindAcquire = "acquire"
+	KindRelease = "release"
+)
+
 var models = []Model{
 	{
 		Name:  "cas-register",
@@ -32,6 +38,11 @@ var models = []Model{
 		Name:  "kv",
 		Doc:   "string key-value store with get, put, append, delete and compare-and-set; keys start absent unless the history sets init",
 		Kinds: []string{KindGet, KindPut, KindAppend, KindDelete, KindCAS},
+	},
+	{
+		Name:  "mutex",
+		Doc:   "one lock with acquire and release: acquiring a held lock or releasing a free one is illegal (Knossos's mutex)",
+		Kinds: []string{KindAcquire, KindRelease},
 	},
 }
 
@@ -107,6 +118,15 @@ func step(s register, op Op) (bool, register) {
 		return true, register{s.value + in.Value, true}
 	case KindDelete:
 		return true, register{}
+	case KindAcquire, KindRelease:
+		// The lock is held while the register is present. An op whose
+		// outcome is unknown is always legal, taking effect only if it
+		// could: the checker may place it last, where it changes nothing.
+		legal := s.present == (in.Kind == KindRelease)
+		if legal {
+			return true, register{present: in.Kind == KindAcquire}
+		}
+		return op.Unknown, s
 	case KindCAS:
 		match := casMatches(s, in)
 		next := s

@@ -69,6 +69,7 @@ Formats (--format, detected when omitted):
 Models (--model; default: the history's own, or by its operations):
   cas-register    read, write, cas [expected new]      (Knossos's cas-register)
   kv              get, put, append, delete, cas by :key (porcupine's kv)
+  mutex           acquire, release                     (Knossos's mutex)
   multi-register  :txn [[:read :x v] [:write :y v]]      (Knossos's multi-register)
   list-append     :txn [[:append k v] [:r k [v ...]]]    (Elle)
   rw-register     :txn [[:w k v] [:r k v]]               (Elle)
