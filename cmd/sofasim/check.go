@@ -98,7 +98,7 @@ Semantics, as Jepsen and Knossos define them:
            ww, wr, rw and real-time dependencies are inferred and cycles named
            G0, G1c, G-single, G-nonadjacent, G2-item (and -realtime variants),
            besides G1a, G1b, lost-update, internal, duplicate-elements,
-           incompatible-order, cyclic-versions and garbage-read. --consistency
+           incompatible-order, cyclic-versions and (lists) garbage-read. --consistency
            chooses the model judged; every model the anomalies rule out is
            listed. --out DIR draws each anomaly's cycle in DIR/index.html.
 
