@@ -385,6 +385,9 @@ func (r *ednReader) str() (ednValue, error) {
 				r.pos += 4
 			default:
 				r.pos -= 2
+				if e < ' ' || e > '~' {
+					return ednValue{}, r.errorf("bad escape \\x%02x in string", e)
+				}
 				return ednValue{}, r.errorf("bad escape \\%c in string", e)
 			}
 		default:

@@ -2,9 +2,12 @@ package checkers
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sofasim/sofasim/checkers/elle"
 )
 
 // The fuzz targets check that no input makes an importer panic, that what
@@ -80,6 +83,14 @@ func FuzzParseEDN(f *testing.F) {
 					t.Fatalf("bad transaction %d: %+v", i, txn)
 				}
 			}
+			// The transactional checkers judge or refuse, never panic.
+			for _, m := range []elle.Model{elle.ListAppend, elle.RWRegister} {
+				res, err := elle.Check(im.Txns, elle.Options{Model: m, WFRKeys: true})
+				if err == nil && res.Valid != !slices.Contains(res.RuledOut, res.Consistency) {
+					t.Fatalf("verdict disagrees with the models ruled out: %+v", res)
+				}
+			}
+			MultiRegister{}.Check(im.Txns, Options{TimeLimit: 100 * time.Millisecond})
 		}
 	})
 }

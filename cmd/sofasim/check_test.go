@@ -34,6 +34,14 @@ func TestCheckKnossosRegister(t *testing.T) {
 	assert.Equal(t, 1.0, m["nil_reads_unknown"])
 	assert.Contains(t, m["semantics"], "nil reads unknown")
 
+	dir := t.TempDir()
+	code, out, _ = cli(t, "check", "--history", h, "--init", "0", "--out", dir)
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "report  "+filepath.Join(dir, "index.html"))
+	page, err := os.ReadFile(filepath.Join(dir, "index.html"))
+	require.NoError(t, err)
+	assert.Contains(t, string(page), "<html") // porcupine's page
+
 	code, out, _ = cli(t, "check", "--history", h) // read 0, never written, absent at the start
 	assert.Equal(t, 1, code, out)
 	assert.Contains(t, out, `read() -> "0"`)
