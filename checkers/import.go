@@ -263,6 +263,9 @@ func (b *builder) add(e event) error {
 		b.retLines = append(b.retLines, 0)
 		return nil
 	}
+	if !busy && e.typ == "info" {
+		return nil // an :info with nothing pending (a crash report) tells nothing
+	}
 	if !busy {
 		return fail("process %d completes :%s (:%s) but has no pending invocation", e.process, e.f, e.typ)
 	}

@@ -319,6 +319,10 @@ func TestNilReads(t *testing.T) {
 {:process 0, :type :ok, :f :write, :value 0}
 {:process 1, :type :invoke, :f :read, :value nil}
 {:process 1, :type :ok, :f :read, :value nil}]`
+	orphan, err := Import(strings.NewReader(`{:process 3, :type :info, :f :read, :value nil}`), ImportOptions{})
+	require.NoError(t, err)
+	assert.Empty(t, orphan.History.Ops)
+
 	im, err := Import(strings.NewReader(edn), ImportOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, 1, im.NilReads)
