@@ -66,8 +66,8 @@ func plantedAnomalies() []planted {
 		{"G-single", ListAppend, overlapping([]Mop{ap("x", "1"), ap("y", "1")}, []Mop{rl("x"), rl("y", "1")}), GSingle, []string{"T1 read x = [], without 1, which T0 appended next"}, []string{"read-uncommitted", "read-committed"}, false},
 		{"G-single register", RWRegister, overlapping([]Mop{wr("x", "1"), wr("y", "1")}, []Mop{rr("x", "nil"), rr("y", "1")}), GSingle, []string{"T1 read x = nil and T0 wrote the next version, x = 1"}, []string{"read-uncommitted", "read-committed"}, false},
 		{"G2-item", ListAppend, overlapping([]Mop{rl("x"), ap("y", "1")}, []Mop{rl("y"), ap("x", "1")}, []Mop{rl("x", "1"), rl("y", "1")}), G2Item, []string{"G2-item"}, []string{"read-uncommitted", "read-committed", "snapshot-isolation"}, false},
-		{"lost update", ListAppend, overlapping([]Mop{rl("x"), ap("x", "1")}, []Mop{rl("x"), ap("x", "2")}, []Mop{rl("x", "1", "2")}), LostUpdate, []string{"T0, T1 all read x = []"}, []string{"read-uncommitted", "read-committed"}, false},
-		{"lost update register", RWRegister, overlapping([]Mop{rr("x", "nil"), wr("x", "1")}, []Mop{rr("x", "nil"), wr("x", "2")}), LostUpdate, []string{"all read x = nil"}, []string{"read-uncommitted", "read-committed"}, false},
+		{"lost update", ListAppend, overlapping([]Mop{rl("x"), ap("x", "1")}, []Mop{rl("x"), ap("x", "2")}, []Mop{rl("x", "1", "2")}), LostUpdate, []string{"T0 and T1 both read x = []"}, []string{"read-uncommitted", "read-committed"}, false},
+		{"lost update register", RWRegister, overlapping([]Mop{rr("x", "nil"), wr("x", "1")}, []Mop{rr("x", "nil"), wr("x", "2")}), LostUpdate, []string{"both read x = nil"}, []string{"read-uncommitted", "read-committed"}, false},
 		{"internal", ListAppend, overlapping([]Mop{ap("x", "1"), rl("x")}), Internal, []string{"does not end with its own appends"}, []string{"read-uncommitted", "read-committed", "repeatable-read"}, false},
 		{"internal register", RWRegister, overlapping([]Mop{wr("x", "1"), rr("x", "2")}, []Mop{wr("x", "2")}), Internal, []string{"its own earlier reads and writes say x = 1"}, []string{"read-uncommitted", "read-committed", "repeatable-read"}, false},
 		{"duplicate elements", ListAppend, overlapping([]Mop{ap("x", "1")}, []Mop{rl("x", "1", "1")}), DuplicateElement, []string{"more than once"}, nil, false},
@@ -215,6 +215,32 @@ func BenchmarkRWRegister100k(b *testing.B) {
 		res, err := Check(txns, Options{Model: RWRegister, WFRKeys: true})
 		if err != nil || !res.Valid {
 			b.Fatal(err, res.Explanation)
+		}
+	}
+}
+
+// Appends no read has seen come after the longest read: here y's longest
+// read [2] misses the committed append of 1, so T4 (which read y = [2])
+// precedes T0, and T1 (which appended 2) precedes T0 on y while T0
+// precedes T1 on x: G0 and G-single.
+func TestUnreadAppendsFollowTheLongestRead(t *testing.T) {
+	txns := overlapping(
+		[]Mop{ap("x", "1"), ap("y", "1")},
+		[]Mop{ap("x", "2"), ap("y", "2")},
+		[]Mop{ap("x", "3"), ap("y", "3")},
+		[]Mop{rl("x", "1", "2")},
+		[]Mop{rl("y", "2")},
+	)
+	res, err := Check(txns, Options{Model: ListAppend, Consistency: "serializable"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{G0, GSingle}, res.Types)
+	assert.Equal(t, []string{"read-uncommitted", "read-committed", "repeatable-read", "snapshot-isolation", "serializable", "strict-serializable"}, res.RuledOut)
+	for _, a := range res.Anomalies {
+		if a.Type == G0 {
+			assert.Equal(t, []int{0, 1}, a.Txns)
+		}
+		if a.Type == GSingle {
+			assert.Equal(t, []int{0, 1, 4}, a.Txns)
 		}
 	}
 }

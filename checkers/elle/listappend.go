@@ -221,7 +221,7 @@ func (a *analysis) listAppend() error {
 	for _, k := range sortedKeys(byVersion) {
 		for _, n := range sortedKeys(byVersion[k]) {
 			if ts := byVersion[k][n]; len(ts) > 1 {
-				a.add(LostUpdate, ts, "%s all read %s = %s and then appended to %s: each update was made without seeing the others'",
+				a.add(LostUpdate, ts, "%s read %s = %s and then appended to %s: each update was made without seeing the others'",
 					txnList(ts), k, showList(order[k][:min(n, len(order[k]))]), k)
 			}
 		}
@@ -258,12 +258,17 @@ func showList(list []string) string {
 	return "[" + strings.Join(list, " ") + "]"
 }
 
+// txnList names transactions as the subject of a sentence: "T1 and T2
+// both", "T1, T2 and T3 all".
 func txnList(ids []int) string {
 	parts := make([]string, len(ids))
 	for i, id := range ids {
 		parts[i] = fmt.Sprintf("T%d", id)
 	}
-	return strings.Join(parts, ", ")
+	if len(parts) == 2 {
+		return parts[0] + " and " + parts[1] + " both"
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1] + " all"
 }
 
 func sortedKeys[K interface{ ~string | ~int }, V any](m map[K]V) []K {

@@ -177,7 +177,7 @@ func (a *analysis) rwRegister(wfr bool) error {
 	for _, k := range sortedKeys(byVersion) {
 		for _, v := range sortedKeys(byVersion[k]) {
 			if ts := byVersion[k][v]; len(ts) > 1 {
-				a.add(LostUpdate, ts, "%s all read %s = %s and then wrote %s: each update was made without seeing the others'", txnList(ts), k, show(v), k)
+				a.add(LostUpdate, ts, "%s read %s = %s and then wrote %s: each update was made without seeing the others'", txnList(ts), k, show(v), k)
 			}
 		}
 	}

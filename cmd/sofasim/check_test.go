@@ -98,7 +98,7 @@ func TestCheckRWRegister(t *testing.T) {
 	code, out, errOut := cli(t, "check", "--history", writeTemp(t, "lost.edn", lost), "--consistency", "snapshot-isolation")
 	require.Equal(t, 1, code, out+errOut)
 	assert.Contains(t, out, "model rw-register")
-	assert.Contains(t, out, "lost-update: T0, T1 all read x = nil and then wrote x")
+	assert.Contains(t, out, "lost-update: T0 and T1 both read x = nil and then wrote x")
 	code, out, _ = cli(t, "check", "--history", writeTemp(t, "lost.edn", lost), "--consistency", "read-committed")
 	assert.Equal(t, 0, code, out)
 }
