@@ -24,6 +24,11 @@ type Options struct {
 	// transaction that read version a of a register and wrote b orders a
 	// before b (Elle's :wfr-keys?, off by default as there). rw-register only.
 	WFRKeys bool
+	// LinearizableKeys assumes every key is linearizable on its own, so
+	// the version a transaction saw or left precedes the one any
+	// transaction invoked after it completed saw or left (Elle's
+	// :linearizable-keys?). rw-register only.
+	LinearizableKeys bool
 	// Progress, when set, hears the stage a long check is in.
 	Progress func(stage string)
 }
@@ -85,7 +90,7 @@ func Check(txns []Txn, opts Options) (Result, error) {
 			return Result{}, err
 		}
 	case RWRegister:
-		if err := a.rwRegister(opts.WFRKeys); err != nil {
+		if err := a.rwRegister(opts.WFRKeys, opts.LinearizableKeys); err != nil {
 			return Result{}, err
 		}
 	default:
@@ -126,16 +131,30 @@ func (a *analysis) add(typ string, txns []int, format string, args ...any) {
 
 // realtime adds an edge from each committed transaction to each one
 // invoked after it returned, keeping only the transitive reduction's
-// frontier: once T completes, the transactions that completed before T
-// began need no edges to later ones, since they reach them through T.
+// frontier (see [realtimeOrder]).
 func (a *analysis) realtime() {
+	ids := make([]int, 0, len(a.txns))
+	for _, t := range a.txns {
+		ids = append(ids, t.ID)
+	}
+	realtimeOrder(a.txns, ids, func(from, to int) { a.g.add(Edge{From: from, To: to, Rel: Realtime}) })
+}
+
+// realtimeOrder calls edge(p, t) for the transactions p among ids that
+// completed before t (among ids) was invoked, sparing the edges implied
+// by others: once T completes, those that completed before T began reach
+// later transactions through T. Failed transactions take no part; Info
+// ones (which never completed) and those without a call are only ever
+// the source or target they can be.
+func realtimeOrder(txns []Txn, ids []int, edge func(from, to int)) {
 	type event struct {
 		at   int64
 		id   int
 		call bool
 	}
 	var evs []event
-	for _, t := range a.txns {
+	for _, id := range ids {
+		t := txns[id]
 		if t.Status == Fail {
 			continue
 		}
@@ -169,7 +188,7 @@ func (a *analysis) realtime() {
 			slices.Sort(ps)
 			preds[e.id] = ps
 			for _, p := range ps {
-				a.g.add(Edge{From: p, To: e.id, Rel: Realtime})
+				edge(p, e.id)
 			}
 			continue
 		}

@@ -10,9 +10,11 @@ const initial = "\x00nil"
 // values. Version orders come from what is known for sure, as in Elle:
 // the initial state precedes every written version, and, with WFRKeys, a
 // transaction that read version a of a key and then wrote b puts a before
-// b. Each version edge a -> b gives ww (writer of a -> writer of b) and rw
-// (each reader of a -> writer of b); each read gives wr.
-func (a *analysis) rwRegister(wfr bool) error {
+// b, and with LinearizableKeys real-time order on each key orders the
+// versions transactions saw or left. Each version edge a -> b gives ww
+// (writer of a -> writer of b) and rw (each reader of a -> writer of b);
+// each read gives wr.
+func (a *analysis) rwRegister(wfr, linKeys bool) error {
 	a.stage("rw-register: reads and writes")
 	writer := map[string]map[string]int{}
 	final := map[wkey]string{} // the last value a txn wrote to a key
@@ -115,6 +117,9 @@ func (a *analysis) rwRegister(wfr bool) error {
 				link(k, initial, v)
 			}
 		}
+	}
+	if linKeys {
+		a.linearizableKeys(final, ext, hasExt, link)
 	}
 	skip := map[string]bool{}
 	for _, k := range sortedKeys(succ) {
@@ -224,4 +229,36 @@ func versionCycle(succ map[string]map[string]bool) []string {
 		}
 	}
 	return nil
+}
+
+// linearizableKeys links, key by key, the version each transaction left
+// (its last write, else what it read) to the version each transaction
+// invoked after it completed first saw (its read, else its write).
+func (a *analysis) linearizableKeys(final, ext map[wkey]string, hasExt map[wkey]bool, link func(k, from, to string)) {
+	byKey := map[string][]int{}
+	for _, t := range a.txns {
+		seen := map[string]bool{}
+		for _, m := range t.Mops {
+			wk := wkey{t.ID, m.Key}
+			if _, wrote := final[wk]; !seen[m.Key] && t.Status != Fail && (wrote || t.Status == OK && hasExt[wk]) {
+				seen[m.Key] = true
+				byKey[m.Key] = append(byKey[m.Key], t.ID)
+			}
+		}
+	}
+	for _, k := range sortedKeys(byKey) {
+		realtimeOrder(a.txns, byKey[k], func(p, q int) {
+			from, ok := final[wkey{p, k}]
+			if !ok {
+				from = ext[wkey{p, k}]
+			}
+			to, ok := ext[wkey{q, k}]
+			if !ok || a.txns[q].Status != OK {
+				to = final[wkey{q, k}]
+			}
+			if from != to {
+				link(k, from, to)
+			}
+		})
+	}
 }

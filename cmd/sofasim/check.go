@@ -94,7 +94,8 @@ Semantics, as Jepsen and Knossos define them:
   txn      list-append and rw-register follow Elle: values are unique per key;
            a list's version order is its longest read (the others must be its
            prefixes), a register's comes from its initial state (and, with
-           --wfr-keys, from reads followed by writes in one transaction);
+           --wfr-keys, from reads followed by writes in one transaction;
+           with --linearizable-keys, from real-time order on each key);
            ww, wr, rw and real-time dependencies are inferred and cycles named
            G0, G1c, G-single, G-nonadjacent, G2-item (and -realtime variants),
            besides G1a, G1b, lost-update, internal, duplicate-elements,
@@ -109,7 +110,7 @@ func newCheckCmd() *cobra.Command {
 	var (
 		file, model, format, init, html, outDir, nilRead, consistency string
 		timeLimit                                                     time.Duration
-		asJSON, wfrKeys                                               bool
+		asJSON, wfrKeys, linKeys                                      bool
 	)
 	cmd := &cobra.Command{
 		Use:   "check --history FILE [--model NAME]",
@@ -159,7 +160,7 @@ func newCheckCmd() *cobra.Command {
 				initp = &init
 			}
 			if im.Transactional() {
-				err = checkTxns(im, model, consistency, initp, wfrKeys, timeLimit, prog, &out)
+				err = checkTxns(im, model, consistency, initp, txnFlags{wfr: wfrKeys, linKeys: linKeys}, timeLimit, prog, &out)
 			} else {
 				err = checkOps(im, model, initp, timeLimit, prog, &out)
 			}
@@ -184,6 +185,7 @@ func newCheckCmd() *cobra.Command {
 	fl.StringVar(&nilRead, "nil-read", "", "an :ok read of nil is unknown or absent (default: unknown for EDN, absent for Jepsen logs and JSON)")
 	fl.StringVar(&consistency, "consistency", "", "for list-append and rw-register: "+strings.Join(elle.Consistencies(), ", ")+" (default strict-serializable)")
 	fl.BoolVar(&wfrKeys, "wfr-keys", false, "rw-register: a read then a write of a key in one transaction orders their versions (Elle's :wfr-keys?)")
+	fl.BoolVar(&linKeys, "linearizable-keys", false, "rw-register: each key is linearizable, so real time orders its versions (Elle's :linearizable-keys?)")
 	fl.StringVar(&html, "html", "", "also write porcupine's visualisation of a linearizability check to this file")
 	fl.StringVar(&outDir, "out", "", "write an HTML report to DIR/index.html (cycles drawn for transactional checks)")
 	fl.DurationVar(&timeLimit, "time-limit", 0, "give up with no verdict (exit 3) after this long (0: no limit)")
@@ -276,7 +278,10 @@ func semantics(im checkers.Imported, init *string) string {
 
 // checkTxns checks a :txn history with the multi-register model or
 // Elle-style.
-func checkTxns(im checkers.Imported, model, consistency string, init *string, wfr bool, limit time.Duration, prog *progress, out *checkOutput) error {
+// txnFlags are the version-order assumptions of rw-register.
+type txnFlags struct{ wfr, linKeys bool }
+
+func checkTxns(im checkers.Imported, model, consistency string, init *string, fl txnFlags, limit time.Duration, prog *progress, out *checkOutput) error {
 	if model == "" {
 		model = defaultTxnModel(im)
 	}
@@ -296,7 +301,7 @@ func checkTxns(im checkers.Imported, model, consistency string, init *string, wf
 	if init != nil {
 		return usageErr("check: --init applies to register models; %s histories start empty", model)
 	}
-	res, err := elle.Check(im.Txns, elle.Options{Model: elle.Model(model), Consistency: consistency, WFRKeys: wfr,
+	res, err := elle.Check(im.Txns, elle.Options{Model: elle.Model(model), Consistency: consistency, WFRKeys: fl.wfr, LinearizableKeys: fl.linKeys,
 		Progress: func(stage string) { prog.say("%s", stage) }})
 	if err != nil {
 		return usageErr("check: %s: %v", out.History, err)
