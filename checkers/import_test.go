@@ -16,6 +16,7 @@ import (
 
 	"github.com/sofasim/sofasim/checkers/elle"
 	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
 )
 
 const jepsenSample = `INFO  jepsen.core - Running test
@@ -507,4 +508,56 @@ func TestMutex(t *testing.T) {
 	res := Linearizable{}.Check(h, Options{})
 	assert.Equal(t, Fail, res.Verdict)
 	assert.Contains(t, res.Explanation, "The lock: no order")
+}
+
+// Knossos's multi-register: transactions that take effect atomically
+// inside their intervals are linearizable, whatever crashed (:info, with
+// or without effect) or failed around them; a read of a value that was
+// already overwritten when the read began is not.
+func TestMultiRegisterProperty(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		regs := map[string]string{"x": "0", "y": "0"}
+		var txns []elle.Txn
+		next := 0
+		for i := range rapid.IntRange(1, 12).Draw(rt, "n") {
+			var mops []elle.Mop
+			for range rapid.IntRange(1, 3).Draw(rt, "mops") {
+				k := rapid.SampledFrom([]string{"x", "y"}).Draw(rt, "key")
+				if rapid.Bool().Draw(rt, "write") {
+					next++
+					mops = append(mops, elle.Mop{Kind: elle.Write, Key: k, Value: strconv.Itoa(next)})
+				} else {
+					mops = append(mops, elle.Mop{Kind: elle.Read, Key: k})
+				}
+			}
+			status := rapid.SampledFrom([]elle.Status{elle.OK, elle.OK, elle.Info, elle.Fail}).Draw(rt, "status")
+			applied := status == elle.OK || status == elle.Info && rapid.Bool().Draw(rt, "crashed after")
+			for j, m := range mops {
+				switch {
+				case m.Kind == elle.Write && applied:
+					regs[m.Key] = m.Value
+				case m.Kind == elle.Read && status == elle.OK:
+					mops[j].Value = regs[m.Key]
+				case m.Kind == elle.Read:
+					mops[j].Nil = true
+				}
+			}
+			// Each overlaps the next; taking effect in list order is legal.
+			txns = append(txns, elle.Txn{ID: i, Process: i, Status: status, Call: int64(3*i + 1), Return: int64(3*i + 5), Mops: mops})
+			if status == elle.Info {
+				txns[i].Return = 0
+			}
+		}
+		init := "0"
+		res := MultiRegister{Init: &init}.Check(txns, Options{})
+		require.Equal(rt, Pass, res.Verdict, res.Explanation)
+	})
+	stale := []elle.Txn{
+		{ID: 0, Process: 0, Status: elle.OK, Call: 1, Return: 2, Mops: []elle.Mop{{Kind: elle.Write, Key: "x", Value: "1"}}},
+		{ID: 1, Process: 1, Status: elle.OK, Call: 3, Return: 4, Mops: []elle.Mop{{Kind: elle.Read, Key: "x", Value: "0"}}},
+	}
+	init := "0"
+	res := MultiRegister{Init: &init}.Check(stale, Options{})
+	assert.Equal(t, Fail, res.Verdict)
+	assert.Contains(t, res.Explanation, "txn 1 (process 1) [[:r x 0]]")
 }
