@@ -1,0 +1,71 @@
+package mesh
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// stats counts the answers of a run.
+type answerStats struct {
+	issued, answered, ok int
+	flags                map[string]int
+}
+
+func (tm *testMesh) answers() answerStats {
+	s := answerStats{flags: map[string]int{}}
+	for _, r := range tm.rec.Records {
+		switch e := r.Ev.(type) {
+		case Issued:
+			s.issued++
+		case Answered:
+			s.answered++
+			if e.Resp.OK() {
+				s.ok++
+			} else {
+				s.flags[e.Resp.Flag+"/"+itoa(e.Resp.Status)]++
+			}
+		}
+	}
+	return s
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b []byte
+	for n > 0 {
+		b = append([]byte{byte('0' + n%10)}, b...)
+		n /= 10
+	}
+	return string(b)
+}
+
+func TestBasicAllAnsweredAndConverged(t *testing.T) {
+	tm := runTwice(t, meshOpts{seed: 1})
+	s := tm.answers()
+	t.Logf("%d issued, %d ok, failures %v, %d events, speed-up %v", s.issued, s.ok, s.flags, tm.w.Events(), tm.w.Now())
+	require.Greater(t, s.issued, 2000)
+	require.Equal(t, s.issued, s.answered)
+	require.GreaterOrEqual(t, s.ok*1000, s.issued*995, "answers %+v", s)
+	require.Empty(t, tm.checkAll())
+}
+
+func TestChaosSeedsHoldInvariants(t *testing.T) {
+	for seed := uint64(1); seed <= 6; seed++ {
+		tm := runTwice(t, meshOpts{seed: seed, chaos: chaos})
+		require.Empty(t, tm.checkAll(), "seed %d", seed)
+		s := tm.answers()
+		require.Equal(t, s.issued, s.answered)
+		t.Logf("seed %d: %d issued, %d ok, failures %v, %d events, %v virtual", seed, s.issued, s.ok, s.flags, tm.w.Events(), tm.w.Now())
+	}
+}
+
+func TestRealRegistry(t *testing.T) {
+	tm := runTwice(t, meshOpts{seed: 3, registry: true, duration: 15 * time.Second})
+	s := tm.answers()
+	require.Greater(t, s.ok, 1000)
+	require.Empty(t, tm.checkAll())
+}
