@@ -59,6 +59,7 @@ func testConfig() *MeshConfig {
 		Timeout: time.Second, Retry: a.DefaultRetry, PrefixRewrite: "/api/v1/"}}
 	for i := range cfg.Services {
 		cfg.Services[i].DefaultRetry.RetryOn = append(cfg.Services[i].DefaultRetry.RetryOn, RetryOn5xx)
+		cfg.Services[i].Policy.RetryBudget = &RetryBudget{Percent: 20, MinConcurrency: 1}
 	}
 	return cfg
 }
@@ -164,26 +165,41 @@ func chaos(tm *testMesh) {
 	// A slow instance that then crashes with requests in flight, and
 	// restarts (a new incarnation: a new identity).
 	slow := pick()
+	if r.IntN(3) == 0 {
+		slow = "svc-a-3" // the single canary
+	}
 	slowAt := at(3*time.Second, 8*time.Second)
 	tm.inject(slowAt, sim.Fault{Kind: sim.FaultArm, Failpoint: FailAppSlow, Nodes: []sim.NodeID{slow}, Value: "250"})
-	tm.inject(slowAt+time.Second, sim.Fault{Kind: sim.FaultCrash, Nodes: []sim.NodeID{slow}})
 	tm.inject(slowAt+time.Second+time.Millisecond, sim.Fault{Kind: sim.FaultDisarm, Failpoint: FailAppSlow})
-	tm.inject(slowAt+time.Second+at(200*time.Millisecond, 2*time.Second), sim.Fault{Kind: sim.FaultRestart, Nodes: []sim.NodeID{slow}})
+	if r.IntN(2) == 0 {
+		// Restarted at once (its address back before callers notice).
+		tm.inject(slowAt+time.Second, sim.Fault{Kind: sim.FaultRestart, Nodes: []sim.NodeID{slow}})
+		tm.crashed[slow] = append(tm.crashed[slow], slowAt+time.Second)
+	} else {
+		tm.inject(slowAt+time.Second, sim.Fault{Kind: sim.FaultCrash, Nodes: []sim.NodeID{slow}})
+		tm.inject(slowAt+time.Second+at(200*time.Millisecond, 2*time.Second), sim.Fault{Kind: sim.FaultRestart, Nodes: []sim.NodeID{slow}})
+	}
 	// A drain, sometimes of the single canary; the drained pod is restarted
 	// (redeployed) later.
 	drained := pick()
-	if r.IntN(3) == 0 {
+	if r.IntN(2) == 0 {
 		drained = "svc-a-3"
 	}
 	if drained != slow {
 		dAt := at(4*time.Second, 9*time.Second)
 		tm.drain(dAt, drained)
-		tm.inject(dAt+5*time.Second, sim.Fault{Kind: sim.FaultRestart, Nodes: []sim.NodeID{drained}})
+		if drained == "svc-a-3" || r.IntN(3) == 0 {
+			tm.inject(dAt+5*time.Second, sim.Fault{Kind: sim.FaultRestart, Nodes: []sim.NodeID{drained}})
+		} else {
+			// Scaled in: stopped for good once drained.
+			tm.inject(dAt+4*time.Second, sim.Fault{Kind: sim.FaultCrash, Nodes: []sim.NodeID{drained}})
+		}
 	}
 	// A pilot restarts: its sidecars move to the other one and resync.
 	tm.inject(at(5*time.Second, 12*time.Second), sim.Fault{Kind: sim.FaultRestart, Nodes: []sim.NodeID{tm.m.Pilots[r.IntN(len(tm.m.Pilots))]}})
-	// Configuration changes.
-	tm.w.At(at(6*time.Second, 9*time.Second), func() {
+	// Configuration changes: policy tweaks (one late, after the endpoint
+	// churn), and a bad destination rule.
+	tweak := func() {
 		cfg := cloneConfig(tm.m.Config())
 		for i := range cfg.Services {
 			o := *cfg.Services[i].Policy.Outlier
@@ -191,8 +207,10 @@ func chaos(tm *testMesh) {
 			cfg.Services[i].Policy.Outlier = &o
 		}
 		tm.m.SetConfig(cfg)
-	})
-	badAt := at(10*time.Second, 12*time.Second)
+	}
+	tm.w.At(at(6*time.Second, 9*time.Second), tweak)
+	tm.w.At(tm.healAt-time.Second, tweak)
+	badAt := at(tm.healAt-3*time.Second, tm.healAt-2*time.Second)
 	tm.w.At(badAt, func() {
 		cfg := cloneConfig(tm.m.Config())
 		b := cfg.Service("svc-b")

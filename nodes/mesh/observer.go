@@ -97,6 +97,7 @@ type (
 		ReqID string
 		N     int
 		Host  sim.NodeID
+		Epoch uint32 // the host identity the attempt named
 		Resp  Response
 	}
 	// NoHost: the load balancer found no host for an attempt.

@@ -265,7 +265,7 @@ func (p *Pilot) push(st *adsStream, snaps map[string]*builtSnapshot) {
 	if bug(p.env, BugRouteBeforeCluster) {
 		order = []string{TypeListener, TypeRoute, TypeCluster, TypeEndpoint}
 	}
-	version := fmt.Sprintf("%s/%d", p.env.ID(), p.pushes)
+	version := fmt.Sprintf("%s#%d/%d", p.env.ID(), p.env.Incarnation(), p.pushes)
 	for _, t := range order {
 		ts := st.types[t]
 		if ts == nil {
@@ -277,7 +277,7 @@ func (p *Pilot) push(st *adsStream, snaps map[string]*builtSnapshot) {
 			continue
 		}
 		p.nonces++
-		ts.version, ts.nonce, ts.digest, ts.answered = version, fmt.Sprintf("%s-%d", p.env.ID(), p.nonces), d, false
+		ts.version, ts.nonce, ts.digest, ts.answered = version, fmt.Sprintf("%s#%d-%d", p.env.ID(), p.env.Incarnation(), p.nonces), d, false
 		p.env.Send(st.conn, &DiscoveryResponse{TypeURL: t, VersionInfo: version, Nonce: ts.nonce, Resources: snap.s[t], ContentDigest: d})
 		observe(p.cfg.Observer, p.env, XDSEvent{Kind: XDSResponse, Sidecar: st.node, Pilot: p.env.ID(), Type: t, Version: version, Nonce: ts.nonce, Digest: d})
 	}

@@ -239,7 +239,11 @@ func (s *Sidecar) endAttempt(a *attempt, r Response) {
 		c.retries--
 		observe(s.obs, s.env, RetryDone{ReqID: d.req.ID, N: a.n, Cluster: d.cname})
 	}
-	observe(s.obs, s.env, AttemptDone{ReqID: d.req.ID, N: a.n, Host: hostAddr(a.h), Resp: r})
+	ev := AttemptDone{ReqID: d.req.ID, N: a.n, Host: hostAddr(a.h), Resp: r}
+	if a.p != nil {
+		ev.Epoch = a.p.epoch
+	}
+	observe(s.obs, s.env, ev)
 	if a.h != nil && !localFlag(r.Flag) {
 		if c.outlierResult(a.h, r.Status >= 500, bug(s.env, BugMaxEjectionIgnored)) {
 			s.observeEjection(d.cname, c, a.h)
