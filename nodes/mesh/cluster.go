@@ -2,6 +2,7 @@ package mesh
 
 import (
 	"hash/fnv"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -98,7 +99,7 @@ func (c *cluster) view() lbView {
 // pick chooses a host for a request, or nil. Hosts that are ejected or
 // unhealthy are skipped unless the share of available hosts is below the
 // panic threshold (panic mode: all hosts).
-func (c *cluster) pick(env *sim.Env, key string, wipeHealth bool) (*host, lbView) {
+func (c *cluster) pick(r *rand.Rand, key string, wipeHealth bool) (*host, lbView) {
 	v := c.view()
 	if len(c.hosts) == 0 {
 		return nil, v
@@ -119,7 +120,6 @@ func (c *cluster) pick(env *sim.Env, key string, wipeHealth bool) (*host, lbView
 	if len(cand) == 0 {
 		return nil, v
 	}
-	r := env.Rand()
 	switch c.cfg.LB {
 	case LBRandom:
 		return cand[r.IntN(len(cand))], v

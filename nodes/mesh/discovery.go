@@ -57,7 +57,7 @@ type regDiscovery struct {
 }
 
 func (d *regDiscovery) Publish(service string, ep Endpoint) {
-	d.c.Publish("mesh/"+service, string(ep.Addr), fmt.Sprintf("v=%s;w=%d;e=%d", ep.Version, ep.Weight, ep.Epoch))
+	d.c.Publish("mesh/"+service, string(ep.Addr), formatEndpoint(ep))
 }
 func (d *regDiscovery) Unpublish(_ string, addr sim.NodeID) { d.c.Unpublish(string(addr)) }
 func (d *regDiscovery) Subscribe(service string) {
@@ -71,6 +71,11 @@ func (d *regDiscovery) HandleMessage(c sim.ConnID, f sim.NodeID, m any) bool {
 	return d.c.HandleMessage(c, f, m)
 }
 func (d *regDiscovery) HandleTimer(id sim.TimerID, tag any) bool { return d.c.HandleTimer(id, tag) }
+
+// formatEndpoint is an endpoint as registry publisher data.
+func formatEndpoint(ep Endpoint) string {
+	return fmt.Sprintf("v=%s;w=%d;e=%d", ep.Version, ep.Weight, ep.Epoch)
+}
 
 func parseEndpoint(addr, data string) (Endpoint, bool) {
 	ep := Endpoint{Addr: sim.NodeID(addr)}

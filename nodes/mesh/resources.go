@@ -38,7 +38,7 @@ const (
 	RetryOnGatewayError   = "gateway-error"   // 502, 503, 504
 	RetryOnReset          = "reset"           // the connection broke before a response
 	RetryOnConnectFailure = "connect-failure" // the connection could not be opened
-	RetryOnRefused        = "refused"         // the upstream said it did not execute the request
+	RetryOnRefused        = "refused"         // a 5xx from an upstream that says it did not run the request
 )
 
 // Cluster is a CDS resource: how to talk to a set of hosts.

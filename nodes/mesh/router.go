@@ -151,7 +151,7 @@ func (s *Sidecar) tryAttempt(d *downstream, retry bool) {
 	if c.cfg.HashHeader != "" {
 		key = d.req.Header(c.cfg.HashHeader)
 	}
-	h, v := c.pick(s.env, key, bug(s.env, BugSingleHostIgnoresHealth))
+	h, v := c.pick(s.env.Rand(), key, bug(s.env, BugSingleHostIgnoresHealth))
 	if h == nil {
 		observe(s.obs, s.env, NoHost{ReqID: d.req.ID, Cluster: d.cname, Hosts: v.hosts})
 		s.endAttempt(a, Response{Status: StatusUnavailable, Flag: FlagNoHealthy})
@@ -301,7 +301,7 @@ func retriable(p *RetryPolicy, a *attempt, r Response, idempotent bool) bool {
 				return true
 			}
 		case RetryOnRefused:
-			if r.NotExecuted {
+			if r.NotExecuted && r.Status >= 500 {
 				return true
 			}
 		}

@@ -217,7 +217,7 @@ func (m *Mesh) Truth() map[string][]Endpoint {
 		svc := m.serviceOf[id]
 		out[svc] = append(out[svc], p.app.Endpoint())
 	}
-	for s := range out {
+	for s := range out { //detlint:allow each list is sorted on its own
 		slices.SortFunc(out[s], func(a, b Endpoint) int { return cmpAddr(a.Addr, b.Addr) })
 	}
 	return out
