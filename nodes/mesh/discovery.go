@@ -33,14 +33,14 @@ type DiscoveryFactory func(env *sim.Env, onEndpoints func(service string, eps []
 // publisher of dataId "mesh/<service>" with registerId = its address.
 func RegistryDiscovery(sessions []sim.NodeID) DiscoveryFactory {
 	return func(env *sim.Env, on func(string, []Endpoint)) Discovery {
-		d := &regDiscovery{id: env.ID()}
+		d := &regDiscovery{id: env.ID(), env: env}
 		d.c = registry.NewClient(env, registry.ClientConfig{Sessions: sessions, OnPush: func(regID string, dt *registry.Datum) {
 			if on == nil || !strings.HasPrefix(dt.DataID, "mesh/") {
 				return
 			}
 			var eps []Endpoint
 			for _, p := range dt.Pubs {
-				if ep, ok := parseEndpoint(p.RegID, p.Data); ok {
+				if ep, ok := parseEndpoint(p.Data); ok {
 					eps = append(eps, ep)
 				}
 			}
@@ -52,14 +52,22 @@ func RegistryDiscovery(sessions []sim.NodeID) DiscoveryFactory {
 }
 
 type regDiscovery struct {
-	c  *registry.Client
-	id sim.NodeID
+	c   *registry.Client
+	id  sim.NodeID
+	env *sim.Env
+}
+
+// regID names an instance's publisher: one per incarnation, because the
+// registry orders a registerId's registrations by the client's version and
+// a restarted process counts from one again.
+func (d *regDiscovery) regID(addr sim.NodeID) string {
+	return fmt.Sprintf("%s#%d", addr, d.env.Incarnation())
 }
 
 func (d *regDiscovery) Publish(service string, ep Endpoint) {
-	d.c.Publish("mesh/"+service, string(ep.Addr), formatEndpoint(ep))
+	d.c.Publish("mesh/"+service, d.regID(ep.Addr), formatEndpoint(ep))
 }
-func (d *regDiscovery) Unpublish(_ string, addr sim.NodeID) { d.c.Unpublish(string(addr)) }
+func (d *regDiscovery) Unpublish(_ string, addr sim.NodeID) { d.c.Unpublish(d.regID(addr)) }
 func (d *regDiscovery) Subscribe(service string) {
 	d.c.Subscribe("mesh/"+service, "sub/"+service+"/"+string(d.id))
 }
@@ -74,12 +82,14 @@ func (d *regDiscovery) HandleTimer(id sim.TimerID, tag any) bool { return d.c.Ha
 
 // formatEndpoint is an endpoint as registry publisher data.
 func formatEndpoint(ep Endpoint) string {
-	return fmt.Sprintf("v=%s;w=%d;e=%d", ep.Version, ep.Weight, ep.Epoch)
+	return fmt.Sprintf("a=%s;v=%s;w=%d;e=%d", ep.Addr, ep.Version, ep.Weight, ep.Epoch)
 }
 
-func parseEndpoint(addr, data string) (Endpoint, bool) {
-	ep := Endpoint{Addr: sim.NodeID(addr)}
-	_, err := fmt.Sscanf(strings.ReplaceAll(data, ";", " "), "v=%s w=%d e=%d", &ep.Version, &ep.Weight, &ep.Epoch)
+func parseEndpoint(data string) (Endpoint, bool) {
+	var ep Endpoint
+	var addr string
+	_, err := fmt.Sscanf(strings.ReplaceAll(data, ";", " "), "a=%s v=%s w=%d e=%d", &addr, &ep.Version, &ep.Weight, &ep.Epoch)
+	ep.Addr = sim.NodeID(addr)
 	return ep, err == nil
 }
 
