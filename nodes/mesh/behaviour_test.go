@@ -19,7 +19,7 @@ func TestGracefulDrainLosesNothing(t *testing.T) {
 	tm := runTwice(t, meshOpts{seed: 7, chaos: func(tm *testMesh) { tm.drain(5*time.Second, "svc-b-2") }})
 	s := tm.answers()
 	assert.Equal(t, s.issued, s.ok, "a graceful drain fails no request: %v", s.flags)
-	assert.Empty(t, tm.checkNoDrainedHost(time.Second))
+	assert.Empty(t, tm.checkNoDrainedHost(time.Second, time.Second))
 	assert.Empty(t, tm.checkAll())
 	assert.Equal(t, StateStopped, tm.m.Pod("svc-b-2").App().State())
 }
@@ -179,5 +179,22 @@ func TestFaultInjectionAndRateLimit(t *testing.T) {
 	}
 	assert.Positive(t, flags[FlagFaultAbort])
 	assert.Positive(t, flags[FlagRateLimited])
+	assert.Empty(t, tm.checkAll())
+}
+
+func TestScaleOutJoinsTheMesh(t *testing.T) {
+	var added sim.NodeID
+	tm := runTwice(t, meshOpts{seed: 14, duration: 10 * time.Second, chaos: func(tm *testMesh) {
+		tm.w.At(4*time.Second, func() { added = tm.m.AddInstance("svc-b", "v1") })
+	}})
+	require.Equal(t, sim.NodeID("svc-b-4"), added)
+	served := 0
+	for _, r := range tm.rec.Records {
+		if _, ok := r.Ev.(Executed); ok && r.Node == added {
+			served++
+		}
+	}
+	assert.Positive(t, served)
+	assert.Len(t, tm.m.Truth()["svc-b"], 4)
 	assert.Empty(t, tm.checkAll())
 }

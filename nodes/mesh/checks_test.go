@@ -76,22 +76,50 @@ func (tm *testMesh) crashedAfter(n sim.NodeID, t time.Duration) bool {
 }
 
 // checkNoDrainedHost: no attempt starts on an instance more than bound
-// after it began draining (until it publishes again).
-func (tm *testMesh) checkNoDrainedHost(bound time.Duration) violations {
+// after it began draining, or more than crashBound after it crashed (its
+// registry session must notice first), until it publishes again.
+func (tm *testMesh) checkNoDrainedHost(bound, crashBound time.Duration) violations {
 	var v violations
-	since := map[sim.NodeID]time.Duration{}
+	type gone struct {
+		at    time.Duration
+		bound time.Duration
+		why   string
+	}
+	since := map[sim.NodeID]gone{}
+	type crash struct {
+		at   time.Duration
+		node sim.NodeID
+	}
+	var crashes []crash
+	for n, ts := range tm.crashed { //detlint:allow sorted below
+		for _, at := range ts {
+			crashes = append(crashes, crash{at, n})
+		}
+	}
+	slices.SortFunc(crashes, func(a, b crash) int {
+		if a.at != b.at {
+			return int(a.at - b.at)
+		}
+		return cmpAddr(a.node, b.node)
+	})
 	for _, r := range tm.rec.Records {
+		for len(crashes) > 0 && crashes[0].at <= r.T {
+			if tm.m.ServiceOf(crashes[0].node) != "" {
+				since[crashes[0].node] = gone{crashes[0].at, crashBound, "crashed"}
+			}
+			crashes = crashes[1:]
+		}
 		switch e := r.Ev.(type) {
 		case Lifecycle:
 			switch e.State {
 			case StateDraining:
-				since[r.Node] = r.T
+				since[r.Node] = gone{r.T, bound, "began draining"}
 			case StatePublished:
 				delete(since, r.Node)
 			}
 		case Attempt:
-			if t, ok := since[e.Host]; ok && r.T-t > bound {
-				v.add("%s sent %s (attempt %d) to %s at %v, %v after it began draining", r.Node, e.ReqID, e.N, e.Host, r.T, r.T-t)
+			if g, ok := since[e.Host]; ok && r.T-g.at > g.bound {
+				v.add("%s sent %s (attempt %d) to %s at %v, %v after it %s", r.Node, e.ReqID, e.N, e.Host, r.T, r.T-g.at, g.why)
 			}
 		}
 	}
@@ -270,7 +298,7 @@ func (tm *testMesh) checkStaleIdentity(bound time.Duration) violations {
 func (tm *testMesh) checkAll() map[string]violations {
 	out := map[string]violations{
 		"answered-once":  tm.checkAnsweredOnce(),
-		"drained-host":   tm.checkNoDrainedHost(3 * time.Second),
+		"drained-host":   tm.checkNoDrainedHost(3*time.Second, 6*time.Second),
 		"load-balancer":  tm.checkLB(),
 		"retries":        tm.checkRetries(3),
 		"breakers":       tm.checkBreakers(),

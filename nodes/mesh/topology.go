@@ -50,6 +50,11 @@ type Mesh struct {
 	Registry  []sim.NodeID // the registry's servers
 	config    *MeshConfig
 	serviceOf map[sim.NodeID]string
+	// What AddInstance needs.
+	disc DiscoveryFactory
+	sc   SidecarConfig
+	obs  Observer
+	app  map[string]AppConfig
 }
 
 // Node ids.
@@ -57,7 +62,7 @@ const CatalogID sim.NodeID = "catalog"
 
 // Build adds the topology's nodes to the world.
 func Build(w *sim.World, t Topology) *Mesh {
-	m := &Mesh{W: w, Apps: map[string][]sim.NodeID{}, config: t.Config, serviceOf: map[sim.NodeID]string{}}
+	m := &Mesh{W: w, Apps: map[string][]sim.NodeID{}, config: t.Config, serviceOf: map[sim.NodeID]string{}, obs: t.Observer, app: map[string]AppConfig{}}
 	if m.config == nil {
 		var names []string
 		for _, s := range t.Services {
@@ -88,23 +93,19 @@ func Build(w *sim.World, t Topology) *Mesh {
 	}
 	sc := t.Sidecar
 	sc.Pilots = m.Pilots
+	m.disc, m.sc = disc, sc
 	for _, s := range t.Services {
 		app := t.App
 		if s.App != nil {
 			app = *s.App
 		}
+		m.app[s.Name] = app
 		for i := 0; i < s.Instances; i++ {
-			id := sim.NodeID(fmt.Sprintf("%s-%d", s.Name, i+1))
 			v := "v1"
 			if i < len(s.Versions) {
 				v = s.Versions[i]
 			}
-			a := app
-			pc := PodConfig{Service: s.Name, Version: v, App: &a, Sidecar: sc, Discovery: disc, Observer: t.Observer}
-			m.Apps[s.Name] = append(m.Apps[s.Name], id)
-			m.AppIDs = append(m.AppIDs, id)
-			m.serviceOf[id] = s.Name
-			w.AddNode(id, func() sim.Node { return NewPod(pc) })
+			m.AddInstance(s.Name, v)
 		}
 	}
 	load := t.Load
@@ -129,6 +130,19 @@ func Build(w *sim.World, t Topology) *Mesh {
 		w.AddNode(id, func() sim.Node { return NewPod(pc) })
 	}
 	return m
+}
+
+// AddInstance adds (deploys) one more instance of a service, now or before
+// the run: scale-out. It returns the new pod's id.
+func (m *Mesh) AddInstance(service, version string) sim.NodeID {
+	id := sim.NodeID(fmt.Sprintf("%s-%d", service, len(m.Apps[service])+1))
+	a := m.app[service]
+	pc := PodConfig{Service: service, Version: version, App: &a, Sidecar: m.sc, Discovery: m.disc, Observer: m.obs}
+	m.Apps[service] = append(m.Apps[service], id)
+	m.AppIDs = append(m.AppIDs, id)
+	m.serviceOf[id] = service
+	m.W.AddNode(id, func() sim.Node { return NewPod(pc) })
+	return id
 }
 
 // DefaultConfig is a production-like configuration: round robin, active
