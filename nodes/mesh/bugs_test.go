@@ -14,7 +14,7 @@ var bugExpect = map[string]string{
 	BugStalePoolMetadata:           "stale-identity",
 	BugRouteBeforeCluster:          "xds",
 	BugUnknownClusterNeverRecovers: "convergence",
-	BugDeletedInstanceKept:         "drained-host",
+	BugDeletedInstanceKept:         "convergence",
 	BugMaxEjectionIgnored:          "load-balancer",
 	BugRetryBudgetOvershoot:        "retries",
 }
