@@ -1,6 +1,7 @@
 package mesh
 
 import (
+	"flag"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -41,5 +42,30 @@ func TestPlantedBugsFound(t *testing.T) {
 			}
 			t.Fatalf("%s: %s never broken in 20 seeds", b.Name, want)
 		})
+	}
+}
+
+var rateSeeds = flag.Int("mesh.rates", 0, "seeds per bug for TestBugDetectionRates (0: skip)")
+
+// TestBugDetectionRates reports, per planted bug, how many of the first N
+// chaos seeds break its invariant and the first that does:
+// go test ./nodes/mesh -run Rates -v -args -mesh.rates=100
+func TestBugDetectionRates(t *testing.T) {
+	if *rateSeeds == 0 {
+		t.Skip("set -mesh.rates")
+	}
+	for _, b := range Bugs {
+		found, first := 0, 0
+		for seed := 1; seed <= *rateSeeds; seed++ {
+			tm := newTestMesh(t, meshOpts{seed: uint64(seed), chaos: chaos, bugs: []string{b.Name}})
+			tm.run()
+			if len(tm.checkAll()[bugExpect[b.Name]]) > 0 {
+				found++
+				if first == 0 {
+					first = seed
+				}
+			}
+		}
+		t.Logf("%-45s %-15s %3d/%d seeds, first %d", b.Name, bugExpect[b.Name], found, *rateSeeds, first)
 	}
 }

@@ -294,6 +294,33 @@ func (tm *testMesh) checkStaleIdentity(bound time.Duration) violations {
 	return v
 }
 
+// checkRecovery: after the faults are over (healAt) and a grace period,
+// the goodput is back: at least 95% of the requests issued succeed (no
+// metastable retry storm, no cluster left empty).
+func (tm *testMesh) checkRecovery(grace time.Duration) violations {
+	var v violations
+	from := tm.healAt + grace
+	issued := map[string]bool{}
+	n, ok := 0, 0
+	for _, r := range tm.rec.Records {
+		switch e := r.Ev.(type) {
+		case Issued:
+			if r.T >= from {
+				issued[e.Req.ID] = true
+				n++
+			}
+		case Answered:
+			if issued[e.ReqID] && e.Resp.OK() {
+				ok++
+			}
+		}
+	}
+	if n > 0 && ok*100 < n*95 {
+		v.add("goodput after %v: %d of %d requests succeeded", from, ok, n)
+	}
+	return v
+}
+
 // staleBound is how long a sidecar may act on endpoints that changed: its
 // pilot may have died without a word, which it learns within the
 // keepalive (3s), then it reconnects (at most 400ms) and the new pilot
@@ -312,6 +339,7 @@ func (tm *testMesh) checkAll() map[string]violations {
 		"xds":            tm.checkXDS(),
 		"stale-identity": tm.checkStaleIdentity(staleBound),
 		"convergence":    truncate(tm.m.Divergence()),
+		"recovery":       tm.checkRecovery(2 * time.Second),
 	}
 	for k, v := range out { //detlint:allow deleting empty entries; order does not matter
 		if len(v) == 0 {
