@@ -265,7 +265,62 @@ func (tm *testMesh) checkXDS() violations {
 			v.add("%s never answered %s nonce %s", k.node, e.Type, k.nonce)
 		}
 	}
+	v = append(v, tm.checkPilotAnswers()...)
 	slices.Sort(v)
+	return v
+}
+
+// checkPilotAnswers: every response a pilot sent is answered (ACK or NACK
+// seen by the pilot), unless its stream closed, its pilot or sidecar
+// restarted, or the run ended within a second of it.
+func (tm *testMesh) checkPilotAnswers() violations {
+	var v violations
+	type sent struct {
+		at   time.Duration
+		ev   XDSEvent
+		done bool
+	}
+	byNonce := map[string]*sent{}
+	var order []string
+	var closes []struct {
+		k  [2]sim.NodeID
+		at time.Duration
+	}
+	for _, r := range tm.rec.Records {
+		e, ok := r.Ev.(XDSEvent)
+		if !ok {
+			continue
+		}
+		switch e.Kind {
+		case XDSResponse:
+			byNonce[e.Nonce] = &sent{at: r.T, ev: e}
+			order = append(order, e.Nonce)
+		case XDSAckSeen, XDSNackSeen:
+			if s := byNonce[e.Nonce]; s != nil {
+				s.done = true
+			}
+		case XDSStreamClosed:
+			closes = append(closes, struct {
+				k  [2]sim.NodeID
+				at time.Duration
+			}{[2]sim.NodeID{e.Pilot, e.Sidecar}, r.T})
+		}
+	}
+	for _, n := range order {
+		s := byNonce[n]
+		if s.done || tm.endAt-s.at < time.Second || tm.crashedAfter(s.ev.Pilot, s.at) || tm.crashedAfter(s.ev.Sidecar, s.at) {
+			continue
+		}
+		if slices.ContainsFunc(closes, func(c struct {
+			k  [2]sim.NodeID
+			at time.Duration
+		}) bool {
+			return c.k == [2]sim.NodeID{s.ev.Pilot, s.ev.Sidecar} && c.at >= s.at
+		}) {
+			continue
+		}
+		v.add("%s's %s response %s to %s (at %v) never answered", s.ev.Pilot, s.ev.Type, n, s.ev.Sidecar, s.at)
+	}
 	return v
 }
 

@@ -28,7 +28,7 @@ type testMesh struct {
 	// healAt: faults are over; quietAt: the load stopped and the run is
 	// quiet from here on (convergence is judged after it).
 	healAt, endAt time.Duration
-	crashed       map[sim.NodeID][]time.Duration // crash times per pod
+	crashed       map[sim.NodeID][]time.Duration // crash (and restart) times per node
 	drained       map[sim.NodeID]time.Duration
 }
 
@@ -118,7 +118,7 @@ func (tm *testMesh) run() {
 func (tm *testMesh) inject(at time.Duration, f sim.Fault) {
 	tm.w.At(at, func() {
 		switch f.Kind {
-		case sim.FaultCrash:
+		case sim.FaultCrash, sim.FaultRestart:
 			for _, n := range f.Nodes {
 				tm.crashed[n] = append(tm.crashed[n], at)
 			}
@@ -174,7 +174,6 @@ func chaos(tm *testMesh) {
 	if r.IntN(2) == 0 {
 		// Restarted at once (its address back before callers notice).
 		tm.inject(slowAt+time.Second, sim.Fault{Kind: sim.FaultRestart, Nodes: []sim.NodeID{slow}})
-		tm.crashed[slow] = append(tm.crashed[slow], slowAt+time.Second)
 	} else {
 		tm.inject(slowAt+time.Second, sim.Fault{Kind: sim.FaultCrash, Nodes: []sim.NodeID{slow}})
 		tm.inject(slowAt+time.Second+at(200*time.Millisecond, 2*time.Second), sim.Fault{Kind: sim.FaultRestart, Nodes: []sim.NodeID{slow}})

@@ -24,7 +24,10 @@ const (
 	XDSAck       = "ack"       // sidecar -> pilot
 	XDSNack      = "nack"      // sidecar -> pilot
 	XDSAckSeen   = "ack-seen"  // observed by the pilot
-	XDSNackSeen  = "nack-seen" // observed by the pilot
+	XDSNackSeen  = "nack-seen" // observed by the pilot (also for superseded responses)
+	// XDSStreamClosed: the pilot lost a sidecar's stream; responses on it
+	// may stay unanswered.
+	XDSStreamClosed = "stream-closed"
 )
 
 // Events.

@@ -201,6 +201,9 @@ func (p *Pilot) Closed(c sim.ConnID, peer sim.NodeID) {
 	if p.disc.HandleClosed(c, peer) {
 		return
 	}
+	if st := p.streams[c]; st != nil {
+		observe(p.cfg.Observer, p.env, XDSEvent{Kind: XDSStreamClosed, Sidecar: st.node, Pilot: p.env.ID()})
+	}
 	delete(p.streams, c)
 }
 
@@ -228,17 +231,18 @@ func (p *Pilot) Message(c sim.ConnID, from sim.NodeID, msg any) {
 		}
 		return
 	}
+	kind := XDSAckSeen
+	if r.ErrorDetail != "" {
+		kind = XDSNackSeen
+	}
+	observe(p.cfg.Observer, p.env, XDSEvent{Kind: kind, Sidecar: st.node, Pilot: p.env.ID(), Type: r.TypeURL, Version: r.VersionInfo, Nonce: r.ResponseNonce, Error: r.ErrorDetail})
 	if r.ResponseNonce != ts.nonce {
 		return // an answer to a response superseded since: ignored, as in xDS
 	}
 	ts.answered = true
-	kind := XDSAckSeen
-	if r.ErrorDetail != "" {
-		kind = XDSNackSeen
-	} else {
+	if r.ErrorDetail == "" {
 		ts.acked, ts.ackedOnce = ts.digest, true
 	}
-	observe(p.cfg.Observer, p.env, XDSEvent{Kind: kind, Sidecar: st.node, Pilot: p.env.ID(), Type: r.TypeURL, Version: r.VersionInfo, Nonce: r.ResponseNonce, Error: r.ErrorDetail})
 }
 
 // pushAll starts a push round: a new version for every stream.
