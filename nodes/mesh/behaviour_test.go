@@ -86,7 +86,7 @@ func TestAuthorizationKeepsIntrudersOut(t *testing.T) {
 	}
 	assert.Positive(t, intruderAnswers)
 	assert.Equal(t, intruderAnswers, denied)
-	assert.Empty(t, tm.checkAll())
+	assert.Empty(t, tm.checkAllBut("recovery")) // failures are the workload here
 }
 
 func TestOverloadShedsWithinBreakers(t *testing.T) {
@@ -112,7 +112,7 @@ func TestOverloadShedsWithinBreakers(t *testing.T) {
 	assert.Positive(t, queueFull)
 	assert.Less(t, s.ok, s.issued)
 	assert.Equal(t, s.issued, s.answered)
-	assert.Empty(t, tm.checkAll())
+	assert.Empty(t, tm.checkAllBut("recovery")) // failures are the workload here
 }
 
 func TestSidecarsFailOverToAnotherPilot(t *testing.T) {
@@ -179,7 +179,7 @@ func TestFaultInjectionAndRateLimit(t *testing.T) {
 	}
 	assert.Positive(t, flags[FlagFaultAbort])
 	assert.Positive(t, flags[FlagRateLimited])
-	assert.Empty(t, tm.checkAll())
+	assert.Empty(t, tm.checkAllBut("recovery")) // failures are the workload here
 }
 
 func TestScaleOutJoinsTheMesh(t *testing.T) {
