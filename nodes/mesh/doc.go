@@ -93,15 +93,18 @@
 //   - xDS discipline: XDSEvent. Every XDSReceived at a sidecar is followed
 //     by one XDSAck carrying its version or one XDSNack carrying the
 //     version the sidecar held (its last XDSAck of the type, or what its
-//     XDSSubscribe said after a restart), same nonce. The pilot side is
-//     XDSResponse and XDSAckSeen/XDSNackSeen.
+//     XDSSubscribe said after a restart), same nonce. On the pilot side
+//     every XDSResponse is answered by an XDSAckSeen or XDSNackSeen of its
+//     nonce unless an XDSStreamClosed (or a restart of either end) follows.
 //   - Convergence: Mesh.Divergence() after a quiet period (compares each
 //     live sidecar's Applied digests with BuildSnapshot of Mesh.Config and
 //     Mesh.Truth, and Sidecar.ClusterHosts with the expected endpoints).
 //   - Referential integrity: ConfigApplied.Referenced within
 //     ConfigApplied.Clusters.
 //   - No request to a drained or removed host after a bound: Lifecycle
-//     (draining) and Attempt.Host, with the harness's crash times.
+//     (draining) and Attempt.Host, with the harness's crash times. The
+//     bound must allow for a pilot that died silently: the keepalive (3s
+//     by default), the reconnect delay and the debounce (the tests use 5s).
 //   - The load balancer never picks an ejected or unhealthy host outside
 //     panic mode: Attempt.Host, Attempt.Ejected, Attempt.Unhealthy,
 //     Attempt.Panic. Ejections within max percent: Ejection.
