@@ -106,10 +106,15 @@ func (s Snapshot) Digests() map[string]uint64 {
 // service. It is a pure function, so a checker can compute what every
 // sidecar should converge to from the ground truth.
 func BuildSnapshot(cfg *MeshConfig, eps map[string][]Endpoint, service string) Snapshot {
-	s := Snapshot{}
-	for _, t := range Types {
-		s[t] = &Resources{}
-	}
+	s := buildShared(cfg, eps)
+	s[TypeListener] = buildListeners(cfg, service)
+	return s
+}
+
+// buildShared builds what every proxy gets alike: clusters, endpoints and
+// routes.
+func buildShared(cfg *MeshConfig, eps map[string][]Endpoint) Snapshot {
+	s := Snapshot{TypeCluster: &Resources{}, TypeEndpoint: &Resources{}, TypeRoute: &Resources{}}
 	rc := RouteConfig{Name: OutboundRoutes}
 	for _, name := range cfg.ServiceNames() {
 		spec := cfg.Service(name)
@@ -145,15 +150,21 @@ func BuildSnapshot(cfg *MeshConfig, eps map[string][]Endpoint, service string) S
 		rc.VirtualHosts = append(rc.VirtualHosts, vh)
 	}
 	s[TypeRoute].Routes = []RouteConfig{rc}
-	s[TypeListener].Listeners = []Listener{{Name: OutboundListener, RouteConfig: OutboundRoutes}}
+	return s
+}
+
+// buildListeners builds a proxy's listeners: the outbound one, and the
+// inbound one of its service.
+func buildListeners(cfg *MeshConfig, service string) *Resources {
+	r := &Resources{Listeners: []Listener{{Name: OutboundListener, RouteConfig: OutboundRoutes}}}
 	if spec := cfg.Service(service); spec != nil {
 		in := Listener{Name: InboundListener, RateLimit: spec.RateLimit}
 		if len(spec.Allow) > 0 {
 			in.Authz = &Authz{Allow: slices.Sorted(slices.Values(spec.Allow))}
 		}
-		s[TypeListener].Listeners = append(s[TypeListener].Listeners, in)
+		r.Listeners = append(r.Listeners, in)
 	}
-	return s
+	return r
 }
 
 // matches reports whether the route matches the request.

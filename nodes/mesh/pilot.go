@@ -46,6 +46,7 @@ type Pilot struct {
 	dirty   bool
 	first   time.Duration // monotonic time of the first change since the last push
 	timer   sim.TimerID
+	cur     *round // resources of the current state (nil: changed since)
 }
 
 // adsStream is one sidecar's stream and, per type, what was sent and what
@@ -64,11 +65,6 @@ type typeState struct {
 	answered       bool   // the last sent was ACKed or NACKed
 	acked          uint64 // digest of the last ACKed
 	ackedOnce      bool
-}
-
-type builtSnapshot struct {
-	s       Snapshot
-	digests map[string]uint64
 }
 
 type (
@@ -103,7 +99,7 @@ func (p *Pilot) Start(env *sim.Env) {
 
 // SetConfig replaces the operator's configuration; a push follows.
 func (p *Pilot) SetConfig(cfg *MeshConfig) {
-	p.mesh = cfg
+	p.mesh, p.cur = cfg, nil
 	p.subscribe()
 	p.changed()
 }
@@ -132,7 +128,7 @@ func (p *Pilot) onEndpoints(svc string, eps []Endpoint) {
 		}
 		slices.SortFunc(eps, func(a, b Endpoint) int { return cmpAddr(a.Addr, b.Addr) })
 	}
-	p.eps[svc] = eps
+	p.eps[svc], p.cur = eps, nil
 	p.heard[svc] = true
 	if !p.ready && p.allHeard() {
 		p.becomeReady()
@@ -227,7 +223,7 @@ func (p *Pilot) Message(c sim.ConnID, from sim.NodeID, msg any) {
 		// A subscription: the stream is new, push what the sidecar lacks.
 		if p.ready {
 			p.pushes++
-			p.push(st, nil)
+			p.push(st, p.round())
 		}
 		return
 	}
@@ -248,23 +244,51 @@ func (p *Pilot) Message(c sim.ConnID, from sim.NodeID, msg any) {
 // pushAll starts a push round: a new version for every stream.
 func (p *Pilot) pushAll() {
 	p.pushes++
-	snaps := map[string]*builtSnapshot{}
+	r := p.round()
 	for _, c := range slices.Sorted(maps.Keys(p.streams)) {
-		p.push(p.streams[c], snaps)
+		p.push(p.streams[c], r)
 	}
+}
+
+// round caches one push round's resources: the shared ones once, the
+// listeners per service.
+type round struct {
+	shared    Snapshot
+	digests   map[string]uint64
+	listeners map[string]*Resources
+	ldigest   map[string]uint64
+}
+
+// round returns the resources of the current state, built once per change.
+func (p *Pilot) round() *round {
+	if p.cur != nil {
+		return p.cur
+	}
+	s := buildShared(p.mesh, p.eps)
+	r := &round{shared: s, digests: map[string]uint64{}, listeners: map[string]*Resources{}, ldigest: map[string]uint64{}}
+	for _, t := range []string{TypeCluster, TypeEndpoint, TypeRoute} {
+		r.digests[t] = s[t].Digest()
+	}
+	p.cur = r
+	return r
+}
+
+// resources returns the round's resources of a type for a service's proxy.
+func (p *Pilot) resources(r *round, service, typ string) (*Resources, uint64) {
+	if typ != TypeListener {
+		return r.shared[typ], r.digests[typ]
+	}
+	if l, ok := r.listeners[service]; ok {
+		return l, r.ldigest[service]
+	}
+	l := buildListeners(p.mesh, service)
+	r.listeners[service], r.ldigest[service] = l, l.Digest()
+	return l, r.ldigest[service]
 }
 
 // push sends a stream every type whose content differs from what the
 // sidecar acknowledged and is not already on its way, clusters first.
-func (p *Pilot) push(st *adsStream, snaps map[string]*builtSnapshot) {
-	snap := snaps[st.service]
-	if snap == nil {
-		s := BuildSnapshot(p.mesh, p.eps, st.service)
-		snap = &builtSnapshot{s, s.Digests()}
-		if snaps != nil {
-			snaps[st.service] = snap
-		}
-	}
+func (p *Pilot) push(st *adsStream, r *round) {
 	order := Types
 	if bug(p.env, BugRouteBeforeCluster) {
 		order = []string{TypeListener, TypeRoute, TypeCluster, TypeEndpoint}
@@ -276,13 +300,13 @@ func (p *Pilot) push(st *adsStream, snaps map[string]*builtSnapshot) {
 			ts = &typeState{}
 			st.types[t] = ts
 		}
-		d := snap.digests[t]
+		res, d := p.resources(r, st.service, t)
 		if (ts.ackedOnce && d == ts.acked) || (ts.nonce != "" && d == ts.digest && !ts.answered) {
 			continue
 		}
 		p.nonces++
 		ts.version, ts.nonce, ts.digest, ts.answered = version, fmt.Sprintf("%s#%d-%d", p.env.ID(), p.env.Incarnation(), p.nonces), d, false
-		p.env.Send(st.conn, &DiscoveryResponse{TypeURL: t, VersionInfo: version, Nonce: ts.nonce, Resources: snap.s[t], ContentDigest: d})
+		p.env.Send(st.conn, &DiscoveryResponse{TypeURL: t, VersionInfo: version, Nonce: ts.nonce, Resources: res, ContentDigest: d})
 		observe(p.cfg.Observer, p.env, XDSEvent{Kind: XDSResponse, Sidecar: st.node, Pilot: p.env.ID(), Type: t, Version: version, Nonce: ts.nonce, Digest: d})
 	}
 }
