@@ -198,3 +198,20 @@ func TestScaleOutJoinsTheMesh(t *testing.T) {
 	assert.Len(t, tm.m.Truth()["svc-b"], 4)
 	assert.Empty(t, tm.checkAll())
 }
+
+// A pilot stopped for seconds (a long GC pause) keeps its connections
+// open; its sidecars notice the silence and move to the other pilot.
+func TestSidecarsLeaveAStalledPilot(t *testing.T) {
+	tm := runTwice(t, meshOpts{seed: 15, duration: 14 * time.Second, chaos: func(tm *testMesh) {
+		tm.inject(3*time.Second, sim.Fault{Kind: sim.FaultPause, Nodes: []sim.NodeID{"pilot-1"}})
+		tm.drain(5*time.Second, "svc-c-2")
+		tm.inject(13*time.Second, sim.Fault{Kind: sim.FaultResume, Nodes: []sim.NodeID{"pilot-1"}})
+	}})
+	for _, id := range append(slices.Clone(tm.m.AppIDs), tm.m.Clients...) {
+		if p := tm.m.Pod(id); p != nil && id != "svc-c-2" {
+			assert.Equal(t, sim.NodeID("pilot-2"), p.Sidecar().Pilot(), id)
+		}
+	}
+	assert.Empty(t, tm.checkNoDrainedHost(5*time.Second, 5*time.Second))
+	assert.Empty(t, tm.checkAll())
+}

@@ -136,3 +136,11 @@ func (d *DiscoveryResponse) Digest() uint64 {
 	h.Write([]byte(strconv.FormatUint(d.ContentDigest, 16)))
 	return h.Sum64()
 }
+
+// XDSPing and XDSPong keep an ADS stream alive at the application level
+// (HTTP/2 PING): a stopped control plane (a long pause) keeps its TCP
+// connections open, and the sidecar must move to another replica.
+type (
+	XDSPing struct{}
+	XDSPong struct{}
+)

@@ -204,6 +204,10 @@ func (p *Pilot) Closed(c sim.ConnID, peer sim.NodeID) {
 }
 
 func (p *Pilot) Message(c sim.ConnID, from sim.NodeID, msg any) {
+	if _, ok := msg.(*XDSPing); ok {
+		p.env.Send(c, &XDSPong{})
+		return
+	}
 	r, ok := msg.(*DiscoveryRequest)
 	if !ok {
 		p.disc.HandleMessage(c, from, msg)

@@ -17,6 +17,9 @@ type SidecarConfig struct {
 	Pilots []sim.NodeID
 	// ReconnectDelay before dialling another pilot (default 200ms).
 	ReconnectDelay time.Duration
+	// PingInterval: the sidecar pings its pilot (default 1s) and leaves it
+	// for another after PingTimeout without a word (default 3s).
+	PingInterval, PingTimeout time.Duration
 }
 
 // Sidecar is the MOSN-like proxy of one pod: an xDS client, an outbound
@@ -33,6 +36,7 @@ type Sidecar struct {
 	// xDS stream.
 	xconn   sim.ConnID
 	xpilot  int
+	heard   time.Duration // monotonic time the pilot was last heard from
 	applied map[string]Applied
 	ready   bool
 
@@ -62,6 +66,7 @@ type Applied struct {
 
 type (
 	xdsRedial struct{}
+	xdsPing   struct{}
 	hcTick    struct {
 		cluster string
 		gen     uint64
@@ -77,6 +82,12 @@ func newSidecar(env *sim.Env, service string, cfg SidecarConfig, obs Observer, a
 	if cfg.ReconnectDelay <= 0 {
 		cfg.ReconnectDelay = 200 * time.Millisecond
 	}
+	if cfg.PingInterval <= 0 {
+		cfg.PingInterval = time.Second
+	}
+	if cfg.PingTimeout <= 0 {
+		cfg.PingTimeout = 3 * time.Second
+	}
 	s := &Sidecar{cfg: cfg, env: env, service: service, obs: obs, app: app,
 		applied: map[string]Applied{}, clusters: map[string]*cluster{}, cdsNames: map[string]bool{},
 		eds: map[string]ClusterLoadAssignment{}, listeners: map[string]Listener{}, routes: map[string]RouteConfig{},
@@ -85,6 +96,7 @@ func newSidecar(env *sim.Env, service string, cfg SidecarConfig, obs Observer, a
 	if len(cfg.Pilots) > 0 {
 		s.xpilot = env.Rand().IntN(len(cfg.Pilots))
 		s.dialPilot()
+		env.SetTimer(cfg.PingInterval, xdsPing{})
 	}
 	return s
 }
@@ -116,6 +128,7 @@ func (s *Sidecar) ClusterHosts() map[string][]Endpoint {
 
 func (s *Sidecar) dialPilot() {
 	s.xconn = s.env.Dial(s.cfg.Pilots[s.xpilot])
+	s.heard = s.env.Monotonic()
 	for _, t := range Types {
 		req := &DiscoveryRequest{TypeURL: t, VersionInfo: s.applied[t].Version, Node: s.env.ID(), Service: s.service}
 		s.env.Send(s.xconn, req)
@@ -132,8 +145,7 @@ func (s *Sidecar) connected(c sim.ConnID, peer sim.NodeID) {
 func (s *Sidecar) closed(c sim.ConnID, peer sim.NodeID) {
 	switch {
 	case c == s.xconn:
-		s.xconn = 0
-		s.env.SetTimer(s.cfg.ReconnectDelay+time.Duration(s.env.Rand().Int64N(int64(s.cfg.ReconnectDelay))), xdsRedial{})
+		s.pilotLost()
 	case s.byConn[c] != nil:
 		s.poolClosed(s.byConn[c])
 	default:
@@ -141,8 +153,32 @@ func (s *Sidecar) closed(c sim.ConnID, peer sim.NodeID) {
 	}
 }
 
+// pilotLost schedules a dial of another pilot.
+func (s *Sidecar) pilotLost() {
+	s.xconn = 0
+	s.env.SetTimer(s.cfg.ReconnectDelay+time.Duration(s.env.Rand().Int64N(int64(s.cfg.ReconnectDelay))), xdsRedial{})
+}
+
+// ping keeps the stream honest: a pilot silent for PingTimeout is left.
+func (s *Sidecar) ping() {
+	s.env.SetTimer(s.cfg.PingInterval, xdsPing{})
+	if s.xconn == 0 {
+		return
+	}
+	if s.env.Monotonic()-s.heard > s.cfg.PingTimeout {
+		s.env.Close(s.xconn)
+		s.pilotLost()
+		return
+	}
+	s.env.Send(s.xconn, &XDSPing{})
+}
+
 func (s *Sidecar) message(c sim.ConnID, from sim.NodeID, msg any) bool {
+	if c == s.xconn && c != 0 {
+		s.heard = s.env.Monotonic()
+	}
 	switch x := msg.(type) {
+	case *XDSPong:
 	case *DiscoveryResponse:
 		if c == s.xconn {
 			s.onResponse(x)
@@ -175,6 +211,8 @@ func (s *Sidecar) datagram(from sim.NodeID, msg any) {
 
 func (s *Sidecar) timer(tag any) bool {
 	switch x := tag.(type) {
+	case xdsPing:
+		s.ping()
 	case xdsRedial:
 		s.xpilot = (s.xpilot + 1 + s.env.Rand().IntN(len(s.cfg.Pilots))) % len(s.cfg.Pilots)
 		s.dialPilot()
