@@ -377,9 +377,10 @@ func (tm *testMesh) checkRecovery(grace time.Duration) violations {
 }
 
 // staleBound is how long a sidecar may act on endpoints that changed: its
-// pilot may have died without a word, which it learns within the
-// keepalive (3s), then it reconnects (at most 400ms) and the new pilot
-// pushes (debounce 100ms); a second of slack.
+// pilot may have died or stopped without a word, which it learns within
+// the keepalive (3s) or its ping timeout (3s, checked every second), then
+// it reconnects (at most 400ms) and the new pilot pushes (debounce
+// 100ms); half a second of slack.
 const staleBound = 5 * time.Second
 
 // checkAll runs every invariant; convergence is judged at the end.

@@ -51,8 +51,10 @@
 // at most DebounceMax). The translation is BuildSnapshot, a pure function
 // of the MeshConfig and the endpoints, so checkers can compute what every
 // sidecar should hold. Replicas are independent; a sidecar whose stream
-// breaks dials another after ReconnectDelay and resubscribes with the
-// versions it holds, and the new replica sends what differs.
+// breaks, or whose pilot stays silent for PingTimeout (a stopped process
+// keeps its connections open), dials another after ReconnectDelay and
+// resubscribes with the versions it holds, and the new replica sends what
+// differs.
 //
 // A sidecar validates each response whole (Resources.Validate, and for
 // routes: every cluster they name must exist) and applies it whole (ACK
@@ -103,8 +105,9 @@
 //     ConfigApplied.Clusters.
 //   - No request to a drained or removed host after a bound: Lifecycle
 //     (draining) and Attempt.Host, with the harness's crash times. The
-//     bound must allow for a pilot that died silently: the keepalive (3s
-//     by default), the reconnect delay and the debounce (the tests use 5s).
+//     bound must allow for a pilot that died or stopped silently: the
+//     keepalive or ping timeout (3s by default), the reconnect delay and
+//     the debounce (the tests use 5s).
 //   - The load balancer never picks an ejected or unhealthy host outside
 //     panic mode: Attempt.Host, Attempt.Ejected, Attempt.Unhealthy,
 //     Attempt.Panic. Ejections within max percent: Ejection.
