@@ -89,8 +89,10 @@
 // # What checkers need, and where it is
 //
 // Every node reports typed events to the Observer of its config (a
-// Recorder stamps them with the world's time); Mesh gives the state at
-// the end. Nodes never import checkers.
+// Recorder stamps them with the world's time; Recorder.Request gives one
+// request's story and Recorder.Versions the versions each sidecar held at
+// a time, for reports); Mesh gives the state at the end. Nodes never
+// import checkers.
 //
 //   - xDS discipline: XDSEvent. Every XDSReceived at a sidecar is followed
 //     by one XDSAck carrying its version or one XDSNack carrying the

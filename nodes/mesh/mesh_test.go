@@ -1,7 +1,9 @@
 package mesh
 
 import (
+	"encoding/json"
 	"flag"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -76,4 +78,38 @@ func TestRealRegistry(t *testing.T) {
 		require.Greater(t, s.ok, 2000)
 		require.Empty(t, tm.checkAll(), "seed %d", seed)
 	}
+}
+
+// The recorder answers what a report shows: a request's story and the
+// versions each sidecar held.
+func TestRecorderExplainsARequest(t *testing.T) {
+	tm := runTwice(t, meshOpts{seed: 2, chaos: chaos})
+	var retried string
+	for _, r := range tm.rec.Records {
+		if e, ok := r.Ev.(Retry); ok && e.Admitted {
+			retried = e.ReqID
+			break
+		}
+	}
+	require.NotEmpty(t, retried)
+	story := tm.rec.Request(retried)
+	var kinds []string
+	for _, r := range story {
+		b, err := json.Marshal(r)
+		require.NoError(t, err)
+		var back struct{ Kind string }
+		require.NoError(t, json.Unmarshal(b, &back))
+		kinds = append(kinds, back.Kind)
+	}
+	require.Equal(t, "Issued", kinds[0])
+	require.Equal(t, "Answered", kinds[len(kinds)-1])
+	require.Contains(t, kinds, "Retry")
+	require.GreaterOrEqual(t, strings.Count(strings.Join(kinds, ","), "Attempt,"), 2)
+	held := tm.rec.Versions(tm.w.Now())
+	for _, id := range tm.m.Clients {
+		for typ, a := range tm.m.Pod(id).Sidecar().Applied() { //detlint:allow each type is checked on its own
+			require.Equal(t, a.Version, held[id][typ], "%s %s", id, typ)
+		}
+	}
+	require.NotEmpty(t, tm.rec.Kinds())
 }

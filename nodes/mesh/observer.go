@@ -198,26 +198,6 @@ func (AuthzDecision) meshEvent() {}
 func (Executed) meshEvent()      {}
 func (Lifecycle) meshEvent()     {}
 
-// Record is one observed event, stamped with the world's virtual time.
-type Record struct {
-	T    time.Duration
-	Node sim.NodeID
-	Ev   Event
-}
-
-// Recorder is an Observer that keeps every event in order.
-type Recorder struct {
-	w       *sim.World
-	Records []Record
-}
-
-// NewRecorder records events stamped with w's virtual time.
-func NewRecorder(w *sim.World) *Recorder { return &Recorder{w: w} }
-
-func (r *Recorder) Observe(node sim.NodeID, ev Event) {
-	r.Records = append(r.Records, Record{T: r.w.Now(), Node: node, Ev: ev})
-}
-
 // observe is a nil-safe call of an Observer.
 func observe(o Observer, env *sim.Env, ev Event) {
 	if o != nil {
