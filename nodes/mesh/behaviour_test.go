@@ -117,7 +117,7 @@ func TestOverloadShedsWithinBreakers(t *testing.T) {
 
 func TestSidecarsFailOverToAnotherPilot(t *testing.T) {
 	tm := runTwice(t, meshOpts{seed: 11, duration: 10 * time.Second, chaos: func(tm *testMesh) {
-		tm.inject(3*time.Second, sim.Fault{Kind: sim.FaultCrash, Nodes: []sim.NodeID{"pilot-1"}})
+		tm.inject(3*time.Second, sim.Fault{Op: sim.Crash{Nodes: []sim.NodeID{"pilot-1"}}})
 		tm.w.At(6*time.Second, func() {
 			cfg := cloneConfig(tm.m.Config())
 			cfg.Services[1].DefaultTimeout = 2 * time.Second
@@ -203,9 +203,9 @@ func TestScaleOutJoinsTheMesh(t *testing.T) {
 // open; its sidecars notice the silence and move to the other pilot.
 func TestSidecarsLeaveAStalledPilot(t *testing.T) {
 	tm := runTwice(t, meshOpts{seed: 15, duration: 14 * time.Second, chaos: func(tm *testMesh) {
-		tm.inject(3*time.Second, sim.Fault{Kind: sim.FaultPause, Nodes: []sim.NodeID{"pilot-1"}})
+		tm.inject(3*time.Second, sim.Fault{Op: sim.Pause{Nodes: []sim.NodeID{"pilot-1"}}})
 		tm.drain(5*time.Second, "svc-c-2")
-		tm.inject(13*time.Second, sim.Fault{Kind: sim.FaultResume, Nodes: []sim.NodeID{"pilot-1"}})
+		tm.inject(13*time.Second, sim.Fault{Op: sim.Resume{Nodes: []sim.NodeID{"pilot-1"}}})
 	}})
 	for _, id := range append(slices.Clone(tm.m.AppIDs), tm.m.Clients...) {
 		if p := tm.m.Pod(id); p != nil && id != "svc-c-2" {

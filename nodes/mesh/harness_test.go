@@ -99,7 +99,7 @@ func newTestMesh(t testing.TB, o meshOpts) *testMesh {
 	tm.topo = topo
 	tm.m = Build(w, topo)
 	for _, b := range o.bugs {
-		require.NoError(t, w.Inject(sim.Fault{Kind: sim.FaultArm, Failpoint: b}))
+		require.NoError(t, w.Inject(sim.ArmFailpoint{Failpoint: b}))
 	}
 	tm.healAt = o.duration - 4*time.Second
 	tm.endAt = o.duration + 6*time.Second
@@ -117,13 +117,17 @@ func (tm *testMesh) run() {
 // inject applies a fault at virtual time at.
 func (tm *testMesh) inject(at time.Duration, f sim.Fault) {
 	tm.w.At(at, func() {
-		switch f.Kind {
-		case sim.FaultCrash, sim.FaultRestart:
-			for _, n := range f.Nodes {
-				tm.crashed[n] = append(tm.crashed[n], at)
-			}
+		var nodes []sim.NodeID
+		switch op := f.Op.(type) {
+		case sim.Crash:
+			nodes = op.Nodes
+		case sim.Restart:
+			nodes = op.Nodes
 		}
-		if err := tm.w.Inject(f); err != nil {
+		for _, n := range nodes {
+			tm.crashed[n] = append(tm.crashed[n], at)
+		}
+		if err := tm.w.Inject(f.Op); err != nil {
 			panic(err)
 		}
 	})
@@ -160,8 +164,8 @@ func chaos(tm *testMesh) {
 			}
 		}
 	}
-	tm.inject(greyAt, sim.Fault{Kind: sim.FaultArm, Failpoint: FailAppError, Nodes: nodes, PPM: 600_000})
-	tm.inject(greyAt+3*time.Second, sim.Fault{Kind: sim.FaultDisarm, Failpoint: FailAppError})
+	tm.inject(greyAt, sim.Fault{Op: sim.ArmFailpoint{Failpoint: FailAppError, Nodes: nodes, ProbabilityPPM: 600_000}})
+	tm.inject(greyAt+3*time.Second, sim.Fault{Op: sim.DisarmFailpoint{Failpoint: FailAppError}})
 	// A slow instance that then crashes with requests in flight, and
 	// restarts (a new incarnation: a new identity).
 	slow := pick()
@@ -169,14 +173,14 @@ func chaos(tm *testMesh) {
 		slow = "svc-a-3" // the single canary
 	}
 	slowAt := at(3*time.Second, 8*time.Second)
-	tm.inject(slowAt, sim.Fault{Kind: sim.FaultArm, Failpoint: FailAppSlow, Nodes: []sim.NodeID{slow}, Value: "250"})
-	tm.inject(slowAt+time.Second+time.Millisecond, sim.Fault{Kind: sim.FaultDisarm, Failpoint: FailAppSlow})
+	tm.inject(slowAt, sim.Fault{Op: sim.ArmFailpoint{Failpoint: FailAppSlow, Nodes: []sim.NodeID{slow}, Value: "250"}})
+	tm.inject(slowAt+time.Second+time.Millisecond, sim.Fault{Op: sim.DisarmFailpoint{Failpoint: FailAppSlow}})
 	if r.IntN(2) == 0 {
 		// Restarted at once (its address back before callers notice).
-		tm.inject(slowAt+time.Second, sim.Fault{Kind: sim.FaultRestart, Nodes: []sim.NodeID{slow}})
+		tm.inject(slowAt+time.Second, sim.Fault{Op: sim.Restart{Nodes: []sim.NodeID{slow}}})
 	} else {
-		tm.inject(slowAt+time.Second, sim.Fault{Kind: sim.FaultCrash, Nodes: []sim.NodeID{slow}})
-		tm.inject(slowAt+time.Second+at(200*time.Millisecond, 2*time.Second), sim.Fault{Kind: sim.FaultRestart, Nodes: []sim.NodeID{slow}})
+		tm.inject(slowAt+time.Second, sim.Fault{Op: sim.Crash{Nodes: []sim.NodeID{slow}}})
+		tm.inject(slowAt+time.Second+at(200*time.Millisecond, 2*time.Second), sim.Fault{Op: sim.Restart{Nodes: []sim.NodeID{slow}}})
 	}
 	// A drain, sometimes of the single canary; the drained pod is restarted
 	// (redeployed) later.
@@ -188,14 +192,14 @@ func chaos(tm *testMesh) {
 		dAt := at(4*time.Second, 9*time.Second)
 		tm.drain(dAt, drained)
 		if drained == "svc-a-3" || r.IntN(3) == 0 {
-			tm.inject(dAt+5*time.Second, sim.Fault{Kind: sim.FaultRestart, Nodes: []sim.NodeID{drained}})
+			tm.inject(dAt+5*time.Second, sim.Fault{Op: sim.Restart{Nodes: []sim.NodeID{drained}}})
 		} else {
 			// Scaled in: stopped for good once drained.
-			tm.inject(dAt+4*time.Second, sim.Fault{Kind: sim.FaultCrash, Nodes: []sim.NodeID{drained}})
+			tm.inject(dAt+4*time.Second, sim.Fault{Op: sim.Crash{Nodes: []sim.NodeID{drained}}})
 		}
 	}
 	// A pilot restarts: its sidecars move to the other one and resync.
-	tm.inject(at(5*time.Second, 12*time.Second), sim.Fault{Kind: sim.FaultRestart, Nodes: []sim.NodeID{tm.m.Pilots[r.IntN(len(tm.m.Pilots))]}})
+	tm.inject(at(5*time.Second, 12*time.Second), sim.Fault{Op: sim.Restart{Nodes: []sim.NodeID{tm.m.Pilots[r.IntN(len(tm.m.Pilots))]}}})
 	// Configuration changes: policy tweaks (one late, after the endpoint
 	// churn), and a bad destination rule.
 	tweak := func() {
