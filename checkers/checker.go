@@ -17,6 +17,9 @@ type Options struct {
 	// (replay). When it runs out the verdict is Unknown, never Pass. It
 	// is the only wall-clock input of this package.
 	TimeLimit time.Duration
+	// Progress, when set, is told now and then how far a long check has
+	// got (for a CLI's progress line); it never changes the verdict.
+	Progress func(done, total int, unit string)
 }
 
 // Verdict is a check's outcome, serialised as "pass", "fail" or "unknown".

@@ -135,10 +135,9 @@ func unpartitionedModel(init *string) porcupine.Model {
 	}
 	return porcupine.Model{
 		Init: func() any { return map[string]register{} },
-		Step: func(state, input, output any) (bool, any) {
+		Step: func(state, input, _ any) (bool, any) {
 			st := state.(map[string]register)
-			op := input.(Op)
-			op.Output = output.(Output)
+			op := *input.(*Op)
 			cur, ok := st[op.Key]
 			if !ok {
 				cur = start

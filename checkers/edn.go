@@ -1,6 +1,6 @@
 package checkers
 
-// A small reader for the EDN values found in Jepsen histories and logs.
+// A reader for the EDN values found in Jepsen and Knossos histories and logs.
 // Written here rather than imported: the one Go EDN library
 // (olympos.io/encoding/edn) has had no release since 2020 and silently
 // accepts duplicate keys and trailing text, while this subset is short,
@@ -9,9 +9,12 @@ package checkers
 // so that fields we ignore never stop an import.
 
 import (
+	"bufio"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -86,14 +89,41 @@ func (v ednValue) get(name string) (ednValue, bool) {
 
 const ednMaxDepth = 64
 
+// ednReader reads values from one piece of text: a line of a Jepsen log, or
+// one element of an EDN history cut out by [ednStream]. When line is set,
+// errors give the line and column in the whole file (the text starts at
+// line, column col); otherwise only the column, for the caller to add
+// the line.
 type ednReader struct {
-	s     string
-	pos   int
-	depth int
+	s         string
+	pos       int
+	depth     int
+	line, col int
+	// scratch collects the items of the collections being read (a stack:
+	// nested ones above their parent's); arena then holds them. reset
+	// reuses both, so values read before a reset must no longer be used:
+	// importers copy what they keep.
+	scratch, arena []ednValue
+}
+
+// reset points the reader at new text, keeping its scratch space.
+func (r *ednReader) reset(s string, line, col int) {
+	r.s, r.pos, r.depth, r.line, r.col = s, 0, 0, line, col
+	r.scratch, r.arena = r.scratch[:0], r.arena[:0]
 }
 
 func (r *ednReader) errorf(format string, args ...any) error {
-	return fmt.Errorf("column %d: %s", r.pos+1, fmt.Sprintf(format, args...))
+	msg := fmt.Sprintf(format, args...)
+	if r.line == 0 {
+		return fmt.Errorf("column %d: %s", r.pos+1, msg)
+	}
+	pos := min(r.pos, len(r.s))
+	line, col := r.line, r.col+pos
+	if nl := strings.LastIndexByte(r.s[:pos], '\n'); nl >= 0 {
+		line += strings.Count(r.s[:pos], "\n")
+		col = pos - nl
+	}
+	return fmt.Errorf("line %d: column %d: %s", line, col, msg)
 }
 
 func (r *ednReader) atEnd() bool { return r.pos >= len(r.s) }
@@ -230,6 +260,8 @@ func (r *ednReader) collection(kind ednKind, close byte) (ednValue, error) {
 		return ednValue{}, err
 	}
 	v := ednValue{kind: kind}
+	base := len(r.scratch)
+	defer func() { r.scratch = r.scratch[:base] }()
 	for {
 		if err := r.skip(); err != nil {
 			return ednValue{}, err
@@ -245,7 +277,12 @@ func (r *ednReader) collection(kind ednKind, close byte) (ednValue, error) {
 		if err != nil {
 			return ednValue{}, err
 		}
-		v.items = append(v.items, it)
+		r.scratch = append(r.scratch, it)
+	}
+	if len(r.scratch) > base {
+		start := len(r.arena)
+		r.arena = append(r.arena, r.scratch[base:]...)
+		v.items = r.arena[start:len(r.arena):len(r.arena)]
 	}
 	if kind == ednMap && len(v.items)%2 != 0 {
 		return ednValue{}, r.errorf("map has a key without a value")
@@ -255,21 +292,60 @@ func (r *ednReader) collection(kind ednKind, close byte) (ednValue, error) {
 		if kind == ednMap {
 			step = 2
 		}
-		seen := map[string]bool{}
-		for i := 0; i < len(v.items); i += step {
-			k := v.items[i].String()
-			if seen[k] {
-				return ednValue{}, r.errorf("duplicate key %s", k)
-			}
-			seen[k] = true
+		if k, dup := duplicateKey(v.items, step); dup {
+			return ednValue{}, r.errorf("duplicate key %s", k)
 		}
 	}
 	return v, nil
 }
 
+// duplicateKey finds a repeated key among every step-th item. Small maps
+// (every op of a history) compare pairwise, without printing their keys.
+func duplicateKey(items []ednValue, step int) (string, bool) {
+	n := len(items) / step
+	if n <= 16 {
+		for i := 0; i < len(items); i += step {
+			for j := i + step; j < len(items); j += step {
+				if items[i].equal(items[j]) {
+					return items[j].String(), true
+				}
+			}
+		}
+		return "", false
+	}
+	seen := make(map[string]bool, n)
+	for i := 0; i < len(items); i += step {
+		k := items[i].String()
+		if seen[k] {
+			return k, true
+		}
+		seen[k] = true
+	}
+	return "", false
+}
+
+// equal compares two values as their printed forms would (collections item
+// by item in order, which is enough to find repeated keys as written).
+func (v ednValue) equal(w ednValue) bool {
+	if v.kind != w.kind || v.text != w.text || len(v.items) != len(w.items) {
+		return false
+	}
+	for i := range v.items {
+		if !v.items[i].equal(w.items[i]) {
+			return false
+		}
+	}
+	return true
+}
+
 func (r *ednReader) str() (ednValue, error) {
 	start := r.pos
 	r.pos++ // opening quote
+	if end := strings.IndexAny(r.s[r.pos:], `"\\`); end >= 0 && r.s[r.pos+end] == '"' {
+		text := r.s[r.pos : r.pos+end] // no escapes: the text as it stands
+		r.pos += end + 1
+		return ednValue{kind: ednString, text: text}, nil
+	}
 	var b strings.Builder
 	for !r.atEnd() {
 		c := r.s[r.pos]
@@ -309,6 +385,9 @@ func (r *ednReader) str() (ednValue, error) {
 				r.pos += 4
 			default:
 				r.pos -= 2
+				if e < ' ' || e > '~' {
+					return ednValue{}, r.errorf("bad escape \\x%02x in string", e)
+				}
 				return ednValue{}, r.errorf("bad escape \\%c in string", e)
 			}
 		default:
@@ -327,7 +406,11 @@ func (r *ednReader) char() (ednValue, error) {
 		r.pos = start
 		return ednValue{}, r.errorf("bad character literal")
 	}
-	_, size := utf8.DecodeRuneInString(r.s[r.pos:])
+	c, size := utf8.DecodeRuneInString(r.s[r.pos:])
+	if unicode.IsSpace(c) || unicode.IsControl(c) {
+		r.pos = start
+		return ednValue{}, r.errorf("bad character literal")
+	}
 	r.pos += size
 	name := r.s[start+1:r.pos] + r.token()
 	switch {
@@ -361,4 +444,223 @@ func (r *ednReader) dispatch() (ednValue, error) {
 		return ednValue{}, err
 	}
 	return ednValue{kind: ednTagged, text: tag, items: []ednValue{inner}}, nil
+}
+
+// ednStream cuts an EDN history into its operations without reading the
+// whole file: the history may be one vector or list of maps, a stream of
+// maps, or several of either, with maps spanning lines, comments and
+// discarded values anywhere. next returns the text of one element (a map,
+// a tagged record, or whatever stands there, for the caller to judge) with
+// the line and column it starts at, so memory holds one operation at a time.
+type ednStream struct {
+	r         *bufio.Reader
+	line, col int  // of the next byte
+	inside    bool // inside a top-level vector or list
+	closer    byte
+	buf       []byte
+}
+
+// ednMaxElement bounds one operation's text: more is an error, not an
+// allocation as large as the file.
+const ednMaxElement = 64 << 20
+
+func newEDNStream(r io.Reader) *ednStream {
+	return &ednStream{r: bufio.NewReaderSize(r, 256<<10), line: 1, col: 1}
+}
+
+func (s *ednStream) errorf(format string, args ...any) error {
+	return fmt.Errorf("line %d: column %d: %s", s.line, s.col, fmt.Sprintf(format, args...))
+}
+
+func (s *ednStream) peek() (byte, bool) {
+	b, err := s.r.Peek(1)
+	if err != nil {
+		return 0, false
+	}
+	return b[0], true
+}
+
+// read takes one byte, recording it in buf when keep is set.
+func (s *ednStream) read(keep bool) (byte, bool) {
+	c, err := s.r.ReadByte()
+	if err != nil {
+		return 0, false
+	}
+	if keep {
+		s.buf = append(s.buf, c)
+	}
+	if c == '\n' {
+		s.line, s.col = s.line+1, 1
+	} else {
+		s.col++
+	}
+	return c, true
+}
+
+// skipSpace passes whitespace, commas and comments between elements.
+func (s *ednStream) skipSpace(keep bool) {
+	for {
+		c, ok := s.peek()
+		switch {
+		case !ok:
+			return
+		case c == ';':
+			for c != '\n' && ok {
+				c, ok = s.read(keep)
+			}
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',' || c == '\f' || c == '\v':
+			s.read(keep)
+		case c == 0xef && s.line == 1 && s.col == 1: // a UTF-8 byte order mark
+			if b, _ := s.r.Peek(3); string(b) == "\xef\xbb\xbf" {
+				s.r.Discard(3)
+				continue
+			}
+			return
+		default:
+			return
+		}
+	}
+}
+
+// next returns the next operation's text, io.EOF after the last.
+func (s *ednStream) next() (text string, line, col int, err error) {
+	for {
+		s.skipSpace(false)
+		c, ok := s.peek()
+		if !ok {
+			if s.inside {
+				return "", 0, 0, s.errorf("missing %q at the end of the history", s.closer)
+			}
+			return "", 0, 0, io.EOF
+		}
+		switch {
+		case !s.inside && (c == '[' || c == '('):
+			s.read(false)
+			s.inside, s.closer = true, map[byte]byte{'[': ']', '(': ')'}[c]
+			continue
+		case s.inside && c == s.closer:
+			s.read(false)
+			s.inside = false
+			continue
+		case c == ')' || c == ']' || c == '}':
+			return "", 0, 0, s.errorf("unexpected %q", c)
+		}
+		line, col = s.line, s.col
+		s.buf = s.buf[:0]
+		if err := s.element(0); err != nil {
+			return "", 0, 0, err
+		}
+		text = string(s.buf)
+		if strings.HasPrefix(text, "#_") {
+			continue // discarded: the reader checks its syntax no further
+		}
+		return text, line, col, nil
+	}
+}
+
+// element copies one whole element into buf: a collection by its brackets
+// (passing over strings, characters and comments inside), a string, a
+// tagged or discarded element with its tag, or a token. Its syntax is
+// checked later by [ednReader].
+func (s *ednStream) element(depth int) error {
+	if depth > ednMaxDepth {
+		return s.errorf("nesting deeper than %d", ednMaxDepth)
+	}
+	c, _ := s.peek()
+	switch c {
+	case '#':
+		s.read(true)
+		next, ok := s.peek()
+		switch {
+		case ok && next == '{':
+			return s.collection()
+		case ok && next == '_':
+			s.read(true)
+		default:
+			s.token() // the tag
+		}
+		s.buf = append(s.buf, ' ')
+		s.skipSpace(false)
+		if _, ok := s.peek(); !ok {
+			return s.errorf("a tag or #_ with nothing after it")
+		}
+		return s.element(depth + 1)
+	case '(', '[', '{':
+		return s.collection()
+	case '"':
+		s.read(true)
+		return s.stringRest()
+	case '\\':
+		s.read(true)
+		s.read(true) // the character itself, even a delimiter
+	}
+	s.token()
+	if len(s.buf) == 0 {
+		return s.errorf("unexpected %q", c)
+	}
+	return nil
+}
+
+func (s *ednStream) token() {
+	for {
+		c, ok := s.peek()
+		if !ok || isDelimiter(c) {
+			return
+		}
+		s.read(true)
+	}
+}
+
+func (s *ednStream) stringRest() error {
+	for {
+		c, ok := s.read(true)
+		switch {
+		case !ok:
+			return nil // cut short: the reader says where
+		case c == '"':
+			return nil
+		case c == '\\':
+			s.read(true)
+		}
+		if len(s.buf) > ednMaxElement {
+			return s.errorf("an operation longer than %d MiB", ednMaxElement>>20)
+		}
+	}
+}
+
+// collection copies a bracketed element, counting brackets of any kind;
+// whether they match is for the reader to say.
+func (s *ednStream) collection() error {
+	open := 0
+	for {
+		c, ok := s.read(true)
+		if !ok {
+			return nil // cut short: the reader says which bracket is missing
+		}
+		switch c {
+		case '(', '[', '{':
+			open++
+			if open > ednMaxDepth+1 {
+				return s.errorf("nesting deeper than %d", ednMaxDepth)
+			}
+		case ')', ']', '}':
+			open--
+			if open == 0 {
+				return nil
+			}
+		case '"':
+			if err := s.stringRest(); err != nil {
+				return err
+			}
+		case '\\':
+			s.read(true)
+		case ';':
+			for c != '\n' && ok {
+				c, ok = s.read(true)
+			}
+		}
+		if len(s.buf) > ednMaxElement {
+			return s.errorf("an operation longer than %d MiB", ednMaxElement>>20)
+		}
+	}
 }

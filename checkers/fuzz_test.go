@@ -2,8 +2,12 @@ package checkers
 
 import (
 	"bytes"
+	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/sofasim/sofasim/checkers/elle"
 )
 
 // The fuzz targets check that no input makes an importer panic, that what
@@ -56,10 +60,37 @@ func FuzzParseEDN(f *testing.F) {
 		`{:type :info, :f :cas, :value [3 4], :process 1, :time 4000, :error [:timeout "x"]}`))
 	f.Add([]byte(`{:process :nemesis, :type :info, :f :start, :value #{"n1"} :x #inst "2020-01-01" :y \c :z 1.5M}`))
 	f.Add([]byte(`{:process 0, :type :invoke, :f :put, :key 5, :value "\"\t"} ; c` + "\n" + `{:process 0 :type :fail :f :put}`))
+	f.Add([]byte("[{:type :invoke,\n :f :read, :value nil, :process 1} ; x\n {:type :ok, :f :read, :value 3, :process 1}]"))
+	f.Add([]byte(`(#jepsen.history.Op{:index 0, :type :invoke, :process 0, :f :write, :value 1} #_ {:a} #jepsen.history.Op{:index 1, :type :ok, :process 0, :f :write, :value 1})`))
+	f.Add([]byte(`[{:process 3 :type :invoke :f :txn :value [[:read :x nil] [:write :y 2]]} {:process 3 :type :ok :f :txn :value [[:read :x 0] [:write :y 2]]}]`))
+	f.Add([]byte(`{:index 0 :type :invoke :value [[:append 253 1] [:r 253 nil]]} {:index 1 :type :ok :value [[:append 253 1] [:r 253 [1]]]}`))
+	f.Add([]byte(`[{:process 0 :type :invoke :f :cas :value [nil "a"]} {:process 0 :type :ok :f :cas :value [nil "a"]} {:process 1 :type :invoke :f :read} {:process 1 :type :ok :f :read :value nil}]`))
+	f.Add([]byte("[\\] \\; \\( \"x\\\"\" {:a \\newline}]"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		h, err := ParseEDN(bytes.NewReader(data))
 		if err == nil {
 			fuzzAccepted(t, h)
+		} else if strings.Contains(err.Error(), "\n") {
+			t.Fatalf("an error spans lines: %q", err)
+		}
+		im, err := Import(bytes.NewReader(data), ImportOptions{Format: "edn", NilRead: NilAbsent})
+		if err == nil && !im.Transactional() {
+			fuzzAccepted(t, im.History)
+		}
+		if err == nil && im.Transactional() {
+			for i, txn := range im.Txns {
+				if txn.ID != i || txn.Status == 0 {
+					t.Fatalf("bad transaction %d: %+v", i, txn)
+				}
+			}
+			// The transactional checkers judge or refuse, never panic.
+			for _, m := range []elle.Model{elle.ListAppend, elle.RWRegister} {
+				res, err := elle.Check(im.Txns, elle.Options{Model: m, WFRKeys: true})
+				if err == nil && res.Valid != !slices.Contains(res.RuledOut, res.Consistency) {
+					t.Fatalf("verdict disagrees with the models ruled out: %+v", res)
+				}
+			}
+			MultiRegister{}.Check(im.Txns, Options{TimeLimit: 100 * time.Millisecond})
 		}
 	})
 }

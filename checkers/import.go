@@ -7,39 +7,115 @@ import (
 	"io"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+
+	"github.com/sofasim/sofasim/checkers/elle"
 )
 
 // Formats lists the history formats [Parse] reads.
 func Formats() []string { return []string{"json", "jepsen", "edn"} }
 
-// Parse reads a history in the named format (see [Formats]); "" or "auto"
-// detects it with [DetectFormat]. Blank input detected automatically is an
-// empty history: both line formats read it so.
+// NilRead says what an :ok read that returned nil means.
+type NilRead string
+
+const (
+	// NilBySource takes each source's meaning: unknown for EDN histories
+	// (Knossos's and Jepsen's register models), absent for Jepsen logs
+	// (porcupine's etcd tests) and JSON.
+	NilBySource NilRead = ""
+	// NilUnknown: the value read is not known, so the read is legal in
+	// every state and constrains nothing; it is left out of the check.
+	NilUnknown NilRead = "unknown"
+	// NilAbsent: the key was absent (never written, or deleted).
+	NilAbsent NilRead = "absent"
+)
+
+// ImportOptions choose how a history file is read.
+type ImportOptions struct {
+	Format  string  // json, jepsen, edn; "" or "auto" detects it
+	NilRead NilRead // see [NilRead]
+	// Progress, when set, is called now and then with the number of
+	// events read so far, for long imports.
+	Progress func(events int)
+}
+
+// Imported is a history as read from a file. A history of :txn operations
+// fills Txns and leaves History without ops.
+type Imported struct {
+	Format  string
+	History History
+	Txns    []elle.Txn
+	// KnossosTxns is set when micro-ops are spelt :read and :write, as for
+	// Knossos's multi-register model, rather than Elle's :r and :w.
+	KnossosTxns bool
+	// Events counts the invocations and completions read; NilReads the :ok
+	// reads of nil left out as unknown; Nemesis the nemesis events skipped.
+	Events, NilReads, Nemesis int
+}
+
+// Transactional reports whether the history's operations are transactions.
+func (im Imported) Transactional() bool { return im.Txns != nil }
+
+// Parse reads a register or key-value history in the named format (see
+// [Formats]); "" or "auto" detects it with [DetectFormat]. Blank input
+// detected automatically is an empty history. Nil reads take their
+// source's meaning (see [NilBySource]).
 func Parse(r io.Reader, format string) (History, error) {
-	if format != "" && format != "auto" {
-		switch format {
-		case "json":
-			return ParseJSON(r)
-		case "jepsen":
-			return ParseJepsen(r)
-		case "edn":
-			return ParseEDN(r)
+	im, err := Import(r, ImportOptions{Format: format})
+	if err != nil {
+		return History{}, err
+	}
+	if im.Transactional() {
+		return History{}, fmt.Errorf("%s: a history of :txn transactions: check it with a transactional model", im.Format)
+	}
+	return im.History, nil
+}
+
+// detectWindow is how much of a file format detection may look at.
+const detectWindow = 4 << 20
+
+// Import reads a history, streaming: memory grows with the operations
+// kept, not with the file.
+func Import(r io.Reader, opts ImportOptions) (Imported, error) {
+	format := opts.Format
+	br := bufio.NewReaderSize(r, detectWindow)
+	if format == "" || format == "auto" {
+		head, err := peekHead(br)
+		if err != nil {
+			return Imported{}, err
 		}
-		return History{}, fmt.Errorf("unknown history format %q (available: %s)", format, strings.Join(Formats(), ", "))
+		if len(bytes.TrimSpace(head)) == 0 {
+			return Imported{Format: "empty"}, nil
+		}
+		if format, err = DetectFormat(head); err != nil {
+			return Imported{}, err
+		}
 	}
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return History{}, err
+	var im Imported
+	var err error
+	switch format {
+	case "json":
+		im.History, err = ParseJSON(br)
+	case "jepsen":
+		im, err = importJepsen(br, opts)
+	case "edn":
+		im, err = importEDN(br, opts)
+	default:
+		return Imported{}, fmt.Errorf("unknown history format %q (available: %s)", format, strings.Join(Formats(), ", "))
 	}
-	if len(bytes.TrimSpace(data)) == 0 {
-		return History{}, nil
+	im.Format = format
+	return im, err
+}
+
+// peekHead returns the first bytes of the input (up to detectWindow)
+// without consuming them.
+func peekHead(br *bufio.Reader) ([]byte, error) {
+	head, err := br.Peek(detectWindow)
+	if err != nil && err != io.EOF {
+		return nil, err
 	}
-	format, err = DetectFormat(data)
-	if err != nil {
-		return History{}, err
-	}
-	return Parse(bytes.NewReader(data), format)
+	return head, nil
 }
 
 var (
@@ -49,6 +125,7 @@ var (
 
 // DetectFormat tells json, jepsen or edn from the first line that shows
 // it: JSON and EDN both open a map, with a "string" or a :keyword first;
+// EDN may also open a vector or list of ops, or a tagged record;
 // Jepsen's op lines come from the jepsen.util logger (other log lines
 // before them are passed over).
 func DetectFormat(data []byte) (string, error) {
@@ -69,6 +146,8 @@ func DetectFormat(data []byte) (string, error) {
 				return "edn", nil
 			}
 			return "", fmt.Errorf("line %d: cannot tell the history format: a map that is neither JSON nor EDN with keywords", n+1)
+		case strings.HasPrefix(line, "[") || strings.HasPrefix(line, "(") || strings.HasPrefix(line, "#"):
+			return "edn", nil // a vector or list of ops, a tagged record, a #_ discard
 		case strings.Contains(line, "jepsen.util") || jepsenBare.MatchString(line):
 			return "jepsen", nil
 		case otherLogLine.MatchString(line):
@@ -104,33 +183,36 @@ func lines(r io.Reader, fn func(n int, line string) error) error {
 	return nil
 }
 
-// event is one line of a Jepsen-style history: an invocation or a
-// completion by a process.
+// event is one invocation or completion by a process, from a line of a
+// Jepsen log or a map of an EDN history.
 type event struct {
-	line    int
+	line    int   // where it starts, for messages
+	at      int64 // its place in the history: the stamp ops get
 	process int
 	typ     string // invoke, ok, fail, info
 	f       string
 	key     string
 	value   ednValue
-	time    int64
-	hasTime bool
 }
 
-var supportedF = []string{KindGet, KindPut, KindAppend, KindDelete, KindCAS, KindRead, KindWrite}
+var supportedF = []string{KindGet, KindPut, KindAppend, KindDelete, KindCAS, KindRead, KindWrite, KindAcquire, KindRelease}
 
-// builder turns events into a History with Jepsen's semantics: a process
-// runs one op at a time; :ok completes it, :fail means it did not happen
-// (dropped), :info means its outcome is unknown (open to the end, and
-// Jepsen moves on with a new process number). Ops still pending at the end
-// are unknown too.
+// builder turns events into a History with Jepsen's and Knossos's
+// semantics: a process runs one op at a time; :ok completes it, :fail
+// means it did not happen (dropped), :info means its outcome is unknown
+// (open to the end: it may take effect at any time after its call, and
+// Jepsen gives the crashed client a new process number). Ops still
+// pending at the end are unknown too. Stamps are the events' places in
+// the history, which Jepsen writes in real-time order (its :time field is
+// not monotonic across processes, and Knossos ignores it too).
 type builder struct {
 	ops      []Op
 	dropped  []bool
 	lines    []int       // line of each op's invocation
 	retLines []int       // line of each op's completion (0: none)
 	pending  map[int]int // process -> op index awaiting completion
-	untimed  bool        // some event has no :time, so lines stand in for time
+	nilRead  NilRead     // NilUnknown or NilAbsent
+	nilReads int
 }
 
 func (b *builder) add(e event) error {
@@ -138,15 +220,11 @@ func (b *builder) add(e event) error {
 		return fmt.Errorf("line %d: %s", e.line, fmt.Sprintf(format, args...))
 	}
 	if !slices.Contains(supportedF, e.f) {
-		return fail("unsupported :f :%s (supported: :%s)", e.f, strings.Join(supportedF, ", :"))
+		return fail("unsupported :f :%s (supported: :%s, or :txn for a whole history of transactions)", e.f, strings.Join(supportedF, ", :"))
 	}
 	if b.pending == nil {
 		b.pending = map[int]int{}
 	}
-	if !e.hasTime {
-		b.untimed = true
-	}
-	at := e.time
 	idx, busy := b.pending[e.process]
 	if e.typ == "invoke" {
 		if busy {
@@ -179,11 +257,14 @@ func (b *builder) add(e event) error {
 			in.Value = nv
 		}
 		b.pending[e.process] = len(b.ops)
-		b.ops = append(b.ops, Op{Client: e.process, Key: e.key, Input: in, Call: at})
+		b.ops = append(b.ops, Op{Client: e.process, Key: e.key, Input: in, Call: e.at})
 		b.dropped = append(b.dropped, false)
 		b.lines = append(b.lines, e.line)
 		b.retLines = append(b.retLines, 0)
 		return nil
+	}
+	if !busy && e.typ == "info" {
+		return nil // an :info with nothing pending (a crash report) tells nothing
 	}
 	if !busy {
 		return fail("process %d completes :%s (:%s) but has no pending invocation", e.process, e.f, e.typ)
@@ -196,10 +277,14 @@ func (b *builder) add(e event) error {
 	b.retLines[idx] = e.line
 	switch e.typ {
 	case "ok":
-		op.Return = at
+		op.Return = e.at
 		switch e.f {
 		case KindGet, KindRead:
-			if e.value.kind != ednNil {
+			if e.value.kind == ednNil && b.nilRead == NilUnknown {
+				// Legal in every state: it constrains nothing.
+				b.dropped[idx] = true
+				b.nilReads++
+			} else if e.value.kind != ednNil {
 				v, err := scalar(e.value)
 				if err != nil {
 					return fail(":%s result: %v", e.f, err)
@@ -212,7 +297,7 @@ func (b *builder) add(e event) error {
 	case "fail":
 		b.dropped[idx] = true
 	case "info":
-		op.Unknown, op.Return = true, at
+		op.Unknown, op.Return = true, e.at
 	default:
 		return fail("unknown :type :%s (want :invoke, :ok, :fail or :info)", e.typ)
 	}
@@ -220,13 +305,13 @@ func (b *builder) add(e event) error {
 }
 
 // history finishes the build: ops still pending become unknown, dropped
-// ops go, ids are renumbered, and without a :time on every event the line
-// numbers become the call and return stamps.
-func (b *builder) history() (History, error) {
+// ops go and ids are renumbered.
+func (b *builder) history() History {
 	for _, idx := range b.pending {
 		b.ops[idx].Unknown = true
 	}
 	h := History{Model: "cas-register"}
+	kept := b.ops[:0] // in place: the ops are most of the memory
 	for i, op := range b.ops {
 		if b.dropped[i] {
 			continue
@@ -234,33 +319,40 @@ func (b *builder) history() (History, error) {
 		switch op.Input.Kind {
 		case KindGet, KindPut, KindAppend, KindDelete:
 			h.Model = "kv"
-		}
-		if b.untimed {
-			op.Call, op.Return = int64(b.lines[i]), int64(b.retLines[i])
+		case KindAcquire, KindRelease:
+			h.Model = "mutex"
 		}
 		if b.retLines[i] == 0 {
 			op.Return = 0 // never completed
-		} else if op.Return < op.Call {
-			return History{}, fmt.Errorf("line %d: :time %d precedes the invocation's :time %d (line %d)",
-				b.retLines[i], op.Return, op.Call, b.lines[i])
 		}
-		op.ID = len(h.Ops)
-		h.Ops = append(h.Ops, op)
+		op.ID = len(kept)
+		kept = append(kept, op)
 	}
-	return h, nil
+	if len(kept) > 0 {
+		// An exact copy: append's doubling may have left half the
+		// backing array empty, and the check holds the ops to the end.
+		h.Ops = slices.Clone(kept)
+	}
+	b.ops = nil
+	return h
 }
 
-// scalar reads a key or register value: a string, or an integer as its
-// decimal text.
+// scalar reads a key or register value: a string as its text, an integer
+// as its decimal text, a keyword as its name, anything else as printed.
+// Strings are copied, so the op's text can be freed.
 func scalar(v ednValue) (string, error) {
 	switch v.kind {
 	case ednString:
-		return v.text, nil
+		return strings.Clone(v.text), nil
 	case ednInt:
 		if n, ok := v.int64(); ok {
-			return fmt.Sprint(n), nil
+			return strconv.FormatInt(n, 10), nil
 		}
 		return strings.TrimSuffix(v.text, "N"), nil
+	case ednKeyword:
+		return strings.Clone(v.text), nil
+	case ednNil:
+		return "", fmt.Errorf("want a value, not nil")
 	}
-	return "", fmt.Errorf("want a string or an integer, not %s", v)
+	return v.String(), nil
 }

@@ -16,11 +16,21 @@ import (
 // (the bare form "3 :invoke :cas [1 4]" works too). :invoke, :ok, :fail
 // (did not happen: dropped) and :info (unknown outcome: open to the end;
 // Jepsen then gives the client a new process number). :f is :read,
-// :write or :cas ([expected new]); a read of nil means absent. Lines from
+// :write or :cas ([expected new]); a read of nil means absent, as in
+// porcupine's etcd tests (see [NilRead] to choose otherwise). Lines from
 // other loggers are passed over and :nemesis lines skipped; line numbers
 // stand in for time. The result has Model "cas-register", starting absent.
 func ParseJepsen(r io.Reader) (History, error) {
-	var b builder
+	im, err := importJepsen(r, ImportOptions{})
+	return im.History, err
+}
+
+func importJepsen(r io.Reader, opts ImportOptions) (Imported, error) {
+	b := builder{nilRead: opts.NilRead}
+	if b.nilRead == NilBySource {
+		b.nilRead = NilAbsent
+	}
+	var im Imported
 	opLines, otherLines := 0, 0
 	err := lines(r, func(n int, line string) error {
 		trimmed := strings.TrimSpace(line)
@@ -40,8 +50,15 @@ func ParseJepsen(r io.Reader) (History, error) {
 		opLines++
 		off := len(strings.TrimRightFunc(line, unicode.IsSpace)) - len(rest)
 		e, skip, err := jepsenEvent(n, line, off)
+		if skip {
+			im.Nemesis++
+		}
 		if err != nil || skip {
 			return err
+		}
+		im.Events++
+		if opts.Progress != nil && im.Events%progressEvery == 0 {
+			opts.Progress(im.Events)
 		}
 		return b.add(e)
 	})
@@ -49,20 +66,17 @@ func ParseJepsen(r io.Reader) (History, error) {
 		err = fmt.Errorf("no operation lines (like \"INFO  jepsen.util - 3\\t:invoke\\t:cas\\t[1 4]\") in %d lines", otherLines)
 	}
 	if err != nil {
-		return History{}, fmt.Errorf("jepsen: %w", err)
+		return Imported{}, fmt.Errorf("jepsen: %w", err)
 	}
-	h, err := b.history()
-	if err != nil {
-		return History{}, fmt.Errorf("jepsen: %w", err)
-	}
-	return h, nil
+	im.History, im.NilReads = b.history(), b.nilReads
+	return im, nil
 }
 
 // jepsenEvent reads "process :type :f value" from line, starting at off.
 // The value of a :fail or :info line (often an error such as :timed-out)
 // is not needed and not read.
 func jepsenEvent(n int, line string, off int) (e event, skip bool, err error) {
-	e.line = n
+	e.line, e.at = n, int64(n)
 	rd := &ednReader{s: line, pos: off}
 	wrap := func(err error) error { return fmt.Errorf("line %d: %w", n, err) }
 	p, err := rd.value()

@@ -92,6 +92,9 @@ func (l Linearizable) Check(h History, opts Options) Result {
 				next = append(next, k)
 				continue
 			}
+			if opts.Progress != nil {
+				opts.Progress(len(decided)+len(failed), len(keys), "keys")
+			}
 			switch checkKey(h.Init, byKey[k], budget, limit) {
 			case porcupine.Ok:
 				decided = append(decided, k)
@@ -167,7 +170,7 @@ func checkKey(init *string, ops []porcupine.Operation, budget int64, limit time.
 }
 
 // porcupineOps turns the history into porcupine operations grouped by key
-// (keys sorted). Unknown ops return at the end of the history. Porcupine's
+// (keys sorted); Input and Metadata point at the history's ops. Unknown ops return at the end of the history. Porcupine's
 // visualisation draws one row per client id from 0 up, so client ids stay
 // as they are when small and are renumbered densely otherwise; the
 // metadata, shown on hover, names the op and its real client.
@@ -181,7 +184,8 @@ func porcupineOps(h History) (keys []string, byKey map[string][]porcupine.Operat
 	clients = slices.Compact(clients)
 	dense := len(clients) > 0 && (clients[0] < 0 || clients[len(clients)-1] >= maxClientRows)
 	byKey = map[string][]porcupine.Operation{}
-	for _, op := range h.Ops {
+	for i := range h.Ops {
+		op := &h.Ops[i] // shared, not copied: a history may hold millions
 		if !op.Unknown && op.Output.Err != "" {
 			skipped++
 			continue
@@ -198,8 +202,8 @@ func porcupineOps(h History) (keys []string, byKey map[string][]porcupine.Operat
 			keys = append(keys, op.Key)
 		}
 		byKey[op.Key] = append(byKey[op.Key], porcupine.Operation{
-			ClientId: client, Input: op, Output: op.Output, Call: op.Call, Return: ret,
-			Metadata: fmt.Sprintf("op %d, client %d", op.ID, op.Client),
+			ClientId: client, Input: op, Call: op.Call, Return: ret, // the op holds its output
+			Metadata: op,
 		})
 	}
 	slices.Sort(keys)
@@ -237,7 +241,7 @@ func explainFailure(h History, model Model, lin *Linearization, failed []string,
 		// Out of time for the details; the verdict stands.
 		var ids []int
 		for _, op := range lin.ops {
-			ids = append(ids, op.Input.(Op).ID)
+			ids = append(ids, op.Input.(*Op).ID)
 		}
 		slices.Sort(ids)
 		return fmt.Sprintf("%s (%s); the time limit left no time to find the conflicting ops: replay without a limit",
@@ -268,7 +272,7 @@ func explainKey(h History, model Model, key string, ops []porcupine.Operation, p
 	for _, p := range partials {
 		seq := make([]int, len(p))
 		for i, o := range p {
-			seq[i] = o.Input.(Op).ID
+			seq[i] = o.Input.(*Op).ID
 		}
 		if len(seq) > len(best) || (len(seq) == len(best) && slices.Compare(seq, best) < 0) {
 			best = seq
@@ -293,7 +297,7 @@ func explainKey(h History, model Model, key string, ops []porcupine.Operation, p
 	// no later than the earliest return among them (intervals are closed).
 	var rest []porcupine.Operation
 	for _, o := range ops {
-		if !inPrefix[o.Input.(Op).ID] {
+		if !inPrefix[o.Input.(*Op).ID] {
 			rest = append(rest, o)
 		}
 	}
@@ -307,7 +311,7 @@ func explainKey(h History, model Model, key string, ops []porcupine.Operation, p
 	var next []int
 	for _, o := range rest {
 		if o.Call <= minReturn {
-			next = append(next, o.Input.(Op).ID)
+			next = append(next, o.Input.(*Op).ID)
 		}
 	}
 	slices.Sort(next)
@@ -316,12 +320,19 @@ func explainKey(h History, model Model, key string, ops []porcupine.Operation, p
 	if key == "" && model.Name == "cas-register" {
 		subject = "the register"
 	}
+	if key == "" && model.Name == "mutex" {
+		subject = "the lock"
+	}
+	shown := state.String()
+	if model.Name == "mutex" {
+		shown = map[bool]string{true: "it held", false: "it free"}[state.present]
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: no order of its %d ops is legal; ", capitalize(subject), len(ops))
 	if len(best) == 0 {
-		fmt.Fprintf(&b, "not even a first op can be placed, starting from %s", state)
+		fmt.Fprintf(&b, "not even a first op can be placed, starting from %s", shown)
 	} else {
-		fmt.Fprintf(&b, "the longest legal prefix places %d of them and leaves %s", len(best), state)
+		fmt.Fprintf(&b, "the longest legal prefix places %d of them and leaves %s", len(best), shown)
 		if writer >= 0 {
 			fmt.Fprintf(&b, " (set by %s)", h.Ops[writer].describe())
 		} else {

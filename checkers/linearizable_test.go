@@ -125,7 +125,7 @@ func TestLinearizableUnjudgeable(t *testing.T) {
 		want    string
 	}{
 		"no model":      {Linearizable{}, History{Ops: ok.Ops}, "no model"},
-		"unknown model": {Linearizable{Model: "kvv"}, ok, `unknown model "kvv" (available: cas-register, kv)`},
+		"unknown model": {Linearizable{Model: "kvv"}, ok, `unknown model "kvv" (available: cas-register, kv, mutex)`},
 		"wrong kind":    {Linearizable{Model: "cas-register"}, ok, `model cas-register has no operation "put"`},
 		"bad id":        {Linearizable{}, History{Model: "kv", Ops: []Op{{ID: 3, Input: Input{Kind: KindGet}}}}, "ids must be indexes"},
 		"return first":  {Linearizable{}, hist("kv", nil, put(0, "k", "1", 10, 5)), "before its call"},
@@ -195,7 +195,7 @@ func TestModelByName(t *testing.T) {
 	_, err = ModelByName("cas-register")
 	require.NoError(t, err)
 	_, err = ModelByName("etcd")
-	assert.EqualError(t, err, `unknown model "etcd" (available: cas-register, kv)`)
+	assert.EqualError(t, err, `unknown model "etcd" (available: cas-register, kv, mutex)`)
 	models := Models()
 	models[0].Kinds[0] = "mutated"
 	assert.Equal(t, KindRead, Models()[0].Kinds[0], "Models returns copies")

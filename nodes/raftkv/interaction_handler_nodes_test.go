@@ -8,13 +8,14 @@ import (
 	"github.com/cockroachdb/datadriven"
 
 	"github.com/sofasim/sofasim/sim"
+	"github.com/sofasim/sofasim/sim/transcript"
 )
 
 // handleAddNodes builds the cluster: add-nodes <members> [spares=N]
 // [snapshot-every=N] [catch-up=N] [seed=N], servers s1.. and one client
 // node.
 func (e *interactionEnv) handleAddNodes(t *testing.T, d *datadriven.TestData) error {
-	if e.w != nil {
+	if e.World != nil {
 		return fmt.Errorf("the cluster was built already")
 	}
 	members, err := strconv.Atoi(d.CmdArgs[0].Key)
@@ -23,20 +24,8 @@ func (e *interactionEnv) handleAddNodes(t *testing.T, d *datadriven.TestData) er
 	}
 	var spares, seed int
 	cfg := ServerConfig{SnapshotEvery: 1000, CatchUpEntries: 100}
-	for _, a := range d.CmdArgs[1:] {
-		switch a.Key {
-		case "spares":
-			a.Scan(t, 0, &spares)
-		case "seed":
-			a.Scan(t, 0, &seed)
-		case "snapshot-every":
-			a.Scan(t, 0, &cfg.SnapshotEvery)
-		case "catch-up":
-			a.Scan(t, 0, &cfg.CatchUpEntries)
-		default:
-			d.Fatalf(t, "add-nodes: unknown argument %q", a.Key)
-		}
-	}
+	transcript.ScanArgs(t, d, d.CmdArgs[1:], map[string]any{"spares": &spares, "seed": &seed,
+		"snapshot-every": &cfg.SnapshotEvery, "catch-up": &cfg.CatchUpEntries})
 	for i := range members + spares {
 		id := sim.NodeID("s" + strconv.Itoa(i+1))
 		if i < members {
@@ -46,12 +35,12 @@ func (e *interactionEnv) handleAddNodes(t *testing.T, d *datadriven.TestData) er
 		}
 	}
 	e.cfg = cfg
-	e.w = sim.NewWorld(sim.Config{Seed: uint64(max(seed, 1)), Trace: e})
-	AddServers(e.w, cfg)
+	e.World = sim.NewWorld(sim.Config{Seed: uint64(max(seed, 1)), Trace: &e.Env})
+	AddServers(e.World, cfg)
 	e.client = &interactionClient{e: e}
-	e.w.AddNode("client", func() sim.Node { return e.client })
-	e.runUntil(e.w.Now())
-	fmt.Fprintf(&e.out, "members %v spares %v\n", cfg.Peers, cfg.Spares)
+	e.World.AddNode("client", func() sim.Node { return e.client })
+	e.RunUntil(e.World.Now())
+	e.Printf("members %v spares %v\n", cfg.Peers, cfg.Spares)
 	return nil
 }
 
@@ -71,46 +60,3 @@ func (n *interactionClient) Message(c sim.ConnID, from sim.NodeID, m any) {
 func (n *interactionClient) Connected(c sim.ConnID, p sim.NodeID) { n.c.HandleConnected(c, p) }
 func (n *interactionClient) Closed(c sim.ConnID, p sim.NodeID)    { n.c.HandleClosed(c, p) }
 func (n *interactionClient) Timer(id sim.TimerID, tag any)        { n.c.HandleTimer(id, tag) }
-
-// handleProcess crashes, restarts, pauses or resumes the named servers.
-func (e *interactionEnv) handleProcess(t *testing.T, d *datadriven.TestData) error {
-	ids, err := e.nodesArg(d)
-	if err != nil {
-		return err
-	}
-	if len(ids) == 0 {
-		d.Fatalf(t, "%s: name the nodes", d.Cmd)
-	}
-	op := map[string]sim.FaultOp{"crash": sim.Crash{Nodes: ids}, "restart": sim.Restart{Nodes: ids},
-		"pause": sim.Pause{Nodes: ids}, "resume": sim.Resume{Nodes: ids}}[d.Cmd]
-	if err := e.w.Inject(op); err != nil {
-		return err
-	}
-	fmt.Fprintf(&e.out, "%s %v\n", d.Cmd, ids)
-	e.runUntil(e.w.Now()) // a restart recovers now
-	return nil
-}
-
-// handlePartition cuts groups separated by "|" off from each other.
-func (e *interactionEnv) handlePartition(t *testing.T, d *datadriven.TestData) error {
-	groups := [][]sim.NodeID{nil}
-	for _, a := range d.CmdArgs {
-		if a.Key == "|" {
-			groups = append(groups, nil)
-			continue
-		}
-		id, err := e.resolve(a.Key)
-		if err != nil {
-			return err
-		}
-		groups[len(groups)-1] = append(groups[len(groups)-1], id)
-	}
-	cuts := sim.Split(groups...)
-	if len(cuts) == 0 {
-		d.Fatalf(t, "partition: no cuts")
-	}
-	for _, c := range cuts {
-		fmt.Fprintf(&e.out, "cut %s\n", c)
-	}
-	return e.w.Inject(sim.Partition{Cuts: cuts})
-}

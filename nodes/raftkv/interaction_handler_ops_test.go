@@ -1,7 +1,6 @@
 package raftkv
 
 import (
-	"fmt"
 	"testing"
 
 	"github.com/cockroachdb/datadriven"
@@ -23,10 +22,10 @@ func (e *interactionEnv) handlePropose(t *testing.T, d *datadriven.TestData) err
 	if len(d.CmdArgs) > 2 {
 		op.Value = d.CmdArgs[2].Key
 	}
-	e.now(func() {
-		e.client.c.Do(op, func(r Result) { e.logf(e.w.Now(), "client %s: %s", op, r) })
+	e.RunNow(func() {
+		e.client.c.Do(op, func(r Result) { e.Logf("client %s: %s", op, r) })
 	})
-	fmt.Fprintf(&e.out, "client proposes %s\n", op)
+	e.Printf("client proposes %s\n", op)
 	return nil
 }
 
@@ -36,7 +35,7 @@ func (e *interactionEnv) handleAdmin(t *testing.T, d *datadriven.TestData) error
 	if len(d.CmdArgs) != 1 {
 		d.Fatalf(t, "%s <server>", d.Cmd)
 	}
-	id, err := e.resolve(d.CmdArgs[0].Key)
+	id, err := e.Resolve(d.CmdArgs[0].Key)
 	if err != nil {
 		return err
 	}
@@ -46,9 +45,9 @@ func (e *interactionEnv) handleAdmin(t *testing.T, d *datadriven.TestData) error
 		if err != nil {
 			res = err.Error()
 		}
-		e.logf(e.w.Now(), "client %s %s: %s", cmd, id, res)
+		e.Logf("client %s %s: %s", cmd, id, res)
 	}
-	e.now(func() {
+	e.RunNow(func() {
 		switch cmd {
 		case "campaign":
 			e.client.c.TransferLeader(id, done)
@@ -58,6 +57,6 @@ func (e *interactionEnv) handleAdmin(t *testing.T, d *datadriven.TestData) error
 			e.client.c.RemoveMember(id, done)
 		}
 	})
-	fmt.Fprintf(&e.out, "client asks %s %s\n", d.Cmd, id)
+	e.Printf("client asks %s %s\n", d.Cmd, id)
 	return nil
 }

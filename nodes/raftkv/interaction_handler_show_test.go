@@ -11,7 +11,7 @@ import (
 
 // handleStatus prints each server's view (all servers, or the named ones).
 func (e *interactionEnv) handleStatus(_ *testing.T, d *datadriven.TestData) error {
-	ids, err := e.nodesArg(d)
+	ids, err := e.NodesArg(d)
 	if err != nil {
 		return err
 	}
@@ -21,11 +21,11 @@ func (e *interactionEnv) handleStatus(_ *testing.T, d *datadriven.TestData) erro
 	for _, id := range ids {
 		s := e.server(id)
 		if s == nil {
-			fmt.Fprintf(&e.out, "%s down\n", id)
+			e.Printf("%s down\n", id)
 			continue
 		}
 		st := s.Status()
-		fmt.Fprintf(&e.out, "%s %s term %d lead %q commit %d applied %d snapshot %d log [%d, %d] members %v\n",
+		e.Printf("%s %s term %d lead %q commit %d applied %d snapshot %d log [%d, %d] members %v\n",
 			id, st.Role, st.Term, st.Lead, st.Commit, st.Applied, st.SnapshotIndex, st.FirstIndex, st.LastIndex, st.Members)
 	}
 	return nil
@@ -33,7 +33,7 @@ func (e *interactionEnv) handleStatus(_ *testing.T, d *datadriven.TestData) erro
 
 // handleKV prints a server's key-value state: kv s1.
 func (e *interactionEnv) handleKV(t *testing.T, d *datadriven.TestData) error {
-	ids, err := e.nodesArg(d)
+	ids, err := e.NodesArg(d)
 	if err != nil {
 		return err
 	}
@@ -46,10 +46,10 @@ func (e *interactionEnv) handleKV(t *testing.T, d *datadriven.TestData) error {
 	}
 	kv := s.StateMachine().(*KV)
 	for _, k := range slices.Sorted(maps.Keys(kv.data)) {
-		fmt.Fprintf(&e.out, "%s=%q\n", k, kv.data[k])
+		e.Printf("%s=%q\n", k, kv.data[k])
 	}
 	if kv.Len() == 0 {
-		fmt.Fprintf(&e.out, "empty\n")
+		e.Printf("empty\n")
 	}
 	return nil
 }

@@ -21,24 +21,24 @@ func (e *interactionEnv) handleClientOp(t *testing.T, d *datadriven.TestData) er
 	}
 	arg := func(i int) string { return d.CmdArgs[i].Key }
 	h := e.clients[sim.NodeID(arg(0))]
-	if h == nil || !e.w.Up(h.id) {
+	if h == nil || !e.World.Up(h.id) {
 		return fmt.Errorf("%s: not a running client", arg(0))
 	}
-	e.now(func() {
+	e.RunNow(func() {
 		switch d.Cmd {
 		case "publish":
 			delete(h.unpublished, arg(2))
 			v := h.c.Publish(arg(1), arg(2), arg(3))
-			fmt.Fprintf(&e.out, "%s publishes %s %s=%s v%d\n", h.id, arg(1), arg(2), arg(3), v)
+			e.Printf("%s publishes %s %s=%s v%d\n", h.id, arg(1), arg(2), arg(3), v)
 		case "unpublish":
 			if p := h.c.pubs[arg(1)]; p != nil {
 				h.unpublished[arg(1)] = p.DataID
 			}
 			h.c.Unpublish(arg(1))
-			fmt.Fprintf(&e.out, "%s unpublishes %s v%d\n", h.id, arg(1), h.c.vers[arg(1)])
+			e.Printf("%s unpublishes %s v%d\n", h.id, arg(1), h.c.vers[arg(1)])
 		case "subscribe":
 			h.c.Subscribe(arg(1), arg(2))
-			fmt.Fprintf(&e.out, "%s subscribes %s to %s\n", h.id, arg(2), arg(1))
+			e.Printf("%s subscribes %s to %s\n", h.id, arg(2), arg(1))
 		}
 	})
 	return nil

@@ -10,6 +10,7 @@ import (
 	"github.com/cockroachdb/datadriven"
 
 	"github.com/sofasim/sofasim/sim"
+	"github.com/sofasim/sofasim/sim/transcript"
 )
 
 // handleAddNodes builds the servers (first call: metas, data, sessions,
@@ -17,45 +18,29 @@ import (
 func (e *interactionEnv) handleAddNodes(t *testing.T, d *datadriven.TestData) error {
 	var metas, data, sessions, slots, seed int
 	var clients []string
-	for _, a := range d.CmdArgs {
-		switch a.Key {
-		case "metas":
-			a.Scan(t, 0, &metas)
-		case "data":
-			a.Scan(t, 0, &data)
-		case "sessions":
-			a.Scan(t, 0, &sessions)
-		case "slots":
-			a.Scan(t, 0, &slots)
-		case "seed":
-			a.Scan(t, 0, &seed)
-		case "clients":
-			clients = a.Vals
-		default:
-			d.Fatalf(t, "add-nodes: unknown argument %q", a.Key)
-		}
-	}
+	transcript.ScanArgs(t, d, d.CmdArgs, map[string]any{"metas": &metas, "data": &data, "sessions": &sessions,
+		"slots": &slots, "seed": &seed, "clients": &clients})
 	if metas+data+sessions > 0 {
-		if e.w != nil {
+		if e.World != nil {
 			return fmt.Errorf("the servers were added already")
 		}
 		e.addServers(metas, data, sessions, slots, uint64(max(seed, 1)))
-		fmt.Fprintf(&e.out, "%d metas, %d data, %d sessions, %d slots\n", len(e.cfg.Metas), len(e.cfg.Data), len(e.cfg.Sessions), e.cfg.Slots)
+		e.Printf("%d metas, %d data, %d sessions, %d slots\n", len(e.cfg.Metas), len(e.cfg.Data), len(e.cfg.Sessions), e.cfg.Slots)
 	}
-	if len(clients) > 0 && e.w == nil {
+	if len(clients) > 0 && e.World == nil {
 		return fmt.Errorf("add the servers first")
 	}
 	for _, c := range clients {
 		id := sim.NodeID(c)
-		if strings.HasPrefix(c, "@") || slices.Contains(e.w.NodeIDs(), id) {
+		if strings.HasPrefix(c, "@") || slices.Contains(e.World.NodeIDs(), id) {
 			return fmt.Errorf("bad or duplicate client name %q", c)
 		}
 		h := &clientHost{e: e, id: id, last: map[string]uint64{}}
 		e.clients[id], e.names = h, append(e.names, id)
-		e.w.AddNode(id, func() sim.Node { return h })
+		e.World.AddNode(id, func() sim.Node { return h })
 	}
 	if len(clients) > 0 {
-		e.runUntil(e.w.Now()) // start them
+		e.RunUntil(e.World.Now()) // start them
 	}
 	return nil
 }
@@ -70,8 +55,8 @@ func (e *interactionEnv) addServers(metas, data, sessions, slots int, seed uint6
 	}
 	e.cfg = Config{Metas: names("meta", metas), Data: names("data", data), Sessions: names("session", sessions), Slots: slots}
 	e.cfg.defaults()
-	e.w = sim.NewWorld(sim.Config{Seed: seed, Trace: e})
-	AddServers(e.w, e.cfg)
+	e.World = sim.NewWorld(sim.Config{Seed: seed, Trace: &e.Env})
+	AddServers(e.World, e.cfg)
 }
 
 // clientHost is a node hosting one Client. It reports the client's
@@ -94,15 +79,15 @@ func (h *clientHost) Start(env *sim.Env) {
 	e := h.e
 	h.c = NewClient(env, ClientConfig{
 		Sessions:       e.cfg.Sessions,
-		OnConnected:    func(s sim.NodeID) { e.logf(e.w.Now(), "%s connected to %s", h.id, s) },
-		OnDisconnected: func(s sim.NodeID) { e.logf(e.w.Now(), "%s lost %s", h.id, s) },
+		OnConnected:    func(s sim.NodeID) { e.Logf("%s connected to %s", h.id, s) },
+		OnDisconnected: func(s sim.NodeID) { e.Logf("%s lost %s", h.id, s) },
 		OnPublishAck: func(reg string, v uint64) {
-			e.logf(e.w.Now(), "%s ack %s v%d", h.id, reg, v)
+			e.Logf("%s ack %s v%d", h.id, reg, v)
 		},
 		OnPush: func(reg string, d *Datum) {
-			e.logf(e.w.Now(), "%s push %s %s", h.id, reg, fmtDatum(d))
+			e.Logf("%s push %s %s", h.id, reg, fmtDatum(d))
 			if d.Version < h.last[reg] {
-				e.logf(e.w.Now(), "VIOLATION %s %s: version went back from %d to %d", h.id, reg, h.last[reg], d.Version)
+				e.Logf("VIOLATION %s %s: version went back from %d to %d", h.id, reg, h.last[reg], d.Version)
 			}
 			h.last[reg] = max(h.last[reg], d.Version)
 			h.pushes[reg] = d

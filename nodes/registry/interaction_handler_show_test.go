@@ -30,7 +30,7 @@ func (e *interactionEnv) handleShow(t *testing.T, d *datadriven.TestData) error 
 		e.showMeta()
 		return nil
 	default:
-		id, err := e.resolve(what)
+		id, err := e.Resolve(what)
 		if err != nil {
 			return err
 		}
@@ -45,9 +45,9 @@ func (e *interactionEnv) showTable(slots bool) error {
 		return fmt.Errorf("no meta leader")
 	}
 	t := m.Table()
-	fmt.Fprintf(&e.out, "epoch %d (%s)\n", t.Epoch, m.env.ID())
-	fmt.Fprintf(&e.out, "data: %s\n", procList(t.Data))
-	fmt.Fprintf(&e.out, "sessions: %s\n", procList(t.Sessions))
+	e.Printf("epoch %d (%s)\n", t.Epoch, m.env.ID())
+	e.Printf("data: %s\n", procList(t.Data))
+	e.Printf("sessions: %s\n", procList(t.Sessions))
 	for _, p := range t.Data {
 		var lead, follow int
 		for _, s := range t.Slots {
@@ -58,11 +58,11 @@ func (e *interactionEnv) showTable(slots bool) error {
 				follow++
 			}
 		}
-		fmt.Fprintf(&e.out, "%s leads %d follows %d\n", p, lead, follow)
+		e.Printf("%s leads %d follows %d\n", p, lead, follow)
 	}
 	if slots {
 		for i, s := range t.Slots {
-			fmt.Fprintf(&e.out, "slot %d: %s / %s\n", i, s.Leader, s.Follower)
+			e.Printf("slot %d: %s / %s\n", i, s.Leader, s.Follower)
 		}
 	}
 	return nil
@@ -70,9 +70,9 @@ func (e *interactionEnv) showTable(slots bool) error {
 
 func (e *interactionEnv) showMeta() {
 	for _, id := range e.cfg.Metas {
-		m, ok := e.w.Node(id).(*MetaServer)
+		m, ok := e.World.Node(id).(*MetaServer)
 		if !ok {
-			fmt.Fprintf(&e.out, "%s down\n", id)
+			e.Printf("%s down\n", id)
 			continue
 		}
 		st := m.Status()
@@ -80,14 +80,14 @@ func (e *interactionEnv) showMeta() {
 		if st.MetaLeader {
 			lead = " meta-leader"
 		}
-		fmt.Fprintf(&e.out, "%s %s term %d epoch %d%s\n", id, st.Raft.Role, st.Raft.Term, st.Epoch, lead)
+		e.Printf("%s %s term %d epoch %d%s\n", id, st.Raft.Role, st.Raft.Term, st.Epoch, lead)
 	}
 }
 
 func (e *interactionEnv) showNode(id sim.NodeID) {
-	switch n := e.w.Node(id).(type) {
+	switch n := e.World.Node(id).(type) {
 	case nil:
-		fmt.Fprintf(&e.out, "%s down\n", id)
+		e.Printf("%s down\n", id)
 	case *MetaServer:
 		e.showMeta()
 	case *DataServer:
@@ -102,7 +102,7 @@ func (e *interactionEnv) showNode(id sim.NodeID) {
 // showData prints a data server's datums: its role in their slots, the
 // version and every publisher with its registration and owner.
 func (e *interactionEnv) showData(d *DataServer) {
-	fmt.Fprintf(&e.out, "%s epoch %d\n", d.m.proc, d.m.table.Epoch)
+	e.Printf("%s epoch %d\n", d.m.proc, d.m.table.Epoch)
 	for _, id := range sortedKeys(d.datums) {
 		x := d.datums[id]
 		slot := d.m.slotOf(id)
@@ -110,12 +110,12 @@ func (e *interactionEnv) showData(d *DataServer) {
 		if st := d.slots[slot]; st != nil && st.leader {
 			role = "leader " + st.status.String()
 		}
-		fmt.Fprintf(&e.out, "%s slot %d %s v=%d\n", id, slot, role, x.version)
+		e.Printf("%s slot %d %s v=%d\n", id, slot, role, x.version)
 		for _, reg := range sortedKeys(x.pubs) {
-			fmt.Fprintf(&e.out, "  %s\n", fmtPub(x.pubs[reg]))
+			e.Printf("  %s\n", fmtPub(x.pubs[reg]))
 		}
 		for _, reg := range sortedKeys(x.tombs) {
-			fmt.Fprintf(&e.out, "  %s unpublished v%d\n", reg, x.tombs[reg])
+			e.Printf("  %s unpublished v%d\n", reg, x.tombs[reg])
 		}
 	}
 }
@@ -125,28 +125,28 @@ func (e *interactionEnv) showSession(s *SessionServer) {
 	for _, c := range sortedConns(s.clients) {
 		clients = append(clients, s.clients[c].client)
 	}
-	fmt.Fprintf(&e.out, "%s epoch %d clients [%s] outstanding %d\n", s.m.proc, s.m.table.Epoch, strings.Join(clients, " "), len(s.outbox))
+	e.Printf("%s epoch %d clients [%s] outstanding %d\n", s.m.proc, s.m.table.Epoch, strings.Join(clients, " "), len(s.outbox))
 	for _, reg := range sortedKeys(s.pubs) {
-		fmt.Fprintf(&e.out, "  pub %s\n", fmtPub(*s.pubs[reg]))
+		e.Printf("  pub %s\n", fmtPub(*s.pubs[reg]))
 	}
 	for _, reg := range sortedKeys(s.subs) {
 		x := s.subs[reg]
-		fmt.Fprintf(&e.out, "  sub %s %s pushed v=%d\n", reg, x.dataID, x.pushed)
+		e.Printf("  sub %s %s pushed v=%d\n", reg, x.dataID, x.pushed)
 	}
 }
 
 func (e *interactionEnv) showClient(h *clientHost) {
-	fmt.Fprintf(&e.out, "%s connected to %q\n", h.c.name, h.c.Session())
+	e.Printf("%s connected to %q\n", h.c.name, h.c.Session())
 	for _, reg := range sortedKeys(h.c.pubs) {
 		p := h.c.pubs[reg]
-		fmt.Fprintf(&e.out, "  pub %s %s=%s v%d\n", p.DataID, reg, p.Data, p.Version)
+		e.Printf("  pub %s %s=%s v%d\n", p.DataID, reg, p.Data, p.Version)
 	}
 	for _, reg := range sortedKeys(h.c.subs) {
 		got := "nothing"
 		if d := h.pushes[reg]; d != nil {
 			got = fmtDatum(d)
 		}
-		fmt.Fprintf(&e.out, "  sub %s %s: %s\n", h.c.subs[reg].DataID, reg, got)
+		e.Printf("  sub %s %s: %s\n", h.c.subs[reg].DataID, reg, got)
 	}
 }
 

@@ -3,56 +3,9 @@ package registry
 import (
 	"fmt"
 	"slices"
-	"testing"
-	"time"
-
-	"github.com/cockroachdb/datadriven"
 
 	"github.com/sofasim/sofasim/sim"
 )
-
-// handleRunFor lets virtual time pass: run-for 2s.
-func (e *interactionEnv) handleRunFor(t *testing.T, d *datadriven.TestData) error {
-	if len(d.CmdArgs) != 1 {
-		d.Fatalf(t, "run-for <duration>")
-	}
-	dur, err := time.ParseDuration(d.CmdArgs[0].Key)
-	if err != nil {
-		return err
-	}
-	e.runUntil(e.w.Now() + dur)
-	return nil
-}
-
-// handleStabilize runs in steps of 100ms until the cluster settled (see
-// unsettled), at most max (default 60s), and says when; with why, it also
-// says what it waited for last.
-func (e *interactionEnv) handleStabilize(t *testing.T, d *datadriven.TestData) error {
-	limit := time.Minute
-	if a, ok := d.Arg("max"); ok {
-		v, err := time.ParseDuration(a.SingleVal(t))
-		if err != nil {
-			return err
-		}
-		limit = v
-	}
-	start, waited := e.w.Now(), ""
-	for {
-		why := e.unsettled()
-		if why == "" {
-			fmt.Fprintf(&e.out, "stable after %v\n", (e.w.Now() - start).Round(time.Millisecond))
-			if d.HasArg("why") && waited != "" {
-				fmt.Fprintf(&e.out, "last waited for: %s\n", waited)
-			}
-			return nil
-		}
-		waited = why
-		if e.w.Now()-start >= limit {
-			return fmt.Errorf("not stable after %v: %s", limit, why)
-		}
-		e.runUntil(e.w.Now() + 100*time.Millisecond)
-	}
-}
 
 // unsettled says why the cluster has not settled, or "" when it has: one
 // meta leader, followed by every running meta server, whose table lists
@@ -69,7 +22,7 @@ func (e *interactionEnv) unsettled() string {
 	}
 	t := m.Table()
 	for _, id := range e.cfg.Metas {
-		if x, ok := e.w.Node(id).(*MetaServer); ok {
+		if x, ok := e.World.Node(id).(*MetaServer); ok {
 			if st := x.Status(); st.Raft.Lead != m.env.ID() || st.Epoch != t.Epoch {
 				return fmt.Sprintf("%s follows %q at epoch %d", id, st.Raft.Lead, st.Epoch)
 			}
@@ -113,7 +66,7 @@ func (e *interactionEnv) unsettled() string {
 	}
 	for _, id := range e.names {
 		h := e.clients[id]
-		if !e.w.Up(id) {
+		if !e.World.Up(id) {
 			continue
 		}
 		if h.c.Session() == "" {
@@ -193,7 +146,7 @@ func (e *interactionEnv) unsettledData(t *Table) string {
 func (e *interactionEnv) clientPublishes(p Pub) bool {
 	for _, id := range e.names {
 		h := e.clients[id]
-		if !e.w.Up(id) || h.c.name != p.Client {
+		if !e.World.Up(id) || h.c.name != p.Client {
 			continue
 		}
 		q := h.c.pubs[p.RegID]
