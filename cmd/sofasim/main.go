@@ -52,9 +52,10 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		Short: "Deterministic simulation and chaos testing for SOFA-style middleware",
 		Long: `sofasim runs systems under test on a simulated network, clock and disk,
 injects faults (partitions, crashes, pauses, clock and disk faults, planted
-bugs) and checks the recorded histories. Systems so far: raftkv (a replicated
-key-value store on etcd raft) and a SOFARegistry-like service registry; a
-Seata-like transaction coordinator and a service mesh are coming. Every run is
+bugs) and checks the recorded histories. Scenarios so far: raftkv (a replicated
+key-value store on etcd raft) and a SOFARegistry-like service registry. A
+Seata-like transaction coordinator and a MOSN-like service mesh exist as node
+packages with their own tests; their scenarios are coming. Every run is
 reproduced exactly from its scenario, seed and plan.
 
 Start with: sofasim list, then sofasim sweep raftkv-chaos --seeds 1..100.
