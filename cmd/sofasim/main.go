@@ -58,7 +58,7 @@ Seata-like transaction coordinator and a MOSN-like service mesh exist as node
 packages with their own tests; their scenarios are coming. Every run is
 reproduced exactly from its scenario, seed and plan.
 
-Start with: sofasim list, then sofasim sweep raftkv-chaos --seeds 1..100.
+Start with: ` + prog + ` list, then ` + prog + ` sweep raftkv-chaos --seeds 1..100
 Outputs go to out/SCENARIO/TIME-WHAT/ (out/SCENARIO/latest is the newest).
 
 Exit codes: 0 all checks passed, 1 a check failed (a finding), 2 bad usage or
