@@ -67,6 +67,12 @@ func WriteJUnit(w io.Writer, s *Sweep) error {
 		{"bugs", strings.Join(s.Bugs, " ")},
 		{"check_time_limit", s.CheckTimeLimit.String()},
 	}
+	if s.Command != "" {
+		props = append(props, junitProperty{"command", s.Command})
+	}
+	if s.Build != nil {
+		props = append(props, junitProperty{"build", s.Build.String()})
+	}
 	for _, k := range sortedKeys(s.Params) {
 		props = append(props, junitProperty{"param." + k, s.Params[k]})
 	}
@@ -102,11 +108,14 @@ func WriteJUnit(w io.Writer, s *Sweep) error {
 			c.Failure = &junitProblem{Message: firstLine(r.Failures, r.Error), Type: kind, Text: body.String()}
 			suite.Failures++
 		default:
-			kind := "unknown"
-			if r.Error != "" {
+			kind, msg := "unknown", firstLine(r.Failures, r.Error)
+			switch {
+			case r.Cause == CauseOutOfTime:
+				kind, msg = CauseOutOfTime, "out of time, not a finding: "+msg
+			case r.Error != "":
 				kind = "harness"
 			}
-			c.Error = &junitProblem{Message: firstLine(r.Failures, r.Error), Type: kind, Text: body.String()}
+			c.Error = &junitProblem{Message: msg, Type: kind, Text: body.String()}
 			suite.Errors++
 		}
 		suite.Cases = append(suite.Cases, c)

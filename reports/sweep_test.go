@@ -28,6 +28,7 @@ func shardSweep(i, n uint64) *Sweep {
 			r.File, r.Report, r.Replay = "4/failure.json", "4/index.html", "sofasim replay out/demo/4/failure.json"
 		case 7:
 			r.Verdict, r.Error, r.Replay = checkers.Unknown, "seed timed out after 5m0s: the worker was killed", "sofasim run demo --seed 7"
+			r.Cause = CauseOutOfTime
 		}
 		s.Results = append(s.Results, r)
 		return true
@@ -167,6 +168,7 @@ func TestJUnit(t *testing.T) {
 				} `xml:"failure"`
 				Error *struct {
 					Message string `xml:"message,attr"`
+					Type    string `xml:"type,attr"`
 				} `xml:"error"`
 			} `xml:"testcase"`
 		} `xml:"testsuite"`
@@ -184,5 +186,8 @@ func TestJUnit(t *testing.T) {
 	assert.Contains(t, c.Failure.Text, "replay: sofasim replay out/demo/4/failure.json")
 	assert.Contains(t, c.Failure.Text, "report: out/demo/4/index.html")
 	require.NotNil(t, doc.Suites[0].Cases[6].Error)
-	assert.Contains(t, doc.Suites[0].Cases[6].Error.Message, "timed out")
+	assert.Contains(t, doc.Suites[0].Cases[6].Error.Message, "out of time, not a finding: seed timed out")
+	assert.Equal(t, CauseOutOfTime, doc.Suites[0].Cases[6].Error.Type)
+	assert.Equal(t, uint64(1), s.OutOfTime)
+	assert.Equal(t, CauseOutOfTime, s.Unknowns[0].Cause)
 }
