@@ -247,3 +247,21 @@ func TestFailureWindows(t *testing.T) {
 	assert.Empty(t, failureWindows(&Result{}, []Period{op(1, time.Second, 59*time.Second)}, end), "a failure as long as the run has no window of its own")
 	assert.Empty(t, failureWindows(&Result{}, nil, end))
 }
+
+// TestSweepHTMLSaysHowItRan: the sweep page shows the command, the build,
+// the start, and colours a seed out of time apart from a passing one.
+func TestSweepHTMLSaysHowItRan(t *testing.T) {
+	s := shardSweep(1, 1)
+	s.Command, s.Started = "sofasim sweep demo --seeds 1..10", "2026-12-01T15:00:00Z"
+	s.Build = &Build{Version: "(devel)", Revision: "0123456789abcdef0123", Modified: true, Go: "go1.26.8"}
+	var b bytes.Buffer
+	require.NoError(t, WriteSweepHTML(&b, s))
+	page := b.String()
+	assert.Contains(t, page, `<pre id="command">sofasim sweep demo --seeds 1..10</pre>`)
+	assert.Contains(t, page, "(devel) commit 0123456789ab (modified), go1.26.8")
+	assert.Contains(t, page, "2026-12-01T15:00:00Z")
+	assert.Contains(t, page, `fill="`+colorOutOfTime+`"><title>seed 7: out of time (not a finding)`)
+	assert.Equal(t, 8, strings.Count(page, `fill="`+colorPass+`"><title>`))
+	assert.NotEqual(t, colorPass, colorOutOfTime)
+	assert.NotEqual(t, colorPass, colorNoVerdict)
+}
