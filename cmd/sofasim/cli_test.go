@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -148,6 +149,8 @@ func TestRunPassFailAndFinding(t *testing.T) {
 	assert.Greater(t, res["events"], 0.0)
 	assert.Greater(t, res["virtual_seconds"], 0.0)
 	assert.Contains(t, res, "wall_seconds")
+	require.Contains(t, res, "build", "every result records the build that made it")
+	assert.Equal(t, runtime.Version(), res["build"].(map[string]any)["go"])
 	require.NotEmpty(t, res["failures"])
 	assert.True(t, strings.HasPrefix(res["failures"].([]any)[0].(string), "linearizable: not linearizable"))
 	assert.Equal(t, "sofasim replay "+filepath.Join(fail, fileFailure), res["replay"])
@@ -440,6 +443,7 @@ func TestReplay(t *testing.T) {
 	assert.Equal(t, 3, code)
 	assert.Contains(t, errOut, "replay diverged: fingerprint "+rec.Fingerprint)
 	assert.Contains(t, errOut, "recorded "+other)
+	assert.Contains(t, errOut, "it was recorded by this very build", "a divergence names the build that recorded the file")
 
 	// A bare plan reruns too.
 	plan := filepath.Join(dir, "plan.json")
