@@ -6,18 +6,21 @@
 // the operations involved, per-node statistics, the replay command), a
 // sweep summary (JSON and HTML) and JUnit XML for CI systems.
 //
-// Reports are deterministic: the same run gives the same bytes, except the
-// wall-time fields (wall_seconds, sim_wall_seconds, speedup and a sweep's
-// wall_seconds and seeds_per_second).
+// Reports are deterministic: the same run by the same build gives the same
+// bytes, except the wall-time fields (wall_seconds, sim_wall_seconds,
+// speedup and a sweep's wall_seconds, seeds_per_second and started).
+//
+// A failing run also gets its node logs (logs/NODE.log, see [Logs]): the
+// kernel's trace split by node, each line tagged ERROR, WARN, INFO or DEBUG.
 //
 // reports imports sim and checkers and never scenarios (DESIGN.md: scenarios
 // may write reports, not the other way round), so a run's plan is carried
 // as raw JSON and the caller converts a scenarios.Result into a [Result].
 //
-// # Result and failure files (version 1)
+// # Result and failure files (version 2)
 //
 //	{
-//	  "version": 1,
+//	  "version": 2,
 //	  "scenario": "raftkv-chaos",
 //	  "seed": 884,
 //	  "verdict": "fail",                       // pass, fail or unknown
@@ -37,6 +40,8 @@
 //	  "nodes": [{"id": "n1", "stats": {...}, "disk": {...}}],
 //	  "replay": "sofasim replay out/raftkv-chaos/884/failure.json",
 //	  "run_command": "sofasim run raftkv-chaos --seed 884 --bug bug/raftkv/stale-read",
+//	  "build": {"version": "(devel)", "revision": "174002a5...", "time": "...",
+//	            "modified": true, "go": "go1.26.8", "binary": "0a1b2c3d4e5f"},  // see [Build]
 //	  "plan": {...}                            // the scenarios.Plan, verbatim
 //	}
 //
