@@ -19,8 +19,12 @@ import (
 // moved with its folder; [Sweep.Rebase] makes them relative to elsewhere.
 //
 //	{
-//	  "version": 1,
+//	  "version": 2,
 //	  "scenario": "raftkv-chaos",
+//	  "command": "sofasim sweep raftkv-chaos --seeds 1..2000 --shard 1/4",
+//	  "started": "2026-12-01T15:56:50Z",
+//	  "build": {...},                 // see [Build]
+//	  "workers": 8,
 //	  "range": {"first": 1, "last": 2000},
 //	  "shard": {"index": 1, "count": 4},
 //	  "params": {"nodes": "5"},
@@ -29,12 +33,13 @@ import (
 //	  "planned": 500,                 // seeds in this shard of the range
 //	  "seeds": 500,                   // seeds with a verdict
 //	  "passed": 497, "failed": 2, "unknown": 1,
+//	  "out_of_time": 1,               // of the unknown: not findings (CauseOutOfTime)
 //	  "stopped": "",                  // "interrupted" or "fail-fast" when it stopped early
 //	  "shards": [...], "missing_shards": [...],   // merged summaries only
 //	  "wall_seconds": 12.3, "seeds_per_second": 40.7,
 //	  "failures": [{"seed": 884, "file": "884/failure.json", "report": "884/index.html",
 //	                "replay": "sofasim replay out/raftkv-chaos/884/failure.json", "failures": ["..."]}],
-//	  "unknowns": [{"seed": 9, "reason": "...", "replay": "sofasim run raftkv-chaos --seed 9"}],
+//	  "unknowns": [{"seed": 9, "reason": "...", "cause": "out-of-time", "replay": "sofasim run raftkv-chaos --seed 9"}],
 //	  "results": [{"seed": 1, "verdict": "pass", "fingerprint": "...", "events": 91234,
 //	               "virtual_seconds": 70.1, "wall_seconds": 0.31}]
 //	}
