@@ -572,8 +572,23 @@ func tickStep(end time.Duration) time.Duration {
 	}
 }
 
+// tickLabel writes an axis time in seconds, as every time in the reports,
+// with no more decimals than it has (decimal arithmetic on nanoseconds: a
+// float would print 4.5600000000000005).
 func tickLabel(d, _ time.Duration) string {
-	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + "s" // seconds, as every time in the reports
+	neg := d < 0
+	if neg {
+		d = -d
+	}
+	s := strconv.FormatInt(int64(d/time.Second), 10)
+	if frac := int64(d % time.Second); frac != 0 {
+		f := strconv.FormatInt(frac+1e9, 10)[1:] // nine digits
+		s += "." + strings.TrimRight(f, "0")
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s + "s"
 }
 
 // sweepPage is the data of a sweep summary page.

@@ -32,3 +32,16 @@ func TestFormatTimeReadsBack(t *testing.T) {
 		assert.InDelta(rt, float64(d), float64(back), 500)
 	})
 }
+
+func TestTickLabel(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		0:                       "0s",
+		4560 * time.Millisecond: "4.56s",
+		20 * time.Millisecond:   "0.02s",
+		time.Minute:             "60s",
+		1500 * time.Microsecond: "0.0015s",
+		-250 * time.Millisecond: "-0.25s",
+	} {
+		assert.Equal(t, want, tickLabel(d, 0), "%v", d)
+	}
+}
