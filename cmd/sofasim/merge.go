@@ -56,12 +56,12 @@ shards missing or interrupted.`,
 			}
 			switch {
 			case out != "":
-				if err := ownOutDir(out, nil, cmd.ErrOrStderr()); err != nil {
+				if err := ownOutDir("merge", out, nil, cmd.ErrOrStderr()); err != nil {
 					return err
 				}
 			case commonDir(parts) != "":
 				out = commonDir(parts)
-				if err := prepareOut(out); err != nil {
+				if err := prepareOut("merge", out); err != nil {
 					return err
 				}
 			default:

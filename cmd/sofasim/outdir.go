@@ -106,24 +106,24 @@ func claimDir(dir string) (string, error) {
 // hold only what sofasim writes; keep says which of sofasim's entries to
 // leave (another shard's, in a folder shards share), and the rest of them
 // is removed. A note on w says when an earlier output was replaced.
-func ownOutDir(dir string, keep func(name string) bool, w io.Writer) error {
+func ownOutDir(who, dir string, keep func(name string) bool, w io.Writer) error {
 	st, err := os.Stat(dir)
 	switch {
 	case os.IsNotExist(err):
-		return prepareOut(dir)
+		return prepareOut(who, dir)
 	case err != nil:
-		return usageErr("cannot use output folder %s: %v", dir, unwrapPathErr(err))
+		return usageErr("%s: cannot use output folder %s: %v", who, dir, unwrapPathErr(err))
 	case !st.IsDir():
-		return usageErr("output folder %s is a file", dir)
+		return usageErr("%s: output folder %s is a file", who, dir)
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return usageErr("cannot read output folder %s: %v", dir, unwrapPathErr(err))
+		return usageErr("%s: cannot read output folder %s: %v", who, dir, unwrapPathErr(err))
 	}
 	var remove []string
 	for _, e := range entries {
 		if !ours(filepath.Join(dir, e.Name()), e) {
-			return usageErr("output folder %s holds %s, which sofasim did not write: give a new or empty folder", dir, e.Name())
+			return usageErr("%s: output folder %s holds %s, which sofasim did not write: give a new or empty folder", who, dir, e.Name())
 		}
 		if keep == nil || !keep(e.Name()) {
 			remove = append(remove, e.Name())
@@ -132,14 +132,14 @@ func ownOutDir(dir string, keep func(name string) bool, w io.Writer) error {
 	replaced := false
 	for _, name := range remove {
 		if err := os.RemoveAll(filepath.Join(dir, name)); err != nil {
-			return usageErr("cannot clear output folder %s: %v", dir, unwrapPathErr(err))
+			return usageErr("%s: cannot clear output folder %s: %v", who, dir, unwrapPathErr(err))
 		}
 		replaced = replaced || !strings.HasPrefix(name, ".")
 	}
 	if replaced {
 		fmt.Fprintf(w, "sofasim: note: %s held an earlier output; it was replaced\n", dir)
 	}
-	return prepareOut(dir)
+	return prepareOut(who, dir)
 }
 
 // ours reports whether a folder entry is one sofasim writes: a run's
@@ -210,7 +210,7 @@ func sweepOutDir(c *sweepConfig, w io.Writer) error {
 				return reports.IsSummaryFile(name) || isSummaryPage(name) || strings.HasPrefix(name, ".")
 			}
 		}
-		return ownOutDir(c.out, keep, w)
+		return ownOutDir("sweep", c.out, keep, w)
 	}
 	what := fmt.Sprintf("seeds%d-%d", c.seeds.First, c.seeds.Last)
 	if c.shard.Count > 1 {

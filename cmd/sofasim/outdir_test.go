@@ -43,7 +43,7 @@ func TestOursRecognisesOnlySofasimOutput(t *testing.T) {
 			assert.False(t, ours(filepath.Join(dir, e.Name()), e), e.Name())
 		}
 	}
-	require.Error(t, ownOutDir(dir, nil, os.Stderr))
+	require.Error(t, ownOutDir("run", dir, nil, os.Stderr))
 	assert.FileExists(t, filepath.Join(dir, "12", "notes.txt"), "nothing is removed from a folder that is not all ours")
 	assert.FileExists(t, filepath.Join(dir, "sweep.json"))
 }

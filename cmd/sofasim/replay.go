@@ -97,7 +97,7 @@ input, 3 the fingerprint differs, the harness failed or a check could not decide
 			opts := scenarios.Options{}
 			var closeTrace func() error
 			if out != "" {
-				if err := ownOutDir(out, nil, cmd.ErrOrStderr()); err != nil {
+				if err := ownOutDir("replay", out, nil, cmd.ErrOrStderr()); err != nil {
 					return err
 				}
 				if trace {

@@ -97,7 +97,7 @@ failed or a check could not decide.`,
 // under out/SCENARIO.
 func runOutDir(cmd *cobra.Command, out string, plan *scenarios.Plan) (string, error) {
 	if out != "" {
-		return out, ownOutDir(out, nil, cmd.ErrOrStderr())
+		return out, ownOutDir("run", out, nil, cmd.ErrOrStderr())
 	}
 	what := fmt.Sprintf("seed%d", plan.Seed)
 	if !scenarios.IsSeedPlan(plan) {
@@ -144,12 +144,12 @@ func runPlan(cmd *cobra.Command, plan *scenarios.Plan, out string, trace, asJSON
 }
 
 // prepareOut checks that the output folder can be written before any work.
-func prepareOut(dir string) error {
+func prepareOut(who, dir string) error {
 	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
-		return usageErr("output folder %s is a file", dir)
+		return usageErr("%s: output folder %s is a file", who, dir)
 	}
 	if err := reports.PrepareDir(dir); err != nil {
-		return usageErr("%v", err)
+		return usageErr("%s: %v", who, err)
 	}
 	return nil
 }

@@ -91,7 +91,7 @@ failed or FILE's fingerprint no longer matches.`,
 				if out, err = claimDir(filepath.Join(filepath.Dir(file), "shrunk")); err != nil {
 					return usageErr("shrink: %v", err)
 				}
-			} else if err := ownOutDir(out, nil, cmd.ErrOrStderr()); err != nil {
+			} else if err := ownOutDir("shrink", out, nil, cmd.ErrOrStderr()); err != nil {
 				return err
 			}
 			sh, err := scenarios.Shrink(rr.plan, scenarios.ShrinkOptions{Budget: budget, Keep: keep, CheckTimeLimit: checkTimeout})
