@@ -53,6 +53,7 @@ type Run struct {
 	// the involved nodes' lines around the failure; LogFiles are linked.
 	Logs     *Logs
 	LogFiles []LogFile
+	LogsNote string // why there are no node logs, when they were wanted
 }
 
 // MaxVisualizedOps bounds the history shown by porcupine's visualisation
@@ -71,6 +72,7 @@ type runPage struct {
 	Excerpts    []logExcerpt
 	LogOf       map[string]string // node -> its log file
 	LogFiles    []LogFile
+	LogsNote    string
 	Porcupine   string // porcupine's page, for the iframe's srcdoc
 	PorcupineH  int
 	PorcupineNo string // why there is none
@@ -124,7 +126,7 @@ const maxExcerptLines = 120
 // fetches, every style and script inline.
 func WriteHTML(w io.Writer, run Run) error {
 	r := run.Result
-	page := runPage{Style: style(), R: r, LogFiles: run.LogFiles, LogOf: map[string]string{},
+	page := runPage{Style: style(), R: r, LogFiles: run.LogFiles, LogsNote: run.LogsNote, LogOf: map[string]string{},
 		Title: fmt.Sprintf("%s seed %d: %s", r.Scenario, r.Seed, strings.ToUpper(string(r.Verdict)))}
 	if r.Build != nil {
 		page.Build = r.Build.String()

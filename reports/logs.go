@@ -24,6 +24,10 @@ const (
 	SevDebug = "DEBUG"
 )
 
+// maxMsg bounds a message's text in a log line: a raft snapshot or a batch
+// of entries printed whole would make a line of megabytes.
+const maxMsg = 400
+
 // WorldLog is the log of what no single node did: the faults as applied.
 const WorldLog = "world"
 
@@ -120,7 +124,11 @@ func (l *Logs) line(data []byte) {
 		fmt.Fprintf(b, " conn=%d", r.Conn)
 	}
 	if r.Msg != "" {
-		fmt.Fprintf(b, " %s", r.Msg)
+		msg := r.Msg
+		if len(msg) > maxMsg {
+			msg = strings.ToValidUTF8(msg[:maxMsg], "") + fmt.Sprintf("… (%d bytes)", len(r.Msg))
+		}
+		fmt.Fprintf(b, " %s", msg)
 	}
 	b.WriteByte('\n')
 }

@@ -68,6 +68,12 @@ func TestLogsSplitByNodeWithSeverities(t *testing.T) {
 	assert.Contains(t, read(WorldLog), "WARN  fault crash @1µs [kv-1]")
 	assert.Equal(t, map[string]int{SevInfo: 1, SevWarn: 1}, files[1].Counts)
 
+	long := NewLogs()
+	_, err = long.Write(traceLines(t, sim.TraceRecord{T: 1, Kind: "deliver", Node: "n1", Peer: "n2", Msg: strings.Repeat("x", 5000)}))
+	require.NoError(t, err)
+	assert.Less(t, long.nodes["n1"].Len(), maxMsg+100, "a huge message is clipped")
+	assert.Contains(t, long.nodes["n1"].String(), "… (5000 bytes)")
+
 	bad := NewLogs()
 	_, _ = bad.Write([]byte("not json\n"))
 	assert.Error(t, bad.Err())

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -578,4 +579,26 @@ func TestExamples(t *testing.T) {
 		assert.Equal(t, 1, code, out+errOut)
 		assert.Contains(t, out, "FAIL")
 	}
+}
+
+// TestLogsSkippedForHugeRuns: a failing run with more events than are
+// worth tracing again keeps no node logs, and its report says why.
+func TestLogsSkippedForHugeRuns(t *testing.T) {
+	findSeeds(t)
+	seed, err := strconv.ParseUint(staleSeed, 10, 64)
+	require.NoError(t, err)
+	plan, err := scenarios.PlanForSeed(testScenario, seed, nil, []string{bugStaleRead})
+	require.NoError(t, err)
+	rep, err := execute(plan, scenarios.Options{})
+	require.NoError(t, err)
+	require.Equal(t, checkers.Fail, rep.Verdict)
+	rep.Events = maxLogEvents + 1
+	dir := t.TempDir()
+	wr, err := writeRun(dir, plan, rep, writeOpts{logs: true})
+	require.NoError(t, err)
+	assert.Empty(t, wr.logs)
+	assert.NoDirExists(t, filepath.Join(dir, "logs"))
+	page, err := os.ReadFile(wr.html)
+	require.NoError(t, err)
+	assert.Contains(t, string(page), "No node logs were kept: the run has 500001 events")
 }
