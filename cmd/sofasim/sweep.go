@@ -140,7 +140,7 @@ interrupted before the end.`,
 	f.StringVarP(&c.out, "out", "o", "", "output folder (default: a new out/SCENARIO/TIME-seedsA-B)")
 	f.StringVar(&c.junit, "junit", "", "also write JUnit XML to this file")
 	f.BoolVar(&c.asJSON, "json", false, "print the summary as one JSON object")
-	f.DurationVar(&c.seedTimeout, "seed-timeout", 5*time.Minute, "wall-time limit per seed; a worker over it is killed and the seed has no verdict")
+	f.DurationVar(&c.seedTimeout, "seed-timeout", 5*time.Minute, "wall-time limit per seed; a worker over it is killed and the seed is out of time (not a finding)")
 	f.DurationVar(&c.checkTimeout, "check-timeout", time.Minute, "wall-time limit per check; a check over it gives no verdict (0: none)")
 	f.StringVar(&progressMode, "progress", "auto", "progress bar on stderr: auto (when a terminal), always or never")
 	f.StringVar(&c.logs, "logs", "failing", "node logs: failing (kept for every failing seed) or none")
