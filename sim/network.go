@@ -48,6 +48,13 @@ type NetworkConfig struct {
 	DatagramDupPPM  int64 `json:"datagram_dup_ppm,omitempty"`
 }
 
+// DefaultNetwork returns the network a zero NetworkConfig stands for.
+func DefaultNetwork() NetworkConfig {
+	var c NetworkConfig
+	c.defaults()
+	return c
+}
+
 func (c *NetworkConfig) defaults() {
 	if c.Latency.Max == 0 && c.Latency.Min == 0 {
 		c.Latency = Latency{Min: 200 * time.Microsecond, Max: 2 * time.Millisecond, TailPPM: 10_000, TailMax: 20 * time.Millisecond}
