@@ -17,11 +17,10 @@ const (
 var kindNames = [...]string{"", "start", "deliver", "conn-close", "keepalive", "connect-timeout",
 	"datagram", "timer", "fault", "call", "expire"}
 
-// event is one entry of the queue. It is a value type so that the queue
-// holds no per-event heap objects on the hot path.
+// event is one event as the world handles it. The queues store it packed
+// (see entry); it is a value type so that nothing on the hot path boxes.
 type event struct {
 	at   int64 // virtual ns
-	seq  uint64
 	kind uint8
 	node int32
 	inc  uint32 // target incarnation, 0 = any
@@ -30,40 +29,48 @@ type event struct {
 	p    any
 }
 
-func (e *event) less(o *event) bool {
-	if e.at != o.at {
-		return e.at < o.at
-	}
-	return e.seq < o.seq
+// entry is an event as the queues hold it: 40 bytes and no pointers, so a
+// queue of millions stays compact and the garbage collector never scans
+// it. key is seq<<8 | kind, which orders exactly as seq does. A keepalive's
+// c travels in b's upper bits; an event's p waits in the payload table and
+// b holds its index.
+type entry struct {
+	at   int64
+	key  uint64
+	a, b uint64
+	node int32
+	inc  uint32
 }
 
-// eventQueue is a binary min-heap on (at, seq), written out by hand so that
-// pushes and pops neither box nor allocate once it has grown.
-type eventQueue struct{ h []event }
+func (e *entry) less(o *entry) bool {
+	return e.at < o.at || e.at == o.at && e.key < o.key
+}
 
-func (q *eventQueue) len() int { return len(q.h) }
+// queue is a binary min-heap of entries on (at, seq), written out by hand
+// so that pushes and pops neither box nor allocate once it has grown.
+type queue struct{ h []entry }
 
-func (q *eventQueue) push(e event) {
+func (q *queue) push(e entry) {
 	q.h = append(q.h, e)
-	i := len(q.h) - 1
+	h := q.h
+	i := len(h) - 1
 	for i > 0 {
 		p := (i - 1) / 2
-		if !q.h[i].less(&q.h[p]) {
+		if !e.less(&h[p]) {
 			break
 		}
-		q.h[i], q.h[p] = q.h[p], q.h[i]
+		h[i] = h[p]
 		i = p
 	}
+	h[i] = e
 }
 
-func (q *eventQueue) peek() *event { return &q.h[0] }
-
-func (q *eventQueue) pop() event {
-	top := q.h[0]
-	n := len(q.h) - 1
-	q.h[0] = q.h[n]
-	q.h[n] = event{}
-	q.h = q.h[:n]
+func (q *queue) pop() entry {
+	h := q.h
+	top := h[0]
+	n := len(h) - 1
+	last := h[n]
+	h = h[:n]
 	i := 0
 	for {
 		l := 2*i + 1
@@ -71,14 +78,89 @@ func (q *eventQueue) pop() event {
 			break
 		}
 		m := l
-		if r := l + 1; r < n && q.h[r].less(&q.h[l]) {
+		if r := l + 1; r < n && h[r].less(&h[l]) {
 			m = r
 		}
-		if !q.h[m].less(&q.h[i]) {
+		if !h[m].less(&last) {
 			break
 		}
-		q.h[i], q.h[m] = q.h[m], q.h[i]
+		h[i] = h[m]
 		i = m
 	}
+	if n > 0 {
+		h[i] = last
+	}
+	q.h = h
 	return top
+}
+
+// payloads holds the values (messages, faults, callbacks) of queued events
+// so that the queues themselves hold no pointers. Freed slots are reused.
+type payloads struct {
+	v    []any
+	free []uint32
+}
+
+func (p *payloads) put(x any) uint64 {
+	if n := len(p.free); n > 0 {
+		i := p.free[n-1]
+		p.free = p.free[:n-1]
+		p.v[i] = x
+		return uint64(i)
+	}
+	p.v = append(p.v, x)
+	return uint64(len(p.v) - 1)
+}
+
+func (p *payloads) take(i uint64) any {
+	x := p.v[i]
+	p.v[i] = nil
+	p.free = append(p.free, uint32(i))
+	return x
+}
+
+// push schedules an event. Timers wait in their own queue: idle timers,
+// however many, then cost the other events nothing. Both queues share the
+// sequence numbers, so taking the earlier of their heads keeps the one
+// (time, sequence) order.
+func (w *World) push(e event) {
+	w.seq++
+	q := entry{at: e.at, key: w.seq<<8 | uint64(e.kind), a: e.a, b: e.b, node: e.node, inc: e.inc}
+	switch e.kind {
+	case evTimer:
+		w.timers.push(q)
+		return
+	case evKeepalive:
+		q.b |= e.c << 1
+	case evDatagram, evFault, evCall:
+		q.b = w.payloads.put(e.p)
+	}
+	w.q.push(q)
+}
+
+// head returns the queue holding the next event, or nil when none is left.
+func (w *World) head() *queue {
+	switch {
+	case len(w.timers.h) == 0:
+		if len(w.q.h) == 0 {
+			return nil
+		}
+		return &w.q
+	case len(w.q.h) == 0 || w.timers.h[0].less(&w.q.h[0]):
+		return &w.timers
+	default:
+		return &w.q
+	}
+}
+
+// unpack turns a queue entry back into an event, taking its payload.
+func (w *World) unpack(q entry) event {
+	e := event{at: q.at, kind: uint8(q.key), node: q.node, inc: q.inc, a: q.a, b: q.b}
+	switch e.kind {
+	case evKeepalive:
+		e.b, e.c = q.b&1, q.b>>1
+	case evDatagram, evFault, evCall:
+		e.p, e.b = w.payloads.take(q.b), 0
+	}
+	return e
 }

@@ -28,7 +28,10 @@ type World struct {
 	seed uint64
 	now  int64
 	seq  uint64
-	q    eventQueue
+	// q holds every event but timers, which wait in timers (see push).
+	q        queue
+	timers   queue
+	payloads payloads
 
 	nodes []*slot
 	byID  map[NodeID]int32
@@ -229,12 +232,6 @@ func (w *World) After(d time.Duration, fn func()) { w.At(time.Duration(w.now)+d,
 // Stop makes Run return after the current event.
 func (w *World) Stop() { w.stop = true }
 
-func (w *World) push(e event) {
-	w.seq++
-	e.seq = w.seq
-	w.q.push(e)
-}
-
 // Limits bound a Run; zero fields are unbounded. Run also returns when no
 // events are left.
 type Limits struct {
@@ -275,10 +272,11 @@ func (w *World) Run(lim Limits) Outcome {
 	w.stop = false
 	reason := StopQuiescent
 	for {
-		if w.q.len() == 0 {
+		q := w.head()
+		if q == nil {
 			break
 		}
-		if lim.Until > 0 && w.q.peek().at > int64(lim.Until) {
+		if lim.Until > 0 && q.h[0].at > int64(lim.Until) {
 			reason = StopUntil
 			break
 		}
@@ -286,7 +284,7 @@ func (w *World) Run(lim Limits) Outcome {
 			reason = StopEvents
 			break
 		}
-		ev := w.q.pop()
+		ev := w.unpack(q.pop())
 		w.now = ev.at
 		w.events++
 		w.dispatch(&ev)
