@@ -5,7 +5,6 @@ package sim
 // load rehearsal, so its draining is checked here.
 
 import (
-	"slices"
 	"testing"
 	"time"
 
@@ -118,14 +117,22 @@ func TestConnectionTableDrains(t *testing.T) {
 		w.Run(Limits{})
 
 		var left []ConnID
-		for id := range w.conns {
-			left = append(left, id)
+		for _, c := range w.conns.tab {
+			if c != nil {
+				left = append(left, c.id)
+			}
 		}
-		slices.Sort(left)
 		require.Empty(rt, left, "connections left in the table")
-		for _, c := range w.live {
-			require.True(rt, c.broken, "conn %d open on the live list", c.id)
+		require.Zero(rt, w.conns.len())
+		for _, r := range w.live {
+			require.True(rt, !r.ok() || r.c.broken, "conn %d open on the live list", r.id)
 		}
+		// Every queued item went back to the item table's free chain.
+		free := 0
+		for i := w.items.free; i != 0; i = w.items.v[i-1].next {
+			free++
+		}
+		require.Equal(rt, len(w.items.v), free, "queued items leaked")
 		require.LessOrEqual(rt, len(w.live), 64, "the live list holds on to dead connections")
 		require.Empty(rt, w.stalled)
 	})

@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"math/rand/v2"
 	"time"
 )
 
@@ -21,15 +20,15 @@ type Latency struct {
 	TailMax time.Duration `json:"tail_max,omitempty"`
 }
 
-func (l Latency) draw(r *rand.Rand) int64 {
+func (l Latency) draw(r *pcg) int64 {
 	lo, hi := int64(l.Min), int64(l.Max)
-	if l.TailPPM > 0 && l.TailMax > l.Max && chance(r, l.TailPPM) {
+	if l.TailPPM > 0 && l.TailMax > l.Max && r.chance(l.TailPPM) {
 		lo, hi = hi, int64(l.TailMax)
 	}
 	if hi <= lo {
 		return lo
 	}
-	return lo + r.Int64N(hi-lo+1)
+	return lo + r.int64n(hi-lo+1)
 }
 
 // NetworkConfig sets the network's behaviour; zero fields take defaults.
@@ -77,7 +76,7 @@ func (c *NetworkConfig) defaults() {
 // and a cache of the rules (partitions, clogs, loss) that apply to it.
 type link struct {
 	from, to  int32
-	rng       *rand.Rand
+	rng       pcg
 	gen       uint64
 	blocked   bool
 	clogUntil int64
@@ -107,7 +106,7 @@ func (w *World) link(from, to int32) *link {
 	l := w.links[key]
 	if l == nil {
 		l = &link{from: from, to: to, gen: ^uint64(0),
-			rng: NewStream(w.seed, "net/"+string(w.nodes[from].id)+"->"+string(w.nodes[to].id))}
+			rng: newPCG(w.seed, "net/"+string(w.nodes[from].id)+"->"+string(w.nodes[to].id))}
 		w.links[key] = l
 	}
 	return w.refresh(l)
@@ -142,8 +141,8 @@ func (w *World) refresh(l *link) *link {
 // delay draws one connection message's delay: latency plus a
 // retransmission timeout for each lost packet.
 func (w *World) delay(l *link) int64 {
-	d := w.cfg.Network.Latency.draw(l.rng)
-	for i := 0; i < 6 && chance(l.rng, l.lossPPM); i++ {
+	d := w.cfg.Network.Latency.draw(&l.rng)
+	for i := 0; i < 6 && l.rng.chance(l.lossPPM); i++ {
 		d += int64(w.cfg.Network.RTO) << i
 	}
 	return d
@@ -163,20 +162,14 @@ type queued struct {
 	ctl   uint8
 }
 
-// direction is one way of a connection: a FIFO whose head alone has a
+// direction is one way of a connection: a FIFO whose front alone has a
 // delivery event, so FIFO order holds whatever the latencies drawn.
 type direction struct {
-	q         []queued
-	head      int
+	fifo
 	scheduled bool
 	stalled   bool
 	last      int64
 	l         *link
-}
-
-func (d *direction) reset() {
-	clear(d.q)
-	d.q, d.head = d.q[:0], 0
 }
 
 type connEnd struct {
@@ -200,15 +193,15 @@ type conn struct {
 }
 
 type stallRef struct {
-	c *conn
+	connRef
 	d int
 }
 
 func (w *World) dial(n *slot, to NodeID) ConnID {
 	w.nextConn++
-	c := &conn{id: w.nextConn, name: [2]NodeID{n.id, to}}
+	c := w.conns.add(w.nextConn)
+	c.name = [2]NodeID{n.id, to}
 	c.end[0] = connEnd{node: n.idx, inc: n.inc}
-	w.conns[c.id] = c
 	n.conns = append(n.conns, c.id)
 	w.push(event{at: w.now + int64(w.cfg.Network.ConnectTimeout), kind: evConnectEnd, node: n.idx, inc: n.inc, a: uint64(c.id)})
 	ti, ok := w.byID[to]
@@ -222,7 +215,7 @@ func (w *World) dial(n *slot, to NodeID) ConnID {
 	if len(w.live) >= w.livePruneAt {
 		w.pruneLive()
 	}
-	w.live = append(w.live, c)
+	w.live = append(w.live, connRef{c, c.id})
 	w.enqueue(c, 0, nil, ctlSyn)
 	return c.id
 }
@@ -239,9 +232,9 @@ func (c *conn) endOf(n *slot) int {
 
 func (w *World) enqueue(c *conn, d int, msg any, ctl uint8) {
 	dir := &c.dir[d]
-	dir.q = append(dir.q, queued{msg: msg, ready: w.now + w.delay(dir.l), ctl: ctl})
-	if !dir.scheduled && !dir.stalled && len(dir.q)-dir.head == 1 {
-		w.scheduleHead(c, d, dir.q[dir.head].ready)
+	w.items.push(&dir.fifo, queued{msg: msg, ready: w.now + w.delay(dir.l), ctl: ctl})
+	if !dir.scheduled && !dir.stalled && dir.n == 1 {
+		w.scheduleHead(c, d, dir.front.ready)
 	}
 }
 
@@ -254,46 +247,42 @@ func (w *World) scheduleHead(c *conn, d int, at int64) {
 }
 
 func (w *World) deliverHead(ev *event) {
-	c := w.conns[ConnID(ev.a)]
+	c := w.conns.get(ConnID(ev.a))
 	if c == nil || c.broken {
 		return
 	}
 	d := int(ev.b)
 	dir := &c.dir[d]
 	dir.scheduled = false
-	if dir.head >= len(dir.q) {
+	if dir.n == 0 {
 		return
 	}
 	l := w.refresh(dir.l)
 	if l.blocked {
 		dir.stalled = true
-		w.stalled = append(w.stalled, stallRef{c, d})
+		w.stalled = append(w.stalled, stallRef{connRef{c, c.id}, d})
 		return
 	}
 	if l.clogUntil > w.now {
 		w.scheduleHead(c, d, l.clogUntil)
 		return
 	}
-	item := dir.q[dir.head]
+	item := dir.front
 	dst := w.nodes[c.end[1-d].node]
 	if item.ctl == ctlSyn && !dst.up {
 		c.synLost = true // nobody listens: the dial times out
 		return
 	}
-	dir.q[dir.head] = queued{}
-	dir.head++
-	if dir.head == len(dir.q) {
-		dir.q, dir.head = dir.q[:0], 0
-	}
+	w.items.pop(&dir.fifo)
 	dir.last = w.now
-	src := w.nodes[c.end[d].node]
+	src := c.name[d] // the sender's id
 	switch item.ctl {
 	case ctlSyn:
 		c.opened = true
 		c.end[1].inc = dst.inc
 		dst.conns = append(dst.conns, c.id)
-		w.record(ev, dst, src.id, c.id, "accept")
-		w.callOpen(dst, c.id, src.id)
+		w.record(ev, dst, src, c.id, "accept")
+		w.callOpen(dst, c.id, src)
 		if !c.broken && !c.end[1].told {
 			w.enqueue(c, 1, nil, ctlSynAck)
 		}
@@ -301,8 +290,8 @@ func (w *World) deliverHead(ev *event) {
 			w.watchBlocked(c) // the answer may be cut already (asymmetric partition)
 		}
 	case ctlSynAck:
-		w.record(ev, dst, src.id, c.id, "connected")
-		w.callOpen(dst, c.id, src.id)
+		w.record(ev, dst, src, c.id, "connected")
+		w.callOpen(dst, c.id, src)
 	case ctlFin:
 		w.breakConn(c, d, -1)
 		w.tellClosed(c, 1-d, ev)
@@ -311,11 +300,11 @@ func (w *World) deliverHead(ev *event) {
 			break // closed by the receiver: dropped
 		}
 		dst.stats.Received++
-		w.recordMsg(ev, dst, src.id, c.id, item.msg)
-		w.callMessage(dst, c.id, src.id, item.msg)
+		w.recordMsg(ev, dst, src, c.id, item.msg)
+		w.callMessage(dst, c.id, src, item.msg)
 	}
-	if !c.broken && dir.head < len(dir.q) && !dir.scheduled && !dir.stalled {
-		w.scheduleHead(c, d, dir.q[dir.head].ready)
+	if !c.broken && dir.n > 0 && !dir.scheduled && !dir.stalled {
+		w.scheduleHead(c, d, dir.front.ready)
 	}
 }
 
@@ -327,8 +316,8 @@ func (w *World) breakConn(c *conn, quitter int, peerDelay int64) {
 		return
 	}
 	c.broken = true
-	c.dir[0].reset()
-	c.dir[1].reset()
+	w.items.reset(&c.dir[0].fifo)
+	w.items.reset(&c.dir[1].fifo)
 	if quitter >= 0 {
 		c.end[quitter].told = true
 	}
@@ -364,7 +353,7 @@ func (w *World) tellClosed(c *conn, e int, ev *event) {
 // maybeForget drops a broken connection that both ends know is closed.
 func (w *World) maybeForget(c *conn) {
 	if c.broken && c.end[0].told && (c.end[1].told || !c.opened) {
-		delete(w.conns, c.id)
+		w.conns.forget(c)
 	}
 }
 
@@ -379,14 +368,14 @@ func (n *slot) dropConn(id ConnID) {
 
 // onConnClose handles a scheduled close notice.
 func (w *World) onConnClose(ev *event) {
-	if c := w.conns[ConnID(ev.a)]; c != nil {
+	if c := w.conns.get(ConnID(ev.a)); c != nil {
 		w.tellClosed(c, int(ev.b), ev)
 	}
 }
 
 // onKeepalive: an end's keepalive probe found the connection still blocked.
 func (w *World) onKeepalive(ev *event) {
-	c := w.conns[ConnID(ev.a)]
+	c := w.conns.get(ConnID(ev.a))
 	if c == nil {
 		return
 	}
@@ -401,7 +390,7 @@ func (w *World) onKeepalive(ev *event) {
 }
 
 func (w *World) onConnectEnd(ev *event) {
-	c := w.conns[ConnID(ev.a)]
+	c := w.conns.get(ConnID(ev.a))
 	if c == nil || c.opened || c.broken {
 		return
 	}
@@ -414,7 +403,7 @@ func (w *World) onConnectEnd(ev *event) {
 // timeout (a dead host).
 func (w *World) crashConns(n *slot) {
 	for _, id := range n.conns {
-		c := w.conns[id]
+		c := w.conns.get(id)
 		if c == nil {
 			continue
 		}
@@ -433,7 +422,7 @@ func (w *World) crashConns(n *slot) {
 		var delay int64
 		if l != nil {
 			lo := int64(w.cfg.Network.Latency.Min)
-			delay = lo + l.rng.Int64N(int64(w.cfg.Network.KeepAlive)-lo+1)
+			delay = lo + l.rng.int64n(int64(w.cfg.Network.KeepAlive)-lo+1)
 		}
 		w.breakConn(c, e, delay)
 		w.maybeForget(c)
@@ -446,9 +435,9 @@ func (w *World) crashConns(n *slot) {
 // keeps dialing amortised O(1).
 func (w *World) pruneLive() {
 	live := w.live[:0]
-	for _, c := range w.live {
-		if !c.broken {
-			live = append(live, c)
+	for _, r := range w.live {
+		if r.ok() && !r.c.broken {
+			live = append(live, r)
 		}
 	}
 	clear(w.live[len(live):])
@@ -461,20 +450,26 @@ func (w *World) pruneLive() {
 func (w *World) networkChanged() {
 	w.ruleGen++
 	live := w.live[:0]
-	for _, c := range w.live {
-		if c.broken {
+	for _, r := range w.live {
+		if !r.ok() {
+			continue // forgotten already
+		}
+		if c := r.c; c.broken {
 			w.maybeForget(c)
 			continue
 		}
-		live = append(live, c)
-		if c.opened {
-			w.watchBlocked(c)
+		live = append(live, r)
+		if r.c.opened {
+			w.watchBlocked(r.c)
 		}
 	}
 	clear(w.live[len(live):])
 	w.live = live
 	stalled := w.stalled[:0]
 	for _, s := range w.stalled {
+		if !s.ok() {
+			continue
+		}
 		dir := &s.c.dir[s.d]
 		if s.c.broken || !dir.stalled {
 			continue
@@ -484,7 +479,7 @@ func (w *World) networkChanged() {
 			continue
 		}
 		dir.stalled = false
-		if dir.head < len(dir.q) {
+		if dir.n > 0 {
 			w.scheduleHead(s.c, s.d, w.now+w.delay(dir.l)) // retransmitted
 		}
 	}
@@ -502,7 +497,7 @@ func (w *World) watchBlocked(c *conn) {
 		c.blockGen++
 		ka := int64(w.cfg.Network.KeepAlive)
 		for e := 0; e < 2; e++ {
-			at := w.now + ka + c.dir[e].l.rng.Int64N(ka/4+1)
+			at := w.now + ka + c.dir[e].l.rng.int64n(ka/4+1)
 			w.push(event{at: at, kind: evKeepalive, node: c.end[e].node, inc: c.end[e].inc, a: uint64(c.id), b: uint64(e), c: c.blockGen})
 		}
 	case !blocked && c.blocked:
@@ -518,16 +513,16 @@ func (w *World) sendDatagram(n *slot, to NodeID, msg any) {
 		return
 	}
 	l := w.link(n.idx, ti)
-	if chance(l.rng, l.lossPPM) {
+	if l.rng.chance(l.lossPPM) {
 		w.nodes[ti].stats.DatagramsLost++
 		return
 	}
 	copies := 1
-	if chance(l.rng, l.dupPPM) {
+	if l.rng.chance(l.dupPPM) {
 		copies = 2
 	}
 	for i := 0; i < copies; i++ {
-		w.push(event{at: w.now + w.cfg.Network.Latency.draw(l.rng), kind: evDatagram, node: ti, a: uint64(n.idx), p: msg})
+		w.push(event{at: w.now + w.cfg.Network.Latency.draw(&l.rng), kind: evDatagram, node: ti, a: uint64(n.idx), p: msg})
 	}
 }
 

@@ -1,6 +1,9 @@
 package sim
 
-import "math/rand/v2"
+import (
+	"math/bits"
+	"math/rand/v2"
+)
 
 // StreamSeed derives the two PCG seed words of the stream called name under
 // the root seed. The derivation is stable: it depends only on the root seed
@@ -53,4 +56,46 @@ func (s streamReader) Read(p []byte) (int, error) {
 		}
 	}
 	return len(p), nil
+}
+
+// pcg is a link's random stream: math/rand/v2's PCG called directly rather
+// than through *rand.Rand and its Source interface, held by value in the
+// link. It draws exactly what rand.New(&p.PCG) would (on 64-bit platforms,
+// where Rand.Int64N takes the path written out below).
+type pcg struct{ rand.PCG }
+
+func newPCG(root uint64, name string) pcg {
+	var p pcg
+	p.Seed(StreamSeed(root, name))
+	return p
+}
+
+// int64n is rand.Rand.Int64N: Lemire's multiply-shift with rejection.
+func (p *pcg) int64n(n int64) int64 {
+	if n <= 0 {
+		panic("sim: int64n of a non-positive bound")
+	}
+	u := uint64(n)
+	if u&(u-1) == 0 {
+		return int64(p.Uint64() & (u - 1))
+	}
+	hi, lo := bits.Mul64(p.Uint64(), u)
+	if lo < u {
+		thresh := -u % u
+		for lo < thresh {
+			hi, lo = bits.Mul64(p.Uint64(), u)
+		}
+	}
+	return int64(hi)
+}
+
+// chance is the package chance on a link's stream.
+func (p *pcg) chance(ppm int64) bool {
+	if ppm <= 0 {
+		return false
+	}
+	if ppm >= 1_000_000 {
+		return true
+	}
+	return p.int64n(1_000_000) < ppm
 }

@@ -36,9 +36,10 @@ type World struct {
 	nodes []*slot
 	byID  map[NodeID]int32
 
-	conns       map[ConnID]*conn
+	conns       connTable
+	items       items // queued connection items beyond each direction's front
 	nextConn    ConnID
-	live        []*conn
+	live        []connRef
 	livePruneAt int
 	stalled     []stallRef
 	links       map[uint64]*link
@@ -127,7 +128,6 @@ func NewWorld(cfg Config) *World {
 		cfg:       cfg,
 		seed:      cfg.Seed,
 		byID:      map[NodeID]int32{},
-		conns:     map[ConnID]*conn{},
 		links:     map[uint64]*link{},
 		armed:     map[string]*armedFailpoint{},
 		faultRand: NewStream(cfg.Seed, "faults"),
@@ -283,6 +283,9 @@ func (w *World) Run(lim Limits) Outcome {
 		if lim.MaxEvents > 0 && w.events-startE >= lim.MaxEvents {
 			reason = StopEvents
 			break
+		}
+		if len(w.conns.dead) > 0 {
+			w.conns.recycle()
 		}
 		ev := w.unpack(q.pop())
 		w.now = ev.at
