@@ -2,8 +2,8 @@ package sim
 
 import (
 	"math/rand/v2"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
