@@ -59,6 +59,7 @@ type World struct {
 	faults   []AppliedFault
 	stop     bool
 	running  bool
+	inNode   *slot // the node whose code is running, if any
 }
 
 // slot is a node's place in the world: the machine (clock, disk, stats)
@@ -270,31 +271,9 @@ func (w *World) Run(lim Limits) Outcome {
 	start := wallNow()
 	startV, startE := w.now, w.events
 	w.stop = false
-	reason := StopQuiescent
-	for {
-		q := w.head()
-		if q == nil {
-			break
-		}
-		if lim.Until > 0 && q.h[0].at > int64(lim.Until) {
-			reason = StopUntil
-			break
-		}
-		if lim.MaxEvents > 0 && w.events-startE >= lim.MaxEvents {
-			reason = StopEvents
-			break
-		}
-		if len(w.conns.dead) > 0 {
-			w.conns.recycle()
-		}
-		ev := w.unpack(q.pop())
-		w.now = ev.at
-		w.events++
-		w.dispatch(&ev)
-		if w.stop {
-			reason = StopCalled
-			break
-		}
+	var reason StopReason
+	for reason == "" {
+		reason = w.loop(lim, startE)
 	}
 	if reason == StopUntil || (reason == StopQuiescent && lim.Until > 0) {
 		w.now = max(w.now, int64(lim.Until))
@@ -306,6 +285,43 @@ func (w *World) Run(lim Limits) Outcome {
 		out.Speedup = float64(w.now-startV) / float64(wall)
 	}
 	return out
+}
+
+// loop processes events until a limit is reached and says which, or
+// returns "" after a panic in node code, recorded as a finding.
+func (w *World) loop(lim Limits, startE uint64) (reason StopReason) {
+	defer func() {
+		if n := w.inNode; n != nil { // a panic in node code; any other goes on up
+			if r := recover(); r != nil {
+				w.panicked(n, r)
+				if w.stop {
+					reason = StopCalled
+				}
+			}
+		}
+	}()
+	for {
+		q := w.head()
+		if q == nil {
+			return StopQuiescent
+		}
+		if lim.Until > 0 && q.h[0].at > int64(lim.Until) {
+			return StopUntil
+		}
+		if lim.MaxEvents > 0 && w.events-startE >= lim.MaxEvents {
+			return StopEvents
+		}
+		if len(w.conns.dead) > 0 {
+			w.conns.recycle()
+		}
+		ev := w.unpack(q.pop())
+		w.now = ev.at
+		w.events++
+		w.dispatch(&ev)
+		if w.stop {
+			return StopCalled
+		}
+	}
 }
 
 // Wall returns the wall time spent in Run so far.
@@ -361,51 +377,63 @@ func (w *World) dispatch(ev *event) {
 	}
 }
 
-// Calls into node code. Each recovers a panic into a finding and crashes
-// the node; each applies what the call left behind (an exit, a slow sync).
+// Calls into node code. A panic in node code becomes a finding and crashes
+// the node (panicked); after a call returns, returned applies what it left
+// behind (an exit, a slow sync). The calls made while dispatching an event
+// are the last thing their event does, so they defer nothing: the panic
+// unwinds to the event loop (see loop), which records it and goes on with
+// the next event. Start also runs in the middle of applying a fault, so it
+// recovers by itself.
 
 func (w *World) callOpen(n *slot, c ConnID, peer NodeID) {
-	defer w.after(n)
+	w.inNode = n
 	n.node.Connected(c, peer)
+	w.returned(n)
 }
 
 func (w *World) callMessage(n *slot, c ConnID, from NodeID, msg any) {
-	defer w.after(n)
+	w.inNode = n
 	n.node.Message(c, from, msg)
+	w.returned(n)
 }
 
 func (w *World) callClosed(n *slot, c ConnID, peer NodeID) {
-	defer w.after(n)
+	w.inNode = n
 	n.node.Closed(c, peer)
+	w.returned(n)
 }
 
 func (w *World) callDatagram(n *slot, from NodeID, msg any) {
-	defer w.after(n)
+	w.inNode = n
 	n.node.Datagram(from, msg)
+	w.returned(n)
 }
 
 func (w *World) callTimer(n *slot, id TimerID, tag any) {
-	defer w.after(n)
+	w.inNode = n
 	n.node.Timer(id, tag)
+	w.returned(n)
 }
 
 func (w *World) callStart(n *slot) {
-	defer w.after(n)
+	defer func() {
+		if r := recover(); r != nil {
+			w.panicked(n, r)
+		}
+	}()
+	w.inNode = n
 	n.node.Start(n.env)
+	w.returned(n)
 }
 
-func (w *World) after(n *slot) {
-	if r := recover(); r != nil {
-		n.stats.Panics++
-		f := Finding{Kind: "panic", Node: n.id, At: time.Duration(w.now), Seed: w.seed,
-			Value: fmt.Sprint(r), Stack: string(debug.Stack())}
-		w.findings = append(w.findings, f)
-		w.fp.str("panic")
-		w.trace.write(&TraceRecord{T: w.now, Kind: "panic", Node: n.id, Event: f.Value})
-		w.crash(n, false, "panic")
-		w.recordDeath(n, "panic: "+f.Value)
-		return
+func (w *World) returned(n *slot) {
+	w.inNode = nil
+	if n.exit != "" || n.disk.busy > 0 {
+		w.leftBehind(n)
 	}
+}
+
+func (w *World) leftBehind(n *slot) {
 	if n.exit != "" {
 		reason := n.exit
 		n.exit = ""
@@ -417,6 +445,19 @@ func (w *World) after(n *slot) {
 		n.disk.busy = 0
 		n.busyUntil = max(n.busyUntil, w.now) + b
 	}
+}
+
+// panicked records a panic in node code as a finding and crashes the node.
+func (w *World) panicked(n *slot, r any) {
+	w.inNode = nil
+	n.stats.Panics++
+	f := Finding{Kind: "panic", Node: n.id, At: time.Duration(w.now), Seed: w.seed,
+		Value: fmt.Sprint(r), Stack: string(debug.Stack())}
+	w.findings = append(w.findings, f)
+	w.fp.str("panic")
+	w.trace.write(&TraceRecord{T: w.now, Kind: "panic", Node: n.id, Event: f.Value})
+	w.crash(n, false, "panic")
+	w.recordDeath(n, "panic: "+f.Value)
 }
 
 func (w *World) start(n *slot) {
