@@ -25,6 +25,7 @@ type Disk struct {
 	failSyncs int // the next n syncs fail
 	slow      []slowSpell
 	busy      int64 // set by a slow sync: the node is busy this long
+	busyFlag  *bool // raised with busy, so that the world looks only when set
 	syncs     uint64
 	written   uint64
 }
@@ -157,6 +158,9 @@ func (d *Disk) Sync(name string) error {
 		delay = max(delay, s.delay)
 	}
 	d.busy += delay
+	if d.busy > 0 && d.busyFlag != nil {
+		*d.busyFlag = true
+	}
 	if d.failSyncs > 0 {
 		d.failSyncs--
 		f.dropPending() // lost to the durable path, as after a failed fsync

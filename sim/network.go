@@ -257,15 +257,19 @@ func (w *World) deliverHead(ev *event) {
 	if dir.n == 0 {
 		return
 	}
-	l := w.refresh(dir.l)
-	if l.blocked {
-		dir.stalled = true
-		w.stalled = append(w.stalled, stallRef{connRef{c, c.id}, d})
-		return
-	}
-	if l.clogUntil > w.now {
-		w.scheduleHead(c, d, l.clogUntil)
-		return
+	// Until the first rule, every link is open and refresh changes nothing:
+	// a world without faults does not touch the link here.
+	if w.ruleGen != 0 {
+		l := w.refresh(dir.l)
+		if l.blocked {
+			dir.stalled = true
+			w.stalled = append(w.stalled, stallRef{connRef{c, c.id}, d})
+			return
+		}
+		if l.clogUntil > w.now {
+			w.scheduleHead(c, d, l.clogUntil)
+			return
+		}
 	}
 	item := dir.front
 	dst := w.nodes[c.end[1-d].node]

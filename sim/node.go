@@ -194,5 +194,6 @@ func (e *Env) Failpoint(name string) (failpoint.Value, bool) {
 func (e *Env) Exit(reason string) {
 	if e.live() {
 		e.n.exit = reason
+		e.n.attention = true
 	}
 }

@@ -63,26 +63,29 @@ type World struct {
 }
 
 // slot is a node's place in the world: the machine (clock, disk, stats)
-// and the current process incarnation.
+// and the current process incarnation. The fields every event for the
+// node reads come first, to share a cache line.
 type slot struct {
-	id        NodeID
-	idx       int32
-	factory   func() Node
 	node      Node
-	env       *Env
-	inc       uint32
 	up        bool
 	paused    bool
-	held      []event
+	attention bool // the last call left something to apply: an exit or a slow sync
+	inc       uint32
+	idx       int32
 	busyUntil int64
-	exit      string
-	clock     clock
-	disk      *Disk
-	diskRand  *rand.Rand
-	conns     []ConnID
-	timers    map[TimerID]timerRec
-	due       timerHeap // live timers by deadline; fired and cancelled ones linger until popped
+	env       *Env
 	stats     NodeStats
+
+	id       NodeID
+	factory  func() Node
+	held     []event
+	exit     string
+	clock    clock
+	disk     *Disk
+	diskRand *rand.Rand
+	conns    []ConnID
+	timers   map[TimerID]timerRec
+	due      timerHeap // live timers by deadline; fired and cancelled ones linger until popped
 }
 
 type timerRec struct {
@@ -148,7 +151,7 @@ func (w *World) Now() time.Duration { return time.Duration(w.now) }
 func (w *World) Events() uint64 { return w.events }
 
 // Fingerprint returns the running hash of the run.
-func (w *World) Fingerprint() uint64 { return w.fp.h }
+func (w *World) Fingerprint() uint64 { return w.fp.sum() }
 
 // Findings returns what the harness noticed (panics in nodes).
 func (w *World) Findings() []Finding { return w.findings }
@@ -164,6 +167,7 @@ func (w *World) AddNode(id NodeID, factory func() Node) {
 	}
 	n := &slot{id: id, idx: int32(len(w.nodes)), factory: factory, disk: newDisk(),
 		diskRand: NewStream(w.seed, "disk/"+string(id))}
+	n.disk.busyFlag = &n.attention
 	cr := NewStream(w.seed, "clock/"+string(id))
 	if m := int64(w.cfg.Clock.MaxOffset); m > 0 {
 		n.clock.wallOff = cr.Int64N(2*m+1) - m
@@ -428,12 +432,13 @@ func (w *World) callStart(n *slot) {
 
 func (w *World) returned(n *slot) {
 	w.inNode = nil
-	if n.exit != "" || n.disk.busy > 0 {
+	if n.attention {
 		w.leftBehind(n)
 	}
 }
 
 func (w *World) leftBehind(n *slot) {
+	n.attention = false
 	if n.exit != "" {
 		reason := n.exit
 		n.exit = ""

@@ -8,9 +8,11 @@ import (
 )
 
 // Reference is the bare simulator the kernel is measured against: a typed
-// binary heap of value events ordered by (time, seq), a hash of every
-// event, latencies drawn from per-link PCG streams exactly as the kernel's
-// default network draws them, and no interfaces, pointers or allocation.
+// binary heap of value events ordered by (time, seq), the four words the
+// kernel hashes for a message delivery (time, node, connection, the
+// message's digest) folded with the fingerprint's step (sim.Mix),
+// latencies drawn from per-link PCG streams exactly as the kernel's default
+// network draws them, and no interfaces, pointers or allocation.
 // It runs the same workloads (ping-pong, a ring of tokens, idle timers), so
 // kernel/reference is what the kernel's features cost per event.
 type Reference struct {
@@ -40,7 +42,7 @@ type refLink struct {
 
 func newReference(seed uint64, ids []sim.NodeID, tokens int) *Reference {
 	n := len(ids)
-	r := &Reference{links: make([]refLink, n), out: make([]int32, n), hash: 14695981039346656037}
+	r := &Reference{links: make([]refLink, n), out: make([]int32, n)}
 	r.lat = sim.DefaultNetwork().Latency
 	for i := range ids {
 		j := (i + 1) % n
@@ -80,8 +82,10 @@ func (r *Reference) Run(events uint64) {
 		ev := r.pop()
 		r.now = ev.at
 		r.events++
-		r.mix(uint64(ev.at))
-		r.mix(uint64(ev.node)<<32 | uint64(uint32(ev.link)))
+		h := sim.Mix(r.hash, uint64(ev.at))
+		h = sim.Mix(h, uint64(ev.node))
+		h = sim.Mix(h, uint64(ev.link))
+		r.hash = sim.Mix(h, r.events)
 		if ev.link >= 0 {
 			r.send(r.out[ev.node])
 		}
@@ -91,11 +95,6 @@ func (r *Reference) Run(events uint64) {
 // Events counts the events processed; Hash is the running hash.
 func (r *Reference) Events() uint64 { return r.events }
 func (r *Reference) Hash() uint64   { return r.hash }
-
-func (r *Reference) mix(v uint64) {
-	r.hash = (r.hash ^ v) * 1099511628211
-	r.hash ^= r.hash >> 29
-}
 
 func (r *Reference) send(li int32) {
 	l := &r.links[li]
