@@ -246,7 +246,7 @@ func (w *World) scheduleHead(c *conn, d int, at int64) {
 	dir.scheduled = true
 }
 
-func (w *World) deliverHead(ev *event) {
+func (w *World) deliverHead(ev *entry) {
 	c := w.conns.get(ConnID(ev.a))
 	if c == nil || c.broken {
 		return
@@ -285,7 +285,7 @@ func (w *World) deliverHead(ev *event) {
 		c.opened = true
 		c.end[1].inc = dst.inc
 		dst.conns = append(dst.conns, c.id)
-		w.record(ev, dst, src, c.id, "accept")
+		w.record(evDeliver, dst, src, c.id, "accept")
 		w.callOpen(dst, c.id, src)
 		if !c.broken && !c.end[1].told {
 			w.enqueue(c, 1, nil, ctlSynAck)
@@ -294,17 +294,17 @@ func (w *World) deliverHead(ev *event) {
 			w.watchBlocked(c) // the answer may be cut already (asymmetric partition)
 		}
 	case ctlSynAck:
-		w.record(ev, dst, src, c.id, "connected")
+		w.record(evDeliver, dst, src, c.id, "connected")
 		w.callOpen(dst, c.id, src)
 	case ctlFin:
 		w.breakConn(c, d, -1)
-		w.tellClosed(c, 1-d, ev)
+		w.tellClosed(c, 1-d, evDeliver)
 	default:
 		if c.end[1-d].told {
 			break // closed by the receiver: dropped
 		}
 		dst.stats.Received++
-		w.recordMsg(ev, dst, src, c.id, item.msg)
+		w.recordMsg(evDeliver, dst, src, c.id, item.msg)
 		w.callMessage(dst, c.id, src, item.msg)
 	}
 	if !c.broken && dir.n > 0 && !dir.scheduled && !dir.stalled {
@@ -337,7 +337,7 @@ func (w *World) breakConn(c *conn, quitter int, peerDelay int64) {
 }
 
 // tellClosed tells end e of c, now, that its connection is closed.
-func (w *World) tellClosed(c *conn, e int, ev *event) {
+func (w *World) tellClosed(c *conn, e int, kind uint8) {
 	if c.end[e].told || (e == 1 && !c.opened) {
 		w.maybeForget(c) // both ends closed: the last FIN finds this end told
 		return
@@ -350,7 +350,7 @@ func (w *World) tellClosed(c *conn, e int, ev *event) {
 	}
 	n.dropConn(c.id)
 	peer := c.name[1-e]
-	w.record(ev, n, peer, c.id, "closed")
+	w.record(kind, n, peer, c.id, "closed")
 	w.callClosed(n, c.id, peer)
 }
 
@@ -371,35 +371,35 @@ func (n *slot) dropConn(id ConnID) {
 }
 
 // onConnClose handles a scheduled close notice.
-func (w *World) onConnClose(ev *event) {
+func (w *World) onConnClose(ev *entry) {
 	if c := w.conns.get(ConnID(ev.a)); c != nil {
-		w.tellClosed(c, int(ev.b), ev)
+		w.tellClosed(c, int(ev.b), evConnClose)
 	}
 }
 
 // onKeepalive: an end's keepalive probe found the connection still blocked.
-func (w *World) onKeepalive(ev *event) {
+func (w *World) onKeepalive(ev *entry) {
 	c := w.conns.get(ConnID(ev.a))
 	if c == nil {
 		return
 	}
-	e := int(ev.b)
+	e, gen := int(ev.b&1), ev.b>>1
 	if !c.broken {
-		if !c.blocked || c.blockGen != ev.c {
+		if !c.blocked || c.blockGen != gen {
 			return // healed in time
 		}
 		w.breakConn(c, -1, -1) // the other end learns from its own probe
 	}
-	w.tellClosed(c, e, ev)
+	w.tellClosed(c, e, evKeepalive)
 }
 
-func (w *World) onConnectEnd(ev *event) {
+func (w *World) onConnectEnd(ev *entry) {
 	c := w.conns.get(ConnID(ev.a))
 	if c == nil || c.opened || c.broken {
 		return
 	}
 	w.breakConn(c, -1, -1)
-	w.tellClosed(c, 0, ev)
+	w.tellClosed(c, 0, evConnectEnd)
 }
 
 // crashConns breaks every connection of a node that just died. Each peer is
@@ -530,21 +530,21 @@ func (w *World) sendDatagram(n *slot, to NodeID, msg any) {
 	}
 }
 
-func (w *World) deliverDatagram(ev *event) {
+func (w *World) deliverDatagram(ev *entry) {
 	dst := w.nodes[ev.node]
 	l := w.link(int32(ev.a), ev.node)
 	if l.blocked || !dst.up {
 		dst.stats.DatagramsLost++
+		w.payload(ev)
 		return
 	}
 	if l.clogUntil > w.now {
-		e := *ev
-		e.at = l.clogUntil
-		w.push(e)
+		w.requeue(*ev, l.clogUntil)
 		return
 	}
 	dst.stats.DatagramsReceived++
 	src := w.nodes[ev.a].id
-	w.recordMsg(ev, dst, src, 0, ev.p)
-	w.callDatagram(dst, src, ev.p)
+	msg := w.payload(ev)
+	w.recordMsg(evDatagram, dst, src, 0, msg)
+	w.callDatagram(dst, src, msg)
 }

@@ -17,8 +17,8 @@ const (
 var kindNames = [...]string{"", "start", "deliver", "conn-close", "keepalive", "connect-timeout",
 	"datagram", "timer", "fault", "call", "expire"}
 
-// event is one event as the world handles it. The queues store it packed
-// (see entry); it is a value type so that nothing on the hot path boxes.
+// event is a new event as code schedules it (push); the queues and the
+// world's handlers use its packed form, entry.
 type event struct {
 	at   int64 // virtual ns
 	kind uint8
@@ -29,11 +29,11 @@ type event struct {
 	p    any
 }
 
-// entry is an event as the queues hold it: 40 bytes and no pointers, so a
-// queue of millions stays compact and the garbage collector never scans
-// it. key is seq<<8 | kind, which orders exactly as seq does. A keepalive's
-// c travels in b's upper bits; an event's p waits in the payload table and
-// b holds its index.
+// entry is an event as the queues hold it and the world handles it: 40
+// bytes and no pointers, so a queue of millions stays compact and the
+// garbage collector never scans it. key is seq<<8 | kind, which orders
+// exactly as seq does. A keepalive's c travels in b's upper bits; an
+// event's p waits in the payload table and b holds its index.
 type entry struct {
 	at   int64
 	key  uint64
@@ -124,19 +124,37 @@ func (p *payloads) take(i uint64) any {
 // sequence numbers, so taking the earlier of their heads keeps the one
 // (time, sequence) order.
 func (w *World) push(e event) {
-	w.seq++
-	q := entry{at: e.at, key: w.seq<<8 | uint64(e.kind), a: e.a, b: e.b, node: e.node, inc: e.inc}
+	q := entry{at: e.at, key: uint64(e.kind), a: e.a, b: e.b, node: e.node, inc: e.inc}
 	switch e.kind {
-	case evTimer:
-		w.timers.push(q)
-		return
 	case evKeepalive:
 		q.b |= e.c << 1
 	case evDatagram, evFault, evCall:
 		q.b = w.payloads.put(e.p)
 	}
-	w.q.push(q)
+	w.requeue(q, e.at)
 }
+
+// requeue schedules a queue entry (again) at at, behind everything queued
+// so far for that time. Its payload, if any, goes with it.
+func (w *World) requeue(q entry, at int64) {
+	w.seq++
+	q.at = at
+	q.key = w.seq<<8 | q.key&0xff
+	if q.kind() == evTimer {
+		w.timers.push(q)
+	} else {
+		w.q.push(q)
+	}
+}
+
+func (e *entry) kind() uint8 { return uint8(e.key) }
+
+// payload takes the entry's payload out of the table; the handler that
+// consumes or drops a datagram, a fault or a callback calls it once.
+func (w *World) payload(e *entry) any { return w.payloads.take(e.b) }
+
+// hasPayload reports whether events of the kind carry one.
+func hasPayload(kind uint8) bool { return kind == evDatagram || kind == evFault || kind == evCall }
 
 // head returns the queue holding the next event, or nil when none is left.
 func (w *World) head() *queue {
@@ -151,16 +169,4 @@ func (w *World) head() *queue {
 	default:
 		return &w.q
 	}
-}
-
-// unpack turns a queue entry back into an event, taking its payload.
-func (w *World) unpack(q entry) event {
-	e := event{at: q.at, kind: uint8(q.key), node: q.node, inc: q.inc, a: q.a, b: q.b}
-	switch e.kind {
-	case evKeepalive:
-		e.b, e.c = q.b&1, q.b>>1
-	case evDatagram, evFault, evCall:
-		e.p, e.b = w.payloads.take(q.b), 0
-	}
-	return e
 }

@@ -78,7 +78,7 @@ type slot struct {
 
 	id       NodeID
 	factory  func() Node
-	held     []event
+	held     []entry
 	exit     string
 	clock    clock
 	disk     *Disk
@@ -318,7 +318,7 @@ func (w *World) loop(lim Limits, startE uint64) (reason StopReason) {
 		if len(w.conns.dead) > 0 {
 			w.conns.recycle()
 		}
-		ev := w.unpack(q.pop())
+		ev := q.pop()
 		w.now = ev.at
 		w.events++
 		w.dispatch(&ev)
@@ -331,18 +331,19 @@ func (w *World) loop(lim Limits, startE uint64) (reason StopReason) {
 // Wall returns the wall time spent in Run so far.
 func (w *World) Wall() time.Duration { return w.wall }
 
-func (w *World) dispatch(ev *event) {
+func (w *World) dispatch(ev *entry) {
+	kind := ev.kind()
 	f := &w.fp
 	f.u64(uint64(ev.at))
-	f.u64(uint64(ev.kind)<<32 | uint64(uint32(ev.node)))
+	f.u64(uint64(kind)<<32 | uint64(uint32(ev.node)))
 	f.u64(ev.a)
-	switch ev.kind {
+	switch kind {
 	case evFault:
-		w.applyFault(ev.p.(*Fault))
+		w.applyFault(w.payload(ev).(*Fault))
 		return
 	case evCall:
-		w.record(ev, nil, "", 0, "")
-		ev.p.(func())()
+		w.record(kind, nil, "", 0, "")
+		w.payload(ev).(func())()
 		return
 	case evExpire:
 		w.expireRules()
@@ -360,12 +361,10 @@ func (w *World) dispatch(ev *event) {
 		return
 	}
 	if n.up && n.busyUntil > w.now {
-		e := *ev
-		e.at = n.busyUntil
-		w.push(e)
+		w.requeue(*ev, n.busyUntil)
 		return
 	}
-	switch ev.kind {
+	switch kind {
 	case evDeliver:
 		w.deliverHead(ev)
 	case evConnClose:
@@ -481,7 +480,7 @@ func (w *World) start(n *slot) {
 	env.ctx = w.failpointContext(n)
 	n.env = env
 	n.node = n.factory()
-	w.record(&event{kind: evStart}, n, "", 0, "start")
+	w.record(evStart, n, "", 0, "start")
 	w.callStart(n)
 }
 
@@ -515,9 +514,11 @@ func (w *World) crash(n *slot, torn bool, reason string) {
 		// A held delivery is the only event of its connection direction:
 		// hand it back, and the connection decides (a FIN still closes a
 		// connection this node had closed, for instance).
-		if e.kind == evDeliver {
-			e.at = w.now
-			w.push(e)
+		switch {
+		case e.kind() == evDeliver:
+			w.requeue(e, w.now)
+		case hasPayload(e.kind()):
+			w.payload(&e) // a datagram the dead process never gets
 		}
 	}
 	n.disk.crash(n.diskRand, torn || w.cfg.TornWrites)
@@ -538,8 +539,7 @@ func (w *World) resume(n *slot) {
 	held := n.held
 	n.held = nil
 	for _, e := range held {
-		e.at = w.now
-		w.push(e)
+		w.requeue(e, w.now)
 	}
 }
 
@@ -559,7 +559,7 @@ func (w *World) setTimer(n *slot, d time.Duration, tag any) TimerID {
 // nanosecond; events that waited while the node was paused or busy are
 // queued again behind one due at that instant), so the event's own timer
 // is not necessarily the one to fire first; it fires at a later event.
-func (w *World) fireTimer(n *slot, ev *event) {
+func (w *World) fireTimer(n *slot, ev *entry) {
 	if ev.b != n.clock.gen {
 		return // rescheduled after a rate change
 	}
@@ -577,7 +577,7 @@ func (w *World) fireTimer(n *slot, ev *event) {
 		n.due.pop()
 		delete(n.timers, k.id)
 		n.stats.Timers++
-		w.record(ev, n, "", 0, "timer")
+		w.record(evTimer, n, "", 0, "timer")
 		w.callTimer(n, k.id, t.tag)
 		return
 	}
@@ -650,23 +650,23 @@ func (w *World) rescheduleTimers(n *slot) {
 }
 
 // record writes a kernel event to the full trace, when one is written.
-func (w *World) record(ev *event, n *slot, peer NodeID, c ConnID, what string) {
+func (w *World) record(kind uint8, n *slot, peer NodeID, c ConnID, what string) {
 	if w.trace == nil {
 		return
 	}
-	r := TraceRecord{T: w.now, Kind: kindNames[ev.kind], Peer: peer, Conn: c, Event: what}
+	r := TraceRecord{T: w.now, Kind: kindNames[kind], Peer: peer, Conn: c, Event: what}
 	if n != nil {
 		r.Node = n.id
 	}
 	w.trace.write(&r)
 }
 
-func (w *World) recordMsg(ev *event, n *slot, from NodeID, c ConnID, msg any) {
+func (w *World) recordMsg(kind uint8, n *slot, from NodeID, c ConnID, msg any) {
 	if d, ok := msg.(Digester); ok {
 		w.fp.u64(d.Digest())
 	}
 	if w.trace == nil {
 		return
 	}
-	w.trace.write(&TraceRecord{T: w.now, Kind: kindNames[ev.kind], Node: n.id, Peer: from, Conn: c, Msg: fmt.Sprintf("%T %+v", msg, msg)})
+	w.trace.write(&TraceRecord{T: w.now, Kind: kindNames[kind], Node: n.id, Peer: from, Conn: c, Msg: fmt.Sprintf("%T %+v", msg, msg)})
 }
