@@ -20,7 +20,7 @@ type Latency struct {
 	TailMax time.Duration `json:"tail_max,omitempty"`
 }
 
-func (l Latency) draw(r *pcg) int64 {
+func (l *Latency) draw(r *pcg) int64 {
 	lo, hi := int64(l.Min), int64(l.Max)
 	if l.TailPPM > 0 && l.TailMax > l.Max && r.chance(l.TailPPM) {
 		lo, hi = hi, int64(l.TailMax)
@@ -142,8 +142,10 @@ func (w *World) refresh(l *link) *link {
 // retransmission timeout for each lost packet.
 func (w *World) delay(l *link) int64 {
 	d := w.cfg.Network.Latency.draw(&l.rng)
-	for i := 0; i < 6 && l.rng.chance(l.lossPPM); i++ {
-		d += int64(w.cfg.Network.RTO) << i
+	if l.lossPPM > 0 { // chance draws nothing otherwise
+		for i := 0; i < 6 && l.rng.chance(l.lossPPM); i++ {
+			d += int64(w.cfg.Network.RTO) << i
+		}
 	}
 	return d
 }
@@ -240,9 +242,7 @@ func (w *World) enqueue(c *conn, d int, msg any, ctl uint8) {
 
 func (w *World) scheduleHead(c *conn, d int, at int64) {
 	dir := &c.dir[d]
-	at = max(at, w.now, dir.last)
-	dst := c.end[1-d]
-	w.push(event{at: at, kind: evDeliver, node: dst.node, a: uint64(c.id), b: uint64(d)})
+	w.add(entry{at: max(at, w.now, dir.last), key: uint64(evDeliver), node: c.end[1-d].node, a: uint64(c.id), b: uint64(d)})
 	dir.scheduled = true
 }
 

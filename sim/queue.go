@@ -137,14 +137,23 @@ func (w *World) push(e event) {
 // requeue schedules a queue entry (again) at at, behind everything queued
 // so far for that time. Its payload, if any, goes with it.
 func (w *World) requeue(q entry, at int64) {
-	w.seq++
 	q.at = at
-	q.key = w.seq<<8 | q.key&0xff
+	q.key &= 0xff
 	if q.kind() == evTimer {
+		w.seq++
+		q.key |= w.seq << 8
 		w.timers.push(q)
 	} else {
-		w.q.push(q)
+		w.add(q)
 	}
+}
+
+// add queues an entry of any kind but a timer, whose key holds only its
+// kind yet.
+func (w *World) add(q entry) {
+	w.seq++
+	q.key |= w.seq << 8
+	w.q.push(q)
 }
 
 func (e *entry) kind() uint8 { return uint8(e.key) }

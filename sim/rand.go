@@ -70,23 +70,34 @@ func newPCG(root uint64, name string) pcg {
 	return p
 }
 
-// int64n is rand.Rand.Int64N: Lemire's multiply-shift with rejection.
+// int64n is rand.Rand.Int64N: Lemire's multiply-shift, with the rare
+// rejection retry out of line so that the draw inlines.
 func (p *pcg) int64n(n int64) int64 {
-	if n <= 0 {
-		panic("sim: int64n of a non-positive bound")
-	}
 	u := uint64(n)
-	if u&(u-1) == 0 {
-		return int64(p.Uint64() & (u - 1))
+	if u&(u-1) == 0 { // a power of two, or n <= 0: retry masks or panics
+		return int64(p.retry(u, 0, 0))
 	}
 	hi, lo := bits.Mul64(p.Uint64(), u)
 	if lo < u {
-		thresh := -u % u
-		for lo < thresh {
-			hi, lo = bits.Mul64(p.Uint64(), u)
-		}
+		hi = p.retry(u, hi, lo)
 	}
 	return int64(hi)
+}
+
+// retry finishes int64n's draw below u: the masked draw for a power of
+// two, otherwise the rejection loop from a first product (hi, lo).
+func (p *pcg) retry(u, hi, lo uint64) uint64 {
+	if int64(u) <= 0 {
+		panic("sim: int64n of a non-positive bound")
+	}
+	if u&(u-1) == 0 {
+		return p.Uint64() & (u - 1)
+	}
+	thresh := -u % u
+	for lo < thresh {
+		hi, lo = bits.Mul64(p.Uint64(), u)
+	}
+	return hi
 }
 
 // chance is the package chance on a link's stream.
@@ -97,5 +108,10 @@ func (p *pcg) chance(ppm int64) bool {
 	if ppm >= 1_000_000 {
 		return true
 	}
-	return p.int64n(1_000_000) < ppm
+	const n = 1_000_000 // int64n(n) written out with the bound a constant
+	hi, lo := bits.Mul64(p.Uint64(), n)
+	if lo < n {
+		hi = p.retry(n, hi, lo)
+	}
+	return int64(hi) < ppm
 }

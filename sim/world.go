@@ -665,8 +665,11 @@ func (w *World) recordMsg(kind uint8, n *slot, from NodeID, c ConnID, msg any) {
 	if d, ok := msg.(Digester); ok {
 		w.fp.u64(d.Digest())
 	}
-	if w.trace == nil {
-		return
+	if w.trace != nil {
+		w.traceMsg(kind, n, from, c, msg)
 	}
+}
+
+func (w *World) traceMsg(kind uint8, n *slot, from NodeID, c ConnID, msg any) {
 	w.trace.write(&TraceRecord{T: w.now, Kind: kindNames[kind], Node: n.id, Peer: from, Conn: c, Msg: fmt.Sprintf("%T %+v", msg, msg)})
 }

@@ -3,7 +3,6 @@ package simbench
 import (
 	"runtime"
 	"slices"
-	"time"
 
 	"github.com/sofasim/sofasim/sim"
 )
@@ -43,7 +42,10 @@ func IdleTimersWorkload(timers int) Workload {
 // Comparison is a workload measured in interleaved rounds: each round runs
 // the kernel, then the reference, for the same number of events, so that
 // both see the same machine load; figures are medians over the rounds.
+// Times are the thread's CPU time where the platform has it (Clock says),
+// so that other processes on a busy machine inflate them less.
 type Comparison struct {
+	Clock          string  `json:"clock"`
 	Workload       string  `json:"workload"`
 	Size           int     `json:"size"`
 	Events         uint64  `json:"events_per_round"`
@@ -75,22 +77,25 @@ func Compare(wl Workload, seed, events uint64, rounds int) Comparison {
 	ref := wl.Reference(seed)
 	ref.Run(wl.Warm)
 
+	c.Clock = clockName
+	runtime.LockOSThread() // one thread's clock times both
+	defer runtime.UnlockOSThread()
 	var kern, refs, ratios []float64
 	var mallocs, done uint64
 	for i := 0; i < rounds; i++ {
 		runtime.ReadMemStats(&ms)
 		m0 := ms.Mallocs
+		t0 := threadClock()
 		out := w.Run(sim.Limits{MaxEvents: events})
+		t1 := threadClock()
+		ref.Run(events)
+		t2 := threadClock()
 		runtime.ReadMemStats(&ms)
 		mallocs += ms.Mallocs - m0
 		done += out.Events
 
-		start := time.Now() //detlint:allow benchmark timing of the reference, nothing simulated
-		ref.Run(events)
-		rwall := time.Since(start) //detlint:allow as above
-
-		k := float64(out.Wall.Nanoseconds()) / float64(max(out.Events, 1))
-		r := float64(rwall.Nanoseconds()) / float64(events)
+		k := float64((t1 - t0).Nanoseconds()) / float64(max(out.Events, 1))
+		r := float64((t2 - t1).Nanoseconds()) / float64(events)
 		kern, refs = append(kern, k), append(refs, r)
 		if r > 0 {
 			ratios = append(ratios, k/r)
