@@ -193,7 +193,11 @@ func TestPayloadsBelongToQueuedEvents(t *testing.T) {
 		w.Run(Limits{Until: stop})
 
 		want := 0
-		for _, q := range []*queue{&w.q, &w.timers} {
+		qs := []*queue{&w.q.far, &w.timers}
+		for i := range w.q.buckets {
+			qs = append(qs, &w.q.buckets[i])
+		}
+		for _, q := range qs {
 			for i := range q.h {
 				if hasPayload(q.h[i].kind()) {
 					want++
