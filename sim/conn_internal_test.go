@@ -193,11 +193,7 @@ func TestPayloadsBelongToQueuedEvents(t *testing.T) {
 		w.Run(Limits{Until: stop})
 
 		want := 0
-		qs := []*queue{&w.q.far, &w.timers}
-		for i := range w.q.buckets {
-			qs = append(qs, &w.q.buckets[i])
-		}
-		for _, q := range qs {
+		for _, q := range []*queue{&w.q, &w.timers} {
 			for i := range q.h {
 				if hasPayload(q.h[i].kind()) {
 					want++

@@ -165,12 +165,17 @@ func (w *World) payload(e *entry) any { return w.payloads.take(e.b) }
 // hasPayload reports whether events of the kind carry one.
 func hasPayload(kind uint8) bool { return kind == evDatagram || kind == evFault || kind == evCall }
 
-// peek returns the next event, or nil when none is left, and whether it
-// is a timer's.
-func (w *World) peek() (*entry, bool) {
-	e := w.q.peek()
-	if len(w.timers.h) > 0 && (e == nil || w.timers.h[0].less(e)) {
-		return &w.timers.h[0], true
+// head returns the queue holding the next event, or nil when none is left.
+func (w *World) head() *queue {
+	switch {
+	case len(w.timers.h) == 0:
+		if len(w.q.h) == 0 {
+			return nil
+		}
+		return &w.q
+	case len(w.q.h) == 0 || w.timers.h[0].less(&w.q.h[0]):
+		return &w.timers
+	default:
+		return &w.q
 	}
-	return e, false
 }

@@ -29,7 +29,7 @@ type World struct {
 	now  int64
 	seq  uint64
 	// q holds every event but timers, which wait in timers (see push).
-	q        calendar
+	q        queue
 	timers   queue
 	payloads payloads
 
@@ -305,11 +305,11 @@ func (w *World) loop(lim Limits, startE uint64) (reason StopReason) {
 		}
 	}()
 	for {
-		next, timer := w.peek()
-		if next == nil {
+		q := w.head()
+		if q == nil {
 			return StopQuiescent
 		}
-		if lim.Until > 0 && next.at > int64(lim.Until) {
+		if lim.Until > 0 && q.h[0].at > int64(lim.Until) {
 			return StopUntil
 		}
 		if lim.MaxEvents > 0 && w.events-startE >= lim.MaxEvents {
@@ -318,12 +318,7 @@ func (w *World) loop(lim Limits, startE uint64) (reason StopReason) {
 		if len(w.conns.dead) > 0 {
 			w.conns.recycle()
 		}
-		var ev entry
-		if timer {
-			ev = w.timers.pop()
-		} else {
-			ev = w.q.pop()
-		}
+		ev := q.pop()
 		w.now = ev.at
 		w.events++
 		w.dispatch(&ev)
