@@ -46,8 +46,10 @@ func (e *entry) less(o *entry) bool {
 	return e.at < o.at || e.at == o.at && e.key < o.key
 }
 
-// queue is a binary min-heap of entries on (at, seq), written out by hand
-// so that pushes and pops neither box nor allocate once it has grown.
+// queue is a 4-ary min-heap of entries on (at, seq), written out by hand
+// so that pushes and pops neither box nor allocate once it has grown. Four
+// children per node halve the depth of a binary heap: in a world with
+// thousands of events in flight, fewer levels are fewer cache misses.
 type queue struct{ h []entry }
 
 func (q *queue) push(e entry) {
@@ -55,7 +57,7 @@ func (q *queue) push(e entry) {
 	h := q.h
 	i := len(h) - 1
 	for i > 0 {
-		p := (i - 1) / 2
+		p := (i - 1) >> 2
 		if !e.less(&h[p]) {
 			break
 		}
@@ -73,13 +75,15 @@ func (q *queue) pop() entry {
 	h = h[:n]
 	i := 0
 	for {
-		l := 2*i + 1
-		if l >= n {
+		c := 4*i + 1
+		if c >= n {
 			break
 		}
-		m := l
-		if r := l + 1; r < n && h[r].less(&h[l]) {
-			m = r
+		m := c
+		for j := c + 1; j < c+4 && j < n; j++ {
+			if h[j].less(&h[m]) {
+				m = j
+			}
 		}
 		if !h[m].less(&last) {
 			break
