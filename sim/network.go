@@ -233,10 +233,20 @@ func (c *conn) endOf(n *slot) int {
 }
 
 func (w *World) enqueue(c *conn, d int, msg any, ctl uint8) {
-	dir := &c.dir[d]
-	w.items.push(&dir.fifo, queued{msg: msg, ready: w.now + w.delay(dir.l), ctl: ctl})
-	if !dir.scheduled && !dir.stalled && dir.n == 1 {
-		w.scheduleHead(c, d, dir.front.ready)
+	dir := &c.dir[d&1]
+	q := queued{msg: msg, ready: w.now + w.delay(dir.l), ctl: ctl}
+	if dir.n > 0 {
+		w.items.push(&dir.fifo, q)
+		return
+	}
+	// The common case, written out: the message is the front and goes
+	// straight into the event queue.
+	dir.front, dir.n = q, 1
+	if !dir.scheduled && !dir.stalled {
+		w.seq++
+		w.q.push(entry{at: max(q.ready, w.now, dir.last), key: w.seq<<8 | uint64(evDeliver),
+			node: c.end[(1-d)&1].node, a: uint64(c.id), b: uint64(d)})
+		dir.scheduled = true
 	}
 }
 
