@@ -261,7 +261,8 @@ func (w *World) deliverHead(ev *entry) {
 	if c == nil || c.broken {
 		return
 	}
-	d := int(ev.b)
+	d := int(ev.b & 1) // the direction; o, the receiving end
+	o := d ^ 1
 	dir := &c.dir[d]
 	dir.scheduled = false
 	if dir.n == 0 {
@@ -282,7 +283,7 @@ func (w *World) deliverHead(ev *entry) {
 		}
 	}
 	item := dir.front
-	dst := w.nodes[c.end[1-d].node]
+	dst := w.nodes[c.end[o].node]
 	if item.ctl == ctlSyn && !dst.up {
 		c.synLost = true // nobody listens: the dial times out
 		return
@@ -308,9 +309,9 @@ func (w *World) deliverHead(ev *entry) {
 		w.callOpen(dst, c.id, src)
 	case ctlFin:
 		w.breakConn(c, d, -1)
-		w.tellClosed(c, 1-d, evDeliver)
+		w.tellClosed(c, o, evDeliver)
 	default:
-		if c.end[1-d].told {
+		if c.end[o].told {
 			break // closed by the receiver: dropped
 		}
 		dst.stats.Received++
