@@ -1,5 +1,10 @@
 // Package simbench holds the kernel's throughput workloads, shared by
-// `go test -bench` and `sofasim bench` so that both measure the same thing.
+// `go test -bench` and `sofasim bench` so that both measure the same thing:
+// ping-pong, a fan-out under faults, a ring of N nodes with a token in
+// flight each, and ping-pong next to idle timers. Reference runs the same
+// ping-pong, ring and timers on a bare simulator, and Compare measures
+// both in interleaved rounds, so the kernel's cost is a ratio measured in
+// one run rather than a figure remembered from another machine.
 package simbench
 
 import (
