@@ -80,9 +80,24 @@ func (q *queue) pop() entry {
 			break
 		}
 		m := c
-		for j := c + 1; j < c+4 && j < n; j++ {
-			if h[j].less(&h[m]) {
-				m = j
+		if c+3 < n { // all four children: compare them without bounds checks
+			k := h[c : c+4 : c+4]
+			a, b := 0, 2
+			if k[1].less(&k[0]) {
+				a = 1
+			}
+			if k[3].less(&k[2]) {
+				b = 3
+			}
+			if k[b].less(&k[a]) {
+				a = b
+			}
+			m = c + a
+		} else {
+			for j := c + 1; j < n; j++ {
+				if h[j].less(&h[m]) {
+					m = j
+				}
 			}
 		}
 		if !h[m].less(&last) {
@@ -123,8 +138,9 @@ func (p *payloads) take(i uint64) any {
 	return x
 }
 
-// push schedules an event. Timers wait in their own queue: idle timers,
-// however many, then cost the other events nothing. Both queues share the
+// push schedules an event. Timers and dial timeouts, mostly far off, wait
+// in their own queue: idle timers, however many, then cost the other
+// events nothing, and the main queue holds the near network traffic. Both queues share the
 // sequence numbers, so taking the earlier of their heads keeps the one
 // (time, sequence) order.
 func (w *World) push(e event) {
@@ -143,7 +159,7 @@ func (w *World) push(e event) {
 func (w *World) requeue(q entry, at int64) {
 	q.at = at
 	q.key &= 0xff
-	if q.kind() == evTimer {
+	if k := q.kind(); k == evTimer || k == evConnectEnd {
 		w.seq++
 		q.key |= w.seq << 8
 		w.timers.push(q)

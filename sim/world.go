@@ -28,7 +28,8 @@ type World struct {
 	seed uint64
 	now  int64
 	seq  uint64
-	// q holds every event but timers, which wait in timers (see push).
+	// q holds every event but timers and dial timeouts, which wait in
+	// timers (see push).
 	q        queue
 	timers   queue
 	payloads payloads
