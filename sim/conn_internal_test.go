@@ -174,17 +174,17 @@ func TestPayloadsBelongToQueuedEvents(t *testing.T) {
 			node := []NodeID{rapid.SampledFrom(names).Draw(rt, "node")}
 			switch rapid.IntRange(0, 5).Draw(rt, "kind") {
 			case 0:
-				f.Kind, f.Nodes = FaultCrash, node
+				f.Op = Crash{Nodes: node}
 			case 1:
-				f.Kind, f.Nodes = FaultRestart, node
+				f.Op = Restart{Nodes: node}
 			case 2:
-				f.Kind, f.Cuts = FaultPartition, Isolate(node[0], names)
+				f.Op = Partition{Cuts: Isolate(node[0], names)}
 			case 3:
-				f.Kind, f.For = FaultClog, Duration(50*time.Millisecond)
+				f.Op = Clog{For: Duration(50 * time.Millisecond)}
 			case 4:
-				f.Kind, f.Nodes = FaultPause, node
+				f.Op = Pause{Nodes: node}
 			default:
-				f.Kind, f.Nodes = FaultResume, node
+				f.Op = Resume{Nodes: node}
 			}
 			plan = append(plan, f)
 		}
