@@ -5,7 +5,6 @@ package sim
 // load rehearsal, so its draining is checked here.
 
 import (
-	"slices"
 	"testing"
 	"time"
 
@@ -118,15 +117,96 @@ func TestConnectionTableDrains(t *testing.T) {
 		w.Run(Limits{})
 
 		var left []ConnID
-		for id := range w.conns {
-			left = append(left, id)
+		for _, c := range w.conns.tab {
+			if c != nil {
+				left = append(left, c.id)
+			}
 		}
-		slices.Sort(left)
 		require.Empty(rt, left, "connections left in the table")
-		for _, c := range w.live {
-			require.True(rt, c.broken, "conn %d open on the live list", c.id)
+		require.Zero(rt, w.conns.len())
+		for _, r := range w.live {
+			require.True(rt, !r.ok() || r.c.broken, "conn %d open on the live list", r.id)
 		}
+		// Every queued item went back to the item table's free chain.
+		free := 0
+		for i := w.items.free; i != 0; i = w.items.v[i-1].next {
+			free++
+		}
+		require.Equal(rt, len(w.items.v), free, "queued items leaked")
 		require.LessOrEqual(rt, len(w.live), 64, "the live list holds on to dead connections")
 		require.Empty(rt, w.stalled)
+	})
+}
+
+// gossiper sends datagrams to its peers on a timer.
+type gossiper struct {
+	BaseNode
+	env   *Env
+	peers []NodeID
+}
+
+func (g *gossiper) Start(env *Env) {
+	g.env = env
+	env.SetTimer(time.Millisecond, nil)
+}
+
+func (g *gossiper) Timer(TimerID, any) {
+	for _, p := range g.peers {
+		g.env.SendDatagram(p, g.env.Rand().Uint64())
+	}
+	g.env.SetTimer(time.Duration(1+g.env.Rand().IntN(3))*time.Millisecond, nil)
+}
+
+// Every payload in the table belongs to an event still queued or held:
+// datagrams delivered, dropped by partitions, clogged and re-queued, held
+// by a paused node or lost with a crashed one give theirs back.
+func TestPayloadsBelongToQueuedEvents(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		w := NewWorld(Config{Seed: rapid.Uint64().Draw(rt, "seed"),
+			Network: NetworkConfig{DatagramLossPPM: 100_000, DatagramDupPPM: 100_000}})
+		names := []NodeID{"a", "b", "c"}
+		for _, id := range names {
+			w.AddNode(id, func() Node { return &gossiper{peers: names} })
+		}
+		var plan []Fault
+		for i, n := 0, rapid.IntRange(0, 10).Draw(rt, "faults"); i < n; i++ {
+			f := Fault{At: Duration(time.Duration(rapid.IntRange(0, 300).Draw(rt, "at_ms")) * time.Millisecond)}
+			node := []NodeID{rapid.SampledFrom(names).Draw(rt, "node")}
+			switch rapid.IntRange(0, 5).Draw(rt, "kind") {
+			case 0:
+				f.Op = Crash{Nodes: node}
+			case 1:
+				f.Op = Restart{Nodes: node}
+			case 2:
+				f.Op = Partition{Cuts: Isolate(node[0], names)}
+			case 3:
+				f.Op = Clog{For: Duration(50 * time.Millisecond)}
+			case 4:
+				f.Op = Pause{Nodes: node}
+			default:
+				f.Op = Resume{Nodes: node}
+			}
+			plan = append(plan, f)
+		}
+		require.NoError(rt, w.Schedule(plan))
+		stop := time.Duration(rapid.IntRange(1, 400).Draw(rt, "stop_ms")) * time.Millisecond
+		w.Run(Limits{Until: stop})
+
+		want := 0
+		for _, q := range []*queue{&w.q, &w.timers} {
+			for i := range q.h {
+				if hasPayload(q.h[i].kind()) {
+					want++
+				}
+			}
+		}
+		for _, n := range w.nodes {
+			for i := range n.held {
+				if hasPayload(n.held[i].kind()) {
+					want++
+				}
+			}
+		}
+		require.Equal(rt, want, len(w.payloads.v)-len(w.payloads.free), "payloads in the table")
 	})
 }

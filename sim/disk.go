@@ -25,6 +25,7 @@ type Disk struct {
 	failSyncs int // the next n syncs fail
 	slow      []slowSpell
 	busy      int64 // set by a slow sync: the node is busy this long
+	busyFlag  *bool // raised with busy, so that the world looks only when set
 	syncs     uint64
 	written   uint64
 }
@@ -33,6 +34,16 @@ type file struct {
 	durable []byte
 	current []byte
 	pending []pendingWrite
+	// buf holds the data of the pending writes. It is emptied when they
+	// are (sync, crash) and reused, so writing allocates nothing once it
+	// has grown.
+	buf []byte
+}
+
+// dropPending forgets the pending writes.
+func (f *file) dropPending() {
+	f.pending = f.pending[:0]
+	f.buf = f.buf[:0]
 }
 
 type pendingWrite struct {
@@ -69,7 +80,9 @@ func (d *Disk) WriteAt(name string, off int64, p []byte) error {
 		return fmt.Errorf("sim: negative offset %d writing %s", off, name)
 	}
 	f := d.get(name, true)
-	data := append([]byte(nil), p...)
+	start := len(f.buf)
+	f.buf = append(f.buf, p...)
+	data := f.buf[start:len(f.buf):len(f.buf)]
 	f.current = applyWrite(f.current, off, data)
 	f.pending = append(f.pending, pendingWrite{off: off, data: data})
 	d.written += uint64(len(p))
@@ -145,15 +158,18 @@ func (d *Disk) Sync(name string) error {
 		delay = max(delay, s.delay)
 	}
 	d.busy += delay
+	if d.busy > 0 && d.busyFlag != nil {
+		*d.busyFlag = true
+	}
 	if d.failSyncs > 0 {
 		d.failSyncs--
-		f.pending = nil // lost to the durable path, as after a failed fsync
+		f.dropPending() // lost to the durable path, as after a failed fsync
 		return ErrSyncFailed
 	}
 	for _, w := range f.pending {
 		f.durable = w.apply(f.durable)
 	}
-	f.pending = f.pending[:0]
+	f.dropPending()
 	return nil
 }
 
@@ -219,7 +235,7 @@ func (d *Disk) crash(r *rand.Rand, torn bool) {
 				}
 			}
 		}
-		f.pending = nil
+		f.dropPending()
 		f.current = append(f.current[:0], f.durable...)
 	}
 	d.busy = 0

@@ -19,8 +19,8 @@
 // own stream derived from the seed and a stable name, so adding a node does not
 // change what the others draw.
 //
-// Every processed event and every node trace event updates a running FNV-1a
-// fingerprint. Two runs with the same seed, nodes and fault plan produce the
+// Every processed event and every node trace event updates a running
+// fingerprint, a hash of 64-bit words with xxHash64's step (see Mix). Two runs with the same seed, nodes and fault plan produce the
 // same fingerprint; a full trace (JSON lines) is optional.
 //
 // # Semantics in brief

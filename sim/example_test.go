@@ -71,5 +71,5 @@ func Example() {
 	// pongs: 29
 	// fault: partition @1s {[server] -/-> [client]} {[client] -/-> [server]}
 	// fault: heal @1.5s
-	// fingerprint: 23d39baf03663f85
+	// fingerprint: 6802d30a90e2ffcd
 }

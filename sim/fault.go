@@ -356,7 +356,9 @@ func (w *World) applyFault(f *Fault) {
 	}
 	note := f.Op.apply(w)
 	w.faults = append(w.faults, AppliedFault{At: time.Duration(w.now), Fault: *f, Note: note})
-	w.trace.write(&TraceRecord{T: w.now, Kind: "fault", Event: f.String(), Fields: []string{note}})
+	if w.trace != nil { // the text costs allocations a run without a trace need not pay
+		w.trace.write(&TraceRecord{T: w.now, Kind: "fault", Event: f.String(), Fields: []string{note}})
+	}
 }
 
 func (w *World) bits(ids []NodeID) bitset {

@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"math/rand/v2"
 	"time"
 )
 
@@ -21,15 +20,15 @@ type Latency struct {
 	TailMax time.Duration `json:"tail_max,omitempty"`
 }
 
-func (l Latency) draw(r *rand.Rand) int64 {
+func (l *Latency) draw(r *pcg) int64 {
 	lo, hi := int64(l.Min), int64(l.Max)
-	if l.TailPPM > 0 && l.TailMax > l.Max && chance(r, l.TailPPM) {
+	if l.TailPPM > 0 && l.TailMax > l.Max && r.chance(l.TailPPM) {
 		lo, hi = hi, int64(l.TailMax)
 	}
 	if hi <= lo {
 		return lo
 	}
-	return lo + r.Int64N(hi-lo+1)
+	return lo + r.int64n(hi-lo+1)
 }
 
 // NetworkConfig sets the network's behaviour; zero fields take defaults.
@@ -46,6 +45,13 @@ type NetworkConfig struct {
 	// duplication probabilities.
 	DatagramLossPPM int64 `json:"datagram_loss_ppm,omitempty"`
 	DatagramDupPPM  int64 `json:"datagram_dup_ppm,omitempty"`
+}
+
+// DefaultNetwork returns the network a zero NetworkConfig stands for.
+func DefaultNetwork() NetworkConfig {
+	var c NetworkConfig
+	c.defaults()
+	return c
 }
 
 func (c *NetworkConfig) defaults() {
@@ -70,7 +76,7 @@ func (c *NetworkConfig) defaults() {
 // and a cache of the rules (partitions, clogs, loss) that apply to it.
 type link struct {
 	from, to  int32
-	rng       *rand.Rand
+	rng       pcg
 	gen       uint64
 	blocked   bool
 	clogUntil int64
@@ -100,7 +106,7 @@ func (w *World) link(from, to int32) *link {
 	l := w.links[key]
 	if l == nil {
 		l = &link{from: from, to: to, gen: ^uint64(0),
-			rng: NewStream(w.seed, "net/"+string(w.nodes[from].id)+"->"+string(w.nodes[to].id))}
+			rng: newPCG(w.seed, "net/"+string(w.nodes[from].id)+"->"+string(w.nodes[to].id))}
 		w.links[key] = l
 	}
 	return w.refresh(l)
@@ -135,9 +141,11 @@ func (w *World) refresh(l *link) *link {
 // delay draws one connection message's delay: latency plus a
 // retransmission timeout for each lost packet.
 func (w *World) delay(l *link) int64 {
-	d := w.cfg.Network.Latency.draw(l.rng)
-	for i := 0; i < 6 && chance(l.rng, l.lossPPM); i++ {
-		d += int64(w.cfg.Network.RTO) << i
+	d := w.cfg.Network.Latency.draw(&l.rng)
+	if l.lossPPM > 0 { // chance draws nothing otherwise
+		for i := 0; i < 6 && l.rng.chance(l.lossPPM); i++ {
+			d += int64(w.cfg.Network.RTO) << i
+		}
 	}
 	return d
 }
@@ -156,20 +164,14 @@ type queued struct {
 	ctl   uint8
 }
 
-// direction is one way of a connection: a FIFO whose head alone has a
+// direction is one way of a connection: a FIFO whose front alone has a
 // delivery event, so FIFO order holds whatever the latencies drawn.
 type direction struct {
-	q         []queued
-	head      int
+	fifo
 	scheduled bool
 	stalled   bool
 	last      int64
 	l         *link
-}
-
-func (d *direction) reset() {
-	clear(d.q)
-	d.q, d.head = d.q[:0], 0
 }
 
 type connEnd struct {
@@ -193,15 +195,15 @@ type conn struct {
 }
 
 type stallRef struct {
-	c *conn
+	connRef
 	d int
 }
 
 func (w *World) dial(n *slot, to NodeID) ConnID {
 	w.nextConn++
-	c := &conn{id: w.nextConn, name: [2]NodeID{n.id, to}}
+	c := w.conns.add(w.nextConn)
+	c.name = [2]NodeID{n.id, to}
 	c.end[0] = connEnd{node: n.idx, inc: n.inc}
-	w.conns[c.id] = c
 	n.conns = append(n.conns, c.id)
 	w.push(event{at: w.now + int64(w.cfg.Network.ConnectTimeout), kind: evConnectEnd, node: n.idx, inc: n.inc, a: uint64(c.id)})
 	ti, ok := w.byID[to]
@@ -215,7 +217,7 @@ func (w *World) dial(n *slot, to NodeID) ConnID {
 	if len(w.live) >= w.livePruneAt {
 		w.pruneLive()
 	}
-	w.live = append(w.live, c)
+	w.live = append(w.live, connRef{c, c.id})
 	w.enqueue(c, 0, nil, ctlSyn)
 	return c.id
 }
@@ -231,62 +233,71 @@ func (c *conn) endOf(n *slot) int {
 }
 
 func (w *World) enqueue(c *conn, d int, msg any, ctl uint8) {
-	dir := &c.dir[d]
-	dir.q = append(dir.q, queued{msg: msg, ready: w.now + w.delay(dir.l), ctl: ctl})
-	if !dir.scheduled && !dir.stalled && len(dir.q)-dir.head == 1 {
-		w.scheduleHead(c, d, dir.q[dir.head].ready)
+	dir := &c.dir[d&1]
+	q := queued{msg: msg, ready: w.now + w.delay(dir.l), ctl: ctl}
+	if dir.n > 0 {
+		w.items.push(&dir.fifo, q)
+		return
+	}
+	// The common case, written out: the message is the front and goes
+	// straight into the event queue.
+	dir.front, dir.n = q, 1
+	if !dir.scheduled && !dir.stalled {
+		w.seq++
+		w.q.push(entry{at: max(q.ready, w.now, dir.last), key: w.seq<<8 | uint64(evDeliver),
+			node: c.end[(1-d)&1].node, a: uint64(c.id), b: uint64(d)})
+		dir.scheduled = true
 	}
 }
 
 func (w *World) scheduleHead(c *conn, d int, at int64) {
 	dir := &c.dir[d]
-	at = max(at, w.now, dir.last)
-	dst := c.end[1-d]
-	w.push(event{at: at, kind: evDeliver, node: dst.node, a: uint64(c.id), b: uint64(d)})
+	w.add(entry{at: max(at, w.now, dir.last), key: uint64(evDeliver), node: c.end[1-d].node, a: uint64(c.id), b: uint64(d)})
 	dir.scheduled = true
 }
 
-func (w *World) deliverHead(ev *event) {
-	c := w.conns[ConnID(ev.a)]
+func (w *World) deliverHead(ev *entry) {
+	c := w.conns.get(ConnID(ev.a))
 	if c == nil || c.broken {
 		return
 	}
-	d := int(ev.b)
+	d := int(ev.b & 1) // the direction; o, the receiving end
+	o := d ^ 1
 	dir := &c.dir[d]
 	dir.scheduled = false
-	if dir.head >= len(dir.q) {
+	if dir.n == 0 {
 		return
 	}
-	l := w.refresh(dir.l)
-	if l.blocked {
-		dir.stalled = true
-		w.stalled = append(w.stalled, stallRef{c, d})
-		return
+	// Until the first rule, every link is open and refresh changes nothing:
+	// a world without faults does not touch the link here.
+	if w.ruleGen != 0 {
+		l := w.refresh(dir.l)
+		if l.blocked {
+			dir.stalled = true
+			w.stalled = append(w.stalled, stallRef{connRef{c, c.id}, d})
+			return
+		}
+		if l.clogUntil > w.now {
+			w.scheduleHead(c, d, l.clogUntil)
+			return
+		}
 	}
-	if l.clogUntil > w.now {
-		w.scheduleHead(c, d, l.clogUntil)
-		return
-	}
-	item := dir.q[dir.head]
-	dst := w.nodes[c.end[1-d].node]
+	item := dir.front
+	dst := w.nodes[c.end[o].node]
 	if item.ctl == ctlSyn && !dst.up {
 		c.synLost = true // nobody listens: the dial times out
 		return
 	}
-	dir.q[dir.head] = queued{}
-	dir.head++
-	if dir.head == len(dir.q) {
-		dir.q, dir.head = dir.q[:0], 0
-	}
+	w.items.pop(&dir.fifo)
 	dir.last = w.now
-	src := w.nodes[c.end[d].node]
+	src := c.name[d] // the sender's id
 	switch item.ctl {
 	case ctlSyn:
 		c.opened = true
 		c.end[1].inc = dst.inc
 		dst.conns = append(dst.conns, c.id)
-		w.record(ev, dst, src.id, c.id, "accept")
-		w.callOpen(dst, c.id, src.id)
+		w.record(evDeliver, dst, src, c.id, "accept")
+		w.callOpen(dst, c.id, src)
 		if !c.broken && !c.end[1].told {
 			w.enqueue(c, 1, nil, ctlSynAck)
 		}
@@ -294,21 +305,21 @@ func (w *World) deliverHead(ev *event) {
 			w.watchBlocked(c) // the answer may be cut already (asymmetric partition)
 		}
 	case ctlSynAck:
-		w.record(ev, dst, src.id, c.id, "connected")
-		w.callOpen(dst, c.id, src.id)
+		w.record(evDeliver, dst, src, c.id, "connected")
+		w.callOpen(dst, c.id, src)
 	case ctlFin:
 		w.breakConn(c, d, -1)
-		w.tellClosed(c, 1-d, ev)
+		w.tellClosed(c, o, evDeliver)
 	default:
-		if c.end[1-d].told {
+		if c.end[o].told {
 			break // closed by the receiver: dropped
 		}
 		dst.stats.Received++
-		w.recordMsg(ev, dst, src.id, c.id, item.msg)
-		w.callMessage(dst, c.id, src.id, item.msg)
+		w.recordMsg(evDeliver, dst, src, c.id, item.msg)
+		w.callMessage(dst, c.id, src, item.msg)
 	}
-	if !c.broken && dir.head < len(dir.q) && !dir.scheduled && !dir.stalled {
-		w.scheduleHead(c, d, dir.q[dir.head].ready)
+	if !c.broken && dir.n > 0 && !dir.scheduled && !dir.stalled {
+		w.scheduleHead(c, d, dir.front.ready)
 	}
 }
 
@@ -320,8 +331,8 @@ func (w *World) breakConn(c *conn, quitter int, peerDelay int64) {
 		return
 	}
 	c.broken = true
-	c.dir[0].reset()
-	c.dir[1].reset()
+	w.items.reset(&c.dir[0].fifo)
+	w.items.reset(&c.dir[1].fifo)
 	if quitter >= 0 {
 		c.end[quitter].told = true
 	}
@@ -337,7 +348,7 @@ func (w *World) breakConn(c *conn, quitter int, peerDelay int64) {
 }
 
 // tellClosed tells end e of c, now, that its connection is closed.
-func (w *World) tellClosed(c *conn, e int, ev *event) {
+func (w *World) tellClosed(c *conn, e int, kind uint8) {
 	if c.end[e].told || (e == 1 && !c.opened) {
 		w.maybeForget(c) // both ends closed: the last FIN finds this end told
 		return
@@ -350,14 +361,14 @@ func (w *World) tellClosed(c *conn, e int, ev *event) {
 	}
 	n.dropConn(c.id)
 	peer := c.name[1-e]
-	w.record(ev, n, peer, c.id, "closed")
+	w.record(kind, n, peer, c.id, "closed")
 	w.callClosed(n, c.id, peer)
 }
 
 // maybeForget drops a broken connection that both ends know is closed.
 func (w *World) maybeForget(c *conn) {
 	if c.broken && c.end[0].told && (c.end[1].told || !c.opened) {
-		delete(w.conns, c.id)
+		w.conns.forget(c)
 	}
 }
 
@@ -371,35 +382,35 @@ func (n *slot) dropConn(id ConnID) {
 }
 
 // onConnClose handles a scheduled close notice.
-func (w *World) onConnClose(ev *event) {
-	if c := w.conns[ConnID(ev.a)]; c != nil {
-		w.tellClosed(c, int(ev.b), ev)
+func (w *World) onConnClose(ev *entry) {
+	if c := w.conns.get(ConnID(ev.a)); c != nil {
+		w.tellClosed(c, int(ev.b), evConnClose)
 	}
 }
 
 // onKeepalive: an end's keepalive probe found the connection still blocked.
-func (w *World) onKeepalive(ev *event) {
-	c := w.conns[ConnID(ev.a)]
+func (w *World) onKeepalive(ev *entry) {
+	c := w.conns.get(ConnID(ev.a))
 	if c == nil {
 		return
 	}
-	e := int(ev.b)
+	e, gen := int(ev.b&1), ev.b>>1
 	if !c.broken {
-		if !c.blocked || c.blockGen != ev.c {
+		if !c.blocked || c.blockGen != gen {
 			return // healed in time
 		}
 		w.breakConn(c, -1, -1) // the other end learns from its own probe
 	}
-	w.tellClosed(c, e, ev)
+	w.tellClosed(c, e, evKeepalive)
 }
 
-func (w *World) onConnectEnd(ev *event) {
-	c := w.conns[ConnID(ev.a)]
+func (w *World) onConnectEnd(ev *entry) {
+	c := w.conns.get(ConnID(ev.a))
 	if c == nil || c.opened || c.broken {
 		return
 	}
 	w.breakConn(c, -1, -1)
-	w.tellClosed(c, 0, ev)
+	w.tellClosed(c, 0, evConnectEnd)
 }
 
 // crashConns breaks every connection of a node that just died. Each peer is
@@ -407,7 +418,7 @@ func (w *World) onConnectEnd(ev *event) {
 // timeout (a dead host).
 func (w *World) crashConns(n *slot) {
 	for _, id := range n.conns {
-		c := w.conns[id]
+		c := w.conns.get(id)
 		if c == nil {
 			continue
 		}
@@ -426,7 +437,7 @@ func (w *World) crashConns(n *slot) {
 		var delay int64
 		if l != nil {
 			lo := int64(w.cfg.Network.Latency.Min)
-			delay = lo + l.rng.Int64N(int64(w.cfg.Network.KeepAlive)-lo+1)
+			delay = lo + l.rng.int64n(int64(w.cfg.Network.KeepAlive)-lo+1)
 		}
 		w.breakConn(c, e, delay)
 		w.maybeForget(c)
@@ -439,9 +450,9 @@ func (w *World) crashConns(n *slot) {
 // keeps dialing amortised O(1).
 func (w *World) pruneLive() {
 	live := w.live[:0]
-	for _, c := range w.live {
-		if !c.broken {
-			live = append(live, c)
+	for _, r := range w.live {
+		if r.ok() && !r.c.broken {
+			live = append(live, r)
 		}
 	}
 	clear(w.live[len(live):])
@@ -454,20 +465,26 @@ func (w *World) pruneLive() {
 func (w *World) networkChanged() {
 	w.ruleGen++
 	live := w.live[:0]
-	for _, c := range w.live {
-		if c.broken {
+	for _, r := range w.live {
+		if !r.ok() {
+			continue // forgotten already
+		}
+		if c := r.c; c.broken {
 			w.maybeForget(c)
 			continue
 		}
-		live = append(live, c)
-		if c.opened {
-			w.watchBlocked(c)
+		live = append(live, r)
+		if r.c.opened {
+			w.watchBlocked(r.c)
 		}
 	}
 	clear(w.live[len(live):])
 	w.live = live
 	stalled := w.stalled[:0]
 	for _, s := range w.stalled {
+		if !s.ok() {
+			continue
+		}
 		dir := &s.c.dir[s.d]
 		if s.c.broken || !dir.stalled {
 			continue
@@ -477,7 +494,7 @@ func (w *World) networkChanged() {
 			continue
 		}
 		dir.stalled = false
-		if dir.head < len(dir.q) {
+		if dir.n > 0 {
 			w.scheduleHead(s.c, s.d, w.now+w.delay(dir.l)) // retransmitted
 		}
 	}
@@ -495,7 +512,7 @@ func (w *World) watchBlocked(c *conn) {
 		c.blockGen++
 		ka := int64(w.cfg.Network.KeepAlive)
 		for e := 0; e < 2; e++ {
-			at := w.now + ka + c.dir[e].l.rng.Int64N(ka/4+1)
+			at := w.now + ka + c.dir[e].l.rng.int64n(ka/4+1)
 			w.push(event{at: at, kind: evKeepalive, node: c.end[e].node, inc: c.end[e].inc, a: uint64(c.id), b: uint64(e), c: c.blockGen})
 		}
 	case !blocked && c.blocked:
@@ -511,34 +528,34 @@ func (w *World) sendDatagram(n *slot, to NodeID, msg any) {
 		return
 	}
 	l := w.link(n.idx, ti)
-	if chance(l.rng, l.lossPPM) {
+	if l.rng.chance(l.lossPPM) {
 		w.nodes[ti].stats.DatagramsLost++
 		return
 	}
 	copies := 1
-	if chance(l.rng, l.dupPPM) {
+	if l.rng.chance(l.dupPPM) {
 		copies = 2
 	}
 	for i := 0; i < copies; i++ {
-		w.push(event{at: w.now + w.cfg.Network.Latency.draw(l.rng), kind: evDatagram, node: ti, a: uint64(n.idx), p: msg})
+		w.push(event{at: w.now + w.cfg.Network.Latency.draw(&l.rng), kind: evDatagram, node: ti, a: uint64(n.idx), p: msg})
 	}
 }
 
-func (w *World) deliverDatagram(ev *event) {
+func (w *World) deliverDatagram(ev *entry) {
 	dst := w.nodes[ev.node]
 	l := w.link(int32(ev.a), ev.node)
 	if l.blocked || !dst.up {
 		dst.stats.DatagramsLost++
+		w.payload(ev)
 		return
 	}
 	if l.clogUntil > w.now {
-		e := *ev
-		e.at = l.clogUntil
-		w.push(e)
+		w.requeue(*ev, l.clogUntil)
 		return
 	}
 	dst.stats.DatagramsReceived++
 	src := w.nodes[ev.a].id
-	w.recordMsg(ev, dst, src, 0, ev.p)
-	w.callDatagram(dst, src, ev.p)
+	msg := w.payload(ev)
+	w.recordMsg(evDatagram, dst, src, 0, msg)
+	w.callDatagram(dst, src, msg)
 }

@@ -87,7 +87,7 @@ func (e *Env) Send(c ConnID, msg any) bool {
 	if !e.live() {
 		return false
 	}
-	cn := e.w.conns[c]
+	cn := e.w.conns.get(c)
 	if cn == nil {
 		return false
 	}
@@ -108,7 +108,7 @@ func (e *Env) Close(c ConnID) {
 	if !e.live() {
 		return
 	}
-	cn := e.w.conns[c]
+	cn := e.w.conns.get(c)
 	if cn == nil {
 		return
 	}
@@ -127,7 +127,7 @@ func (e *Env) Close(c ConnID) {
 		e.w.maybeForget(cn)
 		return
 	}
-	cn.dir[1-end].reset()
+	e.w.items.reset(&cn.dir[1-end].fifo)
 	e.w.enqueue(cn, end, nil, ctlFin)
 }
 
@@ -194,5 +194,6 @@ func (e *Env) Failpoint(name string) (failpoint.Value, bool) {
 func (e *Env) Exit(reason string) {
 	if e.live() {
 		e.n.exit = reason
+		e.n.attention = true
 	}
 }

@@ -4,38 +4,72 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/bits"
 	"time"
 )
 
+// FNV-1a, for deriving stream seeds from names (see StreamSeed).
 const (
 	fnvOffset = 14695981039346656037
 	fnvPrime  = 1099511628211
 )
 
-// fingerprint is a running FNV-1a hash of everything that happened in a run.
-// It is seeded by nothing but the run itself (never hash/maphash).
-type fingerprint struct{ h uint64 }
+// xxHash64's primes.
+const (
+	prime1 = 0x9E3779B185EBCA87
+	prime2 = 0xC2B2AE3D27D4EB4F
+	prime3 = 0x165667B19E3779F9
+	prime4 = 0x85EBCA77C2B2AE63
+	prime5 = 0x27D4EB2F165667C5
+)
 
-func newFingerprint() fingerprint { return fingerprint{h: fnvOffset} }
-
-func (f *fingerprint) u64(v uint64) {
-	h := f.h
-	for i := 0; i < 8; i++ {
-		h ^= v & 0xff
-		h *= fnvPrime
-		v >>= 8
-	}
-	f.h = h
+// Mix folds the word v into the running hash h with xxHash64's step for an
+// 8-byte lane. For a fixed h it is a bijection of v, and for a fixed v one
+// of h, so two sequences of words that differ in a single word never hash
+// alike. The fingerprint is built from it; Digest methods may use it too.
+func Mix(h, v uint64) uint64 {
+	k := bits.RotateLeft64(v*prime2, 31) * prime1
+	return bits.RotateLeft64(h^k, 27)*prime1 + prime4
 }
 
+// fingerprint is a running hash of everything that happened in a run,
+// seeded by nothing but the run itself (never hash/maphash). It hashes
+// 64-bit words (Mix), strings 8 bytes at a time, and the reading goes
+// through xxHash64's final avalanche.
+type fingerprint struct{ h uint64 }
+
+func newFingerprint() fingerprint { return fingerprint{h: prime5} }
+
+func (f *fingerprint) u64(v uint64) { f.h = Mix(f.h, v) }
+
+// str hashes s as little-endian words, the last one zero-padded, then
+// its length, so that no two strings hash alike by padding.
 func (f *fingerprint) str(s string) {
 	h := f.h
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= fnvPrime
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		h = Mix(h, uint64(s[i])|uint64(s[i+1])<<8|uint64(s[i+2])<<16|uint64(s[i+3])<<24|
+			uint64(s[i+4])<<32|uint64(s[i+5])<<40|uint64(s[i+6])<<48|uint64(s[i+7])<<56)
 	}
-	f.h = h
-	f.u64(uint64(len(s)))
+	if i < len(s) {
+		var v uint64
+		for j := len(s) - 1; j >= i; j-- {
+			v = v<<8 | uint64(s[j])
+		}
+		h = Mix(h, v)
+	}
+	f.h = Mix(h, uint64(len(s)))
+}
+
+// sum is the fingerprint's value: xxHash64's avalanche of the state.
+func (f *fingerprint) sum() uint64 {
+	h := f.h
+	h ^= h >> 33
+	h *= prime2
+	h ^= h >> 29
+	h *= prime3
+	h ^= h >> 32
+	return h
 }
 
 // value hashes a trace field without formatting the common kinds.

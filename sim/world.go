@@ -28,14 +28,19 @@ type World struct {
 	seed uint64
 	now  int64
 	seq  uint64
-	q    eventQueue
+	// q holds every event but timers and dial timeouts, which wait in
+	// timers (see push).
+	q        queue
+	timers   queue
+	payloads payloads
 
 	nodes []*slot
 	byID  map[NodeID]int32
 
-	conns       map[ConnID]*conn
+	conns       connTable
+	items       items // queued connection items beyond each direction's front
 	nextConn    ConnID
-	live        []*conn
+	live        []connRef
 	livePruneAt int
 	stalled     []stallRef
 	links       map[uint64]*link
@@ -55,29 +60,33 @@ type World struct {
 	faults   []AppliedFault
 	stop     bool
 	running  bool
+	inNode   *slot // the node whose code is running, if any
 }
 
 // slot is a node's place in the world: the machine (clock, disk, stats)
-// and the current process incarnation.
+// and the current process incarnation. The fields every event for the
+// node reads come first, to share a cache line.
 type slot struct {
-	id        NodeID
-	idx       int32
-	factory   func() Node
 	node      Node
-	env       *Env
-	inc       uint32
 	up        bool
 	paused    bool
-	held      []event
+	attention bool // the last call left something to apply: an exit or a slow sync
+	inc       uint32
+	idx       int32
 	busyUntil int64
-	exit      string
-	clock     clock
-	disk      *Disk
-	diskRand  *rand.Rand
-	conns     []ConnID
-	timers    map[TimerID]timerRec
-	due       timerHeap // live timers by deadline; fired and cancelled ones linger until popped
+	env       *Env
 	stats     NodeStats
+
+	id       NodeID
+	factory  func() Node
+	held     []entry
+	exit     string
+	clock    clock
+	disk     *Disk
+	diskRand *rand.Rand
+	conns    []ConnID
+	timers   map[TimerID]timerRec
+	due      timerHeap // live timers by deadline; fired and cancelled ones linger until popped
 }
 
 type timerRec struct {
@@ -124,7 +133,6 @@ func NewWorld(cfg Config) *World {
 		cfg:       cfg,
 		seed:      cfg.Seed,
 		byID:      map[NodeID]int32{},
-		conns:     map[ConnID]*conn{},
 		links:     map[uint64]*link{},
 		armed:     map[string]*armedFailpoint{},
 		faultRand: NewStream(cfg.Seed, "faults"),
@@ -144,7 +152,7 @@ func (w *World) Now() time.Duration { return time.Duration(w.now) }
 func (w *World) Events() uint64 { return w.events }
 
 // Fingerprint returns the running hash of the run.
-func (w *World) Fingerprint() uint64 { return w.fp.h }
+func (w *World) Fingerprint() uint64 { return w.fp.sum() }
 
 // Findings returns what the harness noticed (panics in nodes).
 func (w *World) Findings() []Finding { return w.findings }
@@ -160,6 +168,7 @@ func (w *World) AddNode(id NodeID, factory func() Node) {
 	}
 	n := &slot{id: id, idx: int32(len(w.nodes)), factory: factory, disk: newDisk(),
 		diskRand: NewStream(w.seed, "disk/"+string(id))}
+	n.disk.busyFlag = &n.attention
 	cr := NewStream(w.seed, "clock/"+string(id))
 	if m := int64(w.cfg.Clock.MaxOffset); m > 0 {
 		n.clock.wallOff = cr.Int64N(2*m+1) - m
@@ -229,12 +238,6 @@ func (w *World) After(d time.Duration, fn func()) { w.At(time.Duration(w.now)+d,
 // Stop makes Run return after the current event.
 func (w *World) Stop() { w.stop = true }
 
-func (w *World) push(e event) {
-	w.seq++
-	e.seq = w.seq
-	w.q.push(e)
-}
-
 // Limits bound a Run; zero fields are unbounded. Run also returns when no
 // events are left.
 type Limits struct {
@@ -273,27 +276,9 @@ func (w *World) Run(lim Limits) Outcome {
 	start := wallNow()
 	startV, startE := w.now, w.events
 	w.stop = false
-	reason := StopQuiescent
-	for {
-		if w.q.len() == 0 {
-			break
-		}
-		if lim.Until > 0 && w.q.peek().at > int64(lim.Until) {
-			reason = StopUntil
-			break
-		}
-		if lim.MaxEvents > 0 && w.events-startE >= lim.MaxEvents {
-			reason = StopEvents
-			break
-		}
-		ev := w.q.pop()
-		w.now = ev.at
-		w.events++
-		w.dispatch(&ev)
-		if w.stop {
-			reason = StopCalled
-			break
-		}
+	var reason StopReason
+	for reason == "" {
+		reason = w.loop(lim, startE)
 	}
 	if reason == StopUntil || (reason == StopQuiescent && lim.Until > 0) {
 		w.now = max(w.now, int64(lim.Until))
@@ -307,21 +292,59 @@ func (w *World) Run(lim Limits) Outcome {
 	return out
 }
 
+// loop processes events until a limit is reached and says which, or
+// returns "" after a panic in node code, recorded as a finding.
+func (w *World) loop(lim Limits, startE uint64) (reason StopReason) {
+	defer func() {
+		if n := w.inNode; n != nil { // a panic in node code; any other goes on up
+			if r := recover(); r != nil {
+				w.panicked(n, r)
+				if w.stop {
+					reason = StopCalled
+				}
+			}
+		}
+	}()
+	for {
+		q := w.head()
+		if q == nil {
+			return StopQuiescent
+		}
+		if lim.Until > 0 && q.h[0].at > int64(lim.Until) {
+			return StopUntil
+		}
+		if lim.MaxEvents > 0 && w.events-startE >= lim.MaxEvents {
+			return StopEvents
+		}
+		if len(w.conns.dead) > 0 {
+			w.conns.recycle()
+		}
+		ev := q.pop()
+		w.now = ev.at
+		w.events++
+		w.dispatch(&ev)
+		if w.stop {
+			return StopCalled
+		}
+	}
+}
+
 // Wall returns the wall time spent in Run so far.
 func (w *World) Wall() time.Duration { return w.wall }
 
-func (w *World) dispatch(ev *event) {
+func (w *World) dispatch(ev *entry) {
+	kind := ev.kind()
 	f := &w.fp
 	f.u64(uint64(ev.at))
-	f.u64(uint64(ev.kind)<<32 | uint64(uint32(ev.node)))
+	f.u64(uint64(kind)<<32 | uint64(uint32(ev.node)))
 	f.u64(ev.a)
-	switch ev.kind {
+	switch kind {
 	case evFault:
-		w.applyFault(ev.p.(*Fault))
+		w.applyFault(w.payload(ev).(*Fault))
 		return
 	case evCall:
-		w.record(ev, nil, "", 0, "")
-		ev.p.(func())()
+		w.record(kind, nil, "", 0, "")
+		w.payload(ev).(func())()
 		return
 	case evExpire:
 		w.expireRules()
@@ -339,12 +362,10 @@ func (w *World) dispatch(ev *event) {
 		return
 	}
 	if n.up && n.busyUntil > w.now {
-		e := *ev
-		e.at = n.busyUntil
-		w.push(e)
+		w.requeue(*ev, n.busyUntil)
 		return
 	}
-	switch ev.kind {
+	switch kind {
 	case evDeliver:
 		w.deliverHead(ev)
 	case evConnClose:
@@ -360,51 +381,64 @@ func (w *World) dispatch(ev *event) {
 	}
 }
 
-// Calls into node code. Each recovers a panic into a finding and crashes
-// the node; each applies what the call left behind (an exit, a slow sync).
+// Calls into node code. A panic in node code becomes a finding and crashes
+// the node (panicked); after a call returns, returned applies what it left
+// behind (an exit, a slow sync). The calls made while dispatching an event
+// are the last thing their event does, so they defer nothing: the panic
+// unwinds to the event loop (see loop), which records it and goes on with
+// the next event. Start also runs in the middle of applying a fault, so it
+// recovers by itself.
 
 func (w *World) callOpen(n *slot, c ConnID, peer NodeID) {
-	defer w.after(n)
+	w.inNode = n
 	n.node.Connected(c, peer)
+	w.returned(n)
 }
 
 func (w *World) callMessage(n *slot, c ConnID, from NodeID, msg any) {
-	defer w.after(n)
+	w.inNode = n
 	n.node.Message(c, from, msg)
+	w.returned(n)
 }
 
 func (w *World) callClosed(n *slot, c ConnID, peer NodeID) {
-	defer w.after(n)
+	w.inNode = n
 	n.node.Closed(c, peer)
+	w.returned(n)
 }
 
 func (w *World) callDatagram(n *slot, from NodeID, msg any) {
-	defer w.after(n)
+	w.inNode = n
 	n.node.Datagram(from, msg)
+	w.returned(n)
 }
 
 func (w *World) callTimer(n *slot, id TimerID, tag any) {
-	defer w.after(n)
+	w.inNode = n
 	n.node.Timer(id, tag)
+	w.returned(n)
 }
 
 func (w *World) callStart(n *slot) {
-	defer w.after(n)
+	defer func() {
+		if r := recover(); r != nil {
+			w.panicked(n, r)
+		}
+	}()
+	w.inNode = n
 	n.node.Start(n.env)
+	w.returned(n)
 }
 
-func (w *World) after(n *slot) {
-	if r := recover(); r != nil {
-		n.stats.Panics++
-		f := Finding{Kind: "panic", Node: n.id, At: time.Duration(w.now), Seed: w.seed,
-			Value: fmt.Sprint(r), Stack: string(debug.Stack())}
-		w.findings = append(w.findings, f)
-		w.fp.str("panic")
-		w.trace.write(&TraceRecord{T: w.now, Kind: "panic", Node: n.id, Event: f.Value})
-		w.crash(n, false, "panic")
-		w.recordDeath(n, "panic: "+f.Value)
-		return
+func (w *World) returned(n *slot) {
+	w.inNode = nil
+	if n.attention {
+		w.leftBehind(n)
 	}
+}
+
+func (w *World) leftBehind(n *slot) {
+	n.attention = false
 	if n.exit != "" {
 		reason := n.exit
 		n.exit = ""
@@ -416,6 +450,19 @@ func (w *World) after(n *slot) {
 		n.disk.busy = 0
 		n.busyUntil = max(n.busyUntil, w.now) + b
 	}
+}
+
+// panicked records a panic in node code as a finding and crashes the node.
+func (w *World) panicked(n *slot, r any) {
+	w.inNode = nil
+	n.stats.Panics++
+	f := Finding{Kind: "panic", Node: n.id, At: time.Duration(w.now), Seed: w.seed,
+		Value: fmt.Sprint(r), Stack: string(debug.Stack())}
+	w.findings = append(w.findings, f)
+	w.fp.str("panic")
+	w.trace.write(&TraceRecord{T: w.now, Kind: "panic", Node: n.id, Event: f.Value})
+	w.crash(n, false, "panic")
+	w.recordDeath(n, "panic: "+f.Value)
 }
 
 func (w *World) start(n *slot) {
@@ -434,7 +481,7 @@ func (w *World) start(n *slot) {
 	env.ctx = w.failpointContext(n)
 	n.env = env
 	n.node = n.factory()
-	w.record(&event{kind: evStart}, n, "", 0, "start")
+	w.record(evStart, n, "", 0, "start")
 	w.callStart(n)
 }
 
@@ -468,9 +515,11 @@ func (w *World) crash(n *slot, torn bool, reason string) {
 		// A held delivery is the only event of its connection direction:
 		// hand it back, and the connection decides (a FIN still closes a
 		// connection this node had closed, for instance).
-		if e.kind == evDeliver {
-			e.at = w.now
-			w.push(e)
+		switch {
+		case e.kind() == evDeliver:
+			w.requeue(e, w.now)
+		case hasPayload(e.kind()):
+			w.payload(&e) // a datagram the dead process never gets
 		}
 	}
 	n.disk.crash(n.diskRand, torn || w.cfg.TornWrites)
@@ -491,8 +540,7 @@ func (w *World) resume(n *slot) {
 	held := n.held
 	n.held = nil
 	for _, e := range held {
-		e.at = w.now
-		w.push(e)
+		w.requeue(e, w.now)
 	}
 }
 
@@ -512,7 +560,7 @@ func (w *World) setTimer(n *slot, d time.Duration, tag any) TimerID {
 // nanosecond; events that waited while the node was paused or busy are
 // queued again behind one due at that instant), so the event's own timer
 // is not necessarily the one to fire first; it fires at a later event.
-func (w *World) fireTimer(n *slot, ev *event) {
+func (w *World) fireTimer(n *slot, ev *entry) {
 	if ev.b != n.clock.gen {
 		return // rescheduled after a rate change
 	}
@@ -530,7 +578,7 @@ func (w *World) fireTimer(n *slot, ev *event) {
 		n.due.pop()
 		delete(n.timers, k.id)
 		n.stats.Timers++
-		w.record(ev, n, "", 0, "timer")
+		w.record(evTimer, n, "", 0, "timer")
 		w.callTimer(n, k.id, t.tag)
 		return
 	}
@@ -603,23 +651,26 @@ func (w *World) rescheduleTimers(n *slot) {
 }
 
 // record writes a kernel event to the full trace, when one is written.
-func (w *World) record(ev *event, n *slot, peer NodeID, c ConnID, what string) {
+func (w *World) record(kind uint8, n *slot, peer NodeID, c ConnID, what string) {
 	if w.trace == nil {
 		return
 	}
-	r := TraceRecord{T: w.now, Kind: kindNames[ev.kind], Peer: peer, Conn: c, Event: what}
+	r := TraceRecord{T: w.now, Kind: kindNames[kind], Peer: peer, Conn: c, Event: what}
 	if n != nil {
 		r.Node = n.id
 	}
 	w.trace.write(&r)
 }
 
-func (w *World) recordMsg(ev *event, n *slot, from NodeID, c ConnID, msg any) {
+func (w *World) recordMsg(kind uint8, n *slot, from NodeID, c ConnID, msg any) {
 	if d, ok := msg.(Digester); ok {
 		w.fp.u64(d.Digest())
 	}
-	if w.trace == nil {
-		return
+	if w.trace != nil {
+		w.traceMsg(kind, n, from, c, msg)
 	}
-	w.trace.write(&TraceRecord{T: w.now, Kind: kindNames[ev.kind], Node: n.id, Peer: from, Conn: c, Msg: fmt.Sprintf("%T %+v", msg, msg)})
+}
+
+func (w *World) traceMsg(kind uint8, n *slot, from NodeID, c ConnID, msg any) {
+	w.trace.write(&TraceRecord{T: w.now, Kind: kindNames[kind], Node: n.id, Peer: from, Conn: c, Msg: fmt.Sprintf("%T %+v", msg, msg)})
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"runtime"
 	"time"
 
@@ -24,60 +25,98 @@ type kernelBench struct {
 }
 
 // benchResult is the --json output: the ping-pong figures at the top level,
-// other benchmarks under their own keys.
+// the kernel-vs-reference ratio, the scaling table and the fan-out.
 type benchResult struct {
 	Seed uint64 `json:"seed"`
 	kernelBench
-	FanOut kernelBench `json:"fanout"`
+	// ReferenceRatio is ping-pong's kernel/reference time per event.
+	ReferenceRatio float64               `json:"reference_ratio"`
+	PingPong       simbench.Comparison   `json:"ping_pong_vs_reference"`
+	Scaling        []simbench.Comparison `json:"scaling"`
+	FanOut         kernelBench           `json:"fanout"`
 }
 
 func newBenchCmd() *cobra.Command {
 	var (
 		seed     uint64
 		events   uint64
+		rounds   int
 		leaves   int
 		duration time.Duration
+		nodes    []int
+		timers   []int
 		asJSON   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
-		Short: "Measure the simulation kernel's throughput",
-		Long: `bench measures the kernel on two workloads:
+		Short: "Measure the simulation kernel's throughput, against a bare reference and as worlds grow",
+		Long: `bench measures the kernel on these workloads:
 
-  ping-pong  two nodes bounce one message over a connection; every delivery
-             is one event (the kernel's raw speed)
-  fan-out    a hub and many leaves exchange connection messages, datagrams and
-             timers under a fault plan of partitions, crashes, pauses, clogs,
-             loss and clock faults drawn from the seed
+  ping-pong    two nodes bounce one message over a connection; every delivery
+               is one event (the kernel's raw speed)
+  ring         N nodes in a ring, one token in flight per node, each on its
+               own connection (--nodes): the cost per event as worlds grow
+  idle-timers  ping-pong next to a node with T timers pending far in the
+               future (--timers): what idle timers cost the other events
+  fan-out      a hub and many leaves exchange connection messages, datagrams and
+               timers under a fault plan of partitions, crashes, pauses, clogs,
+               loss and clock faults drawn from the seed
 
-It prints events per second, the virtual-to-wall time ratio and allocations
-per event. The fingerprints depend only on the seed.`,
+Ping-pong, ring and idle-timers also run on a bare reference simulator (a
+typed binary heap of value events, a hash per event, the same latency draws,
+no interfaces, no allocation), in interleaved rounds so both see the same
+machine load; the ratio kernel/reference is the median over the rounds.
+The fingerprints depend only on the seed.`,
 		Example: `  sofasim bench
   sofasim bench --seed 7 --json
-  sofasim bench --events 20000000 --leaves 200 --duration 60s`,
+  sofasim bench --events 20000000 --nodes 10,10000 --timers 0,1000000`,
 		Args: argsNamed(0, 0, "", ""),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if events == 0 || leaves < 1 || duration <= 0 {
-				return usageErr("bench: --events, --leaves and --duration must be positive")
+			if events == 0 || rounds < 1 || leaves < 1 || duration <= 0 {
+				return usageErr("bench: --events, --rounds, --leaves and --duration must be positive")
 			}
+			for _, n := range nodes {
+				if n < 2 {
+					return usageErr("bench: --nodes must be at least 2, got %d", n)
+				}
+			}
+			for _, n := range timers {
+				if n < 0 {
+					return usageErr("bench: --timers must not be negative, got %d", n)
+				}
+			}
+			perRound := max(events/uint64(rounds), 1)
 			res := benchResult{Seed: seed}
 			res.kernelBench = measure(simbench.PingPong(seed, 1), sim.Limits{MaxEvents: events}, 10_000)
+			res.PingPong = simbench.Compare(simbench.PingPongWorkload(), seed, perRound, rounds)
+			res.ReferenceRatio = res.PingPong.Ratio
+			for _, n := range nodes {
+				res.Scaling = append(res.Scaling, simbench.Compare(simbench.RingWorkload(n), seed, perRound, rounds))
+			}
+			for _, n := range timers {
+				res.Scaling = append(res.Scaling, simbench.Compare(simbench.IdleTimersWorkload(n), seed, perRound, rounds))
+			}
 			res.FanOut = measure(simbench.FanOut(seed, leaves, duration), sim.Limits{Until: duration}, 0)
 			out := cmd.OutOrStdout()
 			if asJSON {
 				return printJSON(out, res)
 			}
 			fmt.Fprintf(out, "seed %d\n", seed)
-			printBench(cmd, "ping-pong", res.kernelBench)
-			printBench(cmd, fmt.Sprintf("fan-out (%d leaves, %v, faults)", leaves, duration), res.FanOut)
+			printBench(out, "ping-pong", res.kernelBench)
+			printBench(out, fmt.Sprintf("fan-out (%d leaves, %v, faults)", leaves, duration), res.FanOut)
+			fmt.Fprintf(out, "\nkernel vs reference, %d rounds of %d events (medians):\n", rounds, perRound)
+			printComparisons(out, append([]simbench.Comparison{res.PingPong}, res.Scaling...))
 			return nil
 		},
 	}
 	f := cmd.Flags()
 	f.Uint64Var(&seed, "seed", 1, "root seed")
-	f.Uint64Var(&events, "events", 5_000_000, "ping-pong events to measure")
+	f.Uint64Var(&events, "events", 5_000_000, "ping-pong events to measure; each comparison runs this many per workload, split in rounds")
+	f.IntVar(&rounds, "rounds", 7, "interleaved kernel/reference rounds per comparison")
 	f.IntVar(&leaves, "leaves", 50, "fan-out leaves")
 	f.DurationVar(&duration, "duration", 30*time.Second, "fan-out virtual duration")
+	f.IntSliceVar(&nodes, "nodes", []int{10, 1_000, 10_000, 100_000}, "ring sizes of the scaling table")
+	f.IntSliceVar(&timers, "timers", []int{0, 1_000, 1_000_000}, "idle timer counts of the scaling table")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object")
 	return cmd
 }
@@ -111,7 +150,15 @@ func measure(w *sim.World, lim sim.Limits, warm uint64) kernelBench {
 	return b
 }
 
-func printBench(cmd *cobra.Command, name string, b kernelBench) {
-	fmt.Fprintf(cmd.OutOrStdout(), "%-36s %11.0f events/s  %8.1fx virtual/wall  %.3f allocs/event  %d events  fingerprint %s\n",
+func printBench(out io.Writer, name string, b kernelBench) {
+	fmt.Fprintf(out, "%-36s %11.0f events/s  %8.1fx virtual/wall  %.3f allocs/event  %d events  fingerprint %s\n",
 		name, b.EventsPerSec, b.VirtualPerWall, b.AllocsPerEvent, b.Events, b.Fingerprint)
+}
+
+func printComparisons(out io.Writer, cs []simbench.Comparison) {
+	fmt.Fprintf(out, "  %-12s %9s %12s %12s %7s %10s %11s\n", "workload", "size", "kernel ns", "ref ns", "ratio", "allocs/ev", "heap/node")
+	for _, c := range cs {
+		fmt.Fprintf(out, "  %-12s %9d %12.1f %12.1f %6.2fx %10.3f %10.0fB\n",
+			c.Workload, c.Size, c.KernelNs, c.ReferenceNs, c.Ratio, c.AllocsPerEvent, c.HeapPerNode)
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/sofasim/sofasim/checkers"
 	regcheck "github.com/sofasim/sofasim/checkers/registry"
 	"github.com/sofasim/sofasim/scenarios"
+	"github.com/sofasim/sofasim/scenarios/scenariotest"
 	"github.com/sofasim/sofasim/sim"
 )
 
@@ -67,25 +68,7 @@ func BenchmarkRegistryLarge(b *testing.B) {
 // its defaults over successive seeds.
 //
 //	go test ./scenarios/registry -run '^$' -bench RegistryChaos -benchtime 20x
-func BenchmarkRegistryChaos(b *testing.B) {
-	var virtual, wall time.Duration
-	var events uint64
-	for i := 0; i < b.N; i++ {
-		plan, err := scenarios.PlanForSeed("registry-chaos", uint64(i+1), nil, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		res, err := scenarios.Run(plan, scenarios.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		virtual += time.Duration(res.Virtual)
-		wall += time.Duration(res.SimWallSeconds * float64(time.Second))
-		events += res.Events
-	}
-	b.ReportMetric(float64(virtual)/float64(wall), "speedup")
-	b.ReportMetric(float64(events)/wall.Seconds(), "events/s")
-}
+func BenchmarkRegistryChaos(b *testing.B) { scenariotest.Speedup(b, "registry-chaos", nil, nil) }
 
 type regMeasure struct {
 	eventsPerSec, heapPerClient, speedup float64

@@ -1,0 +1,169 @@
+package sim
+
+// connTable finds connections by id without a map. Ids are handed out in
+// increasing order and never reused, so a slice indexed by id minus the
+// oldest id still tracked holds them; forgotten ones are nil and the front
+// is trimmed as the oldest are forgotten. A long-lived early connection
+// keeps the slice from being trimmed: it then costs 8 bytes per connection
+// ever dialed after it.
+//
+// Connection structs are reused, but only at a safe point between events
+// (recycle): code in the middle of an event may still hold a forgotten
+// connection, and a node it calls may dial.
+type connTable struct {
+	base ConnID // id of tab[0]
+	tab  []*conn
+	dead []*conn // forgotten during the current event
+	free []*conn
+}
+
+func (t *connTable) get(id ConnID) *conn {
+	if i := uint64(id - t.base); i < uint64(len(t.tab)) {
+		return t.tab[i]
+	}
+	return nil
+}
+
+// add stores a new connection with id, the highest so far.
+func (t *connTable) add(id ConnID) *conn {
+	var c *conn
+	if n := len(t.free); n > 0 {
+		c = t.free[n-1]
+		t.free = t.free[:n-1]
+	} else {
+		c = new(conn)
+	}
+	if len(t.tab) == 0 {
+		t.base = id
+	}
+	for ConnID(len(t.tab))+t.base < id {
+		t.tab = append(t.tab, nil) // not reached while every dial adds its id
+	}
+	t.tab = append(t.tab, c)
+	c.id = id
+	return c
+}
+
+// forget drops c from the table; it is recycled at the next safe point.
+func (t *connTable) forget(c *conn) {
+	i := uint64(c.id - t.base)
+	if i >= uint64(len(t.tab)) || t.tab[i] != c {
+		return
+	}
+	t.tab[i] = nil
+	t.dead = append(t.dead, c)
+	n := 0
+	for n < len(t.tab) && t.tab[n] == nil {
+		n++
+	}
+	if n > 0 {
+		clear(t.tab[:n])
+		t.tab = t.tab[n:]
+		t.base += ConnID(n)
+	}
+}
+
+// recycle makes the connections forgotten since the last call reusable.
+func (t *connTable) recycle() {
+	for _, c := range t.dead {
+		*c = conn{}
+	}
+	t.free = append(t.free, t.dead...)
+	clear(t.dead)
+	t.dead = t.dead[:0]
+}
+
+// len counts the connections in the table.
+func (t *connTable) len() int {
+	n := 0
+	for _, c := range t.tab {
+		if c != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// connRef names a connection held across events, which may have been
+// forgotten and its struct reused since: ok tells.
+type connRef struct {
+	c  *conn
+	id ConnID
+}
+
+func (r connRef) ok() bool { return r.c.id == r.id }
+
+// items is the world's one table of queued connection items beyond each
+// direction's front, chained per direction; freed slots are reused, so a
+// burst on one connection and then another allocates nothing.
+type items struct {
+	v    []item
+	free int32 // 1-based head of the free chain, 0: none
+}
+
+type item struct {
+	queued
+	next int32 // 1-based, 0: none
+}
+
+// fifo is one connection direction's queue: the front item inline, the
+// rest chained in the world's item table.
+type fifo struct {
+	front       queued
+	n           int32
+	first, last int32 // 1-based indices into items, 0: none
+}
+
+func (it *items) push(f *fifo, q queued) {
+	f.n++
+	if f.n == 1 {
+		f.front = q
+		return
+	}
+	var i int32
+	if it.free != 0 {
+		i = it.free
+		it.free = it.v[i-1].next
+		it.v[i-1] = item{queued: q}
+	} else {
+		it.v = append(it.v, item{queued: q})
+		i = int32(len(it.v))
+	}
+	if f.last == 0 {
+		f.first = i
+	} else {
+		it.v[f.last-1].next = i
+	}
+	f.last = i
+}
+
+// pop drops the front item; the next one moves up.
+func (it *items) pop(f *fifo) {
+	f.n--
+	if f.n == 0 {
+		f.front = queued{}
+		return
+	}
+	i := f.first
+	f.front = it.v[i-1].queued
+	f.first = it.v[i-1].next
+	if f.first == 0 {
+		f.last = 0
+	}
+	it.release(i)
+}
+
+func (it *items) release(i int32) {
+	it.v[i-1] = item{next: it.free}
+	it.free = i
+}
+
+// reset drops every item of f.
+func (it *items) reset(f *fifo) {
+	for i := f.first; i != 0; {
+		next := it.v[i-1].next
+		it.release(i)
+		i = next
+	}
+	*f = fifo{}
+}

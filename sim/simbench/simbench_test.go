@@ -1,0 +1,85 @@
+package simbench
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
+
+	"github.com/sofasim/sofasim/sim"
+)
+
+// The reference draws latencies as the kernel's default network does, so
+// both run the same ping-pong: its bounded draw is math/rand/v2's.
+func TestReferenceDrawsLikeMathRand(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		s1, s2 := rapid.Uint64().Draw(rt, "s1"), rapid.Uint64().Draw(rt, "s2")
+		n := rapid.Uint64Range(1, 1<<62).Draw(rt, "n")
+		g := rand.NewPCG(s1, s2)
+		want := rand.New(rand.NewPCG(s1, s2))
+		for i := 0; i < 20; i++ {
+			require.Equal(rt, uint64(want.Int64N(int64(n))), uint64n(g, n))
+		}
+	})
+}
+
+func TestReferenceIsDeterministicAndKeepsItsTokens(t *testing.T) {
+	a, b := RefRing(7, 50), RefRing(7, 50)
+	a.Run(100_000)
+	b.Run(100_000)
+	require.Equal(t, a.Hash(), b.Hash())
+	require.Equal(t, uint64(100_000), a.Events())
+	require.Len(t, a.q, 50, "one token in flight per node")
+	c := RefRing(8, 50)
+	c.Run(100_000)
+	require.NotEqual(t, a.Hash(), c.Hash())
+
+	lat := sim.DefaultNetwork().Latency
+	// 100,000 hops of 50 tokens: some token made at least 2,000 hops of at
+	// least the minimum latency each.
+	require.GreaterOrEqual(t, a.now, 2000*int64(lat.Min))
+
+	timers := RefIdleTimers(7, 1000)
+	timers.Run(10_000)
+	require.Len(t, timers.q, 1001, "idle timers stay pending")
+}
+
+func TestRingForwardsEveryToken(t *testing.T) {
+	w := Ring(3, 20)
+	out := w.Run(sim.Limits{Until: time.Second})
+	require.Equal(t, sim.StopUntil, out.Reason)
+	var received uint64
+	for _, id := range w.NodeIDs() {
+		s := w.Stats(id)
+		require.Positive(t, s.Received, "%s received nothing", id)
+		received += s.Received
+	}
+	var hops uint64
+	for _, id := range w.NodeIDs() {
+		hops += w.Node(id).(*ringNode).tok.hops
+	}
+	// Each node's own token counts the hops it made; every delivery is one
+	// hop of one token.
+	require.Equal(t, received, hops)
+	again := Ring(3, 20)
+	again.Run(sim.Limits{Until: time.Second})
+	require.Equal(t, w.Fingerprint(), again.Fingerprint())
+}
+
+func TestIdleTimersStayPending(t *testing.T) {
+	w := IdleTimers(3, 500)
+	w.Run(sim.Limits{Until: 10 * time.Second})
+	require.Zero(t, w.Stats("sleeper").Timers)
+	require.Positive(t, w.Stats("ping").Received)
+}
+
+func TestCompareMeasuresBoth(t *testing.T) {
+	c := Compare(RingWorkload(10), 1, 2_000, 3)
+	require.Equal(t, "ring", c.Workload)
+	require.Equal(t, 10, c.Size)
+	require.Positive(t, c.KernelNs)
+	require.Positive(t, c.ReferenceNs)
+	require.InDelta(t, c.KernelNs/c.ReferenceNs, c.Ratio, c.Ratio) // a median of ratios, same order of magnitude
+}
