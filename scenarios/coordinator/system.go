@@ -24,10 +24,12 @@ type system struct {
 	healAt  time.Duration
 	// TC events are judged once per command: from the first node that
 	// reported an Index, during that node's first application of it
-	// (replicas apply every command; a restarted replica replays some).
+	// (replicas apply every command; a restarted replica replays some,
+	// its last one included).
 	owner  map[uint64]sim.NodeID
 	closed map[nodeIndex]bool
 	cur    map[sim.NodeID]uint64
+	inc    map[sim.NodeID]uint64 // the incarnation cur belongs to
 	// clean: since when the end state has been clean (0: not clean).
 	clean time.Duration
 	// lean records TM events only (benchmarks).
@@ -46,7 +48,7 @@ func build(w *sim.World, plan *scenarios.Plan, tp topo, ops []Op, lean bool) (*s
 		}
 	}
 	s := &system{w: w, tp: tp, hist: &coordcheck.History{}, index: map[sim.NodeID]int{}, healAt: time.Duration(plan.Duration),
-		owner: map[uint64]sim.NodeID{}, closed: map[nodeIndex]bool{}, cur: map[sim.NodeID]uint64{}, lean: lean}
+		owner: map[uint64]sim.NodeID{}, closed: map[nodeIndex]bool{}, cur: map[sim.NodeID]uint64{}, inc: map[sim.NodeID]uint64{}, lean: lean}
 	s.tp.cfg.Observer = s
 	coordnode.AddServers(w, s.tp.cfg)
 	for i, own := range scenarios.SplitOps(ops, tp.napps) {
@@ -72,9 +74,9 @@ func (s *system) TC(e coordnode.TCEvent) {
 		return
 	}
 	s.owner[e.Index] = e.Node
-	if c := s.cur[e.Node]; c != e.Index {
+	if c, inc := s.cur[e.Node], s.w.Stats(e.Node).Starts; c != e.Index || s.inc[e.Node] != inc {
 		s.closed[nodeIndex{e.Node, c}] = true
-		s.cur[e.Node] = e.Index
+		s.cur[e.Node], s.inc[e.Node] = e.Index, inc
 	}
 	if s.closed[nodeIndex{e.Node, e.Index}] {
 		return
