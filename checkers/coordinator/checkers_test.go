@@ -157,3 +157,16 @@ func TestHistoryJSONAndEntries(t *testing.T) {
 	_, err = ReadJSON(bytes.NewBufferString(`{"events":[{"kind":"begin","bogus":1}]}`))
 	require.Error(t, err)
 }
+
+// seata#5256: an empty rollback recorded no suspended row, so the late try
+// reserves after the cancel was answered.
+func TestTCCFenceHanging(t *testing.T) {
+	cancel := Event{Kind: PhaseTwo, Node: "rm-1", XID: 1, Branch: 2, BranchStatus: "PhaseTwo_Rollbacked"}
+	try := Event{Kind: Fence, Node: "rm-1", XID: 1, Branch: 2, From: "", To: "tried", T: 5}
+	res := check(t, TCCFence{}, hist(cancel, try), checkers.Fail)
+	require.Contains(t, res.Explanation, "after its cancel was answered")
+	check(t, TCCFence{}, hist(try, cancel), checkers.Pass)
+	other := cancel
+	other.Node = "rm-2"
+	check(t, TCCFence{}, hist(other, try), checkers.Pass)
+}

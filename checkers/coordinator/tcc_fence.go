@@ -9,7 +9,8 @@ import (
 // TCCFence: each TCC branch's fence row moves only "" → tried → committed
 // or rollbacked, or "" → suspended (an empty rollback): a try runs at most
 // once, confirm or cancel at most once and never both, and a try after a
-// cancel changes nothing (anti-hanging).
+// cancel changes nothing (anti-hanging): no row becomes tried once the RM
+// has answered that branch's rollback.
 type TCCFence struct{}
 
 func (TCCFence) Name() string { return "tcc-fence" }
@@ -26,15 +27,25 @@ func (c TCCFence) Check(h *History, _ checkers.Options) checkers.Result {
 	}
 	cur := map[branch]string{}
 	last := map[branch]int{}
+	cancelled := map[branch]int{} // the RM answered the branch's rollback
 	var bad []string
 	var ops []int
 	for i, ev := range h.Events {
+		if ev.Kind == PhaseTwo && !ev.Commit && ev.BranchStatus == "PhaseTwo_Rollbacked" {
+			if _, ok := cancelled[branch{ev.Node, ev.XID, ev.Branch}]; !ok {
+				cancelled[branch{ev.Node, ev.XID, ev.Branch}] = i
+			}
+		}
 		if ev.Kind != Fence {
 			continue
 		}
 		k := branch{ev.Node, ev.XID, ev.Branch}
 		prev, seen := cur[k]
+		j, wasCancelled := cancelled[k]
 		switch {
+		case ev.To == "tried" && wasCancelled:
+			bad = append(bad, fmt.Sprintf("the try of TCC branch %d:%d on %s reserved at %s after its cancel was answered at %s (hanging)", ev.XID, ev.Branch, ev.Node, vt(ev.T), vt(h.Events[j].T)))
+			ops = append(ops, j, i)
 		case !fenceLegal[[2]string{ev.From, ev.To}]:
 			bad = append(bad, fmt.Sprintf("fence %d:%d on %s moved %q → %q at %s", ev.XID, ev.Branch, ev.Node, ev.From, ev.To, vt(ev.T)))
 			ops = append(ops, i)
