@@ -170,3 +170,20 @@ func TestTCCFenceHanging(t *testing.T) {
 	other.Node = "rm-2"
 	check(t, TCCFence{}, hist(other, try), checkers.Pass)
 }
+
+func TestAllOrNothing(t *testing.T) {
+	st := clean()
+	st.Balance = 50
+	st.Accounts = []Account{{RM: "rm-1", Name: "a0", Balance: 40}, {RM: "rm-2", Name: "a1", Balance: 60}}
+	writes := []Write{{RM: "rm-1", Account: "a0", Delta: -10}, {RM: "rm-2", Account: "a1", Delta: 10}}
+	undone := []Write{{RM: "rm-1", Account: "a0", Delta: -5}, {RM: "rm-2", Account: "a1", Delta: 5}}
+	h := hist(Event{Kind: TMBegin, XID: 1, Writes: writes}, tr(1, 1, "Begin", "AsyncCommitting"),
+		Event{Kind: TMBegin, XID: 2, Writes: undone}, tr(2, 2, "Begin", "Rollbacking"), endState(st))
+	check(t, AllOrNothing{}, h, checkers.Pass)
+	// Half of the committed transfer is missing: the money total would not show which account.
+	st.Accounts[1].Balance = 50
+	h.Events[len(h.Events)-1] = endState(st)
+	res := check(t, AllOrNothing{}, h, checkers.Fail)
+	require.Contains(t, res.Explanation, "rm-2/a1 changed by +0, but the transfers committed to it (xids [1]) add up to +10")
+	require.Equal(t, []int{0, 4}, res.Ops)
+}

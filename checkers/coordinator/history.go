@@ -90,7 +90,17 @@ type Event struct {
 	Status       string   `json:"status,omitempty"` // TM: the status the TC answered with
 	Sum          int64    `json:"sum,omitempty"`
 	Complete     bool     `json:"complete,omitempty"`
-	State        *State   `json:"state,omitempty"`
+	// Writes: on a successful tm-begin, the account changes the
+	// application's transaction makes if it commits.
+	Writes []Write `json:"writes,omitempty"`
+	State  *State  `json:"state,omitempty"`
+}
+
+// Write is one account change of a transaction.
+type Write struct {
+	RM      string `json:"rm"`
+	Account string `json:"account"`
+	Delta   int64  `json:"delta"`
 }
 
 // State is the deployment's end state, read after the liveness phase.
@@ -98,6 +108,8 @@ type State struct {
 	Money         int64               `json:"money"`
 	ExpectedMoney int64               `json:"expected_money"`
 	InitialStock  int64               `json:"initial_stock"`
+	Balance       int64               `json:"balance"` // every account's initial balance
+	Accounts      []Account           `json:"accounts,omitempty"`
 	Items         []Item              `json:"items,omitempty"`
 	UndoLogs      map[string][]string `json:"undo_logs,omitempty"`   // per RM
 	LocalLocks    map[string][]string `json:"local_locks,omitempty"` // per RM
@@ -105,6 +117,13 @@ type State struct {
 	GlobalLocks   map[string]uint64   `json:"global_locks,omitempty"` // lock key -> xid
 	Open          []Session           `json:"open,omitempty"`         // sessions the serving TC still holds
 	Down          []string            `json:"down,omitempty"`         // TCs and RMs not running
+}
+
+// Account is one account's balance at the end.
+type Account struct {
+	RM      string `json:"rm"`
+	Name    string `json:"name"`
+	Balance int64  `json:"balance"`
 }
 
 // Item is one TCC item's inventory on an RM.

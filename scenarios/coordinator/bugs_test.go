@@ -27,11 +27,11 @@ var coordinatorBugSeeds = map[string]struct {
 }{
 	coordnode.BugRegisterAfterRollback:     {"txn-timeouts", 2, "register-while-begin"},
 	coordnode.BugTimeoutCommitRace:         {"txn-timeouts", 4, "one-decision"},
-	coordnode.BugUndoNotDurable:            {"txn-rm-failover", 2, "atomicity"},
-	coordnode.BugNoReloadRollbacking:       {"txn-tc-failover", 3, "atomicity"},
-	coordnode.BugDeadlockSwallowed:         {"txn-basic", 1, "atomicity"},
+	coordnode.BugUndoNotDurable:            {"txn-rm-failover", 2, "all-or-nothing"},
+	coordnode.BugNoReloadRollbacking:       {"txn-tc-failover", 3, "all-or-nothing"},
+	coordnode.BugDeadlockSwallowed:         {"txn-basic", 1, "all-or-nothing"},
 	coordnode.BugTCCNoSuspend:              {"txn-timeouts", 1, "tcc-fence"},
-	coordnode.BugRollbackRegistrationOrder: {"txn-basic", 1, "atomicity"},
+	coordnode.BugRollbackRegistrationOrder: {"txn-basic", 1, "all-or-nothing"},
 	coordnode.BugOrphanBranch:              {"txn-timeouts", 4, "no-leak"},
 }
 

@@ -124,6 +124,9 @@ func (s *system) TM(e coordnode.TMEvent) {
 	if e.Op == "audit" {
 		ev.Outcome = ""
 	}
+	if c, ok := s.index[e.Node]; ok && e.Op == "begin" && e.Outcome == coordnode.OutcomeCommitted {
+		ev.Writes = s.clients[c].cur.writes(s.tp)
+	}
 	s.hist.Record(ev)
 }
 
@@ -168,7 +171,16 @@ func (s *system) Done() bool {
 // History is the recorded events with the end state last.
 func (s *system) History() *coordcheck.History {
 	st := coordnode.Inspect(s.w, s.tp.cfg)
-	fs := &coordcheck.State{Money: st.Money, ExpectedMoney: st.ExpectedMoney, InitialStock: st.InitialStock, ServingTC: string(st.ServingTC)}
+	fs := &coordcheck.State{Money: st.Money, ExpectedMoney: st.ExpectedMoney, InitialStock: st.InitialStock, ServingTC: string(st.ServingTC),
+		Balance: s.tp.balance}
+	for _, id := range s.tp.cfg.RMs {
+		if rm, ok := s.w.Node(id).(*coordnode.RM); ok && rm.DB() != nil {
+			accts := rm.Accounts()
+			for _, name := range slices.Sorted(maps.Keys(accts)) {
+				fs.Accounts = append(fs.Accounts, coordcheck.Account{RM: string(id), Name: name, Balance: accts[name]})
+			}
+		}
+	}
 	for _, rm := range slices.Sorted(maps.Keys(st.Items)) {
 		for _, name := range slices.Sorted(maps.Keys(st.Items[rm])) {
 			it := st.Items[rm][name]
@@ -213,6 +225,7 @@ type client struct {
 	driver *scenarios.Driver[Op]
 	app    *coordnode.App
 	env    *sim.Env
+	cur    Op // the transaction running, or last run
 }
 
 func (c *client) Start(env *sim.Env) {
@@ -223,6 +236,7 @@ func (c *client) Start(env *sim.Env) {
 }
 
 func (c *client) exec(op Op, done func()) {
+	c.cur = op
 	x, _ := op.txn(c.sys.tp) // build checked every operation
 	c.app.Run(x, func(coordnode.Outcome) { done() })
 }

@@ -7,6 +7,7 @@ import (
 
 	"pgregory.net/rapid"
 
+	coordcheck "github.com/sofasim/sofasim/checkers/coordinator"
 	coordnode "github.com/sofasim/sofasim/nodes/coordinator"
 	"github.com/sofasim/sofasim/scenarios"
 	"github.com/sofasim/sofasim/sim"
@@ -84,6 +85,17 @@ func (op Op) txn(t topo) (coordnode.Txn, error) {
 	}
 	x.To = coordnode.AccountName(op.To)
 	return x, in(op.To, t.cfg.Accounts, "account")
+}
+
+// writes are the account changes a transfer makes if it commits.
+func (op Op) writes(t topo) []coordcheck.Write {
+	if op.Kind != OpTransfer {
+		return nil
+	}
+	return []coordcheck.Write{
+		{RM: string(t.cfg.RMs[op.FromRM]), Account: coordnode.AccountName(op.From), Delta: -op.Amount},
+		{RM: string(t.cfg.RMs[op.ToRM]), Account: coordnode.AccountName(op.To), Delta: op.Amount},
+	}
 }
 
 // drawOps draws up to maxOps transactions spread over the clients in the
