@@ -153,8 +153,8 @@ func (s *system) Done() bool {
 	st := coordnode.Inspect(s.w, s.tp.cfg)
 	ok := st.ServingTC != "" && len(st.Down) == 0 && len(st.Open) == 0 && len(st.GlobalLocks) == 0 &&
 		len(st.UndoLogs) == 0 && len(st.LocalLocks) == 0
-	for _, items := range st.Items { //detlint:allow any order: a conjunction
-		for _, it := range items { //detlint:allow any order: a conjunction
+	for _, items := range st.Items {
+		for _, it := range items {
 			ok = ok && it.Frozen == 0
 		}
 	}
