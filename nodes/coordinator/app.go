@@ -22,6 +22,10 @@ type Workload struct {
 	MaxAmount int64
 	// Until: no operation starts after this much monotonic time (0: never stop).
 	Until time.Duration
+	// Scripted: the App draws nothing itself and runs only the
+	// transactions its host asks for with Run (scenarios draw them from
+	// their seed, so plans can be printed and shrunk).
+	Scripted bool
 }
 
 // App is a business application node: it runs global transactions (bank
@@ -66,7 +70,9 @@ func (a *App) Start(env *sim.Env) {
 	a.dsc = newDiscovery(env, &a.cfg, false)
 	a.tc = &tcClient{r: a.rpc, env: env, servers: a.dsc.servers, cfg: &a.cfg, target: env.Rand().IntN(max(1, len(a.cfg.TCs)))}
 	a.tm = newTM(env, a.tc, a.cfg.Observer)
-	a.schedule()
+	if !a.wl.Scripted {
+		a.schedule()
+	}
 }
 
 func (a *App) schedule() {
@@ -122,30 +128,33 @@ func (a *App) call(rm sim.NodeID, c Call, done func(*CallResp, error)) {
 func (a *App) op() {
 	r := a.env.Rand()
 	p := r.IntN(1_000_000)
+	next := func(Outcome) { a.schedule() }
 	switch {
 	case p < a.wl.AuditPPM:
-		a.global(a.audit)
+		a.global(a.audit, false, next)
 	case p < a.wl.AuditPPM+a.wl.TCCPPM:
-		a.global(a.reserve)
+		a.global(a.reserve, false, next)
 	case p < a.wl.AuditPPM+a.wl.TCCPPM+a.wl.ReadPPM:
-		a.global(a.read)
+		a.global(a.read, false, next)
 	default:
-		a.global(a.transfer)
+		a.global(a.transfer, false, next)
 	}
 }
 
 // global runs body inside a global transaction: commit if it succeeds,
-// roll back otherwise.
-func (a *App) global(body func(x XID, done func(error))) {
+// roll back otherwise (or always, with abort: the business logic changed
+// its mind after its branches ran). then hears the outcome (OutcomeFailed:
+// the begin failed).
+func (a *App) global(body func(x XID, done func(error)), abort bool, then func(Outcome)) {
 	a.tm.Begin(a.cfg.TxTimeout, func(x XID, err error) {
 		if err != nil {
 			a.Failed++
-			a.schedule()
+			then(OutcomeFailed)
 			return
 		}
 		body(x, func(err error) {
 			end := a.tm.Commit
-			if err != nil {
+			if err != nil || abort {
 				end = a.tm.Rollback
 			}
 			end(x, func(o Outcome) {
@@ -157,7 +166,7 @@ func (a *App) global(body func(x XID, done func(error))) {
 				default:
 					a.Unknown++
 				}
-				a.schedule()
+				then(o)
 			})
 		})
 	})
@@ -189,8 +198,7 @@ func (a *App) add(x XID, rm sim.NodeID, acct string, amt int64) func(func(error)
 	}
 }
 
-// transfer moves money from one account to another (possibly on another
-// RM): debit (in one or two branches), then credit.
+// transfer moves money between two accounts drawn from the App's stream.
 func (a *App) transfer(x XID, done func(error)) {
 	r := a.env.Rand()
 	srm, sacct := a.pickAccount()
@@ -198,30 +206,46 @@ func (a *App) transfer(x XID, done func(error)) {
 	for drm == srm && dacct == sacct {
 		drm, dacct = a.pickAccount()
 	}
-	amt := 1 + r.Int64N(a.wl.MaxAmount)
-	var fns []func(func(error))
-	if amt > 1 && r.IntN(1_000_000) < a.wl.SplitPPM {
-		fns = append(fns, a.add(x, srm, sacct, -(amt/2)), a.add(x, srm, sacct, -(amt-amt/2)))
-	} else {
-		fns = append(fns, a.add(x, srm, sacct, -amt))
-	}
-	fns = append(fns, a.add(x, drm, dacct, amt))
-	steps(fns, done)
+	t := Txn{Kind: TxnTransfer, FromRM: srm, From: sacct, ToRM: drm, To: dacct, Amount: 1 + r.Int64N(a.wl.MaxAmount)}
+	t.Split = t.Amount > 1 && r.IntN(1_000_000) < a.wl.SplitPPM
+	a.runTransfer(t)(x, done)
 }
 
-// reserve registers a TCC branch on an RM for an item, then calls its try.
+// runTransfer debits From (in two branches on the same row when Split),
+// then credits To (possibly on another RM).
+func (a *App) runTransfer(t Txn) func(XID, func(error)) {
+	return func(x XID, done func(error)) {
+		var fns []func(func(error))
+		if t.Split && t.Amount > 1 {
+			fns = append(fns, a.add(x, t.FromRM, t.From, -(t.Amount/2)), a.add(x, t.FromRM, t.From, -(t.Amount-t.Amount/2)))
+		} else {
+			fns = append(fns, a.add(x, t.FromRM, t.From, -t.Amount))
+		}
+		fns = append(fns, a.add(x, t.ToRM, t.To, t.Amount))
+		steps(fns, done)
+	}
+}
+
+// reserve reserves an item drawn from the App's stream.
 func (a *App) reserve(x XID, done func(error)) {
 	r := a.env.Rand()
 	rm := a.cfg.RMs[r.IntN(len(a.cfg.RMs))]
 	item := ItemName(r.IntN(a.cfg.Items))
 	amt := 1 + r.Int64N(min(a.wl.MaxAmount, a.cfg.Stock/4+1))
-	a.tc.do(TCRequest{Kind: ReqRegister, XID: x, RM: rm, Resource: item, Mode: ModeTCC}, false, func(resp *TCResponse, err error) {
-		if err != nil || resp.Code != CodeOK {
-			done(errors.New("tcc register failed"))
-			return
-		}
-		a.call(rm, Call{Op: CallTry, XID: x, Branch: resp.Branch, Account: item, Amount: amt}, func(_ *CallResp, err error) { done(err) })
-	})
+	a.runReserve(Txn{Kind: TxnReserve, FromRM: rm, From: item, Amount: amt})(x, done)
+}
+
+// runReserve registers a TCC branch on an RM for an item, then calls its try.
+func (a *App) runReserve(t Txn) func(XID, func(error)) {
+	return func(x XID, done func(error)) {
+		a.tc.do(TCRequest{Kind: ReqRegister, XID: x, RM: t.FromRM, Resource: t.From, Mode: ModeTCC}, false, func(resp *TCResponse, err error) {
+			if err != nil || resp.Code != CodeOK {
+				done(errors.New("tcc register failed"))
+				return
+			}
+			a.call(t.FromRM, Call{Op: CallTry, XID: x, Branch: resp.Branch, Account: t.From, Amount: t.Amount}, func(_ *CallResp, err error) { done(err) })
+		})
+	}
 }
 
 // audit reads every account of every RM with SELECT FOR UPDATE, holding
@@ -247,8 +271,15 @@ func (a *App) audit(x XID, done func(error)) {
 	})
 }
 
-// read reads one account with SELECT FOR UPDATE.
+// read reads one account drawn from the App's stream.
 func (a *App) read(x XID, done func(error)) {
 	rm, acct := a.pickAccount()
-	a.call(rm, Call{Op: CallRead, XID: x, Account: acct, ForUpdate: true}, func(_ *CallResp, err error) { done(err) })
+	a.runRead(Txn{Kind: TxnRead, FromRM: rm, From: acct})(x, done)
+}
+
+// runRead reads one account with SELECT FOR UPDATE.
+func (a *App) runRead(t Txn) func(XID, func(error)) {
+	return func(x XID, done func(error)) {
+		a.call(t.FromRM, Call{Op: CallRead, XID: x, Account: t.From, ForUpdate: true}, func(_ *CallResp, err error) { done(err) })
+	}
 }

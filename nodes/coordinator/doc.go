@@ -104,7 +104,9 @@
 // rolled back), or OutcomeUnknown when no TC answered. App runs global
 // transactions with it: a transfer debits an account (in two branches on
 // the same row for SplitPPM of them) and credits another, rolling back if
-// any call fails.
+// any call fails. With Workload.Scripted an App draws nothing itself and
+// runs the transactions its host asks for (App.Run with a Txn), so that
+// scenarios can draw their workload from their own seed.
 //
 // # Discovery
 //
