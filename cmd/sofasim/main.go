@@ -61,7 +61,8 @@ Exit codes: 0 all checks passed, 1 a check failed, 2 bad usage or input,
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr("%v", err) })
 	root.AddCommand(newVersionCmd(), newBenchCmd(), newListCmd(), newRunCmd(), newSweepCmd(), newReplayCmd(),
-		newShrinkCmd(), newCheckCmd(), newMergeCmd(), newWorkerCmd())
+		newShrinkCmd(), newCheckCmd(), newMergeCmd(), newWorkerCmd(),
+		newRehearseCmd())
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(root.FlagErrorFunc())
 	}
