@@ -24,6 +24,8 @@ type Options struct {
 	// Override changes the instance counts of services (capacity search):
 	// the total, spread over the zones as evenly as possible.
 	Override map[string]int
+	// SampleEvery: worker pools are sampled this often (default 250ms).
+	SampleEvery time.Duration
 }
 
 // Run runs a rehearsal to its end and judges it.
@@ -35,7 +37,11 @@ func Run(f *File, o Options) *Result {
 	if len(o.Override) > 0 {
 		f = f.withInstances(o.Override)
 	}
-	h := build(f, seed)
+	every := o.SampleEvery
+	if every <= 0 {
+		every = DefaultSampleEvery
+	}
+	h := build(f, seed, every)
 	end := h.warmup + f.Duration() + f.TailDuration()
 	var peak uint64
 	var ms runtime.MemStats

@@ -28,22 +28,23 @@ type harness struct {
 	dbs     map[string][]sim.NodeID
 	clients []sim.NodeID
 	drills  []DrillMark
+	every   time.Duration // sampling interval
 }
 
 // Warmup is the time the stack gets to start (elections, registrations,
 // xDS) before the traffic's 0s.
 const Warmup = 10 * time.Second
 
-// sampleEvery: worker pools are sampled this often.
-const sampleEvery = 250 * time.Millisecond
+// DefaultSampleEvery: worker pools are sampled this often.
+const DefaultSampleEvery = 250 * time.Millisecond
 
-func build(f *File, seed uint64) *harness {
+func build(f *File, seed uint64, every time.Duration) *harness {
 	w := sim.NewWorld(sim.Config{Seed: seed})
 	var names []string
 	for _, s := range f.Services {
 		names = append(names, s.Name)
 	}
-	h := &harness{f: f, w: w, warmup: Warmup, rate: newRate(f.Traffic, seed),
+	h := &harness{f: f, w: w, warmup: Warmup, every: every, rate: newRate(f.Traffic, seed),
 		zone: map[sim.NodeID]string{}, apps: map[string][]sim.NodeID{}, dbs: map[string][]sim.NodeID{}}
 	h.m = newMetrics(w, h.warmup, names)
 	zoneOf := func(i int) string { return f.Zones[i%len(f.Zones)] }
@@ -138,9 +139,9 @@ func meshConfig(f *File, names []string) *mesh.MeshConfig {
 	return cfg
 }
 
-// sample reads every instance's worker pool every sampleEvery.
+// sample reads every instance's worker pool every h.every.
 func (h *harness) sample() {
-	h.w.After(sampleEvery, func() {
+	h.w.After(h.every, func() {
 		for _, s := range h.f.Services {
 			for _, id := range h.apps[s.Name] {
 				p, ok := h.w.Node(id).(*appPod)
