@@ -152,8 +152,9 @@ type SLO struct {
 	CommitP99 sim.Duration `json:"commit_p99,omitempty"`
 	// RegistryPushP99: a registry change to its push.
 	RegistryPushP99 sim.Duration `json:"registry_push_p99,omitempty"`
-	// Grace: seconds after a drill that a service SLO may be missed
-	// (failover time the business accepts); 0 judges every second.
+	// Grace: how long after a drill begins, and after its crashed nodes
+	// restart, the SLOs may be missed (the failover time the business
+	// accepts); 0 judges every second.
 	Grace sim.Duration `json:"grace,omitempty"`
 }
 

@@ -57,3 +57,15 @@ func TestValidationNamesTheField(t *testing.T) {
 		require.NotContains(t, err.Error(), "\n", "one line")
 	}
 }
+
+func TestScale100thIsValid(t *testing.T) {
+	f := Scale100th()
+	require.NoError(t, f.Validate())
+	n := 0
+	for _, s := range f.Services {
+		n += s.Total()
+	}
+	require.Equal(t, 210, n, "hundreds of instances")
+	require.Equal(t, 5830, f.Traffic.Points[3].Rate)
+	require.Equal(t, 10_000, f.Traffic.Clients)
+}

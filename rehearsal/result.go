@@ -18,7 +18,11 @@ type Result struct {
 	Virtual     float64 `json:"virtual_seconds"`
 	Wall        float64 `json:"wall_seconds"`
 	Speedup     float64 `json:"speedup"`
-	PeakHeapMB  float64 `json:"peak_heap_mb,omitempty"`
+	// CPU is the process CPU time of the run, and CPUSpeedup virtual time
+	// over it (the wall speed-up depends on what else the machine runs).
+	CPU        float64 `json:"cpu_seconds,omitempty"`
+	CPUSpeedup float64 `json:"cpu_speedup,omitempty"`
+	PeakHeapMB float64 `json:"peak_heap_mb,omitempty"`
 	// Seconds of traffic; every series has this many values.
 	Seconds  int             `json:"seconds"`
 	Rate     []float64       `json:"rate"` // the profile, requests a second
@@ -57,7 +61,8 @@ type ServiceSeries struct {
 	Requests     int64   `json:"requests"`
 	SuccessTotal float64 `json:"success_total"`
 	P99Total     float64 `json:"p99_total_ms"`
-	PeakUtil     float64 `json:"peak_utilisation"`
+	// PeakUtil is the highest utilisation outside the drills' grace.
+	PeakUtil float64 `json:"peak_utilisation"`
 }
 
 // SystemSeries is the health of the three systems.

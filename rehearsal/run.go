@@ -43,6 +43,7 @@ func Run(f *File, o Options) *Result {
 	}
 	h := build(f, seed, every)
 	end := h.warmup + f.Duration() + f.TailDuration()
+	cpu0 := cpuTime()
 	var peak uint64
 	var ms runtime.MemStats
 	for t := time.Second; t <= end; t += time.Second {
@@ -59,6 +60,10 @@ func Run(f *File, o Options) *Result {
 	runtime.ReadMemStats(&ms)
 	peak = max(peak, ms.HeapInuse)
 	r := h.result(seed)
+	if cpu := cpuTime() - cpu0; cpu > 0 {
+		r.CPU = cpu.Seconds()
+		r.CPUSpeedup = r.Virtual / r.CPU
+	}
 	r.PeakHeapMB = float64(peak) / (1 << 20)
 	return r
 }
@@ -81,6 +86,17 @@ func (h *harness) result(seed uint64) *Result {
 	r.System = h.m.system(n)
 	if r.Drills == nil {
 		r.Drills = []DrillMark{}
+	}
+	// Peak utilisation, the capacity figure, leaves out the drills' grace
+	// periods: a worker pool held by a failover says nothing of capacity.
+	for i := range r.Services {
+		s := &r.Services[i]
+		s.PeakUtil = 0
+		for k, u := range s.Util {
+			if !r.inGrace(k, time.Duration(f.SLO.Grace)) {
+				s.PeakUtil = max(s.PeakUtil, u)
+			}
+		}
 	}
 	r.Correctness, r.Unjudged = h.invariants()
 	if r.Correctness == nil {
@@ -127,7 +143,6 @@ func (m *Metrics) series(s Service, n int, entry bool) ServiceSeries {
 			u = float64(at(raw.busy, i)) / float64(c)
 		}
 		out.Queue, out.Util = append(out.Queue, q), append(out.Util, u)
-		out.PeakUtil = max(out.PeakUtil, u)
 		out.Retries = append(out.Retries, at(raw.retries, i))
 		out.Trips = append(out.Trips, at(raw.trips, i))
 		out.Ejections = append(out.Ejections, at(raw.ejected, i))

@@ -147,8 +147,8 @@ func printRehearsal(w io.Writer, r *rehearsal.Result, out string) {
 	if !r.Passed() {
 		verdict = "FAIL"
 	}
-	fmt.Fprintf(w, "%s %s seed %d: %d s of traffic, %.0f s virtual in %.1f s (%.1fx real time), fingerprint %s\n",
-		verdict, r.Name, r.Seed, r.Seconds, r.Virtual, r.Wall, r.Speedup, r.Fingerprint)
+	fmt.Fprintf(w, "%s %s seed %d: %d s of traffic, %.0f s virtual in %.1f s (%.1fx real time; %.1f s CPU, %.1fx), fingerprint %s\n",
+		verdict, r.Name, r.Seed, r.Seconds, r.Virtual, r.Wall, r.Speedup, r.CPU, r.CPUSpeedup, r.Fingerprint)
 	fmt.Fprintf(w, "  %-10s %9s %9s %9s %9s %6s\n", "service", "instances", "requests", "success", "p99", "peak")
 	for _, s := range r.Services {
 		fmt.Fprintf(w, "  %-10s %9d %9d %8.3f%% %7.0fms %5.0f%%\n", s.Name, s.Instances, s.Requests, 100*s.SuccessTotal, s.P99Total, 100*s.PeakUtil)
