@@ -99,7 +99,10 @@ func build(f *File, seed uint64, every time.Duration) *harness {
 			}
 		}
 	}
-	h.clients = ids("client", f.Traffic.Clients)
+	// Clients stand for users on the internet: in no zone.
+	for i := range f.Traffic.Clients {
+		h.clients = append(h.clients, sim.NodeID(fmt.Sprintf("client-%d", i+1)))
+	}
 	for _, id := range h.clients {
 		pc := mesh.PodConfig{Service: "client", Sidecar: sc, Observer: h.m}
 		w.AddNode(id, func() sim.Node { return &loadGen{h: h, pc: pc, clients: int64(f.Traffic.Clients)} })
