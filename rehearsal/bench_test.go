@@ -1,10 +1,12 @@
 package rehearsal
 
 import (
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Scale100th is the default rehearsal at 1/100 of the 2020 peak (about
@@ -48,7 +50,11 @@ func peakRSS() float64 {
 
 func benchRehearsal(b *testing.B, f *File) {
 	for range b.N {
-		r := Run(f, Options{})
+		r := Run(f, Options{Progress: func(p Progress) {
+			if p.Virtual%(10*time.Second) == 0 {
+				fmt.Fprintf(os.Stderr, "  %s: virtual %v of %v, %d req/s, RSS %.0f MB\n", f.Name, p.Virtual, p.Total, p.Rate, peakRSS())
+			}
+		}})
 		b.ReportMetric(r.Speedup, "x-realtime")
 		b.ReportMetric(r.CPUSpeedup, "x-realtime-cpu")
 		b.ReportMetric(float64(r.Events)/r.Wall, "events/s")
