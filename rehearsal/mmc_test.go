@@ -26,14 +26,14 @@ func erlangC(c int, a float64) float64 {
 // service times and c workers is an M/M/c queue: over a long run the
 // simulator's utilisation is rho and its mean wait is Erlang C's
 // C(c, a) / (c mu - lambda). The wait comes from Little's law on the
-// time-averaged queue length (sampled every 5 ms over 900 s) and the measured
+// time-averaged queue length (sampled every 5 ms over 600 s) and the measured
 // arrival rate; the network and sidecars are outside the queue.
 func TestMMcMatchesErlangC(t *testing.T) {
 	const (
 		c      = 4
 		lambda = 320.0 // per second
 		mean   = 10 * time.Millisecond
-		secs   = 900
+		secs   = 600
 	)
 	f := &File{Version: Version, Name: "mmc", Seed: 11, Zones: []string{"z"},
 		Services: []Service{{Name: "svc", Instances: map[string]int{"z": 1}, Workers: c, Queue: 100_000,
