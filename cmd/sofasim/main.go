@@ -70,7 +70,8 @@ input, 3 the harness failed or a check could not decide.`,
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%s: %s", c.Name(), flagError(err)) })
 	root.AddCommand(newVersionCmd(), newBenchCmd(), newListCmd(), newRunCmd(), newSweepCmd(), newReplayCmd(),
-		newShrinkCmd(), newCheckCmd(), newMergeCmd(), newWorkerCmd())
+		newShrinkCmd(), newCheckCmd(), newMergeCmd(), newWorkerCmd(),
+		newRehearseCmd())
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(root.FlagErrorFunc())
 	}

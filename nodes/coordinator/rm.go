@@ -496,7 +496,9 @@ func (rm *RM) undo(x XID, b BranchID, reply func(BranchStatus)) {
 // finished: a crash lost the queue, or a marker outlived its purpose).
 func (rm *RM) clean() {
 	rm.ticks++
-	if n := min(len(rm.queue), 32); n > 0 {
+	// Batches of up to 1000 rows, as Seata's undo log manager deletes them:
+	// smaller batches fall behind a few hundred commits a second.
+	if n := min(len(rm.queue), 1000); n > 0 {
 		batch := rm.queue[:n:n]
 		rm.queue = rm.queue[n:]
 		tx := rm.db.Begin()

@@ -52,6 +52,11 @@ type AppConfig struct {
 	// it refuses new requests.
 	DrainTime time.Duration
 	Weight    int
+	// Then, if set, runs after the service time with the worker still
+	// held (a thread-per-request service calling downstream); it calls
+	// done once with the answer. A request failed by ErrorPPM or grey
+	// failure is answered without it.
+	Then func(req Request, done func(Response))
 }
 
 // App is a simulated microservice instance. It lives in a Pod; its sidecar
@@ -102,6 +107,11 @@ func newApp(env *sim.Env, pod *Pod, cfg AppConfig) *App {
 func (a *App) Endpoint() Endpoint {
 	return Endpoint{Addr: a.env.ID(), Weight: a.cfg.Weight, Version: a.pod.cfg.Version, Epoch: a.env.Incarnation()}
 }
+
+// Busy and Queued are the workers running requests and the requests
+// waiting for one (for load reports).
+func (a *App) Busy() int   { return a.busy }
+func (a *App) Queued() int { return len(a.queue) }
 
 // State is "", StatePublished, StateDraining or StateStopped.
 func (a *App) State() string { return a.state }
@@ -187,13 +197,26 @@ func (a *App) finish(id uint64) {
 	if j == nil {
 		return
 	}
-	delete(a.jobs, id)
-	a.busy--
 	resp := Response{Status: StatusOK, By: a.env.ID()}
 	_, grey := a.env.Failpoint(FailAppError)
 	if grey || chance(a.env.Rand(), a.cfg.ErrorPPM) || chance(a.env.Rand(), a.cfg.FailPPM) {
 		resp.Status = StatusError
 	}
+	if a.cfg.Then != nil && resp.OK() {
+		a.cfg.Then(j.req, func(r Response) { a.complete(j, r) })
+		return
+	}
+	a.complete(j, resp)
+}
+
+// complete answers a job and gives its worker to the next queued one.
+func (a *App) complete(j *job, resp Response) {
+	if a.jobs[j.id] != j {
+		return
+	}
+	delete(a.jobs, j.id)
+	a.busy--
+	resp.By = a.env.ID()
 	j.reply(resp)
 	if len(a.queue) > 0 && a.busy < a.cfg.Workers {
 		n := a.queue[0]

@@ -43,8 +43,11 @@ type Client struct {
 }
 
 type (
-	reconnectTick struct{}
-	pingTick      struct{}
+	// Timer tags name their client: a node may host two clients (a mesh
+	// pod's discovery and its coordinator client), and each must get only
+	// its own timers.
+	reconnectTick struct{ c *Client }
+	pingTick      struct{ c *Client }
 )
 
 // NewClient starts the library: it connects to a session server drawn
@@ -64,12 +67,12 @@ func NewClient(env *sim.Env, cfg ClientConfig) *Client {
 	c.cfg = cfg
 	c.target = env.Rand().IntN(len(cfg.Sessions))
 	c.dial()
-	env.SetTimer(cfg.PingInterval, pingTick{})
+	env.SetTimer(cfg.PingInterval, pingTick{c})
 	return c
 }
 
 func (c *Client) ping() {
-	c.env.SetTimer(c.cfg.PingInterval, pingTick{})
+	c.env.SetTimer(c.cfg.PingInterval, pingTick{c})
 	if !c.up {
 		return
 	}
@@ -163,17 +166,17 @@ func (c *Client) HandleClosed(conn sim.ConnID, peer sim.NodeID) bool {
 	c.conn = 0
 	if !c.waiting {
 		c.waiting = true
-		c.env.SetTimer(c.cfg.ReconnectDelay, reconnectTick{})
+		c.env.SetTimer(c.cfg.ReconnectDelay, reconnectTick{c})
 	}
 	return true
 }
 
 func (c *Client) HandleTimer(_ sim.TimerID, tag any) bool {
-	if _, ok := tag.(pingTick); ok {
+	if t, ok := tag.(pingTick); ok && t.c == c {
 		c.ping()
 		return true
 	}
-	if _, ok := tag.(reconnectTick); !ok {
+	if t, ok := tag.(reconnectTick); !ok || t.c != c {
 		return false
 	}
 	c.waiting = false

@@ -69,8 +69,12 @@ type DB struct {
 	lsn     uint64
 	nextTx  uint64
 	walSize int64
-	buf     []byte
-	dead    bool
+	// ckptSize is the last checkpoint's size: the log is rewritten only
+	// once it has doubled past it, so checkpoints cost amortised linear
+	// time however many rows there are (Redis's AOF rewrite rule).
+	ckptSize int64
+	buf      []byte
+	dead     bool
 }
 
 type lock struct {
@@ -339,7 +343,7 @@ func (tx *Tx) commit(sync bool) error {
 		db.apply(r.writes)
 	}
 	tx.end()
-	if db.walSize > db.cfg.CheckpointBytes {
+	if db.walSize > db.cfg.CheckpointBytes && db.walSize > 2*db.ckptSize {
 		db.checkpoint()
 	}
 	return nil
@@ -373,6 +377,7 @@ func (db *DB) checkpoint() {
 		return
 	}
 	db.walSize = int64(len(b))
+	db.ckptSize = db.walSize
 }
 
 // Rollback discards the writes and releases the locks. It is idempotent.
