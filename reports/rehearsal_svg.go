@@ -56,7 +56,7 @@ func chart(title, unit string, seconds int, lines []line, drills []rehearsal.Dri
 	for i := 0; i <= 4; i++ {
 		v := ymax * float64(i) / 4
 		fmt.Fprintf(&b, `<line x1="%.0f" x2="%.0f" y1="%.1f" y2="%.1f" class="grid"/><text x="%.0f" y="%.1f" class="ax" text-anchor="end">%s</text>`,
-			padL, padL+pw, y(v), y(v), padL-4, y(v)+3, short(v))
+			padL, padL+pw, y(v), y(v), padL-4, y(v)+3, axisLabel(v))
 	}
 	step := 10
 	if n > 150 {
@@ -116,7 +116,8 @@ func niceCeil(v float64) float64 {
 	return 10 * p
 }
 
-func short(v float64) string {
+// axisLabel writes an axis value briefly: 12k, 350, 0.25.
+func axisLabel(v float64) string {
 	switch {
 	case v >= 10_000:
 		return fmt.Sprintf("%.0fk", v/1000)
