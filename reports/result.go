@@ -46,6 +46,9 @@ type Result struct {
 	Replay         string            `json:"replay"`
 	RunCommand     string            `json:"run_command,omitempty"`
 	Plan           json.RawMessage   `json:"plan"`
+	// Reached counts how often the run reached each named state (coverage
+	// marks, sim.Env.Reached); states never reached are absent.
+	Reached map[string]uint64 `json:"reached,omitempty"`
 
 	// History is the recorded history (not in the JSON: it is written
 	// beside it as history.json). Nil in a result read from a file.
@@ -97,6 +100,7 @@ func (r *Result) Observe(w *sim.World, healAt time.Duration) {
 		r.Speedup = round(float64(w.Now())/float64(w.Wall()), 1)
 	}
 	r.SetFindings(w.Findings())
+	r.Reached = w.Reached()
 	r.SetFaults(w.Faults())
 	r.Nodes = []Node{}
 	for _, id := range w.NodeIDs() {

@@ -86,13 +86,16 @@ type system struct {
 	w       *sim.World
 	members []sim.NodeID
 	rec     *checkers.Recorder
+	proto   *protocol
 	drivers []*scenarios.Driver[Op]
 }
 
 func build(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []Op) (scenarios.System[checkers.History], error) {
 	ms := members(p.Int("members"))
-	kv.AddServers(w, kv.ServerConfig{Peers: ms, SnapshotEvery: uint64(p.Int("snapshot-every")), CatchUpEntries: 16})
-	sys := &system{w: w, members: ms, rec: &checkers.Recorder{Model: "kv"}}
+	proto := &protocol{w: w}
+	kv.AddServers(w, kv.ServerConfig{Peers: ms, SnapshotEvery: uint64(p.Int("snapshot-every")), CatchUpEntries: 16,
+		Observe: proto.observe, DigestEvery: digestEvery})
+	sys := &system{w: w, members: ms, rec: &checkers.Recorder{Model: "kv"}, proto: proto}
 	ids := scenarios.ClientIDs(p.Int("clients"))
 	for i, own := range scenarios.SplitOps(ops, len(ids)) {
 		// Every client ends with a read issued when the faults heal: a
@@ -137,8 +140,9 @@ func (s *system) Done() bool {
 func (s *system) History() checkers.History { return s.rec.History() }
 
 func (s *system) Checkers(b scenarios.Bounds) []checkers.Checker {
-	return []checkers.Checker{checkers.Linearizable{Model: "kv"},
-		checkers.Liveness{HealedAt: b.HealAt, Bound: b.Liveness, End: b.End}}
+	s.proto.settle(s.members)
+	return append([]checkers.Checker{checkers.Linearizable{Model: "kv"},
+		checkers.Liveness{HealedAt: b.HealAt, Bound: b.Liveness, End: b.End}}, s.proto.checkers()...)
 }
 
 // client is a workload client node: a driver feeding a raftkv client. The
