@@ -15,9 +15,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"os/signal"
+	"slices"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -101,6 +103,7 @@ func runJob(job workerJob) reports.SeedResult {
 	r.VirtualSeconds = res.VirtualSeconds
 	r.WallSeconds = res.WallSeconds
 	r.Failures = res.Failures
+	r.Reached = slices.Sorted(maps.Keys(res.Reached))
 	if res.Verdict == checkers.Unknown {
 		for _, c := range res.Checks {
 			if c.Verdict == checkers.Unknown {
