@@ -27,6 +27,8 @@ const (
 	State        Kind = "state"         // state machine at applied Index has Digest
 	ReadReceived Kind = "read-received" // client read (Session, Seq) arrived
 	ReadServed   Kind = "read-served"   // client read (Session, Seq) answered from applied Index, in Term
+	Apply        Kind = "apply"         // the state machine applied the command at Index
+	Restore      Kind = "restore"       // the state machine was built empty (Index 0) or restored from a snapshot at Index
 )
 
 // Event is one protocol event at virtual time T (ns).
@@ -59,6 +61,8 @@ func (e Event) String() string {
 		fmt.Fprintf(&b, " %d/%d", e.Session, e.Seq)
 	case ReadServed:
 		fmt.Fprintf(&b, " %d/%d at index %d in term %d", e.Session, e.Seq, e.Index, e.Term)
+	case Apply, Restore:
+		fmt.Fprintf(&b, " %d", e.Index)
 	}
 	return b.String()
 }

@@ -61,13 +61,15 @@ func (s *Server) observeState(force bool) {
 	if !force && s.applied%s.cfg.DigestEvery != 0 {
 		return
 	}
-	s.observe(Observation{Kind: ObsState, Index: s.applied, Digest: Digest(s.sm)})
+	s.observe(Observation{Kind: ObsState, Index: s.applied, Digest: s.StateDigest()})
 }
 
-// Digest hashes a state machine's snapshot (FNV-1a): equal digests at the
-// same applied index mean equal replicas.
-func Digest(sm StateMachine) uint64 {
+// StateDigest hashes the replicated state (FNV-1a): the client session
+// table, which deduplicates retried writes and is replicated state as much
+// as the store is, and the state machine's snapshot. Replicas at the same
+// applied index must have equal digests.
+func (s *Server) StateDigest() uint64 {
 	h := fnv.New64a()
-	_, _ = h.Write(sm.Snapshot())
+	_, _ = h.Write(encodeSnapPayload(s.sessions, s.sm.Snapshot()))
 	return h.Sum64()
 }

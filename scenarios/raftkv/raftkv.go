@@ -93,8 +93,11 @@ type system struct {
 func build(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []Op) (scenarios.System[checkers.History], error) {
 	ms := members(p.Int("members"))
 	proto := &protocol{w: w}
-	kv.AddServers(w, kv.ServerConfig{Peers: ms, SnapshotEvery: uint64(p.Int("snapshot-every")), CatchUpEntries: 16,
-		Observe: proto.observe, DigestEvery: digestEvery})
+	for _, id := range ms {
+		cfg := kv.ServerConfig{ID: id, Peers: ms, SnapshotEvery: uint64(p.Int("snapshot-every")), CatchUpEntries: 16,
+			Observe: proto.observe, DigestEvery: digestEvery, NewStateMachine: proto.stateMachines(id)}
+		w.AddNode(id, func() sim.Node { return kv.NewServer(cfg) })
+	}
 	sys := &system{w: w, members: ms, rec: &checkers.Recorder{Model: "kv"}, proto: proto}
 	ids := scenarios.ClientIDs(p.Int("clients"))
 	for i, own := range scenarios.SplitOps(ops, len(ids)) {
