@@ -173,7 +173,7 @@ func DrawSwarm(t *rapid.T, families []string, maxEpisodes int) Swarm {
 	if len(sw.Families) == 0 {
 		sw.Families, sw.deck = families, families
 	}
-	sw.Episodes = rapid.IntRange(maxEpisodes, 2*maxEpisodes).Draw(t, "swarm-episodes")
+	sw.Episodes = rapid.IntRange(maxEpisodes, maxEpisodes*3/2).Draw(t, "swarm-episodes")
 	sw.MaxEpisodeMs = rapid.SampledFrom([]int64{8000, 2000, 25_000}).Draw(t, "swarm-episode-ms")
 	sw.LeaderPct = rapid.SampledFrom([]int{0, 30, 80}).Draw(t, "swarm-leader-pct")
 	sw.MaxJumpMs = rapid.SampledFrom([]int64{30_000, 2_000, 600_000}).Draw(t, "swarm-jump-ms")

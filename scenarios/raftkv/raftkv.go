@@ -164,7 +164,7 @@ type client struct {
 
 func (c *client) Start(env *sim.Env) {
 	c.env = env
-	c.kv = kv.NewClient(env, kv.ClientConfig{Servers: c.servers, OpTimeout: 2 * time.Second})
+	c.kv = kv.NewClient(env, kv.ClientConfig{Servers: c.servers, OpTimeout: opTimeout})
 	c.driver.Start(env)
 }
 
@@ -207,3 +207,10 @@ func (c *client) Timer(id sim.TimerID, tag any) {
 	}
 	c.kv.HandleTimer(id, tag)
 }
+
+// opTimeout is how long a workload client retries one operation (same
+// session and sequence number, so a write applies at most once) before it
+// gives up and the outcome is unknown. Long enough that an outage leaves
+// each client one unknown operation rather than one every few seconds:
+// many open writes on one key make the linearizability search explode.
+const opTimeout = 10 * time.Second

@@ -122,7 +122,7 @@ func DrawMix(t *rapid.T, spec Spec) Mix {
 			}
 		}
 	}
-	m.HotPct = rapid.SampledFrom([]int{0, 30, 70}).Draw(t, "hot-pct")
+	m.HotPct = rapid.SampledFrom([]int{0, 25, 50}).Draw(t, "hot-pct")
 	window := int64(spec.Duration) * 9 / 10 / int64(time.Millisecond)
 	for range rapid.SampledFrom([]int{0, 3, 8}).Draw(t, "bursts") {
 		m.Bursts = append(m.Bursts, rapid.Int64Range(0, window).Draw(t, "burst-at"))
