@@ -34,6 +34,9 @@ func (d *DataServer) drop(id string) {
 
 // write applies an accepted write to the slot's datums.
 func (d *DataServer) write(w *DataWrite) {
+	if st := d.slots[w.Slot]; st != nil && st.leader && st.status == Migrating {
+		d.env.Reached("registry/write-during-migration")
+	}
 	switch w.Kind {
 	case "pub":
 		x := d.get(w.Pub.DataID)
@@ -88,8 +91,11 @@ func (d *DataServer) write(w *DataWrite) {
 			}
 			// Only the publisher this session registered for this client
 			// goes: the client may have re-registered it elsewhere since.
-			if !late && (cur.Session != w.Session || cur.Client != w.Client) {
-				continue
+			if cur.Session != w.Session || cur.Client != w.Client {
+				d.env.Reached("registry/cleanup-spared-reregistered-publisher")
+				if !late {
+					continue
+				}
 			}
 			x.remove(reg)
 			touched[x.id] = x
@@ -107,6 +113,9 @@ func (d *DataServer) changed(x *datum) {
 		x.version = wall // the clock alone: collides, and goes back with it
 	} else {
 		x.version = maxU(maxU(x.version+1, wall), x.seen+1)
+	}
+	if x.version > wall+1 {
+		d.env.Reached("registry/version-ahead-of-clock") // a clock behind, or two changes in one millisecond
 	}
 	d.dirty[x.id] = true
 	v := d.view(x.id)
