@@ -34,9 +34,6 @@ func (d *DataServer) drop(id string) {
 
 // write applies an accepted write to the slot's datums.
 func (d *DataServer) write(w *DataWrite) {
-	if st := d.slots[w.Slot]; st != nil && st.leader && st.status == Migrating {
-		d.env.Reached("registry/write-during-migration")
-	}
 	switch w.Kind {
 	case "pub":
 		x := d.get(w.Pub.DataID)

@@ -96,7 +96,7 @@ func (p *protocol) checkers() []checkers.Checker {
 
 // record adds an event the harness saw itself (not a server observation).
 func (p *protocol) record(e rkcheck.Event) {
-	e.T = int64(p.w.Now())
+	e.T, e.Inc = int64(p.w.Now()), uint32(p.w.Stats(sim.NodeID(e.Node)).Starts)
 	p.h.Events = append(p.h.Events, e)
 }
 

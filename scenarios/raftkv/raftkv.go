@@ -22,18 +22,33 @@ func init() {
 		name, desc string
 		families   []string
 		episodes   int
+		mustReach  []string
 	}{
-		{"raftkv-basic", "raftkv cluster, KV workload, no faults", nil, 0},
+		{"raftkv-basic", "raftkv cluster, KV workload, no faults", nil, 0, nil},
 		{"raftkv-partitions", "raftkv under partitions of every shape (leader isolated, majority/minority, bridge, ring, one-way), clogs and loss",
-			[]string{scenarios.FamilyPartition, scenarios.FamilyNet}, 6},
+			[]string{scenarios.FamilyPartition, scenarios.FamilyNet}, 6, partitionStates},
 		{"raftkv-crashes", "raftkv under crashes and restarts of one, several or all members (torn writes), pauses and disk faults",
-			[]string{scenarios.FamilyCrash, scenarios.FamilyPause, scenarios.FamilyDisk}, 6},
+			[]string{scenarios.FamilyCrash, scenarios.FamilyPause, scenarios.FamilyDisk}, 6, restartStates},
 		{"raftkv-chaos", "raftkv under everything: partitions, crashes, pauses, clock jumps and skew, disk faults, loss and clogs",
-			[]string{scenarios.FamilyPartition, scenarios.FamilyCrash, scenarios.FamilyPause, scenarios.FamilyClock, scenarios.FamilyDisk, scenarios.FamilyNet}, 10},
+			[]string{scenarios.FamilyPartition, scenarios.FamilyCrash, scenarios.FamilyPause, scenarios.FamilyClock, scenarios.FamilyDisk, scenarios.FamilyNet}, 10,
+			append(append([]string{}, restartStates...), partitionStates...)},
 	} {
-		scenarios.Register(scenario(v.name, v.desc, v.families, v.episodes))
+		scenarios.Register(scenario(v.name, v.desc, v.families, v.episodes, v.mustReach))
 	}
 }
+
+// The states the raftkv scenarios must reach (coverage marks in
+// nodes/raftkv): what their planted bugs, and bugs like them, need.
+var (
+	// restarts: a restart replays client writes (dedup lost), with a WAL
+	// margin behind the snapshot (double apply), votes and leads again
+	// (votes not durable)
+	restartStates = []string{"raftkv/restart-from-disk", "raftkv/restart-replays-client-writes", "raftkv/restart-with-wal-margin",
+		"raftkv/vote-after-restart", "raftkv/leader-after-restart"}
+	// partitions: a leader deposed with writes in flight, whose retries
+	// are answered from the session table; a lagging follower sent a snapshot
+	partitionStates = []string{"raftkv/deposed-with-pending-writes", "raftkv/retry-answered-from-session", "raftkv/snapshot-sent"}
+)
 
 // Params are the raftkv scenarios' parameters.
 var Params = []scenarios.Param{
@@ -46,10 +61,11 @@ var Params = []scenarios.Param{
 	scenarios.Dur("liveness", 30*time.Second, "liveness bound after faults heal"),
 }
 
-func scenario(name, desc string, families []string, episodes int) *scenarios.Scenario {
+func scenario(name, desc string, families []string, episodes int, mustReach []string) *scenarios.Scenario {
 	return scenarios.Define(scenarios.Spec[Op, checkers.History]{
 		Name:        name,
 		Description: desc,
+		MustReach:   mustReach,
 		Params:      Params,
 		Bugs:        kv.Bugs,
 		OpKinds:     OpKinds,
