@@ -56,6 +56,8 @@ func drawFaults(t *rapid.T, families []string, targets []sim.NodeID, topo regnod
 			Failpoints: []string{regnode.FailPush}})
 	}
 	if len(own) > 0 {
+		// swarm: how hard a flaky client network hits in this seed
+		flakyMax := rapid.SampledFrom([]int64{400_000, 750_000}).Draw(t, "swarm-push-fail-ppm")
 		window := int64(d) * 7 / 10 / int64(time.Millisecond)
 		n := rapid.IntRange(0, episodes).Draw(t, "client-episodes")
 		for i := 0; i < n; i++ {
@@ -65,7 +67,8 @@ func drawFaults(t *rapid.T, families []string, targets []sim.NodeID, topo regnod
 			case familyClientCrash:
 				steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Op: sim.Crash{Nodes: []sim.NodeID{c}}}})
 			case familyPushFlaky:
-				ppm := rapid.Int64Range(50_000, 400_000).Draw(t, "push-fail-ppm")
+				at -= sim.Duration(2 * time.Second) // from the start: first pushes to new subscribers fail too
+				ppm := rapid.Int64Range(50_000, flakyMax).Draw(t, "push-fail-ppm")
 				until := sim.Duration(time.Duration(window) * time.Millisecond * 8 / 7)
 				steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Op: sim.ArmFailpoint{Failpoint: regnode.FailPush, ProbabilityPPM: ppm}}},
 					scenarios.Step{Fault: sim.Fault{At: max(at, until), Op: sim.DisarmFailpoint{Failpoint: regnode.FailPush}}})
