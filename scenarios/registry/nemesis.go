@@ -67,7 +67,10 @@ func drawFaults(t *rapid.T, families []string, targets []sim.NodeID, topo regnod
 			case familyClientCrash:
 				steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Op: sim.Crash{Nodes: []sim.NodeID{c}}}})
 			case familyPushFlaky:
-				at -= sim.Duration(2 * time.Second) // from the start: first pushes to new subscribers fail too
+				at -= sim.Duration(2 * time.Second)
+				if rapid.Bool().Draw(t, "flaky-from-start") {
+					at = 0 // the clients' first pushes fail too
+				}
 				ppm := rapid.Int64Range(50_000, flakyMax).Draw(t, "push-fail-ppm")
 				until := sim.Duration(time.Duration(window) * time.Millisecond * 8 / 7)
 				steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Op: sim.ArmFailpoint{Failpoint: regnode.FailPush, ProbabilityPPM: ppm}}},
