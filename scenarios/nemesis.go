@@ -49,7 +49,7 @@ func DrawFaults(t *rapid.T, spec NemesisSpec) []Step {
 	var steps []Step
 	corrupted := false
 	for i := 0; i < n; i++ {
-		fam := rapid.SampledFrom(sw.deck).Draw(t, "family")
+		fam := sw.Pick(t, "family")
 		at := sim.Duration(time.Duration(rapid.Int64Range(0, window).Draw(t, "at")) * time.Millisecond)
 		length := sim.Duration(time.Duration(rapid.Int64Range(100, sw.MaxEpisodeMs).Draw(t, "ms")) * time.Millisecond)
 		end := at + length
@@ -180,6 +180,9 @@ func DrawSwarm(t *rapid.T, families []string, maxEpisodes int) Swarm {
 	sw.MaxLossPPM = rapid.SampledFrom([]int64{300_000, 50_000, 600_000}).Draw(t, "swarm-loss-ppm")
 	return sw
 }
+
+// Pick draws one of the seed's families, by weight.
+func (s Swarm) Pick(t *rapid.T, label string) string { return rapid.SampledFrom(s.deck).Draw(t, label) }
 
 func drawPartition(t *rapid.T, spec NemesisSpec, at sim.Duration) Step {
 	s := Step{Fault: sim.Fault{At: at}}

@@ -59,11 +59,12 @@ func drawFaults(t *rapid.T, families []string, targets []sim.NodeID, topo regnod
 		// swarm: how hard a flaky client network hits in this seed
 		flakyMax := rapid.SampledFrom([]int64{400_000, 750_000}).Draw(t, "swarm-push-fail-ppm")
 		window := int64(d) * 7 / 10 / int64(time.Millisecond)
-		n := rapid.IntRange(0, episodes).Draw(t, "client-episodes")
+		sw := scenarios.DrawSwarm(t, own, episodes) // which of the registry's own families this seed runs, and how often
+		n := rapid.IntRange(0, sw.Episodes).Draw(t, "client-episodes")
 		for i := 0; i < n; i++ {
 			at := sim.Duration(time.Duration(rapid.Int64Range(2000, window).Draw(t, "at")) * time.Millisecond)
 			c := rapid.SampledFrom(clients).Draw(t, "client")
-			switch rapid.SampledFrom(own).Draw(t, "client-family") {
+			switch sw.Pick(t, "client-family") {
 			case familyClientCrash:
 				steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Op: sim.Crash{Nodes: []sim.NodeID{c}}}})
 			case familyPushFlaky:
