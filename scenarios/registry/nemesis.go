@@ -56,8 +56,6 @@ func drawFaults(t *rapid.T, families []string, targets []sim.NodeID, topo regnod
 			Failpoints: []string{regnode.FailPush}})
 	}
 	if len(own) > 0 {
-		// swarm: how hard a flaky client network hits in this seed
-		flakyMax := rapid.SampledFrom([]int64{400_000, 750_000}).Draw(t, "swarm-push-fail-ppm")
 		window := int64(d) * 7 / 10 / int64(time.Millisecond)
 		sw := scenarios.DrawSwarm(t, own, episodes) // which of the registry's own families this seed runs, and how often
 		n := rapid.IntRange(0, sw.Episodes).Draw(t, "client-episodes")
@@ -72,7 +70,8 @@ func drawFaults(t *rapid.T, families []string, targets []sim.NodeID, topo regnod
 				if rapid.Bool().Draw(t, "flaky-from-start") {
 					at = 0 // the clients' first pushes fail too
 				}
-				ppm := rapid.Int64Range(50_000, flakyMax).Draw(t, "push-fail-ppm")
+				// explicit levels: rapid's ranges lean hard to their minimum
+				ppm := rapid.SampledFrom([]int64{300_000, 600_000, 100_000, 800_000}).Draw(t, "push-fail-ppm")
 				until := sim.Duration(time.Duration(window) * time.Millisecond * 8 / 7)
 				steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Op: sim.ArmFailpoint{Failpoint: regnode.FailPush, ProbabilityPPM: ppm}}},
 					scenarios.Step{Fault: sim.Fault{At: max(at, until), Op: sim.DisarmFailpoint{Failpoint: regnode.FailPush}}})
