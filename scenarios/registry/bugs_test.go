@@ -7,6 +7,7 @@ import (
 
 	regnode "github.com/sofasim/sofasim/nodes/registry"
 	"github.com/sofasim/sofasim/scenarios"
+	"github.com/sofasim/sofasim/scenarios/scenariotest"
 )
 
 // registryBugSeeds: for each planted bug, its scenario and the first seed
@@ -49,5 +50,16 @@ func TestRegistryPlantedBugs(t *testing.T) {
 			require.NoError(t, err)
 			require.Truef(t, res.Passed(), "without the bug: %s", res.Explain())
 		})
+	}
+}
+
+// TestScenariosReachTheirStates: a short sweep of each registry scenario
+// reaches every state it declares it must.
+func TestScenariosReachTheirStates(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs 12 seeds of each registry scenario")
+	}
+	for _, name := range []string{"registry-basic", "registry-session-failover", "registry-data-failover", "registry-meta-failover", "registry-chaos"} {
+		t.Run(name, func(t *testing.T) { scenariotest.RequireReached(t, name, 12) })
 	}
 }

@@ -62,6 +62,7 @@ func scenario(name, desc string, families, targets []string, episodes int) *scen
 	return scenarios.Define(scenarios.Spec[Op, *regcheck.History]{
 		Name:        name,
 		Description: desc,
+		MustReach:   mustReach[name],
 		Params:      Params,
 		Bugs:        regnode.Bugs,
 		Failpoints:  []string{regnode.FailPush},
