@@ -57,9 +57,9 @@ func TestRegistryPlantedBugs(t *testing.T) {
 // reaches every state it declares it must.
 func TestScenariosReachTheirStates(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs 12 seeds of each registry scenario")
+		t.Skip("runs 25 seeds of each registry scenario")
 	}
 	for _, name := range []string{"registry-basic", "registry-session-failover", "registry-data-failover", "registry-meta-failover", "registry-chaos"} {
-		t.Run(name, func(t *testing.T) { scenariotest.RequireReached(t, name, 12) })
+		t.Run(name, func(t *testing.T) { scenariotest.RequireReached(t, name, 25) })
 	}
 }
