@@ -44,6 +44,9 @@ func DrawFaults(t *rapid.T, spec NemesisSpec) []Step {
 		return nil
 	}
 	sw := DrawSwarm(t, spec.Families, spec.MaxEpisode)
+	// an episode outlasting the safety phase would outlast the liveness
+	// phase too: what it broke must still be restarted before the end
+	sw.MaxEpisodeMs = min(sw.MaxEpisodeMs, int64(spec.Duration)*9/10/int64(time.Millisecond))
 	window := int64(spec.Duration) * 8 / 10 / int64(time.Millisecond)
 	n := rapid.IntRange(0, sw.Episodes).Draw(t, "episodes")
 	var steps []Step

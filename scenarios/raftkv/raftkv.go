@@ -121,7 +121,7 @@ func build(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []Op) (sc
 		// cluster that never recovers fails the liveness check even if
 		// all planned ops timed out before.
 		own = append(own, Op{OpTiming: scenarios.OpTiming{Client: i, At: plan.Duration}, Kind: checkers.KindGet, Key: fmt.Sprintf("k%d", i%p.Int("keys"))})
-		c := &client{idx: i, servers: ms, rec: sys.rec, now: w.Now}
+		c := &client{idx: i, servers: ms, rec: sys.rec, now: w.Now, opTimeout: min(opTimeout, p.Duration("liveness")/3)}
 		c.driver = &scenarios.Driver[Op]{Ops: own, Now: w.Now, Exec: c.exec}
 		sys.drivers = append(sys.drivers, c.driver)
 		w.AddNode(ids[i], func() sim.Node { return c })
@@ -176,11 +176,15 @@ type client struct {
 	rec     *checkers.Recorder
 	now     func() time.Duration
 	kv      *kv.Client
+	// opTimeout: at most a third of the liveness bound, so that the final
+	// read, queued behind an operation still retrying at the heal, has time
+	// to finish
+	opTimeout time.Duration
 }
 
 func (c *client) Start(env *sim.Env) {
 	c.env = env
-	c.kv = kv.NewClient(env, kv.ClientConfig{Servers: c.servers, OpTimeout: opTimeout})
+	c.kv = kv.NewClient(env, kv.ClientConfig{Servers: c.servers, OpTimeout: c.opTimeout})
 	c.driver.Start(env)
 }
 
@@ -229,4 +233,4 @@ func (c *client) Timer(id sim.TimerID, tag any) {
 // gives up and the outcome is unknown. Long enough that an outage leaves
 // each client one unknown operation rather than one every few seconds:
 // many open writes on one key make the linearizability search explode.
-const opTimeout = 10 * time.Second
+const opTimeout = 10 * time.Second // the default liveness bound is 30 s
