@@ -47,6 +47,9 @@ type Result struct {
 	RunCommand     string            `json:"run_command,omitempty"`
 	Build          *Build            `json:"build,omitempty"` // the sofasim that ran it (absent in older files)
 	Plan           json.RawMessage   `json:"plan"`
+	// Reached counts how often the run reached each named state (coverage
+	// marks, sim.Env.Reached); states never reached are absent.
+	Reached map[string]uint64 `json:"reached,omitempty"`
 
 	// History is the recorded history (not in the JSON: it is written
 	// beside it as history.json). Nil in a result read from a file.
@@ -98,6 +101,7 @@ func (r *Result) Observe(w *sim.World, healAt time.Duration) {
 		r.Speedup = round(float64(w.Now())/float64(w.Wall()), 1)
 	}
 	r.SetFindings(w.Findings())
+	r.Reached = w.Reached()
 	r.SetFaults(w.Faults())
 	r.Nodes = []Node{}
 	for _, id := range w.NodeIDs() {

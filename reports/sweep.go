@@ -69,6 +69,10 @@ type Sweep struct {
 	Failures       []SeedFailure     `json:"failures"`
 	Unknowns       []SeedUnknown     `json:"unknowns"`
 	Results        []SeedResult      `json:"results,omitempty"`
+	// MustReach are the scenario's declared must-reach states; Coverage
+	// counts, per state reached (or declared), the seeds that reached it.
+	MustReach []string        `json:"must_reach,omitempty"`
+	Coverage  []StateCoverage `json:"coverage,omitempty"`
 }
 
 // SeedRange is an inclusive range of seeds.
@@ -108,6 +112,7 @@ type SeedResult struct {
 	File           string           `json:"file,omitempty"`
 	Report         string           `json:"report,omitempty"`
 	Replay         string           `json:"replay,omitempty"`
+	Reached        []string         `json:"reached,omitempty"` // the coverage marks the seed reached
 }
 
 // Why a seed has no verdict. A seed out of time says nothing about the
@@ -182,6 +187,7 @@ func (s *Sweep) Finish() {
 	if s.WallSeconds > 0 {
 		s.SeedsPerSecond = round(float64(s.Seeds)/s.WallSeconds, 2)
 	}
+	s.Coverage = coverage(s.Results, s.MustReach)
 }
 
 // Verdict is the sweep's verdict: fail if a seed failed, unknown if a seed
@@ -287,7 +293,7 @@ func Merge(parts []Part, outDir string) (*Sweep, error) {
 	sort.SliceStable(parts, func(i, j int) bool { return parts[i].Sweep.Shard.Index < parts[j].Sweep.Shard.Index })
 	first := parts[0].Sweep
 	m := &Sweep{Version: Version, Scenario: first.Scenario, Range: first.Range, Shard: Shard{Index: 1, Count: 1},
-		Params: first.Params, Bugs: first.Bugs, CheckTimeLimit: first.CheckTimeLimit, Build: first.Build}
+		Params: first.Params, Bugs: first.Bugs, CheckTimeLimit: first.CheckTimeLimit, Build: first.Build, MustReach: first.MustReach}
 	seen := map[uint64]string{}
 	var scenariosSeen []string
 	for _, p := range parts {

@@ -35,28 +35,41 @@ type NemesisSpec struct {
 	Failpoints []string      // for FamilyFailpoint
 }
 
-// DrawFaults draws a nemesis schedule. Shrinking removes episodes, makes
-// them shorter and earlier, and picks simpler shapes.
+// DrawFaults draws a nemesis schedule: first the seed's swarm options
+// (which families are on and how hard they hit, see [Swarm]), then the
+// episodes. Shrinking removes episodes, makes them shorter and earlier,
+// and picks simpler shapes.
 func DrawFaults(t *rapid.T, spec NemesisSpec) []Step {
 	if len(spec.Families) == 0 || spec.MaxEpisode == 0 {
 		return nil
 	}
+	sw := DrawSwarm(t, spec.Families, spec.MaxEpisode)
+	// an episode outlasting the safety phase would outlast the liveness
+	// phase too: what it broke must still be restarted before the end
+	sw.MaxEpisodeMs = min(sw.MaxEpisodeMs, int64(spec.Duration)*9/10/int64(time.Millisecond))
 	window := int64(spec.Duration) * 8 / 10 / int64(time.Millisecond)
-	n := rapid.IntRange(0, spec.MaxEpisode).Draw(t, "episodes")
+	n := rapid.IntRange(0, sw.Episodes).Draw(t, "episodes")
 	var steps []Step
 	corrupted := false
 	for i := 0; i < n; i++ {
-		fam := rapid.SampledFrom(spec.Families).Draw(t, "family")
+		fam := sw.Pick(t, "family")
 		at := sim.Duration(time.Duration(rapid.Int64Range(0, window).Draw(t, "at")) * time.Millisecond)
-		length := sim.Duration(time.Duration(rapid.Int64Range(100, 8000).Draw(t, "ms")) * time.Millisecond)
+		length := sim.Duration(time.Duration(rapid.Int64Range(100, sw.MaxEpisodeMs).Draw(t, "ms")) * time.Millisecond)
 		end := at + length
 		member := func() sim.NodeID { return rapid.SampledFrom(spec.Members).Draw(t, "member") }
 		switch fam {
 		case FamilyPartition:
 			steps = append(steps, drawPartition(t, spec, at), Step{Fault: sim.Fault{At: end, Op: sim.Heal{}}})
 		case FamilyCrash:
-			nodes := drawSubset(t, spec.Members)
 			torn := rapid.Bool().Draw(t, "torn")
+			if rapid.IntRange(0, 99).Draw(t, "kill-leader") < sw.LeaderPct {
+				// kill -9 and restart the leader at once: writes in
+				// flight are retried on the next leader, and the old one
+				// recovers from its disk while the cluster moves on
+				steps = append(steps, Step{Fault: sim.Fault{At: at, Op: sim.Restart{Torn: torn}}, Target: "leader"})
+				continue
+			}
+			nodes := drawSubset(t, spec.Members)
 			steps = append(steps,
 				Step{Fault: sim.Fault{At: at, Op: sim.Crash{Nodes: nodes, Torn: torn}}},
 				Step{Fault: sim.Fault{At: end, Op: sim.Restart{Nodes: nodes}}})
@@ -74,7 +87,7 @@ func DrawFaults(t *rapid.T, spec NemesisSpec) []Step {
 		case FamilyClock:
 			node := []sim.NodeID{member()}
 			if rapid.Bool().Draw(t, "jump") {
-				jump := time.Duration(rapid.Int64Range(-30_000, 30_000).Draw(t, "jump-ms")) * time.Millisecond
+				jump := time.Duration(rapid.Int64Range(-sw.MaxJumpMs, sw.MaxJumpMs).Draw(t, "jump-ms")) * time.Millisecond
 				steps = append(steps, Step{Fault: sim.Fault{At: at, Op: sim.ClockJump{Nodes: node, Jump: sim.Duration(jump)}}})
 			} else {
 				ppm := rapid.Int64Range(-100_000, 100_000).Draw(t, "skew-ppm")
@@ -91,6 +104,11 @@ func DrawFaults(t *rapid.T, spec NemesisSpec) []Step {
 			switch rapid.SampledFrom(kinds).Draw(t, "disk") {
 			case "slow":
 				delay := time.Duration(rapid.Int64Range(1, 100).Draw(t, "sync-ms")) * time.Millisecond
+				if rapid.Bool().Draw(t, "slow-many") {
+					// a storage hiccup on several machines at once: a new
+					// leader then takes long to commit its first entry
+					node = drawSubset(t, spec.Members)
+				}
 				steps = append(steps, Step{Fault: sim.Fault{At: at, Op: sim.DiskSlow{Nodes: node, Delay: sim.Duration(delay), For: length}}})
 			case "fail":
 				steps = append(steps, Step{Fault: sim.Fault{At: at, Op: sim.DiskFail{Nodes: node, Count: 1}}})
@@ -100,7 +118,7 @@ func DrawFaults(t *rapid.T, spec NemesisSpec) []Step {
 			}
 		case FamilyNet:
 			if rapid.Bool().Draw(t, "loss") {
-				ppm := rapid.Int64Range(1_000, 300_000).Draw(t, "loss-ppm")
+				ppm := rapid.Int64Range(1_000, sw.MaxLossPPM).Draw(t, "loss-ppm")
 				dup := rapid.Int64Range(0, 100_000).Draw(t, "dup-ppm")
 				steps = append(steps, Step{Fault: sim.Fault{At: at, Op: sim.Loss{LossPPM: ppm, DupPPM: dup, For: length}}})
 			} else {
@@ -123,6 +141,51 @@ func DrawFaults(t *rapid.T, spec NemesisSpec) []Step {
 	sort.SliceStable(steps, func(i, j int) bool { return steps[i].At < steps[j].At })
 	return steps
 }
+
+// Swarm is one seed's nemesis options (swarm testing, as TigerBeetle's
+// VOPR draws options_swarm): a random subset of the scenario's fault
+// families is on, each with a weight, and the episodes' count, length and
+// intensity have per-seed ceilings. Rare interleavings get dense in some
+// seeds (a seed of nothing but long one-node partitions, or of leader
+// kills) instead of being diluted by every family in every seed.
+type Swarm struct {
+	Families     []string // the families on in this seed
+	Episodes     int      // at most this many episodes
+	MaxEpisodeMs int64    // the longest episode
+	LeaderPct    int      // share of crash episodes that kill and restart the leader
+	MaxJumpMs    int64    // the largest clock jump
+	MaxLossPPM   int64    // the worst packet loss
+	deck         []string // families repeated by weight, to draw from
+}
+
+// DrawSwarm draws a seed's swarm options. Every option shrinks towards the
+// plain schedule: all families, equal weights, short episodes.
+func DrawSwarm(t *rapid.T, families []string, maxEpisodes int) Swarm {
+	sw := Swarm{Episodes: maxEpisodes, MaxEpisodeMs: 8000, MaxJumpMs: 30_000, MaxLossPPM: 300_000}
+	for _, f := range families {
+		// 0: off, 1..3: the family's weight; a family is on three times in four
+		w := rapid.IntRange(1, 4).Draw(t, "weight-"+f) % 4
+		if w == 0 {
+			continue
+		}
+		sw.Families = append(sw.Families, f)
+		for range w {
+			sw.deck = append(sw.deck, f)
+		}
+	}
+	if len(sw.Families) == 0 {
+		sw.Families, sw.deck = families, families
+	}
+	sw.Episodes = rapid.IntRange(maxEpisodes, maxEpisodes*3/2).Draw(t, "swarm-episodes")
+	sw.MaxEpisodeMs = rapid.SampledFrom([]int64{8000, 2000, 25_000}).Draw(t, "swarm-episode-ms")
+	sw.LeaderPct = rapid.SampledFrom([]int{0, 30, 80}).Draw(t, "swarm-leader-pct")
+	sw.MaxJumpMs = rapid.SampledFrom([]int64{30_000, 2_000, 600_000}).Draw(t, "swarm-jump-ms")
+	sw.MaxLossPPM = rapid.SampledFrom([]int64{300_000, 50_000, 600_000}).Draw(t, "swarm-loss-ppm")
+	return sw
+}
+
+// Pick draws one of the seed's families, by weight.
+func (s Swarm) Pick(t *rapid.T, label string) string { return rapid.SampledFrom(s.deck).Draw(t, label) }
 
 func drawPartition(t *rapid.T, spec NemesisSpec, at sim.Duration) Step {
 	s := Step{Fault: sim.Fault{At: at}}

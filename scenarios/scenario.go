@@ -28,6 +28,9 @@ type Scenario struct {
 	Failpoints []string
 	// OpKinds are the workload operation kinds the clients understand.
 	OpKinds []string
+	// MustReach are coverage states (sim.Env.Reached) the scenario's
+	// default sweep must reach: what its bugs need to be found.
+	MustReach []string
 
 	nodes   func(p Values) []sim.NodeID
 	clients func(p Values) int
@@ -99,6 +102,8 @@ type Spec[O Op, H checkers.Recorded] struct {
 	Bugs        []sim.Bug
 	Failpoints  []string
 	OpKinds     []string
+	// MustReach are the coverage states its default sweep must reach.
+	MustReach []string
 	// Nodes lists every node the scenario builds; Clients counts the
 	// workload clients.
 	Nodes   func(p Values) []sim.NodeID
@@ -115,7 +120,7 @@ type Spec[O Op, H checkers.Recorded] struct {
 // the plan as JSON and decoded, strictly, when the plan runs.
 func Define[O Op, H checkers.Recorded](s Spec[O, H]) *Scenario {
 	sc := &Scenario{Name: s.Name, Description: s.Description, Params: s.Params, Bugs: s.Bugs,
-		Failpoints: s.Failpoints, OpKinds: s.OpKinds, nodes: s.Nodes, clients: s.Clients}
+		Failpoints: s.Failpoints, OpKinds: s.OpKinds, MustReach: s.MustReach, nodes: s.Nodes, clients: s.Clients}
 	sc.draw = func(t *rapid.T, p Values) (Draft[json.RawMessage], error) {
 		d := s.Draw(t, p)
 		ops := make([]json.RawMessage, len(d.Ops))

@@ -58,6 +58,7 @@ type World struct {
 	wall     time.Duration
 	findings []Finding
 	faults   []AppliedFault
+	reached  map[string]uint64 // coverage marks (coverage.go); not in the fingerprint
 	stop     bool
 	running  bool
 	inNode   *slot // the node whose code is running, if any

@@ -29,6 +29,8 @@ const (
 	Meta       Kind = "meta"        // meta server Node (Inc): Term, Leader, applied Epoch
 	MetaOp     Kind = "meta-op"     // a meta store operation from Call to T: Op "cas" (Expected -> Epoch, OK) or "read" (Epoch); Unknown: no outcome
 	Heal       Kind = "heal"        // faults healed: the liveness phase starts
+	DataDown   Kind = "data-down"   // data server Node is down: it serves no slot
+	Disturbed  Kind = "disturbed"   // a fault's effect on Node ("": the network, or a failpoint) from T to Until
 	End        Kind = "end"         // recording stopped
 )
 
@@ -51,6 +53,7 @@ type Event struct {
 	Term    uint64   `json:"term,omitempty"`
 	Leader  bool     `json:"leader,omitempty"`
 	Slots   []int    `json:"slots,omitempty"`
+	Until   int64    `json:"until,omitempty"` // disturbed: the end of the fault's effect
 	// Meta store operations (MetaOp), Jepsen-style: invoked at Call,
 	// completed at T; Unknown means the outcome was never learnt (:info).
 	Op       string `json:"op,omitempty"`

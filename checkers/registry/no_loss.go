@@ -20,7 +20,16 @@ import (
 // is partitioned from the meta leader or paused), and a push built before
 // the heal, or before the session rejoined and the data servers re-synced
 // from it, may still arrive just after the heal.
-type NoLoss struct{ Grace, Settle int64 }
+//
+// With DuringDataFaults, pushes before the heal are judged too, as long as
+// no fault but a data server's acted from Settle before the acknowledgement
+// to the push: a data server's failure must never show in a push, since
+// its slots' new leaders take the publishers from the session servers
+// before they serve.
+type NoLoss struct {
+	Grace, Settle    int64
+	DuringDataFaults bool
+}
 
 func (NoLoss) Name() string { return "no-loss" }
 
@@ -75,6 +84,7 @@ func (c NoLoss) Check(h *History, _ checkers.Options) checkers.Result {
 		}
 		return false
 	}
+	ds := s.disturbances()
 	var bad []string
 	var ops []int
 	for i, ev := range s.evs {
@@ -89,7 +99,8 @@ func (c NoLoss) Check(h *History, _ checkers.Options) checkers.Result {
 				seenIn[fmt.Sprintf("%d/%s/%s", ev.Client, ev.RegID, reg)] = i
 			}
 		}
-		if ev.T < s.healAt+c.Settle {
+		early := ev.T < s.healAt+c.Settle
+		if early && !c.DuringDataFaults {
 			continue
 		}
 		prefix := fmt.Sprintf("%d/%s/", ev.Client, ev.RegID)
@@ -109,6 +120,9 @@ func (c NoLoss) Check(h *History, _ checkers.Options) checkers.Result {
 				continue
 			}
 			if disconnected(a.client, a.t, ev.T+c.Grace) {
+				continue
+			}
+			if early && !quiet(ds, a.t-c.Settle, ev.T, c.Settle, func(n string) bool { return !strings.HasPrefix(n, "data-") }) {
 				continue
 			}
 			j := seenIn[k]

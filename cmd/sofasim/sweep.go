@@ -159,7 +159,8 @@ func isTerminal(w io.Writer) bool {
 
 func runSweep(cmd *cobra.Command, c sweepConfig, barOut io.Writer) error {
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
-	if _, err := scenarios.Lookup(c.scenario); err != nil {
+	sc, err := scenarios.Lookup(c.scenario)
+	if err != nil {
 		return usageErr("sweep: %v", err)
 	}
 	// Drawing one plan checks the parameters and bugs before any worker starts.
@@ -186,7 +187,7 @@ func runSweep(cmd *cobra.Command, c sweepConfig, barOut io.Writer) error {
 	build := reports.ThisBuild()
 	summary := &reports.Sweep{Scenario: c.scenario, Command: c.command, Started: time.Now().UTC().Format(time.RFC3339),
 		Build: &build, Workers: workers, Range: c.seeds, Shard: c.shard, Params: c.params,
-		Bugs: c.bugs, CheckTimeLimit: sim.Duration(c.checkTimeout), Planned: reports.Planned(c.seeds, c.shard)}
+		Bugs: c.bugs, CheckTimeLimit: sim.Duration(c.checkTimeout), Planned: reports.Planned(c.seeds, c.shard), MustReach: sc.MustReach}
 	if summary.Bugs == nil {
 		summary.Bugs = []string{}
 	}
@@ -449,6 +450,7 @@ func printSweepTable(w io.Writer, s *reports.Sweep, out, page, junit string, wor
 		fmt.Fprintf(tw, "junit\t%s\n", junit)
 	}
 	tw.Flush()
+	printCoverage(w, s)
 	if len(s.Failures) == 0 && len(s.Unknowns) == 0 {
 		return
 	}
@@ -505,4 +507,26 @@ func plural(n int, word string) string {
 		return word
 	}
 	return word + "s"
+}
+
+// printCoverage prints how many seeds reached each coverage state; a
+// must-reach state no seed reached is flagged as a gap.
+func printCoverage(w io.Writer, s *reports.Sweep) {
+	if len(s.Coverage) == 0 {
+		return
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "COVERAGE\tSEEDS\t")
+	for _, c := range s.Coverage {
+		note := ""
+		switch {
+		case c.Gap():
+			note = "GAP: must reach, no seed did"
+		case c.MustReach:
+			note = "must reach"
+		}
+		fmt.Fprintf(tw, "%s\t%d/%d\t%s\n", c.State, c.Seeds, s.Seeds, note)
+	}
+	tw.Flush()
 }

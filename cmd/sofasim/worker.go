@@ -15,10 +15,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -106,6 +108,7 @@ func runJob(job workerJob) reports.SeedResult {
 	r.VirtualSeconds = res.VirtualSeconds
 	r.WallSeconds = res.WallSeconds
 	r.Failures = res.Failures
+	r.Reached = slices.Sorted(maps.Keys(res.Reached))
 	if res.Verdict == checkers.Unknown {
 		r.Cause = reports.CauseOutOfTime
 		for _, c := range res.Checks {

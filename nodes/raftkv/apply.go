@@ -38,6 +38,7 @@ func (s *Server) apply(ents []*raftpb.Entry) {
 			s.applyConfChange(&cc, cc.GetContext())
 		}
 		s.applied = idx
+		s.observeState(false)
 	}
 }
 
@@ -62,6 +63,10 @@ func (s *Server) applyCommand(idx uint64, data []byte) {
 				return // an old retry: its client has moved on
 			case sess != nil && d.seq == sess.seq:
 				resp = sess.resp // a retry that committed twice: applied once
+				s.env.Reached("raftkv/retry-deduplicated")
+				if s.env.Incarnation() > 1 {
+					s.env.Reached("raftkv/retry-deduplicated-after-restart")
+				}
 			default:
 				resp = s.sm.Apply(idx, d.cmd)
 				if sess == nil {

@@ -45,6 +45,13 @@ type ServerConfig struct {
 	// MaxInflightMsgs bounds pipelined append messages per follower
 	// (default 256).
 	MaxInflightMsgs int
+	// Observe, when set, is told protocol facts as they happen (see
+	// Observation), for harness checkers; it must not call back into the
+	// server. Nil reports nothing and costs nothing.
+	Observe func(Observation)
+	// DigestEvery reports the state machine's digest (ObsState) every this
+	// many applied indexes and after every snapshot restore; 0: never.
+	DigestEvery uint64
 }
 
 func (c *ServerConfig) defaults() {

@@ -86,7 +86,14 @@ func (s *Server) send(m *raftpb.Message) {
 	if !ok {
 		s.peerConns[i], s.peerInc[i] = 0, 0
 	}
+	if m.GetType() == raftpb.MsgVoteResp && !m.GetReject() {
+		s.observe(Observation{Kind: ObsVote, Term: m.GetTerm(), Peer: s.nodeOf(to)})
+		if s.env.Incarnation() > 1 {
+			s.env.Reached("raftkv/vote-after-restart")
+		}
+	}
 	if m.GetType() == raftpb.MsgSnap {
+		s.env.Reached("raftkv/snapshot-sent")
 		s.snapReports = append(s.snapReports, snapReport{to: to, ok: ok})
 	}
 }

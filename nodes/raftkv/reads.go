@@ -32,6 +32,7 @@ func (s *Server) retryReadRound() {
 	if s.readRound == 0 {
 		return
 	}
+	s.env.Reached("raftkv/read-round-retried")
 	for i := range s.reads {
 		if s.reads[i].round == s.readRound && s.reads[i].index == 0 {
 			s.reads[i].round = 0
@@ -73,6 +74,10 @@ func (s *Server) serveReads() {
 		if r.local != nil {
 			r.local(resp, nil)
 		} else {
+			s.observe(Observation{Kind: ObsReadServed, Session: r.session, Seq: r.seq, Index: s.applied, Term: s.hs.GetTerm()})
+			if s.role != raft.StateLeader {
+				s.env.Reached("raftkv/read-served-after-step-down")
+			}
 			s.env.Send(r.conn, &Response{Session: r.session, Seq: r.seq, Code: CodeOK, Data: resp})
 		}
 	}

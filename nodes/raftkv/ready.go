@@ -56,6 +56,7 @@ func (s *Server) handleReady(rd raft.Ready) {
 	if hasHS {
 		_ = s.store.SetHardState(rd.HardState)
 		s.hs = rd.HardState
+		s.observe(Observation{Kind: ObsCommit, Term: rd.HardState.GetTerm(), Index: rd.HardState.GetCommit()})
 	}
 
 	// 2. Send.
@@ -65,12 +66,16 @@ func (s *Server) handleReady(rd raft.Ready) {
 
 	// 3. Apply.
 	if !raft.IsEmptySnap(rd.Snapshot) {
+		if s.applied > 1 {
+			s.env.Reached("raftkv/snapshot-over-live-data")
+		}
 		if err := s.restore(rd.Snapshot, false); err != nil {
 			s.fatal("restore snapshot: " + err.Error())
 			return
 		}
 		s.installed++
 		s.env.Trace("raftkv/installed-snapshot", s.snapIndex)
+		s.observeState(true)
 	}
 	s.apply(rd.CommittedEntries)
 	for _, rs := range rd.ReadStates {
@@ -105,8 +110,15 @@ func (s *Server) softState(ss *raft.SoftState) {
 		st := s.rn.BasicStatus()
 		s.leaderTerm = st.GetTerm()
 		s.env.Trace("raftkv/leader", st.GetTerm())
+		s.observe(Observation{Kind: ObsLeader, Term: st.GetTerm()})
+		if s.env.Incarnation() > 1 {
+			s.env.Reached("raftkv/leader-after-restart")
+		}
 	}
 	if wasLeader && s.role != raft.StateLeader {
+		if len(s.pending) > 0 {
+			s.env.Reached("raftkv/deposed-with-pending-writes")
+		}
 		s.stepDown()
 	}
 }
@@ -126,6 +138,7 @@ func (s *Server) stepDown() {
 	keep := s.reads[:0]
 	for _, r := range s.reads {
 		if r.index != 0 {
+			s.env.Reached("raftkv/confirmed-read-outlives-leadership")
 			keep = append(keep, r)
 			continue
 		}

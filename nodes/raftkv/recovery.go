@@ -34,6 +34,7 @@ func (s *Server) Start(env *sim.Env) {
 			return
 		}
 	} else if !rec.empty {
+		s.reachedAtRecovery(&rec)
 		s.planBugs(&rec)
 	}
 	if rec.snap != nil {
@@ -49,6 +50,7 @@ func (s *Server) Start(env *sim.Env) {
 			s.replayMargin(s.replay)
 			s.replay = nil
 		}
+		s.observeState(true)
 	}
 	if err := s.store.Append(rec.entries); err != nil {
 		s.fatal("recovery: " + err.Error())
@@ -124,6 +126,28 @@ func (s *Server) bootstrap(rec *recovered) bool {
 	}
 	rec.snap, rec.hs, rec.walOK = snap, hs, true
 	return true
+}
+
+// reachedAtRecovery marks the recovery states the planted bugs and their
+// real counterparts need: a WAL margin behind the snapshot (double apply),
+// client writes to replay (lost dedup), a torn tail cut off.
+func (s *Server) reachedAtRecovery(rec *recovered) {
+	s.env.Reached("raftkv/restart-from-disk")
+	if len(rec.margin) > 0 {
+		s.env.Reached("raftkv/restart-with-wal-margin")
+	}
+	if rec.truncated > 0 {
+		s.env.Reached("raftkv/restart-with-torn-wal")
+	}
+	for _, e := range rec.entries {
+		if len(e.GetData()) == 0 {
+			continue
+		}
+		if d, err := decodeCmd(e.GetData()); err == nil && d.kind == cmdClient {
+			s.env.Reached("raftkv/restart-replays-client-writes")
+			break
+		}
+	}
 }
 
 // planBugs evaluates the recovery-time planted bugs once per recovery.

@@ -26,7 +26,9 @@ func (s *Server) onRequest(conn sim.ConnID, req *Request) {
 	}
 	switch req.Kind {
 	case ReqRead:
+		s.observe(Observation{Kind: ObsReadReceived, Session: req.Session, Seq: req.Seq})
 		if _, ok := s.env.Failpoint(BugStaleRead); ok {
+			s.observe(Observation{Kind: ObsReadServed, Session: req.Session, Seq: req.Seq, Index: s.applied, Term: s.hs.GetTerm()})
 			reply(CodeOK, s.sm.Query(req.Data)) // the planted bug: no ReadIndex
 			return
 		}
@@ -42,6 +44,7 @@ func (s *Server) onRequest(conn sim.ConnID, req *Request) {
 		}
 		if sess := s.sessions[req.Session]; sess != nil && req.Seq <= sess.seq {
 			if req.Seq == sess.seq {
+				s.env.Reached("raftkv/retry-answered-from-session")
 				reply(CodeOK, sess.resp) // applied already: answer from the session
 			}
 			return

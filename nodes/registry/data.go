@@ -84,6 +84,8 @@ func (d *DataServer) Message(c sim.ConnID, from sim.NodeID, msg any) {
 		st := d.access(x.Slot, x.Epoch)
 		if st == Accept {
 			d.write(x)
+		} else if st == Migrating {
+			d.env.Reached("registry/write-during-migration")
 		}
 		d.env.Send(c, &DataWriteResp{ReqID: x.ReqID, Status: st})
 	case *GetDatum:

@@ -23,6 +23,9 @@ func (d *DataServer) onTable(old Table) {
 		was := st != nil && st.leader && i < len(old.Slots) && old.Slots[i].Leader == d.m.proc && t.Epoch == old.Epoch+1
 		switch {
 		case lead && !was:
+			if st != nil && !st.leader {
+				d.env.Reached("registry/follower-promoted-to-slot-leader")
+			}
 			st = &slotState{leader: true, status: Migrating, waiting: map[Proc]bool{}}
 			for _, p := range t.Sessions {
 				st.waiting[p] = true
@@ -42,6 +45,7 @@ func (d *DataServer) onTable(old Table) {
 			if st.status == Migrating {
 				for _, p := range t.Sessions {
 					if !old.hasSession(p) {
+						d.env.Reached("registry/session-joined-mid-migration")
 						st.waiting[p] = true // a session that joined mid-migration
 					}
 				}
@@ -129,6 +133,7 @@ func (d *DataServer) onMigrateResp(r *MigrateResp) {
 				if x.holds(&p) || !x.accepts(&p) {
 					continue
 				}
+				d.env.Reached("registry/rejoined-session-restored-publisher")
 				x.pubs[p.RegID] = p
 				touched[x.id] = x
 			}

@@ -88,8 +88,11 @@ func (d *DataServer) write(w *DataWrite) {
 			}
 			// Only the publisher this session registered for this client
 			// goes: the client may have re-registered it elsewhere since.
-			if !late && (cur.Session != w.Session || cur.Client != w.Client) {
-				continue
+			if cur.Session != w.Session || cur.Client != w.Client {
+				d.env.Reached("registry/cleanup-spared-reregistered-publisher")
+				if !late {
+					continue
+				}
 			}
 			x.remove(reg)
 			touched[x.id] = x
@@ -107,6 +110,9 @@ func (d *DataServer) changed(x *datum) {
 		x.version = wall // the clock alone: collides, and goes back with it
 	} else {
 		x.version = maxU(maxU(x.version+1, wall), x.seen+1)
+	}
+	if x.version > wall+1 {
+		d.env.Reached("registry/version-ahead-of-clock") // a clock behind, or two changes in one millisecond
 	}
 	d.dirty[x.id] = true
 	v := d.view(x.id)

@@ -102,6 +102,9 @@ func (m *MetaServer) checkLeader() {
 				return
 			}
 			m.ready, m.term = true, term
+			if term > 2 {
+				m.env.Reached("registry/meta-leader-moved")
+			}
 			now := m.env.Monotonic()
 			// A new leader grants every member of the table a fresh lease.
 			m.leases, m.procs, m.roles = map[string]time.Duration{}, map[string]Proc{}, map[string]string{}
@@ -143,13 +146,19 @@ func (m *MetaServer) tick() {
 		return
 	}
 	now := m.env.Monotonic()
+	expired := 0
 	for _, id := range sortedKeys(m.leases) {
 		if m.leases[id] < now {
+			m.env.Reached("registry/lease-expired-" + m.roles[id])
 			delete(m.leases, id)
 			delete(m.procs, id)
 			delete(m.roles, id)
 			m.env.Trace("registry/lease-expired", id)
+			expired++
 		}
+	}
+	if expired > 1 {
+		m.env.Reached("registry/leases-expired-together")
 	}
 	m.maybePropose()
 }

@@ -95,8 +95,12 @@ func (s *SessionServer) pushFailedVersion(x *sub, v uint64) {
 	if s.bug(BugPushFailedRecordedDelivered) {
 		x.pushed = maxU(x.pushed, v) // recorded as delivered
 	}
+	s.env.Reached("registry/push-failed")
 	if x.pushed == 0 {
 		x.firstFails++
+		if x.firstFails >= 3 {
+			s.env.Reached("registry/first-push-failed-thrice")
+		}
 		if x.firstFails >= 3 && s.bug(BugFirstPushLost) {
 			x.abandoned = true
 			s.env.Trace("registry/push-abandoned", x.regID)

@@ -41,6 +41,9 @@ func (s *SessionServer) onPublish(c sim.ConnID, x *ClientPublish) {
 		return
 	}
 	_, republish := s.pubs[reg]
+	if republish && len(cc.regs) > 1 {
+		s.env.Reached("registry/republish-on-shared-connection")
+	}
 	s.pubs[reg] = &p
 	s.pubConn[reg] = c
 	if republish && s.bug(BugRepublishDropsIndex) {

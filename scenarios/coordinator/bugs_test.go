@@ -12,12 +12,12 @@ import (
 )
 
 // coordinatorBugSeeds: for each planted bug, its scenario, the first seed
-// of 1..500 at which that scenario finds it and the checker that reports
+// of 1..200 at which that scenario finds it and the checker that reports
 // it first (measured with
 //
-//	sofasim sweep SCENARIO --seeds 1..500 --workers 2 --bug BUG
+//	sofasim sweep SCENARIO --seeds 1..200 --workers 2 --bug BUG
 //
-// which also gives how many of the 500 seeds find it; the README has the
+// which also gives how many of the 200 seeds find it; the README has the
 // table). A change to the coordinator or its scenarios may move these
 // seeds: measure again and update them.
 var coordinatorBugSeeds = map[string]struct {
@@ -25,14 +25,14 @@ var coordinatorBugSeeds = map[string]struct {
 	seed     uint64
 	checker  string
 }{
-	coordnode.BugRegisterAfterRollback:     {"txn-timeouts", 2, "register-while-begin"},
-	coordnode.BugTimeoutCommitRace:         {"txn-timeouts", 4, "one-decision"},
-	coordnode.BugUndoNotDurable:            {"txn-rm-failover", 2, "all-or-nothing"},
-	coordnode.BugNoReloadRollbacking:       {"txn-tc-failover", 3, "all-or-nothing"},
+	coordnode.BugRegisterAfterRollback:     {"txn-timeouts", 3, "register-while-begin"},
+	coordnode.BugTimeoutCommitRace:         {"txn-timeouts", 9, "one-decision"},
+	coordnode.BugUndoNotDurable:            {"txn-rm-failover", 4, "all-or-nothing"},
+	coordnode.BugNoReloadRollbacking:       {"txn-tc-failover", 6, "all-or-nothing"},
 	coordnode.BugDeadlockSwallowed:         {"txn-basic", 1, "all-or-nothing"},
-	coordnode.BugTCCNoSuspend:              {"txn-timeouts", 1, "tcc-fence"},
+	coordnode.BugTCCNoSuspend:              {"txn-timeouts", 2, "tcc-fence"},
 	coordnode.BugRollbackRegistrationOrder: {"txn-basic", 1, "all-or-nothing"},
-	coordnode.BugOrphanBranch:              {"txn-timeouts", 4, "no-leak"},
+	coordnode.BugOrphanBranch:              {"txn-timeouts", 1, "all-or-nothing"},
 }
 
 // TestCoordinatorPlantedBugs: each planted bug is found by its scenario at

@@ -6,43 +6,56 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sofasim/sofasim/nodes/raftkv"
-	"github.com/sofasim/sofasim/reports"
 	"github.com/sofasim/sofasim/scenarios"
 	"github.com/sofasim/sofasim/scenarios/scenariotest"
 )
 
-// firstFailure runs seeds from..to of a scenario with bugs armed and
-// returns the first failing seed (0: none) and its result.
-func firstFailure(t *testing.T, name string, from, to uint64, bugs ...string) (uint64, *reports.Result) {
-	for seed := from; seed <= to; seed++ {
-		plan, err := scenarios.PlanForSeed(name, seed, nil, bugs)
-		require.NoError(t, err)
-		res, err := scenarios.Run(plan, scenarios.Options{})
-		require.NoError(t, err)
-		if !res.Passed() {
-			return seed, res
-		}
-	}
-	return 0, nil
+// raftkvBugSeeds: for each planted bug, its scenario and the first seed of
+// 1..200 at which that scenario finds it, measured with
+//
+//	sofasim sweep SCENARIO --seeds 1..200 --workers 2 --bug BUG
+//
+// which also gives how many of the 200 seeds find it (the README has the
+// table). A change to raftkv, its checkers or the generators may move
+// these seeds: measure again and update them.
+var raftkvBugSeeds = map[string]struct {
+	scenario string
+	seed     uint64
+}{
+	raftkv.BugStaleRead:                {"raftkv-chaos", 10},
+	raftkv.BugAckBeforeSync:            {"raftkv-chaos", 10},
+	raftkv.BugDedupLostOnRestart:       {"raftkv-chaos", 10},
+	raftkv.BugDoubleApplyAfterSnapshot: {"raftkv-chaos", 10},
 }
 
-// TestPlantedBugsAreFound: with each planted bug armed, raftkv-chaos at
-// its defaults finds a violation within the first 200 seeds, and the
-// failure replays to the same fingerprint.
+// TestPlantedBugsAreFound: each planted bug is found by its scenario at its
+// seed, the failure replays to the same fingerprint, and the same seed
+// passes with the bug disarmed.
 func TestPlantedBugsAreFound(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs up to 200 scenario seeds per bug")
-	}
 	for _, bug := range raftkv.Bugs {
 		t.Run(bug.Name, func(t *testing.T) {
-			seed, res := firstFailure(t, "raftkv-chaos", 1, 200, bug.Name)
-			require.NotZerof(t, seed, "%s not found in seeds 1..200", bug.Name)
-			t.Logf("%s found at seed %d: %s", bug.Name, seed, res.Failures[0])
-			plan, err := scenarios.ParsePlan(res.Plan)
+			at, ok := raftkvBugSeeds[bug.Name]
+			require.Truef(t, ok, "no detection seed recorded for %s", bug.Name)
+			plan, err := scenarios.PlanForSeed(at.scenario, at.seed, nil, []string{bug.Name})
 			require.NoError(t, err)
-			again := scenariotest.RunTwice(t, plan)
-			require.Equal(t, res.Fingerprint, again.Fingerprint)
-			require.False(t, again.Passed())
+			res := scenariotest.RunTwice(t, plan)
+			require.Falsef(t, res.Passed(), "%s is no longer found by %s at seed %d: measure again with sofasim sweep", bug.Name, at.scenario, at.seed)
+			t.Logf("%s found by %s at seed %d: %s", bug.Name, at.scenario, at.seed, res.Failures[0])
+			clean, err := scenarios.PlanForSeed(at.scenario, at.seed, nil, nil)
+			require.NoError(t, err)
+			res, err = scenarios.Run(clean, scenarios.Options{})
+			require.NoError(t, err)
+			require.Truef(t, res.Passed(), "without the bug: %s", res.Explain())
 		})
 	}
+}
+
+// TestChaosReachesItsStates: a sweep of raftkv-chaos reaches every state the
+// scenario declares it must (restarts with client writes and a WAL margin,
+// deposed leaders with writes in flight, snapshots sent, ...).
+func TestChaosReachesItsStates(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs 40 scenario seeds")
+	}
+	scenariotest.RequireReached(t, "raftkv-chaos", 40)
 }

@@ -22,18 +22,33 @@ func init() {
 		name, desc string
 		families   []string
 		episodes   int
+		mustReach  []string
 	}{
-		{"raftkv-basic", "raftkv cluster, KV workload, no faults", nil, 0},
+		{"raftkv-basic", "raftkv cluster, KV workload, no faults", nil, 0, nil},
 		{"raftkv-partitions", "raftkv under partitions of every shape (leader isolated, majority/minority, bridge, ring, one-way), clogs and loss",
-			[]string{scenarios.FamilyPartition, scenarios.FamilyNet}, 6},
+			[]string{scenarios.FamilyPartition, scenarios.FamilyNet}, 6, partitionStates},
 		{"raftkv-crashes", "raftkv under crashes and restarts of one, several or all members (torn writes), pauses and disk faults",
-			[]string{scenarios.FamilyCrash, scenarios.FamilyPause, scenarios.FamilyDisk}, 6},
+			[]string{scenarios.FamilyCrash, scenarios.FamilyPause, scenarios.FamilyDisk}, 6, restartStates},
 		{"raftkv-chaos", "raftkv under everything: partitions, crashes, pauses, clock jumps and skew, disk faults, loss and clogs",
-			[]string{scenarios.FamilyPartition, scenarios.FamilyCrash, scenarios.FamilyPause, scenarios.FamilyClock, scenarios.FamilyDisk, scenarios.FamilyNet}, 10},
+			[]string{scenarios.FamilyPartition, scenarios.FamilyCrash, scenarios.FamilyPause, scenarios.FamilyClock, scenarios.FamilyDisk, scenarios.FamilyNet}, 10,
+			append(append([]string{}, restartStates...), partitionStates...)},
 	} {
-		scenarios.Register(scenario(v.name, v.desc, v.families, v.episodes))
+		scenarios.Register(scenario(v.name, v.desc, v.families, v.episodes, v.mustReach))
 	}
 }
+
+// The states the raftkv scenarios must reach (coverage marks in
+// nodes/raftkv): what their planted bugs, and bugs like them, need.
+var (
+	// restarts: a restart replays client writes (dedup lost), with a WAL
+	// margin behind the snapshot (double apply), votes and leads again
+	// (votes not durable)
+	restartStates = []string{"raftkv/restart-from-disk", "raftkv/restart-replays-client-writes", "raftkv/restart-with-wal-margin",
+		"raftkv/vote-after-restart", "raftkv/leader-after-restart"}
+	// partitions: a leader deposed with writes in flight, whose retries
+	// are answered from the session table; a lagging follower sent a snapshot
+	partitionStates = []string{"raftkv/deposed-with-pending-writes", "raftkv/retry-answered-from-session", "raftkv/snapshot-sent"}
+)
 
 // Params are the raftkv scenarios' parameters.
 var Params = []scenarios.Param{
@@ -41,15 +56,16 @@ var Params = []scenarios.Param{
 	scenarios.Int("clients", 10, 1, 1000, "workload clients"),
 	scenarios.Int("keys", 5, 1, 1000, "keys the workload touches"),
 	scenarios.Int("ops", 300, 1, 100000, "most operations in a plan"),
-	scenarios.Int("snapshot-every", 64, 1, 1000000, "applied entries between raft snapshots (small, so compaction and snapshot transfer are exercised)"),
+	scenarios.Int("snapshot-every", 16, 1, 1000000, "applied entries between raft snapshots (small, so compaction and snapshot transfer are exercised)"),
 	scenarios.Dur("duration", 60*time.Second, "safety phase (virtual time)"),
 	scenarios.Dur("liveness", 30*time.Second, "liveness bound after faults heal"),
 }
 
-func scenario(name, desc string, families []string, episodes int) *scenarios.Scenario {
+func scenario(name, desc string, families []string, episodes int, mustReach []string) *scenarios.Scenario {
 	return scenarios.Define(scenarios.Spec[Op, checkers.History]{
 		Name:        name,
 		Description: desc,
+		MustReach:   mustReach,
 		Params:      Params,
 		Bugs:        kv.Bugs,
 		OpKinds:     OpKinds,
@@ -86,20 +102,26 @@ type system struct {
 	w       *sim.World
 	members []sim.NodeID
 	rec     *checkers.Recorder
+	proto   *protocol
 	drivers []*scenarios.Driver[Op]
 }
 
 func build(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []Op) (scenarios.System[checkers.History], error) {
 	ms := members(p.Int("members"))
-	kv.AddServers(w, kv.ServerConfig{Peers: ms, SnapshotEvery: uint64(p.Int("snapshot-every")), CatchUpEntries: 16})
-	sys := &system{w: w, members: ms, rec: &checkers.Recorder{Model: "kv"}}
+	proto := &protocol{w: w}
+	for _, id := range ms {
+		cfg := kv.ServerConfig{ID: id, Peers: ms, SnapshotEvery: uint64(p.Int("snapshot-every")), CatchUpEntries: 16,
+			Observe: proto.observe, DigestEvery: digestEvery, NewStateMachine: proto.stateMachines(id)}
+		w.AddNode(id, func() sim.Node { return kv.NewServer(cfg) })
+	}
+	sys := &system{w: w, members: ms, rec: &checkers.Recorder{Model: "kv"}, proto: proto}
 	ids := scenarios.ClientIDs(p.Int("clients"))
 	for i, own := range scenarios.SplitOps(ops, len(ids)) {
 		// Every client ends with a read issued when the faults heal: a
 		// cluster that never recovers fails the liveness check even if
 		// all planned ops timed out before.
 		own = append(own, Op{OpTiming: scenarios.OpTiming{Client: i, At: plan.Duration}, Kind: checkers.KindGet, Key: fmt.Sprintf("k%d", i%p.Int("keys"))})
-		c := &client{idx: i, servers: ms, rec: sys.rec, now: w.Now}
+		c := &client{idx: i, servers: ms, rec: sys.rec, now: w.Now, opTimeout: min(opTimeout, p.Duration("liveness")/3)}
 		c.driver = &scenarios.Driver[Op]{Ops: own, Now: w.Now, Exec: c.exec}
 		sys.drivers = append(sys.drivers, c.driver)
 		w.AddNode(ids[i], func() sim.Node { return c })
@@ -137,8 +159,9 @@ func (s *system) Done() bool {
 func (s *system) History() checkers.History { return s.rec.History() }
 
 func (s *system) Checkers(b scenarios.Bounds) []checkers.Checker {
-	return []checkers.Checker{checkers.Linearizable{Model: "kv"},
-		checkers.Liveness{HealedAt: b.HealAt, Bound: b.Liveness, End: b.End}}
+	s.proto.settle(s.members)
+	return append([]checkers.Checker{checkers.Linearizable{Model: "kv"},
+		checkers.Liveness{HealedAt: b.HealAt, Bound: b.Liveness, End: b.End}}, s.proto.checkers()...)
 }
 
 // client is a workload client node: a driver feeding a raftkv client. The
@@ -153,11 +176,15 @@ type client struct {
 	rec     *checkers.Recorder
 	now     func() time.Duration
 	kv      *kv.Client
+	// opTimeout: at most a third of the liveness bound, so that the final
+	// read, queued behind an operation still retrying at the heal, has time
+	// to finish
+	opTimeout time.Duration
 }
 
 func (c *client) Start(env *sim.Env) {
 	c.env = env
-	c.kv = kv.NewClient(env, kv.ClientConfig{Servers: c.servers, OpTimeout: 2 * time.Second})
+	c.kv = kv.NewClient(env, kv.ClientConfig{Servers: c.servers, OpTimeout: c.opTimeout})
 	c.driver.Start(env)
 }
 
@@ -200,3 +227,10 @@ func (c *client) Timer(id sim.TimerID, tag any) {
 	}
 	c.kv.HandleTimer(id, tag)
 }
+
+// opTimeout is how long a workload client retries one operation (same
+// session and sequence number, so a write applies at most once) before it
+// gives up and the outcome is unknown. Long enough that an outage leaves
+// each client one unknown operation rather than one every few seconds:
+// many open writes on one key make the linearizability search explode.
+const opTimeout = 10 * time.Second // the default liveness bound is 30 s

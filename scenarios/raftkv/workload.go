@@ -40,18 +40,32 @@ type Spec struct {
 // it or an absent key; appends, not being idempotent, expose operations
 // applied twice.
 func DrawOps(t *rapid.T, spec Spec) []Op {
+	mix := DrawMix(t, spec)
 	n := rapid.IntRange(max(1, spec.MaxOps/3), spec.MaxOps).Draw(t, "ops")
 	window := int64(spec.Duration) * 9 / 10 / int64(time.Millisecond)
 	ops := make([]Op, 0, n)
 	var written []string
 	for i := 0; i < n; i++ {
+		at := rapid.Int64Range(0, window).Draw(t, "at")
+		if len(mix.Bursts) > 0 {
+			// most ops crowd into a few bursts of a second: many clients
+			// in flight at once when a fault lands
+			b := rapid.IntRange(0, len(mix.Bursts)).Draw(t, "burst")
+			if b > 0 {
+				at = min(window, mix.Bursts[b-1]+rapid.Int64Range(0, 1000).Draw(t, "in-burst"))
+			}
+		}
+		key := rapid.IntRange(0, spec.Keys-1).Draw(t, "key")
+		if rapid.IntRange(0, 99).Draw(t, "hot") < mix.HotPct {
+			key = 0
+		}
 		op := Op{
 			OpTiming: scenarios.OpTiming{
 				Client: rapid.IntRange(0, spec.Clients-1).Draw(t, "client"),
-				At:     sim.Duration(time.Duration(rapid.Int64Range(0, window).Draw(t, "at")) * time.Millisecond),
+				At:     sim.Duration(time.Duration(at) * time.Millisecond),
 			},
-			Kind: rapid.SampledFrom([]string{checkers.KindGet, checkers.KindGet, checkers.KindPut, checkers.KindAppend, checkers.KindCAS, checkers.KindDelete}).Draw(t, "kind"),
-			Key:  fmt.Sprintf("k%d", rapid.IntRange(0, spec.Keys-1).Draw(t, "key")),
+			Kind: rapid.SampledFrom(mix.deck).Draw(t, "kind"),
+			Key:  fmt.Sprintf("k%d", key),
 		}
 		switch op.Kind {
 		case checkers.KindPut:
@@ -72,6 +86,48 @@ func DrawOps(t *rapid.T, spec Spec) []Op {
 	}
 	sort.SliceStable(ops, func(i, j int) bool { return ops[i].At < ops[j].At })
 	return ops
+}
+
+// Mix is one seed's workload mix (swarm testing for the workload): the
+// weight of each kind, the share of operations on one hot key, and bursts
+// when most operations crowd together. One seed is all CAS on a hot key,
+// another steady appends, another reads under write bursts.
+type Mix struct {
+	Weights map[string]int // kind -> weight (0: off)
+	HotPct  int            // share of operations on k0
+	Bursts  []int64        // burst start times (ms); none: spread evenly
+	deck    []string
+}
+
+// defaultWeights is the plain mix the draw shrinks to.
+var defaultWeights = map[string]int{checkers.KindGet: 2, checkers.KindPut: 1, checkers.KindAppend: 1, checkers.KindCAS: 1, checkers.KindDelete: 1}
+
+// DrawMix draws a seed's workload mix; it shrinks to the plain mix.
+func DrawMix(t *rapid.T, spec Spec) Mix {
+	m := Mix{Weights: map[string]int{}}
+	for _, k := range OpKinds {
+		w := (defaultWeights[k] + rapid.IntRange(0, 3).Draw(t, "weight-"+k)) % 4
+		m.Weights[k] = w
+		for range w {
+			m.deck = append(m.deck, k)
+		}
+	}
+	// A workload without writes finds nothing; one without reads leaves
+	// porcupine no way to prune the orders of many concurrent appends.
+	for _, k := range []string{checkers.KindAppend, checkers.KindGet} {
+		if k == checkers.KindGet || m.Weights[checkers.KindPut]+m.Weights[checkers.KindAppend]+m.Weights[checkers.KindCAS] == 0 {
+			if m.Weights[k] == 0 {
+				m.Weights[k] = 1
+				m.deck = append(m.deck, k)
+			}
+		}
+	}
+	m.HotPct = rapid.SampledFrom([]int{0, 25, 50}).Draw(t, "hot-pct")
+	window := int64(spec.Duration) * 9 / 10 / int64(time.Millisecond)
+	for range rapid.SampledFrom([]int{0, 3, 8}).Draw(t, "bursts") {
+		m.Bursts = append(m.Bursts, rapid.Int64Range(0, window).Draw(t, "burst-at"))
+	}
+	return m
 }
 
 // input is the operation as the history records it.

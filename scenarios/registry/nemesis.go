@@ -57,15 +57,21 @@ func drawFaults(t *rapid.T, families []string, targets []sim.NodeID, topo regnod
 	}
 	if len(own) > 0 {
 		window := int64(d) * 7 / 10 / int64(time.Millisecond)
-		n := rapid.IntRange(0, episodes).Draw(t, "client-episodes")
+		sw := scenarios.DrawSwarm(t, own, episodes) // which of the registry's own families this seed runs, and how often
+		n := rapid.IntRange(0, sw.Episodes).Draw(t, "client-episodes")
 		for i := 0; i < n; i++ {
 			at := sim.Duration(time.Duration(rapid.Int64Range(2000, window).Draw(t, "at")) * time.Millisecond)
 			c := rapid.SampledFrom(clients).Draw(t, "client")
-			switch rapid.SampledFrom(own).Draw(t, "client-family") {
+			switch sw.Pick(t, "client-family") {
 			case familyClientCrash:
 				steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Op: sim.Crash{Nodes: []sim.NodeID{c}}}})
 			case familyPushFlaky:
-				ppm := rapid.Int64Range(50_000, 400_000).Draw(t, "push-fail-ppm")
+				at -= sim.Duration(2 * time.Second)
+				if rapid.Bool().Draw(t, "flaky-from-start") {
+					at = 0 // the clients' first pushes fail too
+				}
+				// explicit levels: rapid's ranges lean hard to their minimum
+				ppm := rapid.SampledFrom([]int64{300_000, 600_000, 100_000, 800_000}).Draw(t, "push-fail-ppm")
 				until := sim.Duration(time.Duration(window) * time.Millisecond * 8 / 7)
 				steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Op: sim.ArmFailpoint{Failpoint: regnode.FailPush, ProbabilityPPM: ppm}}},
 					scenarios.Step{Fault: sim.Fault{At: max(at, until), Op: sim.DisarmFailpoint{Failpoint: regnode.FailPush}}})

@@ -8,6 +8,7 @@ package registry
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"pgregory.net/rapid"
@@ -32,8 +33,8 @@ func init() {
 			[]string{scenarios.FamilyCrash, scenarios.FamilyPause, familySessionStall, familyClientCut, familyClientCrash}, []string{"session"}, 6},
 		{"registry-data-failover", "service registry under data server crashes, pauses, partitions, clock jumps and clocks stepped minutes ahead before a failover: slots migrate to new leaders",
 			[]string{scenarios.FamilyCrash, scenarios.FamilyPause, scenarios.FamilyPartition, scenarios.FamilyClock, familyClockStepFailover}, []string{"data"}, 6},
-		{"registry-meta-failover", "service registry under meta server crashes, partitions and pauses: the meta leader changes",
-			[]string{scenarios.FamilyCrash, scenarios.FamilyPause, scenarios.FamilyPartition}, []string{"meta"}, 6},
+		{"registry-meta-failover", "service registry under meta server crashes, partitions, pauses and clock jumps: the meta leader changes",
+			[]string{scenarios.FamilyCrash, scenarios.FamilyPause, scenarios.FamilyPartition, scenarios.FamilyClock}, []string{"meta"}, 6},
 		{"registry-chaos", "service registry under everything: crashes, pauses, partitions, clock faults, loss, push failures, client crashes and cuts",
 			[]string{scenarios.FamilyCrash, scenarios.FamilyPause, scenarios.FamilyPartition, scenarios.FamilyClock, scenarios.FamilyNet, scenarios.FamilyFailpoint, familyPushFlaky, familySessionStall, familyClockStepFailover, familyClientCrash, familyClientCut},
 			[]string{"meta", "data", "session"}, 8},
@@ -53,12 +54,15 @@ var Params = []scenarios.Param{
 	scenarios.Int("slots", 256, 1, 65536, "slots in the slot table"),
 	scenarios.Dur("duration", 30*time.Second, "safety phase (virtual time)"),
 	scenarios.Dur("liveness", 40*time.Second, "liveness bound after faults heal"),
+	scenarios.Dur("propagation-bound", 1*time.Second, "away from faults, a change reaches every subscriber within this"),
+	scenarios.Dur("failover-bound", 6*time.Second, "away from meta and network faults, a slot of a data server that went down is led again within this"),
 }
 
 func scenario(name, desc string, families, targets []string, episodes int) *scenarios.Scenario {
 	return scenarios.Define(scenarios.Spec[Op, *regcheck.History]{
 		Name:        name,
 		Description: desc,
+		MustReach:   mustReach[name],
 		Params:      Params,
 		Bugs:        regnode.Bugs,
 		Failpoints:  []string{regnode.FailPush},
@@ -91,7 +95,9 @@ func scenario(name, desc string, families, targets []string, episodes int) *scen
 			}
 		},
 		Build: func(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []Op) (scenarios.System[*regcheck.History], error) {
-			return build(w, plan, p, ops, false), nil
+			sys := build(w, plan, p, ops, false)
+			sys.propagation, sys.failover = int64(p.Duration("propagation-bound")), int64(p.Duration("failover-bound"))
+			return sys, nil
 		},
 	})
 }
@@ -129,6 +135,8 @@ type system struct {
 	converged         bool
 	lean              *regLean // benchmarks only
 	nextOp            int
+	// the time bounds of the propagation and failover checkers
+	propagation, failover int64
 }
 
 // build adds the servers, the meta probe and the clients; lean records
@@ -192,6 +200,10 @@ func (s *system) sample() {
 	for _, id := range s.cfg.Data {
 		d, ok := s.w.Node(id).(*regnode.DataServer)
 		if !ok || !s.w.Up(id) {
+			if s.lastSl[id] != "down" && s.lastSl[id] != "" {
+				s.lastSl[id] = "down"
+				s.rec.Record(regcheck.Event{Kind: regcheck.DataDown, T: now, Client: -1, Node: string(id)})
+			}
 			continue
 		}
 		st := d.Status()
@@ -265,9 +277,25 @@ func (s *system) History() *regcheck.History {
 		ev.T, ev.Unknown = int64(s.w.Now()), true
 		evs = append(evs, ev)
 	}
+	evs = append(evs, s.disturbed()...)
 	return &regcheck.History{Events: append(evs, regcheck.Event{Kind: regcheck.End, T: int64(s.w.Now()), Client: -1})}
 }
 
+// disturbed lists where and when faults acted, for the time-bounded
+// checkers; a client's own crash disturbs nothing but itself (no-ghost
+// judges it).
+func (s *system) disturbed() []regcheck.Event {
+	var out []regcheck.Event
+	for _, p := range sim.Periods(s.w.Faults(), s.w.NodeIDs(), s.w.Now()) {
+		if strings.HasPrefix(string(p.Node), "client-") && (p.Kind == sim.PeriodDown || p.Kind == sim.PeriodRestart) {
+			continue
+		}
+		out = append(out, regcheck.Event{Kind: regcheck.Disturbed, T: int64(p.Start), Until: int64(p.End), Client: -1, Node: string(p.Node)})
+	}
+	return out
+}
+
 func (s *system) Checkers(scenarios.Bounds) []checkers.CheckerOf[*regcheck.History] {
-	return regcheck.Checkers(int64(20*time.Second), int64(30*time.Second))
+	return append(regcheck.Checkers(int64(20*time.Second), int64(30*time.Second)),
+		regcheck.Propagation{Bound: s.propagation, Settle: int64(3 * time.Second)}, regcheck.Failover{Bound: s.failover})
 }

@@ -47,14 +47,25 @@ func drawOps(t *rapid.T, clients, services, maxOps int, d time.Duration) []Op {
 		n = rapid.IntRange(0, maxOps).Draw(t, "ops")
 	}
 	window := int64(d) * 7 / 10 / int64(time.Millisecond)
+	mix := drawMix(t, window)
 	for i := 0; i < n; i++ {
+		at := rapid.Int64Range(3000, max(3001, window)).Draw(t, "at")
+		if len(mix.bursts) > 0 {
+			if b := rapid.IntRange(0, len(mix.bursts)).Draw(t, "burst"); b > 0 {
+				at = min(max(3001, window), mix.bursts[b-1]+rapid.Int64Range(0, 500).Draw(t, "in-burst"))
+			}
+		}
+		service := svc()
+		if rapid.IntRange(0, 99).Draw(t, "hot") < mix.hotPct {
+			service = "svc-0"
+		}
 		op := Op{
 			OpTiming: scenarios.OpTiming{
 				Client: rapid.IntRange(0, clients-1).Draw(t, "client"),
-				At:     sim.Duration(time.Duration(rapid.Int64Range(3000, max(3001, window)).Draw(t, "at")) * time.Millisecond),
+				At:     sim.Duration(time.Duration(at) * time.Millisecond),
 			},
-			Kind:    rapid.SampledFrom([]string{OpPublish, OpPublish, OpPublish, OpUnpublish, OpSubscribe}).Draw(t, "kind"),
-			Service: svc(),
+			Kind:    rapid.SampledFrom(mix.deck).Draw(t, "kind"),
+			Service: service,
 		}
 		switch op.Kind {
 		case OpSubscribe:
@@ -66,4 +77,38 @@ func drawOps(t *rapid.T, clients, services, maxOps int, d time.Duration) []Op {
 	}
 	sort.SliceStable(ops, func(i, j int) bool { return ops[i].At < ops[j].At })
 	return ops
+}
+
+// mix is one seed's workload mix (swarm testing for the workload): the
+// weight of each kind, a share of operations on one hot service, and
+// bursts of changes. One seed mostly re-publishes on a hot service (many
+// publishers per connection, many versions per datum), another churns
+// unpublishes, another subscribes late.
+type mix struct {
+	hotPct int
+	bursts []int64 // ms
+	deck   []string
+}
+
+// drawMix shrinks to the plain mix: publish 3, unpublish 1, subscribe 1,
+// spread evenly over services and time.
+func drawMix(t *rapid.T, window int64) mix {
+	var m mix
+	for _, k := range []struct {
+		kind string
+		def  int
+	}{{OpPublish, 3}, {OpUnpublish, 1}, {OpSubscribe, 1}} {
+		w := (k.def + rapid.IntRange(0, 3).Draw(t, "weight-"+k.kind)) % 4
+		if k.kind == OpPublish {
+			w = max(w, 1) // changes are what the checkers judge
+		}
+		for range w {
+			m.deck = append(m.deck, k.kind)
+		}
+	}
+	m.hotPct = rapid.SampledFrom([]int{0, 40, 80}).Draw(t, "hot-pct")
+	for range rapid.SampledFrom([]int{0, 2, 6}).Draw(t, "bursts") {
+		m.bursts = append(m.bursts, rapid.Int64Range(3000, max(3001, window)).Draw(t, "burst-at"))
+	}
+	return m
 }

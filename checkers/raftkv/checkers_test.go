@@ -1,0 +1,63 @@
+package raftkv_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/sofasim/sofasim/checkers"
+	. "github.com/sofasim/sofasim/checkers/raftkv"
+)
+
+func check(c checkers.CheckerOf[*Protocol], evs ...Event) checkers.Result {
+	return c.Check(&Protocol{Events: evs}, checkers.Options{})
+}
+
+func TestOneLeaderPerTerm(t *testing.T) {
+	ok := check(OneLeaderPerTerm{}, Event{Kind: Leader, Node: "a", Term: 2}, Event{Kind: Leader, Node: "b", Term: 3}, Event{Kind: Leader, Node: "a", Term: 2, Inc: 2})
+	require.True(t, ok.Passed(), ok.Explanation)
+	bad := check(OneLeaderPerTerm{}, Event{Kind: Leader, Node: "a", Term: 2}, Event{Kind: Leader, Node: "b", Term: 2})
+	require.False(t, bad.Passed())
+	require.Contains(t, bad.Explanation, "two leaders in term 2")
+}
+
+func TestDurableVotes(t *testing.T) {
+	ok := check(DurableVotes{}, Event{Kind: Vote, Node: "a", Term: 2, Peer: "b"}, Event{Kind: Vote, Node: "a", Inc: 2, Term: 2, Peer: "b"}, Event{Kind: Vote, Node: "a", Term: 3, Peer: "c"})
+	require.True(t, ok.Passed(), ok.Explanation)
+	bad := check(DurableVotes{}, Event{Kind: Vote, Node: "a", Inc: 1, Term: 2, Peer: "b"}, Event{Kind: Vote, Node: "a", Inc: 2, Term: 2, Peer: "c"})
+	require.False(t, bad.Passed())
+	require.Contains(t, bad.Explanation, "a voted twice in term 2")
+}
+
+func TestReplicasAgree(t *testing.T) {
+	ok := check(ReplicasAgree{}, Event{Kind: State, Node: "a", Index: 5, Digest: 9}, Event{Kind: State, Node: "b", Index: 5, Digest: 9}, Event{Kind: State, Node: "b", Index: 6, Digest: 1})
+	require.True(t, ok.Passed(), ok.Explanation)
+	bad := check(ReplicasAgree{}, Event{Kind: State, Node: "a", Index: 5, Digest: 9}, Event{Kind: State, Node: "b", Index: 5, Digest: 8})
+	require.False(t, bad.Passed())
+	require.Contains(t, bad.Explanation, "replicas differ at applied index 5")
+}
+
+func TestApplyOnce(t *testing.T) {
+	ok := check(ApplyOnce{},
+		Event{Kind: Restore, Node: "a"}, Event{Kind: Apply, Node: "a", Index: 2}, Event{Kind: Apply, Node: "a", Index: 3},
+		Event{Kind: Restore, Node: "a"}, Event{Kind: Restore, Node: "a", Index: 3}, Event{Kind: Apply, Node: "a", Index: 4})
+	require.True(t, ok.Passed(), ok.Explanation)
+	// restored at 65, then the WAL's margin applied again
+	bad := check(ApplyOnce{}, Event{Kind: Restore, Node: "a", Index: 65}, Event{Kind: Apply, Node: "a", Index: 50})
+	require.False(t, bad.Passed())
+	require.Contains(t, bad.Explanation, "a applied index 50 after")
+}
+
+func TestFreshReads(t *testing.T) {
+	// served at the index committed when it arrived: fresh, though the
+	// server's term is behind by then
+	ok := check(FreshReads{}, Event{Kind: Leader, Node: "a", Term: 2}, Event{Kind: Commit, Node: "a", Index: 7},
+		Event{Kind: ReadReceived, Node: "a", Session: 1, Seq: 1}, Event{Kind: Leader, Node: "b", Term: 3},
+		Event{Kind: Commit, Node: "b", Index: 9}, Event{Kind: ReadServed, Node: "a", Session: 1, Seq: 1, Index: 7, Term: 2})
+	require.True(t, ok.Passed(), ok.Explanation)
+	require.Contains(t, ok.Explanation, "1 by a server whose term was behind")
+	bad := check(FreshReads{}, Event{Kind: Commit, Node: "a", Index: 7}, Event{Kind: ReadReceived, Node: "b", Session: 1, Seq: 1},
+		Event{Kind: ReadServed, Node: "b", Session: 1, Seq: 1, Index: 6})
+	require.False(t, bad.Passed())
+	require.Contains(t, bad.Explanation, "stale read")
+}

@@ -1,0 +1,99 @@
+// Package raftkv holds raft's own invariants as checkers over a typed
+// protocol history: what each server reported of itself (leaders, votes,
+// commits, state machine digests, reads) while the run went on. The
+// key-value history and linearizability live in package checkers; these
+// judge the replicas directly, so a divergence no client happened to read
+// still fails.
+package raftkv
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/sofasim/sofasim/checkers"
+)
+
+// Kind is a protocol event's kind.
+type Kind string
+
+// The protocol events, each reported by server Node (incarnation Inc).
+const (
+	Leader       Kind = "leader"        // became leader in Term
+	Vote         Kind = "vote"          // sent a granted vote for Peer in Term
+	Commit       Kind = "commit"        // learned the log committed up to Index
+	State        Kind = "state"         // state machine at applied Index has Digest
+	ReadReceived Kind = "read-received" // client read (Session, Seq) arrived
+	ReadServed   Kind = "read-served"   // client read (Session, Seq) answered from applied Index, in Term
+	Apply        Kind = "apply"         // the state machine applied the command at Index
+	Restore      Kind = "restore"       // the state machine was built empty (Index 0) or restored from a snapshot at Index
+)
+
+// Event is one protocol event at virtual time T (ns).
+type Event struct {
+	Kind    Kind   `json:"kind"`
+	T       int64  `json:"t"`
+	Node    string `json:"node"`
+	Inc     uint32 `json:"inc"`
+	Term    uint64 `json:"term,omitempty"`
+	Peer    string `json:"peer,omitempty"`
+	Index   uint64 `json:"index,omitempty"`
+	Digest  uint64 `json:"digest,omitempty"`
+	Session uint64 `json:"session,omitempty"`
+	Seq     uint64 `json:"seq,omitempty"`
+}
+
+func (e Event) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%v %s#%d %s", time.Duration(e.T), e.Node, e.Inc, e.Kind)
+	switch e.Kind {
+	case Leader:
+		fmt.Fprintf(&b, " term %d", e.Term)
+	case Vote:
+		fmt.Fprintf(&b, " for %s in term %d", e.Peer, e.Term)
+	case Commit:
+		fmt.Fprintf(&b, " to %d", e.Index)
+	case State:
+		fmt.Fprintf(&b, " at %d = %016x", e.Index, e.Digest)
+	case ReadReceived:
+		fmt.Fprintf(&b, " %d/%d", e.Session, e.Seq)
+	case ReadServed:
+		fmt.Fprintf(&b, " %d/%d at index %d in term %d", e.Session, e.Seq, e.Index, e.Term)
+	case Apply, Restore:
+		fmt.Fprintf(&b, " %d", e.Index)
+	}
+	return b.String()
+}
+
+// Protocol is a raftkv run's protocol history, in the order things happened.
+type Protocol struct {
+	Events []Event `json:"events"`
+}
+
+// Len is the number of events.
+func (p *Protocol) Len() int { return len(p.Events) }
+
+// Entry describes event i for reports.
+func (p *Protocol) Entry(i int) checkers.Entry {
+	e := p.Events[i]
+	return checkers.Entry{ID: i, Client: -1, Key: e.Node, Call: e.T, Return: e.T, Op: string(e.Kind), Result: e.String()}
+}
+
+// WriteJSON writes the events as JSON.
+func (p *Protocol) WriteJSON(w io.Writer) error { return json.NewEncoder(w).Encode(p) }
+
+func pass(name, why string) checkers.Result {
+	return checkers.Result{Checker: name, Verdict: checkers.Pass, Explanation: why}
+}
+
+// fail reports the first few problems and how many there were.
+func fail(name string, bad []string) checkers.Result {
+	const show = 3
+	msg := strings.Join(bad[:min(show, len(bad))], "; ")
+	if len(bad) > show {
+		msg += fmt.Sprintf(" (and %d more)", len(bad)-show)
+	}
+	return checkers.Result{Checker: name, Verdict: checkers.Fail, Explanation: msg}
+}

@@ -1,0 +1,32 @@
+package registry
+
+// disturbance is a span in which a fault acted: time-bounded checkers
+// judge only what happened away from faults, since under a partition or a
+// crash a registry may rightly take longer than any bound.
+type disturbance struct {
+	node       string // "" for the network or a failpoint
+	start, end int64
+}
+
+// disturbances lists the Disturbed events.
+func (s *regState) disturbances() []disturbance {
+	var out []disturbance
+	for _, ev := range s.evs {
+		if ev.Kind == Disturbed {
+			out = append(out, disturbance{node: ev.Node, start: ev.T, end: ev.Until})
+		}
+	}
+	return out
+}
+
+// quiet reports whether no disturbance (widened by settle after its end,
+// for connections and leases to recover) overlaps [from, to], counting
+// only those on nodes for which on says yes.
+func quiet(ds []disturbance, from, to, settle int64, on func(node string) bool) bool {
+	for _, d := range ds {
+		if d.start <= to && d.end+settle >= from && on(d.node) {
+			return false
+		}
+	}
+	return true
+}

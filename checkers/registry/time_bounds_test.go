@@ -1,0 +1,56 @@
+package registry
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/sofasim/sofasim/checkers"
+)
+
+// An unpublish repaired only seconds later (by anti-entropy) fails the
+// propagation bound away from faults, and passes when a fault was acting.
+func TestRegPropagationBound(t *testing.T) {
+	evs := func(removedAt int64, extra ...Event) *History {
+		base := []Event{
+			{Kind: Subscribe, T: 0, Client: 1, DataID: "svc", RegID: "s"},
+			{Kind: Publish, T: 1 * regSec, Client: 2, DataID: "svc", RegID: "p", Data: "d", Version: 1},
+			{Kind: Push, T: 1*regSec + 5e6, Client: 1, DataID: "svc", RegID: "s", Version: 10, Pubs: []string{"p=d"}},
+			{Kind: Unpublish, T: 5 * regSec, Client: 2, DataID: "svc", RegID: "p"},
+			{Kind: Push, T: removedAt, Client: 1, DataID: "svc", RegID: "s", Version: 11},
+			{Kind: End, T: 20 * regSec, Client: -1},
+		}
+		return regHistory(append(base, extra...)...)
+	}
+	c := Propagation{Bound: regSec, Settle: 2 * regSec}
+	fast := c.Check(evs(5*regSec+20e6), checkers.Options{})
+	require.Equal(t, checkers.Pass, fast.Verdict, fast.Explanation)
+	require.Contains(t, fast.Explanation, "slowest 20ms")
+	slow := c.Check(evs(7*regSec), checkers.Options{})
+	require.Equal(t, checkers.Fail, slow.Verdict, slow.Explanation)
+	require.Contains(t, slow.Explanation, "unpublished p")
+	faulty := c.Check(evs(7*regSec, Event{Kind: Disturbed, T: 4 * regSec, Until: 6 * regSec, Node: "session-1"}), checkers.Options{})
+	require.Equal(t, checkers.Pass, faulty.Verdict, faulty.Explanation)
+}
+
+// A slot of a data server that went down must be led again within the
+// bound.
+func TestRegFailoverBound(t *testing.T) {
+	h := func(ledAgainAt int64) *History {
+		return regHistory(
+			Event{Kind: Slots, T: 0, Client: -1, Node: "data-1", Epoch: 1, Slots: []int{0, 1}},
+			Event{Kind: Slots, T: 0, Client: -1, Node: "data-2", Epoch: 1, Slots: []int{2}},
+			Event{Kind: DataDown, T: 10 * regSec, Client: -1, Node: "data-1"},
+			Event{Kind: Disturbed, T: 10 * regSec, Until: 30 * regSec, Node: "data-1"},
+			Event{Kind: Slots, T: ledAgainAt, Client: -1, Node: "data-2", Epoch: 2, Slots: []int{0, 1, 2}},
+			Event{Kind: End, T: 40 * regSec, Client: -1},
+		)
+	}
+	c := Failover{Bound: 6 * regSec}
+	ok := c.Check(h(13*regSec), checkers.Options{})
+	require.Equal(t, checkers.Pass, ok.Verdict, ok.Explanation)
+	require.Contains(t, ok.Explanation, "2 slots failed over")
+	late := c.Check(h(22*regSec), checkers.Options{})
+	require.Equal(t, checkers.Fail, late.Verdict, late.Explanation)
+	require.Contains(t, late.Explanation, "slot 0 had no leader from 10s (data-1 down")
+}

@@ -1,0 +1,142 @@
+package raftkv
+
+// The protocol recorder: what every raftkv server reports of itself
+// (kv.Observation), kept as checkers/raftkv's typed protocol history for the
+// checkers of raft's own invariants.
+
+import (
+	"encoding/binary"
+	"errors"
+
+	"github.com/sofasim/sofasim/checkers"
+	rkcheck "github.com/sofasim/sofasim/checkers/raftkv"
+	kv "github.com/sofasim/sofasim/nodes/raftkv"
+	"github.com/sofasim/sofasim/sim"
+)
+
+// digestEvery samples the replicas' state every this many applied indexes
+// (and at every snapshot restore and the run's end): every index, so that
+// a divergence later writes would paper over is still seen.
+const digestEvery = 1
+
+var obsKinds = map[kv.ObservationKind]rkcheck.Kind{
+	kv.ObsLeader: rkcheck.Leader, kv.ObsVote: rkcheck.Vote, kv.ObsCommit: rkcheck.Commit,
+	kv.ObsState: rkcheck.State, kv.ObsReadReceived: rkcheck.ReadReceived, kv.ObsReadServed: rkcheck.ReadServed,
+}
+
+// protocol records the servers' observations.
+type protocol struct {
+	w       *sim.World
+	h       rkcheck.Protocol
+	term    uint64 // the newest term a leader was elected in
+	commit  uint64
+	settled bool
+}
+
+func (p *protocol) observe(o kv.Observation) {
+	switch o.Kind {
+	case kv.ObsCommit:
+		if o.Index <= p.commit {
+			return // only news matters to the checkers; keeps the history small
+		}
+		p.commit = o.Index
+	case kv.ObsLeader:
+		p.term = max(p.term, o.Term)
+	case kv.ObsReadServed:
+		if o.Term < p.term {
+			p.w.Reach("raftkv/read-served-by-behind-term")
+		}
+	}
+	p.h.Events = append(p.h.Events, rkcheck.Event{Kind: obsKinds[o.Kind], T: int64(p.w.Now()), Node: string(o.Node),
+		Inc: o.Incarnation, Term: o.Term, Peer: string(o.Peer), Index: o.Index, Digest: o.Digest, Session: o.Session, Seq: o.Seq})
+}
+
+// settle records every running replica's final state machine, once.
+func (p *protocol) settle(members []sim.NodeID) {
+	if p.settled {
+		return
+	}
+	p.settled = true
+	for _, id := range members {
+		srv, ok := p.w.Node(id).(*kv.Server)
+		if !ok || !p.w.Up(id) {
+			continue
+		}
+		st := srv.Status()
+		if st.Role == "down" {
+			continue
+		}
+		p.h.Events = append(p.h.Events, rkcheck.Event{Kind: rkcheck.State, T: int64(p.w.Now()), Node: string(id),
+			Index: st.Applied, Digest: srv.StateDigest()})
+	}
+}
+
+// protocolCheck runs a protocol checker as one of the scenario's
+// key-value checkers: the protocol history is the system's, not the
+// clients'.
+type protocolCheck struct {
+	c checkers.CheckerOf[*rkcheck.Protocol]
+	p *protocol
+}
+
+func (c protocolCheck) Name() string { return c.c.Name() }
+
+func (c protocolCheck) Check(_ checkers.History, opts checkers.Options) checkers.Result {
+	return c.c.Check(&c.p.h, opts)
+}
+
+// protocolCheckers are raft's own invariants.
+func (p *protocol) checkers() []checkers.Checker {
+	var out []checkers.Checker
+	for _, c := range []checkers.CheckerOf[*rkcheck.Protocol]{rkcheck.OneLeaderPerTerm{}, rkcheck.DurableVotes{}, rkcheck.ReplicasAgree{}, rkcheck.ApplyOnce{}, rkcheck.FreshReads{}} {
+		out = append(out, protocolCheck{c, p})
+	}
+	return out
+}
+
+// record adds an event the harness saw itself (not a server observation).
+func (p *protocol) record(e rkcheck.Event) {
+	e.T, e.Inc = int64(p.w.Now()), uint32(p.w.Stats(sim.NodeID(e.Node)).Starts)
+	p.h.Events = append(p.h.Events, e)
+}
+
+// stateMachines returns a ServerConfig.NewStateMachine for one member: the
+// KV store wrapped to report what it applies.
+func (p *protocol) stateMachines(node sim.NodeID) func() kv.StateMachine {
+	return func() kv.StateMachine {
+		p.record(rkcheck.Event{Kind: rkcheck.Restore, Node: string(node)})
+		return &applyWatch{StateMachine: kv.NewKVStateMachine(), p: p, node: string(node)}
+	}
+}
+
+// applyWatch wraps a replica's state machine and reports the index of
+// every command it applies and of every snapshot it is restored from, for
+// the apply-once checker; its snapshots carry the last index applied.
+// It watches the boundary between raft and the state machine, so the
+// server's own code is checked, not trusted.
+type applyWatch struct {
+	kv.StateMachine
+	p    *protocol
+	node string
+	last uint64
+}
+
+func (a *applyWatch) Apply(index uint64, cmd []byte) []byte {
+	a.p.record(rkcheck.Event{Kind: rkcheck.Apply, Node: a.node, Index: index})
+	a.last = index
+	return a.StateMachine.Apply(index, cmd)
+}
+
+func (a *applyWatch) Snapshot() []byte {
+	return append(binary.AppendUvarint(nil, a.last), a.StateMachine.Snapshot()...)
+}
+
+func (a *applyWatch) Restore(b []byte) error {
+	last, n := binary.Uvarint(b)
+	if n <= 0 {
+		return errors.New("raftkv scenario: snapshot without the applied index")
+	}
+	a.last = last
+	a.p.record(rkcheck.Event{Kind: rkcheck.Restore, Node: a.node, Index: last})
+	return a.StateMachine.Restore(b[n:])
+}
