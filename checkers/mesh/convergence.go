@@ -1,7 +1,6 @@
 package mesh
 
 import (
-
 	"github.com/sofasim/sofasim/checkers"
 )
 

@@ -62,4 +62,3 @@ func (c NoRequestToRemovedHost) Check(h *History, _ checkers.Options) checkers.R
 	}
 	return v.result(c.Name(), fmt.Sprintf("%d attempts, none to a host drained, crashed or replaced more than %v earlier", attempts, c.Bound))
 }
-
