@@ -90,8 +90,13 @@ func (d *regDiscovery) Publish(service string, ep Endpoint) {
 	d.c.Publish("mesh/"+service, d.regID(ep.Addr), formatEndpoint(ep))
 }
 func (d *regDiscovery) Unpublish(_ string, addr sim.NodeID) { d.c.Unpublish(d.regID(addr)) }
+// Subscribe registers a subscriber per incarnation too: a pilot that
+// restarted and subscribed again under its old registerId lost it when
+// the session cleaned up the old connection, and then never heard of an
+// endpoint change again (mesh-chaos seed 57: sidecars of that pilot kept
+// empty clusters to the end; found by checkers/mesh convergence).
 func (d *regDiscovery) Subscribe(service string) {
-	d.c.Subscribe("mesh/"+service, "sub/"+service+"/"+string(d.id))
+	d.c.Subscribe("mesh/"+service, fmt.Sprintf("sub/%s/%s#%d", service, d.id, d.env.Incarnation()))
 }
 func (d *regDiscovery) HandleConnected(c sim.ConnID, p sim.NodeID) bool {
 	return d.c.HandleConnected(c, p)
