@@ -90,6 +90,7 @@ func (d *regDiscovery) Publish(service string, ep Endpoint) {
 	d.c.Publish("mesh/"+service, d.regID(ep.Addr), formatEndpoint(ep))
 }
 func (d *regDiscovery) Unpublish(_ string, addr sim.NodeID) { d.c.Unpublish(d.regID(addr)) }
+
 // Subscribe registers a subscriber per incarnation too: a pilot that
 // restarted and subscribed again under its old registerId lost it when
 // the session cleaned up the old connection, and then never heard of an
