@@ -8,11 +8,14 @@ import (
 )
 
 // RetryLimits: a request takes at most 1 + num_retries attempts, where
-// num_retries is its route's in any configuration in effect while it ran
-// (sidecars apply a change at different times); a retry is admitted only
+// num_retries is its route's in any configuration in effect from Stale
+// before it was issued to its answer (sidecars apply a change at
+// different times); a retry is admitted only
 // within the cluster's retry budget and its retry circuit breaker; and a
 // retry sends the same request as the first attempt (the same path).
-type RetryLimits struct{}
+type RetryLimits struct {
+	Stale time.Duration
+}
 
 func (RetryLimits) Name() string { return "retry-limits" }
 
@@ -37,7 +40,7 @@ func (c RetryLimits) Check(h *History, _ checkers.Options) checkers.Result {
 				continue
 			}
 			limit, known := 0, false
-			for _, p := range f.policiesIn(q.service, q.at, r.T) {
+			for _, p := range f.policiesIn(q.service, q.at-c.Stale, r.T) {
 				for _, rt := range p.Routes {
 					if rt.Name == e.Route {
 						limit, known = max(limit, rt.NumRetries), true

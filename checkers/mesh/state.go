@@ -129,7 +129,7 @@ func Checkers(b Bounds) []checkers.CheckerOf[*History] {
 	return []checkers.CheckerOf[*History]{
 		XDSDiscipline{}, Convergence{}, ReferentialIntegrity{},
 		NoRequestToRemovedHost{Bound: b.Stale, CrashBound: b.CrashStale},
-		LBRespectsHealth{}, MaxEjectionPercent{}, RetryLimits{}, CircuitBreakerLimits{},
+		LBRespectsHealth{}, MaxEjectionPercent{}, RetryLimits{Stale: b.Stale}, CircuitBreakerLimits{},
 		WeightedSplit{Settle: b.Stale}, Authorization{Stale: b.Stale}, ExactlyOnce{},
 		Recovery{Grace: b.RecoveryGrace, Percent: b.Goodput},
 	}

@@ -197,6 +197,7 @@ type system struct {
 	end        time.Duration
 	cfgVersion int
 	drained    map[sim.NodeID]bool
+	version    map[sim.NodeID]string // each instance's version label
 }
 
 // build adds the mesh, the crowd pods and the operator; obs, when set,
@@ -204,7 +205,7 @@ type system struct {
 func build(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []Op, overload bool, obs meshnode.Observer) *system {
 	l := layout(p)
 	end := time.Duration(plan.Duration + plan.Liveness)
-	sys := &system{w: w, rec: &recorder{w: w, h: &meshcheck.History{}}, l: l, end: end, drained: map[sim.NodeID]bool{}}
+	sys := &system{w: w, rec: &recorder{w: w, h: &meshcheck.History{}}, l: l, end: end, drained: map[sim.NodeID]bool{}, version: map[sim.NodeID]string{}}
 	if obs == nil {
 		obs = sys.rec
 	}
@@ -220,10 +221,13 @@ func build(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []Op, ove
 		Config: meshConfig(l.services, canary, overload), Observer: obs}
 	for i, s := range l.services {
 		st := meshnode.ServiceTopo{Name: s, Instances: p.Int("instances")}
-		if i == 0 && canary {
-			for j := 0; j < st.Instances; j++ {
-				st.Versions = append(st.Versions, map[bool]string{true: "v2", false: "v1"}[j == st.Instances-1])
+		for j, id := range l.appsOf[s] {
+			v := "v1"
+			if i == 0 && canary && j == st.Instances-1 {
+				v = "v2"
 			}
+			st.Versions = append(st.Versions, v)
+			sys.version[id] = v
 		}
 		topo.Services = append(topo.Services, st)
 	}
@@ -277,8 +281,24 @@ func (s *system) Members() []sim.NodeID {
 	return append(append(append([]sim.NodeID(nil), s.l.registry...), s.l.pilots...), s.l.apps...)
 }
 
-// Leader: the mesh has none (a dynamic target picks a member).
-func (s *system) Leader() sim.NodeID { return "" }
+// Leader is the busiest control-plane replica (the one most sidecars
+// stream from), so a fault aimed at "the leader" hits the control plane
+// and never the single catalog.
+func (s *system) Leader() sim.NodeID {
+	n := map[sim.NodeID]int{}
+	for _, id := range append(append([]sim.NodeID(nil), s.m.AppIDs...), s.m.Clients...) {
+		if p := s.m.Pod(id); p != nil && p.Sidecar() != nil && p.Sidecar().Pilot() != "" {
+			n[p.Sidecar().Pilot()]++
+		}
+	}
+	best := s.l.pilots[0]
+	for _, id := range s.l.pilots {
+		if n[id] > n[best] {
+			best = id
+		}
+	}
+	return best
+}
 
 // Done: the load has stopped and the quiet period passed.
 func (s *system) Done() bool { return s.w.Now() >= s.end }

@@ -101,6 +101,12 @@ func drawFaults(t *rapid.T, n nemesis, d time.Duration) []scenarios.Step {
 			}
 		}
 	}
+	// Every episode ends within the safety phase: a restart or a crash
+	// after the heal would fall in the window where recovery is judged.
+	last := sim.Duration(d - time.Millisecond)
+	for i := range steps {
+		steps[i].At = min(steps[i].At, last)
+	}
 	sort.SliceStable(steps, func(i, j int) bool { return steps[i].At < steps[j].At })
 	return steps
 }

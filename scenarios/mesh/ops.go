@@ -125,6 +125,7 @@ func (s *system) exec(op Op, done func()) {
 			v = "v2"
 		}
 		id := m.AddInstance(op.Service, v)
+		s.version[id] = v
 		s.rec.add(id, meshcheck.Deployed{Service: op.Service, Version: v})
 	case OpDrain:
 		ids := m.Apps[op.Service]
@@ -143,18 +144,16 @@ func (s *system) exec(op Op, done func()) {
 // each version, undrained (draining the last canary while a route sends
 // it a share would be an outage, not a finding).
 func (s *system) mayDrain(id sim.NodeID) bool {
-	p := s.m.Pod(id)
-	if s.drained[id] || p == nil {
+	if s.drained[id] {
 		return false
 	}
-	version := p.App().Endpoint().Version
 	left, same := 0, 0
 	for _, other := range s.m.Apps[s.m.ServiceOf(id)] {
 		if other == id || s.drained[other] {
 			continue
 		}
 		left++
-		if q := s.m.Pod(other); q == nil || q.App().Endpoint().Version == version {
+		if s.version[other] == s.version[id] {
 			same++
 		}
 	}
