@@ -24,7 +24,7 @@ import (
 // variant is what distinguishes the mesh scenarios.
 type variant struct {
 	name, desc string
-	ops        []string // operation kinds the plan draws
+	ops        []string // operation kinds the plan draws (uniformly: repeat one to weight it)
 	maxOps     int
 	families   []string
 	targets    []string // generic families hit "pilots", "apps", "registry"
@@ -36,7 +36,7 @@ var variants = []variant{
 	{name: "mesh-basic", desc: "3 services x 3 instances behind sidecars, 2 pilots fed by the registry, clients and an intruder sending requests; configuration changes, no faults",
 		ops: []string{OpConfig}, maxOps: 2},
 	{name: "mesh-xds-churn", desc: "deploys, scale-out and scale-in (drains), configuration changes (policies, weights, retries, new subsets and routes, a bad rule fixed later) and control-plane crashes, stops and restarts",
-		ops: []string{OpDeploy, OpScaleOut, OpDrain, OpConfig}, maxOps: 8,
+		ops: []string{OpDeploy, OpScaleOut, OpDrain, OpConfig, OpConfig, OpConfig}, maxOps: 8,
 		families: []string{scenarios.FamilyCrash, scenarios.FamilyPause, familyPilotRestart}, targets: []string{"pilots"}, episodes: 4},
 	{name: "mesh-outlier", desc: "crashing, restarting, stopped, slow and grey-failing instances (errors or latency while passing health checks): outlier detection, health checks, retries",
 		ops: []string{OpDrain}, maxOps: 1,

@@ -52,10 +52,12 @@ const (
 	ChangeSplit   = "split"    // the canary route's v2 weight becomes Value percent
 	ChangeRetries = "retries"  // num_retries of the service's routes becomes Value
 	ChangeCanary  = "canary"   // a new subset and a route splitting 50/50 to it
-	ChangeBadRule = "bad-rule" // an invalid destination rule, fixed For later
+	ChangeBadRule = "bad-rule" // an invalid destination rule with a new subset and route, fixed For later
 )
 
-var changes = []string{ChangeOutlier, ChangeSplit, ChangeRetries, ChangeCanary, ChangeBadRule}
+// changes are drawn uniformly; bad rules twice as often, since a
+// rejected batch is where xDS code goes wrong.
+var changes = []string{ChangeOutlier, ChangeSplit, ChangeRetries, ChangeCanary, ChangeBadRule, ChangeBadRule}
 
 // drawOps draws up to n operations of the given kinds in the first 70%
 // of the safety phase.
@@ -197,16 +199,16 @@ func (s *system) change(op Op) {
 		}
 		spec.Routes = routes
 	case ChangeCanary:
-		if slices.ContainsFunc(spec.Subsets, func(s meshnode.Subset) bool { return s.Name == "canary" }) {
+		if !addCanary(spec) {
 			return
 		}
-		spec.Subsets = append(slices.Clone(spec.Subsets), meshnode.Subset{Name: "canary", Version: "v1"})
-		spec.Routes = append([]meshnode.RouteSpec{{Name: "canary", Match: meshnode.Match{Prefix: "/api/"}, Split: []meshnode.Split{{Subset: "", Weight: 50}, {Subset: "canary", Weight: 50}},
-			Timeout: time.Second, Retry: spec.DefaultRetry}}, spec.Routes...)
 	case ChangeBadRule:
+		// A batch of changes with one bad rule in it: sidecars reject the
+		// clusters whole, and the new subset with them, until the fix.
 		good := spec.Policy.Outlier
 		bad := meshnode.Outlier{Consecutive5xx: 5, BaseEjection: time.Second, MaxEjectionPercent: 150}
 		spec.Policy.Outlier = &bad
+		addCanary(spec)
 		s.setConfig(cfg)
 		s.w.After(time.Duration(op.For), func() {
 			fixed := cloneConfig(s.m.Config())
@@ -218,6 +220,18 @@ func (s *system) change(op Op) {
 		return
 	}
 	s.setConfig(cfg)
+}
+
+// addCanary adds a subset "canary" (of v1 instances) and a route sending
+// half of "/api/" to it, unless the service has one.
+func addCanary(spec *meshnode.ServiceSpec) bool {
+	if slices.ContainsFunc(spec.Subsets, func(s meshnode.Subset) bool { return s.Name == "canary" }) {
+		return false
+	}
+	spec.Subsets = append(slices.Clone(spec.Subsets), meshnode.Subset{Name: "canary", Version: "v1"})
+	spec.Routes = append([]meshnode.RouteSpec{{Name: "canary", Match: meshnode.Match{Prefix: "/api/"}, Split: []meshnode.Split{{Subset: "", Weight: 50}, {Subset: "canary", Weight: 50}},
+		Timeout: time.Second, Retry: spec.DefaultRetry}}, spec.Routes...)
+	return true
 }
 
 func (s *system) setConfig(cfg *meshnode.MeshConfig) {
