@@ -101,7 +101,7 @@ func (h *History) requestEntry(e checkers.Entry, id string) checkers.Entry {
 			if !ev.Req.Idempotent {
 				kind = "non-idempotent"
 			}
-			e.Op = fmt.Sprintf("%s %s %s%s (%s, from %s)", id, r.Node, ev.Req.Service, ev.Req.Path, kind, ev.Req.Caller)
+			e.Op = fmt.Sprintf("%s from %s: %s%s (%s)", id, r.Node, ev.Req.Service, ev.Req.Path, kind)
 		case Answered:
 			answered = true
 			e.Return = int64(r.T)
@@ -165,6 +165,16 @@ func describe(ev Event) string {
 		return s
 	case ConfigApplied:
 		return fmt.Sprintf("applied %s version %s (clusters %v, routes name %v)", e.Type, e.Version, e.Clusters, e.Referenced)
+	case Routed:
+		return fmt.Sprintf("routed by route %s to %s", e.Route, e.Cluster)
+	case AuthzDecision:
+		return fmt.Sprintf("authorization of caller %q: allowed=%v", e.Caller, e.Allowed)
+	case RetryDone:
+		return fmt.Sprintf("retry #%d done", e.N)
+	case NoHost:
+		return fmt.Sprintf("no host in %s (of %v)", e.Cluster, e.Hosts)
+	case Overflow:
+		return fmt.Sprintf("%s breaker of %s overflowed", e.Breaker, e.Cluster)
 	case Ejection:
 		verb := "returned"
 		if e.Ejected {
