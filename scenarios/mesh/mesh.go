@@ -198,6 +198,7 @@ type system struct {
 	cfgVersion int
 	drained    map[sim.NodeID]bool
 	version    map[sim.NodeID]string // each instance's version label
+	first      *meshnode.MeshConfig  // the first configuration
 }
 
 // build adds the mesh, the crowd pods and the operator; obs, when set,
@@ -235,7 +236,7 @@ func build(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []Op, ove
 		rc := registryConfig()
 		topo.Registry = &rc
 	}
-	sys.m = meshnode.Build(w, topo)
+	sys.m, sys.first = meshnode.Build(w, topo), topo.Config
 	sys.rec.add(operatorID, policies(topo.Config, 1))
 	sys.cfgVersion = 1
 	for _, id := range append(append([]sim.NodeID(nil), sys.m.AppIDs...), sys.m.Clients...) {

@@ -205,7 +205,7 @@ func (s *system) change(op Op) {
 	case ChangeBadRule:
 		// A batch of changes with one bad rule in it: sidecars reject the
 		// clusters whole, and the new subset with them, until the fix.
-		good := spec.Policy.Outlier
+		good := s.first.Service(op.Service).Policy.Outlier // valid even if another bad rule is in force
 		bad := meshnode.Outlier{Consecutive5xx: 5, BaseEjection: time.Second, MaxEjectionPercent: 150}
 		spec.Policy.Outlier = &bad
 		addCanary(spec)
