@@ -24,15 +24,15 @@ var meshBugSeeds = map[string]struct {
 	seed     uint64
 	checker  string
 }{
-	meshnode.BugClusterUpdateWipesEndpoints: {"mesh-xds-churn", 28, "convergence"},
+	meshnode.BugClusterUpdateWipesEndpoints: {"mesh-xds-churn", 4, "convergence"},
 	meshnode.BugSingleHostIgnoresHealth:     {"mesh-outlier", 13, "lb-respects-health"},
 	meshnode.BugRetryRewritesRequest:        {"mesh-outlier", 2, "retry-limits"},
 	meshnode.BugStalePoolMetadata:           {"mesh-outlier", 32, "no-request-to-removed-host"},
 	meshnode.BugRouteBeforeCluster:          {"mesh-xds-churn", 1, "referential-integrity"},
-	meshnode.BugUnknownClusterNeverRecovers: {"mesh-xds-churn", 0, ""},
-	meshnode.BugDeletedInstanceKept:         {"mesh-xds-churn", 0, ""},
-	meshnode.BugMaxEjectionIgnored:          {"mesh-outlier", 0, ""},
-	meshnode.BugRetryBudgetOvershoot:        {"mesh-overload", 0, ""},
+	meshnode.BugUnknownClusterNeverRecovers: {"mesh-xds-churn", 28, "convergence"},
+	meshnode.BugDeletedInstanceKept:         {"mesh-xds-churn", 9, "convergence"},
+	meshnode.BugMaxEjectionIgnored:          {"mesh-outlier", 2, "max-ejection-percent"},
+	meshnode.BugRetryBudgetOvershoot:        {"mesh-overload", 1, "retry-limits"},
 }
 
 // TestMeshPlantedBugs: each planted bug is found by its scenario at its
