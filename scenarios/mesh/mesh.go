@@ -9,6 +9,7 @@ package mesh
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"pgregory.net/rapid"
@@ -103,7 +104,9 @@ func scenario(v variant) *scenarios.Scenario {
 			}
 		},
 		Build: func(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []Op) (scenarios.System[*meshcheck.History], error) {
-			return build(w, plan, p, ops, v.overload, nil), nil
+			sys := build(w, plan, p, ops, v.overload, nil)
+			sys.targets = v.targets
+			return sys, nil
 		},
 	})
 }
@@ -199,6 +202,7 @@ type system struct {
 	drained    map[sim.NodeID]bool
 	version    map[sim.NodeID]string // each instance's version label
 	first      *meshnode.MeshConfig  // the first configuration
+	targets    []string              // what the nemesis hits: "pilots", "apps", "registry"
 }
 
 // build adds the mesh, the crowd pods and the operator; obs, when set,
@@ -276,16 +280,32 @@ func build(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []Op, ove
 	return sys
 }
 
-// Members are the nemesis's targets and what the liveness phase
-// restarts: registry servers, pilots and the first instances.
+// Members are the nemesis's targets, what a fault aimed at "the leader"
+// falls back to and what the liveness phase restarts.
 func (s *system) Members() []sim.NodeID {
-	return append(append(append([]sim.NodeID(nil), s.l.registry...), s.l.pilots...), s.l.apps...)
+	var out []sim.NodeID
+	for _, g := range s.targets {
+		switch g {
+		case "pilots":
+			out = append(out, s.l.pilots...)
+		case "apps":
+			out = append(out, s.l.apps...)
+		case "registry":
+			out = append(out, s.l.registry...)
+		}
+	}
+	return out
 }
 
 // Leader is the busiest control-plane replica (the one most sidecars
-// stream from), so a fault aimed at "the leader" hits the control plane
-// and never the single catalog.
+// stream from) when the nemesis targets pilots, so a fault aimed at "the
+// leader" hits the control plane; otherwise none, and such a fault hits a
+// member, which the episode's end resumes (pausing both pilots for good
+// in an instance scenario would take the control plane away).
 func (s *system) Leader() sim.NodeID {
+	if !slices.Contains(s.targets, "pilots") {
+		return ""
+	}
 	n := map[sim.NodeID]int{}
 	for _, id := range append(append([]sim.NodeID(nil), s.m.AppIDs...), s.m.Clients...) {
 		if p := s.m.Pod(id); p != nil && p.Sidecar() != nil && p.Sidecar().Pilot() != "" {
