@@ -10,14 +10,14 @@ import (
 // bugExpect: the invariant each planted bug breaks.
 var bugExpect = map[string]string{
 	BugClusterUpdateWipesEndpoints: "convergence",
-	BugSingleHostIgnoresHealth:     "load-balancer",
-	BugRetryRewritesRequest:        "retries",
-	BugStalePoolMetadata:           "stale-identity",
-	BugRouteBeforeCluster:          "xds",
+	BugSingleHostIgnoresHealth:     "lb-respects-health",
+	BugRetryRewritesRequest:        "retry-limits",
+	BugStalePoolMetadata:           "no-request-to-removed-host",
+	BugRouteBeforeCluster:          "referential-integrity",
 	BugUnknownClusterNeverRecovers: "convergence",
 	BugDeletedInstanceKept:         "convergence",
-	BugMaxEjectionIgnored:          "load-balancer",
-	BugRetryBudgetOvershoot:        "retries",
+	BugMaxEjectionIgnored:          "max-ejection-percent",
+	BugRetryBudgetOvershoot:        "retry-limits",
 }
 
 // TestPlantedBugsFound: each planted bug breaks its invariant in one of
@@ -36,7 +36,7 @@ func TestPlantedBugsFound(t *testing.T) {
 					again := newTestMesh(t, meshOpts{seed: seed, chaos: chaos, bugs: []string{b.Name}})
 					again.run()
 					require.Equal(t, tm.w.Fingerprint(), again.w.Fingerprint())
-					t.Logf("seed %d: %s: %s", seed, want, v[want][0])
+					t.Logf("seed %d: %s: %s", seed, want, v[want])
 					return
 				}
 			}

@@ -44,11 +44,33 @@ func RegistryDiscovery(sessions []sim.NodeID) DiscoveryFactory {
 					eps = append(eps, ep)
 				}
 			}
-			slices.SortFunc(eps, func(a, b Endpoint) int { return strings.Compare(string(a.Addr), string(b.Addr)) })
-			on(strings.TrimPrefix(dt.DataID, "mesh/"), eps)
+			on(strings.TrimPrefix(dt.DataID, "mesh/"), newestByAddr(eps))
 		}})
 		return d
 	}
+}
+
+// newestByAddr sorts endpoints by address and keeps the newest
+// incarnation of each: a restarted instance publishes again before the
+// registry has dropped its old incarnation's publisher (whose session
+// learns of the crash later), and an address twice in a cluster would be
+// one host counted twice (found by checkers/mesh max-ejection-percent in
+// mesh-outlier: "2 of 3 hosts ejected" in a two-host subset).
+func newestByAddr(eps []Endpoint) []Endpoint {
+	slices.SortFunc(eps, func(a, b Endpoint) int {
+		if c := strings.Compare(string(a.Addr), string(b.Addr)); c != 0 {
+			return c
+		}
+		return int(a.Epoch) - int(b.Epoch)
+	})
+	out := eps[:0]
+	for i, ep := range eps {
+		if i+1 < len(eps) && eps[i+1].Addr == ep.Addr {
+			continue
+		}
+		out = append(out, ep)
+	}
+	return out
 }
 
 type regDiscovery struct {
@@ -68,8 +90,14 @@ func (d *regDiscovery) Publish(service string, ep Endpoint) {
 	d.c.Publish("mesh/"+service, d.regID(ep.Addr), formatEndpoint(ep))
 }
 func (d *regDiscovery) Unpublish(_ string, addr sim.NodeID) { d.c.Unpublish(d.regID(addr)) }
+
+// Subscribe registers a subscriber per incarnation too: a pilot that
+// restarted and subscribed again under its old registerId lost it when
+// the session cleaned up the old connection, and then never heard of an
+// endpoint change again (mesh-chaos seed 57: sidecars of that pilot kept
+// empty clusters to the end; found by checkers/mesh convergence).
 func (d *regDiscovery) Subscribe(service string) {
-	d.c.Subscribe("mesh/"+service, "sub/"+service+"/"+string(d.id))
+	d.c.Subscribe("mesh/"+service, fmt.Sprintf("sub/%s/%s#%d", service, d.id, d.env.Incarnation()))
 }
 func (d *regDiscovery) HandleConnected(c sim.ConnID, p sim.NodeID) bool {
 	return d.c.HandleConnected(c, p)

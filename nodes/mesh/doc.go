@@ -130,20 +130,22 @@
 //   - Identity: AttemptDone with FlagStaleIdentity and its Epoch against the
 //     Lifecycle (published) Endpoint.Epoch of the host.
 //
-// checks_test.go implements each of these over a Recorder; it is the
-// reference for the checkers package.
+// checkers/mesh judges each of these, one checker a file, over the same
+// events (its History reads a Recorder's JSON); the tests here run those
+// checkers (checks_test.go) and scenarios/mesh runs them in sweeps.
 //
 // # Planted bugs
 //
 // See Bugs; each is a failpoint bug/mesh/<name> in the real code path.
 // The chaos nemesis of the tests finds each within 20 seeds
-// (TestPlantedBugsFound), by the invariant in bugExpect: cluster update
+// (TestPlantedBugsFound), by the checker in bugExpect: cluster update
 // wiping endpoints and unknown cluster never recovering break convergence
 // (a cluster holds no hosts while its applied EDS says otherwise), a
 // deleted instance kept breaks convergence (and sends requests to drained
-// hosts), single-host LB and max ejection ignored break the load-balancer
-// invariant, retry rewrite and budget overshoot break the retry invariant,
-// route before cluster breaks referential integrity, stale pool metadata
-// makes requests refused for a stale identity long after the instance
-// republished.
+// hosts), single-host LB breaks lb-respects-health, max ejection ignored
+// max-ejection-percent, retry rewrite and budget overshoot break
+// retry-limits, route before cluster breaks referential-integrity, stale
+// pool metadata makes requests refused for a stale identity long after
+// the instance republished (no-request-to-removed-host). scenarios/mesh
+// finds each by sweeping its scenario (README has the seeds).
 package mesh

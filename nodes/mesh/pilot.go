@@ -305,7 +305,14 @@ func (p *Pilot) push(st *adsStream, r *round) {
 			st.types[t] = ts
 		}
 		res, d := p.resources(r, st.service, t)
-		if (ts.ackedOnce && d == ts.acked) || (ts.nonce != "" && d == ts.digest && !ts.answered) {
+		// Nothing to send when the sidecar holds this content and nothing
+		// else is on its way, or when this content is on its way. A
+		// response in flight with other content must be superseded even
+		// if the sidecar ACKed this content before: it will apply the one
+		// in flight (mesh-chaos seed 70: an EDS update delayed by loss
+		// was the last a sidecar got; found by checkers/mesh convergence).
+		inFlight := ts.nonce != "" && !ts.answered
+		if (!inFlight && ts.ackedOnce && d == ts.acked) || (inFlight && d == ts.digest) {
 			continue
 		}
 		p.nonces++

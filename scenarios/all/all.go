@@ -4,6 +4,7 @@ package all
 
 import (
 	_ "github.com/sofasim/sofasim/scenarios/coordinator" // txn-*
+	_ "github.com/sofasim/sofasim/scenarios/mesh"        // mesh-*
 	_ "github.com/sofasim/sofasim/scenarios/raftkv"      // raftkv-*
 	_ "github.com/sofasim/sofasim/scenarios/registry"    // registry-*
 )
