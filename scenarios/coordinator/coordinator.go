@@ -15,6 +15,7 @@ import (
 
 	coordcheck "github.com/sofasim/sofasim/checkers/coordinator"
 	coordnode "github.com/sofasim/sofasim/nodes/coordinator"
+	regnode "github.com/sofasim/sofasim/nodes/registry"
 	"github.com/sofasim/sofasim/scenarios"
 	"github.com/sofasim/sofasim/sim"
 )
@@ -59,6 +60,7 @@ func init() {
 func params(v variant) []scenarios.Param {
 	return []scenarios.Param{
 		scenarios.OneOf("tcs", 3, []int{1, 3, 5}, "TCs; 1 keeps sessions in a file on its disk (store=file), 3 or 5 replicate them with raft (store=raft)"),
+		scenarios.Choice("discovery", "static", []string{"static", "registry"}, "how RMs and apps find the TCs: the static list, or the registry (TCs publish "+coordnode.TCDataID+", as Seata's registry.type=sofa)"),
 		scenarios.Int("rms", 3, 2, 100, "RMs (microservices, each with its own database)"),
 		scenarios.Int("apps", 10, 1, 5000, "application nodes (TMs), each running one global transaction at a time"),
 		scenarios.Int("accounts", 4, 2, 100000, "accounts per RM (few: hot rows)"),
@@ -100,6 +102,7 @@ func scenario(v variant) *scenarios.Scenario {
 // topo is a scenario's deployment.
 type topo struct {
 	cfg            coordnode.Config
+	reg            *regnode.Config // discovery=registry: the registry deployment
 	napps          int
 	balance, stock int64
 }
@@ -122,7 +125,21 @@ func topology(p scenarios.Values) topo {
 	t.cfg = coordnode.Config{TCs: ids("tc", p.Int("tcs")), RMs: ids("rm", p.Int("rms")), Store: store,
 		TxTimeout: p.Duration("tx-timeout"), RecoveryInterval: p.Duration("recovery"), RPCTimeout: p.Duration("rpc-timeout"),
 		Accounts: p.Int("accounts"), Items: p.Int("items"), Balance: t.balance, Stock: t.stock}
+	if p.String("discovery") == "registry" {
+		// A small registry: a raft trio of metas, one data server and two
+		// session servers the coordinator's clients connect to.
+		t.reg = &regnode.Config{Metas: ids("meta", 3), Data: ids("data", 1), Sessions: ids("session", 2), Slots: 16}
+		t.cfg.Registry = t.reg.Sessions
+	}
 	return t
+}
+
+// registry is the registry's servers (none with a static list).
+func (t topo) registry() []sim.NodeID {
+	if t.reg == nil {
+		return nil
+	}
+	return append(append(append([]sim.NodeID(nil), t.reg.Metas...), t.reg.Data...), t.reg.Sessions...)
 }
 
 func (t topo) apps() []sim.NodeID { return scenarios.ClientIDs(t.napps) }
@@ -132,4 +149,7 @@ func (t topo) members() []sim.NodeID {
 	return append(append([]sim.NodeID(nil), t.cfg.TCs...), t.cfg.RMs...)
 }
 
-func (t topo) all() []sim.NodeID { return append(t.members(), t.apps()...) }
+// all are every node; the registry's servers are not the coordinator's
+// members (its faults are the registry scenarios' business) but share
+// the network with them.
+func (t topo) all() []sim.NodeID { return append(append(t.members(), t.registry()...), t.apps()...) }

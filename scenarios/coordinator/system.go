@@ -9,6 +9,7 @@ import (
 	"github.com/sofasim/sofasim/checkers"
 	coordcheck "github.com/sofasim/sofasim/checkers/coordinator"
 	coordnode "github.com/sofasim/sofasim/nodes/coordinator"
+	regnode "github.com/sofasim/sofasim/nodes/registry"
 	"github.com/sofasim/sofasim/scenarios"
 	"github.com/sofasim/sofasim/sim"
 )
@@ -50,6 +51,9 @@ func build(w *sim.World, plan *scenarios.Plan, tp topo, ops []Op, lean bool) (*s
 	s := &system{w: w, tp: tp, hist: &coordcheck.History{}, index: map[sim.NodeID]int{}, healAt: time.Duration(plan.Duration),
 		owner: map[uint64]sim.NodeID{}, closed: map[nodeIndex]bool{}, cur: map[sim.NodeID]uint64{}, inc: map[sim.NodeID]uint64{}, lean: lean}
 	s.tp.cfg.Observer = s
+	if tp.reg != nil {
+		regnode.AddServers(w, *tp.reg)
+	}
 	coordnode.AddServers(w, s.tp.cfg)
 	for i, own := range scenarios.SplitOps(ops, tp.napps) {
 		id := tp.apps()[i]
