@@ -28,7 +28,16 @@ type variant struct {
 	txTimeout  time.Duration
 	recovery   time.Duration
 	rpcTimeout time.Duration
+	// mix is the transaction kinds drawn (mixBasic when nil); lists the
+	// default number of lists per RM (the list-append workload's).
+	mix   []string
+	lists int
 }
+
+// chaos is every fault family at once.
+var chaos = nemesis{families: []string{scenarios.FamilyCrash, scenarios.FamilyPause, scenarios.FamilyPartition, scenarios.FamilyNet,
+	familyTCLeaderCrash, familyTCRestartMidRollback, familyRMCrashBurst, familyAppCrash, familySlowBranch, familyClockTimeout,
+	familyRegisterTimeout, familyAppRMCut, familyDisk}, targets: "all", episodes: 8}
 
 var variants = []variant{
 	{name: "txn-basic", desc: "3 raft TCs, 3 RMs, 10 apps: AT transfers (some split over two branches, some aborted or overdrawn), TCC reservations, audits and SELECT FOR UPDATE reads on hot rows; no faults",
@@ -43,16 +52,24 @@ var variants = []variant{
 		nemesis:   nemesis{families: []string{scenarios.FamilyPause, familySlowBranch, familyClockTimeout, familyRegisterTimeout, familyAppRMCut}, targets: "all", episodes: 8},
 		txTimeout: 800 * time.Millisecond, recovery: 100 * time.Millisecond, rpcTimeout: 300 * time.Millisecond},
 	{name: "txn-chaos", desc: "everything at once: TC and RM crashes with torn writes, partitions, pauses, loss and clogs, slow and failing disks, clock jumps and skew, application crashes",
-		nemesis: nemesis{families: []string{scenarios.FamilyCrash, scenarios.FamilyPause, scenarios.FamilyPartition, scenarios.FamilyNet,
-			familyTCLeaderCrash, familyTCRestartMidRollback, familyRMCrashBurst, familyAppCrash, familySlowBranch, familyClockTimeout,
-			familyRegisterTimeout, familyAppRMCut, familyDisk}, targets: "all", episodes: 8},
+		nemesis:   chaos,
 		txTimeout: 2 * time.Second, recovery: 300 * time.Millisecond, rpcTimeout: 500 * time.Millisecond},
+	{name: "txn-list-append", desc: "list-append global transactions (AT appends to hot lists on several RMs, SELECT FOR UPDATE reads of them) judged by the Elle-style checker at read committed, beside transfers and audits, under txn-chaos's faults",
+		nemesis:   chaos,
+		txTimeout: 2 * time.Second, recovery: 300 * time.Millisecond, rpcTimeout: 500 * time.Millisecond, mix: mixList, lists: 3},
 }
 
 func init() {
 	for _, v := range variants {
 		scenarios.Register(scenario(v))
 	}
+}
+
+func (v variant) kinds() []string {
+	if v.mix == nil {
+		return mixBasic
+	}
+	return v.mix
 }
 
 // params are a scenario's parameters, declared once; the timing defaults
@@ -65,6 +82,7 @@ func params(v variant) []scenarios.Param {
 		scenarios.Int("apps", 10, 1, 5000, "application nodes (TMs), each running one global transaction at a time"),
 		scenarios.Int("accounts", 4, 2, 100000, "accounts per RM (few: hot rows)"),
 		scenarios.Int("items", 2, 1, 1000, "TCC items per RM"),
+		scenarios.Int("lists", v.lists, min(v.lists, 1), 1000, "lists per RM for list-append transactions (few: hot rows)"),
 		scenarios.Int("ops", 400, 0, 10000000, "most global transactions in a plan"),
 		scenarios.Dur("tx-timeout", v.txTimeout, "global transaction timeout"),
 		scenarios.Dur("recovery", v.recovery, "the TC's recovery jobs' interval (timeout check, retries)"),
@@ -89,7 +107,7 @@ func scenario(v variant) *scenarios.Scenario {
 			return scenarios.Draft[Op]{
 				Duration: sim.Duration(d),
 				Liveness: sim.Duration(p.Duration("liveness")),
-				Ops:      drawOps(t, tp, p.Int("ops"), d),
+				Ops:      drawOps(t, tp, v.kinds(), p.Int("ops"), d),
 				Faults:   v.nemesis.draw(t, tp, d, p.Duration("tx-timeout")),
 			}
 		},
@@ -124,7 +142,7 @@ func topology(p scenarios.Values) topo {
 	t := topo{napps: p.Int("apps"), balance: 1000, stock: 100}
 	t.cfg = coordnode.Config{TCs: ids("tc", p.Int("tcs")), RMs: ids("rm", p.Int("rms")), Store: store,
 		TxTimeout: p.Duration("tx-timeout"), RecoveryInterval: p.Duration("recovery"), RPCTimeout: p.Duration("rpc-timeout"),
-		Accounts: p.Int("accounts"), Items: p.Int("items"), Balance: t.balance, Stock: t.stock}
+		Accounts: p.Int("accounts"), Items: p.Int("items"), Lists: p.Int("lists"), Balance: t.balance, Stock: t.stock}
 	if p.String("discovery") == "registry" {
 		// A small registry: a raft trio of metas, one data server and two
 		// session servers the coordinator's clients connect to.

@@ -130,6 +130,9 @@ func (s *system) TM(e coordnode.TMEvent) {
 	}
 	if c, ok := s.index[e.Node]; ok && e.Op == "begin" && e.Outcome == coordnode.OutcomeCommitted {
 		ev.Writes = s.clients[c].cur.writes(s.tp)
+		if lt := s.clients[c].list; lt != nil {
+			lt.xid = e.XID
+		}
 	}
 	s.hist.Record(ev)
 }
@@ -214,7 +217,13 @@ func (s *system) History() *coordcheck.History {
 	for _, id := range st.Down {
 		fs.Down = append(fs.Down, string(id))
 	}
-	evs := append(slices.Clip(s.hist.Events), coordcheck.Event{Kind: coordcheck.Final, T: s.now(), Client: -1, State: fs})
+	evs := slices.Clip(s.hist.Events)
+	for _, c := range s.clients { // list transactions still running: unknown
+		if c.list != nil {
+			evs = append(evs, c.list.event(c, s.now()))
+		}
+	}
+	evs = append(evs, coordcheck.Event{Kind: coordcheck.Final, T: s.now(), Client: -1, State: fs})
 	return &coordcheck.History{Events: evs}
 }
 
@@ -229,11 +238,13 @@ type client struct {
 	driver *scenarios.Driver[Op]
 	app    *coordnode.App
 	env    *sim.Env
-	cur    Op // the transaction running, or last run
+	cur    Op       // the transaction running, or last run
+	list   *listTxn // the list transaction running
 }
 
 func (c *client) Start(env *sim.Env) {
 	c.env = env
+	c.finishList(nil) // a restart abandons the transaction running
 	c.app = coordnode.NewApp(c.sys.tp.cfg, coordnode.Workload{Scripted: true})
 	c.app.Start(env)
 	c.driver.Start(env)
@@ -242,7 +253,13 @@ func (c *client) Start(env *sim.Env) {
 func (c *client) exec(op Op, done func()) {
 	c.cur = op
 	x, _ := op.txn(c.sys.tp) // build checked every operation
-	c.app.Run(x, func(coordnode.Outcome) { done() })
+	if op.Kind == OpList {
+		c.list, x = c.startList(op, x)
+	}
+	c.app.Run(x, func(o coordnode.Outcome) {
+		c.finishList(&o)
+		done()
+	})
 }
 
 func (c *client) Connected(conn sim.ConnID, p sim.NodeID)      { c.app.Connected(conn, p) }
