@@ -163,7 +163,12 @@ func (tc *TC) submit(c *command, done func(result, error)) {
 		})
 		return
 	}
-	tc.st.emit = tc.emitter(tc.db.LSN() + 1) // the commit below gets the next LSN
+	// The command's events are told once its commit is durable: a sync
+	// that fails exits the process, and what it would have changed (an
+	// xid handed out, say) never happened.
+	emit := tc.emitter(tc.db.LSN() + 1) // the commit below gets the next LSN
+	var evs []TCEvent
+	tc.st.emit = func(ev TCEvent) { evs = append(evs, ev) }
 	r := tc.st.apply(c)
 	tc.st.emit = nil
 	tx := tc.db.Begin()
@@ -191,6 +196,9 @@ func (tc *TC) submit(c *command, done func(result, error)) {
 	if err := tx.Commit(); err != nil {
 		done(r, err)
 		return
+	}
+	for _, ev := range evs {
+		emit(ev)
 	}
 	done(r, nil)
 }
