@@ -49,3 +49,14 @@ func TestTxnRegistryDeployed(t *testing.T) {
 		require.NotEqual(t, sim.NodeID("session-1"), n.ID, "a static deployment has no registry")
 	}
 }
+
+// A registry list can lack the raft leader (here rm-3 was left with only
+// tc-2, a follower): clients follow the follower's leader hint outside
+// the list. Before, rm-3 retried tc-2 for ever and never cleaned up two
+// undo logs (no-leak failed at this seed).
+func TestRegistryStaleListFollowsLeaderHint(t *testing.T) {
+	plan, err := scenarios.PlanForSeed("txn-list-append", 2, map[string]string{"discovery": "registry"}, nil)
+	require.NoError(t, err)
+	res := scenariotest.RunTwice(t, plan)
+	require.Truef(t, res.Passed(), "%s", res.Explain())
+}
