@@ -1,10 +1,12 @@
 // Package coordinator holds the distributed-transaction scenarios: a
 // Seata-like TC (one with a file store, or a raft cluster), RMs with their
 // own databases and applications running typed global transactions (AT
-// transfers, TCC reservations, audits, SELECT FOR UPDATE reads) drawn from
-// the seed, under the coordinator's own nemesis families and the generic
-// ones; checkers/coordinator judges them. Importing the package registers
-// the scenarios.
+// transfers, TCC reservations, audits, SELECT FOR UPDATE reads, and in
+// txn-list-append list-append transactions that the Elle-style checker
+// judges) drawn from the seed, under the coordinator's own nemesis
+// families and the generic ones; checkers/coordinator judges them. TCs
+// are found from a static list or through the registry (discovery).
+// Importing the package registers the scenarios.
 package coordinator
 
 import (
