@@ -15,6 +15,7 @@ type ParamKind string
 const (
 	ParamInt      ParamKind = "int"      // an integer in Min..Max, or one of Choices
 	ParamDuration ParamKind = "duration" // a positive duration such as 30s
+	ParamChoice   ParamKind = "choice"   // one of a few names, such as static or registry
 )
 
 // Param declares a scenario parameter once: its type, allowed values,
@@ -30,6 +31,8 @@ type Param struct {
 	Max int `json:"max,omitempty"`
 	// Choices, when set, are the only integers allowed.
 	Choices []int `json:"choices,omitempty"`
+	// Names are the values a choice parameter takes.
+	Names []string `json:"names,omitempty"`
 }
 
 // Int declares an integer parameter in min..max.
@@ -42,6 +45,12 @@ func OneOf(name string, def int, choices []int, usage string) Param {
 	return Param{Name: name, Kind: ParamInt, Default: strconv.Itoa(def), Usage: usage, Choices: choices}
 }
 
+// Choice declares a parameter that is one of a few names (a deployment
+// choice such as discovery=static|registry, clearer than a number).
+func Choice(name, def string, names []string, usage string) Param {
+	return Param{Name: name, Kind: ParamChoice, Default: def, Usage: usage, Names: names}
+}
+
 // Dur declares a positive duration parameter.
 func Dur(name string, def time.Duration, usage string) Param {
 	return Param{Name: name, Kind: ParamDuration, Default: def.String(), Usage: usage}
@@ -52,6 +61,8 @@ func (p Param) Allowed() string {
 	switch {
 	case p.Kind == ParamDuration:
 		return "a positive duration (such as 30s)"
+	case p.Kind == ParamChoice:
+		return "one of " + strings.Join(p.Names, ", ")
 	case len(p.Choices) > 0:
 		s := make([]string, len(p.Choices))
 		for i, c := range p.Choices {
@@ -72,6 +83,11 @@ func (p Param) parse(v string) (any, error) {
 			return nil, bad()
 		}
 		return d, nil
+	case ParamChoice:
+		if !slices.Contains(p.Names, v) {
+			return nil, bad()
+		}
+		return v, nil
 	case ParamInt:
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -107,6 +123,9 @@ type Values struct{ v map[string]any }
 // Int returns an integer parameter. Asking for an undeclared or
 // differently typed parameter is a programming error and panics.
 func (p Values) Int(name string) int { return get[int](p, name) }
+
+// String returns a choice parameter.
+func (p Values) String(name string) string { return get[string](p, name) }
 
 // Duration returns a duration parameter.
 func (p Values) Duration(name string) time.Duration { return get[time.Duration](p, name) }

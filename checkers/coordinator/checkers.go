@@ -8,5 +8,5 @@ import "github.com/sofasim/sofasim/checkers"
 // report's first failure is the closest to the cause.
 func Checkers(recoveryBound int64) []checkers.CheckerOf[*History] {
 	return []checkers.CheckerOf[*History]{OneDecision{}, OutcomeMatchesDecision{}, RegisterWhileBegin{}, LockExclusivity{},
-		UniqueIDs{}, TCCFence{}, NoAbortedRead{}, AllOrNothing{}, Atomicity{}, NoLeak{}, Recovery{Bound: recoveryBound}}
+		UniqueIDs{}, TCCFence{}, NoAbortedRead{}, ListIsolation{}, AllOrNothing{}, Atomicity{}, NoLeak{}, Recovery{Bound: recoveryBound}}
 }

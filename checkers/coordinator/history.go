@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/sofasim/sofasim/checkers"
+	"github.com/sofasim/sofasim/checkers/elle"
 )
 
 // Kind is an event's kind.
@@ -45,6 +46,7 @@ const (
 	TMCommit   Kind = "tm-commit"   // the outcome of a commit request
 	TMRollback Kind = "tm-rollback" // the outcome of a rollback request
 	TMAudit    Kind = "tm-audit"    // an audit summed Sum over every account (Complete: it read them all)
+	ListTxn    Kind = "list-txn"    // a list-append global transaction as the application saw it (Elle)
 )
 
 // Harness events.
@@ -93,7 +95,11 @@ type Event struct {
 	// Writes: on a successful tm-begin, the account changes the
 	// application's transaction makes if it commits.
 	Writes []Write `json:"writes,omitempty"`
-	State  *State  `json:"state,omitempty"`
+	// Elle: a list-txn's micro-ops and status (ok: committed, fail:
+	// rolled back or never begun, info: unknown), Call and Return in
+	// virtual ns; its ID is given by the checker.
+	Elle  *elle.Txn `json:"elle,omitempty"`
+	State *State    `json:"state,omitempty"`
 }
 
 // Write is one account change of a transaction.
@@ -219,6 +225,16 @@ func (h *History) Entry(i int) checkers.Entry {
 		e.Result = fmt.Sprintf("sum %d", ev.Sum)
 		if !ev.Complete {
 			e.Result = "incomplete"
+		}
+	case ListTxn:
+		e.Op = fmt.Sprintf("%s: list transaction %s", ev.Node, x)
+		if ev.Elle != nil {
+			e.Op += " " + ev.Elle.String()
+			e.Call, e.Result = ev.Elle.Call, ev.Elle.Status.String()
+			if ev.Elle.Return > 0 {
+				e.Return = ev.Elle.Return
+			}
+			e.Unknown = ev.Elle.Status == elle.Info
 		}
 	case Final:
 		e.Op = "end state"

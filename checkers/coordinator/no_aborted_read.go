@@ -8,8 +8,8 @@ import (
 
 // NoAbortedRead: a SELECT FOR UPDATE (read committed through the global
 // lock) never returns a row version written by a global transaction that
-// rolled back. Versions are unique per RM, so (RM, row, version) names
-// one write.
+// rolled back, other than its own (a transaction reads its own writes).
+// Versions are unique per RM, so (RM, row, version) names one write.
 type NoAbortedRead struct{}
 
 func (NoAbortedRead) Name() string { return "no-aborted-read" }
@@ -34,7 +34,7 @@ func (c NoAbortedRead) Check(h *History, _ checkers.Options) checkers.Result {
 			continue
 		}
 		reads++
-		if j, ok := aborted[write{ev.Node, ev.Key, ev.Version}]; ok {
+		if j, ok := aborted[write{ev.Node, ev.Key, ev.Version}]; ok && h.Events[j].XID != ev.XID {
 			w := h.Events[j]
 			bad = append(bad, fmt.Sprintf("xid %d read %s/%s=%d (version %d) at %s, written by xid %d which rolled back (%s)", ev.XID, ev.Node, ev.Key, ev.Value, ev.Version, vt(ev.T), w.XID, dec[w.XID]))
 			ops = append(ops, j, i)

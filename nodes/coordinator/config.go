@@ -53,6 +53,9 @@ type Config struct {
 	// Items per RM for TCC and their initial stock (defaults 2 and 100).
 	Accounts, Items int
 	Balance, Stock  int64
+	// Lists per RM for the list-append workload (default none), each
+	// starting empty.
+	Lists int
 }
 
 func (c *Config) defaults() {

@@ -80,7 +80,14 @@
 // and retries (bounded). Plain reads see phase one's local commits (read
 // uncommitted, as in Seata). Audits (CallAudit) read every account in a
 // branch that holds the accounts' global locks until the global
-// transaction ends, so an audit sees a consistent cut.
+// transaction ends, so an audit sees a consistent cut. A raft TC answers
+// a lock query only once a no-op of its term is applied, so a deposed
+// leader with a lagging lock table cannot let a read through.
+//
+// Lists (table list, Config.Lists per RM, space-separated elements) serve
+// the list-append workload (TxnList): CallAppend is an AT branch like
+// CallAdd whose change appends an element; CallRead with List reads a
+// list with SELECT FOR UPDATE, so its history is Elle's list-append.
 //
 // # RM: TCC
 //
@@ -121,8 +128,8 @@
 //	*TCResponse{Req, Code, XID, Branch, Status, Holder, Leader}
 //	*PhaseTwo{Req, Commit, XID, Branch, Resource, Mode}   TC -> RM
 //	*PhaseTwoResp{Req, Status}
-//	*Call{Req, Op, XID, Branch, Account, Amount, ForUpdate}   app -> RM
-//	*CallResp{Req, OK, Err, Values, Version}
+//	*Call{Req, Op, XID, Branch, Account, Amount, ForUpdate, List, Element}   app -> RM
+//	*CallResp{Req, OK, Err, Values, Version, Text}
 //
 // # What checkers need, and where they get it
 //

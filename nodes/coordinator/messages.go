@@ -89,6 +89,9 @@ const (
 	// with ForUpdate a SELECT FOR UPDATE that waits until no other global
 	// transaction holds the row's global lock (read committed).
 	CallRead
+	// CallAppend appends Element to list Account under XID (AT phase
+	// one, the list-append workload).
+	CallAppend
 )
 
 // Call is a business request from an application to an RM.
@@ -101,6 +104,10 @@ type Call struct {
 	Amount  int64
 	// ForUpdate: CallRead as SELECT FOR UPDATE.
 	ForUpdate bool
+	// List: CallRead reads list Account rather than an account.
+	List bool
+	// Element: CallAppend's element.
+	Element string
 }
 
 // CallResp answers a Call.
@@ -110,6 +117,7 @@ type CallResp struct {
 	Err     string
 	Values  map[string]int64 // CallAudit, CallRead
 	Version uint64           // CallRead: the row's version
+	Text    string           // CallRead: the row as stored (a list's elements)
 }
 
 // FenceStatus is a TCC fence row's state.

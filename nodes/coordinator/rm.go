@@ -18,6 +18,7 @@ const (
 	TableFrozen  = "frozen"    // pk i<i>: units reserved by TCC tries
 	TableUndo    = "undo_log"  // pk <xid>:<branch>: undo record, or the marker
 	TableFence   = "tcc_fence" // pk <xid>:<branch>: <status>:<amount>
+	TableList    = "list"      // pk l<i>: space-separated elements (the list-append workload)
 	tableMeta    = "meta"
 )
 
@@ -110,6 +111,9 @@ func (rm *RM) seed() {
 		put(rowdb.Key{Table: TableStock, PK: ItemName(i)}, strconv.FormatInt(rm.cfg.Stock, 10))
 		put(rowdb.Key{Table: TableFrozen, PK: ItemName(i)}, "0")
 	}
+	for i := 0; i < rm.cfg.Lists; i++ {
+		put(rowdb.Key{Table: TableList, PK: ListName(i)}, "")
+	}
 	put(done, "1")
 	_ = tx.Commit()
 }
@@ -165,13 +169,15 @@ func (rm *RM) onCall(c sim.ConnID, m *Call) {
 	}
 	switch m.Op {
 	case CallAdd:
-		rm.phaseOne(m, []rowdb.Key{{Table: TableAccount, PK: m.Account}}, m.Amount, reply)
+		rm.phaseOne(m, []rowdb.Key{{Table: TableAccount, PK: m.Account}}, addAmount(m.Amount), reply)
+	case CallAppend:
+		rm.phaseOne(m, []rowdb.Key{{Table: TableList, PK: m.Account}}, appendElement(m.Element), reply)
 	case CallAudit:
 		var keys []rowdb.Key
 		for i := 0; i < rm.cfg.Accounts; i++ {
 			keys = append(keys, rowdb.Key{Table: TableAccount, PK: AccountName(i)})
 		}
-		rm.phaseOne(m, keys, 0, reply)
+		rm.phaseOne(m, keys, nil, reply)
 	case CallTry:
 		rm.try(m, func(err error) { reply(err, nil) })
 	case CallLocal:
@@ -183,7 +189,7 @@ func (rm *RM) onCall(c sim.ConnID, m *Call) {
 				return
 			}
 			rm.obs(RMEvent{Kind: EvRead, XID: m.XID, OK: true, Key: m.Account, Value: balance(r), Version: r.Version, ForUpdate: m.ForUpdate})
-			rm.env.Send(c, &CallResp{Req: m.Req, OK: true, Values: map[string]int64{m.Account: balance(r)}, Version: r.Version})
+			rm.env.Send(c, &CallResp{Req: m.Req, OK: true, Values: map[string]int64{m.Account: balance(r)}, Version: r.Version, Text: r.Value})
 		})
 	default:
 		reply(errors.New("unknown call"), nil)
@@ -208,11 +214,11 @@ func lockAll(tx *rowdb.Tx, keys []rowdb.Key, done func(error)) {
 func balance(r rowdb.Row) int64 { v, _ := strconv.ParseInt(r.Value, 10, 64); return v }
 
 // phaseOne runs an AT branch: a local transaction locks the rows (SELECT
-// FOR UPDATE), adds delta to each (0: an audit that only reads), registers
+// FOR UPDATE), changes each (nil: an audit that only reads), registers
 // the branch with the rows as lock keys (retrying a bounded number of
 // times on a global lock conflict), inserts the undo record in the same
 // transaction and commits.
-func (rm *RM) phaseOne(m *Call, keys []rowdb.Key, delta int64, reply func(error, map[string]int64)) {
+func (rm *RM) phaseOne(m *Call, keys []rowdb.Key, change func(rowdb.Row) (string, error), reply func(error, map[string]int64)) {
 	tx := rm.db.Begin()
 	fail := func(err error) {
 		tx.Rollback()
@@ -241,17 +247,17 @@ func (rm *RM) phaseOne(m *Call, keys []rowdb.Key, delta int64, reply func(error,
 			}
 			vals[k.PK] = balance(row)
 			lockKeys = append(lockKeys, k.String())
-			if delta == 0 {
+			if change == nil {
 				continue
 			}
-			nb := balance(row) + delta
-			if nb < 0 {
-				fail(errors.New("insufficient balance"))
+			nv, err := change(row)
+			if err != nil {
+				fail(err)
 				return
 			}
 			before := row
-			_ = tx.Put(k, strconv.FormatInt(nb, 10))
-			rec.Images = append(rec.Images, image{Table: k.Table, PK: k.PK, Before: &before, After: rowdb.Row{Value: strconv.FormatInt(nb, 10)}})
+			_ = tx.Put(k, nv)
+			rec.Images = append(rec.Images, image{Table: k.Table, PK: k.PK, Before: &before, After: rowdb.Row{Value: nv}})
 		}
 		rm.register(m.XID, lockKeys, 0, func(b BranchID, err error) {
 			if err != nil {
@@ -273,7 +279,7 @@ func (rm *RM) phaseOne(m *Call, keys []rowdb.Key, delta int64, reply func(error,
 					failAfter(errors.New("global transaction finished (undo marker)"))
 					return
 				}
-				if _, fire := rm.env.Failpoint(BugUndoNotDurable); fire && delta != 0 {
+				if _, fire := rm.env.Failpoint(BugUndoNotDurable); fire && change != nil {
 					rm.commitUndoLater(tx, uk, &rec)
 				} else {
 					for i := range rec.Images {
@@ -291,7 +297,7 @@ func (rm *RM) phaseOne(m *Call, keys []rowdb.Key, delta int64, reply func(error,
 					ev.Key, ev.Value, ev.Version = im.PK, balance(im.After), im.After.Version
 				}
 				rm.obs(ev)
-				if delta == 0 {
+				if change == nil {
 					rm.obs(RMEvent{Kind: EvAudit, XID: m.XID, Branch: b, OK: true})
 				}
 				reply(nil, vals)
@@ -366,6 +372,9 @@ func (rm *RM) local(m *Call, done func(error)) {
 // SelectForUpdateExecutor does.
 func (rm *RM) read(m *Call, n int, done func(rowdb.Row, error)) {
 	k := rowdb.Key{Table: TableAccount, PK: m.Account}
+	if m.List {
+		k.Table = TableList
+	}
 	if !m.ForUpdate {
 		r, ok := rm.db.Read(k)
 		if !ok {

@@ -135,6 +135,10 @@ type tcClient struct {
 	servers func() []sim.NodeID
 	target  int
 	cfg     *Config
+	// outside is a leader hint the servers list lacks (a registry whose
+	// list is stale): followed until it fails, as a list is only a
+	// starting point.
+	outside sim.NodeID
 }
 
 type tcRetry struct {
@@ -155,11 +159,15 @@ func (c *tcClient) attempt(t *tcRetry) {
 		return
 	}
 	to := list[c.target%len(list)]
+	if c.outside != "" {
+		to = c.outside
+	}
 	req := t.req
 	req.Req = c.r.id()
 	c.r.send(to, req.Req, &req, c.cfg.RPCTimeout, func(resp any, err error) {
 		if err != nil {
 			c.target++
+			c.outside = ""
 			if !t.retry {
 				t.done(nil, err)
 				return
@@ -170,9 +178,13 @@ func (c *tcClient) attempt(t *tcRetry) {
 		m := resp.(*TCResponse)
 		if m.Code == CodeNotLeader {
 			c.target++
+			c.outside = ""
+			if m.Leader != "" && m.Leader != to {
+				c.outside = m.Leader
+			}
 			for i, s := range list {
 				if m.Leader != "" && s == m.Leader {
-					c.target = i
+					c.target, c.outside = i, ""
 				}
 			}
 			c.later(t, ErrTimeout)

@@ -163,7 +163,12 @@ func (tc *TC) submit(c *command, done func(result, error)) {
 		})
 		return
 	}
-	tc.st.emit = tc.emitter(tc.db.LSN() + 1) // the commit below gets the next LSN
+	// The command's events are told once its commit is durable: a sync
+	// that fails exits the process, and what it would have changed (an
+	// xid handed out, say) never happened.
+	emit := tc.emitter(tc.db.LSN() + 1) // the commit below gets the next LSN
+	var evs []TCEvent
+	tc.st.emit = func(ev TCEvent) { evs = append(evs, ev) }
 	r := tc.st.apply(c)
 	tc.st.emit = nil
 	tx := tc.db.Begin()
@@ -191,6 +196,9 @@ func (tc *TC) submit(c *command, done func(result, error)) {
 	if err := tx.Commit(); err != nil {
 		done(r, err)
 		return
+	}
+	for _, ev := range evs {
+		emit(ev)
 	}
 	done(r, nil)
 }
@@ -307,14 +315,30 @@ func (tc *TC) onRequest(c sim.ConnID, from sim.NodeID, req *TCRequest) {
 	case ReqStatus:
 		tc.reply(c, req, tc.statusOf(req.XID))
 	case ReqLockQuery:
-		r := result{Code: CodeOK}
-		for _, k := range req.Keys {
-			if h, ok := tc.st.locks[k]; ok && h != req.XID {
-				r = result{Code: CodeLockConflict, Holder: h}
-				break
+		query := func() {
+			r := result{Code: CodeOK}
+			for _, k := range req.Keys {
+				if h, ok := tc.st.locks[k]; ok && h != req.XID {
+					r = result{Code: CodeLockConflict, Holder: h}
+					break
+				}
 			}
+			tc.reply(c, req, r)
 		}
-		tc.reply(c, req, r)
+		if tc.rs == nil {
+			query()
+			return
+		}
+		// A deposed leader that has not heard of its successor still
+		// thinks it serves, with a lock table that lags: a SELECT FOR
+		// UPDATE it answered could read a row another transaction holds.
+		// The answer waits until a no-op of this term is applied, so the
+		// table holds every lock granted before the query.
+		tc.rs.Propose(encodeCommand(&command{Op: "noop"}), func(_ []byte, err error) {
+			if err == nil && tc.serving() {
+				query()
+			}
+		})
 	case ReqCommit, ReqRollback:
 		if s == nil || s.Status != StatusBegin {
 			r := tc.statusOf(req.XID)

@@ -11,6 +11,7 @@ const (
 	TxnReserve  TxnKind = "reserve"  // TCC: reserve Amount of item From on FromRM
 	TxnAudit    TxnKind = "audit"    // AT: read every account of every RM with SELECT FOR UPDATE
 	TxnRead     TxnKind = "read"     // AT: read account From on FromRM with SELECT FOR UPDATE
+	TxnList     TxnKind = "list"     // AT: Mops in order, appends and SELECT FOR UPDATE reads of lists
 )
 
 // Txn is one global transaction a host asks an App to run (Run), so that
@@ -25,6 +26,10 @@ type Txn struct {
 	// Abort: the business logic rolls the transaction back after its
 	// branches succeeded (a TM rollback rather than a commit).
 	Abort bool
+	// Mops of a TxnList, run one after another; OnRead (if set) hears the
+	// i-th mop's read.
+	Mops   []ListMop
+	OnRead func(i int, list []string)
 }
 
 // Run runs t as one global transaction and tells done the outcome the TM
@@ -39,6 +44,8 @@ func (a *App) Run(t Txn, done func(Outcome)) {
 		body = a.audit
 	case TxnRead:
 		body = a.runRead(t)
+	case TxnList:
+		body = a.runList(t)
 	}
 	a.global(body, t.Abort, done)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/sofasim/sofasim/checkers"
 	coordcheck "github.com/sofasim/sofasim/checkers/coordinator"
 	coordnode "github.com/sofasim/sofasim/nodes/coordinator"
+	regnode "github.com/sofasim/sofasim/nodes/registry"
 	"github.com/sofasim/sofasim/scenarios"
 	"github.com/sofasim/sofasim/sim"
 )
@@ -50,6 +51,9 @@ func build(w *sim.World, plan *scenarios.Plan, tp topo, ops []Op, lean bool) (*s
 	s := &system{w: w, tp: tp, hist: &coordcheck.History{}, index: map[sim.NodeID]int{}, healAt: time.Duration(plan.Duration),
 		owner: map[uint64]sim.NodeID{}, closed: map[nodeIndex]bool{}, cur: map[sim.NodeID]uint64{}, inc: map[sim.NodeID]uint64{}, lean: lean}
 	s.tp.cfg.Observer = s
+	if tp.reg != nil {
+		regnode.AddServers(w, *tp.reg)
+	}
 	coordnode.AddServers(w, s.tp.cfg)
 	for i, own := range scenarios.SplitOps(ops, tp.napps) {
 		id := tp.apps()[i]
@@ -126,6 +130,9 @@ func (s *system) TM(e coordnode.TMEvent) {
 	}
 	if c, ok := s.index[e.Node]; ok && e.Op == "begin" && e.Outcome == coordnode.OutcomeCommitted {
 		ev.Writes = s.clients[c].cur.writes(s.tp)
+		if lt := s.clients[c].list; lt != nil {
+			lt.xid = e.XID
+		}
 	}
 	s.hist.Record(ev)
 }
@@ -210,7 +217,13 @@ func (s *system) History() *coordcheck.History {
 	for _, id := range st.Down {
 		fs.Down = append(fs.Down, string(id))
 	}
-	evs := append(slices.Clip(s.hist.Events), coordcheck.Event{Kind: coordcheck.Final, T: s.now(), Client: -1, State: fs})
+	evs := slices.Clip(s.hist.Events)
+	for _, c := range s.clients { // list transactions still running: unknown
+		if c.list != nil {
+			evs = append(evs, c.list.event(c, s.now()))
+		}
+	}
+	evs = append(evs, coordcheck.Event{Kind: coordcheck.Final, T: s.now(), Client: -1, State: fs})
 	return &coordcheck.History{Events: evs}
 }
 
@@ -225,11 +238,13 @@ type client struct {
 	driver *scenarios.Driver[Op]
 	app    *coordnode.App
 	env    *sim.Env
-	cur    Op // the transaction running, or last run
+	cur    Op       // the transaction running, or last run
+	list   *listTxn // the list transaction running
 }
 
 func (c *client) Start(env *sim.Env) {
 	c.env = env
+	c.finishList(nil) // a restart abandons the transaction running
 	c.app = coordnode.NewApp(c.sys.tp.cfg, coordnode.Workload{Scripted: true})
 	c.app.Start(env)
 	c.driver.Start(env)
@@ -238,7 +253,13 @@ func (c *client) Start(env *sim.Env) {
 func (c *client) exec(op Op, done func()) {
 	c.cur = op
 	x, _ := op.txn(c.sys.tp) // build checked every operation
-	c.app.Run(x, func(coordnode.Outcome) { done() })
+	if op.Kind == OpList {
+		c.list, x = c.startList(op, x)
+	}
+	c.app.Run(x, func(o coordnode.Outcome) {
+		c.finishList(&o)
+		done()
+	})
 }
 
 func (c *client) Connected(conn sim.ConnID, p sim.NodeID)      { c.app.Connected(conn, p) }

@@ -3,6 +3,8 @@ package coordinator
 import (
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"pgregory.net/rapid"
@@ -17,8 +19,10 @@ import (
 // from account From of RM FromRM to account To of RM ToRM (the debit in
 // two branches when Split), a TCC reservation of Amount of item From on
 // FromRM, an audit of every account, or a SELECT FOR UPDATE read of
-// account From on FromRM. Abort rolls the transaction back after its
-// branches ran. RMs, accounts and items are indexes.
+// account From on FromRM, or a list-append transaction (Mops: appends to
+// lists, each an AT branch, and SELECT FOR UPDATE reads of lists). Abort
+// rolls the transaction back after its branches ran. RMs, accounts, items
+// and lists are indexes.
 type Op struct {
 	scenarios.OpTiming
 	Kind   string `json:"kind"`
@@ -29,6 +33,16 @@ type Op struct {
 	Amount int64  `json:"amount,omitempty"`
 	Split  bool   `json:"split,omitempty"`
 	Abort  bool   `json:"abort,omitempty"`
+	Mops   []Mop  `json:"mops,omitempty"`
+}
+
+// Mop is one micro-operation of a list transaction: append Append (an
+// element unique in the plan) to list List of RM RM, or, with Append
+// empty, read that list with SELECT FOR UPDATE.
+type Mop struct {
+	RM     int    `json:"rm"`
+	List   int    `json:"list"`
+	Append string `json:"append,omitempty"`
 }
 
 // The coordinator workload's operation kinds.
@@ -37,10 +51,11 @@ const (
 	OpReserve  = string(coordnode.TxnReserve)
 	OpAudit    = string(coordnode.TxnAudit)
 	OpRead     = string(coordnode.TxnRead)
+	OpList     = string(coordnode.TxnList)
 )
 
 // OpKinds lists the operation kinds.
-var OpKinds = []string{OpTransfer, OpReserve, OpAudit, OpRead}
+var OpKinds = []string{OpTransfer, OpReserve, OpAudit, OpRead, OpList}
 
 // txn turns an operation into the App's transaction, checking its indexes
 // against the topology (a plan edited by hand may name an RM that does
@@ -62,6 +77,24 @@ func (op Op) txn(t topo) (coordnode.Txn, error) {
 	var err error
 	switch op.Kind {
 	case OpAudit:
+		return x, nil
+	case OpList:
+		if len(op.Mops) == 0 {
+			return x, fmt.Errorf("list transaction without mops")
+		}
+		for _, m := range op.Mops {
+			r, err := rm(m.RM)
+			if err != nil {
+				return x, err
+			}
+			if err := in(m.List, t.cfg.Lists, "list"); err != nil {
+				return x, err
+			}
+			if strings.ContainsAny(m.Append, " \t\n") {
+				return x, fmt.Errorf("list element %q has a space", m.Append)
+			}
+			x.Mops = append(x.Mops, coordnode.ListMop{RM: r, List: coordnode.ListName(m.List), Element: m.Append})
+		}
 		return x, nil
 	case OpReserve:
 		if x.FromRM, err = rm(op.FromRM); err != nil {
@@ -102,7 +135,7 @@ func (op Op) writes(t topo) []coordcheck.Write {
 // first 70% of the run: mostly transfers (some split over two branches on
 // one row, some aborted, some overdrawing a hot account so that they roll
 // back), TCC reservations, audits and SELECT FOR UPDATE reads.
-func drawOps(t *rapid.T, tp topo, maxOps int, d time.Duration) []Op {
+func drawOps(t *rapid.T, tp topo, mix []string, maxOps int, d time.Duration) []Op {
 	n := 0
 	if maxOps > 0 {
 		n = rapid.IntRange(maxOps/2, maxOps).Draw(t, "ops")
@@ -110,12 +143,13 @@ func drawOps(t *rapid.T, tp topo, maxOps int, d time.Duration) []Op {
 	window := max(1, int64(d)*7/10/int64(time.Millisecond))
 	rms, accts := len(tp.cfg.RMs), tp.cfg.Accounts
 	ops := make([]Op, 0, n)
+	elements := 0
 	for i := 0; i < n; i++ {
 		op := Op{OpTiming: scenarios.OpTiming{
 			Client: rapid.IntRange(0, tp.napps-1).Draw(t, "client"),
 			At:     sim.Duration(time.Duration(rapid.Int64Range(0, window).Draw(t, "at-ms")) * time.Millisecond),
 		}}
-		op.Kind = rapid.SampledFrom([]string{OpTransfer, OpTransfer, OpTransfer, OpTransfer, OpTransfer, OpTransfer, OpReserve, OpReserve, OpAudit, OpRead}).Draw(t, "kind")
+		op.Kind = rapid.SampledFrom(mix).Draw(t, "kind")
 		switch op.Kind {
 		case OpTransfer:
 			op.FromRM, op.From = rapid.IntRange(0, rms-1).Draw(t, "from-rm"), rapid.IntRange(0, accts-1).Draw(t, "from")
@@ -136,9 +170,35 @@ func drawOps(t *rapid.T, tp topo, maxOps int, d time.Duration) []Op {
 			op.Abort = rapid.IntRange(0, 4).Draw(t, "abort") == 0
 		case OpRead:
 			op.FromRM, op.From = rapid.IntRange(0, rms-1).Draw(t, "rm"), rapid.IntRange(0, accts-1).Draw(t, "account")
+		case OpList:
+			op.Mops = drawMops(t, tp, &elements)
+			op.Abort = rapid.IntRange(0, 9).Draw(t, "abort") == 0
 		}
 		ops = append(ops, op)
 	}
 	sort.SliceStable(ops, func(i, j int) bool { return ops[i].At < ops[j].At })
 	return ops
+}
+
+// mixBasic is the transactions the account scenarios draw, mixList the
+// list-append scenario's: mostly list transactions, with transfers, reads
+// and audits so the money checkers keep judging the same deployment.
+var (
+	mixBasic = []string{OpTransfer, OpTransfer, OpTransfer, OpTransfer, OpTransfer, OpTransfer, OpReserve, OpReserve, OpAudit, OpRead}
+	mixList  = []string{OpList, OpList, OpList, OpList, OpList, OpList, OpTransfer, OpTransfer, OpRead, OpAudit}
+)
+
+// drawMops draws one to four micro-ops on hot lists, half appends of a
+// fresh element (elements counts those drawn so far), half reads.
+func drawMops(t *rapid.T, tp topo, elements *int) []Mop {
+	n := rapid.IntRange(1, 4).Draw(t, "mops")
+	out := make([]Mop, n)
+	for i := range out {
+		out[i] = Mop{RM: rapid.IntRange(0, len(tp.cfg.RMs)-1).Draw(t, "list-rm"), List: rapid.IntRange(0, tp.cfg.Lists-1).Draw(t, "list")}
+		if rapid.Bool().Draw(t, "append") {
+			*elements++
+			out[i].Append = strconv.Itoa(*elements)
+		}
+	}
+	return out
 }
