@@ -52,11 +52,11 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		Short: "Deterministic simulation and chaos testing for SOFA-style middleware",
 		Long: `sofasim runs systems under test on a simulated network, clock and disk,
 injects faults (partitions, crashes, pauses, clock and disk faults, planted
-bugs) and checks the recorded histories. Scenarios so far: raftkv (a replicated
-key-value store on etcd raft) and a SOFARegistry-like service registry. A
-Seata-like transaction coordinator and a MOSN-like service mesh exist as node
-packages with their own tests; their scenarios are coming. Every run is
-reproduced exactly from its scenario, seed and plan.
+bugs) and checks the recorded histories. Systems: raftkv (a replicated
+key-value store on etcd raft, raftkv-*), a SOFARegistry-like service registry
+(registry-*), a Seata-like transaction coordinator (txn-*) and a MOSN/Istio-like
+service mesh (mesh-*); rehearse runs all of them together under production-shaped
+load. Every run is reproduced exactly from its scenario, seed and plan.
 
 Start with: ` + prog + ` list, then ` + prog + ` sweep raftkv-chaos --seeds 1..100
 Outputs go to out/SCENARIO/TIME-WHAT/ (out/SCENARIO/latest is the newest).

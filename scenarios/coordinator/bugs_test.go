@@ -25,9 +25,9 @@ var coordinatorBugSeeds = map[string]struct {
 	seed     uint64
 	checker  string
 }{
-	coordnode.BugRegisterAfterRollback:     {"txn-timeouts", 3, "register-while-begin"},
+	coordnode.BugRegisterAfterRollback:     {"txn-timeouts", 12, "register-while-begin"},
 	coordnode.BugTimeoutCommitRace:         {"txn-timeouts", 9, "one-decision"},
-	coordnode.BugUndoNotDurable:            {"txn-rm-failover", 4, "all-or-nothing"},
+	coordnode.BugUndoNotDurable:            {"txn-rm-failover", 4, "no-aborted-read"},
 	coordnode.BugNoReloadRollbacking:       {"txn-tc-failover", 6, "all-or-nothing"},
 	coordnode.BugDeadlockSwallowed:         {"txn-basic", 1, "all-or-nothing"},
 	coordnode.BugTCCNoSuspend:              {"txn-timeouts", 2, "tcc-fence"},

@@ -25,13 +25,13 @@ var meshBugSeeds = map[string]struct {
 	checker  string
 }{
 	meshnode.BugClusterUpdateWipesEndpoints: {"mesh-xds-churn", 4, "convergence"},
-	meshnode.BugSingleHostIgnoresHealth:     {"mesh-outlier", 13, "lb-respects-health"},
+	meshnode.BugSingleHostIgnoresHealth:     {"mesh-outlier", 26, "lb-respects-health"},
 	meshnode.BugRetryRewritesRequest:        {"mesh-outlier", 2, "retry-limits"},
-	meshnode.BugStalePoolMetadata:           {"mesh-outlier", 32, "no-request-to-removed-host"},
+	meshnode.BugStalePoolMetadata:           {"mesh-outlier", 1, "no-request-to-removed-host"},
 	meshnode.BugRouteBeforeCluster:          {"mesh-xds-churn", 1, "referential-integrity"},
 	meshnode.BugUnknownClusterNeverRecovers: {"mesh-xds-churn", 28, "convergence"},
 	meshnode.BugDeletedInstanceKept:         {"mesh-xds-churn", 9, "convergence"},
-	meshnode.BugMaxEjectionIgnored:          {"mesh-outlier", 2, "max-ejection-percent"},
+	meshnode.BugMaxEjectionIgnored:          {"mesh-outlier", 26, "max-ejection-percent"},
 	meshnode.BugRetryBudgetOvershoot:        {"mesh-overload", 1, "retry-limits"},
 }
 
