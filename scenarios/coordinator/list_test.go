@@ -63,9 +63,9 @@ func TestTxnListAppendFindsBugs(t *testing.T) {
 		seed uint64
 		want string
 	}{
-		coordnode.BugUndoNotDurable:        {18, "G1a: "},
+		coordnode.BugUndoNotDurable:        {27, "G1a: "},
 		coordnode.BugDeadlockSwallowed:     {1, "G0: "},
-		coordnode.BugRegisterAfterRollback: {57, "G1a: "},
+		coordnode.BugRegisterAfterRollback: {153, "G1a: "},
 	} {
 		t.Run(strings.TrimPrefix(bug, "bug/coordinator/"), func(t *testing.T) {
 			plan, err := scenarios.PlanForSeed("txn-list-append", at.seed, nil, []string{bug})
