@@ -263,18 +263,28 @@ func build(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []Op, ove
 	w.AddNode(operatorID, func() sim.Node {
 		return &operator{sys: sys, driver: &scenarios.Driver[Op]{Ops: ops, Now: w.Now, Exec: sys.exec}}
 	})
+	// Crashes and restarts are recorded as the kernel applied them, so a
+	// step aimed at "the leader" is recorded with the node it hit: right
+	// after each step's time, the faults applied since the last look.
+	seen := 0
+	record := func() {
+		applied := w.Faults()
+		for _, f := range applied[seen:] {
+			switch op := f.Fault.Op.(type) {
+			case sim.Crash:
+				for _, n := range op.Nodes {
+					sys.rec.add(n, meshcheck.Crashed{})
+				}
+			case sim.Restart:
+				for _, n := range op.Nodes {
+					sys.rec.add(n, meshcheck.Restarted{})
+				}
+			}
+		}
+		seen = len(applied)
+	}
 	for _, s := range plan.Faults {
-		var nodes []sim.NodeID
-		var ev meshcheck.Event
-		switch op := s.Op.(type) {
-		case sim.Crash:
-			nodes, ev = op.Nodes, meshcheck.Crashed{}
-		case sim.Restart:
-			nodes, ev = op.Nodes, meshcheck.Restarted{}
-		}
-		for _, n := range nodes {
-			w.At(time.Duration(s.At), func() { sys.rec.add(n, ev) })
-		}
+		w.At(time.Duration(s.At), func() { w.After(0, record) })
 	}
 	w.At(time.Duration(plan.Duration), func() { sys.rec.add(operatorID, meshcheck.Healed{}) })
 	return sys

@@ -3,8 +3,6 @@ package mesh_test
 import (
 	"flag"
 	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -43,21 +41,5 @@ func TestMeshRegistryDefaults(t *testing.T) {
 }
 
 // TestMeshRegressions replays plans that once failed on the mesh (bugs in
-// nodes/mesh fixed since; each plan's note says which) and requires them
-// to pass, twice alike.
-func TestMeshRegressions(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
-	require.NoError(t, err)
-	require.NotEmpty(t, files)
-	for _, f := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(f), ".json"), func(t *testing.T) {
-			data, err := os.ReadFile(f)
-			require.NoError(t, err)
-			plan, err := scenarios.ParsePlan(data)
-			require.NoError(t, err)
-			require.NotEmpty(t, plan.Note, "a regression plan says why it exists")
-			res := scenariotest.RunTwice(t, plan)
-			require.Truef(t, res.Passed(), "%s\n(%s)", res.Explain(), plan.Note)
-		})
-	}
-}
+// nodes/mesh fixed since; each plan's note says which).
+func TestMeshRegressions(t *testing.T) { scenariotest.Regressions(t, "testdata") }

@@ -9,14 +9,18 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 
+	"github.com/sofasim/sofasim/checkers"
 	"github.com/sofasim/sofasim/reports"
 	"github.com/sofasim/sofasim/scenarios"
+	"github.com/sofasim/sofasim/sim"
 )
 
 // TB is what the helpers need of *testing.T and *rapid.T.
@@ -142,4 +146,57 @@ func Speedup(b *testing.B, name string, params map[string]string, each func(*rep
 	b.ReportMetric(float64(virtual)/float64(wall), "speedup")
 	b.ReportMetric(float64(events)/wall.Seconds(), "events/s")
 	b.ReportMetric(float64(wall.Microseconds())/float64(b.N)/1000, "sim-ms/op")
+}
+
+// Pin says where a planted bug is found: its scenario, the first failing
+// seed of a sweep and, when set, a checker that must fail there.
+type Pin struct {
+	Scenario string
+	Seed     uint64
+	Checker  string
+}
+
+// PlantedBugs checks that every bug of a system is pinned and found at its
+// pin, twice alike, by the pinned checker, and that the same seed passes
+// with the bug disarmed. Generator or node changes move the seeds: measure
+// again with `sofasim sweep SCENARIO --seeds 1..200 --bug NAME`.
+func PlantedBugs(t *testing.T, bugs []sim.Bug, pins map[string]Pin) {
+	for _, b := range bugs {
+		t.Run(b.Name, func(t *testing.T) {
+			at, ok := pins[b.Name]
+			require.Truef(t, ok, "no detection seed recorded for %s", b.Name)
+			plan, err := scenarios.PlanForSeed(at.Scenario, at.Seed, nil, []string{b.Name})
+			require.NoError(t, err)
+			res := RunTwice(t, plan)
+			require.Falsef(t, res.Passed(), "%s is no longer found by %s at seed %d: measure again with sofasim sweep", b.Name, at.Scenario, at.Seed)
+			if at.Checker != "" {
+				require.Truef(t, slices.ContainsFunc(res.Checks, func(c checkers.Result) bool {
+					return c.Checker == at.Checker && c.Verdict == checkers.Fail
+				}), "%s at seed %d: %s did not fail (failures: %v)", b.Name, at.Seed, at.Checker, res.Failures)
+			}
+			t.Logf("%s found by %s at seed %d: %s", b.Name, at.Scenario, at.Seed, res.Failures[0])
+			clean, err := scenarios.PlanForSeed(at.Scenario, at.Seed, nil, nil)
+			require.NoError(t, err)
+			res, err = scenarios.Run(clean, scenarios.Options{})
+			require.NoError(t, err)
+			require.Truef(t, res.Passed(), "without the bug: %s", res.Explain())
+		})
+	}
+}
+
+// Regressions replays every plan in dir (plans that once failed, fixed
+// since) and requires each to say why it exists and to pass, twice alike.
+func Regressions(t *testing.T, dir string) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(f), ".json"), func(t *testing.T) {
+			plan, err := scenarios.LoadPlan(f)
+			require.NoError(t, err)
+			require.NotEmpty(t, plan.Note, "a regression plan says why it exists")
+			res := RunTwice(t, plan)
+			require.Truef(t, res.Passed(), "%s\n(%s)", res.Explain(), plan.Note)
+		})
+	}
 }
