@@ -1,6 +1,8 @@
 package checkers
 
 import (
+	"encoding/json"
+	"fmt"
 	"io"
 	"time"
 )
@@ -58,3 +60,26 @@ func (h History) Entry(i int) Entry {
 
 // WriteJSON writes the history in sofasim's JSON format (see [WriteJSON]).
 func (h History) WriteJSON(w io.Writer) error { return WriteJSON(w, h) }
+
+// WriteJSONLine writes v as one line of JSON: how the systems' typed
+// histories are written beside a report.
+func WriteJSONLine(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// ReadStrictJSON reads one JSON value into a new T, refusing unknown
+// fields; what names the history in the error.
+func ReadStrictJSON[T any](r io.Reader, what string) (*T, error) {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	var v T
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("%s: %v", what, err)
+	}
+	return &v, nil
+}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sofasim/sofasim/checkers"
 	"github.com/sofasim/sofasim/sim"
 )
 
@@ -77,14 +78,9 @@ func (r *Record) UnmarshalJSON(data []byte) error {
 
 // WriteJSON writes the history as one JSON object.
 func (h *History) WriteJSON(w io.Writer) error {
-	b, err := json.Marshal(struct {
+	return checkers.WriteJSONLine(w, struct {
 		Records []Record `json:"records"`
 	}{h.Records})
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(b, '\n'))
-	return err
 }
 
 // ReadJSON reads what WriteJSON wrote, or a bare JSON array of records (a

@@ -3,7 +3,6 @@
 package registry
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -117,22 +116,9 @@ func (h *History) Entry(i int) checkers.Entry {
 }
 
 // WriteJSON writes the history as one JSON object.
-func (h *History) WriteJSON(w io.Writer) error {
-	b, err := json.Marshal(h)
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(b, '\n'))
-	return err
-}
+func (h *History) WriteJSON(w io.Writer) error { return checkers.WriteJSONLine(w, h) }
 
 // ReadJSON reads a history WriteJSON wrote; unknown fields are errors.
 func ReadJSON(r io.Reader) (*History, error) {
-	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
-	var h History
-	if err := dec.Decode(&h); err != nil {
-		return nil, fmt.Errorf("registry history: %v", err)
-	}
-	return &h, nil
+	return checkers.ReadStrictJSON[History](r, "registry history")
 }
