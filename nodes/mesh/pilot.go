@@ -242,6 +242,14 @@ func (p *Pilot) Message(c sim.ConnID, from sim.NodeID, msg any) {
 	ts.answered = true
 	if r.ErrorDetail == "" {
 		ts.acked, ts.ackedOnce = ts.digest, true
+		// An ACK may be what a NACKed type waited for (routes refused while
+		// their cluster was unknown): offer the stream again whatever it
+		// has not ACKed. Only ACKs push, so an invalid resource is not
+		// resent in a loop (mesh-chaos seed 218: routes NACKed beside a bad
+		// cluster update were never resent after the fix was ACKed).
+		if p.ready {
+			p.push(st, p.round())
+		}
 	}
 }
 
