@@ -30,15 +30,6 @@ func SeedCommand(prog, scenario string, seed uint64, params map[string]string, b
 	return b.String()
 }
 
-// ReplayCommand is the one command line that reruns plan: the seed's run
-// command when the plan is its seed's own, otherwise `replay FILE` of
-// where the caller saved the plan or its failure file.
-func ReplayCommand(prog string, plan *Plan, file string) string {
-	if IsSeedPlan(plan) {
-		return SeedCommand(prog, plan.Scenario, plan.Seed, plan.Params, plan.Bugs)
-	}
-	return prog + " replay " + ShellQuote(file)
-}
 
 // ShellQuote quotes a word for a POSIX shell when it needs it.
 func ShellQuote(s string) string {

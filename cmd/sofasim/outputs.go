@@ -114,8 +114,11 @@ func writeRun(dir string, plan *scenarios.Plan, rep *reports.Result, o writeOpts
 		wr.failure = filepath.Join(dir, fileFailure)
 		file = wr.failure
 	}
-	rep.Replay = scenarios.ReplayCommand(prog, plan, file)
-	if failed { // a failure file carries its recorded fingerprint: replay checks it
+	// The seed's run command reruns a passing seed plan; otherwise (and
+	// always for a failure, whose file carries the fingerprint replay
+	// checks) replay the file just written.
+	rep.Replay = rep.RunCommand
+	if failed || rep.Replay == "" {
 		rep.Replay = prog + " replay " + scenarios.ShellQuote(file)
 	}
 	data := rep.Marshal()
