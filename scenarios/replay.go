@@ -30,7 +30,6 @@ func SeedCommand(prog, scenario string, seed uint64, params map[string]string, b
 	return b.String()
 }
 
-
 // ShellQuote quotes a word for a POSIX shell when it needs it.
 func ShellQuote(s string) string {
 	if s != "" && strings.IndexFunc(s, func(r rune) bool {
