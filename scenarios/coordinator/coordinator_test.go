@@ -16,7 +16,7 @@ import (
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	scenariotest.FewRapidChecks(6)
+	scenariotest.RapidDefaults(6)
 	os.Exit(m.Run())
 }
 

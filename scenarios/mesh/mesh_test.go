@@ -13,7 +13,7 @@ import (
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	scenariotest.FewRapidChecks(4)
+	scenariotest.RapidDefaults(4)
 	os.Exit(m.Run())
 }
 

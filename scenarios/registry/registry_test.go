@@ -13,7 +13,7 @@ import (
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	scenariotest.FewRapidChecks(8)
+	scenariotest.RapidDefaults(8)
 	os.Exit(m.Run())
 }
 

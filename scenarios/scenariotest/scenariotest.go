@@ -112,12 +112,25 @@ func Check(t *testing.T, name string, params map[string]string) {
 	})
 }
 
-// FewRapidChecks lowers rapid's default number of checks to n unless the
-// caller asked for a number with -rapid.checks: each check is a whole
-// simulated run. Call it from TestMain after flag.Parse.
-func FewRapidChecks(n int) {
+// RapidSeed is the seed rapid starts from when neither -rapid.seed nor
+// RAPID_SEED names one: go test draws the same plans on every run, so a
+// red CI is a finding about the change, not a lottery ticket. Set
+// SOFASIM_RAPID=explore to let rapid draw a fresh seed each run.
+const RapidSeed = 20261201
+
+// RapidDefaults lowers rapid's default number of checks to n (each check is
+// a whole simulated run) unless -rapid.checks asked for a number, and fixes
+// its starting seed as RapidSeed says. Call it from TestMain after
+// flag.Parse.
+func RapidDefaults(n int) {
 	if f := flag.Lookup("rapid.checks"); f != nil && f.Value.String() == "100" {
 		_ = f.Value.Set(fmt.Sprint(n))
+	}
+	if os.Getenv("SOFASIM_RAPID") == "explore" || os.Getenv("RAPID_SEED") != "" {
+		return
+	}
+	if f := flag.Lookup("rapid.seed"); f != nil && f.Value.String() == "0" {
+		_ = f.Value.Set(fmt.Sprint(RapidSeed))
 	}
 }
 
