@@ -33,9 +33,25 @@ func (s Status) String() string {
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// SlotOf is the slot of a dataInfoId.
+// SlotOf is the slot of a dataInfoId, as SOFARegistry's Crc32cSlotFunction
+// computes it: Math.abs of the crc32c read as a Java int, masked by
+// slots-1 (slots a power of two). Java's Math.abs(Integer.MIN_VALUE) stays
+// negative; Go's int32 negation wraps the same way, and the mask then
+// keeps 0. A slot count that is not a power of two (never in production)
+// takes the same value modulo slots.
 func SlotOf(dataID string, slots int) int {
-	return int(crc32.Checksum([]byte(dataID), castagnoli) % uint32(slots))
+	return slotOfCRC(crc32.Checksum([]byte(dataID), castagnoli), slots)
+}
+
+func slotOfCRC(crc uint32, slots int) int {
+	v := int32(crc)
+	if v < 0 {
+		v = -v
+	}
+	if slots&(slots-1) == 0 {
+		return int(uint32(v) & uint32(slots-1))
+	}
+	return int(uint32(v) % uint32(slots))
 }
 
 // Proc names one process of a server: node name and incarnation.
