@@ -41,4 +41,20 @@ var Bugs = []sim.Bug{
 	{Name: BugLateCleanup, Description: "a late cleanup of a client's old connection deletes the publisher it re-registered on another session (#74)"},
 	{Name: BugRepublishDropsIndex, Description: "re-publishing through a connection drops the other publishers from the connection index: they outlive the connection (PR 138)"},
 	{Name: BugServeBeforeMigration, Description: "a new slot leader serves before syncing from the session servers (emergency migration): publishers are lost"},
+
+	// Meta election (meta_db.go, meta_elect.go).
+	{Name: BugLeaderNotRegistered, Description: "a meta leader's start-up notification fails and it never registers itself: it holds the lock but never serves (sofa-registry #30)"},
+	{Name: BugLeaseSkew, Description: "a meta leader trusts the lock until its last renewal + 1.5 lock durations, past the takeover: two meta leaders"},
 }
+
+// The meta election's planted bugs.
+const (
+	// BugLeaderNotRegistered: during a meta's start-up, the leader's
+	// notification throws and registerCurrentNode never runs: the members
+	// never learn of a leader (sofa-registry issue 30).
+	BugLeaderNotRegistered = "bug/registry/meta-leader-not-registered"
+	// BugLeaseSkew: the leader trusts the lock for 1.5 durations after its
+	// last renewal instead of half of one, so it still acts after a
+	// follower took the lock over.
+	BugLeaseSkew = "bug/registry/meta-lease-past-takeover"
+)

@@ -16,7 +16,7 @@ type Config struct {
 	// Slots in the table (default 256).
 	Slots int
 	// HeartbeatInterval of members to the meta servers (default 500ms);
-	// Lease is how long the meta leader keeps a silent member (default 3s).
+	// Lease is how long the meta leader keeps a silent member (default 20s).
 	HeartbeatInterval, Lease time.Duration
 	// SyncInterval: session servers compare datum versions (default 2s).
 	SyncInterval time.Duration
@@ -31,6 +31,14 @@ type Config struct {
 	// leaders (a harness records them for a linearizability check of the
 	// meta store). It is not part of the servers' state.
 	Observer MetaObserver
+
+	// The meta election (meta_elect.go, meta_db.go): see metaDefaults.
+	Election      string     // ElectionDB (default) or ElectionRaft
+	LockDB        sim.NodeID // the lock database node (default "lockdb")
+	LockDuration  time.Duration
+	ElectInterval time.Duration
+	WarmUp        time.Duration
+	Protection    int // protection mode at this many data servers or fewer (0: only with none)
 }
 
 // MetaObserver hears of the meta store's compare-and-set proposals: a new
@@ -52,7 +60,7 @@ func (c *Config) defaults() {
 		c.HeartbeatInterval = 500 * time.Millisecond
 	}
 	if c.Lease <= 0 {
-		c.Lease = 3 * time.Second
+		c.Lease = 20 * time.Second // SOFARegistry's meta lease of data and session servers
 	}
 	if c.SyncInterval <= 0 {
 		c.SyncInterval = 2 * time.Second
@@ -69,11 +77,15 @@ func (c *Config) defaults() {
 	if c.SnapshotEvery == 0 {
 		c.SnapshotEvery = 64
 	}
+	c.metaDefaults()
 }
 
 // AddServers adds every meta, data and session server to the world.
 func AddServers(w *sim.World, cfg Config) {
 	cfg.defaults()
+	if cfg.Election == ElectionDB {
+		w.AddNode(cfg.LockDB, func() sim.Node { return &LockDB{cfg: cfg} })
+	}
 	for _, id := range cfg.Metas {
 		id := id
 		w.AddNode(id, func() sim.Node { return NewMeta(cfg, id) })

@@ -1,6 +1,8 @@
 package registry
 
 import (
+	"time"
+
 	"fmt"
 	"slices"
 	"strconv"
@@ -53,7 +55,8 @@ func (e *interactionEnv) addServers(metas, data, sessions, slots int, seed uint6
 		}
 		return out
 	}
-	e.cfg = Config{Metas: names("meta", metas), Data: names("data", data), Sessions: names("session", sessions), Slots: slots}
+	e.cfg = Config{Metas: names("meta", metas), Data: names("data", data), Sessions: names("session", sessions), Slots: slots,
+		Election: ElectionRaft, Lease: 3 * time.Second} // the transcripts were written for raft and a 3 s lease
 	e.cfg.defaults()
 	e.World = sim.NewWorld(sim.Config{Seed: seed, Trace: &e.Env})
 	AddServers(e.World, e.cfg)

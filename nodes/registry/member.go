@@ -64,7 +64,12 @@ func (m *member) start(env *sim.Env, role string) {
 
 func (m *member) heartbeat() {
 	for _, id := range m.cfg.Metas {
-		m.peers.send(id, &Heartbeat{Role: m.role, Proc: m.proc, Epoch: m.table.Epoch})
+		hb := &Heartbeat{Role: m.role, Proc: m.proc, Epoch: m.table.Epoch}
+		if m.role == "data" && m.cfg.Election == ElectionDB && m.table.Epoch > 0 {
+			t := copyTable(&m.table)
+			hb.Table = &t
+		}
+		m.peers.send(id, hb)
 	}
 	m.env.SetTimer(m.cfg.HeartbeatInterval, heartbeatTick{})
 }

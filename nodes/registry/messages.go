@@ -139,6 +139,9 @@ type (
 		Role  string // "data" or "session"
 		Proc  Proc
 		Epoch uint64
+		// Table: a data server's table under election=db, from which a new
+		// meta leader re-learns the slot table (it is not persisted).
+		Table *Table
 	}
 	// HeartbeatResp: meta leader -> member; Table set when newer than the member's.
 	HeartbeatResp struct {

@@ -8,21 +8,29 @@ import (
 	"github.com/sofasim/sofasim/sim"
 )
 
-// MetaServer is a meta server: a raftkv server with the slot table state
-// machine, acting as meta leader while it leads raft.
+// MetaServer is a meta server. With election=db (the default, as
+// SOFARegistry v6) it is elected through the lock database and holds the
+// slot table in memory only (meta_db.go); with election=raft it embeds a
+// raftkv server whose state machine is the slot table and acts as meta
+// leader while it leads raft.
 type MetaServer struct {
-	*raftkv.Server
-	cfg     Config
-	env     *sim.Env
+	cfg Config
+	env *sim.Env
+	// election=raft
+	raft    *raftkv.Server
 	sm      *metaSM
 	ready   bool   // leads raft and its term's no-op applied
 	term    uint64 // term of readiness
-	leases  map[string]time.Duration
-	procs   map[string]Proc
-	roles   map[string]string
-	conns   map[string]sim.ConnID // member -> its latest heartbeat connection
-	propose bool                  // a table proposal in flight
-	noop    bool                  // the no-op in flight
+	propose bool   // a table proposal in flight
+	noop    bool   // the no-op in flight
+	// election=db
+	db *dbElector
+	dbLeader
+	// the meta leader's view of the members
+	leases map[string]time.Duration
+	procs  map[string]Proc
+	roles  map[string]string
+	conns  map[string]sim.ConnID // member -> its latest heartbeat connection
 }
 
 type metaTick struct{}
@@ -31,7 +39,11 @@ type metaTick struct{}
 func NewMeta(cfg Config, id sim.NodeID) *MetaServer {
 	cfg.defaults()
 	m := &MetaServer{cfg: cfg, sm: &metaSM{}}
-	m.Server = raftkv.NewServer(raftkv.ServerConfig{ID: id, Peers: cfg.Metas, SnapshotEvery: cfg.SnapshotEvery, CatchUpEntries: 16,
+	if cfg.Election == ElectionDB {
+		m.db = &dbElector{}
+		return m
+	}
+	m.raft = raftkv.NewServer(raftkv.ServerConfig{ID: id, Peers: cfg.Metas, SnapshotEvery: cfg.SnapshotEvery, CatchUpEntries: 16,
 		NewStateMachine: func() raftkv.StateMachine { m.sm = &metaSM{}; return m.sm }})
 	return m
 }
@@ -39,7 +51,12 @@ func NewMeta(cfg Config, id sim.NodeID) *MetaServer {
 func (m *MetaServer) Start(env *sim.Env) {
 	m.env = env
 	m.leases, m.procs, m.roles, m.conns = map[string]time.Duration{}, map[string]Proc{}, map[string]string{}, map[string]sim.ConnID{}
-	m.Server.Start(env)
+	if m.db != nil {
+		m.db.onChange = m.checkLeader
+		m.db.start(env, m.cfg)
+	} else {
+		m.raft.Start(env)
+	}
 	env.SetTimer(200*time.Millisecond, metaTick{})
 }
 
@@ -49,7 +66,11 @@ func (m *MetaServer) Timer(id sim.TimerID, tag any) {
 		m.env.SetTimer(200*time.Millisecond, metaTick{})
 		return
 	}
-	m.Server.Timer(id, tag)
+	if m.db != nil {
+		m.db.handle(tag)
+		return
+	}
+	m.raft.Timer(id, tag)
 }
 
 func (m *MetaServer) Message(conn sim.ConnID, from sim.NodeID, msg any) {
@@ -57,35 +78,82 @@ func (m *MetaServer) Message(conn sim.ConnID, from sim.NodeID, msg any) {
 		m.onHeartbeat(conn, hb)
 		return
 	}
-	m.Server.Message(conn, from, msg)
+	if m.db != nil {
+		m.db.handle(msg)
+		return
+	}
+	m.raft.Message(conn, from, msg)
+}
+
+func (m *MetaServer) Connected(conn sim.ConnID, peer sim.NodeID) {
+	if m.raft != nil {
+		m.raft.Connected(conn, peer)
+	}
+}
+
+func (m *MetaServer) Datagram(from sim.NodeID, msg any) {
+	if m.raft != nil {
+		m.raft.Datagram(from, msg)
+	}
 }
 
 func (m *MetaServer) Closed(conn sim.ConnID, peer sim.NodeID) {
 	if m.conns[string(peer)] == conn {
 		delete(m.conns, string(peer))
 	}
-	m.Server.Closed(conn, peer)
+	if m.db != nil {
+		m.db.peers.closed(conn)
+		return
+	}
+	m.raft.Closed(conn, peer)
 }
 
 // MetaStatus is what a harness samples.
 type MetaStatus struct {
-	Raft       raftkv.Status
+	Raft       raftkv.Status // election=raft only
 	MetaLeader bool
-	Term       uint64
-	Epoch      uint64 // applied table epoch
+	Term       uint64 // raft term, or the lock's term (takeovers + 1)
+	Epoch      uint64 // the table's epoch (raft: applied)
+	// election=db: the meta's wall clock (unix ms) and whether the leader
+	// is still warming up (it neither evicts nor arranges yet).
+	Clock     int64
+	WarmingUp bool
 }
 
 func (m *MetaServer) Status() MetaStatus {
-	st := m.Server.Status()
-	return MetaStatus{Raft: st, MetaLeader: m.ready && m.IsLeader(), Term: m.term, Epoch: m.sm.table.Epoch}
+	if m.db != nil {
+		return MetaStatus{MetaLeader: m.believes(), Term: m.db.term, Epoch: m.local.Epoch, Clock: m.env.Now().UnixMilli(),
+			WarmingUp: m.believes() && !m.warmed()}
+	}
+	st := m.raft.Status()
+	return MetaStatus{Raft: st, MetaLeader: m.ready && m.raft.IsLeader(), Term: m.term, Epoch: m.sm.table.Epoch}
 }
 
-// Table returns a copy of the applied table.
-func (m *MetaServer) Table() Table { return copyTable(&m.sm.table) }
+// Table returns a copy of the meta server's table.
+func (m *MetaServer) Table() Table { return copyTable(m.table()) }
+
+func (m *MetaServer) table() *Table {
+	if m.db != nil {
+		return &m.local
+	}
+	return &m.sm.table
+}
+
+// acting: this meta acts as meta leader now.
+func (m *MetaServer) acting() bool {
+	if m.db != nil {
+		return m.dbLeader.leading && m.believes()
+	}
+	return m.ready
+}
 
 func (m *MetaServer) checkLeader() {
-	st := m.Server.Status()
-	if !m.IsLeader() {
+	if m.db != nil {
+		m.checkDBLeader()
+		return
+	}
+	st := m.raft.Status()
+	if !m.raft.IsLeader() {
 		m.ready, m.noop, m.propose = false, false, false
 		return
 	}
@@ -96,9 +164,9 @@ func (m *MetaServer) checkLeader() {
 		m.noop = true
 		term := st.Term
 		b, _ := json.Marshal(metaCmd{Op: "noop"})
-		m.Server.Propose(b, func(_ []byte, err error) {
+		m.raft.Propose(b, func(_ []byte, err error) {
 			m.noop = false
-			if err != nil || !m.IsLeader() || m.Server.Status().Term != term {
+			if err != nil || !m.raft.IsLeader() || m.raft.Status().Term != term {
 				return
 			}
 			m.ready, m.term = true, term
@@ -121,9 +189,12 @@ func (m *MetaServer) checkLeader() {
 
 func (m *MetaServer) onHeartbeat(conn sim.ConnID, hb *Heartbeat) {
 	m.checkLeader()
-	if !m.ready {
+	if !m.acting() {
 		m.env.Send(conn, &HeartbeatResp{Leader: false})
 		return
+	}
+	if m.db != nil {
+		m.learnTable(hb.Table)
 	}
 	id := hb.Proc.ID
 	m.conns[id] = conn
@@ -132,9 +203,9 @@ func (m *MetaServer) onHeartbeat(conn sim.ConnID, hb *Heartbeat) {
 		m.leases[id] = m.env.Monotonic() + m.cfg.Lease
 	}
 	resp := &HeartbeatResp{Leader: true}
-	if hb.Epoch < m.sm.table.Epoch {
-		t := copyTable(&m.sm.table)
-		resp.Table = &t
+	if t := m.table(); hb.Epoch < t.Epoch {
+		c := copyTable(t)
+		resp.Table = &c
 	}
 	m.env.Send(conn, resp)
 	m.maybePropose()
@@ -142,7 +213,7 @@ func (m *MetaServer) onHeartbeat(conn sim.ConnID, hb *Heartbeat) {
 
 func (m *MetaServer) tick() {
 	m.checkLeader()
-	if !m.ready {
+	if !m.acting() || !m.warmed() {
 		return
 	}
 	now := m.env.Monotonic()
@@ -164,7 +235,7 @@ func (m *MetaServer) tick() {
 }
 
 func (m *MetaServer) maybePropose() {
-	if !m.ready || m.propose {
+	if !m.acting() || m.propose || !m.warmed() {
 		return
 	}
 	var data, sessions []Proc
@@ -175,19 +246,26 @@ func (m *MetaServer) maybePropose() {
 			sessions = append(sessions, m.procs[id])
 		}
 	}
-	cur := &m.sm.table
+	cur := m.table()
+	if m.protected(data) {
+		data = cur.Data // protection mode: the data servers and their slots stay as they are
+	}
 	next := computeTable(cur, data, sessions, m.cfg.Slots)
 	if tablesEqual(cur, &next) {
 		return
 	}
 	next.Epoch = cur.Epoch + 1
+	if m.db != nil {
+		m.install(next)
+		return
+	}
 	b, _ := json.Marshal(metaCmd{Op: "table", Table: &next})
 	m.propose = true
 	obs := -1
-	if m.cfg.Observer != nil && m.IsLeader() {
+	if m.cfg.Observer != nil && m.raft.IsLeader() {
 		obs = m.cfg.Observer.ProposeTable(m.env.ID(), cur.Epoch)
 	}
-	m.Server.Propose(b, func(resp []byte, err error) {
+	m.raft.Propose(b, func(resp []byte, err error) {
 		m.propose = false
 		if obs >= 0 {
 			m.cfg.Observer.ProposeDone(obs, err == nil, err == nil && string(resp) == "ok")
@@ -195,11 +273,16 @@ func (m *MetaServer) maybePropose() {
 		if err != nil || string(resp) != "ok" {
 			return
 		}
-		m.env.Trace("registry/table", m.sm.table.Epoch, len(m.sm.table.Data), len(m.sm.table.Sessions))
-		t := copyTable(&m.sm.table)
-		for _, id := range sortedKeys(m.conns) {
-			m.env.Send(m.conns[id], &TablePush{Table: &t})
-		}
+		m.announce()
 		m.maybePropose()
 	})
+}
+
+// announce pushes the new table to every member.
+func (m *MetaServer) announce() {
+	t := copyTable(m.table())
+	m.env.Trace("registry/table", t.Epoch, len(t.Data), len(t.Sessions))
+	for _, id := range sortedKeys(m.conns) {
+		m.env.Send(m.conns[id], &TablePush{Table: &t})
+	}
 }

@@ -12,11 +12,12 @@ import (
 // unsigned crc32c % slots put them elsewhere: svc-0's crc32c is 3160652758,
 // as a Java int -1134314538, abs 1134314538 = 4430916*256 + 42.
 func TestSlotOfIsJavaCrc32cSlotFunction(t *testing.T) {
-	for id, want := range map[string]struct{ slot, old int }{
-		"svc-0": {42, 214}, "svc-3": {222, 34}, "svc-5": {54, 202}, "svc-10": {145, 111},
-	} {
-		require.Equal(t, want.slot, SlotOf(id, 256), id)
-		require.NotEqual(t, want.old, SlotOf(id, 256), id)
+	for _, c := range []struct {
+		id        string
+		slot, old int
+	}{{"svc-0", 42, 214}, {"svc-3", 222, 34}, {"svc-5", 54, 202}, {"svc-10", 145, 111}} {
+		require.Equal(t, c.slot, SlotOf(c.id, 256), c.id)
+		require.NotEqual(t, c.old, SlotOf(c.id, 256), c.id)
 	}
 	// Java's Math.abs(Integer.MIN_VALUE) is MIN_VALUE, whose low bits are 0.
 	require.Equal(t, 0, slotOfCRC(0x80000000, 256))

@@ -228,7 +228,7 @@ func TestSessionCrashReRegisters(t *testing.T) {
 	require.NotEmpty(t, s)
 	require.NoError(t, w.Inject(sim.Crash{Nodes: []sim.NodeID{s}}))
 	require.NoError(t, w.Inject(sim.Crash{Nodes: []sim.NodeID{"gone"}}))
-	w.Run(sim.Limits{Until: 20 * time.Second})
+	w.Run(sim.Limits{Until: 30 * time.Second}) // past the crashed session's 20 s meta lease
 	require.NotEqual(t, s, pub.client.Session(), "moved to the other session server")
 	require.Equal(t, []string{"p1=a"}, sub.last())
 	require.Empty(t, w.Findings())
