@@ -31,6 +31,7 @@ const (
 	DataDown   Kind = "data-down"   // data server Node is down: it serves no slot
 	Disturbed  Kind = "disturbed"   // a fault's effect on Node ("": the network, or a failpoint) from T to Until
 	End        Kind = "end"         // recording stopped
+	LockOp     Kind = "lock-op"     // a meta's lock database statement (Lock) from Call to T, election=db
 )
 
 // Event is one registry history event at virtual time T (ns). Client is
@@ -60,6 +61,11 @@ type Event struct {
 	Call     int64  `json:"call,omitempty"`
 	OK       bool   `json:"ok,omitempty"`
 	Unknown  bool   `json:"unknown,omitempty"`
+	// Skew (Meta, election=db): the meta's wall clock minus the lock
+	// database's, in ms.
+	Skew int64 `json:"skew,omitempty"`
+	// Lock (LockOp): the statement and its answer.
+	Lock *LockCall `json:"lock,omitempty"`
 }
 
 // History is a registry run's events in the order they happened.
@@ -77,7 +83,7 @@ func (h *History) Len() int { return len(h.Events) }
 func (h *History) Entry(i int) checkers.Entry {
 	ev := h.Events[i]
 	call := ev.T
-	if ev.Kind == MetaOp {
+	if ev.Kind == MetaOp || ev.Kind == LockOp {
 		call = ev.Call
 	}
 	e := checkers.Entry{ID: i, Client: ev.Client, Key: ev.DataID, Call: call, Return: ev.T, Unknown: ev.Unknown, Result: "ok"}
@@ -98,6 +104,11 @@ func (h *History) Entry(i int) checkers.Entry {
 		e.Op = fmt.Sprintf("%s (incarnation %d) leads %d slots at epoch %d", ev.Node, ev.Inc, len(ev.Slots), ev.Epoch)
 	case Meta:
 		e.Op = fmt.Sprintf("%s (incarnation %d) term %d leader=%v epoch %d", ev.Node, ev.Inc, ev.Term, ev.Leader, ev.Epoch)
+		if ev.Skew != 0 {
+			e.Op += fmt.Sprintf(" clock %+dms from the lock database's", ev.Skew)
+		}
+	case LockOp:
+		e.Op, e.Result = ev.Lock.describe(ev.Node)
 	case MetaOp:
 		if ev.Op == "cas" {
 			e.Op = fmt.Sprintf("meta cas(epoch %d → %d)", ev.Expected, ev.Expected+1)

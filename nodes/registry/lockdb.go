@@ -62,10 +62,13 @@ type (
 )
 
 // LockObserver, when the Config's Observer also implements it, hears of
-// every statement the lock database ran, in the order it ran them (a
-// harness records them for the lock's linearizability check).
+// every lock statement: sent by a meta, run by the database (in the order
+// it ran them), answered to the meta (a harness records them for the
+// lock's linearizability check). Request ids are unique per meta node.
 type LockObserver interface {
-	LockRan(req LockReq, resp LockResp)
+	LockSent(from sim.NodeID, req LockReq)
+	LockRan(from sim.NodeID, req LockReq, resp LockResp)
+	LockAnswered(from sim.NodeID, resp LockResp)
 }
 
 // LockDB is the lock database server: statements run one at a time on
@@ -88,14 +91,17 @@ func (db *LockDB) Start(env *sim.Env) {
 	}
 }
 
-func (db *LockDB) Message(conn sim.ConnID, _ sim.NodeID, msg any) {
+// Clock is the database's clock (unix ms), for a harness.
+func (db *LockDB) Clock() int64 { return db.env.Now().UnixMilli() }
+
+func (db *LockDB) Message(conn sim.ConnID, from sim.NodeID, msg any) {
 	req, ok := msg.(*LockReq)
 	if !ok {
 		return
 	}
 	resp := db.run(*req)
 	if o, ok := db.cfg.Observer.(LockObserver); ok {
-		o.LockRan(*req, resp)
+		o.LockRan(from, *req, resp)
 	}
 	db.env.Send(conn, &resp)
 }

@@ -65,7 +65,7 @@ func (m *member) start(env *sim.Env, role string) {
 func (m *member) heartbeat() {
 	for _, id := range m.cfg.Metas {
 		hb := &Heartbeat{Role: m.role, Proc: m.proc, Epoch: m.table.Epoch}
-		if m.role == "data" && m.cfg.Election == ElectionDB && m.table.Epoch > 0 {
+		if m.cfg.Election == ElectionDB && m.table.Epoch > 0 {
 			t := copyTable(&m.table)
 			hb.Table = &t
 		}

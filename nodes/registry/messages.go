@@ -139,7 +139,7 @@ type (
 		Role  string // "data" or "session"
 		Proc  Proc
 		Epoch uint64
-		// Table: a data server's table under election=db, from which a new
+		// Table: the member's table under election=db, from which a new
 		// meta leader re-learns the slot table (it is not persisted).
 		Table *Table
 	}

@@ -254,7 +254,7 @@ func (m *MetaServer) maybePropose() {
 	if tablesEqual(cur, &next) {
 		return
 	}
-	next.Epoch = cur.Epoch + 1
+	next.Epoch = m.nextEpoch(cur.Epoch)
 	if m.db != nil {
 		m.install(next)
 		return

@@ -62,10 +62,9 @@ func (m *MetaServer) checkDBLeader() {
 
 // learnTable takes a member's table when it is newer than the leader's:
 // a new leader re-learns the table this way, and one that has missed a
-// table (pushed by a deposed leader that still believed) catches up
-// rather than reusing its epoch.
+// table (pushed by a deposed leader that still believed) catches up.
 func (m *MetaServer) learnTable(t *Table) {
-	if t == nil || t.Epoch <= m.local.Epoch || len(t.Slots) != m.cfg.Slots {
+	if t == nil || len(t.Slots) != m.cfg.Slots || t.Epoch <= m.local.Epoch {
 		return
 	}
 	m.local = copyTable(t)
@@ -73,6 +72,22 @@ func (m *MetaServer) learnTable(t *Table) {
 	if !m.warmed() {
 		m.env.Reached("registry/meta-relearned-table")
 	}
+}
+
+// Under election=db a leader numbers its tables from (lock term × 1000 +
+// its incarnation) × 10^6: two leaderships never make two tables of one
+// epoch (a new leader that missed its predecessor's last table, a deposed
+// one that still believes, or a restarted meta that finds itself the
+// owner of the lock row and resumes the term), and the first table of a
+// new leadership skips epochs, so every data server migrates its slots
+// again rather than trusting continuity. Epoch 1002000005 is table 5 of
+// term 1, incarnation 2. SOFARegistry numbers tables by the leader's
+// clock instead.
+func (m *MetaServer) nextEpoch(cur uint64) uint64 {
+	if m.db == nil {
+		return cur + 1
+	}
+	return max(cur+1, (m.db.term*1000+uint64(m.env.Incarnation()))*1_000_000)
 }
 
 // protected: too few data servers are alive to rearrange the slots.

@@ -40,6 +40,7 @@ type electTick struct{}
 func (e *dbElector) start(env *sim.Env, cfg Config) {
 	e.env, e.cfg = env, cfg
 	e.peers = peers{env: env, conns: map[sim.NodeID]sim.ConnID{}}
+	e.next = uint64(env.Incarnation()) << 32 // ids stay unique across restarts
 	e.elect()
 }
 
@@ -64,6 +65,9 @@ func (e *dbElector) send(req LockReq) {
 	e.next++
 	req.ID = e.next
 	e.inflight, e.sentAt = req.ID, e.env.Monotonic()
+	if o, ok := e.cfg.Observer.(LockObserver); ok {
+		o.LockSent(e.env.ID(), req)
+	}
 	e.peers.send(e.cfg.LockDB, &req)
 }
 
@@ -72,6 +76,9 @@ func (e *dbElector) handle(msg any) bool {
 	case electTick:
 		e.elect()
 	case *LockResp:
+		if o, ok := e.cfg.Observer.(LockObserver); ok {
+			o.LockAnswered(e.env.ID(), *x)
+		}
 		if x.ID != e.inflight {
 			return true // a late answer to a round given up
 		}

@@ -53,9 +53,10 @@ var Params = []scenarios.Param{
 	scenarios.Int("ops", 120, 0, 1000000, "most workload operations in a plan (beyond each client's first subscribe and publish)"),
 	scenarios.Int("slots", 256, 1, 65536, "slots in the slot table"),
 	scenarios.Dur("duration", 30*time.Second, "safety phase (virtual time)"),
-	scenarios.Dur("liveness", 40*time.Second, "liveness bound after faults heal"),
+	scenarios.Dur("liveness", 90*time.Second, "liveness bound after faults heal (a meta leader lost at the heal is replaced after the 20 s lock and warms up 30 s before it moves slots)"),
 	scenarios.Dur("propagation-bound", 1*time.Second, "away from faults, a change reaches every subscriber within this"),
-	scenarios.Dur("failover-bound", 6*time.Second, "away from meta and network faults, a slot of a data server that went down is led again within this"),
+	scenarios.Dur("failover-bound", 25*time.Second, "away from meta and network faults, a slot of a data server that went down is led again within this (the meta lease is 20 s)"),
+	scenarios.Choice("election", regnode.ElectionDB, []string{regnode.ElectionDB, regnode.ElectionRaft}, "how the meta leader is elected: a lock row in a database (SOFARegistry v6; the table lives in the leader's memory) or raft among the metas (the table in their log)"),
 }
 
 func scenario(name, desc string, families, targets []string, episodes int) *scenarios.Scenario {
@@ -80,6 +81,9 @@ func scenario(name, desc string, families, targets []string, episodes int) *scen
 				switch g {
 				case "meta":
 					targetted = append(targetted, topo.Metas...)
+					if topo.Election == regnode.ElectionDB {
+						targetted = append(targetted, topo.LockDB) // it crashes, stalls and skews too
+					}
 				case "data":
 					targetted = append(targetted, topo.Data...)
 				case "session":
@@ -110,11 +114,23 @@ func topology(p scenarios.Values) regnode.Config {
 		}
 		return out
 	}
-	return regnode.Config{Metas: ids("meta", p.Int("metas")), Data: ids("data", p.Int("data")), Sessions: ids("session", p.Int("sessions")), Slots: p.Int("slots")}
+	c := regnode.Config{Metas: ids("meta", p.Int("metas")), Data: ids("data", p.Int("data")), Sessions: ids("session", p.Int("sessions")), Slots: p.Int("slots"),
+		Election: p.String("election")}
+	if c.Election == regnode.ElectionDB {
+		c.LockDB = lockDBID
+	}
+	return c
 }
 
+// lockDBID is the lock database of election=db.
+const lockDBID = sim.NodeID("lockdb")
+
 func members(c regnode.Config) []sim.NodeID {
-	return append(append(append([]sim.NodeID(nil), c.Metas...), c.Data...), c.Sessions...)
+	out := append(append(append([]sim.NodeID(nil), c.Metas...), c.Data...), c.Sessions...)
+	if c.Election == regnode.ElectionDB {
+		out = append(out, c.LockDB)
+	}
+	return out
 }
 
 // system is a built registry scenario.
@@ -137,6 +153,10 @@ type system struct {
 	nextOp            int
 	// the time bounds of the propagation and failover checkers
 	propagation, failover int64
+	locks                 lockOps // election=db: the metas' lock statements
+	lastMeta              map[sim.NodeID]regcheck.Event
+	outageFrom            int64            // election=db: no meta serves since (-1: one does)
+	outages               []regcheck.Event // election=db: past election outages
 }
 
 // build adds the servers, the meta probe and the clients; lean records
@@ -144,13 +164,15 @@ type system struct {
 func build(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []Op, lean bool) *system {
 	cfg := topology(p)
 	sys := &system{w: w, cfg: cfg, rec: &regcheck.History{}, dead: map[int]bool{},
-		healAt: time.Duration(plan.Duration), lastSl: map[sim.NodeID]string{}, lastMt: map[sim.NodeID]string{}, pending: map[int]regcheck.Event{}, convAt: -1}
+		healAt: time.Duration(plan.Duration), lastSl: map[sim.NodeID]string{}, lastMt: map[sim.NodeID]string{}, lastMeta: map[sim.NodeID]regcheck.Event{}, outageFrom: 0, pending: map[int]regcheck.Event{}, convAt: -1}
 	cfg.Observer = sys
 	if lean {
 		sys.lean = &regLean{last: map[string]*regnode.Datum{}, pubAt: map[string]time.Duration{}}
 	}
 	regnode.AddServers(w, cfg)
-	w.AddNode(metaProbeID, func() sim.Node { return &metaProbe{sys: sys} })
+	if cfg.Election == regnode.ElectionRaft {
+		w.AddNode(metaProbeID, func() sim.Node { return &metaProbe{sys: sys} }) // reads the raft meta store
+	}
 	ids := scenarios.ClientIDs(p.Int("clients"))
 	for i, own := range scenarios.SplitOps(ops, len(ids)) {
 		c := &client{idx: i, sys: sys, live: map[string]string{}}
@@ -214,19 +236,7 @@ func (s *system) sample() {
 		s.lastSl[id] = key
 		s.rec.Record(regcheck.Event{Kind: regcheck.Slots, T: now, Client: -1, Node: string(id), Inc: st.Proc.Inc, Epoch: st.Epoch, Slots: st.Leading})
 	}
-	for _, id := range s.cfg.Metas {
-		m, ok := s.w.Node(id).(*regnode.MetaServer)
-		if !ok || !s.w.Up(id) {
-			continue
-		}
-		st := m.Status()
-		key := fmt.Sprint(st.MetaLeader, st.Term, st.Epoch)
-		if s.lastMt[id] == key {
-			continue
-		}
-		s.lastMt[id] = key
-		s.rec.Record(regcheck.Event{Kind: regcheck.Meta, T: now, Client: -1, Node: string(id), Inc: uint32(s.w.Stats(id).Starts), Term: st.Term, Leader: st.MetaLeader, Epoch: st.Epoch})
-	}
+	s.sampleMetas(now)
 }
 
 func (s *system) Members() []sim.NodeID { return members(s.cfg) }
@@ -277,7 +287,9 @@ func (s *system) History() *regcheck.History {
 		ev.T, ev.Unknown = int64(s.w.Now()), true
 		evs = append(evs, ev)
 	}
+	evs = append(evs, s.locks.unanswered()...)
 	evs = append(evs, s.disturbed()...)
+	evs = append(evs, s.electionOutages()...)
 	return &regcheck.History{Events: append(evs, regcheck.Event{Kind: regcheck.End, T: int64(s.w.Now()), Client: -1})}
 }
 
@@ -296,6 +308,10 @@ func (s *system) disturbed() []regcheck.Event {
 }
 
 func (s *system) Checkers(scenarios.Bounds) []checkers.CheckerOf[*regcheck.History] {
-	return append(regcheck.Checkers(int64(20*time.Second), int64(30*time.Second)),
+	out := append(regcheck.Checkers(int64(20*time.Second), int64(30*time.Second)),
 		regcheck.Propagation{Bound: s.propagation, Settle: int64(3 * time.Second)}, regcheck.Failover{Bound: s.failover})
+	if s.cfg.Election == regnode.ElectionDB {
+		out = append(out, regcheck.MetaLease{ClockBound: (lockDuration / 2).Milliseconds()}, regcheck.LockDB{})
+	}
+	return out
 }
