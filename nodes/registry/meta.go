@@ -31,6 +31,7 @@ type MetaServer struct {
 	procs  map[string]Proc
 	roles  map[string]string
 	conns  map[string]sim.ConnID // member -> its latest heartbeat connection
+	epochs map[string]uint64     // member -> the table epoch it last reported
 }
 
 type metaTick struct{}
@@ -51,6 +52,7 @@ func NewMeta(cfg Config, id sim.NodeID) *MetaServer {
 func (m *MetaServer) Start(env *sim.Env) {
 	m.env = env
 	m.leases, m.procs, m.roles, m.conns = map[string]time.Duration{}, map[string]Proc{}, map[string]string{}, map[string]sim.ConnID{}
+	m.epochs = map[string]uint64{}
 	if m.db != nil {
 		m.db.onChange = m.checkLeader
 		m.db.start(env, m.cfg)
@@ -197,7 +199,7 @@ func (m *MetaServer) onHeartbeat(conn sim.ConnID, hb *Heartbeat) {
 		m.learnTable(hb.Table)
 	}
 	id := hb.Proc.ID
-	m.conns[id] = conn
+	m.conns[id], m.epochs[id] = conn, hb.Epoch
 	if cur, ok := m.procs[id]; !ok || cur.Inc <= hb.Proc.Inc {
 		m.procs[id], m.roles[id] = hb.Proc, hb.Role
 		m.leases[id] = m.env.Monotonic() + m.cfg.Lease
@@ -250,7 +252,7 @@ func (m *MetaServer) maybePropose() {
 	if m.protected(data) {
 		data = cur.Data // protection mode: the data servers and their slots stay as they are
 	}
-	next := computeTable(cur, data, sessions, m.cfg.Slots)
+	next := computeTable(cur, data, sessions, m.cfg.Slots, m.stable(cur, data))
 	if tablesEqual(cur, &next) {
 		return
 	}
@@ -276,6 +278,18 @@ func (m *MetaServer) maybePropose() {
 		m.announce()
 		m.maybePropose()
 	})
+}
+
+// stable: every live data server has installed the table (SOFARegistry
+// waits for their slot status to report every slot stable): only then is
+// it balanced further.
+func (m *MetaServer) stable(cur *Table, data []Proc) bool {
+	for _, p := range data {
+		if m.epochs[p.ID] != cur.Epoch {
+			return false
+		}
+	}
+	return true
 }
 
 // announce pushes the new table to every member.

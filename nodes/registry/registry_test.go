@@ -41,10 +41,10 @@ func TestComputeTable(t *testing.T) {
 		all := procs("data", rapid.IntRange(1, 6).Draw(rt, "data"), 1)
 		prevLive := rapid.SliceOfNDistinct(rapid.SampledFrom(all), 1, len(all), func(p Proc) string { return p.ID }).Draw(rt, "prev")
 		sortProcs(prevLive)
-		prev := computeTable(&Table{}, prevLive, nil, slots)
+		prev := arrange(&Table{}, prevLive, slots)
 		live := rapid.SliceOfNDistinct(rapid.SampledFrom(all), 1, len(all), func(p Proc) string { return p.ID }).Draw(rt, "live")
 		sortProcs(live)
-		next := computeTable(&prev, live, nil, slots)
+		next := computeTable(&prev, live, nil, slots, false)
 		isLive := map[Proc]bool{}
 		for _, p := range live {
 			isLive[p] = true
@@ -64,20 +64,62 @@ func TestComputeTable(t *testing.T) {
 				require.Truef(rt, s.Leader == old.Follower || s.Follower == old.Follower, "slot %d: live follower %v dropped", i, old.Follower)
 			}
 		}
-		again := computeTable(&next, live, nil, slots)
-		require.True(rt, tablesEqual(&next, &again), "a table is stable when nothing changed")
+		again := computeTable(&next, live, nil, slots, false)
+		require.True(rt, tablesEqual(&next, &again), "an unsettled table changes only where replicas are missing")
+		settled := arrange(&next, live, slots)
+		require.True(rt, tablesEqual(&settled, ptr(computeTable(&settled, live, nil, slots, true))), "balancing ends")
 	})
 }
 
-func TestComputeTableBalancesLeaders(t *testing.T) {
-	prev := computeTable(&Table{}, procs("data", 1, 1), nil, 256)
-	next := computeTable(&prev, procs("data", 3, 1), nil, 256)
-	leads := map[Proc]int{}
-	for _, s := range next.Slots {
-		leads[s.Leader]++
+func ptr[T any](v T) *T { return &v }
+
+// arrange applies computeTable as the meta leader does, each table
+// settling before the next, until nothing changes.
+func arrange(cur *Table, live []Proc, slots int) Table {
+	t := computeTable(cur, live, nil, slots, true)
+	for i := 0; i < 1000; i++ {
+		next := computeTable(&t, live, nil, slots, true)
+		if tablesEqual(&t, &next) {
+			return t
+		}
+		t = next
 	}
-	for p, n := range leads { //detlint:allow each entry is checked on its own: order does not matter
-		require.InDeltaf(t, 256/3, n, 2, "%v leads %d slots", p, n)
+	panic("the balancer never settles")
+}
+
+// TestComputeTableBalancesStepByStep: two data servers join one that
+// holds every slot; the first table only gives the missing followers, then
+// each settled step moves at most 6 leaders and 10 followers, an
+// unsettled table is not balanced, and in the end each leads its share.
+func TestComputeTableBalancesStepByStep(t *testing.T) {
+	prev := arrange(&Table{}, procs("data", 1, 1), 256)
+	three := procs("data", 3, 1)
+	cur := computeTable(&prev, three, nil, 256, true)
+	steps := 0
+	for {
+		next := computeTable(&cur, three, nil, 256, true)
+		require.True(t, tablesEqual(&cur, ptr(computeTable(&cur, three, nil, 256, false))), "no balancing before the table settles")
+		if tablesEqual(&cur, &next) {
+			break
+		}
+		leaders, followers := 0, 0
+		for i := range next.Slots {
+			if next.Slots[i].Leader != cur.Slots[i].Leader {
+				leaders++
+			}
+			if next.Slots[i].Follower != cur.Slots[i].Follower && next.Slots[i].Follower != cur.Slots[i].Leader {
+				followers++
+			}
+		}
+		require.LessOrEqual(t, leaders, MaxLeaderMoves)
+		require.LessOrEqual(t, followers, MaxFollowerMoves)
+		cur, steps = next, steps+1
+	}
+	require.Greater(t, steps, 256/3/MaxLeaderMoves, "leaders moved a few at a time")
+	leads, total := load(&cur)
+	for _, p := range three {
+		require.InDeltaf(t, 256/3, leads[p], 2, "%v leads %d slots", p, leads[p])
+		require.InDeltaf(t, 2*256/3, total[p], 2, "%v holds %d replicas", p, total[p])
 	}
 }
 

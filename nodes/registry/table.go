@@ -1,7 +1,18 @@
 package registry
 
 // Computing the slot table from the live members; pure, so it is tested on
-// its own.
+// its own. It arranges as SOFARegistry's ScheduledSlotArranger: a table
+// with a slot lacking a replica is repaired (dead replicas removed, a dead
+// leader's follower promoted, gaps filled) and nothing else; only a table
+// with every slot assigned and stable (every data server has installed it)
+// is balanced, one step at a time, at most MaxLeaderMoves leaders and
+// MaxFollowerMoves followers a step (DefaultSlotBalancer).
+
+// The balancer's limits per step.
+const (
+	MaxLeaderMoves   = 6
+	MaxFollowerMoves = 10
+)
 
 // copyTable copies a table so that a node never shares one with another.
 func copyTable(t *Table) Table {
@@ -32,9 +43,10 @@ func tablesEqual(a, b *Table) bool {
 }
 
 // computeTable keeps what it can of cur: live replicas stay, a dead
-// leader's follower is promoted, gaps go to the least loaded data server,
-// and leaders are balanced by swapping leader and follower.
-func computeTable(cur *Table, data, sessions []Proc, slots int) Table {
+// leader's follower is promoted and gaps go to the least loaded data
+// server; when nothing needed that and stable says the table has settled,
+// it takes one balancing step.
+func computeTable(cur *Table, data, sessions []Proc, slots int, stable bool) Table {
 	t := Table{Data: data, Sessions: sessions, Slots: make([]Slot, slots)}
 	if len(data) == 0 {
 		return t
@@ -44,8 +56,7 @@ func computeTable(cur *Table, data, sessions []Proc, slots int) Table {
 		live[p] = true
 	}
 	copy(t.Slots, cur.Slots)
-	lead := map[Proc]int{}
-	total := map[Proc]int{}
+	assigned := false
 	for i := range t.Slots {
 		s := &t.Slots[i]
 		if !live[s.Leader] {
@@ -57,6 +68,33 @@ func computeTable(cur *Table, data, sessions []Proc, slots int) Table {
 		if s.Leader == (Proc{}) {
 			s.Leader, s.Follower = s.Follower, Proc{}
 		}
+		if s.Leader == (Proc{}) || (s.Follower == (Proc{}) && len(data) > 1) {
+			assigned = true
+		}
+	}
+	lead, total := load(&t)
+	for i := range t.Slots {
+		s := &t.Slots[i]
+		if s.Leader == (Proc{}) {
+			s.Leader = least(data, lead, Proc{})
+			lead[s.Leader]++
+			total[s.Leader]++
+		}
+		if s.Follower == (Proc{}) && len(data) > 1 {
+			s.Follower = least(data, total, s.Leader)
+			total[s.Follower]++
+		}
+	}
+	if !assigned && stable {
+		balance(&t, data)
+	}
+	return t
+}
+
+// load counts the slots each data server leads, and leads or follows.
+func load(t *Table) (lead, total map[Proc]int) {
+	lead, total = map[Proc]int{}, map[Proc]int{}
+	for _, s := range t.Slots {
 		if s.Leader != (Proc{}) {
 			lead[s.Leader]++
 			total[s.Leader]++
@@ -65,37 +103,63 @@ func computeTable(cur *Table, data, sessions []Proc, slots int) Table {
 			total[s.Follower]++
 		}
 	}
-	least := func(count map[Proc]int, not Proc) Proc {
-		var best Proc
-		n := -1
-		for _, p := range data {
-			if p != not && (n < 0 || count[p] < n) {
-				best, n = p, count[p]
-			}
+	return lead, total
+}
+
+// least is the data server (not not) with the lowest count, the first in
+// data order on a tie.
+func least(data []Proc, count map[Proc]int, not Proc) Proc {
+	var best Proc
+	n := -1
+	for _, p := range data {
+		if p != not && (n < 0 || count[p] < n) {
+			best, n = p, count[p]
 		}
-		return best
 	}
+	return best
+}
+
+// balance takes one step: followers move from data servers holding more
+// than their share of replicas to those holding fewer (a new data server
+// first gets followers), then leaders swap with their followers where the
+// leader leads more than its share and the follower fewer.
+func balance(t *Table, data []Proc) {
+	if len(data) < 2 {
+		return
+	}
+	slots := len(t.Slots)
+	lead, total := load(t)
+	fairTotal := (2*slots + len(data) - 1) / len(data)
+	moves := 0
 	for i := range t.Slots {
 		s := &t.Slots[i]
-		if s.Leader == (Proc{}) {
-			s.Leader = least(lead, Proc{})
-			lead[s.Leader]++
-			total[s.Leader]++
+		if moves == MaxFollowerMoves {
+			break
 		}
-		if s.Follower == (Proc{}) && len(data) > 1 {
-			s.Follower = least(total, s.Leader)
-			total[s.Follower]++
+		if total[s.Follower] <= fairTotal {
+			continue
 		}
+		to := least(data, total, s.Leader)
+		if to == s.Follower || total[to] >= fairTotal-1 {
+			continue
+		}
+		total[s.Follower]--
+		total[to]++
+		s.Follower = to
+		moves++
 	}
-	// Balance leaders: swap where the leader has too many and the follower too few.
 	fair := (slots + len(data) - 1) / len(data)
+	moves = 0
 	for i := range t.Slots {
 		s := &t.Slots[i]
+		if moves == MaxLeaderMoves {
+			break
+		}
 		if s.Follower != (Proc{}) && lead[s.Leader] > fair && lead[s.Follower] < fair {
 			lead[s.Leader]--
 			lead[s.Follower]++
 			s.Leader, s.Follower = s.Follower, s.Leader
+			moves++
 		}
 	}
-	return t
 }
