@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"slices"
 	"sort"
 	"time"
 
@@ -26,11 +27,18 @@ const (
 	// ahead (a bad NTP source), then the server fails and restarts: the
 	// new slot leaders' clocks are far behind the versions it handed out.
 	familyClockStepFailover = "clock-step-failover"
+	// familyMetaOutage (election=db): the meta leader is cut off or stalls
+	// for longer than the 20 s lock, or the lock database stalls, so that
+	// the lock expires and a follower takes it over.
+	familyMetaOutage = "meta-outage"
+	// familyMemberOutage: a data or session server is down for 21 to 40 s,
+	// past its 20 s meta lease: the meta leader evicts it.
+	familyMemberOutage = "member-outage"
 )
 
 func ownFamily(f string) bool {
 	switch f {
-	case familyClientCrash, familyClientCut, familyPushFlaky, familySessionStall, familyClockStepFailover:
+	case familyClientCrash, familyClientCut, familyPushFlaky, familySessionStall, familyClockStepFailover, familyMetaOutage, familyMemberOutage:
 		return true
 	}
 	return false
@@ -88,6 +96,10 @@ func drawFaults(t *rapid.T, families []string, targets []sim.NodeID, topo regnod
 				steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Op: sim.ClockJump{Nodes: []sim.NodeID{ds}, Jump: jump}}},
 					scenarios.Step{Fault: sim.Fault{At: crash, Op: sim.Crash{Nodes: []sim.NodeID{ds}}}},
 					scenarios.Step{Fault: sim.Fault{At: crash + down, Op: sim.Restart{Nodes: []sim.NodeID{ds}}}})
+			case familyMetaOutage:
+				steps = append(steps, drawMetaOutage(t, topo, at)...)
+			case familyMemberOutage:
+				steps = append(steps, drawMemberOutage(t, topo, targets, at)...)
 			case familyClientCut:
 				s := rapid.SampledFrom(topo.Sessions).Draw(t, "session")
 				length := sim.Duration(time.Duration(rapid.Int64Range(1000, 8000).Draw(t, "ms")) * time.Millisecond)
@@ -98,4 +110,42 @@ func drawFaults(t *rapid.T, families []string, targets []sim.NodeID, topo regnod
 	}
 	sort.SliceStable(steps, func(i, j int) bool { return steps[i].At < steps[j].At })
 	return steps
+}
+
+// drawMetaOutage: the meta leader isolated or paused for 21 to 35 s (the
+// lock expires on the database and a follower takes it over; the old
+// leader must have stopped trusting it), or the lock database paused for
+// 2 to 25 s (nobody can renew or take over).
+func drawMetaOutage(t *rapid.T, topo regnode.Config, at sim.Duration) []scenarios.Step {
+	length := sim.Duration(time.Duration(rapid.Int64Range(21_000, 35_000).Draw(t, "outage-ms")) * time.Millisecond)
+	all := append(append([]sim.NodeID(nil), topo.Metas...), topo.LockDB)
+	switch rapid.SampledFrom([]string{"isolate", "stall", "lockdb-stall"}).Draw(t, "meta-outage") {
+	case "isolate":
+		return []scenarios.Step{{Fault: sim.Fault{At: at, Op: sim.Partition{}}, Target: "leader"},
+			{Fault: sim.Fault{At: at + length, Op: sim.Heal{}}}}
+	case "stall":
+		return []scenarios.Step{{Fault: sim.Fault{At: at, Op: sim.Pause{}}, Target: "leader"},
+			{Fault: sim.Fault{At: at + length, Op: sim.Resume{Nodes: all}}}}
+	}
+	length = sim.Duration(time.Duration(rapid.Int64Range(2_000, 25_000).Draw(t, "db-stall-ms")) * time.Millisecond)
+	return []scenarios.Step{{Fault: sim.Fault{At: at, Op: sim.Pause{Nodes: []sim.NodeID{topo.LockDB}}}},
+		{Fault: sim.Fault{At: at + length, Op: sim.Resume{Nodes: []sim.NodeID{topo.LockDB}}}}}
+}
+
+// drawMemberOutage: one of the targeted data or session servers (any, if
+// none is targeted) crashes and stays down for 21 to 40 s.
+func drawMemberOutage(t *rapid.T, topo regnode.Config, targets []sim.NodeID, at sim.Duration) []scenarios.Step {
+	var ms []sim.NodeID
+	for _, id := range targets {
+		if slices.Contains(topo.Data, id) || slices.Contains(topo.Sessions, id) {
+			ms = append(ms, id)
+		}
+	}
+	if len(ms) == 0 {
+		ms = append(append(ms, topo.Data...), topo.Sessions...)
+	}
+	n := rapid.SampledFrom(ms).Draw(t, "member")
+	length := sim.Duration(time.Duration(rapid.Int64Range(21_000, 40_000).Draw(t, "member-down-ms")) * time.Millisecond)
+	return []scenarios.Step{{Fault: sim.Fault{At: at, Op: sim.Crash{Nodes: []sim.NodeID{n}}}},
+		{Fault: sim.Fault{At: at + length, Op: sim.Restart{Nodes: []sim.NodeID{n}}}}}
 }

@@ -30,13 +30,13 @@ func init() {
 		{"registry-basic", "service registry, publish/subscribe workload; pushes fail now and then or at a steady rate, and clients crash",
 			[]string{scenarios.FamilyFailpoint, familyPushFlaky, familyClientCrash}, nil, 4},
 		{"registry-session-failover", "service registry under session server crashes, pauses, stalls of seconds (clients time out their pings and move) and client-session cuts: clients reconnect and re-register",
-			[]string{scenarios.FamilyCrash, scenarios.FamilyPause, familySessionStall, familyClientCut, familyClientCrash}, []string{"session"}, 6},
+			[]string{scenarios.FamilyCrash, scenarios.FamilyPause, familySessionStall, familyClientCut, familyClientCrash, familyMemberOutage}, []string{"session"}, 6},
 		{"registry-data-failover", "service registry under data server crashes, pauses, partitions, clock jumps and clocks stepped minutes ahead before a failover: slots migrate to new leaders",
-			[]string{scenarios.FamilyCrash, scenarios.FamilyPause, scenarios.FamilyPartition, scenarios.FamilyClock, familyClockStepFailover}, []string{"data"}, 6},
+			[]string{scenarios.FamilyCrash, scenarios.FamilyPause, scenarios.FamilyPartition, scenarios.FamilyClock, familyClockStepFailover, familyMemberOutage}, []string{"data"}, 6},
 		{"registry-meta-failover", "service registry under meta server crashes, partitions, pauses and clock jumps: the meta leader changes",
-			[]string{scenarios.FamilyCrash, scenarios.FamilyPause, scenarios.FamilyPartition, scenarios.FamilyClock}, []string{"meta"}, 6},
+			[]string{scenarios.FamilyCrash, scenarios.FamilyPause, scenarios.FamilyPartition, scenarios.FamilyClock, familyMetaOutage}, []string{"meta"}, 6},
 		{"registry-chaos", "service registry under everything: crashes, pauses, partitions, clock faults, loss, push failures, client crashes and cuts",
-			[]string{scenarios.FamilyCrash, scenarios.FamilyPause, scenarios.FamilyPartition, scenarios.FamilyClock, scenarios.FamilyNet, scenarios.FamilyFailpoint, familyPushFlaky, familySessionStall, familyClockStepFailover, familyClientCrash, familyClientCut},
+			[]string{scenarios.FamilyCrash, scenarios.FamilyPause, scenarios.FamilyPartition, scenarios.FamilyClock, scenarios.FamilyNet, scenarios.FamilyFailpoint, familyPushFlaky, familySessionStall, familyClockStepFailover, familyClientCrash, familyClientCut, familyMetaOutage, familyMemberOutage},
 			[]string{"meta", "data", "session"}, 8},
 	} {
 		scenarios.Register(scenario(v.name, v.desc, v.families, v.servers, v.episodes))
