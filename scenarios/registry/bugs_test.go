@@ -18,10 +18,13 @@ import (
 var registryBugSeeds = map[string]scenariotest.Pin{
 	"bug/registry/push-failed-recorded-delivered":    {Scenario: "registry-basic", Seed: 13},
 	"bug/registry/first-push-lost-after-retries":     {Scenario: "registry-basic", Seed: 18},
-	"bug/registry/version-collision-overwrite":       {Scenario: "registry-data-failover", Seed: 2},
-	"bug/registry/late-cleanup-deletes-reregistered": {Scenario: "registry-session-failover", Seed: 6},
+	"bug/registry/version-collision-overwrite":       {Scenario: "registry-data-failover", Seed: 24},
+	"bug/registry/late-cleanup-deletes-reregistered": {Scenario: "registry-session-failover", Seed: 8},
 	"bug/registry/republish-drops-shared-index":      {Scenario: "registry-session-failover", Seed: 12},
-	"bug/registry/serve-before-migration":            {Scenario: "registry-chaos", Seed: 147},
+	"bug/registry/serve-before-migration":            {Scenario: "registry-chaos", Seed: 4},
+	// the meta election (election=db)
+	"bug/registry/meta-leader-not-registered": {Scenario: "registry-meta-failover", Seed: 1},
+	"bug/registry/meta-lease-past-takeover":   {Scenario: "registry-meta-failover", Seed: 3},
 }
 
 // TestRegistryPlantedBugs: each planted bug is found by its scenario at its

@@ -114,12 +114,16 @@ func drawFaults(t *rapid.T, families []string, targets []sim.NodeID, topo regnod
 
 // drawMetaOutage: the meta leader isolated or paused for 21 to 35 s (the
 // lock expires on the database and a follower takes it over; the old
-// leader must have stopped trusting it), or the lock database paused for
-// 2 to 25 s (nobody can renew or take over).
+// leader must have stopped trusting it), or (election=db) the lock
+// database paused for 2 to 25 s (nobody can renew or take over).
 func drawMetaOutage(t *rapid.T, topo regnode.Config, at sim.Duration) []scenarios.Step {
 	length := sim.Duration(time.Duration(rapid.Int64Range(21_000, 35_000).Draw(t, "outage-ms")) * time.Millisecond)
-	all := append(append([]sim.NodeID(nil), topo.Metas...), topo.LockDB)
-	switch rapid.SampledFrom([]string{"isolate", "stall", "lockdb-stall"}).Draw(t, "meta-outage") {
+	all := append([]sim.NodeID(nil), topo.Metas...)
+	kinds := []string{"isolate", "stall"}
+	if topo.Election == regnode.ElectionDB {
+		all, kinds = append(all, topo.LockDB), append(kinds, "lockdb-stall")
+	}
+	switch rapid.SampledFrom(kinds).Draw(t, "meta-outage") {
 	case "isolate":
 		return []scenarios.Step{{Fault: sim.Fault{At: at, Op: sim.Partition{}}, Target: "leader"},
 			{Fault: sim.Fault{At: at + length, Op: sim.Heal{}}}}
