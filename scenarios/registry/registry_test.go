@@ -17,7 +17,7 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-var regSmall = map[string]string{"clients": "6", "services": "3", "ops": "30", "slots": "16", "duration": "20s", "liveness": "30s"}
+var regSmall = map[string]string{"clients": "6", "services": "3", "ops": "30", "slots": "16", "duration": "20s", "liveness": "90s"} // liveness: a lost meta leader is replaced after the 20 s lock and warms up 30 s
 
 func TestRegistryBasic(t *testing.T) { scenariotest.Check(t, "registry-basic", regSmall) }
 func TestRegistrySessionFailover(t *testing.T) {
