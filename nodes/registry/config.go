@@ -16,7 +16,8 @@ type Config struct {
 	// Slots in the table (default 256).
 	Slots int
 	// HeartbeatInterval of members to the meta servers (default 500ms);
-	// Lease is how long the meta leader keeps a silent member (default 20s).
+	// Lease is how long the meta leader keeps a silent member (default 3s;
+	// SOFARegistry's is 20 s, RealMetaLease, which the registry scenarios use).
 	HeartbeatInterval, Lease time.Duration
 	// SyncInterval: session servers compare datum versions (default 2s).
 	SyncInterval time.Duration
@@ -33,7 +34,7 @@ type Config struct {
 	Observer MetaObserver
 
 	// The meta election (meta_elect.go, meta_db.go): see metaDefaults.
-	Election      string     // ElectionDB (default) or ElectionRaft
+	Election      string     // ElectionDB or ElectionRaft (default)
 	LockDB        sim.NodeID // the lock database node (default "lockdb")
 	LockDuration  time.Duration
 	ElectInterval time.Duration
@@ -60,7 +61,7 @@ func (c *Config) defaults() {
 		c.HeartbeatInterval = 500 * time.Millisecond
 	}
 	if c.Lease <= 0 {
-		c.Lease = 20 * time.Second // SOFARegistry's meta lease of data and session servers
+		c.Lease = 3 * time.Second
 	}
 	if c.SyncInterval <= 0 {
 		c.SyncInterval = 2 * time.Second

@@ -15,6 +15,7 @@ func newDBWorld(seed uint64, cfg Config) (*sim.World, Config) {
 	cfg.Data = []sim.NodeID{"data-1", "data-2"}
 	cfg.Sessions = []sim.NodeID{"session-1"}
 	cfg.Slots = 16
+	cfg.Election, cfg.Lease = ElectionDB, RealMetaLease
 	cfg.defaults()
 	AddServers(w, cfg)
 	return w, cfg

@@ -115,7 +115,7 @@ func topology(p scenarios.Values) regnode.Config {
 		return out
 	}
 	c := regnode.Config{Metas: ids("meta", p.Int("metas")), Data: ids("data", p.Int("data")), Sessions: ids("session", p.Int("sessions")), Slots: p.Int("slots"),
-		Election: p.String("election")}
+		Election: p.String("election"), Lease: regnode.RealMetaLease}
 	if c.Election == regnode.ElectionDB {
 		c.LockDB = lockDBID
 	}
