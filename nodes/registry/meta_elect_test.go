@@ -169,3 +169,41 @@ func TestLockDBCompareAndSet(t *testing.T) {
 	require.Equal(t, LockRow{Owner: "b", Modified: got.Now, Duration: 20000, Term: 1}, got.Row)
 	require.False(t, db.run(LockReq{Op: LockCompete, Owner: "c", Prev: hb.Row}).Applied)
 }
+
+// TestDBElectionProtectionMode: with every data server gone the leader
+// keeps them and their slots in the table (protection mode) instead of
+// emptying it; when they come back they are served by the table they
+// knew.
+func TestDBElectionProtectionMode(t *testing.T) {
+	w, cfg := newDBWorld(7, Config{})
+	w.Run(sim.Limits{Until: 5 * time.Second})
+	before := leaderTable(w, cfg)
+	require.Len(t, before.Data, 2)
+	require.NoError(t, w.Inject(sim.Crash{Nodes: cfg.Data}))
+	w.Run(sim.Limits{Until: 5*time.Second + cfg.Lease + 10*time.Second})
+	during := leaderTable(w, cfg)
+	require.Equal(t, before.Data, during.Data, "protection mode: the data servers stay")
+	require.Equal(t, before.Slots, during.Slots)
+}
+
+// TestDBElectionDatabaseClockBehind: the lock database's clock 12 s
+// behind the metas' (more than duration/2): each renewal is trusted for
+// less than the elect interval, so the leader loses the lock's trust
+// between renewals and stops renewing; the cluster goes without a stable
+// leader. This is SOFARegistry's own behaviour (the elector compares the
+// database's gmt_modified with the meta's clock), the bound the
+// meta-lease checker states.
+func TestDBElectionDatabaseClockBehind(t *testing.T) {
+	w, cfg := newDBWorld(9, Config{})
+	w.Run(sim.Limits{Until: 5 * time.Second})
+	require.Len(t, believers(w, cfg), 1)
+	require.NoError(t, w.Inject(sim.ClockJump{Nodes: []sim.NodeID{cfg.LockDB}, Jump: sim.Duration(-12 * time.Second)}))
+	led := 0
+	for i := 0; i < 600; i++ {
+		w.Run(sim.Limits{Until: w.Now() + 100*time.Millisecond})
+		if len(believers(w, cfg)) > 0 {
+			led++
+		}
+	}
+	require.Less(t, led, 100, "a leader for %d of 600 samples over 60 s", led)
+}
