@@ -308,7 +308,10 @@ func (s *system) disturbed() []regcheck.Event {
 }
 
 func (s *system) Checkers(scenarios.Bounds) []checkers.CheckerOf[*regcheck.History] {
-	out := append(regcheck.Checkers(int64(20*time.Second), int64(30*time.Second)),
+	// A dead client's publishers may outlive it by its session's meta
+	// lease (when the session died too) and a table change.
+	ghost := int64(s.cfg.Lease + 10*time.Second)
+	out := append(regcheck.Checkers(ghost, int64(30*time.Second)),
 		regcheck.Propagation{Bound: s.propagation, Settle: int64(3 * time.Second)}, regcheck.Failover{Bound: s.failover})
 	if s.cfg.Election == regnode.ElectionDB {
 		out = append(out, regcheck.MetaLease{ClockBound: (lockDuration / 2).Milliseconds()}, regcheck.LockDB{})
