@@ -33,7 +33,7 @@ func init() {
 			[]string{scenarios.FamilyCrash, scenarios.FamilyPause, familySessionStall, familyClientCut, familyClientCrash, familyMemberOutage}, []string{"session"}, 6},
 		{"registry-data-failover", "service registry under data server crashes, pauses, partitions, clock jumps and clocks stepped minutes ahead before a failover: slots migrate to new leaders",
 			[]string{scenarios.FamilyCrash, scenarios.FamilyPause, scenarios.FamilyPartition, scenarios.FamilyClock, familyClockStepFailover, familyMemberOutage}, []string{"data"}, 6},
-		{"registry-meta-failover", "service registry under meta server crashes, partitions, pauses and clock jumps: the meta leader changes",
+		{"registry-meta-failover", "service registry under meta server and lock database crashes, partitions, pauses and clock jumps, and a meta leader cut off or stalled past the 20 s lock: the lock is taken over and the new leader re-learns the slot table",
 			[]string{scenarios.FamilyCrash, scenarios.FamilyPause, scenarios.FamilyPartition, scenarios.FamilyClock, familyMetaOutage}, []string{"meta"}, 6},
 		{"registry-chaos", "service registry under everything: crashes, pauses, partitions, clock faults, loss, push failures, client crashes and cuts",
 			[]string{scenarios.FamilyCrash, scenarios.FamilyPause, scenarios.FamilyPartition, scenarios.FamilyClock, scenarios.FamilyNet, scenarios.FamilyFailpoint, familyPushFlaky, familySessionStall, familyClockStepFailover, familyClientCrash, familyClientCut, familyMetaOutage, familyMemberOutage},
