@@ -12,7 +12,7 @@
 // Run executes a plan in two phases. The safety phase runs the workload
 // under the faults until Plan.Duration. The liveness phase then heals
 // everything (partitions, clogs, loss, pauses, crashed nodes, skewed
-// clocks, non-bug failpoints) and gives the system Plan.Liveness to finish
+// clocks and jumped clocks stepped back, non-bug failpoints) and gives the system Plan.Liveness to finish
 // every outstanding operation. The history then goes through the
 // scenario's checkers plus a liveness checker.
 package scenarios

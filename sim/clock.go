@@ -28,6 +28,7 @@ type clock struct {
 	monoBase int64 // monotonic reading at vBase
 	ppm      int64 // rate error, > -1e6
 	wallOff  int64 // wall = mono + wallOff
+	syncOff  int64 // wallOff as NTP keeps it: the machine's offset before any jump
 	gen      uint64
 }
 

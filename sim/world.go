@@ -173,6 +173,7 @@ func (w *World) AddNode(id NodeID, factory func() Node) {
 	cr := NewStream(w.seed, "clock/"+string(id))
 	if m := int64(w.cfg.Clock.MaxOffset); m > 0 {
 		n.clock.wallOff = cr.Int64N(2*m+1) - m
+		n.clock.syncOff = n.clock.wallOff
 	}
 	if m := w.cfg.Clock.MaxDriftPPM; m > 0 {
 		n.clock.ppm = cr.Int64N(2*m+1) - m
@@ -209,6 +210,17 @@ func (w *World) Up(id NodeID) bool {
 func (w *World) Paused(id NodeID) bool {
 	i, ok := w.byID[id]
 	return ok && w.nodes[i].paused
+}
+
+// Jumped is how far clock jumps have moved a node's wall clock from where
+// time synchronisation keeps it: the jump that steps it back.
+func (w *World) Jumped(id NodeID) Duration {
+	i, ok := w.byID[id]
+	if !ok {
+		return 0
+	}
+	c := &w.nodes[i].clock
+	return Duration(c.wallOff - c.syncOff)
 }
 
 // Disk returns a node's disk, for tests and checkers.
