@@ -201,6 +201,7 @@ type stallRef struct {
 
 func (w *World) dial(n *slot, to NodeID) ConnID {
 	w.nextConn++
+	checkID(uint64(w.nextConn))
 	c := w.conns.add(w.nextConn)
 	c.name = [2]NodeID{n.id, to}
 	c.end[0] = connEnd{node: n.idx, inc: n.inc}
@@ -244,15 +245,15 @@ func (w *World) enqueue(c *conn, d int, msg any, ctl uint8) {
 	dir.front, dir.n = q, 1
 	if !dir.scheduled && !dir.stalled {
 		w.seq++
-		w.q.push(entry{at: max(q.ready, w.now, dir.last), key: w.seq<<8 | uint64(evDeliver),
-			node: c.end[(1-d)&1].node, a: uint64(c.id), b: uint64(d)})
+		w.q.push(entry{at: max(q.ready, w.now, dir.last), key: w.seq<<8 | uint64(d&1)<<4 | uint64(evDeliver),
+			a: uint64(c.id), x: uint64(uint32(c.end[(1-d)&1].node))})
 		dir.scheduled = true
 	}
 }
 
 func (w *World) scheduleHead(c *conn, d int, at int64) {
 	dir := &c.dir[d]
-	w.add(entry{at: max(at, w.now, dir.last), key: uint64(evDeliver), node: c.end[1-d].node, a: uint64(c.id), b: uint64(d)})
+	w.add(entry{at: max(at, w.now, dir.last), key: uint64(d)<<4 | uint64(evDeliver), a: uint64(c.id), x: uint64(uint32(c.end[1-d].node))})
 	dir.scheduled = true
 }
 
@@ -261,7 +262,7 @@ func (w *World) deliverHead(ev *entry) {
 	if c == nil || c.broken {
 		return
 	}
-	d := int(ev.b & 1) // the direction; o, the receiving end
+	d := ev.bit() // the direction; o, the receiving end
 	o := d ^ 1
 	dir := &c.dir[d]
 	dir.scheduled = false
@@ -384,19 +385,19 @@ func (n *slot) dropConn(id ConnID) {
 // onConnClose handles a scheduled close notice.
 func (w *World) onConnClose(ev *entry) {
 	if c := w.conns.get(ConnID(ev.a)); c != nil {
-		w.tellClosed(c, int(ev.b), evConnClose)
+		w.tellClosed(c, ev.bit(), evConnClose)
 	}
 }
 
 // onKeepalive: an end's keepalive probe found the connection still blocked.
 func (w *World) onKeepalive(ev *entry) {
-	c := w.conns.get(ConnID(ev.a))
+	c := w.conns.get(ConnID(ev.id()))
 	if c == nil {
 		return
 	}
-	e, gen := int(ev.b&1), ev.b>>1
+	e := ev.bit()
 	if !c.broken {
-		if !c.blocked || c.blockGen != gen {
+		if !c.blocked || !sameGen(ev.gen(), c.blockGen) {
 			return // healed in time
 		}
 		w.breakConn(c, -1, -1) // the other end learns from its own probe
@@ -542,8 +543,8 @@ func (w *World) sendDatagram(n *slot, to NodeID, msg any) {
 }
 
 func (w *World) deliverDatagram(ev *entry) {
-	dst := w.nodes[ev.node]
-	l := w.link(int32(ev.a), ev.node)
+	dst := w.nodes[ev.node()]
+	l := w.link(int32(ev.a), ev.node())
 	if l.blocked || !dst.up {
 		dst.stats.DatagramsLost++
 		w.payload(ev)

@@ -337,8 +337,8 @@ func (w *World) dispatch(ev *entry) {
 	kind := ev.kind()
 	f := &w.fp
 	f.u64(uint64(ev.at))
-	f.u64(uint64(kind)<<32 | uint64(uint32(ev.node)))
-	f.u64(ev.a)
+	f.u64(uint64(kind)<<32 | uint64(uint32(ev.x)))
+	f.u64(ev.id())
 	switch kind {
 	case evFault:
 		w.applyFault(w.payload(ev).(*Fault))
@@ -351,11 +351,11 @@ func (w *World) dispatch(ev *entry) {
 		w.expireRules()
 		return
 	case evStart:
-		w.start(w.nodes[ev.node])
+		w.start(w.nodes[ev.node()])
 		return
 	}
-	n := w.nodes[ev.node]
-	if ev.inc != 0 && ev.inc != n.inc {
+	n := w.nodes[ev.node()]
+	if inc := ev.inc(); inc != 0 && inc != n.inc {
 		return // meant for an incarnation that is gone
 	}
 	if n.up && n.paused {
@@ -547,6 +547,7 @@ func (w *World) resume(n *slot) {
 
 func (w *World) setTimer(n *slot, d time.Duration, tag any) TimerID {
 	w.nextTimer++
+	checkID(uint64(w.nextTimer))
 	id := w.nextTimer
 	dl := n.clock.mono(w.now) + int64(max(d, 0))
 	n.timers[id] = timerRec{deadline: dl, tag: tag}
@@ -562,7 +563,7 @@ func (w *World) setTimer(n *slot, d time.Duration, tag any) TimerID {
 // queued again behind one due at that instant), so the event's own timer
 // is not necessarily the one to fire first; it fires at a later event.
 func (w *World) fireTimer(n *slot, ev *entry) {
-	if ev.b != n.clock.gen {
+	if !sameGen(ev.gen(), n.clock.gen) {
 		return // rescheduled after a rate change
 	}
 	mono := n.clock.mono(w.now)
