@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"runtime/debug"
 	"sort"
@@ -306,15 +307,22 @@ func (w *World) loop(lim Limits, startE uint64) (reason StopReason) {
 			}
 		}
 	}()
+	until, last := int64(math.MaxInt64), uint64(math.MaxUint64)
+	if lim.Until > 0 {
+		until = int64(lim.Until)
+	}
+	if lim.MaxEvents > 0 {
+		last = startE + lim.MaxEvents
+	}
 	for {
 		q := w.head()
 		if q == nil {
 			return StopQuiescent
 		}
-		if lim.Until > 0 && q.h[0].at > int64(lim.Until) {
+		if q.h[0].at > until {
 			return StopUntil
 		}
-		if lim.MaxEvents > 0 && w.events-startE >= lim.MaxEvents {
+		if w.events >= last {
 			return StopEvents
 		}
 		if len(w.conns.dead) > 0 {
@@ -335,10 +343,7 @@ func (w *World) Wall() time.Duration { return w.wall }
 
 func (w *World) dispatch(ev *entry) {
 	kind := ev.kind()
-	f := &w.fp
-	f.u64(uint64(ev.at))
-	f.u64(uint64(kind)<<32 | uint64(uint32(ev.x)))
-	f.u64(ev.id())
+	w.fp.h = Mix(Mix(Mix(w.fp.h, uint64(ev.at)), uint64(kind)<<32|uint64(uint32(ev.x))), ev.id())
 	switch kind {
 	case evFault:
 		w.applyFault(w.payload(ev).(*Fault))
