@@ -1,12 +1,14 @@
 package sim
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"time"
 )
 
@@ -78,6 +80,7 @@ type slot struct {
 	busyUntil int64
 	env       *Env
 	stats     NodeStats
+	fpCtx     context.Context
 
 	id       NodeID
 	factory  func() Node
@@ -483,8 +486,15 @@ func (w *World) start(n *slot) {
 	n.timers = map[TimerID]timerRec{}
 	n.due = n.due[:0]
 	n.stats.Starts++
-	env := &Env{w: w, n: n, inc: n.inc, rng: NewStream(w.seed, fmt.Sprintf("node/%s/%d", n.id, n.inc))}
-	env.ctx = w.failpointContext(n)
+	env := &Env{w: w, n: n, inc: n.inc}
+	var buf [64]byte
+	name := strconv.AppendUint(append(append(append(buf[:0], "node/"...), n.id...), '/'), uint64(n.inc), 10)
+	env.src.Seed(StreamSeed(w.seed, string(name)))
+	env.rng = *rand.New(&env.src)
+	if n.fpCtx == nil {
+		n.fpCtx = w.failpointContext(n) // it names the machine, not the incarnation
+	}
+	env.ctx = n.fpCtx
 	n.env = env
 	n.node = n.factory()
 	w.record(evStart, n, "", 0, "start")
