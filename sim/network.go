@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"math/bits"
 	"time"
 )
 
@@ -20,15 +21,37 @@ type Latency struct {
 	TailMax time.Duration `json:"tail_max,omitempty"`
 }
 
+//
+// Both draws are pcg.chance and pcg.int64n written out, so that a
+// message's latency is one call: it is the hottest draw of every run.
 func (l *Latency) draw(r *pcg) int64 {
 	lo, hi := int64(l.Min), int64(l.Max)
-	if l.TailPPM > 0 && l.TailMax > l.Max && r.chance(l.TailPPM) {
-		lo, hi = hi, int64(l.TailMax)
+	if ppm := l.TailPPM; ppm > 0 && l.TailMax > l.Max {
+		tail := ppm >= 1_000_000 // then chance draws nothing
+		if !tail {
+			const n = 1_000_000
+			h, lw := bits.Mul64(r.Uint64(), n)
+			if lw < n {
+				h = r.retry(n, h, lw)
+			}
+			tail = int64(h) < ppm
+		}
+		if tail {
+			lo, hi = hi, int64(l.TailMax)
+		}
 	}
 	if hi <= lo {
 		return lo
 	}
-	return lo + r.int64n(hi-lo+1)
+	u := uint64(hi - lo + 1)
+	if u&(u-1) == 0 { // as int64n: a power of two, or an overflow that panics
+		return lo + int64(r.retry(u, 0, 0))
+	}
+	h, lw := bits.Mul64(r.Uint64(), u)
+	if lw < u {
+		h = r.retry(u, h, lw)
+	}
+	return lo + int64(h)
 }
 
 // NetworkConfig sets the network's behaviour; zero fields take defaults.
