@@ -21,7 +21,6 @@ type Latency struct {
 	TailMax time.Duration `json:"tail_max,omitempty"`
 }
 
-//
 // Both draws are pcg.chance and pcg.int64n written out, so that a
 // message's latency is one call: it is the hottest draw of every run.
 func (l *Latency) draw(r *pcg) int64 {
