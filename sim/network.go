@@ -189,35 +189,36 @@ type queued struct {
 // direction is one way of a connection: a FIFO whose front alone has a
 // delivery event, so FIFO order holds whatever the latencies drawn.
 type direction struct {
-	fifo
-	scheduled bool
-	stalled   bool
-	last      int64
-	l         *link
+	fifo // and the flags scheduled and stalled
+	last int64
+	l    *link
 }
 
 type connEnd struct {
 	node int32
 	inc  uint32
-	told bool // closed, by the end itself or by a notice
 }
 
 // conn is a TCP-like connection. End 0 dialed, end 1 accepted; dir[i]
 // carries what end i sends.
 //
-// What every delivery and send reads (the flags, the ends, the names) comes
-// first, in one cache line; each direction follows in its own: in a large
-// world every connection is a cache miss, and this keeps it to two.
+// It is laid out in 64-byte lines: what every delivery and send reads (the
+// flags, the ends, the names) in the first, each direction in its own,
+// and padded to 256 bytes, a size class whose objects start on a line. In
+// a large world every connection a delivery or a send touches is a cache
+// miss, and this keeps each to two lines instead of up to four.
 type conn struct {
 	id       ConnID
 	opened   bool
 	synLost  bool
 	broken   bool
 	blocked  bool
+	told     [2]bool // end i knows it is closed, by itself or by a notice
 	end      [2]connEnd
 	name     [2]NodeID // node names of the ends (the dialed name may be unknown)
 	dir      [2]direction
 	blockGen uint64
+	_        [56]byte
 }
 
 type stallRef struct {
@@ -325,7 +326,7 @@ func (w *World) deliverHead(ev *entry) {
 		dst.conns = append(dst.conns, c.id)
 		w.record(evDeliver, dst, src, c.id, "accept")
 		w.callOpen(dst, c.id, src)
-		if !c.broken && !c.end[1].told {
+		if !c.broken && !c.told[1] {
 			w.enqueue(c, 1, nil, ctlSynAck)
 		}
 		if !c.broken {
@@ -338,7 +339,7 @@ func (w *World) deliverHead(ev *entry) {
 		w.breakConn(c, d, -1)
 		w.tellClosed(c, o, evDeliver)
 	default:
-		if c.end[o].told {
+		if c.told[o] {
 			break // closed by the receiver: dropped
 		}
 		dst.stats.Received++
@@ -370,13 +371,13 @@ func (w *World) breakConn(c *conn, quitter int, peerDelay int64) {
 	w.items.reset(&c.dir[0].fifo)
 	w.items.reset(&c.dir[1].fifo)
 	if quitter >= 0 {
-		c.end[quitter].told = true
+		c.told[quitter] = true
 	}
 	if peerDelay < 0 || quitter < 0 {
 		return
 	}
 	other := 1 - quitter
-	if c.end[other].told || (other == 1 && !c.opened) {
+	if c.told[other] || (other == 1 && !c.opened) {
 		return
 	}
 	e := c.end[other]
@@ -385,11 +386,11 @@ func (w *World) breakConn(c *conn, quitter int, peerDelay int64) {
 
 // tellClosed tells end e of c, now, that its connection is closed.
 func (w *World) tellClosed(c *conn, e int, kind uint8) {
-	if c.end[e].told || (e == 1 && !c.opened) {
+	if c.told[e] || (e == 1 && !c.opened) {
 		w.maybeForget(c) // both ends closed: the last FIN finds this end told
 		return
 	}
-	c.end[e].told = true
+	c.told[e] = true
 	w.maybeForget(c)
 	n := w.nodes[c.end[e].node]
 	if !n.up || n.inc != c.end[e].inc {
@@ -403,7 +404,7 @@ func (w *World) tellClosed(c *conn, e int, kind uint8) {
 
 // maybeForget drops a broken connection that both ends know is closed.
 func (w *World) maybeForget(c *conn) {
-	if c.broken && c.end[0].told && (c.end[1].told || !c.opened) {
+	if c.broken && c.told[0] && (c.told[1] || !c.opened) {
 		w.conns.forget(c)
 	}
 }
@@ -465,7 +466,7 @@ func (w *World) crashConns(n *slot) {
 		if c.broken {
 			// Broken, and this end's notice is on its way to a process
 			// that is gone: nobody is left to tell.
-			c.end[e].told = true
+			c.told[e] = true
 			w.maybeForget(c)
 			continue
 		}

@@ -95,7 +95,7 @@ func (e *Env) Send(c ConnID, msg any) bool {
 		return false
 	}
 	end := cn.endOf(e.n)
-	if end < 0 || cn.end[end].told {
+	if end < 0 || cn.told[end] {
 		return false
 	}
 	e.n.stats.Sent++
@@ -116,10 +116,10 @@ func (e *Env) Close(c ConnID) {
 		return
 	}
 	end := cn.endOf(e.n)
-	if end < 0 || cn.end[end].told {
+	if end < 0 || cn.told[end] {
 		return
 	}
-	cn.end[end].told = true
+	cn.told[end] = true
 	e.n.dropConn(c)
 	if cn.broken {
 		e.w.maybeForget(cn)
