@@ -60,7 +60,8 @@ func newBenchCmd() *cobra.Command {
                future (--timers): what idle timers cost the other events
   fan-out      a hub and many leaves exchange connection messages, datagrams and
                timers under a fault plan of partitions, crashes, pauses, clogs,
-               loss and clock faults drawn from the seed
+               loss and clock faults drawn from the seed; measured past its
+               first second (start-up, first dials, buffers growing)
 
 Ping-pong, ring and idle-timers also run on a bare reference simulator (a
 typed binary heap of value events, a hash per event, the same latency draws,
