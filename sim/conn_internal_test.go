@@ -7,6 +7,7 @@ package sim
 import (
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
@@ -209,4 +210,13 @@ func TestPayloadsBelongToQueuedEvents(t *testing.T) {
 		}
 		require.Equal(rt, want, len(w.payloads.v)-len(w.payloads.free), "payloads in the table")
 	})
+}
+
+// A connection is laid out in cache lines (see conn): the header and each
+// direction 64 bytes, the whole in the 256-byte size class.
+func TestConnLayoutIsLineSized(t *testing.T) {
+	var c conn
+	require.Equal(t, uintptr(256), unsafe.Sizeof(c))
+	require.Equal(t, uintptr(64), unsafe.Offsetof(c.dir))
+	require.Equal(t, uintptr(64), unsafe.Sizeof(c.dir[0]))
 }

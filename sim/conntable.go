@@ -107,11 +107,15 @@ type item struct {
 }
 
 // fifo is one connection direction's queue: the front item inline, the
-// rest chained in the world's item table.
+// rest chained in the world's item table. It also holds the direction's
+// two flags, which the queue operations leave alone: in its padding, they
+// let a direction fit one cache line.
 type fifo struct {
 	front       queued
 	n           int32
 	first, last int32 // 1-based indices into items, 0: none
+	scheduled   bool  // the front has a delivery event
+	stalled     bool  // a partition holds the front (see World.stalled)
 }
 
 func (it *items) push(f *fifo, q queued) {
@@ -165,5 +169,5 @@ func (it *items) reset(f *fifo) {
 		it.release(i)
 		i = next
 	}
-	*f = fifo{}
+	f.front, f.n, f.first, f.last = queued{}, 0, 0, 0
 }

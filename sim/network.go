@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"math/bits"
 	"time"
 )
 
@@ -20,15 +21,36 @@ type Latency struct {
 	TailMax time.Duration `json:"tail_max,omitempty"`
 }
 
+// draw draws one delay. Both draws are pcg.chance and pcg.int64n written
+// out, so that a message's latency is one call: it is the hottest draw of every run.
 func (l *Latency) draw(r *pcg) int64 {
 	lo, hi := int64(l.Min), int64(l.Max)
-	if l.TailPPM > 0 && l.TailMax > l.Max && r.chance(l.TailPPM) {
-		lo, hi = hi, int64(l.TailMax)
+	if ppm := l.TailPPM; ppm > 0 && l.TailMax > l.Max {
+		tail := ppm >= 1_000_000 // then chance draws nothing
+		if !tail {
+			const n = 1_000_000
+			h, lw := bits.Mul64(r.Uint64(), n)
+			if lw < n {
+				h = r.retry(n, h, lw)
+			}
+			tail = int64(h) < ppm
+		}
+		if tail {
+			lo, hi = hi, int64(l.TailMax)
+		}
 	}
 	if hi <= lo {
 		return lo
 	}
-	return lo + r.int64n(hi-lo+1)
+	u := uint64(hi - lo + 1)
+	if u&(u-1) == 0 { // as int64n: a power of two, or an overflow that panics
+		return lo + int64(r.retry(u, 0, 0))
+	}
+	h, lw := bits.Mul64(r.Uint64(), u)
+	if lw < u {
+		h = r.retry(u, h, lw)
+	}
+	return lo + int64(h)
 }
 
 // NetworkConfig sets the network's behaviour; zero fields take defaults.
@@ -167,31 +189,36 @@ type queued struct {
 // direction is one way of a connection: a FIFO whose front alone has a
 // delivery event, so FIFO order holds whatever the latencies drawn.
 type direction struct {
-	fifo
-	scheduled bool
-	stalled   bool
-	last      int64
-	l         *link
+	fifo // and the flags scheduled and stalled
+	last int64
+	l    *link
 }
 
 type connEnd struct {
 	node int32
 	inc  uint32
-	told bool // closed, by the end itself or by a notice
 }
 
 // conn is a TCP-like connection. End 0 dialed, end 1 accepted; dir[i]
 // carries what end i sends.
+//
+// It is laid out in 64-byte lines: what every delivery and send reads (the
+// flags, the ends, the names) in the first, each direction in its own,
+// and padded to 256 bytes, a size class whose objects start on a line. In
+// a large world every connection a delivery or a send touches is a cache
+// miss, and this keeps each to two lines instead of up to four.
 type conn struct {
 	id       ConnID
-	end      [2]connEnd
-	name     [2]NodeID // node names of the ends (the dialed name may be unknown)
-	dir      [2]direction
 	opened   bool
 	synLost  bool
 	broken   bool
 	blocked  bool
+	told     [2]bool // end i knows it is closed, by itself or by a notice
+	end      [2]connEnd
+	name     [2]NodeID // node names of the ends (the dialed name may be unknown)
+	dir      [2]direction
 	blockGen uint64
+	_        [56]byte
 }
 
 type stallRef struct {
@@ -201,6 +228,7 @@ type stallRef struct {
 
 func (w *World) dial(n *slot, to NodeID) ConnID {
 	w.nextConn++
+	checkID(uint64(w.nextConn))
 	c := w.conns.add(w.nextConn)
 	c.name = [2]NodeID{n.id, to}
 	c.end[0] = connEnd{node: n.idx, inc: n.inc}
@@ -244,15 +272,15 @@ func (w *World) enqueue(c *conn, d int, msg any, ctl uint8) {
 	dir.front, dir.n = q, 1
 	if !dir.scheduled && !dir.stalled {
 		w.seq++
-		w.q.push(entry{at: max(q.ready, w.now, dir.last), key: w.seq<<8 | uint64(evDeliver),
-			node: c.end[(1-d)&1].node, a: uint64(c.id), b: uint64(d)})
+		w.q.push(entry{at: max(q.ready, w.now, dir.last), key: w.seq<<8 | uint64(d&1)<<4 | uint64(evDeliver),
+			a: uint64(c.id), x: uint64(uint32(c.end[(1-d)&1].node))})
 		dir.scheduled = true
 	}
 }
 
 func (w *World) scheduleHead(c *conn, d int, at int64) {
 	dir := &c.dir[d]
-	w.add(entry{at: max(at, w.now, dir.last), key: uint64(evDeliver), node: c.end[1-d].node, a: uint64(c.id), b: uint64(d)})
+	w.add(entry{at: max(at, w.now, dir.last), key: uint64(d)<<4 | uint64(evDeliver), a: uint64(c.id), x: uint64(uint32(c.end[1-d].node))})
 	dir.scheduled = true
 }
 
@@ -261,7 +289,7 @@ func (w *World) deliverHead(ev *entry) {
 	if c == nil || c.broken {
 		return
 	}
-	d := int(ev.b & 1) // the direction; o, the receiving end
+	d := ev.bit() // the direction; o, the receiving end
 	o := d ^ 1
 	dir := &c.dir[d]
 	dir.scheduled = false
@@ -298,7 +326,7 @@ func (w *World) deliverHead(ev *entry) {
 		dst.conns = append(dst.conns, c.id)
 		w.record(evDeliver, dst, src, c.id, "accept")
 		w.callOpen(dst, c.id, src)
-		if !c.broken && !c.end[1].told {
+		if !c.broken && !c.told[1] {
 			w.enqueue(c, 1, nil, ctlSynAck)
 		}
 		if !c.broken {
@@ -311,12 +339,21 @@ func (w *World) deliverHead(ev *entry) {
 		w.breakConn(c, d, -1)
 		w.tellClosed(c, o, evDeliver)
 	default:
-		if c.end[o].told {
+		if c.told[o] {
 			break // closed by the receiver: dropped
 		}
 		dst.stats.Received++
-		w.recordMsg(evDeliver, dst, src, c.id, item.msg)
-		w.callMessage(dst, c.id, src, item.msg)
+		// recordMsg and callMessage written out: this is every run's
+		// hottest path.
+		if dg, ok := item.msg.(Digester); ok {
+			w.fp.h = Mix(w.fp.h, dg.Digest())
+		}
+		if w.trace != nil {
+			w.traceMsg(evDeliver, dst, src, c.id, item.msg)
+		}
+		w.inNode = dst
+		dst.node.Message(c.id, src, item.msg)
+		w.returned(dst)
 	}
 	if !c.broken && dir.n > 0 && !dir.scheduled && !dir.stalled {
 		w.scheduleHead(c, d, dir.front.ready)
@@ -334,13 +371,13 @@ func (w *World) breakConn(c *conn, quitter int, peerDelay int64) {
 	w.items.reset(&c.dir[0].fifo)
 	w.items.reset(&c.dir[1].fifo)
 	if quitter >= 0 {
-		c.end[quitter].told = true
+		c.told[quitter] = true
 	}
 	if peerDelay < 0 || quitter < 0 {
 		return
 	}
 	other := 1 - quitter
-	if c.end[other].told || (other == 1 && !c.opened) {
+	if c.told[other] || (other == 1 && !c.opened) {
 		return
 	}
 	e := c.end[other]
@@ -349,11 +386,11 @@ func (w *World) breakConn(c *conn, quitter int, peerDelay int64) {
 
 // tellClosed tells end e of c, now, that its connection is closed.
 func (w *World) tellClosed(c *conn, e int, kind uint8) {
-	if c.end[e].told || (e == 1 && !c.opened) {
+	if c.told[e] || (e == 1 && !c.opened) {
 		w.maybeForget(c) // both ends closed: the last FIN finds this end told
 		return
 	}
-	c.end[e].told = true
+	c.told[e] = true
 	w.maybeForget(c)
 	n := w.nodes[c.end[e].node]
 	if !n.up || n.inc != c.end[e].inc {
@@ -367,7 +404,7 @@ func (w *World) tellClosed(c *conn, e int, kind uint8) {
 
 // maybeForget drops a broken connection that both ends know is closed.
 func (w *World) maybeForget(c *conn) {
-	if c.broken && c.end[0].told && (c.end[1].told || !c.opened) {
+	if c.broken && c.told[0] && (c.told[1] || !c.opened) {
 		w.conns.forget(c)
 	}
 }
@@ -384,19 +421,19 @@ func (n *slot) dropConn(id ConnID) {
 // onConnClose handles a scheduled close notice.
 func (w *World) onConnClose(ev *entry) {
 	if c := w.conns.get(ConnID(ev.a)); c != nil {
-		w.tellClosed(c, int(ev.b), evConnClose)
+		w.tellClosed(c, ev.bit(), evConnClose)
 	}
 }
 
 // onKeepalive: an end's keepalive probe found the connection still blocked.
 func (w *World) onKeepalive(ev *entry) {
-	c := w.conns.get(ConnID(ev.a))
+	c := w.conns.get(ConnID(ev.id()))
 	if c == nil {
 		return
 	}
-	e, gen := int(ev.b&1), ev.b>>1
+	e := ev.bit()
 	if !c.broken {
-		if !c.blocked || c.blockGen != gen {
+		if !c.blocked || !sameGen(ev.gen(), c.blockGen) {
 			return // healed in time
 		}
 		w.breakConn(c, -1, -1) // the other end learns from its own probe
@@ -429,7 +466,7 @@ func (w *World) crashConns(n *slot) {
 		if c.broken {
 			// Broken, and this end's notice is on its way to a process
 			// that is gone: nobody is left to tell.
-			c.end[e].told = true
+			c.told[e] = true
 			w.maybeForget(c)
 			continue
 		}
@@ -542,8 +579,8 @@ func (w *World) sendDatagram(n *slot, to NodeID, msg any) {
 }
 
 func (w *World) deliverDatagram(ev *entry) {
-	dst := w.nodes[ev.node]
-	l := w.link(int32(ev.a), ev.node)
+	dst := w.nodes[ev.node()]
+	l := w.link(int32(ev.a), ev.node())
 	if l.blocked || !dst.up {
 		dst.stats.DatagramsLost++
 		w.payload(ev)

@@ -46,8 +46,11 @@ type Env struct {
 	w   *World
 	n   *slot
 	inc uint32
-	rng *rand.Rand
 	ctx context.Context
+	// The incarnation's random stream, held by value: a restart allocates
+	// the Env and nothing more for it.
+	src rand.PCG
+	rng rand.Rand
 }
 
 func (e *Env) live() bool { return e.n.up && e.n.inc == e.inc }
@@ -66,7 +69,7 @@ func (e *Env) Now() time.Time { return Epoch.Add(time.Duration(e.n.clock.wall(e.
 func (e *Env) Monotonic() time.Duration { return time.Duration(e.n.clock.mono(e.w.now)) }
 
 // Rand returns the incarnation's own random stream.
-func (e *Env) Rand() *rand.Rand { return e.rng }
+func (e *Env) Rand() *rand.Rand { return &e.rng }
 
 // Disk returns the machine's disk, which outlives the process.
 func (e *Env) Disk() *Disk { return e.n.disk }
@@ -92,7 +95,7 @@ func (e *Env) Send(c ConnID, msg any) bool {
 		return false
 	}
 	end := cn.endOf(e.n)
-	if end < 0 || cn.end[end].told {
+	if end < 0 || cn.told[end] {
 		return false
 	}
 	e.n.stats.Sent++
@@ -113,10 +116,10 @@ func (e *Env) Close(c ConnID) {
 		return
 	}
 	end := cn.endOf(e.n)
-	if end < 0 || cn.end[end].told {
+	if end < 0 || cn.told[end] {
 		return
 	}
-	cn.end[end].told = true
+	cn.told[end] = true
 	e.n.dropConn(c)
 	if cn.broken {
 		e.w.maybeForget(cn)

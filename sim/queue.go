@@ -29,17 +29,56 @@ type event struct {
 	p    any
 }
 
-// entry is an event as the queues hold it and the world handles it: 40
-// bytes and no pointers, so a queue of millions stays compact and the
-// garbage collector never scans it. key is seq<<8 | kind, which orders
-// exactly as seq does. A keepalive's c travels in b's upper bits; an
-// event's p waits in the payload table and b holds its index.
+// entry is an event as the queues hold it and the world handles it: four
+// words and no pointers, so that a queue of millions stays compact, the
+// garbage collector never scans it, and the compiler keeps an entry in
+// registers and copies it word by word (a fifth word made it copy entries
+// through the stack with overlapping 16-byte moves that stalled on store
+// forwarding, a quarter of ping-pong's time).
+//
+//   - key is seq<<8 | bit<<4 | kind, which orders exactly as seq does; bit
+//     is a connection direction or end.
+//   - a is an id (a connection, a timer, a sending node) in its low 40 bits
+//     and, for timers and keepalives, a generation (mod 2^24) above.
+//   - x is the node in its low 32 bits and above them the target
+//     incarnation (0: any) or, for events with a payload, its index in the
+//     payload table.
 type entry struct {
-	at   int64
-	key  uint64
-	a, b uint64
-	node int32
-	inc  uint32
+	at  int64
+	key uint64
+	a   uint64
+	x   uint64
+}
+
+const (
+	idBits  = 40
+	idMask  = 1<<idBits - 1
+	genMask = 1<<(64-idBits) - 1
+	bitFlag = 1 << 4
+)
+
+func (e *entry) kind() uint8 { return uint8(e.key & 0x0f) }
+func (e *entry) bit() int    { return int(e.key>>4) & 1 }
+func (e *entry) id() uint64  { return e.a & idMask }
+func (e *entry) gen() uint64 { return e.a >> idBits }
+func (e *entry) node() int32 { return int32(uint32(e.x)) }
+func (e *entry) hi() uint64  { return e.x >> 32 }
+func (e *entry) inc() uint32 {
+	if hasPayload(e.kind()) {
+		return 0
+	}
+	return uint32(e.x >> 32)
+}
+
+// sameGen compares a generation carried in an entry with the current one.
+func sameGen(carried, current uint64) bool { return carried == current&genMask }
+
+// checkID panics on an id that an entry cannot carry: 2^40 connections or
+// timers in one world, far beyond any run.
+func checkID(id uint64) {
+	if id > idMask {
+		panic("sim: more than 2^40 connections or timers in one world")
+	}
 }
 
 func (e *entry) less(o *entry) bool {
@@ -144,12 +183,17 @@ func (p *payloads) take(i uint64) any {
 // sequence numbers, so taking the earlier of their heads keeps the one
 // (time, sequence) order.
 func (w *World) push(e event) {
-	q := entry{at: e.at, key: uint64(e.kind), a: e.a, b: e.b, node: e.node, inc: e.inc}
+	q := entry{at: e.at, key: uint64(e.kind), a: e.a, x: uint64(uint32(e.node)) | uint64(e.inc)<<32}
 	switch e.kind {
+	case evDeliver, evConnClose:
+		q.key |= e.b << 4
 	case evKeepalive:
-		q.b |= e.c << 1
+		q.key |= e.b << 4
+		q.a |= (e.c & genMask) << idBits
+	case evTimer:
+		q.a |= (e.b & genMask) << idBits
 	case evDatagram, evFault, evCall:
-		q.b = w.payloads.put(e.p)
+		q.x |= w.payloads.put(e.p) << 32
 	}
 	w.requeue(q, e.at)
 }
@@ -176,11 +220,9 @@ func (w *World) add(q entry) {
 	w.q.push(q)
 }
 
-func (e *entry) kind() uint8 { return uint8(e.key) }
-
 // payload takes the entry's payload out of the table; the handler that
 // consumes or drops a datagram, a fault or a callback calls it once.
-func (w *World) payload(e *entry) any { return w.payloads.take(e.b) }
+func (w *World) payload(e *entry) any { return w.payloads.take(e.hi()) }
 
 // hasPayload reports whether events of the kind carry one.
 func hasPayload(kind uint8) bool { return kind == evDatagram || kind == evFault || kind == evCall }

@@ -35,3 +35,59 @@ func TestQueuePopsInOrder(t *testing.T) {
 		require.Len(rt, q.h, len(model))
 	})
 }
+
+// An event packed into an entry (four words) hands back every field its
+// kind carries, through push, requeue and pop, and its payload once.
+func TestEntryKeepsEveryField(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		w := NewWorld(Config{Seed: 1})
+		for i := rapid.IntRange(0, 5).Draw(rt, "payloads before"); i > 0; i-- {
+			w.payloads.put(i) // so that a payload's index is not 0
+		}
+		kind := rapid.SampledFrom([]uint8{evStart, evDeliver, evConnClose, evKeepalive, evConnectEnd,
+			evDatagram, evTimer, evFault, evCall, evExpire}).Draw(rt, "kind")
+		ev := event{at: rapid.Int64Range(0, 1<<50).Draw(rt, "at"), kind: kind,
+			node: rapid.Int32Range(0, 1<<31-1).Draw(rt, "node"),
+			a:    rapid.Uint64Range(0, idMask).Draw(rt, "a")}
+		if kind != evDatagram && kind != evFault && kind != evCall && kind != evDeliver && kind != evStart {
+			ev.inc = rapid.Uint32().Draw(rt, "inc")
+		}
+		switch kind {
+		case evDeliver, evConnClose:
+			ev.b = rapid.Uint64Range(0, 1).Draw(rt, "b")
+		case evKeepalive:
+			ev.b = rapid.Uint64Range(0, 1).Draw(rt, "b")
+			ev.c = rapid.Uint64Range(0, genMask).Draw(rt, "c")
+		case evTimer:
+			ev.b = rapid.Uint64Range(0, genMask).Draw(rt, "b")
+		case evDatagram, evFault, evCall:
+			ev.p = rapid.String().Draw(rt, "p")
+		}
+		w.push(ev)
+		q := w.head()
+		require.NotNil(rt, q)
+		e := q.pop()
+		if rapid.Bool().Draw(rt, "requeue") {
+			w.requeue(e, e.at+1)
+			e = w.head().pop()
+			ev.at++
+		}
+		require.Equal(rt, ev.at, e.at)
+		require.Equal(rt, kind, e.kind())
+		require.Equal(rt, ev.node, e.node())
+		require.Equal(rt, ev.inc, e.inc())
+		require.Equal(rt, ev.a, e.id())
+		switch kind {
+		case evDeliver, evConnClose:
+			require.Equal(rt, int(ev.b), e.bit())
+		case evKeepalive:
+			require.Equal(rt, int(ev.b), e.bit())
+			require.True(rt, sameGen(e.gen(), ev.c))
+		case evTimer:
+			require.True(rt, sameGen(e.gen(), ev.b))
+		case evDatagram, evFault, evCall:
+			require.Equal(rt, ev.p, w.payload(&e))
+		}
+		require.Nil(rt, w.head(), "one event in, one out")
+	})
+}

@@ -25,8 +25,10 @@ func TestPCGDrawsLikeRandRand(t *testing.T) {
 				ppm := rapid.Int64Range(-1, 1_100_000).Draw(rt, "ppm")
 				require.Equal(rt, chance(r, ppm), p.chance(ppm))
 			default:
-				l := Latency{Min: 100, Max: time.Duration(rapid.Int64Range(100, 1<<40).Draw(rt, "max")),
-					TailPPM: rapid.Int64Range(0, 1_000_000).Draw(rt, "tail"), TailMax: 1 << 41}
+				lo := rapid.Int64Range(0, 1000).Draw(rt, "min")
+				l := Latency{Min: time.Duration(lo), Max: time.Duration(lo + rapid.Int64Range(0, 1<<40).Draw(rt, "width")),
+					TailPPM: rapid.Int64Range(0, 1_100_000).Draw(rt, "tail"),
+					TailMax: time.Duration(rapid.Int64Range(0, 1<<41).Draw(rt, "tailmax"))}
 				want := l.drawRand(r)
 				require.Equal(rt, want, l.draw(&p))
 			}

@@ -1,11 +1,14 @@
 package sim
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"time"
 )
 
@@ -77,6 +80,7 @@ type slot struct {
 	busyUntil int64
 	env       *Env
 	stats     NodeStats
+	fpCtx     context.Context
 
 	id       NodeID
 	factory  func() Node
@@ -318,15 +322,22 @@ func (w *World) loop(lim Limits, startE uint64) (reason StopReason) {
 			}
 		}
 	}()
+	until, last := int64(math.MaxInt64), uint64(math.MaxUint64)
+	if lim.Until > 0 {
+		until = int64(lim.Until)
+	}
+	if lim.MaxEvents > 0 {
+		last = startE + lim.MaxEvents
+	}
 	for {
 		q := w.head()
 		if q == nil {
 			return StopQuiescent
 		}
-		if lim.Until > 0 && q.h[0].at > int64(lim.Until) {
+		if q.h[0].at > until {
 			return StopUntil
 		}
-		if lim.MaxEvents > 0 && w.events-startE >= lim.MaxEvents {
+		if w.events >= last {
 			return StopEvents
 		}
 		if len(w.conns.dead) > 0 {
@@ -347,10 +358,7 @@ func (w *World) Wall() time.Duration { return w.wall }
 
 func (w *World) dispatch(ev *entry) {
 	kind := ev.kind()
-	f := &w.fp
-	f.u64(uint64(ev.at))
-	f.u64(uint64(kind)<<32 | uint64(uint32(ev.node)))
-	f.u64(ev.a)
+	w.fp.h = Mix(Mix(Mix(w.fp.h, uint64(ev.at)), uint64(kind)<<32|uint64(uint32(ev.x))), ev.id())
 	switch kind {
 	case evFault:
 		w.applyFault(w.payload(ev).(*Fault))
@@ -363,11 +371,11 @@ func (w *World) dispatch(ev *entry) {
 		w.expireRules()
 		return
 	case evStart:
-		w.start(w.nodes[ev.node])
+		w.start(w.nodes[ev.node()])
 		return
 	}
-	n := w.nodes[ev.node]
-	if ev.inc != 0 && ev.inc != n.inc {
+	n := w.nodes[ev.node()]
+	if inc := ev.inc(); inc != 0 && inc != n.inc {
 		return // meant for an incarnation that is gone
 	}
 	if n.up && n.paused {
@@ -490,8 +498,15 @@ func (w *World) start(n *slot) {
 	n.timers = map[TimerID]timerRec{}
 	n.due = n.due[:0]
 	n.stats.Starts++
-	env := &Env{w: w, n: n, inc: n.inc, rng: NewStream(w.seed, fmt.Sprintf("node/%s/%d", n.id, n.inc))}
-	env.ctx = w.failpointContext(n)
+	env := &Env{w: w, n: n, inc: n.inc}
+	var buf [64]byte
+	name := strconv.AppendUint(append(append(append(buf[:0], "node/"...), n.id...), '/'), uint64(n.inc), 10)
+	env.src.Seed(StreamSeed(w.seed, string(name)))
+	env.rng = *rand.New(&env.src)
+	if n.fpCtx == nil {
+		n.fpCtx = w.failpointContext(n) // it names the machine, not the incarnation
+	}
+	env.ctx = n.fpCtx
 	n.env = env
 	n.node = n.factory()
 	w.record(evStart, n, "", 0, "start")
@@ -559,6 +574,7 @@ func (w *World) resume(n *slot) {
 
 func (w *World) setTimer(n *slot, d time.Duration, tag any) TimerID {
 	w.nextTimer++
+	checkID(uint64(w.nextTimer))
 	id := w.nextTimer
 	dl := n.clock.mono(w.now) + int64(max(d, 0))
 	n.timers[id] = timerRec{deadline: dl, tag: tag}
@@ -574,7 +590,7 @@ func (w *World) setTimer(n *slot, d time.Duration, tag any) TimerID {
 // queued again behind one due at that instant), so the event's own timer
 // is not necessarily the one to fire first; it fires at a later event.
 func (w *World) fireTimer(n *slot, ev *entry) {
-	if ev.b != n.clock.gen {
+	if !sameGen(ev.gen(), n.clock.gen) {
 		return // rescheduled after a rate change
 	}
 	mono := n.clock.mono(w.now)

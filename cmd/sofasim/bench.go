@@ -60,7 +60,8 @@ func newBenchCmd() *cobra.Command {
                future (--timers): what idle timers cost the other events
   fan-out      a hub and many leaves exchange connection messages, datagrams and
                timers under a fault plan of partitions, crashes, pauses, clogs,
-               loss and clock faults drawn from the seed
+               loss and clock faults drawn from the seed; measured past its
+               first second (start-up, first dials, buffers growing)
 
 Ping-pong, ring and idle-timers also run on a bare reference simulator (a
 typed binary heap of value events, a hash per event, the same latency draws,
@@ -87,7 +88,7 @@ The fingerprints depend only on the seed.`,
 			}
 			perRound := max(events/uint64(rounds), 1)
 			res := benchResult{Seed: seed}
-			res.kernelBench = measure(simbench.PingPong(seed, 1), sim.Limits{MaxEvents: events}, 10_000)
+			res.kernelBench = measure(simbench.PingPong(seed, 1), sim.Limits{MaxEvents: events}, sim.Limits{MaxEvents: 10_000})
 			res.PingPong = simbench.Compare(simbench.PingPongWorkload(), seed, perRound, rounds)
 			res.ReferenceRatio = res.PingPong.Ratio
 			for _, n := range nodes {
@@ -96,7 +97,7 @@ The fingerprints depend only on the seed.`,
 			for _, n := range timers {
 				res.Scaling = append(res.Scaling, simbench.Compare(simbench.IdleTimersWorkload(n), seed, perRound, rounds))
 			}
-			res.FanOut = measure(simbench.FanOut(seed, leaves, duration), sim.Limits{Until: duration}, 0)
+			res.FanOut = measure(simbench.FanOut(seed, leaves, duration), sim.Limits{Until: duration}, simbench.FanOutWarm(duration))
 			out := cmd.OutOrStdout()
 			if asJSON {
 				return printJSON(out, res)
@@ -121,11 +122,12 @@ The fingerprints depend only on the seed.`,
 	return cmd
 }
 
-// measure runs w (after warm events of warm-up) and reports throughput and
-// allocations of the measured part.
-func measure(w *sim.World, lim sim.Limits, warm uint64) kernelBench {
-	if warm > 0 {
-		w.Run(sim.Limits{MaxEvents: warm})
+// measure runs w up to warm (a warm-up: nodes started, connections and
+// queues grown) and then up to lim, and reports throughput and allocations
+// of the measured part.
+func measure(w *sim.World, lim, warm sim.Limits) kernelBench {
+	if warm != (sim.Limits{}) {
+		w.Run(warm)
 	}
 	var before, after runtime.MemStats
 	runtime.GC()

@@ -65,11 +65,16 @@ func BenchmarkIdleTimers(b *testing.B) {
 	}
 }
 
+// BenchmarkFanOut measures fan-out runs past their warm-up (FanOutWarm):
+// allocs/op are those of the steady state, faults and restarts included.
 func BenchmarkFanOut(b *testing.B) {
 	b.ReportAllocs()
 	events := uint64(0)
 	for i := 0; i < b.N; i++ {
+		b.StopTimer()
 		w := FanOut(uint64(i), 50, 10*time.Second)
+		w.Run(FanOutWarm(10 * time.Second))
+		b.StartTimer()
 		out := w.Run(sim.Limits{Until: 10 * time.Second})
 		events += out.Events
 	}

@@ -72,13 +72,15 @@ type hub struct {
 	leaves []sim.NodeID
 	conns  map[sim.NodeID]sim.ConnID
 	round  uint64
+	slab   []round // rounds are carved from here, 256 at a time
 }
 
 type tick struct{}
 
-// round is the hub's message. One is allocated per round and shared by
-// every leaf, which echoes it back: the nodes box nothing per message, so
-// the benchmark's allocations are the kernel's (and node restarts').
+// round is the hub's message. One per round is shared by every leaf,
+// which echoes it back, and rounds are carved from slabs: the nodes box
+// and allocate (nearly) nothing per message, so the benchmark's
+// allocations are the kernel's (and node restarts').
 type round struct{ n uint64 }
 
 func (r *round) Digest() uint64 { return r.n }
@@ -94,7 +96,12 @@ func (h *hub) Start(env *sim.Env) {
 
 func (h *hub) Timer(_ sim.TimerID, _ any) {
 	h.round++
-	msg := &round{n: h.round}
+	if len(h.slab) == 0 {
+		h.slab = make([]round, 256)
+	}
+	msg := &h.slab[0]
+	h.slab = h.slab[1:]
+	msg.n = h.round
 	for _, l := range h.leaves {
 		c, ok := h.conns[l]
 		if !ok {
@@ -145,6 +152,13 @@ func (l *leaf) Message(c sim.ConnID, _ sim.NodeID, msg any) {
 }
 
 func (l *leaf) Datagram(_ sim.NodeID, msg any) { l.env.Trace("gossip", msg) }
+
+// FanOutWarm is the warm-up of a fan-out run of the given duration: its
+// first second (a tenth of shorter runs), where nodes start, dial and
+// grow their buffers. What follows is the steady state, faults included.
+func FanOutWarm(duration time.Duration) sim.Limits {
+	return sim.Limits{Until: min(time.Second, duration/10)}
+}
 
 // FanOut builds a world of one hub and leaves leaf nodes, and schedules a
 // fault plan over duration of virtual time: partitions, crashes and

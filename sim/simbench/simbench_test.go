@@ -2,6 +2,7 @@ package simbench
 
 import (
 	"math/rand/v2"
+	"runtime"
 	"testing"
 	"time"
 
@@ -82,4 +83,25 @@ func TestCompareMeasuresBoth(t *testing.T) {
 	require.Positive(t, c.KernelNs)
 	require.Positive(t, c.ReferenceNs)
 	require.InDelta(t, c.KernelNs/c.ReferenceNs, c.Ratio, c.Ratio) // a median of ratios, same order of magnitude
+}
+
+// Past its warm-up, a fan-out run (connection messages, datagrams, timers,
+// disk writes, partitions, crashes and restarts, pauses, clogs, loss,
+// clock faults) allocates next to nothing per event: a restart's Env and
+// node object, and the odd buffer that grows.
+func TestFanOutSteadyStateAllocatesAlmostNothing(t *testing.T) {
+	const d = 6 * time.Second
+	w := FanOut(5, 30, d)
+	w.Run(FanOutWarm(d))
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	out := w.Run(sim.Limits{Until: d})
+	runtime.ReadMemStats(&after)
+	require.Greater(t, out.Events, uint64(20_000))
+	perEvent := float64(after.Mallocs-before.Mallocs) / float64(out.Events)
+	require.Less(t, perEvent, 0.002, "%d allocations in %d events", after.Mallocs-before.Mallocs, out.Events)
+
+	again := FanOut(5, 30, d)
+	again.Run(sim.Limits{Until: d})
+	require.Equal(t, w.Fingerprint(), again.Fingerprint(), "a warm-up changes nothing but what is measured")
 }
