@@ -6,17 +6,23 @@
 //
 // # Roles
 //
-// Meta servers embed a raftkv.Server with their own state machine (the slot
-// table, which carries the membership). Only the raft leader acts as meta
-// leader, and only once a no-op of its term has applied. Data and session
+// Meta servers elect a meta leader through a lock database (election=db,
+// SOFARegistry v6's MetaJdbcLeaderElector: a 20 s lock row, takeover by
+// compare-and-set on the database's clock, the leader trusting itself until
+// its renewal + duration/2 on its own clock) or through an embedded raftkv
+// (election=raft; the default of a Config that names none, with a 3 s
+// lease, for the systems that embed a small registry). Under db the slot
+// table lives in the leader's memory only: a new leader re-learns it from
+// members' heartbeats, warms up 30 s, then evicts and arranges; with too
+// few data servers it changes nothing (protection mode). Data and session
 // servers send a Heartbeat to every meta server every HeartbeatInterval; the
-// meta leader keeps their leases in memory (a new leader grants everyone a
-// fresh lease), answers with the slot table, and proposes a new table (epoch
-// + 1, compare-and-set on the epoch) when a member joins, restarts (a new
-// process id) or lets its lease expire. Slot = crc32c(dataInfoId) % Slots;
-// each slot has a leader and a follower; a dead leader's follower is
-// promoted, gaps are filled with the least loaded data servers and leaders
-// are balanced by swapping leader and follower.
+// meta leader keeps their leases, answers with the slot table, and makes a
+// new table (a new epoch) when a member joins, restarts (a new process id)
+// or lets its lease expire. Slot = Math.abs(crc32c(dataInfoId) as a Java
+// int) & (Slots-1). Each slot has a leader and a follower; a table missing
+// replicas is only repaired (a dead leader's follower promoted, gaps filled
+// with the least loaded data servers); a settled table is balanced one step
+// a round, at most 6 leader and 10 follower moves a step.
 //
 // Data servers answer every request with a slot-access status: Accept,
 // Migrating (a new leader still syncing), Moved (not the leader here) or
