@@ -20,6 +20,7 @@ type SessionServer struct {
 	outbox  map[uint64]*pending
 	nextReq uint64
 	migWait []migWait // migration requests of a newer table than ours
+	ops     sessionOps // the ops controls (ops_session.go)
 }
 
 type clientConn struct {
@@ -47,6 +48,7 @@ func (s *SessionServer) Start(env *sim.Env) {
 	s.cfg = s.m.cfg
 	env.SetTimer(s.cfg.RetryInterval, retryTick{})
 	env.SetTimer(s.cfg.SyncInterval, syncTick{})
+	s.startOps()
 }
 
 // SessionStatus is what a harness samples.
@@ -64,6 +66,9 @@ func (s *SessionServer) Status() SessionStatus {
 }
 
 func (s *SessionServer) Timer(_ sim.TimerID, tag any) {
+	if s.opsMessage(0, tag) {
+		return
+	}
 	switch t := tag.(type) {
 	case retryTick:
 		s.resend(false)
@@ -134,7 +139,7 @@ func (s *SessionServer) Closed(c sim.ConnID, _ sim.NodeID) {
 }
 
 func (s *SessionServer) Message(c sim.ConnID, from sim.NodeID, msg any) {
-	if s.m.handle(msg) {
+	if s.m.handle(msg) || s.opsMessage(c, msg) {
 		return
 	}
 	switch x := msg.(type) {

@@ -67,7 +67,7 @@ func (s *SessionServer) onDatum(d *Datum) {
 // acknowledged it, one push in flight at a time.
 func (s *SessionServer) maybePush(x *sub) {
 	d := s.cache[x.dataID]
-	if d == nil || d.Version <= x.pushed || x.inflight || x.abandoned {
+	if d == nil || d.Version <= x.pushed || x.inflight || x.abandoned || s.pushHeld(x) {
 		return
 	}
 	x.attempt++
