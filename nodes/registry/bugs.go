@@ -42,3 +42,17 @@ var Bugs = []sim.Bug{
 	{Name: BugRepublishDropsIndex, Description: "re-publishing through a connection drops the other publishers from the connection index: they outlive the connection (PR 138)"},
 	{Name: BugServeBeforeMigration, Description: "a new slot leader serves before syncing from the session servers (emergency migration): publishers are lost"},
 }
+
+// Planted bugs of the ops controls (ops_*.go).
+const (
+	// BugSessionOffAfterDisconnect: a data server that has not heard from a
+	// session server for 30s since their connection closed erases the
+	// session's publishers, though the session is alive and in the table
+	// (sofa-registry#57).
+	BugSessionOffAfterDisconnect = "bug/registry/session-off-after-disconnect"
+)
+
+func init() {
+	Bugs = append(Bugs,
+		sim.Bug{Name: BugSessionOffAfterDisconnect, Description: "a data server erases a live session's publishers 30s after their connection closed (#57)"})
+}

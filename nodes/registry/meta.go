@@ -23,6 +23,7 @@ type MetaServer struct {
 	conns   map[string]sim.ConnID // member -> its latest heartbeat connection
 	propose bool                  // a table proposal in flight
 	noop    bool                  // the no-op in flight
+	prov    provideStore          // provide data (ops_meta.go)
 }
 
 type metaTick struct{}
@@ -39,6 +40,7 @@ func NewMeta(cfg Config, id sim.NodeID) *MetaServer {
 func (m *MetaServer) Start(env *sim.Env) {
 	m.env = env
 	m.leases, m.procs, m.roles, m.conns = map[string]time.Duration{}, map[string]Proc{}, map[string]string{}, map[string]sim.ConnID{}
+	m.prov.load(env)
 	m.Server.Start(env)
 	env.SetTimer(200*time.Millisecond, metaTick{})
 }
@@ -55,6 +57,9 @@ func (m *MetaServer) Timer(id sim.TimerID, tag any) {
 func (m *MetaServer) Message(conn sim.ConnID, from sim.NodeID, msg any) {
 	if hb, ok := msg.(*Heartbeat); ok {
 		m.onHeartbeat(conn, hb)
+		return
+	}
+	if m.opsMessage(conn, msg) {
 		return
 	}
 	m.Server.Message(conn, from, msg)
@@ -164,7 +169,7 @@ func (m *MetaServer) tick() {
 }
 
 func (m *MetaServer) maybePropose() {
-	if !m.ready || m.propose {
+	if !m.ready || m.propose || m.reconcileStopped() {
 		return
 	}
 	var data, sessions []Proc

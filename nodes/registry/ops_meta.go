@@ -1,0 +1,82 @@
+package registry
+
+// The ops side of a meta server: it keeps the provide data (the real
+// product's database table, here each meta server's disk), takes data
+// servers out of the table when they quit gracefully, stops changing the
+// table while slot reconcile is stopped, and quits the election on request.
+
+import "github.com/sofasim/sofasim/sim"
+
+// opsMessage takes the ops messages; it reports whether msg was one.
+func (m *MetaServer) opsMessage(conn sim.ConnID, msg any) bool {
+	switch x := msg.(type) {
+	case *ProvideWrite:
+		if m.prov.put(x.Data) {
+			m.env.Send(conn, &ProvideWriteAck{ReqID: x.ReqID})
+		}
+	case *ProvideFetch:
+		m.env.Send(conn, &ProvideAnswer{Data: m.prov.newer(x.Have)})
+	case *Forbid:
+		m.onForbid(conn, x)
+	case *MetaQuitElection:
+		m.quitElection()
+	default:
+		return false
+	}
+	return true
+}
+
+// onForbid drops a quitting data server's lease at once, so the next
+// table leaves it out and its slots move to the other data servers, which
+// sync from the session servers before they serve; it is answered like a
+// heartbeat, so the server learns the tables that leave it out.
+func (m *MetaServer) onForbid(conn sim.ConnID, f *Forbid) {
+	m.checkLeader()
+	if !m.ready {
+		m.env.Send(conn, &HeartbeatResp{Leader: false})
+		return
+	}
+	id := f.Proc.ID
+	m.conns[id] = conn
+	if cur, ok := m.procs[id]; ok && cur.Inc <= f.Proc.Inc {
+		delete(m.leases, id)
+		delete(m.procs, id)
+		delete(m.roles, id)
+		m.env.Trace("registry/forbidden", id)
+		m.env.Reached("registry/data-quit")
+	}
+	resp := &HeartbeatResp{Leader: true}
+	if f.Epoch < m.sm.table.Epoch {
+		t := copyTable(&m.sm.table)
+		resp.Table = &t
+	}
+	m.env.Send(conn, resp)
+	m.maybePropose()
+}
+
+// reconcileStopped: an operator stopped slot reconcile; the leader keeps
+// the table as it is (even a dead data server's slots stay with it).
+func (m *MetaServer) reconcileStopped() bool {
+	d := m.prov.get(ProvideSlotReconcile)
+	return d.on()
+}
+
+// quitElection gives up leadership. The real meta server leaves the
+// database-lock election; with raft the closest is a leadership transfer
+// to the next meta server.
+// TODO(regmeta): call the lock elector's quit once the DB-lock election lands.
+func (m *MetaServer) quitElection() {
+	if !m.IsLeader() {
+		return
+	}
+	for i, id := range m.cfg.Metas {
+		if id == m.env.ID() {
+			next := m.cfg.Metas[(i+1)%len(m.cfg.Metas)]
+			if next != id && m.Server.TransferLeader(next) == nil {
+				m.env.Trace("registry/meta-quit-election", string(next))
+				m.env.Reached("registry/meta-quit-election")
+			}
+			return
+		}
+	}
+}
