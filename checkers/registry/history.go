@@ -31,6 +31,9 @@ const (
 	DataDown   Kind = "data-down"   // data server Node is down: it serves no slot
 	Disturbed  Kind = "disturbed"   // a fault's effect on Node ("": the network, or a failpoint) from T to Until
 	End        Kind = "end"         // recording stopped
+	// Drill: the ops console issued drill Op at T, undone at Until (0:
+	// never); see ops.go.
+	Drill Kind = "drill"
 )
 
 // Event is one registry history event at virtual time T (ns). Client is
@@ -60,6 +63,10 @@ type Event struct {
 	Call     int64  `json:"call,omitempty"`
 	OK       bool   `json:"ok,omitempty"`
 	Unknown  bool   `json:"unknown,omitempty"`
+	// Drills (ops.go): the clients it names and the session servers it
+	// went to (a zone's; none: every session server).
+	Clients  []int    `json:"clients,omitempty"`
+	Sessions []string `json:"sessions,omitempty"`
 }
 
 // History is a registry run's events in the order they happened.
@@ -92,6 +99,8 @@ func (h *History) Entry(i int) checkers.Entry {
 	case Push:
 		e.Op = fmt.Sprintf("push to %s of %s v%d", q(ev.RegID), q(ev.DataID), ev.Version)
 		e.Result = "[" + strings.Join(ev.Pubs, ", ") + "]"
+	case Drill:
+		e.Op = drillText(ev)
 	case Connect, Disconnect:
 		e.Op = fmt.Sprintf("%s %s", ev.Kind, ev.Node)
 	case Slots:

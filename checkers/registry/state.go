@@ -63,6 +63,9 @@ func (s *regState) expected() map[string]map[string]Event {
 		}
 		for _, reg := range sortedStr(s.current[c]) {
 			ev := s.current[c][reg]
+			if s.blacklisted(ev.DataID, s.end) {
+				continue
+			}
 			if out[ev.DataID] == nil {
 				out[ev.DataID] = map[string]Event{}
 			}

@@ -14,7 +14,8 @@ type DataServer struct {
 	datums map[string]*datum
 	inSlot map[int]map[string]bool // slot -> the dataInfoIds held in it
 	dirty  map[string]bool         // changed since the last replication batch
-	ops    dataOps                 // graceful quit, session-off (ops_data.go)
+
+	ops dataOps // graceful quit, session-off (ops_data.go)
 }
 
 type slotState struct {

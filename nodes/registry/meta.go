@@ -23,7 +23,8 @@ type MetaServer struct {
 	conns   map[string]sim.ConnID // member -> its latest heartbeat connection
 	propose bool                  // a table proposal in flight
 	noop    bool                  // the no-op in flight
-	prov    provideStore          // provide data (ops_meta.go)
+
+	prov provideStore // provide data (ops_meta.go)
 }
 
 type metaTick struct{}

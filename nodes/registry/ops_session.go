@@ -152,7 +152,7 @@ func (s *SessionServer) pushHeld(x *sub) bool {
 
 func connsSorted[V any](m map[sim.ConnID]V) []sim.ConnID {
 	out := make([]sim.ConnID, 0, len(m))
-	for c := range m { //detlint:allow collecting keys; sorted below
+	for c := range m {
 		out = append(out, c)
 	}
 	slices.Sort(out)

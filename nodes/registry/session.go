@@ -20,7 +20,8 @@ type SessionServer struct {
 	outbox  map[uint64]*pending
 	nextReq uint64
 	migWait []migWait // migration requests of a newer table than ours
-	ops     sessionOps // the ops controls (ops_session.go)
+
+	ops sessionOps // the ops controls (ops_session.go)
 }
 
 type clientConn struct {
