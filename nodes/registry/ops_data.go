@@ -52,8 +52,12 @@ func (d *DataServer) opsMessage(from sim.NodeID, msg any) bool {
 	return true
 }
 
-// sessionClosed notes that a session server's connection closed.
+// sessionClosed notes that a connection to a session server closed (the
+// first of several: a dial that fails closes again).
 func (d *DataServer) sessionClosed(peer sim.NodeID) {
+	if _, gone := d.ops.gone[peer]; gone {
+		return
+	}
 	for _, s := range d.m.table.Sessions {
 		if sim.NodeID(s.ID) == peer {
 			now := d.env.Monotonic()
@@ -75,6 +79,7 @@ func (d *DataServer) sessionOff(session sim.NodeID) {
 	if _, bug := d.env.Failpoint(BugSessionOffAfterDisconnect); !bug {
 		return
 	}
+	erased := 0
 	for _, id := range sortedKeys(d.datums) {
 		x := d.datums[id]
 		n := len(x.pubs)
@@ -84,8 +89,9 @@ func (d *DataServer) sessionOff(session sim.NodeID) {
 			}
 		}
 		if len(x.pubs) != n {
+			erased += n - len(x.pubs)
 			d.changed(x)
 		}
 	}
-	d.env.Trace("registry/session-off", string(session))
+	d.env.Trace("registry/session-off", string(session), erased)
 }
