@@ -9,6 +9,9 @@ package registry
 import (
 	"fmt"
 	"slices"
+	"time"
+
+	"github.com/sofasim/sofasim/sim"
 )
 
 // The drills the ops console issues (Event.Op of a Drill event).
@@ -120,6 +123,25 @@ func (s *regState) drillDisturbances() []disturbance {
 			}
 			out = append(out, disturbance{node: node, start: d.T, end: s.until(d) + DrillLag})
 		}
+	}
+	return out
+}
+
+// PeriodDrill is the timeline kind of an ops drill.
+const PeriodDrill sim.PeriodKind = "drill"
+
+// TimelinePeriods are the drills for the run report's timeline, on the
+// ops console's lane ("ops"), from when they were issued to when they were
+// undone (or the end of the run).
+func (h *History) TimelinePeriods() []sim.Period {
+	s := loadEvents(h.Events)
+	var out []sim.Period
+	for _, ev := range h.Events {
+		if ev.Kind != Drill {
+			continue
+		}
+		out = append(out, sim.Period{Scope: sim.Scope{Node: "ops"}, Kind: PeriodDrill, Start: time.Duration(ev.T), End: time.Duration(min(s.until(ev), s.end)),
+			Label: ev.Op, Detail: drillText(ev)})
 	}
 	return out
 }
