@@ -111,17 +111,20 @@ const DrillLag = int64(3e9)
 
 // drillDisturbances: a stopped push and a data or meta server leaving
 // disturb the time-bounded checkers like a fault, until DrillLag after
-// they end; a stopped push is on the ops console ("ops"), a quit on its
-// server.
+// they end (a meta quit-election until a new leader has settled); a
+// stopped push is on the ops console ("ops"), a quit on its server.
 func (s *regState) drillDisturbances() []disturbance {
 	var out []disturbance
 	for _, op := range []string{DrillStopPush, DrillDataQuit, DrillMetaQuit} {
 		for _, d := range s.drills(op) {
-			node := d.Node
-			if op == DrillStopPush {
+			node, end := d.Node, s.until(d)+DrillLag
+			switch op {
+			case DrillStopPush:
 				node = "ops"
+			case DrillMetaQuit: // a leader change, over once a new leader has settled
+				node, end = "meta", d.T+2*DrillLag
 			}
-			out = append(out, disturbance{node: node, start: d.T, end: s.until(d) + DrillLag})
+			out = append(out, disturbance{node: node, start: d.T, end: end})
 		}
 	}
 	return out

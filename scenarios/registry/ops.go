@@ -8,6 +8,7 @@ package registry
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"time"
 
@@ -103,8 +104,8 @@ func (s *opsSystem) Checkers(b scenarios.Bounds) []checkers.CheckerOf[*regcheck.
 		regcheck.Blacklist{Bound: s.bound, Settle: settle}, regcheck.DataQuit{Bound: s.bound + int64(3*time.Second)})
 }
 
-// drawOpsPlan: the registry workload, each drill on or off (three times in
-// four), data servers crashing, and sessions cut off from data servers.
+// drawOpsPlan: the registry workload, each drill on or off, data servers
+// crashing while push is stopped, and a session cut off from a data server.
 func drawOpsPlan(t *rapid.T, p scenarios.Values) scenarios.Draft[OpsOp] {
 	d := p.Duration("duration")
 	topo := topology(p)
@@ -130,16 +131,32 @@ func drawOpsPlan(t *rapid.T, p scenarios.Values) scenarios.Draft[OpsOp] {
 	drill := func(at sim.Duration, dr Drill) {
 		ops = append(ops, OpsOp{Op: Op{OpTiming: scenarios.OpTiming{At: at}, Kind: "drill"}, Drill: &dr})
 	}
-	on := func(label string) bool { return rapid.IntRange(0, 3).Draw(t, label) > 0 }
+	// changes while a drill holds: what it promises is about them
+	changes := func(from, length sim.Duration, service, label string) {
+		for i := range 3 {
+			at := from + length*sim.Duration(2*i+1)/6
+			c := rapid.IntRange(0, nclients-1).Draw(t, label+"-client")
+			svc := service
+			if svc == "" {
+				svc = fmt.Sprintf("svc-%d", rapid.IntRange(0, p.Int("services")-1).Draw(t, label+"-service"))
+			}
+			ops = append(ops, OpsOp{Op: Op{OpTiming: scenarios.OpTiming{Client: c, At: at}, Kind: OpPublish, Service: svc, Name: fmt.Sprintf("p%d", 3+i)}})
+		}
+	}
+	// each drill is on in half the seeds (stop push in three of four), so
+	// that some seeds hold one drill away from the others' disturbances
+	on := func(label string) bool { return rapid.Bool().Draw(t, label) }
 	var steps []scenarios.Step
-	if on("stop-push") {
+	if rapid.IntRange(0, 3).Draw(t, "stop-push") > 0 {
 		at, length := ms(4000, window, "stop-at"), ms(3000, 10_000, "stop-for")
 		drill(at, Drill{What: regcheck.DrillStopPush, For: length, Clients: someClients("gray", 0)})
-		// a data failover while push is stopped
-		ds := rapid.SampledFrom(topo.Data).Draw(t, "stop-failover")
-		crash := at + ms(0, int64(length/sim.Duration(time.Millisecond)), "stop-crash-after")
-		steps = append(steps, scenarios.Step{Fault: sim.Fault{At: crash, Op: sim.Crash{Nodes: []sim.NodeID{ds}}}},
-			scenarios.Step{Fault: sim.Fault{At: crash + ms(2000, 8000, "stop-down"), Op: sim.Restart{Nodes: []sim.NodeID{ds}}}})
+		changes(at+sim.Duration(regcheck.DrillLag), length-sim.Duration(regcheck.DrillLag), "", "stop-change")
+		if on("stop-failover") { // a data failover while push is stopped
+			ds := rapid.SampledFrom(topo.Data).Draw(t, "stop-failover-node")
+			crash := at + ms(0, int64(length/sim.Duration(time.Millisecond)), "stop-crash-after")
+			steps = append(steps, scenarios.Step{Fault: sim.Fault{At: crash, Op: sim.Crash{Nodes: []sim.NodeID{ds}}}},
+				scenarios.Step{Fault: sim.Fault{At: crash + ms(2000, 8000, "stop-down"), Op: sim.Restart{Nodes: []sim.NodeID{ds}}}})
+		}
 	}
 	if on("client-off-zone") {
 		drill(ms(4000, window, "zone-off-at"), Drill{What: regcheck.DrillClientOffZone, For: ms(3000, 10_000, "zone-off-for"),
@@ -149,7 +166,9 @@ func drawOpsPlan(t *rapid.T, p scenarios.Values) scenarios.Draft[OpsOp] {
 		drill(ms(4000, window, "off-at"), Drill{What: regcheck.DrillClientOff, For: ms(3000, 10_000, "off-for"), Clients: someClients("off-clients", 1)})
 	}
 	if on("blacklist") {
-		drill(ms(4000, window, "blacklist-at"), Drill{What: regcheck.DrillBlacklistData, DataID: "svc-0"})
+		at := ms(4000, window, "blacklist-at")
+		drill(at, Drill{What: regcheck.DrillBlacklistData, DataID: "svc-0"})
+		changes(at, sim.Duration(10*time.Second), "svc-0", "blacklisted-publish")
 	}
 	if on("data-quit") {
 		drill(ms(4000, window, "quit-at"), Drill{What: regcheck.DrillDataQuit, For: ms(8000, 15_000, "quit-for"), Node: rapid.SampledFrom(topo.Data).Draw(t, "quit-node")})
@@ -161,7 +180,7 @@ func drawOpsPlan(t *rapid.T, p scenarios.Values) scenarios.Draft[OpsOp] {
 	// break their connection (a keepalive of 3s) and at times for more
 	// than 30s: the session stays in the table, so the data server must
 	// keep its publishers (sofa-registry#57).
-	if on("session-data-cut") {
+	if rapid.Bool().Draw(t, "session-data-cut") {
 		at := ms(1000, 6000, "cut-at")
 		s, dsrv := rapid.SampledFrom(topo.Sessions).Draw(t, "cut-session"), rapid.SampledFrom(topo.Data).Draw(t, "cut-data")
 		length := sim.Duration(rapid.SampledFrom([]time.Duration{36 * time.Second, 6 * time.Second, 39 * time.Second, 12 * time.Second}).Draw(t, "cut-for"))
