@@ -52,8 +52,9 @@ func (c Blacklist) Check(h *History, _ checkers.Options) checkers.Result {
 		}
 		for _, k := range sortedStr(last) {
 			ev := s.evs[last[k]]
-			if t, dead := s.dead[ev.Client]; (dead && t <= deadline) || s.switchedOff(ev.Client, d.T, deadline) || s.moved(ev.Client, d.T, deadline) {
-				continue
+			if t, dead := s.dead[ev.Client]; (dead && t <= deadline) || s.switchedOff(ev.Client, d.T, deadline) || s.moved(ev.Client, d.T, deadline) ||
+				s.afterStops(ev.Client, d.T, deadline, c.Bound) != deadline {
+				continue // a stopped push holds the empty push back: the stop-push checker judges it
 			}
 			judged++
 			if len(ev.Pubs) > 0 {

@@ -71,16 +71,31 @@ func (s *regState) blacklisted(dataID string, t int64) bool {
 }
 
 // switchedOff reports whether a drill switched the client off at some
-// time in [from, to] (a zone's drill counts wherever the client was).
+// time in [from, to] (a zone's drill counts wherever the client was; the
+// client-open takes DrillLag to reach the session servers).
 func (s *regState) switchedOff(client int, from, to int64) bool {
 	for _, op := range []string{DrillClientOff, DrillClientOffZone} {
 		for _, d := range s.drills(op) {
-			if slices.Contains(d.Clients, client) && d.T <= to && s.until(d) >= from {
+			if slices.Contains(d.Clients, client) && d.T <= to && s.until(d)+DrillLag >= from {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// afterStops moves a deadline past the end (plus DrillLag + bound) of
+// every push stop it falls in or before, for a client not gray-listed.
+func (s *regState) afterStops(client int, from, deadline, bound int64) int64 {
+	for moved := true; moved; {
+		moved = false
+		for _, d := range s.drills(DrillStopPush) {
+			if end := s.until(d) + DrillLag + bound; d.T <= deadline && s.until(d) >= from && end > deadline && !slices.Contains(d.Clients, client) {
+				deadline, moved = end, true
+			}
+		}
+	}
+	return deadline
 }
 
 // sessionAt is the session server the client was connected to at t, and

@@ -10,7 +10,8 @@ import (
 // StopPush: while push is stopped (from DrillLag after the switch until it
 // is lifted) no subscriber receives a push but a gray-listed client's; and
 // after push resumes, every live subscriber whose dataInfoId changed (or
-// which subscribed) once the stop had reached the session servers receives a push within
+// which subscribed) once the stop had reached the session servers (but a
+// gray client, pushed all along) receives a push within
 // DrillLag + Bound, when no fault acted from Settle before the stop to
 // that deadline.
 type StopPush struct{ Bound, Settle int64 }
@@ -39,12 +40,12 @@ func (c StopPush) Check(h *History, _ checkers.Options) checkers.Result {
 		}
 		changed := map[string]bool{}
 		for _, ev := range s.evs {
-			if (ev.Kind == Publish || ev.Kind == Unpublish) && ev.T >= d.T+DrillLag && ev.T < until {
+			if (ev.Kind == Publish || ev.Kind == Unpublish) && ev.T >= d.T+DrillLag && ev.T < until && !s.blacklisted(ev.DataID, ev.T) {
 				changed[ev.DataID] = true
 			}
 		}
 		for _, cl := range sortedInts(s.subs) {
-			if t, dead := s.dead[cl]; (dead && t <= deadline) || s.switchedOff(cl, d.T, deadline) || s.moved(cl, d.T, deadline) {
+			if t, dead := s.dead[cl]; (dead && t <= deadline) || slices.Contains(d.Clients, cl) || s.switchedOff(cl, d.T, deadline) || s.moved(cl, d.T, deadline) {
 				continue
 			}
 			for _, reg := range sortedStr(s.subs[cl]) {

@@ -139,6 +139,9 @@ func (c *Client) stamp(p Pub) Pub {
 // Subscribe registers a subscriber; pushes go to OnPush.
 func (c *Client) Subscribe(dataID, regID string) {
 	s := &ClientSubscribe{DataID: dataID, RegID: regID}
+	if cur := c.subs[regID]; cur != nil && cur.DataID == dataID {
+		s.Last = cur.Last // subscribing again must not let a stale session push an older version
+	}
 	c.subs[regID] = s
 	c.sendSub(s)
 }

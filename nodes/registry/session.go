@@ -124,7 +124,9 @@ func (s *SessionServer) Closed(c sim.ConnID, _ sim.NodeID) {
 		per[slot].datas = append(per[slot].datas, p.DataID)
 	}
 	for _, r := range sortedReqs(s.outbox) {
-		if s.outbox[r].conn == c {
+		if p := s.outbox[r]; p.conn == c && p.w.Kind == "unpub" {
+			p.conn = 0 // the client's unpublish still goes: the cleanup below no longer names the publisher
+		} else if p.conn == c {
 			delete(s.outbox, r)
 		}
 	}
