@@ -34,6 +34,9 @@ const (
 	// Drill: the ops console issued drill Op at T, undone at Until (0:
 	// never); see ops.go.
 	Drill Kind = "drill"
+	// Revision: a client stored app revision Data of app DataID, serving
+	// Interfaces (app.go).
+	Revision Kind = "revision"
 )
 
 // Event is one registry history event at virtual time T (ns). Client is
@@ -67,6 +70,8 @@ type Event struct {
 	// went to (a zone's; none: every session server).
 	Clients  []int    `json:"clients,omitempty"`
 	Sessions []string `json:"sessions,omitempty"`
+	// Revision: the interfaces it serves.
+	Interfaces []string `json:"interfaces,omitempty"`
 }
 
 // History is a registry run's events in the order they happened.

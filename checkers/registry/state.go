@@ -72,6 +72,7 @@ func (s *regState) expected() map[string]map[string]Event {
 			out[ev.DataID][reg] = ev
 		}
 	}
+	s.addInterfaces(out)
 	return out
 }
 

@@ -50,9 +50,15 @@ const (
 	// session's publishers, though the session is alive and in the table
 	// (sofa-registry#57).
 	BugSessionOffAfterDisconnect = "bug/registry/session-off-after-disconnect"
+	// BugAppRevisionNotStored: a session acknowledges an app revision at
+	// once and stores it by a batch 100ms later, so a push can name a
+	// revision not yet stored: it goes without those publishers
+	// (sofa-registry#336).
+	BugAppRevisionNotStored = "bug/registry/app-revision-not-stored"
 )
 
 func init() {
 	Bugs = append(Bugs,
-		sim.Bug{Name: BugSessionOffAfterDisconnect, Description: "a data server erases a live session's publishers 30s after their connection closed (#57)"})
+		sim.Bug{Name: BugSessionOffAfterDisconnect, Description: "a data server erases a live session's publishers 30s after their connection closed (#57)"},
+		sim.Bug{Name: BugAppRevisionNotStored, Description: "an app revision is acknowledged before it is stored: a push names a revision no meta server has and goes without its publishers (#336)"})
 }

@@ -259,3 +259,18 @@ type (
 	// MetaQuitElection: ops console -> a meta server: stop leading.
 	MetaQuitElection struct{}
 )
+
+// App-level discovery (app.go).
+type (
+	// ClientRevision: client -> session: store an application revision,
+	// then apply Pub, the app's publisher naming it (the real client
+	// registers the revision and publishes once it is acknowledged).
+	ClientRevision struct {
+		Rev AppRevision
+		Pub Pub
+	}
+	// ProvideGet: session -> meta server: one value, now (a revision a
+	// push needs); answered with a ProvideAnswer, or ProvideMissing.
+	ProvideGet     struct{ Key string }
+	ProvideMissing struct{ Key string }
+)

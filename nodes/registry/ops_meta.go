@@ -16,6 +16,12 @@ func (m *MetaServer) opsMessage(conn sim.ConnID, msg any) bool {
 		}
 	case *ProvideFetch:
 		m.env.Send(conn, &ProvideAnswer{Data: m.prov.newer(x.Have)})
+	case *ProvideGet:
+		if d := m.prov.get(x.Key); d.Version > 0 {
+			m.env.Send(conn, &ProvideAnswer{Data: []ProvideData{d}})
+		} else {
+			m.env.Send(conn, &ProvideMissing{Key: x.Key})
+		}
 	case *Forbid:
 		m.onForbid(conn, x)
 	case *MetaQuitElection:

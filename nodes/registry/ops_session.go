@@ -34,6 +34,7 @@ type sessionOps struct {
 func (s *SessionServer) startOps() {
 	s.ops = sessionOps{zoneOff: map[string]bool{}, offConns: map[sim.ConnID]bool{}}
 	s.ops.view.start(s.env, s.cfg)
+	s.startApps()
 }
 
 // addrOf is a connection's client address (its node, as an IP).
@@ -51,14 +52,16 @@ func (s *SessionServer) clientOff(addr string) bool {
 }
 
 // opsMessage takes the ops messages and drops the registrations the
-// controls refuse; it reports whether msg was handled.
+// controls refuse, then the app-level messages (app.go); it reports
+// whether msg was handled.
 func (s *SessionServer) opsMessage(c sim.ConnID, msg any) bool {
 	switch x := msg.(type) {
 	case provideTick:
 		s.ops.view.poll(s.env, s.cfg, &s.m.peers)
 	case *ProvideAnswer:
-		if len(s.ops.view.take(x)) > 0 {
+		if changed := s.ops.view.take(x); len(changed) > 0 {
 			s.applyOps()
+			s.revisionsLearnt(changed)
 		}
 	case *ClientOffZone:
 		for _, a := range x.Addrs {
@@ -86,8 +89,14 @@ func (s *SessionServer) opsMessage(c sim.ConnID, msg any) bool {
 			return true
 		}
 		return false
+	case *ClientRevision:
+		addr := s.addrOf(c)
+		if s.clientOff(addr) || s.ops.view.has(ProvideBlackIP, addr) || s.ops.view.has(ProvideBlackDataID, x.Pub.DataID) {
+			return true
+		}
+		return s.appMessage(c, msg)
 	default:
-		return false
+		return s.appMessage(c, msg)
 	}
 	return true
 }

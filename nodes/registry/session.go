@@ -21,7 +21,8 @@ type SessionServer struct {
 	nextReq uint64
 	migWait []migWait // migration requests of a newer table than ours
 
-	ops sessionOps // the ops controls (ops_session.go)
+	ops  sessionOps  // the ops controls (ops_session.go)
+	apps sessionApps // app-level discovery (app.go)
 }
 
 type clientConn struct {

@@ -21,6 +21,9 @@ type sub struct {
 // fetch asks the slot leader for a datum, telling it the highest version
 // held here so that it moves past it.
 func (s *SessionServer) fetch(dataID string) {
+	if s.fetchApps(dataID) {
+		return
+	}
 	s.nextReq++
 	g := &GetDatum{ReqID: s.nextReq, DataID: dataID, Epoch: s.m.table.Epoch}
 	if c := s.cache[dataID]; c != nil {
@@ -61,6 +64,7 @@ func (s *SessionServer) onDatum(d *Datum) {
 	for _, reg := range sortedKeys(s.byData[d.DataID]) {
 		s.maybePush(s.subs[reg])
 	}
+	s.appDatum(d)
 }
 
 // maybePush pushes the cached datum to a subscriber that has not

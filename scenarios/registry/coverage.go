@@ -13,5 +13,5 @@ var mustReach = map[string][]string{
 	"registry-chaos": {"registry/lease-expired-data", "registry/lease-expired-session", "registry/meta-leader-moved",
 		"registry/push-failed", "registry/follower-promoted-to-slot-leader"},
 	"registry-ops": {"registry/push-resumed", "registry/data-quit", "registry/publish-blacklisted",
-		"registry/session-silent-for-session-off-delay", "registry/meta-quit-election"},
+		"registry/session-silent-for-session-off-delay", "registry/meta-quit-election", "registry/push-held-for-revision"},
 }

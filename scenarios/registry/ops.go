@@ -42,7 +42,7 @@ type Drill struct {
 // opsZones: session servers are spread over two zones.
 const opsZones = 2
 
-var opsKinds = append(append([]string(nil), OpKinds...),
+var opsKinds = append(append([]string(nil), OpKinds...), OpPublishApp, OpSubscribeInterface,
 	"drill/"+regcheck.DrillStopPush, "drill/"+regcheck.DrillClientOff, "drill/"+regcheck.DrillClientOffZone,
 	"drill/"+regcheck.DrillBlacklistData, "drill/"+regcheck.DrillDataQuit, "drill/"+regcheck.DrillMetaQuit)
 
@@ -85,6 +85,7 @@ func init() {
 				}
 			}
 			sys := build(w, plan, p, work, false)
+			withApps(sys)
 			sys.propagation, sys.failover = int64(p.Duration("propagation-bound")), int64(p.Duration("failover-bound"))
 			addConsole(w, sys, drills)
 			return &opsSystem{system: sys, bound: int64(p.Duration("drill-bound"))}, nil
@@ -114,6 +115,7 @@ func drawOpsPlan(t *rapid.T, p scenarios.Values) scenarios.Draft[OpsOp] {
 	for _, op := range drawOps(t, nclients, p.Int("services"), p.Int("ops"), d) {
 		ops = append(ops, OpsOp{Op: op})
 	}
+	ops = append(ops, drawAppOps(t, nclients, d)...)
 	// explicit levels: rapid's ranges lean hard to their minimum, and
 	// drills must land late in the run as well as early
 	ms := func(lo, hi int64, label string) sim.Duration {
