@@ -22,11 +22,14 @@ const (
 	DrillBlacklistData = "blacklist-data"     // DataID blacklisted
 	DrillDataQuit      = "data-quit"          // data server Node quits gracefully, joins again at Until
 	DrillMetaQuit      = "meta-quit-election" // meta server Node quits the election
+	DrillSetConfig     = "set-config"         // DataID's config (watched) set to Data
 )
 
 func drillText(ev Event) string {
 	out := "drill " + ev.Op
 	switch {
+	case ev.DataID != "" && ev.Data != "":
+		out += " " + ev.DataID + " = " + ev.Data
 	case ev.DataID != "":
 		out += " " + ev.DataID
 	case len(ev.Clients) > 0:

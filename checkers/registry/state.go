@@ -73,6 +73,7 @@ func (s *regState) expected() map[string]map[string]Event {
 		}
 	}
 	s.addInterfaces(out)
+	s.addConfigs(out)
 	return out
 }
 

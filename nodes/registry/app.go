@@ -160,8 +160,13 @@ func (s *SessionServer) onRevisionStored(req uint64) {
 }
 
 // fetchApps stands for fetching an interface's datum: it fetches every
-// app datum (which apps serve the interface depends on their revisions).
+// app datum (which apps serve the interface depends on their revisions);
+// a watched config's comes from the provide data (watch.go).
 func (s *SessionServer) fetchApps(dataID string) bool {
+	if strings.HasPrefix(dataID, "config/") {
+		s.configDatum(dataID) // a watcher's: from the provide data
+		return true
+	}
 	if !strings.HasPrefix(dataID, "iface/") {
 		return false
 	}
@@ -254,10 +259,13 @@ func (s *SessionServer) askRevision(rev string) {
 	}
 }
 
-// revisionsLearnt: the provide data brought revisions: pushes held for
-// them can go.
+// revisionsLearnt: the provide data brought revisions (pushes held for
+// them can go) or watched configs.
 func (s *SessionServer) revisionsLearnt(keys []string) {
 	for _, k := range keys {
+		if strings.HasPrefix(k, "config/") {
+			s.configDatum(k)
+		}
 		if strings.HasPrefix(k, "revision/") {
 			rev := strings.TrimPrefix(k, "revision/")
 			delete(s.apps.asked, rev)

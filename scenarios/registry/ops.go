@@ -37,14 +37,15 @@ type Drill struct {
 	Zone    int          `json:"zone,omitempty"`    // client-off-zone: the zone (session i is in zone i % zones)
 	DataID  string       `json:"data_id,omitempty"` // blacklist-data
 	Node    sim.NodeID   `json:"node,omitempty"`    // data-quit: the data server
+	Value   string       `json:"value,omitempty"`   // set-config: the config
 }
 
 // opsZones: session servers are spread over two zones.
 const opsZones = 2
 
-var opsKinds = append(append([]string(nil), OpKinds...), OpPublishApp, OpSubscribeInterface,
+var opsKinds = append(append([]string(nil), OpKinds...), OpPublishApp, OpSubscribeInterface, OpWatch,
 	"drill/"+regcheck.DrillStopPush, "drill/"+regcheck.DrillClientOff, "drill/"+regcheck.DrillClientOffZone,
-	"drill/"+regcheck.DrillBlacklistData, "drill/"+regcheck.DrillDataQuit, "drill/"+regcheck.DrillMetaQuit)
+	"drill/"+regcheck.DrillBlacklistData, "drill/"+regcheck.DrillDataQuit, "drill/"+regcheck.DrillMetaQuit, "drill/"+regcheck.DrillSetConfig)
 
 func init() {
 	params := append(append([]scenarios.Param(nil), Params...),
@@ -174,6 +175,9 @@ func drawOpsPlan(t *rapid.T, p scenarios.Values) scenarios.Draft[OpsOp] {
 	}
 	if on("data-quit") {
 		drill(ms(4000, window, "quit-at"), Drill{What: regcheck.DrillDataQuit, For: ms(8000, 15_000, "quit-for"), Node: rapid.SampledFrom(topo.Data).Draw(t, "quit-node")})
+	}
+	for i := range rapid.IntRange(0, 2).Draw(t, "configs") {
+		drill(ms(2000, window, "config-at"), Drill{What: regcheck.DrillSetConfig, DataID: "svc-1", Value: fmt.Sprintf("limit-%d", i)})
 	}
 	if on("meta-quit") {
 		drill(ms(4000, window, "meta-quit-at"), Drill{What: regcheck.DrillMetaQuit})

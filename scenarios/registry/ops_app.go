@@ -1,8 +1,8 @@
 package registry
 
-// App-level discovery in registry-ops' workload: clients deploy
-// application revisions (each client is an instance of app-(i%3)) and
-// subscribe to interfaces.
+// App-level discovery and watchers in registry-ops' workload: clients
+// deploy application revisions (each client is an instance of app-(i%3)),
+// subscribe to interfaces and watch a config the ops console sets.
 
 import (
 	"fmt"
@@ -21,6 +21,7 @@ import (
 const (
 	OpPublishApp         = "publish-app"
 	OpSubscribeInterface = "subscribe-interface"
+	OpWatch              = "watch" // a watcher of Service's config
 )
 
 const appCount = 3
@@ -43,6 +44,11 @@ func drawAppOps(t *rapid.T, clients int, d time.Duration) []OpsOp {
 			At: sim.Duration(time.Duration(rapid.Int64Range(500, 3000).Draw(t, "sub-ms")) * time.Millisecond)},
 			Kind: OpSubscribeInterface, Service: fmt.Sprintf("iface-%d", rapid.IntRange(0, appCount-1).Draw(t, "iface"))}})
 	}
+	for range rapid.IntRange(0, 3).Draw(t, "watchers") {
+		ops = append(ops, OpsOp{Op: Op{OpTiming: scenarios.OpTiming{Client: rapid.IntRange(0, clients-1).Draw(t, "client"),
+			At: sim.Duration(time.Duration(rapid.Int64Range(500, 3000).Draw(t, "watch-ms")) * time.Millisecond)},
+			Kind: OpWatch, Service: "svc-1"}})
+	}
 	for range rapid.IntRange(0, 8).Draw(t, "deploys") {
 		ops = append(ops, OpsOp{Op: Op{OpTiming: scenarios.OpTiming{Client: rapid.IntRange(0, clients-1).Draw(t, "client"),
 			At: sim.Duration(time.Duration(rapid.Int64Range(3000, max(3001, window)).Draw(t, "deploy-ms")) * time.Millisecond)},
@@ -61,6 +67,10 @@ func (c *client) execApp(op Op) bool {
 		v := c.client.PublishApp(rev, reg, string(c.env.ID()))
 		c.live[reg] = regnode.AppDataID(rev.App)
 		c.record(regcheck.Event{Kind: regcheck.Publish, DataID: regnode.AppDataID(rev.App), RegID: reg, Data: regnode.AppPubData(string(c.env.ID()), rev.Revision), Version: v})
+	case OpWatch:
+		reg := fmt.Sprintf("c%d-w-%s", c.idx, op.Service)
+		c.client.Watch(op.Service, reg)
+		c.record(regcheck.Event{Kind: regcheck.Subscribe, DataID: regnode.ConfigKey(op.Service), RegID: reg})
 	case OpSubscribeInterface:
 		reg := fmt.Sprintf("c%d-s-%s", c.idx, op.Service)
 		c.client.Subscribe(regnode.InterfaceDataID(op.Service), reg)

@@ -115,7 +115,7 @@ func (c *console) Timer(_ sim.TimerID, tag any) {
 func (c *console) exec(op OpsOp, done func()) {
 	defer done()
 	d := op.Drill
-	ev := regcheck.Event{Kind: regcheck.Drill, T: int64(c.sys.w.Now()), Client: -1, Op: d.What, DataID: d.DataID, Node: string(d.Node), Clients: d.Clients}
+	ev := regcheck.Event{Kind: regcheck.Drill, T: int64(c.sys.w.Now()), Client: -1, Op: d.What, DataID: d.DataID, Data: d.Value, Node: string(d.Node), Clients: d.Clients}
 	if d.For > 0 {
 		ev.Until = ev.T + int64(d.For)
 		c.env.SetTimer(time.Duration(d.For), consoleUndo{op: op})
@@ -153,6 +153,8 @@ func (c *console) apply(op OpsOp, undo bool) {
 		c.write(regnode.ProvideBlackDataID, setOp(c.values[regnode.ProvideBlackDataID], []string{d.DataID}, undo))
 	case regcheck.DrillDataQuit:
 		c.order(key, []sim.NodeID{d.Node}, &regnode.ServerQuit{Join: undo}, undo)
+	case regcheck.DrillSetConfig:
+		c.write(regnode.ConfigKey(d.DataID), []string{d.Value})
 	case regcheck.DrillMetaQuit:
 		for _, m := range c.sys.cfg.Metas {
 			c.send(m, &regnode.MetaQuitElection{})
