@@ -159,6 +159,13 @@ func (s *SessionServer) onRevisionStored(req uint64) {
 	}
 }
 
+// derived: an interface's or a watched config's datum, built by the
+// session (a data server that learns such an id from a migration's cached
+// versions announces an empty datum of it).
+func derived(dataID string) bool {
+	return strings.HasPrefix(dataID, "iface/") || strings.HasPrefix(dataID, "config/")
+}
+
 // fetchApps stands for fetching an interface's datum: it fetches every
 // app datum (which apps serve the interface depends on their revisions);
 // a watched config's comes from the provide data (watch.go).

@@ -57,6 +57,9 @@ func (s *SessionServer) sync() {
 
 // onDatum caches a newer datum and pushes it to its subscribers.
 func (s *SessionServer) onDatum(d *Datum) {
+	if derived(d.DataID) {
+		return // a data server's copy of what the session builds itself
+	}
 	if c := s.cache[d.DataID]; c != nil && c.Version >= d.Version {
 		return
 	}

@@ -3,8 +3,10 @@ package registry
 // registry-ops drills SOFARegistry's ops controls under faults: push
 // stopped during a data failover, clients switched off (by zone too) and
 // back, a hot dataInfoId blacklisted, a data server quitting gracefully and
-// joining again, the meta leader quitting the election; and a session cut
-// off from a data server long enough to lose its connection.
+// joining again, the meta leader quitting the election, a watched config
+// set; its workload adds app-level discovery (revisions deployed, interfaces
+// subscribed); and a session is cut off from a data server long enough to
+// lose its connection.
 
 import (
 	"cmp"
@@ -58,7 +60,8 @@ func init() {
 	scenarios.Register(scenarios.Define(scenarios.Spec[OpsOp, *regcheck.History]{
 		Name: "registry-ops",
 		Description: "service registry ops drills under faults: push stopped during a data failover, clients switched off (by zone too) and back, " +
-			"a hot dataInfoId blacklisted, a data server quitting and joining, the meta leader quitting the election; sessions cut off from data servers",
+			"a hot dataInfoId blacklisted, a data server quitting and joining, the meta leader quitting the election, a watched config set; " +
+			"app revisions deployed to interface subscribers; a session cut off from a data server",
 		MustReach:  mustReach["registry-ops"],
 		Params:     params,
 		Bugs:       regnode.Bugs,
