@@ -150,6 +150,11 @@ func (s *SessionServer) dropBlacklisted() {
 		if cc := s.clients[c]; cc != nil {
 			delete(cc.regs, reg)
 		}
+		for _, r := range sortedReqs(s.outbox) {
+			if w := s.outbox[r].w; w.Kind == "pub" && w.Pub.RegID == reg {
+				delete(s.outbox, r) // refused now: a write still pending would bring it back after the removal
+			}
+		}
 		s.queue(&DataWrite{Kind: "clientoff", Slot: s.m.slotOf(p.DataID), RegIDs: []string{reg}, DataIDs: []string{p.DataID}, Client: p.Client, Session: s.m.proc}, 0, "", 0)
 	}
 }

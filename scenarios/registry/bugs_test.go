@@ -37,7 +37,7 @@ func TestScenariosReachTheirStates(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs 25 seeds of each registry scenario")
 	}
-	for _, name := range []string{"registry-basic", "registry-session-failover", "registry-data-failover", "registry-meta-failover", "registry-chaos"} {
+	for _, name := range []string{"registry-basic", "registry-session-failover", "registry-data-failover", "registry-meta-failover", "registry-chaos", "registry-ops"} {
 		t.Run(name, func(t *testing.T) { scenariotest.RequireReached(t, name, 25) })
 	}
 }
