@@ -22,6 +22,8 @@ var registryBugSeeds = map[string]scenariotest.Pin{
 	"bug/registry/late-cleanup-deletes-reregistered": {Scenario: "registry-session-failover", Seed: 6},
 	"bug/registry/republish-drops-shared-index":      {Scenario: "registry-session-failover", Seed: 12},
 	"bug/registry/serve-before-migration":            {Scenario: "registry-chaos", Seed: 147},
+	"bug/registry/session-off-after-disconnect":      {Scenario: "registry-ops", Seed: 2},
+	"bug/registry/app-revision-not-stored":           {Scenario: "registry-ops", Seed: 13},
 }
 
 // TestRegistryPlantedBugs: each planted bug is found by its scenario at its
