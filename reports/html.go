@@ -139,7 +139,7 @@ func WriteHTML(w io.Writer, run Run) error {
 		ids = append(ids, n.ID)
 	}
 	end := time.Duration(r.Virtual)
-	periods := PeriodsOf(r)
+	periods := WithDrills(PeriodsOf(r), run.History, end)
 
 	var opPeriods []Period
 	involved := map[string]string{} // node -> why it is shown

@@ -9,6 +9,7 @@ import (
 
 	"github.com/anishathalye/porcupine"
 
+	"github.com/sofasim/sofasim/checkers"
 	"github.com/sofasim/sofasim/sim"
 )
 
@@ -24,7 +25,26 @@ const (
 const (
 	PeriodBug      = "bug"      // a planted bug's failpoint armed
 	PeriodLiveness = "liveness" // the liveness phase
+	PeriodDrill    = "drill"    // an ops drill of the system's own (Drilled)
 )
+
+// Drilled is a history that adds spans of its own to the timeline, such as
+// the registry's ops drills; they go on their nodes' lanes.
+type Drilled interface{ TimelinePeriods() []sim.Period }
+
+// WithDrills adds a Drilled history's spans to a run's periods.
+func WithDrills(periods []Period, h checkers.Recorded, end time.Duration) []Period {
+	d, ok := h.(Drilled)
+	if !ok {
+		return periods
+	}
+	var own []Period
+	for _, p := range d.TimelinePeriods() {
+		own = append(own, Period{Lane: string(p.Node), Kind: string(p.Kind), Start: p.Start, End: min(p.End, end), Point: p.Point, Label: p.Label, Detail: p.Detail})
+	}
+	assignRows(own, end)
+	return append(periods, own...)
+}
 
 // kindColors are the background colours of the timeline and of
 // porcupine's annotations, in legend order; a kind not listed gets
@@ -44,6 +64,7 @@ var kindColors = []struct{ kind, color string }{
 	{string(sim.PeriodFailpoint), "#72b7b2"},
 	{PeriodBug, "#b279a2"},
 	{PeriodLiveness, "#a6d9a0"},
+	{PeriodDrill, "#54a24b"},
 }
 
 const defaultColor = "#bab0ac"

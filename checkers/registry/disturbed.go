@@ -16,7 +16,7 @@ func (s *regState) disturbances() []disturbance {
 			out = append(out, disturbance{node: ev.Node, start: ev.T, end: ev.Until})
 		}
 	}
-	return out
+	return append(out, s.drillDisturbances()...)
 }
 
 // quiet reports whether no disturbance (widened by settle after its end,

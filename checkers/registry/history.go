@@ -32,6 +32,12 @@ const (
 	Disturbed  Kind = "disturbed"   // a fault's effect on Node ("": the network, or a failpoint) from T to Until
 	End        Kind = "end"         // recording stopped
 	LockOp     Kind = "lock-op"     // a meta's lock database statement (Lock) from Call to T, election=db
+	// Drill: the ops console issued drill Op at T, undone at Until (0:
+	// never); see ops.go.
+	Drill Kind = "drill"
+	// Revision: a client stored app revision Data of app DataID, serving
+	// Interfaces (app.go).
+	Revision Kind = "revision"
 )
 
 // Event is one registry history event at virtual time T (ns). Client is
@@ -66,6 +72,12 @@ type Event struct {
 	Skew int64 `json:"skew,omitempty"`
 	// Lock (LockOp): the statement and its answer.
 	Lock *LockCall `json:"lock,omitempty"`
+	// Drills (ops.go): the clients it names and the session servers it
+	// went to (a zone's; none: every session server).
+	Clients  []int    `json:"clients,omitempty"`
+	Sessions []string `json:"sessions,omitempty"`
+	// Revision: the interfaces it serves.
+	Interfaces []string `json:"interfaces,omitempty"`
 }
 
 // History is a registry run's events in the order they happened.
@@ -98,6 +110,8 @@ func (h *History) Entry(i int) checkers.Entry {
 	case Push:
 		e.Op = fmt.Sprintf("push to %s of %s v%d", q(ev.RegID), q(ev.DataID), ev.Version)
 		e.Result = "[" + strings.Join(ev.Pubs, ", ") + "]"
+	case Drill:
+		e.Op = drillText(ev)
 	case Connect, Disconnect:
 		e.Op = fmt.Sprintf("%s %s", ev.Kind, ev.Node)
 	case Slots:

@@ -119,7 +119,7 @@ func (c NoLoss) Check(h *History, _ checkers.Options) checkers.Result {
 			if u, ok := unpub[reg]; ok && u >= a.t {
 				continue
 			}
-			if disconnected(a.client, a.t, ev.T+c.Grace) {
+			if disconnected(a.client, a.t, ev.T+c.Grace) || s.switchedOff(a.client, a.t, ev.T+c.Grace) || s.blacklisted(ev.DataID, ev.T) {
 				continue
 			}
 			if early && !quiet(ds, a.t-c.Settle, ev.T, c.Settle, func(n string) bool { return !strings.HasPrefix(n, "data-") }) {

@@ -39,7 +39,7 @@ func (c Propagation) Check(h *History, _ checkers.Options) checkers.Result {
 		if deadline > s.end || !alive(ch.Client, deadline) || !quiet(ds, ch.T-c.Settle, deadline, c.Settle, func(string) bool { return true }) {
 			continue
 		}
-		if superseded(s.evs[i+1:], ch.RegID, deadline) {
+		if superseded(s.evs[i+1:], ch.RegID, deadline) || s.blacklisted(ch.DataID, deadline) || s.switchedOff(ch.Client, ch.T, deadline) {
 			continue
 		}
 		want := ch.RegID + "=" + ch.Data
@@ -49,7 +49,7 @@ func (c Propagation) Check(h *History, _ checkers.Options) checkers.Result {
 			}
 			for _, reg := range sortedStr(s.subs[cl]) {
 				sub := s.subs[cl][reg]
-				if sub.DataID != ch.DataID || sub.T > ch.T-c.Settle {
+				if sub.DataID != ch.DataID || sub.T > ch.T-c.Settle || s.switchedOff(cl, ch.T-c.Settle, deadline) {
 					continue
 				}
 				judged++

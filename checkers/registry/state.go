@@ -63,12 +63,17 @@ func (s *regState) expected() map[string]map[string]Event {
 		}
 		for _, reg := range sortedStr(s.current[c]) {
 			ev := s.current[c][reg]
+			if s.blacklisted(ev.DataID, s.end) {
+				continue
+			}
 			if out[ev.DataID] == nil {
 				out[ev.DataID] = map[string]Event{}
 			}
 			out[ev.DataID][reg] = ev
 		}
 	}
+	s.addInterfaces(out)
+	s.addConfigs(out)
 	return out
 }
 

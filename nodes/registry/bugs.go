@@ -58,3 +58,23 @@ const (
 	// follower took the lock over.
 	BugLeaseSkew = "bug/registry/meta-lease-past-takeover"
 )
+
+// Planted bugs of the ops controls (ops_*.go).
+const (
+	// BugSessionOffAfterDisconnect: a data server that has not heard from a
+	// session server for 30s since their connection closed erases the
+	// session's publishers, though the session is alive and in the table
+	// (sofa-registry#57).
+	BugSessionOffAfterDisconnect = "bug/registry/session-off-after-disconnect"
+	// BugAppRevisionNotStored: a session acknowledges an app revision at
+	// once and stores it by a batch 100ms later, so a push can name a
+	// revision not yet stored: it goes without those publishers
+	// (sofa-registry#336).
+	BugAppRevisionNotStored = "bug/registry/app-revision-not-stored"
+)
+
+func init() {
+	Bugs = append(Bugs,
+		sim.Bug{Name: BugSessionOffAfterDisconnect, Description: "a data server erases a live session's publishers 30s after their connection closed (#57)"},
+		sim.Bug{Name: BugAppRevisionNotStored, Description: "an app revision is acknowledged before it is stored: a push names a revision no meta server has and goes without its publishers (#336)"})
+}

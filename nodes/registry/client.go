@@ -40,6 +40,8 @@ type Client struct {
 	waiting bool
 	dials   uint64        // connections dialled: stamps registrations
 	heard   time.Duration // monotonic time the session was last heard from
+
+	revs map[string]AppRevision // the revision each app publisher names (client_app.go)
 }
 
 type (
@@ -57,7 +59,7 @@ func NewClient(env *sim.Env, cfg ClientConfig) *Client {
 		cfg.ReconnectDelay = 200 * time.Millisecond
 	}
 	c := &Client{cfg: cfg, env: env, name: fmt.Sprintf("%s#%d", env.ID(), env.Incarnation()),
-		pubs: map[string]*Pub{}, vers: map[string]uint64{}, subs: map[string]*ClientSubscribe{}}
+		pubs: map[string]*Pub{}, vers: map[string]uint64{}, subs: map[string]*ClientSubscribe{}, revs: map[string]AppRevision{}}
 	if cfg.PingInterval <= 0 {
 		cfg.PingInterval = time.Second
 	}
@@ -139,6 +141,9 @@ func (c *Client) stamp(p Pub) Pub {
 // Subscribe registers a subscriber; pushes go to OnPush.
 func (c *Client) Subscribe(dataID, regID string) {
 	s := &ClientSubscribe{DataID: dataID, RegID: regID}
+	if cur := c.subs[regID]; cur != nil && cur.DataID == dataID {
+		s.Last = cur.Last // subscribing again must not let a stale session push an older version
+	}
 	c.subs[regID] = s
 	c.sendSub(s)
 }
@@ -184,7 +189,7 @@ func (c *Client) HandleTimer(_ sim.TimerID, tag any) bool {
 	c.dial()
 	// Re-register everything on the new connection.
 	for _, reg := range sortedKeys(c.pubs) {
-		c.env.Send(c.conn, &ClientPublish{Pub: c.stamp(*c.pubs[reg])})
+		c.env.Send(c.conn, c.registration(reg))
 	}
 	for _, reg := range sortedKeys(c.subs) {
 		c.sendSub(c.subs[reg])

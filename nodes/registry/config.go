@@ -40,6 +40,8 @@ type Config struct {
 	ElectInterval time.Duration
 	WarmUp        time.Duration
 	Protection    int // protection mode at this many data servers or fewer (0: only with none)
+	// Ops: provide data and the ops controls (provide.go, ops_*.go).
+	Ops OpsConfig
 }
 
 // MetaObserver hears of the meta store's compare-and-set proposals: a new
@@ -79,6 +81,7 @@ func (c *Config) defaults() {
 		c.SnapshotEvery = 64
 	}
 	c.metaDefaults()
+	c.Ops.defaults()
 }
 
 // AddServers adds every meta, data and session server to the world.
@@ -96,5 +99,26 @@ func AddServers(w *sim.World, cfg Config) {
 	}
 	for _, id := range cfg.Sessions {
 		w.AddNode(id, func() sim.Node { return &SessionServer{cfg: cfg} })
+	}
+}
+
+// OpsConfig configures provide data and the ops controls.
+type OpsConfig struct {
+	// ProvideInterval: session and data servers poll a meta server for
+	// newer provide data (default 1s). The real servers are also notified
+	// of a change at once and poll every 3s; one fast poll stands for both.
+	ProvideInterval time.Duration
+	// SessionOffDelay: with BugSessionOffAfterDisconnect, a data server
+	// erases a session's publishers once its connection has been gone this
+	// long (default 30s, sofa-registry#57).
+	SessionOffDelay time.Duration
+}
+
+func (c *OpsConfig) defaults() {
+	if c.ProvideInterval <= 0 {
+		c.ProvideInterval = time.Second
+	}
+	if c.SessionOffDelay <= 0 {
+		c.SessionOffDelay = 30 * time.Second
 	}
 }

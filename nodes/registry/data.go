@@ -14,6 +14,8 @@ type DataServer struct {
 	datums map[string]*datum
 	inSlot map[int]map[string]bool // slot -> the dataInfoIds held in it
 	dirty  map[string]bool         // changed since the last replication batch
+
+	ops dataOps // graceful quit, session-off (ops_data.go)
 }
 
 type slotState struct {
@@ -32,6 +34,7 @@ func (d *DataServer) Start(env *sim.Env) {
 	d.slots, d.datums, d.dirty = map[int]*slotState{}, map[string]*datum{}, map[string]bool{}
 	d.inSlot = map[int]map[string]bool{}
 	d.m = member{cfg: d.cfg, onTable: d.onTable}
+	d.startOps()
 	d.m.start(env, "data")
 	d.cfg = d.m.cfg
 	env.SetTimer(d.cfg.ReplicateInterval, replTick{})
@@ -60,9 +63,15 @@ func (d *DataServer) Status() DataStatus {
 	return st
 }
 
-func (d *DataServer) Closed(c sim.ConnID, _ sim.NodeID) { d.m.peers.closed(c) }
+func (d *DataServer) Closed(c sim.ConnID, peer sim.NodeID) {
+	d.m.peers.closed(c)
+	d.sessionClosed(peer)
+}
 
 func (d *DataServer) Timer(_ sim.TimerID, tag any) {
+	if d.opsMessage("", tag) {
+		return
+	}
 	switch tag.(type) {
 	case replTick:
 		d.replicate()
@@ -76,7 +85,7 @@ func (d *DataServer) Timer(_ sim.TimerID, tag any) {
 }
 
 func (d *DataServer) Message(c sim.ConnID, from sim.NodeID, msg any) {
-	if d.m.handle(msg) {
+	if d.opsMessage(from, msg) || d.m.handle(msg) {
 		return
 	}
 	switch x := msg.(type) {

@@ -241,3 +241,55 @@ type replicaDatum struct {
 	Tombs   map[string]uint64
 	Gone    map[string]Pub
 }
+
+// Ops controls and provide data (provide.go, ops_*.go): dynamic config an
+// operator writes, and the requests of the ops console.
+type (
+	// ProvideWrite: ops console -> every meta server: store a value (as the
+	// real console writes the provide_data table of the database).
+	ProvideWrite struct {
+		ReqID uint64
+		Data  ProvideData
+	}
+	// ProvideWriteAck: meta -> console, once the value is durable.
+	ProvideWriteAck struct{ ReqID uint64 }
+	// ProvideFetch: session or data server -> a meta server, every
+	// ProvideInterval: the values newer than the versions in Have (per key:
+	// a meta that missed a write must not hide it behind a later one).
+	ProvideFetch struct{ Have map[string]uint64 }
+	// ProvideAnswer: meta -> member, the values newer than asked for.
+	ProvideAnswer struct{ Data []ProvideData }
+	// ClientOffZone: ops console -> each session server of one zone:
+	// client-off (Open false) or client-open the addresses there, in memory
+	// only (the real zone API is not persisted).
+	ClientOffZone struct {
+		Addrs []string
+		Open  bool
+	}
+	// ServerQuit: ops console -> a data server: leave the slot table
+	// gracefully (Join false), or come back.
+	ServerQuit struct{ Join bool }
+	// Forbid: a quitting data server -> every meta server, in place of its
+	// heartbeat: take me out of the table (RegistryForbiddenServerRequest).
+	Forbid struct {
+		Proc  Proc
+		Epoch uint64
+	}
+	// MetaQuitElection: ops console -> a meta server: stop leading.
+	MetaQuitElection struct{}
+)
+
+// App-level discovery (app.go).
+type (
+	// ClientRevision: client -> session: store an application revision,
+	// then apply Pub, the app's publisher naming it (the real client
+	// registers the revision and publishes once it is acknowledged).
+	ClientRevision struct {
+		Rev AppRevision
+		Pub Pub
+	}
+	// ProvideGet: session -> meta server: one value, now (a revision a
+	// push needs); answered with a ProvideAnswer, or ProvideMissing.
+	ProvideGet     struct{ Key string }
+	ProvideMissing struct{ Key string }
+)

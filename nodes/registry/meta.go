@@ -32,6 +32,8 @@ type MetaServer struct {
 	roles  map[string]string
 	conns  map[string]sim.ConnID // member -> its latest heartbeat connection
 	epochs map[string]uint64     // member -> the table epoch it last reported
+
+	prov provideStore // provide data (ops_meta.go)
 }
 
 type metaTick struct{}
@@ -53,6 +55,7 @@ func (m *MetaServer) Start(env *sim.Env) {
 	m.env = env
 	m.leases, m.procs, m.roles, m.conns = map[string]time.Duration{}, map[string]Proc{}, map[string]string{}, map[string]sim.ConnID{}
 	m.epochs = map[string]uint64{}
+	m.prov.load(env)
 	if m.db != nil {
 		m.db.onChange = m.checkLeader
 		m.db.start(env, m.cfg)
@@ -78,6 +81,9 @@ func (m *MetaServer) Timer(id sim.TimerID, tag any) {
 func (m *MetaServer) Message(conn sim.ConnID, from sim.NodeID, msg any) {
 	if hb, ok := msg.(*Heartbeat); ok {
 		m.onHeartbeat(conn, hb)
+		return
+	}
+	if m.opsMessage(conn, msg) {
 		return
 	}
 	if m.db != nil {
@@ -237,7 +243,7 @@ func (m *MetaServer) tick() {
 }
 
 func (m *MetaServer) maybePropose() {
-	if !m.acting() || m.propose || !m.warmed() {
+	if !m.acting() || m.propose || !m.warmed() || m.reconcileStopped() {
 		return
 	}
 	var data, sessions []Proc

@@ -33,6 +33,10 @@ type dbElector struct {
 	inserted bool
 	// onChange runs after every answer (leadership may have changed).
 	onChange func()
+	// observer: an operator made this meta quit the election
+	// (change2Observer): it reads the row but never renews or competes, so
+	// its lock runs out and a follower takes over. It lasts until restart.
+	observer bool
 }
 
 type electTick struct{}
@@ -47,7 +51,7 @@ func (e *dbElector) start(env *sim.Env, cfg Config) {
 // amILeader: the row names this meta and its trust has not run out on the
 // meta's own clock.
 func (e *dbElector) amILeader() bool {
-	return e.leader == string(e.env.ID()) && e.env.Now().UnixMilli() < e.expire
+	return !e.observer && e.leader == string(e.env.ID()) && e.env.Now().UnixMilli() < e.expire
 }
 
 // elect starts a round unless one is awaited; a round whose answer is
@@ -100,7 +104,7 @@ func (e *dbElector) answer(r *LockResp) {
 		e.inserted = true
 	}
 	e.learn(r.Row)
-	if r.Applied {
+	if r.Applied || e.observer {
 		e.onChange()
 		return
 	}

@@ -20,6 +20,9 @@ type SessionServer struct {
 	outbox  map[uint64]*pending
 	nextReq uint64
 	migWait []migWait // migration requests of a newer table than ours
+
+	ops  sessionOps  // the ops controls (ops_session.go)
+	apps sessionApps // app-level discovery (app.go)
 }
 
 type clientConn struct {
@@ -47,6 +50,7 @@ func (s *SessionServer) Start(env *sim.Env) {
 	s.cfg = s.m.cfg
 	env.SetTimer(s.cfg.RetryInterval, retryTick{})
 	env.SetTimer(s.cfg.SyncInterval, syncTick{})
+	s.startOps()
 }
 
 // SessionStatus is what a harness samples.
@@ -64,6 +68,9 @@ func (s *SessionServer) Status() SessionStatus {
 }
 
 func (s *SessionServer) Timer(_ sim.TimerID, tag any) {
+	if s.opsMessage(0, tag) {
+		return
+	}
 	switch t := tag.(type) {
 	case retryTick:
 		s.resend(false)
@@ -118,7 +125,9 @@ func (s *SessionServer) Closed(c sim.ConnID, _ sim.NodeID) {
 		per[slot].datas = append(per[slot].datas, p.DataID)
 	}
 	for _, r := range sortedReqs(s.outbox) {
-		if s.outbox[r].conn == c {
+		if p := s.outbox[r]; p.conn == c && p.w.Kind == "unpub" {
+			p.conn = 0 // the client's unpublish still goes: the cleanup below no longer names the publisher
+		} else if p.conn == c {
 			delete(s.outbox, r)
 		}
 	}
@@ -134,7 +143,7 @@ func (s *SessionServer) Closed(c sim.ConnID, _ sim.NodeID) {
 }
 
 func (s *SessionServer) Message(c sim.ConnID, from sim.NodeID, msg any) {
-	if s.m.handle(msg) {
+	if s.m.handle(msg) || s.opsMessage(c, msg) {
 		return
 	}
 	switch x := msg.(type) {

@@ -21,6 +21,9 @@ type sub struct {
 // fetch asks the slot leader for a datum, telling it the highest version
 // held here so that it moves past it.
 func (s *SessionServer) fetch(dataID string) {
+	if s.fetchApps(dataID) {
+		return
+	}
 	s.nextReq++
 	g := &GetDatum{ReqID: s.nextReq, DataID: dataID, Epoch: s.m.table.Epoch}
 	if c := s.cache[dataID]; c != nil {
@@ -54,6 +57,9 @@ func (s *SessionServer) sync() {
 
 // onDatum caches a newer datum and pushes it to its subscribers.
 func (s *SessionServer) onDatum(d *Datum) {
+	if derived(d.DataID) {
+		return // a data server's copy of what the session builds itself
+	}
 	if c := s.cache[d.DataID]; c != nil && c.Version >= d.Version {
 		return
 	}
@@ -61,13 +67,14 @@ func (s *SessionServer) onDatum(d *Datum) {
 	for _, reg := range sortedKeys(s.byData[d.DataID]) {
 		s.maybePush(s.subs[reg])
 	}
+	s.appDatum(d)
 }
 
 // maybePush pushes the cached datum to a subscriber that has not
 // acknowledged it, one push in flight at a time.
 func (s *SessionServer) maybePush(x *sub) {
 	d := s.cache[x.dataID]
-	if d == nil || d.Version <= x.pushed || x.inflight || x.abandoned {
+	if d == nil || d.Version <= x.pushed || x.inflight || x.abandoned || s.pushHeld(x) {
 		return
 	}
 	x.attempt++

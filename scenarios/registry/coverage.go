@@ -12,4 +12,6 @@ var mustReach = map[string][]string{
 	"registry-meta-failover": {"registry/meta-leader-moved", "registry/meta-relearned-table"}, // election=db (raft's: raftkv/restart-from-disk)
 	"registry-chaos": {"registry/lease-expired-data", "registry/lease-expired-session", "registry/meta-leader-moved",
 		"registry/push-failed", "registry/follower-promoted-to-slot-leader"},
+	"registry-ops": {"registry/push-resumed", "registry/data-quit", "registry/publish-blacklisted",
+		"registry/session-silent-for-session-off-delay", "registry/meta-quit-election", "registry/push-held-for-revision"},
 }
