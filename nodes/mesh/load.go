@@ -18,7 +18,10 @@ type LoadConfig struct {
 	// Users: the x-user header takes one of this many values (ring hash key).
 	Users int
 	// Start and Stop bound the generation (monotonic time since the start;
-	// Stop 0: never).
+	// Stop 0: never). Generation also waits for the sidecar's first full
+	// configuration: Istio's holdApplicationUntilProxyStarts keeps the
+	// application from starting before its proxy is ready, whose listeners
+	// would refuse it (Envoy's init manager warms them first).
 	Start, Stop time.Duration
 	// Timeout is the caller's patience, reported in Issued for checkers; the
 	// sidecar's route timeouts must answer well within it.
@@ -30,6 +33,7 @@ type loadGen struct {
 	env     *sim.Env
 	sc      *Sidecar
 	obs     Observer
+	born    time.Duration // monotonic time the pod started
 	seq     int
 	stopped bool
 }
@@ -46,9 +50,12 @@ func newLoadGen(env *sim.Env, cfg LoadConfig, sc *Sidecar, obs Observer) *loadGe
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
 	}
-	g := &loadGen{cfg: cfg, env: env, sc: sc, obs: obs}
-	env.SetTimer(cfg.Start, loadTick{})
-	return g
+	return &loadGen{cfg: cfg, env: env, sc: sc, obs: obs, born: env.Monotonic()}
+}
+
+// sidecarReady starts generation (at Start at the earliest).
+func (g *loadGen) sidecarReady() {
+	g.env.SetTimer(max(0, g.born+g.cfg.Start-g.env.Monotonic()), loadTick{})
 }
 
 func (g *loadGen) timer(tag any) bool {
