@@ -2,6 +2,7 @@ package mesh
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/sofasim/sofasim/sim"
@@ -34,6 +35,8 @@ type loadGen struct {
 	sc      *Sidecar
 	obs     Observer
 	born    time.Duration // monotonic time the pod started
+	prefix  string        // of request ids: "pod#incarnation/"
+	users   []string      // x-user values
 	seq     int
 	stopped bool
 }
@@ -50,7 +53,12 @@ func newLoadGen(env *sim.Env, cfg LoadConfig, sc *Sidecar, obs Observer) *loadGe
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
 	}
-	return &loadGen{cfg: cfg, env: env, sc: sc, obs: obs, born: env.Monotonic()}
+	g := &loadGen{cfg: cfg, env: env, sc: sc, obs: obs, born: env.Monotonic(),
+		prefix: fmt.Sprintf("%s#%d/", env.ID(), env.Incarnation())}
+	for u := range cfg.Users {
+		g.users = append(g.users, "u"+strconv.Itoa(u))
+	}
+	return g
 }
 
 // sidecarReady starts generation (at Start at the earliest).
@@ -78,13 +86,13 @@ func (g *loadGen) issue() {
 	r := g.env.Rand()
 	g.seq++
 	req := Request{
-		ID:         fmt.Sprintf("%s#%d/%d", g.env.ID(), g.env.Incarnation(), g.seq),
+		ID:         g.prefix + strconv.Itoa(g.seq),
 		Service:    g.cfg.Targets[r.IntN(len(g.cfg.Targets))],
 		Path:       g.cfg.Paths[r.IntN(len(g.cfg.Paths))],
 		Idempotent: chance(r, g.cfg.IdempotentPPM),
 	}
 	if g.cfg.Users > 0 {
-		req.Headers = []Header{{Name: "x-user", Value: fmt.Sprintf("u%d", r.IntN(g.cfg.Users))}}
+		req.Headers = []Header{{Name: "x-user", Value: g.users[r.IntN(g.cfg.Users)]}}
 	}
 	observe(g.obs, g.env, Issued{Req: req, Timeout: g.cfg.Timeout})
 	g.sc.Outbound(req, func(Response) {})

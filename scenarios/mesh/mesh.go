@@ -210,7 +210,7 @@ type system struct {
 func build(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []Op, overload bool, obs meshnode.Observer) *system {
 	l := layout(p)
 	end := time.Duration(plan.Duration + plan.Liveness)
-	sys := &system{w: w, rec: &recorder{w: w, h: &meshcheck.History{}}, l: l, end: end, drained: map[sim.NodeID]bool{}, version: map[sim.NodeID]string{}}
+	sys := &system{w: w, rec: &recorder{w: w, h: &meshcheck.History{Records: make([]meshcheck.Record, 0, 1<<15)}}, l: l, end: end, drained: map[sim.NodeID]bool{}, version: map[sim.NodeID]string{}}
 	if obs == nil {
 		obs = sys.rec
 	}
