@@ -174,8 +174,8 @@ func meshConfig(services []string, canary, overload bool) *meshnode.MeshConfig {
 		rp.RetryOn = append(rp.RetryOn, meshnode.RetryOn5xx)
 		s.DefaultRetry = &rp
 		s.Policy.RetryBudget = &meshnode.RetryBudget{Percent: 20, MinConcurrency: 1}
-		if overload {
-			s.Policy.Breakers = meshnode.Breakers{MaxConnections: 64, MaxRequests: 48, MaxPending: 24, MaxRetries: 6}
+		if overload { // tight enough that a flash crowd trips them (max requests 48 never was)
+			s.Policy.Breakers = meshnode.Breakers{MaxConnections: 64, MaxRequests: 8, MaxPending: 4, MaxRetries: 6}
 		}
 	}
 	if canary {
