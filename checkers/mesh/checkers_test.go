@@ -80,10 +80,12 @@ func TestEachCheckerFindsItsViolation(t *testing.T) {
 		}},
 		{"no-request-to-removed-host", func(h *History) {
 			h.Add(1100*ms, "svc-a-1", Lifecycle{State: StateDraining, Service: "svc-a"})
+			heard(h, 1200*ms)
 			h.Add(9*time.Second, "client-1", Attempt{ReqID: "r9", N: 1, Host: "svc-a-1", MaxRequests: 1, MaxPending: 1})
 		}},
 		{"no-request-to-removed-host", func(h *History) {
 			h.Add(1100*ms, "svc-a-1", Lifecycle{State: StatePublished, Service: "svc-a", Endpoint: Endpoint{Addr: "svc-a-1", Epoch: 2}})
+			heard(h, 1200*ms)
 			h.Add(9*time.Second, "client-1", AttemptDone{ReqID: "r9", N: 1, Host: "svc-a-1", Epoch: 1, Resp: Response{Status: 503, Flag: FlagStaleIdentity}})
 		}},
 		{"lb-respects-health", func(h *History) {
@@ -155,6 +157,46 @@ func TestEachCheckerFindsItsViolation(t *testing.T) {
 			require.Equalf(t, checkers.Fail, got[tc.checker].Verdict, "%s: %s", tc.checker, got[tc.checker].Explanation)
 			t.Log(got[tc.checker].Explanation)
 		})
+	}
+}
+
+// heard records client-1 receiving an xDS response at t.
+func heard(h *History, t time.Duration) {
+	h.Add(t, "client-1", XDSEvent{Kind: XDSReceived, Sidecar: "client-1", Pilot: "pilot-1", Type: "EDS", Version: "p#1/2", Nonce: "n2"})
+}
+
+// A sidecar cut off from every pilot acts on its last configuration: its
+// staleness bound starts only once it hears from a control plane again
+// (mesh-chaos seed 811: a clog kept client-3's xDS streams from 3.2 s to
+// 11.8 s, and it hit a republished host's old identity at 12.0 s).
+func TestRemovedHostBoundStartsWhenTheSidecarCanHear(t *testing.T) {
+	check := func(h *History) checkers.Verdict {
+		return NoRequestToRemovedHost{Bound: 5 * time.Second, CrashBound: 8 * time.Second}.Check(h, checkers.Options{}).Verdict
+	}
+	for _, change := range []Event{
+		Lifecycle{State: StateDraining, Service: "svc-a"},
+		Lifecycle{State: StatePublished, Service: "svc-a", Endpoint: Endpoint{Addr: "svc-a-1", Epoch: 2}},
+	} {
+		stale := func(h *History, t time.Duration) {
+			h.Add(t, "client-1", Attempt{ReqID: "r9", N: 1, Host: "svc-a-1", MaxRequests: 1, MaxPending: 1})
+			h.Add(t+ms, "client-1", AttemptDone{ReqID: "r9", N: 1, Host: "svc-a-1", Epoch: 1, Resp: Response{Status: 503, Flag: FlagStaleIdentity}})
+		}
+		h := base()
+		h.Add(1100*ms, "svc-a-1", change)
+		stale(h, 9*time.Second)
+		require.Equal(t, checkers.Pass, check(h), "nothing heard since the change")
+
+		h = base()
+		h.Add(1100*ms, "svc-a-1", change)
+		heard(h, 5*time.Second)
+		stale(h, 9*time.Second)
+		require.Equal(t, checkers.Pass, check(h), "heard 4 s before")
+
+		h = base()
+		h.Add(1100*ms, "svc-a-1", change)
+		heard(h, 3*time.Second)
+		stale(h, 9*time.Second)
+		require.Equal(t, checkers.Fail, check(h), "heard 6 s before")
 	}
 }
 

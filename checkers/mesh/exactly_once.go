@@ -24,9 +24,9 @@ func (c ExactlyOnce) Check(h *History, _ checkers.Options) checkers.Result {
 		answers int
 		idem    bool
 	}
-	reqs := map[string]*st{}
+	reqs := make(map[string]*st, requestsHint(h))
 	var order []string
-	runs := map[string]int{}
+	runs := make(map[string]int, requestsHint(h))
 	for i, r := range h.Records {
 		switch e := r.Ev.(type) {
 		case Issued:

@@ -105,3 +105,8 @@ func ReadJSON(r io.Reader) (*History, error) {
 	}
 	return h, nil
 }
+
+// requestsHint sizes per-request maps: a request leaves at least 7 events
+// (issued, routed, attempt, authorization, executed, attempt done,
+// answered), so growing them from empty would rehash many times.
+func requestsHint(h *History) int { return len(h.Records) / 7 }

@@ -31,7 +31,7 @@ func (c Recovery) Check(h *History, _ checkers.Options) checkers.Result {
 		pols := f.policiesIn(service, f.end, f.end)
 		return len(pols) == 0 || len(pols[0].Allow) == 0 || slices.Contains(pols[0].Allow, caller)
 	}
-	counted := map[string]bool{}
+	counted := make(map[string]bool, requestsHint(h))
 	n, ok := 0, 0
 	lastBad := -1
 	for i, r := range h.Records {

@@ -28,7 +28,7 @@ func (c RetryLimits) Check(h *History, _ checkers.Options) checkers.Result {
 		path    string
 		pathSet bool
 	}
-	reqs := map[string]*req{}
+	reqs := make(map[string]*req, requestsHint(h))
 	retries := 0
 	for i, r := range h.Records {
 		switch e := r.Ev.(type) {

@@ -29,7 +29,7 @@ func (c WeightedSplit) Check(h *History, _ checkers.Options) checkers.Result {
 			valid = append(valid, cf)
 		}
 	}
-	service := map[string]string{} // request -> service
+	service := make(map[string]string, requestsHint(h)) // request -> service
 	type key struct {
 		period       int
 		service, rte string

@@ -27,6 +27,9 @@ type cluster struct {
 	retries int    // admitted retries not yet finished, backoff included
 	backoff int    // admitted retries still in their backoff
 	hcGen   uint64 // the running health-check loop (0: none)
+
+	lastView lbView  // see view
+	cand     []*host // pick's scratch
 }
 
 type host struct {
@@ -82,18 +85,50 @@ type lbView struct {
 	panic                     bool
 }
 
+// view is the balancer's view for an Attempt event. It is rebuilt only
+// when it changed: events keep the slices, so a view is never modified.
 func (c *cluster) view() lbView {
-	var v lbView
-	for _, h := range c.hosts {
-		v.hosts = append(v.hosts, h.ep.Addr)
+	if !c.viewCurrent() {
+		var v lbView
+		for _, h := range c.hosts {
+			v.hosts = append(v.hosts, h.ep.Addr)
+			if h.ejected {
+				v.ejected = append(v.ejected, h.ep.Addr)
+			}
+			if h.unhealthy {
+				v.unhealthy = append(v.unhealthy, h.ep.Addr)
+			}
+		}
+		c.lastView = v
+	}
+	return c.lastView
+}
+
+// viewCurrent compares the last view with the hosts without allocating.
+func (c *cluster) viewCurrent() bool {
+	v := &c.lastView
+	if len(v.hosts) != len(c.hosts) {
+		return false
+	}
+	e, u := 0, 0
+	for i, h := range c.hosts {
+		if v.hosts[i] != h.ep.Addr {
+			return false
+		}
 		if h.ejected {
-			v.ejected = append(v.ejected, h.ep.Addr)
+			if e >= len(v.ejected) || v.ejected[e] != h.ep.Addr {
+				return false
+			}
+			e++
 		}
 		if h.unhealthy {
-			v.unhealthy = append(v.unhealthy, h.ep.Addr)
+			if u >= len(v.unhealthy) || v.unhealthy[u] != h.ep.Addr {
+				return false
+			}
+			u++
 		}
 	}
-	return v
+	return e == len(v.ejected) && u == len(v.unhealthy)
 }
 
 // pick chooses a host for a request, or nil. Hosts that are ejected or
@@ -107,12 +142,13 @@ func (c *cluster) pick(r *rand.Rand, key string, wipeHealth bool) (*host, lbView
 	if len(c.hosts) == 1 && wipeHealth {
 		return c.hosts[0], v // the single-host balancer looks at nothing
 	}
-	var cand []*host
+	cand := c.cand[:0] // scratch: nothing keeps it
 	for _, h := range c.hosts {
 		if h.available() {
 			cand = append(cand, h)
 		}
 	}
+	c.cand = cand
 	if len(cand)*100 < c.cfg.PanicThreshold*len(c.hosts) {
 		v.panic = true
 		cand = c.hosts

@@ -2,6 +2,7 @@ package mesh
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/sofasim/sofasim/sim"
@@ -18,7 +19,10 @@ type LoadConfig struct {
 	// Users: the x-user header takes one of this many values (ring hash key).
 	Users int
 	// Start and Stop bound the generation (monotonic time since the start;
-	// Stop 0: never).
+	// Stop 0: never). Generation also waits for the sidecar's first full
+	// configuration: Istio's holdApplicationUntilProxyStarts keeps the
+	// application from starting before its proxy is ready, whose listeners
+	// would refuse it (Envoy's init manager warms them first).
 	Start, Stop time.Duration
 	// Timeout is the caller's patience, reported in Issued for checkers; the
 	// sidecar's route timeouts must answer well within it.
@@ -30,6 +34,9 @@ type loadGen struct {
 	env     *sim.Env
 	sc      *Sidecar
 	obs     Observer
+	born    time.Duration // monotonic time the pod started
+	prefix  string        // of request ids: "pod#incarnation/"
+	users   []string      // x-user values
 	seq     int
 	stopped bool
 }
@@ -46,9 +53,17 @@ func newLoadGen(env *sim.Env, cfg LoadConfig, sc *Sidecar, obs Observer) *loadGe
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
 	}
-	g := &loadGen{cfg: cfg, env: env, sc: sc, obs: obs}
-	env.SetTimer(cfg.Start, loadTick{})
+	g := &loadGen{cfg: cfg, env: env, sc: sc, obs: obs, born: env.Monotonic(),
+		prefix: fmt.Sprintf("%s#%d/", env.ID(), env.Incarnation())}
+	for u := range cfg.Users {
+		g.users = append(g.users, "u"+strconv.Itoa(u))
+	}
 	return g
+}
+
+// sidecarReady starts generation (at Start at the earliest).
+func (g *loadGen) sidecarReady() {
+	g.env.SetTimer(max(0, g.born+g.cfg.Start-g.env.Monotonic()), loadTick{})
 }
 
 func (g *loadGen) timer(tag any) bool {
@@ -71,13 +86,13 @@ func (g *loadGen) issue() {
 	r := g.env.Rand()
 	g.seq++
 	req := Request{
-		ID:         fmt.Sprintf("%s#%d/%d", g.env.ID(), g.env.Incarnation(), g.seq),
+		ID:         g.prefix + strconv.Itoa(g.seq),
 		Service:    g.cfg.Targets[r.IntN(len(g.cfg.Targets))],
 		Path:       g.cfg.Paths[r.IntN(len(g.cfg.Paths))],
 		Idempotent: chance(r, g.cfg.IdempotentPPM),
 	}
 	if g.cfg.Users > 0 {
-		req.Headers = []Header{{Name: "x-user", Value: fmt.Sprintf("u%d", r.IntN(g.cfg.Users))}}
+		req.Headers = []Header{{Name: "x-user", Value: g.users[r.IntN(g.cfg.Users)]}}
 	}
 	observe(g.obs, g.env, Issued{Req: req, Timeout: g.cfg.Timeout})
 	g.sc.Outbound(req, func(Response) {})

@@ -57,6 +57,9 @@ func (p *Pod) sidecarReady() {
 	if p.app != nil {
 		p.app.sidecarReady()
 	}
+	if p.load != nil {
+		p.load.sidecarReady()
+	}
 }
 
 // Sidecar returns the pod's sidecar, for harness inspection.

@@ -23,9 +23,20 @@ type pool struct {
 	epoch    uint32
 	up       bool
 	draining bool
+	timeouts int // streams timed out in a row with nothing heard since
 	streams  map[uint64]*attempt
 	pending  []*attempt
 }
+
+// stuckTimeouts closes a connection whose streams time out this many times
+// in a row with no response between them. A connection held up by the
+// network (a clog or heavy loss whose retransmissions back off past the
+// heal) delivers in order, so every later stream on it would wait too:
+// Envoy closes an HTTP/1 connection when a request on it times out and
+// aborts an HTTP/2 one whose keepalive PING goes unanswered; MOSN closes
+// one after consecutive heartbeat timeouts. Closing lets the next attempt
+// dial afresh.
+const stuckTimeouts = 3
 
 func (s *Sidecar) newPool(name string, c *cluster, h *host) *pool {
 	p := &pool{key: poolKey{name, h.ep.Addr}, c: c, epoch: h.ep.Epoch, streams: map[uint64]*attempt{}}
@@ -56,6 +67,7 @@ func (s *Sidecar) send(a *attempt) {
 
 func (s *Sidecar) poolResponse(p *pool, x *UpstreamResp) {
 	a := p.streams[x.Stream]
+	p.timeouts = 0
 	if x.Drain && !p.draining {
 		p.draining = true
 		if s.pools[p.key] == p {
@@ -93,6 +105,18 @@ func (s *Sidecar) forgetPool(p *pool) {
 		delete(s.pools, p.key)
 	}
 	p.c.conns--
+}
+
+// streamTimedOut counts a sent attempt that timed out on p and closes p
+// once it looks stuck (see stuckTimeouts).
+func (s *Sidecar) streamTimedOut(p *pool) {
+	p.timeouts++
+	if p.timeouts < stuckTimeouts || s.byConn[p.conn] != p {
+		return
+	}
+	s.env.Trace("mesh/stuck-conn", p.key.cluster, p.key.addr, p.timeouts)
+	s.env.Close(p.conn)
+	s.poolClosed(p)
 }
 
 // poolClosed fails the pool's attempts: those sent may have reached the

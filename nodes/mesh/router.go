@@ -229,6 +229,9 @@ func (s *Sidecar) endAttempt(a *attempt, r Response) {
 	}
 	if a.sent {
 		delete(a.p.streams, a.stream)
+		if r.Flag == FlagPerTryTimeout || r.Flag == FlagRouteTimeout {
+			s.streamTimedOut(a.p)
+		}
 		s.maybeClosePool(a.p)
 	}
 	if a.h != nil {

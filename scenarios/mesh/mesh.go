@@ -174,8 +174,8 @@ func meshConfig(services []string, canary, overload bool) *meshnode.MeshConfig {
 		rp.RetryOn = append(rp.RetryOn, meshnode.RetryOn5xx)
 		s.DefaultRetry = &rp
 		s.Policy.RetryBudget = &meshnode.RetryBudget{Percent: 20, MinConcurrency: 1}
-		if overload {
-			s.Policy.Breakers = meshnode.Breakers{MaxConnections: 64, MaxRequests: 48, MaxPending: 24, MaxRetries: 6}
+		if overload { // tight enough that a flash crowd trips them (max requests 48 never was)
+			s.Policy.Breakers = meshnode.Breakers{MaxConnections: 64, MaxRequests: 8, MaxPending: 4, MaxRetries: 6}
 		}
 	}
 	if canary {
@@ -210,7 +210,7 @@ type system struct {
 func build(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []Op, overload bool, obs meshnode.Observer) *system {
 	l := layout(p)
 	end := time.Duration(plan.Duration + plan.Liveness)
-	sys := &system{w: w, rec: &recorder{w: w, h: &meshcheck.History{}}, l: l, end: end, drained: map[sim.NodeID]bool{}, version: map[sim.NodeID]string{}}
+	sys := &system{w: w, rec: &recorder{w: w, h: &meshcheck.History{Records: make([]meshcheck.Record, 0, 1<<15)}}, l: l, end: end, drained: map[sim.NodeID]bool{}, version: map[sim.NodeID]string{}}
 	if obs == nil {
 		obs = sys.rec
 	}
