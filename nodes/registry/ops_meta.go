@@ -38,12 +38,12 @@ func (m *MetaServer) opsMessage(conn sim.ConnID, msg any) bool {
 // heartbeat, so the server learns the tables that leave it out.
 func (m *MetaServer) onForbid(conn sim.ConnID, f *Forbid) {
 	m.checkLeader()
-	if !m.ready {
+	if !m.acting() {
 		m.env.Send(conn, &HeartbeatResp{Leader: false})
 		return
 	}
 	id := f.Proc.ID
-	m.conns[id] = conn
+	m.conns[id], m.epochs[id] = conn, f.Epoch
 	if cur, ok := m.procs[id]; ok && cur.Inc <= f.Proc.Inc {
 		delete(m.leases, id)
 		delete(m.procs, id)
@@ -52,9 +52,9 @@ func (m *MetaServer) onForbid(conn sim.ConnID, f *Forbid) {
 		m.env.Reached("registry/data-quit")
 	}
 	resp := &HeartbeatResp{Leader: true}
-	if f.Epoch < m.sm.table.Epoch {
-		t := copyTable(&m.sm.table)
-		resp.Table = &t
+	if t := m.table(); f.Epoch < t.Epoch {
+		c := copyTable(t)
+		resp.Table = &c
 	}
 	m.env.Send(conn, resp)
 	m.maybePropose()
