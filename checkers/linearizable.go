@@ -29,7 +29,10 @@ func (Linearizable) Name() string { return "linearizable" }
 // a key has no linearization (naming, per failing key, the ops that cannot
 // follow the longest linearizable prefix and the op whose value they
 // contradict), and Unknown when the time ran out first or the history is
-// invalid. Operations that failed definitely (Output.Err) are skipped.
+// invalid. Operations that failed definitely (Output.Err) are skipped, and
+// so are reads that never returned: legal in every state and changing
+// none, they constrain nothing, yet open to the end they would widen every
+// later op's choices.
 func (l Linearizable) Check(h History, opts Options) Result {
 	res := Result{Checker: l.Name(), Verdict: Unknown}
 	name := l.Model
@@ -52,15 +55,15 @@ func (l Linearizable) Check(h History, opts Options) Result {
 		return res
 	}
 
-	keys, byKey, skipped := porcupineOps(h)
+	keys, byKey, dropped := porcupineOps(h)
 	pm := porcupineModel(h.Init)
 	lin := &Linearization{model: pm}
 	res.Linearization = lin
 	if len(keys) == 0 {
 		res.Verdict = Pass
 		res.Explanation = "nothing to check: the history is empty, so it is trivially linearizable"
-		if skipped > 0 {
-			res.Explanation = fmt.Sprintf("nothing to check: all %d ops failed definitely, so the history is trivially linearizable", skipped)
+		if dropped.total() > 0 {
+			res.Explanation = fmt.Sprintf("nothing to check: all %d ops failed definitely or are reads that never returned, so the history is trivially linearizable", dropped.total())
 		}
 		return res
 	}
@@ -130,13 +133,16 @@ func (l Linearizable) Check(h History, opts Options) Result {
 	default:
 		res.Verdict = Pass
 		lin.ops = collect(byKey, keys)
-		n := len(h.Ops) - skipped
+		n := len(h.Ops) - dropped.total()
 		res.Explanation = fmt.Sprintf("linearizable: %d ops on %s", n, plural(len(keys), "key"))
-		if unknown := countUnknown(h); unknown > 0 {
+		if unknown := countUnknown(h) - dropped.openReads; unknown > 0 {
 			res.Explanation += fmt.Sprintf(", %d of them with unknown outcome", unknown)
 		}
-		if skipped > 0 {
-			res.Explanation += fmt.Sprintf("; %d ops that failed definitely were skipped", skipped)
+		if dropped.failed > 0 {
+			res.Explanation += fmt.Sprintf("; %d ops that failed definitely were skipped", dropped.failed)
+		}
+		if dropped.openReads > 0 {
+			res.Explanation += fmt.Sprintf("; %d reads that never returned were skipped", dropped.openReads)
 		}
 	}
 	return res
@@ -169,12 +175,23 @@ func checkKey(init *string, ops []porcupine.Operation, budget int64, limit time.
 	return res
 }
 
+// dropped counts the ops left out of the search because they cannot change
+// its verdict.
+type dropped struct {
+	failed    int // failed definitely: they did not happen
+	openReads int // reads with unknown outcome: legal anywhere, changing nothing
+}
+
+func (d dropped) total() int { return d.failed + d.openReads }
+
 // porcupineOps turns the history into porcupine operations grouped by key
-// (keys sorted); Input and Metadata point at the history's ops. Unknown ops return at the end of the history. Porcupine's
-// visualisation draws one row per client id from 0 up, so client ids stay
-// as they are when small and are renumbered densely otherwise; the
-// metadata, shown on hover, names the op and its real client.
-func porcupineOps(h History) (keys []string, byKey map[string][]porcupine.Operation, skipped int) {
+// (keys sorted), leaving out what constrains nothing (see [dropped]);
+// Input and Metadata point at the history's ops. Unknown ops return at the
+// end of the history. Porcupine's visualisation draws one row per client
+// id from 0 up, so client ids stay as they are when small and are
+// renumbered densely otherwise; the metadata, shown on hover, names the op
+// and its real client.
+func porcupineOps(h History) (keys []string, byKey map[string][]porcupine.Operation, d dropped) {
 	end := h.end()
 	var clients []int
 	for _, op := range h.Ops {
@@ -187,7 +204,11 @@ func porcupineOps(h History) (keys []string, byKey map[string][]porcupine.Operat
 	for i := range h.Ops {
 		op := &h.Ops[i] // shared, not copied: a history may hold millions
 		if !op.Unknown && op.Output.Err != "" {
-			skipped++
+			d.failed++
+			continue
+		}
+		if op.Unknown && (op.Input.Kind == KindGet || op.Input.Kind == KindRead) {
+			d.openReads++
 			continue
 		}
 		ret := op.Return
@@ -207,7 +228,7 @@ func porcupineOps(h History) (keys []string, byKey map[string][]porcupine.Operat
 		})
 	}
 	slices.Sort(keys)
-	return keys, byKey, skipped
+	return keys, byKey, d
 }
 
 // maxClientRows bounds the client ids drawn as they are.

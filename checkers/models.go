@@ -115,7 +115,13 @@ func step(s register, op Op) (bool, register) {
 	case KindPut, KindWrite:
 		return true, register{in.Value, true}
 	case KindAppend:
-		return true, register{s.value + in.Value, true}
+		next := register{s.value + in.Value, true}
+		if out.Found && !op.Unknown {
+			// The store answered with the value the append made (raftkv
+			// does): it pins the order of concurrent appends.
+			return out.Value == next.value, next
+		}
+		return true, next
 	case KindDelete:
 		return true, register{}
 	case KindAcquire, KindRelease:
