@@ -34,7 +34,7 @@ func (Linearizable) Name() string { return "linearizable" }
 // none, they constrain nothing, yet open to the end they would widen every
 // later op's choices.
 func (l Linearizable) Check(h History, opts Options) Result {
-	res := Result{Checker: l.Name(), Verdict: Unknown}
+	res := Result{Checker: l.Name(), Verdict: Unknown, Cause: CauseUnjudgeable}
 	name := l.Model
 	if name == "" {
 		name = h.Model
@@ -60,7 +60,7 @@ func (l Linearizable) Check(h History, opts Options) Result {
 	lin := &Linearization{model: pm}
 	res.Linearization = lin
 	if len(keys) == 0 {
-		res.Verdict = Pass
+		res.Verdict, res.Cause = Pass, ""
 		res.Explanation = "nothing to check: the history is empty, so it is trivially linearizable"
 		if dropped.total() > 0 {
 			res.Explanation = fmt.Sprintf("nothing to check: all %d ops failed definitely or are reads that never returned, so the history is trivially linearizable", dropped.total())
@@ -113,6 +113,7 @@ func (l Linearizable) Check(h History, opts Options) Result {
 		}
 	}
 
+	res.Cause = ""
 	switch {
 	case len(failed) > 0:
 		res.Verdict = Fail
@@ -128,6 +129,7 @@ func (l Linearizable) Check(h History, opts Options) Result {
 		res.Explanation, res.Ops = explainFailure(h, model, lin, failed, note, byKey, remaining)
 	case len(undecided) > 0:
 		lin.ops = collect(byKey, decided)
+		res.Cause = CauseTimeLimit
 		res.Explanation = fmt.Sprintf("time limit %v ran out with %d of %d keys undecided (%s); no violation in the other %d",
 			opts.TimeLimit, len(undecided), len(keys), listKeys(undecided, 5), len(decided))
 	default:

@@ -305,3 +305,20 @@ func TestPorcupineClientRows(t *testing.T) {
 	assert.Equal(t, []int{3, 7}, ids(hist("kv", nil, put(3, "k", "1", 0, 1), put(7, "k", "1", 0, 1))))
 	assert.Equal(t, []int{1, 0, 1}, ids(hist("kv", nil, put(5000, "k", "1", 0, 1), put(7, "k", "1", 0, 1), put(5000, "k", "1", 0, 1))))
 }
+
+// An unknown verdict says why in its typed cause.
+func TestLinearizableUnknownCause(t *testing.T) {
+	bad := hist("kv", nil, Op{Key: "k", Input: Input{Kind: KindRead}, Call: 0, Return: 1})
+	res := Linearizable{}.Check(bad, Options{})
+	require.Equal(t, Unknown, res.Verdict, res.Explanation)
+	assert.Equal(t, CauseUnjudgeable, res.Cause)
+
+	h := hist("kv", nil, put(0, "k", "1", 0, 10), get(1, "k", "1", true, 20, 30))
+	res = Linearizable{}.Check(h, Options{TimeLimit: time.Nanosecond})
+	require.Equal(t, Unknown, res.Verdict, res.Explanation)
+	assert.Equal(t, CauseTimeLimit, res.Cause)
+
+	res = Linearizable{}.Check(h, Options{})
+	require.Equal(t, Pass, res.Verdict)
+	assert.Empty(t, res.Cause)
+}

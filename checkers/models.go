@@ -295,6 +295,7 @@ func (m MultiRegister) Check(txns []elle.Txn, opts Options) Result {
 		res.Explanation = fmt.Sprintf("not linearizable: of %d transactions the longest legal order places %d; none of the rest can follow it, e.g. %s",
 			len(ops), len(best), strings.Join(next, "; "))
 	default:
+		res.Cause = CauseTimeLimit
 		res.Explanation = fmt.Sprintf("time limit %v ran out before a verdict", opts.TimeLimit)
 	}
 	return res
