@@ -12,6 +12,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/sofasim/sofasim/checkers"
+	rkcheck "github.com/sofasim/sofasim/checkers/raftkv"
 	kv "github.com/sofasim/sofasim/nodes/raftkv"
 	"github.com/sofasim/sofasim/scenarios"
 	"github.com/sofasim/sofasim/sim"
@@ -121,7 +122,7 @@ func build(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []Op) (sc
 		// cluster that never recovers fails the liveness check even if
 		// all planned ops timed out before.
 		own = append(own, Op{OpTiming: scenarios.OpTiming{Client: i, At: plan.Duration}, Kind: checkers.KindGet, Key: fmt.Sprintf("k%d", i%p.Int("keys"))})
-		c := &client{idx: i, servers: ms, rec: sys.rec, now: w.Now, opTimeout: min(opTimeout, p.Duration("liveness")/3)}
+		c := &client{idx: i, servers: ms, rec: sys.rec, proto: proto, now: w.Now, opTimeout: min(opTimeout, p.Duration("liveness")/3)}
 		c.driver = &scenarios.Driver[Op]{Ops: own, Now: w.Now, Exec: c.exec}
 		sys.drivers = append(sys.drivers, c.driver)
 		w.AddNode(ids[i], func() sim.Node { return c })
@@ -174,8 +175,12 @@ type client struct {
 	driver  *scenarios.Driver[Op]
 	servers []sim.NodeID
 	rec     *checkers.Recorder
+	proto   *protocol
 	now     func() time.Duration
 	kv      *kv.Client
+	// from is the server whose message is being handled: the one that
+	// answered, when an op completes
+	from sim.NodeID
 	// opTimeout: at most a third of the liveness bound, so that the final
 	// read, queued behind an operation still retrying at the heal, has time
 	// to finish
@@ -198,7 +203,8 @@ func init() {
 }
 
 func (c *client) exec(op Op, done func()) {
-	id := c.rec.Invoke(int64(c.now()), c.idx, op.Key, op.input())
+	call := int64(c.now())
+	id := c.rec.Invoke(call, c.idx, op.Key, op.input())
 	kop := kv.Op{Kind: kinds[op.Kind], Key: op.Key, Value: op.Value, Expected: op.Expected, ExpectAbsent: op.Absent}
 	c.kv.Do(kop, func(r kv.Result) {
 		now := int64(c.now())
@@ -209,13 +215,18 @@ func (c *client) exec(op Op, done func()) {
 			c.rec.Unknown(now, id)
 		} else {
 			c.rec.Complete(now, id, checkers.Output{Value: r.Value, Found: r.Found, OK: r.OK})
+			if op.Kind == checkers.KindGet && c.from != "" {
+				c.proto.h.Events = append(c.proto.h.Events, rkcheck.Event{Kind: rkcheck.ClientRead, T: now, Node: string(c.from), Key: op.Key, Call: call})
+			}
 		}
 		done()
 	})
 }
 
 func (c *client) Message(conn sim.ConnID, from sim.NodeID, msg any) {
+	c.from = from
 	c.kv.HandleMessage(conn, from, msg)
+	c.from = ""
 }
 func (c *client) Connected(conn sim.ConnID, peer sim.NodeID) { c.kv.HandleConnected(conn, peer) }
 func (c *client) Closed(conn sim.ConnID, peer sim.NodeID)    { c.kv.HandleClosed(conn, peer) }
