@@ -137,7 +137,7 @@ func (l Linearizable) Check(h History, opts Options) Result {
 		lin.ops = collect(byKey, keys)
 		n := len(h.Ops) - dropped.total()
 		res.Explanation = fmt.Sprintf("linearizable: %d ops on %s", n, plural(len(keys), "key"))
-		if unknown := countUnknown(h) - dropped.openReads; unknown > 0 {
+		if unknown := countUnknown(h) - dropped.openReads - dropped.unseenWrite; unknown > 0 {
 			res.Explanation += fmt.Sprintf(", %d of them with unknown outcome", unknown)
 		}
 		if dropped.failed > 0 {
@@ -145,6 +145,9 @@ func (l Linearizable) Check(h History, opts Options) Result {
 		}
 		if dropped.openReads > 0 {
 			res.Explanation += fmt.Sprintf("; %d reads that never returned were skipped", dropped.openReads)
+		}
+		if dropped.unseenWrite > 0 {
+			res.Explanation += fmt.Sprintf("; %d writes with unknown outcome whose value nothing observed were skipped", dropped.unseenWrite)
 		}
 	}
 	return res
@@ -180,11 +183,79 @@ func checkKey(init *string, ops []porcupine.Operation, budget int64, limit time.
 // dropped counts the ops left out of the search because they cannot change
 // its verdict.
 type dropped struct {
-	failed    int // failed definitely: they did not happen
-	openReads int // reads with unknown outcome: legal anywhere, changing nothing
+	failed      int // failed definitely: they did not happen
+	openReads   int // reads with unknown outcome: legal anywhere, changing nothing
+	unseenWrite int // writes with unknown outcome whose value nothing observed
 }
 
-func (d dropped) total() int { return d.failed + d.openReads }
+func (d dropped) total() int { return d.failed + d.openReads + d.unseenWrite }
+
+// unseen finds, per key, the writes with unknown outcome whose value no
+// op observed: no read returned, append reported or cas expected a value
+// containing it. Such a write can be left out: placed last it changes
+// nothing anyone sees, and wherever a linearization places it, the value
+// it leaves is overwritten before anything looks, so the same order
+// without it is legal too. A cas that failed looks without saying what it
+// saw (the value might have been this write's), so a key with one keeps
+// all its writes.
+func unseen(h History) map[int]bool {
+	type keyInfo struct {
+		failedCAS bool
+		observed  []string
+	}
+	keys := map[string]*keyInfo{}
+	info := func(k string) *keyInfo {
+		if keys[k] == nil {
+			keys[k] = &keyInfo{}
+		}
+		return keys[k]
+	}
+	for _, op := range h.Ops {
+		if op.Unknown || op.Output.Err != "" {
+			continue
+		}
+		ki := info(op.Key)
+		switch op.Input.Kind {
+		case KindGet, KindRead, KindAppend:
+			if op.Output.Found {
+				ki.observed = append(ki.observed, op.Output.Value)
+			}
+		case KindCAS:
+			if !op.Output.OK {
+				ki.failedCAS = true
+			}
+			if !op.Input.ExpectAbsent {
+				ki.observed = append(ki.observed, op.Input.Expected)
+			}
+		}
+	}
+	out := map[int]bool{}
+	for _, op := range h.Ops {
+		if !op.Unknown {
+			continue
+		}
+		switch op.Input.Kind {
+		case KindPut, KindWrite, KindAppend, KindCAS:
+		default:
+			continue
+		}
+		ki := info(op.Key)
+		if ki.failedCAS || op.Input.Value == "" {
+			continue
+		}
+		seen := false
+		for _, v := range ki.observed {
+			if strings.Contains(v, op.Input.Value) {
+				seen = true
+				break
+			}
+		}
+		if !seen {
+			out[op.ID] = true
+		}
+	}
+	return out
+}
 
 // porcupineOps turns the history into porcupine operations grouped by key
 // (keys sorted), leaving out what constrains nothing (see [dropped]);
@@ -203,6 +274,7 @@ func porcupineOps(h History) (keys []string, byKey map[string][]porcupine.Operat
 	clients = slices.Compact(clients)
 	dense := len(clients) > 0 && (clients[0] < 0 || clients[len(clients)-1] >= maxClientRows)
 	byKey = map[string][]porcupine.Operation{}
+	drop := unseen(h)
 	for i := range h.Ops {
 		op := &h.Ops[i] // shared, not copied: a history may hold millions
 		if !op.Unknown && op.Output.Err != "" {
@@ -211,6 +283,10 @@ func porcupineOps(h History) (keys []string, byKey map[string][]porcupine.Operat
 		}
 		if op.Unknown && (op.Input.Kind == KindGet || op.Input.Kind == KindRead) {
 			d.openReads++
+			continue
+		}
+		if drop[op.ID] {
+			d.unseenWrite++
 			continue
 		}
 		ret := op.Return
