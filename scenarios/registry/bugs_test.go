@@ -18,10 +18,10 @@ import (
 var registryBugSeeds = map[string]scenariotest.Pin{
 	"bug/registry/push-failed-recorded-delivered":    {Scenario: "registry-basic", Seed: 2},
 	"bug/registry/first-push-lost-after-retries":     {Scenario: "registry-basic", Seed: 2},
-	"bug/registry/version-collision-overwrite":       {Scenario: "registry-data-failover", Seed: 5},
+	"bug/registry/version-collision-overwrite":       {Scenario: "registry-data-failover", Seed: 12},
 	"bug/registry/late-cleanup-deletes-reregistered": {Scenario: "registry-session-failover", Seed: 2},
-	"bug/registry/republish-drops-shared-index":      {Scenario: "registry-chaos", Seed: 5},
-	"bug/registry/serve-before-migration":            {Scenario: "registry-chaos", Seed: 2},
+	"bug/registry/republish-drops-shared-index":      {Scenario: "registry-chaos", Seed: 6},
+	"bug/registry/serve-before-migration":            {Scenario: "registry-chaos", Seed: 32},
 }
 
 // TestRegistryPlantedBugs: each planted bug is found by its scenario at its

@@ -106,7 +106,7 @@ func drawFaults(t *rapid.T, families []string, targets []sim.NodeID, topo regnod
 func clockStepFailovers(t *rapid.T, data []sim.NodeID, at sim.Duration) []scenarios.Step {
 	var steps []scenarios.Step
 	order := rapid.Permutation(data).Draw(t, "rolling-order")
-	n := rapid.SampledFrom([]int{2, 1, 3}).Draw(t, "rolling-servers")
+	n := rapid.SampledFrom([]int{3, 2, 1}).Draw(t, "rolling-servers")
 	for _, ds := range order[:min(n, len(order))] {
 		jump := sim.Duration(time.Duration(rapid.Int64Range(60, 600).Draw(t, "step-s")) * time.Second)
 		crash := at + spreadMs(t, 500, 5000, "crash-after")
