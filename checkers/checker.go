@@ -42,12 +42,27 @@ func (v *Verdict) UnmarshalText(b []byte) error {
 	return fmt.Errorf("checkers: unknown verdict %q (want pass, fail or unknown)", b)
 }
 
+// Cause says why a check gave no verdict, so that tools sort unknowns
+// without reading explanations.
+type Cause string
+
+const (
+	// CauseTimeLimit: Options.TimeLimit ran out first. It says nothing
+	// about the system; the same check without a limit decides.
+	CauseTimeLimit Cause = "time-limit"
+	// CauseUnjudgeable: the history cannot be judged (invalid, no model,
+	// too short for a bound). Checking it again changes nothing.
+	CauseUnjudgeable Cause = "unjudgeable"
+)
+
 // Result is a checker's finding. Explanation is a sentence for a person;
 // Ops lists the ids of the operations it is about (sorted), so a report can
-// highlight them.
+// highlight them. Cause is set with an Unknown verdict; a checker that
+// leaves it empty means CauseUnjudgeable (see [Result.UnknownCause]).
 type Result struct {
 	Checker     string  `json:"checker"`
 	Verdict     Verdict `json:"verdict"`
+	Cause       Cause   `json:"cause,omitempty"`
 	Explanation string  `json:"explanation"`
 	Ops         []int   `json:"ops,omitempty"`
 	// Linearization holds porcupine's evidence for the HTML report; it is
@@ -57,3 +72,14 @@ type Result struct {
 
 // Passed reports whether the verdict is Pass.
 func (r Result) Passed() bool { return r.Verdict == Pass }
+
+// UnknownCause is why the check has no verdict ("" when it has one).
+func (r Result) UnknownCause() Cause {
+	switch {
+	case r.Verdict != Unknown:
+		return ""
+	case r.Cause == "":
+		return CauseUnjudgeable
+	}
+	return r.Cause
+}

@@ -33,7 +33,9 @@ type Input struct {
 
 // Output is what the client was told. Value and Found answer a get or
 // read (Found false: the key is absent, Jepsen's nil); OK tells whether a
-// cas swapped. A non-empty Err is a definite failure: the operation did not
+// cas swapped. An append with Found set reports in Value the key's value it
+// made (a store whose append returns the new value, as raftkv's does);
+// without Found it says nothing about the value (Jepsen's :append). A non-empty Err is a definite failure: the operation did not
 // take effect, so the linearizability checker skips it (like Jepsen's :fail).
 type Output struct {
 	Value string `json:"value,omitempty"`
@@ -163,6 +165,8 @@ func describeCall(key string, in Input, out Output, unknown bool) string {
 		return call + " -> ?"
 	case out.Err != "":
 		return call + " -> error " + strconv.Quote(out.Err)
+	case in.Kind == KindAppend && out.Found:
+		return call + " -> " + strconv.Quote(out.Value)
 	case in.Kind == KindGet || in.Kind == KindRead:
 		if !out.Found {
 			return call + " -> nil"

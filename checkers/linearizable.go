@@ -29,9 +29,12 @@ func (Linearizable) Name() string { return "linearizable" }
 // a key has no linearization (naming, per failing key, the ops that cannot
 // follow the longest linearizable prefix and the op whose value they
 // contradict), and Unknown when the time ran out first or the history is
-// invalid. Operations that failed definitely (Output.Err) are skipped.
+// invalid. Operations that failed definitely (Output.Err) are skipped, and
+// so are reads that never returned: legal in every state and changing
+// none, they constrain nothing, yet open to the end they would widen every
+// later op's choices.
 func (l Linearizable) Check(h History, opts Options) Result {
-	res := Result{Checker: l.Name(), Verdict: Unknown}
+	res := Result{Checker: l.Name(), Verdict: Unknown, Cause: CauseUnjudgeable}
 	name := l.Model
 	if name == "" {
 		name = h.Model
@@ -52,15 +55,15 @@ func (l Linearizable) Check(h History, opts Options) Result {
 		return res
 	}
 
-	keys, byKey, skipped := porcupineOps(h)
+	keys, byKey, dropped := porcupineOps(h)
 	pm := porcupineModel(h.Init)
 	lin := &Linearization{model: pm}
 	res.Linearization = lin
 	if len(keys) == 0 {
-		res.Verdict = Pass
+		res.Verdict, res.Cause = Pass, ""
 		res.Explanation = "nothing to check: the history is empty, so it is trivially linearizable"
-		if skipped > 0 {
-			res.Explanation = fmt.Sprintf("nothing to check: all %d ops failed definitely, so the history is trivially linearizable", skipped)
+		if dropped.total() > 0 {
+			res.Explanation = fmt.Sprintf("nothing to check: all %d ops failed definitely or are reads that never returned, so the history is trivially linearizable", dropped.total())
 		}
 		return res
 	}
@@ -110,6 +113,7 @@ func (l Linearizable) Check(h History, opts Options) Result {
 		}
 	}
 
+	res.Cause = ""
 	switch {
 	case len(failed) > 0:
 		res.Verdict = Fail
@@ -125,18 +129,25 @@ func (l Linearizable) Check(h History, opts Options) Result {
 		res.Explanation, res.Ops = explainFailure(h, model, lin, failed, note, byKey, remaining)
 	case len(undecided) > 0:
 		lin.ops = collect(byKey, decided)
+		res.Cause = CauseTimeLimit
 		res.Explanation = fmt.Sprintf("time limit %v ran out with %d of %d keys undecided (%s); no violation in the other %d",
 			opts.TimeLimit, len(undecided), len(keys), listKeys(undecided, 5), len(decided))
 	default:
 		res.Verdict = Pass
 		lin.ops = collect(byKey, keys)
-		n := len(h.Ops) - skipped
+		n := len(h.Ops) - dropped.total()
 		res.Explanation = fmt.Sprintf("linearizable: %d ops on %s", n, plural(len(keys), "key"))
-		if unknown := countUnknown(h); unknown > 0 {
+		if unknown := countUnknown(h) - dropped.openReads - dropped.unseenWrite; unknown > 0 {
 			res.Explanation += fmt.Sprintf(", %d of them with unknown outcome", unknown)
 		}
-		if skipped > 0 {
-			res.Explanation += fmt.Sprintf("; %d ops that failed definitely were skipped", skipped)
+		if dropped.failed > 0 {
+			res.Explanation += fmt.Sprintf("; %d ops that failed definitely were skipped", dropped.failed)
+		}
+		if dropped.openReads > 0 {
+			res.Explanation += fmt.Sprintf("; %d reads that never returned were skipped", dropped.openReads)
+		}
+		if dropped.unseenWrite > 0 {
+			res.Explanation += fmt.Sprintf("; %d writes with unknown outcome whose value nothing observed were skipped", dropped.unseenWrite)
 		}
 	}
 	return res
@@ -169,12 +180,91 @@ func checkKey(init *string, ops []porcupine.Operation, budget int64, limit time.
 	return res
 }
 
+// dropped counts the ops left out of the search because they cannot change
+// its verdict.
+type dropped struct {
+	failed      int // failed definitely: they did not happen
+	openReads   int // reads with unknown outcome: legal anywhere, changing nothing
+	unseenWrite int // writes with unknown outcome whose value nothing observed
+}
+
+func (d dropped) total() int { return d.failed + d.openReads + d.unseenWrite }
+
+// unseen finds, per key, the writes with unknown outcome whose value no
+// op observed: no read returned, append reported or cas expected a value
+// containing it. Such a write can be left out: placed last it changes
+// nothing anyone sees, and wherever a linearization places it, the value
+// it leaves is overwritten before anything looks, so the same order
+// without it is legal too. A cas that failed looks without saying what it
+// saw (the value might have been this write's), so a key with one keeps
+// all its writes.
+func unseen(h History) map[int]bool {
+	type keyInfo struct {
+		failedCAS bool
+		observed  []string
+	}
+	keys := map[string]*keyInfo{}
+	info := func(k string) *keyInfo {
+		if keys[k] == nil {
+			keys[k] = &keyInfo{}
+		}
+		return keys[k]
+	}
+	for _, op := range h.Ops {
+		if op.Unknown || op.Output.Err != "" {
+			continue
+		}
+		ki := info(op.Key)
+		switch op.Input.Kind {
+		case KindGet, KindRead, KindAppend:
+			if op.Output.Found {
+				ki.observed = append(ki.observed, op.Output.Value)
+			}
+		case KindCAS:
+			if !op.Output.OK {
+				ki.failedCAS = true
+			}
+			if !op.Input.ExpectAbsent {
+				ki.observed = append(ki.observed, op.Input.Expected)
+			}
+		}
+	}
+	out := map[int]bool{}
+	for _, op := range h.Ops {
+		if !op.Unknown {
+			continue
+		}
+		switch op.Input.Kind {
+		case KindPut, KindWrite, KindAppend, KindCAS:
+		default:
+			continue
+		}
+		ki := info(op.Key)
+		if ki.failedCAS || op.Input.Value == "" {
+			continue
+		}
+		seen := false
+		for _, v := range ki.observed {
+			if strings.Contains(v, op.Input.Value) {
+				seen = true
+				break
+			}
+		}
+		if !seen {
+			out[op.ID] = true
+		}
+	}
+	return out
+}
+
 // porcupineOps turns the history into porcupine operations grouped by key
-// (keys sorted); Input and Metadata point at the history's ops. Unknown ops return at the end of the history. Porcupine's
-// visualisation draws one row per client id from 0 up, so client ids stay
-// as they are when small and are renumbered densely otherwise; the
-// metadata, shown on hover, names the op and its real client.
-func porcupineOps(h History) (keys []string, byKey map[string][]porcupine.Operation, skipped int) {
+// (keys sorted), leaving out what constrains nothing (see [dropped]);
+// Input and Metadata point at the history's ops. Unknown ops return at the
+// end of the history. Porcupine's visualisation draws one row per client
+// id from 0 up, so client ids stay as they are when small and are
+// renumbered densely otherwise; the metadata, shown on hover, names the op
+// and its real client.
+func porcupineOps(h History) (keys []string, byKey map[string][]porcupine.Operation, d dropped) {
 	end := h.end()
 	var clients []int
 	for _, op := range h.Ops {
@@ -184,10 +274,19 @@ func porcupineOps(h History) (keys []string, byKey map[string][]porcupine.Operat
 	clients = slices.Compact(clients)
 	dense := len(clients) > 0 && (clients[0] < 0 || clients[len(clients)-1] >= maxClientRows)
 	byKey = map[string][]porcupine.Operation{}
+	drop := unseen(h)
 	for i := range h.Ops {
 		op := &h.Ops[i] // shared, not copied: a history may hold millions
 		if !op.Unknown && op.Output.Err != "" {
-			skipped++
+			d.failed++
+			continue
+		}
+		if op.Unknown && (op.Input.Kind == KindGet || op.Input.Kind == KindRead) {
+			d.openReads++
+			continue
+		}
+		if drop[op.ID] {
+			d.unseenWrite++
 			continue
 		}
 		ret := op.Return
@@ -207,7 +306,7 @@ func porcupineOps(h History) (keys []string, byKey map[string][]porcupine.Operat
 		})
 	}
 	slices.Sort(keys)
-	return keys, byKey, skipped
+	return keys, byKey, d
 }
 
 // maxClientRows bounds the client ids drawn as they are.

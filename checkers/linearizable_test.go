@@ -2,7 +2,11 @@ package checkers
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +35,61 @@ func get(client int, key, v string, found bool, call, ret int64) Op {
 }
 
 func unknown(op Op) Op { op.Unknown = true; op.Return = 0; return op }
+
+// appended is an append that reports the value it made (raftkv's append).
+func appended(client int, key, suffix, made string, call, ret int64) Op {
+	return Op{Client: client, Key: key, Input: Input{Kind: KindAppend, Value: suffix},
+		Output: Output{Value: made, Found: true}, Call: call, Return: ret}
+}
+
+// A hot key with many concurrent appends and few reads (raftkv-chaos seed
+// 524: 144 appends and 44 gets on k0) has more append orders than any
+// search can try; the values the appends report pin the order, so the
+// check decides it at once. Without them, the same history runs out of
+// time.
+func TestLinearizableHotAppendsAreDecided(t *testing.T) {
+	// Each op takes effect at a point drawn inside its interval, so the
+	// order differs from the call order; outputs follow that order.
+	rnd := rand.New(rand.NewPCG(524, 0))
+	ops := make([]Op, 160)
+	points := make([]int64, len(ops))
+	for i := range ops {
+		call := int64(i) * 10
+		ret := call + 400 // about 40 ops in flight at any time
+		ops[i] = Op{Client: i, Key: "k0", Input: Input{Kind: KindAppend, Value: fmt.Sprintf("a%d;", i)}, Call: call, Return: ret}
+		if i%4 == 0 {
+			ops[i].Input = Input{Kind: KindGet}
+		}
+		points[i] = call + rnd.Int64N(ret-call)
+	}
+	order := make([]int, len(ops))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(points[a], points[b]) })
+	cur := ""
+	for _, i := range order {
+		if ops[i].Input.Kind == KindAppend {
+			cur += ops[i].Input.Value
+		}
+		ops[i].Output = Output{Value: cur, Found: cur != ""}
+	}
+	h := hist("kv", nil, ops...)
+	start := time.Now()
+	res := Linearizable{}.Check(h, Options{TimeLimit: time.Minute})
+	require.Equal(t, Pass, res.Verdict, res.Explanation)
+	assert.Less(t, time.Since(start), 5*time.Second)
+
+	blind := h
+	blind.Ops = slices.Clone(h.Ops)
+	for i := range blind.Ops {
+		if blind.Ops[i].Input.Kind == KindAppend {
+			blind.Ops[i].Output = Output{}
+		}
+	}
+	res = Linearizable{}.Check(blind, Options{TimeLimit: 200 * time.Millisecond})
+	assert.Equal(t, Unknown, res.Verdict, "without the reported values the search should not finish: %s", res.Explanation)
+}
 
 func TestLinearizableVerdicts(t *testing.T) {
 	cases := []struct {
@@ -83,6 +142,21 @@ func TestLinearizableVerdicts(t *testing.T) {
 		{"failed cas that should have succeeded", hist("cas-register", nil,
 			Op{Input: Input{Kind: KindWrite, Value: "1"}, Call: 0, Return: 10},
 			Op{Input: Input{Kind: KindCAS, Expected: "1", Value: "4"}, Output: Output{OK: false}, Call: 20, Return: 30}), Fail},
+		{"append reports the value it made", hist("kv", nil,
+			appended(0, "k", "a", "a", 0, 100), appended(1, "k", "b", "ab", 0, 100)), Pass},
+		{"append reports a value no order makes", hist("kv", nil,
+			appended(0, "k", "a", "a", 0, 100), appended(1, "k", "b", "b", 0, 100)), Fail},
+		{"append result pins the order reads see", hist("kv", nil,
+			appended(0, "k", "a", "ba", 0, 100), appended(1, "k", "b", "b", 0, 100), get(2, "k", "ab", true, 110, 120)), Fail},
+		{"unknown append's reported value means nothing", hist("kv", nil,
+			unknown(appended(0, "k", "a", "zzz", 0, 0)), get(1, "k", "a", true, 50, 60)), Pass},
+		{"unknown write nothing observed is skipped", hist("kv", nil,
+			put(0, "k", "1", 0, 10), unknown(put(1, "k", "2", 5, 0)), get(2, "k", "1", true, 20, 30)), Pass},
+		{"a failed cas may have seen an unobserved unknown write", hist("kv", nil,
+			put(0, "k", "1", 0, 10), unknown(put(1, "k", "2", 15, 0)),
+			Op{Client: 2, Key: "k", Input: Input{Kind: KindCAS, Expected: "1", Value: "3"}, Output: Output{OK: false}, Call: 20, Return: 30}), Pass},
+		{"read that never returned is skipped", hist("kv", nil,
+			unknown(get(1, "k", "never", true, 0, 0)), put(0, "k", "1", 10, 20), get(1, "k", "1", true, 30, 40)), Pass},
 		{"one bad key fails the history", hist("kv", nil,
 			put(0, "a", "1", 0, 10), get(1, "a", "1", true, 20, 30),
 			put(0, "b", "1", 0, 10), get(1, "b", "2", true, 20, 30)), Fail},
@@ -235,4 +309,21 @@ func TestPorcupineClientRows(t *testing.T) {
 	}
 	assert.Equal(t, []int{3, 7}, ids(hist("kv", nil, put(3, "k", "1", 0, 1), put(7, "k", "1", 0, 1))))
 	assert.Equal(t, []int{1, 0, 1}, ids(hist("kv", nil, put(5000, "k", "1", 0, 1), put(7, "k", "1", 0, 1), put(5000, "k", "1", 0, 1))))
+}
+
+// An unknown verdict says why in its typed cause.
+func TestLinearizableUnknownCause(t *testing.T) {
+	bad := hist("kv", nil, Op{Key: "k", Input: Input{Kind: KindRead}, Call: 0, Return: 1})
+	res := Linearizable{}.Check(bad, Options{})
+	require.Equal(t, Unknown, res.Verdict, res.Explanation)
+	assert.Equal(t, CauseUnjudgeable, res.Cause)
+
+	h := hist("kv", nil, put(0, "k", "1", 0, 10), get(1, "k", "1", true, 20, 30))
+	res = Linearizable{}.Check(h, Options{TimeLimit: time.Nanosecond})
+	require.Equal(t, Unknown, res.Verdict, res.Explanation)
+	assert.Equal(t, CauseTimeLimit, res.Cause)
+
+	res = Linearizable{}.Check(h, Options{})
+	require.Equal(t, Pass, res.Verdict)
+	assert.Empty(t, res.Cause)
 }

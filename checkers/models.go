@@ -115,7 +115,13 @@ func step(s register, op Op) (bool, register) {
 	case KindPut, KindWrite:
 		return true, register{in.Value, true}
 	case KindAppend:
-		return true, register{s.value + in.Value, true}
+		next := register{s.value + in.Value, true}
+		if out.Found && !op.Unknown {
+			// The store answered with the value the append made (raftkv
+			// does): it pins the order of concurrent appends.
+			return out.Value == next.value, next
+		}
+		return true, next
 	case KindDelete:
 		return true, register{}
 	case KindAcquire, KindRelease:
@@ -289,6 +295,7 @@ func (m MultiRegister) Check(txns []elle.Txn, opts Options) Result {
 		res.Explanation = fmt.Sprintf("not linearizable: of %d transactions the longest legal order places %d; none of the rest can follow it, e.g. %s",
 			len(ops), len(best), strings.Join(next, "; "))
 	default:
+		res.Cause = CauseTimeLimit
 		res.Explanation = fmt.Sprintf("time limit %v ran out before a verdict", opts.TimeLimit)
 	}
 	return res

@@ -124,6 +124,20 @@ const (
 	CauseHarness   = "harness"     // the worker crashed or sofasim itself failed
 )
 
+// SeedCause is why a run whose verdict is unknown has none, from its
+// checks' typed causes: out of time when every undecided check ran out of
+// its time limit, harness when one could not judge the history the
+// harness recorded.
+func SeedCause(checks []checkers.Result) string {
+	cause := CauseOutOfTime
+	for _, c := range checks {
+		if c.UnknownCause() == checkers.CauseUnjudgeable {
+			cause = CauseHarness
+		}
+	}
+	return cause
+}
+
 // CauseLabel is how reports name a seed without a verdict.
 func CauseLabel(cause string) string {
 	if cause == CauseOutOfTime {

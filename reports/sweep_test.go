@@ -191,3 +191,14 @@ func TestJUnit(t *testing.T) {
 	assert.Equal(t, uint64(1), s.OutOfTime)
 	assert.Equal(t, CauseOutOfTime, s.Unknowns[0].Cause)
 }
+
+// A seed's cause comes from its checks' typed causes, not their text.
+func TestSeedCause(t *testing.T) {
+	limit := checkers.Result{Checker: "a", Verdict: checkers.Unknown, Cause: checkers.CauseTimeLimit, Explanation: "anything"}
+	unjudged := checkers.Result{Checker: "b", Verdict: checkers.Unknown, Explanation: "time limit in the text only"}
+	pass := checkers.Result{Checker: "c", Verdict: checkers.Pass}
+	assert.Equal(t, CauseOutOfTime, SeedCause([]checkers.Result{pass, limit}))
+	assert.Equal(t, CauseHarness, SeedCause([]checkers.Result{limit, unjudged}), "an unjudgeable check is not a matter of time")
+	assert.Equal(t, checkers.CauseUnjudgeable, unjudged.UnknownCause())
+	assert.Equal(t, checkers.Cause(""), pass.UnknownCause())
+}

@@ -61,3 +61,33 @@ func TestFreshReads(t *testing.T) {
 	require.False(t, bad.Passed())
 	require.Contains(t, bad.Explanation, "stale read")
 }
+
+func TestReadsSeeCommitted(t *testing.T) {
+	// commands 3 and 5 (4 is a leader's no-op), 5 committed at t=10
+	base := []Event{{Kind: Apply, Node: "a", Index: 3, T: 1}, {Kind: Apply, Node: "a", Index: 5, T: 9}, {Kind: Commit, Node: "a", Index: 5, T: 10}}
+	read := func(node string, call, ret int64) Event {
+		return Event{Kind: ClientRead, Node: node, Key: "k", Call: call, T: ret}
+	}
+	query := func(node string, at int64, last uint64) Event {
+		return Event{Kind: Query, Node: node, Key: "k", T: at, Index: last}
+	}
+	// a read invoked after the commit, answered from a state with command 5
+	ok := check(ReadsSeeCommitted{}, append(base, query("a", 12, 5), read("a", 11, 13))...)
+	require.True(t, ok.Passed(), ok.Explanation)
+	require.Contains(t, ok.Explanation, "1 of 1 client reads judged")
+	// invoked at the instant of the commit: no order, not judged
+	ok = check(ReadsSeeCommitted{}, append(base, query("b", 12, 3), read("b", 10, 13))...)
+	require.True(t, ok.Passed(), ok.Explanation)
+	// a query of the same key on another server, or outside the read's
+	// interval, is not the one that answered
+	ok = check(ReadsSeeCommitted{}, append(base, query("b", 12, 3), query("a", 20, 3), read("a", 11, 13))...)
+	require.True(t, ok.Passed(), ok.Explanation)
+	require.Contains(t, ok.Explanation, "0 of 1 client reads judged")
+	// a deposed leader b answers from a state without command 5
+	bad := check(ReadsSeeCommitted{}, append(base, query("b", 12, 3), read("b", 11, 13))...)
+	require.False(t, bad.Passed())
+	require.Contains(t, bad.Explanation, "last command is 3, but command 5 was committed before it was invoked")
+	// a commit index on a no-op needs only the command before it
+	ok = check(ReadsSeeCommitted{}, append(base, Event{Kind: Commit, Node: "a", Index: 6, T: 11}, query("a", 13, 5), read("a", 12, 14))...)
+	require.True(t, ok.Passed(), ok.Explanation)
+}

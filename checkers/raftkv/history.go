@@ -29,6 +29,8 @@ const (
 	ReadServed   Kind = "read-served"   // client read (Session, Seq) answered from applied Index, in Term
 	Apply        Kind = "apply"         // the state machine applied the command at Index
 	Restore      Kind = "restore"       // the state machine was built empty (Index 0) or restored from a snapshot at Index
+	Query        Kind = "query"         // the state machine answered a read of Key; the last command it applied was Index
+	ClientRead   Kind = "client-read"   // a client's read of Key, invoked at Call, was answered by Node at T (seen by the client)
 )
 
 // Event is one protocol event at virtual time T (ns).
@@ -43,6 +45,8 @@ type Event struct {
 	Digest  uint64 `json:"digest,omitempty"`
 	Session uint64 `json:"session,omitempty"`
 	Seq     uint64 `json:"seq,omitempty"`
+	Key     string `json:"key,omitempty"`
+	Call    int64  `json:"call,omitempty"`
 }
 
 func (e Event) String() string {
@@ -63,6 +67,10 @@ func (e Event) String() string {
 		fmt.Fprintf(&b, " %d/%d at index %d in term %d", e.Session, e.Seq, e.Index, e.Term)
 	case Apply, Restore:
 		fmt.Fprintf(&b, " %d", e.Index)
+	case Query:
+		fmt.Fprintf(&b, " of %q after command %d", e.Key, e.Index)
+	case ClientRead:
+		fmt.Fprintf(&b, " of %q invoked at %v", e.Key, time.Duration(e.Call))
 	}
 	return b.String()
 }

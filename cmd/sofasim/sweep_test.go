@@ -230,7 +230,7 @@ func TestSweepCheckTimeLimit(t *testing.T) {
 	assert.Zero(t, s.Passed)
 	u := s.Unknowns[0]
 	assert.Equal(t, "1/result.json", u.File)
-	assert.Contains(t, u.Reason, "linearizable (no verdict): time limit 1ns ran out")
+	assert.Contains(t, u.Reason, "linearizable (no verdict, time-limit): time limit 1ns ran out")
 	assert.Equal(t, reports.CauseOutOfTime, u.Cause, "a check out of time is not a finding")
 	assert.Contains(t, stdout, "OUT OF TIME seed 1")
 	assert.Equal(t, "sofasim run testonly-kv --seed 1", u.Replay, "the seed's own plan: run reproduces it")

@@ -110,13 +110,10 @@ func runJob(job workerJob) reports.SeedResult {
 	r.Failures = res.Failures
 	r.Reached = slices.Sorted(maps.Keys(res.Reached))
 	if res.Verdict == checkers.Unknown {
-		r.Cause = reports.CauseOutOfTime
+		r.Cause = reports.SeedCause(res.Checks)
 		for _, c := range res.Checks {
 			if c.Verdict == checkers.Unknown {
-				r.Failures = append(r.Failures, c.Checker+" (no verdict): "+c.Explanation)
-				if !outOfTime(c) {
-					r.Cause = reports.CauseHarness
-				}
+				r.Failures = append(r.Failures, fmt.Sprintf("%s (no verdict, %s): %s", c.Checker, c.UnknownCause(), c.Explanation))
 			}
 		}
 	}
@@ -138,13 +135,6 @@ func runJob(job workerJob) reports.SeedResult {
 	r.Report = filepath.ToSlash(filepath.Join(fmt.Sprint(job.Seed), fileHTML))
 	r.Replay = wr.report.Replay
 	return r
-}
-
-// outOfTime reports whether a check gave no verdict because its time limit
-// ran out (checkers say so in their explanation: Linearizable's "time limit
-// ... ran out"), rather than because it could not judge the history.
-func outOfTime(c checkers.Result) bool {
-	return c.Verdict == checkers.Unknown && strings.Contains(c.Explanation, "time limit")
 }
 
 // workerProc is a running worker process, as the sweep sees it.

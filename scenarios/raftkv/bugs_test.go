@@ -22,10 +22,10 @@ var raftkvBugSeeds = map[string]struct {
 	scenario string
 	seed     uint64
 }{
-	raftkv.BugStaleRead:                {"raftkv-chaos", 10},
-	raftkv.BugAckBeforeSync:            {"raftkv-chaos", 10},
-	raftkv.BugDedupLostOnRestart:       {"raftkv-chaos", 10},
-	raftkv.BugDoubleApplyAfterSnapshot: {"raftkv-chaos", 10},
+	raftkv.BugStaleRead:                {"raftkv-chaos", 1},
+	raftkv.BugAckBeforeSync:            {"raftkv-chaos", 5},
+	raftkv.BugDedupLostOnRestart:       {"raftkv-chaos", 4},
+	raftkv.BugDoubleApplyAfterSnapshot: {"raftkv-chaos", 4},
 }
 
 // TestPlantedBugsAreFound: each planted bug is found by its scenario at its

@@ -88,7 +88,7 @@ func (c protocolCheck) Check(_ checkers.History, opts checkers.Options) checkers
 // protocolCheckers are raft's own invariants.
 func (p *protocol) checkers() []checkers.Checker {
 	var out []checkers.Checker
-	for _, c := range []checkers.CheckerOf[*rkcheck.Protocol]{rkcheck.OneLeaderPerTerm{}, rkcheck.DurableVotes{}, rkcheck.ReplicasAgree{}, rkcheck.ApplyOnce{}, rkcheck.FreshReads{}} {
+	for _, c := range []checkers.CheckerOf[*rkcheck.Protocol]{rkcheck.OneLeaderPerTerm{}, rkcheck.DurableVotes{}, rkcheck.ReplicasAgree{}, rkcheck.ApplyOnce{}, rkcheck.FreshReads{}, rkcheck.ReadsSeeCommitted{}} {
 		out = append(out, protocolCheck{c, p})
 	}
 	return out
@@ -125,6 +125,16 @@ func (a *applyWatch) Apply(index uint64, cmd []byte) []byte {
 	a.p.record(rkcheck.Event{Kind: rkcheck.Apply, Node: a.node, Index: index})
 	a.last = index
 	return a.StateMachine.Apply(index, cmd)
+}
+
+// Query records each read the server answers from the state machine, with
+// the last command applied: reads-see-committed matches it to the read
+// the client saw answered.
+func (a *applyWatch) Query(q []byte) []byte {
+	if op, err := kv.DecodeOp(q); err == nil {
+		a.p.record(rkcheck.Event{Kind: rkcheck.Query, Node: a.node, Key: op.Key, Index: a.last})
+	}
+	return a.StateMachine.Query(q)
 }
 
 func (a *applyWatch) Snapshot() []byte {

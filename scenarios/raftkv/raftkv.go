@@ -6,12 +6,16 @@
 package raftkv
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"pgregory.net/rapid"
 
 	"github.com/sofasim/sofasim/checkers"
+	rkcheck "github.com/sofasim/sofasim/checkers/raftkv"
 	kv "github.com/sofasim/sofasim/nodes/raftkv"
 	"github.com/sofasim/sofasim/scenarios"
 	"github.com/sofasim/sofasim/sim"
@@ -77,13 +81,18 @@ func scenario(name, desc string, families []string, episodes int, mustReach []st
 		Draw: func(t *rapid.T, p scenarios.Values) scenarios.Draft[Op] {
 			d := p.Duration("duration")
 			ms := members(p.Int("members"))
-			return scenarios.Draft[Op]{
-				Duration: sim.Duration(d),
-				Liveness: sim.Duration(p.Duration("liveness")),
-				Ops:      DrawOps(t, Spec{Clients: p.Int("clients"), Keys: p.Int("keys"), MaxOps: p.Int("ops"), Duration: d}),
-				Faults: scenarios.DrawFaults(t, scenarios.NemesisSpec{Members: ms, All: append(ms, scenarios.ClientIDs(p.Int("clients"))...),
-					Families: families, Duration: d, MaxEpisode: episodes}),
+			clients := scenarios.ClientIDs(p.Int("clients"))
+			ops := DrawOps(t, Spec{Clients: p.Int("clients"), Keys: p.Int("keys"), MaxOps: p.Int("ops"), Duration: d})
+			faults := scenarios.DrawFaults(t, scenarios.NemesisSpec{Members: ms, All: append(append([]sim.NodeID(nil), ms...), clients...),
+				Families: families, Duration: d, MaxEpisode: episodes})
+			if slices.Contains(families, scenarios.FamilyPartition) {
+				faults = append(faults, drawMinorityWithClients(t, ms, clients, d)...)
 			}
+			if slices.Contains(families, scenarios.FamilyPause) {
+				faults = append(faults, drawLeaderStalls(t, ms, d)...)
+			}
+			slices.SortStableFunc(faults, func(a, b scenarios.Step) int { return cmp.Compare(a.At, b.At) })
+			return scenarios.Draft[Op]{Duration: sim.Duration(d), Liveness: sim.Duration(p.Duration("liveness")), Ops: ops, Faults: faults}
 		},
 		Build: build,
 	})
@@ -121,7 +130,8 @@ func build(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []Op) (sc
 		// cluster that never recovers fails the liveness check even if
 		// all planned ops timed out before.
 		own = append(own, Op{OpTiming: scenarios.OpTiming{Client: i, At: plan.Duration}, Kind: checkers.KindGet, Key: fmt.Sprintf("k%d", i%p.Int("keys"))})
-		c := &client{idx: i, servers: ms, rec: sys.rec, now: w.Now, opTimeout: min(opTimeout, p.Duration("liveness")/3)}
+		c := &client{idx: i, servers: ms, rec: sys.rec, proto: proto, now: w.Now, opTimeout: min(opTimeout, p.Duration("liveness")/3),
+			healAt: time.Duration(plan.Duration), impatient: map[sim.Duration]*kv.Client{}}
 		c.driver = &scenarios.Driver[Op]{Ops: own, Now: w.Now, Exec: c.exec}
 		sys.drivers = append(sys.drivers, c.driver)
 		w.AddNode(ids[i], func() sim.Node { return c })
@@ -174,8 +184,16 @@ type client struct {
 	driver  *scenarios.Driver[Op]
 	servers []sim.NodeID
 	rec     *checkers.Recorder
+	proto   *protocol
 	now     func() time.Duration
 	kv      *kv.Client
+	// impatient are the clients of reads with their own patience, one
+	// session each; every op still waits for the previous one
+	impatient map[sim.Duration]*kv.Client
+	healAt    time.Duration // from here on every op is patient: liveness judges them
+	// from is the server whose message is being handled: the one that
+	// answered, when an op completes
+	from sim.NodeID
 	// opTimeout: at most a third of the liveness bound, so that the final
 	// read, queued behind an operation still retrying at the heal, has time
 	// to finish
@@ -198,9 +216,10 @@ func init() {
 }
 
 func (c *client) exec(op Op, done func()) {
-	id := c.rec.Invoke(int64(c.now()), c.idx, op.Key, op.input())
+	call := int64(c.now())
+	id := c.rec.Invoke(call, c.idx, op.Key, op.input())
 	kop := kv.Op{Kind: kinds[op.Kind], Key: op.Key, Value: op.Value, Expected: op.Expected, ExpectAbsent: op.Absent}
-	c.kv.Do(kop, func(r kv.Result) {
+	c.clientFor(op).Do(kop, func(r kv.Result) {
 		now := int64(c.now())
 		if r.Err != nil {
 			// The client gave up (timeout): a write's outcome is unknown;
@@ -209,21 +228,77 @@ func (c *client) exec(op Op, done func()) {
 			c.rec.Unknown(now, id)
 		} else {
 			c.rec.Complete(now, id, checkers.Output{Value: r.Value, Found: r.Found, OK: r.OK})
+			if op.Kind == checkers.KindGet && c.from != "" {
+				c.proto.h.Events = append(c.proto.h.Events, rkcheck.Event{Kind: rkcheck.ClientRead, T: now, Node: string(c.from), Key: op.Key, Call: call})
+			}
 		}
 		done()
 	})
 }
 
-func (c *client) Message(conn sim.ConnID, from sim.NodeID, msg any) {
-	c.kv.HandleMessage(conn, from, msg)
+// clientFor is the kv client an op runs on: its read patience's own
+// client while faults may be on, the patient one otherwise.
+func (c *client) clientFor(op Op) *kv.Client {
+	if op.Patience == 0 || c.now() >= c.healAt {
+		return c.kv
+	}
+	k := c.impatient[op.Patience]
+	if k == nil {
+		k = kv.NewClient(c.env, kv.ClientConfig{Servers: c.servers, OpTimeout: time.Duration(op.Patience), ClientID: uint64(len(c.impatient) + 1)})
+		c.impatient[op.Patience] = k
+	}
+	return k
 }
-func (c *client) Connected(conn sim.ConnID, peer sim.NodeID) { c.kv.HandleConnected(conn, peer) }
-func (c *client) Closed(conn sim.ConnID, peer sim.NodeID)    { c.kv.HandleClosed(conn, peer) }
+
+// all is every kv client of this node, the patient one first.
+func (c *client) all() []*kv.Client {
+	out := []*kv.Client{c.kv}
+	for _, p := range slices.Sorted(maps.Keys(c.impatient)) {
+		out = append(out, c.impatient[p])
+	}
+	return out
+}
+
+func (c *client) Message(conn sim.ConnID, from sim.NodeID, msg any) {
+	c.from = from
+	for _, k := range c.all() {
+		if k.HandleMessage(conn, from, msg) {
+			break
+		}
+	}
+	c.from = ""
+}
+
+func (c *client) Connected(conn sim.ConnID, peer sim.NodeID) {
+	for _, k := range c.all() {
+		if k.HandleConnected(conn, peer) {
+			return
+		}
+	}
+}
+
+func (c *client) Closed(conn sim.ConnID, peer sim.NodeID) {
+	for _, k := range c.all() {
+		if k.HandleClosed(conn, peer) {
+			return
+		}
+	}
+}
 
 func (c *client) Timer(id sim.TimerID, tag any) {
 	if scenarios.IsDriverTick(tag) {
 		c.driver.Pump(c.env)
 		return
+	}
+	// kv.Client's timer tags are pointers to a zero-size type, which Go
+	// may give one address for every client, so each client takes any
+	// other's timer for its own. Ops run one at a time: the busy client
+	// is the one whose timer it is (an idle one has none that matters).
+	for _, k := range c.all() {
+		if k.Busy() {
+			k.HandleTimer(id, tag)
+			return
+		}
 	}
 	c.kv.HandleTimer(id, tag)
 }

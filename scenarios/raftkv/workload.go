@@ -22,6 +22,12 @@ type Op struct {
 	Value    string `json:"value,omitempty"`
 	Expected string `json:"expected,omitempty"`
 	Absent   bool   `json:"absent,omitempty"` // cas: expect the key absent
+	// Patience, on a read, is how long its client waits before giving up
+	// (0: the default op timeout): an impatient caller moves on while the
+	// servers may still answer, so late answers meet the next request.
+	// Only reads: a read given up on constrains nothing, where many open
+	// writes would make the linearizability search explode.
+	Patience sim.Duration `json:"patience,omitempty"`
 }
 
 // OpKinds lists the key-value operation kinds.
@@ -67,6 +73,9 @@ func DrawOps(t *rapid.T, spec Spec) []Op {
 			Kind: rapid.SampledFrom(mix.deck).Draw(t, "kind"),
 			Key:  fmt.Sprintf("k%d", key),
 		}
+		if op.Kind == checkers.KindGet && rapid.IntRange(0, 99).Draw(t, "impatient") < mix.ImpatientPct {
+			op.Patience = mix.Patience
+		}
 		switch op.Kind {
 		case checkers.KindPut:
 			op.Value = fmt.Sprintf("v%d", i)
@@ -96,7 +105,10 @@ type Mix struct {
 	Weights map[string]int // kind -> weight (0: off)
 	HotPct  int            // share of operations on k0
 	Bursts  []int64        // burst start times (ms); none: spread evenly
-	deck    []string
+	// ImpatientPct of the reads give up after Patience
+	ImpatientPct int
+	Patience     sim.Duration
+	deck         []string
 }
 
 // defaultWeights is the plain mix the draw shrinks to.
@@ -123,6 +135,8 @@ func DrawMix(t *rapid.T, spec Spec) Mix {
 		}
 	}
 	m.HotPct = rapid.SampledFrom([]int{0, 25, 50}).Draw(t, "hot-pct")
+	m.ImpatientPct = rapid.SampledFrom([]int{0, 30, 100}).Draw(t, "impatient-pct")
+	m.Patience = sim.Duration(rapid.SampledFrom([]time.Duration{300 * time.Millisecond, time.Second, 100 * time.Millisecond}).Draw(t, "patience"))
 	window := int64(spec.Duration) * 9 / 10 / int64(time.Millisecond)
 	for range rapid.SampledFrom([]int{0, 3, 8}).Draw(t, "bursts") {
 		m.Bursts = append(m.Bursts, rapid.Int64Range(0, window).Draw(t, "burst-at"))

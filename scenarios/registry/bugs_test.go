@@ -17,12 +17,12 @@ import (
 // table). A change to the registry, its checkers or the generators may
 // move these seeds: measure again and update them.
 var registryBugSeeds = map[string]scenariotest.Pin{
-	"bug/registry/push-failed-recorded-delivered":    {Scenario: "registry-basic", Seed: 13},
-	"bug/registry/first-push-lost-after-retries":     {Scenario: "registry-basic", Seed: 18},
-	"bug/registry/version-collision-overwrite":       {Scenario: "registry-data-failover", Seed: 24},
-	"bug/registry/late-cleanup-deletes-reregistered": {Scenario: "registry-session-failover", Seed: 8},
-	"bug/registry/republish-drops-shared-index":      {Scenario: "registry-session-failover", Seed: 12},
-	"bug/registry/serve-before-migration":            {Scenario: "registry-chaos", Seed: 4},
+	"bug/registry/push-failed-recorded-delivered":    {Scenario: "registry-basic", Seed: 2},
+	"bug/registry/first-push-lost-after-retries":     {Scenario: "registry-basic", Seed: 2},
+	"bug/registry/version-collision-overwrite":       {Scenario: "registry-data-failover", Seed: 12},
+	"bug/registry/late-cleanup-deletes-reregistered": {Scenario: "registry-session-failover", Seed: 2},
+	"bug/registry/republish-drops-shared-index":      {Scenario: "registry-chaos", Seed: 6},
+	"bug/registry/serve-before-migration":            {Scenario: "registry-chaos", Seed: 32},
 	// the meta election (election=db)
 	"bug/registry/meta-leader-not-registered":   {Scenario: "registry-meta-failover", Seed: 1},
 	"bug/registry/meta-lease-past-takeover":     {Scenario: "registry-meta-failover", Seed: 3},

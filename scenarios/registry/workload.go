@@ -32,24 +32,29 @@ const (
 var OpKinds = []string{OpPublish, OpUnpublish, OpSubscribe}
 
 // drawOps: every client subscribes to one service and publishes one
-// publisher early; then random publishes (new or updated), unpublishes and
-// subscribes in the first 70% of the run, leaving a quiet period.
+// publisher early (in some seeds a second one too, as an application that
+// provides several services does); then random publishes (new or
+// updated), unpublishes and subscribes in the first 70% of the run,
+// leaving a quiet period.
 func drawOps(t *rapid.T, clients, services, maxOps int, d time.Duration) []Op {
 	var ops []Op
 	svc := func() string { return fmt.Sprintf("svc-%d", rapid.IntRange(0, services-1).Draw(t, "service")) }
+	window := int64(d) * 7 / 10 / int64(time.Millisecond)
+	mix := drawMix(t, window)
 	for c := 0; c < clients; c++ {
 		at := sim.Duration(time.Duration(rapid.Int64Range(500, 3000).Draw(t, "first-ms")) * time.Millisecond)
 		ops = append(ops, Op{OpTiming: scenarios.OpTiming{Client: c, At: at}, Kind: OpSubscribe, Service: svc(), Name: "s0"},
 			Op{OpTiming: scenarios.OpTiming{Client: c, At: at}, Kind: OpPublish, Service: svc(), Name: "p0"})
+		if rapid.IntRange(0, 99).Draw(t, "second-publisher") < mix.multiPct {
+			ops = append(ops, Op{OpTiming: scenarios.OpTiming{Client: c, At: at}, Kind: OpPublish, Service: svc(), Name: "p1"})
+		}
 	}
 	n := 0
 	if maxOps > 0 {
-		n = rapid.IntRange(0, maxOps).Draw(t, "ops")
+		n = int(spread(t, 0, int64(maxOps), "ops"))
 	}
-	window := int64(d) * 7 / 10 / int64(time.Millisecond)
-	mix := drawMix(t, window)
 	for i := 0; i < n; i++ {
-		at := rapid.Int64Range(3000, max(3001, window)).Draw(t, "at")
+		at := spread(t, 3000, max(3001, window), "at")
 		if len(mix.bursts) > 0 {
 			if b := rapid.IntRange(0, len(mix.bursts)).Draw(t, "burst"); b > 0 {
 				at = min(max(3001, window), mix.bursts[b-1]+rapid.Int64Range(0, 500).Draw(t, "in-burst"))
@@ -85,13 +90,14 @@ func drawOps(t *rapid.T, clients, services, maxOps int, d time.Duration) []Op {
 // publishers per connection, many versions per datum), another churns
 // unpublishes, another subscribes late.
 type mix struct {
-	hotPct int
-	bursts []int64 // ms
-	deck   []string
+	hotPct   int
+	multiPct int     // share of clients that publish a second publisher at start
+	bursts   []int64 // ms
+	deck     []string
 }
 
 // drawMix shrinks to the plain mix: publish 3, unpublish 1, subscribe 1,
-// spread evenly over services and time.
+// two publishers per client at start, spread evenly over services and time.
 func drawMix(t *rapid.T, window int64) mix {
 	var m mix
 	for _, k := range []struct {
@@ -107,6 +113,9 @@ func drawMix(t *rapid.T, window int64) mix {
 		}
 	}
 	m.hotPct = rapid.SampledFrom([]int{0, 40, 80}).Draw(t, "hot-pct")
+	// Several publishers on one connection: the state connection cleanup
+	// and re-publishing must get right (sofa-registry PR 138).
+	m.multiPct = rapid.SampledFrom([]int{100, 50, 0}).Draw(t, "multi-publisher-pct")
 	for range rapid.SampledFrom([]int{0, 2, 6}).Draw(t, "bursts") {
 		m.bursts = append(m.bursts, rapid.Int64Range(3000, max(3001, window)).Draw(t, "burst-at"))
 	}

@@ -1,0 +1,72 @@
+package raftkv
+
+import (
+	"time"
+
+	"pgregory.net/rapid"
+
+	"github.com/sofasim/sofasim/scenarios"
+	"github.com/sofasim/sofasim/sim"
+)
+
+// drawMinorityWithClients draws raftkv's own partition episodes: a
+// minority of the members is cut off together with some of the clients,
+// for one to four election timeouts, while the other clients keep writing
+// on the majority side. When the leader is in the minority it believes it
+// leads until its quorum check fails, and the clients beside it keep
+// reading from it: the window in which a read served without ReadIndex (a
+// lease it does not hold) is stale. The generic partition shapes cut the
+// leader off from every client, so no one could read from it.
+func drawMinorityWithClients(t *rapid.T, members, clients []sim.NodeID, d time.Duration) []scenarios.Step {
+	n := rapid.SampledFrom([]int{2, 0, 4}).Draw(t, "minority-episodes")
+	window := int64(d) * 8 / 10 / int64(time.Millisecond)
+	var steps []scenarios.Step
+	for range n {
+		perm := rapid.Permutation(members).Draw(t, "minority-order")
+		side := append([]sim.NodeID(nil), perm[:(len(perm)-1)/2]...)
+		cperm := rapid.Permutation(clients).Draw(t, "minority-clients")
+		side = append(side, cperm[:max(1, len(cperm)/2)]...)
+		var rest []sim.NodeID
+		for _, id := range append(append([]sim.NodeID(nil), members...), clients...) {
+			in := false
+			for _, s := range side {
+				in = in || s == id
+			}
+			if !in {
+				rest = append(rest, id)
+			}
+		}
+		at := spreadMs(t, 0, window, "minority-at")
+		length := spreadMs(t, 500, 4000, "minority-ms")
+		steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Op: sim.Partition{Cuts: sim.Split(side, rest)}}},
+			scenarios.Step{Fault: sim.Fault{At: at + length, Op: sim.Heal{}}})
+	}
+	return steps
+}
+
+// drawLeaderStalls draws raftkv's own pause episodes: the leader of the
+// moment stops for longer than an election timeout (a GC pause, a stalled
+// disk) while the others elect a new leader and commit writes. On resume,
+// the requests that queued during the stop reach the old leader before it
+// hears of the new term: the moment a read served on a lease it no longer
+// holds is stale, and a write it accepted must not be acknowledged.
+func drawLeaderStalls(t *rapid.T, members []sim.NodeID, d time.Duration) []scenarios.Step {
+	n := rapid.SampledFrom([]int{2, 0, 4}).Draw(t, "leader-stalls")
+	window := int64(d) * 8 / 10 / int64(time.Millisecond)
+	var steps []scenarios.Step
+	for range n {
+		at := spreadMs(t, 0, window, "stall-at")
+		length := spreadMs(t, 150, 2000, "stall-ms")
+		steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Op: sim.Pause{}}, Target: "leader"},
+			scenarios.Step{Fault: sim.Fault{At: at + length, Op: sim.Resume{Nodes: members}}})
+	}
+	return steps
+}
+
+// spreadMs draws a time between lo and hi ms spread over the range:
+// rapid's ranges lean hard to their minimum. Two decimal digits of the
+// fraction, each from a small range, still shrink toward lo.
+func spreadMs(t *rapid.T, lo, hi int64, label string) sim.Duration {
+	f := int64(rapid.IntRange(0, 9).Draw(t, label+"-tenths")*10 + rapid.IntRange(0, 9).Draw(t, label+"-hundredths"))
+	return sim.Duration(time.Duration(lo+(hi-lo)*f/99) * time.Millisecond)
+}
