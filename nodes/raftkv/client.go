@@ -80,7 +80,9 @@ type Client struct {
 	queue []*call
 }
 
-type clientTimer struct{}
+// clientTimer tags a client's timers; it has a field because pointers to a
+// zero-size type may all be equal, and several clients can share a node.
+type clientTimer struct{ _ byte }
 
 type call struct {
 	req      Request

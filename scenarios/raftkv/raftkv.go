@@ -290,17 +290,11 @@ func (c *client) Timer(id sim.TimerID, tag any) {
 		c.driver.Pump(c.env)
 		return
 	}
-	// kv.Client's timer tags are pointers to a zero-size type, which Go
-	// may give one address for every client, so each client takes any
-	// other's timer for its own. Ops run one at a time: the busy client
-	// is the one whose timer it is (an idle one has none that matters).
 	for _, k := range c.all() {
-		if k.Busy() {
-			k.HandleTimer(id, tag)
+		if k.HandleTimer(id, tag) {
 			return
 		}
 	}
-	c.kv.HandleTimer(id, tag)
 }
 
 // opTimeout is how long a workload client retries one operation (same
