@@ -31,6 +31,12 @@ type Config struct {
 	// leaders (a harness records them for a linearizability check of the
 	// meta store). It is not part of the servers' state.
 	Observer MetaObserver
+
+	// Session and data side (issue 14: SOFARegistry's timings).
+	// SessionSyncInterval: every session sends each data slot leader a
+	// digest of its publishers there and re-sends the slots that differ
+	// (default 6s, SOFARegistry's session-to-data sync).
+	SessionSyncInterval time.Duration
 }
 
 // MetaObserver hears of the meta store's compare-and-set proposals: a new
@@ -69,6 +75,7 @@ func (c *Config) defaults() {
 	if c.SnapshotEvery == 0 {
 		c.SnapshotEvery = 64
 	}
+	c.dataDefaults()
 }
 
 // AddServers adds every meta, data and session server to the world.

@@ -107,6 +107,8 @@ func (d *DataServer) Message(c sim.ConnID, from sim.NodeID, msg any) {
 			resp.Datum = d.view(x.DataID)
 		}
 		d.env.Send(c, resp)
+	case *SlotDigest:
+		d.env.Send(c, d.onDigest(x))
 	case *MigrateResp:
 		d.onMigrateResp(x)
 	case *Replicate:

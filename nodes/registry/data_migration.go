@@ -37,6 +37,15 @@ func (d *DataServer) onTable(old Table) {
 				newly = append(newly, i)
 			}
 		case lead && was:
+			if old.Slots[i].Follower != s.Follower {
+				// A new follower (a data server that rejoined gets its
+				// old slots back) holds nothing of the slot: replicate it
+				// whole, not only what changes from now on.
+				d.env.Reached("registry/new-follower-gets-full-copy")
+				for _, id := range sortedKeys(d.inSlot[i]) {
+					d.dirty[id] = true
+				}
+			}
 			for _, p := range sortedProcs(st.waiting) {
 				if !t.hasSession(p) {
 					delete(st.waiting, p)

@@ -44,12 +44,12 @@ func (d *DataServer) write(w *DataWrite) {
 		d.changed(x)
 	case "unpub":
 		x := d.get(w.Pub.DataID)
-		if cur, ok := x.pubs[w.Pub.RegID]; ok && cur.Version <= w.Pub.Version {
+		if cur, ok := x.pubs[w.Pub.RegID]; ok && !w.Pub.older(&cur) {
 			delete(x.pubs, w.Pub.RegID)
 			d.changed(x)
 		}
-		if x.tombs[w.Pub.RegID] < w.Pub.Version {
-			x.tombs[w.Pub.RegID] = w.Pub.Version
+		if t := tombOf(&w.Pub); x.tombs[w.Pub.RegID] < t {
+			x.tombs[w.Pub.RegID] = t
 		}
 	case "sync":
 		// The session's publishers in the slot: add what is missing or
@@ -57,7 +57,7 @@ func (d *DataServer) write(w *DataWrite) {
 		have := map[string]bool{}
 		touched := map[string]*datum{}
 		for _, p := range w.Pubs {
-			have[p.RegID] = true
+			have[p.DataID+"\x00"+p.RegID] = true
 			x := d.get(p.DataID)
 			if x.holds(&p) || !x.accepts(&p) {
 				continue
@@ -68,7 +68,7 @@ func (d *DataServer) write(w *DataWrite) {
 		for _, id := range sortedKeys(d.inSlot[w.Slot]) {
 			x := d.datums[id]
 			for _, reg := range sortedKeys(x.pubs) {
-				if x.pubs[reg].Session == w.Session && !have[reg] {
+				if x.pubs[reg].Session == w.Session && !have[id+"\x00"+reg] {
 					x.remove(reg)
 					touched[id] = x
 				}
@@ -87,8 +87,12 @@ func (d *DataServer) write(w *DataWrite) {
 				continue
 			}
 			// Only the publisher this session registered for this client
-			// goes: the client may have re-registered it elsewhere since.
-			if cur.Session != w.Session || cur.Client != w.Client {
+			// through the closed connection goes: the client may have
+			// re-registered it elsewhere, or here through a new connection,
+			// since (the cleanup names the registrations it removes, as
+			// SOFARegistry's names the connectId).
+			newer := i < len(w.Pubs) && w.Pubs[i].older(&cur)
+			if cur.Session != w.Session || cur.Client != w.Client || newer {
 				d.env.Reached("registry/cleanup-spared-reregistered-publisher")
 				if !late {
 					continue

@@ -85,6 +85,11 @@ type Pub struct {
 // the client (a session that stalled may forward the old connection's
 // registration after the client re-registered elsewhere).
 func (p *Pub) older(q *Pub) bool {
+	// A restarted client process (its incarnation is Conn's high half)
+	// numbers its versions from 1 again: its registrations are newer.
+	if pi, qi := p.Conn>>32, q.Conn>>32; pi != qi {
+		return pi < qi
+	}
 	return p.Version < q.Version || (p.Version == q.Version && p.Conn < q.Conn)
 }
 
@@ -222,3 +227,25 @@ type replicaDatum struct {
 	Tombs   map[string]uint64
 	Gone    map[string]Pub
 }
+
+// Session-to-data periodic sync (owned by the session/data side; issue 14).
+type (
+	// SlotDigest: session -> a data server, every SessionSyncInterval: for
+	// each slot that server leads in the session's table, a digest of the
+	// session's publishers there. It also renews the session's data-side
+	// lease.
+	SlotDigest struct {
+		ReqID   uint64
+		Epoch   uint64
+		Session Proc
+		Slots   []int
+		Digests []uint64
+	}
+	// SlotDigestResp: data -> session: the slots it serves whose
+	// publishers of the session differ from the digest; the session
+	// re-sends those slots' publishers (a sync write).
+	SlotDigestResp struct {
+		ReqID uint64
+		Diff  []int
+	}
+)

@@ -29,7 +29,7 @@ func (s *SessionServer) onPublish(c sim.ConnID, x *ClientPublish) {
 	p.Session, p.Client = s.m.proc, cc.client
 	reg := p.RegID
 	if x.Unpub {
-		if cur := s.pubs[reg]; cur != nil && cur.Version <= p.Version {
+		if cur := s.pubs[reg]; cur != nil && !p.older(cur) {
 			delete(s.pubs, reg)
 			delete(s.pubConn, reg)
 		}
@@ -54,8 +54,19 @@ func (s *SessionServer) onPublish(c sim.ConnID, x *ClientPublish) {
 	s.queue(&DataWrite{Kind: "pub", Slot: s.m.slotOf(p.DataID), Pub: p, Session: s.m.proc}, c, reg, p.Version)
 }
 
-// queue puts a write in the outbox and sends it.
+// queue puts a write in the outbox and sends it. A publish or unpublish
+// supersedes the pending writes of the same publisher in the same datum:
+// resent after a leader change, an older one would reach the new leader
+// first and be pushed to subscribers that had already seen the newer one.
 func (s *SessionServer) queue(w *DataWrite, conn sim.ConnID, ackReg string, ackVers uint64) {
+	if w.Kind == "pub" || w.Kind == "unpub" {
+		for _, r := range sortedReqs(s.outbox) {
+			o := s.outbox[r].w
+			if (o.Kind == "pub" || o.Kind == "unpub") && o.Pub.RegID == w.Pub.RegID && o.Pub.DataID == w.Pub.DataID {
+				delete(s.outbox, r)
+			}
+		}
+	}
 	s.nextReq++
 	w.ReqID = s.nextReq
 	p := &pending{w: w, conn: conn, ackReg: ackReg, ackVers: ackVers}
