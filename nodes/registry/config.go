@@ -37,6 +37,18 @@ type Config struct {
 	// digest of its publishers there and re-sends the slots that differ
 	// (default 6s, SOFARegistry's session-to-data sync).
 	SessionSyncInterval time.Duration
+	// SessionLease: a data server keeps the publishers of a session process
+	// while the process is in the meta's table, holds a connection to it,
+	// or was heard from within SessionLease (default 30s), checked every
+	// SessionLeaseCheck (default 5s). EvictWithTable is the old model: the
+	// publishers go as soon as the session leaves the table (its 3s meta
+	// lease), so a 10s GC pause wipes what production keeps.
+	SessionLease, SessionLeaseCheck time.Duration
+	EvictWithTable                  bool
+	// FollowerSyncInterval: a slot's follower compares its datums'
+	// versions with the leader's, which sends what differs (default 180s);
+	// between two, only the leader's batches of changes keep it up to date.
+	FollowerSyncInterval time.Duration
 }
 
 // MetaObserver hears of the meta store's compare-and-set proposals: a new

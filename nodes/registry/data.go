@@ -1,6 +1,8 @@
 package registry
 
 import (
+	"time"
+
 	"github.com/sofasim/sofasim/sim"
 )
 
@@ -14,6 +16,10 @@ type DataServer struct {
 	datums map[string]*datum
 	inSlot map[int]map[string]bool // slot -> the dataInfoIds held in it
 	dirty  map[string]bool         // changed since the last replication batch
+	// leases: session processes whose publishers stay, by when last
+	// renewed; sessConns: the session process that spoke on a connection.
+	leases    map[Proc]time.Duration
+	sessConns map[sim.ConnID]Proc
 }
 
 type slotState struct {
@@ -31,11 +37,14 @@ func (d *DataServer) Start(env *sim.Env) {
 	d.env = env
 	d.slots, d.datums, d.dirty = map[int]*slotState{}, map[string]*datum{}, map[string]bool{}
 	d.inSlot = map[int]map[string]bool{}
+	d.leases, d.sessConns = map[Proc]time.Duration{}, map[sim.ConnID]Proc{}
 	d.m = member{cfg: d.cfg, onTable: d.onTable}
 	d.m.start(env, "data")
 	d.cfg = d.m.cfg
 	env.SetTimer(d.cfg.ReplicateInterval, replTick{})
 	env.SetTimer(d.cfg.RetryInterval*3, migrateTick{})
+	env.SetTimer(d.cfg.SessionLeaseCheck, leaseTick{})
+	env.SetTimer(d.cfg.FollowerSyncInterval, followerSyncTick{})
 }
 
 // DataStatus is what a harness samples.
@@ -60,7 +69,10 @@ func (d *DataServer) Status() DataStatus {
 	return st
 }
 
-func (d *DataServer) Closed(c sim.ConnID, _ sim.NodeID) { d.m.peers.closed(c) }
+func (d *DataServer) Closed(c sim.ConnID, _ sim.NodeID) {
+	d.m.peers.closed(c)
+	delete(d.sessConns, c)
+}
 
 func (d *DataServer) Timer(_ sim.TimerID, tag any) {
 	switch tag.(type) {
@@ -70,6 +82,12 @@ func (d *DataServer) Timer(_ sim.TimerID, tag any) {
 	case migrateTick:
 		d.askMigration(nil)
 		d.env.SetTimer(d.cfg.RetryInterval*3, migrateTick{})
+	case followerSyncTick:
+		d.followerSync()
+		d.env.SetTimer(d.cfg.FollowerSyncInterval, followerSyncTick{})
+	case leaseTick:
+		d.checkLeases()
+		d.env.SetTimer(d.cfg.SessionLeaseCheck, leaseTick{})
 	default:
 		d.m.handle(tag)
 	}
@@ -81,6 +99,7 @@ func (d *DataServer) Message(c sim.ConnID, from sim.NodeID, msg any) {
 	}
 	switch x := msg.(type) {
 	case *DataWrite:
+		d.heard(c, x.Session)
 		st := d.access(x.Slot, x.Epoch)
 		if st == Accept {
 			d.write(x)
@@ -108,9 +127,13 @@ func (d *DataServer) Message(c sim.ConnID, from sim.NodeID, msg any) {
 		}
 		d.env.Send(c, resp)
 	case *SlotDigest:
+		d.heard(c, x.Session)
 		d.env.Send(c, d.onDigest(x))
 	case *MigrateResp:
+		d.heard(c, x.Session)
 		d.onMigrateResp(x)
+	case *FollowerDigest:
+		d.onFollowerDigest(x)
 	case *Replicate:
 		d.onReplicate(x)
 	}

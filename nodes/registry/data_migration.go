@@ -66,27 +66,13 @@ func (d *DataServer) onTable(old Table) {
 		}
 	}
 	// Drop datums of slots we no longer hold; clean publishers of sessions
-	// that left the table (their lease expired) in the slots we serve.
+	// whose lease is gone in the slots we serve.
 	for _, id := range sortedKeys(d.datums) {
-		x := d.datums[id]
-		st := d.slots[d.m.slotOf(id)]
-		if st == nil {
+		if d.slots[d.m.slotOf(id)] == nil {
 			d.drop(id)
-			continue
-		}
-		if !st.leader {
-			continue
-		}
-		n := len(x.pubs)
-		for _, reg := range sortedKeys(x.pubs) {
-			if !t.hasSession(x.pubs[reg].Session) {
-				x.remove(reg)
-			}
-		}
-		if len(x.pubs) != n && st.status == Accept {
-			d.changed(x)
 		}
 	}
+	d.cleanUnleased()
 	d.askMigration(newly)
 	// A session that (re)joined the table may hold publishers we removed
 	// while it was out (its lease expired): ask it for them.

@@ -248,4 +248,12 @@ type (
 		ReqID uint64
 		Diff  []int
 	}
+	// FollowerDigest: data follower -> the slot's leader, every
+	// FollowerSyncInterval: the versions of the datums it holds in the
+	// slot; the leader answers with a Replicate of those that differ.
+	FollowerDigest struct {
+		Epoch    uint64
+		Slot     int
+		Versions map[string]uint64
+	}
 )

@@ -21,6 +21,15 @@ func (c *Config) dataDefaults() {
 	if c.SessionSyncInterval <= 0 {
 		c.SessionSyncInterval = 6 * time.Second
 	}
+	if c.SessionLease <= 0 {
+		c.SessionLease = 30 * time.Second
+	}
+	if c.SessionLeaseCheck <= 0 {
+		c.SessionLeaseCheck = 5 * time.Second
+	}
+	if c.FollowerSyncInterval <= 0 {
+		c.FollowerSyncInterval = 180 * time.Second
+	}
 }
 
 // pubsDigest hashes publishers sorted by registerId: what a session holds
