@@ -18,7 +18,7 @@ type Config struct {
 	// HeartbeatInterval of members to the meta servers (default 500ms);
 	// Lease is how long the meta leader keeps a silent member (default 3s).
 	HeartbeatInterval, Lease time.Duration
-	// SyncInterval: session servers compare datum versions (default 2s).
+	// SyncInterval: session servers compare datum versions (default 5s).
 	SyncInterval time.Duration
 	// ReplicateInterval: data leaders batch replication (default 300ms).
 	ReplicateInterval time.Duration
@@ -49,6 +49,16 @@ type Config struct {
 	// versions with the leader's, which sends what differs (default 180s);
 	// between two, only the leader's batches of changes keep it up to date.
 	FollowerSyncInterval time.Duration
+	// AckAfterData: a session acknowledges a client's publish only once
+	// the slot leader accepted it, and retries writes to the data servers
+	// until one does (the old, stronger model). By default it acknowledges
+	// once the publish is stored in the session, as SOFARegistry does, and
+	// gives a write up after DataRetries (default 5) retries spaced by
+	// DataRetryBackoff (default 1s); the periodic sync repairs what was
+	// given up.
+	AckAfterData     bool
+	DataRetries      int
+	DataRetryBackoff time.Duration
 }
 
 // MetaObserver hears of the meta store's compare-and-set proposals: a new
@@ -73,7 +83,7 @@ func (c *Config) defaults() {
 		c.Lease = 3 * time.Second
 	}
 	if c.SyncInterval <= 0 {
-		c.SyncInterval = 2 * time.Second
+		c.SyncInterval = 5 * time.Second // SOFARegistry's version scan
 	}
 	if c.ReplicateInterval <= 0 {
 		c.ReplicateInterval = 300 * time.Millisecond

@@ -20,6 +20,9 @@ type DataServer struct {
 	// renewed; sessConns: the session process that spoke on a connection.
 	leases    map[Proc]time.Duration
 	sessConns map[sim.ConnID]Proc
+	// snaps: per session process and slot, the table epoch of the newest
+	// snapshot of its publishers applied (a migration answer or a sync).
+	snaps map[Proc]map[int]uint64
 }
 
 type slotState struct {
@@ -37,7 +40,7 @@ func (d *DataServer) Start(env *sim.Env) {
 	d.env = env
 	d.slots, d.datums, d.dirty = map[int]*slotState{}, map[string]*datum{}, map[string]bool{}
 	d.inSlot = map[int]map[string]bool{}
-	d.leases, d.sessConns = map[Proc]time.Duration{}, map[sim.ConnID]Proc{}
+	d.leases, d.sessConns, d.snaps = map[Proc]time.Duration{}, map[sim.ConnID]Proc{}, map[Proc]map[int]uint64{}
 	d.m = member{cfg: d.cfg, onTable: d.onTable}
 	d.m.start(env, "data")
 	d.cfg = d.m.cfg

@@ -119,6 +119,7 @@ func (d *DataServer) onMigrateResp(r *MigrateResp) {
 	}
 	touched := map[string]*datum{}
 	for _, i := range r.Slots {
+		d.snapshotApplied(r.Session, i, r.Epoch)
 		st := d.slots[i]
 		if st != nil && st.leader && st.status == Accept && d.m.table.hasSession(r.Session) {
 			// A rejoined session: add what we miss (never delete: its

@@ -94,3 +94,27 @@ func TestDataLeaseOutlivesMetaLease(t *testing.T) {
 	require.False(t, lost(false), "the data-side lease keeps a paused session's publishers")
 	require.True(t, lost(true), "evicted with the table, they go")
 }
+
+// TestAckContract: by default a session acknowledges a publish once it
+// stored it (before any slot leader exists here), as SOFARegistry does;
+// with AckAfterData only once the slot leader accepted it.
+func TestAckContract(t *testing.T) {
+	ackedAt := func(after bool) time.Duration {
+		w := sim.NewWorld(sim.Config{Seed: 3})
+		cfg := Config{Metas: []sim.NodeID{"meta-1", "meta-2", "meta-3"}, Data: []sim.NodeID{"data-1", "data-2"},
+			Sessions: []sim.NodeID{"session-1", "session-2"}, Slots: 16, AckAfterData: after}
+		AddServers(w, cfg)
+		var at time.Duration
+		pub := &testHost{cfg: ClientConfig{Sessions: cfg.Sessions, OnPublishAck: func(string, uint64) {
+			if at == 0 {
+				at = w.Now()
+			}
+		}}, start: func(c *Client) { c.Publish("svc", "p1", "a") }}
+		w.AddNode("pub", func() sim.Node { return pub })
+		w.Run(sim.Limits{Until: 3 * time.Second})
+		require.NotZero(t, at, "acknowledged")
+		return at
+	}
+	require.Less(t, ackedAt(false), 100*time.Millisecond, "stored in the session: acknowledged at once")
+	require.Greater(t, ackedAt(true), 400*time.Millisecond, "acknowledged once a slot leader (elected after the meta leader) took it")
+}

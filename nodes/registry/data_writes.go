@@ -53,7 +53,13 @@ func (d *DataServer) write(w *DataWrite) {
 		}
 	case "sync":
 		// The session's publishers in the slot: add what is missing or
-		// older, drop what it no longer holds.
+		// older, drop what it no longer holds. A snapshot built in an
+		// older table than one already applied (a migration answer travels
+		// on another connection) would drop publishers registered since.
+		if !d.snapshotApplied(w.Session, w.Slot, w.Epoch) {
+			d.env.Reached("registry/stale-sync-ignored")
+			return
+		}
 		have := map[string]bool{}
 		touched := map[string]*datum{}
 		for _, p := range w.Pubs {
@@ -137,4 +143,19 @@ func (d *DataServer) view(id string) *Datum {
 		out.Pubs = append(out.Pubs, PubData{RegID: reg, Data: p.Data, Version: p.Version})
 	}
 	return out
+}
+
+// snapshotApplied records a session's snapshot of a slot built in table
+// epoch; it reports false when a newer one was already applied.
+func (d *DataServer) snapshotApplied(session Proc, slot int, epoch uint64) bool {
+	m := d.snaps[session]
+	if m == nil {
+		m = map[int]uint64{}
+		d.snaps[session] = m
+	}
+	if epoch < m[slot] {
+		return false
+	}
+	m[slot] = epoch
+	return true
 }

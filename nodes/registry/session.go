@@ -181,7 +181,7 @@ func (s *SessionServer) Message(c sim.ConnID, from sim.NodeID, msg any) {
 			return
 		}
 		if x.Status != Accept {
-			p.due = s.env.Monotonic() + s.cfg.RetryInterval
+			p.due = s.env.Monotonic() + s.retryBackoff()
 			return
 		}
 		delete(s.outbox, x.ReqID)
@@ -201,7 +201,7 @@ func (s *SessionServer) Message(c sim.ConnID, from sim.NodeID, msg any) {
 			s.onDatum(x.Datum)
 		}
 	case *MigrateReq:
-		s.onMigrate(c, x)
+		s.onMigrate(from, x)
 	case *SlotDigestResp:
 		s.onDigestDiff(x)
 	}

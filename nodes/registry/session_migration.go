@@ -8,8 +8,8 @@ import (
 )
 
 type migWait struct {
-	c sim.ConnID
-	r *MigrateReq
+	from sim.NodeID
+	r    *MigrateReq
 }
 
 // onTable resends the pending writes to the new leaders, then re-syncs its
@@ -24,7 +24,7 @@ func (s *SessionServer) onTable(old Table) {
 	waiting := s.migWait
 	s.migWait = nil
 	for _, w := range waiting {
-		s.onMigrate(w.c, w.r)
+		s.onMigrate(w.from, w.r)
 	}
 	t := &s.m.table
 	skipped := t.Epoch != old.Epoch+1
@@ -53,13 +53,16 @@ func (s *SessionServer) slotPubs(slot int) []Pub {
 }
 
 // onMigrate answers a new slot leader with this session's publishers and
-// cached versions in the slots, once it routes by the leader's table.
-func (s *SessionServer) onMigrate(c sim.ConnID, r *MigrateReq) {
+// cached versions in the slots, once it routes by the leader's table. The
+// answer goes on the connection this session's writes to that server take,
+// so that a sync snapshot sent earlier cannot arrive after it and drop what
+// the answer holds.
+func (s *SessionServer) onMigrate(from sim.NodeID, r *MigrateReq) {
 	if r.Epoch > s.m.table.Epoch {
 		// Not before this session routes by that table: until then its
 		// writes still go to the slot's previous leader, and an answer now
 		// would miss them. Answered once the table is installed.
-		s.migWait = append(s.migWait, migWait{c, r})
+		s.migWait = append(s.migWait, migWait{from, r})
 		return
 	}
 	want := map[int]bool{}
@@ -77,5 +80,5 @@ func (s *SessionServer) onMigrate(c sim.ConnID, r *MigrateReq) {
 			resp.Versions[id] = s.cache[id].Version
 		}
 	}
-	s.env.Send(c, resp)
+	s.m.peers.send(from, resp)
 }

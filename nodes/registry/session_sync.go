@@ -30,6 +30,12 @@ func (c *Config) dataDefaults() {
 	if c.FollowerSyncInterval <= 0 {
 		c.FollowerSyncInterval = 180 * time.Second
 	}
+	if c.DataRetries <= 0 {
+		c.DataRetries = 5
+	}
+	if c.DataRetryBackoff <= 0 {
+		c.DataRetryBackoff = time.Second
+	}
 }
 
 // pubsDigest hashes publishers sorted by registerId: what a session holds

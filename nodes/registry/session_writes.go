@@ -16,6 +16,7 @@ type pending struct {
 	target  sim.NodeID
 	ackReg  string
 	ackVers uint64
+	sends   int // attempts so far: given up after DataRetries retries unless AckAfterData
 }
 
 // onPublish records a client's publish or unpublish and forwards it to the
@@ -35,6 +36,7 @@ func (s *SessionServer) onPublish(c sim.ConnID, x *ClientPublish) {
 		}
 		delete(cc.regs, reg)
 		s.queue(&DataWrite{Kind: "unpub", Slot: s.m.slotOf(p.DataID), Pub: p, Session: s.m.proc}, c, reg, p.Version)
+		s.ackStored(c, reg, p.Version)
 		return
 	}
 	if cur := s.pubs[reg]; cur != nil && p.older(cur) {
@@ -52,6 +54,15 @@ func (s *SessionServer) onPublish(c sim.ConnID, x *ClientPublish) {
 		cc.regs[reg] = true
 	}
 	s.queue(&DataWrite{Kind: "pub", Slot: s.m.slotOf(p.DataID), Pub: p, Session: s.m.proc}, c, reg, p.Version)
+	s.ackStored(c, reg, p.Version)
+}
+
+// ackStored acknowledges a client's write once the session stored it
+// (SOFARegistry's contract), unless acks wait for the slot leader.
+func (s *SessionServer) ackStored(c sim.ConnID, reg string, v uint64) {
+	if !s.cfg.AckAfterData {
+		s.env.Send(c, &ClientPublishAck{RegID: reg, Version: v})
+	}
 }
 
 // queue puts a write in the outbox and sends it. A publish or unpublish
@@ -69,13 +80,24 @@ func (s *SessionServer) queue(w *DataWrite, conn sim.ConnID, ackReg string, ackV
 	}
 	s.nextReq++
 	w.ReqID = s.nextReq
+	if !s.cfg.AckAfterData {
+		ackReg = "" // acknowledged when stored
+	}
 	p := &pending{w: w, conn: conn, ackReg: ackReg, ackVers: ackVers}
 	s.outbox[w.ReqID] = p
 	s.send(p)
 }
 
-// send sends a pending write to its slot's leader in the current table.
+// send sends a pending write to its slot's leader in the current table,
+// or gives it up after DataRetries retries (unless AckAfterData): the
+// session still holds the publisher, and its periodic digest sync repairs
+// the slot leader.
 func (s *SessionServer) send(p *pending) {
+	if p.sends++; !s.cfg.AckAfterData && p.sends > 1+s.cfg.DataRetries {
+		s.env.Reached("registry/write-retries-exhausted")
+		delete(s.outbox, p.w.ReqID)
+		return
+	}
 	p.due = s.env.Monotonic() + 2*time.Second
 	p.target = s.m.leaderOf(p.w.Slot)
 	if p.target == "" {
@@ -111,4 +133,12 @@ func sortedReqs(m map[uint64]*pending) []uint64 {
 	}
 	sortU64(out)
 	return out
+}
+
+// retryBackoff spaces a refused write's retries.
+func (s *SessionServer) retryBackoff() time.Duration {
+	if s.cfg.AckAfterData {
+		return s.cfg.RetryInterval
+	}
+	return s.cfg.DataRetryBackoff
 }
