@@ -30,9 +30,16 @@ import (
 // session's publishers while it is connected to them (their session
 // lease), so another session's crash, stall or late cleanup must never take
 // them away either.
+//
+// A publisher missing from a push but back in a push to the same
+// subscriber within Gap is not a loss: a session acknowledges a publish
+// once it stored it (SOFARegistry's contract), so a client that moved to
+// another session may be acknowledged before its registration reaches the
+// data servers, and the old session's cleanup of the old registration may
+// land in between.
 type NoLoss struct {
-	Grace, Settle    int64
-	DuringDataFaults bool
+	Grace, Settle, Gap int64
+	DuringDataFaults   bool
 }
 
 func (NoLoss) Name() string { return "no-loss" }
@@ -133,6 +140,9 @@ func (c NoLoss) Check(h *History, _ checkers.Options) checkers.Result {
 			if early && !quiet(ds, a.t-c.Settle, ev.T, c.Settle, excuses(a.session, a.client)) {
 				continue
 			}
+			if reappears(s.evs[i+1:], ev.Client, ev.RegID, reg, ev.T+c.Gap) {
+				continue
+			}
 			j := seenIn[k]
 			delete(seenIn, k)
 			bad = append(bad, fmt.Sprintf("publisher %s of live client %d (acknowledged at %v, op %d; pushed in op %d) was missing from the push of version %d to subscriber %s of client %d at %v (op %d)",
@@ -164,4 +174,22 @@ func excuses(session string, client int) func(node string) bool {
 		}
 		return true
 	}
+}
+
+// reappears reports whether a push to the subscriber by until holds reg.
+func reappears(evs []Event, client int, sub, reg string, until int64) bool {
+	for _, ev := range evs {
+		if ev.T > until {
+			return false
+		}
+		if ev.Kind != Push || ev.Client != client || ev.RegID != sub {
+			continue
+		}
+		for _, p := range ev.Pubs {
+			if r, _, _ := strings.Cut(p, "="); r == reg {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -20,6 +20,7 @@ type migWait struct {
 // before that write. The session is the truth about its own clients'
 // publishers.
 func (s *SessionServer) onTable(old Table) {
+	s.dropRestarted(old)
 	s.retryAll()
 	waiting := s.migWait
 	s.migWait = nil
@@ -81,4 +82,26 @@ func (s *SessionServer) onMigrate(from sim.NodeID, r *MigrateReq) {
 		}
 	}
 	s.m.peers.send(from, resp)
+}
+
+// dropRestarted closes this session's connections to data servers that
+// restarted since the old table: they lead to the dead process, and what
+// is sent on them (writes, migration answers) would be lost until the
+// keepalive notices.
+func (s *SessionServer) dropRestarted(old Table) {
+	was := map[string]uint32{}
+	for _, p := range old.Data {
+		was[p.ID] = p.Inc
+	}
+	for _, p := range s.m.table.Data {
+		id := sim.NodeID(p.ID)
+		if inc, ok := was[p.ID]; ok && inc == p.Inc {
+			continue
+		}
+		if c, ok := s.m.peers.conns[id]; ok {
+			s.env.Reached("registry/session-dropped-connection-to-restarted-data")
+			s.env.Close(c)
+			delete(s.m.peers.conns, id)
+		}
+	}
 }
