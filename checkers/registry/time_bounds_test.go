@@ -83,3 +83,28 @@ func TestRegNoGhostSessionLease(t *testing.T) {
 	), checkers.Options{})
 	require.Equal(t, checkers.Fail, tooLate.Verdict, tooLate.Explanation)
 }
+
+// An acknowledged publish missing from the subscriber's pushes 2s later
+// fails, unless the publisher's own session was disturbed; another
+// session's stall is no excuse. A failpoint armed for the whole run (a
+// planted bug) is no disturbance.
+func TestRegAckVisible(t *testing.T) {
+	h := func(shownAt int64, extra ...Event) *History {
+		return regHistory(append([]Event{
+			{Kind: Connect, T: 0, Client: 2, Node: "session-1"},
+			{Kind: Connect, T: 0, Client: 1, Node: "session-2"},
+			{Kind: Subscribe, T: 0, Client: 1, DataID: "svc", RegID: "s"},
+			{Kind: Publish, T: 5 * regSec, Client: 2, DataID: "svc", RegID: "p", Data: "d", Version: 1},
+			{Kind: PublishAck, T: 5 * regSec, Client: 2, RegID: "p", Version: 1},
+			{Kind: Push, T: shownAt, Client: 1, DataID: "svc", RegID: "s", Version: 10, Pubs: []string{"p=d"}, PubVers: []uint64{1}},
+			{Kind: End, T: 20 * regSec, Client: -1},
+		}, extra...)...)
+	}
+	c := AckVisible{Bound: 2 * regSec, Settle: 3 * regSec}
+	require.Equal(t, checkers.Pass, c.Check(h(5*regSec+1e7), checkers.Options{}).Verdict)
+	late := c.Check(h(11*regSec, Event{Kind: Disturbed, T: 4 * regSec, Until: 8 * regSec, Node: "session-3"},
+		Event{Kind: Disturbed, T: 0, Until: 20 * regSec}), checkers.Options{})
+	require.Equal(t, checkers.Fail, late.Verdict, late.Explanation)
+	own := c.Check(h(11*regSec, Event{Kind: Disturbed, T: 4 * regSec, Until: 8 * regSec, Node: "session-1"}), checkers.Options{})
+	require.Equal(t, checkers.Pass, own.Verdict, own.Explanation)
+}
