@@ -16,6 +16,11 @@ import (
 // servers or clients must not delay it: a stalled session's late cleanup
 // of the client's old connection taking the re-registered publisher away
 // until the next periodic sync fails here, though the end state converges.
+//
+// Not in Checkers yet: with Bound 2s and Settle 3s it fails 5 of 200
+// registry-chaos and 8 of 200 registry-session-failover seeds on the
+// current registry, not yet told apart into real delays and excuses it
+// lacks.
 type AckVisible struct{ Bound, Settle int64 }
 
 func (AckVisible) Name() string { return "ack-visible" }
