@@ -19,9 +19,9 @@ var registryBugSeeds = map[string]scenariotest.Pin{
 	"bug/registry/push-failed-recorded-delivered":    {Scenario: "registry-basic", Seed: 13},
 	"bug/registry/first-push-lost-after-retries":     {Scenario: "registry-basic", Seed: 18},
 	"bug/registry/version-collision-overwrite":       {Scenario: "registry-data-failover", Seed: 2},
-	"bug/registry/late-cleanup-deletes-reregistered": {Scenario: "registry-session-failover", Seed: 6},
+	"bug/registry/late-cleanup-deletes-reregistered": {Scenario: "registry-session-failover", Seed: 26},
 	"bug/registry/republish-drops-shared-index":      {Scenario: "registry-session-failover", Seed: 12},
-	"bug/registry/serve-before-migration":            {Scenario: "registry-chaos", Seed: 147},
+	"bug/registry/serve-before-migration":            {Scenario: "registry-data-failover", Seed: 131},
 }
 
 // TestRegistryPlantedBugs: each planted bug is found by its scenario at its
