@@ -97,3 +97,25 @@ func TestRegLastWriterWins(t *testing.T) {
 	)
 	require.Equal(t, checkers.Fail, LastWriterWins{}.Check(h, checkers.Options{}).Verdict)
 }
+
+// A publisher back in a push within Gap is no loss (a moved client's
+// re-registration acknowledged before it reached the data servers);
+// missing for longer, it is.
+func TestRegNoLossGap(t *testing.T) {
+	h := func(backAt int64) *History {
+		return regHistory(
+			Event{Kind: Subscribe, T: 0, Client: 1, DataID: "svc", RegID: "s"},
+			Event{Kind: Publish, T: 1 * regSec, Client: 2, DataID: "svc", RegID: "p", Data: "d", Version: 1},
+			Event{Kind: PublishAck, T: 1*regSec + 1, Client: 2, RegID: "p", Version: 1},
+			Event{Kind: Push, T: 2 * regSec, Client: 1, DataID: "svc", RegID: "s", Version: 10, Pubs: []string{"p=d"}, PubVers: []uint64{1}},
+			Event{Kind: Heal, T: 3 * regSec, Client: -1},
+			Event{Kind: Push, T: 7 * regSec, Client: 1, DataID: "svc", RegID: "s", Version: 11},
+			Event{Kind: Push, T: backAt, Client: 1, DataID: "svc", RegID: "s", Version: 12, Pubs: []string{"p=d"}, PubVers: []uint64{1}},
+		)
+	}
+	c := NoLoss{Grace: 2 * regSec, Settle: 3 * regSec, Gap: regSec}
+	quick := c.Check(h(7*regSec+regSec/2), checkers.Options{})
+	require.Equal(t, checkers.Pass, quick.Verdict, quick.Explanation)
+	slow := c.Check(h(10*regSec), checkers.Options{})
+	require.Equal(t, checkers.Fail, slow.Verdict, slow.Explanation)
+}

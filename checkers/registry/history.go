@@ -17,7 +17,7 @@ type Kind string
 // the harness observed of the servers.
 const (
 	Publish    Kind = "publish"     // a client published RegID=Data (Version) under DataID
-	PublishAck Kind = "publish-ack" // the session acknowledged RegID at Version
+	PublishAck Kind = "publish-ack" // the session acknowledged RegID at Version: stored in the session (SOFARegistry's contract), not yet at a data server
 	Unpublish  Kind = "unpublish"   // a client unpublished RegID
 	Subscribe  Kind = "subscribe"   // a client subscribed RegID to DataID
 	Push       Kind = "push"        // subscriber RegID received Version with Pubs

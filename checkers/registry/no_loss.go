@@ -22,13 +22,24 @@ import (
 // from it, may still arrive just after the heal.
 //
 // With DuringDataFaults, pushes before the heal are judged too, as long as
-// no fault but a data server's acted from Settle before the acknowledgement
-// to the push: a data server's failure must never show in a push, since
-// its slots' new leaders take the publishers from the session servers
-// before they serve.
+// no fault acted from Settle before the acknowledgement to the push but on
+// data servers, on session servers other than the one the publisher was
+// acknowledged through, or on other clients: a data server's failure must
+// never show in a push, since its slots' new leaders take the publishers
+// from the session servers before they serve; and the data servers keep a
+// session's publishers while it is connected to them (their session
+// lease), so another session's crash, stall or late cleanup must never take
+// them away either.
+//
+// A publisher missing from a push but back in a push to the same
+// subscriber within Gap is not a loss: a session acknowledges a publish
+// once it stored it (SOFARegistry's contract), so a client that moved to
+// another session may be acknowledged before its registration reaches the
+// data servers, and the old session's cleanup of the old registration may
+// land in between.
 type NoLoss struct {
-	Grace, Settle    int64
-	DuringDataFaults bool
+	Grace, Settle, Gap int64
+	DuringDataFaults   bool
 }
 
 func (NoLoss) Name() string { return "no-loss" }
@@ -39,11 +50,12 @@ func (c NoLoss) Check(h *History, _ checkers.Options) checkers.Result {
 		return pass(res, "no heal marker: nothing judged")
 	}
 	type ack struct {
-		t      int64
-		op     int
-		client int
-		data   string
-		dataID string
+		t       int64
+		op      int
+		client  int
+		data    string
+		dataID  string
+		session string // the session server the client was connected to
 	}
 	acks := map[string]ack{}    // regId -> last ack
 	unpub := map[string]int64{} // regId -> last unpublish
@@ -53,8 +65,11 @@ func (c NoLoss) Check(h *History, _ checkers.Options) checkers.Result {
 	pubVer := map[string]uint64{}
 	pubDataID := map[string]string{}
 	live := map[string]bool{} // regId -> the client's latest operation on it is a publish
+	session := map[int]string{}
 	for i, ev := range s.evs {
 		switch ev.Kind {
+		case Connect:
+			session[ev.Client] = ev.Node
 		case Publish:
 			pubData[ev.RegID] = ev.Data
 			pubVer[ev.RegID] = ev.Version
@@ -68,7 +83,7 @@ func (c NoLoss) Check(h *History, _ checkers.Options) checkers.Result {
 			if !live[ev.RegID] || ev.Version != pubVer[ev.RegID] {
 				continue
 			}
-			acks[ev.RegID] = ack{t: ev.T, op: i, client: ev.Client, data: pubData[ev.RegID], dataID: pubDataID[ev.RegID]}
+			acks[ev.RegID] = ack{t: ev.T, op: i, client: ev.Client, data: pubData[ev.RegID], dataID: pubDataID[ev.RegID], session: session[ev.Client]}
 		case Unpublish:
 			unpub[ev.RegID] = ev.T
 			live[ev.RegID] = false
@@ -122,7 +137,10 @@ func (c NoLoss) Check(h *History, _ checkers.Options) checkers.Result {
 			if disconnected(a.client, a.t, ev.T+c.Grace) || s.switchedOff(a.client, a.t, ev.T+c.Grace) || s.blacklisted(ev.DataID, ev.T) {
 				continue
 			}
-			if early && !quiet(ds, a.t-c.Settle, ev.T, c.Settle, func(n string) bool { return !strings.HasPrefix(n, "data-") }) {
+			if early && !quiet(ds, a.t-c.Settle, ev.T, c.Settle, excuses(a.session, a.client)) {
+				continue
+			}
+			if reappears(s.evs[i+1:], ev.Client, ev.RegID, reg, ev.T+c.Gap) {
 				continue
 			}
 			j := seenIn[k]
@@ -136,4 +154,42 @@ func (c NoLoss) Check(h *History, _ checkers.Options) checkers.Result {
 		return fail(res, bad, ops)
 	}
 	return pass(res, fmt.Sprintf("no live client's acknowledged publisher disappeared from a push after the heal + %v", vt(c.Settle)))
+}
+
+// excuses reports which disturbed nodes may take a publisher acknowledged
+// through session by client out of pushes: the network, the meta servers
+// (a meta leader whose clock jumped may evict a sound session), the
+// publisher's own session server and client; not the data servers, the
+// other session servers or the other clients.
+func excuses(session string, client int) func(node string) bool {
+	own := fmt.Sprintf("client-%d", client)
+	return func(n string) bool {
+		switch {
+		case strings.HasPrefix(n, "data-"):
+			return false
+		case strings.HasPrefix(n, "session-"):
+			return n == session
+		case strings.HasPrefix(n, "client-"):
+			return n == own
+		}
+		return true
+	}
+}
+
+// reappears reports whether a push to the subscriber by until holds reg.
+func reappears(evs []Event, client int, sub, reg string, until int64) bool {
+	for _, ev := range evs {
+		if ev.T > until {
+			return false
+		}
+		if ev.Kind != Push || ev.Client != client || ev.RegID != sub {
+			continue
+		}
+		for _, p := range ev.Pubs {
+			if r, _, _ := strings.Cut(p, "="); r == reg {
+				return true
+			}
+		}
+	}
+	return false
 }

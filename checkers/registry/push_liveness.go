@@ -8,7 +8,10 @@ import (
 
 // PushLiveness: a live client's publisher acknowledged at t reaches
 // every live subscriber of its dataInfoId (subscribed at s) by
-// max(t, s, heal) + Bound.
+// max(t, s, heal) + Bound. An acknowledgement says only that the session
+// stored the publisher (SOFARegistry's contract): the writes to the data
+// servers, given up after five retries and repaired by the session's
+// periodic sync, must still get it there within Bound.
 type PushLiveness struct{ Bound int64 }
 
 func (PushLiveness) Name() string { return "push-liveness" }

@@ -54,3 +54,57 @@ func TestRegFailoverBound(t *testing.T) {
 	require.Equal(t, checkers.Fail, late.Verdict, late.Explanation)
 	require.Contains(t, late.Explanation, "slot 0 had no leader from 10s (data-1 down")
 }
+
+// A dead client's publisher may linger for the data servers' session
+// lease only when its session server was disturbed near the death.
+func TestRegNoGhostSessionLease(t *testing.T) {
+	h := func(extra ...Event) *History {
+		return regHistory(append([]Event{
+			{Kind: Subscribe, T: 0, Client: 1, DataID: "svc", RegID: "s"},
+			{Kind: Publish, T: 1 * regSec, Client: 2, DataID: "svc", RegID: "p", Data: "d", Version: 1},
+			{Kind: ClientDead, T: 2 * regSec, Client: 2},
+			{Kind: Push, T: 30 * regSec, Client: 1, DataID: "svc", RegID: "s", Version: 10, Pubs: []string{"p=d"}},
+			{Kind: End, T: 60 * regSec, Client: -1},
+		}, extra...)...)
+	}
+	c := NoGhost{Bound: 20 * regSec, SessionGone: DataSessionLease}
+	alone := c.Check(h(), checkers.Options{})
+	require.Equal(t, checkers.Fail, alone.Verdict, alone.Explanation)
+	withSession := c.Check(h(Event{Kind: Disturbed, T: 2 * regSec, Until: 3 * regSec, Node: "session-1"}), checkers.Options{})
+	require.Equal(t, checkers.Pass, withSession.Verdict, withSession.Explanation)
+	farSession := c.Check(h(Event{Kind: Disturbed, T: 25 * regSec, Until: 26 * regSec, Node: "session-1"}), checkers.Options{})
+	require.Equal(t, checkers.Fail, farSession.Verdict, farSession.Explanation)
+	tooLate := c.Check(regHistory(
+		Event{Kind: Publish, T: 1 * regSec, Client: 2, DataID: "svc", RegID: "p", Data: "d", Version: 1},
+		Event{Kind: ClientDead, T: 2 * regSec, Client: 2},
+		Event{Kind: Disturbed, T: 2 * regSec, Until: 3 * regSec, Node: "session-1"},
+		Event{Kind: Push, T: 50 * regSec, Client: 1, DataID: "svc", RegID: "s", Version: 10, Pubs: []string{"p=d"}},
+		Event{Kind: End, T: 60 * regSec, Client: -1},
+	), checkers.Options{})
+	require.Equal(t, checkers.Fail, tooLate.Verdict, tooLate.Explanation)
+}
+
+// An acknowledged publish missing from the subscriber's pushes 2s later
+// fails, unless the publisher's own session was disturbed; another
+// session's stall is no excuse. A failpoint armed for the whole run (a
+// planted bug) is no disturbance.
+func TestRegAckVisible(t *testing.T) {
+	h := func(shownAt int64, extra ...Event) *History {
+		return regHistory(append([]Event{
+			{Kind: Connect, T: 0, Client: 2, Node: "session-1"},
+			{Kind: Connect, T: 0, Client: 1, Node: "session-2"},
+			{Kind: Subscribe, T: 0, Client: 1, DataID: "svc", RegID: "s"},
+			{Kind: Publish, T: 5 * regSec, Client: 2, DataID: "svc", RegID: "p", Data: "d", Version: 1},
+			{Kind: PublishAck, T: 5 * regSec, Client: 2, RegID: "p", Version: 1},
+			{Kind: Push, T: shownAt, Client: 1, DataID: "svc", RegID: "s", Version: 10, Pubs: []string{"p=d"}, PubVers: []uint64{1}},
+			{Kind: End, T: 20 * regSec, Client: -1},
+		}, extra...)...)
+	}
+	c := AckVisible{Bound: 2 * regSec, Settle: 3 * regSec}
+	require.Equal(t, checkers.Pass, c.Check(h(5*regSec+1e7), checkers.Options{}).Verdict)
+	late := c.Check(h(11*regSec, Event{Kind: Disturbed, T: 4 * regSec, Until: 8 * regSec, Node: "session-3"},
+		Event{Kind: Disturbed, T: 0, Until: 20 * regSec}), checkers.Options{})
+	require.Equal(t, checkers.Fail, late.Verdict, late.Explanation)
+	own := c.Check(h(11*regSec, Event{Kind: Disturbed, T: 4 * regSec, Until: 8 * regSec, Node: "session-1"}), checkers.Options{})
+	require.Equal(t, checkers.Pass, own.Verdict, own.Explanation)
+}

@@ -128,15 +128,21 @@ func (c *Client) Unpublish(regID string) {
 
 func (c *Client) sendSub(s *ClientSubscribe) {
 	x := *s
-	x.Conn = c.dials
+	x.Conn = c.connStamp()
 	c.env.Send(c.conn, &x)
 }
 
 // stamp marks a registration with the current connection.
 func (c *Client) stamp(p Pub) Pub {
-	p.Conn = c.dials
+	p.Conn = c.connStamp()
 	return p
 }
+
+// connStamp orders the client's connections across its restarts: the
+// process incarnation in the high half, the dial number in the low half.
+// A restarted process numbers its versions from 1 again, and its
+// registrations must still win over its predecessor's.
+func (c *Client) connStamp() uint64 { return uint64(c.env.Incarnation())<<32 | c.dials }
 
 // Subscribe registers a subscriber; pushes go to OnPush.
 func (c *Client) Subscribe(dataID, regID string) {

@@ -19,7 +19,7 @@ type Config struct {
 	// Lease is how long the meta leader keeps a silent member (default 3s;
 	// SOFARegistry's is 20 s, RealMetaLease, which the registry scenarios use).
 	HeartbeatInterval, Lease time.Duration
-	// SyncInterval: session servers compare datum versions (default 2s).
+	// SyncInterval: session servers compare datum versions (default 5s).
 	SyncInterval time.Duration
 	// ReplicateInterval: data leaders batch replication (default 300ms).
 	ReplicateInterval time.Duration
@@ -42,6 +42,33 @@ type Config struct {
 	Protection    int // protection mode at this many data servers or fewer (0: only with none)
 	// Ops: provide data and the ops controls (provide.go, ops_*.go).
 	Ops OpsConfig
+	// Session and data side (issue 14: SOFARegistry's timings).
+	// SessionSyncInterval: every session sends each data slot leader a
+	// digest of its publishers there and re-sends the slots that differ
+	// (default 6s, SOFARegistry's session-to-data sync).
+	SessionSyncInterval time.Duration
+	// SessionLease: a data server keeps the publishers of a session process
+	// while the process is in the meta's table, holds a connection to it,
+	// or was heard from within SessionLease (default 30s), checked every
+	// SessionLeaseCheck (default 5s). EvictWithTable is the old model: the
+	// publishers go as soon as the session leaves the table (its 3s meta
+	// lease), so a 10s GC pause wipes what production keeps.
+	SessionLease, SessionLeaseCheck time.Duration
+	EvictWithTable                  bool
+	// FollowerSyncInterval: a slot's follower compares its datums'
+	// versions with the leader's, which sends what differs (default 180s);
+	// between two, only the leader's batches of changes keep it up to date.
+	FollowerSyncInterval time.Duration
+	// AckAfterData: a session acknowledges a client's publish only once
+	// the slot leader accepted it, and retries writes to the data servers
+	// until one does (the old, stronger model). By default it acknowledges
+	// once the publish is stored in the session, as SOFARegistry does, and
+	// gives a write up after DataRetries (default 5) retries spaced by
+	// DataRetryBackoff (default 1s); the periodic sync repairs what was
+	// given up.
+	AckAfterData     bool
+	DataRetries      int
+	DataRetryBackoff time.Duration
 }
 
 // MetaObserver hears of the meta store's compare-and-set proposals: a new
@@ -66,7 +93,7 @@ func (c *Config) defaults() {
 		c.Lease = 3 * time.Second
 	}
 	if c.SyncInterval <= 0 {
-		c.SyncInterval = 2 * time.Second
+		c.SyncInterval = 5 * time.Second // SOFARegistry's version scan
 	}
 	if c.ReplicateInterval <= 0 {
 		c.ReplicateInterval = 300 * time.Millisecond
@@ -82,6 +109,7 @@ func (c *Config) defaults() {
 	}
 	c.metaDefaults()
 	c.Ops.defaults()
+	c.dataDefaults()
 }
 
 // AddServers adds every meta, data and session server to the world.

@@ -1,6 +1,8 @@
 package registry
 
 import (
+	"time"
+
 	"github.com/sofasim/sofasim/sim"
 )
 
@@ -14,6 +16,13 @@ type DataServer struct {
 	datums map[string]*datum
 	inSlot map[int]map[string]bool // slot -> the dataInfoIds held in it
 	dirty  map[string]bool         // changed since the last replication batch
+	// leases: session processes whose publishers stay, by when last
+	// renewed; sessConns: the session process that spoke on a connection.
+	leases    map[Proc]time.Duration
+	sessConns map[sim.ConnID]Proc
+	// snaps: per session process and slot, the table epoch of the newest
+	// snapshot of its publishers applied (a migration answer or a sync).
+	snaps map[Proc]map[int]uint64
 
 	ops dataOps // graceful quit, session-off (ops_data.go)
 }
@@ -33,12 +42,15 @@ func (d *DataServer) Start(env *sim.Env) {
 	d.env = env
 	d.slots, d.datums, d.dirty = map[int]*slotState{}, map[string]*datum{}, map[string]bool{}
 	d.inSlot = map[int]map[string]bool{}
+	d.leases, d.sessConns, d.snaps = map[Proc]time.Duration{}, map[sim.ConnID]Proc{}, map[Proc]map[int]uint64{}
 	d.m = member{cfg: d.cfg, onTable: d.onTable}
 	d.startOps()
 	d.m.start(env, "data")
 	d.cfg = d.m.cfg
 	env.SetTimer(d.cfg.ReplicateInterval, replTick{})
 	env.SetTimer(d.cfg.RetryInterval*3, migrateTick{})
+	env.SetTimer(d.cfg.SessionLeaseCheck, leaseTick{})
+	env.SetTimer(d.cfg.FollowerSyncInterval, followerSyncTick{})
 }
 
 // DataStatus is what a harness samples.
@@ -65,6 +77,7 @@ func (d *DataServer) Status() DataStatus {
 
 func (d *DataServer) Closed(c sim.ConnID, peer sim.NodeID) {
 	d.m.peers.closed(c)
+	delete(d.sessConns, c)
 	d.sessionClosed(peer)
 }
 
@@ -79,6 +92,12 @@ func (d *DataServer) Timer(_ sim.TimerID, tag any) {
 	case migrateTick:
 		d.askMigration(nil)
 		d.env.SetTimer(d.cfg.RetryInterval*3, migrateTick{})
+	case followerSyncTick:
+		d.followerSync()
+		d.env.SetTimer(d.cfg.FollowerSyncInterval, followerSyncTick{})
+	case leaseTick:
+		d.checkLeases()
+		d.env.SetTimer(d.cfg.SessionLeaseCheck, leaseTick{})
 	default:
 		d.m.handle(tag)
 	}
@@ -90,6 +109,7 @@ func (d *DataServer) Message(c sim.ConnID, from sim.NodeID, msg any) {
 	}
 	switch x := msg.(type) {
 	case *DataWrite:
+		d.heard(c, x.Session)
 		st := d.access(x.Slot, x.Epoch)
 		if st == Accept {
 			d.write(x)
@@ -116,8 +136,14 @@ func (d *DataServer) Message(c sim.ConnID, from sim.NodeID, msg any) {
 			resp.Datum = d.view(x.DataID)
 		}
 		d.env.Send(c, resp)
+	case *SlotDigest:
+		d.heard(c, x.Session)
+		d.env.Send(c, d.onDigest(x))
 	case *MigrateResp:
+		d.heard(c, x.Session)
 		d.onMigrateResp(x)
+	case *FollowerDigest:
+		d.onFollowerDigest(x)
 	case *Replicate:
 		d.onReplicate(x)
 	}

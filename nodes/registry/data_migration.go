@@ -37,6 +37,15 @@ func (d *DataServer) onTable(old Table) {
 				newly = append(newly, i)
 			}
 		case lead && was:
+			if old.Slots[i].Follower != s.Follower {
+				// A new follower (a data server that rejoined gets its
+				// old slots back) holds nothing of the slot: replicate it
+				// whole, not only what changes from now on.
+				d.env.Reached("registry/new-follower-gets-full-copy")
+				for _, id := range sortedKeys(d.inSlot[i]) {
+					d.dirty[id] = true
+				}
+			}
 			for _, p := range sortedProcs(st.waiting) {
 				if !t.hasSession(p) {
 					delete(st.waiting, p)
@@ -57,27 +66,13 @@ func (d *DataServer) onTable(old Table) {
 		}
 	}
 	// Drop datums of slots we no longer hold; clean publishers of sessions
-	// that left the table (their lease expired) in the slots we serve.
+	// whose lease is gone in the slots we serve.
 	for _, id := range sortedKeys(d.datums) {
-		x := d.datums[id]
-		st := d.slots[d.m.slotOf(id)]
-		if st == nil {
+		if d.slots[d.m.slotOf(id)] == nil {
 			d.drop(id)
-			continue
-		}
-		if !st.leader {
-			continue
-		}
-		n := len(x.pubs)
-		for _, reg := range sortedKeys(x.pubs) {
-			if !t.hasSession(x.pubs[reg].Session) {
-				x.remove(reg)
-			}
-		}
-		if len(x.pubs) != n && st.status == Accept {
-			d.changed(x)
 		}
 	}
+	d.cleanUnleased()
 	d.askMigration(newly)
 	// A session that (re)joined the table may hold publishers we removed
 	// while it was out (its lease expired): ask it for them.
@@ -124,6 +119,7 @@ func (d *DataServer) onMigrateResp(r *MigrateResp) {
 	}
 	touched := map[string]*datum{}
 	for _, i := range r.Slots {
+		d.snapshotApplied(r.Session, i, r.Epoch)
 		st := d.slots[i]
 		if st != nil && st.leader && st.status == Accept && d.m.table.hasSession(r.Session) {
 			// A rejoined session: add what we miss (never delete: its

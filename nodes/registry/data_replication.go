@@ -21,22 +21,26 @@ func (d *DataServer) replicate() {
 		if f == "" {
 			continue
 		}
-		r := &replicaDatum{DataID: id, Version: x.version, Pubs: map[string]Pub{}, Tombs: map[string]uint64{}, Gone: map[string]Pub{}}
-		for k, v := range x.pubs { //detlint:allow copying a map: order does not matter
-			r.Pubs[k] = v
-		}
-		for k, v := range x.tombs { //detlint:allow copying a map: order does not matter
-			r.Tombs[k] = v
-		}
-		for k, v := range x.gone { //detlint:allow copying a map: order does not matter
-			r.Gone[k] = v
-		}
-		batches[f] = append(batches[f], r)
+		batches[f] = append(batches[f], copyReplica(x))
 	}
 	d.dirty = map[string]bool{}
 	for _, f := range sortedKeysID(batches) {
 		d.m.peers.send(f, &Replicate{Epoch: d.m.table.Epoch, Datums: batches[f]})
 	}
+}
+
+func copyReplica(x *datum) *replicaDatum {
+	r := &replicaDatum{DataID: x.id, Version: x.version, Pubs: map[string]Pub{}, Tombs: map[string]uint64{}, Gone: map[string]Pub{}}
+	for k, v := range x.pubs { //detlint:allow copying a map: order does not matter
+		r.Pubs[k] = v
+	}
+	for k, v := range x.tombs { //detlint:allow copying a map: order does not matter
+		r.Tombs[k] = v
+	}
+	for k, v := range x.gone { //detlint:allow copying a map: order does not matter
+		r.Gone[k] = v
+	}
+	return r
 }
 
 // onReplicate installs a leader's copies of datums this server follows,
@@ -62,5 +66,40 @@ func (d *DataServer) onReplicate(r *Replicate) {
 		for k, v := range rd.Gone { //detlint:allow copying a map: order does not matter
 			x.gone[k] = v
 		}
+	}
+}
+
+type followerSyncTick struct{}
+
+// followerSync sends each slot's leader the versions this follower holds.
+func (d *DataServer) followerSync() {
+	for i := 0; i < len(d.m.table.Slots); i++ {
+		st := d.slots[i]
+		if st == nil || st.leader {
+			continue
+		}
+		fd := &FollowerDigest{Epoch: d.m.table.Epoch, Slot: i, Versions: map[string]uint64{}}
+		for _, id := range sortedKeys(d.inSlot[i]) {
+			fd.Versions[id] = d.datums[id].version
+		}
+		d.m.peers.send(d.m.leaderOf(i), fd)
+	}
+}
+
+// onFollowerDigest sends a follower the datums of a slot it leads whose
+// versions the follower does not hold.
+func (d *DataServer) onFollowerDigest(f *FollowerDigest) {
+	if d.access(f.Slot, f.Epoch) != Accept || f.Slot >= len(d.m.table.Slots) {
+		return
+	}
+	var diff []*replicaDatum
+	for _, id := range sortedKeys(d.inSlot[f.Slot]) {
+		if x := d.datums[id]; f.Versions[id] != x.version {
+			diff = append(diff, copyReplica(x))
+		}
+	}
+	if len(diff) > 0 {
+		d.env.Reached("registry/follower-sync-repaired")
+		d.m.peers.send(sim.NodeID(d.m.table.Slots[f.Slot].Follower.ID), &Replicate{Epoch: d.m.table.Epoch, Datums: diff})
 	}
 }

@@ -44,20 +44,26 @@ func (d *DataServer) write(w *DataWrite) {
 		d.changed(x)
 	case "unpub":
 		x := d.get(w.Pub.DataID)
-		if cur, ok := x.pubs[w.Pub.RegID]; ok && cur.Version <= w.Pub.Version {
+		if cur, ok := x.pubs[w.Pub.RegID]; ok && !w.Pub.older(&cur) {
 			delete(x.pubs, w.Pub.RegID)
 			d.changed(x)
 		}
-		if x.tombs[w.Pub.RegID] < w.Pub.Version {
-			x.tombs[w.Pub.RegID] = w.Pub.Version
+		if t := tombOf(&w.Pub); x.tombs[w.Pub.RegID] < t {
+			x.tombs[w.Pub.RegID] = t
 		}
 	case "sync":
 		// The session's publishers in the slot: add what is missing or
-		// older, drop what it no longer holds.
+		// older, drop what it no longer holds. A snapshot built in an
+		// older table than one already applied (a migration answer travels
+		// on another connection) would drop publishers registered since.
+		if !d.snapshotApplied(w.Session, w.Slot, w.Epoch) {
+			d.env.Reached("registry/stale-sync-ignored")
+			return
+		}
 		have := map[string]bool{}
 		touched := map[string]*datum{}
 		for _, p := range w.Pubs {
-			have[p.RegID] = true
+			have[p.DataID+"\x00"+p.RegID] = true
 			x := d.get(p.DataID)
 			if x.holds(&p) || !x.accepts(&p) {
 				continue
@@ -68,7 +74,7 @@ func (d *DataServer) write(w *DataWrite) {
 		for _, id := range sortedKeys(d.inSlot[w.Slot]) {
 			x := d.datums[id]
 			for _, reg := range sortedKeys(x.pubs) {
-				if x.pubs[reg].Session == w.Session && !have[reg] {
+				if x.pubs[reg].Session == w.Session && !have[id+"\x00"+reg] {
 					x.remove(reg)
 					touched[id] = x
 				}
@@ -87,8 +93,12 @@ func (d *DataServer) write(w *DataWrite) {
 				continue
 			}
 			// Only the publisher this session registered for this client
-			// goes: the client may have re-registered it elsewhere since.
-			if cur.Session != w.Session || cur.Client != w.Client {
+			// through the closed connection goes: the client may have
+			// re-registered it elsewhere, or here through a new connection,
+			// since (the cleanup names the registrations it removes, as
+			// SOFARegistry's names the connectId).
+			newer := i < len(w.Pubs) && w.Pubs[i].older(&cur)
+			if cur.Session != w.Session || cur.Client != w.Client || newer {
 				d.env.Reached("registry/cleanup-spared-reregistered-publisher")
 				if !late {
 					continue
@@ -133,4 +143,19 @@ func (d *DataServer) view(id string) *Datum {
 		out.Pubs = append(out.Pubs, PubData{RegID: reg, Data: p.Data, Version: p.Version})
 	}
 	return out
+}
+
+// snapshotApplied records a session's snapshot of a slot built in table
+// epoch; it reports false when a newer one was already applied.
+func (d *DataServer) snapshotApplied(session Proc, slot int, epoch uint64) bool {
+	m := d.snaps[session]
+	if m == nil {
+		m = map[int]uint64{}
+		d.snaps[session] = m
+	}
+	if epoch < m[slot] {
+		return false
+	}
+	m[slot] = epoch
+	return true
 }

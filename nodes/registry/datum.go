@@ -19,7 +19,7 @@ type datum struct {
 // forward an old registration after the newer one was cleaned up with
 // another session's lease).
 func (x *datum) accepts(p *Pub) bool {
-	if x.tombs[p.RegID] >= p.Version {
+	if x.tombs[p.RegID] >= tombOf(p) {
 		return false
 	}
 	if cur, ok := x.pubs[p.RegID]; ok && p.older(&cur) {
@@ -48,3 +48,9 @@ func (x *datum) remove(reg string) {
 	}
 	delete(x.pubs, reg)
 }
+
+// tombOf is the tombstone an unpublish leaves (and the value a publish is
+// compared with): the client incarnation above the version, so that a
+// restarted client's publishes (versions from 1 again) pass its
+// predecessor's tombstones.
+func tombOf(p *Pub) uint64 { return p.Conn>>32<<32 | p.Version }

@@ -151,7 +151,7 @@ func (e *interactionEnv) showClient(h *clientHost) {
 }
 
 func fmtPub(p Pub) string {
-	return fmt.Sprintf("%s=%s v%d conn%d %s via %s", p.RegID, p.Data, p.Version, p.Conn, p.Client, p.Session)
+	return fmt.Sprintf("%s=%s v%d conn%d %s via %s", p.RegID, p.Data, p.Version, p.Conn&0xffffffff, p.Client, p.Session)
 }
 
 func procList(ps []Proc) string {

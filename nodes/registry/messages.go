@@ -101,6 +101,11 @@ type Pub struct {
 // the client (a session that stalled may forward the old connection's
 // registration after the client re-registered elsewhere).
 func (p *Pub) older(q *Pub) bool {
+	// A restarted client process (its incarnation is Conn's high half)
+	// numbers its versions from 1 again: its registrations are newer.
+	if pi, qi := p.Conn>>32, q.Conn>>32; pi != qi {
+		return pi < qi
+	}
 	return p.Version < q.Version || (p.Version == q.Version && p.Conn < q.Conn)
 }
 
@@ -292,4 +297,34 @@ type (
 	// push needs); answered with a ProvideAnswer, or ProvideMissing.
 	ProvideGet     struct{ Key string }
 	ProvideMissing struct{ Key string }
+)
+
+// Session-to-data periodic sync (owned by the session/data side; issue 14).
+type (
+	// SlotDigest: session -> a data server, every SessionSyncInterval: for
+	// each slot that server leads in the session's table, a digest of the
+	// session's publishers there. It also renews the session's data-side
+	// lease.
+	SlotDigest struct {
+		ReqID   uint64
+		Epoch   uint64
+		Session Proc
+		Slots   []int
+		Digests []uint64
+	}
+	// SlotDigestResp: data -> session: the slots it serves whose
+	// publishers of the session differ from the digest; the session
+	// re-sends those slots' publishers (a sync write).
+	SlotDigestResp struct {
+		ReqID uint64
+		Diff  []int
+	}
+	// FollowerDigest: data follower -> the slot's leader, every
+	// FollowerSyncInterval: the versions of the datums it holds in the
+	// slot; the leader answers with a Replicate of those that differ.
+	FollowerDigest struct {
+		Epoch    uint64
+		Slot     int
+		Versions map[string]uint64
+	}
 )

@@ -226,6 +226,7 @@ func newTestWorld(t *testing.T, seed uint64) (*sim.World, Config) {
 		Slots:    16,
 	}
 	AddServers(w, cfg)
+	cfg.defaults()
 	return w, cfg
 }
 
@@ -272,6 +273,10 @@ func TestSessionCrashReRegisters(t *testing.T) {
 	require.NoError(t, w.Inject(sim.Crash{Nodes: []sim.NodeID{"gone"}}))
 	w.Run(sim.Limits{Until: 30 * time.Second}) // past the crashed session's 20 s meta lease
 	require.NotEqual(t, s, pub.client.Session(), "moved to the other session server")
+	// The data servers keep the crashed session's publishers for its
+	// data-side lease (SOFARegistry's 30s): the dead client's too.
+	require.Equal(t, []string{"p1=a", "p2=x"}, sub.last())
+	w.Run(sim.Limits{Until: 3*time.Second + cfg.SessionLease + 2*cfg.SessionLeaseCheck})
 	require.Equal(t, []string{"p1=a"}, sub.last())
 	require.Empty(t, w.Findings())
 }

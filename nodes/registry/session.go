@@ -51,6 +51,7 @@ func (s *SessionServer) Start(env *sim.Env) {
 	env.SetTimer(s.cfg.RetryInterval, retryTick{})
 	env.SetTimer(s.cfg.SyncInterval, syncTick{})
 	s.startOps()
+	env.SetTimer(s.cfg.SessionSyncInterval, sessionSyncTick{})
 }
 
 // SessionStatus is what a harness samples.
@@ -78,6 +79,9 @@ func (s *SessionServer) Timer(_ sim.TimerID, tag any) {
 	case syncTick:
 		s.sync()
 		s.env.SetTimer(s.cfg.SyncInterval, syncTick{})
+	case sessionSyncTick:
+		s.sendDigests()
+		s.env.SetTimer(s.cfg.SessionSyncInterval, sessionSyncTick{})
 	case pushTimeout:
 		if x := s.subs[t.reg]; x != nil && x.inflight && x.attempt == t.attempt {
 			s.pushFailed(x)
@@ -106,7 +110,10 @@ func (s *SessionServer) Closed(c sim.ConnID, _ sim.NodeID) {
 	}
 	delete(s.clients, c)
 	// The client is gone: its publishers go, per slot.
-	type off struct{ regs, datas []string }
+	type off struct {
+		regs, datas []string
+		pubs        []Pub
+	}
 	per := map[int]*off{}
 	var slots []int
 	for _, reg := range sortedKeys(cc.regs) {
@@ -123,6 +130,7 @@ func (s *SessionServer) Closed(c sim.ConnID, _ sim.NodeID) {
 		}
 		per[slot].regs = append(per[slot].regs, reg)
 		per[slot].datas = append(per[slot].datas, p.DataID)
+		per[slot].pubs = append(per[slot].pubs, *p)
 	}
 	for _, r := range sortedReqs(s.outbox) {
 		if p := s.outbox[r]; p.conn == c && p.w.Kind == "unpub" {
@@ -138,7 +146,7 @@ func (s *SessionServer) Closed(c sim.ConnID, _ sim.NodeID) {
 	}
 	sortInts(slots)
 	for _, slot := range slots {
-		s.queue(&DataWrite{Kind: "clientoff", Slot: slot, RegIDs: per[slot].regs, DataIDs: per[slot].datas, Client: cc.client, Session: s.m.proc}, 0, "", 0)
+		s.queue(&DataWrite{Kind: "clientoff", Slot: slot, RegIDs: per[slot].regs, DataIDs: per[slot].datas, Pubs: per[slot].pubs, Client: cc.client, Session: s.m.proc}, 0, "", 0)
 	}
 }
 
@@ -182,7 +190,7 @@ func (s *SessionServer) Message(c sim.ConnID, from sim.NodeID, msg any) {
 			return
 		}
 		if x.Status != Accept {
-			p.due = s.env.Monotonic() + s.cfg.RetryInterval
+			p.due = s.env.Monotonic() + s.retryBackoff()
 			return
 		}
 		delete(s.outbox, x.ReqID)
@@ -202,7 +210,9 @@ func (s *SessionServer) Message(c sim.ConnID, from sim.NodeID, msg any) {
 			s.onDatum(x.Datum)
 		}
 	case *MigrateReq:
-		s.onMigrate(c, x)
+		s.onMigrate(from, x)
+	case *SlotDigestResp:
+		s.onDigestDiff(x)
 	}
 }
 

@@ -8,8 +8,8 @@ import (
 )
 
 type migWait struct {
-	c sim.ConnID
-	r *MigrateReq
+	from sim.NodeID
+	r    *MigrateReq
 }
 
 // onTable resends the pending writes to the new leaders, then re-syncs its
@@ -20,11 +20,12 @@ type migWait struct {
 // before that write. The session is the truth about its own clients'
 // publishers.
 func (s *SessionServer) onTable(old Table) {
+	s.dropRestarted(old)
 	s.retryAll()
 	waiting := s.migWait
 	s.migWait = nil
 	for _, w := range waiting {
-		s.onMigrate(w.c, w.r)
+		s.onMigrate(w.from, w.r)
 	}
 	t := &s.m.table
 	skipped := t.Epoch != old.Epoch+1
@@ -53,13 +54,16 @@ func (s *SessionServer) slotPubs(slot int) []Pub {
 }
 
 // onMigrate answers a new slot leader with this session's publishers and
-// cached versions in the slots, once it routes by the leader's table.
-func (s *SessionServer) onMigrate(c sim.ConnID, r *MigrateReq) {
+// cached versions in the slots, once it routes by the leader's table. The
+// answer goes on the connection this session's writes to that server take,
+// so that a sync snapshot sent earlier cannot arrive after it and drop what
+// the answer holds.
+func (s *SessionServer) onMigrate(from sim.NodeID, r *MigrateReq) {
 	if r.Epoch > s.m.table.Epoch {
 		// Not before this session routes by that table: until then its
 		// writes still go to the slot's previous leader, and an answer now
 		// would miss them. Answered once the table is installed.
-		s.migWait = append(s.migWait, migWait{c, r})
+		s.migWait = append(s.migWait, migWait{from, r})
 		return
 	}
 	want := map[int]bool{}
@@ -77,5 +81,27 @@ func (s *SessionServer) onMigrate(c sim.ConnID, r *MigrateReq) {
 			resp.Versions[id] = s.cache[id].Version
 		}
 	}
-	s.env.Send(c, resp)
+	s.m.peers.send(from, resp)
+}
+
+// dropRestarted closes this session's connections to data servers that
+// restarted since the old table: they lead to the dead process, and what
+// is sent on them (writes, migration answers) would be lost until the
+// keepalive notices.
+func (s *SessionServer) dropRestarted(old Table) {
+	was := map[string]uint32{}
+	for _, p := range old.Data {
+		was[p.ID] = p.Inc
+	}
+	for _, p := range s.m.table.Data {
+		id := sim.NodeID(p.ID)
+		if inc, ok := was[p.ID]; ok && inc == p.Inc {
+			continue
+		}
+		if c, ok := s.m.peers.conns[id]; ok {
+			s.env.Reached("registry/session-dropped-connection-to-restarted-data")
+			s.env.Close(c)
+			delete(s.m.peers.conns, id)
+		}
+	}
 }

@@ -16,6 +16,7 @@ type pending struct {
 	target  sim.NodeID
 	ackReg  string
 	ackVers uint64
+	sends   int // attempts so far: given up after DataRetries retries unless AckAfterData
 }
 
 // onPublish records a client's publish or unpublish and forwards it to the
@@ -29,12 +30,13 @@ func (s *SessionServer) onPublish(c sim.ConnID, x *ClientPublish) {
 	p.Session, p.Client = s.m.proc, cc.client
 	reg := p.RegID
 	if x.Unpub {
-		if cur := s.pubs[reg]; cur != nil && cur.Version <= p.Version {
+		if cur := s.pubs[reg]; cur != nil && !p.older(cur) {
 			delete(s.pubs, reg)
 			delete(s.pubConn, reg)
 		}
 		delete(cc.regs, reg)
 		s.queue(&DataWrite{Kind: "unpub", Slot: s.m.slotOf(p.DataID), Pub: p, Session: s.m.proc}, c, reg, p.Version)
+		s.ackStored(c, reg, p.Version)
 		return
 	}
 	if cur := s.pubs[reg]; cur != nil && p.older(cur) {
@@ -52,19 +54,50 @@ func (s *SessionServer) onPublish(c sim.ConnID, x *ClientPublish) {
 		cc.regs[reg] = true
 	}
 	s.queue(&DataWrite{Kind: "pub", Slot: s.m.slotOf(p.DataID), Pub: p, Session: s.m.proc}, c, reg, p.Version)
+	s.ackStored(c, reg, p.Version)
 }
 
-// queue puts a write in the outbox and sends it.
+// ackStored acknowledges a client's write once the session stored it
+// (SOFARegistry's contract), unless acks wait for the slot leader.
+func (s *SessionServer) ackStored(c sim.ConnID, reg string, v uint64) {
+	if !s.cfg.AckAfterData {
+		s.env.Send(c, &ClientPublishAck{RegID: reg, Version: v})
+	}
+}
+
+// queue puts a write in the outbox and sends it. A publish or unpublish
+// supersedes the pending writes of the same publisher in the same datum:
+// resent after a leader change, an older one would reach the new leader
+// first and be pushed to subscribers that had already seen the newer one.
 func (s *SessionServer) queue(w *DataWrite, conn sim.ConnID, ackReg string, ackVers uint64) {
+	if w.Kind == "pub" || w.Kind == "unpub" {
+		for _, r := range sortedReqs(s.outbox) {
+			o := s.outbox[r].w
+			if (o.Kind == "pub" || o.Kind == "unpub") && o.Pub.RegID == w.Pub.RegID && o.Pub.DataID == w.Pub.DataID {
+				delete(s.outbox, r)
+			}
+		}
+	}
 	s.nextReq++
 	w.ReqID = s.nextReq
+	if !s.cfg.AckAfterData {
+		ackReg = "" // acknowledged when stored
+	}
 	p := &pending{w: w, conn: conn, ackReg: ackReg, ackVers: ackVers}
 	s.outbox[w.ReqID] = p
 	s.send(p)
 }
 
-// send sends a pending write to its slot's leader in the current table.
+// send sends a pending write to its slot's leader in the current table,
+// or gives it up after DataRetries retries (unless AckAfterData): the
+// session still holds the publisher, and its periodic digest sync repairs
+// the slot leader.
 func (s *SessionServer) send(p *pending) {
+	if p.sends++; !s.cfg.AckAfterData && p.sends > 1+s.cfg.DataRetries {
+		s.env.Reached("registry/write-retries-exhausted")
+		delete(s.outbox, p.w.ReqID)
+		return
+	}
 	p.due = s.env.Monotonic() + 2*time.Second
 	p.target = s.m.leaderOf(p.w.Slot)
 	if p.target == "" {
@@ -100,4 +133,12 @@ func sortedReqs(m map[uint64]*pending) []uint64 {
 	}
 	sortU64(out)
 	return out
+}
+
+// retryBackoff spaces a refused write's retries.
+func (s *SessionServer) retryBackoff() time.Duration {
+	if s.cfg.AckAfterData {
+		return s.cfg.RetryInterval
+	}
+	return s.cfg.DataRetryBackoff
 }

@@ -5,7 +5,7 @@ package registry
 // them, need. TestScenariosReachTheirStates checks them.
 var mustReach = map[string][]string{
 	"registry-basic": {"registry/push-failed", "registry/first-push-failed-thrice", "registry/republish-on-shared-connection"},
-	"registry-session-failover": {"registry/lease-expired-session", "registry/rejoined-session-restored-publisher",
+	"registry-session-failover": {"registry/lease-expired-session", "registry/session-sync-repaired-slot",
 		"registry/cleanup-spared-reregistered-publisher", "registry/republish-on-shared-connection"},
 	"registry-data-failover": {"registry/lease-expired-data", "registry/follower-promoted-to-slot-leader",
 		"registry/write-during-migration", "registry/version-ahead-of-clock"},

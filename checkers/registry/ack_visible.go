@@ -1,0 +1,104 @@
+package registry
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/sofasim/sofasim/checkers"
+)
+
+// AckVisible: once a session acknowledged a live client's publish (it
+// stored it, SOFARegistry's contract), every live subscriber of the
+// dataInfoId holds it in its latest push by Bound later, when nothing that
+// may delay it was disturbed from Settle before the acknowledgement to the
+// deadline: the network, the meta and data servers, the publisher's and the
+// subscriber's session servers and clients. Faults of other session
+// servers or clients must not delay it: a stalled session's late cleanup
+// of the client's old connection taking the re-registered publisher away
+// until the next periodic sync fails here, though the end state converges.
+//
+// Not in Checkers yet: with Bound 2s and Settle 3s it fails 5 of 200
+// registry-chaos and 8 of 200 registry-session-failover seeds on the
+// current registry, not yet told apart into real delays and excuses it
+// lacks.
+type AckVisible struct{ Bound, Settle int64 }
+
+func (AckVisible) Name() string { return "ack-visible" }
+
+func (c AckVisible) Check(h *History, _ checkers.Options) checkers.Result {
+	s, res := load(c.Name(), h)
+	ds := s.disturbances()
+	session := map[int]string{}
+	alive := func(cl int, until int64) bool {
+		t, dead := s.dead[cl]
+		return !dead || t > until
+	}
+	var bad []string
+	var ops []int
+	judged := 0
+	for i, ev := range s.evs {
+		if ev.Kind == Connect {
+			session[ev.Client] = ev.Node
+		}
+		if ev.Kind != PublishAck {
+			continue
+		}
+		cur, ok := s.current[ev.Client][ev.RegID]
+		deadline := ev.T + c.Bound
+		if !ok || cur.Version != ev.Version || deadline > s.end || !alive(ev.Client, deadline) || superseded(s.evs[i+1:], ev.RegID, deadline) {
+			continue
+		}
+		want := ev.RegID + "=" + cur.Data
+		for _, cl := range sortedInts(s.subs) {
+			if !alive(cl, deadline) {
+				continue
+			}
+			for _, reg := range sortedStr(s.subs[cl]) {
+				sub := s.subs[cl][reg]
+				if sub.DataID != cur.DataID || sub.T > ev.T-c.Settle {
+					continue
+				}
+				on := func(n string) bool {
+					switch {
+					case strings.HasPrefix(n, "session-"):
+						return n == session[ev.Client] || n == session[cl]
+					case strings.HasPrefix(n, "client-"):
+						return n == fmt.Sprintf("client-%d", ev.Client) || n == fmt.Sprintf("client-%d", cl)
+					}
+					return true
+				}
+				if !quiet(ds, ev.T-c.Settle, deadline, c.Settle, on) || moved(s.evs, cl, false, ev.T-c.Settle, deadline) || moved(s.evs, ev.Client, true, ev.T, deadline) {
+					continue
+				}
+				judged++
+				last := -1
+				for j := i + 1; j < len(s.evs) && s.evs[j].T <= deadline; j++ {
+					if p := s.evs[j]; p.Kind == Push && p.Client == cl && p.RegID == reg {
+						last = j
+					}
+				}
+				if last >= 0 && shows(s.evs[last], cur, want) {
+					continue
+				}
+				bad = append(bad, fmt.Sprintf("client %d's publish %s was acknowledged at %v (op %d), but subscriber %s of client %d did not hold it %v later",
+					ev.Client, want, vt(ev.T), i, reg, cl, vt(c.Bound)))
+				ops = append(ops, i)
+			}
+		}
+	}
+	if len(bad) > 0 {
+		return fail(res, bad, ops)
+	}
+	return pass(res, fmt.Sprintf("%d acknowledged publishes reached their subscribers within %v", judged, vt(c.Bound)))
+}
+
+// moved reports whether the client lost its session connection (or, unless
+// onlyLost, made a new one) in [from, to].
+func moved(evs []Event, client int, onlyLost bool, from, to int64) bool {
+	for _, ev := range evs {
+		if ev.T >= from && ev.T <= to && ev.Client == client && (ev.Kind == Disconnect || (ev.Kind == Connect && !onlyLost)) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,89 @@
+package registry
+
+// The data side's session leases (SOFARegistry's SessionLeaseManager): a
+// session process's publishers stay while it is in the meta's table, holds
+// a connection to this server, or was heard from within SessionLease; only
+// then does the slot leader clean them. The meta's table alone is a poor
+// judge: a session that a GC pause or a partition cut from the meta leader
+// still serves its clients.
+
+import (
+	"sort"
+
+	"github.com/sofasim/sofasim/sim"
+)
+
+type leaseTick struct{}
+
+// heard renews a session process's lease and remembers the connection it
+// spoke on.
+func (d *DataServer) heard(c sim.ConnID, p Proc) {
+	if p.ID == "" {
+		return
+	}
+	d.leases[p] = d.env.Monotonic()
+	d.sessConns[c] = p
+}
+
+// leased reports whether a session process's publishers stay.
+func (d *DataServer) leased(p Proc) bool {
+	if d.cfg.EvictWithTable {
+		return d.m.table.hasSession(p)
+	}
+	_, ok := d.leases[p]
+	return ok || d.m.table.hasSession(p)
+}
+
+// checkLeases renews the leases of sessions in the table or connected,
+// expires the others after SessionLease, and cleans the expired sessions'
+// publishers in the slots this server serves.
+func (d *DataServer) checkLeases() {
+	now := d.env.Monotonic()
+	connected := map[Proc]bool{}
+	for _, c := range sortedConnIDs(d.sessConns) {
+		connected[d.sessConns[c]] = true
+	}
+	for _, p := range d.m.table.Sessions {
+		d.leases[p] = now
+	}
+	for _, p := range sortedProcs(d.leases) {
+		switch {
+		case connected[p]:
+			d.leases[p] = now
+		case now-d.leases[p] > d.cfg.SessionLease:
+			d.env.Reached("registry/session-lease-expired-on-data")
+			delete(d.leases, p)
+		}
+	}
+	d.cleanUnleased()
+}
+
+// cleanUnleased removes the publishers of sessions whose lease is gone
+// from the slots this server serves.
+func (d *DataServer) cleanUnleased() {
+	for _, id := range sortedKeys(d.datums) {
+		x := d.datums[id]
+		st := d.slots[d.m.slotOf(id)]
+		if st == nil || !st.leader {
+			continue
+		}
+		n := len(x.pubs)
+		for _, reg := range sortedKeys(x.pubs) {
+			if !d.leased(x.pubs[reg].Session) {
+				x.remove(reg)
+			}
+		}
+		if len(x.pubs) != n && st.status == Accept {
+			d.changed(x)
+		}
+	}
+}
+
+func sortedConnIDs[V any](m map[sim.ConnID]V) []sim.ConnID {
+	out := make([]sim.ConnID, 0, len(m))
+	for c := range m {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
