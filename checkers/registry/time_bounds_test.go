@@ -108,3 +108,26 @@ func TestRegAckVisible(t *testing.T) {
 	own := c.Check(h(11*regSec, Event{Kind: Disturbed, T: 4 * regSec, Until: 8 * regSec, Node: "session-1"}), checkers.Options{})
 	require.Equal(t, checkers.Pass, own.Verdict, own.Explanation)
 }
+
+// A publisher acknowledged while no meta leader has warmed up must reach
+// subscribers within the bound after the election ends, not before.
+func TestRegPushLivenessAfterElection(t *testing.T) {
+	h := func(pushedAt int64, extra ...Event) *History {
+		base := []Event{
+			{Kind: Subscribe, T: 0, Client: 1, DataID: "svc", RegID: "s"},
+			{Kind: Publish, T: 1 * regSec, Client: 2, DataID: "svc", RegID: "p", Data: "d", Version: 1},
+			{Kind: PublishAck, T: 1 * regSec, Client: 2, DataID: "svc", RegID: "p", Version: 1},
+			{Kind: Push, T: pushedAt, Client: 1, DataID: "svc", RegID: "s", Version: 10, Pubs: []string{"p=d"}},
+			{Kind: End, T: 100 * regSec, Client: -1},
+		}
+		return regHistory(append(base, extra...)...)
+	}
+	c := PushLiveness{Bound: 30 * regSec}
+	late := c.Check(h(50*regSec), checkers.Options{})
+	require.Equal(t, checkers.Fail, late.Verdict, late.Explanation)
+	election := Event{Kind: Disturbed, T: 0, Until: 45 * regSec, Client: -1, Node: "meta-election"}
+	excused := c.Check(h(50*regSec, election), checkers.Options{})
+	require.Equal(t, checkers.Pass, excused.Verdict, excused.Explanation)
+	tooLate := c.Check(h(80*regSec, election), checkers.Options{})
+	require.Equal(t, checkers.Fail, tooLate.Verdict, tooLate.Explanation)
+}
