@@ -3,8 +3,6 @@ package rehearsal
 import (
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 )
@@ -33,25 +31,10 @@ func Scale100th() *File {
 	return f
 }
 
-// peakRSS is the process's peak resident set (Linux), in MB.
-func peakRSS() float64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, "VmHWM:") {
-			kb, _ := strconv.ParseFloat(strings.Fields(l)[1], 64)
-			return kb / 1024
-		}
-	}
-	return 0
-}
-
 func benchRehearsal(b *testing.B, f *File) {
 	for range b.N {
 		r := Run(f, Options{Progress: func(p Progress) {
-			if p.Virtual%(10*time.Second) == 0 {
+			if testing.Verbose() && p.Virtual%(10*time.Second) == 0 {
 				fmt.Fprintf(os.Stderr, "  %s: virtual %v of %v, %d req/s, RSS %.0f MB\n", f.Name, p.Virtual, p.Total, p.Rate, peakRSS())
 			}
 		}})
@@ -59,7 +42,7 @@ func benchRehearsal(b *testing.B, f *File) {
 		b.ReportMetric(r.CPUSpeedup, "x-realtime-cpu")
 		b.ReportMetric(float64(r.Events)/r.Wall, "events/s")
 		b.ReportMetric(r.PeakHeapMB, "peak-heap-MB")
-		b.ReportMetric(peakRSS(), "peak-RSS-MB")
+		b.ReportMetric(r.PeakRSSMB, "peak-RSS-MB")
 		b.Logf("%s: %.0f s virtual in %.1f s wall (%.1fx), %.1f s CPU (%.1fx), %d events, verdict met=%v first=%v, correctness %v",
 			r.Name, r.Virtual, r.Wall, r.Speedup, r.CPU, r.CPUSpeedup, r.Events, r.Verdict.Met, r.Verdict.First, r.Correctness)
 	}

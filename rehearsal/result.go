@@ -23,6 +23,9 @@ type Result struct {
 	CPU        float64 `json:"cpu_seconds,omitempty"`
 	CPUSpeedup float64 `json:"cpu_speedup,omitempty"`
 	PeakHeapMB float64 `json:"peak_heap_mb,omitempty"`
+	// PeakRSSMB is the process's peak resident set when the run ended (a
+	// process that ran several rehearsals reports its overall peak).
+	PeakRSSMB float64 `json:"peak_rss_mb,omitempty"`
 	// Seconds of traffic; every series has this many values.
 	Seconds  int             `json:"seconds"`
 	Rate     []float64       `json:"rate"` // the profile, requests a second
@@ -63,6 +66,9 @@ type ServiceSeries struct {
 	P99Total     float64 `json:"p99_total_ms"`
 	// PeakUtil is the highest utilisation outside the drills' grace.
 	PeakUtil float64 `json:"peak_utilisation"`
+	// Estimate is the instance count that would have kept PeakUtil at
+	// TargetUtil (a first guess; --find-capacity gives the exact count).
+	Estimate int `json:"instances_estimate"`
 }
 
 // SystemSeries is the health of the three systems.

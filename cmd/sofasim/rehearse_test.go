@@ -25,6 +25,9 @@ func TestRehearseOutputsAndExitCodes(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(page), "<svg")
 	require.Contains(t, string(page), `class="drill"`)
+	require.Contains(t, string(page), `class="drill-n">2</text>`, "drills are numbered on the charts as in the list")
+	require.NotContains(t, string(page), `class="violation"`)
+	require.Regexp(t, `cart +2 +\d+ .* ~\d+\n`, out.String(), "the needed-instances estimate")
 	csv, err := os.ReadFile(filepath.Join(dir, "a", "series.csv"))
 	require.NoError(t, err)
 	require.Contains(t, string(csv), "0,cart,offered,")
@@ -46,6 +49,9 @@ func TestRehearseOutputsAndExitCodes(t *testing.T) {
 	out.Reset()
 	require.Equal(t, exitFinding, run([]string{"rehearse", strict, "--out", filepath.Join(dir, "c"), "--progress", "never"}, &out, &errb))
 	require.Contains(t, out.String(), "SLO violated first: cart at second 0: p99")
+	page, err = os.ReadFile(filepath.Join(dir, "c", "index.html"))
+	require.NoError(t, err)
+	require.Contains(t, string(page), `<title>first SLO violation, second 0</title>`)
 
 	// Bad input: exit 2 and one line.
 	bad := filepath.Join(dir, "bad.yaml")
