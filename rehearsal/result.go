@@ -88,7 +88,10 @@ type Verdict struct {
 	Met bool `json:"met"`
 	// First is the earliest violation; Violations the first of each
 	// (service, metric).
-	First      *Violation  `json:"first,omitempty"`
+	First *Violation `json:"first,omitempty"`
+	// Cause says what broke at First's second: the deepest saturated
+	// service, the failing calls, the coordinator, a running drill.
+	Cause      string      `json:"cause,omitempty"`
 	Violations []Violation `json:"violations,omitempty"`
 }
 

@@ -110,6 +110,9 @@ func (h *harness) result(seed uint64) *Result {
 		r.Correctness = []string{}
 	}
 	r.Verdict = judge(f, r)
+	if r.Verdict.First != nil {
+		r.Verdict.Cause = r.cause(f, r.Verdict.First.Second)
+	}
 	return r
 }
 

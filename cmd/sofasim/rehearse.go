@@ -161,6 +161,7 @@ func printRehearsal(w io.Writer, r *rehearsal.Result, out string) {
 		fmt.Fprintln(w, "  SLOs met")
 	} else {
 		fmt.Fprintf(w, "  SLO violated first: %s\n", r.Verdict.First)
+		fmt.Fprintf(w, "    what broke: %s\n", r.Verdict.Cause)
 		for _, v := range r.Verdict.Violations[1:] {
 			fmt.Fprintf(w, "    also: %s\n", v)
 		}
