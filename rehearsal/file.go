@@ -8,7 +8,9 @@ package rehearsal
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 
@@ -183,7 +185,7 @@ func Parse(data []byte) (*File, error) {
 	dec.DisallowUnknownFields()
 	f := &File{}
 	if err := dec.Decode(f); err != nil {
-		return nil, fmt.Errorf("rehearsal file: %s", oneLine(err.Error()))
+		return nil, fmt.Errorf("rehearsal file: %s", decodeError(err))
 	}
 	if err := f.Validate(); err != nil {
 		return nil, err
@@ -257,4 +259,30 @@ func (s *Service) Total() int {
 		n += c
 	}
 	return n
+}
+
+// decodeError words a decoding error in the file's terms: the field's
+// path and what it takes, not Go's type names.
+func decodeError(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" {
+		return fmt.Sprintf("%s: %s is not accepted here (want %s)", te.Field, te.Value, kindName(te.Type.Kind()))
+	}
+	return oneLine(strings.TrimPrefix(err.Error(), "json: "))
+}
+
+func kindName(k reflect.Kind) string {
+	switch {
+	case k >= reflect.Int && k <= reflect.Uint64:
+		return "a whole number"
+	case k == reflect.String:
+		return "a string"
+	case k == reflect.Bool:
+		return "true or false"
+	case k == reflect.Slice:
+		return "a list"
+	case k == reflect.Map || k == reflect.Struct:
+		return "a mapping"
+	}
+	return k.String()
 }

@@ -211,7 +211,7 @@ func findCapacity(stdout, stderr io.Writer, f *rehearsal.File, seed uint64, serv
 			fmt.Fprintf(stdout, "%s: no count tried meets the SLOs (last failure: %s)\n", c.Service, c.FirstViolation)
 			continue
 		}
-		fmt.Fprintf(stdout, "%s: %d instances needed (the file has %d)\n", c.Service, c.Needed, f.Service(c.Service).Total())
+		fmt.Fprintf(stdout, "%s: %d %s needed (the file has %d)\n", c.Service, c.Needed, plural(c.Needed, "instance"), f.Service(c.Service).Total())
 	}
 	fmt.Fprintf(stdout, "%d runs; reports under %s\n", s.Runs, filepath.Join(out, "capacity"))
 	if slices.ContainsFunc(caps, func(c rehearsal.Capacity) bool { return c.Needed == 0 }) {

@@ -53,6 +53,14 @@ func TestRehearseOutputsAndExitCodes(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(page), `<title>first SLO violation, second 0</title>`)
 
+	// The capacity search: a count per service and a report per run.
+	out.Reset()
+	errb.Reset()
+	require.Equal(t, exitPass, run([]string{"rehearse", small, "--find-capacity", "order", "--out", filepath.Join(dir, "cap"), "--progress", "never"}, &out, &errb), "%s%s", out.String(), errb.String())
+	require.Regexp(t, `order: \d+ instances? needed \(the file has 2\)`, out.String())
+	require.Contains(t, errb.String(), "run 1: order=2 meets the SLOs")
+	require.FileExists(t, filepath.Join(dir, "cap", "capacity", "run-1", "index.html"))
+
 	// Bad input: exit 2 and one line.
 	bad := filepath.Join(dir, "bad.yaml")
 	require.NoError(t, os.WriteFile(bad, []byte("version: 1\nzones: [a]\nservices: []\n"), 0o644))
