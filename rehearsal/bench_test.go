@@ -9,7 +9,8 @@ import (
 
 // Scale100th is the default rehearsal at 1/100 of the 2020 peak (about
 // 5,830 orders a second): ten times the traffic, the instances and the
-// databases, 10,000 client pods, more registry, pilot and TC capacity.
+// databases, 10,000 clients entering through 20 ingress gateways, more
+// registry, pilot and TC capacity.
 func Scale100th() *File {
 	f := Default()
 	f.Name = "double-eleven-2020-100th"
@@ -25,7 +26,7 @@ func Scale100th() *File {
 	for i := range f.Traffic.Points {
 		f.Traffic.Points[i].Rate *= 10
 	}
-	f.Traffic.Clients = 10_000
+	f.Traffic.Clients, f.Traffic.Gateways = 10_000, 20
 	f.Registry = Registry{Metas: 3, Data: 6, Sessions: 12}
 	f.Mesh.Pilots = 6
 	return f

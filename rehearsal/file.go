@@ -113,10 +113,13 @@ type Coordinator struct {
 // requests a second following a piecewise-linear curve through Points,
 // each second's rate scaled by a noise factor within ±NoisePPM.
 type Traffic struct {
-	Entry    []string `json:"entry"`
-	Clients  int      `json:"clients"`
-	Points   []Point  `json:"points"`
-	NoisePPM int64    `json:"noise_ppm,omitempty"`
+	Entry   []string `json:"entry"`
+	Clients int      `json:"clients"`
+	// Gateways: the clients' requests enter through this many ingress
+	// gateways (0: every client pod has a sidecar of its own).
+	Gateways int     `json:"gateways,omitempty"`
+	Points   []Point `json:"points"`
+	NoisePPM int64   `json:"noise_ppm,omitempty"`
 }
 
 // Point is a corner of the traffic curve.

@@ -62,3 +62,17 @@ func TestOverloadIsNamed(t *testing.T) {
 	order := r.service("order")
 	require.Greater(t, order.PeakUtil, 0.9)
 }
+
+// Users behind ingress gateways: the same traffic reaches the services,
+// the SLOs and invariants hold, and runs still reproduce.
+func TestGatewaysCarryTheTraffic(t *testing.T) {
+	f := small(t)
+	f.Traffic.Clients, f.Traffic.Gateways = 40, 2
+	a, b := Run(f, Options{}), Run(f, Options{})
+	require.Equal(t, a.Fingerprint, b.Fingerprint)
+	require.Empty(t, a.Correctness)
+	require.True(t, a.Verdict.Met, "%v", a.Verdict.Violations)
+	cart := a.service("cart")
+	require.Greater(t, cart.Requests, int64(300))
+	require.InDelta(t, float64(cart.Requests), float64(a.service("order").Requests), float64(cart.Requests)/20, "every cart request calls order")
+}

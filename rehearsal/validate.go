@@ -102,6 +102,8 @@ func (f *File) Validate() error {
 	switch {
 	case t.Clients < 1:
 		return bad("traffic: clients must be at least 1")
+	case t.Gateways < 0 || t.Gateways > t.Clients:
+		return bad("traffic: gateways must be in 0..clients")
 	case len(t.Points) < 2:
 		return bad("traffic: points: at least two corners of the curve")
 	case t.NoisePPM < 0 || t.NoisePPM >= 1_000_000:

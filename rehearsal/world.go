@@ -27,8 +27,11 @@ type harness struct {
 	apps    map[string][]sim.NodeID
 	dbs     map[string][]sim.NodeID
 	clients []sim.NodeID
-	drills  []DrillMark
-	every   time.Duration // sampling interval
+	// gateways, when the traffic has them; isClient marks client nodes.
+	gateways []sim.NodeID
+	isClient map[sim.NodeID]bool
+	drills   []DrillMark
+	every    time.Duration // sampling interval
 }
 
 // Warmup is the time the stack gets to start (elections, registrations,
@@ -99,13 +102,30 @@ func build(f *File, seed uint64, every time.Duration) *harness {
 			}
 		}
 	}
-	// Clients stand for users on the internet: in no zone.
-	for i := range f.Traffic.Clients {
-		h.clients = append(h.clients, sim.NodeID(fmt.Sprintf("client-%d", i+1)))
+	// Clients stand for users on the internet, gateways for the ingress
+	// tier: in no zone. Both call the mesh as "client".
+	pc := mesh.PodConfig{Service: "client", Sidecar: sc, Observer: h.m}
+	for i := range f.Traffic.Gateways {
+		id := sim.NodeID(fmt.Sprintf("gateway-%d", i+1))
+		h.gateways = append(h.gateways, id)
+		w.AddNode(id, func() sim.Node { return &gateway{h: h, pc: pc} })
 	}
-	for _, id := range h.clients {
-		pc := mesh.PodConfig{Service: "client", Sidecar: sc, Observer: h.m}
-		w.AddNode(id, func() sim.Node { return &loadGen{h: h, pc: pc, clients: int64(f.Traffic.Clients)} })
+	h.isClient = map[sim.NodeID]bool{}
+	for i := range f.Traffic.Clients {
+		id := sim.NodeID(fmt.Sprintf("client-%d", i+1))
+		h.clients = append(h.clients, id)
+		h.isClient[id] = true
+		var gw sim.NodeID
+		if len(h.gateways) > 0 {
+			gw = h.gateways[i%len(h.gateways)]
+		}
+		w.AddNode(id, func() sim.Node {
+			g := &loadGen{h: h, pc: pc, clients: int64(f.Traffic.Clients)}
+			if gw != "" {
+				g.user = &user{gw: gw}
+			}
+			return g
+		})
 	}
 	w.AddNode("probe-pub", func() sim.Node { return &probe{h: h, pub: true} })
 	w.AddNode("probe-sub", func() sim.Node { return &probe{h: h} })
