@@ -59,9 +59,22 @@ func TestValidationNamesTheField(t *testing.T) {
 	}
 }
 
+// testdata/double-eleven-2020-100th.yaml is Scale100th for the CLI
+// (`sofasim rehearse rehearsal/testdata/double-eleven-2020-100th.yaml`);
+// SOFASIM_REWRITE=1 go test ./rehearsal -run Scale100th rewrites it.
 func TestScale100thIsValid(t *testing.T) {
 	f := Scale100th()
 	require.NoError(t, f.Validate())
+	const path = "testdata/double-eleven-2020-100th.yaml"
+	if os.Getenv("SOFASIM_REWRITE") != "" {
+		text := append([]byte("# The built-in rehearsal at 1/100 of the 2020 peak (rehearsal.Scale100th).\n"), f.Marshal()...)
+		require.NoError(t, os.WriteFile(path, text, 0o644))
+	}
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	g, err := Parse(b)
+	require.NoError(t, err)
+	require.Equal(t, f, g, "%s is stale: SOFASIM_REWRITE=1 go test ./rehearsal -run Scale100th", path)
 	n := 0
 	for _, s := range f.Services {
 		n += s.Total()
