@@ -80,7 +80,10 @@ type Dist struct {
 
 // Mesh is the mesh policy every service gets.
 type Mesh struct {
-	Pilots        int          `json:"pilots"`
+	Pilots int `json:"pilots"`
+	// LB is every service's load balancer: least_request (the default,
+	// Istio's since 1.14), round_robin or random.
+	LB            string       `json:"lb,omitempty"`
 	Retries       int          `json:"retries"`
 	PerTryTimeout sim.Duration `json:"per_try_timeout"`
 	// RetryBudget in percent of the active requests, at least RetryMin.

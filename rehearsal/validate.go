@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/sofasim/sofasim/nodes/mesh"
 )
 
 // Validate checks the file; the error is one line naming the field and
@@ -71,6 +73,8 @@ func (f *File) Validate() error {
 	switch {
 	case m.Pilots < 1:
 		return bad("mesh: pilots must be at least 1")
+	case !slices.Contains([]string{"", mesh.LBLeastRequest, mesh.LBRoundRobin, mesh.LBRandom}, m.LB):
+		return bad("mesh: lb %q: want least_request, round_robin or random", m.LB)
 	case m.Retries < 0 || m.Retries > 10:
 		return bad("mesh: retries must be in 0..10")
 	case m.Retries > 0 && m.PerTryTimeout <= 0:

@@ -141,7 +141,11 @@ func meshConfig(f *File, names []string) *mesh.MeshConfig {
 	cfg := &mesh.MeshConfig{}
 	allow := append([]string{"client"}, names...)
 	for _, s := range f.Services {
-		pol := mesh.Cluster{LB: mesh.LBRoundRobin,
+		lb := m.LB
+		if lb == "" {
+			lb = mesh.LBLeastRequest
+		}
+		pol := mesh.Cluster{LB: lb,
 			Breakers: mesh.Breakers{MaxRequests: m.MaxRequests, MaxPending: m.MaxPending}}
 		if m.HealthInterval > 0 {
 			pol.HealthCheck = &mesh.HealthCheck{Interval: time.Duration(m.HealthInterval), UnhealthyThreshold: 2, HealthyThreshold: 2}
