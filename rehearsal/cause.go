@@ -26,7 +26,11 @@ func (r *Result) cause(f *File, s int) string {
 	for _, ss := range r.Services {
 		u, q := at(ss.Util, s), at(ss.Queue, s)
 		if u >= saturatedUtil || q >= saturatedQueue {
-			saturated = append(saturated, fmt.Sprintf("%s (%.0f%% of workers busy, %.0f queued)", ss.Name, 100*u, q))
+			what := fmt.Sprintf("%s (%.0f%% of workers busy, %.0f queued", ss.Name, 100*u, q)
+			if m := at(ss.MaxQueue, s); ss.Instances > 1 && float64(m) > 2*q/float64(ss.Instances)+1 {
+				what += fmt.Sprintf(", up to %d at one instance: load spread unevenly", m)
+			}
+			saturated = append(saturated, what+")")
 			if d := depth[ss.Name]; d > deepest {
 				bottleneck, deepest = ss.Name, d
 			}

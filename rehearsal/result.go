@@ -55,7 +55,10 @@ type ServiceSeries struct {
 	P50       []float64 `json:"p50_ms"`
 	P99       []float64 `json:"p99_ms"`
 	P999      []float64 `json:"p999_ms"`
-	Queue     []float64 `json:"queue"`       // mean requests waiting, all instances
+	Queue     []float64 `json:"queue"` // mean requests waiting, all instances
+	// MaxQueue is the longest queue one instance had at a sample: far
+	// above Queue/Instances, the load is spread unevenly.
+	MaxQueue  []int64   `json:"max_instance_queue"`
 	Util      []float64 `json:"utilisation"` // busy workers / live workers
 	Retries   []int64   `json:"retries"`
 	Trips     []int64   `json:"breaker_trips"`

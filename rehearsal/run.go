@@ -153,6 +153,7 @@ func (m *Metrics) series(s Service, n int, entry bool) ServiceSeries {
 			u = float64(at(raw.busy, i)) / float64(c)
 		}
 		out.Queue, out.Util = append(out.Queue, q), append(out.Util, u)
+		out.MaxQueue = append(out.MaxQueue, at(raw.maxQueue, i))
 		out.Retries = append(out.Retries, at(raw.retries, i))
 		out.Trips = append(out.Trips, at(raw.trips, i))
 		out.Ejections = append(out.Ejections, at(raw.ejected, i))

@@ -75,6 +75,7 @@ func newRunView(r *rehearsal.Result, label string) runView {
 			chart(s.Name+": worker utilisation and queue", "% / requests", r.Seconds, []line{
 				{Name: "utilisation %", Color: "#ff7f0e", Values: scale(s.Util, 100)},
 				{Name: "queued", Color: "#8c564b", Values: s.Queue},
+				{Name: "busiest instance's queue", Color: "#c49c94", Values: ints(s.MaxQueue), Dash: true},
 			}, d),
 			chart(s.Name+": mesh resilience", "per s", r.Seconds, []line{
 				{Name: "retries", Color: "#17becf", Values: ints(s.Retries)},
