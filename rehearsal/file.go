@@ -7,6 +7,7 @@ package rehearsal
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -110,7 +111,15 @@ type Registry struct {
 type Coordinator struct {
 	TCs       int          `json:"tcs"`
 	TxTimeout sim.Duration `json:"tx_timeout"`
+	// Accounts and Items per database (defaults 1000 and 100): the rows
+	// AT transfers and TCC reservations pick uniformly, so fewer rows
+	// mean more global-lock conflicts. Scale them with the traffic.
+	Accounts int `json:"accounts,omitempty"`
+	Items    int `json:"items,omitempty"`
 }
+
+func (c Coordinator) accounts() int { return cmp.Or(c.Accounts, 1000) }
+func (c Coordinator) items() int    { return cmp.Or(c.Items, 100) }
 
 // Traffic is the load: open-loop arrivals at the entry services, Rate
 // requests a second following a piecewise-linear curve through Points,

@@ -46,6 +46,7 @@ func TestValidationNamesTheField(t *testing.T) {
 		{"{at: 88s,", "{at: 188s,", "outside the traffic"},
 		{"{service: cart, success_ppm", "{service: order, success_ppm", `"order" is not an entry service`},
 		{"pilots: 2", "pilots: 2\n  pilot: 3", `unknown field "pilot"`},
+		{"tx_timeout: 3s}", "tx_timeout: 3s, accounts: 1}", "coordinator: accounts must be"},
 		{"lb: least_request", "lb: fastest", `mesh: lb "fastest": want least_request, round_robin or random`},
 		{"retries: 2", "retries: two", `mesh.retries: string is not accepted here (want a whole number)`},
 		{"workers: 32", "workers: [32]", `services.workers: array is not accepted here (want a whole number)`},

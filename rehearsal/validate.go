@@ -93,6 +93,8 @@ func (f *File) Validate() error {
 		return bad("coordinator: tcs must be at least 1")
 	case f.Coordinator.TxTimeout <= 0:
 		return bad("coordinator: tx_timeout must be positive")
+	case f.Coordinator.Accounts < 0 || f.Coordinator.Accounts == 1 || f.Coordinator.Items < 0:
+		return bad("coordinator: accounts must be 0 (default) or at least 2, items 0 (default) or more")
 	}
 	t := f.Traffic
 	if len(t.Entry) == 0 {

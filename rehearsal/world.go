@@ -74,7 +74,7 @@ func build(f *File, seed uint64, every time.Duration) *harness {
 		}
 	}
 	h.co = coordinator.Config{TCs: ids("tc", f.Coordinator.TCs), RMs: rms, Store: coordinator.StoreRaft, Registry: h.reg.Sessions,
-		TxTimeout: time.Duration(f.Coordinator.TxTimeout), SnapshotEvery: 20_000, GroupCommit: time.Millisecond, Accounts: 1000, Items: 100, Balance: 1_000_000_000, Stock: 1_000_000_000}
+		TxTimeout: time.Duration(f.Coordinator.TxTimeout), SnapshotEvery: 20_000, GroupCommit: time.Millisecond, Accounts: f.Coordinator.accounts(), Items: f.Coordinator.items(), Balance: 1_000_000_000, Stock: 1_000_000_000}
 	if f.Coordinator.TCs == 1 {
 		h.co.Store = coordinator.StoreFile
 	}
