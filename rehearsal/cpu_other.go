@@ -5,3 +5,5 @@ package rehearsal
 import "time"
 
 func cpuTime() time.Duration { return 0 }
+
+func peakRSS() float64 { return 0 }

@@ -3,6 +3,7 @@
 package rehearsal
 
 import (
+	"runtime"
 	"syscall"
 	"time"
 )
@@ -15,4 +16,17 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// peakRSS is the process's peak resident set in MiB (what the kernel
+// charged it, heap, stacks and runtime overhead included).
+func peakRSS() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	if runtime.GOOS == "darwin" {
+		return float64(ru.Maxrss) / (1 << 20) // bytes there, KiB elsewhere
+	}
+	return float64(ru.Maxrss) / 1024
 }

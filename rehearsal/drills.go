@@ -59,6 +59,9 @@ func (h *harness) drill(d Drill) {
 	case DrillInstanceDown:
 		mark.Nodes = h.apps[d.Service][:d.Count]
 		mark.What = fmt.Sprintf("%d instances of %s crash", d.Count, d.Service)
+		if d.Count == 1 {
+			mark.What = fmt.Sprintf("1 instance of %s crashes", d.Service)
+		}
 	case DrillSlowDB:
 		mark.Nodes = h.dbs[d.Service]
 		mark.What = fmt.Sprintf("%s's databases sync %v slower", d.Service, d.Delay)

@@ -7,8 +7,11 @@ package rehearsal
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 
@@ -78,7 +81,10 @@ type Dist struct {
 
 // Mesh is the mesh policy every service gets.
 type Mesh struct {
-	Pilots        int          `json:"pilots"`
+	Pilots int `json:"pilots"`
+	// LB is every service's load balancer: least_request (the default,
+	// Istio's since 1.14), round_robin or random.
+	LB            string       `json:"lb,omitempty"`
 	Retries       int          `json:"retries"`
 	PerTryTimeout sim.Duration `json:"per_try_timeout"`
 	// RetryBudget in percent of the active requests, at least RetryMin.
@@ -105,16 +111,27 @@ type Registry struct {
 type Coordinator struct {
 	TCs       int          `json:"tcs"`
 	TxTimeout sim.Duration `json:"tx_timeout"`
+	// Accounts and Items per database (defaults 1000 and 100): the rows
+	// AT transfers and TCC reservations pick uniformly, so fewer rows
+	// mean more global-lock conflicts. Scale them with the traffic.
+	Accounts int `json:"accounts,omitempty"`
+	Items    int `json:"items,omitempty"`
 }
+
+func (c Coordinator) accounts() int { return cmp.Or(c.Accounts, 1000) }
+func (c Coordinator) items() int    { return cmp.Or(c.Items, 100) }
 
 // Traffic is the load: open-loop arrivals at the entry services, Rate
 // requests a second following a piecewise-linear curve through Points,
 // each second's rate scaled by a noise factor within ±NoisePPM.
 type Traffic struct {
-	Entry    []string `json:"entry"`
-	Clients  int      `json:"clients"`
-	Points   []Point  `json:"points"`
-	NoisePPM int64    `json:"noise_ppm,omitempty"`
+	Entry   []string `json:"entry"`
+	Clients int      `json:"clients"`
+	// Gateways: the clients' requests enter through this many ingress
+	// gateways (0: every client pod has a sidecar of its own).
+	Gateways int     `json:"gateways,omitempty"`
+	Points   []Point `json:"points"`
+	NoisePPM int64   `json:"noise_ppm,omitempty"`
 }
 
 // Point is a corner of the traffic curve.
@@ -183,7 +200,7 @@ func Parse(data []byte) (*File, error) {
 	dec.DisallowUnknownFields()
 	f := &File{}
 	if err := dec.Decode(f); err != nil {
-		return nil, fmt.Errorf("rehearsal file: %s", oneLine(err.Error()))
+		return nil, fmt.Errorf("rehearsal file: %s", decodeError(err))
 	}
 	if err := f.Validate(); err != nil {
 		return nil, err
@@ -257,4 +274,30 @@ func (s *Service) Total() int {
 		n += c
 	}
 	return n
+}
+
+// decodeError words a decoding error in the file's terms: the field's
+// path and what it takes, not Go's type names.
+func decodeError(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" {
+		return fmt.Sprintf("%s: %s is not accepted here (want %s)", te.Field, te.Value, kindName(te.Type.Kind()))
+	}
+	return oneLine(strings.TrimPrefix(err.Error(), "json: "))
+}
+
+func kindName(k reflect.Kind) string {
+	switch {
+	case k >= reflect.Int && k <= reflect.Uint64:
+		return "a whole number"
+	case k == reflect.String:
+		return "a string"
+	case k == reflect.Bool:
+		return "true or false"
+	case k == reflect.Slice:
+		return "a list"
+	case k == reflect.Map || k == reflect.Struct:
+		return "a mapping"
+	}
+	return k.String()
 }

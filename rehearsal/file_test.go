@@ -46,7 +46,10 @@ func TestValidationNamesTheField(t *testing.T) {
 		{"{at: 88s,", "{at: 188s,", "outside the traffic"},
 		{"{service: cart, success_ppm", "{service: order, success_ppm", `"order" is not an entry service`},
 		{"pilots: 2", "pilots: 2\n  pilot: 3", `unknown field "pilot"`},
-		{"retries: 2", "retries: two", "rehearsal file:"},
+		{"tx_timeout: 3s}", "tx_timeout: 3s, accounts: 1}", "coordinator: accounts must be"},
+		{"lb: least_request", "lb: fastest", `mesh: lb "fastest": want least_request, round_robin or random`},
+		{"retries: 2", "retries: two", `mesh.retries: string is not accepted here (want a whole number)`},
+		{"workers: 32", "workers: [32]", `services.workers: array is not accepted here (want a whole number)`},
 	}
 	for _, c := range cases {
 		text := string(DefaultYAML())
@@ -58,9 +61,22 @@ func TestValidationNamesTheField(t *testing.T) {
 	}
 }
 
+// testdata/double-eleven-2020-100th.yaml is Scale100th for the CLI
+// (`sofasim rehearse rehearsal/testdata/double-eleven-2020-100th.yaml`);
+// SOFASIM_REWRITE=1 go test ./rehearsal -run Scale100th rewrites it.
 func TestScale100thIsValid(t *testing.T) {
 	f := Scale100th()
 	require.NoError(t, f.Validate())
+	const path = "testdata/double-eleven-2020-100th.yaml"
+	if os.Getenv("SOFASIM_REWRITE") != "" {
+		text := append([]byte("# The built-in rehearsal at 1/100 of the 2020 peak (rehearsal.Scale100th).\n"), f.Marshal()...)
+		require.NoError(t, os.WriteFile(path, text, 0o644))
+	}
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	g, err := Parse(b)
+	require.NoError(t, err)
+	require.Equal(t, f, g, "%s is stale: SOFASIM_REWRITE=1 go test ./rehearsal -run Scale100th", path)
 	n := 0
 	for _, s := range f.Services {
 		n += s.Total()

@@ -88,7 +88,12 @@ func (h *harness) divergence() []string {
 		}
 	}
 	for _, id := range h.clients {
-		if g, ok := h.w.Node(id).(*loadGen); ok {
+		if g, ok := h.w.Node(id).(*loadGen); ok && g.pod != nil {
+			check(string(id), g.pod, "client")
+		}
+	}
+	for _, id := range h.gateways {
+		if g, ok := h.w.Node(id).(*gateway); ok {
 			check(string(id), g.pod, "client")
 		}
 	}

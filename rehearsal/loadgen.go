@@ -71,14 +71,20 @@ type loadGen struct {
 	clients int64
 	seq     uint64
 	start   time.Duration // monotonic time of the traffic's 0s
+	user    *user         // set: a user behind a gateway, no sidecar
 }
 
 type arrival struct{}
 
 func (g *loadGen) Start(env *sim.Env) {
 	g.env = env
-	g.pod = mesh.NewPod(g.pc)
-	g.pod.Start(env)
+	if g.user != nil {
+		g.user.pending = map[uint64]userPending{}
+		g.dial()
+	} else {
+		g.pod = mesh.NewPod(g.pc)
+		g.pod.Start(env)
+	}
 	g.start = g.h.warmup - g.h.w.Now() + env.Monotonic()
 	g.next()
 }
@@ -94,7 +100,12 @@ func (g *loadGen) next() {
 }
 
 func (g *loadGen) Timer(id sim.TimerID, tag any) {
-	if _, ok := tag.(arrival); !ok {
+	switch tag.(type) {
+	case arrival:
+	case redial:
+		g.dial()
+		return
+	default:
 		g.pod.Timer(id, tag)
 		return
 	}
@@ -111,6 +122,10 @@ func (g *loadGen) Timer(id sim.TimerID, tag any) {
 func (g *loadGen) issue() {
 	entry := g.h.f.Traffic.Entry
 	svc := entry[g.env.Rand().IntN(len(entry))]
+	if g.user != nil {
+		g.sendToGateway(svc)
+		return
+	}
 	g.seq++
 	req := mesh.Request{ID: string(g.env.ID()) + "#" + strconv.FormatUint(uint64(g.env.Incarnation()), 10) + "/" + strconv.FormatUint(g.seq, 10),
 		Service: svc, Path: "/"}
@@ -119,7 +134,31 @@ func (g *loadGen) issue() {
 	g.pod.Sidecar().Outbound(req, func(r mesh.Response) { g.h.m.answered(svc, start, r.OK()) })
 }
 
-func (g *loadGen) Connected(c sim.ConnID, p sim.NodeID)      { g.pod.Connected(c, p) }
-func (g *loadGen) Closed(c sim.ConnID, p sim.NodeID)         { g.pod.Closed(c, p) }
-func (g *loadGen) Message(c sim.ConnID, f sim.NodeID, m any) { g.pod.Message(c, f, m) }
-func (g *loadGen) Datagram(f sim.NodeID, m any)              { g.pod.Datagram(f, m) }
+func (g *loadGen) Connected(c sim.ConnID, p sim.NodeID) {
+	if g.user == nil {
+		g.pod.Connected(c, p)
+	}
+}
+
+func (g *loadGen) Closed(c sim.ConnID, p sim.NodeID) {
+	switch {
+	case g.user == nil:
+		g.pod.Closed(c, p)
+	case c == g.user.conn:
+		g.gatewayLost()
+	}
+}
+
+func (g *loadGen) Message(c sim.ConnID, f sim.NodeID, m any) {
+	if g.user == nil {
+		g.pod.Message(c, f, m)
+	} else if r, ok := m.(*userResponse); ok {
+		g.answer(r.Seq, r.OK)
+	}
+}
+
+func (g *loadGen) Datagram(f sim.NodeID, m any) {
+	if g.user == nil {
+		g.pod.Datagram(f, m)
+	}
+}

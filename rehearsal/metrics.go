@@ -37,6 +37,7 @@ type svcSeries struct {
 	lat                     []Hist
 	queue, busy, capacity   []int64 // sums of samples
 	samples                 []int64
+	maxQueue                []int64 // the longest one instance's queue
 }
 
 func newMetrics(w *sim.World, warmup time.Duration, services []string) *Metrics {
@@ -137,6 +138,8 @@ func (m *Metrics) sample(service string, busy, queued, workers int) {
 	inc(&s.busy, i, int64(busy))
 	inc(&s.queue, i, int64(queued))
 	inc(&s.capacity, i, int64(workers))
+	inc(&s.maxQueue, i, 0)
+	s.maxQueue[i] = max(s.maxQueue[i], int64(queued))
 }
 
 func (m *Metrics) sampled() {

@@ -23,6 +23,9 @@ type Result struct {
 	CPU        float64 `json:"cpu_seconds,omitempty"`
 	CPUSpeedup float64 `json:"cpu_speedup,omitempty"`
 	PeakHeapMB float64 `json:"peak_heap_mb,omitempty"`
+	// PeakRSSMB is the process's peak resident set when the run ended (a
+	// process that ran several rehearsals reports its overall peak).
+	PeakRSSMB float64 `json:"peak_rss_mb,omitempty"`
 	// Seconds of traffic; every series has this many values.
 	Seconds  int             `json:"seconds"`
 	Rate     []float64       `json:"rate"` // the profile, requests a second
@@ -52,7 +55,10 @@ type ServiceSeries struct {
 	P50       []float64 `json:"p50_ms"`
 	P99       []float64 `json:"p99_ms"`
 	P999      []float64 `json:"p999_ms"`
-	Queue     []float64 `json:"queue"`       // mean requests waiting, all instances
+	Queue     []float64 `json:"queue"` // mean requests waiting, all instances
+	// MaxQueue is the longest queue one instance had at a sample: far
+	// above Queue/Instances, the load is spread unevenly.
+	MaxQueue  []int64   `json:"max_instance_queue"`
 	Util      []float64 `json:"utilisation"` // busy workers / live workers
 	Retries   []int64   `json:"retries"`
 	Trips     []int64   `json:"breaker_trips"`
@@ -63,6 +69,9 @@ type ServiceSeries struct {
 	P99Total     float64 `json:"p99_total_ms"`
 	// PeakUtil is the highest utilisation outside the drills' grace.
 	PeakUtil float64 `json:"peak_utilisation"`
+	// Estimate is the instance count that would have kept PeakUtil at
+	// TargetUtil (a first guess; --find-capacity gives the exact count).
+	Estimate int `json:"instances_estimate"`
 }
 
 // SystemSeries is the health of the three systems.
@@ -82,7 +91,10 @@ type Verdict struct {
 	Met bool `json:"met"`
 	// First is the earliest violation; Violations the first of each
 	// (service, metric).
-	First      *Violation  `json:"first,omitempty"`
+	First *Violation `json:"first,omitempty"`
+	// Cause says what broke at First's second: the deepest saturated
+	// service, the failing calls, the coordinator, a running drill.
+	Cause      string      `json:"cause,omitempty"`
 	Violations []Violation `json:"violations,omitempty"`
 }
 

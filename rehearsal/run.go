@@ -2,6 +2,7 @@ package rehearsal
 
 import (
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"time"
@@ -27,6 +28,10 @@ type Options struct {
 	// SampleEvery: worker pools are sampled this often (default 250ms).
 	SampleEvery time.Duration
 }
+
+// TargetUtil is the peak worker utilisation a capacity estimate aims at:
+// headroom for noise and for the instances a lost zone takes away.
+const TargetUtil = 0.7
 
 // Run runs a rehearsal to its end and judges it.
 func Run(f *File, o Options) *Result {
@@ -65,6 +70,7 @@ func Run(f *File, o Options) *Result {
 		r.CPUSpeedup = r.Virtual / r.CPU
 	}
 	r.PeakHeapMB = float64(peak) / (1 << 20)
+	r.PeakRSSMB = peakRSS()
 	return r
 }
 
@@ -97,12 +103,16 @@ func (h *harness) result(seed uint64) *Result {
 				s.PeakUtil = max(s.PeakUtil, u)
 			}
 		}
+		s.Estimate = max(int(math.Ceil(float64(s.Instances)*s.PeakUtil/TargetUtil)), 1)
 	}
 	r.Correctness, r.Unjudged = h.invariants()
 	if r.Correctness == nil {
 		r.Correctness = []string{}
 	}
 	r.Verdict = judge(f, r)
+	if r.Verdict.First != nil {
+		r.Verdict.Cause = r.cause(f, r.Verdict.First.Second)
+	}
 	return r
 }
 
@@ -143,6 +153,7 @@ func (m *Metrics) series(s Service, n int, entry bool) ServiceSeries {
 			u = float64(at(raw.busy, i)) / float64(c)
 		}
 		out.Queue, out.Util = append(out.Queue, q), append(out.Util, u)
+		out.MaxQueue = append(out.MaxQueue, at(raw.maxQueue, i))
 		out.Retries = append(out.Retries, at(raw.retries, i))
 		out.Trips = append(out.Trips, at(raw.trips, i))
 		out.Ejections = append(out.Ejections, at(raw.ejected, i))

@@ -47,7 +47,8 @@ func TestRehearsalIsDeterministic(t *testing.T) {
 }
 
 // An underprovisioned service shows as a violation named by service,
-// second and metric, and the report still judges the invariants.
+// second and metric, with the service that gave way named as its cause,
+// and the report still judges the invariants.
 func TestOverloadIsNamed(t *testing.T) {
 	f := small(t)
 	f.Services[1].Workers = 1 // order: one worker, held across the transaction
@@ -55,7 +56,23 @@ func TestOverloadIsNamed(t *testing.T) {
 	r := Run(f, Options{})
 	require.False(t, r.Verdict.Met)
 	require.Equal(t, "cart", r.Verdict.First.Service)
+	// Users see cart fail; what gave way is order, below it.
+	require.Contains(t, r.Verdict.Cause, "bottleneck: order,", r.Verdict.Cause)
 	require.Empty(t, r.Correctness)
 	order := r.service("order")
 	require.Greater(t, order.PeakUtil, 0.9)
+}
+
+// Users behind ingress gateways: the same traffic reaches the services,
+// the SLOs and invariants hold, and runs still reproduce.
+func TestGatewaysCarryTheTraffic(t *testing.T) {
+	f := small(t)
+	f.Traffic.Clients, f.Traffic.Gateways = 40, 2
+	a, b := Run(f, Options{}), Run(f, Options{})
+	require.Equal(t, a.Fingerprint, b.Fingerprint)
+	require.Empty(t, a.Correctness)
+	require.True(t, a.Verdict.Met, "%v", a.Verdict.Violations)
+	cart := a.service("cart")
+	require.Greater(t, cart.Requests, int64(300))
+	require.InDelta(t, float64(cart.Requests), float64(a.service("order").Requests), float64(cart.Requests)/20, "every cart request calls order")
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/sofasim/sofasim/nodes/mesh"
 )
 
 // Validate checks the file; the error is one line naming the field and
@@ -71,6 +73,8 @@ func (f *File) Validate() error {
 	switch {
 	case m.Pilots < 1:
 		return bad("mesh: pilots must be at least 1")
+	case !slices.Contains([]string{"", mesh.LBLeastRequest, mesh.LBRoundRobin, mesh.LBRandom}, m.LB):
+		return bad("mesh: lb %q: want least_request, round_robin or random", m.LB)
 	case m.Retries < 0 || m.Retries > 10:
 		return bad("mesh: retries must be in 0..10")
 	case m.Retries > 0 && m.PerTryTimeout <= 0:
@@ -89,6 +93,8 @@ func (f *File) Validate() error {
 		return bad("coordinator: tcs must be at least 1")
 	case f.Coordinator.TxTimeout <= 0:
 		return bad("coordinator: tx_timeout must be positive")
+	case f.Coordinator.Accounts < 0 || f.Coordinator.Accounts == 1 || f.Coordinator.Items < 0:
+		return bad("coordinator: accounts must be 0 (default) or at least 2, items 0 (default) or more")
 	}
 	t := f.Traffic
 	if len(t.Entry) == 0 {
@@ -102,6 +108,8 @@ func (f *File) Validate() error {
 	switch {
 	case t.Clients < 1:
 		return bad("traffic: clients must be at least 1")
+	case t.Gateways < 0 || t.Gateways > t.Clients:
+		return bad("traffic: gateways must be in 0..clients")
 	case len(t.Points) < 2:
 		return bad("traffic: points: at least two corners of the curve")
 	case t.NoisePPM < 0 || t.NoisePPM >= 1_000_000:

@@ -27,8 +27,11 @@ type harness struct {
 	apps    map[string][]sim.NodeID
 	dbs     map[string][]sim.NodeID
 	clients []sim.NodeID
-	drills  []DrillMark
-	every   time.Duration // sampling interval
+	// gateways, when the traffic has them; isClient marks client nodes.
+	gateways []sim.NodeID
+	isClient map[sim.NodeID]bool
+	drills   []DrillMark
+	every    time.Duration // sampling interval
 }
 
 // Warmup is the time the stack gets to start (elections, registrations,
@@ -71,7 +74,7 @@ func build(f *File, seed uint64, every time.Duration) *harness {
 		}
 	}
 	h.co = coordinator.Config{TCs: ids("tc", f.Coordinator.TCs), RMs: rms, Store: coordinator.StoreRaft, Registry: h.reg.Sessions,
-		TxTimeout: time.Duration(f.Coordinator.TxTimeout), SnapshotEvery: 20_000, Accounts: 1000, Items: 100, Balance: 1_000_000_000, Stock: 1_000_000_000}
+		TxTimeout: time.Duration(f.Coordinator.TxTimeout), SnapshotEvery: 20_000, GroupCommit: time.Millisecond, Accounts: f.Coordinator.accounts(), Items: f.Coordinator.items(), Balance: 1_000_000_000, Stock: 1_000_000_000}
 	if f.Coordinator.TCs == 1 {
 		h.co.Store = coordinator.StoreFile
 	}
@@ -99,13 +102,30 @@ func build(f *File, seed uint64, every time.Duration) *harness {
 			}
 		}
 	}
-	// Clients stand for users on the internet: in no zone.
-	for i := range f.Traffic.Clients {
-		h.clients = append(h.clients, sim.NodeID(fmt.Sprintf("client-%d", i+1)))
+	// Clients stand for users on the internet, gateways for the ingress
+	// tier: in no zone. Both call the mesh as "client".
+	pc := mesh.PodConfig{Service: "client", Sidecar: sc, Observer: h.m}
+	for i := range f.Traffic.Gateways {
+		id := sim.NodeID(fmt.Sprintf("gateway-%d", i+1))
+		h.gateways = append(h.gateways, id)
+		w.AddNode(id, func() sim.Node { return &gateway{h: h, pc: pc} })
 	}
-	for _, id := range h.clients {
-		pc := mesh.PodConfig{Service: "client", Sidecar: sc, Observer: h.m}
-		w.AddNode(id, func() sim.Node { return &loadGen{h: h, pc: pc, clients: int64(f.Traffic.Clients)} })
+	h.isClient = map[sim.NodeID]bool{}
+	for i := range f.Traffic.Clients {
+		id := sim.NodeID(fmt.Sprintf("client-%d", i+1))
+		h.clients = append(h.clients, id)
+		h.isClient[id] = true
+		var gw sim.NodeID
+		if len(h.gateways) > 0 {
+			gw = h.gateways[i%len(h.gateways)]
+		}
+		w.AddNode(id, func() sim.Node {
+			g := &loadGen{h: h, pc: pc, clients: int64(f.Traffic.Clients)}
+			if gw != "" {
+				g.user = &user{gw: gw}
+			}
+			return g
+		})
 	}
 	w.AddNode("probe-pub", func() sim.Node { return &probe{h: h, pub: true} })
 	w.AddNode("probe-sub", func() sim.Node { return &probe{h: h} })
@@ -121,7 +141,11 @@ func meshConfig(f *File, names []string) *mesh.MeshConfig {
 	cfg := &mesh.MeshConfig{}
 	allow := append([]string{"client"}, names...)
 	for _, s := range f.Services {
-		pol := mesh.Cluster{LB: mesh.LBRoundRobin,
+		lb := m.LB
+		if lb == "" {
+			lb = mesh.LBLeastRequest
+		}
+		pol := mesh.Cluster{LB: lb,
 			Breakers: mesh.Breakers{MaxRequests: m.MaxRequests, MaxPending: m.MaxPending}}
 		if m.HealthInterval > 0 {
 			pol.HealthCheck = &mesh.HealthCheck{Interval: time.Duration(m.HealthInterval), UnhealthyThreshold: 2, HealthyThreshold: 2}

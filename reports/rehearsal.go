@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -45,17 +44,11 @@ type runView struct {
 type serviceView struct {
 	S      rehearsal.ServiceSeries
 	Charts []template.HTML
-	// Needed estimates the instances that would keep the peak worker
-	// utilisation at 70% (the capacity search gives the exact answer).
-	Needed int
 }
-
-// Utilisation a capacity estimate aims at.
-const targetUtil = 0.7
 
 func newRunView(r *rehearsal.Result, label string) runView {
 	v := runView{R: r, Label: label}
-	d := r.Drills
+	d := marksOf(r)
 	var offered []float64
 	for _, s := range r.Services {
 		if s.Entry {
@@ -67,8 +60,7 @@ func newRunView(r *rehearsal.Result, label string) runView {
 		{Name: "offered", Color: "#1f77b4", Values: offered},
 	}, d)
 	for _, s := range r.Services {
-		sv := serviceView{S: s, Needed: int(math.Ceil(float64(s.Instances) * s.PeakUtil / targetUtil))}
-		sv.Needed = max(sv.Needed, 1)
+		sv := serviceView{S: s}
 		sv.Charts = []template.HTML{
 			chart(s.Name+": offered, goodput, failed", "req/s", r.Seconds, []line{
 				{Name: "offered", Color: "#1f77b4", Values: ints(s.Offered)},
@@ -83,6 +75,7 @@ func newRunView(r *rehearsal.Result, label string) runView {
 			chart(s.Name+": worker utilisation and queue", "% / requests", r.Seconds, []line{
 				{Name: "utilisation %", Color: "#ff7f0e", Values: scale(s.Util, 100)},
 				{Name: "queued", Color: "#8c564b", Values: s.Queue},
+				{Name: "busiest instance's queue", Color: "#c49c94", Values: ints(s.MaxQueue), Dash: true},
 			}, d),
 			chart(s.Name+": mesh resilience", "per s", r.Seconds, []line{
 				{Name: "retries", Color: "#17becf", Values: ints(s.Retries)},

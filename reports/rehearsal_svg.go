@@ -24,9 +24,25 @@ const (
 	padT, padB     = 20.0, 22.0
 )
 
-// chart draws a time-series chart as inline SVG: seconds on x, the drills
-// as shaded periods with their names, one path per line, a legend.
-func chart(title, unit string, seconds int, lines []line, drills []rehearsal.DrillMark) template.HTML {
+// marks are what every chart of a run shows besides its lines: the drills
+// (shaded and numbered as in the page's drill list) and the first SLO
+// violation (a red line), so a reader sees cause and effect on one axis.
+type marks struct {
+	drills    []rehearsal.DrillMark
+	violation int // second of the first violation; -1 none
+}
+
+func marksOf(r *rehearsal.Result) marks {
+	m := marks{drills: r.Drills, violation: -1}
+	if r.Verdict.First != nil {
+		m.violation = r.Verdict.First.Second
+	}
+	return m
+}
+
+// chart draws a time-series chart as inline SVG: seconds on x, the marks,
+// one path per line, a legend.
+func chart(title, unit string, seconds int, lines []line, m marks) template.HTML {
 	ymax := 0.0
 	for _, l := range lines {
 		for _, v := range l.Values {
@@ -43,7 +59,7 @@ func chart(title, unit string, seconds int, lines []line, drills []rehearsal.Dri
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %.0f %.0f" width="%.0f" height="%.0f" role="img" aria-label="%s">`, chartW, chartH, chartW, chartH, template.HTMLEscapeString(title))
 	fmt.Fprintf(&b, `<text x="%.0f" y="13" class="ct">%s</text>`, padL, template.HTMLEscapeString(title))
-	for _, d := range drills {
+	for i, d := range m.drills {
 		end := float64(n)
 		if d.Until > 0 {
 			end = min(end, d.Until.Seconds())
@@ -52,6 +68,11 @@ func chart(title, unit string, seconds int, lines []line, drills []rehearsal.Dri
 		fmt.Fprintf(&b, `<rect x="%.1f" y="%.0f" width="%.1f" height="%.0f" class="drill"><title>%s at %s</title></rect>`,
 			x0, padT, max(x(end)-x0, 1.5), ph, template.HTMLEscapeString(d.What), d.At)
 		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%.0f" y2="%.0f" class="drill-at"/>`, x0, x0, padT, padT+ph)
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.0f" class="drill-n">%d</text>`, x0+2, padT+ph-3, i+1)
+	}
+	if m.violation >= 0 {
+		xv := x(float64(m.violation) + 0.5)
+		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%.0f" y2="%.0f" class="violation"><title>first SLO violation, second %d</title></line>`, xv, xv, padT, padT+ph, m.violation)
 	}
 	for i := 0; i <= 4; i++ {
 		v := ymax * float64(i) / 4

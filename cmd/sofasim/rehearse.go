@@ -149,10 +149,11 @@ func printRehearsal(w io.Writer, r *rehearsal.Result, out string) {
 	}
 	fmt.Fprintf(w, "%s %s seed %d: %d s of traffic, %.0f s virtual in %.1f s (%.1fx real time; %.1f s CPU, %.1fx), fingerprint %s\n",
 		verdict, r.Name, r.Seed, r.Seconds, r.Virtual, r.Wall, r.Speedup, r.CPU, r.CPUSpeedup, r.Fingerprint)
-	fmt.Fprintf(w, "  %-10s %9s %9s %9s %9s %6s\n", "service", "instances", "requests", "success", "p99", "peak")
+	fmt.Fprintf(w, "  %-10s %9s %9s %9s %9s %6s %7s\n", "service", "instances", "requests", "success", "p99", "peak", "needed")
 	for _, s := range r.Services {
-		fmt.Fprintf(w, "  %-10s %9d %9d %8.3f%% %7.0fms %5.0f%%\n", s.Name, s.Instances, s.Requests, 100*s.SuccessTotal, s.P99Total, 100*s.PeakUtil)
+		fmt.Fprintf(w, "  %-10s %9d %9d %8.3f%% %7.0fms %5.0f%% %7s\n", s.Name, s.Instances, s.Requests, 100*s.SuccessTotal, s.P99Total, 100*s.PeakUtil, fmt.Sprintf("~%d", s.Estimate))
 	}
+	fmt.Fprintf(w, "  (peak: busiest second's worker utilisation; needed: instances for %.0f%% there, an estimate: --find-capacity gives the exact count)\n", 100*rehearsal.TargetUtil)
 	for _, d := range r.Drills {
 		fmt.Fprintf(w, "  drill at %s: %s\n", d.At, d.What)
 	}
@@ -160,6 +161,7 @@ func printRehearsal(w io.Writer, r *rehearsal.Result, out string) {
 		fmt.Fprintln(w, "  SLOs met")
 	} else {
 		fmt.Fprintf(w, "  SLO violated first: %s\n", r.Verdict.First)
+		fmt.Fprintf(w, "    what broke: %s\n", r.Verdict.Cause)
 		for _, v := range r.Verdict.Violations[1:] {
 			fmt.Fprintf(w, "    also: %s\n", v)
 		}
@@ -209,7 +211,7 @@ func findCapacity(stdout, stderr io.Writer, f *rehearsal.File, seed uint64, serv
 			fmt.Fprintf(stdout, "%s: no count tried meets the SLOs (last failure: %s)\n", c.Service, c.FirstViolation)
 			continue
 		}
-		fmt.Fprintf(stdout, "%s: %d instances needed (the file has %d)\n", c.Service, c.Needed, f.Service(c.Service).Total())
+		fmt.Fprintf(stdout, "%s: %d %s needed (the file has %d)\n", c.Service, c.Needed, plural(c.Needed, "instance"), f.Service(c.Service).Total())
 	}
 	fmt.Fprintf(stdout, "%d runs; reports under %s\n", s.Runs, filepath.Join(out, "capacity"))
 	if slices.ContainsFunc(caps, func(c rehearsal.Capacity) bool { return c.Needed == 0 }) {

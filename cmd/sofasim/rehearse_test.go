@@ -25,6 +25,9 @@ func TestRehearseOutputsAndExitCodes(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(page), "<svg")
 	require.Contains(t, string(page), `class="drill"`)
+	require.Contains(t, string(page), `class="drill-n">2</text>`, "drills are numbered on the charts as in the list")
+	require.NotContains(t, string(page), `class="violation"`)
+	require.Regexp(t, `cart +2 +\d+ .* ~\d+\n`, out.String(), "the needed-instances estimate")
 	csv, err := os.ReadFile(filepath.Join(dir, "a", "series.csv"))
 	require.NoError(t, err)
 	require.Contains(t, string(csv), "0,cart,offered,")
@@ -46,6 +49,17 @@ func TestRehearseOutputsAndExitCodes(t *testing.T) {
 	out.Reset()
 	require.Equal(t, exitFinding, run([]string{"rehearse", strict, "--out", filepath.Join(dir, "c"), "--progress", "never"}, &out, &errb))
 	require.Contains(t, out.String(), "SLO violated first: cart at second 0: p99")
+	page, err = os.ReadFile(filepath.Join(dir, "c", "index.html"))
+	require.NoError(t, err)
+	require.Contains(t, string(page), `<title>first SLO violation, second 0</title>`)
+
+	// The capacity search: a count per service and a report per run.
+	out.Reset()
+	errb.Reset()
+	require.Equal(t, exitPass, run([]string{"rehearse", small, "--find-capacity", "order", "--out", filepath.Join(dir, "cap"), "--progress", "never"}, &out, &errb), "%s%s", out.String(), errb.String())
+	require.Regexp(t, `order: \d+ instances? needed \(the file has 2\)`, out.String())
+	require.Contains(t, errb.String(), "run 1: order=2 meets the SLOs")
+	require.FileExists(t, filepath.Join(dir, "cap", "capacity", "run-1", "index.html"))
 
 	// Bad input: exit 2 and one line.
 	bad := filepath.Join(dir, "bad.yaml")

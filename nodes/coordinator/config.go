@@ -47,6 +47,9 @@ type Config struct {
 	UndoCleanInterval time.Duration
 	// DB configures every RM's database (and the file store's).
 	DB rowdb.Config
+	// GroupCommit, for the raft store, gathers the commands of this
+	// window into one raft entry (default 0: each command its own entry).
+	GroupCommit time.Duration
 	// SnapshotEvery for the raft store (default 200).
 	SnapshotEvery uint64
 	// Accounts per RM and their initial balance (defaults 4 and 1000);

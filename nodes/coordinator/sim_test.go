@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
 
 	"github.com/sofasim/sofasim/sim"
 )
@@ -150,4 +151,40 @@ func TestHarsh(t *testing.T) {
 			require.Empty(t, v, "seed %d %s: %s", seed, o.store, summary(d))
 		}
 	}
+}
+
+// Group commit keeps every invariant under chaos and shares raft entries:
+// a finished session costs clearly fewer entries than without it.
+func TestChaosRaftStoreGroupCommit(t *testing.T) {
+	perSession := func(seed uint64, window time.Duration) float64 {
+		o := opts{store: StoreRaft, tcs: 3, apps: 8, wl: mixed, tune: func(c *Config) { c.GroupCommit = window }}
+		v, d := twice(t, seed, o, chaos(seed), 6*time.Second, 10*time.Second)
+		require.Empty(t, v, "seed %d: %s", seed, summary(d))
+		tc := d.serving()
+		require.NotNil(t, tc)
+		fin := len(tc.Finished())
+		require.Greater(t, fin, 50)
+		return float64(tc.Raft().Status().Applied) / float64(fin)
+	}
+	for seed := uint64(1); seed <= 3; seed++ {
+		alone, grouped := perSession(seed, 0), perSession(seed, 2*time.Millisecond)
+		require.Less(t, grouped, 0.8*alone, "seed %d: raft entries per finished session", seed)
+	}
+}
+
+func TestBatchCodec(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		parts := rapid.SliceOfN(rapid.SliceOf(rapid.Byte()), 0, 20).Draw(rt, "parts")
+		got, err := decodeBatch(encodeBatch(parts))
+		require.NoError(rt, err)
+		require.Len(rt, got, len(parts))
+		for i := range parts {
+			require.Equal(rt, string(parts[i]), string(got[i]))
+		}
+		b := encodeBatch(parts)
+		if len(parts) > 0 {
+			_, err = decodeBatch(b[:len(b)-1])
+			require.Error(rt, err)
+		}
+	})
 }

@@ -30,6 +30,7 @@ type TC struct {
 	driving map[XID]uint64 // session -> drive generation
 	gen     uint64
 	skip    map[XID]bool // sessions not reloaded (planted bug)
+	batch   []proposal   // commands waiting for the group commit
 }
 
 type recoveryTick struct{}
@@ -125,6 +126,20 @@ type tcSM struct {
 }
 
 func (m *tcSM) Apply(index uint64, cmd []byte) []byte {
+	if isBatch(cmd) {
+		cmds, err := decodeBatch(cmd)
+		if err != nil {
+			return encodeResult(result{Code: CodeFailed})
+		}
+		for i, c := range cmds {
+			cmds[i] = m.apply(index, c)
+		}
+		return encodeBatch(cmds)
+	}
+	return m.apply(index, cmd)
+}
+
+func (m *tcSM) apply(index uint64, cmd []byte) []byte {
 	c, err := decodeCommand(cmd)
 	if err != nil {
 		return encodeResult(result{Code: CodeFailed})
@@ -154,7 +169,7 @@ func (tc *TC) emitter(index uint64) func(TCEvent) {
 // rowdb transaction) or replicated (raft: once applied here).
 func (tc *TC) submit(c *command, done func(result, error)) {
 	if tc.rs != nil {
-		tc.rs.Propose(encodeCommand(c), func(resp []byte, err error) {
+		tc.propose(encodeCommand(c), func(resp []byte, err error) {
 			var r result
 			if err == nil {
 				r, err = decodeResult(resp)
@@ -268,6 +283,8 @@ func (tc *TC) Message(c sim.ConnID, from sim.NodeID, msg any) {
 
 func (tc *TC) Timer(id sim.TimerID, tag any) {
 	switch {
+	case tag == groupTick{}:
+		tc.flush()
 	case tag == recoveryTick{}:
 		tc.recover()
 		tc.env.SetTimer(tc.cfg.RecoveryInterval, recoveryTick{})
