@@ -21,12 +21,7 @@ func (ClientOff) Name() string { return "client-off" }
 func (c ClientOff) Check(h *History, _ checkers.Options) checkers.Result {
 	s, res := load(c.Name(), h)
 	ds := s.disturbances()
-	owner := map[string]int{}
-	for _, ev := range s.evs {
-		if ev.Kind == Publish {
-			owner[ev.RegID] = ev.Client
-		}
-	}
+	owner := s.owners()
 	var bad []string
 	var ops []int
 	judged := 0

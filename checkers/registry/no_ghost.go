@@ -33,12 +33,7 @@ func (NoGhost) Name() string { return "no-ghost" }
 
 func (c NoGhost) Check(h *History, _ checkers.Options) checkers.Result {
 	s, res := load(c.Name(), h)
-	owner := map[string]int{}
-	for _, ev := range s.evs {
-		if ev.Kind == Publish {
-			owner[ev.RegID] = ev.Client
-		}
-	}
+	owner := s.owners()
 	var bad []string
 	var ops []int
 	reported := map[string]bool{}

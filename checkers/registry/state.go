@@ -103,3 +103,14 @@ func Checkers(ghostBound, pushBound int64) []checkers.CheckerOf[*History] {
 	return []checkers.CheckerOf[*History]{Convergence{}, MonotonicPush{}, LastWriterWins{}, NoGhost{Bound: ghostBound, SessionGone: DataSessionLease},
 		NoLoss{Grace: int64(2 * time.Second), Settle: int64(3 * time.Second), Gap: int64(time.Second), DuringDataFaults: true}, SlotLeaders{}, MetaLeader{}, MetaStore{}, PushLiveness{Bound: pushBound}}
 }
+
+// owners maps each publisher's registerId to the client that published it.
+func (s *regState) owners() map[string]int {
+	owner := map[string]int{}
+	for _, ev := range s.evs {
+		if ev.Kind == Publish {
+			owner[ev.RegID] = ev.Client
+		}
+	}
+	return owner
+}
