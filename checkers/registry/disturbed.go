@@ -3,6 +3,10 @@ package registry
 // disturbance is a span in which a fault acted: time-bounded checkers
 // judge only what happened away from faults, since under a partition or a
 // crash a registry may rightly take longer than any bound.
+// SessionDataCut names the disturbance of a partition that cuts only
+// session servers from data servers.
+const SessionDataCut = "session-data-cut"
+
 type disturbance struct {
 	node       string // "" for the network or a failpoint
 	start, end int64

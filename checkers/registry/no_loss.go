@@ -160,11 +160,15 @@ func (c NoLoss) Check(h *History, _ checkers.Options) checkers.Result {
 // through session by client out of pushes: the network, the meta servers
 // (a meta leader whose clock jumped may evict a sound session), the
 // publisher's own session server and client; not the data servers, the
-// other session servers or the other clients.
+// other session servers, the other clients, nor a cut between session and
+// data servers only (the session stays in the table, and the data side's
+// session lease keeps its publishers).
 func excuses(session string, client int) func(node string) bool {
 	own := fmt.Sprintf("client-%d", client)
 	return func(n string) bool {
 		switch {
+		case n == SessionDataCut:
+			return false // the data servers' session lease keeps them
 		case strings.HasPrefix(n, "data-"):
 			return false
 		case strings.HasPrefix(n, "session-"):

@@ -7,6 +7,7 @@ package registry
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -55,7 +56,7 @@ var Params = []scenarios.Param{
 	scenarios.Dur("duration", 30*time.Second, "safety phase (virtual time)"),
 	scenarios.Dur("liveness", 90*time.Second, "liveness bound after faults heal (a meta leader lost at the heal is replaced after the 20 s lock and warms up 30 s before it moves slots)"),
 	scenarios.Dur("propagation-bound", 1*time.Second, "away from faults, a change reaches every subscriber within this"),
-	scenarios.Dur("failover-bound", 25*time.Second, "away from meta and network faults, a slot of a data server that went down is led again within this (the meta lease is 20 s)"),
+	scenarios.Dur("failover-bound", 30*time.Second, "away from meta and network faults, a slot of a data server that went down is led again within this (the 20 s meta lease, then the new leaders' migration from every session, which a lost answer holds until the next 6 s sync)"),
 	scenarios.Choice("election", regnode.ElectionDB, []string{regnode.ElectionDB, regnode.ElectionRaft}, "how the meta leader is elected: a lock row in a database (SOFARegistry v6; the table lives in the leader's memory) or raft among the metas (the table in their log)"),
 }
 
@@ -295,16 +296,47 @@ func (s *system) History() *regcheck.History {
 
 // disturbed lists where and when faults acted, for the time-bounded
 // checkers; a client's own crash disturbs nothing but itself (no-ghost
-// judges it).
+// judges it). A partition that cuts only session servers from data servers
+// is labelled regcheck.SessionDataCut: the sessions stay in the meta table,
+// so the data servers' session lease must keep their publishers, and
+// no-loss does not excuse it (sofa-registry#57).
 func (s *system) disturbed() []regcheck.Event {
+	sessionData := map[time.Duration]bool{}
+	for _, f := range s.w.Faults() {
+		if p, ok := f.Fault.Op.(sim.Partition); ok && s.onlySessionData(p) {
+			sessionData[f.At] = true
+		}
+	}
 	var out []regcheck.Event
 	for _, p := range sim.Periods(s.w.Faults(), s.w.NodeIDs(), s.w.Now()) {
 		if strings.HasPrefix(string(p.Node), "client-") && (p.Kind == sim.PeriodDown || p.Kind == sim.PeriodRestart) {
 			continue
 		}
-		out = append(out, regcheck.Event{Kind: regcheck.Disturbed, T: int64(p.Start), Until: int64(p.End), Client: -1, Node: string(p.Node)})
+		node := string(p.Node)
+		if p.Kind == sim.PeriodPartitioned && sessionData[p.Start] {
+			node = regcheck.SessionDataCut
+		}
+		out = append(out, regcheck.Event{Kind: regcheck.Disturbed, T: int64(p.Start), Until: int64(p.End), Client: -1, Node: node})
 	}
 	return out
+}
+
+// onlySessionData: every cut of p separates session servers from data
+// servers and nothing else.
+func (s *system) onlySessionData(p sim.Partition) bool {
+	if len(p.Cuts) == 0 {
+		return false
+	}
+	for _, c := range p.Cuts {
+		for _, side := range [][]sim.NodeID{c.From, c.To} {
+			for _, n := range side {
+				if !slices.Contains(s.cfg.Sessions, n) && !slices.Contains(s.cfg.Data, n) {
+					return false
+				}
+			}
+		}
+	}
+	return true
 }
 
 func (s *system) Checkers(scenarios.Bounds) []checkers.CheckerOf[*regcheck.History] {
