@@ -78,3 +78,22 @@ func init() {
 		sim.Bug{Name: BugSessionOffAfterDisconnect, Description: "a data server erases a live session's publishers 30s after their connection closed (#57)"},
 		sim.Bug{Name: BugAppRevisionNotStored, Description: "an app revision is acknowledged before it is stored: a push names a revision no meta server has and goes without its publishers (#336)"})
 }
+
+// Planted bugs of the connection lifecycle (conn_sweep.go, conn_renew.go).
+const (
+	// BugFastDisconnectUncleaned: a client that disconnects right after
+	// registering is cleaned before its registration is stored, and the
+	// periodic orphan sweep that would catch it is off (sofa-registry#37).
+	BugFastDisconnectUncleaned = "bug/registry/fast-disconnect-uncleaned"
+	// BugSharedConnectID: clients behind one address share connectIds
+	// across session servers, and a data server spares a publisher while
+	// any session still renews its connectId: a dead client's publishers
+	// are never removed (sofa-registry#111).
+	BugSharedConnectID = "bug/registry/shared-connect-id"
+)
+
+func init() {
+	Bugs = append(Bugs,
+		sim.Bug{Name: BugFastDisconnectUncleaned, Description: "a client disconnecting right after registering is cleaned before the registration is stored, and no periodic sweep catches it (#37)"},
+		sim.Bug{Name: BugSharedConnectID, Description: "a connectId shared by two session servers keeps being renewed: a dead client's publishers are never removed (#111)"})
+}

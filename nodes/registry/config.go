@@ -69,6 +69,14 @@ type Config struct {
 	AckAfterData     bool
 	DataRetries      int
 	DataRetryBackoff time.Duration
+
+	// Connection lifecycle (conn_sweep.go). OrphanSweepInterval: a session
+	// cleans the registrations whose client connection is gone (default
+	// 5s, SOFARegistry's ClientWatchDog). RegisterLag: a connection's close
+	// handled within this time of a registration on it misses it, as the
+	// real session's IO thread races its executor (default 0: the sim
+	// delivers a connection's messages and its close in order).
+	OrphanSweepInterval, RegisterLag time.Duration
 }
 
 // MetaObserver hears of the meta store's compare-and-set proposals: a new
@@ -110,6 +118,9 @@ func (c *Config) defaults() {
 	c.metaDefaults()
 	c.Ops.defaults()
 	c.dataDefaults()
+	if c.OrphanSweepInterval <= 0 {
+		c.OrphanSweepInterval = 5 * time.Second
+	}
 }
 
 // AddServers adds every meta, data and session server to the world.

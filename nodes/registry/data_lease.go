@@ -61,6 +61,7 @@ func (d *DataServer) checkLeases() {
 // cleanUnleased removes the publishers of sessions whose lease is gone
 // from the slots this server serves.
 func (d *DataServer) cleanUnleased() {
+	r := d.sharedRenewals()
 	for _, id := range sortedKeys(d.datums) {
 		x := d.datums[id]
 		st := d.slots[d.m.slotOf(id)]
@@ -69,7 +70,7 @@ func (d *DataServer) cleanUnleased() {
 		}
 		n := len(x.pubs)
 		for _, reg := range sortedKeys(x.pubs) {
-			if !d.leased(x.pubs[reg].Session) {
+			if !d.leased(x.pubs[reg].Session) && !d.renewedElsewhere(r, x.pubs[reg]) {
 				x.remove(reg)
 			}
 		}

@@ -71,10 +71,11 @@ func (d *DataServer) write(w *DataWrite) {
 			x.pubs[p.RegID] = p
 			touched[x.id] = x
 		}
+		r := d.sharedRenewals()
 		for _, id := range sortedKeys(d.inSlot[w.Slot]) {
 			x := d.datums[id]
 			for _, reg := range sortedKeys(x.pubs) {
-				if x.pubs[reg].Session == w.Session && !have[id+"\x00"+reg] {
+				if x.pubs[reg].Session == w.Session && !have[id+"\x00"+reg] && !d.renewedElsewhere(r, x.pubs[reg]) {
 					x.remove(reg)
 					touched[id] = x
 				}
@@ -85,6 +86,7 @@ func (d *DataServer) write(w *DataWrite) {
 		}
 	case "clientoff":
 		_, late := d.env.Failpoint(BugLateCleanup)
+		r := d.sharedRenewals()
 		touched := map[string]*datum{}
 		for i, reg := range w.RegIDs {
 			x := d.get(w.DataIDs[i])
@@ -103,6 +105,9 @@ func (d *DataServer) write(w *DataWrite) {
 				if !late {
 					continue
 				}
+			}
+			if d.renewedElsewhere(r, cur) {
+				continue
 			}
 			x.remove(reg)
 			touched[x.id] = x

@@ -21,6 +21,8 @@ type SessionServer struct {
 	nextReq uint64
 	migWait []migWait // migration requests of a newer table than ours
 
+	conns connSweep // registration times and the orphan sweep (conn_sweep.go)
+
 	ops  sessionOps  // the ops controls (ops_session.go)
 	apps sessionApps // app-level discovery (app.go)
 }
@@ -52,6 +54,7 @@ func (s *SessionServer) Start(env *sim.Env) {
 	env.SetTimer(s.cfg.SyncInterval, syncTick{})
 	s.startOps()
 	env.SetTimer(s.cfg.SessionSyncInterval, sessionSyncTick{})
+	s.startSweep()
 }
 
 // SessionStatus is what a harness samples.
@@ -82,6 +85,9 @@ func (s *SessionServer) Timer(_ sim.TimerID, tag any) {
 	case sessionSyncTick:
 		s.sendDigests()
 		s.env.SetTimer(s.cfg.SessionSyncInterval, sessionSyncTick{})
+	case orphanSweepTick:
+		s.sweepOrphans()
+		s.env.SetTimer(s.cfg.OrphanSweepInterval, orphanSweepTick{})
 	case pushTimeout:
 		if x := s.subs[t.reg]; x != nil && x.inflight && x.attempt == t.attempt {
 			s.pushFailed(x)
@@ -109,18 +115,37 @@ func (s *SessionServer) Closed(c sim.ConnID, _ sim.NodeID) {
 		return
 	}
 	delete(s.clients, c)
-	// The client is gone: its publishers go, per slot.
+	var regs, late []string
+	for _, reg := range sortedKeys(cc.regs) {
+		if s.lostCloseRace(reg) {
+			late = append(late, reg)
+		} else {
+			regs = append(regs, reg)
+		}
+	}
+	if len(late) > 0 {
+		s.conns.closed[c] = late // stored after the cleanup: left to the orphan sweep
+	}
+	s.cleanConn(c, regs)
+}
+
+// cleanConn removes what a closed connection registered: the given
+// publishers (if still registered through it), its pending writes and its
+// subscribers, and tells the slot leaders (clientoff, per slot).
+func (s *SessionServer) cleanConn(c sim.ConnID, regs []string) {
 	type off struct {
 		regs, datas []string
 		pubs        []Pub
 	}
 	per := map[int]*off{}
 	var slots []int
-	for _, reg := range sortedKeys(cc.regs) {
+	client := ""
+	for _, reg := range regs {
 		p := s.pubs[reg]
 		if p == nil || s.pubConn[reg] != c {
 			continue
 		}
+		client = p.Client
 		delete(s.pubs, reg)
 		delete(s.pubConn, reg)
 		slot := s.m.slotOf(p.DataID)
@@ -146,7 +171,7 @@ func (s *SessionServer) Closed(c sim.ConnID, _ sim.NodeID) {
 	}
 	sortInts(slots)
 	for _, slot := range slots {
-		s.queue(&DataWrite{Kind: "clientoff", Slot: slot, RegIDs: per[slot].regs, DataIDs: per[slot].datas, Pubs: per[slot].pubs, Client: cc.client, Session: s.m.proc}, 0, "", 0)
+		s.queue(&DataWrite{Kind: "clientoff", Slot: slot, RegIDs: per[slot].regs, DataIDs: per[slot].datas, Pubs: per[slot].pubs, Client: client, Session: s.m.proc}, 0, "", 0)
 	}
 }
 
@@ -161,6 +186,7 @@ func (s *SessionServer) Message(c sim.ConnID, from sim.NodeID, msg any) {
 		s.env.Send(c, &ClientPong{})
 	case *ClientPublish:
 		s.onPublish(c, x)
+		s.registered(x.Pub.RegID)
 	case *ClientSubscribe:
 		cc := s.clients[c]
 		if cc == nil {

@@ -1,0 +1,84 @@
+package registry
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/sofasim/sofasim/sim"
+)
+
+// fastDisconnect: the publisher client of syncWorld publishes p2 at 4s and
+// crashes 100ms later, inside a 1s register lag; it returns the
+// subscriber's view at 5s and at 16s (past two orphan sweeps and the
+// cleanup's trip to the slot leader).
+func fastDisconnect(t *testing.T, armed bool) (early, late []string, w *sim.World) {
+	w, _, pub, sub := syncWorld(t, 3, func(c *Config) { c.RegisterLag = time.Second })
+	if armed {
+		require.NoError(t, w.Inject(sim.ArmFailpoint{Failpoint: BugFastDisconnectUncleaned}))
+	}
+	w.At(4*time.Second, func() { pub.client.Publish("svc", "p2", "b") })
+	w.At(4100*time.Millisecond, func() { require.NoError(t, w.Inject(sim.Crash{Nodes: []sim.NodeID{"pub"}})) })
+	w.Run(sim.Limits{Until: 5 * time.Second})
+	early = sub.last()
+	w.Run(sim.Limits{Until: 16 * time.Second})
+	return early, sub.last(), w
+}
+
+// TestOrphanSweepCleansFastDisconnect: the close of a connection handled
+// before its last registration was stored removes only the older
+// publisher; the orphan sweep removes the other within its interval, and
+// with the sweep off (the planted bug) it stays.
+func TestOrphanSweepCleansFastDisconnect(t *testing.T) {
+	early, late, w := fastDisconnect(t, false)
+	require.Equal(t, []string{"p2=b"}, early, "the close missed the registration it raced")
+	require.Empty(t, late, "the orphan sweep cleaned it")
+	require.Empty(t, w.Findings())
+
+	_, _, again := fastDisconnect(t, false)
+	require.Equal(t, w.Fingerprint(), again.Fingerprint(), "same seed, same run")
+
+	early, late, _ = fastDisconnect(t, true)
+	require.Equal(t, []string{"p2=b"}, early)
+	require.Equal(t, []string{"p2=b"}, late, "without the sweep the dead client's publisher stays")
+}
+
+// TestNoRaceWithoutRegisterLag: with the default lag of zero a connection's
+// close sees every registration sent before it, so both publishers go at
+// once.
+func TestNoRaceWithoutRegisterLag(t *testing.T) {
+	w, _, pub, sub := syncWorld(t, 3, nil)
+	w.At(4*time.Second, func() { pub.client.Publish("svc", "p2", "b") })
+	w.At(4100*time.Millisecond, func() { require.NoError(t, w.Inject(sim.Crash{Nodes: []sim.NodeID{"pub"}})) })
+	w.Run(sim.Limits{Until: 5 * time.Second})
+	require.Empty(t, sub.last())
+}
+
+// TestSharedConnectIDKeepsDeadClients: two clients on different session
+// servers register through connections with the same number; when one
+// crashes, its session's cleanup removes its publisher, unless the data
+// server renews by a connectId that the other session still holds (the
+// planted bug).
+func TestSharedConnectIDKeepsDeadClients(t *testing.T) {
+	run := func(armed bool) ([]string, uint64) {
+		w, _, pub, sub := syncWorld(t, 2, nil)
+		require.NotEqual(t, pub.client.Session(), sub.client.Session(), "the seed puts the clients on different sessions")
+		if armed {
+			require.NoError(t, w.Inject(sim.ArmFailpoint{Failpoint: BugSharedConnectID}))
+		}
+		w.At(3500*time.Millisecond, func() { sub.client.Publish("svc", "q1", "z") })
+		w.At(4*time.Second, func() { require.NoError(t, w.Inject(sim.Crash{Nodes: []sim.NodeID{"pub"}})) })
+		w.Run(sim.Limits{Until: 4*time.Second + cfgSessionLeaseBound})
+		return sub.last(), w.Fingerprint()
+	}
+	clean, f1 := run(false)
+	require.Equal(t, []string{"q1=z"}, clean)
+	_, f2 := run(false)
+	require.Equal(t, f1, f2, "same seed, same run")
+	kept, _ := run(true)
+	require.Equal(t, []string{"p1=a", "q1=z"}, kept, "the other session's connection of the same number renews the dead client's connectId")
+}
+
+// cfgSessionLeaseBound is past the data-side lease, its check, and a sync.
+const cfgSessionLeaseBound = 45 * time.Second
