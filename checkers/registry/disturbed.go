@@ -40,3 +40,15 @@ func quiet(ds []disturbance, from, to, settle int64, on func(node string) bool) 
 	}
 	return true
 }
+
+// elections lists the spans with no warmed-up meta leader: no table
+// changes then, so nothing is evicted and no new slot is led.
+func (s *regState) elections() []disturbance {
+	var out []disturbance
+	for _, d := range s.disturbances() {
+		if d.node == "meta-election" {
+			out = append(out, d)
+		}
+	}
+	return out
+}

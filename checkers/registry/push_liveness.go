@@ -22,12 +22,7 @@ func (PushLiveness) Name() string { return "push-liveness" }
 func (c PushLiveness) Check(h *History, _ checkers.Options) checkers.Result {
 	s, res := load(c.Name(), h)
 	exp := s.expected()
-	var elections []disturbance
-	for _, d := range s.disturbances() {
-		if d.node == "meta-election" {
-			elections = append(elections, d)
-		}
-	}
+	elections := s.elections()
 	acked := map[string]int{}
 	for i, ev := range s.evs {
 		if ev.Kind == PublishAck {

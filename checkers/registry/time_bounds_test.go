@@ -131,3 +131,26 @@ func TestRegPushLivenessAfterElection(t *testing.T) {
 	tooLate := c.Check(h(80*regSec, election), checkers.Options{})
 	require.Equal(t, checkers.Fail, tooLate.Verdict, tooLate.Explanation)
 }
+
+// A dead client's publishers may outlive the bound while no meta leader
+// has warmed up (no table drops its session), but not by more than
+// ElectionSettle after the election ends.
+func TestRegNoGhostAfterElection(t *testing.T) {
+	h := func(lastPush int64, extra ...Event) *History {
+		base := []Event{
+			{Kind: Subscribe, T: 0, Client: 1, DataID: "svc", RegID: "s"},
+			{Kind: Publish, T: 1 * regSec, Client: 2, DataID: "svc", RegID: "p", Data: "d", Version: 1},
+			{Kind: ClientDead, T: 2 * regSec, Client: 2},
+			{Kind: Push, T: lastPush, Client: 1, DataID: "svc", RegID: "s", Version: 10, Pubs: []string{"p=d"}},
+			{Kind: End, T: 100 * regSec, Client: -1},
+		}
+		return regHistory(append(base, extra...)...)
+	}
+	c := NoGhost{Bound: 10 * regSec}
+	require.Equal(t, checkers.Fail, c.Check(h(30*regSec), checkers.Options{}).Verdict)
+	election := Event{Kind: Disturbed, T: 8 * regSec, Until: 40 * regSec, Client: -1, Node: "meta-election"}
+	ok := c.Check(h(45*regSec, election), checkers.Options{})
+	require.Equal(t, checkers.Pass, ok.Verdict, ok.Explanation)
+	late := c.Check(h(55*regSec, election), checkers.Options{})
+	require.Equal(t, checkers.Fail, late.Verdict, late.Explanation)
+}
