@@ -157,9 +157,14 @@ func (l names) all() []sim.NodeID {
 	return append(append(append(append([]sim.NodeID(nil), l.registry...), l.pilots...), l.apps...), l.clients...)
 }
 
+// registryConfig is a small registry sized for quick failovers (raft
+// election, 3 s leases): a mesh run lasts 35 s, and with SOFARegistry's 30 s
+// data-side session lease a drained instance whose session crashed before
+// passing on its unpublish would stay in discovery past the end
+// (EvictWithTable drops a session's publishers once it leaves the table).
 func registryConfig() registry.Config {
 	return registry.Config{Metas: []sim.NodeID{"meta-1", "meta-2", "meta-3"}, Data: []sim.NodeID{"data-1", "data-2"},
-		Sessions: []sim.NodeID{"session-1", "session-2"}, Slots: 16}
+		Sessions: []sim.NodeID{"session-1", "session-2"}, Slots: 16, EvictWithTable: true}
 }
 
 // meshConfig is the operator's first configuration: production-like
