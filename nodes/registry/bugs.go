@@ -78,3 +78,16 @@ func init() {
 		sim.Bug{Name: BugSessionOffAfterDisconnect, Description: "a data server erases a live session's publishers 30s after their connection closed (#57)"},
 		sim.Bug{Name: BugAppRevisionNotStored, Description: "an app revision is acknowledged before it is stored: a push names a revision no meta server has and goes without its publishers (#336)"})
 }
+
+// Planted bugs of the push pipeline (push_*.go).
+const (
+	// BugEmptyPushAfterSubscribe: a subscriber registered before the
+	// session has fetched its datum gets an empty datum stamped with the
+	// session's clock, which stands as pushed over the real one until the
+	// next change or version scan (sofa-registry#325).
+	BugEmptyPushAfterSubscribe = "bug/registry/empty-push-after-subscribe"
+)
+
+func init() {
+	Bugs = append(Bugs, sim.Bug{Name: BugEmptyPushAfterSubscribe, Description: "a subscribe that misses the session's cache is pushed an empty datum that stands over the real one until the next scan (#325)"})
+}

@@ -54,8 +54,9 @@ var Params = []scenarios.Param{
 	scenarios.Int("slots", 256, 1, 65536, "slots in the slot table"),
 	scenarios.Dur("duration", 30*time.Second, "safety phase (virtual time)"),
 	scenarios.Dur("liveness", 90*time.Second, "liveness bound after faults heal (a meta leader lost at the heal is replaced after the 20 s lock and warms up 30 s before it moves slots)"),
-	scenarios.Dur("propagation-bound", 1*time.Second, "away from faults, a change reaches every subscriber within this"),
+	scenarios.Dur("propagation-bound", 4500*time.Millisecond, "away from faults, a change reaches every subscriber within this: the change merge's 3 s maximum + the 500 ms push debounce + 1 s slack (push=immediate passes 1 s)"),
 	scenarios.Dur("failover-bound", 25*time.Second, "away from meta and network faults, a slot of a data server that went down is led again within this (the meta lease is 20 s)"),
+	scenarios.Choice("push", regnode.PushPipeline, []string{regnode.PushPipeline, regnode.PushImmediate}, "the session's pushes: SOFARegistry's pipeline (changes merged 1-3 s, 500 ms debounce, 3 retries then the version scan, breaker) or at once with retries forever"),
 	scenarios.Choice("election", regnode.ElectionDB, []string{regnode.ElectionDB, regnode.ElectionRaft}, "how the meta leader is elected: a lock row in a database (SOFARegistry v6; the table lives in the leader's memory) or raft among the metas (the table in their log)"),
 }
 
@@ -115,7 +116,7 @@ func topology(p scenarios.Values) regnode.Config {
 		return out
 	}
 	c := regnode.Config{Metas: ids("meta", p.Int("metas")), Data: ids("data", p.Int("data")), Sessions: ids("session", p.Int("sessions")), Slots: p.Int("slots"),
-		Election: p.String("election"), Lease: regnode.RealMetaLease}
+		Election: p.String("election"), Lease: regnode.RealMetaLease, Push: regnode.PushConfig{Mode: p.String("push")}}
 	if c.Election == regnode.ElectionDB {
 		c.LockDB = lockDBID
 	}
@@ -312,7 +313,11 @@ func (s *system) Checkers(scenarios.Bounds) []checkers.CheckerOf[*regcheck.Histo
 	// lease (when the session died too) and a table change.
 	ghost := int64(s.cfg.Lease + 10*time.Second)
 	out := append(regcheck.Checkers(ghost, int64(30*time.Second)),
-		regcheck.Propagation{Bound: s.propagation, Settle: int64(3 * time.Second)}, regcheck.Failover{Bound: s.failover})
+		regcheck.Propagation{Bound: s.propagation, Settle: int64(3 * time.Second)}, regcheck.Failover{Bound: s.failover},
+		regcheck.SubscribePush{Bound: int64(2 * time.Second), Settle: int64(3 * time.Second)})
+	if s.cfg.Push.Mode == regnode.PushPipeline {
+		out = append(out, regcheck.PushRate{Window: int64(800 * time.Millisecond), Max: 3}, regcheck.RetryCap{Retries: 3, Scan: int64(s.cfg.SyncInterval)})
+	}
 	if s.cfg.Election == regnode.ElectionDB {
 		out = append(out, regcheck.MetaLease{ClockBound: (lockDuration / 2).Milliseconds()}, regcheck.LockDB{})
 	}
