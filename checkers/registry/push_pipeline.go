@@ -10,11 +10,45 @@ import (
 
 // SubscribePush: a subscriber registered away from faults is pushed,
 // within Bound, every publisher of its dataInfoId published Settle before
-// it and not changed since (SOFARegistry's fireOnRegister). An empty push
-// standing over the real datum (sofa-registry#325) fails it.
+// it and not changed since (SOFARegistry's fireOnRegister). A client
+// registers its subscribers again on every connect, so a connect counts
+// too, judged away from faults but those of the session it left. An empty
+// push standing over the real datum (sofa-registry#325) fails it.
 type SubscribePush struct{ Bound, Settle int64 }
 
 func (SubscribePush) Name() string { return "subscribe-push" }
+
+// registration is a Subscribe event, or a re-subscription on Connect.
+type registration struct {
+	at   int // the event's index
+	sub  Event
+	left string // the session the client left before a connect
+}
+
+func (s *regState) registrations() []registration {
+	var out []registration
+	subs := map[int]map[string]Event{}
+	left := map[int]string{}
+	for i, ev := range s.evs {
+		switch ev.Kind {
+		case Subscribe:
+			if subs[ev.Client] == nil {
+				subs[ev.Client] = map[string]Event{}
+			}
+			subs[ev.Client][ev.RegID] = ev
+			out = append(out, registration{at: i, sub: ev})
+		case Disconnect:
+			left[ev.Client] = ev.Node
+		case Connect:
+			for _, reg := range sortedStr(subs[ev.Client]) {
+				sb := subs[ev.Client][reg]
+				sb.T = ev.T
+				out = append(out, registration{at: i, sub: sb, left: left[ev.Client]})
+			}
+		}
+	}
+	return out
+}
 
 func (c SubscribePush) Check(h *History, _ checkers.Options) checkers.Result {
 	s, res := load(c.Name(), h)
@@ -26,10 +60,11 @@ func (c SubscribePush) Check(h *History, _ checkers.Options) checkers.Result {
 	var bad []string
 	var ops []int
 	judged := 0
-	for i, sb := range s.evs {
+	for _, r := range s.registrations() {
+		sb, i := r.sub, r.at
 		deadline := sb.T + c.Bound
-		if sb.Kind != Subscribe || deadline > s.end || !alive(sb.Client, deadline) || s.switchedOff(sb.Client, sb.T-c.Settle, deadline) ||
-			s.blacklisted(sb.DataID, deadline) || !quiet(ds, sb.T-c.Settle, deadline, c.Settle, func(string) bool { return true }) {
+		if deadline > s.end || !alive(sb.Client, deadline) || s.switchedOff(sb.Client, sb.T-c.Settle, deadline) ||
+			s.blacklisted(sb.DataID, deadline) || !quiet(ds, sb.T-c.Settle, deadline, c.Settle, func(n string) bool { return n == "" || n != r.left }) {
 			continue
 		}
 		last := -1 // the subscriber's latest push by the deadline (a re-subscribe keeps what it was pushed)
@@ -47,7 +82,7 @@ func (c SubscribePush) Check(h *History, _ checkers.Options) checkers.Result {
 			if last >= 0 && shows(s.evs[last], p, p.RegID+"="+p.Data) {
 				continue
 			}
-			bad = append(bad, fmt.Sprintf("subscriber %s of client %d subscribed to %s at %v away from faults, but its last push %v later lacked %s=%s, published at %v",
+			bad = append(bad, fmt.Sprintf("subscriber %s of client %d registered on %s at %v away from faults, but its last push %v later lacked %s=%s, published at %v",
 				sb.RegID, sb.Client, sb.DataID, vt(sb.T), vt(c.Bound), p.RegID, p.Data, vt(p.T)))
 			ops = append(ops, i)
 		}

@@ -187,9 +187,11 @@ func (s *SessionServer) pushSettled(x *sub) {
 	delete(s.push.breakers, x.conn)
 }
 
-// emptyOnMiss is BugEmptyPushAfterSubscribe: on a cache miss the session
-// builds an empty datum versioned by its own clock (ms, as data versions
-// are), so the real datum fetched next looks older than what was pushed.
+// emptyOnMiss is BugEmptyPushAfterSubscribe: a new subscriber that misses
+// the cache (nothing fetched yet, or the entry invalidated by a change
+// still merging, as SOFARegistry's session cache is) is pushed an empty
+// datum versioned by the session's clock (ms, as data versions are), so
+// the real datum fetched next looks older than what was pushed.
 func (s *SessionServer) emptyOnMiss(x *sub) *Datum {
 	s.env.Reached("registry/empty-push-on-miss")
 	return &Datum{DataID: x.dataID, Version: uint64(s.env.Now().UnixMilli())}

@@ -78,7 +78,7 @@ func (s *SessionServer) onDatum(d *Datum) {
 func (s *SessionServer) maybePush(x *sub) {
 	s.pushSettled(x)
 	d := s.cache[x.dataID]
-	if d == nil && s.bug(BugEmptyPushAfterSubscribe) {
+	if x.attempt == 0 && (d == nil || s.push.merges[x.dataID] != nil) && s.bug(BugEmptyPushAfterSubscribe) {
 		d = s.emptyOnMiss(x)
 	}
 	if d == nil || d.Version <= x.pushed || x.abandoned || s.pushHeld(x) {

@@ -314,7 +314,16 @@ func (s *system) Checkers(scenarios.Bounds) []checkers.CheckerOf[*regcheck.Histo
 	ghost := int64(s.cfg.Lease + 10*time.Second)
 	out := append(regcheck.Checkers(ghost, int64(30*time.Second)),
 		regcheck.Propagation{Bound: s.propagation, Settle: int64(3 * time.Second)}, regcheck.Failover{Bound: s.failover},
-		regcheck.SubscribePush{Bound: int64(2 * time.Second), Settle: int64(3 * time.Second)})
+		regcheck.SubscribePush{Bound: s.propagation, Settle: int64(3 * time.Second)})
+	// A datum missing a publisher for a moment reaches the subscribers
+	// merged with what follows: the gap they see grows by the pipeline's
+	// delay.
+	for i, c := range out {
+		if nl, ok := c.(regcheck.NoLoss); ok {
+			nl.Gap += int64(s.cfg.Push.PushBound())
+			out[i] = nl
+		}
+	}
 	if s.cfg.Push.Mode == regnode.PushPipeline {
 		out = append(out, regcheck.PushRate{Window: int64(800 * time.Millisecond), Max: 3}, regcheck.RetryCap{Retries: 3, Scan: int64(s.cfg.SyncInterval)})
 	}
