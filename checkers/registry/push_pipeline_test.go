@@ -81,3 +81,27 @@ func TestRetryCap(t *testing.T) {
 	require.Contains(t, forever.Explanation, "received version 10 9 times")
 	require.Equal(t, checkers.Pass, c.Check(h(12, 6), checkers.Options{}).Verdict)
 }
+
+// A client re-registers its subscribers on connect: an empty push on the
+// new session away from faults fails subscribe-push; the old session's
+// crash near the connect excuses it.
+func TestSubscribePushOnReconnect(t *testing.T) {
+	h := func(extra ...Event) *History {
+		evs := append([]Event{
+			{Kind: Connect, T: 0, Client: 1, Node: "session-1"},
+			{Kind: Subscribe, T: 1e8, Client: 1, DataID: "svc", RegID: "s"},
+			{Kind: Publish, T: 1 * regSec, Client: 2, DataID: "svc", RegID: "p", Data: "d", Version: 1},
+			{Kind: Push, T: 2 * regSec, Client: 1, DataID: "svc", RegID: "s", Version: 10, Pubs: []string{"p=d"}},
+			{Kind: Disconnect, T: 9 * regSec, Client: 1, Node: "session-1"},
+			{Kind: Connect, T: 10 * regSec, Client: 1, Node: "session-2"},
+			{Kind: Push, T: 10*regSec + 6e8, Client: 1, DataID: "svc", RegID: "s", Version: 20},
+		}, extra...)
+		return regHistory(append(evs, Event{Kind: End, T: 30 * regSec, Client: -1})...)
+	}
+	c := SubscribePush{Bound: 2 * regSec, Settle: 3 * regSec}
+	empty := c.Check(h(), checkers.Options{})
+	require.Equal(t, checkers.Fail, empty.Verdict, empty.Explanation)
+	require.Contains(t, empty.Explanation, "registered on svc at 10s")
+	cut := c.Check(h(Event{Kind: Disturbed, T: 9 * regSec, Until: 20 * regSec, Node: "session-1"}), checkers.Options{})
+	require.Equal(t, checkers.Pass, cut.Verdict, cut.Explanation)
+}
