@@ -20,7 +20,7 @@ var registryBugSeeds = map[string]scenariotest.Pin{
 	"bug/registry/push-failed-recorded-delivered":    {Scenario: "registry-basic", Seed: 2},
 	"bug/registry/first-push-lost-after-retries":     {Scenario: "registry-basic", Seed: 2},
 	"bug/registry/version-collision-overwrite":       {Scenario: "registry-data-failover", Seed: 3},
-	"bug/registry/late-cleanup-deletes-reregistered": {Scenario: "registry-session-failover", Seed: 24},
+	"bug/registry/late-cleanup-deletes-reregistered": {Scenario: "registry-session-failover", Seed: 78},
 	"bug/registry/republish-drops-shared-index":      {Scenario: "registry-chaos", Seed: 13},
 	"bug/registry/serve-before-migration":            {Scenario: "registry-chaos", Seed: 32},
 	// the meta election (election=db)
