@@ -93,3 +93,46 @@ func TestPushRetryCapBreakerAndScan(t *testing.T) {
 	require.Greater(t, forever, uint64(40))
 	require.Equal(t, []string{"p0=x"}, last)
 }
+
+// deaf is a client host that drops pushes (no ack) before from.
+type deaf struct {
+	testHost
+	env  *sim.Env
+	from time.Duration
+}
+
+func (h *deaf) Start(env *sim.Env) { h.env = env; h.testHost.Start(env) }
+func (h *deaf) Message(c sim.ConnID, from sim.NodeID, m any) {
+	if _, ok := m.(*Push); ok && h.env.Monotonic() < h.from {
+		return
+	}
+	h.testHost.Message(c, from, m)
+}
+
+// A push whose ack never comes (the push timeout is long) is dropped
+// after StuckTimeout so that the next change goes out; the immediate
+// model waits for the push timeout.
+func TestStuckPushDropped(t *testing.T) {
+	run := func(push PushConfig) ([]string, map[string]uint64, uint64) {
+		w := sim.NewWorld(sim.Config{Seed: 9})
+		cfg := Config{Metas: []sim.NodeID{"meta-1", "meta-2", "meta-3"}, Data: []sim.NodeID{"data-1", "data-2"},
+			Sessions: []sim.NodeID{"session-1"}, Slots: 16, Push: push, PushTimeout: time.Minute}
+		AddServers(w, cfg)
+		pub := &testHost{cfg: ClientConfig{Sessions: cfg.Sessions}, start: func(c *Client) { c.Publish("svc", "p0", "x") }}
+		sub := &deaf{testHost: testHost{cfg: ClientConfig{Sessions: cfg.Sessions}, start: func(c *Client) { c.Subscribe("svc", "s1") }}, from: 4 * time.Second}
+		w.AddNode("pub", func() sim.Node { return pub })
+		w.AddNode("sub", func() sim.Node { return sub })
+		w.At(8*time.Second, func() { pub.client.Publish("svc", "p0", "y") })
+		w.Run(sim.Limits{Until: 20 * time.Second})
+		require.Empty(t, w.Findings())
+		return sub.last(), w.Reached(), w.Fingerprint()
+	}
+	pipe := PushConfig{Mode: PushPipeline, StuckTimeout: 2 * time.Second}
+	last, reached, fp := run(pipe)
+	require.Equal(t, []string{"p0=y"}, last, "the stuck push was dropped and the change pushed")
+	require.NotZero(t, reached["registry/push-stuck-dropped"])
+	_, _, again := run(pipe)
+	require.Equal(t, fp, again)
+	last, _, _ = run(PushConfig{Mode: PushImmediate})
+	require.Empty(t, last, "the immediate model still waits for the minute-long push timeout")
+}
