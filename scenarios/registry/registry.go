@@ -314,7 +314,7 @@ func (s *system) Checkers(scenarios.Bounds) []checkers.CheckerOf[*regcheck.Histo
 	ghost := int64(s.cfg.Lease + 10*time.Second)
 	out := append(regcheck.Checkers(ghost, int64(30*time.Second)),
 		regcheck.Propagation{Bound: s.propagation, Settle: int64(3 * time.Second)}, regcheck.Failover{Bound: s.failover},
-		regcheck.SubscribePush{Bound: s.propagation, Settle: int64(3 * time.Second)})
+		regcheck.SubscribePush{Bound: int64(2500 * time.Millisecond), Settle: int64(5 * time.Second)})
 	// A datum missing a publisher for a moment reaches the subscribers
 	// merged with what follows: the gap they see grows by the pipeline's
 	// delay.
