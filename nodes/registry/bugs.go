@@ -97,3 +97,16 @@ func init() {
 		sim.Bug{Name: BugFastDisconnectUncleaned, Description: "a client disconnecting right after registering is cleaned before the registration is stored, and no periodic sweep catches it (#37)"},
 		sim.Bug{Name: BugSharedConnectID, Description: "a connectId shared by two session servers keeps being renewed: a dead client's publishers are never removed (#111)"})
 }
+
+// Planted bugs of the push pipeline (push_*.go).
+const (
+	// BugEmptyPushAfterSubscribe: a subscriber registered before the
+	// session has fetched its datum gets an empty datum stamped with the
+	// session's clock, which stands as pushed over the real one until the
+	// next change or version scan (sofa-registry#325).
+	BugEmptyPushAfterSubscribe = "bug/registry/empty-push-after-subscribe"
+)
+
+func init() {
+	Bugs = append(Bugs, sim.Bug{Name: BugEmptyPushAfterSubscribe, Description: "a subscribe that misses the session's cache is pushed an empty datum that stands over the real one until the next scan (#325)"})
+}

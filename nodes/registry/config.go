@@ -77,6 +77,8 @@ type Config struct {
 	// real session's IO thread races its executor (default 0: the sim
 	// delivers a connection's messages and its close in order).
 	OrphanSweepInterval, RegisterLag time.Duration
+	// Push is the session's push pipeline (push_pipeline.go).
+	Push PushConfig
 }
 
 // MetaObserver hears of the meta store's compare-and-set proposals: a new
@@ -121,6 +123,7 @@ func (c *Config) defaults() {
 	if c.OrphanSweepInterval <= 0 {
 		c.OrphanSweepInterval = 5 * time.Second
 	}
+	c.Push.defaults()
 }
 
 // AddServers adds every meta, data and session server to the world.
@@ -161,3 +164,76 @@ func (c *OpsConfig) defaults() {
 		c.SessionOffDelay = 30 * time.Second
 	}
 }
+
+// PushConfig is the session's push pipeline (push_pipeline.go), after
+// SOFARegistry's ChangeProcessor, PushProcessor and PushEfficiencyConfig.
+type PushConfig struct {
+	// Mode: PushPipeline (SOFARegistry's, the registry scenarios' default)
+	// or PushImmediate (a change pushed at once, a failed push retried every
+	// RetryInterval forever; the default of a Config that names none, for
+	// the systems that embed a small registry sized for quick failovers).
+	Mode string
+	// ChangeDebounce merges a dataInfoId's changes (default 1s) and
+	// ChangeMaxDelay fires them at most this long after the first
+	// (default 3s): changeDebouncingMillis and changeDebouncingMaxMillis.
+	ChangeDebounce, ChangeMaxDelay time.Duration
+	// Debounce: a subscriber's push waits this long for newer ones
+	// (default 500ms, pushDataTaskDebouncingMillis).
+	Debounce time.Duration
+	// Retries: a failed push is retried this many times (default 3,
+	// pushTaskRetryTimes), the n-th after RetryFirst + (n-1)*RetryIncrement
+	// (default 500ms each); then it waits for the next version scan.
+	Retries                    int
+	RetryFirst, RetryIncrement time.Duration
+	// StuckTimeout: a push in flight this long is dropped so that the next
+	// one can go (default 10s; the real cleaner's timeout, assumed).
+	StuckTimeout time.Duration
+	// BreakerFailures consecutive failed pushes to one address open its
+	// circuit breaker for BreakerSilence: pushes to it are skipped until
+	// then, and the next version scan pushes (defaults 10 and 10s, assumed).
+	BreakerFailures int
+	BreakerSilence  time.Duration
+}
+
+// The push pipeline's modes.
+const (
+	PushPipeline  = "pipeline"
+	PushImmediate = "immediate"
+)
+
+func (c *PushConfig) defaults() {
+	if c.Mode == "" {
+		c.Mode = PushImmediate
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&c.ChangeDebounce, time.Second)
+	def(&c.ChangeMaxDelay, 3*time.Second)
+	def(&c.Debounce, 500*time.Millisecond)
+	def(&c.RetryFirst, 500*time.Millisecond)
+	def(&c.RetryIncrement, 500*time.Millisecond)
+	def(&c.StuckTimeout, 10*time.Second)
+	def(&c.BreakerSilence, 10*time.Second)
+	if c.Retries <= 0 {
+		c.Retries = 3
+	}
+	if c.BreakerFailures <= 0 {
+		c.BreakerFailures = 10
+	}
+}
+
+// PushBound is how long a change may take from the session hearing of it
+// to the subscriber's push away from failures: the merge window's maximum
+// plus the push debounce.
+func (c PushConfig) PushBound() time.Duration {
+	c.defaults()
+	if c.immediate() {
+		return 0
+	}
+	return c.ChangeMaxDelay + c.Debounce
+}
+
+func (c PushConfig) immediate() bool { return c.Mode != PushPipeline }

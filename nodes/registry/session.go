@@ -25,6 +25,7 @@ type SessionServer struct {
 
 	ops  sessionOps  // the ops controls (ops_session.go)
 	apps sessionApps // app-level discovery (app.go)
+	push pushPipe    // change merging, debounce, retry cap, breaker (push_pipeline.go)
 }
 
 type clientConn struct {
@@ -72,7 +73,7 @@ func (s *SessionServer) Status() SessionStatus {
 }
 
 func (s *SessionServer) Timer(_ sim.TimerID, tag any) {
-	if s.opsMessage(0, tag) {
+	if s.opsMessage(0, tag) || s.pushTimer(tag) {
 		return
 	}
 	switch t := tag.(type) {
@@ -233,7 +234,7 @@ func (s *SessionServer) Message(c sim.ConnID, from sim.NodeID, msg any) {
 		}
 	case *DatumChanged:
 		if from == s.m.leaderOf(s.m.slotOf(x.Datum.DataID)) {
-			s.onDatum(x.Datum)
+			s.onChange(x.Datum)
 		}
 	case *MigrateReq:
 		s.onMigrate(from, x)

@@ -16,6 +16,7 @@ type sub struct {
 	attempt       uint64
 	firstFails    int
 	abandoned     bool
+	pipe          subPipe // the push pipeline's state (push_pipeline.go)
 }
 
 // fetch asks the slot leader for a datum, telling it the highest version
@@ -47,6 +48,7 @@ func (s *SessionServer) sync() {
 	seen := map[string]bool{}
 	for _, reg := range sortedKeys(s.subs) {
 		x := s.subs[reg]
+		x.pipe.rescan() // the version scan pushes what the retries gave up
 		if !seen[x.dataID] {
 			seen[x.dataID] = true
 			s.fetch(x.dataID)
@@ -71,14 +73,31 @@ func (s *SessionServer) onDatum(d *Datum) {
 }
 
 // maybePush pushes the cached datum to a subscriber that has not
-// acknowledged it, one push in flight at a time.
+// acknowledged it, one push in flight at a time: at once in the Immediate
+// model, otherwise after the push debounce (push_pipeline.go).
 func (s *SessionServer) maybePush(x *sub) {
+	s.pushSettled(x)
 	d := s.cache[x.dataID]
-	if d == nil || d.Version <= x.pushed || x.inflight || x.abandoned || s.pushHeld(x) {
+	if x.attempt == 0 && (d == nil || s.push.merges[x.dataID] != nil) && s.bug(BugEmptyPushAfterSubscribe) {
+		d = s.emptyOnMiss(x)
+	}
+	if d == nil || d.Version <= x.pushed || x.abandoned || s.pushHeld(x) {
 		return
 	}
+	if s.cfg.Push.immediate() {
+		if !x.inflight {
+			s.sendPush(x, d)
+		}
+		return
+	}
+	s.debouncePush(x, d)
+}
+
+// sendPush sends d to the subscriber and waits PushTimeout for its ack.
+func (s *SessionServer) sendPush(x *sub, d *Datum) {
 	x.attempt++
 	x.inflight = true
+	x.pipe.sentAt, x.pipe.sentVer = s.env.Monotonic(), d.Version
 	if _, fail := s.env.Failpoint(FailPush); fail {
 		s.pushFailedVersion(x, d.Version)
 		return
@@ -90,8 +109,8 @@ func (s *SessionServer) maybePush(x *sub) {
 // pushFailed handles a push timeout: retried later, never recorded as
 // delivered (unless a planted bug says otherwise).
 func (s *SessionServer) pushFailed(x *sub) {
-	v := uint64(0)
-	if d := s.cache[x.dataID]; d != nil {
+	v := x.pipe.sentVer
+	if d := s.cache[x.dataID]; v == 0 && d != nil {
 		v = d.Version
 	}
 	s.pushFailedVersion(x, v)
@@ -114,5 +133,9 @@ func (s *SessionServer) pushFailedVersion(x *sub, v uint64) {
 			return
 		}
 	}
-	s.env.SetTimer(s.cfg.RetryInterval, pushRetry{reg: x.regID})
+	if s.cfg.Push.immediate() {
+		s.env.SetTimer(s.cfg.RetryInterval, pushRetry{reg: x.regID})
+		return
+	}
+	s.retryPush(x, v)
 }

@@ -90,7 +90,7 @@ func init() {
 			}
 			sys := build(w, plan, p, work, false)
 			withApps(sys)
-			sys.propagation, sys.failover = int64(p.Duration("propagation-bound")), int64(p.Duration("failover-bound"))
+			sys.setBounds(p)
 			addConsole(w, sys, drills)
 			return &opsSystem{system: sys, bound: int64(p.Duration("drill-bound"))}, nil
 		},

@@ -55,8 +55,9 @@ var Params = []scenarios.Param{
 	scenarios.Int("slots", 256, 1, 65536, "slots in the slot table"),
 	scenarios.Dur("duration", 30*time.Second, "safety phase (virtual time)"),
 	scenarios.Dur("liveness", 90*time.Second, "liveness bound after faults heal (a meta leader lost at the heal is replaced after the 20 s lock and warms up 30 s before it moves slots)"),
-	scenarios.Dur("propagation-bound", 1*time.Second, "away from faults, a change reaches every subscriber within this"),
+	scenarios.Dur("propagation-bound", 1*time.Second, "away from faults, a change reaches every subscriber within this (under push=pipeline at least the 3 s merge maximum + 500 ms debounce + 1 s)"),
 	scenarios.Dur("failover-bound", 30*time.Second, "away from meta and network faults, a slot of a data server that went down is led again within this (the 20 s meta lease, then the new leaders' migration from every session, which a lost answer holds until the next 6 s sync)"),
+	scenarios.Choice("push", regnode.PushImmediate, []string{regnode.PushPipeline, regnode.PushImmediate}, "the session's pushes (immediate by default: the pipeline's merging hides the short-lived states the planted incidents need; see DESIGN): SOFARegistry's pipeline (changes merged 1-3 s, 500 ms debounce, 3 retries then the version scan, breaker) or at once with retries forever"),
 	scenarios.Choice("election", regnode.ElectionDB, []string{regnode.ElectionDB, regnode.ElectionRaft}, "how the meta leader is elected: a lock row in a database (SOFARegistry v6; the table lives in the leader's memory) or raft among the metas (the table in their log)"),
 }
 
@@ -101,10 +102,19 @@ func scenario(name, desc string, families, targets []string, episodes int) *scen
 		},
 		Build: func(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []Op) (scenarios.System[*regcheck.History], error) {
 			sys := build(w, plan, p, ops, false)
-			sys.propagation, sys.failover = int64(p.Duration("propagation-bound")), int64(p.Duration("failover-bound"))
+			sys.setBounds(p)
 			return sys, nil
 		},
 	})
+}
+
+// setBounds reads the time bounds; under push=pipeline the propagation
+// bound is at least the merge maximum + the push debounce + 1 s.
+func (s *system) setBounds(p scenarios.Values) {
+	s.propagation, s.failover = int64(p.Duration("propagation-bound")), int64(p.Duration("failover-bound"))
+	if b := s.cfg.Push.PushBound(); b > 0 {
+		s.propagation = max(s.propagation, int64(b+time.Second))
+	}
 }
 
 func topology(p scenarios.Values) regnode.Config {
@@ -116,7 +126,7 @@ func topology(p scenarios.Values) regnode.Config {
 		return out
 	}
 	c := regnode.Config{Metas: ids("meta", p.Int("metas")), Data: ids("data", p.Int("data")), Sessions: ids("session", p.Int("sessions")), Slots: p.Int("slots"),
-		Election: p.String("election"), Lease: regnode.RealMetaLease}
+		Election: p.String("election"), Lease: regnode.RealMetaLease, Push: regnode.PushConfig{Mode: p.String("push")}}
 	if c.Election == regnode.ElectionDB {
 		c.LockDB = lockDBID
 	}
@@ -344,7 +354,20 @@ func (s *system) Checkers(scenarios.Bounds) []checkers.CheckerOf[*regcheck.Histo
 	// lease (when the session died too) and a table change.
 	ghost := int64(s.cfg.Lease + 10*time.Second)
 	out := append(regcheck.Checkers(ghost, int64(30*time.Second)),
-		regcheck.Propagation{Bound: s.propagation, Settle: int64(3 * time.Second)}, regcheck.Failover{Bound: s.failover})
+		regcheck.Propagation{Bound: s.propagation, Settle: int64(3 * time.Second)}, regcheck.Failover{Bound: s.failover},
+		regcheck.SubscribePush{Bound: int64(2500 * time.Millisecond), Settle: int64(5 * time.Second)})
+	// A datum missing a publisher for a moment reaches the subscribers
+	// merged with what follows: the gap they see grows by the pipeline's
+	// delay.
+	for i, c := range out {
+		if nl, ok := c.(regcheck.NoLoss); ok {
+			nl.Gap += int64(s.cfg.Push.PushBound())
+			out[i] = nl
+		}
+	}
+	if s.cfg.Push.Mode == regnode.PushPipeline {
+		out = append(out, regcheck.PushRate{Window: int64(800 * time.Millisecond), Max: 3}, regcheck.RetryCap{Retries: 3, Scan: int64(s.cfg.SyncInterval)})
+	}
 	if s.cfg.Election == regnode.ElectionDB {
 		out = append(out, regcheck.MetaLease{ClockBound: (lockDuration / 2).Milliseconds()}, regcheck.LockDB{})
 	}

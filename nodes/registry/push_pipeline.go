@@ -1,0 +1,198 @@
+package registry
+
+// The session's push pipeline, after SOFARegistry's ChangeProcessor (a
+// dataInfoId's changes merged for ChangeDebounce, at most ChangeMaxDelay
+// after the first) and PushProcessor (a subscriber's push debounced, a
+// failed one retried Retries times with a growing backoff and then left to
+// the next version scan, a push stuck in flight dropped, a circuit breaker
+// per address). Config.Push.Immediate keeps the old model.
+
+import (
+	"time"
+
+	"github.com/sofasim/sofasim/sim"
+)
+
+// pushPipe is a session's pipeline state; the maps start lazily.
+type pushPipe struct {
+	merges   map[string]*merge // dataInfoId -> its changes not fired yet
+	breakers map[sim.ConnID]*breaker
+	gen      uint64 // names timers, so a superseded one is ignored
+}
+
+type merge struct {
+	first time.Duration // when the first change arrived
+	d     *Datum        // the newest change
+	gen   uint64
+}
+
+type breaker struct {
+	fails int
+	until time.Duration // pushes skipped until then
+}
+
+// subPipe is a subscriber's pipeline state.
+type subPipe struct {
+	debounce uint64 // the pending debounce timer's gen (0: none)
+	retry    uint64 // the pending retry timer's gen
+	retries  int    // retries of retryVer so far
+	retryVer uint64
+	gaveUp   uint64 // the version whose retries ran out: left to the version scan
+	sentAt   time.Duration
+	sentVer  uint64
+}
+
+type (
+	changeFire struct {
+		dataID string
+		gen    uint64
+	}
+	pushDue struct {
+		reg string
+		gen uint64
+	}
+	pushRetryDue struct {
+		reg string
+		gen uint64
+	}
+)
+
+func (p *pushPipe) next() uint64 {
+	if p.merges == nil {
+		p.merges, p.breakers = map[string]*merge{}, map[sim.ConnID]*breaker{}
+	}
+	p.gen++
+	return p.gen
+}
+
+// onChange merges a data server's change announcement with the
+// dataInfoId's others and fires them together.
+func (s *SessionServer) onChange(d *Datum) {
+	cfg := s.cfg.Push
+	if cfg.immediate() || derived(d.DataID) {
+		s.onDatum(d)
+		return
+	}
+	if c := s.cache[d.DataID]; c != nil && c.Version >= d.Version {
+		return
+	}
+	gen := s.push.next()
+	now := s.env.Monotonic()
+	m := s.push.merges[d.DataID]
+	if m == nil {
+		m = &merge{first: now}
+		s.push.merges[d.DataID] = m
+	} else {
+		s.env.Reached("registry/change-merged")
+	}
+	if m.d == nil || d.Version > m.d.Version {
+		m.d = d
+	}
+	m.gen = gen
+	due := min(now+cfg.ChangeDebounce, m.first+cfg.ChangeMaxDelay)
+	s.env.SetTimer(max(due-now, 0), changeFire{dataID: d.DataID, gen: gen})
+}
+
+// pushTimer handles the pipeline's timers.
+func (s *SessionServer) pushTimer(tag any) bool {
+	switch t := tag.(type) {
+	case changeFire:
+		if m := s.push.merges[t.dataID]; m != nil && m.gen == t.gen {
+			delete(s.push.merges, t.dataID)
+			s.onDatum(m.d)
+		}
+	case pushDue:
+		if x := s.subs[t.reg]; x != nil && x.pipe.debounce == t.gen {
+			x.pipe.debounce = 0
+			s.pushNow(x)
+		}
+	case pushRetryDue:
+		if x := s.subs[t.reg]; x != nil && x.pipe.retry == t.gen {
+			x.pipe.retry = 0
+			s.pushNow(x)
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+// debouncePush starts the subscriber's push debounce unless one is
+// pending: the push sends the datum cached when it expires.
+func (s *SessionServer) debouncePush(x *sub, d *Datum) {
+	if d.Version <= x.pipe.gaveUp || x.pipe.debounce != 0 || x.pipe.retry != 0 {
+		return
+	}
+	x.pipe.debounce = s.push.next()
+	s.env.SetTimer(s.cfg.Push.Debounce, pushDue{reg: x.regID, gen: x.pipe.debounce})
+}
+
+// pushNow sends what the subscriber lacks, unless its address's breaker
+// is open or a push is in flight (one stuck for StuckTimeout is dropped).
+func (s *SessionServer) pushNow(x *sub) {
+	s.pushSettled(x)
+	d := s.cache[x.dataID]
+	if d == nil || d.Version <= x.pushed || x.abandoned || s.pushHeld(x) {
+		return
+	}
+	if b := s.push.breakers[x.conn]; b != nil && s.env.Monotonic() < b.until {
+		s.env.Reached("registry/push-breaker-open")
+		return // the version scan pushes once it closes
+	}
+	if x.inflight {
+		if s.env.Monotonic()-x.pipe.sentAt < s.cfg.Push.StuckTimeout {
+			return // its ack (or timeout) pushes again
+		}
+		x.inflight = false
+		s.env.Reached("registry/push-stuck-dropped")
+	}
+	s.sendPush(x, d)
+}
+
+// retryPush schedules the next retry of version v, or gives it up to the
+// version scan after Retries.
+func (s *SessionServer) retryPush(x *sub, v uint64) {
+	cfg := s.cfg.Push
+	s.push.next()
+	b := s.push.breakers[x.conn]
+	if b == nil {
+		b = &breaker{}
+		s.push.breakers[x.conn] = b
+	}
+	if b.fails++; b.fails >= cfg.BreakerFailures {
+		b.until = s.env.Monotonic() + cfg.BreakerSilence
+	}
+	if v > x.pipe.retryVer {
+		x.pipe.retryVer, x.pipe.retries = v, 0
+	}
+	if x.pipe.retries >= cfg.Retries {
+		x.pipe.gaveUp = v
+		s.env.Reached("registry/push-gave-up")
+		return
+	}
+	x.pipe.retries++
+	x.pipe.retry = s.push.next()
+	s.env.SetTimer(cfg.RetryFirst+time.Duration(x.pipe.retries-1)*cfg.RetryIncrement, pushRetryDue{reg: x.regID, gen: x.pipe.retry})
+}
+
+// rescan: a version scan starts a new push task, with its own retries.
+func (p *subPipe) rescan() { p.gaveUp, p.retries = 0, 0 }
+
+// pushSettled notes an acknowledged push: the address's breaker closes.
+func (s *SessionServer) pushSettled(x *sub) {
+	if x.inflight || x.pipe.sentVer == 0 || x.pushed < x.pipe.sentVer {
+		return
+	}
+	x.pipe.sentVer = 0
+	delete(s.push.breakers, x.conn)
+}
+
+// emptyOnMiss is BugEmptyPushAfterSubscribe: a new subscriber that misses
+// the cache (nothing fetched yet, or the entry invalidated by a change
+// still merging, as SOFARegistry's session cache is) is pushed an empty
+// datum versioned by the session's clock (ms, as data versions are), so
+// the real datum fetched next looks older than what was pushed.
+func (s *SessionServer) emptyOnMiss(x *sub) *Datum {
+	s.env.Reached("registry/empty-push-on-miss")
+	return &Datum{DataID: x.dataID, Version: uint64(s.env.Now().UnixMilli())}
+}

@@ -1,0 +1,138 @@
+package registry
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/sofasim/sofasim/sim"
+)
+
+// pipeWorld is newTestWorld with the session's push mode set.
+func pipeWorld(t *testing.T, seed uint64, push PushConfig) (*sim.World, Config) {
+	t.Helper()
+	w := sim.NewWorld(sim.Config{Seed: seed})
+	cfg := Config{
+		Metas:    []sim.NodeID{"meta-1", "meta-2", "meta-3"},
+		Data:     []sim.NodeID{"data-1", "data-2"},
+		Sessions: []sim.NodeID{"session-1"},
+		Slots:    16,
+		Push:     push,
+	}
+	AddServers(w, cfg)
+	cfg.defaults()
+	return w, cfg
+}
+
+// burst publishes five values of p1 200ms apart from 3s and returns the
+// subscriber's pushes after the first value, and the world's fingerprint.
+func burst(t *testing.T, seed uint64, push PushConfig) ([]*Datum, []string, uint64) {
+	w, cfg := pipeWorld(t, seed, push)
+	pub := &testHost{cfg: ClientConfig{Sessions: cfg.Sessions}, start: func(c *Client) { c.Publish("svc", "p0", "x") }}
+	sub := &testHost{cfg: ClientConfig{Sessions: cfg.Sessions}, start: func(c *Client) { c.Subscribe("svc", "s1") }}
+	w.AddNode("pub", func() sim.Node { return pub })
+	w.AddNode("sub", func() sim.Node { return sub })
+	for i, v := range []string{"a", "b", "c", "d", "e"} {
+		w.At(3*time.Second+time.Duration(i)*200*time.Millisecond, func() { pub.client.Publish("svc", "p1", v) })
+	}
+	w.Run(sim.Limits{Until: 3 * time.Second})
+	before := len(sub.pushes)
+	w.Run(sim.Limits{Until: 9 * time.Second})
+	require.Empty(t, w.Findings())
+	return sub.pushes[before:], sub.last(), w.Fingerprint()
+}
+
+// A burst of changes to one dataInfoId is merged into one push (two if a
+// version scan falls in it) that holds the last value; the immediate model
+// pushes nearly every change. Same seed, same run.
+func TestPushMergesChanges(t *testing.T) {
+	pipe := PushConfig{Mode: PushPipeline}
+	merged, last, fp := burst(t, 5, pipe)
+	require.Equal(t, []string{"p0=x", "p1=e"}, last)
+	require.LessOrEqual(t, len(merged), 2, "five changes within the 1s debounce merge")
+	_, _, again := burst(t, 5, pipe)
+	require.Equal(t, fp, again)
+	each, last, _ := burst(t, 5, PushConfig{Mode: PushImmediate})
+	require.Equal(t, []string{"p0=x", "p1=e"}, last)
+	require.GreaterOrEqual(t, len(each), 4, "the immediate model pushes the changes one by one")
+}
+
+// With every push failing, a push is tried 1+Retries times and then left
+// to the version scan, and the address's breaker opens; once pushes work
+// again the subscriber catches up. The immediate model retries every
+// 300ms.
+func TestPushRetryCapBreakerAndScan(t *testing.T) {
+	run := func(push PushConfig) (failed uint64, reached map[string]uint64, last []string, fp uint64) {
+		w, cfg := pipeWorld(t, 3, push)
+		pub := &testHost{cfg: ClientConfig{Sessions: cfg.Sessions}, start: func(c *Client) { c.Publish("svc", "p0", "x") }}
+		sub := &testHost{cfg: ClientConfig{Sessions: cfg.Sessions}}
+		w.AddNode("pub", func() sim.Node { return pub })
+		w.AddNode("sub", func() sim.Node { return sub })
+		w.At(3*time.Second, func() { require.NoError(t, w.Inject(sim.ArmFailpoint{Failpoint: FailPush})) })
+		w.At(3100*time.Millisecond, func() { sub.client.Subscribe("svc", "s1") })
+		w.At(23*time.Second, func() {
+			failed = w.FailpointFired(FailPush)
+			require.NoError(t, w.Inject(sim.DisarmFailpoint{Failpoint: FailPush}))
+		})
+		w.Run(sim.Limits{Until: 45 * time.Second})
+		require.Empty(t, w.Findings())
+		return failed, w.Reached(), sub.last(), w.Fingerprint()
+	}
+	pipe := PushConfig{Mode: PushPipeline}
+	failed, reached, last, fp := run(pipe)
+	// 20s of failures: at most 1+3 tries per version scan (5s) and one
+	// round before the first scan.
+	require.LessOrEqual(t, failed, uint64(4*(20/5+1)))
+	require.NotZero(t, reached["registry/push-gave-up"])
+	require.NotZero(t, reached["registry/push-breaker-open"], "failed %d, reached %v", failed, reached)
+	require.Equal(t, []string{"p0=x"}, last, "the scan pushes once the breaker closes")
+	_, _, _, again := run(pipe)
+	require.Equal(t, fp, again)
+	forever, _, last, _ := run(PushConfig{Mode: PushImmediate})
+	require.Greater(t, forever, uint64(40))
+	require.Equal(t, []string{"p0=x"}, last)
+}
+
+// deaf is a client host that drops pushes (no ack) before from.
+type deaf struct {
+	testHost
+	env  *sim.Env
+	from time.Duration
+}
+
+func (h *deaf) Start(env *sim.Env) { h.env = env; h.testHost.Start(env) }
+func (h *deaf) Message(c sim.ConnID, from sim.NodeID, m any) {
+	if _, ok := m.(*Push); ok && h.env.Monotonic() < h.from {
+		return
+	}
+	h.testHost.Message(c, from, m)
+}
+
+// A push whose ack never comes (the push timeout is long) is dropped
+// after StuckTimeout so that the next change goes out; the immediate
+// model waits for the push timeout.
+func TestStuckPushDropped(t *testing.T) {
+	run := func(push PushConfig) ([]string, map[string]uint64, uint64) {
+		w := sim.NewWorld(sim.Config{Seed: 9})
+		cfg := Config{Metas: []sim.NodeID{"meta-1", "meta-2", "meta-3"}, Data: []sim.NodeID{"data-1", "data-2"},
+			Sessions: []sim.NodeID{"session-1"}, Slots: 16, Push: push, PushTimeout: time.Minute}
+		AddServers(w, cfg)
+		pub := &testHost{cfg: ClientConfig{Sessions: cfg.Sessions}, start: func(c *Client) { c.Publish("svc", "p0", "x") }}
+		sub := &deaf{testHost: testHost{cfg: ClientConfig{Sessions: cfg.Sessions}, start: func(c *Client) { c.Subscribe("svc", "s1") }}, from: 4 * time.Second}
+		w.AddNode("pub", func() sim.Node { return pub })
+		w.AddNode("sub", func() sim.Node { return sub })
+		w.At(8*time.Second, func() { pub.client.Publish("svc", "p0", "y") })
+		w.Run(sim.Limits{Until: 20 * time.Second})
+		require.Empty(t, w.Findings())
+		return sub.last(), w.Reached(), w.Fingerprint()
+	}
+	pipe := PushConfig{Mode: PushPipeline, StuckTimeout: 2 * time.Second}
+	last, reached, fp := run(pipe)
+	require.Equal(t, []string{"p0=y"}, last, "the stuck push was dropped and the change pushed")
+	require.NotZero(t, reached["registry/push-stuck-dropped"])
+	_, _, again := run(pipe)
+	require.Equal(t, fp, again)
+	last, _, _ = run(PushConfig{Mode: PushImmediate})
+	require.Empty(t, last, "the immediate model still waits for the minute-long push timeout")
+}
