@@ -28,6 +28,7 @@ var registryBugSeeds = map[string]scenariotest.Pin{
 	"bug/registry/meta-lease-past-takeover":     {Scenario: "registry-meta-failover", Seed: 2},
 	"bug/registry/session-off-after-disconnect": {Scenario: "registry-ops", Seed: 61},
 	"bug/registry/app-revision-not-stored":      {Scenario: "registry-ops", Seed: 2},
+	"bug/registry/empty-push-after-subscribe":   {Scenario: "registry-session-failover", Seed: 81},
 	// the connection lifecycle
 	"bug/registry/fast-disconnect-uncleaned": {Scenario: "registry-session-failover", Seed: 20},
 	"bug/registry/shared-connect-id":         {Scenario: "registry-basic", Seed: 1},
