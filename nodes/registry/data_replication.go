@@ -3,6 +3,8 @@ package registry
 // Leader-to-follower replication of changed datums, in batches.
 
 import (
+	"maps"
+
 	"github.com/sofasim/sofasim/sim"
 )
 
@@ -31,15 +33,9 @@ func (d *DataServer) replicate() {
 
 func copyReplica(x *datum) *replicaDatum {
 	r := &replicaDatum{DataID: x.id, Version: x.version, Pubs: map[string]Pub{}, Tombs: map[string]uint64{}, Gone: map[string]Pub{}}
-	for k, v := range x.pubs { //detlint:allow copying a map: order does not matter
-		r.Pubs[k] = v
-	}
-	for k, v := range x.tombs { //detlint:allow copying a map: order does not matter
-		r.Tombs[k] = v
-	}
-	for k, v := range x.gone { //detlint:allow copying a map: order does not matter
-		r.Gone[k] = v
-	}
+	maps.Copy(r.Pubs, x.pubs)
+	maps.Copy(r.Tombs, x.tombs)
+	maps.Copy(r.Gone, x.gone)
 	return r
 }
 
@@ -57,15 +53,9 @@ func (d *DataServer) onReplicate(r *Replicate) {
 		}
 		x.version = rd.Version
 		x.pubs, x.tombs, x.gone = map[string]Pub{}, map[string]uint64{}, map[string]Pub{}
-		for k, v := range rd.Pubs { //detlint:allow copying a map: order does not matter
-			x.pubs[k] = v
-		}
-		for k, v := range rd.Tombs { //detlint:allow copying a map: order does not matter
-			x.tombs[k] = v
-		}
-		for k, v := range rd.Gone { //detlint:allow copying a map: order does not matter
-			x.gone[k] = v
-		}
+		maps.Copy(x.pubs, rd.Pubs)
+		maps.Copy(x.tombs, rd.Tombs)
+		maps.Copy(x.gone, rd.Gone)
 	}
 }
 
