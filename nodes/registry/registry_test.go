@@ -281,10 +281,21 @@ func TestSessionCrashReRegisters(t *testing.T) {
 	require.Empty(t, w.Findings())
 }
 
-// TestDeterministic: the same seed gives the same fingerprint.
+// TestDeterministic: the same seed gives the same fingerprint, under each
+// election and push mode, through a session crash (the digest sync, the
+// data-side lease and the orphan sweep at work) and an ops console's stop
+// and resume of push.
 func TestDeterministic(t *testing.T) {
-	run := func(seed uint64) uint64 {
-		w, cfg := newTestWorld(t, seed)
+	run := func(seed uint64, tune func(*Config)) uint64 {
+		w := sim.NewWorld(sim.Config{Seed: seed})
+		cfg := Config{Metas: []sim.NodeID{"meta-1", "meta-2", "meta-3"}, Data: []sim.NodeID{"data-1", "data-2"},
+			Sessions: []sim.NodeID{"session-1", "session-2"}, Slots: 16}
+		tune(&cfg)
+		if cfg.Election == ElectionDB {
+			cfg.LockDB = "lockdb"
+		}
+		AddServers(w, cfg)
+		cfg.defaults()
 		for i := 0; i < 4; i++ {
 			i := i
 			h := &testHost{cfg: ClientConfig{Sessions: cfg.Sessions}, start: func(c *Client) {
@@ -293,9 +304,28 @@ func TestDeterministic(t *testing.T) {
 			}}
 			w.AddNode(sim.NodeID(fmt.Sprintf("c%d", i)), func() sim.Node { return h })
 		}
-		w.Run(sim.Limits{Until: 5 * time.Second})
+		ops := &opsHost{}
+		w.AddNode("ops", func() sim.Node { return ops })
+		w.At(3*time.Second, func() { ops.provide(cfg, ProvideStopPush, "on") })
+		w.At(4*time.Second, func() { _ = w.Inject(sim.Crash{Nodes: []sim.NodeID{"session-1"}}) })
+		w.At(6*time.Second, func() { ops.provide(cfg, ProvideStopPush) })
+		w.At(9*time.Second, func() { _ = w.Inject(sim.Restart{Nodes: []sim.NodeID{"session-1"}}) })
+		w.Run(sim.Limits{Until: 15 * time.Second})
 		return w.Fingerprint()
 	}
-	require.Equal(t, run(7), run(7))
-	require.NotEqual(t, run(7), run(8))
+	for _, v := range []struct {
+		name string
+		tune func(*Config)
+	}{
+		{"raft", func(*Config) {}},
+		{"db-election", func(c *Config) { c.Election, c.Lease = ElectionDB, RealMetaLease }},
+		{"push-pipeline", func(c *Config) { c.Push.Mode = PushPipeline }},
+		{"evict-with-table", func(c *Config) { c.EvictWithTable = true }},
+	} {
+		name, tune := v.name, v.tune
+		t.Run(name, func(t *testing.T) {
+			require.Equal(t, run(7, tune), run(7, tune))
+			require.NotEqual(t, run(7, tune), run(8, tune))
+		})
+	}
 }
