@@ -76,3 +76,15 @@ func TestGatewaysCarryTheTraffic(t *testing.T) {
 	require.Greater(t, cart.Requests, int64(300))
 	require.InDelta(t, float64(cart.Requests), float64(a.service("order").Requests), float64(cart.Requests)/20, "every cart request calls order")
 }
+
+// The built-in rehearsal, what `sofasim rehearse` runs with no file, meets
+// its SLOs with every invariant through all its drills: a newcomer's first
+// run is a baseline, and a change to a system that breaks it shows here.
+func TestDefaultRehearsalMeetsItsSLOs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 125 s virtual rehearsal")
+	}
+	r := Run(Default(), Options{})
+	require.Empty(t, r.Correctness)
+	require.True(t, r.Verdict.Met, "%v %s", r.Verdict.Violations, r.Verdict.Cause)
+}
