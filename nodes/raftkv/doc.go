@@ -24,7 +24,7 @@
 // require); so is corruption found at start. Raft runs with CheckQuorum,
 // PreVote, ReadOnlySafe and StepDownOnRemoval, a silent logger (whose Panic
 // and Fatal panic, so that the kernel records a finding), ticks every
-// TickInterval (10ms) on a node timer, election 10 ticks, heartbeat 1.
+// TickInterval (10ms) on a node timer, election 10 ticks, heartbeat 3.
 //
 // Servers talk over one connection per peer, dialled on the first send and
 // redialled after Closed. Each server-to-server connection opens with a
