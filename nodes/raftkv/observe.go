@@ -6,8 +6,6 @@ package raftkv
 // changes what the server does.
 
 import (
-	"hash/fnv"
-
 	"github.com/sofasim/sofasim/sim"
 )
 
@@ -69,7 +67,10 @@ func (s *Server) observeState(force bool) {
 // as the store is, and the state machine's snapshot. Replicas at the same
 // applied index must have equal digests.
 func (s *Server) StateDigest() uint64 {
-	h := fnv.New64a()
-	_, _ = h.Write(encodeSnapPayload(s.sessions, s.sm.Snapshot()))
-	return h.Sum64()
+	s.digestBuf = appendSnapPayload(s.digestBuf[:0], s.sessions, s.sm.Snapshot())
+	h := uint64(fnvOffset)
+	for _, c := range s.digestBuf {
+		h = (h ^ uint64(c)) * fnvPrime
+	}
+	return h
 }

@@ -57,6 +57,7 @@ type Server struct {
 	peerInc     []uint32     // raft id - 1 -> the incarnation it reaches (0: not known yet)
 	snapReports []snapReport
 	walBuf      []byte
+	digestBuf   []byte // StateDigest's, reused
 
 	pending    map[uint64]pendingWrite // by client session
 	reads      []pendingRead
