@@ -40,7 +40,9 @@ func NewTC(cfg Config, id sim.NodeID) *TC {
 	cfg.defaults()
 	tc := &TC{cfg: cfg, id: id, st: newState()}
 	if cfg.Store == StoreRaft {
-		tc.rs = raftkv.NewServer(raftkv.ServerConfig{ID: id, Peers: cfg.TCs, SnapshotEvery: cfg.SnapshotEvery, CatchUpEntries: 50,
+		// HeartbeatTick 1: the TCs keep raftkv's former heartbeat (every tick) so this
+		// system's histories and pins stay as measured; raftkv alone moved to 3.
+		tc.rs = raftkv.NewServer(raftkv.ServerConfig{HeartbeatTick: 1, ID: id, Peers: cfg.TCs, SnapshotEvery: cfg.SnapshotEvery, CatchUpEntries: 50,
 			NewStateMachine: func() raftkv.StateMachine {
 				sm := &tcSM{st: newState(), tc: tc}
 				tc.st = sm.st
