@@ -186,11 +186,16 @@ type PushConfig struct {
 	Retries                    int
 	RetryFirst, RetryIncrement time.Duration
 	// StuckTimeout: a push in flight this long is dropped so that the next
-	// one can go (default 10s; the real cleaner's timeout, assumed).
+	// one can go (default 6s: PushProcessor.getPushingMaxSpanMillis, three
+	// times clientNodeExchangeTimeoutMillis of 2s).
 	StuckTimeout time.Duration
-	// BreakerFailures consecutive failed pushes to one address open its
-	// circuit breaker for BreakerSilence: pushes to it are skipped until
-	// then, and the next version scan pushes (defaults 10 and 10s, assumed).
+	// More than BreakerFailures failed pushes to one address of a
+	// subscriber that was pushed before open its circuit breaker until
+	// BreakerSilence after the last failure; one success closes it; the
+	// next version scan pushes (defaults 10 and 60s:
+	// pushCircuitBreakerThreshold, pushCircuitBreakerSilenceMillis and
+	// pushConsecutiveSuccess of SessionServerConfigBean,
+	// CircuitBreakerStatistic.circuitBreak).
 	BreakerFailures int
 	BreakerSilence  time.Duration
 }
@@ -215,8 +220,8 @@ func (c *PushConfig) defaults() {
 	def(&c.Debounce, 500*time.Millisecond)
 	def(&c.RetryFirst, 500*time.Millisecond)
 	def(&c.RetryIncrement, 500*time.Millisecond)
-	def(&c.StuckTimeout, 10*time.Second)
-	def(&c.BreakerSilence, 10*time.Second)
+	def(&c.StuckTimeout, 6*time.Second)
+	def(&c.BreakerSilence, 60*time.Second)
 	if c.Retries <= 0 {
 		c.Retries = 3
 	}
