@@ -79,6 +79,8 @@ type Config struct {
 	OrphanSweepInterval, RegisterLag time.Duration
 	// Push is the session's push pipeline (push_pipeline.go).
 	Push PushConfig
+	// MultiDC: this data centre's name and the remote ones it syncs (multidc.go).
+	MultiDC MultiDCConfig
 }
 
 // MetaObserver hears of the meta store's compare-and-set proposals: a new
@@ -124,6 +126,7 @@ func (c *Config) defaults() {
 		c.OrphanSweepInterval = 5 * time.Second
 	}
 	c.Push.defaults()
+	c.MultiDC.defaults()
 }
 
 // AddServers adds every meta, data and session server to the world.

@@ -35,6 +35,7 @@ type MetaServer struct {
 
 	prov provideStore // provide data (ops_meta.go)
 	rec  reconcile    // slot reconcile stop (reconcile.go)
+	mdc  metaMultiDC  // remote data centres' slot tables (multidc.go)
 }
 
 type metaTick struct{}
@@ -64,12 +65,16 @@ func (m *MetaServer) Start(env *sim.Env) {
 		m.raft.Start(env)
 	}
 	env.SetTimer(200*time.Millisecond, metaTick{})
+	m.startMultiDC()
 }
 
 func (m *MetaServer) Timer(id sim.TimerID, tag any) {
 	if _, ok := tag.(metaTick); ok {
 		m.tick()
 		m.env.SetTimer(200*time.Millisecond, metaTick{})
+		return
+	}
+	if m.multiDCTimer(tag) {
 		return
 	}
 	if m.db != nil {
@@ -84,7 +89,7 @@ func (m *MetaServer) Message(conn sim.ConnID, from sim.NodeID, msg any) {
 		m.onHeartbeat(conn, hb)
 		return
 	}
-	if m.opsMessage(conn, msg) {
+	if m.opsMessage(conn, msg) || m.multiDCMessage(conn, msg) {
 		return
 	}
 	if m.db != nil {
@@ -110,6 +115,7 @@ func (m *MetaServer) Closed(conn sim.ConnID, peer sim.NodeID) {
 	if m.conns[string(peer)] == conn {
 		delete(m.conns, string(peer))
 	}
+	m.mdc.peers.closed(conn)
 	if m.db != nil {
 		m.db.peers.closed(conn)
 		return
