@@ -64,7 +64,7 @@ func init() {
 		Kind:        func(op MDOp) string { return op.Kind },
 		Nodes: func(p scenarios.Values) []sim.NodeID {
 			dc1, dc2 := mdTopology(p)
-			return append(append(mdServers(dc1), mdServers(dc2)...), scenarios.ClientIDs(p.Int("publishers")+p.Int("subscribers"))...)
+			return append(append(members(dc1), members(dc2)...), scenarios.ClientIDs(p.Int("publishers")+p.Int("subscribers"))...)
 		},
 		Clients: func(p scenarios.Values) int { return p.Int("publishers") + p.Int("subscribers") },
 		Draw: func(t *rapid.T, p scenarios.Values) scenarios.Draft[MDOp] {
@@ -103,13 +103,6 @@ func mdTopology(p scenarios.Values) (dc1, dc2 regnode.Config) {
 	return dc1, dc2
 }
 
-func mdServers(c regnode.Config) []sim.NodeID {
-	out := members(c)
-	if c.LockDB != "" {
-		out = append(out, c.LockDB)
-	}
-	return out
-}
 
 // drawMDOps: each publisher publishes one registration at the start, then
 // updates, unpublishes and republishes drawn over the run; each subscriber
@@ -145,7 +138,7 @@ func drawMDOps(t *rapid.T, pubs, subs, services, n int, d time.Duration) []MDOp 
 // dc2 -> dc1 or both) until a heal, clogged for a while, or a data server
 // of either data centre crashed and restarted.
 func drawMDFaults(t *rapid.T, dc1, dc2 regnode.Config, d time.Duration) []scenarios.Step {
-	a, b := mdServers(dc1), mdServers(dc2)
+	a, b := members(dc1), members(dc2)
 	step := func(at time.Duration, op sim.FaultOp) scenarios.Step {
 		return scenarios.Step{Fault: sim.Fault{At: sim.Duration(at), Op: op}}
 	}
@@ -212,7 +205,7 @@ func buildMD(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []MDOp)
 	return s
 }
 
-func (s *mdSystem) Members() []sim.NodeID { return append(mdServers(s.dc1), mdServers(s.dc2)...) }
+func (s *mdSystem) Members() []sim.NodeID { return append(members(s.dc1), members(s.dc2)...) }
 func (s *mdSystem) Leader() sim.NodeID    { return "" }
 
 // Done: every operation ran and every dc2 subscriber has held dc1's data
