@@ -103,7 +103,6 @@ func mdTopology(p scenarios.Values) (dc1, dc2 regnode.Config) {
 	return dc1, dc2
 }
 
-
 // drawMDOps: each publisher publishes one registration at the start, then
 // updates, unpublishes and republishes drawn over the run; each subscriber
 // subscribes to every service, some late.
