@@ -233,6 +233,17 @@ func (c *PushConfig) defaults() {
 	}
 }
 
+// BreakerHold is how long an open circuit breaker may hold a subscriber's
+// pushes after the faults that opened it: its silence (0 when pushes are
+// immediate, which have no breaker).
+func (c PushConfig) BreakerHold() time.Duration {
+	c.defaults()
+	if c.immediate() {
+		return 0
+	}
+	return c.BreakerSilence
+}
+
 // PushBound is how long a change may take from the session hearing of it
 // to the subscriber's push away from failures: the merge window's maximum
 // plus the push debounce.
