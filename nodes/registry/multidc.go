@@ -34,6 +34,18 @@ import (
 	"github.com/sofasim/sofasim/sim"
 )
 
+// BugMultiDCNoResync: a remote slot is synced whole once; afterwards only
+// the dataInfoIds the remote leader announces are synced, so a change
+// announced over an inter-DC connection that then broke is never repaired
+// (the periodic SyncLeaderTask is what repairs it). Modelled, not a filed
+// incident.
+const BugMultiDCNoResync = "bug/registry/multidc-no-periodic-sync"
+
+// MultiDCBugs are the planted bugs of multi-data-centre sync.
+var MultiDCBugs = []sim.Bug{
+	{Name: BugMultiDCNoResync, Description: "a remote slot is synced whole only once, then only announced changes: one announced over a broken inter-DC connection is never repaired"},
+}
+
 // MultiDCConfig configures a cluster's sync of other data centres.
 type MultiDCConfig struct {
 	// DataCenter names this cluster (default "dc1").

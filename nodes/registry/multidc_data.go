@@ -172,6 +172,9 @@ func (d *DataServer) watchRemote() {
 				d.env.Reached("registry/multidc-sync-timeout")
 			}
 			if st.full.req == 0 && (st.lastFull == 0 || now-st.lastFull >= mc.SyncInterval) {
+				if _, bug := d.env.Failpoint(BugMultiDCNoResync); bug && st.synced {
+					continue
+				}
 				st.lastFull = now
 				st.full = d.sendRemoteSync(to, rd, slot, nil)
 			}

@@ -59,6 +59,7 @@ func init() {
 		Name:        "registry-multidc",
 		Description: "two registry data centres, dc2 syncing dc1's published data slot by slot; the inter-DC link is cut (one way or both) and clogged, and data servers restart on either side: dc2's subscribers must converge to dc1's data after the heal",
 		Params:      MDParams,
+		Bugs:        regnode.MultiDCBugs,
 		MustReach:   []string{"registry/multidc-slot-synced", "registry/multidc-sync-timeout"},
 		OpKinds:     MDOpKinds,
 		Kind:        func(op MDOp) string { return op.Kind },

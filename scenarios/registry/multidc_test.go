@@ -5,6 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	regnode "github.com/sofasim/sofasim/nodes/registry"
 	"github.com/sofasim/sofasim/scenarios"
 	"github.com/sofasim/sofasim/scenarios/scenariotest"
 )
@@ -32,3 +33,15 @@ func TestRegistryMultiDCCutHeals(t *testing.T) {
 		require.Contains(t, res.Reached, "registry/multidc-slot-synced")
 	}
 }
+
+// TestRegistryMultiDCPlantedBugs: registry-multidc finds the planted
+// multi-DC bug at its pinned seed (the first of seeds 1..200).
+func TestRegistryMultiDCPlantedBugs(t *testing.T) {
+	scenariotest.PlantedBugs(t, regnode.MultiDCBugs, map[string]scenariotest.Pin{
+		regnode.BugMultiDCNoResync: {Scenario: "registry-multidc", Seed: 3, Checker: "multidc-converge"},
+	})
+}
+
+// TestRegistryMultiDCReaches: the default plans reach the states the
+// scenario exists for.
+func TestRegistryMultiDCReaches(t *testing.T) { scenariotest.RequireReached(t, "registry-multidc", 30) }
