@@ -65,38 +65,46 @@ func leads(t Table, id string) int {
 // server still enters the table; once it starts again the dead server's
 // slots move.
 func TestSlotReconcileStop(t *testing.T) {
-	w, cfg, ops, _ := reconcileWorld(t, "")
-	w.At(4*time.Second, func() { ops.all(cfg, &SlotReconcile{Stop: true}) })
-	w.Run(sim.Limits{Until: 5 * time.Second})
-	before := actingTable(w, cfg)
-	require.NotZero(t, leads(before, "data-1"))
-	require.NoError(t, w.Inject(sim.Crash{Nodes: []sim.NodeID{"data-1"}}))
-	require.NoError(t, w.Inject(sim.Restart{Nodes: []sim.NodeID{"session-2"}}))
-	w.Run(sim.Limits{Until: 12 * time.Second})
-	held := actingTable(w, cfg)
-	require.Equal(t, before.Slots, held.Slots, "no slot moves while reconcile is stopped")
-	require.Equal(t, before.Data, held.Data)
-	require.Contains(t, held.Sessions, Proc{ID: "session-2", Inc: 2}, "session membership still follows the leases")
-	w.At(12*time.Second, func() { ops.all(cfg, &SlotReconcile{}) })
-	w.Run(sim.Limits{Until: 16 * time.Second})
-	after := actingTable(w, cfg)
-	require.Greater(t, after.Epoch, held.Epoch)
-	require.Zero(t, leads(after, "data-1"), "the dead server's slots moved once reconcile started")
-	require.Empty(t, w.Findings())
+	run := func() uint64 {
+		w, cfg, ops, _ := reconcileWorld(t, "")
+		w.At(4*time.Second, func() { ops.all(cfg, &SlotReconcile{Stop: true}) })
+		w.Run(sim.Limits{Until: 5 * time.Second})
+		before := actingTable(w, cfg)
+		require.NotZero(t, leads(before, "data-1"))
+		require.NoError(t, w.Inject(sim.Crash{Nodes: []sim.NodeID{"data-1"}}))
+		require.NoError(t, w.Inject(sim.Restart{Nodes: []sim.NodeID{"session-2"}}))
+		w.Run(sim.Limits{Until: 12 * time.Second})
+		held := actingTable(w, cfg)
+		require.Equal(t, before.Slots, held.Slots, "no slot moves while reconcile is stopped")
+		require.Equal(t, before.Data, held.Data)
+		require.Contains(t, held.Sessions, Proc{ID: "session-2", Inc: 2}, "session membership still follows the leases")
+		w.At(12*time.Second, func() { ops.all(cfg, &SlotReconcile{}) })
+		w.Run(sim.Limits{Until: 16 * time.Second})
+		after := actingTable(w, cfg)
+		require.Greater(t, after.Epoch, held.Epoch)
+		require.Zero(t, leads(after, "data-1"), "the dead server's slots moved once reconcile started")
+		require.Empty(t, w.Findings())
+		return w.Fingerprint()
+	}
+	require.Equal(t, run(), run())
 }
 
 // TestSlotReconcileStopIsMemoryOnly: the stop lives in the memory of the
 // meta that got it: the leader that takes over arranges again.
 func TestSlotReconcileStopIsMemoryOnly(t *testing.T) {
-	w, cfg, ops, _ := reconcileWorld(t, "")
-	old := metaLeader(w, cfg)
-	w.At(4*time.Second, func() { ops.send(old, &SlotReconcile{Stop: true}) })
-	w.Run(sim.Limits{Until: 5 * time.Second})
-	require.NoError(t, w.Inject(sim.Crash{Nodes: []sim.NodeID{"data-1", old}}))
-	w.Run(sim.Limits{Until: 20 * time.Second})
-	require.NotEqual(t, old, metaLeader(w, cfg))
-	require.Zero(t, leads(actingTable(w, cfg), "data-1"), "the new leader was never told to stop")
-	require.Empty(t, w.Findings())
+	run := func() uint64 {
+		w, cfg, ops, _ := reconcileWorld(t, "")
+		old := metaLeader(w, cfg)
+		w.At(4*time.Second, func() { ops.send(old, &SlotReconcile{Stop: true}) })
+		w.Run(sim.Limits{Until: 5 * time.Second})
+		require.NoError(t, w.Inject(sim.Crash{Nodes: []sim.NodeID{"data-1", old}}))
+		w.Run(sim.Limits{Until: 20 * time.Second})
+		require.NotEqual(t, old, metaLeader(w, cfg))
+		require.Zero(t, leads(actingTable(w, cfg), "data-1"), "the new leader was never told to stop")
+		require.Empty(t, w.Findings())
+		return w.Fingerprint()
+	}
+	require.Equal(t, run(), run())
 }
 
 // TestSlotForceRefresh: only the leader rebuilds the table, round robin
