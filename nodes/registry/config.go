@@ -79,6 +79,8 @@ type Config struct {
 	OrphanSweepInterval, RegisterLag time.Duration
 	// Push is the session's push pipeline (push_pipeline.go).
 	Push PushConfig
+	// MultiDC: this data centre's name and the remote ones it syncs (multidc.go).
+	MultiDC MultiDCConfig
 }
 
 // MetaObserver hears of the meta store's compare-and-set proposals: a new
@@ -124,6 +126,7 @@ func (c *Config) defaults() {
 		c.OrphanSweepInterval = 5 * time.Second
 	}
 	c.Push.defaults()
+	c.MultiDC.defaults()
 }
 
 // AddServers adds every meta, data and session server to the world.
@@ -186,11 +189,16 @@ type PushConfig struct {
 	Retries                    int
 	RetryFirst, RetryIncrement time.Duration
 	// StuckTimeout: a push in flight this long is dropped so that the next
-	// one can go (default 10s; the real cleaner's timeout, assumed).
+	// one can go (default 6s: PushProcessor.getPushingMaxSpanMillis, three
+	// times clientNodeExchangeTimeoutMillis of 2s).
 	StuckTimeout time.Duration
-	// BreakerFailures consecutive failed pushes to one address open its
-	// circuit breaker for BreakerSilence: pushes to it are skipped until
-	// then, and the next version scan pushes (defaults 10 and 10s, assumed).
+	// More than BreakerFailures failed pushes to one address of a
+	// subscriber that was pushed before open its circuit breaker until
+	// BreakerSilence after the last failure; one success closes it; the
+	// next version scan pushes (defaults 10 and 60s:
+	// pushCircuitBreakerThreshold, pushCircuitBreakerSilenceMillis and
+	// pushConsecutiveSuccess of SessionServerConfigBean,
+	// CircuitBreakerStatistic.circuitBreak).
 	BreakerFailures int
 	BreakerSilence  time.Duration
 }
@@ -215,14 +223,25 @@ func (c *PushConfig) defaults() {
 	def(&c.Debounce, 500*time.Millisecond)
 	def(&c.RetryFirst, 500*time.Millisecond)
 	def(&c.RetryIncrement, 500*time.Millisecond)
-	def(&c.StuckTimeout, 10*time.Second)
-	def(&c.BreakerSilence, 10*time.Second)
+	def(&c.StuckTimeout, 6*time.Second)
+	def(&c.BreakerSilence, 60*time.Second)
 	if c.Retries <= 0 {
 		c.Retries = 3
 	}
 	if c.BreakerFailures <= 0 {
 		c.BreakerFailures = 10
 	}
+}
+
+// BreakerHold is how long an open circuit breaker may hold a subscriber's
+// pushes after the faults that opened it: its silence (0 when pushes are
+// immediate, which have no breaker).
+func (c PushConfig) BreakerHold() time.Duration {
+	c.defaults()
+	if c.immediate() {
+		return 0
+	}
+	return c.BreakerSilence
 }
 
 // PushBound is how long a change may take from the session hearing of it

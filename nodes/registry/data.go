@@ -24,7 +24,8 @@ type DataServer struct {
 	// snapshot of its publishers applied (a migration answer or a sync).
 	snaps map[Proc]map[int]uint64
 
-	ops dataOps // graceful quit, session-off (ops_data.go)
+	ops dataOps     // graceful quit, session-off (ops_data.go)
+	mdc dataMultiDC // remote data centres (multidc_data.go)
 }
 
 type slotState struct {
@@ -51,6 +52,7 @@ func (d *DataServer) Start(env *sim.Env) {
 	env.SetTimer(d.cfg.RetryInterval*3, migrateTick{})
 	env.SetTimer(d.cfg.SessionLeaseCheck, leaseTick{})
 	env.SetTimer(d.cfg.FollowerSyncInterval, followerSyncTick{})
+	d.startMultiDC()
 }
 
 // DataStatus is what a harness samples.
@@ -78,15 +80,17 @@ func (d *DataServer) Status() DataStatus {
 func (d *DataServer) Closed(c sim.ConnID, peer sim.NodeID) {
 	d.m.peers.closed(c)
 	delete(d.sessConns, c)
+	delete(d.mdc.syncers, c)
 	d.sessionClosed(peer)
 }
 
 func (d *DataServer) Timer(_ sim.TimerID, tag any) {
-	if d.opsMessage("", tag) {
+	if d.opsMessage("", tag) || d.multiDCTimer(tag) {
 		return
 	}
 	switch tag.(type) {
 	case replTick:
+		d.notifyRemote()
 		d.replicate()
 		d.env.SetTimer(d.cfg.ReplicateInterval, replTick{})
 	case migrateTick:
@@ -104,7 +108,7 @@ func (d *DataServer) Timer(_ sim.TimerID, tag any) {
 }
 
 func (d *DataServer) Message(c sim.ConnID, from sim.NodeID, msg any) {
-	if d.opsMessage(from, msg) || d.m.handle(msg) {
+	if d.opsMessage(from, msg) || d.multiDCMessage(c, from, msg) || d.m.handle(msg) {
 		return
 	}
 	switch x := msg.(type) {

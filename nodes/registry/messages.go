@@ -40,6 +40,9 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // keeps 0. A slot count that is not a power of two (never in production)
 // takes the same value modulo slots.
 func SlotOf(dataID string, slots int) int {
+	if dataID != "" && dataID[0] == '@' {
+		_, dataID, _ = splitRemote(dataID) // another data centre's datum lives in its dataInfoId's slot
+	}
 	return slotOfCRC(crc32.Checksum([]byte(dataID), castagnoli), slots)
 }
 

@@ -34,6 +34,8 @@ type MetaServer struct {
 	epochs map[string]uint64     // member -> the table epoch it last reported
 
 	prov provideStore // provide data (ops_meta.go)
+	rec  reconcile    // slot reconcile stop (reconcile.go)
+	mdc  metaMultiDC  // remote data centres' slot tables (multidc.go)
 }
 
 type metaTick struct{}
@@ -65,12 +67,16 @@ func (m *MetaServer) Start(env *sim.Env) {
 		m.raft.Start(env)
 	}
 	env.SetTimer(200*time.Millisecond, metaTick{})
+	m.startMultiDC()
 }
 
 func (m *MetaServer) Timer(id sim.TimerID, tag any) {
 	if _, ok := tag.(metaTick); ok {
 		m.tick()
 		m.env.SetTimer(200*time.Millisecond, metaTick{})
+		return
+	}
+	if m.multiDCTimer(tag) {
 		return
 	}
 	if m.db != nil {
@@ -85,7 +91,7 @@ func (m *MetaServer) Message(conn sim.ConnID, from sim.NodeID, msg any) {
 		m.onHeartbeat(conn, hb)
 		return
 	}
-	if m.opsMessage(conn, msg) {
+	if m.opsMessage(conn, msg) || m.multiDCMessage(conn, msg) {
 		return
 	}
 	if m.db != nil {
@@ -111,6 +117,7 @@ func (m *MetaServer) Closed(conn sim.ConnID, peer sim.NodeID) {
 	if m.conns[string(peer)] == conn {
 		delete(m.conns, string(peer))
 	}
+	m.mdc.peers.closed(conn)
 	if m.db != nil {
 		m.db.peers.closed(conn)
 		return
@@ -245,10 +252,28 @@ func (m *MetaServer) tick() {
 }
 
 func (m *MetaServer) maybePropose() {
-	if !m.acting() || m.propose || !m.warmed() || m.reconcileStopped() {
+	if !m.acting() || m.propose || !m.warmed() {
 		return
 	}
-	var data, sessions []Proc
+	data, sessions := m.members()
+	cur := m.table()
+	if m.protected(data) {
+		data = cur.Data // protection mode: the data servers and their slots stay as they are
+	}
+	next := m.arranged(cur, data, sessions)
+	if tablesEqual(cur, &next) {
+		return
+	}
+	next.Epoch = m.nextEpoch(cur.Epoch)
+	m.commit(cur, next, func(ok bool) {
+		if ok && m.db == nil {
+			m.maybePropose() // under raft the next step waits for this one
+		}
+	})
+}
+
+// members lists the live data and session processes, by id.
+func (m *MetaServer) members() (data, sessions []Proc) {
 	for _, id := range sortedKeys(m.procs) {
 		if m.roles[id] == "data" {
 			data = append(data, m.procs[id])
@@ -256,17 +281,15 @@ func (m *MetaServer) maybePropose() {
 			sessions = append(sessions, m.procs[id])
 		}
 	}
-	cur := m.table()
-	if m.protected(data) {
-		data = cur.Data // protection mode: the data servers and their slots stay as they are
-	}
-	next := computeTable(cur, data, sessions, m.cfg.Slots, m.stable(cur, data))
-	if tablesEqual(cur, &next) {
-		return
-	}
-	next.Epoch = m.nextEpoch(cur.Epoch)
+	return data, sessions
+}
+
+// commit makes next (built on cur) the table: installed at once under
+// election=db, proposed through raft otherwise; done hears whether it applied.
+func (m *MetaServer) commit(cur *Table, next Table, done func(ok bool)) {
 	if m.db != nil {
 		m.install(next)
+		done(true)
 		return
 	}
 	b, _ := json.Marshal(metaCmd{Op: "table", Table: &next})
@@ -280,11 +303,11 @@ func (m *MetaServer) maybePropose() {
 		if obs >= 0 {
 			m.cfg.Observer.ProposeDone(obs, err == nil, err == nil && string(resp) == "ok")
 		}
-		if err != nil || string(resp) != "ok" {
-			return
+		ok := err == nil && string(resp) == "ok"
+		if ok {
+			m.announce()
 		}
-		m.announce()
-		m.maybePropose()
+		done(ok)
 	})
 }
 

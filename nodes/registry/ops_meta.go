@@ -2,8 +2,8 @@ package registry
 
 // The ops side of a meta server: it keeps the provide data (the real
 // product's database table, here each meta server's disk), takes data
-// servers out of the table when they quit gracefully, stops changing the
-// table while slot reconcile is stopped, and quits the election on request.
+// servers out of the table when they quit gracefully, takes the slot
+// reconcile controls (reconcile.go), and quits the election on request.
 
 import "github.com/sofasim/sofasim/sim"
 
@@ -26,6 +26,10 @@ func (m *MetaServer) opsMessage(conn sim.ConnID, msg any) bool {
 		m.onForbid(conn, x)
 	case *MetaQuitElection:
 		m.quitElection()
+	case *SlotReconcile:
+		m.setReconcile(x)
+	case *SlotForceRefresh:
+		m.forceRefresh(func(r *SlotForceRefreshResp) { m.env.Send(conn, r) }, x)
 	default:
 		return false
 	}
@@ -58,13 +62,6 @@ func (m *MetaServer) onForbid(conn sim.ConnID, f *Forbid) {
 	}
 	m.env.Send(conn, resp)
 	m.maybePropose()
-}
-
-// reconcileStopped: an operator stopped slot reconcile; the leader keeps
-// the table as it is (even a dead data server's slots stay with it).
-func (m *MetaServer) reconcileStopped() bool {
-	d := m.prov.get(ProvideSlotReconcile)
-	return d.on()
 }
 
 // quitElection gives up leadership. Under election=db the meta becomes an

@@ -168,23 +168,3 @@ func TestMetaQuitElection(t *testing.T) {
 	require.NotEqual(t, old, now)
 	require.Equal(t, []string{"p1=a"}, sub.last())
 }
-
-// TestSlotReconcileStop: while slot reconcile is stopped the table stays as
-// it is, even when a data server dies; once it resumes the dead server's
-// slots move.
-func TestSlotReconcileStop(t *testing.T) {
-	w, cfg, ops, _, _ := newOpsWorld(t)
-	epoch := func() uint64 { return w.Node(metaLeader(w, cfg)).(*MetaServer).Status().Epoch }
-	w.At(3*time.Second, func() { ops.provide(cfg, ProvideSlotReconcile, "stop") })
-	w.Run(sim.Limits{Until: 5 * time.Second})
-	before := epoch()
-	require.NoError(t, w.Inject(sim.Crash{Nodes: []sim.NodeID{"data-1"}}))
-	w.Run(sim.Limits{Until: 12 * time.Second})
-	require.Equal(t, before, epoch(), "no table while reconcile is stopped")
-	w.At(12*time.Second, func() { ops.provide(cfg, ProvideSlotReconcile) })
-	w.Run(sim.Limits{Until: 16 * time.Second})
-	require.Greater(t, epoch(), before)
-	for _, s := range w.Node(metaLeader(w, cfg)).(*MetaServer).Table().Slots {
-		require.Equal(t, "data-2", s.Leader.ID)
-	}
-}

@@ -23,12 +23,11 @@ type ProvideData struct {
 
 // Provide data keys: the ops switches, and ConfigKey for watched config.
 const (
-	ProvideStopPush      = "session.stop.push.data.switch" // Values ["on"]: sessions push nothing (but to gray addresses)
-	ProvideGrayPush      = "session.gray.push.switch"      // client addresses still pushed while push is stopped
-	ProvideClientOff     = "session.client.off.address"    // client addresses switched off on every session server
-	ProvideBlackIP       = "session.blacklist.ip"          // client addresses whose publishes are refused
-	ProvideBlackDataID   = "session.blacklist.datainfoid"  // dataInfoIds whose publishers are refused and removed
-	ProvideSlotReconcile = "meta.slot.reconcile.switch"    // Values ["stop"]: the meta leader changes no slot table
+	ProvideStopPush    = "session.stop.push.data.switch" // Values ["on"]: sessions push nothing (but to gray addresses)
+	ProvideGrayPush    = "session.gray.push.switch"      // client addresses still pushed while push is stopped
+	ProvideClientOff   = "session.client.off.address"    // client addresses switched off on every session server
+	ProvideBlackIP     = "session.blacklist.ip"          // client addresses whose publishes are refused
+	ProvideBlackDataID = "session.blacklist.datainfoid"  // dataInfoIds whose publishers are refused and removed
 )
 
 // ConfigKey is the provide data key of a dataInfoId's config, which

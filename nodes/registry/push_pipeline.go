@@ -154,13 +154,15 @@ func (s *SessionServer) pushNow(x *sub) {
 func (s *SessionServer) retryPush(x *sub, v uint64) {
 	cfg := s.cfg.Push
 	s.push.next()
-	b := s.push.breakers[x.conn]
-	if b == nil {
-		b = &breaker{}
-		s.push.breakers[x.conn] = b
-	}
-	if b.fails++; b.fails >= cfg.BreakerFailures {
-		b.until = s.env.Monotonic() + cfg.BreakerSilence
+	if x.pushed > 0 { // a subscriber never pushed does not count (DefaultCircuitBreakerService.onPushFail)
+		b := s.push.breakers[x.conn]
+		if b == nil {
+			b = &breaker{}
+			s.push.breakers[x.conn] = b
+		}
+		if b.fails++; b.fails > cfg.BreakerFailures {
+			b.until = s.env.Monotonic() + cfg.BreakerSilence
+		}
 	}
 	if v > x.pipe.retryVer {
 		x.pipe.retryVer, x.pipe.retries = v, 0

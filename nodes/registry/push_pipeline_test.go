@@ -59,23 +59,26 @@ func TestPushMergesChanges(t *testing.T) {
 }
 
 // With every push failing, a push is tried 1+Retries times and then left
-// to the version scan, and the address's breaker opens; once pushes work
-// again the subscriber catches up. The immediate model retries every
-// 300ms.
+// to the version scan, and the address's breaker opens after more than
+// BreakerFailures failures (the subscriber was pushed before); once pushes
+// work again and the breaker's 60s silence is over the subscriber catches
+// up. The immediate model retries every 300ms.
 func TestPushRetryCapBreakerAndScan(t *testing.T) {
+	var held []string
 	run := func(push PushConfig) (failed uint64, reached map[string]uint64, last []string, fp uint64) {
 		w, cfg := pipeWorld(t, 3, push)
 		pub := &testHost{cfg: ClientConfig{Sessions: cfg.Sessions}, start: func(c *Client) { c.Publish("svc", "p0", "x") }}
-		sub := &testHost{cfg: ClientConfig{Sessions: cfg.Sessions}}
+		sub := &testHost{cfg: ClientConfig{Sessions: cfg.Sessions}, start: func(c *Client) { c.Subscribe("svc", "s1") }}
 		w.AddNode("pub", func() sim.Node { return pub })
 		w.AddNode("sub", func() sim.Node { return sub })
-		w.At(3*time.Second, func() { require.NoError(t, w.Inject(sim.ArmFailpoint{Failpoint: FailPush})) })
-		w.At(3100*time.Millisecond, func() { sub.client.Subscribe("svc", "s1") })
-		w.At(23*time.Second, func() {
+		w.At(6*time.Second, func() { require.NoError(t, w.Inject(sim.ArmFailpoint{Failpoint: FailPush})) })
+		w.At(6100*time.Millisecond, func() { pub.client.Publish("svc", "p0", "y") })
+		w.At(26*time.Second, func() {
 			failed = w.FailpointFired(FailPush)
 			require.NoError(t, w.Inject(sim.DisarmFailpoint{Failpoint: FailPush}))
 		})
-		w.Run(sim.Limits{Until: 45 * time.Second})
+		w.At(40*time.Second, func() { held = sub.last() })
+		w.Run(sim.Limits{Until: 90 * time.Second})
 		require.Empty(t, w.Findings())
 		return failed, w.Reached(), sub.last(), w.Fingerprint()
 	}
@@ -86,12 +89,13 @@ func TestPushRetryCapBreakerAndScan(t *testing.T) {
 	require.LessOrEqual(t, failed, uint64(4*(20/5+1)))
 	require.NotZero(t, reached["registry/push-gave-up"])
 	require.NotZero(t, reached["registry/push-breaker-open"], "failed %d, reached %v", failed, reached)
-	require.Equal(t, []string{"p0=x"}, last, "the scan pushes once the breaker closes")
+	require.Equal(t, []string{"p0=x"}, held, "the open breaker holds pushes for its silence after the failures end")
+	require.Equal(t, []string{"p0=y"}, last, "the scan pushes once the breaker closes")
 	_, _, _, again := run(pipe)
 	require.Equal(t, fp, again)
 	forever, _, last, _ := run(PushConfig{Mode: PushImmediate})
 	require.Greater(t, forever, uint64(40))
-	require.Equal(t, []string{"p0=x"}, last)
+	require.Equal(t, []string{"p0=y"}, last)
 }
 
 // deaf is a client host that drops pushes (no ack) before from.

@@ -1,0 +1,313 @@
+package registry
+
+// registry-multidc: two data centres, dc2 syncing dc1's data
+// (nodes/registry/multidc.go). Publishers live in dc1, subscribers of dc1's
+// datums in dc2; the nemesis cuts and clogs the inter-DC link (either
+// direction or both) and restarts data servers on either side; after the
+// heal every dc2 subscriber must hold dc1's publishers within a bound.
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"pgregory.net/rapid"
+
+	"github.com/sofasim/sofasim/checkers"
+	regcheck "github.com/sofasim/sofasim/checkers/registry"
+	regnode "github.com/sofasim/sofasim/nodes/registry"
+	"github.com/sofasim/sofasim/scenarios"
+	"github.com/sofasim/sofasim/sim"
+)
+
+// The data centres: dc2 syncs dc1.
+const (
+	mdLocal  = "dc1"
+	mdRemote = "dc2"
+)
+
+// MDOp is a multi-DC workload operation: a dc1 publisher's publish or
+// unpublish of Reg in Service, or a dc2 client's subscription to dc1's
+// datum of Service.
+type MDOp struct {
+	scenarios.OpTiming
+	Kind    string `json:"kind"`
+	Service string `json:"service"`
+	Reg     string `json:"reg"`
+}
+
+// MDOpKinds are the multi-DC operation kinds.
+var MDOpKinds = []string{OpPublish, OpUnpublish, OpSubscribe}
+
+// MDParams are registry-multidc's parameters.
+var MDParams = []scenarios.Param{
+	scenarios.Int("data", 2, 1, 100, "data servers in each data centre"),
+	scenarios.Int("sessions", 2, 1, 1000, "session servers in each data centre"),
+	scenarios.Int("publishers", 3, 1, 1000, "publishing clients in dc1"),
+	scenarios.Int("subscribers", 3, 1, 1000, "clients in dc2 subscribing to dc1's datums"),
+	scenarios.Int("services", 3, 1, 1000, "dataInfoIds"),
+	scenarios.Int("ops", 30, 0, 100000, "most publishes and unpublishes in a plan (beyond each publisher's first)"),
+	scenarios.Int("slots", 16, 1, 65536, "slots in each slot table"),
+	scenarios.Dur("duration", 30*time.Second, "safety phase (virtual time)"),
+	scenarios.Dur("liveness", 60*time.Second, "liveness bound after faults heal"),
+	scenarios.Dur("converge-bound", 20*time.Second, "after its last change and the last fault, dc1's datum reaches every dc2 subscriber within this (a sync in flight at the heal times out after 3 s, the next whole-slot sync follows 6 s after the last, a restarted data server re-learns both tables first)"),
+	scenarios.Choice("election", regnode.ElectionDB, []string{regnode.ElectionDB, regnode.ElectionRaft}, "how each data centre elects its meta leader"),
+}
+
+func init() {
+	scenarios.Register(scenarios.Define(scenarios.Spec[MDOp, *regcheck.History]{
+		Name:        "registry-multidc",
+		Description: "two registry data centres, dc2 syncing dc1's published data slot by slot; the inter-DC link is cut (one way or both) and clogged, and data servers restart on either side: dc2's subscribers must converge to dc1's data after the heal",
+		Params:      MDParams,
+		Bugs:        regnode.MultiDCBugs,
+		MustReach:   []string{"registry/multidc-slot-synced", "registry/multidc-sync-timeout"},
+		OpKinds:     MDOpKinds,
+		Kind:        func(op MDOp) string { return op.Kind },
+		Nodes: func(p scenarios.Values) []sim.NodeID {
+			dc1, dc2 := mdTopology(p)
+			return append(append(members(dc1), members(dc2)...), scenarios.ClientIDs(p.Int("publishers")+p.Int("subscribers"))...)
+		},
+		Clients: func(p scenarios.Values) int { return p.Int("publishers") + p.Int("subscribers") },
+		Draw: func(t *rapid.T, p scenarios.Values) scenarios.Draft[MDOp] {
+			d := p.Duration("duration")
+			dc1, dc2 := mdTopology(p)
+			return scenarios.Draft[MDOp]{
+				Duration: sim.Duration(d), Liveness: sim.Duration(p.Duration("liveness")),
+				Ops:    drawMDOps(t, p.Int("publishers"), p.Int("subscribers"), p.Int("services"), p.Int("ops"), d),
+				Faults: drawMDFaults(t, dc1, dc2, d),
+			}
+		},
+		Build: func(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []MDOp) (scenarios.System[*regcheck.History], error) {
+			return buildMD(w, plan, p, ops), nil
+		},
+	}))
+}
+
+func mdTopology(p scenarios.Values) (dc1, dc2 regnode.Config) {
+	dc := func(prefix, name string) regnode.Config {
+		ids := func(role string, n int) []sim.NodeID {
+			out := make([]sim.NodeID, n)
+			for i := range out {
+				out[i] = sim.NodeID(fmt.Sprintf("%s%s-%d", prefix, role, i+1))
+			}
+			return out
+		}
+		c := regnode.Config{Metas: ids("meta", 3), Data: ids("data", p.Int("data")), Sessions: ids("session", p.Int("sessions")), Slots: p.Int("slots"),
+			Election: p.String("election"), Lease: regnode.RealMetaLease, MultiDC: regnode.MultiDCConfig{DataCenter: name}}
+		if c.Election == regnode.ElectionDB {
+			c.LockDB = sim.NodeID(prefix + "lockdb")
+		}
+		return c
+	}
+	dc1, dc2 = dc("", mdLocal), dc(mdRemote+"-", mdRemote)
+	dc2.MultiDC.Remotes = []regnode.RemoteDC{{Name: mdLocal, Metas: dc1.Metas}}
+	return dc1, dc2
+}
+
+// drawMDOps: each publisher publishes one registration at the start, then
+// updates, unpublishes and republishes drawn over the run; each subscriber
+// subscribes to every service, some late.
+func drawMDOps(t *rapid.T, pubs, subs, services, n int, d time.Duration) []MDOp {
+	svc := func(i int) string { return fmt.Sprintf("svc-%d", i%services) }
+	var ops []MDOp
+	for c := 0; c < pubs; c++ {
+		ops = append(ops, MDOp{OpTiming: scenarios.OpTiming{Client: c, At: sim.Duration(time.Duration(c) * 100 * time.Millisecond)}, Kind: OpPublish, Service: svc(c), Reg: "p0"})
+	}
+	for c := 0; c < subs; c++ {
+		late := rapid.IntRange(0, int(d/time.Second)-1).Draw(t, fmt.Sprintf("sub-%d-at", c))
+		if rapid.IntRange(0, 2).Draw(t, fmt.Sprintf("sub-%d-late", c)) > 0 {
+			late = 0 // most subscribe at the start
+		}
+		for s := 0; s < services; s++ {
+			ops = append(ops, MDOp{OpTiming: scenarios.OpTiming{Client: pubs + c, At: sim.Duration(time.Duration(late)*time.Second + time.Duration(s)*10*time.Millisecond)}, Kind: OpSubscribe, Service: svc(s)})
+		}
+	}
+	count := rapid.IntRange(0, n).Draw(t, "changes")
+	for i := 0; i < count; i++ {
+		c := rapid.IntRange(0, pubs-1).Draw(t, "change-client")
+		kind := rapid.SampledFrom([]string{OpPublish, OpPublish, OpUnpublish}).Draw(t, "change-kind")
+		at := time.Duration(rapid.IntRange(500, int(d/time.Millisecond)).Draw(t, "change-at")) * time.Millisecond
+		ops = append(ops, MDOp{OpTiming: scenarios.OpTiming{Client: c, At: sim.Duration(at)}, Kind: kind,
+			Service: svc(rapid.IntRange(0, services-1).Draw(t, "change-service")), Reg: fmt.Sprintf("p%d", rapid.IntRange(0, 1).Draw(t, "change-reg"))})
+	}
+	slices.SortStableFunc(ops, func(a, b MDOp) int { return int(a.At - b.At) })
+	return ops
+}
+
+// drawMDFaults: one to three episodes: the inter-DC link cut (dc1 -> dc2,
+// dc2 -> dc1 or both) until a heal, clogged for a while, or a data server
+// of either data centre crashed and restarted.
+func drawMDFaults(t *rapid.T, dc1, dc2 regnode.Config, d time.Duration) []scenarios.Step {
+	a, b := members(dc1), members(dc2)
+	step := func(at time.Duration, op sim.FaultOp) scenarios.Step {
+		return scenarios.Step{Fault: sim.Fault{At: sim.Duration(at), Op: op}}
+	}
+	var out []scenarios.Step
+	n := rapid.IntRange(1, 3).Draw(t, "episodes")
+	for i := 0; i < n; i++ {
+		at := time.Duration(rapid.IntRange(2, int(d/time.Second)-2).Draw(t, "episode-at")) * time.Second
+		length := time.Duration(rapid.IntRange(1, 20).Draw(t, "episode-seconds")) * time.Second
+		end := min(at+length, d-time.Second)
+		switch rapid.SampledFrom([]string{"cut", "cut", "clog", "restart"}).Draw(t, "episode-kind") {
+		case "cut":
+			var cuts []sim.Cut
+			switch rapid.IntRange(0, 2).Draw(t, "cut-direction") {
+			case 0:
+				cuts = []sim.Cut{{From: a, To: b}, {From: b, To: a}}
+			case 1:
+				cuts = []sim.Cut{{From: a, To: b}}
+			default:
+				cuts = []sim.Cut{{From: b, To: a}}
+			}
+			out = append(out, step(at, sim.Partition{Cuts: cuts}), step(end, sim.Heal{}))
+		case "clog":
+			out = append(out, step(at, sim.Clog{Cuts: []sim.Cut{{From: a, To: b}, {From: b, To: a}}, For: sim.Duration(length)}))
+		case "restart":
+			node := rapid.SampledFrom(append(append([]sim.NodeID(nil), dc1.Data...), dc2.Data...)).Draw(t, "restart-node")
+			out = append(out, step(at, sim.Crash{Nodes: []sim.NodeID{node}}), step(end, sim.Restart{Nodes: []sim.NodeID{node}}))
+		}
+	}
+	slices.SortStableFunc(out, func(x, y scenarios.Step) int { return int(x.At - y.At) })
+	return out
+}
+
+// mdSystem is the two data centres and their clients.
+type mdSystem struct {
+	w        *sim.World
+	dc1, dc2 regnode.Config
+	rec      *regcheck.History
+	clients  []*mdClient
+	bound    int64
+	evs      int // client events, for Done
+	convAt   int
+	conv     bool
+	quiet    time.Duration
+}
+
+func buildMD(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []MDOp) *mdSystem {
+	dc1, dc2 := mdTopology(p)
+	s := &mdSystem{w: w, dc1: dc1, dc2: dc2, rec: &regcheck.History{}, bound: int64(p.Duration("converge-bound")), convAt: -1}
+	regnode.AddServers(w, dc1)
+	regnode.AddServers(w, dc2)
+	pubs := p.Int("publishers")
+	ids := scenarios.ClientIDs(pubs + p.Int("subscribers"))
+	for i, own := range scenarios.SplitOps(ops, len(ids)) {
+		c := &mdClient{idx: i, sys: s, sessions: dc1.Sessions, follows: map[string]string{}, live: map[string]string{}}
+		if i >= pubs {
+			c.sessions = dc2.Sessions
+		}
+		c.driver = &scenarios.Driver[MDOp]{Ops: own, Now: w.Now, Exec: c.exec}
+		s.clients = append(s.clients, c)
+		w.AddNode(ids[i], func() sim.Node { return c })
+	}
+	heal := time.Duration(plan.Duration)
+	w.At(heal, func() { s.rec.Record(regcheck.Event{Kind: regcheck.Heal, T: int64(heal), Client: -1}) })
+	return s
+}
+
+func (s *mdSystem) Members() []sim.NodeID { return append(members(s.dc1), members(s.dc2)...) }
+func (s *mdSystem) Leader() sim.NodeID    { return "" }
+
+// Done: every operation ran and every dc2 subscriber has held dc1's data
+// for 2 s.
+func (s *mdSystem) Done() bool {
+	for _, c := range s.clients {
+		if !c.driver.Done() {
+			return false
+		}
+	}
+	if s.convAt != s.evs {
+		s.convAt, s.conv = s.evs, regcheck.MultiDCConverged(s.rec.Events)
+		s.quiet = s.w.Now()
+	}
+	return s.conv && s.w.Now()-s.quiet >= 2*time.Second
+}
+
+// History adds the faults' disturbances and an end marker.
+func (s *mdSystem) History() *regcheck.History {
+	h := &regcheck.History{Events: append([]regcheck.Event(nil), s.rec.Events...)}
+	for _, p := range sim.Periods(s.w.Faults(), s.w.NodeIDs(), s.w.Now()) {
+		h.Record(regcheck.Event{Kind: regcheck.Disturbed, T: int64(p.Start), Until: int64(p.End), Client: -1, Node: string(p.Node)})
+	}
+	h.Record(regcheck.Event{Kind: regcheck.End, T: int64(s.w.Now()), Client: -1})
+	return h
+}
+
+func (s *mdSystem) Checkers(scenarios.Bounds) []checkers.CheckerOf[*regcheck.History] {
+	return []checkers.CheckerOf[*regcheck.History]{regcheck.MultiDCConverge{Bound: s.bound}}
+}
+
+// mdClient is a workload client of one data centre.
+type mdClient struct {
+	sim.BaseNode
+	idx      int
+	sys      *mdSystem
+	env      *sim.Env
+	client   *regnode.Client
+	sessions []sim.NodeID
+	driver   *scenarios.Driver[MDOp]
+	data     int
+	follows  map[string]string // subscriber registerId -> dc1's dataInfoId
+	live     map[string]string // publisher registerId -> its dataInfoId
+}
+
+func (c *mdClient) record(ev regcheck.Event) {
+	ev.T, ev.Client = int64(c.sys.w.Now()), c.idx
+	c.sys.rec.Record(ev)
+	c.sys.evs++
+}
+
+func (c *mdClient) Start(env *sim.Env) {
+	c.env = env
+	c.client = regnode.NewClient(env, regnode.ClientConfig{Sessions: c.sessions,
+		OnPush: func(reg string, d *regnode.Datum) {
+			ev := regcheck.Event{Kind: regcheck.Push, DataID: c.follows[reg], Node: mdLocal, RegID: reg, Version: d.Version}
+			for _, p := range d.Pubs {
+				ev.Pubs = append(ev.Pubs, p.RegID+"="+p.Data)
+				ev.PubVers = append(ev.PubVers, p.Version)
+			}
+			c.record(ev)
+		}})
+	c.driver.Start(env)
+}
+
+func (c *mdClient) exec(op MDOp, done func()) {
+	defer done()
+	switch op.Kind {
+	case OpSubscribe:
+		reg := fmt.Sprintf("c%d-%s", c.idx, op.Service)
+		c.follows[reg] = op.Service
+		c.client.Subscribe(regnode.RemoteID(mdLocal, op.Service), reg)
+		c.record(regcheck.Event{Kind: regcheck.Subscribe, DataID: op.Service, RegID: reg, Node: mdLocal})
+	case OpPublish:
+		c.data++
+		reg, data := fmt.Sprintf("c%d-%s", c.idx, op.Reg), fmt.Sprintf("c%d-d%d", c.idx, c.data)
+		if cur, ok := c.live[reg]; ok && cur != op.Service {
+			return // a registration keeps its dataInfoId
+		}
+		c.live[reg] = op.Service
+		v := c.client.Publish(op.Service, reg, data)
+		c.record(regcheck.Event{Kind: regcheck.Publish, DataID: op.Service, RegID: reg, Data: data, Version: v, Node: mdLocal})
+	case OpUnpublish:
+		reg := fmt.Sprintf("c%d-%s", c.idx, op.Reg)
+		if cur, ok := c.live[reg]; !ok || cur != op.Service {
+			return
+		}
+		delete(c.live, reg)
+		c.client.Unpublish(reg)
+		c.record(regcheck.Event{Kind: regcheck.Unpublish, DataID: op.Service, RegID: reg, Node: mdLocal})
+	}
+}
+
+func (c *mdClient) Message(conn sim.ConnID, from sim.NodeID, msg any) {
+	c.client.HandleMessage(conn, from, msg)
+}
+func (c *mdClient) Connected(conn sim.ConnID, peer sim.NodeID) { c.client.HandleConnected(conn, peer) }
+func (c *mdClient) Closed(conn sim.ConnID, peer sim.NodeID)    { c.client.HandleClosed(conn, peer) }
+func (c *mdClient) Timer(id sim.TimerID, tag any) {
+	if scenarios.IsDriverTick(tag) {
+		c.driver.Pump(c.env)
+		return
+	}
+	c.client.HandleTimer(id, tag)
+}
