@@ -50,6 +50,18 @@
 // PingTimeout of silence: a stalled session server (a long GC pause) keeps
 // its TCP connections open.
 //
+// Ops controls (ops_*.go, reconcile.go) are messages an ops console sends:
+// stop or gray push, client-off/open (by zone too), IP and dataInfoId
+// blacklists, graceful data quit/join, meta quit-election, slot reconcile
+// stop (in the receiving meta's memory only) and force refresh (the leader
+// builds a new round-robin table at once, as BalanceTask does).
+//
+// With Config.MultiDC a second data centre syncs the first (multidc*.go):
+// its meta leader fetches the remote slot table, its data servers sync the
+// remote slots they lead (whole every 6 s, announced changes at once) and
+// keep remote datums apart under RemoteID(dc, id), so a subscriber's pushed
+// version is kept per data centre.
+//
 // # Ordering and failover rules
 //
 // These close races that the scenarios found; each is a rule a real
