@@ -70,3 +70,34 @@ func spreadMs(t *rapid.T, lo, hi int64, label string) sim.Duration {
 	f := int64(rapid.IntRange(0, 9).Draw(t, label+"-tenths")*10 + rapid.IntRange(0, 9).Draw(t, label+"-hundredths"))
 	return sim.Duration(time.Duration(lo+(hi-lo)*f/99) * time.Millisecond)
 }
+
+// drawHandoffCrashes draws raftkv's own crash episodes around a leadership
+// hand-off: an operator moves leadership to a member (etcd's move-leader,
+// the first step of a rolling restart), and within a few round trips of
+// it, while the new leader's election is still settling, a majority or
+// every member crashes (an upgrade script restarting too early, a rack
+// losing power), with torn writes in some, and restarts shortly after. A
+// hand-off starts an election at a time the plan knows, so the crash lands
+// on voters that have just voted: a vote, or a term, that was sent but not
+// made durable is lost here, which a crash at a random time almost never
+// hits. The hand-offs are the workload client 0's operations.
+func drawHandoffCrashes(t *rapid.T, members []sim.NodeID, d time.Duration) ([]Op, []scenarios.Step) {
+	n := rapid.SampledFrom([]int{2, 0, 4}).Draw(t, "handoff-crashes")
+	window := int64(d) * 8 / 10 / int64(time.Millisecond)
+	var ops []Op
+	var steps []scenarios.Step
+	for range n {
+		at := spreadMs(t, 0, window, "handoff-at")
+		to := rapid.SampledFrom(members).Draw(t, "handoff-to")
+		ops = append(ops, Op{OpTiming: scenarios.OpTiming{At: at}, Kind: KindTransferLeader, Value: string(to)})
+		perm := rapid.Permutation(members).Draw(t, "handoff-crashed")
+		crashed := perm[:rapid.IntRange(len(members)/2+1, len(members)).Draw(t, "handoff-crash-count")]
+		// a hand-off's election takes a few round trips of 0.2-2 ms
+		// (more with a redirect and a dial): spread the crash over them
+		crashAt := at + spreadMs(t, 0, 30, "handoff-crash-ms")
+		down := spreadMs(t, 100, 3000, "handoff-down-ms")
+		steps = append(steps, scenarios.Step{Fault: sim.Fault{At: crashAt, Op: sim.Crash{Nodes: crashed, Torn: rapid.Bool().Draw(t, "handoff-torn")}}},
+			scenarios.Step{Fault: sim.Fault{At: crashAt + down, Op: sim.Restart{Nodes: crashed}}})
+	}
+	return ops, steps
+}

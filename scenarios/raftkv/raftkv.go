@@ -45,10 +45,10 @@ func init() {
 // nodes/raftkv): what their planted bugs, and bugs like them, need.
 var (
 	// restarts: a restart replays client writes (dedup lost), with a WAL
-	// margin behind the snapshot (double apply), votes and leads again
-	// (votes not durable)
+	// margin behind the snapshot (double apply), votes and leads again, or
+	// follows a crash right after a vote (votes not durable)
 	restartStates = []string{"raftkv/restart-from-disk", "raftkv/restart-replays-client-writes", "raftkv/restart-with-wal-margin",
-		"raftkv/vote-after-restart", "raftkv/leader-after-restart"}
+		"raftkv/vote-after-restart", "raftkv/leader-after-restart", "raftkv/crash-right-after-vote"}
 	// partitions: a leader deposed with writes in flight, whose retries
 	// are answered from the session table; a lagging follower sent a snapshot
 	partitionStates = []string{"raftkv/deposed-with-pending-writes", "raftkv/retry-answered-from-session", "raftkv/snapshot-sent"}
@@ -72,7 +72,7 @@ func scenario(name, desc string, families []string, episodes int, mustReach []st
 		MustReach:   mustReach,
 		Params:      Params,
 		Bugs:        kv.Bugs,
-		OpKinds:     OpKinds,
+		OpKinds:     append(slices.Clip(OpKinds), KindTransferLeader),
 		Kind:        func(op Op) string { return op.Kind },
 		Nodes: func(p scenarios.Values) []sim.NodeID {
 			return append(members(p.Int("members")), scenarios.ClientIDs(p.Int("clients"))...)
@@ -90,6 +90,12 @@ func scenario(name, desc string, families []string, episodes int, mustReach []st
 			}
 			if slices.Contains(families, scenarios.FamilyPause) {
 				faults = append(faults, drawLeaderStalls(t, ms, d)...)
+			}
+			if slices.Contains(families, scenarios.FamilyCrash) {
+				handoffs, crashes := drawHandoffCrashes(t, ms, d)
+				ops = append(ops, handoffs...)
+				faults = append(faults, crashes...)
+				slices.SortStableFunc(ops, func(a, b Op) int { return cmp.Compare(a.At, b.At) })
 			}
 			slices.SortStableFunc(faults, func(a, b scenarios.Step) int { return cmp.Compare(a.At, b.At) })
 			return scenarios.Draft[Op]{Duration: sim.Duration(d), Liveness: sim.Duration(p.Duration("liveness")), Ops: ops, Faults: faults}
@@ -117,21 +123,28 @@ type system struct {
 
 func build(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []Op) (scenarios.System[checkers.History], error) {
 	ms := members(p.Int("members"))
-	proto := &protocol{w: w}
+	proto := &protocol{w: w, voted: map[sim.NodeID]rkcheck.Event{}, ticked: map[sim.NodeID]time.Duration{}}
 	for _, id := range ms {
 		cfg := kv.ServerConfig{ID: id, Peers: ms, SnapshotEvery: uint64(p.Int("snapshot-every")), CatchUpEntries: 16,
 			Observe: proto.observe, DigestEvery: digestEvery, NewStateMachine: proto.stateMachines(id)}
-		w.AddNode(id, func() sim.Node { return kv.NewServer(cfg) })
+		w.AddNode(id, func() sim.Node { return &member{Server: kv.NewServer(cfg), p: proto} })
 	}
 	sys := &system{w: w, members: ms, rec: &checkers.Recorder{Model: "kv"}, proto: proto}
 	ids := scenarios.ClientIDs(p.Int("clients"))
 	for i, own := range scenarios.SplitOps(ops, len(ids)) {
+		var admin []Op
+		own = slices.DeleteFunc(own, func(op Op) bool {
+			if op.Kind == KindTransferLeader {
+				admin = append(admin, op)
+			}
+			return op.Kind == KindTransferLeader
+		})
 		// Every client ends with a read issued when the faults heal: a
 		// cluster that never recovers fails the liveness check even if
 		// all planned ops timed out before.
 		own = append(own, Op{OpTiming: scenarios.OpTiming{Client: i, At: plan.Duration}, Kind: checkers.KindGet, Key: fmt.Sprintf("k%d", i%p.Int("keys"))})
 		c := &client{idx: i, servers: ms, rec: sys.rec, proto: proto, now: w.Now, opTimeout: min(opTimeout, p.Duration("liveness")/3),
-			healAt: time.Duration(plan.Duration), impatient: map[sim.Duration]*kv.Client{}}
+			healAt: time.Duration(plan.Duration), impatient: map[sim.Duration]*kv.Client{}, admin: admin}
 		c.driver = &scenarios.Driver[Op]{Ops: own, Now: w.Now, Exec: c.exec}
 		sys.drivers = append(sys.drivers, c.driver)
 		w.AddNode(ids[i], func() sim.Node { return c })
@@ -146,7 +159,7 @@ func (s *system) Leader() sim.NodeID {
 	var lead sim.NodeID
 	var term uint64
 	for _, id := range s.members {
-		srv, ok := s.w.Node(id).(*kv.Server)
+		srv, ok := s.w.Node(id).(*member)
 		if !ok || s.w.Paused(id) {
 			continue
 		}
@@ -191,6 +204,10 @@ type client struct {
 	// session each; every op still waits for the previous one
 	impatient map[sim.Duration]*kv.Client
 	healAt    time.Duration // from here on every op is patient: liveness judges them
+	// admin are the operator's requests this client makes at their
+	// times, on its own session, whatever its workload is waiting for
+	admin   []Op
+	adminKV *kv.Client
 	// from is the server whose message is being handled: the one that
 	// answered, when an op completes
 	from sim.NodeID
@@ -203,7 +220,26 @@ type client struct {
 func (c *client) Start(env *sim.Env) {
 	c.env = env
 	c.kv = kv.NewClient(env, kv.ClientConfig{Servers: c.servers, OpTimeout: c.opTimeout})
+	if len(c.admin) > 0 {
+		c.adminKV = kv.NewClient(env, kv.ClientConfig{Servers: c.servers, OpTimeout: time.Second, ClientID: adminClientID})
+		for i, op := range c.admin {
+			env.SetTimer(max(time.Duration(op.At)-c.now(), 0), adminTimer(i))
+		}
+	}
 	c.driver.Start(env)
+}
+
+// adminClientID tells the admin session apart from the impatient ones
+// (1, 2, ...).
+const adminClientID = 1 << 20
+
+// adminTimer tags the timer of the client's admin request i.
+type adminTimer int
+
+// runAdmin makes an operator's request; its outcome is the nemesis's, not
+// the history's.
+func (c *client) runAdmin(op Op) {
+	c.adminKV.TransferLeader(sim.NodeID(op.Value), func(error) {})
 }
 
 // kinds maps the workload's kinds to raftkv's.
@@ -253,6 +289,9 @@ func (c *client) clientFor(op Op) *kv.Client {
 // all is every kv client of this node, the patient one first.
 func (c *client) all() []*kv.Client {
 	out := []*kv.Client{c.kv}
+	if c.adminKV != nil {
+		out = append(out, c.adminKV)
+	}
 	for _, p := range slices.Sorted(maps.Keys(c.impatient)) {
 		out = append(out, c.impatient[p])
 	}
@@ -288,6 +327,10 @@ func (c *client) Closed(conn sim.ConnID, peer sim.NodeID) {
 func (c *client) Timer(id sim.TimerID, tag any) {
 	if scenarios.IsDriverTick(tag) {
 		c.driver.Pump(c.env)
+		return
+	}
+	if i, ok := tag.(adminTimer); ok {
+		c.runAdmin(c.admin[i])
 		return
 	}
 	for _, k := range c.all() {

@@ -33,6 +33,12 @@ type Op struct {
 // OpKinds lists the key-value operation kinds.
 var OpKinds = []string{checkers.KindGet, checkers.KindPut, checkers.KindDelete, checkers.KindCAS, checkers.KindAppend}
 
+// KindTransferLeader is an operator's request to move leadership to the
+// member named by Value: part of the nemesis (drawHandoffCrashes), run at
+// its time on the client's admin session and kept out of the key-value
+// history.
+const KindTransferLeader = "transfer-leader"
+
 // Spec shapes a key-value workload.
 type Spec struct {
 	Clients  int
