@@ -1,6 +1,7 @@
 package raftkv
 
 import (
+	"slices"
 	"time"
 
 	"pgregory.net/rapid"
@@ -45,8 +46,9 @@ func drawMinorityWithClients(t *rapid.T, members, clients []sim.NodeID, d time.D
 }
 
 // drawLeaderStalls draws raftkv's own pause episodes: the leader of the
-// moment stops for longer than an election timeout (a GC pause, a stalled
-// disk) while the others elect a new leader and commit writes. On resume,
+// moment stops, half the time for longer than an election timeout (a GC
+// pause, a stalled disk) while the others elect a new leader and commit
+// writes, half the time for less, when it still leads on resume. On resume,
 // the requests that queued during the stop reach the old leader before it
 // hears of the new term: the moment a read served on a lease it no longer
 // holds is stale, and a write it accepted must not be acknowledged.
@@ -57,6 +59,12 @@ func drawLeaderStalls(t *rapid.T, members []sim.NodeID, d time.Duration) []scena
 	for range n {
 		at := spreadMs(t, 0, window, "stall-at")
 		length := spreadMs(t, 150, 2000, "stall-ms")
+		if rapid.Bool().Draw(t, "stall-short") {
+			// a GC pause shorter than an election timeout: the leader
+			// keeps its leadership and answers late what queued, after
+			// impatient callers gave up and sent their next request
+			length = spreadMs(t, 20, 90, "stall-short-ms")
+		}
 		steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Op: sim.Pause{}}, Target: "leader"},
 			scenarios.Step{Fault: sim.Fault{At: at + length, Op: sim.Resume{Nodes: members}}})
 	}
@@ -64,11 +72,17 @@ func drawLeaderStalls(t *rapid.T, members []sim.NodeID, d time.Duration) []scena
 }
 
 // spreadMs draws a time between lo and hi ms spread over the range:
-// rapid's ranges lean hard to their minimum. Two decimal digits of the
-// fraction, each from a small range, still shrink toward lo.
+// rapid's ranges lean hard to their minimum.
 func spreadMs(t *rapid.T, lo, hi int64, label string) sim.Duration {
+	return sim.Duration(time.Duration(spreadInt(t, lo, hi, label)) * time.Millisecond)
+}
+
+// spreadInt draws a number between lo and hi spread over the range. Two
+// decimal digits of the fraction, each from a small range, still shrink
+// toward lo.
+func spreadInt(t *rapid.T, lo, hi int64, label string) int64 {
 	f := int64(rapid.IntRange(0, 9).Draw(t, label+"-tenths")*10 + rapid.IntRange(0, 9).Draw(t, label+"-hundredths"))
-	return sim.Duration(time.Duration(lo+(hi-lo)*f/99) * time.Millisecond)
+	return lo + (hi-lo)*f/99
 }
 
 // drawHandoffCrashes draws raftkv's own crash episodes around a leadership
@@ -100,4 +114,38 @@ func drawHandoffCrashes(t *rapid.T, members []sim.NodeID, d time.Duration) ([]Op
 			scenarios.Step{Fault: sim.Fault{At: crashAt + down, Op: sim.Restart{Nodes: crashed}}})
 	}
 	return ops, steps
+}
+
+// drawReplyClogs draws raftkv's own clogs: the members' traffic to some of
+// the clients is held for 20-400 ms (a congested or flapping client link),
+// while their requests still arrive and are served. The answers then come
+// in a burst, late, after impatient callers gave up on them and sent their
+// next request on the same connection: each must be matched to the request
+// it answers. Most clogs start as an impatient read is due, on its
+// client's link; the generic clogs hold random links at random times.
+func drawReplyClogs(t *rapid.T, members, clients []sim.NodeID, ops []Op, d time.Duration) []scenarios.Step {
+	n := rapid.SampledFrom([]int{2, 0, 4}).Draw(t, "reply-clogs")
+	window := int64(d) * 8 / 10 / int64(time.Millisecond)
+	var polls []Op
+	for _, op := range ops {
+		if op.Patience > 0 {
+			polls = append(polls, op)
+		}
+	}
+	var steps []scenarios.Step
+	for range n {
+		perm := rapid.Permutation(clients).Draw(t, "reply-clog-clients")
+		to := perm[:rapid.IntRange(1, max(1, len(perm)/2)).Draw(t, "reply-clog-count")]
+		at := spreadMs(t, 0, window, "reply-clog-at")
+		if len(polls) > 0 && rapid.IntRange(0, 3).Draw(t, "reply-clog-free") > 0 {
+			p := rapid.SampledFrom(polls).Draw(t, "reply-clog-poll")
+			at = max(0, p.At-spreadMs(t, 0, 50, "reply-clog-lead"))
+			if c := clients[p.Client]; !slices.Contains(to, c) {
+				to = append(to, c)
+			}
+		}
+		steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at,
+			Op: sim.Clog{Cuts: sim.OneWay(members, to), For: spreadMs(t, 20, 400, "reply-clog-ms")}}})
+	}
+	return steps
 }

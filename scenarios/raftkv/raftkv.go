@@ -91,6 +91,9 @@ func scenario(name, desc string, families []string, episodes int, mustReach []st
 			if slices.Contains(families, scenarios.FamilyPause) {
 				faults = append(faults, drawLeaderStalls(t, ms, d)...)
 			}
+			if slices.Contains(families, scenarios.FamilyNet) {
+				faults = append(faults, drawReplyClogs(t, ms, clients, ops, d)...)
+			}
 			if slices.Contains(families, scenarios.FamilyCrash) {
 				handoffs, crashes := drawHandoffCrashes(t, ms, d)
 				ops = append(ops, handoffs...)
