@@ -110,3 +110,11 @@ func TestReadsSeeCommitted(t *testing.T) {
 	ok = check(ReadsSeeCommitted{}, append(base, Event{Kind: Commit, Node: "a", Index: 6, T: 11}, query("a", 13, 5), read("a", 12, 14))...)
 	require.True(t, ok.Passed(), ok.Explanation)
 }
+
+func TestAnswersMatch(t *testing.T) {
+	ok := check(AnswersMatch{}, Event{Kind: Answered, Node: "c0", Session: 7, Seq: 3, Index: 3})
+	require.True(t, ok.Passed(), ok.Explanation)
+	bad := check(AnswersMatch{}, Event{Kind: Answered, Node: "c0", Session: 7, Seq: 3, Index: 4})
+	require.False(t, bad.Passed())
+	require.Contains(t, bad.Explanation, "request 4 of session 7 was answered with the response to request 3")
+}

@@ -133,7 +133,7 @@ func (c protocolCheck) Check(_ checkers.History, opts checkers.Options) checkers
 // protocolCheckers are raft's own invariants.
 func (p *protocol) checkers() []checkers.Checker {
 	var out []checkers.Checker
-	for _, c := range []checkers.CheckerOf[*rkcheck.Protocol]{rkcheck.OneLeaderPerTerm{}, rkcheck.DurableVotes{}, rkcheck.ReplicasAgree{}, rkcheck.ApplyOnce{}, rkcheck.FreshReads{}, rkcheck.ReadsSeeCommitted{}} {
+	for _, c := range []checkers.CheckerOf[*rkcheck.Protocol]{rkcheck.OneLeaderPerTerm{}, rkcheck.DurableVotes{}, rkcheck.ReplicasAgree{}, rkcheck.ApplyOnce{}, rkcheck.FreshReads{}, rkcheck.ReadsSeeCommitted{}, rkcheck.AnswersMatch{}} {
 		out = append(out, protocolCheck{c, p})
 	}
 	return out

@@ -147,7 +147,7 @@ func build(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []Op) (sc
 		// all planned ops timed out before.
 		own = append(own, Op{OpTiming: scenarios.OpTiming{Client: i, At: plan.Duration}, Kind: checkers.KindGet, Key: fmt.Sprintf("k%d", i%p.Int("keys"))})
 		c := &client{idx: i, servers: ms, rec: sys.rec, proto: proto, now: w.Now, opTimeout: min(opTimeout, p.Duration("liveness")/3),
-			healAt: time.Duration(plan.Duration), impatient: map[sim.Duration]*kv.Client{}, admin: admin}
+			healAt: time.Duration(plan.Duration), impatient: map[sim.Duration]*kv.Client{}, admin: admin, requests: map[*kv.Client]uint64{}}
 		c.driver = &scenarios.Driver[Op]{Ops: own, Now: w.Now, Exec: c.exec}
 		sys.drivers = append(sys.drivers, c.driver)
 		w.AddNode(ids[i], func() sim.Node { return c })
@@ -211,9 +211,14 @@ type client struct {
 	// times, on its own session, whatever its workload is waiting for
 	admin   []Op
 	adminKV *kv.Client
-	// from is the server whose message is being handled: the one that
-	// answered, when an op completes
+	// from is the server whose message is being handled, and resp the
+	// response: the one that answered, when an op completes
 	from sim.NodeID
+	resp *kv.Response
+	// requests counts the requests made on each kv client: the sequence
+	// number of its request in flight, which answers-match compares with
+	// the response the client took for it
+	requests map[*kv.Client]uint64
 	// opTimeout: at most a third of the liveness bound, so that the final
 	// read, queued behind an operation still retrying at the heal, has time
 	// to finish
@@ -258,8 +263,15 @@ func (c *client) exec(op Op, done func()) {
 	call := int64(c.now())
 	id := c.rec.Invoke(call, c.idx, op.Key, op.input())
 	kop := kv.Op{Kind: kinds[op.Kind], Key: op.Key, Value: op.Value, Expected: op.Expected, ExpectAbsent: op.Absent}
-	c.clientFor(op).Do(kop, func(r kv.Result) {
+	k := c.clientFor(op)
+	c.requests[k]++
+	req := c.requests[k] // the client numbers its requests 1, 2, ...
+	k.Do(kop, func(r kv.Result) {
 		now := int64(c.now())
+		if r.Err == nil && c.resp != nil {
+			c.proto.record(rkcheck.Event{Kind: rkcheck.Answered, Node: string(c.env.ID()), Peer: string(c.from),
+				Session: c.resp.Session, Seq: c.resp.Seq, Index: req})
+		}
 		if r.Err != nil {
 			// The client gave up (timeout): a write's outcome is unknown;
 			// a read read nothing, but it did not finish either, which the
@@ -303,12 +315,13 @@ func (c *client) all() []*kv.Client {
 
 func (c *client) Message(conn sim.ConnID, from sim.NodeID, msg any) {
 	c.from = from
+	c.resp, _ = msg.(*kv.Response)
 	for _, k := range c.all() {
 		if k.HandleMessage(conn, from, msg) {
 			break
 		}
 	}
-	c.from = ""
+	c.from, c.resp = "", nil
 }
 
 func (c *client) Connected(conn sim.ConnID, peer sim.NodeID) {
