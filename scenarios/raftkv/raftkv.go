@@ -85,6 +85,7 @@ func scenario(name, desc string, families []string, episodes int, mustReach []st
 			ops := DrawOps(t, Spec{Clients: p.Int("clients"), Keys: p.Int("keys"), MaxOps: p.Int("ops"), Duration: d})
 			faults := scenarios.DrawFaults(t, scenarios.NemesisSpec{Members: ms, All: append(append([]sim.NodeID(nil), ms...), clients...),
 				Families: families, Duration: d, MaxEpisode: episodes})
+			faults = superviseExits(t, faults)
 			if slices.Contains(families, scenarios.FamilyPartition) {
 				faults = append(faults, drawMinorityWithClients(t, ms, clients, d)...)
 			}

@@ -57,7 +57,7 @@ func DrawOps(t *rapid.T, spec Spec) []Op {
 	window := int64(spec.Duration) * 9 / 10 / int64(time.Millisecond)
 	ops := make([]Op, 0, n)
 	var written []string
-	for i := 0; len(ops) < n; i++ {
+	for i := 0; i < n; i++ {
 		at := rapid.Int64Range(0, window).Draw(t, "at")
 		if len(mix.Bursts) > 0 {
 			// most ops crowd into a few bursts of a second: many clients
@@ -153,7 +153,7 @@ func DrawMix(t *rapid.T, spec Spec) Mix {
 	}
 	m.HotPct = rapid.SampledFrom([]int{0, 25, 50}).Draw(t, "hot-pct")
 	m.ImpatientPct = rapid.SampledFrom([]int{0, 30, 100}).Draw(t, "impatient-pct")
-	m.PollRun = rapid.SampledFrom([]int{1, 20}).Draw(t, "poll-run-max")
+	m.PollRun = rapid.SampledFrom([]int{1, 10}).Draw(t, "poll-run-max")
 	// 30 ms: shorter than a short stall or a clog, longer than a read
 	m.Patience = sim.Duration(rapid.SampledFrom([]time.Duration{300 * time.Millisecond, time.Second, 100 * time.Millisecond, 30 * time.Millisecond}).Draw(t, "patience"))
 	window := int64(spec.Duration) * 9 / 10 / int64(time.Millisecond)
