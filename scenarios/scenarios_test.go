@@ -140,7 +140,7 @@ func TestHealRestartIsDeterministic(t *testing.T) {
 // failing seed shrinks to a smaller plan that fails the same checker, the
 // same way twice.
 func TestShrinkKeepsTheFailure(t *testing.T) {
-	plan, err := scenarios.PlanForSeed("raftkv-chaos", 15, tiny, []string{"bug/raftkv/ack-before-sync"})
+	plan, err := scenarios.PlanForSeed("raftkv-chaos", 14, tiny, []string{"bug/raftkv/ack-before-sync"})
 	require.NoError(t, err)
 	a, err := scenarios.Shrink(plan, scenarios.ShrinkOptions{Budget: 40})
 	require.NoError(t, err)
@@ -163,7 +163,7 @@ func TestShrinkKeepsTheFailure(t *testing.T) {
 // A failure found in go test is saved as a plan file and reported with a
 // replay command that names that file.
 func TestSaveFailureWritesAReplayablePlan(t *testing.T) {
-	plan, err := scenarios.PlanForSeed("raftkv-chaos", 15, tiny, []string{"bug/raftkv/ack-before-sync"})
+	plan, err := scenarios.PlanForSeed("raftkv-chaos", 14, tiny, []string{"bug/raftkv/ack-before-sync"})
 	require.NoError(t, err)
 	old := scenariotest.ShrinkBudget
 	scenariotest.ShrinkBudget = 5

@@ -29,6 +29,25 @@ func TestDurableVotes(t *testing.T) {
 	require.Contains(t, bad.Explanation, "a voted twice in term 2")
 }
 
+func TestDurableVotesAtRestart(t *testing.T) {
+	ok := check(DurableVotes{}, Event{Kind: Vote, Node: "a", Inc: 1, Term: 2, Peer: "b"}, Event{Kind: Recovered, Node: "a", Inc: 2, Term: 2, Peer: "b"},
+		Event{Kind: Leader, Node: "a", Inc: 2, Term: 3}, Event{Kind: Recovered, Node: "a", Inc: 3, Term: 4})
+	require.True(t, ok.Passed(), ok.Explanation)
+	require.Contains(t, ok.Explanation, "2 restarts")
+	for _, rec := range []Event{{Term: 1, Peer: "b"}, {Term: 2}, {Term: 2, Peer: "c"}} {
+		rec.Kind, rec.Node, rec.Inc = Recovered, "a", 2
+		bad := check(DurableVotes{}, Event{Kind: Vote, Node: "a", Inc: 1, Term: 2, Peer: "b"}, rec)
+		require.False(t, bad.Passed(), "recovered %v", rec)
+		require.Contains(t, bad.Explanation, "a forgot a vote")
+	}
+	// a leader's term is a vote for itself
+	bad := check(DurableVotes{}, Event{Kind: Leader, Node: "a", Inc: 1, Term: 5}, Event{Kind: Recovered, Node: "a", Inc: 2, Term: 4, Peer: "a"})
+	require.False(t, bad.Passed())
+	// a vote of the same incarnation, reported after its recovery, is no promise broken
+	ok = check(DurableVotes{}, Event{Kind: Recovered, Node: "a", Inc: 2, Term: 1}, Event{Kind: Vote, Node: "a", Inc: 2, Term: 2, Peer: "b"})
+	require.True(t, ok.Passed(), ok.Explanation)
+}
+
 func TestReplicasAgree(t *testing.T) {
 	ok := check(ReplicasAgree{}, Event{Kind: State, Node: "a", Index: 5, Digest: 9}, Event{Kind: State, Node: "b", Index: 5, Digest: 9}, Event{Kind: State, Node: "b", Index: 6, Digest: 1})
 	require.True(t, ok.Passed(), ok.Explanation)
@@ -90,4 +109,12 @@ func TestReadsSeeCommitted(t *testing.T) {
 	// a commit index on a no-op needs only the command before it
 	ok = check(ReadsSeeCommitted{}, append(base, Event{Kind: Commit, Node: "a", Index: 6, T: 11}, query("a", 13, 5), read("a", 12, 14))...)
 	require.True(t, ok.Passed(), ok.Explanation)
+}
+
+func TestAnswersMatch(t *testing.T) {
+	ok := check(AnswersMatch{}, Event{Kind: Answered, Node: "c0", Session: 7, Seq: 3, Index: 3})
+	require.True(t, ok.Passed(), ok.Explanation)
+	bad := check(AnswersMatch{}, Event{Kind: Answered, Node: "c0", Session: 7, Seq: 3, Index: 4})
+	require.False(t, bad.Passed())
+	require.Contains(t, bad.Explanation, "request 4 of session 7 was answered with the response to request 3")
 }

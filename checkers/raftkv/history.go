@@ -31,6 +31,8 @@ const (
 	Restore      Kind = "restore"       // the state machine was built empty (Index 0) or restored from a snapshot at Index
 	Query        Kind = "query"         // the state machine answered a read of Key; the last command it applied was Index
 	ClientRead   Kind = "client-read"   // a client's read of Key, invoked at Call, was answered by Node at T (seen by the client)
+	Recovered    Kind = "recovered"     // the server started from its disk in Term, having voted for Peer ("" none)
+	Answered     Kind = "answered"      // a client (Node) took the response to (Session, Seq) from Peer as the answer to its request Index
 )
 
 // Event is one protocol event at virtual time T (ns).
@@ -57,6 +59,10 @@ func (e Event) String() string {
 		fmt.Fprintf(&b, " term %d", e.Term)
 	case Vote:
 		fmt.Fprintf(&b, " for %s in term %d", e.Peer, e.Term)
+	case Answered:
+		fmt.Fprintf(&b, " request %d of session %d with response %d from %s", e.Index, e.Session, e.Seq, e.Peer)
+	case Recovered:
+		fmt.Fprintf(&b, " in term %d, vote %q", e.Term, e.Peer)
 	case Commit:
 		fmt.Fprintf(&b, " to %d", e.Index)
 	case State:

@@ -1,6 +1,7 @@
 package raftkv
 
 import (
+	"slices"
 	"time"
 
 	"pgregory.net/rapid"
@@ -46,7 +47,8 @@ func drawMinorityWithClients(t *rapid.T, members, clients []sim.NodeID, d time.D
 
 // drawLeaderStalls draws raftkv's own pause episodes: the leader of the
 // moment stops for longer than an election timeout (a GC pause, a stalled
-// disk) while the others elect a new leader and commit writes. On resume,
+// disk) while the others elect a new leader and commit writes (and, in
+// some seeds, for less, when it still leads on resume). On resume,
 // the requests that queued during the stop reach the old leader before it
 // hears of the new term: the moment a read served on a lease it no longer
 // holds is stale, and a write it accepted must not be acknowledged.
@@ -60,13 +62,115 @@ func drawLeaderStalls(t *rapid.T, members []sim.NodeID, d time.Duration) []scena
 		steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Op: sim.Pause{}}, Target: "leader"},
 			scenarios.Step{Fault: sim.Fault{At: at + length, Op: sim.Resume{Nodes: members}}})
 	}
+	// GC pauses shorter than an election timeout: the leader keeps its
+	// leadership and answers late what queued, after impatient callers
+	// gave up and sent their next request
+	for range rapid.SampledFrom([]int{0, 2, 4}).Draw(t, "short-stalls") {
+		at := spreadMs(t, 0, window, "short-stall-at")
+		steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Op: sim.Pause{}}, Target: "leader"},
+			scenarios.Step{Fault: sim.Fault{At: at + spreadMs(t, 20, 90, "short-stall-ms"), Op: sim.Resume{Nodes: members}}})
+	}
 	return steps
 }
 
 // spreadMs draws a time between lo and hi ms spread over the range:
-// rapid's ranges lean hard to their minimum. Two decimal digits of the
-// fraction, each from a small range, still shrink toward lo.
+// rapid's ranges lean hard to their minimum.
 func spreadMs(t *rapid.T, lo, hi int64, label string) sim.Duration {
+	return sim.Duration(time.Duration(spreadInt(t, lo, hi, label)) * time.Millisecond)
+}
+
+// spreadInt draws a number between lo and hi spread over the range. Two
+// decimal digits of the fraction, each from a small range, still shrink
+// toward lo.
+func spreadInt(t *rapid.T, lo, hi int64, label string) int64 {
 	f := int64(rapid.IntRange(0, 9).Draw(t, label+"-tenths")*10 + rapid.IntRange(0, 9).Draw(t, label+"-hundredths"))
-	return sim.Duration(time.Duration(lo+(hi-lo)*f/99) * time.Millisecond)
+	return lo + (hi-lo)*f/99
+}
+
+// drawHandoffCrashes draws raftkv's own crash episodes around a leadership
+// hand-off: an operator moves leadership to a member (etcd's move-leader,
+// the first step of a rolling restart), and within a few round trips of
+// it, while the new leader's election is still settling, a majority or
+// every member crashes (an upgrade script restarting too early, a rack
+// losing power), with torn writes in some, and restarts shortly after. A
+// hand-off starts an election at a time the plan knows, so the crash lands
+// on voters that have just voted: a vote, or a term, that was sent but not
+// made durable is lost here, which a crash at a random time almost never
+// hits. A third of the hand-offs crash nothing. The hand-offs are the
+// workload client 0's operations.
+func drawHandoffCrashes(t *rapid.T, members []sim.NodeID, d time.Duration) ([]Op, []scenarios.Step) {
+	n := rapid.SampledFrom([]int{2, 0, 4}).Draw(t, "handoff-crashes")
+	window := int64(d) * 8 / 10 / int64(time.Millisecond)
+	var ops []Op
+	var steps []scenarios.Step
+	for range n {
+		at := spreadMs(t, 0, window, "handoff-at")
+		to := rapid.SampledFrom(members).Draw(t, "handoff-to")
+		ops = append(ops, Op{OpTiming: scenarios.OpTiming{At: at}, Kind: KindTransferLeader, Value: string(to)})
+		if rapid.IntRange(0, 2).Draw(t, "handoff-graceful") == 2 {
+			// no crash: writes in flight on the old leader are retried
+			// on the new one, which may hold them uncommitted (committed
+			// twice, applied once)
+			continue
+		}
+		perm := rapid.Permutation(members).Draw(t, "handoff-crashed")
+		crashed := perm[:rapid.IntRange(len(members)/2+1, len(members)).Draw(t, "handoff-crash-count")]
+		// a hand-off's election takes a few round trips of 0.2-2 ms
+		// (more with a redirect and a dial): spread the crash over them
+		crashAt := at + spreadMs(t, 0, 30, "handoff-crash-ms")
+		down := spreadMs(t, 100, 3000, "handoff-down-ms")
+		steps = append(steps, scenarios.Step{Fault: sim.Fault{At: crashAt, Op: sim.Crash{Nodes: crashed, Torn: rapid.Bool().Draw(t, "handoff-torn")}}},
+			scenarios.Step{Fault: sim.Fault{At: crashAt + down, Op: sim.Restart{Nodes: crashed}}})
+	}
+	return ops, steps
+}
+
+// drawReplyClogs draws raftkv's own clogs: the members' traffic to some of
+// the clients is held for 20-400 ms (a congested or flapping client link),
+// while their requests still arrive and are served. The answers then come
+// in a burst, late, after impatient callers gave up on them and sent their
+// next request on the same connection: each must be matched to the request
+// it answers. Most clogs start as an impatient read is due, on its
+// client's link; the generic clogs hold random links at random times.
+func drawReplyClogs(t *rapid.T, members, clients []sim.NodeID, ops []Op, d time.Duration) []scenarios.Step {
+	n := rapid.SampledFrom([]int{2, 0, 4}).Draw(t, "reply-clogs")
+	window := int64(d) * 8 / 10 / int64(time.Millisecond)
+	var polls []Op
+	for _, op := range ops {
+		if op.Patience > 0 {
+			polls = append(polls, op)
+		}
+	}
+	var steps []scenarios.Step
+	for range n {
+		perm := rapid.Permutation(clients).Draw(t, "reply-clog-clients")
+		to := perm[:rapid.IntRange(1, max(1, len(perm)/2)).Draw(t, "reply-clog-count")]
+		at := spreadMs(t, 0, window, "reply-clog-at")
+		if len(polls) > 0 && rapid.IntRange(0, 3).Draw(t, "reply-clog-free") > 0 {
+			p := rapid.SampledFrom(polls).Draw(t, "reply-clog-poll")
+			at = max(0, p.At-spreadMs(t, 0, 50, "reply-clog-lead"))
+			if c := clients[p.Client]; !slices.Contains(to, c) {
+				to = append(to, c)
+			}
+		}
+		steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at,
+			Op: sim.Clog{Cuts: sim.OneWay(members, to), For: spreadMs(t, 20, 400, "reply-clog-ms")}}})
+	}
+	return steps
+}
+
+// superviseExits adds, after every failed sync the nemesis plans, the
+// restart a supervisor (systemd, Kubernetes) makes 1-5 s after the member
+// exits on it: the restarted member recovers from a disk whose unsynced
+// writes vanished (fsyncgate), and the cluster is not left without a
+// quorum for the rest of the run, which only piles up writes of unknown
+// outcome.
+func superviseExits(t *rapid.T, faults []scenarios.Step) []scenarios.Step {
+	var out []scenarios.Step
+	for _, f := range faults {
+		if fail, ok := f.Op.(sim.DiskFail); ok {
+			out = append(out, scenarios.Step{Fault: sim.Fault{At: f.At + spreadMs(t, 1000, 5000, "supervisor-ms"), Op: sim.Restart{Nodes: fail.Nodes}}})
+		}
+	}
+	return append(faults, out...)
 }

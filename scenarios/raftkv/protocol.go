@@ -7,6 +7,7 @@ package raftkv
 import (
 	"encoding/binary"
 	"errors"
+	"time"
 
 	"github.com/sofasim/sofasim/checkers"
 	rkcheck "github.com/sofasim/sofasim/checkers/raftkv"
@@ -31,6 +32,48 @@ type protocol struct {
 	term    uint64 // the newest term a leader was elected in
 	commit  uint64
 	settled bool
+	// per member: when it last voted (and in which incarnation), and when
+	// its incarnation last ticked (about when it crashed)
+	voted  map[sim.NodeID]rkcheck.Event
+	ticked map[sim.NodeID]time.Duration
+}
+
+// member is a raftkv server as the scenario runs it: after each start it
+// reports the term and vote it recovered from its disk (durable-votes
+// compares them with the votes it gave before), and its ticks tell the
+// coverage when it last ran.
+type member struct {
+	*kv.Server
+	p  *protocol
+	id sim.NodeID
+}
+
+func (m *member) Start(env *sim.Env) {
+	m.id = env.ID()
+	m.Server.Start(env)
+	m.p.recovered(env.ID(), env.Incarnation(), m.Status())
+}
+
+func (m *member) Timer(id sim.TimerID, tag any) {
+	m.p.ticked[m.id] = m.p.w.Now()
+	m.Server.Timer(id, tag)
+}
+
+// crashAfterVote is how soon after its vote a member that crashed counts
+// as crashed right after it: about one round trip of the vote, the time
+// before the new leader's first append makes the voter sync again.
+const crashAfterVote = 20 * time.Millisecond
+
+// recovered records a member's recovered term and vote (not at its first
+// start: it has promised nothing yet) and marks a crash right after a vote.
+func (p *protocol) recovered(id sim.NodeID, inc uint32, st kv.Status) {
+	if inc <= 1 || st.Role == "down" {
+		return
+	}
+	if v, ok := p.voted[id]; ok && v.Inc == inc-1 && p.ticked[id]-time.Duration(v.T) <= crashAfterVote {
+		p.w.Reach("raftkv/crash-right-after-vote")
+	}
+	p.record(rkcheck.Event{Kind: rkcheck.Recovered, Node: string(id), Term: st.Term, Peer: string(st.Vote)})
 }
 
 func (p *protocol) observe(o kv.Observation) {
@@ -42,6 +85,8 @@ func (p *protocol) observe(o kv.Observation) {
 		p.commit = o.Index
 	case kv.ObsLeader:
 		p.term = max(p.term, o.Term)
+	case kv.ObsVote:
+		p.voted[o.Node] = rkcheck.Event{T: int64(p.w.Now()), Inc: o.Incarnation}
 	case kv.ObsReadServed:
 		if o.Term < p.term {
 			p.w.Reach("raftkv/read-served-by-behind-term")
@@ -58,7 +103,7 @@ func (p *protocol) settle(members []sim.NodeID) {
 	}
 	p.settled = true
 	for _, id := range members {
-		srv, ok := p.w.Node(id).(*kv.Server)
+		srv, ok := p.w.Node(id).(*member)
 		if !ok || !p.w.Up(id) {
 			continue
 		}
@@ -88,7 +133,7 @@ func (c protocolCheck) Check(_ checkers.History, opts checkers.Options) checkers
 // protocolCheckers are raft's own invariants.
 func (p *protocol) checkers() []checkers.Checker {
 	var out []checkers.Checker
-	for _, c := range []checkers.CheckerOf[*rkcheck.Protocol]{rkcheck.OneLeaderPerTerm{}, rkcheck.DurableVotes{}, rkcheck.ReplicasAgree{}, rkcheck.ApplyOnce{}, rkcheck.FreshReads{}, rkcheck.ReadsSeeCommitted{}} {
+	for _, c := range []checkers.CheckerOf[*rkcheck.Protocol]{rkcheck.OneLeaderPerTerm{}, rkcheck.DurableVotes{}, rkcheck.ReplicasAgree{}, rkcheck.ApplyOnce{}, rkcheck.FreshReads{}, rkcheck.ReadsSeeCommitted{}, rkcheck.AnswersMatch{}} {
 		out = append(out, protocolCheck{c, p})
 	}
 	return out

@@ -45,10 +45,10 @@ func init() {
 // nodes/raftkv): what their planted bugs, and bugs like them, need.
 var (
 	// restarts: a restart replays client writes (dedup lost), with a WAL
-	// margin behind the snapshot (double apply), votes and leads again
-	// (votes not durable)
+	// margin behind the snapshot (double apply), votes and leads again, or
+	// follows a crash right after a vote (votes not durable)
 	restartStates = []string{"raftkv/restart-from-disk", "raftkv/restart-replays-client-writes", "raftkv/restart-with-wal-margin",
-		"raftkv/vote-after-restart", "raftkv/leader-after-restart"}
+		"raftkv/vote-after-restart", "raftkv/leader-after-restart", "raftkv/crash-right-after-vote"}
 	// partitions: a leader deposed with writes in flight, whose retries
 	// are answered from the session table; a lagging follower sent a snapshot
 	partitionStates = []string{"raftkv/deposed-with-pending-writes", "raftkv/retry-answered-from-session", "raftkv/snapshot-sent"}
@@ -72,7 +72,7 @@ func scenario(name, desc string, families []string, episodes int, mustReach []st
 		MustReach:   mustReach,
 		Params:      Params,
 		Bugs:        kv.Bugs,
-		OpKinds:     OpKinds,
+		OpKinds:     append(slices.Clip(OpKinds), KindTransferLeader),
 		Kind:        func(op Op) string { return op.Kind },
 		Nodes: func(p scenarios.Values) []sim.NodeID {
 			return append(members(p.Int("members")), scenarios.ClientIDs(p.Int("clients"))...)
@@ -85,11 +85,21 @@ func scenario(name, desc string, families []string, episodes int, mustReach []st
 			ops := DrawOps(t, Spec{Clients: p.Int("clients"), Keys: p.Int("keys"), MaxOps: p.Int("ops"), Duration: d})
 			faults := scenarios.DrawFaults(t, scenarios.NemesisSpec{Members: ms, All: append(append([]sim.NodeID(nil), ms...), clients...),
 				Families: families, Duration: d, MaxEpisode: episodes})
+			faults = superviseExits(t, faults)
 			if slices.Contains(families, scenarios.FamilyPartition) {
 				faults = append(faults, drawMinorityWithClients(t, ms, clients, d)...)
 			}
 			if slices.Contains(families, scenarios.FamilyPause) {
 				faults = append(faults, drawLeaderStalls(t, ms, d)...)
+			}
+			if slices.Contains(families, scenarios.FamilyNet) {
+				faults = append(faults, drawReplyClogs(t, ms, clients, ops, d)...)
+			}
+			if slices.Contains(families, scenarios.FamilyCrash) {
+				handoffs, crashes := drawHandoffCrashes(t, ms, d)
+				ops = append(ops, handoffs...)
+				faults = append(faults, crashes...)
+				slices.SortStableFunc(ops, func(a, b Op) int { return cmp.Compare(a.At, b.At) })
 			}
 			slices.SortStableFunc(faults, func(a, b scenarios.Step) int { return cmp.Compare(a.At, b.At) })
 			return scenarios.Draft[Op]{Duration: sim.Duration(d), Liveness: sim.Duration(p.Duration("liveness")), Ops: ops, Faults: faults}
@@ -117,21 +127,28 @@ type system struct {
 
 func build(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []Op) (scenarios.System[checkers.History], error) {
 	ms := members(p.Int("members"))
-	proto := &protocol{w: w}
+	proto := &protocol{w: w, voted: map[sim.NodeID]rkcheck.Event{}, ticked: map[sim.NodeID]time.Duration{}}
 	for _, id := range ms {
 		cfg := kv.ServerConfig{ID: id, Peers: ms, SnapshotEvery: uint64(p.Int("snapshot-every")), CatchUpEntries: 16,
 			Observe: proto.observe, DigestEvery: digestEvery, NewStateMachine: proto.stateMachines(id)}
-		w.AddNode(id, func() sim.Node { return kv.NewServer(cfg) })
+		w.AddNode(id, func() sim.Node { return &member{Server: kv.NewServer(cfg), p: proto} })
 	}
 	sys := &system{w: w, members: ms, rec: &checkers.Recorder{Model: "kv"}, proto: proto}
 	ids := scenarios.ClientIDs(p.Int("clients"))
 	for i, own := range scenarios.SplitOps(ops, len(ids)) {
+		var admin []Op
+		own = slices.DeleteFunc(own, func(op Op) bool {
+			if op.Kind == KindTransferLeader {
+				admin = append(admin, op)
+			}
+			return op.Kind == KindTransferLeader
+		})
 		// Every client ends with a read issued when the faults heal: a
 		// cluster that never recovers fails the liveness check even if
 		// all planned ops timed out before.
 		own = append(own, Op{OpTiming: scenarios.OpTiming{Client: i, At: plan.Duration}, Kind: checkers.KindGet, Key: fmt.Sprintf("k%d", i%p.Int("keys"))})
 		c := &client{idx: i, servers: ms, rec: sys.rec, proto: proto, now: w.Now, opTimeout: min(opTimeout, p.Duration("liveness")/3),
-			healAt: time.Duration(plan.Duration), impatient: map[sim.Duration]*kv.Client{}}
+			healAt: time.Duration(plan.Duration), impatient: map[sim.Duration]*kv.Client{}, admin: admin, requests: map[*kv.Client]uint64{}}
 		c.driver = &scenarios.Driver[Op]{Ops: own, Now: w.Now, Exec: c.exec}
 		sys.drivers = append(sys.drivers, c.driver)
 		w.AddNode(ids[i], func() sim.Node { return c })
@@ -146,7 +163,7 @@ func (s *system) Leader() sim.NodeID {
 	var lead sim.NodeID
 	var term uint64
 	for _, id := range s.members {
-		srv, ok := s.w.Node(id).(*kv.Server)
+		srv, ok := s.w.Node(id).(*member)
 		if !ok || s.w.Paused(id) {
 			continue
 		}
@@ -191,9 +208,18 @@ type client struct {
 	// session each; every op still waits for the previous one
 	impatient map[sim.Duration]*kv.Client
 	healAt    time.Duration // from here on every op is patient: liveness judges them
-	// from is the server whose message is being handled: the one that
-	// answered, when an op completes
+	// admin are the operator's requests this client makes at their
+	// times, on its own session, whatever its workload is waiting for
+	admin   []Op
+	adminKV *kv.Client
+	// from is the server whose message is being handled, and resp the
+	// response: the one that answered, when an op completes
 	from sim.NodeID
+	resp *kv.Response
+	// requests counts the requests made on each kv client: the sequence
+	// number of its request in flight, which answers-match compares with
+	// the response the client took for it
+	requests map[*kv.Client]uint64
 	// opTimeout: at most a third of the liveness bound, so that the final
 	// read, queued behind an operation still retrying at the heal, has time
 	// to finish
@@ -203,7 +229,26 @@ type client struct {
 func (c *client) Start(env *sim.Env) {
 	c.env = env
 	c.kv = kv.NewClient(env, kv.ClientConfig{Servers: c.servers, OpTimeout: c.opTimeout})
+	if len(c.admin) > 0 {
+		c.adminKV = kv.NewClient(env, kv.ClientConfig{Servers: c.servers, OpTimeout: time.Second, ClientID: adminClientID})
+		for i, op := range c.admin {
+			env.SetTimer(max(time.Duration(op.At)-c.now(), 0), adminTimer(i))
+		}
+	}
 	c.driver.Start(env)
+}
+
+// adminClientID tells the admin session apart from the impatient ones
+// (1, 2, ...).
+const adminClientID = 1 << 20
+
+// adminTimer tags the timer of the client's admin request i.
+type adminTimer int
+
+// runAdmin makes an operator's request; its outcome is the nemesis's, not
+// the history's.
+func (c *client) runAdmin(op Op) {
+	c.adminKV.TransferLeader(sim.NodeID(op.Value), func(error) {})
 }
 
 // kinds maps the workload's kinds to raftkv's.
@@ -219,8 +264,15 @@ func (c *client) exec(op Op, done func()) {
 	call := int64(c.now())
 	id := c.rec.Invoke(call, c.idx, op.Key, op.input())
 	kop := kv.Op{Kind: kinds[op.Kind], Key: op.Key, Value: op.Value, Expected: op.Expected, ExpectAbsent: op.Absent}
-	c.clientFor(op).Do(kop, func(r kv.Result) {
+	k := c.clientFor(op)
+	c.requests[k]++
+	req := c.requests[k] // the client numbers its requests 1, 2, ...
+	k.Do(kop, func(r kv.Result) {
 		now := int64(c.now())
+		if r.Err == nil && c.resp != nil {
+			c.proto.record(rkcheck.Event{Kind: rkcheck.Answered, Node: string(c.env.ID()), Peer: string(c.from),
+				Session: c.resp.Session, Seq: c.resp.Seq, Index: req})
+		}
 		if r.Err != nil {
 			// The client gave up (timeout): a write's outcome is unknown;
 			// a read read nothing, but it did not finish either, which the
@@ -253,6 +305,9 @@ func (c *client) clientFor(op Op) *kv.Client {
 // all is every kv client of this node, the patient one first.
 func (c *client) all() []*kv.Client {
 	out := []*kv.Client{c.kv}
+	if c.adminKV != nil {
+		out = append(out, c.adminKV)
+	}
 	for _, p := range slices.Sorted(maps.Keys(c.impatient)) {
 		out = append(out, c.impatient[p])
 	}
@@ -261,12 +316,13 @@ func (c *client) all() []*kv.Client {
 
 func (c *client) Message(conn sim.ConnID, from sim.NodeID, msg any) {
 	c.from = from
+	c.resp, _ = msg.(*kv.Response)
 	for _, k := range c.all() {
 		if k.HandleMessage(conn, from, msg) {
 			break
 		}
 	}
-	c.from = ""
+	c.from, c.resp = "", nil
 }
 
 func (c *client) Connected(conn sim.ConnID, peer sim.NodeID) {
@@ -288,6 +344,10 @@ func (c *client) Closed(conn sim.ConnID, peer sim.NodeID) {
 func (c *client) Timer(id sim.TimerID, tag any) {
 	if scenarios.IsDriverTick(tag) {
 		c.driver.Pump(c.env)
+		return
+	}
+	if i, ok := tag.(adminTimer); ok {
+		c.runAdmin(c.admin[i])
 		return
 	}
 	for _, k := range c.all() {

@@ -33,6 +33,12 @@ type Op struct {
 // OpKinds lists the key-value operation kinds.
 var OpKinds = []string{checkers.KindGet, checkers.KindPut, checkers.KindDelete, checkers.KindCAS, checkers.KindAppend}
 
+// KindTransferLeader is an operator's request to move leadership to the
+// member named by Value: part of the nemesis (drawHandoffCrashes), run at
+// its time on the client's admin session and kept out of the key-value
+// history.
+const KindTransferLeader = "transfer-leader"
+
 // Spec shapes a key-value workload.
 type Spec struct {
 	Clients  int
@@ -75,6 +81,13 @@ func DrawOps(t *rapid.T, spec Spec) []Op {
 		}
 		if op.Kind == checkers.KindGet && rapid.IntRange(0, 99).Draw(t, "impatient") < mix.ImpatientPct {
 			op.Patience = mix.Patience
+			// a poll: more impatient reads of other keys right behind
+			// it, each sent as soon as the one before ends or is given up
+			for range spreadInt(t, 1, int64(mix.PollRun), "poll-run") - 1 {
+				poll := op
+				poll.Key = fmt.Sprintf("k%d", rapid.IntRange(0, spec.Keys-1).Draw(t, "poll-key"))
+				ops = append(ops, poll)
+			}
 		}
 		switch op.Kind {
 		case checkers.KindPut:
@@ -108,7 +121,11 @@ type Mix struct {
 	// ImpatientPct of the reads give up after Patience
 	ImpatientPct int
 	Patience     sim.Duration
-	deck         []string
+	// PollRun: an impatient read is the first of up to this many
+	// back-to-back reads of the same client (a caller polling keys), so
+	// the answer to one it gave up on meets the next one
+	PollRun int
+	deck    []string
 }
 
 // defaultWeights is the plain mix the draw shrinks to.
@@ -136,7 +153,9 @@ func DrawMix(t *rapid.T, spec Spec) Mix {
 	}
 	m.HotPct = rapid.SampledFrom([]int{0, 25, 50}).Draw(t, "hot-pct")
 	m.ImpatientPct = rapid.SampledFrom([]int{0, 30, 100}).Draw(t, "impatient-pct")
-	m.Patience = sim.Duration(rapid.SampledFrom([]time.Duration{300 * time.Millisecond, time.Second, 100 * time.Millisecond}).Draw(t, "patience"))
+	m.PollRun = rapid.SampledFrom([]int{1, 10}).Draw(t, "poll-run-max")
+	// 30 ms: shorter than a short stall or a clog, longer than a read
+	m.Patience = sim.Duration(rapid.SampledFrom([]time.Duration{300 * time.Millisecond, time.Second, 100 * time.Millisecond, 30 * time.Millisecond}).Draw(t, "patience"))
 	window := int64(spec.Duration) * 9 / 10 / int64(time.Millisecond)
 	for range rapid.SampledFrom([]int{0, 3, 8}).Draw(t, "bursts") {
 		m.Bursts = append(m.Bursts, rapid.Int64Range(0, window).Draw(t, "burst-at"))
