@@ -333,6 +333,13 @@ func (c *Client) HandleTimer(id sim.TimerID, tag any) bool {
 		c.attempt()
 		return true
 	}
+	if c.env.Monotonic() >= c.cur.deadline {
+		// The caller gave up, not the connection (as a context deadline in
+		// etcd's client): an answer may still come on it, and must not be
+		// taken for the next request's.
+		c.finish(nil, ErrTimeout)
+		return true
+	}
 	// The attempt timed out: the connection may be dead without our
 	// knowing (the server crashed or restarted); drop it and try the next
 	// server.
