@@ -52,7 +52,7 @@ func drawAppOps(t *rapid.T, clients int, d time.Duration) []OpsOp {
 	// explicit levels: rapid's ranges lean hard to their minimum
 	for range rapid.SampledFrom([]int{2, 3, 1, 4, 6}).Draw(t, "deploys") {
 		deploy := OpsOp{Op: Op{OpTiming: scenarios.OpTiming{Client: rapid.IntRange(0, clients-1).Draw(t, "client"),
-			At: sim.Duration(time.Duration(rapid.Int64Range(3000, max(3001, window)).Draw(t, "deploy-ms")) * time.Millisecond)},
+			At: spreadMs(t, 3000, max(3001, window), "deploy-ms")},
 			Kind: OpPublishApp, Name: rapid.SampledFrom([]string{"v1", "v2", "v3", "v4"}).Draw(t, "revision")}}
 		ops = append(ops, deploy)
 		// A consumer of the app's interface starting within the same
@@ -61,7 +61,7 @@ func drawAppOps(t *rapid.T, clients int, d time.Duration) []OpsOp {
 		// but not yet stored is asked for while no meta server has it.
 		for range rapid.SampledFrom([]int{2, 1}).Draw(t, "deploy-followers") {
 			ops = append(ops, OpsOp{Op: Op{OpTiming: scenarios.OpTiming{Client: rapid.IntRange(0, clients-1).Draw(t, "client"),
-				At: deploy.At + sim.Duration(time.Duration(rapid.Int64Range(10, 90).Draw(t, "follow-ms"))*time.Millisecond)},
+				At: deploy.At + sim.Duration(time.Duration(rapid.Int64Range(10, 60).Draw(t, "follow-ms"))*time.Millisecond)},
 				Kind: OpSubscribeInterface, Service: fmt.Sprintf("iface-%d", deploy.Client%appCount)}})
 		}
 	}
