@@ -26,7 +26,7 @@ var registryBugSeeds = map[string]scenariotest.Pin{
 	// the meta election (election=db)
 	"bug/registry/meta-leader-not-registered":   {Scenario: "registry-meta-failover", Seed: 1},
 	"bug/registry/meta-lease-past-takeover":     {Scenario: "registry-meta-failover", Seed: 1},
-	"bug/registry/session-off-after-disconnect": {Scenario: "registry-ops", Seed: 5},
+	"bug/registry/session-off-after-disconnect": {Scenario: "registry-ops", Seed: 24},
 	"bug/registry/app-revision-not-stored":      {Scenario: "registry-ops", Seed: 8},
 	"bug/registry/empty-push-after-subscribe":   {Scenario: "registry-basic", Seed: 1},
 	// the connection lifecycle

@@ -59,7 +59,7 @@ func drawAppOps(t *rapid.T, clients int, d time.Duration) []OpsOp {
 		// 100 ms: its session fetches the app's datum at once (the change
 		// announcement is merged for a second), so a revision acknowledged
 		// but not yet stored is asked for while no meta server has it.
-		for range rapid.SampledFrom([]int{2, 1}).Draw(t, "deploy-followers") {
+		for range rapid.SampledFrom([]int{3, 2}).Draw(t, "deploy-followers") {
 			ops = append(ops, OpsOp{Op: Op{OpTiming: scenarios.OpTiming{Client: rapid.IntRange(0, clients-1).Draw(t, "client"),
 				At: deploy.At + sim.Duration(time.Duration(rapid.Int64Range(10, 60).Draw(t, "follow-ms"))*time.Millisecond)},
 				Kind: OpSubscribeInterface, Service: fmt.Sprintf("iface-%d", deploy.Client%appCount)}})
