@@ -6,15 +6,21 @@ import "strings"
 // publishers of every app ("app/A") whose revision, named in the
 // publisher's data ("addr@revision"), lists I.
 
-// addInterfaces adds to the expected publishers per dataInfoId those of
-// each interface.
-func (s *regState) addInterfaces(out map[string]map[string]Event) {
-	ifaces := map[string][]string{} // revision -> interfaces
+// revisionInterfaces maps each deployed revision to the interfaces it lists.
+func (s *regState) revisionInterfaces() map[string][]string {
+	ifaces := map[string][]string{}
 	for _, ev := range s.evs {
 		if ev.Kind == Revision {
 			ifaces[ev.Data] = ev.Interfaces
 		}
 	}
+	return ifaces
+}
+
+// addInterfaces adds to the expected publishers per dataInfoId those of
+// each interface.
+func (s *regState) addInterfaces(out map[string]map[string]Event) {
+	ifaces := s.revisionInterfaces()
 	if len(ifaces) == 0 {
 		return
 	}

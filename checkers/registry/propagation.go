@@ -2,6 +2,7 @@ package registry
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/sofasim/sofasim/checkers"
@@ -16,7 +17,10 @@ import (
 // judged only when no fault acted from Settle before it to its deadline
 // (widened by Settle), when its client and the subscriber's stayed alive,
 // the subscriber subscribed Settle before it, and no later change to the
-// same publisher came before the deadline.
+// same publisher came before the deadline. An app's publisher (app-level
+// discovery) reaches the subscribers of every interface its revision
+// lists: a revision a session cannot find must not hold it back past the
+// bound (sofa-registry#336).
 type Propagation struct{ Bound, Settle int64 }
 
 func (Propagation) Name() string { return "propagation" }
@@ -28,12 +32,20 @@ func (c Propagation) Check(h *History, _ checkers.Options) checkers.Result {
 		t, dead := s.dead[cl]
 		return !dead || t > until
 	}
+	ifaces := s.revisionInterfaces()
 	var bad []string
 	var ops []int
 	judged, slowest := 0, int64(0)
 	for i, ch := range s.evs {
 		if ch.Kind != Publish && ch.Kind != Unpublish {
 			continue
+		}
+		ids := []string{ch.DataID}
+		if strings.HasPrefix(ch.DataID, "app/") && ch.Kind == Publish {
+			_, rev, _ := strings.Cut(ch.Data, "@")
+			for _, i := range ifaces[rev] {
+				ids = append(ids, "iface/"+i)
+			}
 		}
 		deadline := ch.T + c.Bound
 		if deadline > s.end || !alive(ch.Client, deadline) || !quiet(ds, ch.T-c.Settle, deadline, c.Settle, func(string) bool { return true }) {
@@ -49,7 +61,7 @@ func (c Propagation) Check(h *History, _ checkers.Options) checkers.Result {
 			}
 			for _, reg := range sortedStr(s.subs[cl]) {
 				sub := s.subs[cl][reg]
-				if sub.DataID != ch.DataID || sub.T > ch.T-c.Settle || s.switchedOff(cl, ch.T-c.Settle, deadline) {
+				if !slices.Contains(ids, sub.DataID) || sub.T > ch.T-c.Settle || s.switchedOff(cl, ch.T-c.Settle, deadline) {
 					continue
 				}
 				judged++

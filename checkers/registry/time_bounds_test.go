@@ -33,6 +33,29 @@ func TestRegPropagationBound(t *testing.T) {
 	require.Equal(t, checkers.Pass, faulty.Verdict, faulty.Explanation)
 }
 
+// An app's new revision reaches the subscribers of the interfaces it
+// lists within the bound (sofa-registry#336: a revision no meta server
+// had yet held it back until the next app change).
+func TestRegPropagationAppInterfaces(t *testing.T) {
+	h := func(pushedAt int64) *History {
+		return regHistory(
+			Event{Kind: Subscribe, T: 0, Client: 1, DataID: "iface/iface-1", RegID: "s"},
+			Event{Kind: Subscribe, T: 0, Client: 3, DataID: "iface/iface-2", RegID: "s"},
+			Event{Kind: Revision, T: 5 * regSec, Client: 2, DataID: "app/app-0", Data: "app-0-v1", Interfaces: []string{"iface-0", "iface-1"}},
+			Event{Kind: Publish, T: 5 * regSec, Client: 2, DataID: "app/app-0", RegID: "c2-app", Data: "client-2@app-0-v1", Version: 1},
+			Event{Kind: Push, T: pushedAt, Client: 1, DataID: "iface/iface-1", RegID: "s", Version: 10, Pubs: []string{"c2-app=client-2@app-0-v1"}},
+			Event{Kind: End, T: 20 * regSec, Client: -1},
+		)
+	}
+	c := Propagation{Bound: regSec, Settle: 2 * regSec}
+	fast := c.Check(h(5*regSec+30e6), checkers.Options{})
+	require.Equal(t, checkers.Pass, fast.Verdict, fast.Explanation)
+	require.Contains(t, fast.Explanation, "1 changes away from faults", "only iface-1's subscriber is judged: the revision does not list iface-2")
+	slow := c.Check(h(8*regSec), checkers.Options{})
+	require.Equal(t, checkers.Fail, slow.Verdict, slow.Explanation)
+	require.Contains(t, slow.Explanation, "subscriber s of client 1 had not seen it")
+}
+
 // A slot of a data server that went down must be led again within the
 // bound.
 func TestRegFailoverBound(t *testing.T) {

@@ -131,7 +131,7 @@ func (s *SessionServer) debouncePush(x *sub, d *Datum) {
 // is open or a push is in flight (one stuck for StuckTimeout is dropped).
 func (s *SessionServer) pushNow(x *sub) {
 	s.pushSettled(x)
-	d := s.cache[x.dataID]
+	d := s.toPush(x)
 	if d == nil || d.Version <= x.pushed || x.abandoned || s.pushHeld(x) {
 		return
 	}
@@ -187,6 +187,18 @@ func (s *SessionServer) pushSettled(x *sub) {
 	}
 	x.pipe.sentVer = 0
 	delete(s.push.breakers, x.conn)
+}
+
+// toPush is the datum a push to x sends: the cached one, or with
+// BugEmptyPushAfterSubscribe, on x's first push, the empty one when the
+// cache misses. Both modes ask when they send (the pipeline after its
+// debounce), so the bug acts under either.
+func (s *SessionServer) toPush(x *sub) *Datum {
+	d := s.cache[x.dataID]
+	if x.attempt == 0 && (d == nil || s.push.merges[x.dataID] != nil) && s.bug(BugEmptyPushAfterSubscribe) {
+		return s.emptyOnMiss(x)
+	}
+	return d
 }
 
 // emptyOnMiss is BugEmptyPushAfterSubscribe: a new subscriber that misses

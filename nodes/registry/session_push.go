@@ -77,10 +77,7 @@ func (s *SessionServer) onDatum(d *Datum) {
 // model, otherwise after the push debounce (push_pipeline.go).
 func (s *SessionServer) maybePush(x *sub) {
 	s.pushSettled(x)
-	d := s.cache[x.dataID]
-	if x.attempt == 0 && (d == nil || s.push.merges[x.dataID] != nil) && s.bug(BugEmptyPushAfterSubscribe) {
-		d = s.emptyOnMiss(x)
-	}
+	d := s.toPush(x)
 	if d == nil || d.Version <= x.pushed || x.abandoned || s.pushHeld(x) {
 		return
 	}

@@ -49,10 +49,21 @@ func drawAppOps(t *rapid.T, clients int, d time.Duration) []OpsOp {
 			At: sim.Duration(time.Duration(rapid.Int64Range(500, 3000).Draw(t, "watch-ms")) * time.Millisecond)},
 			Kind: OpWatch, Service: "svc-1"}})
 	}
-	for range rapid.IntRange(0, 8).Draw(t, "deploys") {
-		ops = append(ops, OpsOp{Op: Op{OpTiming: scenarios.OpTiming{Client: rapid.IntRange(0, clients-1).Draw(t, "client"),
-			At: sim.Duration(time.Duration(rapid.Int64Range(3000, max(3001, window)).Draw(t, "deploy-ms")) * time.Millisecond)},
-			Kind: OpPublishApp, Name: rapid.SampledFrom([]string{"v1", "v2", "v3", "v4"}).Draw(t, "revision")}})
+	// explicit levels: rapid's ranges lean hard to their minimum
+	for range rapid.SampledFrom([]int{2, 3, 1, 4, 6}).Draw(t, "deploys") {
+		deploy := OpsOp{Op: Op{OpTiming: scenarios.OpTiming{Client: rapid.IntRange(0, clients-1).Draw(t, "client"),
+			At: spreadMs(t, 3000, max(3001, window), "deploy-ms")},
+			Kind: OpPublishApp, Name: rapid.SampledFrom([]string{"v1", "v2", "v3", "v4"}).Draw(t, "revision")}}
+		ops = append(ops, deploy)
+		// A consumer of the app's interface starting within the same
+		// 100 ms: its session fetches the app's datum at once (the change
+		// announcement is merged for a second), so a revision acknowledged
+		// but not yet stored is asked for while no meta server has it.
+		for range rapid.SampledFrom([]int{3, 2}).Draw(t, "deploy-followers") {
+			ops = append(ops, OpsOp{Op: Op{OpTiming: scenarios.OpTiming{Client: rapid.IntRange(0, clients-1).Draw(t, "client"),
+				At: deploy.At + sim.Duration(time.Duration(rapid.Int64Range(10, 60).Draw(t, "follow-ms"))*time.Millisecond)},
+				Kind: OpSubscribeInterface, Service: fmt.Sprintf("iface-%d", deploy.Client%appCount)}})
+		}
 	}
 	return ops
 }

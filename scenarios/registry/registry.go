@@ -57,7 +57,7 @@ var Params = []scenarios.Param{
 	scenarios.Dur("liveness", 90*time.Second, "liveness bound after faults heal (a meta leader lost at the heal is replaced after the 20 s lock and warms up 30 s before it moves slots)"),
 	scenarios.Dur("propagation-bound", 1*time.Second, "away from faults, a change reaches every subscriber within this (under push=pipeline at least the 3 s merge maximum + 500 ms debounce + 1 s)"),
 	scenarios.Dur("failover-bound", 30*time.Second, "away from meta and network faults, a slot of a data server that went down is led again within this (the 20 s meta lease, then the new leaders' migration from every session, which a lost answer holds until the next 6 s sync)"),
-	scenarios.Choice("push", regnode.PushImmediate, []string{regnode.PushPipeline, regnode.PushImmediate}, "the session's pushes (immediate by default: the pipeline's merging hides the short-lived states the planted incidents need; see DESIGN): SOFARegistry's pipeline (changes merged 1-3 s, 500 ms debounce, 3 retries then the version scan, breaker) or at once with retries forever"),
+	scenarios.Choice("push", regnode.PushPipeline, []string{regnode.PushPipeline, regnode.PushImmediate}, "the session's pushes: SOFARegistry's pipeline (changes merged 1-3 s, 500 ms debounce, 3 retries then the version scan, breaker) or at once with retries forever (the model before issue 14)"),
 	scenarios.Choice("election", regnode.ElectionDB, []string{regnode.ElectionDB, regnode.ElectionRaft}, "how the meta leader is elected: a lock row in a database (SOFARegistry v6; the table lives in the leader's memory) or raft among the metas (the table in their log)"),
 }
 
@@ -93,11 +93,15 @@ func scenario(name, desc string, families, targets []string, episodes int) *scen
 				}
 			}
 			clients := scenarios.ClientIDs(p.Int("clients"))
+			ops := drawOps(t, p.Int("clients"), p.Int("services"), p.Int("ops"), d)
+			faults := drawFaults(t, families, targetted, topo, clients, d, episodes)
+			ops = append(ops, failoverOps(t, faults, topo.Data, p.Int("clients"), p.Int("services"), d-3*time.Second)...)
+			sort.SliceStable(ops, func(i, j int) bool { return ops[i].At < ops[j].At })
 			return scenarios.Draft[Op]{
 				Duration: sim.Duration(d),
 				Liveness: sim.Duration(p.Duration("liveness")),
-				Ops:      drawOps(t, p.Int("clients"), p.Int("services"), p.Int("ops"), d),
-				Faults:   drawFaults(t, families, targetted, topo, clients, d, episodes),
+				Ops:      ops,
+				Faults:   faults,
 			}
 		},
 		Build: func(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []Op) (scenarios.System[*regcheck.History], error) {

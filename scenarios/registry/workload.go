@@ -2,6 +2,7 @@ package registry
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -79,6 +80,9 @@ func drawOps(t *rapid.T, clients, services, maxOps int, d time.Duration) []Op {
 			op.Name = fmt.Sprintf("p%d", rapid.IntRange(0, 2).Draw(t, "pub"))
 		}
 		ops = append(ops, op)
+		if op.Kind == OpPublish && rapid.IntRange(0, 99).Draw(t, "follow") < mix.followPct {
+			ops = append(ops, subscribeNear(t, clients, op.At, -400, 400, op.Service))
+		}
 	}
 	sort.SliceStable(ops, func(i, j int) bool { return ops[i].At < ops[j].At })
 	return ops
@@ -91,9 +95,14 @@ func drawOps(t *rapid.T, clients, services, maxOps int, d time.Duration) []Op {
 // unpublishes, another subscribes late.
 type mix struct {
 	hotPct   int
-	multiPct int     // share of clients that publish a second publisher at start
-	bursts   []int64 // ms
-	deck     []string
+	multiPct int // share of clients that publish a second publisher at start
+	// followPct: share of changes with a new subscriber of their
+	// dataInfoId right around them (a consumer starting while a provider
+	// deploys): under the push pipeline its first push is the one push
+	// not merged away, so only it shows what the session holds then.
+	followPct int
+	bursts    []int64 // ms
+	deck      []string
 }
 
 // drawMix shrinks to the plain mix: publish 3, unpublish 1, subscribe 1,
@@ -116,8 +125,78 @@ func drawMix(t *rapid.T, window int64) mix {
 	// Several publishers on one connection: the state connection cleanup
 	// and re-publishing must get right (sofa-registry PR 138).
 	m.multiPct = rapid.SampledFrom([]int{100, 50, 0}).Draw(t, "multi-publisher-pct")
+	m.followPct = rapid.SampledFrom([]int{0, 30, 70}).Draw(t, "follow-pct")
 	for range rapid.SampledFrom([]int{0, 2, 6}).Draw(t, "bursts") {
 		m.bursts = append(m.bursts, rapid.Int64Range(3000, max(3001, window)).Draw(t, "burst-at"))
 	}
 	return m
+}
+
+// subscribeNear is a new subscriber ("s3") of service by a random client,
+// lo..hi ms from at (never before the first second).
+func subscribeNear(t *rapid.T, clients int, at sim.Duration, lo, hi int64, service string) Op {
+	return opNear(t, clients, at, lo, hi, Op{Kind: OpSubscribe, Service: service, Name: "s3"})
+}
+
+// opNear is op by a random client, lo..hi ms from at (never before the
+// first second).
+func opNear(t *rapid.T, clients int, at sim.Duration, lo, hi int64, op Op) Op {
+	off := sim.Duration(time.Duration(rapid.Int64Range(lo, hi).Draw(t, "follow-ms")) * time.Millisecond)
+	op.OpTiming = scenarios.OpTiming{Client: rapid.IntRange(0, clients-1).Draw(t, "follow-client"), At: max(at+off, sim.Duration(time.Second))}
+	return op
+}
+
+// failoverOps: around each data server crash or restart, the moments the
+// slot table moves its slots (a restart, or the crashed server's 20 s meta
+// lease running out), within the safety phase: publishes just before the
+// crash (pushed, but maybe not yet replicated to the slot's follower) and
+// new subscribers every quarter second for two seconds after each moment.
+// A new slot leader must not serve before it has every session's
+// publishers (serve-before-migration). Under the push pipeline a change it
+// announces is merged with the sessions' re-sync that follows within
+// milliseconds, so only a subscriber's own fetch in that window, or a
+// session slow to learn the table (stalled, cut off), shows what it
+// serves: registry-chaos finds it in 1 seed of 200, and none without
+// these operations.
+func failoverOps(t *rapid.T, steps []scenarios.Step, data []sim.NodeID, clients, services int, until time.Duration) []Op {
+	var ops []Op
+	svc := func() string { return fmt.Sprintf("svc-%d", rapid.IntRange(0, services-1).Draw(t, "failover-service")) }
+	touched := map[sim.NodeID][]string{} // a crashed server's: the services published just before its crash
+	for _, st := range steps {
+		var nodes []sim.NodeID
+		switch f := st.Op.(type) {
+		case sim.Crash:
+			nodes = f.Nodes
+		case sim.Restart:
+			nodes = f.Nodes
+		}
+		i := slices.IndexFunc(nodes, func(n sim.NodeID) bool { return slices.Contains(data, n) })
+		if time.Duration(st.At) > until || i < 0 {
+			continue
+		}
+		moments := []sim.Duration{st.At}
+		if _, crash := st.Op.(sim.Crash); crash {
+			moments = append(moments, st.At+sim.Duration(19500*time.Millisecond))
+			touched[nodes[i]] = nil
+			for range 3 {
+				op := opNear(t, clients, st.At, -280, -30, Op{Kind: OpPublish, Service: svc()})
+				op.Name = fmt.Sprintf("p%d", rapid.IntRange(0, 2).Draw(t, "pub"))
+				ops = append(ops, op)
+				touched[nodes[i]] = append(touched[nodes[i]], op.Service)
+			}
+		}
+		for _, m := range moments {
+			for k := range 8 {
+				if time.Duration(m) > until {
+					break
+				}
+				service := svc()
+				if len(touched[nodes[i]]) > 0 {
+					service = rapid.SampledFrom(touched[nodes[i]]).Draw(t, "touched-service")
+				}
+				ops = append(ops, subscribeNear(t, clients, m+sim.Duration(k)*sim.Duration(250*time.Millisecond), 0, 250, service))
+			}
+		}
+	}
+	return ops
 }
