@@ -11,7 +11,7 @@ import (
 // is lifted) no subscriber receives a push but a gray-listed client's; and
 // after push resumes, every live subscriber whose dataInfoId changed (or
 // which subscribed) once the stop had reached the session servers (but a
-// gray client, pushed all along) receives a push within
+// gray client, pushed all along; but a blacklisted dataInfoId's) receives a push within
 // DrillLag + Bound, when no fault acted from Settle before the stop to
 // that deadline.
 type StopPush struct{ Bound, Settle int64 }
@@ -51,7 +51,7 @@ func (c StopPush) Check(h *History, _ checkers.Options) checkers.Result {
 			for _, reg := range sortedStr(s.subs[cl]) {
 				sub := s.subs[cl][reg]
 				owed := changed[sub.DataID] || (sub.T >= d.T+DrillLag && sub.T < until)
-				if !owed || sub.T >= until {
+				if !owed || sub.T >= until || s.blacklisted(sub.DataID, until) { // a blacklisted id is owed nothing
 					continue
 				}
 				resumed++
