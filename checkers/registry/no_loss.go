@@ -36,7 +36,9 @@ import (
 // once it stored it (SOFARegistry's contract), so a client that moved to
 // another session may be acknowledged before its registration reaches the
 // data servers, and the old session's cleanup of the old registration may
-// land in between.
+// land in between. A subscriber whose client dies or loses its connection
+// within Gap cannot be pushed the repair: then a newer version of the
+// datum holding the publisher, pushed to any subscriber within Gap, is.
 type NoLoss struct {
 	Grace, Settle, Gap int64
 	DuringDataFaults   bool
@@ -140,7 +142,7 @@ func (c NoLoss) Check(h *History, _ checkers.Options) checkers.Result {
 			if early && !quiet(ds, a.t-c.Settle, ev.T, c.Settle, excuses(a.session, a.client)) {
 				continue
 			}
-			if reappears(s.evs[i+1:], ev.Client, ev.RegID, reg, ev.T+c.Gap) {
+			if s.repaired(i, reg, ev.T+c.Gap) {
 				continue
 			}
 			j := seenIn[k]
@@ -180,19 +182,42 @@ func excuses(session string, client int) func(node string) bool {
 	}
 }
 
-// reappears reports whether a push to the subscriber by until holds reg.
-func reappears(evs []Event, client int, sub, reg string, until int64) bool {
-	for _, ev := range evs {
+// repaired reports whether the publisher reg, missing from the push
+// s.evs[i], is back by until: in a push to the same subscriber or, if the
+// subscriber's client died or lost its connection first, in a push of a
+// newer version of the datum to any subscriber.
+func (s *regState) repaired(i int, reg string, until int64) bool {
+	miss := s.evs[i]
+	t, cut := s.dead[miss.Client]
+	cut = cut && t <= until // the subscriber could not be pushed the whole gap
+	for _, ev := range s.evs[i+1:] {
 		if ev.T > until {
-			return false
+			break
 		}
-		if ev.Kind != Push || ev.Client != client || ev.RegID != sub {
+		cut = cut || ev.Kind == Disconnect && ev.Client == miss.Client
+	}
+	for _, ev := range s.evs[i+1:] {
+		if ev.T > until {
+			break
+		}
+		if ev.Kind != Push || ev.DataID != miss.DataID || !holds(ev, reg) {
 			continue
 		}
-		for _, p := range ev.Pubs {
-			if r, _, _ := strings.Cut(p, "="); r == reg {
-				return true
-			}
+		if ev.Client == miss.Client && ev.RegID == miss.RegID {
+			return true
+		}
+		if cut && ev.Version > miss.Version {
+			return true // another subscriber saw the repair the cut one could not
+		}
+	}
+	return false
+}
+
+// holds reports whether the push lists reg.
+func holds(push Event, reg string) bool {
+	for _, p := range push.Pubs {
+		if r, _, _ := strings.Cut(p, "="); r == reg {
+			return true
 		}
 	}
 	return false
