@@ -147,3 +147,30 @@ func TestRegNoLossRepairSeenByAnotherSubscriber(t *testing.T) {
 	require.Equal(t, checkers.Fail, res.Verdict, "a repair after the gap is a loss")
 	require.Contains(t, res.Explanation, "publisher p of live client 2")
 }
+
+// A client that re-registered its publisher through another session is
+// shown it only by a datum newer than every one pushed by then: an older
+// datum holds the registration through the session it left, whose cleanup
+// rightly removes it before the new one lands.
+func TestRegNoLossMovedClientNeedsNewerDatum(t *testing.T) {
+	h := func(shown uint64) *History {
+		return regHistory(
+			Event{Kind: Heal, T: 0, Client: -1},
+			Event{Kind: Connect, T: 0, Client: 2, Node: "session-1"},
+			Event{Kind: Subscribe, T: 0, Client: 1, DataID: "svc", RegID: "s"},
+			Event{Kind: Publish, T: 1 * regSec, Client: 2, DataID: "svc", RegID: "p", Data: "d", Version: 1},
+			Event{Kind: PublishAck, T: 1 * regSec, Client: 2, RegID: "p", Version: 1},
+			Event{Kind: Push, T: 2 * regSec, Client: 1, DataID: "svc", RegID: "s", Version: 10, Pubs: []string{"p=d"}, PubVers: []uint64{1}},
+			Event{Kind: Connect, T: 5 * regSec, Client: 2, Node: "session-2"},
+			Event{Kind: PublishAck, T: 5 * regSec, Client: 2, RegID: "p", Version: 1},
+			Event{Kind: Push, T: 6 * regSec, Client: 1, DataID: "svc", RegID: "s", Version: shown, Pubs: []string{"p=d"}, PubVers: []uint64{1}},
+			Event{Kind: Push, T: 7 * regSec, Client: 1, DataID: "svc", RegID: "s", Version: 20},
+			Event{Kind: Push, T: 12 * regSec, Client: 1, DataID: "svc", RegID: "s", Version: 21, Pubs: []string{"p=d"}, PubVers: []uint64{1}},
+		)
+	}
+	c := NoLoss{Grace: 0, Settle: 0, Gap: regSec}
+	res := c.Check(h(10), checkers.Options{})
+	require.Equal(t, checkers.Pass, res.Verdict, res.Explanation)
+	res = c.Check(h(11), checkers.Options{})
+	require.Equal(t, checkers.Fail, res.Verdict, "a datum newer than the re-registration's acknowledgement showed it")
+}

@@ -67,7 +67,7 @@ func TestRegNoGhostSessionLease(t *testing.T) {
 			{Kind: End, T: 60 * regSec, Client: -1},
 		}, extra...)...)
 	}
-	c := NoGhost{Bound: 20 * regSec, SessionGone: DataSessionLease}
+	c := NoGhost{Bound: 20 * regSec, SessionGone: 20*regSec + DataSessionLease}
 	alone := c.Check(h(), checkers.Options{})
 	require.Equal(t, checkers.Fail, alone.Verdict, alone.Explanation)
 	withSession := c.Check(h(Event{Kind: Disturbed, T: 2 * regSec, Until: 3 * regSec, Node: "session-1"}), checkers.Options{})
@@ -79,9 +79,11 @@ func TestRegNoGhostSessionLease(t *testing.T) {
 		Event{Kind: ClientDead, T: 2 * regSec, Client: 2},
 		Event{Kind: Disturbed, T: 2 * regSec, Until: 3 * regSec, Node: "session-1"},
 		Event{Kind: Push, T: 50 * regSec, Client: 1, DataID: "svc", RegID: "s", Version: 10, Pubs: []string{"p=d"}},
+		Event{Kind: Push, T: 58 * regSec, Client: 1, DataID: "svc", RegID: "s", Version: 11, Pubs: []string{"p=d"}},
 		Event{Kind: End, T: 60 * regSec, Client: -1},
 	), checkers.Options{})
 	require.Equal(t, checkers.Fail, tooLate.Verdict, tooLate.Explanation)
+	require.Contains(t, tooLate.Explanation, "at 58s", "the session stays in the table for its meta lease, then the data lease runs: 50s is in time")
 }
 
 // An acknowledged publish missing from the subscriber's pushes 2s later
