@@ -119,3 +119,58 @@ func TestRegNoLossGap(t *testing.T) {
 	slow := c.Check(h(10*regSec), checkers.Options{})
 	require.Equal(t, checkers.Fail, slow.Verdict, slow.Explanation)
 }
+
+// A subscriber pushed a datum missing a publisher whose client then dies
+// cannot be pushed the repair: a newer version holding the publisher,
+// pushed to another subscriber within the gap, is the repair; with no such
+// push (or only an older version) it is a loss.
+func TestRegNoLossRepairSeenByAnotherSubscriber(t *testing.T) {
+	base := []Event{
+		{Kind: Subscribe, T: 0, Client: 1, DataID: "svc", RegID: "s1"},
+		{Kind: Subscribe, T: 0, Client: 3, DataID: "svc", RegID: "s3"},
+		{Kind: Publish, T: 1 * regSec, Client: 2, DataID: "svc", RegID: "p", Data: "d", Version: 1},
+		{Kind: PublishAck, T: 1*regSec + 1, Client: 2, RegID: "p", Version: 1},
+		{Kind: Push, T: 2 * regSec, Client: 1, DataID: "svc", RegID: "s1", Version: 10, Pubs: []string{"p=d"}, PubVers: []uint64{1}},
+		{Kind: Push, T: 3 * regSec, Client: 1, DataID: "svc", RegID: "s1", Version: 11},
+		{Kind: ClientDead, T: 3*regSec + regSec/5, Client: 1},
+	}
+	c := NoLoss{Grace: 2 * regSec, Settle: 3 * regSec, Gap: regSec, DuringDataFaults: true}
+	check := func(more ...Event) checkers.Result {
+		evs := append(append([]Event(nil), base...), more...)
+		return c.Check(regHistory(append(evs, Event{Kind: Heal, T: 20 * regSec, Client: -1})...), checkers.Options{})
+	}
+	res := check(Event{Kind: Push, T: 3*regSec + regSec/2, Client: 3, DataID: "svc", RegID: "s3", Version: 12, Pubs: []string{"p=d"}, PubVers: []uint64{1}})
+	require.Equal(t, checkers.Pass, res.Verdict, res.Explanation)
+	res = check(Event{Kind: Push, T: 3*regSec + regSec/2, Client: 3, DataID: "svc", RegID: "s3", Version: 9, Pubs: []string{"p=d"}, PubVers: []uint64{1}})
+	require.Equal(t, checkers.Fail, res.Verdict, "an older version holding it is no repair")
+	res = check(Event{Kind: Push, T: 5 * regSec, Client: 3, DataID: "svc", RegID: "s3", Version: 12, Pubs: []string{"p=d"}, PubVers: []uint64{1}})
+	require.Equal(t, checkers.Fail, res.Verdict, "a repair after the gap is a loss")
+	require.Contains(t, res.Explanation, "publisher p of live client 2")
+}
+
+// A client that re-registered its publisher through another session is
+// shown it only by a datum newer than every one pushed by then: an older
+// datum holds the registration through the session it left, whose cleanup
+// rightly removes it before the new one lands.
+func TestRegNoLossMovedClientNeedsNewerDatum(t *testing.T) {
+	h := func(shown uint64) *History {
+		return regHistory(
+			Event{Kind: Heal, T: 0, Client: -1},
+			Event{Kind: Connect, T: 0, Client: 2, Node: "session-1"},
+			Event{Kind: Subscribe, T: 0, Client: 1, DataID: "svc", RegID: "s"},
+			Event{Kind: Publish, T: 1 * regSec, Client: 2, DataID: "svc", RegID: "p", Data: "d", Version: 1},
+			Event{Kind: PublishAck, T: 1 * regSec, Client: 2, RegID: "p", Version: 1},
+			Event{Kind: Push, T: 2 * regSec, Client: 1, DataID: "svc", RegID: "s", Version: 10, Pubs: []string{"p=d"}, PubVers: []uint64{1}},
+			Event{Kind: Connect, T: 5 * regSec, Client: 2, Node: "session-2"},
+			Event{Kind: PublishAck, T: 5 * regSec, Client: 2, RegID: "p", Version: 1},
+			Event{Kind: Push, T: 6 * regSec, Client: 1, DataID: "svc", RegID: "s", Version: shown, Pubs: []string{"p=d"}, PubVers: []uint64{1}},
+			Event{Kind: Push, T: 7 * regSec, Client: 1, DataID: "svc", RegID: "s", Version: 20},
+			Event{Kind: Push, T: 12 * regSec, Client: 1, DataID: "svc", RegID: "s", Version: 21, Pubs: []string{"p=d"}, PubVers: []uint64{1}},
+		)
+	}
+	c := NoLoss{Grace: 0, Settle: 0, Gap: regSec}
+	res := c.Check(h(10), checkers.Options{})
+	require.Equal(t, checkers.Pass, res.Verdict, res.Explanation)
+	res = c.Check(h(11), checkers.Options{})
+	require.Equal(t, checkers.Fail, res.Verdict, "a datum newer than the re-registration's acknowledgement showed it")
+}

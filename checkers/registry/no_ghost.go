@@ -13,15 +13,18 @@ import (
 // server was disturbed within Bound of the death: the data servers learn of
 // a client's death only from its session, and keep the publishers of a
 // session process that went silent for their session lease (SOFARegistry:
-// 30s, checked every 5s), as production does. A span with no warmed-up
+// 30s, checked every 5s), as production does; the table renews that lease
+// until the meta leader evicts the session (Bound covers that), so a
+// session that dies right after its client keeps the client's publishers
+// for Bound + DataSessionLease. A span with no warmed-up
 // meta leader that begins before that deadline moves it to the span's end
 // plus ElectionSettle: no table drops a dead session meanwhile.
 type NoGhost struct{ Bound, SessionGone int64 }
 
-// DataSessionLease bounds how long data servers keep the publishers of a
-// session process that died or went silent: SOFARegistry's 30s lease, its
-// 5s check, and 5s for the change to reach subscribers.
-const DataSessionLease = int64(40 * time.Second)
+// DataSessionLease is how long data servers keep the publishers of a
+// session process after it left the meta table and went silent:
+// SOFARegistry's 30s lease and its 5s check.
+const DataSessionLease = int64(35 * time.Second)
 
 // ElectionSettle: after a new meta leader's warm-up, its first table, the
 // data side's 5 s lease check and the push to subscribers.

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/sofasim/sofasim/checkers"
@@ -15,6 +16,12 @@ import (
 //
 // Only the client's current publish counts as acknowledged (a late
 // acknowledgement of a publish the client has since unpublished does not).
+// When the client re-registered it through another session, only a push of
+// a datum newer than every one pushed by that acknowledgement shows it: an
+// older datum shows the registration through the session it left, which
+// that session's cleanup rightly removes, and the new one may reach the
+// data servers only with the next session sync when its slot was migrating
+// meanwhile (writes are refused then, and given up after 5 retries).
 // Pushes before heal + Settle are not judged: during faults a registry
 // legitimately drops the publishers of a session whose lease expired (it
 // is partitioned from the meta leader or paused), and a push built before
@@ -36,10 +43,19 @@ import (
 // once it stored it (SOFARegistry's contract), so a client that moved to
 // another session may be acknowledged before its registration reaches the
 // data servers, and the old session's cleanup of the old registration may
-// land in between.
+// land in between. A subscriber whose client dies or loses its connection
+// within Gap cannot be pushed the repair: then a newer version of the
+// datum holding the publisher, pushed to any subscriber within Gap, is.
+//
+// Alone (0: Gap) bounds the gap when the push that brings the publisher
+// back changes nothing else for the subscriber. A push pipeline widens Gap
+// by its longest delay (changes merged up to 3 s while more keep coming),
+// but a change that comes alone fires after the short debounce: a cleanup
+// that deleted a re-registered publisher until the next 6 s session sync
+// (sofa-registry#74) would otherwise hide in the merge window.
 type NoLoss struct {
-	Grace, Settle, Gap int64
-	DuringDataFaults   bool
+	Grace, Settle, Gap, Alone int64
+	DuringDataFaults          bool
 }
 
 func (NoLoss) Name() string { return "no-loss" }
@@ -56,6 +72,7 @@ func (c NoLoss) Check(h *History, _ checkers.Options) checkers.Result {
 		data    string
 		dataID  string
 		session string // the session server the client was connected to
+		floor   uint64 // the newest version of the datum pushed by then
 	}
 	acks := map[string]ack{}    // regId -> last ack
 	unpub := map[string]int64{} // regId -> last unpublish
@@ -66,8 +83,12 @@ func (c NoLoss) Check(h *History, _ checkers.Options) checkers.Result {
 	pubDataID := map[string]string{}
 	live := map[string]bool{} // regId -> the client's latest operation on it is a publish
 	session := map[int]string{}
+	pushed := map[string]uint64{}   // dataInfoId -> newest version pushed so far
+	ackedVia := map[string]string{} // regId -> the session of its last acknowledgement
 	for i, ev := range s.evs {
 		switch ev.Kind {
+		case Push:
+			pushed[ev.DataID] = max(pushed[ev.DataID], ev.Version)
 		case Connect:
 			session[ev.Client] = ev.Node
 		case Publish:
@@ -84,6 +105,12 @@ func (c NoLoss) Check(h *History, _ checkers.Options) checkers.Result {
 				continue
 			}
 			acks[ev.RegID] = ack{t: ev.T, op: i, client: ev.Client, data: pubData[ev.RegID], dataID: pubDataID[ev.RegID], session: session[ev.Client]}
+			if prev, ok := ackedVia[ev.RegID]; ok && prev != session[ev.Client] {
+				a := acks[ev.RegID]
+				a.floor = pushed[pubDataID[ev.RegID]] // moved: what was pushed so far is the old session's registration
+				acks[ev.RegID] = a
+			}
+			ackedVia[ev.RegID] = session[ev.Client]
 		case Unpublish:
 			unpub[ev.RegID] = ev.T
 			live[ev.RegID] = false
@@ -110,7 +137,7 @@ func (c NoLoss) Check(h *History, _ checkers.Options) checkers.Result {
 		for _, p := range ev.Pubs {
 			reg, _, _ := strings.Cut(p, "=")
 			has[reg] = true
-			if a, ok := acks[reg]; ok && a.t <= ev.T {
+			if a, ok := acks[reg]; ok && a.t <= ev.T && ev.Version > a.floor {
 				seenIn[fmt.Sprintf("%d/%s/%s", ev.Client, ev.RegID, reg)] = i
 			}
 		}
@@ -140,7 +167,7 @@ func (c NoLoss) Check(h *History, _ checkers.Options) checkers.Result {
 			if early && !quiet(ds, a.t-c.Settle, ev.T, c.Settle, excuses(a.session, a.client)) {
 				continue
 			}
-			if reappears(s.evs[i+1:], ev.Client, ev.RegID, reg, ev.T+c.Gap) {
+			if s.repaired(i, reg, ev.T+c.Gap, c.Alone) {
 				continue
 			}
 			j := seenIn[k]
@@ -180,19 +207,70 @@ func excuses(session string, client int) func(node string) bool {
 	}
 }
 
-// reappears reports whether a push to the subscriber by until holds reg.
-func reappears(evs []Event, client int, sub, reg string, until int64) bool {
-	for _, ev := range evs {
+// repaired reports whether the publisher reg, missing from the push
+// s.evs[i], is back by until (by the push's time + alone, if alone is set
+// and nothing else changed in the push that brings it back): in a push to
+// the same subscriber or, if the subscriber's client died or lost its
+// connection first, in a push of a newer version of the datum to any
+// subscriber.
+func (s *regState) repaired(i int, reg string, until, alone int64) bool {
+	miss := s.evs[i]
+	t, cut := s.dead[miss.Client]
+	cut = cut && t <= until // the subscriber could not be pushed the whole gap
+	for _, ev := range s.evs[i+1:] {
 		if ev.T > until {
-			return false
+			break
 		}
-		if ev.Kind != Push || ev.Client != client || ev.RegID != sub {
+		cut = cut || ev.Kind == Disconnect && ev.Client == miss.Client
+	}
+	prev := miss // the subscriber's latest push
+	for _, ev := range s.evs[i+1:] {
+		if ev.T > until {
+			break
+		}
+		if ev.Kind != Push || ev.DataID != miss.DataID {
 			continue
 		}
-		for _, p := range ev.Pubs {
-			if r, _, _ := strings.Cut(p, "="); r == reg {
-				return true
+		own := ev.Client == miss.Client && ev.RegID == miss.RegID
+		if !holds(ev, reg) {
+			if own {
+				prev = ev
 			}
+			continue
+		}
+		if own {
+			return alone <= 0 || ev.T <= miss.T+alone || !onlyChange(prev, ev, reg)
+		}
+		if cut && ev.Version > miss.Version {
+			return true // another subscriber saw the repair the cut one could not
+		}
+	}
+	return false
+}
+
+// onlyChange reports whether push back differs from the push before it,
+// prev, only by publisher reg.
+func onlyChange(prev, back Event, reg string) bool {
+	entries := func(ev Event) []string {
+		var out []string
+		for j, p := range ev.Pubs {
+			if r, _, _ := strings.Cut(p, "="); r != reg {
+				if j < len(ev.PubVers) {
+					p = fmt.Sprintf("%s/%d", p, ev.PubVers[j])
+				}
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	return slices.Equal(entries(prev), entries(back))
+}
+
+// holds reports whether the push lists reg.
+func holds(push Event, reg string) bool {
+	for _, p := range push.Pubs {
+		if r, _, _ := strings.Cut(p, "="); r == reg {
+			return true
 		}
 	}
 	return false

@@ -100,7 +100,7 @@ func pass(res checkers.Result, msg string) checkers.Result {
 
 // Checkers are the registry checkers the scenarios run.
 func Checkers(ghostBound, pushBound int64) []checkers.CheckerOf[*History] {
-	return []checkers.CheckerOf[*History]{Convergence{}, MonotonicPush{}, LastWriterWins{}, NoGhost{Bound: ghostBound, SessionGone: DataSessionLease},
+	return []checkers.CheckerOf[*History]{Convergence{}, MonotonicPush{}, LastWriterWins{}, NoGhost{Bound: ghostBound, SessionGone: ghostBound + DataSessionLease},
 		NoLoss{Grace: int64(2 * time.Second), Settle: int64(3 * time.Second), Gap: int64(time.Second), DuringDataFaults: true}, SlotLeaders{}, MetaLeader{}, MetaStore{}, PushLiveness{Bound: pushBound}}
 }
 

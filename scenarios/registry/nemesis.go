@@ -69,12 +69,21 @@ func drawFaults(t *rapid.T, families []string, targets []sim.NodeID, topo regnod
 		// The swarm turned these families on: at least one episode, or the
 		// seed spends its draw on nothing.
 		n := rapid.IntRange(1, sw.Episodes).Draw(t, "client-episodes")
+		fast := false
 		for i := 0; i < n; i++ {
 			at := spreadMs(t, 2000, window, "at")
 			c := rapid.SampledFrom(clients).Draw(t, "client")
 			switch sw.Pick(t, "client-family") {
 			case familyClientCrash:
 				steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Op: sim.Crash{Nodes: []sim.NodeID{c}}}})
+				if !fast {
+					// and, once a run, another client right after its first
+					// registrations: a short-lived process (sofa-registry#37);
+					// once, since each dead client takes its share of the workload
+					fast = true
+					other := rapid.SampledFrom(clients).Draw(t, "fast-client")
+					steps = append(steps, scenarios.Step{Fault: sim.Fault{At: spreadMs(t, 600, 2600, "fast-crash-at"), Op: sim.Crash{Nodes: []sim.NodeID{other}}}})
+				}
 			case familyPushFlaky:
 				at -= sim.Duration(2 * time.Second)
 				if rapid.Bool().Draw(t, "flaky-from-start") {
@@ -86,10 +95,7 @@ func drawFaults(t *rapid.T, families []string, targets []sim.NodeID, topo regnod
 				steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Op: sim.ArmFailpoint{Failpoint: regnode.FailPush, ProbabilityPPM: ppm}}},
 					scenarios.Step{Fault: sim.Fault{At: max(at, until), Op: sim.DisarmFailpoint{Failpoint: regnode.FailPush}}})
 			case familySessionStall:
-				s := rapid.SampledFrom(topo.Sessions).Draw(t, "session")
-				length := sim.Duration(time.Duration(rapid.Int64Range(3500, 10_000).Draw(t, "stall-ms")) * time.Millisecond)
-				steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Op: sim.Pause{Nodes: []sim.NodeID{s}}}},
-					scenarios.Step{Fault: sim.Fault{At: at + length, Op: sim.Resume{Nodes: []sim.NodeID{s}}}})
+				steps = append(steps, sessionStalls(t, topo.Sessions, at)...)
 			case familyClockStepFailover:
 				steps = append(steps, clockStepFailovers(t, topo.Data, at)...)
 			case familyMetaOutage:
@@ -105,6 +111,27 @@ func drawFaults(t *rapid.T, families []string, targets []sim.NodeID, topo regnod
 		}
 	}
 	sort.SliceStable(steps, func(i, j int) bool { return steps[i].At < steps[j].At })
+	return steps
+}
+
+// sessionStalls: session servers stop one after another for 3.5 to 10 s
+// each (long GC pauses, a rolling deployment's slow restarts). A stall past
+// the clients' ping timeout (3 s, checked every second) moves the
+// stalled session's clients to other sessions, which store and forward
+// their registrations while the stalled one still holds the old ones; its
+// cleanup of the closed connections lands when it resumes, after the
+// re-registrations (sofa-registry#74). Each stall moves other clients, so
+// a rolling stall reaches that state several times in a run.
+func sessionStalls(t *rapid.T, sessions []sim.NodeID, at sim.Duration) []scenarios.Step {
+	var steps []scenarios.Step
+	order := rapid.Permutation(sessions).Draw(t, "stall-order")
+	n := rapid.SampledFrom([]int{3, 2, 1}).Draw(t, "stalled-sessions")
+	for _, s := range order[:min(n, len(order))] {
+		length := spreadMs(t, 3500, 10_000, "stall-ms")
+		steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Op: sim.Pause{Nodes: []sim.NodeID{s}}}},
+			scenarios.Step{Fault: sim.Fault{At: at + length, Op: sim.Resume{Nodes: []sim.NodeID{s}}}})
+		at += length + spreadMs(t, 4000, 9000, "stall-gap")
+	}
 	return steps
 }
 
