@@ -12,7 +12,8 @@ import (
 // dataInfoId holds it in its latest push by Bound later, when nothing that
 // may delay it was disturbed from Settle before the acknowledgement to the
 // deadline: the network, the meta, data and session servers, the
-// publisher's and the subscriber's clients. Any session server counts: a
+// publisher's and the subscriber's clients; an ops drill that blacklists
+// the dataInfoId or switches either client off owes nothing. Any session server counts: a
 // slot that migrates to a new leader serves only once every session in the
 // table answered, so a stalled or crashed one (it stays in the table for
 // the meta lease) holds every write to the slot, which the session gives
@@ -39,12 +40,13 @@ func (c AckVisible) Check(h *History, _ checkers.Options) checkers.Result {
 		}
 		cur, ok := s.current[ev.Client][ev.RegID]
 		deadline := ev.T + c.Bound
-		if !ok || cur.Version != ev.Version || deadline > s.end || !alive(ev.Client, deadline) || superseded(s.evs[i+1:], ev.RegID, deadline) {
+		if !ok || cur.Version != ev.Version || deadline > s.end || !alive(ev.Client, deadline) || superseded(s.evs[i+1:], ev.RegID, deadline) ||
+			s.blacklisted(cur.DataID, deadline) || s.switchedOff(ev.Client, ev.T, deadline) {
 			continue
 		}
 		want := ev.RegID + "=" + cur.Data
 		for _, cl := range sortedInts(s.subs) {
-			if !alive(cl, deadline) {
+			if !alive(cl, deadline) || s.switchedOff(cl, ev.T, deadline) {
 				continue
 			}
 			for _, reg := range sortedStr(s.subs[cl]) {

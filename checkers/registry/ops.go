@@ -130,10 +130,11 @@ const DrillLag = int64(3e9)
 // drillDisturbances: a stopped push and a data or meta server leaving
 // disturb the time-bounded checkers like a fault, until DrillLag after
 // they end (a meta quit-election until a new leader has settled); a
-// stopped push is on the ops console ("ops"), a quit on its server.
+// stopped push is on the ops console ("ops"), a quit on its server; a
+// force refresh moves every slot, so it disturbs like a table change.
 func (s *regState) drillDisturbances() []disturbance {
 	var out []disturbance
-	for _, op := range []string{DrillStopPush, DrillDataQuit, DrillMetaQuit} {
+	for _, op := range []string{DrillStopPush, DrillDataQuit, DrillMetaQuit, DrillForceRefresh} {
 		for _, d := range s.drills(op) {
 			node, end := d.Node, s.until(d)+DrillLag
 			switch op {
@@ -141,6 +142,8 @@ func (s *regState) drillDisturbances() []disturbance {
 				node = "ops"
 			case DrillMetaQuit: // a leader change, over once a new leader has settled
 				node, end = "meta", d.T+2*DrillLag
+			case DrillForceRefresh: // every slot moves at once, like a table change after a fault
+				node, end = "ops", d.T+2*DrillLag
 			}
 			out = append(out, disturbance{node: node, start: d.T, end: end})
 		}

@@ -47,7 +47,8 @@ const opsZones = 2
 
 var opsKinds = append(append([]string(nil), OpKinds...), OpPublishApp, OpSubscribeInterface, OpWatch,
 	"drill/"+regcheck.DrillStopPush, "drill/"+regcheck.DrillClientOff, "drill/"+regcheck.DrillClientOffZone,
-	"drill/"+regcheck.DrillBlacklistData, "drill/"+regcheck.DrillDataQuit, "drill/"+regcheck.DrillMetaQuit, "drill/"+regcheck.DrillSetConfig)
+	"drill/"+regcheck.DrillBlacklistData, "drill/"+regcheck.DrillDataQuit, "drill/"+regcheck.DrillMetaQuit, "drill/"+regcheck.DrillSetConfig,
+	"drill/"+regcheck.DrillReconcileStop, "drill/"+regcheck.DrillForceRefresh)
 
 func init() {
 	params := append(append([]scenarios.Param(nil), Params...),
@@ -60,7 +61,8 @@ func init() {
 	scenarios.Register(scenarios.Define(scenarios.Spec[OpsOp, *regcheck.History]{
 		Name: "registry-ops",
 		Description: "service registry ops drills under faults: push stopped during a data failover, clients switched off (by zone too) and back, " +
-			"a hot dataInfoId blacklisted, a data server quitting and joining, the meta leader quitting the election, a watched config set; " +
+			"a hot dataInfoId blacklisted, a data server quitting and joining, the meta leader quitting the election, slot reconcile stopped, " +
+			"the slot table rebuilt by force, a watched config set; " +
 			"app revisions deployed to interface subscribers; a session cut off from a data server",
 		MustReach:  mustReach["registry-ops"],
 		Params:     params,
@@ -106,7 +108,8 @@ type opsSystem struct {
 func (s *opsSystem) Checkers(b scenarios.Bounds) []checkers.CheckerOf[*regcheck.History] {
 	settle := int64(3 * time.Second)
 	return append(s.system.Checkers(b), regcheck.StopPush{Bound: s.bound, Settle: settle}, regcheck.ClientOff{Bound: s.bound, Settle: settle},
-		regcheck.Blacklist{Bound: s.bound, Settle: settle}, regcheck.DataQuit{Bound: s.bound + int64(3*time.Second)})
+		regcheck.Blacklist{Bound: s.bound, Settle: settle}, regcheck.DataQuit{Bound: s.bound + int64(3*time.Second)},
+		regcheck.ReconcileHold{}, regcheck.ForceRefreshBalanced{Bound: s.bound + regcheck.DrillLag, Slots: s.cfg.Slots})
 }
 
 // drawOpsPlan: the registry workload, each drill on or off, data servers
@@ -197,11 +200,12 @@ func drawOpsPlan(t *rapid.T, p scenarios.Values) scenarios.Draft[OpsOp] {
 	// cut), so that some seeds hold one drill away from the others'
 	// disturbances
 	on := func(label string) bool { return rapid.Bool().Draw(t, label) }
+	failover, quit := false, false
 	if !longCut && rapid.IntRange(0, 3).Draw(t, "stop-push") > 0 {
 		at, length := ms(4000, window, "stop-at"), ms(3000, 10_000, "stop-for")
 		drill(at, Drill{What: regcheck.DrillStopPush, For: length, Clients: someClients("gray", 0)})
 		changes(at+sim.Duration(regcheck.DrillLag), length-sim.Duration(regcheck.DrillLag), "", "stop-change")
-		if on("stop-failover") { // a data failover while push is stopped
+		if failover = on("stop-failover"); failover { // a data failover while push is stopped
 			ds := rapid.SampledFrom(topo.Data).Draw(t, "stop-failover-node")
 			crash := at + ms(0, int64(length/sim.Duration(time.Millisecond)), "stop-crash-after")
 			steps = append(steps, scenarios.Step{Fault: sim.Fault{At: crash, Op: sim.Crash{Nodes: []sim.NodeID{ds}}}},
@@ -220,7 +224,7 @@ func drawOpsPlan(t *rapid.T, p scenarios.Values) scenarios.Draft[OpsOp] {
 		drill(at, Drill{What: regcheck.DrillBlacklistData, DataID: "svc-0"})
 		changes(at, sim.Duration(10*time.Second), "svc-0", "blacklisted-publish")
 	}
-	if on("data-quit") {
+	if quit = on("data-quit"); quit {
 		drill(ms(4000, window, "quit-at"), Drill{What: regcheck.DrillDataQuit, For: ms(8000, 15_000, "quit-for"), Node: rapid.SampledFrom(topo.Data).Draw(t, "quit-node")})
 	}
 	for i := range rapid.IntRange(0, 2).Draw(t, "configs") {
@@ -230,6 +234,19 @@ func drawOpsPlan(t *rapid.T, p scenarios.Values) scenarios.Draft[OpsOp] {
 	// meta election, which excuses most checkers for the rest of the run
 	if !longCut && rapid.IntRange(0, 3).Draw(t, "meta-quit") == 0 {
 		drill(ms(4000, window, "meta-quit-at"), Drill{What: regcheck.DrillMetaQuit})
+	}
+	// Slot reconcile stopped for a while (not over a data failover or a
+	// quit: it would hold their slots), and the table rebuilt by force
+	// under changes (not with the long cut: moving every slot would
+	// excuse what the data side must keep); drawn last, so seeds with
+	// neither keep their runs.
+	if on("reconcile-stop") && !failover && !quit {
+		drill(ms(4000, window, "reconcile-at"), Drill{What: regcheck.DrillReconcileStop, For: ms(3000, 10_000, "reconcile-for")})
+	}
+	if !longCut && on("force-refresh") {
+		at := ms(4000, window, "refresh-at")
+		drill(at, Drill{What: regcheck.DrillForceRefresh})
+		changes(at, sim.Duration(6*time.Second), "", "refresh-change")
 	}
 	slices.SortStableFunc(steps, func(a, b scenarios.Step) int { return cmp.Compare(a.At, b.At) })
 	slices.SortStableFunc(ops, func(a, b OpsOp) int { return cmp.Compare(a.At, b.At) })

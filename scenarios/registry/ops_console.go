@@ -34,6 +34,9 @@ type console struct {
 	nextReq uint64
 	orders  map[int]order // drill index -> what to repeat
 	nextOrd int
+	// a force refresh not yet answered OK, asked again every second until refreshUntil
+	refresh      uint64
+	refreshUntil time.Duration
 }
 
 type pendingWrite struct {
@@ -85,6 +88,9 @@ func (c *console) Message(_ sim.ConnID, _ sim.NodeID, msg any) {
 	if a, ok := msg.(*regnode.ProvideWriteAck); ok {
 		delete(c.unacked, a.ReqID)
 	}
+	if r, ok := msg.(*regnode.SlotForceRefreshResp); ok && r.OK && r.ReqID == c.refresh {
+		c.refresh = 0
+	}
 }
 
 func (c *console) Timer(_ sim.TimerID, tag any) {
@@ -96,6 +102,14 @@ func (c *console) Timer(_ sim.TimerID, tag any) {
 		for _, k := range slices.Sorted(maps.Keys(c.orders)) {
 			for _, to := range c.orders[k].to {
 				c.send(to, c.orders[k].msg)
+			}
+		}
+		if c.refresh != 0 && c.sys.w.Now() > c.refreshUntil {
+			c.refresh = 0 // no leader took it: the operator gives up
+		}
+		if c.refresh != 0 {
+			for _, m := range c.sys.cfg.Metas {
+				c.send(m, &regnode.SlotForceRefresh{ReqID: c.refresh})
 			}
 		}
 		c.env.SetTimer(time.Second, consoleRetry{})
@@ -158,6 +172,14 @@ func (c *console) apply(op OpsOp, undo bool) {
 	case regcheck.DrillMetaQuit:
 		for _, m := range c.sys.cfg.Metas {
 			c.send(m, &regnode.MetaQuitElection{})
+		}
+	case regcheck.DrillReconcileStop: // in each meta's memory: repeated while it lasts
+		c.order(key, c.sys.cfg.Metas, &regnode.SlotReconcile{Stop: !undo}, undo)
+	case regcheck.DrillForceRefresh: // the leader answers OK; asked again for DrillLag
+		c.nextReq++
+		c.refresh, c.refreshUntil = c.nextReq, c.sys.w.Now()+time.Duration(regcheck.DrillLag)
+		for _, m := range c.sys.cfg.Metas {
+			c.send(m, &regnode.SlotForceRefresh{ReqID: c.refresh})
 		}
 	}
 }

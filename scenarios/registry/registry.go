@@ -326,6 +326,9 @@ func (s *system) disturbed() []regcheck.Event {
 		if strings.HasPrefix(string(p.Node), "client-") && (p.Kind == sim.PeriodDown || p.Kind == sim.PeriodRestart) {
 			continue
 		}
+		if strings.HasPrefix(p.Failpoint, "bug/") { // a planted bug is the system under test, not a fault
+			continue
+		}
 		node := string(p.Node)
 		if p.Kind == sim.PeriodPartitioned && sessionData[p.Start] {
 			node = regcheck.SessionDataCut
@@ -357,14 +360,21 @@ func (s *system) Checkers(scenarios.Bounds) []checkers.CheckerOf[*regcheck.Histo
 	// A dead client's publishers may outlive it by its session's meta
 	// lease (when the session died too) and a table change.
 	ghost := int64(s.cfg.Lease + 10*time.Second)
-	out := append(regcheck.Checkers(ghost, int64(30*time.Second)),
+	// An open push breaker holds a flaky subscriber's pushes for its
+	// silence after the last failure, then the next version scan pushes.
+	pushLive := max(int64(30*time.Second), int64(s.cfg.Push.BreakerHold()+10*time.Second))
+	out := append(regcheck.Checkers(ghost, pushLive),
 		regcheck.Propagation{Bound: s.propagation, Settle: int64(3 * time.Second)}, regcheck.Failover{Bound: s.failover},
-		regcheck.SubscribePush{Bound: int64(2500 * time.Millisecond), Settle: int64(5 * time.Second)})
+		regcheck.SubscribePush{Bound: int64(2500 * time.Millisecond), Settle: int64(5 * time.Second)},
+		regcheck.AckVisible{Bound: s.propagation + int64(time.Second), Settle: int64(3 * time.Second)})
 	// A datum missing a publisher for a moment reaches the subscribers
 	// merged with what follows: the gap they see grows by the pipeline's
 	// delay.
 	for i, c := range out {
 		if nl, ok := c.(regcheck.NoLoss); ok {
+			if s.cfg.Push.PushBound() > 0 { // a repair alone waits only the two debounces
+				nl.Alone = nl.Gap + int64(1500*time.Millisecond)
+			}
 			nl.Gap += int64(s.cfg.Push.PushBound())
 			out[i] = nl
 		}
