@@ -13,12 +13,15 @@ type migWait struct {
 }
 
 // onTable resends the pending writes to the new leaders, then re-syncs its
-// publishers of every slot whose leader changed (all slots if it skipped
-// an epoch): a write this session had acknowledged may have been taken by
-// a leader that had already lost the slot (it had not heard of the newer
-// table either), and the new leader may have synced from this session
-// before that write. The session is the truth about its own clients'
-// publishers.
+// publishers of every slot whose leader changed: a write this session had
+// acknowledged may have been taken by a leader that had already lost the
+// slot (it had not heard of the newer table either), and the new leader
+// may have synced from this session before that write. The session is the
+// truth about its own clients' publishers. Slots are compared leader by
+// leader even when epochs were skipped (SOFARegistry compares the slots'
+// leaders too): a leader that lost a slot and regained it in epochs this
+// session missed migrated from every session again. A slot this session
+// never wrote to holds nothing of it, and needs no sync.
 func (s *SessionServer) onTable(old Table) {
 	s.dropRestarted(old)
 	s.retryAll()
@@ -28,18 +31,13 @@ func (s *SessionServer) onTable(old Table) {
 		s.onMigrate(w.from, w.r)
 	}
 	t := &s.m.table
-	skipped := t.Epoch != old.Epoch+1
-	changed := map[int]bool{}
 	for i := range t.Slots {
-		if skipped || i >= len(old.Slots) || old.Slots[i].Leader != t.Slots[i].Leader {
-			changed[i] = true
-		}
-	}
-	for i := range t.Slots {
-		if changed[i] {
+		changed := i >= len(old.Slots) || old.Slots[i].Leader != t.Slots[i].Leader
+		if changed && s.wrote[i] {
 			s.queue(&DataWrite{Kind: "sync", Slot: i, Session: s.m.proc}, 0, "", 0)
 		}
 	}
+	s.refetchNoticed()
 }
 
 // slotPubs is the session's publishers in a slot.
@@ -49,6 +47,18 @@ func (s *SessionServer) slotPubs(slot int) []Pub {
 		if s.m.slotOf(s.pubs[reg].DataID) == slot {
 			out = append(out, *s.pubs[reg])
 		}
+	}
+	return out
+}
+
+// pubsBySlot is the session's publishers by slot, each slot's in
+// registerId order as slotPubs has them.
+func (s *SessionServer) pubsBySlot() map[int][]Pub {
+	out := map[int][]Pub{}
+	for _, reg := range sortedKeys(s.pubs) {
+		p := s.pubs[reg]
+		slot := s.m.slotOf(p.DataID)
+		out[slot] = append(out[slot], *p)
 	}
 	return out
 }

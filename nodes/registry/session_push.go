@@ -16,7 +16,8 @@ type sub struct {
 	attempt       uint64
 	firstFails    int
 	abandoned     bool
-	pipe          subPipe // the push pipeline's state (push_pipeline.go)
+	timeout       sim.TimerID // the push in flight's PushTimeout, cancelled by its ack
+	pipe          subPipe     // the push pipeline's state (push_pipeline.go)
 }
 
 // fetch asks the slot leader for a datum, telling it the highest version
@@ -28,7 +29,7 @@ func (s *SessionServer) fetch(dataID string) {
 	s.nextReq++
 	g := &GetDatum{ReqID: s.nextReq, DataID: dataID, Epoch: s.m.table.Epoch}
 	if c := s.cache[dataID]; c != nil {
-		g.Have, g.Digest = c.Version, c.Digest()
+		g.Have, g.Digest = c.Version, datumDigest(c)
 	}
 	// Subscribers that came from another session (or from before this one
 	// restarted) may hold a version above the cache's: the leader must
@@ -103,7 +104,7 @@ func (s *SessionServer) sendPush(x *sub, d *Datum) {
 		return
 	}
 	s.env.Send(x.conn, &Push{RegID: x.regID, Datum: d, Attempt: x.attempt})
-	s.env.SetTimer(s.cfg.PushTimeout, pushTimeout{reg: x.regID, attempt: x.attempt})
+	x.timeout = s.env.SetTimer(s.cfg.PushTimeout, pushTimeout{reg: x.regID, attempt: x.attempt})
 }
 
 // pushFailed handles a push timeout: retried later, never recorded as

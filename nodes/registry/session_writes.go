@@ -78,6 +78,9 @@ func (s *SessionServer) queue(w *DataWrite, conn sim.ConnID, ackReg string, ackV
 			}
 		}
 	}
+	if w.Kind != "sync" {
+		s.wrote[w.Slot] = true
+	}
 	s.nextReq++
 	w.ReqID = s.nextReq
 	if !s.cfg.AckAfterData {
