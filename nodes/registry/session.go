@@ -17,8 +17,8 @@ type SessionServer struct {
 	subs    map[string]*sub
 	byData  map[string]map[string]bool // dataInfoId -> its subscribers' registerIds
 	cache   map[string]*Datum
-	notes   sessionNotes    // fetches the data servers' change notices asked for (perf_notify.go)
-	wrote   map[int]bool    // slots this session sent a write for: the ones a new leader re-syncs
+	notes   sessionNotes // fetches the data servers' change notices asked for (perf_notify.go)
+	wrote   map[int]bool // slots this session sent a write for: the ones a new leader re-syncs
 	outbox  map[uint64]*pending
 	nextReq uint64
 	migWait []migWait // migration requests of a newer table than ours
