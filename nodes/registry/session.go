@@ -19,6 +19,7 @@ type SessionServer struct {
 	cache   map[string]*Datum
 	notes   sessionNotes // fetches the data servers' change notices asked for (perf_notify.go)
 	wrote   map[int]bool // slots this session sent a write for: the ones a new leader re-syncs
+	memo    sessionMemo  // slots and digests (perf_session.go)
 	outbox  map[uint64]*pending
 	nextReq uint64
 	migWait []migWait // migration requests of a newer table than ours

@@ -57,7 +57,7 @@ func (s *SessionServer) pubsBySlot() map[int][]Pub {
 	out := map[int][]Pub{}
 	for _, reg := range sortedKeys(s.pubs) {
 		p := s.pubs[reg]
-		slot := s.m.slotOf(p.DataID)
+		slot := s.slotOf(p.DataID)
 		out[slot] = append(out[slot], *p)
 	}
 	return out
@@ -82,13 +82,13 @@ func (s *SessionServer) onMigrate(from sim.NodeID, r *MigrateReq) {
 	}
 	resp := &MigrateResp{Epoch: r.Epoch, Session: s.m.proc, Slots: r.Slots, Versions: map[string]uint64{}}
 	for _, reg := range sortedKeys(s.pubs) {
-		if p := s.pubs[reg]; want[s.m.slotOf(p.DataID)] {
+		if p := s.pubs[reg]; want[s.slotOf(p.DataID)] {
 			resp.Pubs = append(resp.Pubs, *p)
 		}
 	}
-	for _, id := range sortedKeys(s.cache) {
-		if want[s.m.slotOf(id)] {
-			resp.Versions[id] = s.cache[id].Version
+	for id, c := range s.cache { //detlint:allow fills a map: the order does not matter
+		if want[s.slotOf(id)] {
+			resp.Versions[id] = c.Version
 		}
 	}
 	s.m.peers.send(from, resp)

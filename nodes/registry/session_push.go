@@ -28,19 +28,20 @@ func (s *SessionServer) fetch(dataID string) {
 	}
 	s.nextReq++
 	g := &GetDatum{ReqID: s.nextReq, DataID: dataID, Epoch: s.m.table.Epoch}
-	if c := s.cache[dataID]; c != nil {
-		g.Have, g.Digest = c.Version, datumDigest(c)
-	}
 	// Subscribers that came from another session (or from before this one
 	// restarted) may hold a version above the cache's: the leader must
 	// move past it too, or they never hear of a datum that was lost with
 	// every data server (its version restarts at zero).
-	for _, reg := range sortedKeys(s.byData[dataID]) {
-		if x := s.subs[reg]; x.pushed > g.Have {
-			g.Have, g.Digest = x.pushed, 0
-		}
+	var pushed uint64
+	for reg := range s.byData[dataID] { //detlint:allow takes the maximum: the order does not matter
+		pushed = max(pushed, s.subs[reg].pushed)
 	}
-	s.m.peers.send(s.m.leaderOf(s.m.slotOf(dataID)), g)
+	if c := s.cache[dataID]; c != nil && pushed <= c.Version {
+		g.Have, g.Digest = c.Version, s.digestOf(c)
+	} else {
+		g.Have = pushed
+	}
+	s.m.peers.send(s.m.leaderOf(s.slotOf(dataID)), g)
 }
 
 // sync compares datum versions with the slot leaders and re-pushes what

@@ -46,13 +46,13 @@ func sortPubs(p []Pub) {
 }
 
 // sendDigests sends every slot leader in the table the digests of this
-// session's publishers in the slots it leads.
+// session's publishers in the slots it leads and this session wrote to.
 func (s *SessionServer) sendDigests() {
 	per := map[string]*SlotDigest{}
 	bySlot := s.pubsBySlot()
 	for i, sl := range s.m.table.Slots {
-		if sl.Leader.ID == "" {
-			continue
+		if sl.Leader.ID == "" || !s.wrote[i] {
+			continue // a slot this session never wrote to holds nothing of it
 		}
 		d := per[sl.Leader.ID]
 		if d == nil {

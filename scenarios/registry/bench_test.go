@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"testing"
@@ -70,6 +71,17 @@ func BenchmarkRegistryLarge(b *testing.B) {
 //	go test ./scenarios/registry -run '^$' -bench RegistryChaos -benchtime 20x
 func BenchmarkRegistryChaos(b *testing.B) { scenariotest.Speedup(b, "registry-chaos", nil, nil) }
 
+func writeHeap(b *testing.B, path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		b.Fatal(err)
+	}
+}
+
 type regMeasure struct {
 	eventsPerSec, heapPerClient, speedup float64
 	p50, p99                             time.Duration
@@ -109,6 +121,9 @@ func runMeasured(b *testing.B, plan *scenarios.Plan) regMeasure {
 	var after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&after)
+	if path := os.Getenv("SOFASIM_REG_HEAP"); path != "" { // the live heap here, for go tool pprof
+		writeHeap(b, path)
+	}
 	restart := time.Now()
 	w.Run(sim.Limits{Until: w.Now() + time.Duration(plan.Liveness)})
 	wall := wallSafety + time.Since(restart)

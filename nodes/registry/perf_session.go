@@ -1,0 +1,42 @@
+package registry
+
+// Memos of a session server's pure computations that its hot paths repeat:
+// the slot of a dataInfoId (a CRC32-C of it) and the digest of a cached
+// datum (which every fetch of it carries).
+
+type digestMemo struct {
+	d   *Datum
+	sum uint64
+}
+
+type sessionMemo struct {
+	slots   map[string]int
+	digests map[string]digestMemo
+}
+
+// slotOf is s.m.slotOf(id), remembered.
+func (s *SessionServer) slotOf(id string) int {
+	if slot, ok := s.memo.slots[id]; ok {
+		return slot
+	}
+	if s.memo.slots == nil {
+		s.memo.slots = map[string]int{}
+	}
+	slot := s.m.slotOf(id)
+	s.memo.slots[id] = slot
+	return slot
+}
+
+// digestOf is datumDigest(d) for the datum cached under d.DataID,
+// remembered while that datum stays cached.
+func (s *SessionServer) digestOf(d *Datum) uint64 {
+	if m, ok := s.memo.digests[d.DataID]; ok && m.d == d {
+		return m.sum
+	}
+	if s.memo.digests == nil {
+		s.memo.digests = map[string]digestMemo{}
+	}
+	sum := datumDigest(d)
+	s.memo.digests[d.DataID] = digestMemo{d: d, sum: sum}
+	return sum
+}
