@@ -207,6 +207,7 @@ func (s *SessionServer) Message(c sim.ConnID, from sim.NodeID, msg any) {
 			s.byData[x.DataID] = map[string]bool{}
 		}
 		s.byData[x.DataID][x.RegID] = true
+		s.subsChanged(x.DataID)
 		s.maybePush(sb)
 		s.fetch(x.DataID)
 	case *PushAck:
@@ -251,6 +252,7 @@ func (s *SessionServer) dropSub(reg string) {
 	}
 	delete(s.subs, reg)
 	delete(s.byData[x.dataID], reg)
+	s.subsChanged(x.dataID)
 	if len(s.byData[x.dataID]) == 0 {
 		delete(s.byData, x.dataID)
 	}

@@ -68,7 +68,7 @@ func (s *SessionServer) onDatum(d *Datum) {
 		return
 	}
 	s.cache[d.DataID] = d
-	for _, reg := range sortedKeys(s.byData[d.DataID]) {
+	for _, reg := range s.subscribers(d.DataID) {
 		s.maybePush(s.subs[reg])
 	}
 	s.appDatum(d)
