@@ -76,15 +76,22 @@ func (s *SessionServer) onMigrate(from sim.NodeID, r *MigrateReq) {
 		s.migWait = append(s.migWait, migWait{from, r})
 		return
 	}
-	want := map[int]bool{}
+	want := make([]bool, s.cfg.Slots)
 	for _, i := range r.Slots {
-		want[i] = true
+		if i >= 0 && i < len(want) {
+			want[i] = true
+		}
 	}
 	resp := &MigrateResp{Epoch: r.Epoch, Session: s.m.proc, Slots: r.Slots, Versions: map[string]uint64{}}
-	for _, reg := range sortedKeys(s.pubs) {
-		if p := s.pubs[reg]; want[s.slotOf(p.DataID)] {
-			resp.Pubs = append(resp.Pubs, *p)
+	var regs []string
+	for reg, p := range s.pubs { //detlint:allow collects the wanted registerIds, sorted below
+		if want[s.slotOf(p.DataID)] {
+			regs = append(regs, reg)
 		}
+	}
+	sortStrings(regs)
+	for _, reg := range regs {
+		resp.Pubs = append(resp.Pubs, *s.pubs[reg])
 	}
 	for id, c := range s.cache { //detlint:allow fills a map: the order does not matter
 		if want[s.slotOf(id)] {
