@@ -22,15 +22,15 @@ var registryBugSeeds = map[string]scenariotest.Pin{
 	"bug/registry/version-collision-overwrite":       {Scenario: "registry-data-failover", Seed: 3},
 	"bug/registry/late-cleanup-deletes-reregistered": {Scenario: "registry-session-failover", Seed: 1},
 	"bug/registry/republish-drops-shared-index":      {Scenario: "registry-chaos", Seed: 13},
-	"bug/registry/serve-before-migration":            {Scenario: "registry-chaos", Seed: 48},
+	"bug/registry/serve-before-migration":            {Scenario: "registry-chaos", Seed: 95},
 	// the meta election (election=db)
 	"bug/registry/meta-leader-not-registered":   {Scenario: "registry-meta-failover", Seed: 1},
 	"bug/registry/meta-lease-past-takeover":     {Scenario: "registry-meta-failover", Seed: 2},
-	"bug/registry/session-off-after-disconnect": {Scenario: "registry-ops", Seed: 61},
+	"bug/registry/session-off-after-disconnect": {Scenario: "registry-ops", Seed: 167},
 	"bug/registry/app-revision-not-stored":      {Scenario: "registry-ops", Seed: 2},
-	"bug/registry/empty-push-after-subscribe":   {Scenario: "registry-session-failover", Seed: 81},
+	"bug/registry/empty-push-after-subscribe":   {Scenario: "registry-session-failover", Seed: 38},
 	// the connection lifecycle
-	"bug/registry/fast-disconnect-uncleaned": {Scenario: "registry-session-failover", Seed: 20},
+	"bug/registry/fast-disconnect-uncleaned": {Scenario: "registry-session-failover", Seed: 47},
 	"bug/registry/shared-connect-id":         {Scenario: "registry-basic", Seed: 1},
 }
 
