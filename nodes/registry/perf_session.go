@@ -11,6 +11,7 @@ type digestMemo struct {
 
 type sessionMemo struct {
 	slots   map[string]int
+	bySlot  map[int]map[string]bool // slot -> registerIds published in it (may name removed ones)
 	digests map[string]digestMemo
 	subs    map[string][]string // dataInfoId -> its subscribers, sorted (dropped when they change)
 }
@@ -56,4 +57,33 @@ func (s *SessionServer) digestOf(d *Datum) uint64 {
 	sum := datumDigest(d)
 	s.memo.digests[d.DataID] = digestMemo{d: d, sum: sum}
 	return sum
+}
+
+// indexPub notes that publisher reg is in slot (onPublish, the only place
+// that adds to s.pubs).
+func (s *SessionServer) indexPub(reg string, slot int) {
+	if s.memo.bySlot == nil {
+		s.memo.bySlot = map[int]map[string]bool{}
+	}
+	if s.memo.bySlot[slot] == nil {
+		s.memo.bySlot[slot] = map[string]bool{}
+	}
+	s.memo.bySlot[slot][reg] = true
+}
+
+// slotRegs is the registerIds of the session's publishers in a slot,
+// sorted. Publishers removed (anywhere) or moved to another dataInfoId
+// since they were indexed are dropped from the index here.
+func (s *SessionServer) slotRegs(slot int) []string {
+	idx := s.memo.bySlot[slot]
+	regs := make([]string, 0, len(idx))
+	for reg := range idx { //detlint:allow collects registerIds, sorted below
+		if p := s.pubs[reg]; p != nil && s.slotOf(p.DataID) == slot {
+			regs = append(regs, reg)
+		} else {
+			delete(idx, reg)
+		}
+	}
+	sortStrings(regs)
+	return regs
 }

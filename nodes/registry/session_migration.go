@@ -43,10 +43,8 @@ func (s *SessionServer) onTable(old Table) {
 // slotPubs is the session's publishers in a slot.
 func (s *SessionServer) slotPubs(slot int) []Pub {
 	var out []Pub
-	for _, reg := range sortedKeys(s.pubs) {
-		if s.m.slotOf(s.pubs[reg].DataID) == slot {
-			out = append(out, *s.pubs[reg])
-		}
+	for _, reg := range s.slotRegs(slot) {
+		out = append(out, *s.pubs[reg])
 	}
 	return out
 }
@@ -84,9 +82,11 @@ func (s *SessionServer) onMigrate(from sim.NodeID, r *MigrateReq) {
 	}
 	resp := &MigrateResp{Epoch: r.Epoch, Session: s.m.proc, Slots: r.Slots, Versions: map[string]uint64{}}
 	var regs []string
-	for reg, p := range s.pubs { //detlint:allow collects the wanted registerIds, sorted below
-		if want[s.slotOf(p.DataID)] {
-			regs = append(regs, reg)
+	done := make([]bool, len(want))
+	for _, slot := range r.Slots {
+		if slot >= 0 && slot < len(want) && !done[slot] {
+			done[slot] = true // a slot named twice is answered once
+			regs = append(regs, s.slotRegs(slot)...)
 		}
 	}
 	sortStrings(regs)
