@@ -212,9 +212,7 @@ func (c *Client) HandleMessage(conn sim.ConnID, _ sim.NodeID, msg any) bool {
 	case *ClientPong:
 	case *Push:
 		if s := c.subs[x.RegID]; s != nil {
-			next := *s
-			next.Last = maxU(s.Last, x.Datum.Version)
-			c.subs[x.RegID] = &next
+			s.Last = maxU(s.Last, x.Datum.Version) // never sent itself: sendSub sends a copy
 		}
 		if c.cfg.OnPush != nil {
 			c.cfg.OnPush(x.RegID, x.Datum)

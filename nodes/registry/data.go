@@ -24,8 +24,9 @@ type DataServer struct {
 	// snapshot of its publishers applied (a migration answer or a sync).
 	snaps map[Proc]map[int]uint64
 
-	ops dataOps     // graceful quit, session-off (ops_data.go)
-	mdc dataMultiDC // remote data centres (multidc_data.go)
+	ops   dataOps     // graceful quit, session-off (ops_data.go)
+	mdc   dataMultiDC // remote data centres (multidc_data.go)
+	notes notifier    // changes not yet announced to the sessions (perf_notify.go)
 }
 
 type slotState struct {
@@ -44,7 +45,7 @@ func (d *DataServer) Start(env *sim.Env) {
 	d.slots, d.datums, d.dirty = map[int]*slotState{}, map[string]*datum{}, map[string]bool{}
 	d.inSlot = map[int]map[string]bool{}
 	d.leases, d.sessConns, d.snaps = map[Proc]time.Duration{}, map[sim.ConnID]Proc{}, map[Proc]map[int]uint64{}
-	d.m = member{cfg: d.cfg, onTable: d.onTable}
+	d.m = member{cfg: d.cfg, onTable: func(old Table) { d.forgetViews(); d.onTable(old); d.announceToJoined(old) }}
 	d.startOps()
 	d.m.start(env, "data")
 	d.cfg = d.m.cfg
@@ -85,6 +86,7 @@ func (d *DataServer) Closed(c sim.ConnID, peer sim.NodeID) {
 }
 
 func (d *DataServer) Timer(_ sim.TimerID, tag any) {
+	defer d.notifyChanges()
 	if d.opsMessage("", tag) || d.multiDCTimer(tag) {
 		return
 	}
@@ -102,12 +104,15 @@ func (d *DataServer) Timer(_ sim.TimerID, tag any) {
 	case leaseTick:
 		d.checkLeases()
 		d.env.SetTimer(d.cfg.SessionLeaseCheck, leaseTick{})
+	case notifyTick:
+		d.notes.armed = false
 	default:
 		d.m.handle(tag)
 	}
 }
 
 func (d *DataServer) Message(c sim.ConnID, from sim.NodeID, msg any) {
+	defer d.notifyChanges()
 	if d.opsMessage(from, msg) || d.multiDCMessage(c, from, msg) || d.m.handle(msg) {
 		return
 	}
@@ -127,7 +132,7 @@ func (d *DataServer) Message(c sim.ConnID, from sim.NodeID, msg any) {
 		if st == Accept {
 			if x.Have > 0 {
 				y := d.get(x.DataID)
-				if x.Have > y.version || (x.Have == y.version && x.Digest != d.view(x.DataID).Digest()) {
+				if x.Have > y.version || (x.Have == y.version && x.Digest != d.viewDigest(x.DataID)) {
 					// A session holds a version we have not passed (a
 					// previous leader's clock ran ahead), or the same
 					// version with other publishers (two leaders

@@ -3,10 +3,6 @@ package registry
 // Writes on a slot leader (publish, unpublish, session sync, connection
 // cleanup) and the versioning that announces each change.
 
-import (
-	"github.com/sofasim/sofasim/sim"
-)
-
 // get returns the datum, creating an empty one in its slot's index.
 func (d *DataServer) get(id string) *datum {
 	x := d.datums[id]
@@ -118,7 +114,8 @@ func (d *DataServer) write(w *DataWrite) {
 	}
 }
 
-// changed gives the datum a new version and announces it.
+// changed gives the datum a new version; the session servers hear of it
+// with the next change notice (perf_notify.go).
 func (d *DataServer) changed(x *datum) {
 	wall := uint64(d.env.Now().UnixMilli())
 	if _, bug := d.env.Failpoint(BugVersionCollision); bug {
@@ -130,24 +127,8 @@ func (d *DataServer) changed(x *datum) {
 		d.env.Reached("registry/version-ahead-of-clock") // a clock behind, or two changes in one millisecond
 	}
 	d.dirty[x.id] = true
-	v := d.view(x.id)
-	for _, s := range d.m.table.Sessions {
-		d.m.peers.send(sim.NodeID(s.ID), &DatumChanged{Datum: v})
-	}
-}
-
-// view is a datum as sessions and subscribers see it.
-func (d *DataServer) view(id string) *Datum {
-	x := d.datums[id]
-	if x == nil {
-		return &Datum{DataID: id}
-	}
-	out := &Datum{DataID: id, Version: x.version}
-	for _, reg := range sortedKeys(x.pubs) {
-		p := x.pubs[reg]
-		out.Pubs = append(out.Pubs, PubData{RegID: reg, Data: p.Data, Version: p.Version})
-	}
-	return out
+	x.memo = nil
+	d.notes.add(x.id, x.version)
 }
 
 // snapshotApplied records a session's snapshot of a slot built in table

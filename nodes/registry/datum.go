@@ -11,6 +11,11 @@ type datum struct {
 	pubs    map[string]Pub
 	tombs   map[string]uint64
 	gone    map[string]Pub // the newest registration removed with its session or connection, per registerId
+	// memo is the datum as last served (view), and its digest: valid while
+	// the version is unchanged, dropped on every removal and table change
+	// (perf_view.go).
+	memo       *Datum
+	memoDigest uint64
 }
 
 // accepts reports whether p may replace what the datum holds for its
@@ -47,6 +52,7 @@ func (x *datum) remove(reg string) {
 		x.gone[reg] = cur
 	}
 	delete(x.pubs, reg)
+	x.memo = nil
 }
 
 // tombOf is the tombstone an unpublish leaves (and the value a publish is

@@ -31,7 +31,10 @@
 // publishers of the slot (MigrateReq) and serves only when all have
 // answered. Datum versions only grow: max(last+1, wall clock ms, highest
 // version any session reported + 1). Changes are announced to every
-// session server (DatumChanged) and replicated to the follower in batches.
+// session server as merged notices of dataInfoId and version (DataChange,
+// at most one per 100 ms; SOFARegistry's DataChangeRequest), each session
+// fetching only what its subscribers want, and replicated to the follower
+// in batches.
 // Publishers owned by a session process that has left the table are
 // removed. Writes are last-writer-wins per registerId (the client's
 // per-publisher version), with tombstones for unpublish.
@@ -81,7 +84,8 @@
 //   - A session answers a migration request only once it routes by that
 //     table (its earlier writes went to the previous leader), and after
 //     each new table it re-syncs its publishers of every slot whose leader
-//     changed (all slots if it skipped an epoch), built when sent: a write
+//     changed and that it wrote to, compared slot by slot even across
+//     skipped epochs, built when sent: a write
 //     it had acknowledged may have reached a leader that had already lost
 //     the slot.
 //   - A session takes datums (changes and fetch answers) only from the

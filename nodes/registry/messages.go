@@ -189,8 +189,6 @@ type (
 		Status Status
 		Datum  *Datum
 	}
-	// DatumChanged: data slot leader -> every session server.
-	DatumChanged struct{ Datum *Datum }
 	// Replicate: data slot leader -> follower, a batch of datums.
 	Replicate struct {
 		Epoch  uint64

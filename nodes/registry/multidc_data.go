@@ -288,9 +288,7 @@ func (d *DataServer) bumpRemote(dc, id string, x *remoteDatum, seen uint64) {
 	x.version = max(x.version+1, wall, seen+1)
 	v := d.remoteView(dc, id, x)
 	d.env.Trace("registry/remote-datum", v.DataID, v.Version, len(v.Pubs))
-	for _, s := range d.m.table.Sessions {
-		d.m.peers.send(sim.NodeID(s.ID), &DatumChanged{Datum: v})
-	}
+	d.notes.add(v.DataID, v.Version)
 }
 
 func (d *DataServer) remoteView(dc, id string, x *remoteDatum) *Datum {

@@ -17,6 +17,9 @@ type SessionServer struct {
 	subs    map[string]*sub
 	byData  map[string]map[string]bool // dataInfoId -> its subscribers' registerIds
 	cache   map[string]*Datum
+	notes   sessionNotes // fetches the data servers' change notices asked for (perf_notify.go)
+	wrote   map[int]bool // slots this session sent a write for: the ones a new leader re-syncs
+	memo    sessionMemo  // slots and digests (perf_session.go)
 	outbox  map[uint64]*pending
 	nextReq uint64
 	migWait []migWait // migration requests of a newer table than ours
@@ -47,7 +50,8 @@ func (s *SessionServer) Start(env *sim.Env) {
 	s.env = env
 	s.clients, s.pubs, s.pubConn = map[sim.ConnID]*clientConn{}, map[string]*Pub{}, map[string]sim.ConnID{}
 	s.subs, s.cache, s.outbox = map[string]*sub{}, map[string]*Datum{}, map[uint64]*pending{}
-	s.byData = map[string]map[string]bool{}
+	s.byData, s.wrote = map[string]map[string]bool{}, map[int]bool{}
+	s.notes.init()
 	s.m = member{cfg: s.cfg, onTable: s.onTable}
 	s.m.start(env, "session")
 	s.cfg = s.m.cfg
@@ -203,11 +207,13 @@ func (s *SessionServer) Message(c sim.ConnID, from sim.NodeID, msg any) {
 			s.byData[x.DataID] = map[string]bool{}
 		}
 		s.byData[x.DataID][x.RegID] = true
+		s.subsChanged(x.DataID)
 		s.maybePush(sb)
 		s.fetch(x.DataID)
 	case *PushAck:
 		if sb := s.subs[x.RegID]; sb != nil && sb.inflight && sb.attempt == x.Attempt {
 			sb.inflight = false
+			s.env.CancelTimer(sb.timeout)
 			sb.pushed = maxU(sb.pushed, x.Version)
 			s.maybePush(sb)
 		}
@@ -229,13 +235,9 @@ func (s *SessionServer) Message(c sim.ConnID, from sim.NodeID, msg any) {
 	// meta leader and has not heard of the newer table) may still announce
 	// changes, with versions from its own clock that would win.
 	case *GetDatumResp:
-		if x.Status == Accept && x.Datum != nil && from == s.m.leaderOf(s.m.slotOf(x.Datum.DataID)) {
-			s.onDatum(x.Datum)
-		}
-	case *DatumChanged:
-		if from == s.m.leaderOf(s.m.slotOf(x.Datum.DataID)) {
-			s.onChange(x.Datum)
-		}
+		s.onFetched(from, x)
+	case *DataChange:
+		s.onDataChange(from, x)
 	case *MigrateReq:
 		s.onMigrate(from, x)
 	case *SlotDigestResp:
@@ -250,6 +252,7 @@ func (s *SessionServer) dropSub(reg string) {
 	}
 	delete(s.subs, reg)
 	delete(s.byData[x.dataID], reg)
+	s.subsChanged(x.dataID)
 	if len(s.byData[x.dataID]) == 0 {
 		delete(s.byData, x.dataID)
 	}

@@ -13,12 +13,15 @@ type migWait struct {
 }
 
 // onTable resends the pending writes to the new leaders, then re-syncs its
-// publishers of every slot whose leader changed (all slots if it skipped
-// an epoch): a write this session had acknowledged may have been taken by
-// a leader that had already lost the slot (it had not heard of the newer
-// table either), and the new leader may have synced from this session
-// before that write. The session is the truth about its own clients'
-// publishers.
+// publishers of every slot whose leader changed: a write this session had
+// acknowledged may have been taken by a leader that had already lost the
+// slot (it had not heard of the newer table either), and the new leader
+// may have synced from this session before that write. The session is the
+// truth about its own clients' publishers. Slots are compared leader by
+// leader even when epochs were skipped (SOFARegistry compares the slots'
+// leaders too): a leader that lost a slot and regained it in epochs this
+// session missed migrated from every session again. A slot this session
+// never wrote to holds nothing of it, and needs no sync.
 func (s *SessionServer) onTable(old Table) {
 	s.dropRestarted(old)
 	s.retryAll()
@@ -28,27 +31,32 @@ func (s *SessionServer) onTable(old Table) {
 		s.onMigrate(w.from, w.r)
 	}
 	t := &s.m.table
-	skipped := t.Epoch != old.Epoch+1
-	changed := map[int]bool{}
 	for i := range t.Slots {
-		if skipped || i >= len(old.Slots) || old.Slots[i].Leader != t.Slots[i].Leader {
-			changed[i] = true
-		}
-	}
-	for i := range t.Slots {
-		if changed[i] {
+		changed := i >= len(old.Slots) || old.Slots[i].Leader != t.Slots[i].Leader
+		if changed && s.wrote[i] {
 			s.queue(&DataWrite{Kind: "sync", Slot: i, Session: s.m.proc}, 0, "", 0)
 		}
 	}
+	s.refetchNoticed()
 }
 
 // slotPubs is the session's publishers in a slot.
 func (s *SessionServer) slotPubs(slot int) []Pub {
 	var out []Pub
+	for _, reg := range s.slotRegs(slot) {
+		out = append(out, *s.pubs[reg])
+	}
+	return out
+}
+
+// pubsBySlot is the session's publishers by slot, each slot's in
+// registerId order as slotPubs has them.
+func (s *SessionServer) pubsBySlot() map[int][]Pub {
+	out := map[int][]Pub{}
 	for _, reg := range sortedKeys(s.pubs) {
-		if s.m.slotOf(s.pubs[reg].DataID) == slot {
-			out = append(out, *s.pubs[reg])
-		}
+		p := s.pubs[reg]
+		slot := s.slotOf(p.DataID)
+		out[slot] = append(out[slot], *p)
 	}
 	return out
 }
@@ -66,19 +74,28 @@ func (s *SessionServer) onMigrate(from sim.NodeID, r *MigrateReq) {
 		s.migWait = append(s.migWait, migWait{from, r})
 		return
 	}
-	want := map[int]bool{}
+	want := make([]bool, s.cfg.Slots)
 	for _, i := range r.Slots {
-		want[i] = true
-	}
-	resp := &MigrateResp{Epoch: r.Epoch, Session: s.m.proc, Slots: r.Slots, Versions: map[string]uint64{}}
-	for _, reg := range sortedKeys(s.pubs) {
-		if p := s.pubs[reg]; want[s.m.slotOf(p.DataID)] {
-			resp.Pubs = append(resp.Pubs, *p)
+		if i >= 0 && i < len(want) {
+			want[i] = true
 		}
 	}
-	for _, id := range sortedKeys(s.cache) {
-		if want[s.m.slotOf(id)] {
-			resp.Versions[id] = s.cache[id].Version
+	resp := &MigrateResp{Epoch: r.Epoch, Session: s.m.proc, Slots: r.Slots, Versions: map[string]uint64{}}
+	var regs []string
+	done := make([]bool, len(want))
+	for _, slot := range r.Slots {
+		if slot >= 0 && slot < len(want) && !done[slot] {
+			done[slot] = true // a slot named twice is answered once
+			regs = append(regs, s.slotRegs(slot)...)
+		}
+	}
+	sortStrings(regs)
+	for _, reg := range regs {
+		resp.Pubs = append(resp.Pubs, *s.pubs[reg])
+	}
+	for id, c := range s.cache { //detlint:allow fills a map: the order does not matter
+		if want[s.slotOf(id)] {
+			resp.Versions[id] = c.Version
 		}
 	}
 	s.m.peers.send(from, resp)

@@ -16,7 +16,8 @@ type sub struct {
 	attempt       uint64
 	firstFails    int
 	abandoned     bool
-	pipe          subPipe // the push pipeline's state (push_pipeline.go)
+	timeout       sim.TimerID // the push in flight's PushTimeout, cancelled by its ack
+	pipe          subPipe     // the push pipeline's state (push_pipeline.go)
 }
 
 // fetch asks the slot leader for a datum, telling it the highest version
@@ -27,19 +28,20 @@ func (s *SessionServer) fetch(dataID string) {
 	}
 	s.nextReq++
 	g := &GetDatum{ReqID: s.nextReq, DataID: dataID, Epoch: s.m.table.Epoch}
-	if c := s.cache[dataID]; c != nil {
-		g.Have, g.Digest = c.Version, c.Digest()
-	}
 	// Subscribers that came from another session (or from before this one
 	// restarted) may hold a version above the cache's: the leader must
 	// move past it too, or they never hear of a datum that was lost with
 	// every data server (its version restarts at zero).
-	for _, reg := range sortedKeys(s.byData[dataID]) {
-		if x := s.subs[reg]; x.pushed > g.Have {
-			g.Have, g.Digest = x.pushed, 0
-		}
+	var pushed uint64
+	for reg := range s.byData[dataID] { //detlint:allow takes the maximum: the order does not matter
+		pushed = max(pushed, s.subs[reg].pushed)
 	}
-	s.m.peers.send(s.m.leaderOf(s.m.slotOf(dataID)), g)
+	if c := s.cache[dataID]; c != nil && pushed <= c.Version {
+		g.Have, g.Digest = c.Version, s.digestOf(c)
+	} else {
+		g.Have = pushed
+	}
+	s.m.peers.send(s.m.leaderOf(s.slotOf(dataID)), g)
 }
 
 // sync compares datum versions with the slot leaders and re-pushes what
@@ -66,7 +68,7 @@ func (s *SessionServer) onDatum(d *Datum) {
 		return
 	}
 	s.cache[d.DataID] = d
-	for _, reg := range sortedKeys(s.byData[d.DataID]) {
+	for _, reg := range s.subscribers(d.DataID) {
 		s.maybePush(s.subs[reg])
 	}
 	s.appDatum(d)
@@ -100,7 +102,7 @@ func (s *SessionServer) sendPush(x *sub, d *Datum) {
 		return
 	}
 	s.env.Send(x.conn, &Push{RegID: x.regID, Datum: d, Attempt: x.attempt})
-	s.env.SetTimer(s.cfg.PushTimeout, pushTimeout{reg: x.regID, attempt: x.attempt})
+	x.timeout = s.env.SetTimer(s.cfg.PushTimeout, pushTimeout{reg: x.regID, attempt: x.attempt})
 }
 
 // pushFailed handles a push timeout: retried later, never recorded as

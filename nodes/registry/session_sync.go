@@ -7,8 +7,6 @@ package registry
 // when nothing differs.
 
 import (
-	"fmt"
-	"hash/fnv"
 	"sort"
 	"time"
 
@@ -38,16 +36,6 @@ func (c *Config) dataDefaults() {
 	}
 }
 
-// pubsDigest hashes publishers sorted by registerId: what a session holds
-// in a slot, compared with what the slot leader holds for it.
-func pubsDigest(pubs []Pub) uint64 {
-	h := fnv.New64a()
-	for _, p := range pubs {
-		fmt.Fprintf(h, "%s\x00%s\x00%s\x00%d\x00%d\x00", p.RegID, p.DataID, p.Data, p.Version, p.Conn)
-	}
-	return h.Sum64()
-}
-
 func sortPubs(p []Pub) {
 	sort.Slice(p, func(i, j int) bool {
 		if p[i].RegID != p[j].RegID {
@@ -58,12 +46,13 @@ func sortPubs(p []Pub) {
 }
 
 // sendDigests sends every slot leader in the table the digests of this
-// session's publishers in the slots it leads.
+// session's publishers in the slots it leads and this session wrote to.
 func (s *SessionServer) sendDigests() {
 	per := map[string]*SlotDigest{}
+	bySlot := s.pubsBySlot()
 	for i, sl := range s.m.table.Slots {
-		if sl.Leader.ID == "" {
-			continue
+		if sl.Leader.ID == "" || !s.wrote[i] {
+			continue // a slot this session never wrote to holds nothing of it
 		}
 		d := per[sl.Leader.ID]
 		if d == nil {
@@ -72,7 +61,7 @@ func (s *SessionServer) sendDigests() {
 			per[sl.Leader.ID] = d
 		}
 		d.Slots = append(d.Slots, i)
-		d.Digests = append(d.Digests, pubsDigest(s.slotPubs(i)))
+		d.Digests = append(d.Digests, pubsDigest(bySlot[i]))
 	}
 	for _, id := range sortedKeys(per) {
 		s.m.peers.send(sim.NodeID(id), per[id])

@@ -47,6 +47,7 @@ func (s *SessionServer) onPublish(c sim.ConnID, x *ClientPublish) {
 		s.env.Reached("registry/republish-on-shared-connection")
 	}
 	s.pubs[reg] = &p
+	s.indexPub(reg, s.slotOf(p.DataID))
 	s.pubConn[reg] = c
 	if republish && s.bug(BugRepublishDropsIndex) {
 		cc.regs = map[string]bool{reg: true} // the index rebuilt from this publisher alone
@@ -71,12 +72,14 @@ func (s *SessionServer) ackStored(c sim.ConnID, reg string, v uint64) {
 // first and be pushed to subscribers that had already seen the newer one.
 func (s *SessionServer) queue(w *DataWrite, conn sim.ConnID, ackReg string, ackVers uint64) {
 	if w.Kind == "pub" || w.Kind == "unpub" {
-		for _, r := range sortedReqs(s.outbox) {
-			o := s.outbox[r].w
-			if (o.Kind == "pub" || o.Kind == "unpub") && o.Pub.RegID == w.Pub.RegID && o.Pub.DataID == w.Pub.DataID {
+		for r, p := range s.outbox { //detlint:allow deletes every match: the order does not matter
+			if o := p.w; (o.Kind == "pub" || o.Kind == "unpub") && o.Pub.RegID == w.Pub.RegID && o.Pub.DataID == w.Pub.DataID {
 				delete(s.outbox, r)
 			}
 		}
+	}
+	if w.Kind != "sync" {
+		s.wrote[w.Slot] = true
 	}
 	s.nextReq++
 	w.ReqID = s.nextReq

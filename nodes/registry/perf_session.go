@@ -1,0 +1,89 @@
+package registry
+
+// Memos of a session server's pure computations that its hot paths repeat:
+// the slot of a dataInfoId (a CRC32-C of it) and the digest of a cached
+// datum (which every fetch of it carries).
+
+type digestMemo struct {
+	d   *Datum
+	sum uint64
+}
+
+type sessionMemo struct {
+	slots   map[string]int
+	bySlot  map[int]map[string]bool // slot -> registerIds published in it (may name removed ones)
+	digests map[string]digestMemo
+	subs    map[string][]string // dataInfoId -> its subscribers, sorted (dropped when they change)
+}
+
+// subscribers is sortedKeys(s.byData[id]), remembered until a subscriber
+// of id comes or goes (subsChanged).
+func (s *SessionServer) subscribers(id string) []string {
+	if regs, ok := s.memo.subs[id]; ok {
+		return regs
+	}
+	if s.memo.subs == nil {
+		s.memo.subs = map[string][]string{}
+	}
+	regs := sortedKeys(s.byData[id])
+	s.memo.subs[id] = regs
+	return regs
+}
+
+func (s *SessionServer) subsChanged(id string) { delete(s.memo.subs, id) }
+
+// slotOf is s.m.slotOf(id), remembered.
+func (s *SessionServer) slotOf(id string) int {
+	if slot, ok := s.memo.slots[id]; ok {
+		return slot
+	}
+	if s.memo.slots == nil {
+		s.memo.slots = map[string]int{}
+	}
+	slot := s.m.slotOf(id)
+	s.memo.slots[id] = slot
+	return slot
+}
+
+// digestOf is datumDigest(d) for the datum cached under d.DataID,
+// remembered while that datum stays cached.
+func (s *SessionServer) digestOf(d *Datum) uint64 {
+	if m, ok := s.memo.digests[d.DataID]; ok && m.d == d {
+		return m.sum
+	}
+	if s.memo.digests == nil {
+		s.memo.digests = map[string]digestMemo{}
+	}
+	sum := datumDigest(d)
+	s.memo.digests[d.DataID] = digestMemo{d: d, sum: sum}
+	return sum
+}
+
+// indexPub notes that publisher reg is in slot (onPublish, the only place
+// that adds to s.pubs).
+func (s *SessionServer) indexPub(reg string, slot int) {
+	if s.memo.bySlot == nil {
+		s.memo.bySlot = map[int]map[string]bool{}
+	}
+	if s.memo.bySlot[slot] == nil {
+		s.memo.bySlot[slot] = map[string]bool{}
+	}
+	s.memo.bySlot[slot][reg] = true
+}
+
+// slotRegs is the registerIds of the session's publishers in a slot,
+// sorted. Publishers removed (anywhere) or moved to another dataInfoId
+// since they were indexed are dropped from the index here.
+func (s *SessionServer) slotRegs(slot int) []string {
+	idx := s.memo.bySlot[slot]
+	regs := make([]string, 0, len(idx))
+	for reg := range idx { //detlint:allow collects registerIds, sorted below
+		if p := s.pubs[reg]; p != nil && s.slotOf(p.DataID) == slot {
+			regs = append(regs, reg)
+		} else {
+			delete(idx, reg)
+		}
+	}
+	sortStrings(regs)
+	return regs
+}
