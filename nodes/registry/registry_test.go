@@ -189,12 +189,13 @@ type testHost struct {
 	cfg    ClientConfig
 	client *Client
 	pushes []*Datum
+	to     []string // the subscriber of each push
 	start  func(c *Client)
 }
 
 func (h *testHost) Start(env *sim.Env) {
 	cfg := h.cfg
-	cfg.OnPush = func(_ string, d *Datum) { h.pushes = append(h.pushes, d) }
+	cfg.OnPush = func(reg string, d *Datum) { h.pushes, h.to = append(h.pushes, d), append(h.to, reg) }
 	h.client = NewClient(env, cfg)
 	if h.start != nil {
 		h.start(h.client)
@@ -204,6 +205,17 @@ func (h *testHost) Message(c sim.ConnID, from sim.NodeID, m any) { h.client.Hand
 func (h *testHost) Connected(c sim.ConnID, p sim.NodeID)         { h.client.HandleConnected(c, p) }
 func (h *testHost) Closed(c sim.ConnID, p sim.NodeID)            { h.client.HandleClosed(c, p) }
 func (h *testHost) Timer(id sim.TimerID, tag any)                { h.client.HandleTimer(id, tag) }
+
+// pushesTo are the pushes subscriber reg received.
+func (h *testHost) pushesTo(reg string) []*Datum {
+	var out []*Datum
+	for i, d := range h.pushes {
+		if h.to[i] == reg {
+			out = append(out, d)
+		}
+	}
+	return out
+}
 
 func (h *testHost) last() []string {
 	if len(h.pushes) == 0 {
