@@ -23,9 +23,9 @@ var raftkvBugSeeds = map[string]struct {
 	seed     uint64
 }{
 	raftkv.BugStaleRead:                {"raftkv-chaos", 1},
-	raftkv.BugAckBeforeSync:            {"raftkv-chaos", 5},
-	raftkv.BugDedupLostOnRestart:       {"raftkv-chaos", 4},
-	raftkv.BugDoubleApplyAfterSnapshot: {"raftkv-chaos", 4},
+	raftkv.BugAckBeforeSync:            {"raftkv-chaos", 1},
+	raftkv.BugDedupLostOnRestart:       {"raftkv-chaos", 1},
+	raftkv.BugDoubleApplyAfterSnapshot: {"raftkv-chaos", 1},
 }
 
 // TestPlantedBugsAreFound: each planted bug is found by its scenario at its
