@@ -42,15 +42,21 @@ func (c *client) Start(env *sim.Env) {
 				l.push(c.idx, reg, d, c.sys.w.Now())
 				return
 			}
-			ev := regcheck.Event{Kind: regcheck.Push, DataID: d.DataID, RegID: reg, Version: d.Version}
-			for _, p := range d.Pubs {
-				ev.Pubs = append(ev.Pubs, p.RegID+"="+p.Data)
-				ev.PubVers = append(ev.PubVers, p.Version)
-			}
-			c.record(ev)
+			c.record(pushEvent(reg, d.DataID, d))
 		},
 	})
 	c.driver.Start(env)
+}
+
+// pushEvent is the history's record of a push of d to subscriber reg of
+// dataID.
+func pushEvent(reg, dataID string, d *regnode.Datum) regcheck.Event {
+	ev := regcheck.Event{Kind: regcheck.Push, DataID: dataID, RegID: reg, Version: d.Version}
+	for _, p := range d.Pubs {
+		ev.Pubs = append(ev.Pubs, p.RegID+"="+p.Data)
+		ev.PubVers = append(ev.PubVers, p.Version)
+	}
+	return ev
 }
 
 // exec runs an operation at once: the registry client library queues it

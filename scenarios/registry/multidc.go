@@ -261,11 +261,8 @@ func (c *mdClient) Start(env *sim.Env) {
 	c.env = env
 	c.client = regnode.NewClient(env, regnode.ClientConfig{Sessions: c.sessions,
 		OnPush: func(reg string, d *regnode.Datum) {
-			ev := regcheck.Event{Kind: regcheck.Push, DataID: c.follows[reg], Node: mdLocal, RegID: reg, Version: d.Version}
-			for _, p := range d.Pubs {
-				ev.Pubs = append(ev.Pubs, p.RegID+"="+p.Data)
-				ev.PubVers = append(ev.PubVers, p.Version)
-			}
+			ev := pushEvent(reg, c.follows[reg], d)
+			ev.Node = mdLocal
 			c.record(ev)
 		}})
 	c.driver.Start(env)
