@@ -27,7 +27,7 @@ var registryBugSeeds = map[string]scenariotest.Pin{
 	"bug/registry/meta-leader-not-registered":   {Scenario: "registry-meta-failover", Seed: 1},
 	"bug/registry/meta-lease-past-takeover":     {Scenario: "registry-meta-failover", Seed: 1},
 	"bug/registry/session-off-after-disconnect": {Scenario: "registry-ops", Seed: 24},
-	"bug/registry/app-revision-not-stored":      {Scenario: "registry-ops", Seed: 8},
+	"bug/registry/app-revision-not-stored":      {Scenario: "registry-ops", Seed: 3},
 	"bug/registry/empty-push-after-subscribe":   {Scenario: "registry-basic", Seed: 14},
 	// the connection lifecycle
 	"bug/registry/fast-disconnect-uncleaned": {Scenario: "registry-session-failover", Seed: 5},
