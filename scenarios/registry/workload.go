@@ -175,17 +175,25 @@ func failoverOps(t *rapid.T, steps []scenarios.Step, data []sim.NodeID, clients,
 			continue
 		}
 		moments := []sim.Duration{st.At}
-		if _, crash := st.Op.(sim.Crash); crash {
+		_, crash := st.Op.(sim.Crash)
+		if crash {
 			moments = append(moments, st.At+sim.Duration(19500*time.Millisecond))
 			touched[nodes[i]] = nil
-			for range 3 {
+			for range 6 {
 				op := opNear(t, clients, st.At, -280, -30, Op{Kind: OpPublish, Service: svc()})
 				op.Name = fmt.Sprintf("p%d", rapid.IntRange(0, 2).Draw(t, "pub"))
 				ops = append(ops, op)
 				touched[nodes[i]] = append(touched[nodes[i]], op.Service)
 			}
 		}
-		for _, m := range moments {
+		for j, m := range moments {
+			// A restart moves the slots back within a heartbeat (500 ms):
+			// the subscribers come every 80 ms of it, and of the 20 s lease
+			// running out every quarter second of two.
+			step := sim.Duration(250 * time.Millisecond)
+			if !crash || j == 0 {
+				step = sim.Duration(80 * time.Millisecond)
+			}
 			for k := range 8 {
 				if time.Duration(m) > until {
 					break
@@ -194,7 +202,7 @@ func failoverOps(t *rapid.T, steps []scenarios.Step, data []sim.NodeID, clients,
 				if len(touched[nodes[i]]) > 0 {
 					service = rapid.SampledFrom(touched[nodes[i]]).Draw(t, "touched-service")
 				}
-				ops = append(ops, subscribeNear(t, clients, m+sim.Duration(k)*sim.Duration(250*time.Millisecond), 0, 250, service))
+				ops = append(ops, subscribeNear(t, clients, m+sim.Duration(k)*step, 0, int64(step/sim.Duration(time.Millisecond)), service))
 			}
 		}
 	}
