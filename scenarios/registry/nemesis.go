@@ -123,13 +123,13 @@ func drawFaults(t *rapid.T, families []string, targets []sim.NodeID, topo regnod
 // failover is one data server's crash and restart.
 type failover struct{ crash, restart sim.Duration }
 
-// stallsAfterFailovers: in half the failovers a session server stalls
-// (3.5 to 10 s, a GC pause under the retries piling up) within 300 ms of
-// the data server's crash, before the table moves its slots. The stalled
-// session re-syncs nothing to the new slot leaders until it resumes or
-// its clients move to other sessions (3 s), while the other sessions'
-// subscribers fetch from them: what a new leader serves before it has
-// every session's publishers shows.
+// stallsAfterFailovers: in three failovers of four a session server
+// stalls (3.5 to 10 s, a GC pause under the retries piling up) in the
+// half second before the data server restarts and the table moves its
+// slots. The stalled session re-syncs nothing to the new slot leaders
+// until it resumes or its clients move to other sessions (3 s), while the
+// other sessions' subscribers fetch from them: what a new leader serves
+// before it has every session's publishers shows.
 func stallsAfterFailovers(t *rapid.T, sessions []sim.NodeID, failovers []failover) []scenarios.Step {
 	var steps []scenarios.Step
 	for _, f := range failovers {
@@ -137,7 +137,7 @@ func stallsAfterFailovers(t *rapid.T, sessions []sim.NodeID, failovers []failove
 			continue
 		}
 		s := rapid.SampledFrom(sessions).Draw(t, "failover-stalled-session")
-		at := f.crash + spreadMs(t, 0, 300, "stall-after-crash")
+		at := max(f.crash, f.restart-spreadMs(t, 0, 500, "stall-before-restart"))
 		steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Op: sim.Pause{Nodes: []sim.NodeID{s}}}},
 			scenarios.Step{Fault: sim.Fault{At: at + spreadMs(t, 3500, 10_000, "stall-ms"), Op: sim.Resume{Nodes: []sim.NodeID{s}}}})
 	}
