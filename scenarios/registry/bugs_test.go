@@ -22,12 +22,12 @@ var registryBugSeeds = map[string]scenariotest.Pin{
 	"bug/registry/version-collision-overwrite":       {Scenario: "registry-data-failover", Seed: 2},
 	"bug/registry/late-cleanup-deletes-reregistered": {Scenario: "registry-session-failover", Seed: 9},
 	"bug/registry/republish-drops-shared-index":      {Scenario: "registry-chaos", Seed: 17},
-	"bug/registry/serve-before-migration":            {Scenario: "registry-chaos", Seed: 103},
+	"bug/registry/serve-before-migration":            {Scenario: "registry-chaos", Seed: 63},
 	// the meta election (election=db)
 	"bug/registry/meta-leader-not-registered":   {Scenario: "registry-meta-failover", Seed: 1},
 	"bug/registry/meta-lease-past-takeover":     {Scenario: "registry-meta-failover", Seed: 1},
 	"bug/registry/session-off-after-disconnect": {Scenario: "registry-ops", Seed: 24},
-	"bug/registry/app-revision-not-stored":      {Scenario: "registry-ops", Seed: 8},
+	"bug/registry/app-revision-not-stored":      {Scenario: "registry-ops", Seed: 3},
 	"bug/registry/empty-push-after-subscribe":   {Scenario: "registry-basic", Seed: 14},
 	// the connection lifecycle
 	"bug/registry/fast-disconnect-uncleaned": {Scenario: "registry-session-failover", Seed: 5},

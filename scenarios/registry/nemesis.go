@@ -70,6 +70,7 @@ func drawFaults(t *rapid.T, families []string, targets []sim.NodeID, topo regnod
 		// seed spends its draw on nothing.
 		n := rapid.IntRange(1, sw.Episodes).Draw(t, "client-episodes")
 		fast := false
+		var failovers []failover // the rolling clock-step failovers
 		for i := 0; i < n; i++ {
 			at := spreadMs(t, 2000, window, "at")
 			c := rapid.SampledFrom(clients).Draw(t, "client")
@@ -97,7 +98,8 @@ func drawFaults(t *rapid.T, families []string, targets []sim.NodeID, topo regnod
 			case familySessionStall:
 				steps = append(steps, sessionStalls(t, topo.Sessions, at)...)
 			case familyClockStepFailover:
-				steps = append(steps, clockStepFailovers(t, topo.Data, at)...)
+				fs, more := clockStepFailovers(t, topo.Data, at)
+				steps, failovers = append(steps, fs...), append(failovers, more...)
 			case familyMetaOutage:
 				steps = append(steps, drawMetaOutage(t, topo, at)...)
 			case familyMemberOutage:
@@ -109,8 +111,36 @@ func drawFaults(t *rapid.T, families []string, targets []sim.NodeID, topo regnod
 					scenarios.Step{Fault: sim.Fault{At: at + length, Op: sim.Heal{}}})
 			}
 		}
+		// drawn after every episode: seeds without both families keep their plans
+		if slices.Contains(sw.Families, familySessionStall) {
+			steps = append(steps, stallsAfterFailovers(t, topo.Sessions, failovers)...)
+		}
 	}
 	sort.SliceStable(steps, func(i, j int) bool { return steps[i].At < steps[j].At })
+	return steps
+}
+
+// failover is one data server's crash and restart.
+type failover struct{ crash, restart sim.Duration }
+
+// stallsAfterFailovers: in three failovers of four a session server
+// stalls (3.5 to 10 s, a GC pause under the retries piling up) in the
+// half second before the data server restarts and the table moves its
+// slots. The stalled session re-syncs nothing to the new slot leaders
+// until it resumes or its clients move to other sessions (3 s), while the
+// other sessions' subscribers fetch from them: what a new leader serves
+// before it has every session's publishers shows.
+func stallsAfterFailovers(t *rapid.T, sessions []sim.NodeID, failovers []failover) []scenarios.Step {
+	var steps []scenarios.Step
+	for _, f := range failovers {
+		if rapid.IntRange(0, 3).Draw(t, "stall-after-failover") == 0 {
+			continue
+		}
+		s := rapid.SampledFrom(sessions).Draw(t, "failover-stalled-session")
+		at := max(f.crash, f.restart-spreadMs(t, 0, 500, "stall-before-restart"))
+		steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Op: sim.Pause{Nodes: []sim.NodeID{s}}}},
+			scenarios.Step{Fault: sim.Fault{At: at + spreadMs(t, 3500, 10_000, "stall-ms"), Op: sim.Resume{Nodes: []sim.NodeID{s}}}})
+	}
 	return steps
 }
 
@@ -184,8 +214,9 @@ func drawMemberOutage(t *rapid.T, topo regnode.Config, targets []sim.NodeID, at 
 // since, so the next failover promotes a follower with a partial copy:
 // the state a new slot leader must repair from the session servers before
 // serving.
-func clockStepFailovers(t *rapid.T, data []sim.NodeID, at sim.Duration) []scenarios.Step {
+func clockStepFailovers(t *rapid.T, data []sim.NodeID, at sim.Duration) ([]scenarios.Step, []failover) {
 	var steps []scenarios.Step
+	var fs []failover
 	order := rapid.Permutation(data).Draw(t, "rolling-order")
 	n := rapid.SampledFrom([]int{3, 2, 1}).Draw(t, "rolling-servers")
 	for _, ds := range order[:min(n, len(order))] {
@@ -197,9 +228,10 @@ func clockStepFailovers(t *rapid.T, data []sim.NodeID, at sim.Duration) []scenar
 		steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Op: sim.ClockJump{Nodes: []sim.NodeID{ds}, Jump: jump}}},
 			scenarios.Step{Fault: sim.Fault{At: crash, Op: sim.Crash{Nodes: []sim.NodeID{ds}}}},
 			scenarios.Step{Fault: sim.Fault{At: crash + down, Op: sim.Restart{Nodes: []sim.NodeID{ds}}}})
+		fs = append(fs, failover{crash: crash, restart: crash + down})
 		at = crash + down + spreadMs(t, 1000, 5000, "rolling-gap")
 	}
-	return steps
+	return steps, fs
 }
 
 // spread draws a value between lo and hi spread over the whole range.

@@ -248,6 +248,7 @@ func drawOpsPlan(t *rapid.T, p scenarios.Values) scenarios.Draft[OpsOp] {
 		drill(at, Drill{What: regcheck.DrillForceRefresh})
 		changes(at, sim.Duration(6*time.Second), "", "refresh-change")
 	}
+	ops = append(ops, drawUpgrade(t, nclients, ops)...)
 	slices.SortStableFunc(steps, func(a, b scenarios.Step) int { return cmp.Compare(a.At, b.At) })
 	slices.SortStableFunc(ops, func(a, b OpsOp) int { return cmp.Compare(a.At, b.At) })
 	return scenarios.Draft[OpsOp]{Duration: sim.Duration(d), Liveness: sim.Duration(p.Duration("liveness")), Ops: ops, Faults: steps}

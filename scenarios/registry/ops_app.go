@@ -5,7 +5,9 @@ package registry
 // subscribe to interfaces and watch a config the ops console sets.
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"time"
 
 	"pgregory.net/rapid"
@@ -66,6 +68,38 @@ func drawAppOps(t *rapid.T, clients int, d time.Duration) []OpsOp {
 		}
 	}
 	return ops
+}
+
+// drawUpgrade: in three seeds of four, after the last deployment another
+// instance of one deployed app ships the app's next revision (a rolling
+// upgrade) while consumers of its interface start within the same 100 ms.
+// Drawn last in the plan, so the other draws keep their values; as the
+// last deployment, no later change of an app datum re-pushes what its
+// consumers were pushed.
+func drawUpgrade(t *rapid.T, clients int, ops []OpsOp) []OpsOp {
+	var deploys []OpsOp
+	for _, op := range ops {
+		if op.Drill == nil && op.Kind == OpPublishApp {
+			deploys = append(deploys, op)
+		}
+	}
+	if len(deploys) == 0 || rapid.IntRange(0, 3).Draw(t, "upgrade") == 0 {
+		return nil
+	}
+	last := slices.MaxFunc(deploys, func(a, b OpsOp) int { return cmp.Compare(a.At, b.At) })
+	from := rapid.SampledFrom(deploys).Draw(t, "upgraded")
+	k := from.Client % appCount
+	n := 0
+	fmt.Sscanf(from.Name, "v%d", &n)
+	up := OpsOp{Op: Op{OpTiming: scenarios.OpTiming{Client: k + appCount*rapid.IntRange(0, (clients-1-k)/appCount).Draw(t, "upgrade-instance"),
+		At: last.At + spreadMs(t, 2000, 6000, "upgrade-after")}, Kind: OpPublishApp, Name: fmt.Sprintf("v%d", n%4+1)}}
+	out := []OpsOp{up}
+	for range rapid.SampledFrom([]int{3, 2}).Draw(t, "upgrade-followers") {
+		out = append(out, OpsOp{Op: Op{OpTiming: scenarios.OpTiming{Client: rapid.IntRange(0, clients-1).Draw(t, "client"),
+			At: up.At + sim.Duration(time.Duration(rapid.Int64Range(10, 60).Draw(t, "follow-ms"))*time.Millisecond)},
+			Kind: OpSubscribeInterface, Service: fmt.Sprintf("iface-%d", k)}})
+	}
+	return out
 }
 
 // execApp runs an app-level operation; it reports whether op was one.
