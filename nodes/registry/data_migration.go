@@ -12,6 +12,9 @@ import (
 // sessions are asked for what they hold.
 func (d *DataServer) onTable(old Table) {
 	t := &d.m.table
+	// Membership as sets: the per-slot checks below would otherwise scan
+	// the session lists once per slot and session.
+	inNew, inOld := sessionSet(t), sessionSet(&old)
 	var newly []int
 	for i := range t.Slots {
 		s := t.Slots[i]
@@ -46,14 +49,14 @@ func (d *DataServer) onTable(old Table) {
 					d.dirty[id] = true
 				}
 			}
-			for _, p := range sortedProcs(st.waiting) {
-				if !t.hasSession(p) {
+			for p := range st.waiting { //detlint:allow deleting is order-free
+				if !inNew[p] {
 					delete(st.waiting, p)
 				}
 			}
 			if st.status == Migrating {
 				for _, p := range t.Sessions {
-					if !old.hasSession(p) {
+					if !inOld[p] {
 						d.env.Reached("registry/session-joined-mid-migration")
 						st.waiting[p] = true // a session that joined mid-migration
 					}
@@ -83,7 +86,7 @@ func (d *DataServer) onTable(old Table) {
 		}
 	}
 	for _, p := range t.Sessions {
-		if !old.hasSession(p) && len(served) > 0 {
+		if !inOld[p] && len(served) > 0 {
 			d.m.peers.send(sim.NodeID(p.ID), &MigrateReq{Epoch: t.Epoch, Slots: served})
 		}
 	}
@@ -190,4 +193,13 @@ func (d *DataServer) finishMigrations() {
 			d.changed(d.datums[id])
 		}
 	}
+}
+
+// sessionSet is the table's session processes as a set.
+func sessionSet(t *Table) map[Proc]bool {
+	set := make(map[Proc]bool, len(t.Sessions))
+	for _, p := range t.Sessions {
+		set[p] = true
+	}
+	return set
 }

@@ -66,7 +66,7 @@ func (m *member) heartbeat() {
 	for _, id := range m.cfg.Metas {
 		hb := &Heartbeat{Role: m.role, Proc: m.proc, Epoch: m.table.Epoch}
 		if m.cfg.Election == ElectionDB && m.table.Epoch > 0 {
-			t := copyTable(&m.table)
+			t := m.table // shares the slices: an installed table is never changed in place, only replaced
 			hb.Table = &t
 		}
 		m.peers.send(id, hb)
