@@ -96,7 +96,9 @@ func (m *member) install(t *Table) {
 		return
 	}
 	old := m.table
-	m.table = copyTable(t)
+	// Shared, not copied: a table is a value built whole and then only
+	// replaced, never changed in place (announce sends one to every member).
+	m.table = *t
 	m.env.Trace("registry/table-installed", t.Epoch)
 	if m.onTable != nil {
 		m.onTable(old)
