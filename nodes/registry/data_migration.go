@@ -121,10 +121,11 @@ func (d *DataServer) onMigrateResp(r *MigrateResp) {
 		bySlot[s] = append(bySlot[s], p)
 	}
 	touched := map[string]*datum{}
+	inTable := d.m.table.hasSession(r.Session)
 	for _, i := range r.Slots {
 		d.snapshotApplied(r.Session, i, r.Epoch)
 		st := d.slots[i]
-		if st != nil && st.leader && st.status == Accept && d.m.table.hasSession(r.Session) {
+		if st != nil && st.leader && st.status == Accept && inTable {
 			// A rejoined session: add what we miss (never delete: its
 			// later writes may have overtaken this answer).
 			for _, p := range bySlot[i] {
