@@ -45,20 +45,30 @@ func tablesEqual(a, b *Table) bool {
 // computeTable keeps what it can of cur: live replicas stay, a dead
 // leader's follower is promoted and gaps go to the least loaded data
 // server; when nothing needed that and stable says the table has settled,
-// it takes one balancing step.
+// it takes one balancing step. The result shares cur's slots until one
+// changes: the meta leader arranges on every heartbeat, and a fresh copy
+// of every slot each time was most of its allocation (tables are values,
+// never changed in place).
 func computeTable(cur *Table, data, sessions []Proc, slots int, stable bool) Table {
-	t := Table{Data: data, Sessions: sessions, Slots: make([]Slot, slots)}
+	t := Table{Data: data, Sessions: sessions}
 	if len(data) == 0 {
+		t.Slots = make([]Slot, slots)
 		return t
+	}
+	w := slotWriter{t: &t}
+	if len(cur.Slots) == slots {
+		t.Slots = cur.Slots
+	} else {
+		t.Slots = make([]Slot, slots)
+		copy(t.Slots, cur.Slots)
+		w.owned = true
 	}
 	live := map[Proc]bool{}
 	for _, p := range data {
 		live[p] = true
 	}
-	copy(t.Slots, cur.Slots)
 	assigned := false
-	for i := range t.Slots {
-		s := &t.Slots[i]
+	for i, s := range t.Slots {
 		if !live[s.Leader] {
 			s.Leader = Proc{}
 		}
@@ -71,10 +81,10 @@ func computeTable(cur *Table, data, sessions []Proc, slots int, stable bool) Tab
 		if s.Leader == (Proc{}) || (s.Follower == (Proc{}) && len(data) > 1) {
 			assigned = true
 		}
+		w.set(i, s)
 	}
 	lead, total := load(&t)
-	for i := range t.Slots {
-		s := &t.Slots[i]
+	for i, s := range t.Slots {
 		if s.Leader == (Proc{}) {
 			s.Leader = least(data, lead, Proc{})
 			lead[s.Leader]++
@@ -84,11 +94,30 @@ func computeTable(cur *Table, data, sessions []Proc, slots int, stable bool) Tab
 			s.Follower = least(data, total, s.Leader)
 			total[s.Follower]++
 		}
+		w.set(i, s)
 	}
 	if !assigned && stable {
-		balance(&t, data)
+		balance(&w, data)
 	}
 	return t
+}
+
+// slotWriter changes a table's slots, copying them on the first change
+// (until then they are another table's).
+type slotWriter struct {
+	t     *Table
+	owned bool
+}
+
+func (w *slotWriter) set(i int, s Slot) {
+	if w.t.Slots[i] == s {
+		return
+	}
+	if !w.owned {
+		w.t.Slots = append([]Slot(nil), w.t.Slots...)
+		w.owned = true
+	}
+	w.t.Slots[i] = s
 }
 
 // load counts the slots each data server leads, and leads or follows.
@@ -123,16 +152,16 @@ func least(data []Proc, count map[Proc]int, not Proc) Proc {
 // than their share of replicas to those holding fewer (a new data server
 // first gets followers), then leaders swap with their followers where the
 // leader leads more than its share and the follower fewer.
-func balance(t *Table, data []Proc) {
+func balance(w *slotWriter, data []Proc) {
 	if len(data) < 2 {
 		return
 	}
+	t := w.t
 	slots := len(t.Slots)
 	lead, total := load(t)
 	fairTotal := (2*slots + len(data) - 1) / len(data)
 	moves := 0
-	for i := range t.Slots {
-		s := &t.Slots[i]
+	for i, s := range t.Slots {
 		if moves == MaxFollowerMoves {
 			break
 		}
@@ -146,12 +175,12 @@ func balance(t *Table, data []Proc) {
 		total[s.Follower]--
 		total[to]++
 		s.Follower = to
+		w.set(i, s)
 		moves++
 	}
 	fair := (slots + len(data) - 1) / len(data)
 	moves = 0
-	for i := range t.Slots {
-		s := &t.Slots[i]
+	for i, s := range t.Slots {
 		if moves == MaxLeaderMoves {
 			break
 		}
@@ -159,6 +188,7 @@ func balance(t *Table, data []Proc) {
 			lead[s.Leader]--
 			lead[s.Follower]++
 			s.Leader, s.Follower = s.Follower, s.Leader
+			w.set(i, s)
 			moves++
 		}
 	}
