@@ -115,10 +115,10 @@ func (d *DataServer) askMigration(only []int) {
 // onMigrateResp takes a session's publishers of migrating slots (it is the
 // truth about its own clients) or, for served slots, adds what is missing.
 func (d *DataServer) onMigrateResp(r *MigrateResp) {
-	bySlot := map[int][]Pub{}
-	for _, p := range r.Pubs {
+	bySlot := map[int][]int{} // slot -> indexes into r.Pubs (not copies of them)
+	for k, p := range r.Pubs {
 		s := d.m.slotOf(p.DataID)
-		bySlot[s] = append(bySlot[s], p)
+		bySlot[s] = append(bySlot[s], k)
 	}
 	touched := map[string]*datum{}
 	inTable := d.m.table.hasSession(r.Session)
@@ -128,7 +128,8 @@ func (d *DataServer) onMigrateResp(r *MigrateResp) {
 		if st != nil && st.leader && st.status == Accept && inTable {
 			// A rejoined session: add what we miss (never delete: its
 			// later writes may have overtaken this answer).
-			for _, p := range bySlot[i] {
+			for _, k := range bySlot[i] {
+				p := r.Pubs[k]
 				x := d.get(p.DataID)
 				if x.holds(&p) || !x.accepts(&p) {
 					continue
@@ -152,7 +153,8 @@ func (d *DataServer) onMigrateResp(r *MigrateResp) {
 				}
 			}
 		}
-		for _, p := range bySlot[i] {
+		for _, k := range bySlot[i] {
+			p := r.Pubs[k]
 			x := d.get(p.DataID)
 			if !x.accepts(&p) {
 				continue
