@@ -8,6 +8,8 @@ package registry
 // is balanced, one step at a time, at most MaxLeaderMoves leaders and
 // MaxFollowerMoves followers a step (DefaultSlotBalancer).
 
+import "slices"
+
 // The balancer's limits per step.
 const (
 	MaxLeaderMoves   = 6
@@ -63,16 +65,12 @@ func computeTable(cur *Table, data, sessions []Proc, slots int, stable bool) Tab
 		copy(t.Slots, cur.Slots)
 		w.owned = true
 	}
-	live := map[Proc]bool{}
-	for _, p := range data {
-		live[p] = true
-	}
 	assigned := false
 	for i, s := range t.Slots {
-		if !live[s.Leader] {
+		if !slices.Contains(data, s.Leader) { // a handful of data servers: a scan beats hashing
 			s.Leader = Proc{}
 		}
-		if !live[s.Follower] {
+		if !slices.Contains(data, s.Follower) {
 			s.Follower = Proc{}
 		}
 		if s.Leader == (Proc{}) {
@@ -120,17 +118,40 @@ func (w *slotWriter) set(i int, s Slot) {
 	w.t.Slots[i] = s
 }
 
-// load counts the slots each data server leads, and leads or follows.
+// load counts the slots each data server leads, and leads or follows. It
+// counts in a short list first: a table has a handful of data servers, and
+// hashing a Proc three times a slot was most of the arranger's time.
 func load(t *Table) (lead, total map[Proc]int) {
-	lead, total = map[Proc]int{}, map[Proc]int{}
+	type count struct {
+		p           Proc
+		lead, total int
+	}
+	var counts []count
+	of := func(p Proc) *count {
+		for i := range counts {
+			if counts[i].p == p {
+				return &counts[i]
+			}
+		}
+		counts = append(counts, count{p: p})
+		return &counts[len(counts)-1]
+	}
 	for _, s := range t.Slots {
 		if s.Leader != (Proc{}) {
-			lead[s.Leader]++
-			total[s.Leader]++
+			c := of(s.Leader)
+			c.lead++
+			c.total++
 		}
 		if s.Follower != (Proc{}) {
-			total[s.Follower]++
+			of(s.Follower).total++
 		}
+	}
+	lead, total = make(map[Proc]int, len(counts)), make(map[Proc]int, len(counts))
+	for _, c := range counts {
+		if c.lead > 0 {
+			lead[c.p] = c.lead
+		}
+		total[c.p] = c.total
 	}
 	return lead, total
 }
