@@ -7,11 +7,15 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
 
 	"github.com/sofasim/sofasim/checkers"
 	regcheck "github.com/sofasim/sofasim/checkers/registry"
@@ -216,4 +220,23 @@ func runMeasured(b *testing.B, plan *scenarios.Plan, check bool) regMeasure {
 	}
 	runtime.KeepAlive(w)
 	return m
+}
+
+// TestLatencies: the histogram's k-th latency is the k-th of the samples
+// sorted, rounded down to its step.
+func TestLatencies(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		samples := rapid.SliceOfN(rapid.Int64Range(0, int64(3*time.Second)), 1, 200).Draw(rt, "samples")
+		var h latencies
+		sorted := make([]time.Duration, len(samples))
+		for i, s := range samples {
+			h.add(time.Duration(s))
+			sorted[i] = time.Duration(s)
+		}
+		slices.Sort(sorted)
+		require.Equal(rt, len(samples), h.n)
+		for k, d := range sorted {
+			require.Equal(rt, d/latencyStep*latencyStep, h.at(k), "sample %d", k)
+		}
+	})
 }
