@@ -44,16 +44,9 @@ func drillText(ev Event) string {
 	return out
 }
 
-// drills lists the Drill events of a kind.
-func (s *regState) drills(op string) []Event {
-	var out []Event
-	for _, ev := range s.evs {
-		if ev.Kind == Drill && ev.Op == op {
-			out = append(out, ev)
-		}
-	}
-	return out
-}
+// drills lists the Drill events of a kind, in history order (shared: the
+// caller must not modify it).
+func (s *regState) drills(op string) []Event { return s.byDrill[op] }
 
 // until is when a drill was undone (the end of the run if never).
 func (s *regState) until(d Event) int64 {

@@ -18,6 +18,10 @@ type regState struct {
 	end     int64
 	current map[int]map[string]Event // client -> regId -> last publish (absent: unpublished)
 	subs    map[int]map[string]Event // client -> subscriber regId -> subscribe event
+	// byDrill is the Drill events per Op, in history order: drills() is
+	// asked once per publisher and push, so a rescan would make the
+	// checkers quadratic in the history.
+	byDrill map[string][]Event
 }
 
 // load derives the state every checker starts from.
@@ -26,7 +30,7 @@ func load(name string, h *History) (*regState, checkers.Result) {
 }
 
 func loadEvents(evs []Event) *regState {
-	s := &regState{evs: evs, dead: map[int]int64{}, current: map[int]map[string]Event{}, subs: map[int]map[string]Event{}, healAt: -1}
+	s := &regState{evs: evs, dead: map[int]int64{}, current: map[int]map[string]Event{}, subs: map[int]map[string]Event{}, byDrill: map[string][]Event{}, healAt: -1}
 	for i, ev := range evs {
 		s.ids = append(s.ids, i)
 		if ev.T > s.end {
@@ -35,6 +39,8 @@ func loadEvents(evs []Event) *regState {
 		switch ev.Kind {
 		case ClientDead:
 			s.dead[ev.Client] = ev.T
+		case Drill:
+			s.byDrill[ev.Op] = append(s.byDrill[ev.Op], ev)
 		case Heal:
 			s.healAt = ev.T
 		case Publish:

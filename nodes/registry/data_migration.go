@@ -12,6 +12,9 @@ import (
 // sessions are asked for what they hold.
 func (d *DataServer) onTable(old Table) {
 	t := &d.m.table
+	// Membership as sets: the per-slot checks below would otherwise scan
+	// the session lists once per slot and session.
+	inNew, inOld := sessionSet(t), sessionSet(&old)
 	var newly []int
 	for i := range t.Slots {
 		s := t.Slots[i]
@@ -46,14 +49,14 @@ func (d *DataServer) onTable(old Table) {
 					d.dirty[id] = true
 				}
 			}
-			for _, p := range sortedProcs(st.waiting) {
-				if !t.hasSession(p) {
+			for p := range st.waiting { //detlint:allow deleting is order-free
+				if !inNew[p] {
 					delete(st.waiting, p)
 				}
 			}
 			if st.status == Migrating {
 				for _, p := range t.Sessions {
-					if !old.hasSession(p) {
+					if !inOld[p] {
 						d.env.Reached("registry/session-joined-mid-migration")
 						st.waiting[p] = true // a session that joined mid-migration
 					}
@@ -67,7 +70,7 @@ func (d *DataServer) onTable(old Table) {
 	}
 	// Drop datums of slots we no longer hold; clean publishers of sessions
 	// whose lease is gone in the slots we serve.
-	for _, id := range sortedKeys(d.datums) {
+	for id := range d.datums { //detlint:allow order-free: drop touches only id's own entries
 		if d.slots[d.m.slotOf(id)] == nil {
 			d.drop(id)
 		}
@@ -83,7 +86,7 @@ func (d *DataServer) onTable(old Table) {
 		}
 	}
 	for _, p := range t.Sessions {
-		if !old.hasSession(p) && len(served) > 0 {
+		if !inOld[p] && len(served) > 0 {
 			d.m.peers.send(sim.NodeID(p.ID), &MigrateReq{Epoch: t.Epoch, Slots: served})
 		}
 	}
@@ -112,19 +115,21 @@ func (d *DataServer) askMigration(only []int) {
 // onMigrateResp takes a session's publishers of migrating slots (it is the
 // truth about its own clients) or, for served slots, adds what is missing.
 func (d *DataServer) onMigrateResp(r *MigrateResp) {
-	bySlot := map[int][]Pub{}
-	for _, p := range r.Pubs {
+	bySlot := map[int][]int{} // slot -> indexes into r.Pubs (not copies of them)
+	for k, p := range r.Pubs {
 		s := d.m.slotOf(p.DataID)
-		bySlot[s] = append(bySlot[s], p)
+		bySlot[s] = append(bySlot[s], k)
 	}
 	touched := map[string]*datum{}
+	inTable := d.m.table.hasSession(r.Session)
 	for _, i := range r.Slots {
 		d.snapshotApplied(r.Session, i, r.Epoch)
 		st := d.slots[i]
-		if st != nil && st.leader && st.status == Accept && d.m.table.hasSession(r.Session) {
+		if st != nil && st.leader && st.status == Accept && inTable {
 			// A rejoined session: add what we miss (never delete: its
 			// later writes may have overtaken this answer).
-			for _, p := range bySlot[i] {
+			for _, k := range bySlot[i] {
+				p := r.Pubs[k]
 				x := d.get(p.DataID)
 				if x.holds(&p) || !x.accepts(&p) {
 					continue
@@ -140,15 +145,16 @@ func (d *DataServer) onMigrateResp(r *MigrateResp) {
 		}
 		delete(st.waiting, r.Session)
 		// The session is the truth about its own clients' publishers.
-		for _, id := range sortedKeys(d.inSlot[i]) {
+		for id := range d.inSlot[i] { //detlint:allow order-free: each removal touches only its own registerId
 			x := d.datums[id]
-			for _, reg := range sortedKeys(x.pubs) {
-				if x.pubs[reg].Session == r.Session {
+			for reg, p := range x.pubs { //detlint:allow order-free, as above
+				if p.Session == r.Session {
 					x.remove(reg)
 				}
 			}
 		}
-		for _, p := range bySlot[i] {
+		for _, k := range bySlot[i] {
+			p := r.Pubs[k]
 			x := d.get(p.DataID)
 			if !x.accepts(&p) {
 				continue
@@ -190,4 +196,13 @@ func (d *DataServer) finishMigrations() {
 			d.changed(d.datums[id])
 		}
 	}
+}
+
+// sessionSet is the table's session processes as a set.
+func sessionSet(t *Table) map[Proc]bool {
+	set := make(map[Proc]bool, len(t.Sessions))
+	for _, p := range t.Sessions {
+		set[p] = true
+	}
+	return set
 }

@@ -66,7 +66,7 @@ func (m *member) heartbeat() {
 	for _, id := range m.cfg.Metas {
 		hb := &Heartbeat{Role: m.role, Proc: m.proc, Epoch: m.table.Epoch}
 		if m.cfg.Election == ElectionDB && m.table.Epoch > 0 {
-			t := copyTable(&m.table)
+			t := m.table // shares the slices: an installed table is never changed in place, only replaced
 			hb.Table = &t
 		}
 		m.peers.send(id, hb)
@@ -96,7 +96,9 @@ func (m *member) install(t *Table) {
 		return
 	}
 	old := m.table
-	m.table = copyTable(t)
+	// Shared, not copied: a table is a value built whole and then only
+	// replaced, never changed in place (announce sends one to every member).
+	m.table = *t
 	m.env.Trace("registry/table-installed", t.Epoch)
 	if m.onTable != nil {
 		m.onTable(old)

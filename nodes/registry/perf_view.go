@@ -12,6 +12,11 @@ package registry
 // without a new version, and only a table change makes this server serve
 // them).
 
+import (
+	"slices"
+	"strings"
+)
+
 // view is a datum as sessions and subscribers see it.
 func (d *DataServer) view(id string) *Datum {
 	x := d.datums[id]
@@ -22,10 +27,10 @@ func (d *DataServer) view(id string) *Datum {
 		return x.memo
 	}
 	out := &Datum{DataID: id, Version: x.version, Pubs: make([]PubData, 0, len(x.pubs))}
-	for _, reg := range sortedKeys(x.pubs) {
-		p := x.pubs[reg]
+	for reg, p := range x.pubs { //detlint:allow collecting; sorted by registerId (the map's key, so a total order) below
 		out.Pubs = append(out.Pubs, PubData{RegID: reg, Data: p.Data, Version: p.Version})
 	}
+	slices.SortFunc(out.Pubs, func(a, b PubData) int { return strings.Compare(a.RegID, b.RegID) })
 	x.memo, x.memoDigest = out, datumDigest(out)
 	return out
 }

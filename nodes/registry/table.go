@@ -8,6 +8,8 @@ package registry
 // is balanced, one step at a time, at most MaxLeaderMoves leaders and
 // MaxFollowerMoves followers a step (DefaultSlotBalancer).
 
+import "slices"
+
 // The balancer's limits per step.
 const (
 	MaxLeaderMoves   = 6
@@ -45,24 +47,30 @@ func tablesEqual(a, b *Table) bool {
 // computeTable keeps what it can of cur: live replicas stay, a dead
 // leader's follower is promoted and gaps go to the least loaded data
 // server; when nothing needed that and stable says the table has settled,
-// it takes one balancing step.
+// it takes one balancing step. The result shares cur's slots until one
+// changes: the meta leader arranges on every heartbeat, and a fresh copy
+// of every slot each time was most of its allocation (tables are values,
+// never changed in place).
 func computeTable(cur *Table, data, sessions []Proc, slots int, stable bool) Table {
-	t := Table{Data: data, Sessions: sessions, Slots: make([]Slot, slots)}
+	t := Table{Data: data, Sessions: sessions}
 	if len(data) == 0 {
+		t.Slots = make([]Slot, slots)
 		return t
 	}
-	live := map[Proc]bool{}
-	for _, p := range data {
-		live[p] = true
+	w := slotWriter{t: &t}
+	if len(cur.Slots) == slots {
+		t.Slots = cur.Slots
+	} else {
+		t.Slots = make([]Slot, slots)
+		copy(t.Slots, cur.Slots)
+		w.owned = true
 	}
-	copy(t.Slots, cur.Slots)
 	assigned := false
-	for i := range t.Slots {
-		s := &t.Slots[i]
-		if !live[s.Leader] {
+	for i, s := range t.Slots {
+		if !slices.Contains(data, s.Leader) { // a handful of data servers: a scan beats hashing
 			s.Leader = Proc{}
 		}
-		if !live[s.Follower] {
+		if !slices.Contains(data, s.Follower) {
 			s.Follower = Proc{}
 		}
 		if s.Leader == (Proc{}) {
@@ -71,10 +79,10 @@ func computeTable(cur *Table, data, sessions []Proc, slots int, stable bool) Tab
 		if s.Leader == (Proc{}) || (s.Follower == (Proc{}) && len(data) > 1) {
 			assigned = true
 		}
+		w.set(i, s)
 	}
 	lead, total := load(&t)
-	for i := range t.Slots {
-		s := &t.Slots[i]
+	for i, s := range t.Slots {
 		if s.Leader == (Proc{}) {
 			s.Leader = least(data, lead, Proc{})
 			lead[s.Leader]++
@@ -84,24 +92,66 @@ func computeTable(cur *Table, data, sessions []Proc, slots int, stable bool) Tab
 			s.Follower = least(data, total, s.Leader)
 			total[s.Follower]++
 		}
+		w.set(i, s)
 	}
 	if !assigned && stable {
-		balance(&t, data)
+		balance(&w, data)
 	}
 	return t
 }
 
-// load counts the slots each data server leads, and leads or follows.
+// slotWriter changes a table's slots, copying them on the first change
+// (until then they are another table's).
+type slotWriter struct {
+	t     *Table
+	owned bool
+}
+
+func (w *slotWriter) set(i int, s Slot) {
+	if w.t.Slots[i] == s {
+		return
+	}
+	if !w.owned {
+		w.t.Slots = append([]Slot(nil), w.t.Slots...)
+		w.owned = true
+	}
+	w.t.Slots[i] = s
+}
+
+// load counts the slots each data server leads, and leads or follows. It
+// counts in a short list first: a table has a handful of data servers, and
+// hashing a Proc three times a slot was most of the arranger's time.
 func load(t *Table) (lead, total map[Proc]int) {
-	lead, total = map[Proc]int{}, map[Proc]int{}
+	type count struct {
+		p           Proc
+		lead, total int
+	}
+	var counts []count
+	of := func(p Proc) *count {
+		for i := range counts {
+			if counts[i].p == p {
+				return &counts[i]
+			}
+		}
+		counts = append(counts, count{p: p})
+		return &counts[len(counts)-1]
+	}
 	for _, s := range t.Slots {
 		if s.Leader != (Proc{}) {
-			lead[s.Leader]++
-			total[s.Leader]++
+			c := of(s.Leader)
+			c.lead++
+			c.total++
 		}
 		if s.Follower != (Proc{}) {
-			total[s.Follower]++
+			of(s.Follower).total++
 		}
+	}
+	lead, total = make(map[Proc]int, len(counts)), make(map[Proc]int, len(counts))
+	for _, c := range counts {
+		if c.lead > 0 {
+			lead[c.p] = c.lead
+		}
+		total[c.p] = c.total
 	}
 	return lead, total
 }
@@ -123,16 +173,16 @@ func least(data []Proc, count map[Proc]int, not Proc) Proc {
 // than their share of replicas to those holding fewer (a new data server
 // first gets followers), then leaders swap with their followers where the
 // leader leads more than its share and the follower fewer.
-func balance(t *Table, data []Proc) {
+func balance(w *slotWriter, data []Proc) {
 	if len(data) < 2 {
 		return
 	}
+	t := w.t
 	slots := len(t.Slots)
 	lead, total := load(t)
 	fairTotal := (2*slots + len(data) - 1) / len(data)
 	moves := 0
-	for i := range t.Slots {
-		s := &t.Slots[i]
+	for i, s := range t.Slots {
 		if moves == MaxFollowerMoves {
 			break
 		}
@@ -146,12 +196,12 @@ func balance(t *Table, data []Proc) {
 		total[s.Follower]--
 		total[to]++
 		s.Follower = to
+		w.set(i, s)
 		moves++
 	}
 	fair := (slots + len(data) - 1) / len(data)
 	moves = 0
-	for i := range t.Slots {
-		s := &t.Slots[i]
+	for i, s := range t.Slots {
 		if moves == MaxLeaderMoves {
 			break
 		}
@@ -159,6 +209,7 @@ func balance(t *Table, data []Proc) {
 			lead[s.Leader]--
 			lead[s.Follower]++
 			s.Leader, s.Follower = s.Follower, s.Leader
+			w.set(i, s)
 			moves++
 		}
 	}
