@@ -10,14 +10,35 @@ import (
 	"github.com/sofasim/sofasim/sim"
 )
 
+// libHost hosts the registry client library in a workload node:
+// messages, connections and timers go to the library, the workload
+// driver's ticks to pump.
+type libHost struct {
+	sim.BaseNode
+	env    *sim.Env
+	client *regnode.Client
+	pump   func(*sim.Env)
+}
+
+func (h *libHost) Message(conn sim.ConnID, from sim.NodeID, msg any) {
+	h.client.HandleMessage(conn, from, msg)
+}
+func (h *libHost) Connected(conn sim.ConnID, peer sim.NodeID) { h.client.HandleConnected(conn, peer) }
+func (h *libHost) Closed(conn sim.ConnID, peer sim.NodeID)    { h.client.HandleClosed(conn, peer) }
+func (h *libHost) Timer(id sim.TimerID, tag any) {
+	if scenarios.IsDriverTick(tag) {
+		h.pump(h.env)
+		return
+	}
+	h.client.HandleTimer(id, tag)
+}
+
 // client is a workload client node hosting the registry client library.
 type client struct {
-	sim.BaseNode
+	libHost
 	idx    int
 	driver *scenarios.Driver[Op]
 	sys    *system
-	env    *sim.Env
-	client *regnode.Client
 	data   int
 	live   map[string]string // registerId -> dataInfoId of the client's current publishers
 }
@@ -29,7 +50,7 @@ func (c *client) record(ev regcheck.Event) {
 }
 
 func (c *client) Start(env *sim.Env) {
-	c.env = env
+	c.env, c.pump = env, func(env *sim.Env) { c.driver.Pump(env) }
 	c.client = regnode.NewClient(env, regnode.ClientConfig{
 		Sessions:       c.sys.cfg.Sessions,
 		OnConnected:    func(s sim.NodeID) { c.record(regcheck.Event{Kind: regcheck.Connect, Node: string(s)}) },
@@ -99,17 +120,4 @@ func (c *client) exec(op Op, done func()) {
 func (c *client) pubData(reg string) (string, bool) {
 	id, ok := c.live[reg]
 	return id, ok
-}
-
-func (c *client) Message(conn sim.ConnID, from sim.NodeID, msg any) {
-	c.client.HandleMessage(conn, from, msg)
-}
-func (c *client) Connected(conn sim.ConnID, peer sim.NodeID) { c.client.HandleConnected(conn, peer) }
-func (c *client) Closed(conn sim.ConnID, peer sim.NodeID)    { c.client.HandleClosed(conn, peer) }
-func (c *client) Timer(id sim.TimerID, tag any) {
-	if scenarios.IsDriverTick(tag) {
-		c.driver.Pump(c.env)
-		return
-	}
-	c.client.HandleTimer(id, tag)
 }

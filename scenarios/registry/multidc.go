@@ -239,11 +239,9 @@ func (s *mdSystem) Checkers(scenarios.Bounds) []checkers.CheckerOf[*regcheck.His
 
 // mdClient is a workload client of one data centre.
 type mdClient struct {
-	sim.BaseNode
+	libHost
 	idx      int
 	sys      *mdSystem
-	env      *sim.Env
-	client   *regnode.Client
 	sessions []sim.NodeID
 	driver   *scenarios.Driver[MDOp]
 	data     int
@@ -258,7 +256,7 @@ func (c *mdClient) record(ev regcheck.Event) {
 }
 
 func (c *mdClient) Start(env *sim.Env) {
-	c.env = env
+	c.env, c.pump = env, func(env *sim.Env) { c.driver.Pump(env) }
 	c.client = regnode.NewClient(env, regnode.ClientConfig{Sessions: c.sessions,
 		OnPush: func(reg string, d *regnode.Datum) {
 			ev := pushEvent(reg, c.follows[reg], d)
@@ -294,17 +292,4 @@ func (c *mdClient) exec(op MDOp, done func()) {
 		c.client.Unpublish(reg)
 		c.record(regcheck.Event{Kind: regcheck.Unpublish, DataID: op.Service, RegID: reg, Node: mdLocal})
 	}
-}
-
-func (c *mdClient) Message(conn sim.ConnID, from sim.NodeID, msg any) {
-	c.client.HandleMessage(conn, from, msg)
-}
-func (c *mdClient) Connected(conn sim.ConnID, peer sim.NodeID) { c.client.HandleConnected(conn, peer) }
-func (c *mdClient) Closed(conn sim.ConnID, peer sim.NodeID)    { c.client.HandleClosed(conn, peer) }
-func (c *mdClient) Timer(id sim.TimerID, tag any) {
-	if scenarios.IsDriverTick(tag) {
-		c.driver.Pump(c.env)
-		return
-	}
-	c.client.HandleTimer(id, tag)
 }
