@@ -85,6 +85,7 @@ func TestDefaultRehearsalMeetsItsSLOs(t *testing.T) {
 		t.Skip("a 125 s virtual rehearsal")
 	}
 	r := Run(Default(), Options{})
+	require.Equal(t, r.Fingerprint, Run(Default(), Options{}).Fingerprint, "the same rehearsal twice")
 	require.Empty(t, r.Correctness)
 	require.True(t, r.Verdict.Met, "%v %s", r.Verdict.Violations, r.Verdict.Cause)
 }

@@ -239,3 +239,17 @@ func ClientIDs(n int) []sim.NodeID {
 	}
 	return out
 }
+
+// Spread draws a number between lo and hi spread over the range: rapid's
+// ranges lean hard to their minimum, so times and counts that must
+// sometimes be high would rarely be. Two decimal digits of the fraction,
+// each from a small range, spread the draws and still shrink toward lo.
+func Spread(t *rapid.T, lo, hi int64, label string) int64 {
+	f := int64(rapid.IntRange(0, 9).Draw(t, label+"-tenths")*10 + rapid.IntRange(0, 9).Draw(t, label+"-hundredths"))
+	return lo + (hi-lo)*f/99
+}
+
+// SpreadMs is [Spread] over milliseconds, as a time in the run.
+func SpreadMs(t *rapid.T, lo, hi int64, label string) sim.Duration {
+	return sim.Duration(time.Duration(Spread(t, lo, hi, label)) * time.Millisecond)
+}

@@ -104,10 +104,11 @@ func pass(res checkers.Result, msg string) checkers.Result {
 	return res
 }
 
-// Checkers are the registry checkers the scenarios run.
-func Checkers(ghostBound, pushBound int64) []checkers.CheckerOf[*History] {
+// Checkers are the registry checkers the scenarios run; lossGap and
+// lossAlone are NoLoss's Gap and Alone (a push pipeline's delay widens them).
+func Checkers(ghostBound, pushBound, lossGap, lossAlone int64) []checkers.CheckerOf[*History] {
 	return []checkers.CheckerOf[*History]{Convergence{}, MonotonicPush{}, LastWriterWins{}, NoGhost{Bound: ghostBound, SessionGone: ghostBound + DataSessionLease},
-		NoLoss{Grace: int64(2 * time.Second), Settle: int64(3 * time.Second), Gap: int64(time.Second), DuringDataFaults: true}, SlotLeaders{}, MetaLeader{}, MetaStore{}, PushLiveness{Bound: pushBound}}
+		NoLoss{Grace: int64(2 * time.Second), Settle: int64(3 * time.Second), Gap: lossGap, Alone: lossAlone, DuringDataFaults: true}, SlotLeaders{}, MetaLeader{}, MetaStore{}, PushLiveness{Bound: pushBound}}
 }
 
 // owners maps each publisher's registerId to the client that published it.

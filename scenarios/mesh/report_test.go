@@ -9,6 +9,7 @@ import (
 	meshnode "github.com/sofasim/sofasim/nodes/mesh"
 	"github.com/sofasim/sofasim/reports"
 	"github.com/sofasim/sofasim/scenarios"
+	"github.com/sofasim/sofasim/scenarios/scenariotest"
 )
 
 // TestReportTellsAFailingRequest: the HTML report of a failing mesh run
@@ -18,8 +19,7 @@ func TestReportTellsAFailingRequest(t *testing.T) {
 	pin := meshBugSeeds[meshnode.BugRetryRewritesRequest]
 	plan, err := scenarios.PlanForSeed(pin.Scenario, pin.Seed, nil, []string{meshnode.BugRetryRewritesRequest})
 	require.NoError(t, err)
-	res, err := scenarios.Run(plan, scenarios.Options{})
-	require.NoError(t, err)
+	res := scenariotest.RunTwice(t, plan)
 	require.False(t, res.Passed())
 	var page bytes.Buffer
 	require.NoError(t, reports.WriteHTML(&page, reports.Run{Result: res, History: res.History}))

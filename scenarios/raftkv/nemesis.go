@@ -37,8 +37,8 @@ func drawMinorityWithClients(t *rapid.T, members, clients []sim.NodeID, d time.D
 				rest = append(rest, id)
 			}
 		}
-		at := spreadMs(t, 0, window, "minority-at")
-		length := spreadMs(t, 500, 4000, "minority-ms")
+		at := scenarios.SpreadMs(t, 0, window, "minority-at")
+		length := scenarios.SpreadMs(t, 500, 4000, "minority-ms")
 		steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Op: sim.Partition{Cuts: sim.Split(side, rest)}}},
 			scenarios.Step{Fault: sim.Fault{At: at + length, Op: sim.Heal{}}})
 	}
@@ -57,8 +57,8 @@ func drawLeaderStalls(t *rapid.T, members []sim.NodeID, d time.Duration) []scena
 	window := int64(d) * 8 / 10 / int64(time.Millisecond)
 	var steps []scenarios.Step
 	for range n {
-		at := spreadMs(t, 0, window, "stall-at")
-		length := spreadMs(t, 150, 2000, "stall-ms")
+		at := scenarios.SpreadMs(t, 0, window, "stall-at")
+		length := scenarios.SpreadMs(t, 150, 2000, "stall-ms")
 		steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Op: sim.Pause{}}, Target: "leader"},
 			scenarios.Step{Fault: sim.Fault{At: at + length, Op: sim.Resume{Nodes: members}}})
 	}
@@ -66,25 +66,11 @@ func drawLeaderStalls(t *rapid.T, members []sim.NodeID, d time.Duration) []scena
 	// leadership and answers late what queued, after impatient callers
 	// gave up and sent their next request
 	for range rapid.SampledFrom([]int{0, 2, 4}).Draw(t, "short-stalls") {
-		at := spreadMs(t, 0, window, "short-stall-at")
+		at := scenarios.SpreadMs(t, 0, window, "short-stall-at")
 		steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Op: sim.Pause{}}, Target: "leader"},
-			scenarios.Step{Fault: sim.Fault{At: at + spreadMs(t, 20, 90, "short-stall-ms"), Op: sim.Resume{Nodes: members}}})
+			scenarios.Step{Fault: sim.Fault{At: at + scenarios.SpreadMs(t, 20, 90, "short-stall-ms"), Op: sim.Resume{Nodes: members}}})
 	}
 	return steps
-}
-
-// spreadMs draws a time between lo and hi ms spread over the range:
-// rapid's ranges lean hard to their minimum.
-func spreadMs(t *rapid.T, lo, hi int64, label string) sim.Duration {
-	return sim.Duration(time.Duration(spreadInt(t, lo, hi, label)) * time.Millisecond)
-}
-
-// spreadInt draws a number between lo and hi spread over the range. Two
-// decimal digits of the fraction, each from a small range, still shrink
-// toward lo.
-func spreadInt(t *rapid.T, lo, hi int64, label string) int64 {
-	f := int64(rapid.IntRange(0, 9).Draw(t, label+"-tenths")*10 + rapid.IntRange(0, 9).Draw(t, label+"-hundredths"))
-	return lo + (hi-lo)*f/99
 }
 
 // drawHandoffCrashes draws raftkv's own crash episodes around a leadership
@@ -104,7 +90,7 @@ func drawHandoffCrashes(t *rapid.T, members []sim.NodeID, d time.Duration) ([]Op
 	var ops []Op
 	var steps []scenarios.Step
 	for range n {
-		at := spreadMs(t, 0, window, "handoff-at")
+		at := scenarios.SpreadMs(t, 0, window, "handoff-at")
 		to := rapid.SampledFrom(members).Draw(t, "handoff-to")
 		ops = append(ops, Op{OpTiming: scenarios.OpTiming{At: at}, Kind: KindTransferLeader, Value: string(to)})
 		if rapid.IntRange(0, 2).Draw(t, "handoff-graceful") == 2 {
@@ -117,8 +103,8 @@ func drawHandoffCrashes(t *rapid.T, members []sim.NodeID, d time.Duration) ([]Op
 		crashed := perm[:rapid.IntRange(len(members)/2+1, len(members)).Draw(t, "handoff-crash-count")]
 		// a hand-off's election takes a few round trips of 0.2-2 ms
 		// (more with a redirect and a dial): spread the crash over them
-		crashAt := at + spreadMs(t, 0, 30, "handoff-crash-ms")
-		down := spreadMs(t, 100, 3000, "handoff-down-ms")
+		crashAt := at + scenarios.SpreadMs(t, 0, 30, "handoff-crash-ms")
+		down := scenarios.SpreadMs(t, 100, 3000, "handoff-down-ms")
 		steps = append(steps, scenarios.Step{Fault: sim.Fault{At: crashAt, Op: sim.Crash{Nodes: crashed, Torn: rapid.Bool().Draw(t, "handoff-torn")}}},
 			scenarios.Step{Fault: sim.Fault{At: crashAt + down, Op: sim.Restart{Nodes: crashed}}})
 	}
@@ -145,16 +131,16 @@ func drawReplyClogs(t *rapid.T, members, clients []sim.NodeID, ops []Op, d time.
 	for range n {
 		perm := rapid.Permutation(clients).Draw(t, "reply-clog-clients")
 		to := perm[:rapid.IntRange(1, max(1, len(perm)/2)).Draw(t, "reply-clog-count")]
-		at := spreadMs(t, 0, window, "reply-clog-at")
+		at := scenarios.SpreadMs(t, 0, window, "reply-clog-at")
 		if len(polls) > 0 && rapid.IntRange(0, 3).Draw(t, "reply-clog-free") > 0 {
 			p := rapid.SampledFrom(polls).Draw(t, "reply-clog-poll")
-			at = max(0, p.At-spreadMs(t, 0, 50, "reply-clog-lead"))
+			at = max(0, p.At-scenarios.SpreadMs(t, 0, 50, "reply-clog-lead"))
 			if c := clients[p.Client]; !slices.Contains(to, c) {
 				to = append(to, c)
 			}
 		}
 		steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at,
-			Op: sim.Clog{Cuts: sim.OneWay(members, to), For: spreadMs(t, 20, 400, "reply-clog-ms")}}})
+			Op: sim.Clog{Cuts: sim.OneWay(members, to), For: scenarios.SpreadMs(t, 20, 400, "reply-clog-ms")}}})
 	}
 	return steps
 }
@@ -169,7 +155,7 @@ func superviseExits(t *rapid.T, faults []scenarios.Step) []scenarios.Step {
 	var out []scenarios.Step
 	for _, f := range faults {
 		if fail, ok := f.Op.(sim.DiskFail); ok {
-			out = append(out, scenarios.Step{Fault: sim.Fault{At: f.At + spreadMs(t, 1000, 5000, "supervisor-ms"), Op: sim.Restart{Nodes: fail.Nodes}}})
+			out = append(out, scenarios.Step{Fault: sim.Fault{At: f.At + scenarios.SpreadMs(t, 1000, 5000, "supervisor-ms"), Op: sim.Restart{Nodes: fail.Nodes}}})
 		}
 	}
 	return append(faults, out...)

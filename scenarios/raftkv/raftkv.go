@@ -59,7 +59,7 @@ var Params = []scenarios.Param{
 	scenarios.OneOf("members", 5, []int{3, 5}, "raft members"),
 	scenarios.Int("clients", 10, 1, 1000, "workload clients"),
 	scenarios.Int("keys", 5, 1, 1000, "keys the workload touches"),
-	scenarios.Int("ops", 300, 1, 100000, "most operations in a plan"),
+	scenarios.Int("ops", 300, 1, 100000, "most operations drawn (an impatient read may bring up to 9 polling reads more; hand-offs are extra)"),
 	scenarios.Int("snapshot-every", 16, 1, 1000000, "applied entries between raft snapshots (small, so compaction and snapshot transfer are exercised)"),
 	scenarios.Dur("duration", 60*time.Second, "safety phase (virtual time)"),
 	scenarios.Dur("liveness", 30*time.Second, "liveness bound after faults heal"),

@@ -83,7 +83,7 @@ func DrawOps(t *rapid.T, spec Spec) []Op {
 			op.Patience = mix.Patience
 			// a poll: more impatient reads of other keys right behind
 			// it, each sent as soon as the one before ends or is given up
-			for range spreadInt(t, 1, int64(mix.PollRun), "poll-run") - 1 {
+			for range scenarios.Spread(t, 1, int64(mix.PollRun), "poll-run") - 1 {
 				poll := op
 				poll.Key = fmt.Sprintf("k%d", rapid.IntRange(0, spec.Keys-1).Draw(t, "poll-key"))
 				ops = append(ops, poll)

@@ -72,7 +72,7 @@ func drawFaults(t *rapid.T, families []string, targets []sim.NodeID, topo regnod
 		fast := false
 		var failovers []failover // the rolling clock-step failovers
 		for i := 0; i < n; i++ {
-			at := spreadMs(t, 2000, window, "at")
+			at := scenarios.SpreadMs(t, 2000, window, "at")
 			c := rapid.SampledFrom(clients).Draw(t, "client")
 			switch sw.Pick(t, "client-family") {
 			case familyClientCrash:
@@ -83,7 +83,7 @@ func drawFaults(t *rapid.T, families []string, targets []sim.NodeID, topo regnod
 					// once, since each dead client takes its share of the workload
 					fast = true
 					other := rapid.SampledFrom(clients).Draw(t, "fast-client")
-					steps = append(steps, scenarios.Step{Fault: sim.Fault{At: spreadMs(t, 600, 2600, "fast-crash-at"), Op: sim.Crash{Nodes: []sim.NodeID{other}}}})
+					steps = append(steps, scenarios.Step{Fault: sim.Fault{At: scenarios.SpreadMs(t, 600, 2600, "fast-crash-at"), Op: sim.Crash{Nodes: []sim.NodeID{other}}}})
 				}
 			case familyPushFlaky:
 				at -= sim.Duration(2 * time.Second)
@@ -137,9 +137,9 @@ func stallsAfterFailovers(t *rapid.T, sessions []sim.NodeID, failovers []failove
 			continue
 		}
 		s := rapid.SampledFrom(sessions).Draw(t, "failover-stalled-session")
-		at := max(f.crash, f.restart-spreadMs(t, 0, 500, "stall-before-restart"))
+		at := max(f.crash, f.restart-scenarios.SpreadMs(t, 0, 500, "stall-before-restart"))
 		steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Op: sim.Pause{Nodes: []sim.NodeID{s}}}},
-			scenarios.Step{Fault: sim.Fault{At: at + spreadMs(t, 3500, 10_000, "stall-ms"), Op: sim.Resume{Nodes: []sim.NodeID{s}}}})
+			scenarios.Step{Fault: sim.Fault{At: at + scenarios.SpreadMs(t, 3500, 10_000, "stall-ms"), Op: sim.Resume{Nodes: []sim.NodeID{s}}}})
 	}
 	return steps
 }
@@ -157,10 +157,10 @@ func sessionStalls(t *rapid.T, sessions []sim.NodeID, at sim.Duration) []scenari
 	order := rapid.Permutation(sessions).Draw(t, "stall-order")
 	n := rapid.SampledFrom([]int{3, 2, 1}).Draw(t, "stalled-sessions")
 	for _, s := range order[:min(n, len(order))] {
-		length := spreadMs(t, 3500, 10_000, "stall-ms")
+		length := scenarios.SpreadMs(t, 3500, 10_000, "stall-ms")
 		steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Op: sim.Pause{Nodes: []sim.NodeID{s}}}},
 			scenarios.Step{Fault: sim.Fault{At: at + length, Op: sim.Resume{Nodes: []sim.NodeID{s}}}})
-		at += length + spreadMs(t, 4000, 9000, "stall-gap")
+		at += length + scenarios.SpreadMs(t, 4000, 9000, "stall-gap")
 	}
 	return steps
 }
@@ -221,32 +221,15 @@ func clockStepFailovers(t *rapid.T, data []sim.NodeID, at sim.Duration) ([]scena
 	n := rapid.SampledFrom([]int{3, 2, 1}).Draw(t, "rolling-servers")
 	for _, ds := range order[:min(n, len(order))] {
 		jump := sim.Duration(time.Duration(rapid.Int64Range(60, 600).Draw(t, "step-s")) * time.Second)
-		crash := at + spreadMs(t, 500, 5000, "crash-after")
+		crash := at + scenarios.SpreadMs(t, 500, 5000, "crash-after")
 		// Down for less than the data lease (3 s) or well past it: a
 		// restart the table never sees, or a failover.
-		down := spreadMs(t, 1000, 8000, "down")
+		down := scenarios.SpreadMs(t, 1000, 8000, "down")
 		steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Op: sim.ClockJump{Nodes: []sim.NodeID{ds}, Jump: jump}}},
 			scenarios.Step{Fault: sim.Fault{At: crash, Op: sim.Crash{Nodes: []sim.NodeID{ds}}}},
 			scenarios.Step{Fault: sim.Fault{At: crash + down, Op: sim.Restart{Nodes: []sim.NodeID{ds}}}})
 		fs = append(fs, failover{crash: crash, restart: crash + down})
-		at = crash + down + spreadMs(t, 1000, 5000, "rolling-gap")
+		at = crash + down + scenarios.SpreadMs(t, 1000, 5000, "rolling-gap")
 	}
 	return steps, fs
-}
-
-// spread draws a value between lo and hi spread over the whole range.
-// rapid's ranges lean hard to their minimum: with Int64Range(2000, window)
-// three client crashes in four landed at 2 s, before their clients had
-// published anything, and half the plans had under 20 operations, so bugs
-// that need a crash after some history were rarely reached. Two decimal
-// digits of the fraction, each from a small range, spread the draws and
-// still shrink toward lo.
-func spread(t *rapid.T, lo, hi int64, label string) int64 {
-	f := int64(rapid.IntRange(0, 9).Draw(t, label+"-tenths")*10 + rapid.IntRange(0, 9).Draw(t, label+"-hundredths"))
-	return lo + (hi-lo)*f/99
-}
-
-// spreadMs is [spread] over milliseconds, as a time in the run.
-func spreadMs(t *rapid.T, lo, hi int64, label string) sim.Duration {
-	return sim.Duration(time.Duration(spread(t, lo, hi, label)) * time.Millisecond)
 }

@@ -54,7 +54,7 @@ func drawAppOps(t *rapid.T, clients int, d time.Duration) []OpsOp {
 	// explicit levels: rapid's ranges lean hard to their minimum
 	for range rapid.SampledFrom([]int{2, 3, 1, 4, 6}).Draw(t, "deploys") {
 		deploy := OpsOp{Op: Op{OpTiming: scenarios.OpTiming{Client: rapid.IntRange(0, clients-1).Draw(t, "client"),
-			At: spreadMs(t, 3000, max(3001, window), "deploy-ms")},
+			At: scenarios.SpreadMs(t, 3000, max(3001, window), "deploy-ms")},
 			Kind: OpPublishApp, Name: rapid.SampledFrom([]string{"v1", "v2", "v3", "v4"}).Draw(t, "revision")}}
 		ops = append(ops, deploy)
 		// A consumer of the app's interface starting within the same
@@ -92,7 +92,7 @@ func drawUpgrade(t *rapid.T, clients int, ops []OpsOp) []OpsOp {
 	n := 0
 	fmt.Sscanf(from.Name, "v%d", &n)
 	up := OpsOp{Op: Op{OpTiming: scenarios.OpTiming{Client: k + appCount*rapid.IntRange(0, (clients-1-k)/appCount).Draw(t, "upgrade-instance"),
-		At: last.At + spreadMs(t, 2000, 6000, "upgrade-after")}, Kind: OpPublishApp, Name: fmt.Sprintf("v%d", n%4+1)}}
+		At: last.At + scenarios.SpreadMs(t, 2000, 6000, "upgrade-after")}, Kind: OpPublishApp, Name: fmt.Sprintf("v%d", n%4+1)}}
 	out := []OpsOp{up}
 	for range rapid.SampledFrom([]int{3, 2}).Draw(t, "upgrade-followers") {
 		out = append(out, OpsOp{Op: Op{OpTiming: scenarios.OpTiming{Client: rapid.IntRange(0, clients-1).Draw(t, "client"),

@@ -363,22 +363,17 @@ func (s *system) Checkers(scenarios.Bounds) []checkers.CheckerOf[*regcheck.Histo
 	// An open push breaker holds a flaky subscriber's pushes for its
 	// silence after the last failure, then the next version scan pushes.
 	pushLive := max(int64(30*time.Second), int64(s.cfg.Push.BreakerHold()+10*time.Second))
-	out := append(regcheck.Checkers(ghost, pushLive),
+	// A datum missing a publisher for a moment reaches the subscribers
+	// merged with what follows: the gap they see grows by the pipeline's
+	// delay, but a repair alone waits only the two debounces.
+	gap, alone := int64(time.Second), int64(0)
+	if d := int64(s.cfg.Push.PushBound()); d > 0 {
+		gap, alone = gap+d, gap+int64(1500*time.Millisecond)
+	}
+	out := append(regcheck.Checkers(ghost, pushLive, gap, alone),
 		regcheck.Propagation{Bound: s.propagation, Settle: int64(3 * time.Second)}, regcheck.Failover{Bound: s.failover},
 		regcheck.SubscribePush{Bound: int64(2500 * time.Millisecond), Settle: int64(5 * time.Second)},
 		regcheck.AckVisible{Bound: s.propagation + int64(time.Second), Settle: int64(3 * time.Second)})
-	// A datum missing a publisher for a moment reaches the subscribers
-	// merged with what follows: the gap they see grows by the pipeline's
-	// delay.
-	for i, c := range out {
-		if nl, ok := c.(regcheck.NoLoss); ok {
-			if s.cfg.Push.PushBound() > 0 { // a repair alone waits only the two debounces
-				nl.Alone = nl.Gap + int64(1500*time.Millisecond)
-			}
-			nl.Gap += int64(s.cfg.Push.PushBound())
-			out[i] = nl
-		}
-	}
 	if s.cfg.Push.Mode == regnode.PushPipeline {
 		out = append(out, regcheck.PushRate{Window: int64(800 * time.Millisecond), Max: 3}, regcheck.RetryCap{Retries: 3, Scan: int64(s.cfg.SyncInterval)})
 	}

@@ -52,10 +52,10 @@ func drawOps(t *rapid.T, clients, services, maxOps int, d time.Duration) []Op {
 	}
 	n := 0
 	if maxOps > 0 {
-		n = int(spread(t, 0, int64(maxOps), "ops"))
+		n = int(scenarios.Spread(t, 0, int64(maxOps), "ops"))
 	}
 	for i := 0; i < n; i++ {
-		at := spread(t, 3000, max(3001, window), "at")
+		at := scenarios.Spread(t, 3000, max(3001, window), "at")
 		if len(mix.bursts) > 0 {
 			if b := rapid.IntRange(0, len(mix.bursts)).Draw(t, "burst"); b > 0 {
 				at = min(max(3001, window), mix.bursts[b-1]+rapid.Int64Range(0, 500).Draw(t, "in-burst"))
