@@ -213,11 +213,7 @@ func (c *PushConfig) defaults() {
 	if c.Mode == "" {
 		c.Mode = PushImmediate
 	}
-	def := func(d *time.Duration, v time.Duration) {
-		if *d <= 0 {
-			*d = v
-		}
-	}
+	def := defaultDur
 	def(&c.ChangeDebounce, time.Second)
 	def(&c.ChangeMaxDelay, 3*time.Second)
 	def(&c.Debounce, 500*time.Millisecond)
@@ -230,6 +226,13 @@ func (c *PushConfig) defaults() {
 	}
 	if c.BreakerFailures <= 0 {
 		c.BreakerFailures = 10
+	}
+}
+
+// defaultDur sets *d to v unless it is positive.
+func defaultDur(d *time.Duration, v time.Duration) {
+	if *d <= 0 {
+		*d = v
 	}
 }
 

@@ -3,7 +3,6 @@ package registry
 import (
 	"fmt"
 	"hash/crc32"
-	"hash/fnv"
 	"sort"
 )
 
@@ -128,13 +127,7 @@ type Datum struct {
 
 // Digest is an FNV-1a hash of the datum's publishers: two datums with
 // the same version and different digests collided.
-func (d *Datum) Digest() uint64 {
-	h := fnv.New64a()
-	for _, p := range d.Pubs {
-		fmt.Fprintf(h, "%s\x00%s\x00%d\x00", p.RegID, p.Data, p.Version)
-	}
-	return h.Sum64()
-}
+func (d *Datum) Digest() uint64 { return datumDigest(d) }
 
 func sortPubData(p []PubData) {
 	sort.Slice(p, func(i, j int) bool { return p[i].RegID < p[j].RegID })

@@ -75,11 +75,7 @@ func (c *MultiDCConfig) defaults() {
 	if c.DataCenter == "" {
 		c.DataCenter = "dc1"
 	}
-	def := func(d *time.Duration, v time.Duration) {
-		if *d <= 0 {
-			*d = v
-		}
-	}
+	def := defaultDur
 	def(&c.SlotSyncInterval, time.Second)
 	def(&c.RPCTimeout, 3*time.Second)
 	def(&c.SyncInterval, 6*time.Second)

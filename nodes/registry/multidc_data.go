@@ -110,10 +110,7 @@ func (d *DataServer) multiDCMessage(c sim.ConnID, from sim.NodeID, msg any) bool
 		if r := d.mdc.remotes[x.DataCenter]; r != nil {
 			for _, id := range x.DataIDs {
 				if st := r.slots[d.m.slotOf(id)]; st != nil {
-					if st.pending == nil {
-						st.pending = map[string]bool{}
-					}
-					st.pending[id] = true
+					st.add(id)
 				}
 			}
 		}
@@ -133,11 +130,7 @@ func (d *DataServer) watchRemote() {
 		for _, slot := range slices.Sorted(maps.Keys(rd.slots)) {
 			if s := d.slots[slot]; s == nil || !s.leader || slot >= len(rd.table.Slots) {
 				delete(rd.slots, slot) // no longer ours: its remote data goes with it
-				for _, id := range sortedKeys(rd.datums) {
-					if d.m.slotOf(id) == slot {
-						delete(rd.datums, id)
-					}
-				}
+				maps.DeleteFunc(rd.datums, func(id string, _ *remoteDatum) bool { return d.m.slotOf(id) == slot })
 			}
 		}
 		for slot := 0; slot < len(rd.table.Slots); slot++ {
@@ -193,9 +186,9 @@ func (st *remoteSlot) add(id string) {
 func (d *DataServer) sendRemoteSync(to sim.NodeID, rd *remoteData, slot int, only []string) syncTask {
 	d.mdc.next++
 	req := &RemoteSyncReq{ReqID: d.mdc.next, Slot: slot, Epoch: rd.table.Epoch, Only: only, Have: map[string]uint64{}}
-	for _, id := range sortedKeys(rd.datums) {
+	for id, x := range rd.datums { //detlint:allow fills a map: the order does not matter
 		if d.m.slotOf(id) == slot && (only == nil || slices.Contains(only, id)) {
-			req.Have[id] = rd.datums[id].src
+			req.Have[id] = x.src
 		}
 	}
 	d.m.peers.send(to, req)
@@ -286,9 +279,9 @@ func (d *DataServer) putRemote(dc string, rd *remoteData, id string, src uint64,
 func (d *DataServer) bumpRemote(dc, id string, x *remoteDatum, seen uint64) {
 	wall := uint64(d.env.Now().UnixMilli())
 	x.version = max(x.version+1, wall, seen+1)
-	v := d.remoteView(dc, id, x)
-	d.env.Trace("registry/remote-datum", v.DataID, v.Version, len(v.Pubs))
-	d.notes.add(v.DataID, v.Version)
+	rid := RemoteID(dc, id)
+	d.env.Trace("registry/remote-datum", rid, x.version, len(x.pubs))
+	d.notes.add(rid, x.version)
 }
 
 func (d *DataServer) remoteView(dc, id string, x *remoteDatum) *Datum {

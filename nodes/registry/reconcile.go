@@ -51,7 +51,7 @@ func (m *MetaServer) setReconcile(r *SlotReconcile) {
 func (m *MetaServer) arranged(cur *Table, data, sessions []Proc) Table {
 	if m.rec.stopped {
 		m.env.Reached("registry/slot-reconcile-held")
-		t := copyTable(cur)
+		t := *cur // tables are values, never changed in place
 		t.Sessions = sessions
 		return t
 	}

@@ -49,18 +49,6 @@ func (s *SessionServer) slotPubs(slot int) []Pub {
 	return out
 }
 
-// pubsBySlot is the session's publishers by slot, each slot's in
-// registerId order as slotPubs has them.
-func (s *SessionServer) pubsBySlot() map[int][]Pub {
-	out := map[int][]Pub{}
-	for _, reg := range sortedKeys(s.pubs) {
-		p := s.pubs[reg]
-		slot := s.slotOf(p.DataID)
-		out[slot] = append(out[slot], *p)
-	}
-	return out
-}
-
 // onMigrate answers a new slot leader with this session's publishers and
 // cached versions in the slots, once it routes by the leader's table. The
 // answer goes on the connection this session's writes to that server take,
@@ -82,10 +70,8 @@ func (s *SessionServer) onMigrate(from sim.NodeID, r *MigrateReq) {
 	}
 	resp := &MigrateResp{Epoch: r.Epoch, Session: s.m.proc, Slots: r.Slots, Versions: map[string]uint64{}}
 	var regs []string
-	done := make([]bool, len(want))
-	for _, slot := range r.Slots {
-		if slot >= 0 && slot < len(want) && !done[slot] {
-			done[slot] = true // a slot named twice is answered once
+	for slot, w := range want {
+		if w {
 			regs = append(regs, s.slotRegs(slot)...)
 		}
 	}

@@ -49,7 +49,6 @@ func sortPubs(p []Pub) {
 // session's publishers in the slots it leads and this session wrote to.
 func (s *SessionServer) sendDigests() {
 	per := map[string]*SlotDigest{}
-	bySlot := s.pubsBySlot()
 	for i, sl := range s.m.table.Slots {
 		if sl.Leader.ID == "" || !s.wrote[i] {
 			continue // a slot this session never wrote to holds nothing of it
@@ -61,7 +60,7 @@ func (s *SessionServer) sendDigests() {
 			per[sl.Leader.ID] = d
 		}
 		d.Slots = append(d.Slots, i)
-		d.Digests = append(d.Digests, pubsDigest(bySlot[i]))
+		d.Digests = append(d.Digests, pubsDigest(s.slotPubs(i)))
 	}
 	for _, id := range sortedKeys(per) {
 		s.m.peers.send(sim.NodeID(id), per[id])

@@ -35,7 +35,7 @@ func (s *SessionServer) onPublish(c sim.ConnID, x *ClientPublish) {
 			delete(s.pubConn, reg)
 		}
 		delete(cc.regs, reg)
-		s.queue(&DataWrite{Kind: "unpub", Slot: s.m.slotOf(p.DataID), Pub: p, Session: s.m.proc}, c, reg, p.Version)
+		s.queue(&DataWrite{Kind: "unpub", Slot: s.slotOf(p.DataID), Pub: p, Session: s.m.proc}, c, reg, p.Version)
 		s.ackStored(c, reg, p.Version)
 		return
 	}
@@ -47,14 +47,15 @@ func (s *SessionServer) onPublish(c sim.ConnID, x *ClientPublish) {
 		s.env.Reached("registry/republish-on-shared-connection")
 	}
 	s.pubs[reg] = &p
-	s.indexPub(reg, s.slotOf(p.DataID))
+	slot := s.slotOf(p.DataID)
+	s.indexPub(reg, slot)
 	s.pubConn[reg] = c
 	if republish && s.bug(BugRepublishDropsIndex) {
 		cc.regs = map[string]bool{reg: true} // the index rebuilt from this publisher alone
 	} else {
 		cc.regs[reg] = true
 	}
-	s.queue(&DataWrite{Kind: "pub", Slot: s.m.slotOf(p.DataID), Pub: p, Session: s.m.proc}, c, reg, p.Version)
+	s.queue(&DataWrite{Kind: "pub", Slot: slot, Pub: p, Session: s.m.proc}, c, reg, p.Version)
 	s.ackStored(c, reg, p.Version)
 }
 
