@@ -4,13 +4,13 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
-	"syscall"
 	"testing"
 	"time"
 
 	coordcheck "github.com/sofasim/sofasim/checkers/coordinator"
 	coordnode "github.com/sofasim/sofasim/nodes/coordinator"
 	"github.com/sofasim/sofasim/scenarios"
+	"github.com/sofasim/sofasim/scenarios/scenariotest"
 	"github.com/sofasim/sofasim/sim"
 )
 
@@ -23,7 +23,7 @@ import (
 //	go test ./scenarios/coordinator -run '^$' -bench TxnChaos -benchtime 20x
 func BenchmarkTxnChaos(b *testing.B) {
 	var virtual, wall time.Duration
-	cpu0 := cpuTime()
+	cpu0 := scenariotest.CPUTime()
 	for i := 0; i < b.N; i++ {
 		plan, err := scenarios.PlanForSeed("txn-chaos", uint64(i+1), nil, nil)
 		if err != nil {
@@ -40,17 +40,8 @@ func BenchmarkTxnChaos(b *testing.B) {
 		wall += time.Duration(res.SimWallSeconds * float64(time.Second))
 	}
 	b.ReportMetric(float64(virtual)/float64(wall), "speedup")
-	b.ReportMetric(float64(virtual)/float64(cpuTime()-cpu0), "speedup-cpu")
+	b.ReportMetric(float64(virtual)/float64(scenariotest.CPUTime()-cpu0), "speedup-cpu")
 	b.ReportMetric(float64(wall.Microseconds())/float64(b.N)/1000, "sim-ms/op")
-}
-
-// cpuTime is the process's user and system CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkTxnConcurrent1000 is the capacity topology: 3 raft TCs, 20 RMs
@@ -86,7 +77,7 @@ func BenchmarkTxnConcurrent1000(b *testing.B) {
 				ops = append(ops, op)
 			}
 		}
-		cpu0 := cpuTime()
+		cpu0 := scenariotest.CPUTime()
 		var before, mid runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
@@ -119,7 +110,7 @@ func BenchmarkTxnConcurrent1000(b *testing.B) {
 		slices.Sort(lat)
 		pct := func(p int) float64 { return float64(lat[min(len(lat)-1, len(lat)*p/100)]) / 1e6 }
 		b.ReportMetric(float64(len(lat))/w.Wall().Seconds(), "commits/wall-s")
-		b.ReportMetric(float64(len(lat))/(cpuTime()-cpu0).Seconds(), "commits/cpu-s")
+		b.ReportMetric(float64(len(lat))/(scenariotest.CPUTime()-cpu0).Seconds(), "commits/cpu-s")
 		b.ReportMetric(float64(len(lat))/load.Seconds(), "commits/virtual-s")
 		b.ReportMetric(pct(50), "p50-ms")
 		b.ReportMetric(pct(99), "p99-ms")

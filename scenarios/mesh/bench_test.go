@@ -3,12 +3,12 @@ package mesh
 import (
 	"runtime"
 	"slices"
-	"syscall"
 	"testing"
 	"time"
 
 	meshnode "github.com/sofasim/sofasim/nodes/mesh"
 	"github.com/sofasim/sofasim/scenarios"
+	"github.com/sofasim/sofasim/scenarios/scenariotest"
 	"github.com/sofasim/sofasim/sim"
 )
 
@@ -21,7 +21,7 @@ import (
 // collector's included): on a shared machine it moves less than wall time.
 func BenchmarkMeshChaos(b *testing.B) {
 	var virtual, wall float64
-	cpu0 := cpuTime()
+	cpu0 := scenariotest.CPUTime()
 	for i := 0; i < b.N; i++ {
 		plan, err := scenarios.PlanForSeed("mesh-chaos", uint64(i+1), nil, nil)
 		if err != nil {
@@ -39,16 +39,7 @@ func BenchmarkMeshChaos(b *testing.B) {
 		}
 	}
 	b.ReportMetric(virtual/wall, "virtual/wall")
-	b.ReportMetric(virtual/(cpuTime()-cpu0).Seconds(), "virtual/cpu")
-}
-
-// cpuTime is the process's user and system CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	b.ReportMetric(virtual/(scenariotest.CPUTime()-cpu0).Seconds(), "virtual/cpu")
 }
 
 // latencies is the large benchmark's observer: request latencies only
@@ -107,9 +98,9 @@ func BenchmarkMesh1000(b *testing.B) {
 		runtime.ReadMemStats(&before)
 		build(w, plan, p, nil, false, lat)
 		end := time.Duration(plan.Duration + plan.Liveness)
-		cpu0 := cpuTime()
+		cpu0 := scenariotest.CPUTime()
 		out := w.Run(sim.Limits{Until: end})
-		cpu := (cpuTime() - cpu0).Seconds()
+		cpu := (scenariotest.CPUTime() - cpu0).Seconds()
 		runtime.GC()
 		runtime.ReadMemStats(&after)
 		runtime.KeepAlive(w)

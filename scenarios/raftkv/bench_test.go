@@ -1,13 +1,12 @@
 package raftkv_test
 
 import (
-	"runtime"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/sofasim/sofasim/checkers"
-	"github.com/sofasim/sofasim/scenarios"
+	"github.com/sofasim/sofasim/reports"
+	"github.com/sofasim/sofasim/scenarios/scenariotest"
 )
 
 // BenchmarkRaftkvChaos runs raftkv-chaos at its defaults (5 members, 10
@@ -24,48 +23,18 @@ import (
 //	go test ./scenarios/raftkv -run '^$' -bench RaftkvChaos -benchtime 20x
 //	GOGC=400 go test ./scenarios/raftkv -run '^$' -bench RaftkvChaos -benchtime 20x
 func BenchmarkRaftkvChaos(b *testing.B) {
-	var check, cpu, virtual, wall time.Duration
-	var ops, events, mallocs uint64
-	var ms runtime.MemStats
-	for i := 0; i < b.N; i++ {
-		plan, err := scenarios.PlanForSeed("raftkv-chaos", uint64(i+1), nil, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		runtime.ReadMemStats(&ms)
-		m0, c0 := ms.Mallocs, cpuTime()
-		res, err := scenarios.Run(plan, scenarios.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		cpu += cpuTime() - c0
-		runtime.ReadMemStats(&ms)
-		mallocs += ms.Mallocs - m0
-		virtual += time.Duration(res.Virtual)
-		wall += time.Duration(res.SimWallSeconds * float64(time.Second))
-		events += res.Events
+	var check time.Duration
+	var ops uint64
+	t := scenariotest.Speedup(b, "raftkv-chaos", nil, func(res *reports.Result) {
 		h := res.History.(checkers.History)
 		ops += uint64(len(h.Ops))
 		t0 := time.Now()
 		checkers.Linearizable{Model: "kv"}.Check(h, checkers.Options{})
 		check += time.Since(t0)
-	}
-	b.ReportMetric(float64(virtual)/float64(wall), "speedup")
-	b.ReportMetric(float64(virtual)/float64(cpu), "speedup-cpu")
-	b.ReportMetric(float64(events)/wall.Seconds(), "events/s")
-	b.ReportMetric(float64(wall.Microseconds())/float64(b.N)/1000, "sim-ms/op")
+	})
 	b.ReportMetric(float64(check.Microseconds())/float64(b.N)/1000, "check-ms/op")
 	b.ReportMetric(float64(ops)/float64(b.N), "client-ops/op")
 	if ops > 0 {
-		b.ReportMetric(float64(mallocs)/float64(ops), "allocs/client-op")
+		b.ReportMetric(float64(t.Mallocs)/float64(ops), "allocs/client-op")
 	}
-}
-
-// cpuTime is the process's user and system CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -149,15 +148,6 @@ type regMeasure struct {
 	explain                                                        string
 }
 
-// cpuTime is the process's user and system CPU time so far.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // runMeasured runs a registry plan as Run does, measuring the live heap
 // at the end of the safety phase (while the world is alive).
 func runMeasured(b *testing.B, plan *scenarios.Plan, check bool) regMeasure {
@@ -173,7 +163,7 @@ func runMeasured(b *testing.B, plan *scenarios.Plan, check bool) regMeasure {
 	var before runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	start, cpuStart := time.Now(), cpuTime(b)
+	start, cpuStart := time.Now(), scenariotest.CPUTime()
 	w := sim.NewWorld(sim.Config{Seed: plan.Seed})
 	var ops []Op
 	for _, raw := range plan.Ops {
@@ -185,16 +175,16 @@ func runMeasured(b *testing.B, plan *scenarios.Plan, check bool) regMeasure {
 	}
 	rs := build(w, plan, params, ops, true)
 	w.Run(sim.Limits{Until: time.Duration(plan.Duration)})
-	wallSafety, cpuSafety := time.Since(start), cpuTime(b)-cpuStart
+	wallSafety, cpuSafety := time.Since(start), scenariotest.CPUTime()-cpuStart
 	var after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	if path := os.Getenv("SOFASIM_REG_HEAP"); path != "" { // the live heap here, for go tool pprof
 		writeHeap(b, path)
 	}
-	restart, cpuRestart := time.Now(), cpuTime(b)
+	restart, cpuRestart := time.Now(), scenariotest.CPUTime()
 	w.Run(sim.Limits{Until: w.Now() + time.Duration(plan.Liveness)})
-	wall, cpu := wallSafety+time.Since(restart), cpuSafety+cpuTime(b)-cpuRestart
+	wall, cpu := wallSafety+time.Since(restart), cpuSafety+scenariotest.CPUTime()-cpuRestart
 	clients := params.Int("clients")
 	heap := float64(int64(after.HeapAlloc) - int64(before.HeapAlloc))
 	m := regMeasure{

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -134,31 +135,49 @@ func RapidDefaults(n int) {
 	}
 }
 
+// Totals are what Speedup measured over its runs: virtual time, the
+// simulation's wall time, the process's CPU time and allocations while
+// scenarios.Run ran (plan drawing and each left out), and events.
+type Totals struct {
+	Virtual, Wall, CPU time.Duration
+	Events, Mallocs    uint64
+}
+
 // Speedup runs seeds 1..b.N of a scenario and reports the simulation's
-// virtual/wall speed-up, its events per wall second and the wall time per
-// run; each, when set, sees every result (to time a checker, say).
-func Speedup(b *testing.B, name string, params map[string]string, each func(*reports.Result)) {
-	var virtual, wall time.Duration
-	var events uint64
+// virtual/wall speed-up, its virtual time per CPU second of the process
+// (speedup-cpu), its events per wall second and the wall time per run;
+// each, when set, sees every result (to time a checker, say).
+func Speedup(b *testing.B, name string, params map[string]string, each func(*reports.Result)) Totals {
+	var t Totals
+	var ms runtime.MemStats
 	for i := 0; i < b.N; i++ {
 		plan, err := scenarios.PlanForSeed(name, uint64(i+1), params, nil)
 		if err != nil {
 			b.Fatal(err)
 		}
+		runtime.ReadMemStats(&ms)
+		m0, c0 := ms.Mallocs, CPUTime()
 		res, err := scenarios.Run(plan, scenarios.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
-		virtual += time.Duration(res.Virtual)
-		wall += time.Duration(res.SimWallSeconds * float64(time.Second))
-		events += res.Events
+		t.CPU += CPUTime() - c0
+		runtime.ReadMemStats(&ms)
+		t.Mallocs += ms.Mallocs - m0
+		t.Virtual += time.Duration(res.Virtual)
+		t.Wall += time.Duration(res.SimWallSeconds * float64(time.Second))
+		t.Events += res.Events
 		if each != nil {
 			each(res)
 		}
 	}
-	b.ReportMetric(float64(virtual)/float64(wall), "speedup")
-	b.ReportMetric(float64(events)/wall.Seconds(), "events/s")
-	b.ReportMetric(float64(wall.Microseconds())/float64(b.N)/1000, "sim-ms/op")
+	b.ReportMetric(float64(t.Virtual)/float64(t.Wall), "speedup")
+	if t.CPU > 0 {
+		b.ReportMetric(float64(t.Virtual)/float64(t.CPU), "speedup-cpu")
+	}
+	b.ReportMetric(float64(t.Events)/t.Wall.Seconds(), "events/s")
+	b.ReportMetric(float64(t.Wall.Microseconds())/float64(b.N)/1000, "sim-ms/op")
+	return t
 }
 
 // Pin says where a planted bug is found: its scenario, the first failing
