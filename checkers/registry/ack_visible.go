@@ -55,11 +55,7 @@ func (c AckVisible) Check(h *History, _ checkers.Options) checkers.Result {
 					continue
 				}
 				on := func(n string) bool {
-					switch {
-					case strings.HasPrefix(n, "client-"):
-						return n == fmt.Sprintf("client-%d", ev.Client) || n == fmt.Sprintf("client-%d", cl)
-					}
-					return true
+					return !strings.HasPrefix(n, "client-") || n == fmt.Sprintf("client-%d", ev.Client) || n == fmt.Sprintf("client-%d", cl)
 				}
 				if !quiet(ds, ev.T-c.Settle, deadline, c.Settle, on) || moved(s.evs, cl, false, ev.T-c.Settle, deadline) || moved(s.evs, ev.Client, true, ev.T, deadline) {
 					continue

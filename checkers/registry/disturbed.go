@@ -17,6 +17,11 @@ type disturbance struct {
 // may take longer under, and counting it would blind every time-bounded
 // judgement exactly when a bug is armed.
 func (s *regState) disturbances() []disturbance {
+	return append(s.faults(), s.drillDisturbances()...)
+}
+
+// faults is disturbances without the drills.
+func (s *regState) faults() []disturbance {
 	var out []disturbance
 	for _, ev := range s.evs {
 		if ev.Kind == Disturbed && ev.Node == "" && ev.T == 0 && ev.Until >= s.end {
@@ -26,7 +31,7 @@ func (s *regState) disturbances() []disturbance {
 			out = append(out, disturbance{node: ev.Node, start: ev.T, end: ev.Until})
 		}
 	}
-	return append(out, s.drillDisturbances()...)
+	return out
 }
 
 // quiet reports whether no disturbance (widened by settle after its end,

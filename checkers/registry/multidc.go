@@ -146,17 +146,8 @@ func loadMultiDC(evs []Event) *multiDC {
 func (m *multiDC) want(dc, dataID string) []string {
 	live := m.live[dc+"\x00"+dataID]
 	var out []string
-	for _, reg := range sortedStrings(live) {
+	for _, reg := range sortedStr(live) {
 		out = append(out, reg+"="+live[reg])
 	}
-	return out
-}
-
-func sortedStrings(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
 	return out
 }

@@ -84,12 +84,7 @@ func (ForceRefreshBalanced) Name() string { return "force-refresh-balanced" }
 
 func (c ForceRefreshBalanced) Check(h *History, _ checkers.Options) checkers.Result {
 	s, res := load(c.Name(), h)
-	var ds []disturbance // the faults' (not the drills': this one is one)
-	for _, ev := range s.evs {
-		if ev.Kind == Disturbed {
-			ds = append(ds, disturbance{node: ev.Node, start: ev.T, end: ev.Until})
-		}
-	}
+	ds := s.faults() // not the drills': this one is one
 	var bad []string
 	var ops []int
 	judged := 0

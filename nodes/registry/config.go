@@ -258,4 +258,14 @@ func (c PushConfig) PushBound() time.Duration {
 	return c.ChangeMaxDelay + c.Debounce
 }
 
+// LoneBound is how long a lone change waits away from failures: the
+// change debounce plus the push debounce (0 when pushes are immediate).
+func (c PushConfig) LoneBound() time.Duration {
+	c.defaults()
+	if c.immediate() {
+		return 0
+	}
+	return c.ChangeDebounce + c.Debounce
+}
+
 func (c PushConfig) immediate() bool { return c.Mode != PushPipeline }

@@ -19,9 +19,10 @@ const (
 	// familyPushFlaky: a steady share of pushes fails for most of the
 	// workload (a flaky client network), not just in short windows.
 	familyPushFlaky = "push-flaky"
-	// familySessionStall: a session server stops for 3.5 to 10 seconds (a
-	// stop-the-world GC pause): its connections stay open, its clients'
-	// pings time out and they move to another session server.
+	// familySessionStall: one to three session servers stop one after
+	// another for 3.5 to 10 s each (stop-the-world GC pauses), and with
+	// clock-step-failover one stalls just before 3 in 4 data-server
+	// restarts: connections stay open, clients' pings time out and they move.
 	familySessionStall = "session-stall"
 	// familyClockStepFailover: a data server's clock is stepped minutes
 	// ahead (a bad NTP source), then the server fails and restarts: the

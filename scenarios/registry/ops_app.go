@@ -56,18 +56,23 @@ func drawAppOps(t *rapid.T, clients int, d time.Duration) []OpsOp {
 		deploy := OpsOp{Op: Op{OpTiming: scenarios.OpTiming{Client: rapid.IntRange(0, clients-1).Draw(t, "client"),
 			At: scenarios.SpreadMs(t, 3000, max(3001, window), "deploy-ms")},
 			Kind: OpPublishApp, Name: rapid.SampledFrom([]string{"v1", "v2", "v3", "v4"}).Draw(t, "revision")}}
-		ops = append(ops, deploy)
-		// A consumer of the app's interface starting within the same
-		// 100 ms: its session fetches the app's datum at once (the change
-		// announcement is merged for a second), so a revision acknowledged
-		// but not yet stored is asked for while no meta server has it.
-		for range rapid.SampledFrom([]int{3, 2}).Draw(t, "deploy-followers") {
-			ops = append(ops, OpsOp{Op: Op{OpTiming: scenarios.OpTiming{Client: rapid.IntRange(0, clients-1).Draw(t, "client"),
-				At: deploy.At + sim.Duration(time.Duration(rapid.Int64Range(10, 60).Draw(t, "follow-ms"))*time.Millisecond)},
-				Kind: OpSubscribeInterface, Service: fmt.Sprintf("iface-%d", deploy.Client%appCount)}})
-		}
+		ops = append(append(ops, deploy), followers(t, clients, deploy, "deploy-followers")...)
 	}
 	return ops
+}
+
+// followers: two or three consumers of the deployed app's interface
+// starting 10 to 60 ms after it: a session fetches the app's datum at
+// once (the change announcement is merged for a second), so a revision
+// acknowledged but not yet stored is asked for while no meta server has it.
+func followers(t *rapid.T, clients int, deploy OpsOp, label string) []OpsOp {
+	var out []OpsOp
+	for range rapid.SampledFrom([]int{3, 2}).Draw(t, label) {
+		out = append(out, OpsOp{Op: Op{OpTiming: scenarios.OpTiming{Client: rapid.IntRange(0, clients-1).Draw(t, "client"),
+			At: deploy.At + sim.Duration(time.Duration(rapid.Int64Range(10, 60).Draw(t, "follow-ms"))*time.Millisecond)},
+			Kind: OpSubscribeInterface, Service: fmt.Sprintf("iface-%d", deploy.Client%appCount)}})
+	}
+	return out
 }
 
 // drawUpgrade: in three seeds of four, after the last deployment another
@@ -93,13 +98,7 @@ func drawUpgrade(t *rapid.T, clients int, ops []OpsOp) []OpsOp {
 	fmt.Sscanf(from.Name, "v%d", &n)
 	up := OpsOp{Op: Op{OpTiming: scenarios.OpTiming{Client: k + appCount*rapid.IntRange(0, (clients-1-k)/appCount).Draw(t, "upgrade-instance"),
 		At: last.At + scenarios.SpreadMs(t, 2000, 6000, "upgrade-after")}, Kind: OpPublishApp, Name: fmt.Sprintf("v%d", n%4+1)}}
-	out := []OpsOp{up}
-	for range rapid.SampledFrom([]int{3, 2}).Draw(t, "upgrade-followers") {
-		out = append(out, OpsOp{Op: Op{OpTiming: scenarios.OpTiming{Client: rapid.IntRange(0, clients-1).Draw(t, "client"),
-			At: up.At + sim.Duration(time.Duration(rapid.Int64Range(10, 60).Draw(t, "follow-ms"))*time.Millisecond)},
-			Kind: OpSubscribeInterface, Service: fmt.Sprintf("iface-%d", k)}})
-	}
-	return out
+	return append([]OpsOp{up}, followers(t, clients, up, "upgrade-followers")...)
 }
 
 // execApp runs an app-level operation; it reports whether op was one.

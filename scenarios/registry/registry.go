@@ -368,7 +368,7 @@ func (s *system) Checkers(scenarios.Bounds) []checkers.CheckerOf[*regcheck.Histo
 	// delay, but a repair alone waits only the two debounces.
 	gap, alone := int64(time.Second), int64(0)
 	if d := int64(s.cfg.Push.PushBound()); d > 0 {
-		gap, alone = gap+d, gap+int64(1500*time.Millisecond)
+		gap, alone = gap+d, gap+int64(s.cfg.Push.LoneBound())
 	}
 	out := append(regcheck.Checkers(ghost, pushLive, gap, alone),
 		regcheck.Propagation{Bound: s.propagation, Settle: int64(3 * time.Second)}, regcheck.Failover{Bound: s.failover},
