@@ -212,6 +212,7 @@ type client struct {
 	// times, on its own session, whatever its workload is waiting for
 	admin   []Op
 	adminKV *kv.Client
+	kvs     []*kv.Client // all's answer, until a client is added
 	// from is the server whose message is being handled, and resp the
 	// response: the one that answered, when an op completes
 	from sim.NodeID
@@ -227,7 +228,7 @@ type client struct {
 }
 
 func (c *client) Start(env *sim.Env) {
-	c.env = env
+	c.env, c.kvs = env, nil
 	c.kv = kv.NewClient(env, kv.ClientConfig{Servers: c.servers, OpTimeout: c.opTimeout})
 	if len(c.admin) > 0 {
 		c.adminKV = kv.NewClient(env, kv.ClientConfig{Servers: c.servers, OpTimeout: time.Second, ClientID: adminClientID})
@@ -298,12 +299,18 @@ func (c *client) clientFor(op Op) *kv.Client {
 	if k == nil {
 		k = kv.NewClient(c.env, kv.ClientConfig{Servers: c.servers, OpTimeout: time.Duration(op.Patience), ClientID: uint64(len(c.impatient) + 1)})
 		c.impatient[op.Patience] = k
+		c.kvs = nil
 	}
 	return k
 }
 
-// all is every kv client of this node, the patient one first.
+// all is every kv client of this node, the patient one first, then the
+// admin's, then the impatient ones by patience; built once per added
+// client, since every message and timer asks.
 func (c *client) all() []*kv.Client {
+	if c.kvs != nil {
+		return c.kvs
+	}
 	out := []*kv.Client{c.kv}
 	if c.adminKV != nil {
 		out = append(out, c.adminKV)
@@ -311,6 +318,7 @@ func (c *client) all() []*kv.Client {
 	for _, p := range slices.Sorted(maps.Keys(c.impatient)) {
 		out = append(out, c.impatient[p])
 	}
+	c.kvs = out
 	return out
 }
 
