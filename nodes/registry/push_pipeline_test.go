@@ -131,7 +131,7 @@ func TestStuckPushDropped(t *testing.T) {
 		require.Empty(t, w.Findings())
 		return sub.last(), w.Reached(), w.Fingerprint()
 	}
-	pipe := PushConfig{Mode: PushPipeline, StuckTimeout: 2 * time.Second}
+	pipe := PushConfig{Mode: PushPipeline, Timeout: time.Minute, StuckTimeout: 2 * time.Second}
 	last, reached, fp := run(pipe)
 	require.Equal(t, []string{"p0=y"}, last, "the stuck push was dropped and the change pushed")
 	require.NotZero(t, reached["registry/push-stuck-dropped"])
