@@ -41,9 +41,17 @@ import (
 // incident.
 const BugMultiDCNoResync = "bug/registry/multidc-no-periodic-sync"
 
+// BugMultiDCNotifyBypass: a data server syncs the dataInfoIds a remote
+// leader announces without asking its switches, so a change reaches a
+// datum whose sync is off, ignored or not in the synced list
+// (dataChangeNotify without its multiSync and acceptor checks). Modelled,
+// not a filed incident.
+const BugMultiDCNotifyBypass = "bug/registry/multidc-notify-bypasses-switches"
+
 // MultiDCBugs are the planted bugs of multi-data-centre sync.
 var MultiDCBugs = []sim.Bug{
 	{Name: BugMultiDCNoResync, Description: "a remote slot is synced whole only once, then only announced changes: one announced over a broken inter-DC connection is never repaired"},
+	{Name: BugMultiDCNotifyBypass, Description: "an announced remote change is synced whatever the switches say: a datum whose sync is off or ignored still changes"},
 }
 
 // MultiDCConfig configures a cluster's sync of other data centres.

@@ -118,8 +118,9 @@ func (d *DataServer) multiDCMessage(c sim.ConnID, from sim.NodeID, msg any) bool
 	case *RemoteChanged:
 		// dataChangeNotify: nothing while the sync is off, only what the
 		// switches accept
-		if r := d.mdc.remotes[x.DataCenter]; r != nil && d.mdc.sw.of(x.DataCenter).Sync {
-			for _, id := range d.mdc.sw.of(x.DataCenter).filter(x.DataIDs) {
+		if sw := d.notifySwitch(d.mdc.sw.of(x.DataCenter)); d.mdc.remotes[x.DataCenter] != nil && sw.Sync {
+			r := d.mdc.remotes[x.DataCenter]
+			for _, id := range sw.filter(x.DataIDs) {
 				if st := r.slots[d.m.slotOf(id)]; st != nil {
 					st.add(id)
 				}
@@ -138,6 +139,7 @@ func (d *DataServer) watchRemote() {
 	now := d.env.Monotonic()
 	for _, r := range mc.Remotes {
 		rd, sw := d.mdc.remotes[r.Name], d.mdc.sw.of(r.Name)
+		idsw := d.notifySwitch(sw) // what an announced change is synced by
 		for _, slot := range slices.Sorted(maps.Keys(rd.slots)) {
 			if s := d.slots[slot]; s == nil || !s.leader || slot >= len(rd.table.Slots) {
 				delete(rd.slots, slot) // no longer ours: its remote data goes with it
@@ -156,7 +158,7 @@ func (d *DataServer) watchRemote() {
 			if l := rd.table.Slots[slot].Leader; l != st.leader {
 				*st = remoteSlot{leader: l} // a new remote leader: sync it all again
 			}
-			if st.leader == (Proc{}) || !sw.Sync { // doSyncRemoteLeader skips a data centre whose sync is off
+			if st.leader == (Proc{}) || !idsw.Sync { // doSyncRemoteLeader skips a data centre whose sync is off
 				continue
 			}
 			to := sim.NodeID(st.leader.ID)
@@ -167,11 +169,14 @@ func (d *DataServer) watchRemote() {
 				}
 			}
 			if st.ids.req == 0 && len(st.pending) > 0 {
-				st.idsSent = sw.filter(sortedKeys(st.pending))
+				st.idsSent = idsw.filter(sortedKeys(st.pending))
 				st.pending = nil
 				if len(st.idsSent) > 0 {
-					st.ids = d.sendRemoteSync(to, rd, sw, slot, st.idsSent)
+					st.ids = d.sendRemoteSync(to, rd, idsw, slot, st.idsSent)
 				}
+			}
+			if !sw.Sync {
+				continue
 			}
 			if st.full.req != 0 && now-st.full.sentAt >= mc.RPCTimeout {
 				st.full.req = 0
@@ -186,6 +191,18 @@ func (d *DataServer) watchRemote() {
 			}
 		}
 	}
+}
+
+// notifySwitch is the switch announced changes are synced by: sw, or with
+// BugMultiDCNotifyBypass every one.
+func (d *DataServer) notifySwitch(sw MultiDCSwitch) MultiDCSwitch {
+	if sw.Sync && slices.Contains(sw.DataIDs, AcceptAll) && len(sw.Ignore) == 0 {
+		return sw // nothing to bypass
+	}
+	if _, bug := d.env.Failpoint(BugMultiDCNotifyBypass); bug {
+		return DefaultMultiDCSwitch
+	}
+	return sw
 }
 
 func (st *remoteSlot) add(id string) {
