@@ -198,13 +198,14 @@ type PushConfig struct {
 	// StuckTimeout: a push in flight this long is dropped so that the next
 	// one can go (default 3 x Timeout: PushProcessor.getPushingMaxSpanMillis).
 	StuckTimeout time.Duration
-	// More than BreakerFailures failed pushes to one address of a
-	// subscriber that was pushed before open its circuit breaker until
-	// BreakerSilence after the last failure; one success closes it; the
-	// next version scan pushes (defaults 10 and 60s:
-	// pushCircuitBreakerThreshold, pushCircuitBreakerSilenceMillis and
-	// pushConsecutiveSuccess of SessionServerConfigBean,
-	// CircuitBreakerStatistic.circuitBreak).
+	// More than BreakerFailures failed pushes to a subscriber that was
+	// pushed before open its circuit breaker until BreakerSilence after the
+	// last failure; one success closes it; the next version scan pushes
+	// (defaults 10 and 60s: pushCircuitBreakerThreshold,
+	// pushCircuitBreakerSilenceMillis and pushConsecutiveSuccess of
+	// SessionServerConfigBean; the statistic is the subscriber's,
+	// DefaultCircuitBreakerService.pushCircuitBreaker, unless the breaker
+	// switch turns on the per-address one, which is not modelled).
 	BreakerFailures int
 	BreakerSilence  time.Duration
 }
