@@ -18,8 +18,10 @@ import (
 // run holding exactly the publishers that data centre's clients left
 // published, and holds them from no later than Bound after the last of:
 // the datum's last change, the end of the last disturbance (a fault on the
-// inter-DC link or in either data centre) and its own subscription.
-type MultiDCConverge struct{ Bound int64 }
+// inter-DC link or in either data centre), its own subscription, and Lag
+// after that data centre's last switch drill was set back (the servers
+// read the switches every reload period).
+type MultiDCConverge struct{ Bound, Lag int64 }
 
 func (MultiDCConverge) Name() string { return "multidc-converge" }
 
@@ -34,6 +36,9 @@ func (c MultiDCConverge) Check(h *History, _ checkers.Options) checkers.Result {
 		sub := m.subs[k]
 		want := m.want(sub.Node, sub.DataID)
 		since := max(m.changed[sub.Node+"\x00"+sub.DataID], m.quiet, sub.T)
+		if t, ok := m.drilled[sub.Node]; ok {
+			since = max(since, t+c.Lag)
+		}
 		pushes := m.pushes[k]
 		held, at, idx := []string(nil), sub.T, m.subIdx[k]
 		for i := len(pushes) - 1; i >= 0; i-- {
@@ -96,14 +101,18 @@ type multiDC struct {
 	live    map[string]map[string]string // dc, dataID -> regId -> data
 	changed map[string]int64             // dc, dataID -> its last change
 	quiet   int64                        // the end of the last disturbance
-	subs    map[mdKey]Event
-	subIdx  map[mdKey]int
-	pushes  map[mdKey][]int
-	keys    []mdKey
+	drilled map[string]int64             // dc -> when its last switch drill was set back
+	// published: dc, dataID, "regId=data" -> when it was published (the
+	// workload's data are unique)
+	published map[string]int64
+	subs      map[mdKey]Event
+	subIdx    map[mdKey]int
+	pushes    map[mdKey][]int
+	keys      []mdKey
 }
 
 func loadMultiDC(evs []Event) *multiDC {
-	m := &multiDC{live: map[string]map[string]string{}, changed: map[string]int64{}, subs: map[mdKey]Event{}, subIdx: map[mdKey]int{}, pushes: map[mdKey][]int{}}
+	m := &multiDC{live: map[string]map[string]string{}, changed: map[string]int64{}, drilled: map[string]int64{}, published: map[string]int64{}, subs: map[mdKey]Event{}, subIdx: map[mdKey]int{}, pushes: map[mdKey][]int{}}
 	for i, ev := range evs {
 		k := ev.Node + "\x00" + ev.DataID
 		switch ev.Kind {
@@ -113,12 +122,17 @@ func loadMultiDC(evs []Event) *multiDC {
 			}
 			if ev.Kind == Publish {
 				m.live[k][ev.RegID] = ev.Data
+				m.published[k+"\x00"+ev.RegID+"="+ev.Data] = ev.T
 			} else {
 				delete(m.live[k], ev.RegID)
 			}
 			m.changed[k] = ev.T
 		case Disturbed:
 			m.quiet = max(m.quiet, ev.Until)
+		case Drill:
+			if slices.Contains(MultiDCDrills, ev.Op) {
+				m.drilled[ev.Node] = max(m.drilled[ev.Node], ev.Until)
+			}
 		case Subscribe:
 			if ev.Node == "" {
 				continue

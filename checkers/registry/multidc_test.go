@@ -40,3 +40,57 @@ func TestMultiDCConverge(t *testing.T) {
 		Event{Kind: Push, T: 22 * s, Client: 1, DataID: "svc", RegID: "s", Node: "dc1"})
 	require.Equal(t, checkers.Pass, c.Check(gone, checkers.Options{}).Verdict, "an unpublished datum converges to empty")
 }
+
+func TestMultiDCSwitches(t *testing.T) {
+	s := int64(time.Second)
+	base := []Event{
+		{Kind: Publish, T: 1 * s, Client: 0, DataID: "svc", RegID: "p", Data: "a", Node: "dc1"},
+		{Kind: Publish, T: 1 * s, Client: 0, DataID: "other", RegID: "o", Data: "a", Node: "dc1"},
+		{Kind: Subscribe, T: 2 * s, Client: 1, DataID: "svc", RegID: "s", Node: "dc1"},
+		{Kind: Subscribe, T: 2 * s, Client: 1, DataID: "other", RegID: "so", Node: "dc1"},
+		{Kind: Push, T: 3 * s, Client: 1, DataID: "svc", RegID: "s", Node: "dc1", Pubs: []string{"p=a"}},
+		{Kind: Publish, T: 6 * s, Client: 0, DataID: "svc", RegID: "p", Data: "b", Node: "dc1"},
+		{Kind: Publish, T: 15 * s, Client: 0, DataID: "svc", RegID: "p", Data: "c", Node: "dc1"},
+		{Kind: Publish, T: 15 * s, Client: 0, DataID: "other", RegID: "o", Data: "b", Node: "dc1"},
+	}
+	with := func(evs ...Event) *History { return &History{Events: append(append([]Event(nil), base...), evs...)} }
+	drill := func(op, dataID string) Event {
+		return Event{Kind: Drill, T: 5 * s, Until: 20 * s, Client: -1, Op: op, Node: "dc1", DataID: dataID}
+	}
+	push := func(t int64, reg, pub string) Event {
+		dataID := map[string]string{"s": "svc", "so": "other"}[reg]
+		return Event{Kind: Push, T: t * s, Client: 1, DataID: dataID, RegID: reg, Node: "dc1", Pubs: []string{pub}}
+	}
+	c := MultiDCSwitches{Lag: 2 * s, Settle: 3 * s}
+	check := func(evs ...Event) checkers.Result { return c.Check(with(evs...), checkers.Options{}) }
+
+	r := check(drill(DrillMultiDCPushOff, ""), push(6, "s", "p=b"), push(21, "s", "p=c"))
+	require.Equal(t, checkers.Pass, r.Verdict, "a push within the lag, and after the switch is back: %s", r.Explanation)
+	r = check(drill(DrillMultiDCPushOff, ""), push(12, "s", "p=b"))
+	require.Equal(t, checkers.Fail, r.Verdict)
+	require.Contains(t, r.Explanation, "while its push was off")
+
+	r = check(drill(DrillMultiDCSyncOff, ""), push(12, "s", "p=b"))
+	require.Equal(t, checkers.Pass, r.Verdict, "published before it froze (+ settle): %s", r.Explanation)
+	r = check(drill(DrillMultiDCSyncOff, ""), push(17, "s", "p=c"))
+	require.Equal(t, checkers.Fail, r.Verdict)
+	require.Contains(t, r.Explanation, "with p=c, published at 15s, while it was frozen")
+
+	require.Equal(t, checkers.Pass, check(drill(DrillMultiDCIgnore, "svc"), push(17, "so", "o=b")).Verdict, "another id still syncs")
+	require.Equal(t, checkers.Fail, check(drill(DrillMultiDCIgnore, "svc"), push(17, "s", "p=c")).Verdict)
+	require.Equal(t, checkers.Pass, check(drill(DrillMultiDCSyncOnly, "svc"), push(17, "s", "p=c")).Verdict, "the one synced id")
+	require.Equal(t, checkers.Fail, check(drill(DrillMultiDCSyncOnly, "svc"), push(17, "so", "o=b")).Verdict)
+}
+
+// A switch set back delays multidc-converge's deadline by the lag.
+func TestMultiDCConvergeAfterDrill(t *testing.T) {
+	s := int64(time.Second)
+	h := &History{Events: []Event{
+		{Kind: Publish, T: 1 * s, Client: 0, DataID: "svc", RegID: "p", Data: "a", Node: "dc1"},
+		{Kind: Subscribe, T: 2 * s, Client: 1, DataID: "svc", RegID: "s", Node: "dc1"},
+		{Kind: Drill, T: 3 * s, Until: 20 * s, Client: -1, Op: DrillMultiDCPushOff, Node: "dc1"},
+		{Kind: Push, T: 26 * s, Client: 1, DataID: "svc", RegID: "s", Node: "dc1", Pubs: []string{"p=a"}},
+	}}
+	require.Equal(t, checkers.Pass, MultiDCConverge{Bound: 5 * s, Lag: 2 * s}.Check(h, checkers.Options{}).Verdict)
+	require.Equal(t, checkers.Fail, MultiDCConverge{Bound: 5 * s}.Check(h, checkers.Options{}).Verdict)
+}

@@ -23,8 +23,9 @@ type Config struct {
 	SyncInterval time.Duration
 	// ReplicateInterval: data leaders batch replication (default 300ms).
 	ReplicateInterval time.Duration
-	// PushTimeout: a push without an ack failed (default 1s); RetryInterval
-	// spaces retries of pushes and writes (default 300ms).
+	// PushTimeout: a push without an ack failed, in the immediate push mode
+	// (default 1s; the pipeline's is Push.Timeout); RetryInterval spaces
+	// retries of immediate pushes and of writes (default 300ms).
 	PushTimeout, RetryInterval time.Duration
 	// SnapshotEvery for the meta raft log (default 64).
 	SnapshotEvery uint64
@@ -188,17 +189,23 @@ type PushConfig struct {
 	// (default 500ms each); then it waits for the next version scan.
 	Retries                    int
 	RetryFirst, RetryIncrement time.Duration
+	// Timeout: a push without an ack failed (default 2s: the session's
+	// ClientNodeExchanger waits clientNodeExchangeTimeoutMillis). The
+	// immediate mode keeps Config.PushTimeout (1s): it retries every
+	// RetryInterval forever, and the registries embedded in the mesh,
+	// coordinator and rehearsals are sized for quick failovers with it.
+	Timeout time.Duration
 	// StuckTimeout: a push in flight this long is dropped so that the next
-	// one can go (default 6s: PushProcessor.getPushingMaxSpanMillis, three
-	// times clientNodeExchangeTimeoutMillis of 2s).
+	// one can go (default 3 x Timeout: PushProcessor.getPushingMaxSpanMillis).
 	StuckTimeout time.Duration
-	// More than BreakerFailures failed pushes to one address of a
-	// subscriber that was pushed before open its circuit breaker until
-	// BreakerSilence after the last failure; one success closes it; the
-	// next version scan pushes (defaults 10 and 60s:
-	// pushCircuitBreakerThreshold, pushCircuitBreakerSilenceMillis and
-	// pushConsecutiveSuccess of SessionServerConfigBean,
-	// CircuitBreakerStatistic.circuitBreak).
+	// More than BreakerFailures failed pushes to a subscriber that was
+	// pushed before open its circuit breaker until BreakerSilence after the
+	// last failure; one success closes it; the next version scan pushes
+	// (defaults 10 and 60s: pushCircuitBreakerThreshold,
+	// pushCircuitBreakerSilenceMillis and pushConsecutiveSuccess of
+	// SessionServerConfigBean; the statistic is the subscriber's,
+	// DefaultCircuitBreakerService.pushCircuitBreaker, unless the breaker
+	// switch turns on the per-address one, which is not modelled).
 	BreakerFailures int
 	BreakerSilence  time.Duration
 }
@@ -219,7 +226,8 @@ func (c *PushConfig) defaults() {
 	def(&c.Debounce, 500*time.Millisecond)
 	def(&c.RetryFirst, 500*time.Millisecond)
 	def(&c.RetryIncrement, 500*time.Millisecond)
-	def(&c.StuckTimeout, 6*time.Second)
+	def(&c.Timeout, 2*time.Second)
+	def(&c.StuckTimeout, 3*c.Timeout)
 	def(&c.BreakerSilence, 60*time.Second)
 	if c.Retries <= 0 {
 		c.Retries = 3
@@ -269,3 +277,11 @@ func (c PushConfig) LoneBound() time.Duration {
 }
 
 func (c PushConfig) immediate() bool { return c.Mode != PushPipeline }
+
+// pushTimeout is how long a session waits for a push's ack.
+func (c *Config) pushTimeout() time.Duration {
+	if c.Push.immediate() {
+		return c.PushTimeout
+	}
+	return c.Push.Timeout
+}

@@ -41,9 +41,17 @@ import (
 // incident.
 const BugMultiDCNoResync = "bug/registry/multidc-no-periodic-sync"
 
+// BugMultiDCNotifyBypass: a data server syncs the dataInfoIds a remote
+// leader announces without asking its switches, so a change reaches a
+// datum whose sync is off, ignored or not in the synced list
+// (dataChangeNotify without its multiSync and acceptor checks). Modelled,
+// not a filed incident.
+const BugMultiDCNotifyBypass = "bug/registry/multidc-notify-bypasses-switches"
+
 // MultiDCBugs are the planted bugs of multi-data-centre sync.
 var MultiDCBugs = []sim.Bug{
 	{Name: BugMultiDCNoResync, Description: "a remote slot is synced whole only once, then only announced changes: one announced over a broken inter-DC connection is never repaired"},
+	{Name: BugMultiDCNotifyBypass, Description: "an announced remote change is synced whatever the switches say: a datum whose sync is off or ignored still changes"},
 }
 
 // MultiDCConfig configures a cluster's sync of other data centres.
@@ -63,12 +71,19 @@ type MultiDCConfig struct {
 	// 6s, syncRemoteSlotLeaderIntervalSecs); WatchInterval: it looks for
 	// announced changes and due syncs (default 200ms, RemoteSyncingWatchDog).
 	SyncInterval, WatchInterval time.Duration
+	// SwitchReload: data and session servers read the remote data
+	// centres' switches (multidc_switch.go) this often (default 60s:
+	// multiClusterConfigReloadMillis of data, multiClusterConfigReloadSecs
+	// of session; neither is woken by a change).
+	SwitchReload time.Duration
 }
 
-// RemoteDC is a data centre to sync from: its name and meta servers.
+// RemoteDC is a data centre to sync from: its name and meta servers, and
+// its switches until the console writes them (nil: DefaultMultiDCSwitch).
 type RemoteDC struct {
-	Name  string
-	Metas []sim.NodeID
+	Name   string
+	Metas  []sim.NodeID
+	Switch *MultiDCSwitch
 }
 
 func (c *MultiDCConfig) defaults() {
@@ -80,6 +95,7 @@ func (c *MultiDCConfig) defaults() {
 	def(&c.RPCTimeout, 3*time.Second)
 	def(&c.SyncInterval, 6*time.Second)
 	def(&c.WatchInterval, 200*time.Millisecond)
+	def(&c.SwitchReload, time.Minute)
 	if c.MaxSyncFails <= 0 {
 		c.MaxSyncFails = 3
 	}
@@ -121,13 +137,15 @@ type (
 	RemoteTables struct{ Tables map[string]*Table }
 	// RemoteSyncReq: data server -> the remote data centre's leader of
 	// Slot (Epoch: the remote table it routes by): the slot's datums whose
-	// versions differ from Have (Only: just these dataInfoIds).
+	// versions differ from Have (Only: just these dataInfoIds), of those
+	// Accept accepts (the real request carries its acceptor manager).
 	RemoteSyncReq struct {
-		ReqID uint64
-		Slot  int
-		Epoch uint64
-		Only  []string
-		Have  map[string]uint64
+		ReqID  uint64
+		Slot   int
+		Epoch  uint64
+		Only   []string
+		Have   map[string]uint64
+		Accept MultiDCSwitch
 	}
 	// RemoteSyncResp: the datums that differ, and the dataInfoIds of Have
 	// the leader does not hold.

@@ -20,6 +20,7 @@ type dataMultiDC struct {
 	// connection they use: they hear of its changes.
 	syncers map[sim.ConnID]sim.NodeID
 	next    uint64
+	sw      switches
 }
 
 // remoteData is what a data server holds of one remote data centre.
@@ -61,6 +62,7 @@ func (d *DataServer) startMultiDC() {
 	for _, r := range mc.Remotes {
 		d.mdc.remotes[r.Name] = &remoteData{slots: map[int]*remoteSlot{}, datums: map[string]*remoteDatum{}}
 	}
+	d.mdc.sw.start(d.env, mc)
 	if len(mc.Remotes) > 0 {
 		d.env.SetTimer(mc.WatchInterval, remoteWatchTick{})
 		d.env.SetTimer(d.cfg.HeartbeatInterval, remoteFetchTick{})
@@ -72,6 +74,8 @@ func (d *DataServer) multiDCTimer(tag any) bool {
 	case remoteWatchTick:
 		d.env.SetTimer(d.cfg.MultiDC.WatchInterval, remoteWatchTick{})
 		d.watchRemote()
+	case switchReloadTick:
+		d.reloadSwitches()
 	case remoteFetchTick:
 		d.env.SetTimer(d.cfg.HeartbeatInterval, remoteFetchTick{})
 		have := map[string]uint64{}
@@ -106,9 +110,17 @@ func (d *DataServer) multiDCMessage(c sim.ConnID, from sim.NodeID, msg any) bool
 		d.env.Send(c, d.remoteDiff(x))
 	case *RemoteSyncResp:
 		d.onRemoteSync(x)
+	case *ProvideAnswer:
+		if len(d.cfg.MultiDC.Remotes) == 0 {
+			return false
+		}
+		d.mdc.sw.read(d.env, x.Data)
 	case *RemoteChanged:
-		if r := d.mdc.remotes[x.DataCenter]; r != nil {
-			for _, id := range x.DataIDs {
+		// dataChangeNotify: nothing while the sync is off, only what the
+		// switches accept
+		if sw := d.notifySwitch(d.mdc.sw.of(x.DataCenter)); d.mdc.remotes[x.DataCenter] != nil && sw.Sync {
+			r := d.mdc.remotes[x.DataCenter]
+			for _, id := range sw.filter(x.DataIDs) {
 				if st := r.slots[d.m.slotOf(id)]; st != nil {
 					st.add(id)
 				}
@@ -126,7 +138,8 @@ func (d *DataServer) watchRemote() {
 	mc := d.cfg.MultiDC
 	now := d.env.Monotonic()
 	for _, r := range mc.Remotes {
-		rd := d.mdc.remotes[r.Name]
+		rd, sw := d.mdc.remotes[r.Name], d.mdc.sw.of(r.Name)
+		idsw := d.notifySwitch(sw) // what an announced change is synced by
 		for _, slot := range slices.Sorted(maps.Keys(rd.slots)) {
 			if s := d.slots[slot]; s == nil || !s.leader || slot >= len(rd.table.Slots) {
 				delete(rd.slots, slot) // no longer ours: its remote data goes with it
@@ -145,7 +158,7 @@ func (d *DataServer) watchRemote() {
 			if l := rd.table.Slots[slot].Leader; l != st.leader {
 				*st = remoteSlot{leader: l} // a new remote leader: sync it all again
 			}
-			if st.leader == (Proc{}) {
+			if st.leader == (Proc{}) || !idsw.Sync { // doSyncRemoteLeader skips a data centre whose sync is off
 				continue
 			}
 			to := sim.NodeID(st.leader.ID)
@@ -156,9 +169,14 @@ func (d *DataServer) watchRemote() {
 				}
 			}
 			if st.ids.req == 0 && len(st.pending) > 0 {
-				st.idsSent = sortedKeys(st.pending)
+				st.idsSent = idsw.filter(sortedKeys(st.pending))
 				st.pending = nil
-				st.ids = d.sendRemoteSync(to, rd, slot, st.idsSent)
+				if len(st.idsSent) > 0 {
+					st.ids = d.sendRemoteSync(to, rd, idsw, slot, st.idsSent)
+				}
+			}
+			if !sw.Sync {
+				continue
 			}
 			if st.full.req != 0 && now-st.full.sentAt >= mc.RPCTimeout {
 				st.full.req = 0
@@ -169,10 +187,22 @@ func (d *DataServer) watchRemote() {
 					continue
 				}
 				st.lastFull = now
-				st.full = d.sendRemoteSync(to, rd, slot, nil)
+				st.full = d.sendRemoteSync(to, rd, sw, slot, nil)
 			}
 		}
 	}
+}
+
+// notifySwitch is the switch announced changes are synced by: sw, or with
+// BugMultiDCNotifyBypass every one.
+func (d *DataServer) notifySwitch(sw MultiDCSwitch) MultiDCSwitch {
+	if sw.Sync && slices.Contains(sw.DataIDs, AcceptAll) && len(sw.Ignore) == 0 {
+		return sw // nothing to bypass
+	}
+	if _, bug := d.env.Failpoint(BugMultiDCNotifyBypass); bug {
+		return DefaultMultiDCSwitch
+	}
+	return sw
 }
 
 func (st *remoteSlot) add(id string) {
@@ -182,12 +212,13 @@ func (st *remoteSlot) add(id string) {
 	st.pending[id] = true
 }
 
-// sendRemoteSync asks the remote leader for the slot's datums (only: those).
-func (d *DataServer) sendRemoteSync(to sim.NodeID, rd *remoteData, slot int, only []string) syncTask {
+// sendRemoteSync asks the remote leader for the slot's datums (only: those)
+// that sw accepts; what it does not accept is left as it is.
+func (d *DataServer) sendRemoteSync(to sim.NodeID, rd *remoteData, sw MultiDCSwitch, slot int, only []string) syncTask {
 	d.mdc.next++
-	req := &RemoteSyncReq{ReqID: d.mdc.next, Slot: slot, Epoch: rd.table.Epoch, Only: only, Have: map[string]uint64{}}
+	req := &RemoteSyncReq{ReqID: d.mdc.next, Slot: slot, Epoch: rd.table.Epoch, Only: only, Have: map[string]uint64{}, Accept: sw}
 	for id, x := range rd.datums { //detlint:allow fills a map: the order does not matter
-		if d.m.slotOf(id) == slot && (only == nil || slices.Contains(only, id)) {
+		if d.m.slotOf(id) == slot && (only == nil || slices.Contains(only, id)) && sw.accepts(id) {
 			req.Have[id] = x.src
 		}
 	}
@@ -205,7 +236,7 @@ func (d *DataServer) remoteDiff(x *RemoteSyncReq) *RemoteSyncResp {
 	if ids == nil {
 		ids = sortedKeys(d.inSlot[x.Slot])
 	}
-	for _, id := range ids {
+	for _, id := range x.Accept.filter(ids) {
 		if y := d.datums[id]; y != nil && d.m.slotOf(id) == x.Slot {
 			if y.version != x.Have[id] {
 				resp.Datums = append(resp.Datums, d.view(id))

@@ -29,11 +29,13 @@ type sessionOps struct {
 	zoneOff  map[string]bool     // addresses switched off through the zone API (memory only)
 	offConns map[sim.ConnID]bool // connections switched off
 	stopped  bool                // push stopped, as last applied
+	mdc      switches            // the remote data centres' switches, as last reloaded (multidc_switch.go)
 }
 
 func (s *SessionServer) startOps() {
 	s.ops = sessionOps{zoneOff: map[string]bool{}, offConns: map[sim.ConnID]bool{}}
 	s.ops.view.start(s.env, s.cfg)
+	s.ops.mdc.start(s.env, s.cfg.MultiDC)
 	s.startApps()
 }
 
@@ -58,6 +60,8 @@ func (s *SessionServer) opsMessage(c sim.ConnID, msg any) bool {
 	switch x := msg.(type) {
 	case provideTick:
 		s.ops.view.poll(s.env, s.cfg, &s.m.peers)
+	case switchReloadTick:
+		s.reloadSwitches()
 	case *ProvideAnswer:
 		if changed := s.ops.view.take(x); len(changed) > 0 {
 			s.applyOps()
@@ -161,7 +165,7 @@ func (s *SessionServer) dropBlacklisted() {
 
 // pushHeld: push is stopped and the subscriber's address is not gray.
 func (s *SessionServer) pushHeld(x *sub) bool {
-	return s.ops.view.on(ProvideStopPush) && !s.ops.view.has(ProvideGrayPush, s.addrOf(x.conn))
+	return s.ops.view.on(ProvideStopPush) && !s.ops.view.has(ProvideGrayPush, s.addrOf(x.conn)) || s.remotePushOff(x)
 }
 
 func connsSorted[V any](m map[sim.ConnID]V) []sim.ConnID {

@@ -5,30 +5,20 @@ package registry
 // after the first) and PushProcessor (a subscriber's push debounced, a
 // failed one retried Retries times with a growing backoff and then left to
 // the next version scan, a push stuck in flight dropped, a circuit breaker
-// per address). Config.Push.Immediate keeps the old model.
+// per subscriber). Config.Push.Immediate keeps the old model.
 
-import (
-	"time"
-
-	"github.com/sofasim/sofasim/sim"
-)
+import "time"
 
 // pushPipe is a session's pipeline state; the maps start lazily.
 type pushPipe struct {
-	merges   map[string]*merge // dataInfoId -> its changes not fired yet
-	breakers map[sim.ConnID]*breaker
-	gen      uint64 // names timers, so a superseded one is ignored
+	merges map[string]*merge // dataInfoId -> its changes not fired yet
+	gen    uint64            // names timers, so a superseded one is ignored
 }
 
 type merge struct {
 	first time.Duration // when the first change arrived
 	d     *Datum        // the newest change
 	gen   uint64
-}
-
-type breaker struct {
-	fails int
-	until time.Duration // pushes skipped until then
 }
 
 // subPipe is a subscriber's pipeline state.
@@ -40,6 +30,12 @@ type subPipe struct {
 	gaveUp   uint64 // the version whose retries ran out: left to the version scan
 	sentAt   time.Duration
 	sentVer  uint64
+	// the subscriber's circuit breaker (SOFARegistry's
+	// Subscriber.getStatistic: per subscriber unless the breaker switch
+	// asks for the per-address one, not modelled): failed pushes since
+	// the last success, and pushes skipped until openUntil
+	fails     int
+	openUntil time.Duration
 }
 
 type (
@@ -59,7 +55,7 @@ type (
 
 func (p *pushPipe) next() uint64 {
 	if p.merges == nil {
-		p.merges, p.breakers = map[string]*merge{}, map[sim.ConnID]*breaker{}
+		p.merges = map[string]*merge{}
 	}
 	p.gen++
 	return p.gen
@@ -135,7 +131,7 @@ func (s *SessionServer) pushNow(x *sub) {
 	if d == nil || d.Version <= x.pushed || x.abandoned || s.pushHeld(x) {
 		return
 	}
-	if b := s.push.breakers[x.conn]; b != nil && s.env.Monotonic() < b.until {
+	if s.env.Monotonic() < x.pipe.openUntil {
 		s.env.Reached("registry/push-breaker-open")
 		return // the version scan pushes once it closes
 	}
@@ -155,13 +151,8 @@ func (s *SessionServer) retryPush(x *sub, v uint64) {
 	cfg := s.cfg.Push
 	s.push.next()
 	if x.pushed > 0 { // a subscriber never pushed does not count (DefaultCircuitBreakerService.onPushFail)
-		b := s.push.breakers[x.conn]
-		if b == nil {
-			b = &breaker{}
-			s.push.breakers[x.conn] = b
-		}
-		if b.fails++; b.fails > cfg.BreakerFailures {
-			b.until = s.env.Monotonic() + cfg.BreakerSilence
+		if x.pipe.fails++; x.pipe.fails > cfg.BreakerFailures {
+			x.pipe.openUntil = s.env.Monotonic() + cfg.BreakerSilence
 		}
 	}
 	if v > x.pipe.retryVer {
@@ -180,13 +171,14 @@ func (s *SessionServer) retryPush(x *sub, v uint64) {
 // rescan: a version scan starts a new push task, with its own retries.
 func (p *subPipe) rescan() { p.gaveUp, p.retries = 0, 0 }
 
-// pushSettled notes an acknowledged push: the address's breaker closes.
+// pushSettled notes an acknowledged push: the subscriber's breaker closes
+// (pushConsecutiveSuccess 1).
 func (s *SessionServer) pushSettled(x *sub) {
 	if x.inflight || x.pipe.sentVer == 0 || x.pushed < x.pipe.sentVer {
 		return
 	}
 	x.pipe.sentVer = 0
-	delete(s.push.breakers, x.conn)
+	x.pipe.fails, x.pipe.openUntil = 0, 0
 }
 
 // toPush is the datum a push to x sends: the cached one, or with

@@ -59,7 +59,7 @@ func TestPushMergesChanges(t *testing.T) {
 }
 
 // With every push failing, a push is tried 1+Retries times and then left
-// to the version scan, and the address's breaker opens after more than
+// to the version scan, and the subscriber's breaker opens after more than
 // BreakerFailures failures (the subscriber was pushed before); once pushes
 // work again and the breaker's 60s silence is over the subscriber catches
 // up. The immediate model retries every 300ms.
@@ -131,7 +131,7 @@ func TestStuckPushDropped(t *testing.T) {
 		require.Empty(t, w.Findings())
 		return sub.last(), w.Reached(), w.Fingerprint()
 	}
-	pipe := PushConfig{Mode: PushPipeline, StuckTimeout: 2 * time.Second}
+	pipe := PushConfig{Mode: PushPipeline, Timeout: time.Minute, StuckTimeout: 2 * time.Second}
 	last, reached, fp := run(pipe)
 	require.Equal(t, []string{"p0=y"}, last, "the stuck push was dropped and the change pushed")
 	require.NotZero(t, reached["registry/push-stuck-dropped"])

@@ -16,7 +16,7 @@ type sub struct {
 	attempt       uint64
 	firstFails    int
 	abandoned     bool
-	timeout       sim.TimerID // the push in flight's PushTimeout, cancelled by its ack
+	timeout       sim.TimerID // the push in flight's timeout, cancelled by its ack
 	pipe          subPipe     // the push pipeline's state (push_pipeline.go)
 }
 
@@ -92,7 +92,7 @@ func (s *SessionServer) maybePush(x *sub) {
 	s.debouncePush(x, d)
 }
 
-// sendPush sends d to the subscriber and waits PushTimeout for its ack.
+// sendPush sends d to the subscriber and waits for its ack (pushTimeout).
 func (s *SessionServer) sendPush(x *sub, d *Datum) {
 	x.attempt++
 	x.inflight = true
@@ -102,7 +102,7 @@ func (s *SessionServer) sendPush(x *sub, d *Datum) {
 		return
 	}
 	s.env.Send(x.conn, &Push{RegID: x.regID, Datum: d, Attempt: x.attempt})
-	x.timeout = s.env.SetTimer(s.cfg.PushTimeout, pushTimeout{reg: x.regID, attempt: x.attempt})
+	x.timeout = s.env.SetTimer(s.cfg.pushTimeout(), pushTimeout{reg: x.regID, attempt: x.attempt})
 }
 
 // pushFailed handles a push timeout: retried later, never recorded as

@@ -28,17 +28,28 @@ const (
 )
 
 // MDOp is a multi-DC workload operation: a dc1 publisher's publish or
-// unpublish of Reg in Service, or a dc2 client's subscription to dc1's
-// datum of Service.
+// unpublish of Reg in Service, a dc2 client's subscription to dc1's datum
+// of Service, or the console's switch drill (multidc_drills.go), set back
+// after For.
 type MDOp struct {
 	scenarios.OpTiming
-	Kind    string `json:"kind"`
-	Service string `json:"service"`
-	Reg     string `json:"reg"`
+	Kind    string       `json:"kind"`
+	Service string       `json:"service"`
+	Reg     string       `json:"reg"`
+	Drill   string       `json:"drill,omitempty"`
+	For     sim.Duration `json:"for,omitempty"`
 }
 
 // MDOpKinds are the multi-DC operation kinds.
-var MDOpKinds = []string{OpPublish, OpUnpublish, OpSubscribe}
+var MDOpKinds = append([]string{OpPublish, OpUnpublish, OpSubscribe}, mdDrillKinds()...)
+
+func mdDrillKinds() []string {
+	var out []string
+	for _, d := range regcheck.MultiDCDrills {
+		out = append(out, OpDrill+"/"+d)
+	}
+	return out
+}
 
 // MDParams are registry-multidc's parameters.
 var MDParams = []scenarios.Param{
@@ -53,6 +64,8 @@ var MDParams = []scenarios.Param{
 	scenarios.Dur("liveness", 60*time.Second, "liveness bound after faults heal"),
 	scenarios.Dur("converge-bound", 20*time.Second, "after its last change and the last fault, dc1's datum reaches every dc2 subscriber within this (a sync in flight at the heal times out after 3 s, the next whole-slot sync follows 6 s after the last, a restarted data server re-learns both tables first)"),
 	scenarios.Choice("election", regnode.ElectionDB, []string{regnode.ElectionDB, regnode.ElectionRaft}, "how each data centre elects its meta leader"),
+	scenarios.Choice("push", regnode.PushPipeline, []string{regnode.PushPipeline, regnode.PushImmediate}, "the sessions' pushes: SOFARegistry's pipeline or at once (the model before issue 14)"),
+	scenarios.Dur("switch-reload", 2*time.Second, "data and session servers read the multi-DC switches this often (SOFARegistry's is 60 s, the nodes' default, which a 30 s run would never see act)"),
 }
 
 func init() {
@@ -61,21 +74,29 @@ func init() {
 		Description: "two registry data centres, dc2 syncing dc1's published data slot by slot; the inter-DC link is cut (one way or both) and clogged, and data servers restart on either side: dc2's subscribers must converge to dc1's data after the heal",
 		Params:      MDParams,
 		Bugs:        regnode.MultiDCBugs,
-		MustReach:   []string{"registry/multidc-slot-synced", "registry/multidc-sync-timeout"},
+		MustReach:   []string{"registry/multidc-slot-synced", "registry/multidc-sync-timeout", "registry/multidc-push-held"},
 		OpKinds:     MDOpKinds,
-		Kind:        func(op MDOp) string { return op.Kind },
+		Kind: func(op MDOp) string {
+			if op.Kind == OpDrill {
+				return OpDrill + "/" + op.Drill
+			}
+			return op.Kind
+		},
 		Nodes: func(p scenarios.Values) []sim.NodeID {
 			dc1, dc2 := mdTopology(p)
-			return append(append(members(dc1), members(dc2)...), scenarios.ClientIDs(p.Int("publishers")+p.Int("subscribers"))...)
+			return append(append(append(members(dc1), members(dc2)...), scenarios.ClientIDs(p.Int("publishers")+p.Int("subscribers"))...), mdConsoleID)
 		},
 		Clients: func(p scenarios.Values) int { return p.Int("publishers") + p.Int("subscribers") },
 		Draw: func(t *rapid.T, p scenarios.Values) scenarios.Draft[MDOp] {
 			d := p.Duration("duration")
 			dc1, dc2 := mdTopology(p)
+			ops := drawMDOps(t, p.Int("publishers"), p.Int("subscribers"), p.Int("services"), p.Int("ops"), d)
+			faults := drawMDFaults(t, dc1, dc2, d)
+			ops = append(ops, drawMDDrills(t, p.Int("services"), d)...) // drawn last: the draws before keep their values
+			slices.SortStableFunc(ops, func(a, b MDOp) int { return int(a.At - b.At) })
 			return scenarios.Draft[MDOp]{
 				Duration: sim.Duration(d), Liveness: sim.Duration(p.Duration("liveness")),
-				Ops:    drawMDOps(t, p.Int("publishers"), p.Int("subscribers"), p.Int("services"), p.Int("ops"), d),
-				Faults: drawMDFaults(t, dc1, dc2, d),
+				Ops: ops, Faults: faults,
 			}
 		},
 		Build: func(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []MDOp) (scenarios.System[*regcheck.History], error) {
@@ -94,7 +115,7 @@ func mdTopology(p scenarios.Values) (dc1, dc2 regnode.Config) {
 			return out
 		}
 		c := regnode.Config{Metas: ids("meta", 3), Data: ids("data", p.Int("data")), Sessions: ids("session", p.Int("sessions")), Slots: p.Int("slots"),
-			Election: p.String("election"), Lease: regnode.RealMetaLease, MultiDC: regnode.MultiDCConfig{DataCenter: name}}
+			Election: p.String("election"), Lease: regnode.RealMetaLease, Push: regnode.PushConfig{Mode: p.String("push")}, MultiDC: regnode.MultiDCConfig{DataCenter: name, SwitchReload: p.Duration("switch-reload")}}
 		if c.Election == regnode.ElectionDB {
 			c.LockDB = sim.NodeID(prefix + "lockdb")
 		}
@@ -179,6 +200,8 @@ type mdSystem struct {
 	rec      *regcheck.History
 	clients  []*mdClient
 	bound    int64
+	lag      int64 // a switch's lag: reload period + a provide poll + 1 s
+	console  *mdConsole
 	evs      int // client events, for Done
 	convAt   int
 	conv     bool
@@ -187,12 +210,22 @@ type mdSystem struct {
 
 func buildMD(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []MDOp) *mdSystem {
 	dc1, dc2 := mdTopology(p)
-	s := &mdSystem{w: w, dc1: dc1, dc2: dc2, rec: &regcheck.History{}, bound: int64(p.Duration("converge-bound")), convAt: -1}
+	s := &mdSystem{w: w, dc1: dc1, dc2: dc2, rec: &regcheck.History{}, bound: int64(p.Duration("converge-bound")), convAt: -1,
+		lag: int64(p.Duration("switch-reload") + 2*time.Second)}
 	regnode.AddServers(w, dc1)
 	regnode.AddServers(w, dc2)
 	pubs := p.Int("publishers")
 	ids := scenarios.ClientIDs(pubs + p.Int("subscribers"))
-	for i, own := range scenarios.SplitOps(ops, len(ids)) {
+	var work, drills []MDOp
+	for _, op := range ops {
+		if op.Kind == OpDrill {
+			drills = append(drills, op)
+		} else {
+			work = append(work, op)
+		}
+	}
+	addMDConsole(w, s, drills)
+	for i, own := range scenarios.SplitOps(work, len(ids)) {
 		c := &mdClient{idx: i, sys: s, sessions: dc1.Sessions, follows: map[string]string{}, live: map[string]string{}}
 		if i >= pubs {
 			c.sessions = dc2.Sessions
@@ -212,6 +245,9 @@ func (s *mdSystem) Leader() sim.NodeID    { return "" }
 // Done: every operation ran and every dc2 subscriber has held dc1's data
 // for 2 s.
 func (s *mdSystem) Done() bool {
+	if !s.console.driver.Done() {
+		return false
+	}
 	for _, c := range s.clients {
 		if !c.driver.Done() {
 			return false
@@ -231,14 +267,18 @@ func (s *mdSystem) History() *regcheck.History {
 		if strings.HasPrefix(p.Failpoint, "bug/") { // a planted bug is the system under test, not a fault
 			continue
 		}
-		h.Record(regcheck.Event{Kind: regcheck.Disturbed, T: int64(p.Start), Until: int64(p.End), Client: -1, Node: string(p.Node)})
+		h.Record(regcheck.Event{Kind: regcheck.Disturbed, T: int64(p.Start), Until: int64(p.End), Client: -1, Node: string(p.Node), Op: string(p.Kind)})
 	}
 	h.Record(regcheck.Event{Kind: regcheck.End, T: int64(s.w.Now()), Client: -1})
 	return h
 }
 
 func (s *mdSystem) Checkers(scenarios.Bounds) []checkers.CheckerOf[*regcheck.History] {
-	return []checkers.CheckerOf[*regcheck.History]{regcheck.MultiDCConverge{Bound: s.bound}}
+	// a sync requested before the switch took effect is answered within
+	// its 3 s timeout or ignored
+	settle := int64(4 * time.Second)
+	return []checkers.CheckerOf[*regcheck.History]{regcheck.MultiDCConverge{Bound: s.bound, Lag: s.lag},
+		regcheck.MultiDCSwitches{Lag: s.lag, Settle: settle}}
 }
 
 // mdClient is a workload client of one data centre.

@@ -35,10 +35,11 @@ func TestRegistryMultiDCCutHeals(t *testing.T) {
 }
 
 // TestRegistryMultiDCPlantedBugs: registry-multidc finds the planted
-// multi-DC bug at its pinned seed (the first of seeds 1..200).
+// multi-DC bugs at their pinned seeds (the first of seeds 1..200).
 func TestRegistryMultiDCPlantedBugs(t *testing.T) {
 	scenariotest.PlantedBugs(t, regnode.MultiDCBugs, map[string]scenariotest.Pin{
-		regnode.BugMultiDCNoResync: {Scenario: "registry-multidc", Seed: 3, Checker: "multidc-converge"},
+		regnode.BugMultiDCNoResync:     {Scenario: "registry-multidc", Seed: 3, Checker: "multidc-converge"},
+		regnode.BugMultiDCNotifyBypass: {Scenario: "registry-multidc", Seed: 96, Checker: "multidc-switches"},
 	})
 }
 

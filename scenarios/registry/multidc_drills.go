@@ -1,0 +1,158 @@
+package registry
+
+// registry-multidc's switch drills: an ops console sets dc2's switches for
+// dc1 (MultiClusterSyncInfo: push off, sync off, an ignored dataInfoId, a
+// synced list of one) by writing provide data to dc2's meta servers, and
+// sets them back after a while.
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"pgregory.net/rapid"
+
+	regcheck "github.com/sofasim/sofasim/checkers/registry"
+	regnode "github.com/sofasim/sofasim/nodes/registry"
+	"github.com/sofasim/sofasim/scenarios"
+	"github.com/sofasim/sofasim/sim"
+)
+
+const mdConsoleID sim.NodeID = "mdops"
+
+// OpDrill is the kind of a drill MDOp (its Drill names which).
+const OpDrill = "drill"
+
+// drawMDDrills: up to two switch drills, each set at 2 s..d-6 s for 4-20 s
+// (set back by d-1 s). Explicit levels: rapid's ranges lean hard to their
+// minimum, and a drill must outlast its lag and settling to be checked.
+func drawMDDrills(t *rapid.T, services int, d time.Duration) []MDOp {
+	var out []MDOp
+	n := rapid.SampledFrom([]int{1, 2, 0, 1, 2}).Draw(t, "drills")
+	for i := 0; i < n; i++ {
+		frac := rapid.SampledFrom([]int{1, 5, 0, 3, 6, 2, 4}).Draw(t, "drill-at")
+		at := 2*time.Second + (d-8*time.Second)*time.Duration(frac)/6
+		length := min(time.Duration(rapid.SampledFrom([]int{15, 8, 20, 12, 4, 18}).Draw(t, "drill-seconds"))*time.Second, d-time.Second-at)
+		op := MDOp{OpTiming: scenarios.OpTiming{At: sim.Duration(at)}, Kind: OpDrill,
+			Drill: rapid.SampledFrom(regcheck.MultiDCDrills).Draw(t, "drill-kind"), For: sim.Duration(length)}
+		if op.Drill == regcheck.DrillMultiDCIgnore || op.Drill == regcheck.DrillMultiDCSyncOnly {
+			op.Service = fmt.Sprintf("svc-%d", rapid.IntRange(0, services-1).Draw(t, "drill-service"))
+		}
+		out = append(out, op)
+	}
+	return out
+}
+
+// mdConsole writes dc2's switches for dc1 to every dc2 meta server until
+// each acknowledged, as the composition of the drills in force.
+type mdConsole struct {
+	sim.BaseNode
+	sys     *mdSystem
+	env     *sim.Env
+	driver  *scenarios.Driver[MDOp]
+	conns   map[sim.NodeID]sim.ConnID
+	active  map[int]MDOp // the drills in force, by their order
+	drills  int
+	version uint64
+	unacked map[uint64]*regnode.ProvideWrite // by request
+	to      map[uint64]sim.NodeID            // the meta server of each request
+}
+
+type (
+	mdRetry struct{}
+	mdUndo  struct{ drill int }
+)
+
+func addMDConsole(w *sim.World, sys *mdSystem, drills []MDOp) {
+	c := &mdConsole{sys: sys, conns: map[sim.NodeID]sim.ConnID{}, active: map[int]MDOp{}, unacked: map[uint64]*regnode.ProvideWrite{}, to: map[uint64]sim.NodeID{}}
+	c.driver = &scenarios.Driver[MDOp]{Ops: drills, Now: w.Now, Exec: c.exec}
+	sys.console = c
+	w.AddNode(mdConsoleID, func() sim.Node { return c })
+}
+
+func (c *mdConsole) Start(env *sim.Env) {
+	c.env = env
+	env.SetTimer(time.Second, mdRetry{})
+	c.driver.Start(env)
+}
+
+func (c *mdConsole) send(to sim.NodeID, msg any) {
+	conn, ok := c.conns[to]
+	if !ok {
+		conn = c.env.Dial(to)
+		c.conns[to] = conn
+	}
+	if !c.env.Send(conn, msg) {
+		delete(c.conns, to)
+	}
+}
+
+func (c *mdConsole) Closed(conn sim.ConnID, peer sim.NodeID) {
+	if c.conns[peer] == conn {
+		delete(c.conns, peer)
+	}
+}
+
+func (c *mdConsole) Message(_ sim.ConnID, _ sim.NodeID, msg any) {
+	if a, ok := msg.(*regnode.ProvideWriteAck); ok {
+		delete(c.unacked, a.ReqID)
+	}
+}
+
+func (c *mdConsole) Timer(_ sim.TimerID, tag any) {
+	switch t := tag.(type) {
+	case mdRetry:
+		for _, r := range slices.Sorted(maps.Keys(c.unacked)) {
+			c.send(c.to[r], c.unacked[r])
+		}
+		c.env.SetTimer(time.Second, mdRetry{})
+	case mdUndo:
+		delete(c.active, t.drill)
+		c.write()
+	default:
+		if scenarios.IsDriverTick(tag) {
+			c.driver.Pump(c.env)
+		}
+	}
+}
+
+func (c *mdConsole) exec(op MDOp, done func()) {
+	defer done()
+	now := int64(c.sys.w.Now())
+	c.sys.rec.Record(regcheck.Event{Kind: regcheck.Drill, T: now, Until: now + int64(op.For), Client: -1, Op: op.Drill, Node: mdLocal, DataID: op.Service})
+	c.env.Trace("registry/drill", op.Drill)
+	c.drills++
+	c.active[c.drills] = op
+	c.env.SetTimer(time.Duration(op.For), mdUndo{drill: c.drills})
+	c.write()
+}
+
+// write stores the switches the drills in force make on every dc2 meta.
+func (c *mdConsole) write() {
+	w := regnode.DefaultMultiDCSwitch
+	w.DataIDs = nil
+	for _, k := range slices.Sorted(maps.Keys(c.active)) {
+		switch op := c.active[k]; op.Drill {
+		case regcheck.DrillMultiDCPushOff:
+			w.Push = false
+		case regcheck.DrillMultiDCSyncOff:
+			w.Sync = false
+		case regcheck.DrillMultiDCIgnore:
+			w.Ignore = append(w.Ignore, op.Service)
+		case regcheck.DrillMultiDCSyncOnly:
+			w.DataIDs = append(w.DataIDs, op.Service)
+		}
+	}
+	if len(w.DataIDs) == 0 {
+		w.DataIDs = []string{regnode.AcceptAll}
+	}
+	c.version++
+	data := regnode.ProvideData{Key: regnode.MultiDCSwitchKey(mdLocal), Values: w.Values(), Version: c.version}
+	for _, m := range c.sys.dc2.Metas {
+		req := uint64(len(c.to)) + 1
+		msg := &regnode.ProvideWrite{ReqID: req, Data: data}
+		c.unacked[req], c.to[req] = msg, m
+		c.send(m, msg)
+	}
+}
