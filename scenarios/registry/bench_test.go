@@ -165,15 +165,7 @@ func runMeasured(b *testing.B, plan *scenarios.Plan, check bool) regMeasure {
 	runtime.ReadMemStats(&before)
 	start, cpuStart := time.Now(), scenariotest.CPUTime()
 	w := sim.NewWorld(sim.Config{Seed: plan.Seed})
-	var ops []Op
-	for _, raw := range plan.Ops {
-		var op Op
-		if err := json.Unmarshal(raw, &op); err != nil {
-			b.Fatal(err)
-		}
-		ops = append(ops, op)
-	}
-	rs := build(w, plan, params, ops, true)
+	rs := build(w, plan, params, planOps(b, plan), true)
 	w.Run(sim.Limits{Until: time.Duration(plan.Duration)})
 	wallSafety, cpuSafety := time.Since(start), scenariotest.CPUTime()-cpuStart
 	var after runtime.MemStats
@@ -210,6 +202,58 @@ func runMeasured(b *testing.B, plan *scenarios.Plan, check bool) regMeasure {
 	}
 	runtime.KeepAlive(w)
 	return m
+}
+
+func planOps(tb testing.TB, plan *scenarios.Plan) []Op {
+	var ops []Op
+	for _, raw := range plan.Ops {
+		var op Op
+		if err := json.Unmarshal(raw, &op); err != nil {
+			tb.Fatal(err)
+		}
+		ops = append(ops, op)
+	}
+	return ops
+}
+
+// TestLeanRecording: the benchmarks' recording leaves the run as it is
+// (same fingerprint) and, merged back, holds the full recording's events
+// in order, pushes aside; its pushes are each subscriber's last one.
+func TestLeanRecording(t *testing.T) {
+	for seed := uint64(1); seed <= 3; seed++ {
+		plan, err := scenarios.PlanForSeed("registry-chaos", seed, nil, nil)
+		require.NoError(t, err)
+		sc, err := scenarios.Lookup(plan.Scenario)
+		require.NoError(t, err)
+		params, err := scenarios.ResolveParams(sc, plan.Params)
+		require.NoError(t, err)
+		run := func(lean bool) (*system, *sim.World) {
+			w := sim.NewWorld(sim.Config{Seed: plan.Seed})
+			rs := build(w, plan, params, planOps(t, plan), lean)
+			w.Run(sim.Limits{Until: time.Duration(plan.Duration + plan.Liveness)})
+			return rs, w
+		}
+		full, fw := run(false)
+		lean, lw := run(true)
+		require.Equal(t, fw.Fingerprint(), lw.Fingerprint(), "seed %d", seed)
+		split := func(evs []regcheck.Event) (rest []regcheck.Event, last map[string]regcheck.Event) {
+			last = map[string]regcheck.Event{}
+			for _, ev := range evs {
+				if ev.Kind != regcheck.Push {
+					rest = append(rest, ev)
+					continue
+				}
+				ev.T = 0
+				last[strconv.Itoa(ev.Client)+"/"+ev.RegID] = ev
+			}
+			return rest, last
+		}
+		wantRest, wantLast := split(full.rec.Events)
+		gotRest, gotLast := split(lean.lean.events(lean.rec.Events, lw.Now()))
+		require.NotEmpty(t, wantLast, "seed %d", seed)
+		require.Equal(t, wantRest, gotRest, "seed %d", seed)
+		require.Equal(t, wantLast, gotLast, "seed %d", seed)
+	}
 }
 
 // TestLatencies: the histogram's k-th latency is the k-th of the samples
