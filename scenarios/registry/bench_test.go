@@ -18,6 +18,7 @@ import (
 
 	"github.com/sofasim/sofasim/checkers"
 	regcheck "github.com/sofasim/sofasim/checkers/registry"
+	regnode "github.com/sofasim/sofasim/nodes/registry"
 	"github.com/sofasim/sofasim/scenarios"
 	"github.com/sofasim/sofasim/scenarios/scenariotest"
 	"github.com/sofasim/sofasim/sim"
@@ -272,5 +273,48 @@ func TestLatencies(t *testing.T) {
 		for k, d := range sorted {
 			require.Equal(rt, d/latencyStep*latencyStep, h.at(k), "sample %d", k)
 		}
+	})
+}
+
+// TestLeanPushLatencies: the recorder's latencies, computed once per pair
+// of datums, are those of comparing each push with the subscriber's
+// previous one.
+func TestLeanPushLatencies(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		l := newRegLean()
+		var datums []*regnode.Datum
+		for i := range rapid.IntRange(1, 6).Draw(rt, "datums") {
+			d := &regnode.Datum{DataID: "svc", Version: uint64(i + 1)}
+			for r := range 5 {
+				if v := rapid.IntRange(-1, 2).Draw(rt, "data"); v >= 0 {
+					data := fmt.Sprintf("r%d-v%d", r, v)
+					d.Pubs = append(d.Pubs, regnode.PubData{RegID: fmt.Sprintf("r%d", r), Data: data})
+					l.pubAt[data] = time.Duration(r*3+v) * time.Millisecond
+				}
+			}
+			datums = append(datums, d)
+		}
+		var want latencies
+		last := map[int]*regnode.Datum{}
+		now := time.Second
+		for _, k := range rapid.SliceOfN(rapid.IntRange(0, 3*len(datums)-1), 1, 40).Draw(rt, "pushes") {
+			sub, d := k%3, datums[k/3]
+			had := map[string]bool{}
+			if prev := last[sub]; prev != nil {
+				for _, p := range prev.Pubs {
+					had[p.RegID+"="+p.Data] = true
+				}
+			}
+			for _, p := range d.Pubs {
+				if !had[p.RegID+"="+p.Data] {
+					want.add(now - l.pubAt[p.Data])
+				}
+			}
+			last[sub] = d
+			l.push(sub, "s", d, now)
+			now += time.Millisecond
+		}
+		require.Equal(rt, want.n, l.latency.n)
+		require.Equal(rt, want.counts, l.latency.counts)
 	})
 }

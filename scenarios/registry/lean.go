@@ -18,9 +18,13 @@ import (
 // first receiving it; the clients' own events in a compact form. The
 // checkers need the full recording.
 type regLean struct {
-	last    map[subKey]*regnode.Datum // the last push per subscriber
-	pubAt   map[string]time.Duration  // when each data was published (the workload's data values are unique: c<client>-d<n>)
-	evs     []leanEvent               // the clients' events
+	last  map[subKey]*regnode.Datum // the last push per subscriber
+	pubAt map[string]time.Duration  // when each data was published (the workload's data values are unique: c<client>-d<n>)
+	evs   []leanEvent               // the clients' events
+	// diffs: the publish times of the data new in a datum since another,
+	// by the pair: a session pushes one datum to all its subscribers of
+	// it, and most had the same one before.
+	diffs   map[[2]*regnode.Datum][]time.Duration
 	latency latencies
 }
 
@@ -87,17 +91,37 @@ func (h *latencies) at(k int) time.Duration {
 	return time.Duration(len(h.counts)) * latencyStep
 }
 
-// push compares the datum with the subscriber's previous one (both sorted
-// by registerId): a publisher whose data is new to the subscriber was
-// delivered now.
+// maxDiffs bounds the remembered diffs (they are dropped all at once).
+const maxDiffs = 256
+
+// push compares the datum with the subscriber's previous one: a publisher
+// whose data is new to the subscriber was delivered now.
 func (l *regLean) push(client int, sub string, d *regnode.Datum, now time.Duration) {
 	k := subKey{client, sub}
 	prev := l.last[k]
 	l.last[k] = d
+	pair := [2]*regnode.Datum{prev, d}
+	times, ok := l.diffs[pair]
+	if !ok {
+		if len(l.diffs) >= maxDiffs || l.diffs == nil {
+			l.diffs = map[[2]*regnode.Datum][]time.Duration{}
+		}
+		times = l.published(prev, d)
+		l.diffs[pair] = times
+	}
+	for _, t := range times {
+		l.latency.add(now - t)
+	}
+}
+
+// published is the publish times of the data in d that prev lacks (both
+// sorted by registerId).
+func (l *regLean) published(prev, d *regnode.Datum) []time.Duration {
 	var old []regnode.PubData
 	if prev != nil {
 		old = prev.Pubs
 	}
+	var times []time.Duration
 	j := 0
 	for _, p := range d.Pubs {
 		// Mostly the same publishers as before: equal strings (often the
@@ -109,9 +133,10 @@ func (l *regLean) push(client int, sub string, d *regnode.Datum, now time.Durati
 			continue
 		}
 		if t, ok := l.pubAt[p.Data]; ok {
-			l.latency.add(now - t)
+			times = append(times, t)
 		}
 	}
+	return times
 }
 
 // events is the recorded history (rec, with the clients' events merged
