@@ -50,7 +50,7 @@ func TestMemos(t *testing.T) {
 					if s, ok := w.Node(id).(*SessionServer); ok && w.Up(id) && s.cache != nil {
 						for slot := range cfg.Slots {
 							var want []string
-							for id := range s.cache {
+							for id := range s.cache { //detlint:allow collects a set, sorted below
 								if s.m.slotOf(id) == slot {
 									want = append(want, id)
 								}
