@@ -207,6 +207,13 @@ func (m *MetaServer) checkLeader() {
 	}
 }
 
+// onHeartbeat renews the member's lease and answers with the table if the
+// member's is older. It does not arrange: the meta arranges on its tick
+// (as SOFARegistry's ScheduledSlotArranger loop, every second there), so
+// the members that join together (a cold start: every session and data
+// server within a heartbeat) make one table, not one each, and the first
+// table spreads the slots over every data server instead of balancing
+// them over dozens of steps.
 func (m *MetaServer) onHeartbeat(conn sim.ConnID, hb *Heartbeat) {
 	m.checkLeader()
 	if !m.acting() {
@@ -231,7 +238,6 @@ func (m *MetaServer) onHeartbeat(conn sim.ConnID, hb *Heartbeat) {
 		resp.Table = &c
 	}
 	m.env.Send(conn, resp)
-	m.maybePropose()
 }
 
 func (m *MetaServer) tick() {
