@@ -191,41 +191,54 @@ type dropped struct {
 func (d dropped) total() int { return d.failed + d.openReads + d.unseenWrite }
 
 // unseen finds, per key, the writes with unknown outcome whose value no
-// op observed: no read returned, append reported or cas expected a value
-// containing it. Such a write can be left out: placed last it changes
-// nothing anyone sees, and wherever a linearization places it, the value
-// it leaves is overwritten before anything looks, so the same order
-// without it is legal too. A cas that failed looks without saying what it
-// saw (the value might have been this write's), so a key with one keeps
-// all its writes.
+// op observed: no read returned, append reported or cas expected it (on a
+// key with appends, a value containing it). Such a write can be left out:
+// placed last it changes nothing anyone sees, and wherever a linearization
+// places it, the value it leaves is overwritten before anything looks, so
+// the same order without it is legal too. A cas that failed looks without
+// saying what it saw (the value might have been this write's), so a key
+// with one keeps all its writes. Register keys look values up in a set and
+// list keys search one joined string, so a hot key costs linear time, not
+// unknown writes times observations.
 func unseen(h History) map[int]bool {
 	type keyInfo struct {
-		failedCAS bool
-		observed  []string
+		failedCAS, lists bool
+		exact            map[string]bool
+		joined           strings.Builder // observed values, NUL-separated
 	}
 	keys := map[string]*keyInfo{}
 	info := func(k string) *keyInfo {
 		if keys[k] == nil {
-			keys[k] = &keyInfo{}
+			keys[k] = &keyInfo{exact: map[string]bool{}}
 		}
 		return keys[k]
 	}
+	observe := func(ki *keyInfo, v string) {
+		if !ki.exact[v] {
+			ki.exact[v] = true
+			ki.joined.WriteString(v)
+			ki.joined.WriteByte(0)
+		}
+	}
 	for _, op := range h.Ops {
+		if op.Input.Kind == KindAppend {
+			info(op.Key).lists = true
+		}
 		if op.Unknown || op.Output.Err != "" {
 			continue
 		}
-		ki := info(op.Key)
 		switch op.Input.Kind {
 		case KindGet, KindRead, KindAppend:
 			if op.Output.Found {
-				ki.observed = append(ki.observed, op.Output.Value)
+				observe(info(op.Key), op.Output.Value)
 			}
 		case KindCAS:
+			ki := info(op.Key)
 			if !op.Output.OK {
 				ki.failedCAS = true
 			}
 			if !op.Input.ExpectAbsent {
-				ki.observed = append(ki.observed, op.Input.Expected)
+				observe(ki, op.Input.Expected)
 			}
 		}
 	}
@@ -240,19 +253,14 @@ func unseen(h History) map[int]bool {
 			continue
 		}
 		ki := info(op.Key)
-		if ki.failedCAS || op.Input.Value == "" {
+		v := op.Input.Value
+		if ki.failedCAS || v == "" || ki.exact[v] {
 			continue
 		}
-		seen := false
-		for _, v := range ki.observed {
-			if strings.Contains(v, op.Input.Value) {
-				seen = true
-				break
-			}
+		if ki.lists && (strings.IndexByte(v, 0) >= 0 || strings.Contains(ki.joined.String(), v)) {
+			continue // seen inside a list (a NUL in v could straddle two values: keep it)
 		}
-		if !seen {
-			out[op.ID] = true
-		}
+		out[op.ID] = true
 	}
 	return out
 }

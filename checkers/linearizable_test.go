@@ -327,3 +327,18 @@ func TestLinearizableUnknownCause(t *testing.T) {
 	require.Equal(t, Pass, res.Verdict)
 	assert.Empty(t, res.Cause)
 }
+
+// unseen drops an unknown write unless its value was observed: exactly on
+// a register key, inside a list on a key with appends.
+func TestUnseenWrites(t *testing.T) {
+	h := hist("kv", nil,
+		unknown(put(0, "r", "1", 0, 0)), get(1, "r", "12", true, 10, 20), // "1" never read alone
+		unknown(put(0, "s", "7", 0, 0)), get(1, "s", "7", true, 10, 20), // read exactly
+		Op{Client: 2, Key: "l", Input: Input{Kind: KindAppend, Value: "a"}, Call: 0, Return: 10},
+		unknown(Op{Client: 3, Key: "l", Input: Input{Kind: KindAppend, Value: "b"}}), get(1, "l", "ab", true, 30, 40),
+		unknown(Op{Client: 4, Key: "l", Input: Input{Kind: KindAppend, Value: "z"}}))
+	for i := range h.Ops {
+		h.Ops[i].ID = i
+	}
+	assert.Equal(t, map[int]bool{0: true, 7: true}, unseen(h))
+}

@@ -5,6 +5,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/sofasim/sofasim/internal/procstat"
 )
 
 // Scale100th is the default rehearsal at 1/100 of the 2020 peak (about
@@ -41,7 +43,7 @@ func benchRehearsal(b *testing.B, f *File) {
 	for range b.N {
 		r := Run(f, Options{Progress: func(p Progress) {
 			if testing.Verbose() && p.Virtual%(10*time.Second) == 0 {
-				fmt.Fprintf(os.Stderr, "  %s: virtual %v of %v, %d req/s, RSS %.0f MB\n", f.Name, p.Virtual, p.Total, p.Rate, peakRSS())
+				fmt.Fprintf(os.Stderr, "  %s: virtual %v of %v, %d req/s, RSS %.0f MB\n", f.Name, p.Virtual, p.Total, p.Rate, procstat.PeakRSS())
 			}
 		}})
 		b.ReportMetric(r.Speedup, "x-realtime")

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/sofasim/sofasim/internal/procstat"
 	"github.com/sofasim/sofasim/sim"
 )
 
@@ -48,7 +49,7 @@ func Run(f *File, o Options) *Result {
 	}
 	h := build(f, seed, every)
 	end := h.warmup + f.Duration() + f.TailDuration()
-	cpu0 := cpuTime()
+	cpu0 := procstat.CPUTime()
 	var peak uint64
 	var ms runtime.MemStats
 	for t := time.Second; t <= end; t += time.Second {
@@ -65,12 +66,12 @@ func Run(f *File, o Options) *Result {
 	runtime.ReadMemStats(&ms)
 	peak = max(peak, ms.HeapInuse)
 	r := h.result(seed)
-	if cpu := cpuTime() - cpu0; cpu > 0 {
+	if cpu := procstat.CPUTime() - cpu0; cpu > 0 {
 		r.CPU = cpu.Seconds()
 		r.CPUSpeedup = r.Virtual / r.CPU
 	}
 	r.PeakHeapMB = float64(peak) / (1 << 20)
-	r.PeakRSSMB = peakRSS()
+	r.PeakRSSMB = procstat.PeakRSS()
 	return r
 }
 

@@ -19,6 +19,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/sofasim/sofasim/checkers"
+	"github.com/sofasim/sofasim/internal/procstat"
 	"github.com/sofasim/sofasim/reports"
 	"github.com/sofasim/sofasim/scenarios"
 	"github.com/sofasim/sofasim/sim"
@@ -34,6 +35,10 @@ type TB interface {
 // Prog is how the printed replay commands run sofasim: it works from
 // anywhere inside the module without installing anything.
 const Prog = "go run github.com/sofasim/sofasim/cmd/sofasim"
+
+// CPUTime is the process's CPU time, which the benchmarks divide virtual
+// time by (procstat.CPUTime).
+var CPUTime = procstat.CPUTime
 
 // ShrinkBudget bounds the runs spent shrinking a failure found by a test.
 var ShrinkBudget = 60

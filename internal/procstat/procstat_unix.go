@@ -1,6 +1,6 @@
 //go:build unix
 
-package rehearsal
+package procstat
 
 import (
 	"runtime"
@@ -8,9 +8,9 @@ import (
 	"time"
 )
 
-// cpuTime is the process's user and system CPU time: under a loaded
-// machine the speed-up against CPU time is the one that reproduces.
-func cpuTime() time.Duration {
+// CPUTime is the process's user and system CPU time: on a loaded machine
+// a speed-up against CPU time is the one that reproduces.
+func CPUTime() time.Duration {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
 		return 0
@@ -18,9 +18,9 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// peakRSS is the process's peak resident set in MiB (what the kernel
+// PeakRSS is the process's peak resident set in MiB (what the kernel
 // charged it, heap, stacks and runtime overhead included).
-func peakRSS() float64 {
+func PeakRSS() float64 {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
 		return 0

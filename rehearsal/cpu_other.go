@@ -1,9 +1,0 @@
-//go:build !unix
-
-package rehearsal
-
-import "time"
-
-func cpuTime() time.Duration { return 0 }
-
-func peakRSS() float64 { return 0 }
