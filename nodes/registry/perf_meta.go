@@ -1,11 +1,11 @@
 package registry
 
-// The meta leader's memos: it arranges the slot table on every heartbeat
-// (hundreds a second with a hundred members), and nearly always nothing
-// changed. members is remembered until the membership changes, and an
-// arrangement that found nothing to change is not redone for the same
-// table, members and stability: computeTable is pure, so the skipped call
-// would have found the same.
+// The meta leader's memos: it arranges the slot table on every tick, and
+// nearly always nothing changed since the last time. members is
+// remembered until the membership changes, and an arrangement that found
+// nothing to change is not redone for the same table, members and
+// stability: computeTable is pure, so the skipped call would have found
+// the same.
 
 type metaMemo struct {
 	// gen counts changes of the leader's procs and roles; a change that
