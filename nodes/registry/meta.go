@@ -36,6 +36,7 @@ type MetaServer struct {
 	prov provideStore // provide data (ops_meta.go)
 	rec  reconcile    // slot reconcile stop (reconcile.go)
 	mdc  metaMultiDC  // remote data centres' slot tables (multidc.go)
+	memo metaMemo     // members and settled arrangements (perf_meta.go)
 }
 
 type metaTick struct{}
@@ -59,6 +60,7 @@ func (m *MetaServer) Start(env *sim.Env) {
 	m.env = env
 	m.leases, m.procs, m.roles, m.conns = map[string]time.Duration{}, map[string]Proc{}, map[string]string{}, map[string]sim.ConnID{}
 	m.epochs = map[string]uint64{}
+	m.membersChanged()
 	m.prov.load(env)
 	if m.db != nil {
 		m.db.onChange = m.checkLeader
@@ -193,6 +195,7 @@ func (m *MetaServer) checkLeader() {
 			now := m.env.Monotonic()
 			// A new leader grants every member of the table a fresh lease.
 			m.leases, m.procs, m.roles = map[string]time.Duration{}, map[string]Proc{}, map[string]string{}
+			m.membersChanged()
 			for _, p := range m.sm.table.Data {
 				m.leases[p.ID], m.procs[p.ID], m.roles[p.ID] = now+m.cfg.Lease, p, "data"
 			}
@@ -204,6 +207,13 @@ func (m *MetaServer) checkLeader() {
 	}
 }
 
+// onHeartbeat renews the member's lease and answers with the table if the
+// member's is older. It does not arrange: the meta arranges on its tick
+// (as SOFARegistry's ScheduledSlotArranger loop, every second there), so
+// the members that join together (a cold start: every session and data
+// server within a heartbeat) make one table, not one each, and the first
+// table spreads the slots over every data server instead of balancing
+// them over dozens of steps.
 func (m *MetaServer) onHeartbeat(conn sim.ConnID, hb *Heartbeat) {
 	m.checkLeader()
 	if !m.acting() {
@@ -216,6 +226,9 @@ func (m *MetaServer) onHeartbeat(conn sim.ConnID, hb *Heartbeat) {
 	id := hb.Proc.ID
 	m.conns[id], m.epochs[id] = conn, hb.Epoch
 	if cur, ok := m.procs[id]; !ok || cur.Inc <= hb.Proc.Inc {
+		if !ok || cur != hb.Proc || m.roles[id] != hb.Role {
+			m.membersChanged()
+		}
 		m.procs[id], m.roles[id] = hb.Proc, hb.Role
 		m.leases[id] = m.env.Monotonic() + m.cfg.Lease
 	}
@@ -225,7 +238,6 @@ func (m *MetaServer) onHeartbeat(conn sim.ConnID, hb *Heartbeat) {
 		resp.Table = &c
 	}
 	m.env.Send(conn, resp)
-	m.maybePropose()
 }
 
 func (m *MetaServer) tick() {
@@ -241,6 +253,7 @@ func (m *MetaServer) tick() {
 			delete(m.leases, id)
 			delete(m.procs, id)
 			delete(m.roles, id)
+			m.membersChanged()
 			m.env.Trace("registry/lease-expired", id)
 			expired++
 		}
@@ -260,8 +273,15 @@ func (m *MetaServer) maybePropose() {
 	if m.protected(data) {
 		data = cur.Data // protection mode: the data servers and their slots stay as they are
 	}
+	stable := m.stable(cur, data)
+	if !m.rec.stopped && m.settled(cur, data, sessions, stable) {
+		return
+	}
 	next := m.arranged(cur, data, sessions)
 	if tablesEqual(cur, &next) {
+		if !m.rec.stopped {
+			m.settle(cur, data, sessions, stable)
+		}
 		return
 	}
 	next.Epoch = m.nextEpoch(cur.Epoch)
@@ -270,18 +290,6 @@ func (m *MetaServer) maybePropose() {
 			m.maybePropose() // under raft the next step waits for this one
 		}
 	})
-}
-
-// members lists the live data and session processes, by id.
-func (m *MetaServer) members() (data, sessions []Proc) {
-	for _, id := range sortedKeys(m.procs) {
-		if m.roles[id] == "data" {
-			data = append(data, m.procs[id])
-		} else {
-			sessions = append(sessions, m.procs[id])
-		}
-	}
-	return data, sessions
 }
 
 // commit makes next (built on cur) the table: installed at once under

@@ -50,6 +50,7 @@ func (m *MetaServer) checkDBLeader() {
 		}
 		// Members earn their leases afresh, by heartbeat.
 		m.leases, m.procs, m.roles = map[string]time.Duration{}, map[string]Proc{}, map[string]string{}
+		m.membersChanged()
 		if m.db.term > 1 {
 			m.env.Reached("registry/meta-leader-moved")
 		}

@@ -14,6 +14,10 @@ type sessionMemo struct {
 	bySlot  map[int]map[string]bool // slot -> registerIds published in it (may name removed ones)
 	digests map[string]digestMemo
 	subs    map[string][]string // dataInfoId -> its subscribers, sorted (dropped when they change)
+	// cached: slot -> the dataInfoIds cached in it, as of when the cache
+	// held cachedN of them.
+	cached  map[int][]string
+	cachedN int
 }
 
 // subscribers is sortedKeys(s.byData[id]), remembered until a subscriber
@@ -86,4 +90,18 @@ func (s *SessionServer) slotRegs(slot int) []string {
 	}
 	sortStrings(regs)
 	return regs
+}
+
+// cachedIn is the dataInfoIds the session caches in a slot, in no order.
+// The cache only gains keys (a datum is replaced, never dropped), so the
+// index is rebuilt only when the cache's size changed.
+func (s *SessionServer) cachedIn(slot int) []string {
+	if s.memo.cached == nil || s.memo.cachedN != len(s.cache) {
+		s.memo.cached, s.memo.cachedN = map[int][]string{}, len(s.cache)
+		for id := range s.cache { //detlint:allow an index: each list is used as a set
+			slot := s.slotOf(id)
+			s.memo.cached[slot] = append(s.memo.cached[slot], id)
+		}
+	}
+	return s.memo.cached[slot]
 }

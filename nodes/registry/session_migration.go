@@ -79,9 +79,11 @@ func (s *SessionServer) onMigrate(from sim.NodeID, r *MigrateReq) {
 	for _, reg := range regs {
 		resp.Pubs = append(resp.Pubs, *s.pubs[reg])
 	}
-	for id, c := range s.cache { //detlint:allow fills a map: the order does not matter
-		if want[s.slotOf(id)] {
-			resp.Versions[id] = c.Version
+	for slot, w := range want {
+		if w {
+			for _, id := range s.cachedIn(slot) {
+				resp.Versions[id] = s.cache[id].Version
+			}
 		}
 	}
 	s.m.peers.send(from, resp)

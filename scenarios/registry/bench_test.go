@@ -18,6 +18,7 @@ import (
 
 	"github.com/sofasim/sofasim/checkers"
 	regcheck "github.com/sofasim/sofasim/checkers/registry"
+	regnode "github.com/sofasim/sofasim/nodes/registry"
 	"github.com/sofasim/sofasim/scenarios"
 	"github.com/sofasim/sofasim/scenarios/scenariotest"
 	"github.com/sofasim/sofasim/sim"
@@ -165,15 +166,7 @@ func runMeasured(b *testing.B, plan *scenarios.Plan, check bool) regMeasure {
 	runtime.ReadMemStats(&before)
 	start, cpuStart := time.Now(), scenariotest.CPUTime()
 	w := sim.NewWorld(sim.Config{Seed: plan.Seed})
-	var ops []Op
-	for _, raw := range plan.Ops {
-		var op Op
-		if err := json.Unmarshal(raw, &op); err != nil {
-			b.Fatal(err)
-		}
-		ops = append(ops, op)
-	}
-	rs := build(w, plan, params, ops, true)
+	rs := build(w, plan, params, planOps(b, plan), true)
 	w.Run(sim.Limits{Until: time.Duration(plan.Duration)})
 	wallSafety, cpuSafety := time.Since(start), scenariotest.CPUTime()-cpuStart
 	var after runtime.MemStats
@@ -212,6 +205,58 @@ func runMeasured(b *testing.B, plan *scenarios.Plan, check bool) regMeasure {
 	return m
 }
 
+func planOps(tb testing.TB, plan *scenarios.Plan) []Op {
+	var ops []Op
+	for _, raw := range plan.Ops {
+		var op Op
+		if err := json.Unmarshal(raw, &op); err != nil {
+			tb.Fatal(err)
+		}
+		ops = append(ops, op)
+	}
+	return ops
+}
+
+// TestLeanRecording: the benchmarks' recording leaves the run as it is
+// (same fingerprint) and, merged back, holds the full recording's events
+// in order, pushes aside; its pushes are each subscriber's last one.
+func TestLeanRecording(t *testing.T) {
+	for seed := uint64(1); seed <= 3; seed++ {
+		plan, err := scenarios.PlanForSeed("registry-chaos", seed, nil, nil)
+		require.NoError(t, err)
+		sc, err := scenarios.Lookup(plan.Scenario)
+		require.NoError(t, err)
+		params, err := scenarios.ResolveParams(sc, plan.Params)
+		require.NoError(t, err)
+		run := func(lean bool) (*system, *sim.World) {
+			w := sim.NewWorld(sim.Config{Seed: plan.Seed})
+			rs := build(w, plan, params, planOps(t, plan), lean)
+			w.Run(sim.Limits{Until: time.Duration(plan.Duration + plan.Liveness)})
+			return rs, w
+		}
+		full, fw := run(false)
+		lean, lw := run(true)
+		require.Equal(t, fw.Fingerprint(), lw.Fingerprint(), "seed %d", seed)
+		split := func(evs []regcheck.Event) (rest []regcheck.Event, last map[string]regcheck.Event) {
+			last = map[string]regcheck.Event{}
+			for _, ev := range evs {
+				if ev.Kind != regcheck.Push {
+					rest = append(rest, ev)
+					continue
+				}
+				ev.T = 0
+				last[strconv.Itoa(ev.Client)+"/"+ev.RegID] = ev
+			}
+			return rest, last
+		}
+		wantRest, wantLast := split(full.rec.Events)
+		gotRest, gotLast := split(lean.lean.events(lean.rec.Events, lw.Now()))
+		require.NotEmpty(t, wantLast, "seed %d", seed)
+		require.Equal(t, wantRest, gotRest, "seed %d", seed)
+		require.Equal(t, wantLast, gotLast, "seed %d", seed)
+	}
+}
+
 // TestLatencies: the histogram's k-th latency is the k-th of the samples
 // sorted, rounded down to its step.
 func TestLatencies(t *testing.T) {
@@ -228,5 +273,48 @@ func TestLatencies(t *testing.T) {
 		for k, d := range sorted {
 			require.Equal(rt, d/latencyStep*latencyStep, h.at(k), "sample %d", k)
 		}
+	})
+}
+
+// TestLeanPushLatencies: the recorder's latencies, computed once per pair
+// of datums, are those of comparing each push with the subscriber's
+// previous one.
+func TestLeanPushLatencies(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		l := newRegLean()
+		var datums []*regnode.Datum
+		for i := range rapid.IntRange(1, 6).Draw(rt, "datums") {
+			d := &regnode.Datum{DataID: "svc", Version: uint64(i + 1)}
+			for r := range 5 {
+				if v := rapid.IntRange(-1, 2).Draw(rt, "data"); v >= 0 {
+					data := fmt.Sprintf("r%d-v%d", r, v)
+					d.Pubs = append(d.Pubs, regnode.PubData{RegID: fmt.Sprintf("r%d", r), Data: data})
+					l.pubAt[data] = time.Duration(r*3+v) * time.Millisecond
+				}
+			}
+			datums = append(datums, d)
+		}
+		var want latencies
+		last := map[int]*regnode.Datum{}
+		now := time.Second
+		for _, k := range rapid.SliceOfN(rapid.IntRange(0, 3*len(datums)-1), 1, 40).Draw(rt, "pushes") {
+			sub, d := k%3, datums[k/3]
+			had := map[string]bool{}
+			if prev := last[sub]; prev != nil {
+				for _, p := range prev.Pubs {
+					had[p.RegID+"="+p.Data] = true
+				}
+			}
+			for _, p := range d.Pubs {
+				if !had[p.RegID+"="+p.Data] {
+					want.add(now - l.pubAt[p.Data])
+				}
+			}
+			last[sub] = d
+			l.push(sub, "s", d, now)
+			now += time.Millisecond
+		}
+		require.Equal(rt, want.n, l.latency.n)
+		require.Equal(rt, want.counts, l.latency.counts)
 	})
 }

@@ -19,15 +19,15 @@ import (
 var registryBugSeeds = map[string]scenariotest.Pin{
 	"bug/registry/push-failed-recorded-delivered":    {Scenario: "registry-basic", Seed: 4},
 	"bug/registry/first-push-lost-after-retries":     {Scenario: "registry-basic", Seed: 4},
-	"bug/registry/version-collision-overwrite":       {Scenario: "registry-data-failover", Seed: 2},
+	"bug/registry/version-collision-overwrite":       {Scenario: "registry-data-failover", Seed: 6},
 	"bug/registry/late-cleanup-deletes-reregistered": {Scenario: "registry-session-failover", Seed: 9},
 	"bug/registry/republish-drops-shared-index":      {Scenario: "registry-chaos", Seed: 17},
-	"bug/registry/serve-before-migration":            {Scenario: "registry-chaos", Seed: 63},
+	"bug/registry/serve-before-migration":            {Scenario: "registry-chaos", Seed: 83},
 	// the meta election (election=db)
 	"bug/registry/meta-leader-not-registered":   {Scenario: "registry-meta-failover", Seed: 1},
 	"bug/registry/meta-lease-past-takeover":     {Scenario: "registry-meta-failover", Seed: 1},
 	"bug/registry/session-off-after-disconnect": {Scenario: "registry-ops", Seed: 24},
-	"bug/registry/app-revision-not-stored":      {Scenario: "registry-ops", Seed: 3},
+	"bug/registry/app-revision-not-stored":      {Scenario: "registry-ops", Seed: 1},
 	"bug/registry/empty-push-after-subscribe":   {Scenario: "registry-basic", Seed: 14},
 	// the connection lifecycle
 	"bug/registry/fast-disconnect-uncleaned": {Scenario: "registry-session-failover", Seed: 5},

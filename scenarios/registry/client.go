@@ -45,7 +45,11 @@ type client struct {
 
 func (c *client) record(ev regcheck.Event) {
 	ev.T, ev.Client = int64(c.sys.w.Now()), c.idx
-	c.sys.rec.Record(ev)
+	if l := c.sys.lean; l != nil {
+		l.record(c.sys.rec, ev)
+	} else {
+		c.sys.rec.Record(ev)
+	}
 	c.sys.clientEvs++
 }
 
@@ -103,9 +107,6 @@ func (c *client) exec(op Op, done func()) {
 		v := c.client.Publish(dataID, reg, data)
 		c.live[reg] = dataID
 		c.record(regcheck.Event{Kind: regcheck.Publish, DataID: dataID, RegID: reg, Data: data, Version: v})
-		if l := c.sys.lean; l != nil {
-			l.pubAt[reg+"="+data] = c.sys.w.Now()
-		}
 	case OpUnpublish:
 		dataID, ok := c.pubData(reg)
 		if !ok {

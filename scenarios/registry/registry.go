@@ -182,7 +182,7 @@ func build(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []Op, lea
 		healAt: time.Duration(plan.Duration), lastSl: map[sim.NodeID]string{}, lastMt: map[sim.NodeID]string{}, lastMeta: map[sim.NodeID]regcheck.Event{}, outageFrom: 0, pending: map[int]regcheck.Event{}, convAt: -1}
 	cfg.Observer = sys
 	if lean {
-		sys.lean = &regLean{last: map[string]*regnode.Datum{}, pubAt: map[string]time.Duration{}}
+		sys.lean = newRegLean()
 	}
 	regnode.AddServers(w, cfg)
 	if cfg.Election == regnode.ElectionRaft {

@@ -1,0 +1,105 @@
+package registry
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/sofasim/sofasim/sim"
+)
+
+// TestMemos: while clients publish and subscribe, members crash and
+// restart and the metas fail over (both elections), every meta's
+// remembered members are those of its procs and roles now, a remembered
+// settled arrangement of its table now is one that computeTable still
+// finds unchanged, and every session's slot index of its cache is that of
+// its cache now.
+func TestMemos(t *testing.T) {
+	for _, election := range []string{ElectionDB, ElectionRaft} {
+		run := func() (fp uint64, settled, cached int) {
+			w := sim.NewWorld(sim.Config{Seed: 7})
+			cfg := Config{Metas: []sim.NodeID{"meta-1", "meta-2", "meta-3"}, Data: []sim.NodeID{"data-1", "data-2", "data-3"},
+				Sessions: []sim.NodeID{"session-1", "session-2"}, Slots: 16, Election: election}
+			cfg.defaults()
+			AddServers(w, cfg)
+			for i := range 6 {
+				h := &testHost{cfg: ClientConfig{Sessions: cfg.Sessions}, start: func(c *Client) {
+					c.Subscribe(fmt.Sprintf("svc-%d", i), fmt.Sprintf("s%d", i))
+					c.Publish(fmt.Sprintf("svc-%d", (i+1)%6), fmt.Sprintf("p%d", i), "a")
+				}}
+				w.AddNode(sim.NodeID(fmt.Sprintf("client-%d", i)), func() sim.Node { return h })
+			}
+			faults := []sim.Fault{
+				{At: sim.Duration(4 * time.Second), Op: sim.Crash{Nodes: []sim.NodeID{"data-2"}}},
+				{At: sim.Duration(9 * time.Second), Op: sim.Restart{Nodes: []sim.NodeID{"data-2", "session-1"}}},
+				{At: sim.Duration(12 * time.Second), Op: sim.Crash{Nodes: []sim.NodeID{"meta-1", "meta-2"}}},
+				{At: sim.Duration(16 * time.Second), Op: sim.Restart{Nodes: []sim.NodeID{"meta-1", "meta-2"}}},
+			}
+			require.NoError(t, w.Schedule(faults))
+			var check func()
+			check = func() {
+				for _, id := range cfg.Metas {
+					if m, ok := w.Node(id).(*MetaServer); ok && w.Up(id) && m.procs != nil && checkMetaMemos(t, m, cfg.Slots) {
+						settled++
+					}
+				}
+				for _, id := range cfg.Sessions {
+					if s, ok := w.Node(id).(*SessionServer); ok && w.Up(id) && s.cache != nil {
+						for slot := range cfg.Slots {
+							var want []string
+							for id := range s.cache { //detlint:allow collects a set, sorted below
+								if s.m.slotOf(id) == slot {
+									want = append(want, id)
+								}
+							}
+							got := slices.Clone(s.cachedIn(slot))
+							slices.Sort(want)
+							slices.Sort(got)
+							require.Equal(t, want, got, "%s slot %d at %v", id, slot, w.Now())
+							cached += len(got)
+						}
+					}
+				}
+				w.After(50*time.Millisecond, check)
+			}
+			w.At(50*time.Millisecond, check)
+			w.Run(sim.Limits{Until: 40 * time.Second})
+			return w.Fingerprint(), settled, cached
+		}
+		fp, settled, cached := run()
+		again, _, _ := run()
+		require.Equal(t, fp, again, election)
+		require.Positive(t, settled, election)
+		require.Positive(t, cached, election)
+	}
+}
+
+// checkMetaMemos checks a meta's memos against its state now; it reports
+// whether a settled arrangement was remembered for it.
+func checkMetaMemos(t *testing.T, m *MetaServer, slots int) bool {
+	var data, sessions []Proc
+	for _, id := range sortedKeys(m.procs) {
+		if m.roles[id] == "data" {
+			data = append(data, m.procs[id])
+		} else {
+			sessions = append(sessions, m.procs[id])
+		}
+	}
+	gotData, gotSessions := m.members()
+	require.Equal(t, data, gotData, "%s at %v", m.env.ID(), m.env.Now())
+	require.Equal(t, sessions, gotSessions, "%s at %v", m.env.ID(), m.env.Now())
+	cur := m.table()
+	if m.protected(data) {
+		data = cur.Data
+	}
+	stable := m.stable(cur, data)
+	if !m.settled(cur, data, sessions, stable) {
+		return false
+	}
+	next := computeTable(cur, data, sessions, slots, stable)
+	require.True(t, tablesEqual(cur, &next), "%s at %v: a settled table changes", m.env.ID(), m.env.Now())
+	return true
+}
