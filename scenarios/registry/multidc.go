@@ -51,6 +51,7 @@ var MDParams = []scenarios.Param{
 	scenarios.Int("slots", 16, 1, 65536, "slots in each slot table"),
 	scenarios.Dur("duration", 30*time.Second, "safety phase (virtual time)"),
 	scenarios.Dur("liveness", 60*time.Second, "liveness bound after faults heal"),
+	scenarios.Dur("propagation-bound", 1500*time.Millisecond, "away from faults (3 s before a change to 3 s after its deadline), a dc1 change reaches every dc2 subscriber already pushed the datum within this (announced at once, fetched within the 200 ms watch)"),
 	scenarios.Dur("converge-bound", 20*time.Second, "after its last change and the last fault, dc1's datum reaches every dc2 subscriber within this (a sync in flight at the heal times out after 3 s, the next whole-slot sync follows 6 s after the last, a restarted data server re-learns both tables first)"),
 	scenarios.Choice("election", regnode.ElectionDB, []string{regnode.ElectionDB, regnode.ElectionRaft}, "how each data centre elects its meta leader"),
 }
@@ -123,11 +124,14 @@ func drawMDOps(t *rapid.T, pubs, subs, services, n int, d time.Duration) []MDOp 
 			ops = append(ops, MDOp{OpTiming: scenarios.OpTiming{Client: pubs + c, At: sim.Duration(time.Duration(late)*time.Second + time.Duration(s)*10*time.Millisecond)}, Kind: OpSubscribe, Service: svc(s)})
 		}
 	}
-	count := rapid.IntRange(0, n).Draw(t, "changes")
+	// Counts and times are spread (rapid's ranges lean to their minimum):
+	// changes bunched in the first second, before the first remote sync,
+	// would leave the steady cross-DC path unjudged.
+	count := int(scenarios.Spread(t, int64(n/3), int64(n), "changes"))
 	for i := 0; i < count; i++ {
 		c := rapid.IntRange(0, pubs-1).Draw(t, "change-client")
 		kind := rapid.SampledFrom([]string{OpPublish, OpPublish, OpUnpublish}).Draw(t, "change-kind")
-		at := time.Duration(rapid.IntRange(500, int(d/time.Millisecond)).Draw(t, "change-at")) * time.Millisecond
+		at := time.Duration(scenarios.SpreadMs(t, 500, int64(d/time.Millisecond), "change-at"))
 		ops = append(ops, MDOp{OpTiming: scenarios.OpTiming{Client: c, At: sim.Duration(at)}, Kind: kind,
 			Service: svc(rapid.IntRange(0, services-1).Draw(t, "change-service")), Reg: fmt.Sprintf("p%d", rapid.IntRange(0, 1).Draw(t, "change-reg"))})
 	}
@@ -174,20 +178,21 @@ func drawMDFaults(t *rapid.T, dc1, dc2 regnode.Config, d time.Duration) []scenar
 
 // mdSystem is the two data centres and their clients.
 type mdSystem struct {
-	w        *sim.World
-	dc1, dc2 regnode.Config
-	rec      *regcheck.History
-	clients  []*mdClient
-	bound    int64
-	evs      int // client events, for Done
-	convAt   int
-	conv     bool
-	quiet    time.Duration
+	w           *sim.World
+	dc1, dc2    regnode.Config
+	rec         *regcheck.History
+	clients     []*mdClient
+	bound       int64
+	propagation int64
+	evs         int // client events, for Done
+	convAt      int
+	conv        bool
+	quiet       time.Duration
 }
 
 func buildMD(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []MDOp) *mdSystem {
 	dc1, dc2 := mdTopology(p)
-	s := &mdSystem{w: w, dc1: dc1, dc2: dc2, rec: &regcheck.History{}, bound: int64(p.Duration("converge-bound")), convAt: -1}
+	s := &mdSystem{w: w, dc1: dc1, dc2: dc2, rec: &regcheck.History{}, bound: int64(p.Duration("converge-bound")), propagation: int64(p.Duration("propagation-bound")), convAt: -1}
 	regnode.AddServers(w, dc1)
 	regnode.AddServers(w, dc2)
 	pubs := p.Int("publishers")
@@ -238,7 +243,8 @@ func (s *mdSystem) History() *regcheck.History {
 }
 
 func (s *mdSystem) Checkers(scenarios.Bounds) []checkers.CheckerOf[*regcheck.History] {
-	return []checkers.CheckerOf[*regcheck.History]{regcheck.MultiDCConverge{Bound: s.bound}}
+	return []checkers.CheckerOf[*regcheck.History]{regcheck.MultiDCConverge{Bound: s.bound},
+		regcheck.MultiDCPropagation{Bound: s.propagation, Settle: int64(3 * time.Second)}}
 }
 
 // mdClient is a workload client of one data centre.
