@@ -27,14 +27,15 @@ const (
 	mdRemote = "dc2"
 )
 
-// MDOp is a multi-DC workload operation: a dc1 publisher's publish or
-// unpublish of Reg in Service, or a dc2 client's subscription to dc1's
-// datum of Service.
+// MDOp is a multi-DC workload operation: a publish or unpublish of Reg in
+// Service in the client's own data centre, or a dc2 client's subscription
+// to dc1's datum of Service (DC "dc2": to its own data centre's).
 type MDOp struct {
 	scenarios.OpTiming
 	Kind    string `json:"kind"`
 	Service string `json:"service"`
 	Reg     string `json:"reg"`
+	DC      string `json:"dc,omitempty"`
 }
 
 // MDOpKinds are the multi-DC operation kinds.
@@ -108,7 +109,11 @@ func mdTopology(p scenarios.Values) (dc1, dc2 regnode.Config) {
 
 // drawMDOps: each publisher publishes one registration at the start, then
 // updates, unpublishes and republishes drawn over the run; each subscriber
-// subscribes to every service, some late.
+// subscribes to every service, some late. dc2's clients also publish the
+// same dataInfoIds in dc2 and subscribe to dc2's datums too, so a session
+// and a client hold both data centres' datum of one dataInfoId (their
+// versions come from different servers and must be kept apart); drawn
+// last, so the other draws stay.
 func drawMDOps(t *rapid.T, pubs, subs, services, n int, d time.Duration) []MDOp {
 	svc := func(i int) string { return fmt.Sprintf("svc-%d", i%services) }
 	var ops []MDOp
@@ -121,8 +126,11 @@ func drawMDOps(t *rapid.T, pubs, subs, services, n int, d time.Duration) []MDOp 
 			late = 0 // most subscribe at the start
 		}
 		for s := 0; s < services; s++ {
-			ops = append(ops, MDOp{OpTiming: scenarios.OpTiming{Client: pubs + c, At: sim.Duration(time.Duration(late)*time.Second + time.Duration(s)*10*time.Millisecond)}, Kind: OpSubscribe, Service: svc(s)})
+			at := sim.Duration(time.Duration(late)*time.Second + time.Duration(s)*10*time.Millisecond)
+			ops = append(ops, MDOp{OpTiming: scenarios.OpTiming{Client: pubs + c, At: at}, Kind: OpSubscribe, Service: svc(s)},
+				MDOp{OpTiming: scenarios.OpTiming{Client: pubs + c, At: at + sim.Duration(time.Millisecond)}, Kind: OpSubscribe, Service: svc(s), DC: mdRemote})
 		}
+		ops = append(ops, MDOp{OpTiming: scenarios.OpTiming{Client: pubs + c, At: sim.Duration(time.Duration(c) * 100 * time.Millisecond)}, Kind: OpPublish, Service: svc(c), Reg: "l0"})
 	}
 	// Counts and times are spread (rapid's ranges lean to their minimum):
 	// changes bunched in the first second, before the first remote sync,
@@ -134,6 +142,13 @@ func drawMDOps(t *rapid.T, pubs, subs, services, n int, d time.Duration) []MDOp 
 		at := time.Duration(scenarios.SpreadMs(t, 500, int64(d/time.Millisecond), "change-at"))
 		ops = append(ops, MDOp{OpTiming: scenarios.OpTiming{Client: c, At: sim.Duration(at)}, Kind: kind,
 			Service: svc(rapid.IntRange(0, services-1).Draw(t, "change-service")), Reg: fmt.Sprintf("p%d", rapid.IntRange(0, 1).Draw(t, "change-reg"))})
+	}
+	local := int(scenarios.Spread(t, int64(n/6), int64(n/2), "local-changes"))
+	for i := 0; i < local; i++ {
+		c := rapid.IntRange(0, subs-1).Draw(t, "local-client")
+		kind := rapid.SampledFrom([]string{OpPublish, OpPublish, OpUnpublish}).Draw(t, "local-kind")
+		at := scenarios.SpreadMs(t, 500, int64(d/time.Millisecond), "local-at")
+		ops = append(ops, MDOp{OpTiming: scenarios.OpTiming{Client: pubs + c, At: at}, Kind: kind, Service: svc(c), Reg: "l0"})
 	}
 	slices.SortStableFunc(ops, func(a, b MDOp) int { return int(a.At - b.At) })
 	return ops
@@ -198,9 +213,9 @@ func buildMD(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []MDOp)
 	pubs := p.Int("publishers")
 	ids := scenarios.ClientIDs(pubs + p.Int("subscribers"))
 	for i, own := range scenarios.SplitOps(ops, len(ids)) {
-		c := &mdClient{idx: i, sys: s, sessions: dc1.Sessions, follows: map[string]string{}, live: map[string]string{}}
+		c := &mdClient{idx: i, sys: s, sessions: dc1.Sessions, dc: mdLocal, follows: map[string]string{}, followDC: map[string]string{}, live: map[string]string{}}
 		if i >= pubs {
-			c.sessions = dc2.Sessions
+			c.sessions, c.dc = dc2.Sessions, mdRemote
 		}
 		c.driver = &scenarios.Driver[MDOp]{Ops: own, Now: w.Now, Exec: c.exec}
 		s.clients = append(s.clients, c)
@@ -255,7 +270,9 @@ type mdClient struct {
 	sessions []sim.NodeID
 	driver   *scenarios.Driver[MDOp]
 	data     int
-	follows  map[string]string // subscriber registerId -> dc1's dataInfoId
+	dc       string            // the client's data centre
+	follows  map[string]string // subscriber registerId -> the dataInfoId it follows
+	followDC map[string]string // subscriber registerId -> the data centre whose datum it follows
 	live     map[string]string // publisher registerId -> its dataInfoId
 }
 
@@ -270,7 +287,7 @@ func (c *mdClient) Start(env *sim.Env) {
 	c.client = regnode.NewClient(env, regnode.ClientConfig{Sessions: c.sessions,
 		OnPush: func(reg string, d *regnode.Datum) {
 			ev := pushEvent(reg, c.follows[reg], d)
-			ev.Node = mdLocal
+			ev.Node = c.followDC[reg]
 			c.record(ev)
 		}})
 	c.driver.Start(env)
@@ -280,10 +297,13 @@ func (c *mdClient) exec(op MDOp, done func()) {
 	defer done()
 	switch op.Kind {
 	case OpSubscribe:
-		reg := fmt.Sprintf("c%d-%s", c.idx, op.Service)
-		c.follows[reg] = op.Service
-		c.client.Subscribe(regnode.RemoteID(mdLocal, op.Service), reg)
-		c.record(regcheck.Event{Kind: regcheck.Subscribe, DataID: op.Service, RegID: reg, Node: mdLocal})
+		reg, id, dc := fmt.Sprintf("c%d-%s", c.idx, op.Service), regnode.RemoteID(mdLocal, op.Service), mdLocal
+		if op.DC == mdRemote {
+			reg, id, dc = reg+"-"+mdRemote, op.Service, mdRemote // dc2's own datum
+		}
+		c.follows[reg], c.followDC[reg] = op.Service, dc
+		c.client.Subscribe(id, reg)
+		c.record(regcheck.Event{Kind: regcheck.Subscribe, DataID: op.Service, RegID: reg, Node: dc})
 	case OpPublish:
 		c.data++
 		reg, data := fmt.Sprintf("c%d-%s", c.idx, op.Reg), fmt.Sprintf("c%d-d%d", c.idx, c.data)
@@ -292,7 +312,7 @@ func (c *mdClient) exec(op MDOp, done func()) {
 		}
 		c.live[reg] = op.Service
 		v := c.client.Publish(op.Service, reg, data)
-		c.record(regcheck.Event{Kind: regcheck.Publish, DataID: op.Service, RegID: reg, Data: data, Version: v, Node: mdLocal})
+		c.record(regcheck.Event{Kind: regcheck.Publish, DataID: op.Service, RegID: reg, Data: data, Version: v, Node: c.dc})
 	case OpUnpublish:
 		reg := fmt.Sprintf("c%d-%s", c.idx, op.Reg)
 		if cur, ok := c.live[reg]; !ok || cur != op.Service {
@@ -300,6 +320,6 @@ func (c *mdClient) exec(op MDOp, done func()) {
 		}
 		delete(c.live, reg)
 		c.client.Unpublish(reg)
-		c.record(regcheck.Event{Kind: regcheck.Unpublish, DataID: op.Service, RegID: reg, Node: mdLocal})
+		c.record(regcheck.Event{Kind: regcheck.Unpublish, DataID: op.Service, RegID: reg, Node: c.dc})
 	}
 }
