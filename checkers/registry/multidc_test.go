@@ -94,3 +94,50 @@ func TestMultiDCConvergeAfterDrill(t *testing.T) {
 	require.Equal(t, checkers.Pass, MultiDCConverge{Bound: 5 * s, Lag: 2 * s}.Check(h, checkers.Options{}).Verdict)
 	require.Equal(t, checkers.Fail, MultiDCConverge{Bound: 5 * s}.Check(h, checkers.Options{}).Verdict)
 }
+
+func TestMultiDCPropagation(t *testing.T) {
+	s := int64(time.Second)
+	base := []Event{
+		{Kind: Publish, T: 1 * s, Client: 0, DataID: "svc", RegID: "p", Data: "a", Node: "dc1"},
+		{Kind: Subscribe, T: 2 * s, Client: 1, DataID: "svc", RegID: "s", Node: "dc1"},
+		{Kind: Subscribe, T: 9 * s, Client: 2, DataID: "svc", RegID: "late", Node: "dc1"}, // subscribed within Settle of the change: not judged
+		{Kind: Push, T: 3 * s, Client: 1, DataID: "svc", RegID: "s", Node: "dc1", Pubs: []string{"p=a"}},
+		{Kind: Unpublish, T: 10 * s, Client: 0, DataID: "svc", RegID: "p", Node: "dc1"},
+	}
+	with := func(evs ...Event) *History {
+		h := &History{Events: append(append([]Event(nil), base...), evs...)}
+		h.Record(Event{Kind: End, T: 30 * s, Client: -1})
+		return h
+	}
+	c := MultiDCPropagation{Bound: 2 * s, Settle: 3 * s}
+	push := func(at int64, pubs ...string) Event {
+		return Event{Kind: Push, T: at, Client: 1, DataID: "svc", RegID: "s", Node: "dc1", Pubs: pubs}
+	}
+
+	ok := c.Check(with(push(11*s)), checkers.Options{})
+	require.Equal(t, checkers.Pass, ok.Verdict, ok.Explanation)
+	require.Contains(t, ok.Explanation, "1 changes away from faults")
+	require.Contains(t, ok.Explanation, "slowest 1s")
+
+	late := c.Check(with(push(17*s)), checkers.Options{})
+	require.Equal(t, checkers.Fail, late.Verdict, "a removal repaired 7 s later by a periodic sync")
+	require.Contains(t, late.Explanation, "unpublished p on dc1's svc at 10s")
+
+	back := c.Check(with(push(11*s), push(11500*s/1000, "p=a")), checkers.Options{})
+	require.Equal(t, checkers.Fail, back.Verdict, "the last push by the deadline must still show the change")
+
+	faulted := c.Check(with(push(17*s), Event{Kind: Disturbed, T: 4 * s, Until: 8 * s, Client: -1, Node: "dc2-data-1"}), checkers.Options{})
+	require.Equal(t, checkers.Pass, faulted.Verdict, "a fault within Settle before the change excuses it")
+	require.Contains(t, faulted.Explanation, "0 changes")
+
+	drill := Event{Kind: Drill, T: 2 * s, Until: 6 * s, Client: -1, Op: DrillMultiDCPushOff, Node: "dc1"}
+	lagged := MultiDCPropagation{Bound: 2 * s, Settle: 3 * s, Lag: 3 * s}
+	require.Equal(t, checkers.Pass, lagged.Check(with(push(17*s), drill), checkers.Options{}).Verdict,
+		"a switch drill set back within its lag and Settle before the change excuses it")
+	require.Equal(t, checkers.Fail, lagged.Check(with(push(17*s), Event{Kind: Drill, T: 0, Until: s / 2, Client: -1, Op: DrillMultiDCPushOff, Node: "dc1"}), checkers.Options{}).Verdict,
+		"a drill long over does not")
+
+	again := c.Check(with(Event{Kind: Publish, T: 11 * s, Client: 0, DataID: "svc", RegID: "p", Data: "b", Node: "dc1"}, push(12*s, "p=b")), checkers.Options{})
+	require.Equal(t, checkers.Pass, again.Verdict, again.Explanation)
+	require.Contains(t, again.Explanation, "1 changes", "a change superseded before its deadline is not judged")
+}

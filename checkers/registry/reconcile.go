@@ -142,7 +142,8 @@ func (s *regState) otherDrill(i int, to int64) bool {
 	d := s.evs[i]
 	for j, ev := range s.evs {
 		moves := ev.Op == DrillDataQuit || ev.Op == DrillMetaQuit || ev.Op == DrillReconcileStop || ev.Op == DrillForceRefresh
-		if ev.Kind == Drill && moves && j != i && ev.T <= to && max(s.until(ev), ev.T+2*DrillLag) >= d.T {
+		// its end moves slots too (a quit data server joins again)
+		if ev.Kind == Drill && moves && j != i && ev.T <= to && max(s.until(ev), ev.T)+2*DrillLag >= d.T {
 			return true
 		}
 	}

@@ -88,7 +88,11 @@ func (m *MetaServer) nextEpoch(cur uint64) uint64 {
 	if m.db == nil {
 		return cur + 1
 	}
-	return max(cur+1, (m.db.term*1000+uint64(m.env.Incarnation()))*1_000_000)
+	key := (m.db.term*1000 + uint64(m.env.Incarnation())) * 1_000_000
+	if cur < key && cur > 0 {
+		m.env.Reached("registry/new-leadership-first-table") // numbered past a predecessor's table
+	}
+	return max(cur+1, key)
 }
 
 // protected: too few data servers are alive to rearrange the slots.

@@ -21,6 +21,7 @@ type dataMultiDC struct {
 	syncers map[sim.ConnID]sim.NodeID
 	next    uint64
 	sw      switches
+	askedSw time.Duration // when the switches were last asked for (monotonic)
 }
 
 // remoteData is what a data server holds of one remote data centre.
@@ -64,6 +65,7 @@ func (d *DataServer) startMultiDC() {
 	}
 	d.mdc.sw.start(d.env, mc)
 	if len(mc.Remotes) > 0 {
+		d.fetchSwitches() // at once: remote syncs wait for them
 		d.env.SetTimer(mc.WatchInterval, remoteWatchTick{})
 		d.env.SetTimer(d.cfg.HeartbeatInterval, remoteFetchTick{})
 	}
@@ -137,6 +139,12 @@ func (d *DataServer) multiDCMessage(c sim.ConnID, from sim.NodeID, msg any) bool
 func (d *DataServer) watchRemote() {
 	mc := d.cfg.MultiDC
 	now := d.env.Monotonic()
+	if !d.mdc.sw.loaded { // a (re)started server syncs nothing before it knows the switches
+		if now-d.mdc.askedSw >= mc.RPCTimeout {
+			d.fetchSwitches()
+		}
+		return
+	}
 	for _, r := range mc.Remotes {
 		rd, sw := d.mdc.remotes[r.Name], d.mdc.sw.of(r.Name)
 		idsw := d.notifySwitch(sw) // what an announced change is synced by
@@ -279,11 +287,24 @@ func (d *DataServer) onRemoteSync(x *RemoteSyncResp) {
 		d.env.Reached("registry/multidc-sync-refused")
 		return
 	}
+	// The switches as they are now, not as when the sync was asked: an
+	// answer held up past a sync-off or a new ignore changes nothing.
+	sw := d.mdc.sw.of(x.DataCenter)
+	if !full {
+		sw = d.notifySwitch(sw)
+	}
+	if !sw.Sync {
+		return
+	}
 	for _, v := range x.Datums {
-		d.putRemote(x.DataCenter, rd, v.DataID, v.Version, v.Pubs)
+		if sw.accepts(v.DataID) {
+			d.putRemote(x.DataCenter, rd, v.DataID, v.Version, v.Pubs)
+		}
 	}
 	for _, id := range x.Removed {
-		d.putRemote(x.DataCenter, rd, id, 0, nil)
+		if sw.accepts(id) {
+			d.putRemote(x.DataCenter, rd, id, 0, nil)
+		}
 	}
 	if full && !st.synced {
 		st.synced = true

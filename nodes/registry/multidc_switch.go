@@ -103,11 +103,15 @@ func (w MultiDCSwitch) filter(ids []string) []string {
 
 // switches is a member's copy of every remote data centre's switches, read
 // every SwitchReload (data servers ask every meta server; sessions take
-// their provide data view, polled every ProvideInterval).
+// their provide data view, polled every ProvideInterval). A member that
+// (re)starts holds every remote sync and push until it has read them once,
+// as the real servers load the row before they serve: a restart must not
+// undo an operator's sync-off or push-off for a reload period.
 type switches struct {
-	cfg  MultiDCConfig
-	seen map[string]ProvideData // by remote data centre: the newest row read
-	cur  map[string]MultiDCSwitch
+	cfg    MultiDCConfig
+	seen   map[string]ProvideData // by remote data centre: the newest row read
+	cur    map[string]MultiDCSwitch
+	loaded bool // read once since the start
 }
 
 type switchReloadTick struct{}
@@ -125,8 +129,10 @@ func (s *switches) start(env *sim.Env, cfg MultiDCConfig) {
 // of is the switches of remote data centre dc as last read.
 func (s *switches) of(dc string) MultiDCSwitch { return s.cur[dc] }
 
-// read takes rows newer than those held; it reports whether one changed.
+// read takes rows newer than those held from an answer of the metas; it
+// reports whether one changed.
 func (s *switches) read(env *sim.Env, data []ProvideData) bool {
+	s.loaded = true
 	changed := false
 	for _, r := range s.cfg.Remotes {
 		key := MultiDCSwitchKey(r.Name)
@@ -153,6 +159,11 @@ func (r RemoteDC) initial() MultiDCSwitch {
 // reads the database).
 func (d *DataServer) reloadSwitches() {
 	d.env.SetTimer(d.cfg.MultiDC.SwitchReload, switchReloadTick{})
+	d.fetchSwitches()
+}
+
+func (d *DataServer) fetchSwitches() {
+	d.mdc.askedSw = d.env.Monotonic()
 	have := map[string]uint64{}
 	for _, r := range d.cfg.MultiDC.Remotes {
 		have[MultiDCSwitchKey(r.Name)] = d.mdc.sw.seen[r.Name].Version
@@ -165,6 +176,15 @@ func (d *DataServer) reloadSwitches() {
 // The session's reload: its provide data view.
 func (s *SessionServer) reloadSwitches() {
 	s.env.SetTimer(s.cfg.MultiDC.SwitchReload, switchReloadTick{})
+	s.readSwitches()
+}
+
+// readSwitches takes the switches from the provide data view once the view
+// has had an answer (at the first one, then every reload).
+func (s *SessionServer) readSwitches() {
+	if !s.ops.view.answered {
+		return
+	}
 	var rows []ProvideData
 	for _, r := range s.cfg.MultiDC.Remotes {
 		if d, ok := s.ops.view.data[MultiDCSwitchKey(r.Name)]; ok {
@@ -180,7 +200,7 @@ func (s *SessionServer) remotePushOff(x *sub) bool {
 	if !ok || len(s.cfg.MultiDC.Remotes) == 0 {
 		return false
 	}
-	if w, known := s.ops.mdc.cur[dc]; known && !w.Push {
+	if w, known := s.ops.mdc.cur[dc]; known && (!w.Push || !s.ops.mdc.loaded) {
 		s.env.Reached("registry/multidc-push-held")
 		return true
 	}

@@ -63,9 +63,13 @@ func (s *SessionServer) opsMessage(c sim.ConnID, msg any) bool {
 	case switchReloadTick:
 		s.reloadSwitches()
 	case *ProvideAnswer:
+		first := !s.ops.view.answered
 		if changed := s.ops.view.take(x); len(changed) > 0 {
 			s.applyOps()
 			s.revisionsLearnt(changed)
+		}
+		if first && len(s.cfg.MultiDC.Remotes) > 0 {
+			s.readSwitches() // remote pushes wait for this (switches.loaded)
 		}
 	case *ClientOffZone:
 		for _, a := range x.Addrs {

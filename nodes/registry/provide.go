@@ -108,8 +108,9 @@ func (p *provideStore) get(key string) ProvideData { return p.data[key] }
 // provideView is a member's copy, polled from the meta servers one after
 // another (a crashed meta server only delays a switch).
 type provideView struct {
-	data map[string]ProvideData
-	next int
+	data     map[string]ProvideData
+	next     int
+	answered bool // a meta has answered since the start
 }
 
 type provideTick struct{}
@@ -135,6 +136,7 @@ func (v *provideView) poll(env *sim.Env, cfg Config, p *peers) {
 
 // take keeps the newer values and returns the keys that changed.
 func (v *provideView) take(a *ProvideAnswer) []string {
+	v.answered = true
 	var changed []string
 	for _, d := range a.Data {
 		if d.Version > v.data[d.Key].Version {

@@ -27,15 +27,16 @@ const (
 	mdRemote = "dc2"
 )
 
-// MDOp is a multi-DC workload operation: a dc1 publisher's publish or
-// unpublish of Reg in Service, a dc2 client's subscription to dc1's datum
-// of Service, or the console's switch drill (multidc_drills.go), set back
-// after For.
+// MDOp is a multi-DC workload operation: a publish or unpublish of Reg in
+// Service in the client's own data centre, a dc2 client's subscription to
+// dc1's datum of Service (DC "dc2": to its own data centre's), or the
+// console's switch drill (multidc_drills.go), set back after For.
 type MDOp struct {
 	scenarios.OpTiming
 	Kind    string       `json:"kind"`
 	Service string       `json:"service"`
 	Reg     string       `json:"reg"`
+	DC      string       `json:"dc,omitempty"`
 	Drill   string       `json:"drill,omitempty"`
 	For     sim.Duration `json:"for,omitempty"`
 }
@@ -62,6 +63,7 @@ var MDParams = []scenarios.Param{
 	scenarios.Int("slots", 16, 1, 65536, "slots in each slot table"),
 	scenarios.Dur("duration", 30*time.Second, "safety phase (virtual time)"),
 	scenarios.Dur("liveness", 60*time.Second, "liveness bound after faults heal"),
+	scenarios.Dur("propagation-bound", 1500*time.Millisecond, "away from faults (3 s before a change to 3 s after its deadline), a dc1 change reaches every dc2 subscriber already pushed the datum within this (announced at once, fetched within the 200 ms watch), plus under push=pipeline the merge maximum and the push debounce"),
 	scenarios.Dur("converge-bound", 20*time.Second, "after its last change and the last fault, dc1's datum reaches every dc2 subscriber within this (a sync in flight at the heal times out after 3 s, the next whole-slot sync follows 6 s after the last, a restarted data server re-learns both tables first)"),
 	scenarios.Choice("election", regnode.ElectionDB, []string{regnode.ElectionDB, regnode.ElectionRaft}, "how each data centre elects its meta leader"),
 	scenarios.Choice("push", regnode.PushPipeline, []string{regnode.PushPipeline, regnode.PushImmediate}, "the sessions' pushes: SOFARegistry's pipeline or at once (the model before issue 14)"),
@@ -128,7 +130,11 @@ func mdTopology(p scenarios.Values) (dc1, dc2 regnode.Config) {
 
 // drawMDOps: each publisher publishes one registration at the start, then
 // updates, unpublishes and republishes drawn over the run; each subscriber
-// subscribes to every service, some late.
+// subscribes to every service, some late. dc2's clients also publish the
+// same dataInfoIds in dc2 and subscribe to dc2's datums too, so a session
+// and a client hold both data centres' datum of one dataInfoId (their
+// versions come from different servers and must be kept apart); drawn
+// last, so the other draws stay.
 func drawMDOps(t *rapid.T, pubs, subs, services, n int, d time.Duration) []MDOp {
 	svc := func(i int) string { return fmt.Sprintf("svc-%d", i%services) }
 	var ops []MDOp
@@ -141,16 +147,29 @@ func drawMDOps(t *rapid.T, pubs, subs, services, n int, d time.Duration) []MDOp 
 			late = 0 // most subscribe at the start
 		}
 		for s := 0; s < services; s++ {
-			ops = append(ops, MDOp{OpTiming: scenarios.OpTiming{Client: pubs + c, At: sim.Duration(time.Duration(late)*time.Second + time.Duration(s)*10*time.Millisecond)}, Kind: OpSubscribe, Service: svc(s)})
+			at := sim.Duration(time.Duration(late)*time.Second + time.Duration(s)*10*time.Millisecond)
+			ops = append(ops, MDOp{OpTiming: scenarios.OpTiming{Client: pubs + c, At: at}, Kind: OpSubscribe, Service: svc(s)},
+				MDOp{OpTiming: scenarios.OpTiming{Client: pubs + c, At: at + sim.Duration(time.Millisecond)}, Kind: OpSubscribe, Service: svc(s), DC: mdRemote})
 		}
+		ops = append(ops, MDOp{OpTiming: scenarios.OpTiming{Client: pubs + c, At: sim.Duration(time.Duration(c) * 100 * time.Millisecond)}, Kind: OpPublish, Service: svc(c), Reg: "l0"})
 	}
-	count := rapid.IntRange(0, n).Draw(t, "changes")
+	// Counts and times are spread (rapid's ranges lean to their minimum):
+	// changes bunched in the first second, before the first remote sync,
+	// would leave the steady cross-DC path unjudged.
+	count := int(scenarios.Spread(t, int64(n/3), int64(n), "changes"))
 	for i := 0; i < count; i++ {
 		c := rapid.IntRange(0, pubs-1).Draw(t, "change-client")
 		kind := rapid.SampledFrom([]string{OpPublish, OpPublish, OpUnpublish}).Draw(t, "change-kind")
-		at := time.Duration(rapid.IntRange(500, int(d/time.Millisecond)).Draw(t, "change-at")) * time.Millisecond
+		at := time.Duration(scenarios.SpreadMs(t, 500, int64(d/time.Millisecond), "change-at"))
 		ops = append(ops, MDOp{OpTiming: scenarios.OpTiming{Client: c, At: sim.Duration(at)}, Kind: kind,
 			Service: svc(rapid.IntRange(0, services-1).Draw(t, "change-service")), Reg: fmt.Sprintf("p%d", rapid.IntRange(0, 1).Draw(t, "change-reg"))})
+	}
+	local := int(scenarios.Spread(t, int64(n/6), int64(n/2), "local-changes"))
+	for i := 0; i < local; i++ {
+		c := rapid.IntRange(0, subs-1).Draw(t, "local-client")
+		kind := rapid.SampledFrom([]string{OpPublish, OpPublish, OpUnpublish}).Draw(t, "local-kind")
+		at := scenarios.SpreadMs(t, 500, int64(d/time.Millisecond), "local-at")
+		ops = append(ops, MDOp{OpTiming: scenarios.OpTiming{Client: pubs + c, At: at}, Kind: kind, Service: svc(c), Reg: "l0"})
 	}
 	slices.SortStableFunc(ops, func(a, b MDOp) int { return int(a.At - b.At) })
 	return ops
@@ -195,23 +214,24 @@ func drawMDFaults(t *rapid.T, dc1, dc2 regnode.Config, d time.Duration) []scenar
 
 // mdSystem is the two data centres and their clients.
 type mdSystem struct {
-	w        *sim.World
-	dc1, dc2 regnode.Config
-	rec      *regcheck.History
-	clients  []*mdClient
-	bound    int64
-	lag      int64 // a switch's lag: reload period + a provide poll + 1 s
-	console  *mdConsole
-	evs      int // client events, for Done
-	convAt   int
-	conv     bool
-	quiet    time.Duration
+	w           *sim.World
+	dc1, dc2    regnode.Config
+	rec         *regcheck.History
+	clients     []*mdClient
+	bound       int64
+	propagation int64
+	lag         int64 // a switch's lag: reload period + a provide poll + 1 s
+	console     *mdConsole
+	evs         int // client events, for Done
+	convAt      int
+	conv        bool
+	quiet       time.Duration
 }
 
 func buildMD(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []MDOp) *mdSystem {
 	dc1, dc2 := mdTopology(p)
 	s := &mdSystem{w: w, dc1: dc1, dc2: dc2, rec: &regcheck.History{}, bound: int64(p.Duration("converge-bound")), convAt: -1,
-		lag: int64(p.Duration("switch-reload") + 2*time.Second)}
+		propagation: int64(p.Duration("propagation-bound") + dc2.Push.PushBound()), lag: int64(p.Duration("switch-reload") + 2*time.Second)}
 	regnode.AddServers(w, dc1)
 	regnode.AddServers(w, dc2)
 	pubs := p.Int("publishers")
@@ -226,9 +246,9 @@ func buildMD(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []MDOp)
 	}
 	addMDConsole(w, s, drills)
 	for i, own := range scenarios.SplitOps(work, len(ids)) {
-		c := &mdClient{idx: i, sys: s, sessions: dc1.Sessions, follows: map[string]string{}, live: map[string]string{}}
+		c := &mdClient{idx: i, sys: s, sessions: dc1.Sessions, dc: mdLocal, follows: map[string]string{}, followDC: map[string]string{}, live: map[string]string{}}
 		if i >= pubs {
-			c.sessions = dc2.Sessions
+			c.sessions, c.dc = dc2.Sessions, mdRemote
 		}
 		c.driver = &scenarios.Driver[MDOp]{Ops: own, Now: w.Now, Exec: c.exec}
 		s.clients = append(s.clients, c)
@@ -278,7 +298,8 @@ func (s *mdSystem) Checkers(scenarios.Bounds) []checkers.CheckerOf[*regcheck.His
 	// its 3 s timeout or ignored
 	settle := int64(4 * time.Second)
 	return []checkers.CheckerOf[*regcheck.History]{regcheck.MultiDCConverge{Bound: s.bound, Lag: s.lag},
-		regcheck.MultiDCSwitches{Lag: s.lag, Settle: settle}}
+		regcheck.MultiDCSwitches{Lag: s.lag, Settle: settle},
+		regcheck.MultiDCPropagation{Bound: s.propagation, Settle: int64(3 * time.Second), Lag: s.lag}}
 }
 
 // mdClient is a workload client of one data centre.
@@ -289,7 +310,9 @@ type mdClient struct {
 	sessions []sim.NodeID
 	driver   *scenarios.Driver[MDOp]
 	data     int
-	follows  map[string]string // subscriber registerId -> dc1's dataInfoId
+	dc       string            // the client's data centre
+	follows  map[string]string // subscriber registerId -> the dataInfoId it follows
+	followDC map[string]string // subscriber registerId -> the data centre whose datum it follows
 	live     map[string]string // publisher registerId -> its dataInfoId
 }
 
@@ -304,7 +327,7 @@ func (c *mdClient) Start(env *sim.Env) {
 	c.client = regnode.NewClient(env, regnode.ClientConfig{Sessions: c.sessions,
 		OnPush: func(reg string, d *regnode.Datum) {
 			ev := pushEvent(reg, c.follows[reg], d)
-			ev.Node = mdLocal
+			ev.Node = c.followDC[reg]
 			c.record(ev)
 		}})
 	c.driver.Start(env)
@@ -314,10 +337,13 @@ func (c *mdClient) exec(op MDOp, done func()) {
 	defer done()
 	switch op.Kind {
 	case OpSubscribe:
-		reg := fmt.Sprintf("c%d-%s", c.idx, op.Service)
-		c.follows[reg] = op.Service
-		c.client.Subscribe(regnode.RemoteID(mdLocal, op.Service), reg)
-		c.record(regcheck.Event{Kind: regcheck.Subscribe, DataID: op.Service, RegID: reg, Node: mdLocal})
+		reg, id, dc := fmt.Sprintf("c%d-%s", c.idx, op.Service), regnode.RemoteID(mdLocal, op.Service), mdLocal
+		if op.DC == mdRemote {
+			reg, id, dc = reg+"-"+mdRemote, op.Service, mdRemote // dc2's own datum
+		}
+		c.follows[reg], c.followDC[reg] = op.Service, dc
+		c.client.Subscribe(id, reg)
+		c.record(regcheck.Event{Kind: regcheck.Subscribe, DataID: op.Service, RegID: reg, Node: dc})
 	case OpPublish:
 		c.data++
 		reg, data := fmt.Sprintf("c%d-%s", c.idx, op.Reg), fmt.Sprintf("c%d-d%d", c.idx, c.data)
@@ -326,7 +352,7 @@ func (c *mdClient) exec(op MDOp, done func()) {
 		}
 		c.live[reg] = op.Service
 		v := c.client.Publish(op.Service, reg, data)
-		c.record(regcheck.Event{Kind: regcheck.Publish, DataID: op.Service, RegID: reg, Data: data, Version: v, Node: mdLocal})
+		c.record(regcheck.Event{Kind: regcheck.Publish, DataID: op.Service, RegID: reg, Data: data, Version: v, Node: c.dc})
 	case OpUnpublish:
 		reg := fmt.Sprintf("c%d-%s", c.idx, op.Reg)
 		if cur, ok := c.live[reg]; !ok || cur != op.Service {
@@ -334,6 +360,6 @@ func (c *mdClient) exec(op MDOp, done func()) {
 		}
 		delete(c.live, reg)
 		c.client.Unpublish(reg)
-		c.record(regcheck.Event{Kind: regcheck.Unpublish, DataID: op.Service, RegID: reg, Node: mdLocal})
+		c.record(regcheck.Event{Kind: regcheck.Unpublish, DataID: op.Service, RegID: reg, Node: c.dc})
 	}
 }

@@ -227,7 +227,8 @@ func drawOpsPlan(t *rapid.T, p scenarios.Values) scenarios.Draft[OpsOp] {
 	if quit = on("data-quit"); quit {
 		drill(ms(4000, window, "quit-at"), Drill{What: regcheck.DrillDataQuit, For: ms(8000, 15_000, "quit-for"), Node: rapid.SampledFrom(topo.Data).Draw(t, "quit-node")})
 	}
-	for i := range rapid.IntRange(0, 2).Draw(t, "configs") {
+	configs := rapid.IntRange(0, 2).Draw(t, "configs")
+	for i := range configs {
 		drill(ms(2000, window, "config-at"), Drill{What: regcheck.DrillSetConfig, DataID: "svc-1", Value: fmt.Sprintf("limit-%d", i)})
 	}
 	// a quarter of the seeds: the new leader's 30 s warm-up counts as a
@@ -249,6 +250,12 @@ func drawOpsPlan(t *rapid.T, p scenarios.Values) scenarios.Draft[OpsOp] {
 		changes(at, sim.Duration(6*time.Second), "", "refresh-change")
 	}
 	ops = append(ops, drawUpgrade(t, nclients, ops)...)
+	// At least two config writes, drawn last so the other draws stay: a
+	// watcher is judged on a change of a value it was pushed, not only on
+	// its first (rapid's count leans to none).
+	for i := configs; i < 2; i++ {
+		drill(ms(2000, window, "config-more-at"), Drill{What: regcheck.DrillSetConfig, DataID: "svc-1", Value: fmt.Sprintf("limit-%d", i)})
+	}
 	slices.SortStableFunc(steps, func(a, b scenarios.Step) int { return cmp.Compare(a.At, b.At) })
 	slices.SortStableFunc(ops, func(a, b OpsOp) int { return cmp.Compare(a.At, b.At) })
 	return scenarios.Draft[OpsOp]{Duration: sim.Duration(d), Liveness: sim.Duration(p.Duration("liveness")), Ops: ops, Faults: steps}

@@ -373,6 +373,7 @@ func (s *system) Checkers(scenarios.Bounds) []checkers.CheckerOf[*regcheck.Histo
 	out := append(regcheck.Checkers(ghost, pushLive, gap, alone),
 		regcheck.Propagation{Bound: s.propagation, Settle: int64(3 * time.Second)}, regcheck.Failover{Bound: s.failover},
 		regcheck.SubscribePush{Bound: int64(2500 * time.Millisecond), Settle: int64(5 * time.Second)},
+		regcheck.CatchUp{Bound: int64(3 * time.Second), Settle: 0},
 		regcheck.AckVisible{Bound: s.propagation + int64(time.Second), Settle: int64(3 * time.Second)})
 	if s.cfg.Push.Mode == regnode.PushPipeline {
 		out = append(out, regcheck.PushRate{Window: int64(800 * time.Millisecond), Max: 3}, regcheck.RetryCap{Retries: 3, Scan: int64(s.cfg.SyncInterval)})
