@@ -20,9 +20,9 @@ const (
 	// workload (a flaky client network), not just in short windows.
 	familyPushFlaky = "push-flaky"
 	// familySessionStall: one to three session servers stop one after
-	// another for 3.5 to 10 s each (stop-the-world GC pauses), and with
-	// clock-step-failover one stalls just before 3 in 4 data-server
-	// restarts: connections stay open, clients' pings time out and they move.
+	// another for 3.5 to 10 s each (stop-the-world GC pauses), and in a
+	// scenario that has this family one stalls just before every data
+	// failover: connections stay open, clients' pings time out and they move.
 	familySessionStall = "session-stall"
 	// familyClockStepFailover: a data server's clock is stepped minutes
 	// ahead (a bad NTP source), then the server fails and restarts: the
@@ -151,10 +151,9 @@ func dataFailovers(steps []scenarios.Step, topo regnode.Config) []failover {
 	return out
 }
 
-// stallsAfterFailovers: in three failovers of four a session server
-// stalls (3.5 to 10 s, a GC pause under the retries piling up) in the
-// half second before the data server restarts and the table moves its
-// slots. The stalled session re-syncs nothing to the new slot leaders
+// stallsAfterFailovers: at every data failover a session server stalls
+// (3.5 to 10 s, a GC pause under the retries piling up) in the half second
+// before the table moves the failed server's slots. The stalled session re-syncs nothing to the new slot leaders
 // until it resumes or its clients move to other sessions (3 s), while the
 // other sessions' subscribers fetch from them: what a new leader serves
 // before it has every session's publishers shows.

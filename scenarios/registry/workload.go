@@ -149,9 +149,11 @@ func opNear(t *rapid.T, clients int, at sim.Duration, lo, hi int64, op Op) Op {
 
 // failoverOps: around each data server crash or restart, the moments the
 // slot table moves its slots (a restart, or the crashed server's 20 s meta
-// lease running out), within the safety phase: publishes just before the
-// crash (pushed, but maybe not yet replicated to the slot's follower) and
-// new subscribers every quarter second for two seconds after each moment.
+// lease running out), within the safety phase: updates just before the
+// crash, mostly of publishers already registered (pushed, but maybe not
+// yet replicated to the slot's follower), and new subscribers of the
+// services they changed every quarter second for two seconds after each
+// moment.
 // A new slot leader must not serve before it has every session's
 // publishers (serve-before-migration). Under the push pipeline a change it
 // announces is merged with the sessions' re-sync that follows within
@@ -179,7 +181,7 @@ func failoverOps(t *rapid.T, workload []Op, steps []scenarios.Step, topo regnode
 		if _, crash := st.Op.(sim.Crash); crash {
 			moments = append(moments, st.At+sim.Duration(19500*time.Millisecond))
 			touched[nodes[i]] = nil
-			// a data server crashing under load: six changes in the
+			// a data server crashing under load: twelve changes in the
 			// last replication batch (300 ms) it never sent its followers;
 			// none when a session server crashes with it (it loses what it
 			// acknowledged just before with the slot leader: the weak
