@@ -144,11 +144,17 @@ func (d *DataServer) onMigrateResp(r *MigrateResp) {
 			continue
 		}
 		delete(st.waiting, r.Session)
-		// The session is the truth about its own clients' publishers.
+		// The session is the truth about its own clients' publishers;
+		// held is what this server had of them (a follower's copy).
+		var held map[string]Pub
 		for id := range d.inSlot[i] { //detlint:allow order-free: each removal touches only its own registerId
 			x := d.datums[id]
 			for reg, p := range x.pubs { //detlint:allow order-free, as above
 				if p.Session == r.Session {
+					if held == nil {
+						held = map[string]Pub{}
+					}
+					held[reg] = p
 					x.remove(reg)
 				}
 			}
@@ -158,6 +164,12 @@ func (d *DataServer) onMigrateResp(r *MigrateResp) {
 			x := d.get(p.DataID)
 			if !x.accepts(&p) {
 				continue
+			}
+			if h, ok := held[p.RegID]; ok && h.older(&p) {
+				// the state serve-before-migration needs: the copy held
+				// an older version than the session's
+				d.env.Reached("registry/migration-newer-than-copy")
+				d.env.Trace("registry/migration-newer-than-copy", p.RegID, p.DataID, h.Version, p.Version)
 			}
 			x.pubs[p.RegID] = p
 		}

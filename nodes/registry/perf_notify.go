@@ -173,6 +173,24 @@ func (s *SessionServer) onFetched(from sim.NodeID, x *GetDatumResp) {
 	s.onDatum(x.Datum)
 }
 
+// dropMovedMerges drops the changes still merging whose slot has a new
+// leader and fetches them again from it: they came from the old one, and
+// two leaders' versions do not compare (each starts from its own clock), so
+// an old leader's datum fired after the new leader's was pushed would
+// replace a newer publisher version with an older one. SOFARegistry's
+// session merges the change notices and fetches when they fire, from the
+// leader it routes to then.
+func (s *SessionServer) dropMovedMerges(moved []bool) {
+	for _, id := range sortedKeys(s.push.merges) {
+		if slot := s.m.slotOf(id); slot < len(moved) && moved[slot] {
+			delete(s.push.merges, id)
+			s.notes.refetch[id] = true
+			s.env.Reached("registry/merged-change-from-old-leader")
+			s.env.Trace("registry/merged-change-refetched", id)
+		}
+	}
+}
+
 // refetchNoticed fetches, with a new table, the noticed datums that could
 // not be fetched before.
 func (s *SessionServer) refetchNoticed() {

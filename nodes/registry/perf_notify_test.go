@@ -2,6 +2,7 @@ package registry
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -54,4 +55,49 @@ func TestNotifierKeepsNewestVersion(t *testing.T) {
 	n.add("b", 2)
 	n.add("a", 3)
 	require.Equal(t, DataChange{IDs: []string{"a", "b"}, Versions: []uint64{3, 2}}, n.next)
+}
+
+// TestMergedChangeOfOldLeaderRefetched: a change still merging when its
+// slot's leader changes is fetched again from the new leader. Here the
+// leader, its clock an hour ahead, announces p1=b, takes p1=c and dies with
+// its follower before announcing it; both restart with true clocks and the
+// new leader (which got c from the session) versions the datum below b's.
+// The version scan pushes c; taking the old leader's b when the merge fires
+// (the debounce is long here, so that the scan comes first) would push b
+// after c.
+func TestMergedChangeOfOldLeaderRefetched(t *testing.T) {
+	run := func() (*sim.World, *testHost) {
+		w, cfg, pub, sub := syncWorld(t, 5, func(c *Config) { c.Push.Mode = PushPipeline })
+		for _, id := range cfg.Sessions {
+			p := &w.Node(id).(*SessionServer).cfg.Push
+			p.ChangeDebounce, p.ChangeMaxDelay = 6*time.Second, 6*time.Second
+		}
+		leader, _ := replicas(w, cfg)
+		require.NotNil(t, leader)
+		lead := leader.env.ID()
+		start := w.Now()
+		require.NoError(t, w.Inject(sim.ClockJump{Nodes: []sim.NodeID{lead}, Jump: sim.Duration(time.Hour)}))
+		w.At(start+10*time.Millisecond, func() { pub.client.Publish("svc", "p1", "b") })
+		w.At(start+30*time.Millisecond, func() { pub.client.Publish("svc", "p1", "c") })
+		w.At(start+50*time.Millisecond, func() {
+			require.NoError(t, w.Inject(sim.Crash{Nodes: cfg.Data}))
+			require.NoError(t, w.Inject(sim.ClockJump{Nodes: []sim.NodeID{lead}, Jump: sim.Duration(-time.Hour)}))
+		})
+		w.At(start+100*time.Millisecond, func() { require.NoError(t, w.Inject(sim.Restart{Nodes: cfg.Data})) })
+		w.Run(sim.Limits{Until: start + 10*time.Second})
+		return w, sub
+	}
+	w, sub := run()
+	var seen []string
+	for _, d := range sub.pushes {
+		for _, p := range d.Pubs {
+			seen = append(seen, p.Data)
+		}
+	}
+	require.Equal(t, []string{"p1=c"}, sub.last(), "pushes %v", seen)
+	require.Contains(t, seen, "c")
+	require.NotContains(t, seen[slices.Index(seen, "c"):], "b", "b was pushed after c: %v", seen)
+	require.Empty(t, w.Findings())
+	w2, _ := run()
+	require.Equal(t, w.Fingerprint(), w2.Fingerprint())
 }

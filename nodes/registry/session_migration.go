@@ -31,12 +31,14 @@ func (s *SessionServer) onTable(old Table) {
 		s.onMigrate(w.from, w.r)
 	}
 	t := &s.m.table
+	moved := make([]bool, len(t.Slots))
 	for i := range t.Slots {
-		changed := i >= len(old.Slots) || old.Slots[i].Leader != t.Slots[i].Leader
-		if changed && s.wrote[i] {
+		moved[i] = i >= len(old.Slots) || old.Slots[i].Leader != t.Slots[i].Leader
+		if moved[i] && s.wrote[i] {
 			s.queue(&DataWrite{Kind: "sync", Slot: i, Session: s.m.proc}, 0, "", 0)
 		}
 	}
+	s.dropMovedMerges(moved)
 	s.refetchNoticed()
 }
 

@@ -20,9 +20,9 @@ const (
 	// workload (a flaky client network), not just in short windows.
 	familyPushFlaky = "push-flaky"
 	// familySessionStall: one to three session servers stop one after
-	// another for 3.5 to 10 s each (stop-the-world GC pauses), and with
-	// clock-step-failover one stalls just before 3 in 4 data-server
-	// restarts: connections stay open, clients' pings time out and they move.
+	// another for 3.5 to 10 s each (stop-the-world GC pauses), and in a
+	// scenario that has this family one stalls just before every data
+	// failover: connections stay open, clients' pings time out and they move.
 	familySessionStall = "session-stall"
 	// familyClockStepFailover: a data server's clock is stepped minutes
 	// ahead (a bad NTP source), then the server fails and restarts: the
@@ -71,7 +71,6 @@ func drawFaults(t *rapid.T, families []string, targets []sim.NodeID, topo regnod
 		// seed spends its draw on nothing.
 		n := rapid.IntRange(1, sw.Episodes).Draw(t, "client-episodes")
 		fast := false
-		var failovers []failover // the rolling clock-step failovers
 		for i := 0; i < n; i++ {
 			at := scenarios.SpreadMs(t, 2000, window, "at")
 			c := rapid.SampledFrom(clients).Draw(t, "client")
@@ -99,8 +98,7 @@ func drawFaults(t *rapid.T, families []string, targets []sim.NodeID, topo regnod
 			case familySessionStall:
 				steps = append(steps, sessionStalls(t, topo.Sessions, at)...)
 			case familyClockStepFailover:
-				fs, more := clockStepFailovers(t, topo.Data, at)
-				steps, failovers = append(steps, fs...), append(failovers, more...)
+				steps = append(steps, clockStepFailovers(t, topo.Data, at)...)
 			case familyMetaOutage:
 				steps = append(steps, drawMetaOutage(t, topo, at)...)
 			case familyMemberOutage:
@@ -112,33 +110,58 @@ func drawFaults(t *rapid.T, families []string, targets []sim.NodeID, topo regnod
 					scenarios.Step{Fault: sim.Fault{At: at + length, Op: sim.Heal{}}})
 			}
 		}
-		// drawn after every episode: seeds without both families keep their plans
-		if slices.Contains(sw.Families, familySessionStall) {
-			steps = append(steps, stallsAfterFailovers(t, topo.Sessions, failovers)...)
+		// drawn after every episode: seeds without data failovers keep their plans
+		if slices.Contains(families, familySessionStall) {
+			steps = append(steps, stallsAfterFailovers(t, topo.Sessions, dataFailovers(steps, topo))...)
 		}
 	}
 	sort.SliceStable(steps, func(i, j int) bool { return steps[i].At < steps[j].At })
 	return steps
 }
 
-// failover is one data server's crash and restart.
-type failover struct{ crash, restart sim.Duration }
+// failover is one data server's crash and the moment the slot table
+// moves its slots: its restart (a new process), or its meta lease running
+// out, whichever comes first.
+type failover struct{ crash, moved sim.Duration }
 
-// stallsAfterFailovers: in three failovers of four a session server
-// stalls (3.5 to 10 s, a GC pause under the retries piling up) in the
-// half second before the data server restarts and the table moves its
-// slots. The stalled session re-syncs nothing to the new slot leaders
+// dataFailovers are the data servers' failovers among the steps drawn so
+// far (the kernel's crashes, clock-step failovers, member outages), in the
+// order they were drawn: a crash step and the first restart of the same
+// server drawn after it.
+func dataFailovers(steps []scenarios.Step, topo regnode.Config) []failover {
+	var out []failover
+	for i, st := range steps {
+		c, ok := st.Op.(sim.Crash)
+		if !ok {
+			continue
+		}
+		k := slices.IndexFunc(c.Nodes, func(n sim.NodeID) bool { return slices.Contains(topo.Data, n) })
+		if k < 0 {
+			continue
+		}
+		moved := st.At + sim.Duration(topo.Lease)
+		for _, later := range steps[i+1:] {
+			if r, ok := later.Op.(sim.Restart); ok && slices.Contains(r.Nodes, c.Nodes[k]) {
+				moved = min(moved, later.At)
+				break
+			}
+		}
+		out = append(out, failover{crash: st.At, moved: moved})
+	}
+	return out
+}
+
+// stallsAfterFailovers: at every data failover a session server stalls
+// (3.5 to 10 s, a GC pause under the retries piling up) in the half second
+// before the table moves the failed server's slots. The stalled session re-syncs nothing to the new slot leaders
 // until it resumes or its clients move to other sessions (3 s), while the
 // other sessions' subscribers fetch from them: what a new leader serves
 // before it has every session's publishers shows.
 func stallsAfterFailovers(t *rapid.T, sessions []sim.NodeID, failovers []failover) []scenarios.Step {
 	var steps []scenarios.Step
 	for _, f := range failovers {
-		if rapid.IntRange(0, 3).Draw(t, "stall-after-failover") == 0 {
-			continue
-		}
 		s := rapid.SampledFrom(sessions).Draw(t, "failover-stalled-session")
-		at := max(f.crash, f.restart-scenarios.SpreadMs(t, 0, 500, "stall-before-restart"))
+		at := max(f.crash, f.moved-scenarios.SpreadMs(t, 0, 500, "stall-before-restart"))
 		steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Op: sim.Pause{Nodes: []sim.NodeID{s}}}},
 			scenarios.Step{Fault: sim.Fault{At: at + scenarios.SpreadMs(t, 3500, 10_000, "stall-ms"), Op: sim.Resume{Nodes: []sim.NodeID{s}}}})
 	}
@@ -215,9 +238,8 @@ func drawMemberOutage(t *rapid.T, topo regnode.Config, targets []sim.NodeID, at 
 // since, so the next failover promotes a follower with a partial copy:
 // the state a new slot leader must repair from the session servers before
 // serving.
-func clockStepFailovers(t *rapid.T, data []sim.NodeID, at sim.Duration) ([]scenarios.Step, []failover) {
+func clockStepFailovers(t *rapid.T, data []sim.NodeID, at sim.Duration) []scenarios.Step {
 	var steps []scenarios.Step
-	var fs []failover
 	order := rapid.Permutation(data).Draw(t, "rolling-order")
 	n := rapid.SampledFrom([]int{3, 2, 1}).Draw(t, "rolling-servers")
 	for _, ds := range order[:min(n, len(order))] {
@@ -229,8 +251,7 @@ func clockStepFailovers(t *rapid.T, data []sim.NodeID, at sim.Duration) ([]scena
 		steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Op: sim.ClockJump{Nodes: []sim.NodeID{ds}, Jump: jump}}},
 			scenarios.Step{Fault: sim.Fault{At: crash, Op: sim.Crash{Nodes: []sim.NodeID{ds}}}},
 			scenarios.Step{Fault: sim.Fault{At: crash + down, Op: sim.Restart{Nodes: []sim.NodeID{ds}}}})
-		fs = append(fs, failover{crash: crash, restart: crash + down})
 		at = crash + down + scenarios.SpreadMs(t, 1000, 5000, "rolling-gap")
 	}
-	return steps, fs
+	return steps
 }

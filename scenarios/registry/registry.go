@@ -95,7 +95,7 @@ func scenario(name, desc string, families, targets []string, episodes int) *scen
 			clients := scenarios.ClientIDs(p.Int("clients"))
 			ops := drawOps(t, p.Int("clients"), p.Int("services"), p.Int("ops"), d)
 			faults := drawFaults(t, families, targetted, topo, clients, d, episodes)
-			ops = append(ops, failoverOps(t, faults, topo.Data, p.Int("clients"), p.Int("services"), d-3*time.Second)...)
+			ops = append(ops, failoverOps(t, ops, faults, topo, p.Int("clients"), p.Int("services"), d-3*time.Second)...)
 			sort.SliceStable(ops, func(i, j int) bool { return ops[i].At < ops[j].At })
 			return scenarios.Draft[Op]{
 				Duration: sim.Duration(d),

@@ -8,6 +8,7 @@ import (
 
 	"pgregory.net/rapid"
 
+	regnode "github.com/sofasim/sofasim/nodes/registry"
 	"github.com/sofasim/sofasim/scenarios"
 	"github.com/sofasim/sofasim/sim"
 )
@@ -148,16 +149,19 @@ func opNear(t *rapid.T, clients int, at sim.Duration, lo, hi int64, op Op) Op {
 
 // failoverOps: around each data server crash or restart, the moments the
 // slot table moves its slots (a restart, or the crashed server's 20 s meta
-// lease running out), within the safety phase: publishes just before the
-// crash (pushed, but maybe not yet replicated to the slot's follower) and
-// new subscribers every quarter second for two seconds after each moment.
+// lease running out), within the safety phase: updates just before the
+// crash, mostly of publishers already registered (pushed, but maybe not
+// yet replicated to the slot's follower), and new subscribers of the
+// services they changed every quarter second for two seconds after each
+// moment.
 // A new slot leader must not serve before it has every session's
 // publishers (serve-before-migration). Under the push pipeline a change it
 // announces is merged with the sessions' re-sync that follows within
 // milliseconds, so only a subscriber's own fetch in that window, or a
 // session slow to learn the table (stalled, cut off), shows what it
 // serves (stallsAfterFailovers).
-func failoverOps(t *rapid.T, steps []scenarios.Step, data []sim.NodeID, clients, services int, until time.Duration) []Op {
+func failoverOps(t *rapid.T, workload []Op, steps []scenarios.Step, topo regnode.Config, clients, services int, until time.Duration) []Op {
+	data := topo.Data
 	var ops []Op
 	svc := func() string { return fmt.Sprintf("svc-%d", rapid.IntRange(0, services-1).Draw(t, "failover-service")) }
 	touched := map[sim.NodeID][]string{} // a crashed server's: the services published just before its crash
@@ -177,18 +181,26 @@ func failoverOps(t *rapid.T, steps []scenarios.Step, data []sim.NodeID, clients,
 		if _, crash := st.Op.(sim.Crash); crash {
 			moments = append(moments, st.At+sim.Duration(19500*time.Millisecond))
 			touched[nodes[i]] = nil
-			// a data server crashing under load: six changes in the
+			// a data server crashing under load: twelve changes in the
 			// last replication batch (300 ms) it never sent its followers;
-			// none when other servers crash with it (a session crashing
-			// with the slot leader loses what it acknowledged just before:
-			// the weak ack's contract, which last-writer-wins does not excuse)
-			burst := 6
-			if slices.ContainsFunc(nodes, func(n sim.NodeID) bool { return !slices.Contains(data, n) }) {
+			// none when a session server crashes with it (it loses what it
+			// acknowledged just before with the slot leader: the weak
+			// ack's contract, which last-writer-wins does not excuse)
+			burst := 12
+			if slices.ContainsFunc(nodes, func(n sim.NodeID) bool { return slices.Contains(topo.Sessions, n) }) {
 				burst = 0
 			}
+			live := livePubs(append(slices.Clone(workload), ops...), st.At-sim.Duration(280*time.Millisecond))
 			for range burst {
 				op := opNear(t, clients, st.At, -280, -30, Op{Kind: OpPublish, Service: svc()})
 				op.Name = fmt.Sprintf("p%d", rapid.IntRange(0, 2).Draw(t, "pub"))
+				if len(live) > 0 {
+					// most updates of a publisher already pushed: what a
+					// subscriber saw newer, a stale copy serves older
+					if p := rapid.SampledFrom(live).Draw(t, "burst-live-pub"); rapid.IntRange(0, 3).Draw(t, "burst-update") > 0 {
+						op.Client, op.Name, op.Service = p.client, p.name, p.service
+					}
+				}
 				ops = append(ops, op)
 				touched[nodes[i]] = append(touched[nodes[i]], op.Service)
 			}
@@ -207,4 +219,45 @@ func failoverOps(t *rapid.T, steps []scenarios.Step, data []sim.NodeID, clients,
 		}
 	}
 	return ops
+}
+
+// livePub is a client's publisher and the dataInfoId it keeps.
+type livePub struct {
+	client        int
+	name, service string
+}
+
+// livePubs are the publishers the ops leave registered before the time,
+// by client and name: a publisher keeps the dataInfoId of its first
+// publish (client.exec), so an update's own Service is not the one it
+// changes.
+func livePubs(ops []Op, before sim.Duration) []livePub {
+	sort.SliceStable(ops, func(i, j int) bool { return ops[i].At < ops[j].At })
+	type key struct {
+		client int
+		name   string
+	}
+	live := map[key]string{}
+	for _, op := range ops {
+		if op.At >= before {
+			break
+		}
+		k := key{op.Client, op.Name}
+		switch op.Kind {
+		case OpPublish:
+			if _, ok := live[k]; !ok {
+				live[k] = op.Service
+			}
+		case OpUnpublish:
+			delete(live, k)
+		}
+	}
+	var out []livePub
+	for k, svc := range live { //detlint:allow sorted below
+		out = append(out, livePub{k.client, k.name, svc})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].client < out[j].client || out[i].client == out[j].client && out[i].name < out[j].name
+	})
+	return out
 }
