@@ -37,11 +37,15 @@ func (c CatchUp) Check(h *History, _ checkers.Options) checkers.Result {
 	pushes := map[subKey][]int{} // each subscriber's pushes, in time order
 	byData := map[string][]subKey{}
 	changes := map[string][]int{}
+	drops := map[int][]int64{} // each client's disconnects, in time order
 	var epochs []int64 // when the highest table epoch a data server served grew
 	top := uint64(0)
 	for j, ev := range s.evs {
 		if ev.Kind == Publish || ev.Kind == Unpublish {
 			changes[ev.RegID] = append(changes[ev.RegID], j)
+		}
+		if ev.Kind == Disconnect {
+			drops[ev.Client] = append(drops[ev.Client], ev.T)
 		}
 		if ev.Kind == Slots && ev.Epoch > top {
 			top = ev.Epoch
@@ -90,7 +94,7 @@ func (c CatchUp) Check(h *History, _ checkers.Options) checkers.Result {
 		// A session server that is down or stalled holds every migration
 		// (a new slot leader waits for its answer): another session's
 		// fault excuses only when the table changed during it.
-		if from, ok := othersFrom(ds, con.Node, con.T-c.Settle, deadline, c.Settle); ok && tableChanged(epochs, from, deadline) {
+		if from, ok := othersFrom(ds, con.Node, con.T-c.Settle, deadline, c.Settle); ok && anyIn(epochs, from, deadline) {
 			continue
 		}
 		me := subKey{sb.Client, sb.RegID}
@@ -111,9 +115,13 @@ func (c CatchUp) Check(h *History, _ checkers.Options) checkers.Result {
 				if seen[e] || !stillHeld(s.evs, pushes[o][n:], e, deadline) {
 					continue
 				}
-				// the publisher's live registration, unchanged since Settle before the connect
+				// the publisher's live registration, unchanged since Settle
+				// before the connect, its client connected all along (a
+				// session drops a closed connection's publishers until the
+				// client publishes them again elsewhere)
 				p, ok := lastChange(s.evs, changes, e, deadline)
-				if !ok || p.Kind != Publish || p.T > con.T-c.Settle || !alive(p.Client, deadline) || s.switchedOff(p.Client, p.T, deadline) {
+				if !ok || p.Kind != Publish || p.T > con.T-c.Settle || !alive(p.Client, deadline) || s.switchedOff(p.Client, p.T, deadline) ||
+					anyIn(drops[p.Client], p.T, deadline) {
 					continue
 				}
 				seen[e] = true
@@ -147,8 +155,8 @@ func othersFrom(ds []disturbance, session string, from, to, settle int64) (int64
 	return first, ok
 }
 
-// tableChanged reports whether the table epoch grew in [from, to].
-func tableChanged(times []int64, from, to int64) bool {
+// anyIn reports whether any of the sorted times falls in [from, to].
+func anyIn(times []int64, from, to int64) bool {
 	n := sort.Search(len(times), func(k int) bool { return times[k] >= from })
 	return n < len(times) && times[n] <= to
 }

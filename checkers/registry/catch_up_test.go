@@ -42,6 +42,9 @@ func TestRegCatchUp(t *testing.T) {
 	own := c.Check(h(Event{Kind: Disturbed, T: 6 * regSec, Until: 8 * regSec, Client: -1, Node: "session-2"}), checkers.Options{})
 	require.Equal(t, checkers.Pass, own.Verdict, "the new session's own fault excuses")
 
+	moved := c.Check(h(Event{Kind: Disconnect, T: 8 * regSec, Client: 2, Node: "session-1"}), checkers.Options{})
+	require.Equal(t, checkers.Pass, moved.Verdict, "the publisher's own client disconnected before the deadline: its session drops it until it publishes again")
+
 	changed := c.Check(h(Event{Kind: Publish, T: 9 * regSec, Client: 2, DataID: "svc", RegID: "p", Data: "c", Version: 3}), checkers.Options{})
 	require.Equal(t, checkers.Pass, changed.Verdict, "a publisher changed before the deadline is not judged")
 }
