@@ -187,7 +187,7 @@ func failoverOps(t *rapid.T, workload []Op, steps []scenarios.Step, topo regnode
 			// acknowledged just before with the slot leader: the weak
 			// ack's contract, which last-writer-wins does not excuse)
 			burst := 12
-			if slices.ContainsFunc(nodes, func(n sim.NodeID) bool { return slices.Contains(topo.Sessions, n) }) {
+			if sessionLost(steps, topo, st.At-sim.Duration(300*time.Millisecond), slotsMoved(steps, topo, st.At, nodes[i])) {
 				burst = 0
 			}
 			live := livePubs(append(slices.Clone(workload), ops...), st.At-sim.Duration(280*time.Millisecond))
@@ -219,6 +219,36 @@ func failoverOps(t *rapid.T, workload []Op, steps []scenarios.Step, topo regnode
 		}
 	}
 	return ops
+}
+
+// slotsMoved is when the table moves the slots of a data server that
+// crashes at the time: its next restart, or its meta lease running out.
+func slotsMoved(steps []scenarios.Step, topo regnode.Config, crash sim.Duration, ds sim.NodeID) sim.Duration {
+	moved := crash + sim.Duration(topo.Lease)
+	for _, st := range steps {
+		if r, ok := st.Op.(sim.Restart); ok && st.At > crash && slices.Contains(r.Nodes, ds) {
+			moved = min(moved, st.At)
+		}
+	}
+	return moved
+}
+
+// sessionLost: whether a session server crashes or restarts from..to: what it acknowledged in that time and only
+// a failed slot leader held is lost with it before the slot moves, which
+// the weak ack allows and last-writer-wins does not excuse.
+func sessionLost(steps []scenarios.Step, topo regnode.Config, from, to sim.Duration) bool {
+	return slices.ContainsFunc(steps, func(st scenarios.Step) bool {
+		var nodes []sim.NodeID
+		switch f := st.Op.(type) {
+		case sim.Crash:
+			nodes = f.Nodes
+		case sim.Restart:
+			nodes = f.Nodes
+		default:
+			return false
+		}
+		return st.At >= from && st.At <= to && slices.ContainsFunc(nodes, func(n sim.NodeID) bool { return slices.Contains(topo.Sessions, n) })
+	})
 }
 
 // livePub is a client's publisher and the dataInfoId it keeps.
