@@ -22,7 +22,7 @@ var registryBugSeeds = map[string]scenariotest.Pin{
 	"bug/registry/version-collision-overwrite":       {Scenario: "registry-data-failover", Seed: 6},
 	"bug/registry/late-cleanup-deletes-reregistered": {Scenario: "registry-session-failover", Seed: 9},
 	"bug/registry/republish-drops-shared-index":      {Scenario: "registry-chaos", Seed: 3},
-	"bug/registry/serve-before-migration":            {Scenario: "registry-chaos", Seed: 3},
+	"bug/registry/serve-before-migration":            {Scenario: "registry-chaos", Seed: 2},
 	// the meta election (election=db)
 	"bug/registry/meta-leader-not-registered":   {Scenario: "registry-meta-failover", Seed: 1},
 	"bug/registry/meta-lease-past-takeover":     {Scenario: "registry-meta-failover", Seed: 1},

@@ -112,7 +112,7 @@ func drawFaults(t *rapid.T, families []string, targets []sim.NodeID, topo regnod
 		}
 		// drawn after every episode: seeds without data failovers keep their plans
 		if slices.Contains(families, familySessionStall) {
-			steps = append(steps, stallsAfterFailovers(t, topo.Sessions, dataFailovers(steps, topo))...)
+			steps = append(steps, stallsAfterFailovers(t, topo.Sessions, dataFailovers(steps, topo), sim.Duration(d))...)
 		}
 	}
 	sort.SliceStable(steps, func(i, j int) bool { return steps[i].At < steps[j].At })
@@ -161,14 +161,15 @@ func dataFailovers(steps []scenarios.Step, topo regnode.Config) []failover {
 // The changes that show it are the stalled sessions' clients' last ones
 // before the crash, which the new leader's copy lacks: with one session of
 // three stalled, two in three of them were repaired at once by their own
-// session's re-sync.
-func stallsAfterFailovers(t *rapid.T, sessions []sim.NodeID, failovers []failover) []scenarios.Step {
+// session's re-sync. None once the faults heal: no-loss is judged from
+// then on.
+func stallsAfterFailovers(t *rapid.T, sessions []sim.NodeID, failovers []failover, heal sim.Duration) []scenarios.Step {
 	var steps []scenarios.Step
 	for _, f := range failovers {
 		at := max(f.crash, f.moved-scenarios.SpreadMs(t, 0, 500, "stall-before-restart"))
 		spared := rapid.SampledFrom(sessions).Draw(t, "failover-spared-session")
 		for _, s := range sessions {
-			if s != spared || len(sessions) == 1 {
+			if (s != spared || len(sessions) == 1) && at < heal {
 				steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Op: sim.Pause{Nodes: []sim.NodeID{s}}}},
 					scenarios.Step{Fault: sim.Fault{At: at + scenarios.SpreadMs(t, 3500, 10_000, "stall-ms"), Op: sim.Resume{Nodes: []sim.NodeID{s}}}})
 			}

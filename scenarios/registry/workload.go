@@ -181,12 +181,13 @@ func failoverOps(t *rapid.T, workload []Op, steps []scenarios.Step, topo regnode
 		if _, crash := st.Op.(sim.Crash); crash {
 			moments = append(moments, st.At+sim.Duration(19500*time.Millisecond))
 			touched[nodes[i]] = nil
-			// a data server crashing under load: twelve changes in the
-			// last replication batch (300 ms) it never sent its followers;
-			// none when a session server crashes with it (it loses what it
-			// acknowledged just before with the slot leader: the weak
+			// a data server crashing under load: 48 changes (four a
+			// client) around its last replication batch (300 ms), the
+			// last of which it never sent its followers; none when a
+			// session server is lost before the slots move (it loses what
+			// it acknowledged just before with the slot leader: the weak
 			// ack's contract, which last-writer-wins does not excuse)
-			burst := 12
+			burst := 48
 			if sessionLost(steps, topo, st.At-sim.Duration(300*time.Millisecond), slotsMoved(steps, topo, st.At, nodes[i])) {
 				burst = 0
 			}
