@@ -11,7 +11,8 @@ var mustReach = map[string][]string{
 		"registry/write-during-migration", "registry/version-ahead-of-clock"},
 	"registry-meta-failover": {"registry/meta-leader-moved", "registry/meta-relearned-table"}, // election=db (raft's: raftkv/restart-from-disk)
 	"registry-chaos": {"registry/lease-expired-data", "registry/lease-expired-session", "registry/meta-leader-moved",
-		"registry/push-failed", "registry/follower-promoted-to-slot-leader"},
+		"registry/push-failed", "registry/follower-promoted-to-slot-leader",
+		"registry/migration-newer-than-copy"}, // what serve-before-migration serves stale
 	"registry-ops": {"registry/push-resumed", "registry/data-quit", "registry/publish-blacklisted",
 		"registry/session-silent-for-session-off-delay", "registry/meta-quit-election", "registry/push-held-for-revision"},
 }
