@@ -20,7 +20,7 @@ const (
 func init() {
 	defineFault[DiskCorrupt]("flip a bit of synced data in file (empty: any file with synced data)")
 	defineFault[DiskSlow]("make each sync take delay longer, for a while; the node is busy meanwhile")
-	defineFault[DiskFail]("make the next count syncs fail (0: one); their writes are lost at the next crash")
+	defineFault[DiskFail]("make the next count syncs fail (0: one); a random prefix of their writes is durable, the rest lost at the next crash")
 	defineFault[DiskHeal]("end pending sync failures and slow spells (corruption stays)")
 }
 
@@ -133,6 +133,7 @@ func (f DiskSlow) apply(w *World) string {
 func (f DiskFail) apply(w *World) string {
 	for _, n := range w.slots(f.Nodes) {
 		n.disk.failSyncs += max(f.Count, 1)
+		n.disk.failRand = n.diskRand
 	}
 	return ""
 }
