@@ -118,3 +118,12 @@ func TestAnswersMatch(t *testing.T) {
 	require.False(t, bad.Passed())
 	require.Contains(t, bad.Explanation, "request 4 of session 7 was answered with the response to request 3")
 }
+
+func TestRecoversFromDisk(t *testing.T) {
+	ok := check(RecoversFromDisk{}, Event{Kind: DiskImage, Node: "a"}, Event{Kind: Leader, Node: "a", Term: 2}, Event{Kind: DiskImage, Node: "b", Inc: 2})
+	require.True(t, ok.Passed(), ok.Explanation)
+	require.Contains(t, ok.Explanation, "2 disk images")
+	bad := check(RecoversFromDisk{}, Event{Kind: DiskImage, Node: "a"}, Event{Kind: DiskImage, Node: "b", Inc: 3, Key: "corrupt WAL record"})
+	require.False(t, bad.Passed())
+	require.Contains(t, bad.Explanation, "b#3 disk-image did not recover: corrupt WAL record")
+}

@@ -33,6 +33,7 @@ const (
 	ClientRead   Kind = "client-read"   // a client's read of Key, invoked at Call, was answered by Node at T (seen by the client)
 	Recovered    Kind = "recovered"     // the server started from its disk in Term, having voted for Peer ("" none)
 	Answered     Kind = "answered"      // a client (Node) took the response to (Session, Seq) from Peer as the answer to its request Index
+	DiskImage    Kind = "disk-image"    // Node's disk as a crash leaves it went through recovery; Key is the error it stopped on ("": it recovered)
 )
 
 // Event is one protocol event at virtual time T (ns).
@@ -71,6 +72,12 @@ func (e Event) String() string {
 		fmt.Fprintf(&b, " %d/%d", e.Session, e.Seq)
 	case ReadServed:
 		fmt.Fprintf(&b, " %d/%d at index %d in term %d", e.Session, e.Seq, e.Index, e.Term)
+	case DiskImage:
+		if e.Key == "" {
+			b.WriteString(" recovered")
+		} else {
+			fmt.Fprintf(&b, " did not recover: %s", e.Key)
+		}
 	case Apply, Restore:
 		fmt.Fprintf(&b, " %d", e.Index)
 	case Query:

@@ -7,6 +7,7 @@ package raftkv
 import (
 	"encoding/binary"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/sofasim/sofasim/checkers"
@@ -51,6 +52,9 @@ type member struct {
 func (m *member) Start(env *sim.Env) {
 	m.id = env.ID()
 	m.Server.Start(env)
+	if env.Incarnation() > 1 {
+		m.p.diskImage(m.id, m, true) // as it repaired it: the same state again
+	}
 	m.p.recovered(env.ID(), env.Incarnation(), m.Status())
 }
 
@@ -96,12 +100,38 @@ func (p *protocol) observe(o kv.Observation) {
 		Inc: o.Incarnation, Term: o.Term, Peer: string(o.Peer), Index: o.Index, Digest: o.Digest, Session: o.Session, Seq: o.Seq})
 }
 
-// settle records every running replica's final state machine, once.
+// diskImage records whether the member's disk, as a crash now would leave
+// it, recovers, and for a running member m to the state it holds (with
+// commit: its commit index too). Not for a disk corrupted at rest, which
+// may rightly not.
+func (p *protocol) diskImage(id sim.NodeID, m *member, commit bool) {
+	for _, f := range p.w.Faults() {
+		if c, ok := f.Fault.Op.(sim.DiskCorrupt); ok && slices.Contains(c.Nodes, id) {
+			return
+		}
+	}
+	e := rkcheck.Event{Kind: rkcheck.DiskImage, Node: string(id)}
+	err := kv.Recoverable(p.w.Disk(id))
+	if err == nil && m != nil {
+		err = m.DiskAgrees(commit)
+	}
+	if err != nil {
+		e.Key = err.Error()
+	}
+	p.record(e)
+}
+
+// settle records every running replica's final state machine and every
+// member's final disk image, once.
 func (p *protocol) settle(members []sim.NodeID) {
 	if p.settled {
 		return
 	}
 	p.settled = true
+	for _, id := range members {
+		m, _ := p.w.Node(id).(*member)
+		p.diskImage(id, m, false)
+	}
 	for _, id := range members {
 		srv, ok := p.w.Node(id).(*member)
 		if !ok || !p.w.Up(id) {
@@ -133,7 +163,7 @@ func (c protocolCheck) Check(_ checkers.History, opts checkers.Options) checkers
 // protocolCheckers are raft's own invariants.
 func (p *protocol) checkers() []checkers.Checker {
 	var out []checkers.Checker
-	for _, c := range []checkers.CheckerOf[*rkcheck.Protocol]{rkcheck.OneLeaderPerTerm{}, rkcheck.DurableVotes{}, rkcheck.ReplicasAgree{}, rkcheck.ApplyOnce{}, rkcheck.FreshReads{}, rkcheck.ReadsSeeCommitted{}, rkcheck.AnswersMatch{}} {
+	for _, c := range []checkers.CheckerOf[*rkcheck.Protocol]{rkcheck.OneLeaderPerTerm{}, rkcheck.DurableVotes{}, rkcheck.ReplicasAgree{}, rkcheck.ApplyOnce{}, rkcheck.FreshReads{}, rkcheck.ReadsSeeCommitted{}, rkcheck.AnswersMatch{}, rkcheck.RecoversFromDisk{}} {
 		out = append(out, protocolCheck{c, p})
 	}
 	return out
