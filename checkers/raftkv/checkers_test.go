@@ -127,3 +127,13 @@ func TestRecoversFromDisk(t *testing.T) {
 	require.False(t, bad.Passed())
 	require.Contains(t, bad.Explanation, "b#3 disk-image did not recover: corrupt WAL record")
 }
+
+func TestApplyOnceWrites(t *testing.T) {
+	ok := check(ApplyOnce{}, Event{Kind: Apply, Node: "a", Index: 3, Key: "k", Value: "v1"}, Event{Kind: Restore, Node: "a", Inc: 2, Index: 2},
+		Event{Kind: Apply, Node: "a", Inc: 2, Index: 3, Key: "k", Value: "v1"}, Event{Kind: Apply, Node: "b", Index: 3, Key: "k", Value: "v1"},
+		Event{Kind: Apply, Node: "a", Inc: 2, Index: 4, Key: "k"}, Event{Kind: Apply, Node: "a", Inc: 2, Index: 5, Key: "k"})
+	require.True(t, ok.Passed(), ok.Explanation)
+	bad := check(ApplyOnce{}, Event{Kind: Apply, Node: "a", Index: 3, Key: "k", Value: "a1;"}, Event{Kind: Apply, Node: "a", Index: 5, Key: "k", Value: "a1;"})
+	require.False(t, bad.Passed())
+	require.Contains(t, bad.Explanation, `a applied the write "a1;" of "k" twice, at 3 and 5`)
+}

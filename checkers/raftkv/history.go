@@ -27,7 +27,7 @@ const (
 	State        Kind = "state"         // state machine at applied Index has Digest
 	ReadReceived Kind = "read-received" // client read (Session, Seq) arrived
 	ReadServed   Kind = "read-served"   // client read (Session, Seq) answered from applied Index, in Term
-	Apply        Kind = "apply"         // the state machine applied the command at Index
+	Apply        Kind = "apply"         // the state machine applied the command at Index (a write of Key: its Value, unique in a workload)
 	Restore      Kind = "restore"       // the state machine was built empty (Index 0) or restored from a snapshot at Index
 	Query        Kind = "query"         // the state machine answered a read of Key; the last command it applied was Index
 	ClientRead   Kind = "client-read"   // a client's read of Key, invoked at Call, was answered by Node at T (seen by the client)
@@ -49,6 +49,7 @@ type Event struct {
 	Session uint64 `json:"session,omitempty"`
 	Seq     uint64 `json:"seq,omitempty"`
 	Key     string `json:"key,omitempty"`
+	Value   string `json:"value,omitempty"`
 	Call    int64  `json:"call,omitempty"`
 }
 
@@ -78,7 +79,12 @@ func (e Event) String() string {
 		} else {
 			fmt.Fprintf(&b, " did not recover: %s", e.Key)
 		}
-	case Apply, Restore:
+	case Apply:
+		fmt.Fprintf(&b, " %d", e.Index)
+		if e.Value != "" {
+			fmt.Fprintf(&b, " (write %q of %q)", e.Value, e.Key)
+		}
+	case Restore:
 		fmt.Fprintf(&b, " %d", e.Index)
 	case Query:
 		fmt.Fprintf(&b, " of %q after command %d", e.Key, e.Index)

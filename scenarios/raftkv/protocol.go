@@ -186,7 +186,8 @@ func (p *protocol) stateMachines(node sim.NodeID) func() kv.StateMachine {
 
 // applyWatch wraps a replica's state machine and reports the index of
 // every command it applies and of every snapshot it is restored from, for
-// the apply-once checker; its snapshots carry the last index applied.
+// the apply-once checker, with the write's key and (unique) value; its
+// snapshots carry the last index applied.
 // It watches the boundary between raft and the state machine, so the
 // server's own code is checked, not trusted.
 type applyWatch struct {
@@ -197,7 +198,11 @@ type applyWatch struct {
 }
 
 func (a *applyWatch) Apply(index uint64, cmd []byte) []byte {
-	a.p.record(rkcheck.Event{Kind: rkcheck.Apply, Node: a.node, Index: index})
+	e := rkcheck.Event{Kind: rkcheck.Apply, Node: a.node, Index: index}
+	if op, err := kv.DecodeOp(cmd); err == nil {
+		e.Key, e.Value = op.Key, op.Value
+	}
+	a.p.record(e)
 	a.last = index
 	return a.StateMachine.Apply(index, cmd)
 }
