@@ -45,8 +45,9 @@ type protocol struct {
 // coverage when it last ran.
 type member struct {
 	*kv.Server
-	p  *protocol
-	id sim.NodeID
+	p       *protocol
+	id      sim.NodeID
+	sampled time.Duration // when its disk was last compared with its state
 }
 
 func (m *member) Start(env *sim.Env) {
@@ -59,9 +60,23 @@ func (m *member) Start(env *sim.Env) {
 }
 
 func (m *member) Timer(id sim.TimerID, tag any) {
-	m.p.ticked[m.id] = m.p.w.Now()
+	now := m.p.w.Now()
+	m.p.ticked[m.id] = now
 	m.Server.Timer(id, tag)
+	if now-m.sampled >= diskSampleEvery {
+		// between handlers everything raft acted on is synced: a WAL that
+		// would recover to less (or more) is damage a later restart, or
+		// none, would have to meet
+		m.sampled = now
+		if err := m.DiskAgrees(false); err != nil {
+			m.p.diskImage(m.id, m, false)
+		}
+	}
 }
+
+// diskSampleEvery is how often a running member's disk is compared with
+// what it holds, besides at every restart and at the end.
+const diskSampleEvery = 500 * time.Millisecond
 
 // crashAfterVote is how soon after its vote a member that crashed counts
 // as crashed right after it: about one round trip of the vote, the time
