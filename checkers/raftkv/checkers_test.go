@@ -137,3 +137,14 @@ func TestApplyOnceWrites(t *testing.T) {
 	require.False(t, bad.Passed())
 	require.Contains(t, bad.Explanation, `a applied the write "a1;" of "k" twice, at 3 and 5`)
 }
+
+func TestDurableAcks(t *testing.T) {
+	ok := check(DurableAcks{}, Event{Kind: Acked, Node: "a", Inc: 1, Term: 3, Index: 10}, Event{Kind: Recovered, Node: "a", Inc: 2, Term: 3, Index: 10},
+		Event{Kind: Acked, Node: "b", Inc: 1, Term: 3, Index: 10}, Event{Kind: Recovered, Node: "b", Inc: 2, Term: 4, Index: 8}, // a later term may cut it
+		Event{Kind: Recovered, Node: "a", Inc: 3, Term: 3, Index: 2}) // no ack since the last restart
+	require.True(t, ok.Passed(), ok.Explanation)
+	require.Contains(t, ok.Explanation, "1 restarts")
+	bad := check(DurableAcks{}, Event{Kind: Acked, Node: "a", Inc: 1, Term: 3, Index: 10}, Event{Kind: Recovered, Node: "a", Inc: 2, Term: 3, Index: 9})
+	require.False(t, bad.Passed())
+	require.Contains(t, bad.Explanation, "a acknowledged its log up to 10 in term 3, then recovered it only up to 9")
+}

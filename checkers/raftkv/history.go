@@ -31,7 +31,8 @@ const (
 	Restore      Kind = "restore"       // the state machine was built empty (Index 0) or restored from a snapshot at Index
 	Query        Kind = "query"         // the state machine answered a read of Key; the last command it applied was Index
 	ClientRead   Kind = "client-read"   // a client's read of Key, invoked at Call, was answered by Node at T (seen by the client)
-	Recovered    Kind = "recovered"     // the server started from its disk in Term, having voted for Peer ("" none)
+	Recovered    Kind = "recovered"     // the server started from its disk in Term, having voted for Peer ("" none), its log up to Index
+	Acked        Kind = "acked"         // the server's last acknowledgement before a crash: its log held everything up to Index, in Term
 	Answered     Kind = "answered"      // a client (Node) took the response to (Session, Seq) from Peer as the answer to its request Index
 	DiskImage    Kind = "disk-image"    // Node's disk as a crash leaves it went through recovery; Key is the error it stopped on ("": it recovered)
 )
@@ -64,7 +65,9 @@ func (e Event) String() string {
 	case Answered:
 		fmt.Fprintf(&b, " request %d of session %d with response %d from %s", e.Index, e.Session, e.Seq, e.Peer)
 	case Recovered:
-		fmt.Fprintf(&b, " in term %d, vote %q", e.Term, e.Peer)
+		fmt.Fprintf(&b, " in term %d, vote %q, log up to %d", e.Term, e.Peer, e.Index)
+	case Acked:
+		fmt.Fprintf(&b, " up to %d in term %d", e.Index, e.Term)
 	case Commit:
 		fmt.Fprintf(&b, " to %d", e.Index)
 	case State:

@@ -37,6 +37,7 @@ type protocol struct {
 	// its incarnation last ticked (about when it crashed)
 	voted  map[sim.NodeID]rkcheck.Event
 	ticked map[sim.NodeID]time.Duration
+	acked  map[sim.NodeID]rkcheck.Event // each member's last acknowledgement
 }
 
 // member is a raftkv server as the scenario runs it: after each start it
@@ -92,7 +93,11 @@ func (p *protocol) recovered(id sim.NodeID, inc uint32, st kv.Status) {
 	if v, ok := p.voted[id]; ok && v.Inc == inc-1 && p.ticked[id]-time.Duration(v.T) <= crashAfterVote {
 		p.w.Reach("raftkv/crash-right-after-vote")
 	}
-	p.record(rkcheck.Event{Kind: rkcheck.Recovered, Node: string(id), Term: st.Term, Peer: string(st.Vote)})
+	if a, ok := p.acked[id]; ok {
+		p.h.Events = append(p.h.Events, a)
+		delete(p.acked, id)
+	}
+	p.record(rkcheck.Event{Kind: rkcheck.Recovered, Node: string(id), Term: st.Term, Peer: string(st.Vote), Index: st.LastIndex})
 }
 
 func (p *protocol) observe(o kv.Observation) {
@@ -106,6 +111,11 @@ func (p *protocol) observe(o kv.Observation) {
 		p.term = max(p.term, o.Term)
 	case kv.ObsVote:
 		p.voted[o.Node] = rkcheck.Event{T: int64(p.w.Now()), Inc: o.Incarnation}
+	case kv.ObsAck:
+		// only the last one before a crash is judged (durable-acks): kept
+		// aside, not in the history, as there is one per append
+		p.acked[o.Node] = rkcheck.Event{Kind: rkcheck.Acked, T: int64(p.w.Now()), Node: string(o.Node), Inc: o.Incarnation, Term: o.Term, Index: o.Index}
+		return
 	case kv.ObsReadServed:
 		if o.Term < p.term {
 			p.w.Reach("raftkv/read-served-by-behind-term")
@@ -178,7 +188,7 @@ func (c protocolCheck) Check(_ checkers.History, opts checkers.Options) checkers
 // protocolCheckers are raft's own invariants.
 func (p *protocol) checkers() []checkers.Checker {
 	var out []checkers.Checker
-	for _, c := range []checkers.CheckerOf[*rkcheck.Protocol]{rkcheck.OneLeaderPerTerm{}, rkcheck.DurableVotes{}, rkcheck.ReplicasAgree{}, rkcheck.ApplyOnce{}, rkcheck.FreshReads{}, rkcheck.ReadsSeeCommitted{}, rkcheck.AnswersMatch{}, rkcheck.RecoversFromDisk{}} {
+	for _, c := range []checkers.CheckerOf[*rkcheck.Protocol]{rkcheck.OneLeaderPerTerm{}, rkcheck.DurableVotes{}, rkcheck.ReplicasAgree{}, rkcheck.ApplyOnce{}, rkcheck.FreshReads{}, rkcheck.ReadsSeeCommitted{}, rkcheck.AnswersMatch{}, rkcheck.RecoversFromDisk{}, rkcheck.DurableAcks{}} {
 		out = append(out, protocolCheck{c, p})
 	}
 	return out

@@ -133,7 +133,7 @@ type system struct {
 
 func build(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []Op) (scenarios.System[checkers.History], error) {
 	ms := members(p.Int("members"))
-	proto := &protocol{w: w, voted: map[sim.NodeID]rkcheck.Event{}, ticked: map[sim.NodeID]time.Duration{}}
+	proto := &protocol{w: w, voted: map[sim.NodeID]rkcheck.Event{}, ticked: map[sim.NodeID]time.Duration{}, acked: map[sim.NodeID]rkcheck.Event{}}
 	for _, id := range ms {
 		cfg := kv.ServerConfig{ID: id, Peers: ms, SnapshotEvery: uint64(p.Int("snapshot-every")), CatchUpEntries: 16,
 			Observe: proto.observe, DigestEvery: digestEvery, NewStateMachine: proto.stateMachines(id)}
