@@ -10,10 +10,11 @@ import (
 )
 
 // ErrSyncFailed is returned by Disk.Sync when a disk fault fails the sync.
-// As with Linux fsync, the writeback may have got partway: a random prefix
-// of the writes it was to make durable is on the disk, the last possibly cut
-// short, and the rest are dropped from the durable path. Code must treat it
-// as fatal, and its recovery must cope with the torn tail.
+// As with Linux fsync, the writes it was to make durable are then dropped
+// from the durable path: code must treat it as fatal. A torn failure
+// (DiskFail.Torn) first lets the writeback get partway: a random prefix of
+// those writes is on the disk, the last possibly cut short, which recovery
+// must cope with.
 var ErrSyncFailed = errors.New("sim: sync failed (injected disk fault)")
 
 // ErrNotExist is returned for a file that does not exist.
@@ -25,7 +26,7 @@ type Disk struct {
 	files map[string]*file
 	// faults
 	failSyncs int        // the next n syncs fail
-	failRand  *rand.Rand // how far a failed sync's writeback got (the node's disk stream)
+	failTorn  *rand.Rand // set: they are torn, drawing how far the writeback got (the node's disk stream)
 	slow      []slowSpell
 	busy      int64 // set by a slow sync: the node is busy this long
 	busyFlag  *bool // raised with busy, so that the world looks only when set
@@ -166,10 +167,13 @@ func (d *Disk) Sync(name string) error {
 	}
 	if d.failSyncs > 0 {
 		d.failSyncs--
-		if d.failRand != nil {
-			f.tear(d.failRand) // the writeback got this far
+		if d.failTorn != nil {
+			f.tear(d.failTorn) // the writeback got this far
 		}
-		f.dropPending() // the rest is lost to the durable path, as after a failed fsync
+		f.dropPending() // (the rest) lost to the durable path, as after a failed fsync
+		if d.failSyncs == 0 {
+			d.failTorn = nil
+		}
 		return ErrSyncFailed
 	}
 	for _, w := range f.pending {

@@ -313,10 +313,16 @@ func TestRestartIsAFreshProcessOnTheSameDisk(t *testing.T) {
 	assert.Equal(t, uint64(0), w.Stats("n").DatagramsSent)
 }
 
-// A failed sync returns ErrSyncFailed; of the writes it was to make
-// durable only a prefix (the last possibly cut short) survives the next
-// crash, even when a later sync succeeds.
+// A failed sync returns ErrSyncFailed; the writes it was to make durable
+// are gone at the next crash, even when a later sync succeeds (torn: all
+// but a prefix, the last possibly cut short).
 func TestDiskFailSync(t *testing.T) {
+	for _, torn := range []bool{false, true} {
+		t.Run(fmt.Sprintf("torn=%v", torn), func(t *testing.T) { testDiskFailSync(t, torn) })
+	}
+}
+
+func testDiskFailSync(t *testing.T, torn bool) {
 	w := sim.NewWorld(sim.Config{Seed: 1})
 	var errs []error
 	var before, after []byte
@@ -340,7 +346,7 @@ func TestDiskFailSync(t *testing.T) {
 		before, _ = d.ReadFile("f")
 	})
 	require.NoError(t, w.Schedule([]sim.Fault{
-		{At: 0, Op: sim.DiskFail{Nodes: ids("n"), Count: 2}},
+		{At: 0, Op: sim.DiskFail{Nodes: ids("n"), Count: 2, Torn: torn}},
 		{At: 0, Op: sim.Restart{Nodes: ids("n")}}, // start again, now with the fault armed
 		{At: at(ms(10)), Op: sim.Restart{Nodes: ids("n")}},
 	}))
@@ -352,6 +358,9 @@ func TestDiskFailSync(t *testing.T) {
 	assert.NoError(t, errs[3])
 	assert.Equal(t, []byte("AAAABBBB"), before, "the process still sees what it wrote")
 	require.Len(t, after, 8)
+	if !torn {
+		assert.NotContains(t, string(after), "A", "a write whose sync failed survived a crash")
+	}
 	assert.Contains(t, (&modelFile{pending: []modelWrite{{data: []byte("AAAA")}}}).afterTornCrash(), padTo(after[:4], 0),
 		"not a prefix of the write whose sync failed")
 	assert.Equal(t, []byte("BBBB"), after[4:], "the later synced write survives")
@@ -366,7 +375,7 @@ func padTo(b []byte, n int) []byte {
 	return b
 }
 
-// A failed sync's writeback gets partway: after a crash the file holds
+// A torn failed sync's writeback gets partway: after a crash the file holds
 // its durable content plus a prefix of the writes the sync was to make
 // durable, the last one possibly cut short, like a torn crash. Which
 // prefix is the seed's.
@@ -390,7 +399,7 @@ func TestDiskFailSyncTearsItsWrites(t *testing.T) {
 		})
 		w.Run(sim.Limits{Until: ms(1)})
 		names := modelNames(model)
-		require.NoError(rt, w.Inject(sim.DiskFail{Nodes: ids("n"), Count: len(names)}))
+		require.NoError(rt, w.Inject(sim.DiskFail{Nodes: ids("n"), Count: len(names), Torn: true}))
 		for _, name := range names {
 			require.ErrorIs(rt, w.Disk("n").Sync(name), sim.ErrSyncFailed)
 		}
@@ -402,7 +411,7 @@ func TestDiskFailSyncTearsItsWrites(t *testing.T) {
 	})
 }
 
-// Across seeds, a failed sync leaves nothing, a cut prefix or all of its
+// Across seeds, a torn failed sync leaves nothing, a cut prefix or all of its
 // write: the seed, not the model, decides how far the writeback got.
 func TestDiskFailSyncPrefixVaries(t *testing.T) {
 	seen := map[string]bool{}
@@ -412,7 +421,7 @@ func TestDiskFailSyncPrefixVaries(t *testing.T) {
 		w.Run(sim.Limits{Until: ms(1)})
 		d := w.Disk("n")
 		require.NoError(t, d.WriteAt("f", 0, []byte("AAAAAAAA")))
-		require.NoError(t, w.Inject(sim.DiskFail{Nodes: ids("n")}))
+		require.NoError(t, w.Inject(sim.DiskFail{Nodes: ids("n"), Torn: true}))
 		require.ErrorIs(t, d.Sync("f"), sim.ErrSyncFailed)
 		require.NoError(t, w.Inject(sim.Restart{Nodes: ids("n")}))
 		b, err := d.ReadFile("f")

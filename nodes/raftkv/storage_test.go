@@ -245,7 +245,7 @@ func TestRecoverReconcile(t *testing.T) {
 	})
 }
 
-// A failed sync leaves a torn WAL tail; the server exits, and the restart
+// A torn failed sync leaves a torn WAL tail; the server exits, and the restart
 // truncates the tail: after every restart the disk recovers to exactly
 // what the server started with, and at the end to what each server holds.
 // Damage recovery would not repair is caught by the same two checks.
@@ -259,7 +259,7 @@ func TestTornTailRecoveryAgreesWithDisk(t *testing.T) {
 			var id sim.NodeID
 			c.at(at, func() {
 				if id = c.leader(); id != "" { // it syncs at its next write
-					c.inject(t, sim.DiskFail{Nodes: []sim.NodeID{id}})
+					c.inject(t, sim.DiskFail{Nodes: []sim.NodeID{id}, Torn: true})
 				}
 			})
 			c.at(at+200*time.Millisecond, func() {

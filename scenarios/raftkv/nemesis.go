@@ -204,7 +204,7 @@ func drawSlowFailovers(t *rapid.T, members []sim.NodeID, ops []Op) []scenarios.S
 			// and one member's disk fails the sync of that write: it exits
 			// with the write torn on disk, and its supervisor restarts it
 			m := []sim.NodeID{rapid.SampledFrom(members).Draw(t, "slow-failover-failing")}
-			steps = append(steps, scenarios.Step{Fault: sim.Fault{At: w.At, Op: sim.DiskFail{Nodes: m}}},
+			steps = append(steps, scenarios.Step{Fault: sim.Fault{At: w.At, Op: sim.DiskFail{Nodes: m, Torn: true}}},
 				scenarios.Step{Fault: sim.Fault{At: w.At + scenarios.SpreadMs(t, 1000, 5000, "slow-failover-supervisor-ms"), Op: sim.Restart{Nodes: m}}})
 		}
 	}
