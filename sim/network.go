@@ -342,11 +342,11 @@ func (w *World) deliverHead(ev *entry) {
 		if c.told[o] {
 			break // closed by the receiver: dropped
 		}
-		dst.stats.Received++
+		dst.received++
 		// recordMsg and callMessage written out: this is every run's
 		// hottest path.
 		if dg, ok := item.msg.(Digester); ok {
-			w.fp.h = Mix(w.fp.h, dg.Digest())
+			w.fp.u64(dg.Digest())
 		}
 		if w.trace != nil {
 			w.traceMsg(evDeliver, dst, src, c.id, item.msg)

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
@@ -90,4 +91,26 @@ func TestEntryKeepsEveryField(t *testing.T) {
 		}
 		require.Nil(rt, w.head(), "one event in, one out")
 	})
+}
+
+// BenchmarkQueueHold is the classic hold model: pop the earliest entry and
+// push one a random delay later, with size entries in the queue.
+func BenchmarkQueueHold(b *testing.B) {
+	for _, size := range []int{10, 10_000, 100_000, 1_000_000} {
+		b.Run(fmt.Sprintf("size=%d", size), func(b *testing.B) {
+			r := newPCG(1, "hold")
+			var q queue
+			seq := uint64(0)
+			for i := 0; i < size; i++ {
+				seq++
+				q.push(entry{at: r.int64n(2_000_000), key: seq << 8})
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				e := q.pop()
+				seq++
+				q.push(entry{at: e.at + 200_000 + r.int64n(1_800_000), key: seq << 8})
+			}
+		})
+	}
 }
