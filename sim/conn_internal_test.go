@@ -194,12 +194,14 @@ func TestPayloadsBelongToQueuedEvents(t *testing.T) {
 		w.Run(Limits{Until: stop})
 
 		want := 0
-		for _, q := range []*queue{&w.q, &w.timers} {
-			for i := range q.h {
-				if hasPayload(q.h[i].kind()) {
-					want++
-				}
+		count := func(e *entry) {
+			if hasPayload(e.kind()) {
+				want++
 			}
+		}
+		w.q.each(count)
+		for i := range w.timers.h {
+			count(&w.timers.h[i])
 		}
 		for _, n := range w.nodes {
 			for i := range n.held {

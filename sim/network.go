@@ -290,7 +290,7 @@ func (w *World) enqueue(c *conn, d int, msg any, ctl uint8) {
 	if !dir.scheduled && !dir.stalled {
 		w.seq++
 		w.q.push(entry{at: max(q.ready, w.now, dir.last), key: w.seq<<8 | uint64(d&1)<<4 | uint64(evDeliver),
-			a: uint64(c.id), x: uint64(uint32(c.end[(1-d)&1].node))})
+			a: uint64(c.id), x: uint64(uint32(c.end[(1-d)&1].node))}, w.now)
 		dir.scheduled = true
 	}
 }

@@ -168,9 +168,17 @@ func (q *queue) pop() entry {
 	h := q.h
 	top := h[0]
 	n := len(h) - 1
-	last := h[n]
-	h = h[:n]
-	i := 0
+	q.h = h[:n]
+	if n > 0 {
+		q.down(0, h[n])
+	}
+	return top
+}
+
+// down puts e into the heap at the hole i, moving it down to its place.
+func (q *queue) down(i int, e entry) {
+	h := q.h
+	n := len(h)
 	for {
 		c := 4*i + 1
 		if c >= n {
@@ -186,17 +194,139 @@ func (q *queue) pop() entry {
 				}
 			}
 		}
-		if !h[m].less(&last) {
+		if !h[m].less(&e) {
 			break
 		}
 		h[i] = h[m]
 		i = m
 	}
-	if n > 0 {
-		h[i] = last
+	h[i] = e
+}
+
+// heapify makes a heap of entries in any order (Floyd's, linear time).
+func (q *queue) heapify() {
+	for i := (len(q.h) - 2) / 4; i >= 0; i-- {
+		q.down(i, q.h[i])
 	}
-	q.h = h
-	return top
+}
+
+// Near events wait in a timing wheel of wheelSize buckets, each
+// 2^wheelShift ns wide: 16 µs, so that the wheel spans 4.2 ms, past the
+// default network latency's bulk (0.2 to 2 ms).
+// Until wheelMin near events wait, the wheel is cur alone: a heap that
+// small costs less than moving from bucket to bucket.
+const (
+	wheelShift = 14
+	wheelSize  = 256
+	wheelMin   = 64
+)
+
+// wheel is the queue of every event but timers: a bucketed timing wheel
+// for near events with a heap behind it for the rest. In a large world the
+// events in flight outgrow the caches, and a heap of them costs a cache
+// miss at nearly every level of every pop; the wheel appends an event to
+// its bucket's array, and only the current bucket is a heap, small enough
+// to stay in the first-level cache.
+//
+// Bucket b holds events with at>>wheelShift == b. cur is a heap of the
+// events of buckets up to base; ring holds those of buckets base+1 to
+// base+wheelSize-1, unordered, at index b mod wheelSize; far the later
+// ones (and the earlier ones whenever base ran ahead of them). So every
+// entry in ring is later than every one in cur, and the earliest event is
+// cur's or far's head; when cur runs empty, the next non-empty bucket
+// becomes cur. Equal times are ordered by key as in any heap: the wheel
+// pops in exactly the heap's order.
+type wheel struct {
+	cur  queue
+	base int64
+	n    int // entries in ring
+	bits [wheelSize / 64]uint64
+	ring [wheelSize][]entry
+	far  queue
+}
+
+func (w *wheel) push(e entry, now int64) {
+	b := e.at >> wheelShift
+	switch {
+	case w.n == 0 && len(w.cur.h) < wheelMin && b-now>>wheelShift < wheelSize:
+		// A small world's near events all wait in cur, a plain heap:
+		// base moves up to e's bucket (or starts over there).
+		if len(w.cur.h) == 0 || b > w.base {
+			w.base = b
+		}
+		w.cur.push(e)
+	case b <= w.base:
+		w.cur.push(e)
+	case b < w.base+wheelSize:
+		i := b & (wheelSize - 1)
+		if w.ring[i] == nil {
+			w.ring[i] = make([]entry, 0, 16)
+		}
+		w.ring[i] = append(w.ring[i], e)
+		w.bits[i>>6] |= 1 << (i & 63)
+		w.n++
+	default:
+		w.far.push(e)
+	}
+}
+
+// front returns the queue whose head is the wheel's earliest event, or nil
+// when the wheel is empty.
+func (w *wheel) front() *queue {
+	if len(w.cur.h) == 0 {
+		if w.n > 0 {
+			w.advance()
+		} else if len(w.far.h) == 0 {
+			return nil
+		} else {
+			return &w.far
+		}
+	}
+	if len(w.far.h) > 0 && w.far.h[0].less(&w.cur.h[0]) {
+		return &w.far
+	}
+	return &w.cur
+}
+
+// advance makes the next non-empty bucket cur, which is empty.
+func (w *wheel) advance() {
+	from := uint64(w.base+1) & (wheelSize - 1)
+	d := uint64(0) // buckets past base+1
+	for {
+		i := (from + d) & (wheelSize - 1)
+		word := w.bits[i>>6] >> (i & 63)
+		if word != 0 {
+			d += uint64(bits.TrailingZeros64(word))
+			break
+		}
+		d += 64 - i&63
+	}
+	i := (from + d) & (wheelSize - 1)
+	w.base += int64(d) + 1
+	w.bits[i>>6] &^= 1 << (i & 63)
+	// Copied, not swapped: each bucket keeps its array and, once grown to
+	// the world's bursts, allocates no more.
+	w.cur.h = append(w.cur.h[:0], w.ring[i]...)
+	w.ring[i] = w.ring[i][:0]
+	w.n -= len(w.cur.h)
+	w.cur.heapify()
+}
+
+// len counts the wheel's entries.
+func (w *wheel) len() int { return len(w.cur.h) + w.n + len(w.far.h) }
+
+// each calls f on every entry, in no particular order.
+func (w *wheel) each(f func(*entry)) {
+	for _, s := range [][]entry{w.cur.h, w.far.h} {
+		for i := range s {
+			f(&s[i])
+		}
+	}
+	for _, s := range w.ring {
+		for i := range s {
+			f(&s[i])
+		}
+	}
 }
 
 // payloads holds the values (messages, faults, callbacks) of queued events
@@ -264,7 +394,7 @@ func (w *World) requeue(q entry, at int64) {
 func (w *World) add(q entry) {
 	w.seq++
 	q.key |= w.seq << 8
-	w.q.push(q)
+	w.q.push(q, w.now)
 }
 
 // payload takes the entry's payload out of the table; the handler that
@@ -276,15 +406,13 @@ func hasPayload(kind uint8) bool { return kind == evDatagram || kind == evFault 
 
 // head returns the queue holding the next event, or nil when none is left.
 func (w *World) head() *queue {
+	q := w.q.front()
 	switch {
 	case len(w.timers.h) == 0:
-		if len(w.q.h) == 0 {
-			return nil
-		}
-		return &w.q
-	case len(w.q.h) == 0 || w.timers.h[0].less(&w.q.h[0]):
+		return q
+	case q == nil || w.timers.h[0].less(&q.h[0]):
 		return &w.timers
 	default:
-		return &w.q
+		return q
 	}
 }

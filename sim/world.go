@@ -33,7 +33,7 @@ type World struct {
 	seq  uint64
 	// q holds every event but timers and dial timeouts, which wait in
 	// timers (see push).
-	q        queue
+	q        wheel
 	timers   queue
 	payloads payloads
 
