@@ -260,13 +260,22 @@ func (w *wheel) push(e entry, now int64) {
 	case b < w.base+wheelSize:
 		i := b & (wheelSize - 1)
 		if w.ring[i] == nil {
-			w.ring[i] = make([]entry, 0, 16)
+			w.carve()
 		}
 		w.ring[i] = append(w.ring[i], e)
 		w.bits[i>>6] |= 1 << (i & 63)
 		w.n++
 	default:
 		w.far.push(e)
+	}
+}
+
+// carve gives every bucket room for wheelMin/4 entries, in one allocation.
+func (w *wheel) carve() {
+	const room = wheelMin / 4
+	a := make([]entry, wheelSize*room)
+	for i := range w.ring {
+		w.ring[i] = a[i*room : i*room : (i+1)*room]
 	}
 }
 
