@@ -89,8 +89,7 @@ func (e *entry) less(o *entry) bool {
 
 // lt is less as 0 or 1 without a branch: the borrow out of subtracting
 // (at, key) as one 128-bit number (at with its sign bit flipped, so that
-// it compares as unsigned). A heap sifting down through random keys
-// would mispredict a branch at every other comparison.
+// it compares as unsigned).
 func lt(e, o *entry) uint64 {
 	_, b := bits.Sub64(e.key, o.key, 0)
 	_, b = bits.Sub64(uint64(e.at)^1<<63, uint64(o.at)^1<<63, b)
@@ -123,8 +122,9 @@ func least4(k []entry, big bool) int {
 }
 
 // bigHeap is the heap size (in entries, 32 bytes each) beyond which
-// least4 branches: BenchmarkQueueHold has the branch-free form 30% faster
-// at 10,000 entries, even at 100,000 and 50% slower at 1,000,000.
+// least4 branches. In a hold loop (pop, push 0.2 to 2 ms later; see
+// BenchmarkQueueHold) the branch-free form was about 30% faster at 10,000
+// entries, even at 100,000 and 50% slower at 1,000,000.
 const bigHeap = 1 << 17
 
 // queue is a 4-ary min-heap of entries on (at, seq), written out by hand
@@ -212,8 +212,7 @@ func (q *queue) heapify() {
 
 // Near events wait in a timing wheel of wheelSize buckets, each
 // 2^wheelShift ns wide: 16 µs, so that the wheel spans 4.2 ms, past the
-// default network latency's bulk (0.2 to 2 ms).
-// Until wheelMin near events wait, the wheel is cur alone: a heap that
+// default network latency's bulk (0.2 to 2 ms). Until wheelMin near events wait, the wheel is cur alone: a heap that
 // small costs less than moving from bucket to bucket.
 const (
 	wheelShift = 14
@@ -221,7 +220,8 @@ const (
 	wheelMin   = 64
 )
 
-// wheel is the queue of every event but timers: a bucketed timing wheel
+// wheel is the queue of every event but timers and dial timeouts: a
+// bucketed timing wheel
 // for near events with a heap behind it for the rest. In a large world the
 // events in flight outgrow the caches, and a heap of them costs a cache
 // miss at nearly every level of every pop; the wheel appends an event to
@@ -230,12 +230,12 @@ const (
 //
 // Bucket b holds events with at>>wheelShift == b. cur is a heap of the
 // events of buckets up to base; ring holds those of buckets base+1 to
-// base+wheelSize-1, unordered, at index b mod wheelSize; far the later
-// ones (and the earlier ones whenever base ran ahead of them). So every
+// base+wheelSize-1, unordered, at index b mod wheelSize; far, a heap, the
+// ones beyond the ring when pushed, which base may pass later. So every
 // entry in ring is later than every one in cur, and the earliest event is
 // cur's or far's head; when cur runs empty, the next non-empty bucket
 // becomes cur. Equal times are ordered by key as in any heap: the wheel
-// pops in exactly the heap's order.
+// pops in exactly the heap's order (TestWheelPopsInOrder).
 type wheel struct {
 	cur  queue
 	base int64
