@@ -131,19 +131,11 @@ const bigHeap = 1 << 17
 // so that pushes and pops neither box nor allocate once it has grown. Four
 // children per node halve the depth of a binary heap: in a world with
 // thousands of events in flight, fewer levels are fewer cache misses.
-// The heap starts qPad entries into its array, so that each node's four
-// children (128 bytes) share one aligned pair of cache lines once the
-// array is large enough to be page-aligned.
 type queue struct{ h []entry }
 
-const qPad = 3
-
 func (q *queue) push(e entry) {
-	if len(q.h) == cap(q.h) {
-		q.grow()
-	}
-	h := q.h[:len(q.h)+1]
-	q.h = h
+	q.h = append(q.h, e)
+	h := q.h
 	i := len(h) - 1
 	for i > 0 {
 		p := (i - 1) >> 2
@@ -156,29 +148,13 @@ func (q *queue) push(e entry) {
 	h[i] = e
 }
 
-// grow doubles the array, keeping the qPad entries in front of the heap
-// (append would drop them).
-func (q *queue) grow() {
-	a := make([]entry, qPad+len(q.h), qPad+max(2*len(q.h), 16))
-	copy(a[qPad:], q.h)
-	q.h = a[qPad:]
-}
-
 func (q *queue) pop() entry {
 	h := q.h
 	top := h[0]
 	n := len(h) - 1
-	q.h = h[:n]
-	if n > 0 {
-		q.down(0, h[n])
-	}
-	return top
-}
-
-// down puts e into the heap at the hole i, moving it down to its place.
-func (q *queue) down(i int, e entry) {
-	h := q.h
-	n := len(h)
+	last := h[n]
+	h = h[:n]
+	i := 0
 	for {
 		c := 4*i + 1
 		if c >= n {
@@ -194,19 +170,26 @@ func (q *queue) down(i int, e entry) {
 				}
 			}
 		}
-		if !h[m].less(&e) {
+		if !h[m].less(&last) {
 			break
 		}
 		h[i] = h[m]
 		i = m
 	}
-	h[i] = e
+	if n > 0 {
+		h[i] = last
+	}
+	q.h = h
+	return top
 }
 
-// heapify makes a heap of entries in any order (Floyd's, linear time).
+// heapify makes a heap of entries in any order, pushing them one by one
+// in place: in linear time on average for entries in random order.
 func (q *queue) heapify() {
-	for i := (len(q.h) - 2) / 4; i >= 0; i-- {
-		q.down(i, q.h[i])
+	h := q.h
+	q.h = h[:0]
+	for _, e := range h {
+		q.push(e)
 	}
 }
 
@@ -248,9 +231,13 @@ type wheel struct {
 func (w *wheel) push(e entry, now int64) {
 	b := e.at >> wheelShift
 	switch {
-	case w.n == 0 && len(w.cur.h) < wheelMin && b-now>>wheelShift < wheelSize:
+	case w.n == 0 && len(w.cur.h) < wheelMin:
 		// A small world's near events all wait in cur, a plain heap:
 		// base moves up to e's bucket (or starts over there).
+		if b-now>>wheelShift >= wheelSize {
+			w.far.push(e)
+			return
+		}
 		if len(w.cur.h) == 0 || b > w.base {
 			w.base = b
 		}
@@ -282,6 +269,14 @@ func (w *wheel) carve() {
 // front returns the queue whose head is the wheel's earliest event, or nil
 // when the wheel is empty.
 func (w *wheel) front() *queue {
+	if len(w.cur.h) > 0 && len(w.far.h) == 0 {
+		return &w.cur
+	}
+	return w.frontSlow()
+}
+
+// frontSlow is front when cur is empty or far is not.
+func (w *wheel) frontSlow() *queue {
 	if len(w.cur.h) == 0 {
 		if w.n > 0 {
 			w.advance()
@@ -416,12 +411,8 @@ func hasPayload(kind uint8) bool { return kind == evDatagram || kind == evFault 
 // head returns the queue holding the next event, or nil when none is left.
 func (w *World) head() *queue {
 	q := w.q.front()
-	switch {
-	case len(w.timers.h) == 0:
-		return q
-	case q == nil || w.timers.h[0].less(&q.h[0]):
-		return &w.timers
-	default:
-		return q
+	if len(w.timers.h) > 0 && (q == nil || w.timers.h[0].less(&q.h[0])) {
+		q = &w.timers
 	}
+	return q
 }
