@@ -289,8 +289,13 @@ func (w *World) enqueue(c *conn, d int, msg any, ctl uint8) {
 	dir.front, dir.n = q, 1
 	if !dir.scheduled && !dir.stalled {
 		w.seq++
-		w.q.push(entry{at: max(q.ready, w.now, dir.last), key: w.seq<<8 | uint64(d&1)<<4 | uint64(evDeliver),
-			a: uint64(c.id), x: uint64(uint32(c.end[(1-d)&1].node))}, w.now)
+		e := entry{at: max(q.ready, w.now, dir.last), key: w.seq<<8 | uint64(d&1)<<4 | uint64(evDeliver),
+			a: uint64(c.id), x: uint64(uint32(c.end[(1-d)&1].node))}
+		if w.q.fast(e.at) {
+			w.q.cur.push(e)
+		} else {
+			w.q.push(e, w.now)
+		}
 		dir.scheduled = true
 	}
 }

@@ -1,6 +1,9 @@
 package sim
 
-import "math/bits"
+import (
+	"math"
+	"math/bits"
+)
 
 // event kinds.
 const (
@@ -195,8 +198,9 @@ func (q *queue) heapify() {
 
 // Near events wait in a timing wheel of wheelSize buckets, each
 // 2^wheelShift ns wide: 16 µs, so that the wheel spans 4.2 ms, past the
-// default network latency's bulk (0.2 to 2 ms). Until wheelMin near events wait, the wheel is cur alone: a heap that
-// small costs less than moving from bucket to bucket.
+// default network latency's bulk (0.2 to 2 ms). Until wheelMin events
+// wait, the wheel is cur alone: a heap that small costs less than moving
+// from bucket to bucket.
 const (
 	wheelShift = 14
 	wheelSize  = 256
@@ -204,12 +208,11 @@ const (
 )
 
 // wheel is the queue of every event but timers and dial timeouts: a
-// bucketed timing wheel
-// for near events with a heap behind it for the rest. In a large world the
-// events in flight outgrow the caches, and a heap of them costs a cache
-// miss at nearly every level of every pop; the wheel appends an event to
-// its bucket's array, and only the current bucket is a heap, small enough
-// to stay in the first-level cache.
+// bucketed timing wheel for near events with a heap behind it for the
+// rest. In a large world the events in flight outgrow the caches, and a
+// heap of them costs a cache miss at nearly every level of every pop; the
+// wheel appends an event to its bucket's array, and only the current
+// bucket is a heap, small enough to stay in the first-level cache.
 //
 // Bucket b holds events with at>>wheelShift == b. cur is a heap of the
 // events of buckets up to base; ring holds those of buckets base+1 to
@@ -219,48 +222,82 @@ const (
 // cur's or far's head; when cur runs empty, the next non-empty bucket
 // becomes cur. Equal times are ordered by key as in any heap: the wheel
 // pops in exactly the heap's order (TestWheelPopsInOrder).
+//
+// While the ring is empty and fewer than wheelMin events wait, cur takes
+// every event, however far (small mode); the next push spreads them.
+// cur takes an event at before curTo while it holds fewer than curMax
+// (fast): in small mode no time and wheelMin, otherwise base's end and no
+// count.
 type wheel struct {
-	cur  queue
-	base int64
-	n    int // entries in ring
-	bits [wheelSize / 64]uint64
-	ring [wheelSize][]entry
-	far  queue
+	cur    queue
+	curTo  int64
+	curMax int
+	base   int64
+	n      int // entries in ring
+	bits   [wheelSize / 64]uint64
+	ring   *[wheelSize][]entry // allocated when first used (carve)
+	far    queue
 }
 
+// fast reports whether cur takes an event at at as it is.
+func (w *wheel) fast(at int64) bool { return at < w.curTo && len(w.cur.h) < w.curMax }
+
+// small puts the wheel in small mode; the ring is empty.
+func (w *wheel) small() { w.curTo, w.curMax = math.MaxInt64, wheelMin }
+
 func (w *wheel) push(e entry, now int64) {
-	b := e.at >> wheelShift
-	switch {
-	case w.n == 0 && len(w.cur.h) < wheelMin:
-		// A small world's near events all wait in cur, a plain heap:
-		// base moves up to e's bucket (or starts over there).
-		if b-now>>wheelShift >= wheelSize {
-			w.far.push(e)
+	if w.curMax == 0 {
+		w.small() // a new wheel
+	}
+	if w.fast(e.at) {
+		w.cur.push(e)
+		return
+	}
+	if w.curMax == wheelMin {
+		w.spread(now)
+		if w.fast(e.at) {
+			w.cur.push(e)
 			return
 		}
-		if len(w.cur.h) == 0 || b > w.base {
-			w.base = b
-		}
-		w.cur.push(e)
-	case b <= w.base:
-		w.cur.push(e)
-	case b < w.base+wheelSize:
-		i := b & (wheelSize - 1)
-		if w.ring[i] == nil {
+	}
+	b := e.at >> wheelShift
+	if b < w.base+wheelSize {
+		if w.ring == nil {
 			w.carve()
 		}
+		i := b & (wheelSize - 1)
 		w.ring[i] = append(w.ring[i], e)
 		w.bits[i>>6] |= 1 << (i & 63)
 		w.n++
-	default:
-		w.far.push(e)
+		return
 	}
+	w.far.push(e)
 }
 
-// carve gives every bucket room for wheelMin/4 entries, in one allocation.
+// spread ends small mode: cur keeps the events of the buckets up to the
+// last near one, the later ones go to far.
+func (w *wheel) spread(now int64) {
+	nb := now >> wheelShift
+	w.base = nb
+	h := w.cur.h
+	w.cur.h = h[:0]
+	for _, e := range h {
+		if b := e.at >> wheelShift; b-nb >= wheelSize {
+			w.far.push(e)
+		} else {
+			w.base = max(w.base, b)
+			w.cur.push(e)
+		}
+	}
+	w.curTo, w.curMax = (w.base+1)<<wheelShift, math.MaxInt
+}
+
+// carve makes the ring, with room for wheelMin/4 entries in every bucket,
+// in one allocation.
 func (w *wheel) carve() {
 	const room = wheelMin / 4
 	a := make([]entry, wheelSize*room)
+	w.ring = new([wheelSize][]entry)
 	for i := range w.ring {
 		w.ring[i] = a[i*room : i*room : (i+1)*room]
 	}
@@ -278,11 +315,16 @@ func (w *wheel) front() *queue {
 // frontSlow is front when cur is empty or far is not.
 func (w *wheel) frontSlow() *queue {
 	if len(w.cur.h) == 0 {
-		if w.n > 0 {
+		switch {
+		case w.n > 0:
 			w.advance()
-		} else if len(w.far.h) == 0 {
-			return nil
-		} else {
+		case w.curMax != wheelMin:
+			w.small() // cur and ring are empty: back to small mode
+		}
+		if len(w.cur.h) == 0 {
+			if len(w.far.h) == 0 {
+				return nil
+			}
 			return &w.far
 		}
 	}
@@ -314,6 +356,7 @@ func (w *wheel) advance() {
 	w.ring[i] = w.ring[i][:0]
 	w.n -= len(w.cur.h)
 	w.cur.heapify()
+	w.curTo = (w.base + 1) << wheelShift
 }
 
 // len counts the wheel's entries.
@@ -326,9 +369,11 @@ func (w *wheel) each(f func(*entry)) {
 			f(&s[i])
 		}
 	}
-	for _, s := range w.ring {
-		for i := range s {
-			f(&s[i])
+	if w.ring != nil {
+		for _, s := range w.ring {
+			for i := range s {
+				f(&s[i])
+			}
 		}
 	}
 }
@@ -409,10 +454,20 @@ func (w *World) payload(e *entry) any { return w.payloads.take(e.hi()) }
 func hasPayload(kind uint8) bool { return kind == evDatagram || kind == evFault || kind == evCall }
 
 // head returns the queue holding the next event, or nil when none is left.
+// The event loop writes it out, with the wheel's front inlined.
 func (w *World) head() *queue {
 	q := w.q.front()
-	if len(w.timers.h) > 0 && (q == nil || w.timers.h[0].less(&q.h[0])) {
-		q = &w.timers
+	if len(w.timers.h) > 0 {
+		q = w.earlier(q)
+	}
+	return q
+}
+
+// earlier returns timers or q, whichever holds the earlier event; timers
+// holds one.
+func (w *World) earlier(q *queue) *queue {
+	if q == nil || w.timers.h[0].less(&q.h[0]) {
+		return &w.timers
 	}
 	return q
 }

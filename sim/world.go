@@ -347,7 +347,10 @@ func (w *World) loop(lim Limits, startE uint64) (reason StopReason) {
 		last = startE + lim.MaxEvents
 	}
 	for {
-		q := w.head()
+		q := w.q.front() // head, written out
+		if len(w.timers.h) > 0 {
+			q = w.earlier(q)
+		}
 		if q == nil {
 			return StopQuiescent
 		}
