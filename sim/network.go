@@ -223,7 +223,7 @@ type connEnd struct {
 // followed by its link's, and padded to 384 bytes, a size class whose
 // objects start on a line. In a large world every connection a delivery or
 // a send touches is a cache miss, and this keeps a delivery to two lines
-// and a send to three neighbouring ones.
+// and a send to the header and two neighbouring lines.
 type conn struct {
 	id       ConnID
 	opened   bool
