@@ -108,6 +108,10 @@ func scenario(name, desc string, families, targets []string, episodes int) *scen
 			ops := drawOps(t, p.Int("clients"), p.Int("services"), p.Int("ops"), d)
 			faults := drawFaults(t, families, targetted, topo, clients, d, episodes)
 			ops = append(ops, failoverOps(t, ops, faults, topo, p.Int("clients"), p.Int("services"), d-3*time.Second)...)
+			if name == "registry-meta-failover" { // drawn last: the draws before keep their values
+				faults = append(faults, memberRestartInOutage(t, faults, topo, d)...)
+				sort.SliceStable(faults, func(i, j int) bool { return faults[i].At < faults[j].At })
+			}
 			sort.SliceStable(ops, func(i, j int) bool { return ops[i].At < ops[j].At })
 			return scenarios.Draft[Op]{
 				Duration: sim.Duration(d),
@@ -282,6 +286,9 @@ func (s *system) Leader() sim.NodeID {
 // Done: every client ran its operations and every live subscriber has
 // held the expected publishers for 5 seconds.
 func (s *system) Done() bool {
+	if !s.metaServes() {
+		return false
+	}
 	for _, c := range s.clients {
 		if !s.dead[c.idx] && !c.driver.Done() {
 			return false
