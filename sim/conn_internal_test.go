@@ -194,12 +194,14 @@ func TestPayloadsBelongToQueuedEvents(t *testing.T) {
 		w.Run(Limits{Until: stop})
 
 		want := 0
-		for _, q := range []*queue{&w.q, &w.timers} {
-			for i := range q.h {
-				if hasPayload(q.h[i].kind()) {
-					want++
-				}
+		count := func(e *entry) {
+			if hasPayload(e.kind()) {
+				want++
 			}
+		}
+		w.q.each(count)
+		for i := range w.timers.h {
+			count(&w.timers.h[i])
 		}
 		for _, n := range w.nodes {
 			for i := range n.held {
@@ -212,11 +214,24 @@ func TestPayloadsBelongToQueuedEvents(t *testing.T) {
 	})
 }
 
-// A connection is laid out in cache lines (see conn): the header and each
-// direction 64 bytes, the whole in the 256-byte size class.
-func TestConnLayoutIsLineSized(t *testing.T) {
+// The structures every event touches in a large world are laid out in
+// cache lines: a connection's header, each direction and its own link 64
+// bytes, the whole in the 384-byte size class; a slot's hot fields in its first line
+// and the first Env in its second, the whole a multiple of 64 bytes (the
+// 448-byte size class starts its objects on lines); an Env alone in the
+// 64-byte class.
+func TestHotLayouts(t *testing.T) {
 	var c conn
-	require.Equal(t, uintptr(256), unsafe.Sizeof(c))
+	require.Equal(t, uintptr(384), unsafe.Sizeof(c))
 	require.Equal(t, uintptr(64), unsafe.Offsetof(c.dir))
-	require.Equal(t, uintptr(64), unsafe.Sizeof(c.dir[0]))
+	require.Equal(t, uintptr(128), unsafe.Sizeof(c.dir[0]))
+	require.Equal(t, uintptr(64), unsafe.Offsetof(c.dir[0].own))
+	require.Equal(t, uintptr(64), unsafe.Sizeof(link{}))
+
+	var s slot
+	require.Equal(t, uintptr(448), unsafe.Sizeof(s))
+	require.LessOrEqual(t, unsafe.Offsetof(s.env)+8, uintptr(64))
+	require.Equal(t, uintptr(64), unsafe.Offsetof(s.env0))
+	require.Greater(t, unsafe.Sizeof(Env{}), uintptr(48))
+	require.LessOrEqual(t, unsafe.Sizeof(Env{}), uintptr(64))
 }

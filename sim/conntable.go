@@ -9,7 +9,7 @@ package sim
 //
 // Connection structs are reused, but only at a safe point between events
 // (recycle): code in the middle of an event may still hold a forgotten
-// connection, and a node it calls may dial.
+// connection, and a node it calls may dial. One that holds links is not.
 type connTable struct {
 	base ConnID // id of tab[0]
 	tab  []*conn
@@ -63,12 +63,18 @@ func (t *connTable) forget(c *conn) {
 	}
 }
 
-// recycle makes the connections forgotten since the last call reusable.
+// recycle makes the connections forgotten since the last call reusable,
+// but for those a link lives in: those are left to the links, their id
+// cleared so that every connRef to them knows they are gone.
 func (t *connTable) recycle() {
 	for _, c := range t.dead {
+		if c.hostsLinks() {
+			c.id = 0
+			continue
+		}
 		*c = conn{}
+		t.free = append(t.free, c)
 	}
-	t.free = append(t.free, t.dead...)
 	clear(t.dead)
 	t.dead = t.dead[:0]
 }

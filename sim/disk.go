@@ -11,7 +11,10 @@ import (
 
 // ErrSyncFailed is returned by Disk.Sync when a disk fault fails the sync.
 // As with Linux fsync, the writes it was to make durable are then dropped
-// from the durable path: code must treat it as fatal.
+// from the durable path: code must treat it as fatal. A torn failure
+// (DiskFail.Torn) first lets the writeback get partway: a random prefix of
+// those writes is on the disk, the last possibly cut short, which recovery
+// must cope with.
 var ErrSyncFailed = errors.New("sim: sync failed (injected disk fault)")
 
 // ErrNotExist is returned for a file that does not exist.
@@ -22,7 +25,8 @@ var ErrNotExist = errors.New("sim: file does not exist")
 type Disk struct {
 	files map[string]*file
 	// faults
-	failSyncs int // the next n syncs fail
+	failSyncs int        // the next n syncs fail
+	failTorn  *rand.Rand // set: they are torn, drawing how far the writeback got (the node's disk stream)
 	slow      []slowSpell
 	busy      int64 // set by a slow sync: the node is busy this long
 	busyFlag  *bool // raised with busy, so that the world looks only when set
@@ -163,7 +167,13 @@ func (d *Disk) Sync(name string) error {
 	}
 	if d.failSyncs > 0 {
 		d.failSyncs--
-		f.dropPending() // lost to the durable path, as after a failed fsync
+		if d.failTorn != nil {
+			f.tear(d.failTorn) // the writeback got this far
+		}
+		f.dropPending() // (the rest) lost to the durable path, as after a failed fsync
+		if d.failSyncs == 0 {
+			d.failTorn = nil
+		}
 		return ErrSyncFailed
 	}
 	for _, w := range f.pending {
@@ -206,6 +216,18 @@ func (d *Disk) List(prefix string) []string {
 	return out
 }
 
+// Durable returns a copy of the disk as a crash now would leave it (no torn
+// writes): what a checker hands to the node's recovery code to ask whether
+// it could start from this disk, without crashing the node.
+func (d *Disk) Durable() *Disk {
+	c := newDisk()
+	for _, name := range d.List("") {
+		b := append([]byte(nil), d.files[name].durable...)
+		c.files[name] = &file{durable: b, current: append([]byte(nil), b...)}
+	}
+	return c
+}
+
 // DiskStats counts a disk's activity.
 type DiskStats struct {
 	Files        int    `json:"files"`
@@ -223,22 +245,31 @@ func (d *Disk) Stats() DiskStats {
 func (d *Disk) crash(r *rand.Rand, torn bool) {
 	for _, name := range d.List("") {
 		f := d.files[name]
-		if torn && len(f.pending) > 0 {
-			k := r.IntN(len(f.pending) + 1)
-			for _, w := range f.pending[:k] {
-				f.durable = w.apply(f.durable)
-			}
-			if k < len(f.pending) {
-				if w := f.pending[k]; !w.truncate && len(w.data) > 0 {
-					w.data = w.data[:r.IntN(len(w.data))]
-					f.durable = w.apply(f.durable)
-				}
-			}
+		if torn {
+			f.tear(r)
 		}
 		f.dropPending()
 		f.current = append(f.current[:0], f.durable...)
 	}
 	d.busy = 0
+}
+
+// tear makes a random prefix of the pending writes durable, the last of them
+// possibly cut short: what reached the platter of writes in flight.
+func (f *file) tear(r *rand.Rand) {
+	if len(f.pending) == 0 {
+		return
+	}
+	k := r.IntN(len(f.pending) + 1)
+	for _, w := range f.pending[:k] {
+		f.durable = w.apply(f.durable)
+	}
+	if k < len(f.pending) {
+		if w := f.pending[k]; !w.truncate && len(w.data) > 0 {
+			w.data = w.data[:r.IntN(len(w.data))]
+			f.durable = w.apply(f.durable)
+		}
+	}
 }
 
 // corrupt flips one random bit of synced data at rest in the named file (or

@@ -314,8 +314,15 @@ func TestRestartIsAFreshProcessOnTheSameDisk(t *testing.T) {
 }
 
 // A failed sync returns ErrSyncFailed; the writes it was to make durable
-// are gone at the next crash, even when a later sync succeeds.
+// are gone at the next crash, even when a later sync succeeds (torn: all
+// but a prefix, the last possibly cut short).
 func TestDiskFailSync(t *testing.T) {
+	for _, torn := range []bool{false, true} {
+		t.Run(fmt.Sprintf("torn=%v", torn), func(t *testing.T) { testDiskFailSync(t, torn) })
+	}
+}
+
+func testDiskFailSync(t *testing.T, torn bool) {
 	w := sim.NewWorld(sim.Config{Seed: 1})
 	var errs []error
 	var before, after []byte
@@ -339,7 +346,7 @@ func TestDiskFailSync(t *testing.T) {
 		before, _ = d.ReadFile("f")
 	})
 	require.NoError(t, w.Schedule([]sim.Fault{
-		{At: 0, Op: sim.DiskFail{Nodes: ids("n"), Count: 2}},
+		{At: 0, Op: sim.DiskFail{Nodes: ids("n"), Count: 2, Torn: torn}},
 		{At: 0, Op: sim.Restart{Nodes: ids("n")}}, // start again, now with the fault armed
 		{At: at(ms(10)), Op: sim.Restart{Nodes: ids("n")}},
 	}))
@@ -350,8 +357,85 @@ func TestDiskFailSync(t *testing.T) {
 	assert.NoError(t, errs[2])
 	assert.NoError(t, errs[3])
 	assert.Equal(t, []byte("AAAABBBB"), before, "the process still sees what it wrote")
-	assert.NotContains(t, string(after), "AAAA", "a write whose sync failed survived a crash")
+	require.Len(t, after, 8)
+	if !torn {
+		assert.NotContains(t, string(after), "A", "a write whose sync failed survived a crash")
+	}
+	assert.Contains(t, (&modelFile{pending: []modelWrite{{data: []byte("AAAA")}}}).afterTornCrash(), padTo(after[:4], 0),
+		"not a prefix of the write whose sync failed")
 	assert.Equal(t, []byte("BBBB"), after[4:], "the later synced write survives")
+}
+
+// padTo drops b's trailing zero bytes beyond n: a torn write's prefix, in a
+// file a later write extended with zeros.
+func padTo(b []byte, n int) []byte {
+	for len(b) > n && b[len(b)-1] == 0 {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// A torn failed sync's writeback gets partway: after a crash the file holds
+// its durable content plus a prefix of the writes the sync was to make
+// durable, the last one possibly cut short, like a torn crash. Which
+// prefix is the seed's.
+func TestDiskFailSyncTearsItsWrites(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		ops := genDiskOps(rt)
+		model := map[string]*modelFile{}
+		w := sim.NewWorld(sim.Config{Seed: rapid.Uint64().Draw(rt, "seed")})
+		after := map[string][]byte{}
+		diskNode(w, "n", func(env *sim.Env) {
+			d := env.Disk()
+			if env.Incarnation() == 1 {
+				runDiskOps(rt, d, model, ops)
+				return
+			}
+			for _, name := range d.List("") {
+				b, err := d.ReadFile(name)
+				require.NoError(rt, err)
+				after[name] = nonNil(b)
+			}
+		})
+		w.Run(sim.Limits{Until: ms(1)})
+		names := modelNames(model)
+		require.NoError(rt, w.Inject(sim.DiskFail{Nodes: ids("n"), Count: len(names), Torn: true}))
+		for _, name := range names {
+			require.ErrorIs(rt, w.Disk("n").Sync(name), sim.ErrSyncFailed)
+		}
+		require.NoError(rt, w.Inject(sim.Restart{Nodes: ids("n")}))
+		w.Run(sim.Limits{})
+		for _, name := range names {
+			require.Contains(rt, model[name].afterTornCrash(), after[name], "%s: not the durable content plus a prefix of the failed sync's writes", name)
+		}
+	})
+}
+
+// Across seeds, a torn failed sync leaves nothing, a cut prefix or all of its
+// write: the seed, not the model, decides how far the writeback got.
+func TestDiskFailSyncPrefixVaries(t *testing.T) {
+	seen := map[string]bool{}
+	for seed := uint64(1); seed <= 64; seed++ {
+		w := sim.NewWorld(sim.Config{Seed: seed})
+		diskNode(w, "n", func(env *sim.Env) {})
+		w.Run(sim.Limits{Until: ms(1)})
+		d := w.Disk("n")
+		require.NoError(t, d.WriteAt("f", 0, []byte("AAAAAAAA")))
+		require.NoError(t, w.Inject(sim.DiskFail{Nodes: ids("n"), Torn: true}))
+		require.ErrorIs(t, d.Sync("f"), sim.ErrSyncFailed)
+		require.NoError(t, w.Inject(sim.Restart{Nodes: ids("n")}))
+		b, err := d.ReadFile("f")
+		require.NoError(t, err)
+		switch len(b) {
+		case 0:
+			seen["none"] = true
+		case 8:
+			seen["all"] = true
+		default:
+			seen["cut"] = true
+		}
+	}
+	assert.Equal(t, map[string]bool{"none": true, "cut": true, "all": true}, seen)
 }
 
 // Disk-fail with no count fails one sync.
@@ -622,4 +706,30 @@ func TestDiskHealEndsFailuresAndSlowness(t *testing.T) {
 	require.Len(t, errs, 1)
 	assert.NoError(t, errs[0])
 	assert.Equal(t, uint64(0), w.Stats("n").Crashes)
+}
+
+// Durable is the disk a crash would leave, as a copy: the synced content
+// only, and changing either disk leaves the other alone.
+func TestDiskDurableIsACrashImage(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		ops := genDiskOps(rt)
+		model := map[string]*modelFile{}
+		w := sim.NewWorld(sim.Config{Seed: 1})
+		diskNode(w, "n", func(env *sim.Env) { runDiskOps(rt, env.Disk(), model, ops) })
+		w.Run(sim.Limits{})
+		d := w.Disk("n")
+		img := d.Durable()
+		names := modelNames(model)
+		require.Equal(rt, names, nonNilNames(img.List("")))
+		for _, name := range names {
+			b, err := img.ReadFile(name)
+			require.NoError(rt, err)
+			require.Equal(rt, nonNil(model[name].durable), nonNil(b), name)
+			require.NoError(rt, img.WriteAt(name, 0, []byte("zz")))
+			require.NoError(rt, img.Sync(name))
+			now, err := d.ReadFile(name)
+			require.NoError(rt, err)
+			require.Equal(rt, nonNil(model[name].current()), nonNil(now), "%s: writing the image changed the disk", name)
+		}
+	})
 }

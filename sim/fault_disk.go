@@ -20,7 +20,7 @@ const (
 func init() {
 	defineFault[DiskCorrupt]("flip a bit of synced data in file (empty: any file with synced data)")
 	defineFault[DiskSlow]("make each sync take delay longer, for a while; the node is busy meanwhile")
-	defineFault[DiskFail]("make the next count syncs fail (0: one); their writes are lost at the next crash")
+	defineFault[DiskFail]("make the next count syncs fail (0: one); their writes are lost at the next crash (torn: but a random prefix)")
 	defineFault[DiskHeal]("end pending sync failures and slow spells (corruption stays)")
 }
 
@@ -38,10 +38,14 @@ type DiskSlow struct {
 	For   Duration `json:"for"`
 }
 
-// DiskFail makes the next Count syncs fail (0: one).
+// DiskFail makes the next Count syncs fail (0: one). Torn: each failing
+// sync's writeback gets partway first (a random prefix of its writes is
+// durable, the last possibly cut short), for every failure pending on the
+// node.
 type DiskFail struct {
 	Nodes []NodeID `json:"nodes,omitempty"`
 	Count int      `json:"count,omitempty"`
+	Torn  bool     `json:"torn,omitempty"`
 }
 
 // DiskHeal ends pending sync failures and slow spells; corruption stays.
@@ -72,6 +76,9 @@ func (f DiskFail) describe(b *strings.Builder) {
 		b.WriteString(" next sync")
 	} else {
 		fmt.Fprintf(b, " next %d syncs", n)
+	}
+	if f.Torn {
+		b.WriteString(" torn")
 	}
 }
 
@@ -133,13 +140,16 @@ func (f DiskSlow) apply(w *World) string {
 func (f DiskFail) apply(w *World) string {
 	for _, n := range w.slots(f.Nodes) {
 		n.disk.failSyncs += max(f.Count, 1)
+		if f.Torn {
+			n.disk.failTorn = n.diskRand
+		}
 	}
 	return ""
 }
 
 func (f DiskHeal) apply(w *World) string {
 	for _, n := range w.slots(f.Nodes) {
-		n.disk.failSyncs = 0
+		n.disk.failSyncs, n.disk.failTorn = 0, nil
 		n.disk.slow = nil
 	}
 	return ""

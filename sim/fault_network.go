@@ -179,8 +179,11 @@ func (f Partition) mark(t *timeline, at time.Duration, detail string) {
 	t.start(onNetwork, PeriodPartitioned, at, "partition", detail)
 }
 
+// A heal ends partitions and loss but not a clog's period: the heal lifts
+// the clog's rule, yet what the clog held is still delivered at the clog's
+// end (and a connection's later messages queue behind it).
 func (Heal) mark(t *timeline, at time.Duration, detail string) {
-	for _, k := range []PeriodKind{PeriodPartitioned, PeriodClogged, PeriodLossy} {
+	for _, k := range []PeriodKind{PeriodPartitioned, PeriodLossy} {
 		t.closeKind(k, nil, at, detail)
 	}
 }

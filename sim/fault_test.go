@@ -470,8 +470,8 @@ func TestPeriodsOfAPartitionMarkTheNodesCutOff(t *testing.T) {
 }
 
 // The kernel's rules, stated once: a clog of every link stalls every node,
-// loss on every link is the network's; a heal ends partitions, clogs and
-// loss, timed or not; a disk heal ends slow spells; a skew lasts until the
+// loss on every link is the network's; a heal ends partitions and loss,
+// timed or not, but not a clog (what it held arrives at its end); a disk heal ends slow spells; a skew lasts until the
 // next; a restart ends a crash, and of a running node is a moment.
 func TestPeriodsFollowTheKernelsRules(t *testing.T) {
 	nodes := ids("a", "b", "c")

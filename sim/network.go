@@ -123,11 +123,18 @@ type linkRule struct {
 	dupPPM   int64
 }
 
-func (w *World) link(from, to int32) *link {
+func (w *World) link(from, to int32) *link { return w.linkIn(from, to, nil) }
+
+// linkIn is link, and when the link is new and room is not nil, the link
+// lives in room: a connection direction's own storage (see direction).
+func (w *World) linkIn(from, to int32, room *link) *link {
 	key := uint64(uint32(from))<<32 | uint64(uint32(to))
 	l := w.links[key]
 	if l == nil {
-		l = &link{from: from, to: to, gen: ^uint64(0),
+		if l = room; l == nil {
+			l = new(link)
+		}
+		*l = link{from: from, to: to, gen: ^uint64(0),
 			rng: newPCG(w.seed, "net/"+string(w.nodes[from].id)+"->"+string(w.nodes[to].id))}
 		w.links[key] = l
 	}
@@ -188,11 +195,20 @@ type queued struct {
 
 // direction is one way of a connection: a FIFO whose front alone has a
 // delivery event, so FIFO order holds whatever the latencies drawn.
+//
+// The first connection between two nodes keeps each direction's link in
+// own, the line after the direction's: a send then finds the link's random
+// stream next to the queue it draws for, not in a line of its own
+// elsewhere. Such a connection is never reused (connTable.recycle).
 type direction struct {
 	fifo // and the flags scheduled and stalled
 	last int64
 	l    *link
+	own  link
 }
+
+// hostsLinks reports whether a link lives in c.
+func (c *conn) hostsLinks() bool { return c.dir[0].l == &c.dir[0].own || c.dir[1].l == &c.dir[1].own }
 
 type connEnd struct {
 	node int32
@@ -203,10 +219,11 @@ type connEnd struct {
 // carries what end i sends.
 //
 // It is laid out in 64-byte lines: what every delivery and send reads (the
-// flags, the ends, the names) in the first, each direction in its own,
-// and padded to 256 bytes, a size class whose objects start on a line. In
-// a large world every connection a delivery or a send touches is a cache
-// miss, and this keeps each to two lines instead of up to four.
+// flags, the ends, the names) in the first, each direction in its own
+// followed by its link's, and padded to 384 bytes, a size class whose
+// objects start on a line. In a large world every connection a delivery or
+// a send touches is a cache miss, and this keeps a delivery to two lines
+// and a send to the header and two neighbouring lines.
 type conn struct {
 	id       ConnID
 	opened   bool
@@ -240,8 +257,8 @@ func (w *World) dial(n *slot, to NodeID) ConnID {
 		return c.id
 	}
 	c.end[1] = connEnd{node: ti}
-	c.dir[0].l = w.link(n.idx, ti)
-	c.dir[1].l = w.link(ti, n.idx)
+	c.dir[0].l = w.linkIn(n.idx, ti, &c.dir[0].own)
+	c.dir[1].l = w.linkIn(ti, n.idx, &c.dir[1].own)
 	if len(w.live) >= w.livePruneAt {
 		w.pruneLive()
 	}
@@ -272,8 +289,13 @@ func (w *World) enqueue(c *conn, d int, msg any, ctl uint8) {
 	dir.front, dir.n = q, 1
 	if !dir.scheduled && !dir.stalled {
 		w.seq++
-		w.q.push(entry{at: max(q.ready, w.now, dir.last), key: w.seq<<8 | uint64(d&1)<<4 | uint64(evDeliver),
-			a: uint64(c.id), x: uint64(uint32(c.end[(1-d)&1].node))})
+		e := entry{at: max(q.ready, w.now, dir.last), key: w.seq<<8 | uint64(d&1)<<4 | uint64(evDeliver),
+			a: uint64(c.id), x: uint64(uint32(c.end[(1-d)&1].node))}
+		if w.q.fast(e.at) {
+			w.q.cur.push(e)
+		} else {
+			w.q.push(e, w.now)
+		}
 		dir.scheduled = true
 	}
 }
@@ -342,11 +364,11 @@ func (w *World) deliverHead(ev *entry) {
 		if c.told[o] {
 			break // closed by the receiver: dropped
 		}
-		dst.stats.Received++
+		dst.received++
 		// recordMsg and callMessage written out: this is every run's
 		// hottest path.
 		if dg, ok := item.msg.(Digester); ok {
-			w.fp.h = Mix(w.fp.h, dg.Digest())
+			w.fp.u64(dg.Digest())
 		}
 		if w.trace != nil {
 			w.traceMsg(evDeliver, dst, src, c.id, item.msg)

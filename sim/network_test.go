@@ -640,6 +640,32 @@ func TestClogDelaysInOrder(t *testing.T) {
 	assert.NotZero(t, during, "the other direction is not clogged")
 }
 
+// A heal lifts a clog's rule but does not release what it holds: that is
+// delivered at the clog's end, so the clog's period runs to its end too.
+func TestHealDoesNotReleaseAClog(t *testing.T) {
+	net := quietNet()
+	start, length, heal := ms(100), net.KeepAlive/2, ms(200)
+	w, tp := twoWay(52, net, start+length+ms(100))
+	require.NoError(t, w.Schedule([]sim.Fault{
+		{At: at(start), Op: sim.Clog{For: at(length), Cuts: sim.OneWay(ids("a"), ids("b"))}},
+		{At: at(heal), Op: sim.Heal{}},
+	}))
+	w.Run(sim.Limits{Until: start + length + time.Second})
+	atEnd := 0
+	for _, e := range tp.filter(entry{Node: "b", Kind: "message"}) {
+		require.False(t, e.At >= start && e.At < start+length, "delivered before the clog's end: %s", e)
+		if e.At == start+length {
+			atEnd++
+		}
+	}
+	assert.Greater(t, atEnd, 1, "what the clog held is delivered at its end")
+	for _, p := range sim.Periods(w.Faults(), w.NodeIDs(), w.Now()) {
+		if p.Kind == sim.PeriodClogged {
+			assert.Equal(t, start+length, p.End, "the clog's period runs to its end: %v", p)
+		}
+	}
+}
+
 // Each end of a connection broken by a partition runs its own keepalive,
 // so the two ends learn at different times.
 func TestBrokenConnectionEndsToldSeparately(t *testing.T) {

@@ -46,9 +46,9 @@ type Env struct {
 	w   *World
 	n   *slot
 	inc uint32
-	ctx context.Context
 	// The incarnation's random stream, held by value: a restart allocates
-	// the Env and nothing more for it.
+	// the Env and nothing more for it (the first incarnation's lives in
+	// its slot). 64 bytes, one line.
 	src rand.PCG
 	rng rand.Rand
 }
@@ -98,7 +98,7 @@ func (e *Env) Send(c ConnID, msg any) bool {
 	if end < 0 || cn.told[end] {
 		return false
 	}
-	e.n.stats.Sent++
+	e.n.sent++
 	if !cn.broken && !cn.synLost {
 		e.w.enqueue(cn, end, msg, ctlData)
 	}
@@ -176,7 +176,7 @@ func (e *Env) Trace(event string, fields ...any) {
 
 // Context returns a context that carries the world's failpoint hook, for
 // code that calls failpoint.EvalContext itself.
-func (e *Env) Context() context.Context { return e.ctx }
+func (e *Env) Context() context.Context { return e.n.fpCtx }
 
 // Failpoint evaluates the named failpoint through pingcap/failpoint. It
 // fires only when the world has armed it and the world's seeded stream says
@@ -185,7 +185,7 @@ func (e *Env) Failpoint(name string) (failpoint.Value, bool) {
 	if !e.live() || len(e.w.armed) == 0 {
 		return nil, false
 	}
-	v, err := failpoint.EvalContext(e.ctx, name)
+	v, err := failpoint.EvalContext(e.n.fpCtx, name)
 	if err != nil {
 		return nil, false
 	}

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
@@ -33,6 +34,54 @@ func TestQueuePopsInOrder(t *testing.T) {
 			model = model[1:]
 		}
 		require.Len(rt, q.h, len(model))
+	})
+}
+
+// The wheel pops in (time, sequence) order, as the heap does, whatever
+// the mix of near, far and simultaneous events, as long as nothing is
+// pushed before the last event popped (the kernel never does).
+func TestWheelPopsInOrder(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		var w wheel
+		var model []entry
+		seq, now := uint64(0), int64(0)
+		for i, n := 0, rapid.IntRange(1, 600).Draw(rt, "ops"); i < n; i++ {
+			if len(model) == 0 || rapid.IntRange(0, 2).Draw(rt, "op") < 2 {
+				seq++
+				var d int64
+				switch rapid.IntRange(0, 3).Draw(rt, "how far") {
+				case 0:
+					d = rapid.Int64Range(0, 3).Draw(rt, "same bucket")
+				case 1:
+					d = rapid.Int64Range(0, 3<<wheelShift).Draw(rt, "near")
+				case 2:
+					d = rapid.Int64Range(0, 2*wheelSize<<wheelShift).Draw(rt, "around the ring")
+				default:
+					d = rapid.Int64Range(0, 1<<40).Draw(rt, "far")
+				}
+				e := entry{at: now + d, key: seq<<8 | uint64(evDeliver), a: seq}
+				w.push(e, now)
+				model = append(model, e)
+				require.Equal(rt, len(model), w.len())
+				continue
+			}
+			slices.SortFunc(model, func(a, b entry) int {
+				if a.less(&b) {
+					return -1
+				}
+				return 1
+			})
+			q := w.front()
+			require.NotNil(rt, q)
+			e := q.pop()
+			require.Equal(rt, model[0], e)
+			model = model[1:]
+			now = e.at
+		}
+		require.Equal(rt, len(model), w.len())
+		got := 0
+		w.each(func(*entry) { got++ })
+		require.Equal(rt, len(model), got)
 	})
 }
 
@@ -90,4 +139,40 @@ func TestEntryKeepsEveryField(t *testing.T) {
 		}
 		require.Nil(rt, w.head(), "one event in, one out")
 	})
+}
+
+// BenchmarkQueueHold is the classic hold model: pop the earliest entry and
+// push one a random delay (the default latency's bulk) later, with size
+// entries in the queue: the heap alone, and the wheel in front of it.
+func BenchmarkQueueHold(b *testing.B) {
+	for _, size := range []int{10, 10_000, 100_000, 1_000_000} {
+		b.Run(fmt.Sprintf("size=%d/heap", size), func(b *testing.B) {
+			var q queue
+			hold(b, size, q.push, func(int64) entry { return q.pop() })
+		})
+		b.Run(fmt.Sprintf("size=%d/wheel", size), func(b *testing.B) {
+			var w wheel
+			now := int64(0)
+			hold(b, size, func(e entry) { w.push(e, now) }, func(int64) entry {
+				e := w.front().pop()
+				now = e.at
+				return e
+			})
+		})
+	}
+}
+
+func hold(b *testing.B, size int, push func(entry), pop func(int64) entry) {
+	r := newPCG(1, "hold")
+	seq := uint64(0)
+	for i := 0; i < size; i++ {
+		seq++
+		push(entry{at: r.int64n(2_000_000), key: seq << 8})
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		e := pop(0)
+		seq++
+		push(entry{at: e.at + 200_000 + r.int64n(1_800_000), key: seq << 8})
+	}
 }

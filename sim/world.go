@@ -33,7 +33,7 @@ type World struct {
 	seq  uint64
 	// q holds every event but timers and dial timeouts, which wait in
 	// timers (see push).
-	q        queue
+	q        wheel
 	timers   queue
 	payloads payloads
 
@@ -68,8 +68,13 @@ type World struct {
 }
 
 // slot is a node's place in the world: the machine (clock, disk, stats)
-// and the current process incarnation. The fields every event for the
-// node reads come first, to share a cache line.
+// and the current process incarnation.
+//
+// It is laid out in 64-byte lines for worlds of many nodes, where every
+// event's node is a cache miss: the first line holds all that a message
+// delivery or a send reads and writes of it, and the second the first
+// incarnation's Env, which the node's calls read next. The size is a size
+// class whose objects start on a line (TestHotLayouts).
 type slot struct {
 	node      Node
 	up        bool
@@ -78,10 +83,14 @@ type slot struct {
 	inc       uint32
 	idx       int32
 	busyUntil int64
+	sent      uint64 // NodeStats.Sent and Received, kept here to share the line
+	received  uint64
 	env       *Env
-	stats     NodeStats
-	fpCtx     context.Context
 
+	env0 Env // the first incarnation's Env: no allocation, next to the slot
+
+	stats    NodeStats // all but Sent and Received
+	fpCtx    context.Context
 	id       NodeID
 	factory  func() Node
 	held     []entry
@@ -92,6 +101,14 @@ type slot struct {
 	conns    []ConnID
 	timers   map[TimerID]timerRec
 	due      timerHeap // live timers by deadline; fired and cancelled ones linger until popped
+	_        [48]byte
+}
+
+// nodeStats returns the node's counters.
+func (n *slot) nodeStats() NodeStats {
+	s := n.stats
+	s.Sent, s.Received = n.sent, n.received
+	return s
 }
 
 type timerRec struct {
@@ -238,7 +255,7 @@ func (w *World) Disk(id NodeID) *Disk {
 // Stats returns a node's counters.
 func (w *World) Stats(id NodeID) NodeStats {
 	if i, ok := w.byID[id]; ok {
-		return w.nodes[i].stats
+		return w.nodes[i].nodeStats()
 	}
 	return NodeStats{}
 }
@@ -330,7 +347,10 @@ func (w *World) loop(lim Limits, startE uint64) (reason StopReason) {
 		last = startE + lim.MaxEvents
 	}
 	for {
-		q := w.head()
+		q := w.q.front() // head, written out
+		if len(w.timers.h) > 0 {
+			q = w.earlier(q)
+		}
 		if q == nil {
 			return StopQuiescent
 		}
@@ -358,7 +378,9 @@ func (w *World) Wall() time.Duration { return w.wall }
 
 func (w *World) dispatch(ev *entry) {
 	kind := ev.kind()
-	w.fp.h = Mix(Mix(Mix(w.fp.h, uint64(ev.at)), uint64(kind)<<32|uint64(uint32(ev.x))), ev.id())
+	w.fp.u64(uint64(ev.at))
+	w.fp.u64(uint64(kind)<<32 | uint64(uint32(ev.x)))
+	w.fp.u64(ev.id())
 	switch kind {
 	case evFault:
 		w.applyFault(w.payload(ev).(*Fault))
@@ -498,7 +520,11 @@ func (w *World) start(n *slot) {
 	n.timers = map[TimerID]timerRec{}
 	n.due = n.due[:0]
 	n.stats.Starts++
-	env := &Env{w: w, n: n, inc: n.inc}
+	env := &n.env0 // dead for good once the first incarnation is
+	if n.inc > 1 {
+		env = new(Env)
+	}
+	*env = Env{w: w, n: n, inc: n.inc}
 	var buf [64]byte
 	name := strconv.AppendUint(append(append(append(buf[:0], "node/"...), n.id...), '/'), uint64(n.inc), 10)
 	env.src.Seed(StreamSeed(w.seed, string(name)))
@@ -506,7 +532,6 @@ func (w *World) start(n *slot) {
 	if n.fpCtx == nil {
 		n.fpCtx = w.failpointContext(n) // it names the machine, not the incarnation
 	}
-	env.ctx = n.fpCtx
 	n.env = env
 	n.node = n.factory()
 	w.record(evStart, n, "", 0, "start")

@@ -118,3 +118,33 @@ func TestAnswersMatch(t *testing.T) {
 	require.False(t, bad.Passed())
 	require.Contains(t, bad.Explanation, "request 4 of session 7 was answered with the response to request 3")
 }
+
+func TestRecoversFromDisk(t *testing.T) {
+	ok := check(RecoversFromDisk{}, Event{Kind: DiskImage, Node: "a"}, Event{Kind: Leader, Node: "a", Term: 2}, Event{Kind: DiskImage, Node: "b", Inc: 2})
+	require.True(t, ok.Passed(), ok.Explanation)
+	require.Contains(t, ok.Explanation, "2 disk images")
+	bad := check(RecoversFromDisk{}, Event{Kind: DiskImage, Node: "a"}, Event{Kind: DiskImage, Node: "b", Inc: 3, Key: "corrupt WAL record"})
+	require.False(t, bad.Passed())
+	require.Contains(t, bad.Explanation, "b#3 disk-image did not recover: corrupt WAL record")
+}
+
+func TestApplyOnceWrites(t *testing.T) {
+	ok := check(ApplyOnce{}, Event{Kind: Apply, Node: "a", Index: 3, Key: "k", Value: "v1"}, Event{Kind: Restore, Node: "a", Inc: 2, Index: 2},
+		Event{Kind: Apply, Node: "a", Inc: 2, Index: 3, Key: "k", Value: "v1"}, Event{Kind: Apply, Node: "b", Index: 3, Key: "k", Value: "v1"},
+		Event{Kind: Apply, Node: "a", Inc: 2, Index: 4, Key: "k"}, Event{Kind: Apply, Node: "a", Inc: 2, Index: 5, Key: "k"})
+	require.True(t, ok.Passed(), ok.Explanation)
+	bad := check(ApplyOnce{}, Event{Kind: Apply, Node: "a", Index: 3, Key: "k", Value: "a1;"}, Event{Kind: Apply, Node: "a", Index: 5, Key: "k", Value: "a1;"})
+	require.False(t, bad.Passed())
+	require.Contains(t, bad.Explanation, `a applied the write "a1;" of "k" twice, at 3 and 5`)
+}
+
+func TestDurableAcks(t *testing.T) {
+	ok := check(DurableAcks{}, Event{Kind: Acked, Node: "a", Inc: 1, Term: 3, Index: 10}, Event{Kind: Recovered, Node: "a", Inc: 2, Term: 3, Index: 10},
+		Event{Kind: Acked, Node: "b", Inc: 1, Term: 3, Index: 10}, Event{Kind: Recovered, Node: "b", Inc: 2, Term: 4, Index: 8}, // a later term may cut it
+		Event{Kind: Recovered, Node: "a", Inc: 3, Term: 3, Index: 2}) // no ack since the last restart
+	require.True(t, ok.Passed(), ok.Explanation)
+	require.Contains(t, ok.Explanation, "1 restarts")
+	bad := check(DurableAcks{}, Event{Kind: Acked, Node: "a", Inc: 1, Term: 3, Index: 10}, Event{Kind: Recovered, Node: "a", Inc: 2, Term: 3, Index: 9})
+	require.False(t, bad.Passed())
+	require.Contains(t, bad.Explanation, "a acknowledged its log up to 10 in term 3, then recovered it only up to 9")
+}

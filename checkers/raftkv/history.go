@@ -27,12 +27,14 @@ const (
 	State        Kind = "state"         // state machine at applied Index has Digest
 	ReadReceived Kind = "read-received" // client read (Session, Seq) arrived
 	ReadServed   Kind = "read-served"   // client read (Session, Seq) answered from applied Index, in Term
-	Apply        Kind = "apply"         // the state machine applied the command at Index
+	Apply        Kind = "apply"         // the state machine applied the command at Index (a write of Key: its Value, unique in a workload)
 	Restore      Kind = "restore"       // the state machine was built empty (Index 0) or restored from a snapshot at Index
 	Query        Kind = "query"         // the state machine answered a read of Key; the last command it applied was Index
 	ClientRead   Kind = "client-read"   // a client's read of Key, invoked at Call, was answered by Node at T (seen by the client)
-	Recovered    Kind = "recovered"     // the server started from its disk in Term, having voted for Peer ("" none)
+	Recovered    Kind = "recovered"     // the server started from its disk in Term, having voted for Peer ("" none), its log up to Index
+	Acked        Kind = "acked"         // the server's last acknowledgement before a crash: its log held everything up to Index, in Term
 	Answered     Kind = "answered"      // a client (Node) took the response to (Session, Seq) from Peer as the answer to its request Index
+	DiskImage    Kind = "disk-image"    // Node's disk as a crash leaves it went through recovery; Key is the error it stopped on ("": it recovered)
 )
 
 // Event is one protocol event at virtual time T (ns).
@@ -48,6 +50,7 @@ type Event struct {
 	Session uint64 `json:"session,omitempty"`
 	Seq     uint64 `json:"seq,omitempty"`
 	Key     string `json:"key,omitempty"`
+	Value   string `json:"value,omitempty"`
 	Call    int64  `json:"call,omitempty"`
 }
 
@@ -62,7 +65,9 @@ func (e Event) String() string {
 	case Answered:
 		fmt.Fprintf(&b, " request %d of session %d with response %d from %s", e.Index, e.Session, e.Seq, e.Peer)
 	case Recovered:
-		fmt.Fprintf(&b, " in term %d, vote %q", e.Term, e.Peer)
+		fmt.Fprintf(&b, " in term %d, vote %q, log up to %d", e.Term, e.Peer, e.Index)
+	case Acked:
+		fmt.Fprintf(&b, " up to %d in term %d", e.Index, e.Term)
 	case Commit:
 		fmt.Fprintf(&b, " to %d", e.Index)
 	case State:
@@ -71,7 +76,18 @@ func (e Event) String() string {
 		fmt.Fprintf(&b, " %d/%d", e.Session, e.Seq)
 	case ReadServed:
 		fmt.Fprintf(&b, " %d/%d at index %d in term %d", e.Session, e.Seq, e.Index, e.Term)
-	case Apply, Restore:
+	case DiskImage:
+		if e.Key == "" {
+			b.WriteString(" recovered")
+		} else {
+			fmt.Fprintf(&b, " did not recover: %s", e.Key)
+		}
+	case Apply:
+		fmt.Fprintf(&b, " %d", e.Index)
+		if e.Value != "" {
+			fmt.Fprintf(&b, " (write %q of %q)", e.Value, e.Key)
+		}
+	case Restore:
 		fmt.Fprintf(&b, " %d", e.Index)
 	case Query:
 		fmt.Fprintf(&b, " of %q after command %d", e.Key, e.Index)

@@ -38,7 +38,7 @@ func (c CatchUp) Check(h *History, _ checkers.Options) checkers.Result {
 	byData := map[string][]subKey{}
 	changes := map[string][]int{}
 	drops := map[int][]int64{} // each client's disconnects, in time order
-	var epochs []int64 // when the highest table epoch a data server served grew
+	var epochs []int64         // when the highest table epoch a data server served grew
 	top := uint64(0)
 	for j, ev := range s.evs {
 		if ev.Kind == Publish || ev.Kind == Unpublish {

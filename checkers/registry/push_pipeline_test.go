@@ -52,6 +52,10 @@ func TestPushRate(t *testing.T) {
 	burst := c.Check(h(1e8, 5), checkers.Options{})
 	require.Equal(t, checkers.Fail, burst.Verdict, burst.Explanation)
 	require.Contains(t, burst.Explanation, "pushed 4 new versions of svc")
+	// pushes a clog held arrive together when it ends: not the session's rate
+	clogged := h(0, 5)
+	clogged.Events = append(clogged.Events, Event{Kind: Disturbed, T: regSec / 2, Until: regSec, Client: -1})
+	require.Equal(t, checkers.Pass, c.Check(regHistory(clogged.Events...), checkers.Options{}).Verdict)
 	// the same version again is a retry, not a new one
 	var again []Event
 	for i := 0; i < 6; i++ {

@@ -12,7 +12,9 @@ import (
 // pushed at most Max new versions of its dataInfoId in any Window shorter
 // than the change debounce (one merged change, one version scan, one
 // retry round's newer datum). A session pushing every change at once
-// under a burst of publishes fails it.
+// under a burst of publishes fails it. Pushes that arrive during a fault
+// of the network or of the client (or as it ends: a clog delivers what it
+// held at once) are not the session's rate and are not counted.
 type PushRate struct {
 	Window int64
 	Max    int
@@ -22,6 +24,7 @@ func (PushRate) Name() string { return "push-rate" }
 
 func (c PushRate) Check(h *History, _ checkers.Options) checkers.Result {
 	s, res := load(c.Name(), h)
+	ds := s.faults()
 	type key struct {
 		client int
 		reg    string
@@ -45,6 +48,10 @@ func (c PushRate) Check(h *History, _ checkers.Options) checkers.Result {
 				continue
 			}
 			top[k] = ev.Version
+			own := fmt.Sprintf("client-%d", ev.Client)
+			if !quiet(ds, ev.T, ev.T, 0, func(n string) bool { return n == "" || n == own }) {
+				continue
+			}
 			in := append(news[k], i)
 			for len(in) > 0 && s.evs[in[0]].T <= ev.T-c.Window {
 				in = in[1:]

@@ -67,6 +67,8 @@ Ping-pong, ring and idle-timers also run on a bare reference simulator (a
 typed binary heap of value events, a hash per event, the same latency draws,
 no interfaces, no allocation), in interleaved rounds so both see the same
 machine load; the ratio kernel/reference is the median over the rounds.
+Growth is a row's kernel time per event over its workload's first row's:
+how far the kernel is from flat as worlds grow.
 The fingerprints depend only on the seed.`,
 		Example: `  sofasim bench
   sofasim bench --seed 7 --json
@@ -97,6 +99,9 @@ The fingerprints depend only on the seed.`,
 			for _, n := range timers {
 				res.Scaling = append(res.Scaling, simbench.Compare(simbench.IdleTimersWorkload(n), seed, perRound, rounds))
 			}
+			rows := append([]simbench.Comparison{res.PingPong}, res.Scaling...)
+			simbench.Growth(rows)
+			res.PingPong, res.Scaling = rows[0], rows[1:]
 			res.FanOut = measure(simbench.FanOut(seed, leaves, duration), sim.Limits{Until: duration}, simbench.FanOutWarm(duration))
 			out := cmd.OutOrStdout()
 			if asJSON {
@@ -106,7 +111,7 @@ The fingerprints depend only on the seed.`,
 			printBench(out, "ping-pong", res.kernelBench)
 			printBench(out, fmt.Sprintf("fan-out (%d leaves, %v, faults)", leaves, duration), res.FanOut)
 			fmt.Fprintf(out, "\nkernel vs reference, %d rounds of %d events (medians):\n", rounds, perRound)
-			printComparisons(out, append([]simbench.Comparison{res.PingPong}, res.Scaling...))
+			printComparisons(out, rows)
 			return nil
 		},
 	}
@@ -158,9 +163,10 @@ func printBench(out io.Writer, name string, b kernelBench) {
 }
 
 func printComparisons(out io.Writer, cs []simbench.Comparison) {
-	fmt.Fprintf(out, "  %-12s %9s %12s %12s %7s %10s %11s\n", "workload", "size", "kernel ns", "ref ns", "ratio", "allocs/ev", "heap/node")
+	fmt.Fprintf(out, "  %-12s %9s %12s %12s %7s %8s %10s %11s\n", "workload", "size", "kernel ns", "ref ns", "ratio", "growth", "allocs/ev", "heap/node")
 	for _, c := range cs {
-		fmt.Fprintf(out, "  %-12s %9d %12.1f %12.1f %6.2fx %10.3f %10.0fB\n",
-			c.Workload, c.Size, c.KernelNs, c.ReferenceNs, c.Ratio, c.AllocsPerEvent, c.HeapPerNode)
+		fmt.Fprintf(out, "  %-12s %9d %12.1f %12.1f %6.2fx %7.2fx %10.3f %10.0fB\n",
+			c.Workload, c.Size, c.KernelNs, c.ReferenceNs, c.Ratio, c.Growth, c.AllocsPerEvent, c.HeapPerNode)
 	}
+	fmt.Fprintln(out, "  (ratio: kernel/reference; growth: kernel ns over the workload's first row)")
 }

@@ -25,6 +25,10 @@ func TestBenchJSONHasRatioAndScalingTable(t *testing.T) {
 		rows = append(rows, fmt.Sprintf("%s/%d", c.Workload, c.Size))
 	}
 	require.Equal(t, []string{"ring/10", "ring/200", "idle-timers/0", "idle-timers/300"}, rows)
+	require.Equal(t, 1.0, res.PingPong.Growth)
+	require.Equal(t, 1.0, res.Scaling[0].Growth)
+	require.InDelta(t, res.Scaling[1].KernelNs/res.Scaling[0].KernelNs, res.Scaling[1].Growth, 1e-9)
+	require.Equal(t, 1.0, res.Scaling[2].Growth)
 	require.Equal(t, uint64(20000), res.Events)
 	require.Positive(t, res.FanOut.Events)
 

@@ -58,6 +58,9 @@ func (s *Server) applyCommand(idx uint64, data []byte) {
 			resp = s.sm.Apply(idx, d.cmd) // the dedup-lost bug: replay bypasses the sessions
 		} else {
 			sess := s.sessions[d.session]
+			if sess != nil && d.seq == sess.seq {
+				s.env.Reached("raftkv/retry-committed-twice") // whatever apply makes of it
+			}
 			switch {
 			case sess != nil && d.seq < sess.seq:
 				return // an old retry: its client has moved on

@@ -26,6 +26,9 @@ const (
 	// ObsReadServed: a client read (Session, Seq) was answered from the
 	// state at applied Index while the server was in Term.
 	ObsReadServed
+	// ObsAck: the server told the leader of Term that its log holds
+	// everything up to Index (a granted MsgAppResp).
+	ObsAck
 )
 
 // Observation is one protocol fact. Node and Incarnation say who.

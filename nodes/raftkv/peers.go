@@ -92,6 +92,9 @@ func (s *Server) send(m *raftpb.Message) {
 			s.env.Reached("raftkv/vote-after-restart")
 		}
 	}
+	if m.GetType() == raftpb.MsgAppResp && !m.GetReject() {
+		s.observe(Observation{Kind: ObsAck, Term: m.GetTerm(), Index: m.GetIndex()})
+	}
 	if m.GetType() == raftpb.MsgSnap {
 		s.env.Reached("raftkv/snapshot-sent")
 		s.snapReports = append(s.snapReports, snapReport{to: to, ok: ok})

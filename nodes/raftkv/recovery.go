@@ -4,6 +4,8 @@ package raftkv
 // initial member), decide the recovery-time planted bugs, then start raft.
 
 import (
+	"fmt"
+
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
@@ -207,4 +209,38 @@ func (s *Server) replayMargin(ents []*raftpb.Entry) {
 			s.sm.Apply(e.GetIndex(), d.cmd)
 		}
 	}
+}
+
+// DiskAgrees reports whether the server's disk, as a crash now would leave
+// it, recovers to what the server holds: its last log index, term and vote
+// (everything raft has acted on is synced), and with commit its commit
+// index too (right after a start, when it holds what it recovered). For
+// checkers: a recovery that damages the WAL it repairs fails here at once.
+func (s *Server) DiskAgrees(commit bool) error {
+	if s.dead || s.rn == nil {
+		return nil
+	}
+	rec, err := recoverDisk(s.disk.Durable())
+	if err != nil {
+		return err
+	}
+	var last uint64
+	if rec.snap != nil {
+		last = rec.snap.GetMetadata().GetIndex()
+	}
+	last += uint64(len(rec.entries))
+	hs := rec.hs
+	if hs == nil {
+		hs = &raftpb.HardState{Term: new(uint64(0)), Vote: new(uint64(0)), Commit: new(uint64(0))}
+	}
+	mem, _ := s.store.LastIndex()
+	memCommit, diskCommit := uint64(0), uint64(0)
+	if commit {
+		memCommit, diskCommit = s.hs.GetCommit(), hs.GetCommit()
+	}
+	if last != mem || hs.GetTerm() != s.hs.GetTerm() || hs.GetVote() != s.hs.GetVote() || memCommit != diskCommit {
+		return fmt.Errorf("raftkv: the disk recovers to last index %d, term %d, vote %d, commit %d; the server holds %d, %d, %d, %d",
+			last, hs.GetTerm(), hs.GetVote(), hs.GetCommit(), mem, s.hs.GetTerm(), s.hs.GetVote(), s.hs.GetCommit())
+	}
+	return nil
 }

@@ -294,6 +294,14 @@ type recovered struct {
 	walOK     bool // the WAL exists with its header
 }
 
+// Recoverable reports whether a server could start from the disk as a
+// crash now would leave it (the disk itself is not touched): the error its
+// recovery stops on, or nil. For checkers.
+func Recoverable(d *sim.Disk) error {
+	_, err := recoverDisk(d.Durable())
+	return err
+}
+
 // recoverDisk reads the snapshot and the WAL, truncates a torn WAL tail
 // durably, and reconciles the two. It returns an error for damage it must
 // not paper over.

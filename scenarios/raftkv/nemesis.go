@@ -6,6 +6,7 @@ import (
 
 	"pgregory.net/rapid"
 
+	"github.com/sofasim/sofasim/checkers"
 	"github.com/sofasim/sofasim/scenarios"
 	"github.com/sofasim/sofasim/sim"
 )
@@ -159,4 +160,53 @@ func superviseExits(t *rapid.T, faults []scenarios.Step) []scenarios.Step {
 		}
 	}
 	return append(faults, out...)
+}
+
+// drawSlowFailovers draws raftkv's own failovers under a storage hiccup:
+// every member's syncs turn slow (40-150 ms each) around a client's write,
+// and while that write is in flight (on the followers, not yet
+// acknowledged) the leader is killed and restarted, torn in some. The next
+// leader holds the write uncommitted and commits nothing before a quorum's
+// slow sync, so the client's retry reaches it first and is proposed again:
+// the retry commits twice, and must apply once. A failover at a random
+// time almost never lands in that window, and a hand-off never does (the
+// target is caught up first, which commits the write).
+func drawSlowFailovers(t *rapid.T, members []sim.NodeID, ops []Op) []scenarios.Step {
+	// writes whose client is idle when they are due: sent at their time
+	var writes []Op
+	last := map[int]sim.Duration{}
+	for _, op := range ops {
+		if op.Kind == KindTransferLeader {
+			continue
+		}
+		prev, busy := last[op.Client]
+		if op.Kind != checkers.KindGet && (!busy || op.At-prev > sim.Duration(time.Second)) {
+			writes = append(writes, op)
+		}
+		last[op.Client] = op.At
+	}
+	n := rapid.SampledFrom([]int{3, 0, 6}).Draw(t, "slow-failovers")
+	if len(writes) == 0 {
+		return nil
+	}
+	var steps []scenarios.Step
+	for range n {
+		w := rapid.SampledFrom(writes).Draw(t, "slow-failover-write")
+		delay := scenarios.Spread(t, 40, 150, "slow-failover-sync-ms")
+		slowAt := max(0, w.At-scenarios.SpreadMs(t, 0, 300, "slow-failover-lead"))
+		perm := rapid.Permutation(members).Draw(t, "slow-failover-slow")
+		slow := perm[:rapid.IntRange(2, len(perm)).Draw(t, "slow-failover-slow-count")]
+		steps = append(steps, scenarios.Step{Fault: sim.Fault{At: slowAt, Op: sim.DiskSlow{Nodes: slow,
+			Delay: sim.Duration(time.Duration(delay) * time.Millisecond), For: scenarios.SpreadMs(t, 1000, 4000, "slow-failover-ms")}}},
+			scenarios.Step{Fault: sim.Fault{At: w.At + scenarios.SpreadMs(t, 2, delay, "slow-failover-at"),
+				Op: sim.Restart{Torn: rapid.Bool().Draw(t, "slow-failover-torn")}}, Target: "leader"})
+		if rapid.Bool().Draw(t, "slow-failover-sync-fails") {
+			// and one member's disk fails the sync of that write: it exits
+			// with the write torn on disk, and its supervisor restarts it
+			m := []sim.NodeID{rapid.SampledFrom(members).Draw(t, "slow-failover-failing")}
+			steps = append(steps, scenarios.Step{Fault: sim.Fault{At: w.At, Op: sim.DiskFail{Nodes: m, Torn: true}}},
+				scenarios.Step{Fault: sim.Fault{At: w.At + scenarios.SpreadMs(t, 1000, 5000, "slow-failover-supervisor-ms"), Op: sim.Restart{Nodes: m}}})
+		}
+	}
+	return steps
 }

@@ -7,6 +7,7 @@ package raftkv
 import (
 	"encoding/binary"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/sofasim/sofasim/checkers"
@@ -36,6 +37,7 @@ type protocol struct {
 	// its incarnation last ticked (about when it crashed)
 	voted  map[sim.NodeID]rkcheck.Event
 	ticked map[sim.NodeID]time.Duration
+	acked  map[sim.NodeID]rkcheck.Event // each member's last acknowledgement
 }
 
 // member is a raftkv server as the scenario runs it: after each start it
@@ -44,20 +46,38 @@ type protocol struct {
 // coverage when it last ran.
 type member struct {
 	*kv.Server
-	p  *protocol
-	id sim.NodeID
+	p       *protocol
+	id      sim.NodeID
+	sampled time.Duration // when its disk was last compared with its state
 }
 
 func (m *member) Start(env *sim.Env) {
 	m.id = env.ID()
 	m.Server.Start(env)
+	if env.Incarnation() > 1 {
+		m.p.diskImage(m.id, m, true) // as it repaired it: the same state again
+	}
 	m.p.recovered(env.ID(), env.Incarnation(), m.Status())
 }
 
 func (m *member) Timer(id sim.TimerID, tag any) {
-	m.p.ticked[m.id] = m.p.w.Now()
+	now := m.p.w.Now()
+	m.p.ticked[m.id] = now
 	m.Server.Timer(id, tag)
+	if now-m.sampled >= diskSampleEvery {
+		// between handlers everything raft acted on is synced: a WAL that
+		// would recover to less (or more) is damage a later restart, or
+		// none, would have to meet
+		m.sampled = now
+		if err := m.DiskAgrees(false); err != nil {
+			m.p.diskImage(m.id, m, false)
+		}
+	}
 }
+
+// diskSampleEvery is how often a running member's disk is compared with
+// what it holds, besides at every restart and at the end.
+const diskSampleEvery = 500 * time.Millisecond
 
 // crashAfterVote is how soon after its vote a member that crashed counts
 // as crashed right after it: about one round trip of the vote, the time
@@ -73,7 +93,11 @@ func (p *protocol) recovered(id sim.NodeID, inc uint32, st kv.Status) {
 	if v, ok := p.voted[id]; ok && v.Inc == inc-1 && p.ticked[id]-time.Duration(v.T) <= crashAfterVote {
 		p.w.Reach("raftkv/crash-right-after-vote")
 	}
-	p.record(rkcheck.Event{Kind: rkcheck.Recovered, Node: string(id), Term: st.Term, Peer: string(st.Vote)})
+	if a, ok := p.acked[id]; ok {
+		p.h.Events = append(p.h.Events, a)
+		delete(p.acked, id)
+	}
+	p.record(rkcheck.Event{Kind: rkcheck.Recovered, Node: string(id), Term: st.Term, Peer: string(st.Vote), Index: st.LastIndex})
 }
 
 func (p *protocol) observe(o kv.Observation) {
@@ -87,6 +111,11 @@ func (p *protocol) observe(o kv.Observation) {
 		p.term = max(p.term, o.Term)
 	case kv.ObsVote:
 		p.voted[o.Node] = rkcheck.Event{T: int64(p.w.Now()), Inc: o.Incarnation}
+	case kv.ObsAck:
+		// only the last one before a crash is judged (durable-acks): kept
+		// aside, not in the history, as there is one per append
+		p.acked[o.Node] = rkcheck.Event{Kind: rkcheck.Acked, T: int64(p.w.Now()), Node: string(o.Node), Inc: o.Incarnation, Term: o.Term, Index: o.Index}
+		return
 	case kv.ObsReadServed:
 		if o.Term < p.term {
 			p.w.Reach("raftkv/read-served-by-behind-term")
@@ -96,12 +125,38 @@ func (p *protocol) observe(o kv.Observation) {
 		Inc: o.Incarnation, Term: o.Term, Peer: string(o.Peer), Index: o.Index, Digest: o.Digest, Session: o.Session, Seq: o.Seq})
 }
 
-// settle records every running replica's final state machine, once.
+// diskImage records whether the member's disk, as a crash now would leave
+// it, recovers, and for a running member m to the state it holds (with
+// commit: its commit index too). Not for a disk corrupted at rest, which
+// may rightly not.
+func (p *protocol) diskImage(id sim.NodeID, m *member, commit bool) {
+	for _, f := range p.w.Faults() {
+		if c, ok := f.Fault.Op.(sim.DiskCorrupt); ok && slices.Contains(c.Nodes, id) {
+			return
+		}
+	}
+	e := rkcheck.Event{Kind: rkcheck.DiskImage, Node: string(id)}
+	err := kv.Recoverable(p.w.Disk(id))
+	if err == nil && m != nil {
+		err = m.DiskAgrees(commit)
+	}
+	if err != nil {
+		e.Key = err.Error()
+	}
+	p.record(e)
+}
+
+// settle records every running replica's final state machine and every
+// member's final disk image, once.
 func (p *protocol) settle(members []sim.NodeID) {
 	if p.settled {
 		return
 	}
 	p.settled = true
+	for _, id := range members {
+		m, _ := p.w.Node(id).(*member)
+		p.diskImage(id, m, false)
+	}
 	for _, id := range members {
 		srv, ok := p.w.Node(id).(*member)
 		if !ok || !p.w.Up(id) {
@@ -133,7 +188,7 @@ func (c protocolCheck) Check(_ checkers.History, opts checkers.Options) checkers
 // protocolCheckers are raft's own invariants.
 func (p *protocol) checkers() []checkers.Checker {
 	var out []checkers.Checker
-	for _, c := range []checkers.CheckerOf[*rkcheck.Protocol]{rkcheck.OneLeaderPerTerm{}, rkcheck.DurableVotes{}, rkcheck.ReplicasAgree{}, rkcheck.ApplyOnce{}, rkcheck.FreshReads{}, rkcheck.ReadsSeeCommitted{}, rkcheck.AnswersMatch{}} {
+	for _, c := range []checkers.CheckerOf[*rkcheck.Protocol]{rkcheck.OneLeaderPerTerm{}, rkcheck.DurableVotes{}, rkcheck.ReplicasAgree{}, rkcheck.ApplyOnce{}, rkcheck.FreshReads{}, rkcheck.ReadsSeeCommitted{}, rkcheck.AnswersMatch{}, rkcheck.RecoversFromDisk{}, rkcheck.DurableAcks{}} {
 		out = append(out, protocolCheck{c, p})
 	}
 	return out
@@ -156,7 +211,8 @@ func (p *protocol) stateMachines(node sim.NodeID) func() kv.StateMachine {
 
 // applyWatch wraps a replica's state machine and reports the index of
 // every command it applies and of every snapshot it is restored from, for
-// the apply-once checker; its snapshots carry the last index applied.
+// the apply-once checker, with the write's key and (unique) value; its
+// snapshots carry the last index applied.
 // It watches the boundary between raft and the state machine, so the
 // server's own code is checked, not trusted.
 type applyWatch struct {
@@ -167,7 +223,11 @@ type applyWatch struct {
 }
 
 func (a *applyWatch) Apply(index uint64, cmd []byte) []byte {
-	a.p.record(rkcheck.Event{Kind: rkcheck.Apply, Node: a.node, Index: index})
+	e := rkcheck.Event{Kind: rkcheck.Apply, Node: a.node, Index: index}
+	if op, err := kv.DecodeOp(cmd); err == nil {
+		e.Key, e.Value = op.Key, op.Value
+	}
+	a.p.record(e)
 	a.last = index
 	return a.StateMachine.Apply(index, cmd)
 }

@@ -45,10 +45,13 @@ func init() {
 // nodes/raftkv): what their planted bugs, and bugs like them, need.
 var (
 	// restarts: a restart replays client writes (dedup lost), with a WAL
-	// margin behind the snapshot (double apply), votes and leads again, or
-	// follows a crash right after a vote (votes not durable)
+	// margin behind the snapshot (double apply), or a torn WAL tail to cut
+	// (a sync failed partway), votes and leads again, or follows a crash
+	// right after a vote (votes not durable); a failover under slow disks
+	// commits a client's retry twice (dedup at apply)
 	restartStates = []string{"raftkv/restart-from-disk", "raftkv/restart-replays-client-writes", "raftkv/restart-with-wal-margin",
-		"raftkv/vote-after-restart", "raftkv/leader-after-restart", "raftkv/crash-right-after-vote"}
+		"raftkv/restart-with-torn-wal", "raftkv/vote-after-restart", "raftkv/leader-after-restart", "raftkv/crash-right-after-vote",
+		"raftkv/retry-committed-twice"}
 	// partitions: a leader deposed with writes in flight, whose retries
 	// are answered from the session table; a lagging follower sent a snapshot
 	partitionStates = []string{"raftkv/deposed-with-pending-writes", "raftkv/retry-answered-from-session", "raftkv/snapshot-sent"}
@@ -99,6 +102,9 @@ func scenario(name, desc string, families []string, episodes int, mustReach []st
 				handoffs, crashes := drawHandoffCrashes(t, ms, d)
 				ops = append(ops, handoffs...)
 				faults = append(faults, crashes...)
+				if slices.Contains(families, scenarios.FamilyDisk) {
+					faults = append(faults, drawSlowFailovers(t, ms, ops)...)
+				}
 				slices.SortStableFunc(ops, func(a, b Op) int { return cmp.Compare(a.At, b.At) })
 			}
 			slices.SortStableFunc(faults, func(a, b scenarios.Step) int { return cmp.Compare(a.At, b.At) })
@@ -127,7 +133,7 @@ type system struct {
 
 func build(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []Op) (scenarios.System[checkers.History], error) {
 	ms := members(p.Int("members"))
-	proto := &protocol{w: w, voted: map[sim.NodeID]rkcheck.Event{}, ticked: map[sim.NodeID]time.Duration{}}
+	proto := &protocol{w: w, voted: map[sim.NodeID]rkcheck.Event{}, ticked: map[sim.NodeID]time.Duration{}, acked: map[sim.NodeID]rkcheck.Event{}}
 	for _, id := range ms {
 		cfg := kv.ServerConfig{ID: id, Peers: ms, SnapshotEvery: uint64(p.Int("snapshot-every")), CatchUpEntries: 16,
 			Observe: proto.observe, DigestEvery: digestEvery, NewStateMachine: proto.stateMachines(id)}

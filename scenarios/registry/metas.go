@@ -6,8 +6,11 @@ import (
 	"slices"
 	"time"
 
+	"pgregory.net/rapid"
+
 	regcheck "github.com/sofasim/sofasim/checkers/registry"
 	regnode "github.com/sofasim/sofasim/nodes/registry"
+	"github.com/sofasim/sofasim/scenarios"
 	"github.com/sofasim/sofasim/sim"
 )
 
@@ -128,6 +131,11 @@ func (s *system) electionOutage(now int64, serving bool) {
 	}
 }
 
+// metaServes: (election=db) a warmed-up meta leader serves. A run is not
+// done without one: a new leader's first table, made only after its warm-up,
+// is part of what a meta failover must get right.
+func (s *system) metaServes() bool { return s.cfg.Election != regnode.ElectionDB || s.outageFrom < 0 }
+
 // electionOutages are the outages so far, one still open ending now.
 func (s *system) electionOutages() []regcheck.Event {
 	out := append([]regcheck.Event(nil), s.outages...)
@@ -135,4 +143,34 @@ func (s *system) electionOutages() []regcheck.Event {
 		out = append(out, regcheck.Event{Kind: regcheck.Disturbed, T: s.outageFrom, Until: int64(s.w.Now()), Client: -1, Node: "meta-election"})
 	}
 	return out
+}
+
+// memberRestartInOutage (registry-meta-failover): after the first fault
+// that can cost the meta leader its lock (the leader cut off or paused,
+// the lock database paused), a data or session server restarts before
+// the heal. A new leader takes over only after the 20 s lock and changes
+// nothing for its 30 s warm-up, so the restarted member is what makes it
+// build a table of its own, numbered past its predecessor's: without it a
+// new leadership rarely makes one before the run ends.
+func memberRestartInOutage(t *rapid.T, faults []scenarios.Step, topo regnode.Config, d time.Duration) []scenarios.Step {
+	i := slices.IndexFunc(faults, func(s scenarios.Step) bool {
+		switch op := s.Op.(type) {
+		case sim.Partition, sim.Pause:
+			if s.Target == "leader" {
+				return true
+			}
+			p, ok := op.(sim.Pause)
+			return ok && slices.Equal(p.Nodes, []sim.NodeID{topo.LockDB})
+		}
+		return false
+	})
+	if i < 0 || time.Duration(faults[i].At)+3*time.Second >= d {
+		return nil
+	}
+	from := time.Duration(faults[i].At) + time.Second
+	at := from + time.Duration(scenarios.Spread(t, 0, int64(d-3*time.Second-from), "outage-restart-at"))
+	node := rapid.SampledFrom(append(append([]sim.NodeID(nil), topo.Data...), topo.Sessions...)).Draw(t, "outage-restart-node")
+	down := time.Duration(rapid.IntRange(1, 2).Draw(t, "outage-restart-seconds")) * time.Second
+	return []scenarios.Step{{Fault: sim.Fault{At: sim.Duration(at), Op: sim.Crash{Nodes: []sim.NodeID{node}}}},
+		{Fault: sim.Fault{At: sim.Duration(at + down), Op: sim.Restart{Nodes: []sim.NodeID{node}}}}}
 }

@@ -94,7 +94,7 @@ func init() {
 			dc1, dc2 := mdTopology(p)
 			ops := drawMDOps(t, p.Int("publishers"), p.Int("subscribers"), p.Int("services"), p.Int("ops"), d)
 			faults := drawMDFaults(t, dc1, dc2, d)
-			ops = append(ops, drawMDDrills(t, p.Int("services"), d)...) // drawn last: the draws before keep their values
+			ops = append(ops, drawMDDrills(t, p.Int("publishers"), p.Int("services"), d, mdLag(p))...) // drawn last: the draws before keep their values
 			slices.SortStableFunc(ops, func(a, b MDOp) int { return int(a.At - b.At) })
 			return scenarios.Draft[MDOp]{
 				Duration: sim.Duration(d), Liveness: sim.Duration(p.Duration("liveness")),
@@ -231,7 +231,7 @@ type mdSystem struct {
 func buildMD(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []MDOp) *mdSystem {
 	dc1, dc2 := mdTopology(p)
 	s := &mdSystem{w: w, dc1: dc1, dc2: dc2, rec: &regcheck.History{}, bound: int64(p.Duration("converge-bound")), convAt: -1,
-		propagation: int64(p.Duration("propagation-bound") + dc2.Push.PushBound()), lag: int64(p.Duration("switch-reload") + 2*time.Second)}
+		propagation: int64(p.Duration("propagation-bound") + dc2.Push.PushBound()), lag: int64(mdLag(p))}
 	regnode.AddServers(w, dc1)
 	regnode.AddServers(w, dc2)
 	pubs := p.Int("publishers")
@@ -258,6 +258,9 @@ func buildMD(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []MDOp)
 	w.At(heal, func() { s.rec.Record(regcheck.Event{Kind: regcheck.Heal, T: int64(heal), Client: -1}) })
 	return s
 }
+
+// mdLag is a switch's lag: the reload period + a provide poll + 1 s.
+func mdLag(p scenarios.Values) time.Duration { return p.Duration("switch-reload") + 2*time.Second }
 
 func (s *mdSystem) Members() []sim.NodeID { return append(members(s.dc1), members(s.dc2)...) }
 func (s *mdSystem) Leader() sim.NodeID    { return "" }
@@ -294,11 +297,8 @@ func (s *mdSystem) History() *regcheck.History {
 }
 
 func (s *mdSystem) Checkers(scenarios.Bounds) []checkers.CheckerOf[*regcheck.History] {
-	// a sync requested before the switch took effect is answered within
-	// its 3 s timeout or ignored
-	settle := int64(4 * time.Second)
 	return []checkers.CheckerOf[*regcheck.History]{regcheck.MultiDCConverge{Bound: s.bound, Lag: s.lag},
-		regcheck.MultiDCSwitches{Lag: s.lag, Settle: settle},
+		regcheck.MultiDCSwitches{Lag: s.lag, Settle: int64(mdSettle)},
 		regcheck.MultiDCPropagation{Bound: s.propagation, Settle: int64(3 * time.Second), Lag: s.lag}}
 }
 

@@ -26,20 +26,61 @@ const OpDrill = "drill"
 
 // drawMDDrills: up to two switch drills, each set at 2 s..d-6 s for 4-20 s
 // (set back by d-1 s). Explicit levels: rapid's ranges lean hard to their
-// minimum, and a drill must outlast its lag and settling to be checked.
-func drawMDDrills(t *rapid.T, services int, d time.Duration) []MDOp {
+// minimum, and a drill must outlast its lag and settling to be checked, so
+// most last 12 s or more. A drill that freezes datums (all but push-off)
+// brings changes to a datum it froze, announced by dc1 while it holds
+// (after lag and settle: a change announced sooner may still be synced),
+// early enough that a push would come before it is set back: without
+// them only the workload's few changes test the frozen datums.
+func drawMDDrills(t *rapid.T, pubs, services int, d, lag time.Duration) []MDOp {
 	var out []MDOp
-	n := rapid.SampledFrom([]int{1, 2, 0, 1, 2}).Draw(t, "drills")
+	n := rapid.SampledFrom([]int{1, 2, 0, 1, 2, 2}).Draw(t, "drills")
 	for i := 0; i < n; i++ {
 		frac := rapid.SampledFrom([]int{1, 5, 0, 3, 6, 2, 4}).Draw(t, "drill-at")
 		at := 2*time.Second + (d-8*time.Second)*time.Duration(frac)/6
-		length := min(time.Duration(rapid.SampledFrom([]int{15, 8, 20, 12, 4, 18}).Draw(t, "drill-seconds"))*time.Second, d-time.Second-at)
+		length := min(time.Duration(rapid.SampledFrom([]int{15, 8, 20, 12, 4, 18, 16}).Draw(t, "drill-seconds"))*time.Second, d-time.Second-at)
 		op := MDOp{OpTiming: scenarios.OpTiming{At: sim.Duration(at)}, Kind: OpDrill,
 			Drill: rapid.SampledFrom(regcheck.MultiDCDrills).Draw(t, "drill-kind"), For: sim.Duration(length)}
 		if op.Drill == regcheck.DrillMultiDCIgnore || op.Drill == regcheck.DrillMultiDCSyncOnly {
 			op.Service = fmt.Sprintf("svc-%d", rapid.IntRange(0, services-1).Draw(t, "drill-service"))
 		}
 		out = append(out, op)
+		out = append(out, drillChanges(t, op, pubs, services, lag)...)
+	}
+	return out
+}
+
+// mdSettle: a sync requested before a switch took effect is answered
+// within its 3 s timeout or ignored.
+const mdSettle = 4 * time.Second
+
+// drillChanges: one to three publishes by dc1's publishers to a datum the
+// freezing drill op froze, between its lag and settle and 4 s (the push
+// pipeline's bound) before it is set back. Each is a registration of its
+// own per dataInfoId ("x<service>"), so it never clashes with the
+// workload's.
+func drillChanges(t *rapid.T, op MDOp, pubs, services int, lag time.Duration) []MDOp {
+	if op.Drill == regcheck.DrillMultiDCPushOff {
+		return nil
+	}
+	from, to := time.Duration(op.At)+lag+mdSettle+200*time.Millisecond, time.Duration(op.At+op.For)-4*time.Second
+	if to <= from {
+		return nil
+	}
+	var out []MDOp
+	n := rapid.IntRange(1, 3).Draw(t, "drill-changes")
+	for i := 0; i < n; i++ {
+		s := rapid.IntRange(0, services-1).Draw(t, "drill-change-service")
+		svc := fmt.Sprintf("svc-%d", s)
+		switch {
+		case op.Drill == regcheck.DrillMultiDCIgnore:
+			svc = op.Service
+		case op.Drill == regcheck.DrillMultiDCSyncOnly && svc == op.Service && services > 1:
+			svc = fmt.Sprintf("svc-%d", (s+1)%services)
+		}
+		at := from + time.Duration(scenarios.Spread(t, 0, int64(to-from), "drill-change-at"))
+		out = append(out, MDOp{OpTiming: scenarios.OpTiming{Client: rapid.IntRange(0, pubs-1).Draw(t, "drill-change-client"), At: sim.Duration(at)},
+			Kind: OpPublish, Service: svc, Reg: "x" + svc[len("svc-"):]})
 	}
 	return out
 }
@@ -131,7 +172,6 @@ func (c *mdConsole) exec(op MDOp, done func()) {
 // write stores the switches the drills in force make on every dc2 meta.
 func (c *mdConsole) write() {
 	w := regnode.DefaultMultiDCSwitch
-	w.DataIDs = nil
 	for _, k := range slices.Sorted(maps.Keys(c.active)) {
 		switch op := c.active[k]; op.Drill {
 		case regcheck.DrillMultiDCPushOff:
@@ -141,11 +181,15 @@ func (c *mdConsole) write() {
 		case regcheck.DrillMultiDCIgnore:
 			w.Ignore = append(w.Ignore, op.Service)
 		case regcheck.DrillMultiDCSyncOnly:
-			w.DataIDs = append(w.DataIDs, op.Service)
+			// each sync-only drill promises every other dataInfoId
+			// frozen, so two at once sync what both name: the
+			// intersection (none: nothing syncs)
+			if slices.Contains(w.DataIDs, regnode.AcceptAll) || slices.Contains(w.DataIDs, op.Service) {
+				w.DataIDs = []string{op.Service}
+			} else {
+				w.DataIDs = []string{}
+			}
 		}
-	}
-	if len(w.DataIDs) == 0 {
-		w.DataIDs = []string{regnode.AcceptAll}
 	}
 	c.version++
 	data := regnode.ProvideData{Key: regnode.MultiDCSwitchKey(mdLocal), Values: w.Values(), Version: c.version}

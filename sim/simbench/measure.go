@@ -56,6 +56,9 @@ type Comparison struct {
 	AllocsPerEvent float64 `json:"kernel_allocs_per_event"`
 	// HeapPerNode is the kernel world's live heap after warm-up, per node.
 	HeapPerNode float64 `json:"kernel_heap_bytes_per_node"`
+	// Growth is KernelNs over that of the workload's first row (see
+	// Growth): how far the kernel is from flat in size.
+	Growth      float64 `json:"kernel_growth"`
 	Fingerprint uint64  `json:"-"`
 }
 
@@ -108,6 +111,25 @@ func Compare(wl Workload, seed, events uint64, rounds int) Comparison {
 	c.Fingerprint = w.Fingerprint()
 	runtime.KeepAlive(w)
 	return c
+}
+
+// Growth sets each comparison's Growth against the first comparison of
+// the same workload in cs, the smallest size when listed first: the
+// figure the flat-in-size targets are stated in (a ring of 10,000 nodes
+// within 3x of one of 10).
+func Growth(cs []Comparison) {
+	first := map[string]float64{}
+	for i := range cs {
+		c := &cs[i]
+		f, ok := first[c.Workload]
+		if !ok {
+			f = c.KernelNs
+			first[c.Workload] = f
+		}
+		if f > 0 {
+			c.Growth = c.KernelNs / f
+		}
+	}
 }
 
 func median(xs []float64) float64 {

@@ -76,6 +76,17 @@ func TestIdleTimersStayPending(t *testing.T) {
 	require.Positive(t, w.Stats("ping").Received)
 }
 
+func TestGrowthIsAgainstTheWorkloadsFirstRow(t *testing.T) {
+	cs := []Comparison{{Workload: "ping-pong", KernelNs: 30}, {Workload: "ring", KernelNs: 50},
+		{Workload: "ring", KernelNs: 150}, {Workload: "idle-timers", KernelNs: 40}, {Workload: "idle-timers", KernelNs: 60}}
+	Growth(cs)
+	var got []float64
+	for _, c := range cs {
+		got = append(got, c.Growth)
+	}
+	require.Equal(t, []float64{1, 1, 3, 1, 1.5}, got)
+}
+
 func TestCompareMeasuresBoth(t *testing.T) {
 	c := Compare(RingWorkload(10), 1, 2_000, 3)
 	require.Equal(t, "ring", c.Workload)
