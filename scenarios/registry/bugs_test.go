@@ -19,7 +19,7 @@ import (
 var registryBugSeeds = map[string]scenariotest.Pin{
 	"bug/registry/push-failed-recorded-delivered":    {Scenario: "registry-basic", Seed: 4},
 	"bug/registry/first-push-lost-after-retries":     {Scenario: "registry-basic", Seed: 4},
-	"bug/registry/version-collision-overwrite":       {Scenario: "registry-data-failover", Seed: 6},
+	"bug/registry/version-collision-overwrite":       {Scenario: "registry-data-failover", Seed: 4},
 	"bug/registry/late-cleanup-deletes-reregistered": {Scenario: "registry-session-failover", Seed: 9},
 	"bug/registry/republish-drops-shared-index":      {Scenario: "registry-chaos", Seed: 3},
 	"bug/registry/serve-before-migration":            {Scenario: "registry-chaos", Seed: 2},

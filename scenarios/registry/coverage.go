@@ -8,8 +8,8 @@ var mustReach = map[string][]string{
 	"registry-session-failover": {"registry/lease-expired-session", "registry/session-sync-repaired-slot",
 		"registry/cleanup-spared-reregistered-publisher", "registry/republish-on-shared-connection"},
 	"registry-data-failover": {"registry/lease-expired-data", "registry/follower-promoted-to-slot-leader",
-		"registry/write-during-migration", "registry/version-ahead-of-clock"},
-	"registry-meta-failover": {"registry/meta-leader-moved", "registry/meta-relearned-table"}, // election=db (raft's: raftkv/restart-from-disk)
+		"registry/write-during-migration", "registry/version-ahead-of-clock", "registry/follower-sync-repaired"},
+	"registry-meta-failover": {"registry/meta-leader-moved", "registry/meta-relearned-table", "registry/new-leadership-first-table"}, // election=db (raft's: raftkv/restart-from-disk)
 	"registry-chaos": {"registry/lease-expired-data", "registry/lease-expired-session", "registry/meta-leader-moved",
 		"registry/push-failed", "registry/follower-promoted-to-slot-leader",
 		"registry/migration-newer-than-copy"}, // what serve-before-migration serves stale

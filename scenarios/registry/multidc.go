@@ -136,7 +136,7 @@ func mdTopology(p scenarios.Values) (dc1, dc2 regnode.Config) {
 // versions come from different servers and must be kept apart); drawn
 // last, so the other draws stay.
 func drawMDOps(t *rapid.T, pubs, subs, services, n int, d time.Duration) []MDOp {
-	svc := func(i int) string { return fmt.Sprintf("svc-%d", i%services) }
+	svc := func(i int) string { return Service(i % services) }
 	var ops []MDOp
 	for c := 0; c < pubs; c++ {
 		ops = append(ops, MDOp{OpTiming: scenarios.OpTiming{Client: c, At: sim.Duration(time.Duration(c) * 100 * time.Millisecond)}, Kind: OpPublish, Service: svc(c), Reg: "p0"})

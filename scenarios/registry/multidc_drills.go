@@ -6,7 +6,6 @@ package registry
 // sets them back after a while.
 
 import (
-	"fmt"
 	"maps"
 	"slices"
 	"time"
@@ -42,7 +41,7 @@ func drawMDDrills(t *rapid.T, pubs, services int, d, lag time.Duration) []MDOp {
 		op := MDOp{OpTiming: scenarios.OpTiming{At: sim.Duration(at)}, Kind: OpDrill,
 			Drill: rapid.SampledFrom(regcheck.MultiDCDrills).Draw(t, "drill-kind"), For: sim.Duration(length)}
 		if op.Drill == regcheck.DrillMultiDCIgnore || op.Drill == regcheck.DrillMultiDCSyncOnly {
-			op.Service = fmt.Sprintf("svc-%d", rapid.IntRange(0, services-1).Draw(t, "drill-service"))
+			op.Service = Service(rapid.IntRange(0, services-1).Draw(t, "drill-service"))
 		}
 		out = append(out, op)
 		out = append(out, drillChanges(t, op, pubs, services, lag)...)
@@ -71,16 +70,16 @@ func drillChanges(t *rapid.T, op MDOp, pubs, services int, lag time.Duration) []
 	n := rapid.IntRange(1, 3).Draw(t, "drill-changes")
 	for i := 0; i < n; i++ {
 		s := rapid.IntRange(0, services-1).Draw(t, "drill-change-service")
-		svc := fmt.Sprintf("svc-%d", s)
+		svc := Service(s)
 		switch {
 		case op.Drill == regcheck.DrillMultiDCIgnore:
 			svc = op.Service
 		case op.Drill == regcheck.DrillMultiDCSyncOnly && svc == op.Service && services > 1:
-			svc = fmt.Sprintf("svc-%d", (s+1)%services)
+			svc = Service((s + 1) % services)
 		}
 		at := from + time.Duration(scenarios.Spread(t, 0, int64(to-from), "drill-change-at"))
 		out = append(out, MDOp{OpTiming: scenarios.OpTiming{Client: rapid.IntRange(0, pubs-1).Draw(t, "drill-change-client"), At: sim.Duration(at)},
-			Kind: OpPublish, Service: svc, Reg: "x" + svc[len("svc-"):]})
+			Kind: OpPublish, Service: svc, Reg: "x" + svc})
 	}
 	return out
 }

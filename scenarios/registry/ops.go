@@ -147,7 +147,7 @@ func drawOpsPlan(t *rapid.T, p scenarios.Values) scenarios.Draft[OpsOp] {
 			c := rapid.IntRange(0, nclients-1).Draw(t, label+"-client")
 			svc := service
 			if svc == "" {
-				svc = fmt.Sprintf("svc-%d", rapid.IntRange(0, p.Int("services")-1).Draw(t, label+"-service"))
+				svc = Service(rapid.IntRange(0, p.Int("services")-1).Draw(t, label+"-service"))
 			}
 			ops = append(ops, OpsOp{Op: Op{OpTiming: scenarios.OpTiming{Client: c, At: at}, Kind: OpPublish, Service: svc, Name: fmt.Sprintf("p%d", 3+i)}})
 		}
@@ -178,11 +178,11 @@ func drawOpsPlan(t *rapid.T, p scenarios.Values) scenarios.Draft[OpsOp] {
 			for c := range nclients {
 				at := sim.Duration(3*time.Second + time.Duration(c)*10*time.Millisecond)
 				for k := range p.Int("services") {
-					ops = append(ops, OpsOp{Op: Op{OpTiming: scenarios.OpTiming{Client: c, At: at}, Kind: OpSubscribe, Service: fmt.Sprintf("svc-%d", k), Name: "s4"}})
+					ops = append(ops, OpsOp{Op: Op{OpTiming: scenarios.OpTiming{Client: c, At: at}, Kind: OpSubscribe, Service: Service(k), Name: "s4"}})
 				}
 				for _, name := range []string{"p0", "p1"} {
 					ops = append(ops, OpsOp{Op: Op{OpTiming: scenarios.OpTiming{Client: c, At: at + sim.Duration(300*time.Millisecond)},
-						Kind: OpPublish, Service: fmt.Sprintf("svc-%d", c%p.Int("services")), Name: name}})
+						Kind: OpPublish, Service: Service(c % p.Int("services")), Name: name}})
 				}
 			}
 		}
@@ -221,15 +221,15 @@ func drawOpsPlan(t *rapid.T, p scenarios.Values) scenarios.Draft[OpsOp] {
 	}
 	if on("blacklist") {
 		at := ms(4000, window, "blacklist-at")
-		drill(at, Drill{What: regcheck.DrillBlacklistData, DataID: "svc-0"})
-		changes(at, sim.Duration(10*time.Second), "svc-0", "blacklisted-publish")
+		drill(at, Drill{What: regcheck.DrillBlacklistData, DataID: Service(0)})
+		changes(at, sim.Duration(10*time.Second), Service(0), "blacklisted-publish")
 	}
 	if quit = on("data-quit"); quit {
 		drill(ms(4000, window, "quit-at"), Drill{What: regcheck.DrillDataQuit, For: ms(8000, 15_000, "quit-for"), Node: rapid.SampledFrom(topo.Data).Draw(t, "quit-node")})
 	}
 	configs := rapid.IntRange(0, 2).Draw(t, "configs")
 	for i := range configs {
-		drill(ms(2000, window, "config-at"), Drill{What: regcheck.DrillSetConfig, DataID: "svc-1", Value: fmt.Sprintf("limit-%d", i)})
+		drill(ms(2000, window, "config-at"), Drill{What: regcheck.DrillSetConfig, DataID: Service(1), Value: fmt.Sprintf("limit-%d", i)})
 	}
 	// a quarter of the seeds: the new leader's 30 s warm-up counts as a
 	// meta election, which excuses most checkers for the rest of the run
@@ -254,7 +254,7 @@ func drawOpsPlan(t *rapid.T, p scenarios.Values) scenarios.Draft[OpsOp] {
 	// watcher is judged on a change of a value it was pushed, not only on
 	// its first (rapid's count leans to none).
 	for i := configs; i < 2; i++ {
-		drill(ms(2000, window, "config-more-at"), Drill{What: regcheck.DrillSetConfig, DataID: "svc-1", Value: fmt.Sprintf("limit-%d", i)})
+		drill(ms(2000, window, "config-more-at"), Drill{What: regcheck.DrillSetConfig, DataID: Service(1), Value: fmt.Sprintf("limit-%d", i)})
 	}
 	slices.SortStableFunc(steps, func(a, b scenarios.Step) int { return cmp.Compare(a.At, b.At) })
 	slices.SortStableFunc(ops, func(a, b OpsOp) int { return cmp.Compare(a.At, b.At) })

@@ -49,7 +49,7 @@ func drawAppOps(t *rapid.T, clients int, d time.Duration) []OpsOp {
 	for range rapid.IntRange(0, 3).Draw(t, "watchers") {
 		ops = append(ops, OpsOp{Op: Op{OpTiming: scenarios.OpTiming{Client: rapid.IntRange(0, clients-1).Draw(t, "client"),
 			At: sim.Duration(time.Duration(rapid.Int64Range(500, 3000).Draw(t, "watch-ms")) * time.Millisecond)},
-			Kind: OpWatch, Service: "svc-1"}})
+			Kind: OpWatch, Service: Service(1)}})
 	}
 	// explicit levels: rapid's ranges lean hard to their minimum
 	for range rapid.SampledFrom([]int{2, 3, 1, 4, 6}).Draw(t, "deploys") {
