@@ -87,11 +87,9 @@ func drillChanges(t *rapid.T, op MDOp, pubs, services int, lag time.Duration) []
 // mdConsole writes dc2's switches for dc1 to every dc2 meta server until
 // each acknowledged, as the composition of the drills in force.
 type mdConsole struct {
-	sim.BaseNode
+	consoleConns
 	sys     *mdSystem
-	env     *sim.Env
 	driver  *scenarios.Driver[MDOp]
-	conns   map[sim.NodeID]sim.ConnID
 	active  map[int]MDOp // the drills in force, by their order
 	drills  int
 	version uint64
@@ -105,7 +103,7 @@ type (
 )
 
 func addMDConsole(w *sim.World, sys *mdSystem, drills []MDOp) {
-	c := &mdConsole{sys: sys, conns: map[sim.NodeID]sim.ConnID{}, active: map[int]MDOp{}, unacked: map[uint64]*regnode.ProvideWrite{}, to: map[uint64]sim.NodeID{}}
+	c := &mdConsole{sys: sys, consoleConns: consoleConns{conns: map[sim.NodeID]sim.ConnID{}}, active: map[int]MDOp{}, unacked: map[uint64]*regnode.ProvideWrite{}, to: map[uint64]sim.NodeID{}}
 	c.driver = &scenarios.Driver[MDOp]{Ops: drills, Now: w.Now, Exec: c.exec}
 	sys.console = c
 	w.AddNode(mdConsoleID, func() sim.Node { return c })
@@ -115,23 +113,6 @@ func (c *mdConsole) Start(env *sim.Env) {
 	c.env = env
 	env.SetTimer(time.Second, mdRetry{})
 	c.driver.Start(env)
-}
-
-func (c *mdConsole) send(to sim.NodeID, msg any) {
-	conn, ok := c.conns[to]
-	if !ok {
-		conn = c.env.Dial(to)
-		c.conns[to] = conn
-	}
-	if !c.env.Send(conn, msg) {
-		delete(c.conns, to)
-	}
-}
-
-func (c *mdConsole) Closed(conn sim.ConnID, peer sim.NodeID) {
-	if c.conns[peer] == conn {
-		delete(c.conns, peer)
-	}
 }
 
 func (c *mdConsole) Message(_ sim.ConnID, _ sim.NodeID, msg any) {

@@ -22,12 +22,35 @@ const opsConsoleID sim.NodeID = "ops"
 // acknowledged it, and repeats a zone's or a data server's order every
 // second while the drill lasts (their state is in memory: a restarted
 // server forgets it).
-type console struct {
+// consoleConns is an ops console's connections to the servers it drives:
+// dialled on first use, forgotten when one closes.
+type consoleConns struct {
 	sim.BaseNode
+	env   *sim.Env
+	conns map[sim.NodeID]sim.ConnID
+}
+
+func (c *consoleConns) send(to sim.NodeID, msg any) {
+	conn, ok := c.conns[to]
+	if !ok {
+		conn = c.env.Dial(to)
+		c.conns[to] = conn
+	}
+	if !c.env.Send(conn, msg) {
+		delete(c.conns, to)
+	}
+}
+
+func (c *consoleConns) Closed(conn sim.ConnID, peer sim.NodeID) {
+	if c.conns[peer] == conn {
+		delete(c.conns, peer)
+	}
+}
+
+type console struct {
+	consoleConns
 	sys     *system
-	env     *sim.Env
 	driver  *scenarios.Driver[OpsOp]
-	conns   map[sim.NodeID]sim.ConnID
 	values  map[string][]string // provide data as last written
 	version uint64
 	unacked map[uint64]pendingWrite
@@ -56,7 +79,7 @@ type (
 )
 
 func addConsole(w *sim.World, sys *system, drills []OpsOp) {
-	c := &console{sys: sys, conns: map[sim.NodeID]sim.ConnID{}, values: map[string][]string{}, unacked: map[uint64]pendingWrite{}, orders: map[int]order{}}
+	c := &console{sys: sys, consoleConns: consoleConns{conns: map[sim.NodeID]sim.ConnID{}}, values: map[string][]string{}, unacked: map[uint64]pendingWrite{}, orders: map[int]order{}}
 	c.driver = &scenarios.Driver[OpsOp]{Ops: drills, Now: w.Now, Exec: c.exec}
 	w.AddNode(opsConsoleID, func() sim.Node { return c })
 }
@@ -65,23 +88,6 @@ func (c *console) Start(env *sim.Env) {
 	c.env = env
 	env.SetTimer(time.Second, consoleRetry{})
 	c.driver.Start(env)
-}
-
-func (c *console) send(to sim.NodeID, msg any) {
-	conn, ok := c.conns[to]
-	if !ok {
-		conn = c.env.Dial(to)
-		c.conns[to] = conn
-	}
-	if !c.env.Send(conn, msg) {
-		delete(c.conns, to)
-	}
-}
-
-func (c *console) Closed(conn sim.ConnID, peer sim.NodeID) {
-	if c.conns[peer] == conn {
-		delete(c.conns, peer)
-	}
 }
 
 func (c *console) Message(_ sim.ConnID, _ sim.NodeID, msg any) {
