@@ -27,10 +27,6 @@ func (AckVisible) Name() string { return "ack-visible" }
 func (c AckVisible) Check(h *History, _ checkers.Options) checkers.Result {
 	s, res := load(c.Name(), h)
 	ds := s.disturbances()
-	alive := func(cl int, until int64) bool {
-		t, dead := s.dead[cl]
-		return !dead || t > until
-	}
 	var bad []string
 	var ops []int
 	judged := 0
@@ -40,13 +36,13 @@ func (c AckVisible) Check(h *History, _ checkers.Options) checkers.Result {
 		}
 		cur, ok := s.current[ev.Client][ev.RegID]
 		deadline := ev.T + c.Bound
-		if !ok || cur.Version != ev.Version || deadline > s.end || !alive(ev.Client, deadline) || superseded(s.evs[i+1:], ev.RegID, deadline) ||
+		if !ok || cur.Version != ev.Version || deadline > s.end || !s.alive(ev.Client, deadline) || superseded(s.evs[i+1:], ev.RegID, deadline) ||
 			s.blacklisted(cur.DataID, deadline) || s.switchedOff(ev.Client, ev.T, deadline) {
 			continue
 		}
 		want := ev.RegID + "=" + cur.Data
 		for _, cl := range sortedInts(s.subs) {
-			if !alive(cl, deadline) || s.switchedOff(cl, ev.T, deadline) {
+			if !s.alive(cl, deadline) || s.switchedOff(cl, ev.T, deadline) {
 				continue
 			}
 			for _, reg := range sortedStr(s.subs[cl]) {

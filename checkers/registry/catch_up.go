@@ -26,10 +26,6 @@ func (CatchUp) Name() string { return "catch-up" }
 func (c CatchUp) Check(h *History, _ checkers.Options) checkers.Result {
 	s, res := load(c.Name(), h)
 	ds := s.disturbances()
-	alive := func(cl int, until int64) bool {
-		t, dead := s.dead[cl]
-		return !dead || t > until
-	}
 	type subKey struct {
 		client int
 		reg    string
@@ -87,7 +83,7 @@ func (c CatchUp) Check(h *History, _ checkers.Options) checkers.Result {
 			}
 			return true
 		}
-		if deadline > s.end || !alive(sb.Client, deadline) || s.switchedOff(sb.Client, con.T-c.Settle, deadline) ||
+		if deadline > s.end || !s.alive(sb.Client, deadline) || s.switchedOff(sb.Client, con.T-c.Settle, deadline) ||
 			s.blacklisted(sb.DataID, deadline) || !quiet(ds, con.T-c.Settle, deadline, c.Settle, excused) {
 			continue
 		}
@@ -104,7 +100,7 @@ func (c CatchUp) Check(h *History, _ checkers.Options) checkers.Result {
 		}
 		seen := map[string]bool{}
 		for _, o := range byData[sb.DataID] {
-			if o.client == sb.Client || !alive(o.client, deadline) {
+			if o.client == sb.Client || !s.alive(o.client, deadline) {
 				continue
 			}
 			n := upTo(o, con.T-c.Settle)
@@ -120,7 +116,7 @@ func (c CatchUp) Check(h *History, _ checkers.Options) checkers.Result {
 				// session drops a closed connection's publishers until the
 				// client publishes them again elsewhere)
 				p, ok := lastChange(s.evs, changes, e, deadline)
-				if !ok || p.Kind != Publish || p.T > con.T-c.Settle || !alive(p.Client, deadline) || s.switchedOff(p.Client, p.T, deadline) ||
+				if !ok || p.Kind != Publish || p.T > con.T-c.Settle || !s.alive(p.Client, deadline) || s.switchedOff(p.Client, p.T, deadline) ||
 					anyIn(drops[p.Client], p.T, deadline) {
 					continue
 				}

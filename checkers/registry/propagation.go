@@ -28,10 +28,6 @@ func (Propagation) Name() string { return "propagation" }
 func (c Propagation) Check(h *History, _ checkers.Options) checkers.Result {
 	s, res := load(c.Name(), h)
 	ds := s.disturbances()
-	alive := func(cl int, until int64) bool {
-		t, dead := s.dead[cl]
-		return !dead || t > until
-	}
 	ifaces := s.revisionInterfaces()
 	var bad []string
 	var ops []int
@@ -48,7 +44,7 @@ func (c Propagation) Check(h *History, _ checkers.Options) checkers.Result {
 			}
 		}
 		deadline := ch.T + c.Bound
-		if deadline > s.end || !alive(ch.Client, deadline) || !quiet(ds, ch.T-c.Settle, deadline, c.Settle, func(string) bool { return true }) {
+		if deadline > s.end || !s.alive(ch.Client, deadline) || !quiet(ds, ch.T-c.Settle, deadline, c.Settle, func(string) bool { return true }) {
 			continue
 		}
 		if superseded(s.evs[i+1:], ch.RegID, deadline) || s.blacklisted(ch.DataID, deadline) || s.switchedOff(ch.Client, ch.T, deadline) {
@@ -56,7 +52,7 @@ func (c Propagation) Check(h *History, _ checkers.Options) checkers.Result {
 		}
 		want := ch.RegID + "=" + ch.Data
 		for _, cl := range sortedInts(s.subs) {
-			if !alive(cl, deadline) {
+			if !s.alive(cl, deadline) {
 				continue
 			}
 			for _, reg := range sortedStr(s.subs[cl]) {

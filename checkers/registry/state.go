@@ -29,6 +29,12 @@ func load(name string, h *History) (*regState, checkers.Result) {
 	return loadEvents(h.Events), checkers.Result{Checker: name, Verdict: checkers.Unknown}
 }
 
+// alive reports whether client cl had not died by until.
+func (s *regState) alive(cl int, until int64) bool {
+	t, dead := s.dead[cl]
+	return !dead || t > until
+}
+
 func loadEvents(evs []Event) *regState {
 	s := &regState{evs: evs, dead: map[int]int64{}, current: map[int]map[string]Event{}, subs: map[int]map[string]Event{}, byDrill: map[string][]Event{}, healAt: -1}
 	for i, ev := range evs {

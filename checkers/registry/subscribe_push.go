@@ -52,10 +52,6 @@ func (s *regState) registrations() []registration {
 func (c SubscribePush) Check(h *History, _ checkers.Options) checkers.Result {
 	s, res := load(c.Name(), h)
 	ds := s.disturbances() // drills included
-	alive := func(cl int, until int64) bool {
-		t, dead := s.dead[cl]
-		return !dead || t > until
-	}
 	type subKey struct {
 		client int
 		reg    string
@@ -77,7 +73,7 @@ func (c SubscribePush) Check(h *History, _ checkers.Options) checkers.Result {
 	for _, r := range s.registrations() {
 		sb, i := r.sub, r.at
 		deadline := sb.T + c.Bound
-		if deadline > s.end || !alive(sb.Client, deadline) || s.switchedOff(sb.Client, sb.T-c.Settle, deadline) ||
+		if deadline > s.end || !s.alive(sb.Client, deadline) || s.switchedOff(sb.Client, sb.T-c.Settle, deadline) ||
 			s.blacklisted(sb.DataID, deadline) || !quiet(ds, sb.T-c.Settle, deadline, c.Settle, func(string) bool { return true }) {
 			continue
 		}
@@ -94,7 +90,7 @@ func (c SubscribePush) Check(h *History, _ checkers.Options) checkers.Result {
 				break
 			}
 			if p.T > sb.T-c.Settle || superseded(s.evs[j+1:], p.RegID, deadline) ||
-				!alive(p.Client, deadline) || s.switchedOff(p.Client, p.T, deadline) {
+				!s.alive(p.Client, deadline) || s.switchedOff(p.Client, p.T, deadline) {
 				continue
 			}
 			judged++

@@ -173,13 +173,7 @@ func failoverOps(t *rapid.T, workload []Op, steps []scenarios.Step, topo regnode
 	svc := func() string { return Service(rapid.IntRange(0, services-1).Draw(t, "failover-service")) }
 	touched := map[sim.NodeID][]string{} // a crashed server's: the services published just before its crash
 	for _, st := range steps {
-		var nodes []sim.NodeID
-		switch f := st.Op.(type) {
-		case sim.Crash:
-			nodes = f.Nodes
-		case sim.Restart:
-			nodes = f.Nodes
-		}
+		nodes := stoppedOrRestarted(st.Op)
 		i := slices.IndexFunc(nodes, func(n sim.NodeID) bool { return slices.Contains(data, n) })
 		if time.Duration(st.At) > until || i < 0 {
 			continue
@@ -246,17 +240,21 @@ func slotsMoved(steps []scenarios.Step, topo regnode.Config, crash sim.Duration,
 // the weak ack allows and last-writer-wins does not excuse.
 func sessionLost(steps []scenarios.Step, topo regnode.Config, from, to sim.Duration) bool {
 	return slices.ContainsFunc(steps, func(st scenarios.Step) bool {
-		var nodes []sim.NodeID
-		switch f := st.Op.(type) {
-		case sim.Crash:
-			nodes = f.Nodes
-		case sim.Restart:
-			nodes = f.Nodes
-		default:
-			return false
-		}
+		nodes := stoppedOrRestarted(st.Op)
 		return st.At >= from && st.At <= to && slices.ContainsFunc(nodes, func(n sim.NodeID) bool { return slices.Contains(topo.Sessions, n) })
 	})
+}
+
+// stoppedOrRestarted is the nodes a crash or restart acts on (none for
+// other faults).
+func stoppedOrRestarted(op sim.FaultOp) []sim.NodeID {
+	switch f := op.(type) {
+	case sim.Crash:
+		return f.Nodes
+	case sim.Restart:
+		return f.Nodes
+	}
+	return nil
 }
 
 // livePub is a client's publisher and the dataInfoId it keeps.
