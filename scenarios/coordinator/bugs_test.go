@@ -17,8 +17,8 @@ import (
 // table). A change to the coordinator or its scenarios may move these
 // seeds: measure again and update them.
 var coordinatorBugSeeds = map[string]scenariotest.Pin{
-	coordnode.BugRegisterAfterRollback:     {Scenario: "txn-timeouts", Seed: 12, Checker: "register-while-begin"},
-	coordnode.BugTimeoutCommitRace:         {Scenario: "txn-timeouts", Seed: 9, Checker: "one-decision"},
+	coordnode.BugRegisterAfterRollback:     {Scenario: "txn-timeouts", Seed: 6, Checker: "register-while-begin"},
+	coordnode.BugTimeoutCommitRace:         {Scenario: "txn-timeouts", Seed: 6, Checker: "one-decision"},
 	coordnode.BugUndoNotDurable:            {Scenario: "txn-rm-failover", Seed: 4, Checker: "no-aborted-read"},
 	coordnode.BugNoReloadRollbacking:       {Scenario: "txn-tc-failover", Seed: 6, Checker: "all-or-nothing"},
 	coordnode.BugDeadlockSwallowed:         {Scenario: "txn-basic", Seed: 1, Checker: "all-or-nothing"},

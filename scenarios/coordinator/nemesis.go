@@ -51,6 +51,9 @@ type nemesis struct {
 	families []string // generic (scenarios.Family*) and own
 	targets  string   // generic families' targets: "tc", "rm" or "all"
 	episodes int
+	// commitRaces is the most commit-timeout episodes (drawn after every
+	// other fault, so adding them leaves the earlier draws alone).
+	commitRaces int
 }
 
 func own(f string) bool {
@@ -90,8 +93,34 @@ func (n nemesis) draw(t *rapid.T, tp topo, d, txTimeout time.Duration) []scenari
 			steps = append(steps, drawOwn(t, rapid.SampledFrom(mine).Draw(t, "coordinator-family"), tp, at, d, txTimeout)...)
 		}
 	}
+	if n.commitRaces > 0 {
+		window := max(1, int64(d)*7/10/int64(time.Millisecond))
+		k := rapid.IntRange(0, n.commitRaces).Draw(t, "commit-timeout-episodes")
+		for i := 0; i < k; i++ {
+			at := time.Duration(rapid.Int64Range(0, window).Draw(t, "at-ms")) * time.Millisecond
+			steps = append(steps, drawCommitTimeout(t, tp, at, txTimeout)...)
+		}
+	}
 	sort.SliceStable(steps, func(i, j int) bool { return steps[i].At < steps[j].At })
 	return steps
+}
+
+// drawCommitTimeout: phase two is held up (TC→RM traffic delayed, as
+// behind a slow link or a GC-paused RM proxy) while the transactions
+// decided meanwhile wait to commit, and the serving TC's clock jumps past
+// their timeout before the hold ends: the timeout check meets sessions
+// that are committing (seata#5404's window, which is otherwise a few
+// milliseconds wide).
+func drawCommitTimeout(t *rapid.T, tp topo, at, txTimeout time.Duration) []scenarios.Step {
+	hold := ms(t, 200, 1500, "commit-hold-ms")
+	rms := tp.cfg.RMs
+	if rapid.Bool().Draw(t, "one-rm") {
+		rms = []sim.NodeID{rapid.SampledFrom(rms).Draw(t, "rm")}
+	}
+	jump := step(at+ms(t, 50, hold.Milliseconds(), "jump-after-ms"),
+		sim.ClockJump{Jump: sim.Duration(txTimeout * time.Duration(rapid.Int64Range(100, 200).Draw(t, "jump-percent-of-timeout")) / 100)})
+	jump.Target = "leader"
+	return []scenarios.Step{step(at, sim.Clog{Cuts: sim.OneWay(tp.cfg.TCs, rms), For: sim.Duration(hold)}), jump}
 }
 
 func ms(t *rapid.T, lo, hi int64, label string) time.Duration {
