@@ -31,14 +31,15 @@ type variant struct {
 	targets    []string // generic families hit "pilots", "apps", "registry"
 	episodes   int
 	overload   bool // small instances and tight circuit breakers
+	followUp   bool // the operator reacts to the incident once the faults are over
 }
 
 var variants = []variant{
 	{name: "mesh-basic", desc: "3 services x 3 instances behind sidecars, 2 pilots fed by the registry, clients and an intruder sending requests; configuration changes, no faults",
 		ops: []string{OpConfig}, maxOps: 2},
 	{name: "mesh-xds-churn", desc: "deploys, scale-out and scale-in (drains), configuration changes (policies, weights, retries, new subsets and routes, a bad rule fixed later) and control-plane crashes, stops and restarts",
-		ops: []string{OpDeploy, OpScaleOut, OpDrain, OpConfig, OpConfig, OpConfig}, maxOps: 8,
-		families: []string{scenarios.FamilyCrash, scenarios.FamilyPause, familyPilotRestart}, targets: []string{"pilots"}, episodes: 4},
+		ops: []string{OpDeploy, OpScaleOut, OpDrain, OpDrain, OpConfig, OpConfig, OpConfig}, maxOps: 8,
+		families: []string{scenarios.FamilyCrash, scenarios.FamilyPause, familyPilotRestart}, targets: []string{"pilots"}, episodes: 4, followUp: true},
 	{name: "mesh-outlier", desc: "crashing, restarting, stopped, slow and grey-failing instances (errors or latency while passing health checks): outlier detection, health checks, retries",
 		ops: []string{OpDrain}, maxOps: 1,
 		families: []string{scenarios.FamilyCrash, scenarios.FamilyPause, familyGreyError, familyGreySlow, familyInstanceRestart}, targets: []string{"apps"}, episodes: 5},
@@ -96,11 +97,16 @@ func scenario(v variant) *scenarios.Scenario {
 					n.members = append(n.members, l.registry...)
 				}
 			}
+			ops := drawOps(t, v.ops, v.maxOps, l.services, p.Int("instances"), d)
+			faults := drawFaults(t, n, d)
+			if v.followUp {
+				ops = drawFollowUp(t, ops, faults, l.services, p.Int("instances"), d)
+			}
 			return scenarios.Draft[Op]{
 				Duration: sim.Duration(d),
 				Liveness: sim.Duration(p.Duration("liveness")),
-				Ops:      drawOps(t, v.ops, v.maxOps, l.services, p.Int("instances"), d),
-				Faults:   drawFaults(t, n, d),
+				Ops:      ops,
+				Faults:   faults,
 			}
 		},
 		Build: func(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []Op) (scenarios.System[*meshcheck.History], error) {
