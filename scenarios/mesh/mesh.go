@@ -38,10 +38,10 @@ type variant struct {
 var variants = []variant{
 	{name: "mesh-basic", desc: "3 services x 3 instances behind sidecars, 2 pilots fed by the registry, clients and an intruder sending requests; configuration changes, no faults",
 		ops: []string{OpConfig}, maxOps: 2},
-	{name: "mesh-xds-churn", desc: "deploys, scale-out and scale-in (drains), configuration changes (policies, weights, retries, new subsets and routes, a bad rule fixed later) and control-plane crashes, stops and restarts",
+	{name: "mesh-xds-churn", desc: "deploys, scale-out and scale-in (drains), configuration changes (policies, weights, retries, new subsets and routes, a bad rule fixed later) and control-plane crashes, stops and restarts, then perhaps a post-incident change (outlier tuning, a bad rule, a scale-in)",
 		ops: []string{OpDeploy, OpScaleOut, OpDrain, OpDrain, OpConfig, OpConfig, OpConfig}, maxOps: 8,
 		families: []string{scenarios.FamilyCrash, scenarios.FamilyPause, familyPilotRestart}, targets: []string{"pilots"}, episodes: 4, followUp: true},
-	{name: "mesh-outlier", desc: "crashing, restarting, stopped, slow and grey-failing instances (errors or latency while passing health checks): outlier detection, health checks, retries",
+	{name: "mesh-outlier", desc: "crashing, crash-looping, restarting, stopped, slow and grey-failing instances (errors or latency while passing health checks; the v2 canary most often): outlier detection, health checks, retries",
 		ops: []string{OpDrain}, maxOps: 1,
 		families: []string{scenarios.FamilyCrash, scenarios.FamilyPause, familyGreyError, familyGreySlow, familyInstanceRestart, familyCrashLoop}, targets: []string{"apps"}, episodes: 5, canaryOdds: 4},
 	{name: "mesh-overload", desc: "flash crowds against small instances, retries and tight circuit breakers, with slow and failing instances: a retry storm must not become metastable",
