@@ -17,14 +17,14 @@ import (
 // table). A change to the mesh or its scenarios may move these seeds:
 // measure again and update them.
 var meshBugSeeds = map[string]scenariotest.Pin{
-	meshnode.BugClusterUpdateWipesEndpoints: {Scenario: "mesh-xds-churn", Seed: 4, Checker: "convergence"},
-	meshnode.BugSingleHostIgnoresHealth:     {Scenario: "mesh-outlier", Seed: 26, Checker: "lb-respects-health"},
+	meshnode.BugClusterUpdateWipesEndpoints: {Scenario: "mesh-xds-churn", Seed: 2, Checker: "convergence"},
+	meshnode.BugSingleHostIgnoresHealth:     {Scenario: "mesh-outlier", Seed: 5, Checker: "lb-respects-health"},
 	meshnode.BugRetryRewritesRequest:        {Scenario: "mesh-outlier", Seed: 2, Checker: "retry-limits"},
-	meshnode.BugStalePoolMetadata:           {Scenario: "mesh-outlier", Seed: 5, Checker: "no-request-to-removed-host"},
+	meshnode.BugStalePoolMetadata:           {Scenario: "mesh-outlier", Seed: 7, Checker: "no-request-to-removed-host"},
 	meshnode.BugRouteBeforeCluster:          {Scenario: "mesh-xds-churn", Seed: 1, Checker: "referential-integrity"},
-	meshnode.BugUnknownClusterNeverRecovers: {Scenario: "mesh-xds-churn", Seed: 28, Checker: "convergence"},
-	meshnode.BugDeletedInstanceKept:         {Scenario: "mesh-xds-churn", Seed: 9, Checker: "convergence"},
-	meshnode.BugMaxEjectionIgnored:          {Scenario: "mesh-outlier", Seed: 18, Checker: "max-ejection-percent"},
+	meshnode.BugUnknownClusterNeverRecovers: {Scenario: "mesh-xds-churn", Seed: 9, Checker: "convergence"},
+	meshnode.BugDeletedInstanceKept:         {Scenario: "mesh-xds-churn", Seed: 3, Checker: "convergence"},
+	meshnode.BugMaxEjectionIgnored:          {Scenario: "mesh-outlier", Seed: 5, Checker: "max-ejection-percent"},
 	meshnode.BugRetryBudgetOvershoot:        {Scenario: "mesh-overload", Seed: 1, Checker: "retry-limits"},
 }
 

@@ -31,17 +31,19 @@ type variant struct {
 	targets    []string // generic families hit "pilots", "apps", "registry"
 	episodes   int
 	overload   bool // small instances and tight circuit breakers
+	followUp   bool // the operator reacts to the incident once the faults are over
+	canaryOdds int  // the mesh families pick the v2 canary this many times as often as another instance
 }
 
 var variants = []variant{
 	{name: "mesh-basic", desc: "3 services x 3 instances behind sidecars, 2 pilots fed by the registry, clients and an intruder sending requests; configuration changes, no faults",
 		ops: []string{OpConfig}, maxOps: 2},
-	{name: "mesh-xds-churn", desc: "deploys, scale-out and scale-in (drains), configuration changes (policies, weights, retries, new subsets and routes, a bad rule fixed later) and control-plane crashes, stops and restarts",
-		ops: []string{OpDeploy, OpScaleOut, OpDrain, OpConfig, OpConfig, OpConfig}, maxOps: 8,
-		families: []string{scenarios.FamilyCrash, scenarios.FamilyPause, familyPilotRestart}, targets: []string{"pilots"}, episodes: 4},
-	{name: "mesh-outlier", desc: "crashing, restarting, stopped, slow and grey-failing instances (errors or latency while passing health checks): outlier detection, health checks, retries",
+	{name: "mesh-xds-churn", desc: "deploys, scale-out and scale-in (drains), configuration changes (policies, weights, retries, new subsets and routes, a bad rule fixed later) and control-plane crashes, stops and restarts, then perhaps a post-incident change (outlier tuning, a bad rule, a scale-in)",
+		ops: []string{OpDeploy, OpScaleOut, OpDrain, OpDrain, OpConfig, OpConfig, OpConfig}, maxOps: 8,
+		families: []string{scenarios.FamilyCrash, scenarios.FamilyPause, familyPilotRestart}, targets: []string{"pilots"}, episodes: 4, followUp: true},
+	{name: "mesh-outlier", desc: "crashing, crash-looping, restarting, stopped, slow and grey-failing instances (errors or latency while passing health checks; the v2 canary most often): outlier detection, health checks, retries",
 		ops: []string{OpDrain}, maxOps: 1,
-		families: []string{scenarios.FamilyCrash, scenarios.FamilyPause, familyGreyError, familyGreySlow, familyInstanceRestart}, targets: []string{"apps"}, episodes: 5},
+		families: []string{scenarios.FamilyCrash, scenarios.FamilyPause, familyGreyError, familyGreySlow, familyInstanceRestart, familyCrashLoop}, targets: []string{"apps"}, episodes: 5, canaryOdds: 4},
 	{name: "mesh-overload", desc: "flash crowds against small instances, retries and tight circuit breakers, with slow and failing instances: a retry storm must not become metastable",
 		ops: []string{OpFlashCrowd}, maxOps: 2,
 		families: []string{familyGreyError, familyGreySlow}, episodes: 2, overload: true},
@@ -86,6 +88,10 @@ func scenario(v variant) *scenarios.Scenario {
 			d := p.Duration("duration")
 			l := layout(p)
 			n := nemesis{families: v.families, episodes: v.episodes, all: l.all(), apps: l.apps, appsOf: l.appsOf, pilots: l.pilots, serviceOf: l.serviceOf}
+			n.suspects = l.apps
+			if l.canary != "" && v.canaryOdds > 1 {
+				n.suspects = append(slices.Clone(l.apps), slices.Repeat([]sim.NodeID{l.canary}, v.canaryOdds-1)...)
+			}
 			for _, g := range v.targets {
 				switch g {
 				case "pilots":
@@ -96,11 +102,16 @@ func scenario(v variant) *scenarios.Scenario {
 					n.members = append(n.members, l.registry...)
 				}
 			}
+			ops := drawOps(t, v.ops, v.maxOps, l.services, p.Int("instances"), d)
+			faults := drawFaults(t, n, d)
+			if v.followUp {
+				ops = drawFollowUp(t, ops, faults, l.services, p.Int("instances"), d)
+			}
 			return scenarios.Draft[Op]{
 				Duration: sim.Duration(d),
 				Liveness: sim.Duration(p.Duration("liveness")),
-				Ops:      drawOps(t, v.ops, v.maxOps, l.services, p.Int("instances"), d),
-				Faults:   drawFaults(t, n, d),
+				Ops:      ops,
+				Faults:   faults,
 			}
 		},
 		Build: func(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []Op) (scenarios.System[*meshcheck.History], error) {
@@ -121,6 +132,7 @@ type names struct {
 	appsOf    map[string][]sim.NodeID
 	serviceOf map[sim.NodeID]string
 	clients   []sim.NodeID
+	canary    sim.NodeID // the first service's v2 instance, alone in its subset ("" with one instance)
 }
 
 func layout(p scenarios.Values) names {
@@ -134,6 +146,9 @@ func layout(p scenarios.Values) names {
 			l.appsOf[s] = append(l.appsOf[s], id)
 			l.serviceOf[id] = s
 		}
+	}
+	if n := p.Int("instances"); n >= 2 && len(l.services) > 0 {
+		l.canary = l.appsOf[l.services[0]][n-1]
 	}
 	if p.Int("registry") == 1 {
 		rc := registryConfig()

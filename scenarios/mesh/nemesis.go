@@ -25,11 +25,15 @@ const (
 	// familyPilotRestart: a control-plane replica restarts; its sidecars
 	// move to another and resync.
 	familyPilotRestart = "pilot-restart"
+	// familyCrashLoop: an instance (a bad new version, most likely the
+	// canary) crashes and restarts two or three times, down long enough
+	// for health checks to notice.
+	familyCrashLoop = "crash-loop"
 )
 
 func ownFamily(f string) bool {
 	switch f {
-	case familyGreyError, familyGreySlow, familyInstanceRestart, familyPilotRestart:
+	case familyGreyError, familyGreySlow, familyInstanceRestart, familyPilotRestart, familyCrashLoop:
 		return true
 	}
 	return false
@@ -42,6 +46,7 @@ type nemesis struct {
 	members   []sim.NodeID // targets of the generic families
 	all       []sim.NodeID
 	apps      []sim.NodeID
+	suspects  []sim.NodeID // what the mesh families pick instances from: apps, a fresh canary perhaps weighted up
 	appsOf    map[string][]sim.NodeID
 	pilots    []sim.NodeID
 	serviceOf map[sim.NodeID]string
@@ -70,7 +75,7 @@ func drawFaults(t *rapid.T, n nemesis, d time.Duration) []scenarios.Step {
 			at := ms("at", 1500, max(1501, window))
 			switch rapid.SampledFrom(own).Draw(t, "mesh-family") {
 			case familyGreyError:
-				node := rapid.SampledFrom(n.apps).Draw(t, "grey")
+				node := rapid.SampledFrom(n.suspects).Draw(t, "grey")
 				nodes := []sim.NodeID{node}
 				if rapid.Bool().Draw(t, "two") {
 					for _, id := range n.appsOf[n.serviceOf[node]] {
@@ -83,17 +88,25 @@ func drawFaults(t *rapid.T, n nemesis, d time.Duration) []scenarios.Step {
 				steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Op: sim.ArmFailpoint{Failpoint: meshnode.FailAppError, Nodes: nodes, ProbabilityPPM: ppm}}},
 					scenarios.Step{Fault: sim.Fault{At: at + ms("grey-ms", 1000, 5000), Op: sim.DisarmFailpoint{Failpoint: meshnode.FailAppError}}})
 			case familyGreySlow:
-				node := rapid.SampledFrom(n.apps).Draw(t, "slow")
+				node := rapid.SampledFrom(n.suspects).Draw(t, "slow")
 				extra := rapid.IntRange(100, 400).Draw(t, "slow-extra-ms")
 				steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Op: sim.ArmFailpoint{Failpoint: meshnode.FailAppSlow, Nodes: []sim.NodeID{node}, Value: strconv.Itoa(extra)}}},
 					scenarios.Step{Fault: sim.Fault{At: at + ms("slow-ms", 1000, 5000), Op: sim.DisarmFailpoint{Failpoint: meshnode.FailAppSlow}}})
 			case familyInstanceRestart:
-				node := rapid.SampledFrom(n.apps).Draw(t, "restart")
+				node := rapid.SampledFrom(n.suspects).Draw(t, "restart")
 				if rapid.Bool().Draw(t, "at-once") {
 					steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Op: sim.Restart{Nodes: []sim.NodeID{node}}}})
 				} else {
 					steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Op: sim.Crash{Nodes: []sim.NodeID{node}}}},
 						scenarios.Step{Fault: sim.Fault{At: at + ms("down-ms", 200, 3000), Op: sim.Restart{Nodes: []sim.NodeID{node}}}})
+				}
+			case familyCrashLoop:
+				node := []sim.NodeID{rapid.SampledFrom(n.suspects).Draw(t, "crash-loop")}
+				for c := rapid.IntRange(2, 3).Draw(t, "cycles"); c > 0; c-- {
+					steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Op: sim.Crash{Nodes: node}}})
+					at += ms("loop-down-ms", 1000, 2500)
+					steps = append(steps, scenarios.Step{Fault: sim.Fault{At: at, Op: sim.Restart{Nodes: node}}})
+					at += ms("loop-up-ms", 500, 1500)
 				}
 			case familyPilotRestart:
 				node := rapid.SampledFrom(n.pilots).Draw(t, "pilot")

@@ -55,9 +55,10 @@ const (
 	ChangeBadRule = "bad-rule" // an invalid destination rule with a new subset and route, fixed For later
 )
 
-// changes are drawn uniformly; bad rules twice as often, since a
-// rejected batch is where xDS code goes wrong.
-var changes = []string{ChangeOutlier, ChangeSplit, ChangeRetries, ChangeCanary, ChangeBadRule, ChangeBadRule}
+// changes are drawn uniformly; bad rules and outlier changes twice as
+// often: a rejected batch, and a cluster updated while it has endpoints,
+// are where xDS code goes wrong.
+var changes = []string{ChangeOutlier, ChangeOutlier, ChangeSplit, ChangeRetries, ChangeCanary, ChangeBadRule, ChangeBadRule}
 
 // drawOps draws up to n operations of the given kinds in the first 70%
 // of the safety phase.
@@ -92,6 +93,37 @@ func drawOps(t *rapid.T, kinds []string, n int, services []string, instances int
 	}
 	sort.SliceStable(ops, func(i, j int) bool { return ops[i].At < ops[j].At })
 	return ops
+}
+
+// followUps are the operator's reactions to an incident: none, a tuned
+// outlier policy, a batch with a bad rule, or a scale-in.
+var followUps = []string{"", ChangeOutlier, ChangeBadRule, OpDrain}
+
+// drawFollowUp draws one more operation after everything else the plan
+// does (a post-incident change): drawn after the operations and faults so
+// existing plans keep their prefix, and late so that no later endpoint
+// change or control-plane resync masks what it breaks.
+func drawFollowUp(t *rapid.T, ops []Op, faults []scenarios.Step, services []string, instances int, d time.Duration) []Op {
+	kind := rapid.SampledFrom(followUps).Draw(t, "follow-up")
+	if kind == "" {
+		return ops
+	}
+	last := sim.Duration(2 * time.Second)
+	for _, op := range ops {
+		last = max(last, op.At)
+	}
+	for _, f := range faults {
+		last = max(last, f.At)
+	}
+	at := min(last+sim.Duration(time.Duration(rapid.Int64Range(500, 3000).Draw(t, "follow-up-ms"))*time.Millisecond), sim.Duration(d*9/10))
+	op := Op{OpTiming: scenarios.OpTiming{At: at}, Kind: OpConfig, Change: kind, Service: rapid.SampledFrom(services).Draw(t, "follow-up-service")}
+	switch kind {
+	case OpDrain:
+		op.Kind, op.Change, op.Instance = OpDrain, "", rapid.IntRange(1, instances).Draw(t, "follow-up-instance")
+	case ChangeBadRule:
+		op.For = sim.Duration(time.Duration(rapid.Int64Range(500, 4000).Draw(t, "follow-up-bad-ms")) * time.Millisecond)
+	}
+	return append(ops, op) // last: the driver runs operations in order
 }
 
 // operatorID is the node that runs the plan's operations.
