@@ -2,6 +2,7 @@ package registry
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -122,7 +123,7 @@ func (c CatchUp) Check(h *History, _ checkers.Options) checkers.Result {
 				}
 				seen[e] = true
 				judged++
-				if slicesContains(held.Pubs, e) {
+				if slices.Contains(held.Pubs, e) {
 					continue
 				}
 				bad = append(bad, fmt.Sprintf("client %d connected to %s at %v; subscriber %s of %s lacked %s %v later, which subscriber %s of client %d had held since before %v",
@@ -163,7 +164,7 @@ func stillHeld(evs []Event, idx []int, e string, t int64) bool {
 		if evs[j].T > t {
 			break
 		}
-		if !slicesContains(evs[j].Pubs, e) {
+		if !slices.Contains(evs[j].Pubs, e) {
 			return false
 		}
 	}
@@ -182,13 +183,4 @@ func lastChange(evs []Event, changes map[string][]int, e string, t int64) (Event
 	}
 	last := evs[idx[n-1]]
 	return last, last.Kind == Unpublish || last.Data == data
-}
-
-func slicesContains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }

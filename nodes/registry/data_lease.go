@@ -63,7 +63,7 @@ func (d *DataServer) checkLeases() {
 // leased: that is looked at first, in any order, and only otherwise are
 // the datums and publishers walked in order.
 func (d *DataServer) cleanUnleased() {
-	r := d.sharedRenewals()
+	r := d.sharedRenewals() // first, on every call: it evaluates a failpoint, and skipping one would change runs with it armed
 	if d.allLeased() {
 		return
 	}

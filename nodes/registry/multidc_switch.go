@@ -129,23 +129,19 @@ func (s *switches) start(env *sim.Env, cfg MultiDCConfig) {
 // of is the switches of remote data centre dc as last read.
 func (s *switches) of(dc string) MultiDCSwitch { return s.cur[dc] }
 
-// read takes rows newer than those held from an answer of the metas; it
-// reports whether one changed.
-func (s *switches) read(env *sim.Env, data []ProvideData) bool {
+// read takes rows newer than those held from an answer of the metas.
+func (s *switches) read(env *sim.Env, data []ProvideData) {
 	s.loaded = true
-	changed := false
 	for _, r := range s.cfg.Remotes {
 		key := MultiDCSwitchKey(r.Name)
 		for _, d := range data {
 			if d.Key == key && d.Version > s.seen[r.Name].Version {
 				s.seen[r.Name] = d
 				s.cur[r.Name] = parseSwitch(d.Values)
-				changed = true
 				env.Trace("registry/multidc-switch", r.Name, strings.Join(d.Values, ","))
 			}
 		}
 	}
-	return changed
 }
 
 func (r RemoteDC) initial() MultiDCSwitch {

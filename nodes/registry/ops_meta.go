@@ -52,6 +52,7 @@ func (m *MetaServer) onForbid(conn sim.ConnID, f *Forbid) {
 		delete(m.leases, id)
 		delete(m.procs, id)
 		delete(m.roles, id)
+		m.membersChanged()
 		m.env.Trace("registry/forbidden", id)
 		m.env.Reached("registry/data-quit")
 	}

@@ -8,8 +8,7 @@ package registry
 // the same.
 
 type metaMemo struct {
-	// gen counts changes of the leader's procs and roles; a change that
-	// only deletes (ops_meta.go's unregistration) shows in their size.
+	// gen counts changes of the leader's procs and roles.
 	gen     uint64
 	members membersMemo
 	settled settledMemo
@@ -18,7 +17,6 @@ type metaMemo struct {
 type membersMemo struct {
 	ok             bool
 	gen            uint64
-	n              int
 	data, sessions []Proc
 }
 
@@ -37,7 +35,7 @@ func (m *MetaServer) membersChanged() { m.memo.gen++ }
 // shared by the tables made of them, so they are never changed in place.
 func (m *MetaServer) members() (data, sessions []Proc) {
 	mm := &m.memo.members
-	if mm.ok && mm.gen == m.memo.gen && mm.n == len(m.procs) {
+	if mm.ok && mm.gen == m.memo.gen {
 		return mm.data, mm.sessions
 	}
 	for _, id := range sortedKeys(m.procs) {
@@ -47,7 +45,7 @@ func (m *MetaServer) members() (data, sessions []Proc) {
 			sessions = append(sessions, m.procs[id])
 		}
 	}
-	*mm = membersMemo{ok: true, gen: m.memo.gen, n: len(m.procs), data: data, sessions: sessions}
+	*mm = membersMemo{ok: true, gen: m.memo.gen, data: data, sessions: sessions}
 	return data, sessions
 }
 

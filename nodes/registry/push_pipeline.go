@@ -123,7 +123,7 @@ func (s *SessionServer) debouncePush(x *sub, d *Datum) {
 	s.env.SetTimer(s.cfg.Push.Debounce, pushDue{reg: x.regID, gen: x.pipe.debounce})
 }
 
-// pushNow sends what the subscriber lacks, unless its address's breaker
+// pushNow sends what the subscriber lacks, unless its circuit breaker
 // is open or a push is in flight (one stuck for StuckTimeout is dropped).
 func (s *SessionServer) pushNow(x *sub) {
 	s.pushSettled(x)

@@ -21,8 +21,9 @@ const (
 	familyPushFlaky = "push-flaky"
 	// familySessionStall: one to three session servers stop one after
 	// another for 3.5 to 10 s each (stop-the-world GC pauses), and in a
-	// scenario that has this family one stalls just before every data
-	// failover: connections stay open, clients' pings time out and they move.
+	// scenario that has this family every session server but one stalls
+	// just before every data failover: connections stay open, clients'
+	// pings time out and they move.
 	familySessionStall = "session-stall"
 	// familyClockStepFailover: a data server's clock is stepped minutes
 	// ahead (a bad NTP source), then the server fails and restarts: the

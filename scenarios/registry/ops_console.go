@@ -18,10 +18,6 @@ import (
 
 const opsConsoleID sim.NodeID = "ops"
 
-// console writes provide data to every meta server until each has
-// acknowledged it, and repeats a zone's or a data server's order every
-// second while the drill lasts (their state is in memory: a restarted
-// server forgets it).
 // consoleConns is an ops console's connections to the servers it drives:
 // dialled on first use, forgotten when one closes.
 type consoleConns struct {
@@ -47,6 +43,10 @@ func (c *consoleConns) Closed(conn sim.ConnID, peer sim.NodeID) {
 	}
 }
 
+// console writes provide data to every meta server until each has
+// acknowledged it, and repeats a zone's or a data server's order every
+// second while the drill lasts (their state is in memory: a restarted
+// server forgets it).
 type console struct {
 	consoleConns
 	sys     *system

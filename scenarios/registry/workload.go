@@ -33,18 +33,17 @@ const (
 // OpKinds lists the registry workload operation kinds.
 var OpKinds = []string{OpPublish, OpUnpublish, OpSubscribe}
 
-// drawOps: every client subscribes to one service and publishes one
-// publisher early (in some seeds a second one too, as an application that
-// provides several services does); then random publishes (new or
-// updated), unpublishes and subscribes in the first 70% of the run,
-// leaving a quiet period.
-
 // Service is the dataInfoId of workload service i. The names spread over
 // the data servers: the slot function (Math.abs(crc32c) & 255) put svc-0..5
 // all in slots one data server led, so a failover of any other reached no
 // datum.
 func Service(i int) string { return fmt.Sprintf("svc.%d", i) }
 
+// drawOps: every client subscribes to one service and publishes one
+// publisher early (in some seeds a second one too, as an application that
+// provides several services does); then random publishes (new or
+// updated), unpublishes and subscribes in the first 70% of the run,
+// leaving a quiet period.
 func drawOps(t *rapid.T, clients, services, maxOps int, d time.Duration) []Op {
 	var ops []Op
 	svc := func() string { return Service(rapid.IntRange(0, services-1).Draw(t, "service")) }
