@@ -48,7 +48,7 @@ type Env struct {
 	inc uint32
 	// The incarnation's random stream, held by value: a restart allocates
 	// the Env and nothing more for it (the first incarnation's lives in
-	// its slot). 64 bytes, one line.
+	// its slot). 56 bytes, within one line.
 	src rand.PCG
 	rng rand.Rand
 }

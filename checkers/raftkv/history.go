@@ -97,7 +97,10 @@ func (e Event) String() string {
 	return b.String()
 }
 
-// Protocol is a raftkv run's protocol history, in the order things happened.
+// Protocol is a raftkv run's protocol history, in the order things happened,
+// but for Acked events: each is added just before the Recovered event of
+// the restart that judges it, keeping its own T and Inc (so T is not
+// monotone).
 type Protocol struct {
 	Events []Event `json:"events"`
 }

@@ -8,8 +8,9 @@ import (
 
 // RecoversFromDisk: a server starts from whatever a crash left on its disk
 // (torn tails included) unless the disk was corrupted at rest. The harness
-// feeds recovery the disk at every restart and, at the end, each member's
-// crash image: a WAL that recovery itself damaged (a torn tail cut at the
+// feeds recovery the disk at every restart, every 500 ms while a member
+// runs (recorded only when it fails) and, at the end, each member's crash
+// image: a WAL that recovery itself damaged (a torn tail cut at the
 // wrong offset, a record appended over garbage) fails here even if no
 // later crash happened to read it.
 type RecoversFromDisk struct{}

@@ -89,7 +89,7 @@ func (n nemesis) draw(t *rapid.T, tp topo, d, txTimeout time.Duration) []scenari
 		window := max(1, int64(d)*8/10/int64(time.Millisecond))
 		k := rapid.IntRange(0, n.episodes).Draw(t, "coordinator-episodes")
 		for i := 0; i < k; i++ {
-			at := time.Duration(rapid.Int64Range(0, window).Draw(t, "at-ms")) * time.Millisecond
+			at := ms(t, 0, window, "at-ms")
 			steps = append(steps, drawOwn(t, rapid.SampledFrom(mine).Draw(t, "coordinator-family"), tp, at, d, txTimeout)...)
 		}
 	}
@@ -97,7 +97,7 @@ func (n nemesis) draw(t *rapid.T, tp topo, d, txTimeout time.Duration) []scenari
 		window := max(1, int64(d)*7/10/int64(time.Millisecond))
 		k := rapid.IntRange(0, n.commitRaces).Draw(t, "commit-timeout-episodes")
 		for i := 0; i < k; i++ {
-			at := time.Duration(rapid.Int64Range(0, window).Draw(t, "at-ms")) * time.Millisecond
+			at := ms(t, 0, window, "at-ms")
 			steps = append(steps, drawCommitTimeout(t, tp, at, txTimeout)...)
 		}
 	}

@@ -122,6 +122,7 @@ func drawFollowUp(t *rapid.T, ops []Op, faults []scenarios.Step, services []stri
 		op.Kind, op.Change, op.Instance = OpDrain, "", rapid.IntRange(1, instances).Draw(t, "follow-up-instance")
 	case ChangeBadRule:
 		op.For = sim.Duration(time.Duration(rapid.Int64Range(500, 4000).Draw(t, "follow-up-bad-ms")) * time.Millisecond)
+		op.For = min(op.For, sim.Duration(d-time.Millisecond)-at) // fixed within the safety phase, as faults are
 	}
 	return append(ops, op) // last: the driver runs operations in order
 }

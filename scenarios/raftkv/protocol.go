@@ -70,7 +70,7 @@ func (m *member) Timer(id sim.TimerID, tag any) {
 		// none, would have to meet
 		m.sampled = now
 		if err := m.DiskAgrees(false); err != nil {
-			m.p.diskImage(m.id, m, false)
+			m.p.diskImageErr(m.id, err)
 		}
 	}
 }
@@ -130,16 +130,22 @@ func (p *protocol) observe(o kv.Observation) {
 // commit: its commit index too). Not for a disk corrupted at rest, which
 // may rightly not.
 func (p *protocol) diskImage(id sim.NodeID, m *member, commit bool) {
+	err := kv.Recoverable(p.w.Disk(id))
+	if err == nil && m != nil {
+		err = m.DiskAgrees(commit)
+	}
+	p.diskImageErr(id, err)
+}
+
+// diskImageErr records a disk image's verdict, unless the disk was
+// corrupted at rest on purpose.
+func (p *protocol) diskImageErr(id sim.NodeID, err error) {
 	for _, f := range p.w.Faults() {
 		if c, ok := f.Fault.Op.(sim.DiskCorrupt); ok && slices.Contains(c.Nodes, id) {
 			return
 		}
 	}
 	e := rkcheck.Event{Kind: rkcheck.DiskImage, Node: string(id)}
-	err := kv.Recoverable(p.w.Disk(id))
-	if err == nil && m != nil {
-		err = m.DiskAgrees(commit)
-	}
 	if err != nil {
 		e.Key = err.Error()
 	}
