@@ -164,7 +164,7 @@ func memberRestartInOutage(t *rapid.T, faults []scenarios.Step, topo regnode.Con
 		}
 		return false
 	})
-	if i < 0 || time.Duration(faults[i].At)+3*time.Second >= d {
+	if i < 0 || time.Duration(faults[i].At)+4*time.Second >= d {
 		return nil
 	}
 	from := time.Duration(faults[i].At) + time.Second

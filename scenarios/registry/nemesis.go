@@ -127,11 +127,10 @@ type failover struct{ crash, moved sim.Duration }
 
 // dataFailovers are the data servers' failovers among the steps drawn so
 // far (the kernel's crashes, clock-step failovers, member outages), in the
-// order they were drawn: a crash step and the first restart of the same
-// server drawn after it.
+// order they were drawn: a crash step and when its slots move (slotsMoved).
 func dataFailovers(steps []scenarios.Step, topo regnode.Config) []failover {
 	var out []failover
-	for i, st := range steps {
+	for _, st := range steps {
 		c, ok := st.Op.(sim.Crash)
 		if !ok {
 			continue
@@ -140,14 +139,7 @@ func dataFailovers(steps []scenarios.Step, topo regnode.Config) []failover {
 		if k < 0 {
 			continue
 		}
-		moved := st.At + sim.Duration(topo.Lease)
-		for _, later := range steps[i+1:] {
-			if r, ok := later.Op.(sim.Restart); ok && slices.Contains(r.Nodes, c.Nodes[k]) {
-				moved = min(moved, later.At)
-				break
-			}
-		}
-		out = append(out, failover{crash: st.At, moved: moved})
+		out = append(out, failover{crash: st.At, moved: slotsMoved(steps, topo, st.At, c.Nodes[k])})
 	}
 	return out
 }
