@@ -27,10 +27,6 @@ func (CatchUp) Name() string { return "catch-up" }
 func (c CatchUp) Check(h *History, _ checkers.Options) checkers.Result {
 	s, res := load(c.Name(), h)
 	ds := s.disturbances()
-	type subKey struct {
-		client int
-		reg    string
-	}
 	pushes := map[subKey][]int{} // each subscriber's pushes, in time order
 	byData := map[string][]subKey{}
 	changes := map[string][]int{}

@@ -92,7 +92,8 @@ func MultiDCConverged(evs []Event) bool {
 	return true
 }
 
-type mdKey struct {
+// subKey names a subscriber: its client and registerId.
+type subKey struct {
 	client int
 	reg    string
 }
@@ -105,14 +106,14 @@ type multiDC struct {
 	// published: dc, dataID, "regId=data" -> when it was published (the
 	// workload's data are unique)
 	published map[string]int64
-	subs      map[mdKey]Event
-	subIdx    map[mdKey]int
-	pushes    map[mdKey][]int
-	keys      []mdKey
+	subs      map[subKey]Event
+	subIdx    map[subKey]int
+	pushes    map[subKey][]int
+	keys      []subKey
 }
 
 func loadMultiDC(evs []Event) *multiDC {
-	m := &multiDC{live: map[string]map[string]string{}, changed: map[string]int64{}, drilled: map[string]int64{}, published: map[string]int64{}, subs: map[mdKey]Event{}, subIdx: map[mdKey]int{}, pushes: map[mdKey][]int{}}
+	m := &multiDC{live: map[string]map[string]string{}, changed: map[string]int64{}, drilled: map[string]int64{}, published: map[string]int64{}, subs: map[subKey]Event{}, subIdx: map[subKey]int{}, pushes: map[subKey][]int{}}
 	for i, ev := range evs {
 		k := ev.Node + "\x00" + ev.DataID
 		switch ev.Kind {
@@ -137,13 +138,13 @@ func loadMultiDC(evs []Event) *multiDC {
 			if ev.Node == "" {
 				continue
 			}
-			sk := mdKey{ev.Client, ev.RegID}
+			sk := subKey{ev.Client, ev.RegID}
 			if _, ok := m.subs[sk]; !ok {
 				m.keys = append(m.keys, sk)
 			}
 			m.subs[sk], m.subIdx[sk] = ev, i
 		case Push:
-			sk := mdKey{ev.Client, ev.RegID}
+			sk := subKey{ev.Client, ev.RegID}
 			if _, ok := m.subs[sk]; ok {
 				m.pushes[sk] = append(m.pushes[sk], i)
 			}

@@ -81,12 +81,8 @@ func (c MultiDCPropagation) Check(h *History, _ checkers.Options) checkers.Resul
 				slowest = max(slowest, h.Events[at].T-ch.T)
 				continue
 			}
-			what := "published " + want
-			if ch.Kind == Unpublish {
-				what = "unpublished " + ch.RegID
-			}
 			bad = append(bad, fmt.Sprintf("client %d %s on %s's %s at %v (op %d), away from faults, but subscriber %s of client %d had not seen it %v later",
-				ch.Client, what, ch.Node, ch.DataID, vt(ch.T), i, k.reg, k.client, vt(c.Bound)))
+				ch.Client, changeWhat(ch, want), ch.Node, ch.DataID, vt(ch.T), i, k.reg, k.client, vt(c.Bound)))
 			ops = append(ops, i)
 		}
 	}

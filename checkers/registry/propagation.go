@@ -76,12 +76,8 @@ func (c Propagation) Check(h *History, _ checkers.Options) checkers.Result {
 					slowest = max(slowest, s.evs[at].T-ch.T)
 					continue
 				}
-				what := "published " + want
-				if ch.Kind == Unpublish {
-					what = "unpublished " + ch.RegID
-				}
 				bad = append(bad, fmt.Sprintf("client %d %s on %s at %v (op %d), away from faults, but subscriber %s of client %d had not seen it %v later",
-					ch.Client, what, ch.DataID, vt(ch.T), i, reg, cl, vt(c.Bound)))
+					ch.Client, changeWhat(ch, want), ch.DataID, vt(ch.T), i, reg, cl, vt(c.Bound)))
 				ops = append(ops, i)
 			}
 		}
@@ -116,4 +112,12 @@ func superseded(evs []Event, regID string, t int64) bool {
 		}
 	}
 	return false
+}
+
+// changeWhat says what a publish or unpublish did, for a report.
+func changeWhat(ch Event, want string) string {
+	if ch.Kind == Unpublish {
+		return "unpublished " + ch.RegID
+	}
+	return "published " + want
 }

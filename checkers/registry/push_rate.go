@@ -25,12 +25,8 @@ func (PushRate) Name() string { return "push-rate" }
 func (c PushRate) Check(h *History, _ checkers.Options) checkers.Result {
 	s, res := load(c.Name(), h)
 	ds := s.faults()
-	type key struct {
-		client int
-		reg    string
-	}
-	news := map[key][]int{} // indexes of pushes of a new version, since the client's last (re)connect
-	top := map[key]uint64{}
+	news := map[subKey][]int{} // indexes of pushes of a new version, since the client's last (re)connect
+	top := map[subKey]uint64{}
 	var bad []string
 	var ops []int
 	worst := 0
@@ -43,7 +39,7 @@ func (c PushRate) Check(h *History, _ checkers.Options) checkers.Result {
 				}
 			}
 		case Push:
-			k := key{ev.Client, ev.RegID}
+			k := subKey{ev.Client, ev.RegID}
 			if ev.Version <= top[k] {
 				continue
 			}

@@ -51,11 +51,7 @@ func (s *regState) registrations() []registration {
 
 func (c SubscribePush) Check(h *History, _ checkers.Options) checkers.Result {
 	s, res := load(c.Name(), h)
-	ds := s.disturbances() // drills included
-	type subKey struct {
-		client int
-		reg    string
-	}
+	ds := s.disturbances()       // drills included
 	pushes := map[subKey][]int{} // each subscriber's pushes, in time order
 	pubs := map[string][]int{}   // each dataInfoId's publishes, in time order
 	for j, ev := range s.evs {
