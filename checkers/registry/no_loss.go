@@ -53,6 +53,14 @@ import (
 // but a change that comes alone fires after the short debounce: a cleanup
 // that deleted a re-registered publisher until the next 6 s session sync
 // (sofa-registry#74) would otherwise hide in the merge window.
+//
+// An emergency migration (a new slot leader serving without a session that
+// left 15 tries over 40 s unanswered) promises less for that session's
+// publishers: they are as the new leader's copy held them until the
+// session's next 6 s sync reaches the leader. Nothing here excuses it: the
+// session is then stalled or restarted (its own disturbance, excused) or
+// cut from the data servers for 50 s or more, which no scenario draws at
+// its defaults (registry-ops' long session-data-cut lasts at most 40 s).
 type NoLoss struct {
 	Grace, Settle, Gap, Alone int64
 	DuringDataFaults          bool

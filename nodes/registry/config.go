@@ -70,6 +70,12 @@ type Config struct {
 	AckAfterData     bool
 	DataRetries      int
 	DataRetryBackoff time.Duration
+	// Migration: when a new slot leader serves without a session's answer
+	// (data_migration.go).
+	Migration MigrationConfig
+	// Version: how a data server numbers a datum's versions (data_version.go):
+	// VersionRepair (the default) or VersionNextID (SOFARegistry's nextId).
+	Version string
 
 	// Connection lifecycle (conn_sweep.go). OrphanSweepInterval: a session
 	// cleans the registrations whose client connection is gone (default
@@ -123,6 +129,10 @@ func (c *Config) defaults() {
 	c.metaDefaults()
 	c.Ops.defaults()
 	c.dataDefaults()
+	c.Migration.defaults()
+	if c.Version == "" {
+		c.Version = VersionRepair
+	}
 	if c.OrphanSweepInterval <= 0 {
 		c.OrphanSweepInterval = 5 * time.Second
 	}

@@ -27,12 +27,14 @@ type DataServer struct {
 	ops   dataOps     // graceful quit, session-off (ops_data.go)
 	mdc   dataMultiDC // remote data centres (multidc_data.go)
 	notes notifier    // changes not yet announced to the sessions (perf_notify.go)
+	ids   nextID      // version=nextid: this process's id generator (data_version.go)
 }
 
 type slotState struct {
 	leader  bool
 	status  Status
-	waiting map[Proc]bool // sessions a migrating slot still waits for
+	waiting map[Proc]*migTask // sessions a migrating slot still waits for
+	forced  int               // sessions taken as answered (emergencyMigrations)
 }
 
 type (
@@ -96,6 +98,8 @@ func (d *DataServer) Timer(_ sim.TimerID, tag any) {
 		d.replicate()
 		d.env.SetTimer(d.cfg.ReplicateInterval, replTick{})
 	case migrateTick:
+		d.emergencyMigrations()
+		d.finishMigrations()
 		d.askMigration(nil)
 		d.env.SetTimer(d.cfg.RetryInterval*3, migrateTick{})
 	case followerSyncTick:
@@ -120,8 +124,8 @@ func (d *DataServer) Message(c sim.ConnID, from sim.NodeID, msg any) {
 	case *DataWrite:
 		d.heard(c, x.Session)
 		st := d.access(x.Slot, x.Epoch)
-		if st == Accept {
-			d.write(x)
+		if st == Accept && !d.write(x) {
+			st = Refused
 		} else if st == Migrating {
 			d.env.Reached("registry/write-during-migration")
 		}
@@ -131,16 +135,7 @@ func (d *DataServer) Message(c sim.ConnID, from sim.NodeID, msg any) {
 		resp := &GetDatumResp{ReqID: x.ReqID, Status: st}
 		if st == Accept {
 			if x.Have > 0 {
-				y := d.get(x.DataID)
-				if x.Have > y.version || (x.Have == y.version && x.Digest != d.viewDigest(x.DataID)) {
-					// A session holds a version we have not passed (a
-					// previous leader's clock ran ahead), or the same
-					// version with other publishers (two leaders
-					// collided): move past it, or the session keeps its
-					// copy for good.
-					y.seen = maxU(y.seen, x.Have)
-					d.changed(y)
-				}
+				d.repairVersion(d.get(x.DataID), x.Have, x.Digest)
 			}
 			resp.Datum = d.view(x.DataID)
 		}

@@ -4,8 +4,83 @@ package registry
 // session server before serving it, and cleans up after sessions that left.
 
 import (
+	"time"
+
 	"github.com/sofasim/sofasim/sim"
 )
+
+// MigrationConfig is a new slot leader's emergency path, SOFARegistry's
+// SlotManagerImpl.triggerEmergencyMigrating with DataServerConfig's
+// defaults: a session whose migration answer is missing is taken as
+// answered once it has been asked for longer than MaxWait (migratingMaxSecs,
+// 40s) in more than MaxRetry tries (migratingMaxRetry, 15), each failed
+// after TryTimeout unanswered (rpcTimeoutMillis, 3s), if at most
+// MaxUnavailable (migratingMaxUnavailable, 1) of the table's sessions have
+// not answered and the table holds more than one. Without it a session
+// that is in the table but cannot answer (cut from the data servers, or
+// restarted while no meta leader changes the table) holds the slot
+// unserved until the table drops it. Off restores that model.
+type MigrationConfig struct {
+	MaxWait, TryTimeout      time.Duration
+	MaxRetry, MaxUnavailable int
+	Off                      bool
+}
+
+func (c *MigrationConfig) defaults() {
+	defaultDur(&c.MaxWait, 40*time.Second)
+	defaultDur(&c.TryTimeout, 3*time.Second)
+	if c.MaxRetry <= 0 {
+		c.MaxRetry = 15
+	}
+	if c.MaxUnavailable <= 0 {
+		c.MaxUnavailable = 1
+	}
+}
+
+// migTask is a migrating slot's wait for one session (MigratingTask).
+type migTask struct {
+	since, asked time.Duration // first asked; the current try asked
+	tries        int           // retries after a try went unanswered
+}
+
+func (d *DataServer) newMigTask() *migTask {
+	now := d.env.Monotonic()
+	return &migTask{since: now, asked: now}
+}
+
+// emergencyMigrations ends the tries that went unanswered for TryTimeout:
+// each starts a new try, or, past MaxWait and MaxRetry with at most
+// MaxUnavailable sessions missing, the session is taken as answered and
+// the slot serves what this server holds of the session's publishers (its
+// follower copy). The session's next periodic sync repairs them
+// (SOFARegistry's leader keeps syncing a forced session too).
+func (d *DataServer) emergencyMigrations() {
+	c := d.cfg.Migration
+	now := d.env.Monotonic()
+	for i := 0; i < len(d.m.table.Slots); i++ {
+		st := d.slots[i]
+		if st == nil || !st.leader || st.status == Accept {
+			continue
+		}
+		missing := len(st.waiting) + st.forced
+		for _, p := range sortedProcs(st.waiting) {
+			// each try that failed since the last tick, as if checked
+			// when it failed (the real watchdog looks every 200 ms)
+			for t := st.waiting[p]; now-t.asked >= c.TryTimeout; {
+				failed := t.asked + c.TryTimeout
+				if !c.Off && len(d.m.table.Sessions) > 1 && failed-t.since > c.MaxWait && t.tries > c.MaxRetry && missing <= c.MaxUnavailable {
+					d.env.Reached("registry/emergency-migration")
+					d.env.Trace("registry/emergency-migration", i, p.ID, t.tries, now-t.since)
+					delete(st.waiting, p)
+					st.forced++
+					break
+				}
+				t.tries++
+				t.asked = failed
+			}
+		}
+	}
+}
 
 // onTable takes a new table: slots gained start migrating, slots lost are
 // dropped, publishers of sessions that left are removed, and rejoined
@@ -29,9 +104,9 @@ func (d *DataServer) onTable(old Table) {
 			if st != nil && !st.leader {
 				d.env.Reached("registry/follower-promoted-to-slot-leader")
 			}
-			st = &slotState{leader: true, status: Migrating, waiting: map[Proc]bool{}}
+			st = &slotState{leader: true, status: Migrating, waiting: map[Proc]*migTask{}}
 			for _, p := range t.Sessions {
-				st.waiting[p] = true
+				st.waiting[p] = d.newMigTask()
 			}
 			d.slots[i] = st
 			if _, bug := d.env.Failpoint(BugServeBeforeMigration); bug {
@@ -58,7 +133,7 @@ func (d *DataServer) onTable(old Table) {
 				for _, p := range t.Sessions {
 					if !inOld[p] {
 						d.env.Reached("registry/session-joined-mid-migration")
-						st.waiting[p] = true // a session that joined mid-migration
+						st.waiting[p] = d.newMigTask() // a session that joined mid-migration
 					}
 				}
 			}
@@ -140,7 +215,7 @@ func (d *DataServer) onMigrateResp(r *MigrateResp) {
 			}
 			continue
 		}
-		if st == nil || !st.leader || st.status == Accept || !st.waiting[r.Session] {
+		if st == nil || !st.leader || st.status == Accept || st.waiting[r.Session] == nil {
 			continue
 		}
 		delete(st.waiting, r.Session)
@@ -176,7 +251,7 @@ func (d *DataServer) onMigrateResp(r *MigrateResp) {
 	}
 	for _, id := range sortedKeys(r.Versions) {
 		x := d.get(id)
-		x.seen = maxU(x.seen, r.Versions[id])
+		x.seen = maxU(x.seen, r.Versions[id]) // read by VersionRepair only
 	}
 	for _, id := range sortedKeys(touched) {
 		d.changed(touched[id])
@@ -186,17 +261,28 @@ func (d *DataServer) onMigrateResp(r *MigrateResp) {
 
 // finishMigrations serves the slots no session is awaited for any more and
 // announces their datums with new versions.
+//
+// Under VersionNextID a clock behind this process's last version refuses
+// the new versions, and the slots stay migrating until it has caught up:
+// SlotManagerImpl sets migrated only after updateVersion, whose exception
+// its watchdog catches and retries (every migrateTick here).
 func (d *DataServer) finishMigrations() {
 	var done []int
 	for i := 0; i < len(d.m.table.Slots); i++ {
 		st := d.slots[i]
 		if st != nil && st.leader && st.status == Migrating && len(st.waiting) == 0 {
-			st.status = Accept
 			done = append(done, i)
 		}
 	}
 	if len(done) == 0 {
 		return
+	}
+	if !d.canVersion() {
+		d.env.Reached("registry/migration-held-by-clock")
+		return
+	}
+	for _, i := range done {
+		d.slots[i].status = Accept
 	}
 	d.env.Trace("registry/migrated", d.m.table.Epoch, len(done))
 	set := map[int]bool{}

@@ -28,21 +28,26 @@ func (d *DataServer) drop(id string) {
 	}
 }
 
-// write applies an accepted write to the slot's datums.
-func (d *DataServer) write(w *DataWrite) {
+// write applies an accepted write to the slot's datums; false when a
+// change could not be versioned (Refused: the session retries).
+func (d *DataServer) write(w *DataWrite) bool {
+	ok := true
 	switch w.Kind {
 	case "pub":
 		x := d.get(w.Pub.DataID)
 		if !x.accepts(&w.Pub) {
-			return
+			return true
+		}
+		if d.cfg.Version == VersionNextID && x.holds(&w.Pub) {
+			return true // the same registration again changes nothing (PublisherGroup's AddSameVer)
 		}
 		x.pubs[w.Pub.RegID] = w.Pub
-		d.changed(x)
+		ok = d.changed(x)
 	case "unpub":
 		x := d.get(w.Pub.DataID)
-		if cur, ok := x.pubs[w.Pub.RegID]; ok && !w.Pub.older(&cur) {
+		if cur, ok2 := x.pubs[w.Pub.RegID]; ok2 && !w.Pub.older(&cur) {
 			delete(x.pubs, w.Pub.RegID)
-			d.changed(x)
+			ok = d.changed(x)
 		}
 		if t := tombOf(&w.Pub); x.tombs[w.Pub.RegID] < t {
 			x.tombs[w.Pub.RegID] = t
@@ -54,7 +59,7 @@ func (d *DataServer) write(w *DataWrite) {
 		// on another connection) would drop publishers registered since.
 		if !d.snapshotApplied(w.Session, w.Slot, w.Epoch) {
 			d.env.Reached("registry/stale-sync-ignored")
-			return
+			return true
 		}
 		have := map[string]bool{}
 		touched := map[string]*datum{}
@@ -78,7 +83,7 @@ func (d *DataServer) write(w *DataWrite) {
 			}
 		}
 		for _, id := range sortedKeys(touched) {
-			d.changed(touched[id])
+			ok = d.changed(touched[id]) && ok
 		}
 	case "clientoff":
 		_, late := d.env.Failpoint(BugLateCleanup)
@@ -109,26 +114,10 @@ func (d *DataServer) write(w *DataWrite) {
 			touched[x.id] = x
 		}
 		for _, id := range sortedKeys(touched) {
-			d.changed(touched[id])
+			ok = d.changed(touched[id]) && ok
 		}
 	}
-}
-
-// changed gives the datum a new version; the session servers hear of it
-// with the next change notice (perf_notify.go).
-func (d *DataServer) changed(x *datum) {
-	wall := uint64(d.env.Now().UnixMilli())
-	if _, bug := d.env.Failpoint(BugVersionCollision); bug {
-		x.version = wall // the clock alone: collides, and goes back with it
-	} else {
-		x.version = maxU(maxU(x.version+1, wall), x.seen+1)
-	}
-	if x.version > wall+1 {
-		d.env.Reached("registry/version-ahead-of-clock") // a clock behind, or two changes in one millisecond
-	}
-	d.dirty[x.id] = true
-	x.memo = nil
-	d.notes.add(x.id, x.version)
+	return ok
 }
 
 // snapshotApplied records a session's snapshot of a slot built in table
