@@ -21,11 +21,6 @@ const (
 	VersionNextID = "nextid"
 )
 
-// Refused answers a write whose change this server could not version
-// (nextId threw): the publisher is stored, as PublisherGroup puts it before
-// updateVersion, but nothing announces it; the session retries the write.
-const Refused Status = MisMatch + 1
-
 const (
 	nextIDEpoch   = 1546272000000 // DatumVersionUtil.twepoch, ms
 	nextIDSeqBits = 15

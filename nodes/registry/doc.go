@@ -28,9 +28,12 @@
 // Migrating (a new leader still syncing), Moved (not the leader here) or
 // MisMatch (the request carries a newer table epoch). A data server that
 // becomes leader of a slot asks every session server in the table for its
-// publishers of the slot (MigrateReq) and serves only when all have
-// answered. Datum versions only grow: max(last+1, wall clock ms, highest
-// version any session reported + 1). Changes are announced to every
+// publishers of the slot (MigrateReq) and serves once all have answered,
+// or, as SOFARegistry's emergency migration, once the only one missing has
+// left 15 tries of 3 s over 40 s unanswered. Datum versions only grow:
+// max(last+1, wall clock ms, highest version any session reported + 1)
+// (version=repair; version=nextid is SOFARegistry's nextId, which can stay
+// below a session's version). Changes are announced to every
 // session server as merged notices of dataInfoId and version (DataChange,
 // at most one per 100 ms; SOFARegistry's DataChangeRequest), each session
 // fetching only what its subscribers want, and replicated to the follower

@@ -14,6 +14,7 @@ const (
 	Migrating                   // this server leads the slot but is still syncing from the session servers
 	Moved                       // this server does not lead the slot
 	MisMatch                    // the request carries a newer slot table than this server's
+	Refused                     // stored but not versioned (nextId threw, data_version.go): the session retries
 )
 
 func (s Status) String() string {
@@ -26,6 +27,8 @@ func (s Status) String() string {
 		return "moved"
 	case MisMatch:
 		return "mismatch"
+	case Refused:
+		return "refused"
 	}
 	return fmt.Sprintf("status(%d)", uint8(s))
 }
