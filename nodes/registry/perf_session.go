@@ -70,9 +70,12 @@ func (s *SessionServer) slotOf(id string) int {
 	return slot
 }
 
-// digestOf is datumDigest(d) for the datum cached under d.DataID,
-// remembered while that datum stays cached.
+// digestOf is d.Digest() for the datum cached under d.DataID: the one its
+// data server computed, else remembered while that datum stays cached.
 func (s *SessionServer) digestOf(d *Datum) uint64 {
+	if d.digested {
+		return d.digest
+	}
 	if m, ok := s.memo.digests[d.DataID]; ok && m.d == d {
 		return m.sum
 	}
