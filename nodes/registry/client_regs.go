@@ -6,10 +6,7 @@ package registry
 // (a header and a group of eight slots), where a record costs its size.
 // The sorted order is also the order a reconnect re-registers them in.
 
-import (
-	"slices"
-	"strings"
-)
+import "slices"
 
 // clientPub is a registerId's publisher state. ver is its last version,
 // kept after an unpublish so that a new publish numbers on.
@@ -25,9 +22,19 @@ func (r *clientPub) value() Pub {
 }
 
 // find returns the index of regID's record in s (sorted by key), or where
-// it would go.
+// it would go. (slices.BinarySearchFunc would pass each record by value,
+// and taking its key's address moved every probe to the heap.)
 func find[T any](s []T, regID string, key func(*T) string) (int, bool) {
-	return slices.BinarySearchFunc(s, regID, func(x T, reg string) int { return strings.Compare(key(&x), reg) })
+	i, j := 0, len(s)
+	for i < j {
+		h := int(uint(i+j) >> 1)
+		if key(&s[h]) < regID {
+			i = h + 1
+		} else {
+			j = h
+		}
+	}
+	return i, i < len(s) && key(&s[i]) == regID
 }
 
 func pubKey(r *clientPub) string       { return r.regID }

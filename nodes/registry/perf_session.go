@@ -99,8 +99,9 @@ func (s *SessionServer) indexPub(reg string, slot int) {
 }
 
 // slotRegs is the registerIds of the session's publishers in a slot,
-// sorted. Publishers removed (anywhere) or moved to another dataInfoId
-// since they were indexed are dropped from the index here.
+// sorted: the index itself, to read before the next publish. Publishers
+// removed (anywhere) or moved to another dataInfoId since they were
+// indexed are dropped from the index here.
 func (s *SessionServer) slotRegs(slot int) []string {
 	idx := slices.DeleteFunc(s.memo.bySlot[slot], func(reg string) bool {
 		p := s.pubs[reg]
@@ -111,7 +112,16 @@ func (s *SessionServer) slotRegs(slot int) []string {
 		return nil
 	}
 	s.memo.bySlot[slot] = idx
-	return slices.Clone(idx)
+	return idx
+}
+
+// slotDigest is pubsDigest(s.slotPubs(slot)), without the copies.
+func (s *SessionServer) slotDigest(slot int) uint64 {
+	h := newFNV()
+	for _, reg := range s.slotRegs(slot) {
+		h.pub(s.pubs[reg])
+	}
+	return uint64(h)
 }
 
 // cachedIn is the dataInfoIds the session caches in a slot, in no order.
