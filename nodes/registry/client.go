@@ -34,14 +34,11 @@ type Client struct {
 	conn    sim.ConnID
 	up      bool
 	target  int
-	pubs    map[string]*Pub
-	vers    map[string]uint64 // last version per registerId, kept after unpublish
-	subs    map[string]*ClientSubscribe
+	pubs    []clientPub       // by registerId, kept after unpublish (client_regs.go)
+	subs    []ClientSubscribe // by registerId
 	waiting bool
 	dials   uint64        // connections dialled: stamps registrations
 	heard   time.Duration // monotonic time the session was last heard from
-
-	revs map[string]AppRevision // the revision each app publisher names (client_app.go)
 }
 
 type (
@@ -58,8 +55,7 @@ func NewClient(env *sim.Env, cfg ClientConfig) *Client {
 	if cfg.ReconnectDelay <= 0 {
 		cfg.ReconnectDelay = 200 * time.Millisecond
 	}
-	c := &Client{cfg: cfg, env: env, name: fmt.Sprintf("%s#%d", env.ID(), env.Incarnation()),
-		pubs: map[string]*Pub{}, vers: map[string]uint64{}, subs: map[string]*ClientSubscribe{}, revs: map[string]AppRevision{}}
+	c := &Client{cfg: cfg, env: env, name: fmt.Sprintf("%s#%d", env.ID(), env.Incarnation())}
 	if cfg.PingInterval <= 0 {
 		cfg.PingInterval = time.Second
 	}
@@ -105,25 +101,23 @@ func (c *Client) dial() {
 
 // Publish registers (or updates) a publisher; it returns its version.
 func (c *Client) Publish(dataID, regID, data string) uint64 {
-	c.vers[regID]++
-	v := c.vers[regID]
-	p := &Pub{DataID: dataID, RegID: regID, Data: data, Version: v}
-	c.pubs[regID] = p
-	c.env.Send(c.conn, &ClientPublish{Pub: c.stamp(*p)})
-	return v
+	r := c.pubRec(regID)
+	r.ver++
+	r.dataID, r.data, r.live = dataID, data, true
+	c.env.Send(c.conn, &ClientPublish{Pub: c.stamp(r.value())})
+	return r.ver
 }
 
 // Unpublish removes a publisher.
 func (c *Client) Unpublish(regID string) {
-	p := c.pubs[regID]
-	if p == nil {
+	i, ok := find(c.pubs, regID, pubKey)
+	if !ok || !c.pubs[i].live {
 		return
 	}
-	delete(c.pubs, regID)
-	q := *p
-	c.vers[regID]++
-	q.Version = c.vers[regID]
-	c.env.Send(c.conn, &ClientPublish{Pub: c.stamp(q), Unpub: true})
+	r := &c.pubs[i]
+	r.live = false
+	r.ver++
+	c.env.Send(c.conn, &ClientPublish{Pub: c.stamp(r.value()), Unpub: true})
 }
 
 func (c *Client) sendSub(s *ClientSubscribe) {
@@ -146,12 +140,12 @@ func (c *Client) connStamp() uint64 { return uint64(c.env.Incarnation())<<32 | c
 
 // Subscribe registers a subscriber; pushes go to OnPush.
 func (c *Client) Subscribe(dataID, regID string) {
-	s := &ClientSubscribe{DataID: dataID, RegID: regID}
-	if cur := c.subs[regID]; cur != nil && cur.DataID == dataID {
+	s := ClientSubscribe{DataID: dataID, RegID: regID}
+	if cur := c.sub(regID); cur != nil && cur.DataID == dataID {
 		s.Last = cur.Last // subscribing again must not let a stale session push an older version
 	}
-	c.subs[regID] = s
-	c.sendSub(s)
+	c.setSub(s)
+	c.sendSub(&s)
 }
 
 func (c *Client) HandleConnected(conn sim.ConnID, peer sim.NodeID) bool {
@@ -193,13 +187,7 @@ func (c *Client) HandleTimer(_ sim.TimerID, tag any) bool {
 	c.waiting = false
 	c.target = (c.target + 1 + c.env.Rand().IntN(len(c.cfg.Sessions))) % len(c.cfg.Sessions)
 	c.dial()
-	// Re-register everything on the new connection.
-	for _, reg := range sortedKeys(c.pubs) {
-		c.env.Send(c.conn, c.registration(reg))
-	}
-	for _, reg := range sortedKeys(c.subs) {
-		c.sendSub(c.subs[reg])
-	}
+	c.reregister()
 	return true
 }
 
@@ -211,7 +199,7 @@ func (c *Client) HandleMessage(conn sim.ConnID, _ sim.NodeID, msg any) bool {
 	switch x := msg.(type) {
 	case *ClientPong:
 	case *Push:
-		if s := c.subs[x.RegID]; s != nil {
+		if s := c.sub(x.RegID); s != nil {
 			s.Last = maxU(s.Last, x.Datum.Version) // never sent itself: sendSub sends a copy
 		}
 		if c.cfg.OnPush != nil {

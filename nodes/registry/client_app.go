@@ -7,19 +7,20 @@ package registry
 // was switched off), and a publisher must never name a revision that was
 // not stored.
 func (c *Client) PublishApp(rev AppRevision, regID, addr string) uint64 {
-	c.vers[regID]++
-	p := &Pub{DataID: AppDataID(rev.App), RegID: regID, Data: AppPubData(addr, rev.Revision), Version: c.vers[regID]}
-	c.pubs[regID] = p
-	c.revs[regID] = rev
+	r := c.pubRec(regID)
+	r.ver++
+	r.dataID, r.data, r.live, r.rev = AppDataID(rev.App), AppPubData(addr, rev.Revision), true, &rev
 	c.env.Send(c.conn, c.registration(regID))
-	return p.Version
+	return r.ver
 }
 
 // registration is what registers publisher regID on a connection.
 func (c *Client) registration(regID string) any {
-	p := c.stamp(*c.pubs[regID])
-	if rev, ok := c.revs[regID]; ok && p.DataID == AppDataID(rev.App) && revisionOf(p.Data) == rev.Revision {
-		return &ClientRevision{Rev: rev, Pub: p}
+	i, _ := find(c.pubs, regID, pubKey)
+	r := &c.pubs[i]
+	p := c.stamp(r.value())
+	if rev := r.rev; rev != nil && p.DataID == AppDataID(rev.App) && revisionOf(p.Data) == rev.Revision {
+		return &ClientRevision{Rev: *rev, Pub: p}
 	}
 	return &ClientPublish{Pub: p}
 }

@@ -31,11 +31,11 @@ func (e *interactionEnv) handleClientOp(t *testing.T, d *datadriven.TestData) er
 			v := h.c.Publish(arg(1), arg(2), arg(3))
 			e.Printf("%s publishes %s %s=%s v%d\n", h.id, arg(1), arg(2), arg(3), v)
 		case "unpublish":
-			if p := h.c.pubs[arg(1)]; p != nil {
+			if p := h.c.pub(arg(1)); p != nil {
 				h.unpublished[arg(1)] = p.DataID
 			}
 			h.c.Unpublish(arg(1))
-			e.Printf("%s unpublishes %s v%d\n", h.id, arg(1), h.c.vers[arg(1)])
+			e.Printf("%s unpublishes %s v%d\n", h.id, arg(1), h.c.version(arg(1)))
 		case "subscribe":
 			h.c.Subscribe(arg(1), arg(2))
 			e.Printf("%s subscribes %s to %s\n", h.id, arg(2), arg(1))

@@ -137,16 +137,17 @@ func (e *interactionEnv) showSession(s *SessionServer) {
 
 func (e *interactionEnv) showClient(h *clientHost) {
 	e.Printf("%s connected to %q\n", h.c.name, h.c.Session())
-	for _, reg := range sortedKeys(h.c.pubs) {
-		p := h.c.pubs[reg]
-		e.Printf("  pub %s %s=%s v%d\n", p.DataID, reg, p.Data, p.Version)
+	for _, r := range h.c.pubs {
+		if r.live {
+			e.Printf("  pub %s %s=%s v%d\n", r.dataID, r.regID, r.data, r.ver)
+		}
 	}
-	for _, reg := range sortedKeys(h.c.subs) {
+	for _, s := range h.c.subs {
 		got := "nothing"
-		if d := h.pushes[reg]; d != nil {
+		if d := h.pushes[s.RegID]; d != nil {
 			got = fmtDatum(d)
 		}
-		e.Printf("  sub %s %s: %s\n", h.c.subs[reg].DataID, reg, got)
+		e.Printf("  sub %s %s: %s\n", s.DataID, s.RegID, got)
 	}
 }
 

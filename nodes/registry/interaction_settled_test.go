@@ -75,8 +75,8 @@ func (e *interactionEnv) unsettled() string {
 		leader := func(dataID string) *DataServer {
 			return e.data(sim.NodeID(t.Slots[SlotOf(dataID, e.cfg.Slots)].Leader.ID))
 		}
-		for _, reg := range sortedKeys(h.c.vers) {
-			p, published := h.c.pubs[reg]
+		for _, r := range h.c.pubs {
+			reg, p, published := r.regID, h.c.pub(r.regID), r.live
 			var dataID string
 			if published {
 				dataID = p.DataID
@@ -96,11 +96,12 @@ func (e *interactionEnv) unsettled() string {
 				return fmt.Sprintf("%s %s is still at its slot leader after unpublish", id, reg)
 			}
 		}
-		for _, reg := range sortedKeys(h.c.subs) {
+		for _, cs := range h.c.subs {
+			reg := cs.RegID
 			if s := e.session(h.c.Session()); s == nil || s.subs[reg] == nil {
 				return fmt.Sprintf("%s %s is not subscribed at %s", id, reg, h.c.Session())
 			}
-			dataID := h.c.subs[reg].DataID
+			dataID := cs.DataID
 			x := leader(dataID)
 			want, got := x.view(dataID), h.pushes[reg]
 			if got == nil && want.Version == 0 {
@@ -149,7 +150,7 @@ func (e *interactionEnv) clientPublishes(p Pub) bool {
 		if !e.World.Up(id) || h.c.name != p.Client {
 			continue
 		}
-		q := h.c.pubs[p.RegID]
+		q := h.c.pub(p.RegID)
 		return q != nil && q.Version == p.Version && q.Data == p.Data
 	}
 	return false

@@ -126,11 +126,21 @@ type Datum struct {
 	DataID  string
 	Version uint64
 	Pubs    []PubData // sorted by RegID
+	// digest is Digest() when digested, computed once by the data server
+	// that built the datum (perf_view.go): every session that fetches it
+	// sends it back with its next fetch.
+	digest   uint64
+	digested bool
 }
 
 // Digest is an FNV-1a hash of the datum's publishers: two datums with
 // the same version and different digests collided.
-func (d *Datum) Digest() uint64 { return datumDigest(d) }
+func (d *Datum) Digest() uint64 {
+	if d.digested {
+		return d.digest
+	}
+	return datumDigest(d)
+}
 
 func sortPubData(p []PubData) {
 	sort.Slice(p, func(i, j int) bool { return p[i].RegID < p[j].RegID })

@@ -118,7 +118,7 @@ func (s *SessionServer) applyOps() {
 			// Off: the connection stays, what it registered goes.
 			cc := s.clients[c]
 			s.Closed(c, "")
-			s.clients[c] = &clientConn{client: cc.client, regs: map[string]bool{}}
+			s.clients[c] = &clientConn{client: cc.client}
 			s.ops.offConns[c] = true
 			s.env.Trace("registry/client-off", addr)
 		case !off && s.ops.offConns[c]:
@@ -156,7 +156,7 @@ func (s *SessionServer) dropBlacklisted() {
 		delete(s.pubs, reg)
 		delete(s.pubConn, reg)
 		if cc := s.clients[c]; cc != nil {
-			delete(cc.regs, reg)
+			cc.regs.remove(reg)
 		}
 		for _, r := range sortedReqs(s.outbox) {
 			if w := s.outbox[r].w; w.Kind == "pub" && w.Pub.RegID == reg {

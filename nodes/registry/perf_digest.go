@@ -56,17 +56,22 @@ func datumDigest(d *Datum) uint64 {
 // in a slot, compared with what the slot leader holds for it.
 func pubsDigest(pubs []Pub) uint64 {
 	h := newFNV()
-	for _, p := range pubs {
-		h.str(p.RegID)
-		h.sep()
-		h.str(p.DataID)
-		h.sep()
-		h.str(p.Data)
-		h.sep()
-		h.num(p.Version)
-		h.sep()
-		h.num(p.Conn)
-		h.sep()
+	for i := range pubs {
+		h.pub(&pubs[i])
 	}
 	return uint64(h)
+}
+
+// pub hashes one publisher of pubsDigest.
+func (h *fnv64) pub(p *Pub) {
+	h.str(p.RegID)
+	h.sep()
+	h.str(p.DataID)
+	h.sep()
+	h.str(p.Data)
+	h.sep()
+	h.num(p.Version)
+	h.sep()
+	h.num(p.Conn)
+	h.sep()
 }

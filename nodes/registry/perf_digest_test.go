@@ -29,3 +29,26 @@ func TestDigestsMatchFmt(t *testing.T) {
 		require.Equal(rt, hd.Sum64(), d.Digest())
 	})
 }
+
+// A datum a data server serves carries the digest of its publishers, so
+// sessions need not hash it again: after any sequence of writes, the view
+// of each version carries what hashing its content gives.
+func TestViewCarriesItsDigest(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		x := &datum{id: "svc", pubs: map[string]Pub{}}
+		d := &DataServer{datums: map[string]*datum{"svc": x}}
+		for i := range rapid.IntRange(1, 20).Draw(rt, "writes") {
+			reg := fmt.Sprintf("r%d", rapid.IntRange(0, 4).Draw(rt, "reg"))
+			if rapid.Bool().Draw(rt, "unpub") {
+				delete(x.pubs, reg)
+			} else {
+				x.pubs[reg] = Pub{RegID: reg, Data: rapid.StringN(0, 3, 3).Draw(rt, "data"), Version: uint64(i)}
+			}
+			x.version++
+			v := d.view("svc")
+			require.True(rt, v.digested)
+			require.Equal(rt, datumDigest(v), v.Digest())
+			require.Equal(rt, datumDigest(v), d.viewDigest("svc"))
+		}
+	})
+}

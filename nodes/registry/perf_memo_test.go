@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
 
 	"github.com/sofasim/sofasim/sim"
 )
@@ -15,8 +16,8 @@ import (
 // restart and the metas fail over (both elections), every meta's
 // remembered members are those of its procs and roles now, a remembered
 // settled arrangement of its table now is one that computeTable still
-// finds unchanged, and every session's slot index of its cache is that of
-// its cache now.
+// finds unchanged, and every session's slot indexes of its cache and its
+// publishers are those of its cache and publishers now.
 func TestMemos(t *testing.T) {
 	for _, election := range []string{ElectionDB, ElectionRaft} {
 		run := func() (fp uint64, settled, cached int) {
@@ -60,6 +61,14 @@ func TestMemos(t *testing.T) {
 							slices.Sort(got)
 							require.Equal(t, want, got, "%s slot %d at %v", id, slot, w.Now())
 							cached += len(got)
+							var regs []string
+							for _, reg := range sortedKeys(s.pubs) {
+								if s.m.slotOf(s.pubs[reg].DataID) == slot {
+									regs = append(regs, reg)
+								}
+							}
+							require.Equal(t, regs, slices.Clone(s.slotRegs(slot)), "%s slot %d at %v", id, slot, w.Now())
+							require.Equal(t, pubsDigest(s.slotPubs(slot)), s.slotDigest(slot))
 						}
 					}
 				}
@@ -102,4 +111,31 @@ func checkMetaMemos(t *testing.T, m *MetaServer, slots int) bool {
 	next := computeTable(cur, data, sessions, slots, stable)
 	require.True(t, tablesEqual(cur, &next), "%s at %v: a settled table changes", m.env.ID(), m.env.Now())
 	return true
+}
+
+// regSet holds, sorted, the registerIds added and not removed since.
+func TestRegSet(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		var set regSet
+		model := map[string]bool{}
+		for range rapid.IntRange(0, 40).Draw(rt, "ops") {
+			reg := fmt.Sprintf("r%d", rapid.IntRange(0, 9).Draw(rt, "reg"))
+			if rapid.Bool().Draw(rt, "add") {
+				set.add(reg)
+				model[reg] = true
+			} else {
+				set.remove(reg)
+				delete(model, reg)
+			}
+			want := sortedKeys(model)
+			if len(want) == 0 {
+				want = nil
+			}
+			got := []string(set)
+			if len(got) == 0 {
+				got = nil
+			}
+			require.Equal(rt, want, got)
+		}
+	})
 }

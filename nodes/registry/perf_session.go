@@ -2,7 +2,28 @@ package registry
 
 // Memos of a session server's pure computations that its hot paths repeat:
 // the slot of a dataInfoId (a CRC32-C of it) and the digest of a cached
-// datum (which every fetch of it carries).
+// datum (which every fetch of it carries); and regSet, its small indexes.
+
+import (
+	"slices"
+)
+
+// regSet is a set of registerIds kept sorted: the session's indexes hold
+// one or a few each (a connection's publishers, a slot's), where a Go map
+// costs at least 256 bytes from its first entry.
+type regSet []string
+
+func (r *regSet) add(reg string) {
+	if i, ok := slices.BinarySearch(*r, reg); !ok {
+		*r = slices.Insert(*r, i, reg)
+	}
+}
+
+func (r *regSet) remove(reg string) {
+	if i, ok := slices.BinarySearch(*r, reg); ok {
+		*r = slices.Delete(*r, i, i+1)
+	}
+}
 
 type digestMemo struct {
 	d   *Datum
@@ -11,7 +32,7 @@ type digestMemo struct {
 
 type sessionMemo struct {
 	slots   map[string]int
-	bySlot  map[int]map[string]bool // slot -> registerIds published in it (may name removed ones)
+	bySlot  map[int]regSet // slot -> registerIds published in it (may name removed ones)
 	digests map[string]digestMemo
 	subs    map[string][]string // dataInfoId -> its subscribers, sorted (dropped when they change)
 	// cached: slot -> the dataInfoIds cached in it, as of when the cache
@@ -49,9 +70,12 @@ func (s *SessionServer) slotOf(id string) int {
 	return slot
 }
 
-// digestOf is datumDigest(d) for the datum cached under d.DataID,
-// remembered while that datum stays cached.
+// digestOf is d.Digest() for the datum cached under d.DataID: the one its
+// data server computed, else remembered while that datum stays cached.
 func (s *SessionServer) digestOf(d *Datum) uint64 {
+	if d.digested {
+		return d.digest
+	}
 	if m, ok := s.memo.digests[d.DataID]; ok && m.d == d {
 		return m.sum
 	}
@@ -67,29 +91,37 @@ func (s *SessionServer) digestOf(d *Datum) uint64 {
 // that adds to s.pubs).
 func (s *SessionServer) indexPub(reg string, slot int) {
 	if s.memo.bySlot == nil {
-		s.memo.bySlot = map[int]map[string]bool{}
+		s.memo.bySlot = map[int]regSet{}
 	}
-	if s.memo.bySlot[slot] == nil {
-		s.memo.bySlot[slot] = map[string]bool{}
-	}
-	s.memo.bySlot[slot][reg] = true
+	idx := s.memo.bySlot[slot]
+	idx.add(reg)
+	s.memo.bySlot[slot] = idx
 }
 
 // slotRegs is the registerIds of the session's publishers in a slot,
-// sorted. Publishers removed (anywhere) or moved to another dataInfoId
-// since they were indexed are dropped from the index here.
+// sorted: the index itself, to read before the next publish. Publishers
+// removed (anywhere) or moved to another dataInfoId since they were
+// indexed are dropped from the index here.
 func (s *SessionServer) slotRegs(slot int) []string {
-	idx := s.memo.bySlot[slot]
-	regs := make([]string, 0, len(idx))
-	for reg := range idx { //detlint:allow collects registerIds, sorted below
-		if p := s.pubs[reg]; p != nil && s.slotOf(p.DataID) == slot {
-			regs = append(regs, reg)
-		} else {
-			delete(idx, reg)
-		}
+	idx := slices.DeleteFunc(s.memo.bySlot[slot], func(reg string) bool {
+		p := s.pubs[reg]
+		return p == nil || s.slotOf(p.DataID) != slot
+	})
+	if len(idx) == 0 {
+		delete(s.memo.bySlot, slot)
+		return nil
 	}
-	sortStrings(regs)
-	return regs
+	s.memo.bySlot[slot] = idx
+	return idx
+}
+
+// slotDigest is pubsDigest(s.slotPubs(slot)), without the copies.
+func (s *SessionServer) slotDigest(slot int) uint64 {
+	h := newFNV()
+	for _, reg := range s.slotRegs(slot) {
+		h.pub(s.pubs[reg])
+	}
+	return uint64(h)
 }
 
 // cachedIn is the dataInfoIds the session caches in a slot, in no order.

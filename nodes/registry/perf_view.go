@@ -31,7 +31,8 @@ func (d *DataServer) view(id string) *Datum {
 		out.Pubs = append(out.Pubs, PubData{RegID: reg, Data: p.Data, Version: p.Version})
 	}
 	slices.SortFunc(out.Pubs, func(a, b PubData) int { return strings.Compare(a.RegID, b.RegID) })
-	x.memo, x.memoDigest = out, datumDigest(out)
+	out.digest, out.digested = datumDigest(out), true
+	x.memo, x.memoDigest = out, out.digest
 	return out
 }
 

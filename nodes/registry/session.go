@@ -33,7 +33,7 @@ type SessionServer struct {
 
 type clientConn struct {
 	client string
-	regs   map[string]bool // the connection's publisher index
+	regs   regSet // the connection's publisher index
 }
 
 type (
@@ -121,7 +121,7 @@ func (s *SessionServer) Closed(c sim.ConnID, _ sim.NodeID) {
 	}
 	delete(s.clients, c)
 	var regs, late []string
-	for _, reg := range sortedKeys(cc.regs) {
+	for _, reg := range cc.regs {
 		if s.lostCloseRace(reg) {
 			late = append(late, reg)
 		} else {
@@ -186,7 +186,7 @@ func (s *SessionServer) Message(c sim.ConnID, from sim.NodeID, msg any) {
 	}
 	switch x := msg.(type) {
 	case *ClientHello:
-		s.clients[c] = &clientConn{client: x.Client, regs: map[string]bool{}}
+		s.clients[c] = &clientConn{client: x.Client}
 	case *ClientPing:
 		s.env.Send(c, &ClientPong{})
 	case *ClientPublish:

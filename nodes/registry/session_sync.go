@@ -60,7 +60,7 @@ func (s *SessionServer) sendDigests() {
 			per[sl.Leader.ID] = d
 		}
 		d.Slots = append(d.Slots, i)
-		d.Digests = append(d.Digests, pubsDigest(s.slotPubs(i)))
+		d.Digests = append(d.Digests, s.slotDigest(i))
 	}
 	for _, id := range sortedKeys(per) {
 		s.m.peers.send(sim.NodeID(id), per[id])

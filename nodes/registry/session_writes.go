@@ -34,7 +34,7 @@ func (s *SessionServer) onPublish(c sim.ConnID, x *ClientPublish) {
 			delete(s.pubs, reg)
 			delete(s.pubConn, reg)
 		}
-		delete(cc.regs, reg)
+		cc.regs.remove(reg)
 		s.queue(&DataWrite{Kind: "unpub", Slot: s.slotOf(p.DataID), Pub: p, Session: s.m.proc}, c, reg, p.Version)
 		s.ackStored(c, reg, p.Version)
 		return
@@ -51,9 +51,9 @@ func (s *SessionServer) onPublish(c sim.ConnID, x *ClientPublish) {
 	s.indexPub(reg, slot)
 	s.pubConn[reg] = c
 	if republish && s.bug(BugRepublishDropsIndex) {
-		cc.regs = map[string]bool{reg: true} // the index rebuilt from this publisher alone
+		cc.regs = regSet{reg} // the index rebuilt from this publisher alone
 	} else {
-		cc.regs[reg] = true
+		cc.regs.add(reg)
 	}
 	s.queue(&DataWrite{Kind: "pub", Slot: slot, Pub: p, Session: s.m.proc}, c, reg, p.Version)
 	s.ackStored(c, reg, p.Version)

@@ -318,3 +318,28 @@ func TestLeanPushLatencies(t *testing.T) {
 		require.Equal(rt, want.counts, l.latency.counts)
 	})
 }
+
+// TestLeanEventsAcrossChunks: client events recorded over several chunks
+// merge back with the other events in the order they were recorded.
+func TestLeanEventsAcrossChunks(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		l, rec := newRegLean(), &regcheck.History{}
+		var want []regcheck.Event
+		kinds := []regcheck.Kind{regcheck.Publish, regcheck.Subscribe, regcheck.Connect, regcheck.PublishAck}
+		n := rapid.IntRange(leanChunk+1, 3*leanChunk).Draw(rt, "events")
+		every := rapid.IntRange(2, 50).Draw(rt, "other-every")
+		for i := range n {
+			if i%every == 0 {
+				ev := regcheck.Event{Kind: regcheck.Slots, T: int64(i), Client: -1, Node: "data-1"}
+				rec.Record(ev)
+				want = append(want, ev)
+			}
+			ev := regcheck.Event{Kind: kinds[i%len(kinds)], T: int64(i), Client: i % 7, DataID: fmt.Sprintf("svc.%d", i%5),
+				RegID: fmt.Sprintf("c%d-p", i%7), Data: fmt.Sprintf("d%d", i), Node: fmt.Sprintf("session-%d", i%3), Version: uint64(i)}
+			l.record(rec, ev)
+			want = append(want, ev)
+		}
+		require.Greater(rt, len(l.evs), 1)
+		require.Equal(rt, want, l.events(rec.Events, 0))
+	})
+}

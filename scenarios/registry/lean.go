@@ -20,7 +20,9 @@ import (
 type regLean struct {
 	last  map[subKey]*regnode.Datum // the last push per subscriber
 	pubAt map[string]time.Duration  // when each data was published (the workload's data values are unique: c<client>-d<n>)
-	evs   []leanEvent               // the clients' events
+	evs   [][]leanEvent             // the clients' events, in chunks of leanChunk (a growing slice keeps up to half its size spare)
+	names interned                  // the events' dataInfoIds and session names
+	kinds []regcheck.Kind           // the events' kinds, by leanEvent.kind
 	// diffs: the publish times of the data new in a datum since another,
 	// by the pair: a session pushes one datum to all its subscribers of
 	// it, and most had the same one before.
@@ -33,16 +35,41 @@ type subKey struct {
 	sub    string
 }
 
-// leanEvent is a client event (client.record) in a fifth of an Event's
-// size: only the fields client events carry. at is how many of the full
-// history's events came before it, to merge the two in order.
+// leanEvent is a client event (client.record) in an eighth of an Event's
+// size: only the fields client events carry, the few distinct strings
+// (dataInfoIds, session names, kinds) as indexes. at is how many of the
+// full history's events came before it, to merge the two in order.
 type leanEvent struct {
-	at                        int
-	t                         int64
-	client                    int
-	kind                      regcheck.Kind
-	dataID, regID, data, node string
-	version                   uint64
+	t            int64
+	version      uint64
+	regID, data  string
+	at           uint32
+	client       int32
+	dataID, node uint32
+	kind         uint8
+}
+
+// leanChunk is the events a chunk holds.
+const leanChunk = 4096
+
+// interned numbers strings: the clients' events name a thousand
+// dataInfoIds and a hundred sessions among 10,000 clients.
+type interned struct {
+	index map[string]uint32
+	names []string
+}
+
+func (n *interned) of(s string) uint32 {
+	i, ok := n.index[s]
+	if !ok {
+		if n.index == nil {
+			n.index = map[string]uint32{}
+		}
+		i = uint32(len(n.names))
+		n.index[s] = i
+		n.names = append(n.names, s)
+	}
+	return i
 }
 
 func newRegLean() *regLean {
@@ -52,8 +79,17 @@ func newRegLean() *regLean {
 // record keeps a client event (rec holds the others) and the time of a
 // publish.
 func (l *regLean) record(rec *regcheck.History, ev regcheck.Event) {
-	l.evs = append(l.evs, leanEvent{at: len(rec.Events), t: ev.T, client: ev.Client, kind: ev.Kind,
-		dataID: ev.DataID, regID: ev.RegID, data: ev.Data, node: ev.Node, version: ev.Version})
+	kind := slices.Index(l.kinds, ev.Kind)
+	if kind < 0 {
+		kind = len(l.kinds)
+		l.kinds = append(l.kinds, ev.Kind)
+	}
+	if n := len(l.evs); n == 0 || len(l.evs[n-1]) == leanChunk {
+		l.evs = append(l.evs, make([]leanEvent, 0, leanChunk))
+	}
+	last := &l.evs[len(l.evs)-1]
+	*last = append(*last, leanEvent{at: uint32(len(rec.Events)), t: ev.T, client: int32(ev.Client), kind: uint8(kind),
+		dataID: l.names.of(ev.DataID), regID: ev.RegID, data: ev.Data, node: l.names.of(ev.Node), version: ev.Version})
 	if ev.Kind == regcheck.Publish {
 		l.pubAt[ev.Data] = time.Duration(ev.T)
 	}
@@ -142,13 +178,19 @@ func (l *regLean) published(prev, d *regnode.Datum) []time.Duration {
 // events is the recorded history (rec, with the clients' events merged
 // back in order) with each subscriber's last push added.
 func (l *regLean) events(rec []regcheck.Event, end time.Duration) []regcheck.Event {
-	out := make([]regcheck.Event, 0, len(rec)+len(l.evs)+len(l.last))
+	n := 0
+	for _, chunk := range l.evs {
+		n += len(chunk)
+	}
+	out := make([]regcheck.Event, 0, len(rec)+n+len(l.last))
 	i := 0
-	for _, e := range l.evs {
-		out = append(out, rec[i:e.at]...)
-		i = e.at
-		out = append(out, regcheck.Event{Kind: e.kind, T: e.t, Client: e.client, DataID: e.dataID, RegID: e.regID,
-			Data: e.data, Node: e.node, Version: e.version})
+	for _, chunk := range l.evs {
+		for _, e := range chunk {
+			out = append(out, rec[i:e.at]...)
+			i = int(e.at)
+			out = append(out, regcheck.Event{Kind: l.kinds[e.kind], T: e.t, Client: int(e.client), DataID: l.names.names[e.dataID],
+				RegID: e.regID, Data: e.data, Node: l.names.names[e.node], Version: e.version})
+		}
 	}
 	out = append(out, rec[i:]...)
 	keys := slices.SortedFunc(maps.Keys(l.last), func(a, b subKey) int {
