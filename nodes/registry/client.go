@@ -42,6 +42,8 @@ type Client struct {
 	heard   time.Duration // monotonic time the session was last heard from
 
 	revs map[string]AppRevision // the revision each app publisher names (client_app.go)
+	// refusals counts each registration's refusals by the access limit (access_limit.go)
+	refusals map[string]int
 }
 
 type (
@@ -187,6 +189,10 @@ func (c *Client) HandleTimer(_ sim.TimerID, tag any) bool {
 		c.ping()
 		return true
 	}
+	if t, ok := tag.(resendTick); ok && t.c == c {
+		c.resend(t)
+		return true
+	}
 	if t, ok := tag.(reconnectTick); !ok || t.c != c {
 		return false
 	}
@@ -218,6 +224,8 @@ func (c *Client) HandleMessage(conn sim.ConnID, _ sim.NodeID, msg any) bool {
 			c.cfg.OnPush(x.RegID, x.Datum)
 		}
 		c.env.Send(conn, &PushAck{RegID: x.RegID, Version: x.Datum.Version, Attempt: x.Attempt})
+	case *ClientRefused:
+		c.refused(x)
 	case *ClientPublishAck:
 		if c.cfg.OnPublishAck != nil {
 			c.cfg.OnPublishAck(x.RegID, x.Version)

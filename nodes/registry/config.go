@@ -80,6 +80,11 @@ type Config struct {
 	OrphanSweepInterval, RegisterLag time.Duration
 	// Push is the session's push pipeline (push_pipeline.go).
 	Push PushConfig
+	// Watch: watchers (watch.go); off by default, as SOFARegistry's.
+	Watch WatchConfig
+	// AccessLimit: a session admits this many client registrations a
+	// second (access_limit.go; default 30000, accessLimitRate).
+	AccessLimit int
 	// MultiDC: this data centre's name and the remote ones it syncs (multidc.go).
 	MultiDC MultiDCConfig
 }
@@ -127,6 +132,10 @@ func (c *Config) defaults() {
 		c.OrphanSweepInterval = 5 * time.Second
 	}
 	c.Push.defaults()
+	c.Watch.defaults()
+	if c.AccessLimit <= 0 {
+		c.AccessLimit = 30000
+	}
 	c.MultiDC.defaults()
 }
 
@@ -204,10 +213,13 @@ type PushConfig struct {
 	// (defaults 10 and 60s: pushCircuitBreakerThreshold,
 	// pushCircuitBreakerSilenceMillis and pushConsecutiveSuccess of
 	// SessionServerConfigBean; the statistic is the subscriber's,
-	// DefaultCircuitBreakerService.pushCircuitBreaker, unless the breaker
-	// switch turns on the per-address one, which is not modelled).
-	BreakerFailures int
-	BreakerSilence  time.Duration
+	// DefaultCircuitBreakerService.pushCircuitBreaker). With the address
+	// switch on (provide data ProvideCircuitBreaker, off by default) a
+	// connection with more than AddressBreakerFailures failed pushes
+	// (default 50, pushAddressCircuitBreakerThreshold) is held too.
+	BreakerFailures        int
+	BreakerSilence         time.Duration
+	AddressBreakerFailures int
 }
 
 // The push pipeline's modes.
@@ -234,6 +246,9 @@ func (c *PushConfig) defaults() {
 	}
 	if c.BreakerFailures <= 0 {
 		c.BreakerFailures = 10
+	}
+	if c.AddressBreakerFailures <= 0 {
+		c.AddressBreakerFailures = 50
 	}
 }
 

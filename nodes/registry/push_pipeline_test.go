@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -139,4 +140,53 @@ func TestStuckPushDropped(t *testing.T) {
 	require.Equal(t, fp, again)
 	last, _, _ = run(PushConfig{Mode: PushImmediate})
 	require.Empty(t, last, "the immediate model still waits for the minute-long push timeout")
+}
+
+// With the address switch on, a connection's failed pushes count
+// together: 20 subscribers failing 4 pushes each (1 + 3 retries) are
+// under their own breaker's 10 but over the address's 50, so the next
+// change is held for the breaker's 60 s silence; with the switch off
+// (the default) it is pushed at once. The switch's address list stops a
+// client's pushes outright.
+func TestAddressCircuitBreakerSwitch(t *testing.T) {
+	run := func(fail bool, values ...string) (held, after []string, fp uint64) {
+		w, cfg := pipeWorld(t, 6, PushConfig{Mode: PushPipeline})
+		ops := &opsHost{}
+		pub := &testHost{cfg: ClientConfig{Sessions: cfg.Sessions}, start: func(c *Client) { c.Publish("svc", "p0", "x") }}
+		sub := &testHost{cfg: ClientConfig{Sessions: cfg.Sessions}, start: func(c *Client) {
+			for i := range 20 {
+				c.Subscribe("svc", fmt.Sprintf("s%d", i))
+			}
+		}}
+		w.AddNode("ops", func() sim.Node { return ops })
+		w.AddNode("pub", func() sim.Node { return pub })
+		w.AddNode("sub", func() sim.Node { return sub })
+		if len(values) > 0 {
+			w.At(time.Second, func() { ops.provide(cfg, ProvideCircuitBreaker, values...) })
+		}
+		if fail {
+			w.At(5*time.Second, func() { require.NoError(t, w.Inject(sim.ArmFailpoint{Failpoint: FailPush})) })
+			w.At(12*time.Second, func() { require.NoError(t, w.Inject(sim.DisarmFailpoint{Failpoint: FailPush})) })
+		}
+		w.At(5100*time.Millisecond, func() { pub.client.Publish("svc", "p0", "y") })
+		w.At(13*time.Second, func() { pub.client.Publish("svc", "p0", "z") })
+		w.Run(sim.Limits{Until: 20 * time.Second})
+		held = lastOf(sub.pushesTo("s7"))
+		w.Run(sim.Limits{Until: 80 * time.Second})
+		after = lastOf(sub.pushesTo("s7"))
+		require.Empty(t, w.Findings())
+		return held, after, w.Fingerprint()
+	}
+	held, after, _ := run(true)
+	require.Equal(t, []string{"p0=z"}, held, "switch off: each subscriber's own breaker is closed")
+	require.Equal(t, []string{"p0=z"}, after)
+	held, after, fp := run(true, BreakerAddressSwitch)
+	require.Equal(t, []string{"p0=x"}, held, "switch on: the connection's 80 failures hold it")
+	require.Equal(t, []string{"p0=z"}, after, "the version scan pushes once the silence is over")
+	_, _, again := run(true, BreakerAddressSwitch)
+	require.Equal(t, fp, again)
+	held, _, _ = run(false, BreakerAddressSwitch)
+	require.Equal(t, []string{"p0=z"}, held, "no failures: nothing held")
+	held, _, _ = run(false, BreakerAddressSwitch, "sub")
+	require.Equal(t, []string{"p0=x"}, held, "an address on the switch's list is not pushed once pushed")
 }
