@@ -39,6 +39,18 @@ func (c *WatchConfig) defaults() {
 	defaultDur(&c.ScanInterval, 3*time.Second)
 }
 
+// Bound is how long a watcher may wait, away from faults, for what it is
+// owed once the meta servers hold it: the next fetch (enabled), a scan,
+// a push that times out (pushTimeout) and the scan after it.
+func (c WatchConfig) Bound(pushTimeout time.Duration) time.Duration {
+	c.defaults()
+	b := 2*c.ScanInterval + pushTimeout
+	if c.Enable {
+		b += c.FetchInterval
+	}
+	return b
+}
+
 // Watch registers a watcher of dataID's config; pushes go to OnPush with
 // one publisher "config" whose data is the config's values, comma-joined
 // (with watchConfigEnable), or with no publisher (null content).
