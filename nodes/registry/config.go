@@ -220,6 +220,38 @@ type PushConfig struct {
 	BreakerFailures        int
 	BreakerSilence         time.Duration
 	AddressBreakerFailures int
+	// Adaptive is the large-change adaptive delay (off by default, as
+	// SOFARegistry's largeChangeAdaptiveDelayConfig).
+	Adaptive AdaptiveDelay
+}
+
+// AdaptiveDelay is LargeChangeAdaptiveDelayConfig: with On, a change of
+// a datum with more than Threshold publishers (default 2000) is merged for
+// Base + PerPublisher x (publishers - Threshold), counting at most
+// MaxPublishers (default 4900): 1 s to 30 s at the defaults (1 s, 10 ms).
+type AdaptiveDelay struct {
+	On                       bool
+	Threshold, MaxPublishers int
+	Base, PerPublisher       time.Duration
+}
+
+func (a *AdaptiveDelay) defaults() {
+	if a.Threshold <= 0 {
+		a.Threshold = 2000
+	}
+	if a.MaxPublishers <= 0 {
+		a.MaxPublishers = 4900
+	}
+	defaultDur(&a.Base, time.Second)
+	defaultDur(&a.PerPublisher, 10*time.Millisecond)
+}
+
+// delay is a change's adaptive delay (0: not a large change).
+func (a AdaptiveDelay) delay(pubs int) time.Duration {
+	if !a.On || pubs <= a.Threshold {
+		return 0
+	}
+	return a.Base + a.PerPublisher*time.Duration(min(pubs, a.MaxPublishers)-a.Threshold)
 }
 
 // The push pipeline's modes.
@@ -250,6 +282,7 @@ func (c *PushConfig) defaults() {
 	if c.AddressBreakerFailures <= 0 {
 		c.AddressBreakerFailures = 50
 	}
+	c.Adaptive.defaults()
 }
 
 // defaultDur sets *d to v unless it is positive.
@@ -278,7 +311,7 @@ func (c PushConfig) PushBound() time.Duration {
 	if c.immediate() {
 		return 0
 	}
-	return c.ChangeMaxDelay + c.Debounce
+	return max(c.ChangeMaxDelay, c.Adaptive.delay(c.Adaptive.MaxPublishers)) + c.Debounce
 }
 
 // LoneBound is how long a lone change waits away from failures: the

@@ -32,6 +32,9 @@ type merge struct {
 	first time.Duration // when the first change arrived
 	d     *Datum        // the newest change
 	gen   uint64
+	// with the adaptive delay on: when the merge fires and its deadline
+	// (AbstractChangeWorker's expire and expireDeadline timestamps)
+	due, deadline time.Duration
 }
 
 // subPipe is a subscriber's pipeline state.
@@ -98,7 +101,32 @@ func (s *SessionServer) onChange(d *Datum) {
 	}
 	m.gen = gen
 	due := min(now+cfg.ChangeDebounce, m.first+cfg.ChangeMaxDelay)
+	if cfg.Adaptive.On {
+		due = m.adapt(now, cfg, len(d.Pubs))
+	}
 	s.env.SetTimer(max(due-now, 0), changeFire{dataID: d.DataID, gen: gen})
+}
+
+// adapt is LargeChangeAdaptiveDelayWorker's merge: a change of more than
+// Threshold publishers waits its adaptive delay from now, others the
+// change debounce; a new merge's deadline is its delay (large) or the
+// maximum debounce, and a change due after the deadline leaves the merge
+// due when it was.
+func (m *merge) adapt(now time.Duration, cfg PushConfig, pubs int) time.Duration {
+	e := now + cfg.ChangeDebounce
+	large := cfg.Adaptive.delay(pubs)
+	if large > 0 {
+		e = now + large
+	}
+	switch {
+	case m.deadline == 0 && large > 0:
+		m.due, m.deadline = e, e
+	case m.deadline == 0:
+		m.due, m.deadline = e, now+cfg.ChangeMaxDelay
+	case e <= m.deadline:
+		m.due = e
+	}
+	return m.due
 }
 
 // pushTimer handles the pipeline's timers.

@@ -190,3 +190,52 @@ func TestAddressCircuitBreakerSwitch(t *testing.T) {
 	held, _, _ = run(false, BreakerAddressSwitch, "sub")
 	require.Equal(t, []string{"p0=x"}, held, "an address on the switch's list is not pushed once pushed")
 }
+
+// With the adaptive delay on, a change to a datum of more than Threshold
+// publishers is merged for Base + PerPublisher x the publishers over it
+// (here 2 s + 3 x 1 s); a datum at the threshold keeps the 1 s debounce,
+// and with it off (the default) both do. The version scan, which would
+// push it sooner, is kept out of the window.
+func TestAdaptiveDelayForLargeChanges(t *testing.T) {
+	pushedAfter := func(adaptive AdaptiveDelay, pubs int) (time.Duration, uint64) {
+		w := sim.NewWorld(sim.Config{Seed: 8})
+		cfg := Config{Metas: []sim.NodeID{"meta-1", "meta-2", "meta-3"}, Data: []sim.NodeID{"data-1", "data-2"}, Sessions: []sim.NodeID{"session-1"},
+			Slots: 16, SyncInterval: time.Minute, Push: PushConfig{Mode: PushPipeline, Adaptive: adaptive}} // no version scan in the window
+		AddServers(w, cfg)
+		pub := &testHost{cfg: ClientConfig{Sessions: cfg.Sessions}, start: func(c *Client) {
+			for i := range pubs {
+				c.Publish("svc", fmt.Sprintf("p%d", i), "x")
+			}
+		}}
+		sub := &testHost{cfg: ClientConfig{Sessions: cfg.Sessions}, start: func(c *Client) { c.Subscribe("svc", "s1") }}
+		w.AddNode("pub", func() sim.Node { return pub })
+		w.AddNode("sub", func() sim.Node { return sub })
+		changed := 8 * time.Second
+		var at time.Duration
+		w.At(changed, func() { pub.client.Publish("svc", "p0", "y") })
+		w.Run(sim.Limits{Until: changed})
+		before := len(sub.pushes)
+		for w.Now() < changed+20*time.Second && at == 0 {
+			w.Run(sim.Limits{Until: w.Now() + 50*time.Millisecond})
+			for _, d := range sub.pushes[before:] {
+				for _, p := range d.Pubs {
+					if p.RegID == "p0" && p.Data == "y" && at == 0 {
+						at = w.Now() - changed
+					}
+				}
+			}
+		}
+		require.Empty(t, w.Findings())
+		return at, w.Fingerprint()
+	}
+	on := AdaptiveDelay{On: true, Threshold: 3, MaxPublishers: 8, Base: 2 * time.Second, PerPublisher: time.Second}
+	large, fp := pushedAfter(on, 6)
+	require.GreaterOrEqual(t, large, 5*time.Second, "2 s + 3 x 1 s")
+	require.Less(t, large, 7*time.Second)
+	_, again := pushedAfter(on, 6)
+	require.Equal(t, fp, again)
+	small, _ := pushedAfter(on, 3)
+	require.Less(t, small, 2500*time.Millisecond, "at the threshold: the change debounce")
+	off, _ := pushedAfter(AdaptiveDelay{}, 6)
+	require.Less(t, off, 2500*time.Millisecond, "off by default")
+}
