@@ -135,15 +135,16 @@ func (s *SessionServer) watchConfig(key string) {
 // watched, and every watcher is pushed what it is owed.
 func (s *SessionServer) scanWatchers() {
 	now := s.env.Monotonic()
-	for _, reg := range sortedKeys(s.subs) {
-		x := s.subs[reg]
-		if !watched(x.dataID) {
+	for _, id := range sortedKeys(s.byData) {
+		if !watched(id) {
 			continue
 		}
-		if c := s.ops.watch.cfgs[x.dataID]; c != nil {
+		if c := s.ops.watch.cfgs[id]; c != nil {
 			c.touched = now
 		}
-		s.pushWatcher(x)
+		for _, reg := range sortedKeys(s.byData[id]) {
+			s.pushWatcher(s.subs[reg])
+		}
 	}
 }
 
