@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/sofasim/sofasim/checkers"
@@ -18,6 +19,9 @@ type regState struct {
 	end     int64
 	current map[int]map[string]Event // client -> regId -> last publish (absent: unpublished)
 	subs    map[int]map[string]Event // client -> subscriber regId -> subscribe event
+	// watchers are the subscribers of "config/..." (watch.go), apart: no
+	// subscriber checker judges them
+	watchers map[int]map[string]Event
 	// byDrill is the Drill events per Op, in history order: drills() is
 	// asked once per publisher and push, so a rescan would make the
 	// checkers quadratic in the history.
@@ -36,7 +40,7 @@ func (s *regState) alive(cl int, until int64) bool {
 }
 
 func loadEvents(evs []Event) *regState {
-	s := &regState{evs: evs, dead: map[int]int64{}, current: map[int]map[string]Event{}, subs: map[int]map[string]Event{}, byDrill: map[string][]Event{}, healAt: -1}
+	s := &regState{evs: evs, dead: map[int]int64{}, current: map[int]map[string]Event{}, subs: map[int]map[string]Event{}, watchers: map[int]map[string]Event{}, byDrill: map[string][]Event{}, healAt: -1}
 	for i, ev := range evs {
 		s.ids = append(s.ids, i)
 		if ev.T > s.end {
@@ -57,10 +61,14 @@ func loadEvents(evs []Event) *regState {
 		case Unpublish:
 			delete(s.current[ev.Client], ev.RegID)
 		case Subscribe:
-			if s.subs[ev.Client] == nil {
-				s.subs[ev.Client] = map[string]Event{}
+			to := s.subs
+			if strings.HasPrefix(ev.DataID, "config/") {
+				to = s.watchers
 			}
-			s.subs[ev.Client][ev.RegID] = ev
+			if to[ev.Client] == nil {
+				to[ev.Client] = map[string]Event{}
+			}
+			to[ev.Client][ev.RegID] = ev
 		}
 	}
 	return s
@@ -85,7 +93,6 @@ func (s *regState) expected() map[string]map[string]Event {
 		}
 	}
 	s.addInterfaces(out)
-	s.addConfigs(out)
 	return out
 }
 

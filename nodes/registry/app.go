@@ -168,10 +168,10 @@ func derived(dataID string) bool {
 
 // fetchApps stands for fetching an interface's datum: it fetches every
 // app datum (which apps serve the interface depends on their revisions);
-// a watched config's comes from the provide data (watch.go).
+// a watched config is the watcher fetch's (watch.go).
 func (s *SessionServer) fetchApps(dataID string) bool {
-	if strings.HasPrefix(dataID, "config/") {
-		s.configDatum(dataID) // a watcher's: from the provide data
+	if watched(dataID) {
+		s.watchConfig(dataID)
 		return true
 	}
 	if !strings.HasPrefix(dataID, "iface/") {
@@ -267,12 +267,9 @@ func (s *SessionServer) askRevision(rev string) {
 }
 
 // revisionsLearnt: the provide data brought revisions (pushes held for
-// them can go) or watched configs.
+// them can go).
 func (s *SessionServer) revisionsLearnt(keys []string) {
 	for _, k := range keys {
-		if strings.HasPrefix(k, "config/") {
-			s.configDatum(k)
-		}
 		if strings.HasPrefix(k, "revision/") {
 			rev := strings.TrimPrefix(k, "revision/")
 			delete(s.apps.asked, rev)

@@ -46,23 +46,3 @@ func TestAppLevelDiscovery(t *testing.T) {
 	}
 	require.Empty(t, w.Findings())
 }
-
-// TestWatcherGetsConfig: a watcher is pushed each version of its config,
-// including to a watcher that comes later.
-func TestWatcherGetsConfig(t *testing.T) {
-	w, cfg := newTestWorld(t, 5)
-	ops := &opsHost{}
-	watcher := &testHost{cfg: ClientConfig{Sessions: cfg.Sessions}, start: func(c *Client) { c.Watch("limits", "w1") }}
-	w.AddNode("ops", func() sim.Node { return ops })
-	w.AddNode("watcher", func() sim.Node { return watcher })
-	w.At(2*time.Second, func() { ops.provide(cfg, ConfigKey("limits"), "qps=10") })
-	w.Run(sim.Limits{Until: 4 * time.Second})
-	require.Equal(t, []string{"config=qps=10"}, watcher.last())
-	w.At(4*time.Second, func() { ops.provide(cfg, ConfigKey("limits"), "qps=20", "burst=5") })
-	late := &testHost{cfg: ClientConfig{Sessions: cfg.Sessions}, start: func(c *Client) { c.Watch("limits", "w2") }}
-	w.AddNode("late", func() sim.Node { return late })
-	w.Run(sim.Limits{Until: 7 * time.Second})
-	require.Equal(t, []string{"config=qps=20,burst=5"}, watcher.last())
-	require.Equal(t, []string{"config=qps=20,burst=5"}, late.last())
-	require.Empty(t, w.Findings())
-}

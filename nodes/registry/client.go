@@ -39,6 +39,10 @@ type Client struct {
 	waiting bool
 	dials   uint64        // connections dialled: stamps registrations
 	heard   time.Duration // monotonic time the session was last heard from
+
+	// refusals counts each registration's refusals by the access limit
+	// (access_limit.go); nil until the first.
+	refusals map[string]int
 }
 
 type (
@@ -181,6 +185,10 @@ func (c *Client) HandleTimer(_ sim.TimerID, tag any) bool {
 		c.ping()
 		return true
 	}
+	if t, ok := tag.(resendTick); ok && t.c == c {
+		c.resend(t)
+		return true
+	}
 	if t, ok := tag.(reconnectTick); !ok || t.c != c {
 		return false
 	}
@@ -206,6 +214,8 @@ func (c *Client) HandleMessage(conn sim.ConnID, _ sim.NodeID, msg any) bool {
 			c.cfg.OnPush(x.RegID, x.Datum)
 		}
 		c.env.Send(conn, &PushAck{RegID: x.RegID, Version: x.Datum.Version, Attempt: x.Attempt})
+	case *ClientRefused:
+		c.refused(x)
 	case *ClientPublishAck:
 		if c.cfg.OnPublishAck != nil {
 			c.cfg.OnPublishAck(x.RegID, x.Version)

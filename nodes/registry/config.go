@@ -86,6 +86,11 @@ type Config struct {
 	OrphanSweepInterval, RegisterLag time.Duration
 	// Push is the session's push pipeline (push_pipeline.go).
 	Push PushConfig
+	// Watch: watchers (watch.go); off by default, as SOFARegistry's.
+	Watch WatchConfig
+	// AccessLimit: a session admits this many client registrations a
+	// second (access_limit.go; default 30000, accessLimitRate).
+	AccessLimit int
 	// MultiDC: this data centre's name and the remote ones it syncs (multidc.go).
 	MultiDC MultiDCConfig
 }
@@ -137,6 +142,10 @@ func (c *Config) defaults() {
 		c.OrphanSweepInterval = 5 * time.Second
 	}
 	c.Push.defaults()
+	c.Watch.defaults()
+	if c.AccessLimit <= 0 {
+		c.AccessLimit = 30000
+	}
 	c.MultiDC.defaults()
 }
 
@@ -214,10 +223,45 @@ type PushConfig struct {
 	// (defaults 10 and 60s: pushCircuitBreakerThreshold,
 	// pushCircuitBreakerSilenceMillis and pushConsecutiveSuccess of
 	// SessionServerConfigBean; the statistic is the subscriber's,
-	// DefaultCircuitBreakerService.pushCircuitBreaker, unless the breaker
-	// switch turns on the per-address one, which is not modelled).
-	BreakerFailures int
-	BreakerSilence  time.Duration
+	// DefaultCircuitBreakerService.pushCircuitBreaker). With the address
+	// switch on (provide data ProvideCircuitBreaker, off by default) a
+	// connection with more than AddressBreakerFailures failed pushes
+	// (default 50, pushAddressCircuitBreakerThreshold) is held too.
+	BreakerFailures        int
+	BreakerSilence         time.Duration
+	AddressBreakerFailures int
+	// Adaptive is the large-change adaptive delay (off by default, as
+	// SOFARegistry's largeChangeAdaptiveDelayConfig).
+	Adaptive AdaptiveDelay
+}
+
+// AdaptiveDelay is LargeChangeAdaptiveDelayConfig: with On, a change of
+// a datum with more than Threshold publishers (default 2000) is merged for
+// Base + PerPublisher x (publishers - Threshold), counting at most
+// MaxPublishers (default 4900): 1 s to 30 s at the defaults (1 s, 10 ms).
+type AdaptiveDelay struct {
+	On                       bool
+	Threshold, MaxPublishers int
+	Base, PerPublisher       time.Duration
+}
+
+func (a *AdaptiveDelay) defaults() {
+	if a.Threshold <= 0 {
+		a.Threshold = 2000
+	}
+	if a.MaxPublishers <= 0 {
+		a.MaxPublishers = 4900
+	}
+	defaultDur(&a.Base, time.Second)
+	defaultDur(&a.PerPublisher, 10*time.Millisecond)
+}
+
+// delay is a change's adaptive delay (0: not a large change).
+func (a AdaptiveDelay) delay(pubs int) time.Duration {
+	if !a.On || pubs <= a.Threshold {
+		return 0
+	}
+	return a.Base + a.PerPublisher*time.Duration(min(pubs, a.MaxPublishers)-a.Threshold)
 }
 
 // The push pipeline's modes.
@@ -245,6 +289,10 @@ func (c *PushConfig) defaults() {
 	if c.BreakerFailures <= 0 {
 		c.BreakerFailures = 10
 	}
+	if c.AddressBreakerFailures <= 0 {
+		c.AddressBreakerFailures = 50
+	}
+	c.Adaptive.defaults()
 }
 
 // defaultDur sets *d to v unless it is positive.
@@ -273,7 +321,7 @@ func (c PushConfig) PushBound() time.Duration {
 	if c.immediate() {
 		return 0
 	}
-	return c.ChangeMaxDelay + c.Debounce
+	return max(c.ChangeMaxDelay, c.Adaptive.delay(c.Adaptive.MaxPublishers)) + c.Debounce
 }
 
 // LoneBound is how long a lone change waits away from failures: the

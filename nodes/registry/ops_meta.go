@@ -16,6 +16,8 @@ func (m *MetaServer) opsMessage(conn sim.ConnID, msg any) bool {
 		}
 	case *ProvideFetch:
 		m.env.Send(conn, &ProvideAnswer{Data: m.prov.newer(x.Have)})
+	case *WatchFetch:
+		m.env.Send(conn, m.prov.watchAnswer(x))
 	case *ProvideGet:
 		if d := m.prov.get(x.Key); d.Version > 0 {
 			m.env.Send(conn, &ProvideAnswer{Data: []ProvideData{d}})

@@ -30,12 +30,15 @@ type sessionOps struct {
 	offConns map[sim.ConnID]bool // connections switched off
 	stopped  bool                // push stopped, as last applied
 	mdc      switches            // the remote data centres' switches, as last reloaded (multidc_switch.go)
+	watch    sessionWatch        // watchers (watch.go)
+	limit    rateLimiter         // the access limit (access_limit.go)
 }
 
 func (s *SessionServer) startOps() {
-	s.ops = sessionOps{zoneOff: map[string]bool{}, offConns: map[sim.ConnID]bool{}}
+	s.ops = sessionOps{zoneOff: map[string]bool{}, offConns: map[sim.ConnID]bool{}, limit: newRateLimiter(s.cfg.AccessLimit, s.env.Monotonic())}
 	s.ops.view.start(s.env, s.cfg)
 	s.ops.mdc.start(s.env, s.cfg.MultiDC)
+	s.startWatch()
 	s.startApps()
 }
 
@@ -80,18 +83,33 @@ func (s *SessionServer) opsMessage(c sim.ConnID, msg any) bool {
 			}
 		}
 		s.applyOps()
+	// Registrations pass the real interceptors in their order: IP
+	// blacklist, access limit, client-off, dataInfoId blacklist.
 	case *ClientPublish:
 		addr := s.addrOf(c)
-		if s.clientOff(addr) {
-			s.ops.offConns[c] = true
-			return true
+		if x.Unpub {
+			if s.clientOff(addr) {
+				s.ops.offConns[c] = true
+				return true
+			}
+			return false
 		}
-		if !x.Unpub && (s.ops.view.has(ProvideBlackIP, addr) || s.ops.view.has(ProvideBlackDataID, x.Pub.DataID)) {
+		switch {
+		case s.ops.view.has(ProvideBlackIP, addr):
 			s.env.Reached("registry/publish-blacklisted")
+		case !s.admit(c, x.Pub.RegID):
+		case s.clientOff(addr):
+			s.ops.offConns[c] = true
+		case s.ops.view.has(ProvideBlackDataID, x.Pub.DataID):
+			s.env.Reached("registry/publish-blacklisted")
+		default:
+			return false
+		}
+		return true
+	case *ClientSubscribe:
+		if !s.admit(c, x.RegID) {
 			return true
 		}
-		return false
-	case *ClientSubscribe:
 		if s.clientOff(s.addrOf(c)) {
 			s.ops.offConns[c] = true
 			return true
@@ -99,12 +117,12 @@ func (s *SessionServer) opsMessage(c sim.ConnID, msg any) bool {
 		return false
 	case *ClientRevision:
 		addr := s.addrOf(c)
-		if s.clientOff(addr) || s.ops.view.has(ProvideBlackIP, addr) || s.ops.view.has(ProvideBlackDataID, x.Pub.DataID) {
+		if s.ops.view.has(ProvideBlackIP, addr) || !s.admit(c, x.Pub.RegID) || s.clientOff(addr) || s.ops.view.has(ProvideBlackDataID, x.Pub.DataID) {
 			return true
 		}
 		return s.appMessage(c, msg)
 	default:
-		return s.appMessage(c, msg)
+		return s.watchMessage(msg) || s.appMessage(c, msg)
 	}
 	return true
 }

@@ -21,14 +21,24 @@ type ProvideData struct {
 	Version uint64   `json:"version"`
 }
 
-// Provide data keys: the ops switches, and ConfigKey for watched config.
+// Provide data keys: the ops switches under SOFARegistry's names
+// (ValueConstants: a dataId in instance 9600 of group CONFIG), and
+// ConfigKey for watched config.
 const (
-	ProvideStopPush    = "session.stop.push.data.switch" // Values ["on"]: sessions push nothing (but to gray addresses)
-	ProvideGrayPush    = "session.gray.push.switch"      // client addresses still pushed while push is stopped
-	ProvideClientOff   = "session.client.off.address"    // client addresses switched off on every session server
-	ProvideBlackIP     = "session.blacklist.ip"          // client addresses whose publishes are refused
-	ProvideBlackDataID = "session.blacklist.datainfoid"  // dataInfoIds whose publishers are refused and removed
+	ProvideStopPush       = "session.stop.push.data.switch" + provideSuffix // Values ["on"]: sessions push nothing (but to gray addresses)
+	ProvideGrayPush       = "session.push.switch.gray.open" + provideSuffix // client addresses still pushed while push is stopped
+	ProvideClientOff      = "registry.client.off.list" + provideSuffix      // client addresses switched off on every session server
+	ProvideBlackIP        = "session.blacklist.data" + provideSuffix        // client addresses whose publishes are refused
+	ProvideBlackDataID    = "session.dataid.blacklist" + provideSuffix      // dataInfoIds whose publishers are refused and removed
+	ProvideCircuitBreaker = "registry.circuit.breaker" + provideSuffix      // BreakerAddressSwitch, and addresses whose pushes stop
+	provideSuffix         = "#@#9600#@#CONFIG"
 )
+
+// BreakerAddressSwitch, among ProvideCircuitBreaker's values, turns the
+// per-address circuit breaker on (CircuitBreakerData.addressSwitch); the
+// other values are the client addresses whose pushes it stops
+// (CircuitBreakerData.address).
+const BreakerAddressSwitch = "addressSwitch"
 
 // ConfigKey is the provide data key of a dataInfoId's config, which
 // watchers (config subscribers) receive.

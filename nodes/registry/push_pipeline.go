@@ -5,20 +5,36 @@ package registry
 // after the first) and PushProcessor (a subscriber's push debounced, a
 // failed one retried Retries times with a growing backoff and then left to
 // the next version scan, a push stuck in flight dropped, a circuit breaker
-// per subscriber). Config.Push.Immediate keeps the old model.
+// per subscriber, and per connection behind the address switch).
+// Config.Push.Immediate keeps the old model.
 
-import "time"
+import (
+	"time"
+
+	"github.com/sofasim/sofasim/sim"
+)
 
 // pushPipe is a session's pipeline state; the maps start lazily.
 type pushPipe struct {
 	merges map[string]*merge // dataInfoId -> its changes not fired yet
 	gen    uint64            // names timers, so a superseded one is ignored
+	// the address statistics of DefaultCircuitBreakerService: failed
+	// pushes to a client connection (ip:port) since its last success
+	addrs map[sim.ConnID]*addrStat
+}
+
+type addrStat struct {
+	fails    int
+	lastFail time.Duration
 }
 
 type merge struct {
 	first time.Duration // when the first change arrived
 	d     *Datum        // the newest change
 	gen   uint64
+	// with the adaptive delay on: when the merge fires and its deadline
+	// (AbstractChangeWorker's expire and expireDeadline timestamps)
+	due, deadline time.Duration
 }
 
 // subPipe is a subscriber's pipeline state.
@@ -31,9 +47,8 @@ type subPipe struct {
 	sentAt   time.Duration
 	sentVer  uint64
 	// the subscriber's circuit breaker (SOFARegistry's
-	// Subscriber.getStatistic: per subscriber unless the breaker switch
-	// asks for the per-address one, not modelled): failed pushes since
-	// the last success, and pushes skipped until openUntil
+	// Subscriber.getStatistic): failed pushes since the last success, and
+	// pushes skipped until openUntil
 	fails     int
 	openUntil time.Duration
 }
@@ -86,7 +101,32 @@ func (s *SessionServer) onChange(d *Datum) {
 	}
 	m.gen = gen
 	due := min(now+cfg.ChangeDebounce, m.first+cfg.ChangeMaxDelay)
+	if cfg.Adaptive.On {
+		due = m.adapt(now, cfg, len(d.Pubs))
+	}
 	s.env.SetTimer(max(due-now, 0), changeFire{dataID: d.DataID, gen: gen})
+}
+
+// adapt is LargeChangeAdaptiveDelayWorker's merge: a change of more than
+// Threshold publishers waits its adaptive delay from now, others the
+// change debounce; a new merge's deadline is its delay (large) or the
+// maximum debounce, and a change due after the deadline leaves the merge
+// due when it was.
+func (m *merge) adapt(now time.Duration, cfg PushConfig, pubs int) time.Duration {
+	e := now + cfg.ChangeDebounce
+	large := cfg.Adaptive.delay(pubs)
+	if large > 0 {
+		e = now + large
+	}
+	switch {
+	case m.deadline == 0 && large > 0:
+		m.due, m.deadline = e, e
+	case m.deadline == 0:
+		m.due, m.deadline = e, now+cfg.ChangeMaxDelay
+	case e <= m.deadline:
+		m.due = e
+	}
+	return m.due
 }
 
 // pushTimer handles the pipeline's timers.
@@ -131,7 +171,7 @@ func (s *SessionServer) pushNow(x *sub) {
 	if d == nil || d.Version <= x.pushed || x.abandoned || s.pushHeld(x) {
 		return
 	}
-	if s.env.Monotonic() < x.pipe.openUntil {
+	if s.breakerOpen(x) {
 		s.env.Reached("registry/push-breaker-open")
 		return // the version scan pushes once it closes
 	}
@@ -154,6 +194,16 @@ func (s *SessionServer) retryPush(x *sub, v uint64) {
 		if x.pipe.fails++; x.pipe.fails > cfg.BreakerFailures {
 			x.pipe.openUntil = s.env.Monotonic() + cfg.BreakerSilence
 		}
+		if s.push.addrs == nil {
+			s.push.addrs = map[sim.ConnID]*addrStat{}
+		}
+		a := s.push.addrs[x.conn]
+		if a == nil {
+			a = &addrStat{}
+			s.push.addrs[x.conn] = a
+		}
+		a.fails++
+		a.lastFail = s.env.Monotonic()
 	}
 	if v > x.pipe.retryVer {
 		x.pipe.retryVer, x.pipe.retries = v, 0
@@ -179,6 +229,28 @@ func (s *SessionServer) pushSettled(x *sub) {
 	}
 	x.pipe.sentVer = 0
 	x.pipe.fails, x.pipe.openUntil = 0, 0
+	delete(s.push.addrs, x.conn) // pushConsecutiveSuccess 1
+}
+
+// breakerOpen is DefaultCircuitBreakerService.pushCircuitBreaker: a
+// subscriber pushed before is held while its own breaker is open, and,
+// with the address switch on (provide data ProvideCircuitBreaker), while
+// its connection failed more than AddressBreakerFailures pushes within
+// BreakerSilence or its address is on the switch's stop-push list.
+func (s *SessionServer) breakerOpen(x *sub) bool {
+	now := s.env.Monotonic()
+	if x.pushed == 0 {
+		return false
+	}
+	sub := now < x.pipe.openUntil
+	if !s.ops.view.has(ProvideCircuitBreaker, BreakerAddressSwitch) {
+		return sub
+	}
+	if s.ops.view.has(ProvideCircuitBreaker, s.addrOf(x.conn)) {
+		return true
+	}
+	a := s.push.addrs[x.conn]
+	return sub || a != nil && a.fails > s.cfg.Push.AddressBreakerFailures && now < a.lastFail+s.cfg.Push.BreakerSilence
 }
 
 // toPush is the datum a push to x sends: the cached one, or with

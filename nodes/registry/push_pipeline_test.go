@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -139,4 +140,102 @@ func TestStuckPushDropped(t *testing.T) {
 	require.Equal(t, fp, again)
 	last, _, _ = run(PushConfig{Mode: PushImmediate})
 	require.Empty(t, last, "the immediate model still waits for the minute-long push timeout")
+}
+
+// With the address switch on, a connection's failed pushes count
+// together: 20 subscribers failing 4 pushes each (1 + 3 retries) are
+// under their own breaker's 10 but over the address's 50, so the next
+// change is held for the breaker's 60 s silence; with the switch off
+// (the default) it is pushed at once. The switch's address list stops a
+// client's pushes outright.
+func TestAddressCircuitBreakerSwitch(t *testing.T) {
+	run := func(fail bool, values ...string) (held, after []string, fp uint64) {
+		w, cfg := pipeWorld(t, 6, PushConfig{Mode: PushPipeline})
+		ops := &opsHost{}
+		pub := &testHost{cfg: ClientConfig{Sessions: cfg.Sessions}, start: func(c *Client) { c.Publish("svc", "p0", "x") }}
+		sub := &testHost{cfg: ClientConfig{Sessions: cfg.Sessions}, start: func(c *Client) {
+			for i := range 20 {
+				c.Subscribe("svc", fmt.Sprintf("s%d", i))
+			}
+		}}
+		w.AddNode("ops", func() sim.Node { return ops })
+		w.AddNode("pub", func() sim.Node { return pub })
+		w.AddNode("sub", func() sim.Node { return sub })
+		if len(values) > 0 {
+			w.At(time.Second, func() { ops.provide(cfg, ProvideCircuitBreaker, values...) })
+		}
+		if fail {
+			w.At(5*time.Second, func() { require.NoError(t, w.Inject(sim.ArmFailpoint{Failpoint: FailPush})) })
+			w.At(12*time.Second, func() { require.NoError(t, w.Inject(sim.DisarmFailpoint{Failpoint: FailPush})) })
+		}
+		w.At(5100*time.Millisecond, func() { pub.client.Publish("svc", "p0", "y") })
+		w.At(13*time.Second, func() { pub.client.Publish("svc", "p0", "z") })
+		w.Run(sim.Limits{Until: 20 * time.Second})
+		held = lastOf(sub.pushesTo("s7"))
+		w.Run(sim.Limits{Until: 80 * time.Second})
+		after = lastOf(sub.pushesTo("s7"))
+		require.Empty(t, w.Findings())
+		return held, after, w.Fingerprint()
+	}
+	held, after, _ := run(true)
+	require.Equal(t, []string{"p0=z"}, held, "switch off: each subscriber's own breaker is closed")
+	require.Equal(t, []string{"p0=z"}, after)
+	held, after, fp := run(true, BreakerAddressSwitch)
+	require.Equal(t, []string{"p0=x"}, held, "switch on: the connection's 80 failures hold it")
+	require.Equal(t, []string{"p0=z"}, after, "the version scan pushes once the silence is over")
+	_, _, again := run(true, BreakerAddressSwitch)
+	require.Equal(t, fp, again)
+	held, _, _ = run(false, BreakerAddressSwitch)
+	require.Equal(t, []string{"p0=z"}, held, "no failures: nothing held")
+	held, _, _ = run(false, BreakerAddressSwitch, "sub")
+	require.Equal(t, []string{"p0=x"}, held, "an address on the switch's list is not pushed once pushed")
+}
+
+// With the adaptive delay on, a change to a datum of more than Threshold
+// publishers is merged for Base + PerPublisher x the publishers over it
+// (here 2 s + 3 x 1 s); a datum at the threshold keeps the 1 s debounce,
+// and with it off (the default) both do. The version scan, which would
+// push it sooner, is kept out of the window.
+func TestAdaptiveDelayForLargeChanges(t *testing.T) {
+	pushedAfter := func(adaptive AdaptiveDelay, pubs int) (time.Duration, uint64) {
+		w := sim.NewWorld(sim.Config{Seed: 8})
+		cfg := Config{Metas: []sim.NodeID{"meta-1", "meta-2", "meta-3"}, Data: []sim.NodeID{"data-1", "data-2"}, Sessions: []sim.NodeID{"session-1"},
+			Slots: 16, SyncInterval: time.Minute, Push: PushConfig{Mode: PushPipeline, Adaptive: adaptive}} // no version scan in the window
+		AddServers(w, cfg)
+		pub := &testHost{cfg: ClientConfig{Sessions: cfg.Sessions}, start: func(c *Client) {
+			for i := range pubs {
+				c.Publish("svc", fmt.Sprintf("p%d", i), "x")
+			}
+		}}
+		sub := &testHost{cfg: ClientConfig{Sessions: cfg.Sessions}, start: func(c *Client) { c.Subscribe("svc", "s1") }}
+		w.AddNode("pub", func() sim.Node { return pub })
+		w.AddNode("sub", func() sim.Node { return sub })
+		changed := 8 * time.Second
+		var at time.Duration
+		w.At(changed, func() { pub.client.Publish("svc", "p0", "y") })
+		w.Run(sim.Limits{Until: changed})
+		before := len(sub.pushes)
+		for w.Now() < changed+20*time.Second && at == 0 {
+			w.Run(sim.Limits{Until: w.Now() + 50*time.Millisecond})
+			for _, d := range sub.pushes[before:] {
+				for _, p := range d.Pubs {
+					if p.RegID == "p0" && p.Data == "y" && at == 0 {
+						at = w.Now() - changed
+					}
+				}
+			}
+		}
+		require.Empty(t, w.Findings())
+		return at, w.Fingerprint()
+	}
+	on := AdaptiveDelay{On: true, Threshold: 3, MaxPublishers: 8, Base: 2 * time.Second, PerPublisher: time.Second}
+	large, fp := pushedAfter(on, 6)
+	require.GreaterOrEqual(t, large, 5*time.Second, "2 s + 3 x 1 s")
+	require.Less(t, large, 7*time.Second)
+	_, again := pushedAfter(on, 6)
+	require.Equal(t, fp, again)
+	small, _ := pushedAfter(on, 3)
+	require.Less(t, small, 2500*time.Millisecond, "at the threshold: the change debounce")
+	off, _ := pushedAfter(AdaptiveDelay{}, 6)
+	require.Less(t, off, 2500*time.Millisecond, "off by default")
 }

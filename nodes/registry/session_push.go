@@ -18,6 +18,7 @@ type sub struct {
 	abandoned     bool
 	timeout       sim.TimerID // the push in flight's timeout, cancelled by its ack
 	pipe          subPipe     // the push pipeline's state (push_pipeline.go)
+	watchAcked    bool        // a watcher's push was acknowledged (watch.go)
 }
 
 // fetch asks the slot leader for a datum, telling it the highest version
@@ -50,6 +51,9 @@ func (s *SessionServer) sync() {
 	seen := map[string]bool{}
 	for _, reg := range sortedKeys(s.subs) {
 		x := s.subs[reg]
+		if watched(x.dataID) {
+			continue // the watcher scan's (watch.go)
+		}
 		x.pipe.rescan() // the version scan pushes what the retries gave up
 		if !seen[x.dataID] {
 			seen[x.dataID] = true
@@ -78,6 +82,10 @@ func (s *SessionServer) onDatum(d *Datum) {
 // acknowledged it, one push in flight at a time: at once in the Immediate
 // model, otherwise after the push debounce (push_pipeline.go).
 func (s *SessionServer) maybePush(x *sub) {
+	if watched(x.dataID) {
+		s.pushWatcher(x)
+		return
+	}
 	s.pushSettled(x)
 	d := s.toPush(x)
 	if d == nil || d.Version <= x.pushed || x.abandoned || s.pushHeld(x) {
@@ -117,6 +125,9 @@ func (s *SessionServer) pushFailed(x *sub) {
 
 func (s *SessionServer) pushFailedVersion(x *sub, v uint64) {
 	x.inflight = false
+	if watched(x.dataID) {
+		return // the next watcher scan pushes again
+	}
 	if s.bug(BugPushFailedRecordedDelivered) {
 		x.pushed = maxU(x.pushed, v) // recorded as delivered
 	}

@@ -52,7 +52,10 @@ var opsKinds = append(append([]string(nil), OpKinds...), OpPublishApp, OpSubscri
 
 func init() {
 	params := append(append([]scenarios.Param(nil), Params...),
-		scenarios.Dur("drill-bound", 5*time.Second, "after a switch reached the session servers (3s), what it promises holds within this"))
+		scenarios.Dur("drill-bound", 5*time.Second, "after a switch reached the session servers (3s), what it promises holds within this"),
+		scenarios.Choice("watch-config", "on", []string{"on", "off"}, "the sessions' watchConfigEnable: on, watchers are pushed the configs the console sets (fetched every watch-fetch, scanned every watch-scan); off (SOFARegistry's default), null content once"),
+		scenarios.Dur("watch-fetch", 5*time.Second, "with watch-config on, a session fetches its watched configs this often (SOFARegistry's 30 s would act once or twice in a 45 s run, after most config drills)"),
+		scenarios.Dur("watch-scan", 3*time.Second, "the session's watcher scan (SOFARegistry's scanWatcherIntervalMillis 3 s)"))
 	for i, p := range params {
 		if p.Name == "duration" { // the session-off of sofa-registry#57 takes 30s after a cut
 			params[i] = scenarios.Dur("duration", 45*time.Second, "safety phase (virtual time)")
@@ -90,7 +93,7 @@ func init() {
 					work = append(work, op.Op)
 				}
 			}
-			sys := build(w, plan, p, work, false)
+			sys := buildWith(w, plan, p, work, false, opsTopology(p))
 			withApps(sys)
 			sys.setBounds(p)
 			addConsole(w, sys, drills)
@@ -109,7 +112,25 @@ func (s *opsSystem) Checkers(b scenarios.Bounds) []checkers.CheckerOf[*regcheck.
 	settle := int64(3 * time.Second)
 	return append(s.system.Checkers(b), regcheck.StopPush{Bound: s.bound, Settle: settle}, regcheck.ClientOff{Bound: s.bound, Settle: settle},
 		regcheck.Blacklist{Bound: s.bound, Settle: settle}, regcheck.DataQuit{Bound: s.bound + int64(3*time.Second)},
-		regcheck.ReconcileHold{}, regcheck.ForceRefreshBalanced{Bound: s.bound + regcheck.DrillLag, Slots: s.cfg.Slots})
+		regcheck.ReconcileHold{}, regcheck.ForceRefreshBalanced{Bound: s.bound + regcheck.DrillLag, Slots: s.cfg.Slots}, s.watchers())
+}
+
+// opsTopology is the registry topology with the watcher parameters.
+func opsTopology(p scenarios.Values) regnode.Config {
+	c := topology(p)
+	c.Watch = regnode.WatchConfig{Enable: p.String("watch-config") == "on", FetchInterval: p.Duration("watch-fetch"), ScanInterval: p.Duration("watch-scan")}
+	return c
+}
+
+// watchers judges the watchers by the sessions' mode: a config set waits
+// for the console to reach the metas (DrillLag) and then the watcher
+// bound, plus a second of slack.
+func (s *opsSystem) watchers() regcheck.Watchers {
+	bound := int64(s.cfg.Watch.Bound(2*time.Second) + time.Second)
+	if s.cfg.Watch.Enable {
+		bound += regcheck.DrillLag
+	}
+	return regcheck.Watchers{Enabled: s.cfg.Watch.Enable, Bound: bound, Settle: int64(3 * time.Second)}
 }
 
 // drawOpsPlan: the registry workload, each drill on or off, data servers

@@ -195,7 +195,11 @@ type system struct {
 // build adds the servers, the meta probe and the clients; lean records
 // only what the benchmarks measure.
 func build(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []Op, lean bool) *system {
-	cfg := topology(p)
+	return buildWith(w, plan, p, ops, lean, topology(p))
+}
+
+// buildWith is build with the servers' configuration given.
+func buildWith(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []Op, lean bool, cfg regnode.Config) *system {
 	sys := &system{w: w, cfg: cfg, rec: &regcheck.History{}, dead: map[int]bool{},
 		healAt: time.Duration(plan.Duration), lastSl: map[sim.NodeID]string{}, lastMt: map[sim.NodeID]string{}, lastMeta: map[sim.NodeID]regcheck.Event{}, outageFrom: 0, pending: map[int]regcheck.Event{}, convAt: -1}
 	cfg.Observer = sys
