@@ -71,11 +71,14 @@ type World struct {
 // slot is a node's place in the world: the machine (clock, disk, stats)
 // and the current process incarnation.
 //
-// It is laid out in 64-byte lines for worlds of many nodes, where every
-// event's node is a cache miss: the first line holds all that a message
-// delivery or a send reads and writes of it, and the second the first
-// incarnation's Env, which the node's calls read next. The size is a size
-// class whose objects start on a line (TestHotLayouts).
+// It holds only what every event of the node touches, in two 64-byte
+// lines: the first all that a message delivery or a send reads and writes
+// of it, the second the first incarnation's Env, which the node's calls
+// read next. The rest is in slotCold, its fields promoted. In a world of
+// many nodes every event's node is a cache miss, and the hot slots packed
+// densely (128 bytes, a size class whose objects start on a line;
+// TestHotLayouts) take a third of the pages, and of the TLB entries, that
+// whole slots did.
 type slot struct {
 	node      Node
 	up        bool
@@ -86,10 +89,14 @@ type slot struct {
 	busyUntil int64
 	sent      uint64 // NodeStats.Sent and Received, kept here to share the line
 	received  uint64
-	env       *Env
+	*slotCold
 
 	env0 Env // the first incarnation's Env: no allocation, next to the slot
+}
 
+// slotCold is the part of a node's slot that events seldom touch.
+type slotCold struct {
+	env      *Env
 	stats    NodeStats // all but Sent and Received
 	fpCtx    context.Context
 	id       NodeID
@@ -102,7 +109,6 @@ type slot struct {
 	conns    []ConnID
 	timers   map[TimerID]timerRec
 	due      timerHeap // live timers by deadline; fired and cancelled ones linger until popped
-	_        [40]byte
 }
 
 // nodeStats returns the node's counters.
@@ -189,8 +195,8 @@ func (w *World) AddNode(id NodeID, factory func() Node) {
 	if _, dup := w.byID[id]; dup {
 		panic(fmt.Sprintf("sim: node %q added twice", id))
 	}
-	n := &slot{id: id, idx: int32(len(w.nodes)), factory: factory, disk: newDisk(),
-		diskRand: NewStream(w.seed, "disk/"+string(id))}
+	n := &slot{idx: int32(len(w.nodes)), slotCold: &slotCold{id: id, factory: factory, disk: newDisk(),
+		diskRand: NewStream(w.seed, "disk/"+string(id))}}
 	n.disk.busyFlag = &n.attention
 	cr := NewStream(w.seed, "clock/"+string(id))
 	if m := int64(w.cfg.Clock.MaxOffset); m > 0 {
@@ -431,7 +437,11 @@ func (w *World) prefetch(q *queue) {
 		next = unsafe.Pointer(&w.items.v[dir.first-1])
 	}
 	var sc, sd, sl unsafe.Pointer
-	if hint := n.env.sentOn; hint != 0 {
+	env := &n.env0 // read from the cold part only after a restart
+	if n.inc != 1 {
+		env = n.env
+	}
+	if hint := env.sentOn; hint != 0 {
 		if out := w.conns.get(ConnID(hint >> 1)); out != nil {
 			od := &out.dir[hint&1]
 			sc, sd, sl = unsafe.Pointer(out), unsafe.Pointer(od), unsafe.Pointer(&od.own)
