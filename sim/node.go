@@ -48,7 +48,7 @@ type Env struct {
 	inc uint32
 	// The incarnation's random stream, held by value: a restart allocates
 	// the Env and nothing more for it (the first incarnation's lives in
-	// its slot). 56 bytes, within one line.
+	// its slot). With sentOn, the Env is one 64-byte line.
 	src rand.PCG
 	rng rand.Rand
 	// sentOn is the connection (id<<1 | end) the node last sent on, where
