@@ -17,7 +17,8 @@ type Workload struct {
 	// connections are up, queues and buffers have grown and the start's
 	// synchronised traffic has spread out. In a world of many nodes that
 	// takes tens of events per node (a ring of 10,000 ran its first ten
-	// events per node at 3x and its next twenty at 1.3x the steady cost).
+	// events per node at two to three times the steady cost, the next ten
+	// at up to 1.5 times).
 	Warm uint64
 	// MinRound is the fewest events a measured round runs, so that a round
 	// reaches every node many times, not a few that happen to be cached.
