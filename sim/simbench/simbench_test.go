@@ -76,24 +76,33 @@ func TestIdleTimersStayPending(t *testing.T) {
 	require.Positive(t, w.Stats("ping").Received)
 }
 
-func TestGrowthIsAgainstTheWorkloadsFirstRow(t *testing.T) {
-	cs := []Comparison{{Workload: "ping-pong", KernelNs: 30}, {Workload: "ring", KernelNs: 50},
-		{Workload: "ring", KernelNs: 150}, {Workload: "idle-timers", KernelNs: 40}, {Workload: "idle-timers", KernelNs: 60}}
-	Growth(cs)
-	var got []float64
+// Compare interleaves the workloads: every row runs the same rounds, each
+// at least its workload's MinRound events, and growth is against the first
+// row of the same rounds.
+func TestCompareMeasuresSizesSideBySide(t *testing.T) {
+	small, big := RingWorkload(10), RingWorkload(300)
+	cs := Compare([]Workload{small, big}, 1, 1_000, 3)
+	require.Len(t, cs, 2)
+	require.Equal(t, "ring", cs[0].Workload)
+	require.Equal(t, []int{10, 300}, []int{cs[0].Size, cs[1].Size})
+	require.Equal(t, []uint64{1_000, big.MinRound}, []uint64{cs[0].Events, cs[1].Events})
+	require.Greater(t, big.MinRound, uint64(1_000))
+	require.Equal(t, big.Warm, cs[1].Warm)
 	for _, c := range cs {
-		got = append(got, c.Growth)
+		require.Equal(t, 3, c.Rounds)
+		require.Positive(t, c.KernelNs)
+		require.Positive(t, c.ReferenceNs)
+		require.Positive(t, c.HeapPerNode)
+		require.InDelta(t, c.KernelNs/c.ReferenceNs, c.Ratio, c.Ratio) // a median of ratios, same order of magnitude
 	}
-	require.Equal(t, []float64{1, 1, 3, 1, 1.5}, got)
-}
+	require.Equal(t, 1.0, cs[0].Growth)
+	require.InDelta(t, cs[1].KernelNs/cs[0].KernelNs, cs[1].Growth, cs[1].Growth)
 
-func TestCompareMeasuresBoth(t *testing.T) {
-	c := Compare(RingWorkload(10), 1, 2_000, 3)
-	require.Equal(t, "ring", c.Workload)
-	require.Equal(t, 10, c.Size)
-	require.Positive(t, c.KernelNs)
-	require.Positive(t, c.ReferenceNs)
-	require.InDelta(t, c.KernelNs/c.ReferenceNs, c.Ratio, c.Ratio) // a median of ratios, same order of magnitude
+	// The measured world is the one warmed up and run: its fingerprint is
+	// that of a world run for as many events in one go.
+	w := big.Kernel(1)
+	w.Run(sim.Limits{MaxEvents: big.Warm + 3*big.MinRound})
+	require.Equal(t, w.Fingerprint(), cs[1].Fingerprint)
 }
 
 // Past its warm-up, a fan-out run (connection messages, datagrams, timers,
