@@ -15,10 +15,20 @@ type Config struct {
 	Sessions []sim.NodeID
 	// Slots in the table (default 256).
 	Slots int
-	// HeartbeatInterval of members to the meta servers (default 500ms);
-	// Lease is how long the meta leader keeps a silent member (default 3s;
-	// SOFARegistry's is 20 s, RealMetaLease, which the registry scenarios use).
-	HeartbeatInterval, Lease time.Duration
+	// HeartbeatInterval of members to the meta leader (default 1s,
+	// SOFARegistry's schedulerHeartbeatIntervalSecs), each awaited up to
+	// MetaTimeout (default 3s); see member_renew.go. HeartbeatAll sends
+	// every heartbeat to every meta server instead, unawaited (the model
+	// before issue 14); a Config that names no election gets it with 500ms
+	// (metaDefaults). Lease is how long the meta leader keeps a silent
+	// member (default 3s; SOFARegistry's is 20 s, RealMetaLease, which the
+	// registry scenarios use).
+	HeartbeatInterval, MetaTimeout, Lease time.Duration
+	HeartbeatAll                          bool
+	// ArrangeInterval: the meta leader arranges the slot table this often
+	// (default 1s, registry.slot.arrange.interval.millis), and at once when
+	// a member joins or leaves.
+	ArrangeInterval time.Duration
 	// SyncInterval: session servers compare datum versions (default 5s).
 	SyncInterval time.Duration
 	// ReplicateInterval: data leaders batch replication (default 300ms).
@@ -98,9 +108,6 @@ type MetaObserver interface {
 func (c *Config) defaults() {
 	if c.Slots <= 0 {
 		c.Slots = 256
-	}
-	if c.HeartbeatInterval <= 0 {
-		c.HeartbeatInterval = 500 * time.Millisecond
 	}
 	if c.Lease <= 0 {
 		c.Lease = 3 * time.Second
