@@ -9,16 +9,20 @@ package registry
 // the one known is ignored, AbstractMetaLeaderExchanger.learn). A follower's
 // answer, a timeout or a broken connection counts a failure; after
 // MaxRenewFails (MAX_RENEW_FAIL_COUNT, 3) the leader is forgotten, and a
-// member that knows none asks: under election=db it reads the lock row
-// from the database and trusts it until gmt_modified + duration/2 on its
-// own clock (the default JDBC mode, queryLeaderFromDb); under raft it asks
-// every meta server which leader it knows (the LOADBALANCER mode's
-// /meta/leader/query). A fruitless ask is retried after 2 s, then 3 s, up
-// to 5 tries (the exchanger's Retryer), and then counts a failure too.
+// member that knows none asks every meta server which leader it knows
+// (the LOADBALANCER mode's /meta/leader/query: the leader the meta's
+// elector last read, or its raft leader). An ask that finds none is
+// retried after 2 s, then 3 s, up to 5 tries (the exchanger's Retryer),
+// and then counts a failure too.
 //
-// Simplified: a request that fails in transport is not retried at once
-// against a freshly read leader (sendRequest's one retry); the leader is
-// forgotten and asked for at the next heartbeat.
+// Not modelled: the JDBC mode (the default with a database), in which a
+// member reads the lock row itself and trusts it until gmt_modified +
+// duration/2 on its own clock: a member whose clock runs ahead by more
+// than 10 s could then never learn the leader, and the scenarios' clock
+// faults that outlast the heal would evict it for good. And a request that
+// fails in transport is not retried at once against a freshly read leader
+// (sendRequest's one retry): the leader is forgotten and asked for at the
+// next heartbeat.
 
 import (
 	"time"
@@ -66,7 +70,7 @@ type renewer struct {
 	awaited uint64
 	asking  bool // awaited is a look-up
 	asks    int  // tries of this look-up
-	empty   int  // this try's answers that named no leader (raft)
+	empty   int  // this try's answers that named no leader
 }
 
 // tick runs the renewer once a HeartbeatInterval.
@@ -144,12 +148,8 @@ func (m *member) ask() {
 	r.next++
 	r.awaited, r.asking, r.empty = r.next, true, 0
 	r.asks++
-	if m.cfg.Election == ElectionDB {
-		m.peers.send(m.cfg.LockDB, &LockReq{ID: r.awaited, Op: LockQuery})
-	} else {
-		for _, id := range m.cfg.Metas {
-			m.peers.send(id, &MetaLeaderQuery{ID: r.awaited})
-		}
+	for _, id := range m.cfg.Metas {
+		m.peers.send(id, &MetaLeaderQuery{ID: r.awaited})
 	}
 	m.env.SetTimer(m.cfg.MetaTimeout, renewTimeout{r.awaited})
 }
@@ -178,16 +178,6 @@ func (m *member) fruitless() {
 func (m *member) renewMessage(msg any) bool {
 	r := &m.renew
 	switch x := msg.(type) {
-	case *LockResp:
-		if x.ID != r.awaited || !r.asking {
-			return true
-		}
-		// validateLockLeader: the row is trusted until gmt_modified + duration/2, on the member's clock.
-		if until := x.Row.Modified + x.Row.Duration/2; x.Found && until >= m.env.Now().UnixMilli() {
-			m.found(sim.NodeID(x.Row.Owner), until)
-			return true
-		}
-		m.fruitless()
 	case *MetaLeaderInfo:
 		if x.ID != r.awaited || !r.asking {
 			return true

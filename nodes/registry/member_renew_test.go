@@ -67,7 +67,7 @@ func actingMeta(w *sim.World, cfg Config) sim.NodeID {
 
 // TestRenewerHeartbeatsTheLeaderOnly: once settled, members heartbeat the
 // meta leader once a second and no other meta; when the leader crashes
-// they find the next one (from the lock row, or by asking the metas) and
+// they find the next one (by asking the metas) and
 // it holds a lease for every one of them.
 func TestRenewerHeartbeatsTheLeaderOnly(t *testing.T) {
 	for _, c := range []struct {
