@@ -29,6 +29,12 @@ type Config struct {
 	// (default 1s, registry.slot.arrange.interval.millis), and at once when
 	// a member joins or leaves.
 	ArrangeInterval time.Duration
+	// RealAssigner fills a table's gaps with SOFARegistry's
+	// DefaultSlotAssigner (all leaders first, a dead leader's follower
+	// only while it leads fewer than the high water mark, followers to the
+	// fewest followers) instead of the model's repair (table.go); off by
+	// default until the losses it shows in registry-chaos are explained.
+	RealAssigner bool
 	// SyncInterval: session servers compare datum versions (default 5s).
 	SyncInterval time.Duration
 	// ReplicateInterval: data leaders batch replication (default 300ms).

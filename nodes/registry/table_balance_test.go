@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -150,4 +151,28 @@ func TestBalanceStepByStep(t *testing.T) {
 	require.Less(t, rounds, 200, "balanced in the end")
 	lead, foll = counts(&cur, three)
 	require.Truef(t, inBand(&cur, three), "leaders %v, followers %v", lead, foll)
+}
+
+// TestRealAssignerFillsGaps: DefaultSlotAssigner's choices give every slot
+// a live leader and another live follower, keep every live replica a
+// replica, and promote a dead leader's follower while it leads fewer than
+// the high water mark.
+func TestRealAssignerFillsGaps(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		all := procs("data", rapid.IntRange(2, 6).Draw(rt, "data"), 1)
+		prev := drawTable(rt, all, rapid.IntRange(1, 64).Draw(rt, "slots"))
+		live := rapid.SliceOfNDistinct(rapid.SampledFrom(all), 2, len(all), func(p Proc) string { return p.ID }).Draw(rt, "live")
+		sortProcs(live)
+		next := arrangeTable(&prev, live, nil, len(prev.Slots), false, true)
+		isLive := func(p Proc) bool { return slices.Contains(live, p) }
+		for i, s := range next.Slots {
+			require.Truef(rt, isLive(s.Leader) && isLive(s.Follower) && s.Leader != s.Follower, "slot %d: %v", i, s)
+			old := prev.Slots[i]
+			for _, p := range []Proc{old.Leader, old.Follower} {
+				if isLive(p) {
+					require.Truef(rt, s.Leader == p || s.Follower == p, "slot %d: live replica %v dropped", i, p)
+				}
+			}
+		}
+	})
 }
