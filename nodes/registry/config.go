@@ -15,10 +15,26 @@ type Config struct {
 	Sessions []sim.NodeID
 	// Slots in the table (default 256).
 	Slots int
-	// HeartbeatInterval of members to the meta servers (default 500ms);
-	// Lease is how long the meta leader keeps a silent member (default 3s;
-	// SOFARegistry's is 20 s, RealMetaLease, which the registry scenarios use).
-	HeartbeatInterval, Lease time.Duration
+	// HeartbeatInterval of members to the meta leader (default 1s,
+	// SOFARegistry's schedulerHeartbeatIntervalSecs), each awaited up to
+	// MetaTimeout (default 3s); see member_renew.go. HeartbeatAll sends
+	// every heartbeat to every meta server instead, unawaited (the model
+	// before issue 14); a Config that names no election gets it with 500ms
+	// (metaDefaults). Lease is how long the meta leader keeps a silent
+	// member (default 3s; SOFARegistry's is 20 s, RealMetaLease, which the
+	// registry scenarios use).
+	HeartbeatInterval, MetaTimeout, Lease time.Duration
+	HeartbeatAll                          bool
+	// ArrangeInterval: the meta leader arranges the slot table this often
+	// (default 1s, registry.slot.arrange.interval.millis), and at once when
+	// a member joins or leaves.
+	ArrangeInterval time.Duration
+	// RealAssigner fills a table's gaps with SOFARegistry's
+	// DefaultSlotAssigner (all leaders first, a dead leader's follower
+	// only while it leads fewer than the high water mark, followers to the
+	// fewest followers) instead of the model's repair (table.go); off by
+	// default until the losses it shows in registry-chaos are explained.
+	RealAssigner bool
 	// SyncInterval: session servers compare datum versions (default 5s).
 	SyncInterval time.Duration
 	// ReplicateInterval: data leaders batch replication (default 300ms).
@@ -109,9 +125,6 @@ type MetaObserver interface {
 func (c *Config) defaults() {
 	if c.Slots <= 0 {
 		c.Slots = 256
-	}
-	if c.HeartbeatInterval <= 0 {
-		c.HeartbeatInterval = 500 * time.Millisecond
 	}
 	if c.Lease <= 0 {
 		c.Lease = 3 * time.Second

@@ -15,14 +15,15 @@
 // table lives in the leader's memory only: a new leader re-learns it from
 // members' heartbeats, warms up 30 s, then evicts and arranges; with too
 // few data servers it changes nothing (protection mode). Data and session
-// servers send a Heartbeat to every meta server every HeartbeatInterval; the
-// meta leader keeps their leases, answers with the slot table, and makes a
-// new table (a new epoch) when a member joins, restarts (a new process id)
-// or lets its lease expire. Slot = Math.abs(crc32c(dataInfoId) as a Java
+// servers send a Heartbeat to the meta leader every HeartbeatInterval (1 s;
+// the leader learnt from answers and asked of the metas, member_renew.go);
+// the meta leader keeps their leases, answers with the slot table, and its
+// arranger (every ArrangeInterval, and at once when a member joins,
+// restarts or lets its lease expire) makes a new table (a new epoch). Slot = Math.abs(crc32c(dataInfoId) as a Java
 // int) & (Slots-1). Each slot has a leader and a follower; a table missing
 // replicas is only repaired (a dead leader's follower promoted, gaps filled
-// with the least loaded data servers); a settled table is balanced one step
-// a round, at most 6 leader and 10 follower moves a step.
+// with the least loaded data servers); a settled table is balanced one kind
+// of move a round, as SOFARegistry's DefaultSlotBalancer (table_balance.go).
 //
 // Data servers answer every request with a slot-access status: Accept,
 // Migrating (a new leader still syncing), Moved (not the leader here) or

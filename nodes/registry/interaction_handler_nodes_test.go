@@ -56,7 +56,7 @@ func (e *interactionEnv) addServers(metas, data, sessions, slots int, seed uint6
 		return out
 	}
 	e.cfg = Config{Metas: names("meta", metas), Data: names("data", data), Sessions: names("session", sessions), Slots: slots,
-		Election: ElectionRaft, Lease: 3 * time.Second} // the transcripts were written for raft and a 3 s lease
+		Election: ElectionRaft, Lease: 3 * time.Second, HeartbeatAll: true, HeartbeatInterval: 500 * time.Millisecond} // the transcripts were written for raft, a 3 s lease and heartbeats to every meta
 	e.cfg.defaults()
 	e.World = sim.NewWorld(sim.Config{Seed: seed, Trace: &e.Env})
 	AddServers(e.World, e.cfg)

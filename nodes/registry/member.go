@@ -40,7 +40,7 @@ func (p *peers) closed(c sim.ConnID) (sim.NodeID, bool) {
 }
 
 // member is what data and session servers share: heartbeats to the meta
-// servers and the slot table they answer with.
+// leader (member_renew.go) and the slot table it answers with.
 type member struct {
 	cfg   Config
 	env   *sim.Env
@@ -48,30 +48,28 @@ type member struct {
 	proc  Proc
 	table Table
 	peers peers
+	renew renewer
 	// onTable runs after a newer table was installed (old is the previous one).
 	onTable func(old Table)
 }
-
-type heartbeatTick struct{}
 
 func (m *member) start(env *sim.Env, role string) {
 	m.cfg.defaults()
 	m.env, m.role = env, role
 	m.proc = Proc{ID: string(env.ID()), Inc: env.Incarnation()}
 	m.peers = peers{env: env, conns: map[sim.NodeID]sim.ConnID{}}
-	m.heartbeat()
+	m.renew.next = uint64(env.Incarnation()) << 32 // ids stay unique across restarts
+	m.tick()
 }
 
-func (m *member) heartbeat() {
-	for _, id := range m.cfg.Metas {
-		hb := &Heartbeat{Role: m.role, Proc: m.proc, Epoch: m.table.Epoch}
-		if m.cfg.Election == ElectionDB && m.table.Epoch > 0 {
-			t := m.table // shares the slices: an installed table is never changed in place, only replaced
-			hb.Table = &t
-		}
-		m.peers.send(id, hb)
+// heartbeat is the member's Heartbeat now.
+func (m *member) heartbeat() *Heartbeat {
+	hb := &Heartbeat{Role: m.role, Proc: m.proc, Epoch: m.table.Epoch}
+	if m.cfg.Election == ElectionDB && m.table.Epoch > 0 {
+		t := m.table // shares the slices: an installed table is never changed in place, only replaced
+		hb.Table = &t
 	}
-	m.env.SetTimer(m.cfg.HeartbeatInterval, heartbeatTick{})
+	return hb
 }
 
 // handle takes the member's own messages and timers; it reports whether it did.
@@ -81,12 +79,13 @@ func (m *member) handle(msg any) bool {
 		if x.Table != nil {
 			m.install(x.Table)
 		}
+		m.answered(x)
 	case *TablePush:
 		m.install(x.Table)
 	case heartbeatTick:
-		m.heartbeat()
+		m.tick()
 	default:
-		return false
+		return m.renewMessage(msg)
 	}
 	return true
 }

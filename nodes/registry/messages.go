@@ -148,7 +148,7 @@ func sortPubData(p []PubData) {
 
 // Messages. All are sent by pointer and never mutated after sending.
 type (
-	// Heartbeat: data/session -> every meta server.
+	// Heartbeat: data/session -> the meta leader (member_renew.go).
 	Heartbeat struct {
 		Role  string // "data" or "session"
 		Proc  Proc
@@ -157,10 +157,14 @@ type (
 		// meta leader re-learns the slot table (it is not persisted).
 		Table *Table
 	}
-	// HeartbeatResp: meta leader -> member; Table set when newer than the member's.
+	// HeartbeatResp: meta -> member. Leader: the meta acts as leader (the
+	// heartbeat renewed the lease); MetaLeader and LeaderEpoch name the
+	// leader it knows of. Table set when newer than the member's.
 	HeartbeatResp struct {
-		Leader bool
-		Table  *Table
+		Leader      bool
+		MetaLeader  string
+		LeaderEpoch int64
+		Table       *Table
 	}
 	// TablePush: meta leader -> member, after a new table applied.
 	TablePush struct{ Table *Table }

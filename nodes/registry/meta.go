@@ -22,6 +22,7 @@ type MetaServer struct {
 	ready   bool   // leads raft and its term's no-op applied
 	term    uint64 // term of readiness
 	propose bool   // a table proposal in flight
+	again   bool   // an arrangement was asked for while one was in flight
 	noop    bool   // the no-op in flight
 	// election=db
 	db *dbElector
@@ -39,7 +40,12 @@ type MetaServer struct {
 	memo metaMemo     // members and settled arrangements (perf_meta.go)
 }
 
-type metaTick struct{}
+// metaTick checks the members' leases (every 200 ms); arrangeTick runs
+// the slot arranger (every ArrangeInterval).
+type (
+	metaTick    struct{}
+	arrangeTick struct{}
+)
 
 // NewMeta builds a meta server.
 func NewMeta(cfg Config, id sim.NodeID) *MetaServer {
@@ -69,13 +75,20 @@ func (m *MetaServer) Start(env *sim.Env) {
 		m.raft.Start(env)
 	}
 	env.SetTimer(200*time.Millisecond, metaTick{})
+	env.SetTimer(m.cfg.ArrangeInterval, arrangeTick{})
 	m.startMultiDC()
 }
 
 func (m *MetaServer) Timer(id sim.TimerID, tag any) {
-	if _, ok := tag.(metaTick); ok {
+	switch tag.(type) {
+	case metaTick:
 		m.tick()
 		m.env.SetTimer(200*time.Millisecond, metaTick{})
+		return
+	case arrangeTick:
+		m.checkLeader()
+		m.maybePropose()
+		m.env.SetTimer(m.cfg.ArrangeInterval, arrangeTick{})
 		return
 	}
 	if m.multiDCTimer(tag) {
@@ -89,8 +102,13 @@ func (m *MetaServer) Timer(id sim.TimerID, tag any) {
 }
 
 func (m *MetaServer) Message(conn sim.ConnID, from sim.NodeID, msg any) {
-	if hb, ok := msg.(*Heartbeat); ok {
-		m.onHeartbeat(conn, hb)
+	switch x := msg.(type) {
+	case *Heartbeat:
+		m.onHeartbeat(conn, x)
+		return
+	case *MetaLeaderQuery:
+		l, e := m.leaderInfo()
+		m.env.Send(conn, &MetaLeaderInfo{ID: x.ID, Leader: l, Epoch: e})
 		return
 	}
 	if m.opsMessage(conn, msg) || m.multiDCMessage(conn, msg) {
@@ -208,16 +226,18 @@ func (m *MetaServer) checkLeader() {
 }
 
 // onHeartbeat renews the member's lease and answers with the table if the
-// member's is older. It does not arrange: the meta arranges on its tick
-// (as SOFARegistry's ScheduledSlotArranger loop, every second there), so
-// the members that join together (a cold start: every session and data
-// server within a heartbeat) make one table, not one each, and the first
-// table spreads the slots over every data server instead of balancing
-// them over dozens of steps.
+// member's is older; a meta that does not act as leader answers with the
+// leader it knows of (SOFARegistry's SofaRegistryMetaLeaderException). A
+// member that joins or restarts wakes the arranger at once, as the real
+// data server manager's NodeAdded does, but not for the first table: the
+// members that start together (a cold start) make one table, spread over
+// every data server, as after the real leader's warm-up (ours skips the
+// cluster's first warm-up), rather than one each and dozens of balancing
+// rounds.
 func (m *MetaServer) onHeartbeat(conn sim.ConnID, hb *Heartbeat) {
 	m.checkLeader()
 	if !m.acting() {
-		m.env.Send(conn, &HeartbeatResp{Leader: false})
+		m.env.Send(conn, m.leaderAnswer())
 		return
 	}
 	if m.db != nil {
@@ -225,19 +245,45 @@ func (m *MetaServer) onHeartbeat(conn sim.ConnID, hb *Heartbeat) {
 	}
 	id := hb.Proc.ID
 	m.conns[id], m.epochs[id] = conn, hb.Epoch
+	joined := false
 	if cur, ok := m.procs[id]; !ok || cur.Inc <= hb.Proc.Inc {
 		if !ok || cur != hb.Proc || m.roles[id] != hb.Role {
 			m.membersChanged()
+			joined = true
 		}
 		m.procs[id], m.roles[id] = hb.Proc, hb.Role
 		m.leases[id] = m.env.Monotonic() + m.cfg.Lease
 	}
-	resp := &HeartbeatResp{Leader: true}
+	resp := m.leaderAnswer()
 	if t := m.table(); hb.Epoch < t.Epoch {
 		c := copyTable(t)
 		resp.Table = &c
 	}
 	m.env.Send(conn, resp)
+	if joined && len(m.table().Data) > 0 {
+		m.maybePropose()
+	}
+}
+
+// leaderInfo is the meta leader this meta knows of and its epoch: under db
+// the lock row's owner and trusted-until time, under raft the raft leader
+// and term.
+func (m *MetaServer) leaderInfo() (sim.NodeID, int64) {
+	if m.db != nil {
+		return sim.NodeID(m.db.leader), m.db.expire
+	}
+	st := m.raft.Status()
+	if m.acting() {
+		return m.env.ID(), int64(st.Term)
+	}
+	return st.Lead, int64(st.Term)
+}
+
+// leaderAnswer is the answer to a heartbeat without its table: whether
+// this meta acts as leader, and the leader it knows of.
+func (m *MetaServer) leaderAnswer() *HeartbeatResp {
+	l, e := m.leaderInfo()
+	return &HeartbeatResp{Leader: m.acting(), MetaLeader: string(l), LeaderEpoch: e}
 }
 
 func (m *MetaServer) tick() {
@@ -261,11 +307,18 @@ func (m *MetaServer) tick() {
 	if expired > 1 {
 		m.env.Reached("registry/leases-expired-together")
 	}
-	m.maybePropose()
+	if expired > 0 {
+		m.maybePropose() // NodeRemoved wakes the arranger
+	}
 }
 
+// maybePropose runs the arranger once (ScheduledSlotArranger.arrangeSync).
 func (m *MetaServer) maybePropose() {
-	if !m.acting() || m.propose || !m.warmed() {
+	if m.propose {
+		m.again = true // the real arranger runs one arrangement at a time
+		return
+	}
+	if !m.acting() || !m.warmed() {
 		return
 	}
 	data, sessions := m.members()
@@ -286,8 +339,9 @@ func (m *MetaServer) maybePropose() {
 	}
 	next.Epoch = m.nextEpoch(cur.Epoch)
 	m.commit(cur, next, func(ok bool) {
-		if ok && m.db == nil {
-			m.maybePropose() // under raft the next step waits for this one
+		if m.again {
+			m.again = false
+			m.maybePropose()
 		}
 	})
 }

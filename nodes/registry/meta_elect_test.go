@@ -76,6 +76,9 @@ func TestDBElectionFailover(t *testing.T) {
 	require.Len(t, next, 1)
 	require.NotEqual(t, first[0], next[0])
 	m := w.Node(next[0]).(*MetaServer)
+	// The members find it once their heartbeat to the dead leader times out
+	// (MetaTimeout) and an ask names the new one.
+	w.Run(sim.Limits{Until: w.Now() + cfg.MetaTimeout + 2*time.Second})
 	require.True(t, m.Status().WarmingUp)
 	require.Equal(t, t1.Epoch, m.Table().Epoch, "re-learned from the data servers' heartbeats, unchanged while warming up")
 	require.Equal(t, uint64(2), m.Status().Term)

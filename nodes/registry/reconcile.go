@@ -55,7 +55,7 @@ func (m *MetaServer) arranged(cur *Table, data, sessions []Proc) Table {
 		t.Sessions = sessions
 		return t
 	}
-	return computeTable(cur, data, sessions, m.cfg.Slots, m.stable(cur, data))
+	return arrangeTable(cur, data, sessions, m.cfg.Slots, m.stable(cur, data), m.cfg.RealAssigner)
 }
 
 // forceRefresh answers SlotForceRefresh.

@@ -87,42 +87,6 @@ func arrange(cur *Table, live []Proc, slots int) Table {
 	panic("the balancer never settles")
 }
 
-// TestComputeTableBalancesStepByStep: two data servers join one that
-// holds every slot; the first table only gives the missing followers, then
-// each settled step moves at most 6 leaders and 10 followers, an
-// unsettled table is not balanced, and in the end each leads its share.
-func TestComputeTableBalancesStepByStep(t *testing.T) {
-	prev := arrange(&Table{}, procs("data", 1, 1), 256)
-	three := procs("data", 3, 1)
-	cur := computeTable(&prev, three, nil, 256, true)
-	steps := 0
-	for {
-		next := computeTable(&cur, three, nil, 256, true)
-		require.True(t, tablesEqual(&cur, ptr(computeTable(&cur, three, nil, 256, false))), "no balancing before the table settles")
-		if tablesEqual(&cur, &next) {
-			break
-		}
-		leaders, followers := 0, 0
-		for i := range next.Slots {
-			if next.Slots[i].Leader != cur.Slots[i].Leader {
-				leaders++
-			}
-			if next.Slots[i].Follower != cur.Slots[i].Follower && next.Slots[i].Follower != cur.Slots[i].Leader {
-				followers++
-			}
-		}
-		require.LessOrEqual(t, leaders, MaxLeaderMoves)
-		require.LessOrEqual(t, followers, MaxFollowerMoves)
-		cur, steps = next, steps+1
-	}
-	require.Greater(t, steps, 256/3/MaxLeaderMoves, "leaders moved a few at a time")
-	leads, total := load(&cur)
-	for _, p := range three {
-		require.InDeltaf(t, 256/3, leads[p], 2, "%v leads %d slots", p, leads[p])
-		require.InDeltaf(t, 2*256/3, total[p], 2, "%v holds %d replicas", p, total[p])
-	}
-}
-
 func TestMetaStateMachine(t *testing.T) {
 	sm := &metaSM{}
 	cmd := func(epoch uint64) []byte {

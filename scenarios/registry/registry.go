@@ -395,10 +395,15 @@ func (s *system) Checkers(scenarios.Bounds) []checkers.CheckerOf[*regcheck.Histo
 	if d := int64(s.cfg.Push.PushBound()); d > 0 {
 		gap, alone = gap+d, gap+int64(s.cfg.Push.LoneBound())
 	}
+	// A reconnected client's first push may merge with the change a slot
+	// move makes (the arranger balances a round a second, each move a
+	// migration and a new version): under the pipeline it waits up to the
+	// merge maximum and the push debounce.
+	catchUp := max(int64(3*time.Second), int64(s.cfg.Push.PushBound()))
 	out := append(regcheck.Checkers(ghost, pushLive, gap, alone),
 		regcheck.Propagation{Bound: s.propagation, Settle: int64(3 * time.Second)}, regcheck.Failover{Bound: s.failover},
 		regcheck.SubscribePush{Bound: int64(2500 * time.Millisecond), Settle: int64(5 * time.Second)},
-		regcheck.CatchUp{Bound: int64(3 * time.Second), Settle: 0},
+		regcheck.CatchUp{Bound: catchUp, Settle: 0},
 		regcheck.AckVisible{Bound: s.propagation + int64(time.Second), Settle: int64(3 * time.Second)})
 	if s.cfg.Push.Mode == regnode.PushPipeline {
 		out = append(out, regcheck.PushRate{Window: int64(800 * time.Millisecond), Max: 3}, regcheck.RetryCap{Retries: 3, Scan: int64(s.cfg.SyncInterval)})
