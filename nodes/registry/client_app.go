@@ -11,7 +11,7 @@ func (c *Client) PublishApp(rev AppRevision, regID, addr string) uint64 {
 	p := &Pub{DataID: AppDataID(rev.App), RegID: regID, Data: AppPubData(addr, rev.Revision), Version: c.vers[regID]}
 	c.pubs[regID] = p
 	c.revs[regID] = rev
-	c.env.Send(c.conn, c.registration(regID))
+	c.send(c.registration(regID))
 	return p.Version
 }
 

@@ -59,6 +59,7 @@ var Params = []scenarios.Param{
 	scenarios.Dur("failover-bound", 30*time.Second, "away from meta and network faults, a slot of a data server that went down is led again within this (the 20 s meta lease, then the new leaders' migration from every session, which a lost answer holds until the next 6 s sync)"),
 	scenarios.Choice("push", regnode.PushPipeline, []string{regnode.PushPipeline, regnode.PushImmediate}, "the session's pushes: SOFARegistry's pipeline (changes merged 1-3 s, 500 ms debounce, 3 retries then the version scan, breaker) or at once with retries forever (the model before issue 14)"),
 	scenarios.Choice("election", regnode.ElectionDB, []string{regnode.ElectionDB, regnode.ElectionRaft}, "how the meta leader is elected: a lock row in a database (SOFARegistry v6; the table lives in the leader's memory) or raft among the metas (the table in their log)"),
+	livenessParam,
 	scenarios.Dur("follower-sync", 180*time.Second, "a slot's follower compares its datums' versions with the leader's this often and is sent what differs (SOFARegistry's 180 s; registry-data-failover's default is 5 s, as a follower left behind by a failover is repaired only by it, which a 30-90 s run at 180 s never sees)"),
 }
 
@@ -147,7 +148,7 @@ func topology(p scenarios.Values) regnode.Config {
 	}
 	c := regnode.Config{Metas: ids("meta", p.Int("metas")), Data: ids("data", p.Int("data")), Sessions: ids("session", p.Int("sessions")), Slots: p.Int("slots"),
 		Election: p.String("election"), Lease: regnode.RealMetaLease, Push: regnode.PushConfig{Mode: p.String("push")},
-		FollowerSyncInterval: p.Duration("follower-sync")}
+		FollowerSyncInterval: p.Duration("follower-sync"), ClientLiveness: clientLiveness(p)}
 	if c.Election == regnode.ElectionDB {
 		c.LockDB = lockDBID
 	}
