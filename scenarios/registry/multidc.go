@@ -67,7 +67,7 @@ var MDParams = []scenarios.Param{
 	scenarios.Dur("converge-bound", 20*time.Second, "after its last change and the last fault, dc1's datum reaches every dc2 subscriber within this (a sync in flight at the heal times out after 3 s, the next whole-slot sync follows 6 s after the last, a restarted data server re-learns both tables first)"),
 	scenarios.Choice("election", regnode.ElectionDB, []string{regnode.ElectionDB, regnode.ElectionRaft}, "how each data centre elects its meta leader"),
 	scenarios.Choice("push", regnode.PushPipeline, []string{regnode.PushPipeline, regnode.PushImmediate}, "the sessions' pushes: SOFARegistry's pipeline or at once (the model before issue 14)"),
-	livenessParam,
+	livenessParam, heartbeatParam,
 	scenarios.Dur("switch-reload", 2*time.Second, "data and session servers read the multi-DC switches this often (SOFARegistry's is 60 s, the nodes' default, which a 30 s run would never see act)"),
 }
 

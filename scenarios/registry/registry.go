@@ -59,7 +59,7 @@ var Params = []scenarios.Param{
 	scenarios.Dur("failover-bound", 30*time.Second, "away from meta and network faults, a slot of a data server that went down is led again within this (the 20 s meta lease, then the new leaders' migration from every session, which a lost answer holds until the next 6 s sync)"),
 	scenarios.Choice("push", regnode.PushPipeline, []string{regnode.PushPipeline, regnode.PushImmediate}, "the session's pushes: SOFARegistry's pipeline (changes merged 1-3 s, 500 ms debounce, 3 retries then the version scan, breaker) or at once with retries forever (the model before issue 14)"),
 	scenarios.Choice("election", regnode.ElectionDB, []string{regnode.ElectionDB, regnode.ElectionRaft}, "how the meta leader is elected: a lock row in a database (SOFARegistry v6; the table lives in the leader's memory) or raft among the metas (the table in their log)"),
-	livenessParam,
+	livenessParam, heartbeatParam,
 	scenarios.Dur("follower-sync", 180*time.Second, "a slot's follower compares its datums' versions with the leader's this often and is sent what differs (SOFARegistry's 180 s; registry-data-failover's default is 5 s, as a follower left behind by a failover is repaired only by it, which a 30-90 s run at 180 s never sees)"),
 }
 
@@ -69,6 +69,9 @@ func paramsFor(name string) []scenarios.Param {
 	for i := range out {
 		if out[i].Name == "follower-sync" && name == "registry-data-failover" {
 			out[i].Default = (5 * time.Second).String()
+		}
+		if out[i].Name == "heartbeat-interval" && (name == "registry-session-failover" || name == "registry-chaos") {
+			out[i].Default = compressedHeartbeat.String()
 		}
 	}
 	return out
