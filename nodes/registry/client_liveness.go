@@ -183,21 +183,18 @@ func (c *Client) giveUp() {
 
 // idleWatch starts the session's idle check of a new client connection.
 func (s *SessionServer) idleWatch(c sim.ConnID) {
-	d := s.cfg.ClientLiveness.serverIdle()
-	if d == 0 {
-		return
+	if d := s.cfg.ClientLiveness.serverIdle(); d > 0 {
+		s.clients[c].io = s.env.Monotonic()
+		s.env.SetTimer(d, serverIdleTick{c})
 	}
-	if s.lastIO == nil {
-		s.lastIO = map[sim.ConnID]time.Duration{}
-	}
-	s.lastIO[c] = s.env.Monotonic()
-	s.env.SetTimer(d, serverIdleTick{c})
 }
 
 // clientIO notes a read or write on client connection c.
 func (s *SessionServer) clientIO(c sim.ConnID) {
-	if _, ok := s.lastIO[c]; ok {
-		s.lastIO[c] = s.env.Monotonic()
+	if s.cfg.ClientLiveness.serverIdle() > 0 {
+		if cc := s.clients[c]; cc != nil {
+			cc.io = s.env.Monotonic()
+		}
 	}
 }
 
@@ -210,22 +207,21 @@ func (s *SessionServer) toClient(c sim.ConnID, msg any) {
 // serverIdle closes connection c if nothing was read or written on it for
 // ServerIdle (bolt's ServerIdleHandler), cleaning what it registered as a
 // close does; otherwise it looks again when that could first be true. A
-// connection closed meanwhile is forgotten.
+// connection closed meanwhile is forgotten; one whose record client-off
+// replaced (io 0) starts its idle clock again.
 func (s *SessionServer) serverIdle(c sim.ConnID) {
-	last, ok := s.lastIO[c]
-	if !ok {
+	cc := s.clients[c]
+	if cc == nil {
 		return
 	}
-	if s.clients[c] == nil {
-		delete(s.lastIO, c)
-		return
+	now, d := s.env.Monotonic(), s.cfg.ClientLiveness.serverIdle()
+	if cc.io == 0 {
+		cc.io = now
 	}
-	d, idle := s.cfg.ClientLiveness.serverIdle(), s.env.Monotonic()-last
-	if idle < d {
+	if idle := now - cc.io; idle < d {
 		s.env.SetTimer(d-idle, serverIdleTick{c})
 		return
 	}
-	delete(s.lastIO, c)
 	s.env.Reached("registry/idle-connection-closed")
 	s.env.Close(c)
 	s.Closed(c, "")

@@ -31,13 +31,12 @@ type SessionServer struct {
 	ops  sessionOps  // the ops controls (ops_session.go)
 	apps sessionApps // app-level discovery (app.go)
 	push pushPipe    // change merging, debounce, retry cap, breaker (push_pipeline.go)
-
-	lastIO map[sim.ConnID]time.Duration // client connections' last read or write, for the idle close (client_liveness.go)
 }
 
 type clientConn struct {
 	client string
 	regs   map[string]bool // the connection's publisher index
+	io     time.Duration   // the last read or write, for the idle close (client_liveness.go; 0: not yet)
 }
 
 type (

@@ -30,7 +30,7 @@ func init() {
 	}{
 		{"registry-basic", "service registry, publish/subscribe workload; pushes fail now and then or at a steady rate, and clients crash",
 			[]string{scenarios.FamilyFailpoint, familyPushFlaky, familyClientCrash}, nil, 4},
-		{"registry-session-failover", "service registry under session server crashes, pauses, stalls of seconds (clients time out their pings and move) and client-session cuts: clients reconnect and re-register",
+		{"registry-session-failover", "service registry under session server crashes, pauses, stalls of seconds (clients miss their heartbeats and move) and client-session cuts: clients reconnect and re-register",
 			[]string{scenarios.FamilyCrash, scenarios.FamilyPause, familySessionStall, familyClientCut, familyClientCrash, familyMemberOutage}, []string{"session"}, 6},
 		{"registry-data-failover", "service registry under data server crashes, pauses, partitions, clock jumps and clocks stepped minutes ahead before a failover: slots migrate to new leaders",
 			[]string{scenarios.FamilyCrash, scenarios.FamilyPause, scenarios.FamilyPartition, scenarios.FamilyClock, familyClockStepFailover, familyMemberOutage}, []string{"data"}, 6},
