@@ -82,17 +82,6 @@ func (l Liveness) serverIdle() time.Duration {
 	return l.ServerIdle
 }
 
-// Detection is the longest a client stays with a session server that went
-// silent while the connection stayed open: what a checker waits for a
-// client to move off a stalled session.
-func (l Liveness) Detection() time.Duration {
-	l.defaults()
-	if l.Mode == LivenessPing {
-		return l.PingTimeout + l.PingInterval
-	}
-	return time.Duration(l.MaxMissed+1) * l.Idle
-}
-
 type (
 	// ConnHeartbeat and ConnHeartbeatAck are bolt's HeartbeatCommand and
 	// HeartbeatAckCommand; the ack carries the heartbeat's id.

@@ -127,11 +127,3 @@ func TestIdleConnectionHeartbeats(t *testing.T) {
 	require.Zero(t, lw.pub.client.hb.missed)
 	require.Empty(t, lw.drops)
 }
-
-// TestLivenessDetection: Detection bounds how long a client stays with a
-// silent session under each mode.
-func TestLivenessDetection(t *testing.T) {
-	require.Equal(t, 60*time.Second, Liveness{}.Detection())
-	require.Equal(t, 4*time.Second, Liveness{Mode: LivenessPing}.Detection())
-	require.Equal(t, 8*time.Second, Liveness{Idle: 2 * time.Second, MaxMissed: 3}.Detection())
-}
