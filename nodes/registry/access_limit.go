@@ -82,7 +82,7 @@ func (c *Client) resend(t resendTick) {
 		return // the reconnect registers everything again
 	}
 	if c.pub(t.regID) != nil {
-		c.env.Send(c.conn, c.registration(t.regID))
+		c.send(c.registration(t.regID))
 	} else if s := c.sub(t.regID); s != nil {
 		c.sendSub(s)
 	}

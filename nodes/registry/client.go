@@ -12,11 +12,10 @@ type ClientConfig struct {
 	Sessions []sim.NodeID
 	// ReconnectDelay before dialling the next session server (default 200ms).
 	ReconnectDelay time.Duration
-	// PingInterval: the client pings its session server (default 1s) and
-	// closes the connection when nothing came back for PingTimeout
-	// (default 3s): a session server that is stuck (a long GC pause) keeps
-	// its TCP connections open, and the client moves to another one.
-	PingInterval, PingTimeout time.Duration
+	// Liveness: how the client finds out that its session server stopped
+	// answering (a long GC pause keeps TCP connections open) and moves to
+	// another one: sofa-bolt's heartbeat by default (client_liveness.go).
+	Liveness Liveness
 	// Hooks, all optional, tell the host what happened.
 	OnConnected    func(session sim.NodeID)
 	OnDisconnected func(session sim.NodeID)
@@ -38,7 +37,8 @@ type Client struct {
 	subs    []ClientSubscribe // by registerId
 	waiting bool
 	dials   uint64        // connections dialled: stamps registrations
-	heard   time.Duration // monotonic time the session was last heard from
+	heard   time.Duration // monotonic time the session was last heard from (the last read)
+	hb      boltConn      // LivenessBolt's heartbeat state of the connection
 
 	// refusals counts each registration's refusals by the access limit
 	// (access_limit.go); nil until the first.
@@ -60,32 +60,30 @@ func NewClient(env *sim.Env, cfg ClientConfig) *Client {
 		cfg.ReconnectDelay = 200 * time.Millisecond
 	}
 	c := &Client{cfg: cfg, env: env, name: fmt.Sprintf("%s#%d", env.ID(), env.Incarnation())}
-	if cfg.PingInterval <= 0 {
-		cfg.PingInterval = time.Second
-	}
-	if cfg.PingTimeout <= 0 {
-		cfg.PingTimeout = 3 * time.Second
-	}
+	cfg.Liveness.defaults()
 	c.cfg = cfg
 	c.target = env.Rand().IntN(len(cfg.Sessions))
 	c.dial()
-	env.SetTimer(cfg.PingInterval, pingTick{c})
+	if cfg.Liveness.Mode == LivenessPing {
+		env.SetTimer(cfg.Liveness.PingInterval, pingTick{c})
+	} else {
+		env.SetTimer(cfg.Liveness.Idle, connHeartbeatTick{c})
+	}
 	return c
 }
 
+// ping is LivenessPing's check: the session is stuck when nothing came
+// back for PingTimeout.
 func (c *Client) ping() {
-	c.env.SetTimer(c.cfg.PingInterval, pingTick{c})
+	c.env.SetTimer(c.cfg.Liveness.PingInterval, pingTick{c})
 	if !c.up {
 		return
 	}
-	if c.env.Monotonic()-c.heard > c.cfg.PingTimeout {
-		// The session is stuck: give up the connection and move on.
-		conn, peer := c.conn, c.cfg.Sessions[c.target]
-		c.env.Close(conn)
-		c.HandleClosed(conn, peer)
+	if c.env.Monotonic()-c.heard > c.cfg.Liveness.PingTimeout {
+		c.giveUp()
 		return
 	}
-	c.env.Send(c.conn, &ClientPing{})
+	c.send(&ClientPing{})
 }
 
 // Session is the session server the client is connected to ("" if none).
@@ -100,7 +98,7 @@ func (c *Client) dial() {
 	c.up = false
 	c.dials++
 	c.conn = c.env.Dial(c.cfg.Sessions[c.target])
-	c.env.Send(c.conn, &ClientHello{Client: c.name})
+	c.send(&ClientHello{Client: c.name})
 }
 
 // Publish registers (or updates) a publisher; it returns its version.
@@ -108,7 +106,7 @@ func (c *Client) Publish(dataID, regID, data string) uint64 {
 	r := c.pubRec(regID)
 	r.ver++
 	r.dataID, r.data, r.live = dataID, data, true
-	c.env.Send(c.conn, &ClientPublish{Pub: c.stamp(r.value())})
+	c.send(&ClientPublish{Pub: c.stamp(r.value())})
 	return r.ver
 }
 
@@ -121,13 +119,13 @@ func (c *Client) Unpublish(regID string) {
 	r := &c.pubs[i]
 	r.live = false
 	r.ver++
-	c.env.Send(c.conn, &ClientPublish{Pub: c.stamp(r.value()), Unpub: true})
+	c.send(&ClientPublish{Pub: c.stamp(r.value()), Unpub: true})
 }
 
 func (c *Client) sendSub(s *ClientSubscribe) {
 	x := *s
 	x.Conn = c.connStamp()
-	c.env.Send(c.conn, &x)
+	c.send(&x)
 }
 
 // stamp marks a registration with the current connection.
@@ -157,7 +155,7 @@ func (c *Client) HandleConnected(conn sim.ConnID, peer sim.NodeID) bool {
 		return false
 	}
 	c.up = true
-	c.heard = c.env.Monotonic()
+	c.connUp()
 	if c.cfg.OnConnected != nil {
 		c.cfg.OnConnected(peer)
 	}
@@ -181,6 +179,10 @@ func (c *Client) HandleClosed(conn sim.ConnID, peer sim.NodeID) bool {
 }
 
 func (c *Client) HandleTimer(_ sim.TimerID, tag any) bool {
+	if t, ok := tag.(connHeartbeatTick); ok && t.c == c {
+		c.heartbeat()
+		return true
+	}
 	if t, ok := tag.(pingTick); ok && t.c == c {
 		c.ping()
 		return true
@@ -206,6 +208,8 @@ func (c *Client) HandleMessage(conn sim.ConnID, _ sim.NodeID, msg any) bool {
 	c.heard = c.env.Monotonic()
 	switch x := msg.(type) {
 	case *ClientPong:
+	case *ConnHeartbeatAck:
+		c.heartbeatAcked(x.ID)
 	case *Push:
 		if s := c.sub(x.RegID); s != nil {
 			s.Last = maxU(s.Last, x.Datum.Version) // never sent itself: sendSub sends a copy
@@ -213,7 +217,7 @@ func (c *Client) HandleMessage(conn sim.ConnID, _ sim.NodeID, msg any) bool {
 		if c.cfg.OnPush != nil {
 			c.cfg.OnPush(x.RegID, x.Datum)
 		}
-		c.env.Send(conn, &PushAck{RegID: x.RegID, Version: x.Datum.Version, Attempt: x.Attempt})
+		c.send(&PushAck{RegID: x.RegID, Version: x.Datum.Version, Attempt: x.Attempt})
 	case *ClientRefused:
 		c.refused(x)
 	case *ClientPublishAck:

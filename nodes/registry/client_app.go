@@ -10,7 +10,7 @@ func (c *Client) PublishApp(rev AppRevision, regID, addr string) uint64 {
 	r := c.pubRec(regID)
 	r.ver++
 	r.dataID, r.data, r.live, r.rev = AppDataID(rev.App), AppPubData(addr, rev.Revision), true, &rev
-	c.env.Send(c.conn, c.registration(regID))
+	c.send(c.registration(regID))
 	return r.ver
 }
 

@@ -109,6 +109,9 @@ type Config struct {
 	AccessLimit int
 	// MultiDC: this data centre's name and the remote ones it syncs (multidc.go).
 	MultiDC MultiDCConfig
+	// ClientLiveness: the clients' heartbeat and the sessions' idle close
+	// (client_liveness.go; default sofa-bolt's).
+	ClientLiveness Liveness
 }
 
 // MetaObserver hears of the meta store's compare-and-set proposals: a new
@@ -160,6 +163,7 @@ func (c *Config) defaults() {
 		c.AccessLimit = 30000
 	}
 	c.MultiDC.defaults()
+	c.ClientLiveness.defaults()
 }
 
 // AddServers adds every meta, data and session server to the world.

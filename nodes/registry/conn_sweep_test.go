@@ -9,18 +9,20 @@ import (
 	"github.com/sofasim/sofasim/sim"
 )
 
-// fastDisconnect: the publisher client of syncWorld publishes p2 at 4s and
-// crashes 100ms later, inside a 1s register lag; it returns the
-// subscriber's view at 5s and at 16s (past two orphan sweeps and the
-// cleanup's trip to the slot leader).
+// fastDisconnect: the publisher client of syncWorld publishes p2 at 5.2s,
+// just after an orphan sweep, and crashes 100ms later. The kernel tells
+// the session within its 3s keepalive, inside a 3.5s register lag; it
+// returns the subscriber's view at 9.5s (the close handled, the next sweep
+// at 10s not yet run) and at 16s (past that sweep and the cleanup's trip
+// to the slot leader).
 func fastDisconnect(t *testing.T, armed bool) (early, late []string, w *sim.World) {
-	w, _, pub, sub := syncWorld(t, 3, func(c *Config) { c.RegisterLag = time.Second })
+	w, _, pub, sub := syncWorld(t, 3, func(c *Config) { c.RegisterLag = 3500 * time.Millisecond })
 	if armed {
 		require.NoError(t, w.Inject(sim.ArmFailpoint{Failpoint: BugFastDisconnectUncleaned}))
 	}
-	w.At(4*time.Second, func() { pub.client.Publish("svc", "p2", "b") })
-	w.At(4100*time.Millisecond, func() { require.NoError(t, w.Inject(sim.Crash{Nodes: []sim.NodeID{"pub"}})) })
-	w.Run(sim.Limits{Until: 5 * time.Second})
+	w.At(5200*time.Millisecond, func() { pub.client.Publish("svc", "p2", "b") })
+	w.At(5300*time.Millisecond, func() { require.NoError(t, w.Inject(sim.Crash{Nodes: []sim.NodeID{"pub"}})) })
+	w.Run(sim.Limits{Until: 9500 * time.Millisecond})
 	early = sub.last()
 	w.Run(sim.Limits{Until: 16 * time.Second})
 	return early, sub.last(), w
@@ -46,12 +48,13 @@ func TestOrphanSweepCleansFastDisconnect(t *testing.T) {
 
 // TestNoRaceWithoutRegisterLag: with the default lag of zero a connection's
 // close sees every registration sent before it, so both publishers go at
-// once.
+// once (before the 10s sweep; the kernel tells the session of the crash
+// within its 3s keepalive).
 func TestNoRaceWithoutRegisterLag(t *testing.T) {
 	w, _, pub, sub := syncWorld(t, 3, nil)
-	w.At(4*time.Second, func() { pub.client.Publish("svc", "p2", "b") })
-	w.At(4100*time.Millisecond, func() { require.NoError(t, w.Inject(sim.Crash{Nodes: []sim.NodeID{"pub"}})) })
-	w.Run(sim.Limits{Until: 5 * time.Second})
+	w.At(5200*time.Millisecond, func() { pub.client.Publish("svc", "p2", "b") })
+	w.At(5300*time.Millisecond, func() { require.NoError(t, w.Inject(sim.Crash{Nodes: []sim.NodeID{"pub"}})) })
+	w.Run(sim.Limits{Until: 9500 * time.Millisecond})
 	require.Empty(t, sub.last())
 }
 

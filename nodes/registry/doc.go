@@ -52,10 +52,11 @@
 // slot leaders (GetDatum) to catch lost notifications.
 //
 // The Client library connects to a session server, reconnects to another
-// after a failure and re-registers its publishers and subscribers. It pings
-// its session server every PingInterval and gives the connection up after
-// PingTimeout of silence: a stalled session server (a long GC pause) keeps
-// its TCP connections open.
+// after a failure and re-registers its publishers and subscribers. A
+// stalled session server (a long GC pause) keeps its TCP connections open:
+// the client sends sofa-bolt's heartbeat after 15 s idle and gives the
+// connection up after 3 missed, and a session closes a connection idle 45 s
+// (client_liveness.go; LivenessPing keeps the older 1 s ping).
 //
 // Ops controls (ops_*.go, reconcile.go) are messages an ops console sends:
 // stop or gray push, client-off/open (by zone too), IP and dataInfoId

@@ -56,7 +56,8 @@ func (e *interactionEnv) addServers(metas, data, sessions, slots int, seed uint6
 		return out
 	}
 	e.cfg = Config{Metas: names("meta", metas), Data: names("data", data), Sessions: names("session", sessions), Slots: slots,
-		Election: ElectionRaft, Lease: 3 * time.Second, HeartbeatAll: true, HeartbeatInterval: 500 * time.Millisecond} // the transcripts were written for raft, a 3 s lease and heartbeats to every meta
+		Election: ElectionRaft, Lease: 3 * time.Second, HeartbeatAll: true, HeartbeatInterval: 500 * time.Millisecond, // the transcripts were written for raft, a 3 s lease, heartbeats to every meta
+		ClientLiveness: Liveness{Mode: LivenessPing}} // and the clients' 1 s ping
 	e.cfg.defaults()
 	e.World = sim.NewWorld(sim.Config{Seed: seed, Trace: &e.Env})
 	AddServers(e.World, e.cfg)
@@ -82,6 +83,7 @@ func (h *clientHost) Start(env *sim.Env) {
 	e := h.e
 	h.c = NewClient(env, ClientConfig{
 		Sessions:       e.cfg.Sessions,
+		Liveness:       e.cfg.ClientLiveness,
 		OnConnected:    func(s sim.NodeID) { e.Logf("%s connected to %s", h.id, s) },
 		OnDisconnected: func(s sim.NodeID) { e.Logf("%s lost %s", h.id, s) },
 		OnPublishAck: func(reg string, v uint64) {

@@ -1,6 +1,8 @@
 package registry
 
 import (
+	"time"
+
 	"github.com/sofasim/sofasim/sim"
 )
 
@@ -33,7 +35,8 @@ type SessionServer struct {
 
 type clientConn struct {
 	client string
-	regs   regSet // the connection's publisher index
+	regs   regSet        // the connection's publisher index
+	io     time.Duration // the last read or write, for the idle close (client_liveness.go; 0: not yet)
 }
 
 type (
@@ -101,6 +104,8 @@ func (s *SessionServer) Timer(_ sim.TimerID, tag any) {
 		if x := s.subs[t.reg]; x != nil {
 			s.maybePush(x)
 		}
+	case serverIdleTick:
+		s.serverIdle(t.conn)
 	default:
 		s.m.handle(tag)
 	}
@@ -181,14 +186,18 @@ func (s *SessionServer) cleanConn(c sim.ConnID, regs []string) {
 }
 
 func (s *SessionServer) Message(c sim.ConnID, from sim.NodeID, msg any) {
+	s.clientIO(c) // any read keeps a client connection from the idle close
 	if s.m.handle(msg) || s.opsMessage(c, msg) {
 		return
 	}
 	switch x := msg.(type) {
 	case *ClientHello:
 		s.clients[c] = &clientConn{client: x.Client}
+		s.idleWatch(c)
 	case *ClientPing:
-		s.env.Send(c, &ClientPong{})
+		s.toClient(c, &ClientPong{})
+	case *ConnHeartbeat:
+		s.toClient(c, &ConnHeartbeatAck{ID: x.ID})
 	case *ClientPublish:
 		s.onPublish(c, x)
 		s.registered(x.Pub.RegID)
@@ -228,7 +237,7 @@ func (s *SessionServer) Message(c sim.ConnID, from sim.NodeID, msg any) {
 		}
 		delete(s.outbox, x.ReqID)
 		if p.ackReg != "" && s.clients[p.conn] != nil {
-			s.env.Send(p.conn, &ClientPublishAck{RegID: p.ackReg, Version: p.ackVers})
+			s.toClient(p.conn, &ClientPublishAck{RegID: p.ackReg, Version: p.ackVers})
 		}
 	// Datums are taken only from the slot's leader in this session's
 	// table: a data server that lost the slot (it is cut off from the

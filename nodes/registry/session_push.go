@@ -109,7 +109,7 @@ func (s *SessionServer) sendPush(x *sub, d *Datum) {
 		s.pushFailedVersion(x, d.Version)
 		return
 	}
-	s.env.Send(x.conn, &Push{RegID: x.regID, Datum: d, Attempt: x.attempt})
+	s.toClient(x.conn, &Push{RegID: x.regID, Datum: d, Attempt: x.attempt})
 	x.timeout = s.env.SetTimer(s.cfg.pushTimeout(), pushTimeout{reg: x.regID, attempt: x.attempt})
 }
 

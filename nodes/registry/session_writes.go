@@ -63,7 +63,7 @@ func (s *SessionServer) onPublish(c sim.ConnID, x *ClientPublish) {
 // (SOFARegistry's contract), unless acks wait for the slot leader.
 func (s *SessionServer) ackStored(c sim.ConnID, reg string, v uint64) {
 	if !s.cfg.AckAfterData {
-		s.env.Send(c, &ClientPublishAck{RegID: reg, Version: v})
+		s.toClient(c, &ClientPublishAck{RegID: reg, Version: v})
 	}
 }
 

@@ -18,7 +18,7 @@ import (
 // measure again and update them.
 var meshBugSeeds = map[string]scenariotest.Pin{
 	meshnode.BugClusterUpdateWipesEndpoints: {Scenario: "mesh-xds-churn", Seed: 2, Checker: "convergence"},
-	meshnode.BugSingleHostIgnoresHealth:     {Scenario: "mesh-outlier", Seed: 5, Checker: "lb-respects-health"},
+	meshnode.BugSingleHostIgnoresHealth:     {Scenario: "mesh-outlier", Seed: 11, Checker: "lb-respects-health"},
 	meshnode.BugRetryRewritesRequest:        {Scenario: "mesh-outlier", Seed: 2, Checker: "retry-limits"},
 	meshnode.BugStalePoolMetadata:           {Scenario: "mesh-outlier", Seed: 7, Checker: "no-request-to-removed-host"},
 	meshnode.BugRouteBeforeCluster:          {Scenario: "mesh-xds-churn", Seed: 1, Checker: "referential-integrity"},

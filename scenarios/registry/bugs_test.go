@@ -35,7 +35,7 @@ var registryBugSeeds = map[string]scenariotest.Pin{
 	"bug/registry/app-revision-not-stored":      {Scenario: "registry-ops", Seed: 1},
 	"bug/registry/empty-push-after-subscribe":   {Scenario: "registry-basic", Seed: 14},
 	// the connection lifecycle
-	"bug/registry/fast-disconnect-uncleaned": {Scenario: "registry-session-failover", Seed: 5},
+	"bug/registry/fast-disconnect-uncleaned": {Scenario: "registry-session-failover", Seed: 4},
 	"bug/registry/shared-connect-id":         {Scenario: "registry-basic", Seed: 1},
 }
 

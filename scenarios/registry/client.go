@@ -57,6 +57,7 @@ func (c *client) Start(env *sim.Env) {
 	c.env, c.pump = env, func(env *sim.Env) { c.driver.Pump(env) }
 	c.client = regnode.NewClient(env, regnode.ClientConfig{
 		Sessions:       c.sys.cfg.Sessions,
+		Liveness:       c.sys.cfg.ClientLiveness,
 		OnConnected:    func(s sim.NodeID) { c.record(regcheck.Event{Kind: regcheck.Connect, Node: string(s)}) },
 		OnDisconnected: func(s sim.NodeID) { c.record(regcheck.Event{Kind: regcheck.Disconnect, Node: string(s)}) },
 		OnPublishAck: func(reg string, v uint64) {

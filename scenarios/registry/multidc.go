@@ -67,6 +67,7 @@ var MDParams = []scenarios.Param{
 	scenarios.Dur("converge-bound", 20*time.Second, "after its last change and the last fault, dc1's datum reaches every dc2 subscriber within this (a sync in flight at the heal times out after 3 s, the next whole-slot sync follows 6 s after the last, a restarted data server re-learns both tables first)"),
 	scenarios.Choice("election", regnode.ElectionDB, []string{regnode.ElectionDB, regnode.ElectionRaft}, "how each data centre elects its meta leader"),
 	scenarios.Choice("push", regnode.PushPipeline, []string{regnode.PushPipeline, regnode.PushImmediate}, "the sessions' pushes: SOFARegistry's pipeline or at once (the model before issue 14)"),
+	livenessParam, heartbeatParam,
 	scenarios.Dur("switch-reload", 2*time.Second, "data and session servers read the multi-DC switches this often (SOFARegistry's is 60 s, the nodes' default, which a 30 s run would never see act)"),
 }
 
@@ -117,7 +118,8 @@ func mdTopology(p scenarios.Values) (dc1, dc2 regnode.Config) {
 			return out
 		}
 		c := regnode.Config{Metas: ids("meta", 3), Data: ids("data", p.Int("data")), Sessions: ids("session", p.Int("sessions")), Slots: p.Int("slots"),
-			Election: p.String("election"), Lease: regnode.RealMetaLease, Push: regnode.PushConfig{Mode: p.String("push")}, MultiDC: regnode.MultiDCConfig{DataCenter: name, SwitchReload: p.Duration("switch-reload")}}
+			Election: p.String("election"), Lease: regnode.RealMetaLease, Push: regnode.PushConfig{Mode: p.String("push")}, MultiDC: regnode.MultiDCConfig{DataCenter: name, SwitchReload: p.Duration("switch-reload")},
+			ClientLiveness: clientLiveness(p)}
 		if c.Election == regnode.ElectionDB {
 			c.LockDB = sim.NodeID(prefix + "lockdb")
 		}
@@ -246,7 +248,7 @@ func buildMD(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []MDOp)
 	}
 	addMDConsole(w, s, drills)
 	for i, own := range scenarios.SplitOps(work, len(ids)) {
-		c := &mdClient{idx: i, sys: s, sessions: dc1.Sessions, dc: mdLocal, follows: map[string]string{}, followDC: map[string]string{}, live: map[string]string{}}
+		c := &mdClient{idx: i, sys: s, sessions: dc1.Sessions, liveness: dc1.ClientLiveness, dc: mdLocal, follows: map[string]string{}, followDC: map[string]string{}, live: map[string]string{}}
 		if i >= pubs {
 			c.sessions, c.dc = dc2.Sessions, mdRemote
 		}
@@ -308,6 +310,7 @@ type mdClient struct {
 	idx      int
 	sys      *mdSystem
 	sessions []sim.NodeID
+	liveness regnode.Liveness
 	driver   *scenarios.Driver[MDOp]
 	data     int
 	dc       string            // the client's data centre
@@ -324,7 +327,7 @@ func (c *mdClient) record(ev regcheck.Event) {
 
 func (c *mdClient) Start(env *sim.Env) {
 	c.env, c.pump = env, func(env *sim.Env) { c.driver.Pump(env) }
-	c.client = regnode.NewClient(env, regnode.ClientConfig{Sessions: c.sessions,
+	c.client = regnode.NewClient(env, regnode.ClientConfig{Sessions: c.sessions, Liveness: c.liveness,
 		OnPush: func(reg string, d *regnode.Datum) {
 			ev := pushEvent(reg, c.follows[reg], d)
 			ev.Node = c.followDC[reg]

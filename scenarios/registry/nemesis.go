@@ -22,8 +22,9 @@ const (
 	// familySessionStall: one to three session servers stop one after
 	// another for 3.5 to 10 s each (stop-the-world GC pauses), and in a
 	// scenario that has this family every session server but one stalls
-	// just before every data failover: connections stay open, clients'
-	// pings time out and they move.
+	// just before every data failover: connections stay open, the
+	// clients' heartbeats go unanswered and they move (in the scenarios
+	// that compress bolt's heartbeat to 1 s; at 15 s they stay).
 	familySessionStall = "session-stall"
 	// familyClockStepFailover: a data server's clock is stepped minutes
 	// ahead (a bad NTP source), then the server fails and restarts: the
@@ -148,7 +149,7 @@ func dataFailovers(steps []scenarios.Step, topo regnode.Config) []failover {
 // one stalls (3.5 to 10 s each, GC pauses under the retries piling up) in
 // the half second before the table moves the failed server's slots. A
 // stalled session re-syncs nothing to the new slot leaders until it resumes
-// or its clients move to the spared session (3 s), while the spared
+// or its clients move to the spared session (3-4 s), while the spared
 // session's subscribers, and the clients that move to it, fetch from them:
 // what a new leader serves before it has every session's publishers shows.
 // The changes that show it are the stalled sessions' clients' last ones
@@ -173,7 +174,8 @@ func stallsAfterFailovers(t *rapid.T, sessions []sim.NodeID, failovers []failove
 
 // sessionStalls: session servers stop one after another for 3.5 to 10 s
 // each (long GC pauses, a rolling deployment's slow restarts). A stall past
-// the clients' ping timeout (3 s, checked every second) moves the
+// the clients' heartbeat detection (3-4 s at the 1 s interval the stalling
+// scenarios set; 45-60 s at bolt's 15 s) moves the
 // stalled session's clients to other sessions, which store and forward
 // their registrations while the stalled one still holds the old ones; its
 // cleanup of the closed connections lands when it resumes, after the

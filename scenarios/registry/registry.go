@@ -30,7 +30,7 @@ func init() {
 	}{
 		{"registry-basic", "service registry, publish/subscribe workload; pushes fail now and then or at a steady rate, and clients crash",
 			[]string{scenarios.FamilyFailpoint, familyPushFlaky, familyClientCrash}, nil, 4},
-		{"registry-session-failover", "service registry under session server crashes, pauses, stalls of seconds (clients time out their pings and move) and client-session cuts: clients reconnect and re-register",
+		{"registry-session-failover", "service registry under session server crashes, pauses, stalls of seconds (clients miss their heartbeats and move) and client-session cuts: clients reconnect and re-register",
 			[]string{scenarios.FamilyCrash, scenarios.FamilyPause, familySessionStall, familyClientCut, familyClientCrash, familyMemberOutage}, []string{"session"}, 6},
 		{"registry-data-failover", "service registry under data server crashes, pauses, partitions, clock jumps and clocks stepped minutes ahead before a failover: slots migrate to new leaders",
 			[]string{scenarios.FamilyCrash, scenarios.FamilyPause, scenarios.FamilyPartition, scenarios.FamilyClock, familyClockStepFailover, familyMemberOutage}, []string{"data"}, 6},
@@ -60,6 +60,7 @@ var Params = []scenarios.Param{
 	scenarios.Choice("push", regnode.PushPipeline, []string{regnode.PushPipeline, regnode.PushImmediate}, "the session's pushes: SOFARegistry's pipeline (changes merged 1-3 s, 500 ms debounce, 3 retries then the version scan, breaker) or at once with retries forever (the model before issue 14)"),
 	scenarios.Choice("election", regnode.ElectionDB, []string{regnode.ElectionDB, regnode.ElectionRaft}, "how the meta leader is elected: a lock row in a database (SOFARegistry v6; the table lives in the leader's memory) or raft among the metas (the table in their log)"),
 	scenarios.Choice("version", regnode.VersionRepair, []string{regnode.VersionRepair, regnode.VersionNextID}, "how a data server numbers datum versions: max(last+1, clock, highest a session reported + 1) (repair), or SOFARegistry's nextId (the clock << 15 | sequence, refused while the clock is behind the last id; a leader whose clock lags stays below what subscribers hold)"),
+	livenessParam, heartbeatParam,
 	scenarios.Dur("follower-sync", 180*time.Second, "a slot's follower compares its datums' versions with the leader's this often and is sent what differs (SOFARegistry's 180 s; registry-data-failover's default is 5 s, as a follower left behind by a failover is repaired only by it, which a 30-90 s run at 180 s never sees)"),
 }
 
@@ -69,6 +70,9 @@ func paramsFor(name string) []scenarios.Param {
 	for i := range out {
 		if out[i].Name == "follower-sync" && name == "registry-data-failover" {
 			out[i].Default = (5 * time.Second).String()
+		}
+		if out[i].Name == "heartbeat-interval" && (name == "registry-session-failover" || name == "registry-chaos") {
+			out[i].Default = compressedHeartbeat.String()
 		}
 	}
 	return out
@@ -148,7 +152,7 @@ func topology(p scenarios.Values) regnode.Config {
 	}
 	c := regnode.Config{Metas: ids("meta", p.Int("metas")), Data: ids("data", p.Int("data")), Sessions: ids("session", p.Int("sessions")), Slots: p.Int("slots"),
 		Election: p.String("election"), Lease: regnode.RealMetaLease, Push: regnode.PushConfig{Mode: p.String("push")},
-		FollowerSyncInterval: p.Duration("follower-sync"), Version: p.String("version")}
+		FollowerSyncInterval: p.Duration("follower-sync"), Version: p.String("version"), ClientLiveness: clientLiveness(p)}
 	if c.Election == regnode.ElectionDB {
 		c.LockDB = lockDBID
 	}
