@@ -11,42 +11,53 @@ type staleMark struct {
 
 // staleMarks lists, for a publisher of dataID whose client moved to
 // another session and was acknowledged there at ackT, what pushes cannot
-// show that new registration: a session server stalled across ackT (a
-// fault on it spans ackT) pushes, once it resumes, the datum it cached
-// before the stall, and a stalled session had pushed nothing of it meanwhile,
-// so that datum can be newer than every one pushed by ackT and still hold
-// the registration through the session the client left (registry-chaos 28
+// show that new registration. A session server stalled across ackT (a
+// fault on it spans ackT) that had pushed the datum before the stall holds
+// it cached, and pushes that cache once it resumes: newer than every datum
+// pushed by ackT (it pushed nothing meanwhile), yet holding the
+// registration through the session the client left (registry-chaos 28
 // under election=raft: session-1 resumed and pushed a version minted 3.6 s
-// before the acknowledgement). Its first push of dataID after ackT is that
-// cache: from then on, that version and older ones show the old
-// registration. Pushes before it are judged as before, so a newer datum that
-// another session pushed first still shows the new registration.
+// before the acknowledgement, its fetches refused by a migrating leader).
+// Its first push of the datum after ackT is taken as that cache: from then
+// on, that version and older ones show the old registration. A fetch
+// answered before that push makes it fresh, which the history does not
+// show; the checker then judges less, never more. Pushes before it are
+// judged as before, so a newer datum another session pushed first still
+// shows the new registration.
 func (s *regState) staleMarks(dataID string, ackT int64, ds []disturbance) []staleMark {
 	var out []staleMark
 	for _, d := range ds {
 		if !strings.HasPrefix(d.node, "session-") || d.start > ackT || d.end < ackT {
 			continue
 		}
-		if t, v, ok := s.firstPushVia(d.node, dataID, ackT); ok {
-			out = append(out, staleMark{t, v})
+		cached := false
+		for _, p := range s.pushesVia(d.node, dataID) {
+			cached = cached || p.t < d.start
+			if p.t > ackT {
+				if cached {
+					out = append(out, p)
+				}
+				break
+			}
 		}
 	}
 	return out
 }
 
-// firstPushVia finds the first push of dataID after t to a subscriber whose
+// pushesVia lists, in order, the pushes of dataID to subscribers whose
 // client was then connected to session.
-func (s *regState) firstPushVia(session, dataID string, t int64) (int64, uint64, bool) {
+func (s *regState) pushesVia(session, dataID string) []staleMark {
+	var out []staleMark
 	via := map[int]string{} // client -> its session
 	for _, ev := range s.evs {
 		switch {
 		case ev.Kind == Connect:
 			via[ev.Client] = ev.Node
-		case ev.Kind == Push && ev.T > t && ev.DataID == dataID && via[ev.Client] == session:
-			return ev.T, ev.Version, true
+		case ev.Kind == Push && ev.DataID == dataID && via[ev.Client] == session:
+			out = append(out, staleMark{ev.T, ev.Version})
 		}
 	}
-	return 0, 0, false
+	return out
 }
 
 // showsNew reports whether a push of version v at t can show a moved
