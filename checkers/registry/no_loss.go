@@ -21,10 +21,11 @@ import (
 // older datum shows the registration through the session it left, which
 // that session's cleanup rightly removes, and the new one may reach the
 // data servers only with the next session sync when its slot was migrating
-// meanwhile (writes are refused then, and given up after 5 retries). So
-// does the datum a session server stalled across the acknowledgement
-// pushes first once it resumes, and any as old from then on: it cached it
-// before the stall (staleMarks).
+// meanwhile (writes are refused then, and given up after 5 retries). Nor
+// does the first push of the datum, after the acknowledgement, by a session
+// server stalled across it that had pushed the datum before the stall, nor
+// any as old from then on: that is the datum it cached before the stall
+// (staleMarks).
 // Pushes before heal + Settle are not judged: during faults a registry
 // legitimately drops the publishers of a session whose lease expired (it
 // is partitioned from the meta leader or paused), and a push built before

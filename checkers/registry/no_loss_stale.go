@@ -2,7 +2,7 @@ package registry
 
 import "strings"
 
-// staleMark: from T on, a push of the datum at Version or older shows
+// staleMark: from t on, a push of the datum at version v or older shows
 // nothing newer than an acknowledgement (see staleMarks).
 type staleMark struct {
 	t int64
@@ -20,8 +20,9 @@ type staleMark struct {
 // before the acknowledgement, its fetches refused by a migrating leader).
 // Its first push of the datum after ackT is taken as that cache: from then
 // on, that version and older ones show the old registration. A fetch
-// answered before that push makes it fresh, which the history does not
-// show; the checker then judges less, never more. Pushes before it are
+// answered before that push (or a restart that emptied the cache) makes it
+// fresh, which the history does not show; the checker then judges less,
+// never more. Pushes before it are
 // judged as before, so a newer datum another session pushed first still
 // shows the new registration.
 func (s *regState) staleMarks(dataID string, ackT int64, ds []disturbance) []staleMark {
