@@ -174,3 +174,65 @@ func TestRegNoLossMovedClientNeedsNewerDatum(t *testing.T) {
 	res = c.Check(h(11), checkers.Options{})
 	require.Equal(t, checkers.Fail, res.Verdict, "a datum newer than the re-registration's acknowledgement showed it")
 }
+
+// A session server stalled across a moved client's acknowledgement pushes,
+// once it resumes, the datum it cached before the stall: newer than every
+// one pushed by the acknowledgement, yet holding the registration through
+// the session the client left, whose cleanup then rightly removes it until
+// the new session's sync (registry-chaos 28 under election=raft). A newer
+// datum another session pushed before that stale one still shows the new
+// registration; a session stalled only after the acknowledgement cached
+// nothing older than it; and one that had pushed nothing of the datum
+// before its stall had nothing cached: it fetched what it pushed
+// (registry-session-failover 53 with late-cleanup-deletes-reregistered).
+func TestRegNoLossStalledSessionPushesItsOldCache(t *testing.T) {
+	type variant struct {
+		stallFrom     int64
+		cached, early bool
+	}
+	h := func(v variant) *History {
+		evs := []Event{
+			{Kind: Heal, T: 0, Client: -1},
+			{Kind: Connect, T: 0, Client: 2, Node: "session-1"},
+			{Kind: Connect, T: 0, Client: 1, Node: "session-3"},
+			{Kind: Subscribe, T: 0, Client: 1, DataID: "svc", RegID: "s1"},
+			{Kind: Publish, T: 1 * regSec, Client: 2, DataID: "svc", RegID: "p", Data: "d", Version: 1},
+			{Kind: PublishAck, T: 1 * regSec, Client: 2, RegID: "p", Version: 1},
+			{Kind: Push, T: 2 * regSec, Client: 1, DataID: "svc", RegID: "s1", Version: 10, Pubs: []string{"p=d"}, PubVers: []uint64{1}},
+		}
+		if v.cached { // session-1 pushed the datum before its stall
+			evs = append(evs, Event{Kind: Connect, T: 0, Client: 4, Node: "session-1"},
+				Event{Kind: Push, T: 2 * regSec, Client: 4, DataID: "svc", RegID: "s4", Version: 10, Pubs: []string{"p=d"}, PubVers: []uint64{1}},
+				Event{Kind: Disconnect, T: 4 * regSec, Client: 4, Node: "session-1"})
+		}
+		evs = append(evs, Event{Kind: Connect, T: 5 * regSec, Client: 2, Node: "session-2"},
+			Event{Kind: PublishAck, T: 5 * regSec, Client: 2, RegID: "p", Version: 1})
+		if v.early { // session-3 pushed version 11 before session-1's stale push
+			evs = append(evs, Event{Kind: Push, T: 6 * regSec, Client: 1, DataID: "svc", RegID: "s1", Version: 11, Pubs: []string{"p=d"}, PubVers: []uint64{1}},
+				Event{Kind: Push, T: 9 * regSec, Client: 1, DataID: "svc", RegID: "s1", Version: 12},
+				Event{Kind: Push, T: 15 * regSec, Client: 1, DataID: "svc", RegID: "s1", Version: 13, Pubs: []string{"p=d"}, PubVers: []uint64{1}})
+		}
+		evs = append(evs,
+			Event{Kind: Connect, T: 8 * regSec, Client: 3, Node: "session-1"},
+			Event{Kind: Subscribe, T: 8 * regSec, Client: 3, DataID: "svc", RegID: "s3"},
+			Event{Kind: Push, T: 8*regSec + regSec/2, Client: 3, DataID: "svc", RegID: "s3", Version: 11, Pubs: []string{"p=d"}, PubVers: []uint64{1}},
+			Event{Kind: Push, T: 9 * regSec, Client: 3, DataID: "svc", RegID: "s3", Version: 12},
+			Event{Kind: Push, T: 15 * regSec, Client: 3, DataID: "svc", RegID: "s3", Version: 13, Pubs: []string{"p=d"}, PubVers: []uint64{1}},
+			Event{Kind: Disturbed, T: v.stallFrom, Client: -1, Node: "session-1", Until: 8 * regSec},
+		)
+		return regHistory(evs...)
+	}
+	c := NoLoss{Grace: 0, Settle: 0, Gap: regSec}
+	res := c.Check(h(variant{stallFrom: 3 * regSec, cached: true}), checkers.Options{})
+	require.Equal(t, checkers.Pass, res.Verdict, res.Explanation)
+	res = c.Check(h(variant{stallFrom: 6 * regSec, cached: true}), checkers.Options{})
+	require.Equal(t, checkers.Fail, res.Verdict, "stalled after the acknowledgement: its cache is no older than it")
+	require.Contains(t, res.Explanation, "subscriber s3 of client 3")
+	res = c.Check(h(variant{stallFrom: 3 * regSec}), checkers.Options{})
+	require.Equal(t, checkers.Fail, res.Verdict, "nothing cached before the stall: what it pushed after was fetched")
+	require.Contains(t, res.Explanation, "subscriber s3 of client 3")
+	res = c.Check(h(variant{stallFrom: 3 * regSec, cached: true, early: true}), checkers.Options{})
+	require.Equal(t, checkers.Fail, res.Verdict, "session-3 showed the new registration before the stale push")
+	require.Contains(t, res.Explanation, "subscriber s1 of client 1")
+	require.NotContains(t, res.Explanation, "subscriber s3")
+}

@@ -21,7 +21,11 @@ import (
 // older datum shows the registration through the session it left, which
 // that session's cleanup rightly removes, and the new one may reach the
 // data servers only with the next session sync when its slot was migrating
-// meanwhile (writes are refused then, and given up after 5 retries).
+// meanwhile (writes are refused then, and given up after 5 retries). Nor
+// does the first push of the datum, after the acknowledgement, by a session
+// server stalled across it that had pushed the datum before the stall, nor
+// any as old from then on: that is the datum it cached before the stall
+// (staleMarks).
 // Pushes before heal + Settle are not judged: during faults a registry
 // legitimately drops the publishers of a session whose lease expired (it
 // is partitioned from the meta leader or paused), and a push built before
@@ -80,7 +84,8 @@ func (c NoLoss) Check(h *History, _ checkers.Options) checkers.Result {
 		data    string
 		dataID  string
 		session string // the session server the client was connected to
-		floor   uint64 // the newest version of the datum pushed by then
+		floor   uint64 // moved: the newest version of the datum pushed by then
+		marks   []staleMark
 	}
 	acks := map[string]ack{}    // regId -> last ack
 	unpub := map[string]int64{} // regId -> last unpublish
@@ -93,6 +98,7 @@ func (c NoLoss) Check(h *History, _ checkers.Options) checkers.Result {
 	session := map[int]string{}
 	pushed := map[string]uint64{}   // dataInfoId -> newest version pushed so far
 	ackedVia := map[string]string{} // regId -> the session of its last acknowledgement
+	faults := s.faults()
 	for i, ev := range s.evs {
 		switch ev.Kind {
 		case Push:
@@ -116,6 +122,7 @@ func (c NoLoss) Check(h *History, _ checkers.Options) checkers.Result {
 			if prev, ok := ackedVia[ev.RegID]; ok && prev != session[ev.Client] {
 				a := acks[ev.RegID]
 				a.floor = pushed[pubDataID[ev.RegID]] // moved: what was pushed so far is the old session's registration
+				a.marks = s.staleMarks(a.dataID, a.t, faults)
 				acks[ev.RegID] = a
 			}
 			ackedVia[ev.RegID] = session[ev.Client]
@@ -145,7 +152,7 @@ func (c NoLoss) Check(h *History, _ checkers.Options) checkers.Result {
 		for _, p := range ev.Pubs {
 			reg, _, _ := strings.Cut(p, "=")
 			has[reg] = true
-			if a, ok := acks[reg]; ok && a.t <= ev.T && ev.Version > a.floor {
+			if a, ok := acks[reg]; ok && a.t <= ev.T && showsNew(ev.T, ev.Version, a.floor, a.marks) {
 				seenIn[fmt.Sprintf("%d/%s/%s", ev.Client, ev.RegID, reg)] = i
 			}
 		}
