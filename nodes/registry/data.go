@@ -123,13 +123,7 @@ func (d *DataServer) Message(c sim.ConnID, from sim.NodeID, msg any) {
 	switch x := msg.(type) {
 	case *DataWrite:
 		d.heard(c, x.Session)
-		st := d.access(x.Slot, x.Epoch)
-		if st == Accept && !d.write(x) {
-			st = Refused
-		} else if st == Migrating {
-			d.env.Reached("registry/write-during-migration")
-		}
-		d.env.Send(c, &DataWriteResp{ReqID: x.ReqID, Status: st})
+		d.env.Send(c, &DataWriteResp{ReqID: x.ReqID, Status: d.takeWrite(x)})
 	case *GetDatum:
 		st := d.access(d.m.slotOf(x.DataID), x.Epoch)
 		resp := &GetDatumResp{ReqID: x.ReqID, Status: st}

@@ -27,7 +27,9 @@
 //
 // Data servers answer every request with a slot-access status: Accept,
 // Migrating (a new leader still syncing), Moved (not the leader here) or
-// MisMatch (the request carries a newer table epoch). A data server that
+// MisMatch (the request carries a newer table epoch); a migrating slot
+// takes writes (SOFARegistry's BatchPutDataHandler rejects only Moved and
+// MisMatch) but answers reads with Migrating until served. A data server that
 // becomes leader of a slot asks every session server in the table for its
 // publishers of the slot (MigrateReq) and serves once all have answered,
 // or, as SOFARegistry's emergency migration, once the only one missing has
