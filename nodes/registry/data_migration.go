@@ -210,7 +210,7 @@ func (d *DataServer) onMigrateResp(r *MigrateResp) {
 					continue
 				}
 				d.env.Reached("registry/rejoined-session-restored-publisher")
-				x.pubs[p.RegID] = p
+				x.put(&p)
 				touched[x.id] = x
 			}
 			continue
@@ -246,7 +246,7 @@ func (d *DataServer) onMigrateResp(r *MigrateResp) {
 				d.env.Reached("registry/migration-newer-than-copy")
 				d.env.Trace("registry/migration-newer-than-copy", p.RegID, p.DataID, h.Version, p.Version)
 			}
-			x.pubs[p.RegID] = p
+			x.put(&p)
 		}
 	}
 	for _, id := range sortedKeys(r.Versions) {

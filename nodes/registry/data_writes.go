@@ -41,15 +41,17 @@ func (d *DataServer) write(w *DataWrite) bool {
 		if d.cfg.Version == VersionNextID && x.holds(&w.Pub) {
 			return true // the same registration again changes nothing (PublisherGroup's AddSameVer)
 		}
-		x.pubs[w.Pub.RegID] = w.Pub
+		x.put(&w.Pub)
 		ok = d.changed(x)
 	case "unpub":
 		x := d.get(w.Pub.DataID)
 		if cur, ok2 := x.pubs[w.Pub.RegID]; ok2 && !w.Pub.older(&cur) {
+			x.own()
 			delete(x.pubs, w.Pub.RegID)
 			ok = d.changed(x)
 		}
 		if t := tombOf(&w.Pub); x.tombs[w.Pub.RegID] < t {
+			x.own()
 			x.tombs[w.Pub.RegID] = t
 		}
 	case "sync":
@@ -69,7 +71,7 @@ func (d *DataServer) write(w *DataWrite) bool {
 			if x.holds(&p) || !x.accepts(&p) {
 				continue
 			}
-			x.pubs[p.RegID] = p
+			x.put(&p)
 			touched[x.id] = x
 		}
 		r := d.sharedRenewals()
