@@ -212,8 +212,8 @@ func buildWith(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []Op,
 	}
 	ids := scenarios.ClientIDs(p.Int("clients"))
 	for i, own := range scenarios.SplitOps(ops, len(ids)) {
-		c := &client{idx: i, sys: sys, live: map[string]string{}}
-		c.driver = &scenarios.Driver[Op]{Ops: own, Now: w.Now, Exec: c.exec}
+		c := &client{idx: i, sys: sys}
+		c.driver = scenarios.Driver[Op]{Ops: own, Now: w.Now, Exec: c.exec}
 		sys.clients = append(sys.clients, c)
 		w.AddNode(ids[i], func() sim.Node { return c })
 	}
