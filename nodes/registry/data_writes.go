@@ -46,8 +46,7 @@ func (d *DataServer) write(w *DataWrite) bool {
 	case "unpub":
 		x := d.get(w.Pub.DataID)
 		if cur, ok2 := x.pubs[w.Pub.RegID]; ok2 && !w.Pub.older(&cur) {
-			x.own()
-			delete(x.pubs, w.Pub.RegID)
+			x.del(w.Pub.RegID)
 			ok = d.changed(x)
 		}
 		if t := tombOf(&w.Pub); x.tombs[w.Pub.RegID] < t {
