@@ -282,7 +282,7 @@ func (d *DataServer) finishMigrations() {
 		return
 	}
 	for _, i := range done {
-		d.slots[i].status = Accept
+		d.slots[i].status, d.slots[i].waiting = Accept, nil // an emptied map keeps its size
 	}
 	d.env.Trace("registry/migrated", d.m.table.Epoch, len(done))
 	set := map[int]bool{}

@@ -7,7 +7,7 @@ package registry
 func (d *DataServer) get(id string) *datum {
 	x := d.datums[id]
 	if x == nil {
-		x = &datum{id: id, pubs: map[string]Pub{}, tombs: map[string]uint64{}, gone: map[string]Pub{}}
+		x = &datum{id: id, pubs: map[string]Pub{}} // tombs and gone when first written: most datums never have any
 		d.datums[id] = x
 		slot := d.m.slotOf(id)
 		if d.inSlot[slot] == nil {
@@ -50,8 +50,7 @@ func (d *DataServer) write(w *DataWrite) bool {
 			ok = d.changed(x)
 		}
 		if t := tombOf(&w.Pub); x.tombs[w.Pub.RegID] < t {
-			x.own()
-			x.tombs[w.Pub.RegID] = t
+			x.tomb(w.Pub.RegID, t)
 		}
 	case "sync":
 		// The session's publishers in the slot: add what is missing or

@@ -11,8 +11,8 @@ type datum struct {
 	version uint64
 	seen    uint64 // the highest version a session reported having cached
 	pubs    map[string]Pub
-	tombs   map[string]uint64
-	gone    map[string]Pub // the newest registration removed with its session or connection, per registerId
+	tombs   map[string]uint64 // nil until the first unpublish
+	gone    map[string]Pub    // the newest registration removed with its session or connection, per registerId; nil until the first
 	// memo is the datum as last served (view), and its digest: valid while
 	// the version is unchanged, dropped on every removal and table change
 	// (perf_view.go).
@@ -43,6 +43,15 @@ func (x *datum) put(p *Pub) {
 	x.own()
 	x.pubs[p.RegID] = *p
 	x.edited(p.RegID)
+}
+
+// tomb records an unpublish of reg at t.
+func (x *datum) tomb(reg string, t uint64) {
+	x.own()
+	if x.tombs == nil {
+		x.tombs = map[string]uint64{}
+	}
+	x.tombs[reg] = t
 }
 
 // del drops a registration (an unpublish: not remembered in gone).
@@ -83,6 +92,9 @@ func (x *datum) remove(reg string) {
 		return
 	}
 	x.own()
+	if x.gone == nil {
+		x.gone = map[string]Pub{}
+	}
 	if g, ok := x.gone[reg]; !ok || g.older(&cur) {
 		x.gone[reg] = cur
 	}

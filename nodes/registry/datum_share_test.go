@@ -14,9 +14,7 @@ import (
 // would, and no change on either side reaches a replica already sent.
 func TestReplicaSharing(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
-		newDatum := func() *datum {
-			return &datum{id: "svc", pubs: map[string]Pub{}, tombs: map[string]uint64{}, gone: map[string]Pub{}}
-		}
+		newDatum := func() *datum { return &datum{id: "svc", pubs: map[string]Pub{}} }
 		type sent struct {
 			rd         *replicaDatum
 			pubs, gone map[string]Pub
@@ -27,6 +25,9 @@ func TestReplicaSharing(t *testing.T) {
 		}
 		sides := []*datum{newDatum(), newDatum()} // leader, follower (roles swap)
 		models := []*datum{newDatum(), newDatum()}
+		for _, m := range models {
+			m.tombs, m.gone = map[string]uint64{}, map[string]Pub{}
+		}
 		var inFlight []sent
 		for i := range rapid.IntRange(1, 60).Draw(rt, "steps") {
 			side := rapid.IntRange(0, 1).Draw(rt, "side")
@@ -46,8 +47,7 @@ func TestReplicaSharing(t *testing.T) {
 					delete(m.pubs, reg)
 				}
 			case 2:
-				x.own()
-				x.tombs[reg] = uint64(i)
+				x.tomb(reg, uint64(i))
 				m.tombs[reg] = uint64(i)
 			case 3:
 				x.version = uint64(i)
@@ -64,13 +64,13 @@ func TestReplicaSharing(t *testing.T) {
 			}
 			for k := range sides {
 				require.Equal(rt, models[k].pubs, sides[k].pubs, "side %d", k)
-				require.Equal(rt, models[k].tombs, sides[k].tombs, "side %d", k)
-				require.Equal(rt, models[k].gone, sides[k].gone, "side %d", k)
+				require.True(rt, maps.Equal(models[k].tombs, sides[k].tombs), "side %d: tombs %v, want %v", k, sides[k].tombs, models[k].tombs)
+				require.True(rt, maps.Equal(models[k].gone, sides[k].gone), "side %d: gone %v, want %v", k, sides[k].gone, models[k].gone)
 			}
 			for _, s := range inFlight {
 				require.Equal(rt, s.pubs, s.rd.Pubs, "a replica changed after it was sent")
-				require.Equal(rt, s.tombs, s.rd.Tombs)
-				require.Equal(rt, s.gone, s.rd.Gone)
+				require.True(rt, maps.Equal(s.tombs, s.rd.Tombs), "a replica's tombs changed after it was sent")
+				require.True(rt, maps.Equal(s.gone, s.rd.Gone), "a replica's gone changed after it was sent")
 				require.Equal(rt, s.modelPubs, s.rd.Pubs)
 			}
 		}
