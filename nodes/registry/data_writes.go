@@ -3,6 +3,8 @@ package registry
 // Writes on a slot leader (publish, unpublish, session sync, connection
 // cleanup) and the versioning that announces each change.
 
+import "slices"
+
 // get returns the datum, creating an empty one in its slot's index.
 func (d *DataServer) get(id string) *datum {
 	x := d.datums[id]
@@ -61,10 +63,10 @@ func (d *DataServer) write(w *DataWrite) bool {
 			d.env.Reached("registry/stale-sync-ignored")
 			return true
 		}
-		have := map[string]bool{}
+		have := map[[2]string]bool{} // (dataInfoId, registerId)
 		touched := map[string]*datum{}
 		for _, p := range w.Pubs {
-			have[p.DataID+"\x00"+p.RegID] = true
+			have[[2]string{p.DataID, p.RegID}] = true
 			x := d.get(p.DataID)
 			if x.holds(&p) || !x.accepts(&p) {
 				continue
@@ -75,8 +77,17 @@ func (d *DataServer) write(w *DataWrite) bool {
 		r := d.sharedRenewals()
 		for _, id := range sortedKeys(d.inSlot[w.Slot]) {
 			x := d.datums[id]
-			for _, reg := range sortedKeys(x.pubs) {
-				if x.pubs[reg].Session == w.Session && !have[id+"\x00"+reg] && !d.renewedElsewhere(r, x.pubs[reg]) {
+			// Sorting only the session's registrations it no longer holds
+			// (mostly none), not every publisher of the datum.
+			var dropped []string
+			for reg, p := range x.pubs { //detlint:allow collecting; sorted below
+				if p.Session == w.Session && !have[[2]string{id, reg}] {
+					dropped = append(dropped, reg)
+				}
+			}
+			slices.Sort(dropped)
+			for _, reg := range dropped {
+				if !d.renewedElsewhere(r, x.pubs[reg]) {
 					x.remove(reg)
 					touched[id] = x
 				}
