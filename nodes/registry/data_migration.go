@@ -210,7 +210,7 @@ func (d *DataServer) onMigrateResp(r *MigrateResp) {
 					continue
 				}
 				d.env.Reached("registry/rejoined-session-restored-publisher")
-				x.pubs[p.RegID] = p
+				x.put(&p)
 				touched[x.id] = x
 			}
 			continue
@@ -246,7 +246,7 @@ func (d *DataServer) onMigrateResp(r *MigrateResp) {
 				d.env.Reached("registry/migration-newer-than-copy")
 				d.env.Trace("registry/migration-newer-than-copy", p.RegID, p.DataID, h.Version, p.Version)
 			}
-			x.pubs[p.RegID] = p
+			x.put(&p)
 		}
 	}
 	for _, id := range sortedKeys(r.Versions) {
@@ -282,7 +282,7 @@ func (d *DataServer) finishMigrations() {
 		return
 	}
 	for _, i := range done {
-		d.slots[i].status = Accept
+		d.slots[i].status, d.slots[i].waiting = Accept, nil // an emptied map keeps its size
 	}
 	d.env.Trace("registry/migrated", d.m.table.Epoch, len(done))
 	set := map[int]bool{}

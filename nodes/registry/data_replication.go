@@ -3,8 +3,6 @@ package registry
 // Leader-to-follower replication of changed datums, in batches.
 
 import (
-	"maps"
-
 	"github.com/sofasim/sofasim/sim"
 )
 
@@ -31,12 +29,18 @@ func (d *DataServer) replicate() {
 	}
 }
 
+// copyReplica is the datum as replicated: its maps, shared until either
+// side changes them (datum.own).
 func copyReplica(x *datum) *replicaDatum {
-	r := &replicaDatum{DataID: x.id, Version: x.version, Pubs: map[string]Pub{}, Tombs: map[string]uint64{}, Gone: map[string]Pub{}}
-	maps.Copy(r.Pubs, x.pubs)
-	maps.Copy(r.Tombs, x.tombs)
-	maps.Copy(r.Gone, x.gone)
-	return r
+	x.shared = true
+	return &replicaDatum{DataID: x.id, Version: x.version, Pubs: x.pubs, Tombs: x.tombs, Gone: x.gone}
+}
+
+// install makes a replica the datum's copy, sharing its maps.
+func (x *datum) install(rd *replicaDatum) {
+	x.version = rd.Version
+	x.pubs, x.tombs, x.gone, x.shared = rd.Pubs, rd.Tombs, rd.Gone, true
+	x.built, x.edits = nil, nil // all new: nothing to patch
 }
 
 // onReplicate installs a leader's copies of datums this server follows,
@@ -51,11 +55,7 @@ func (d *DataServer) onReplicate(r *Replicate) {
 		if rd.Version < x.version {
 			continue
 		}
-		x.version = rd.Version
-		x.pubs, x.tombs, x.gone = map[string]Pub{}, map[string]uint64{}, map[string]Pub{}
-		maps.Copy(x.pubs, rd.Pubs)
-		maps.Copy(x.tombs, rd.Tombs)
-		maps.Copy(x.gone, rd.Gone)
+		x.install(rd)
 	}
 }
 

@@ -3,11 +3,13 @@ package registry
 // Writes on a slot leader (publish, unpublish, session sync, connection
 // cleanup) and the versioning that announces each change.
 
+import "slices"
+
 // get returns the datum, creating an empty one in its slot's index.
 func (d *DataServer) get(id string) *datum {
 	x := d.datums[id]
 	if x == nil {
-		x = &datum{id: id, pubs: map[string]Pub{}, tombs: map[string]uint64{}, gone: map[string]Pub{}}
+		x = &datum{id: id, pubs: map[string]Pub{}} // tombs and gone when first written: most datums never have any
 		d.datums[id] = x
 		slot := d.m.slotOf(id)
 		if d.inSlot[slot] == nil {
@@ -59,16 +61,16 @@ func (d *DataServer) write(w *DataWrite) bool {
 		if d.cfg.Version == VersionNextID && x.holds(&w.Pub) {
 			return true // the same registration again changes nothing (PublisherGroup's AddSameVer)
 		}
-		x.pubs[w.Pub.RegID] = w.Pub
+		x.put(&w.Pub)
 		ok = d.changed(x)
 	case "unpub":
 		x := d.get(w.Pub.DataID)
 		if cur, ok2 := x.pubs[w.Pub.RegID]; ok2 && !w.Pub.older(&cur) {
-			delete(x.pubs, w.Pub.RegID)
+			x.del(w.Pub.RegID)
 			ok = d.changed(x)
 		}
 		if t := tombOf(&w.Pub); x.tombs[w.Pub.RegID] < t {
-			x.tombs[w.Pub.RegID] = t
+			x.tomb(w.Pub.RegID, t)
 		}
 	case "sync":
 		// The session's publishers in the slot: add what is missing or
@@ -79,22 +81,31 @@ func (d *DataServer) write(w *DataWrite) bool {
 			d.env.Reached("registry/stale-sync-ignored")
 			return true
 		}
-		have := map[string]bool{}
+		have := map[[2]string]bool{} // (dataInfoId, registerId)
 		touched := map[string]*datum{}
 		for _, p := range w.Pubs {
-			have[p.DataID+"\x00"+p.RegID] = true
+			have[[2]string{p.DataID, p.RegID}] = true
 			x := d.get(p.DataID)
 			if x.holds(&p) || !x.accepts(&p) {
 				continue
 			}
-			x.pubs[p.RegID] = p
+			x.put(&p)
 			touched[x.id] = x
 		}
 		r := d.sharedRenewals()
 		for _, id := range sortedKeys(d.inSlot[w.Slot]) {
 			x := d.datums[id]
-			for _, reg := range sortedKeys(x.pubs) {
-				if x.pubs[reg].Session == w.Session && !have[id+"\x00"+reg] && !d.renewedElsewhere(r, x.pubs[reg]) {
+			// Sorting only the session's registrations it no longer holds
+			// (mostly none), not every publisher of the datum.
+			var dropped []string
+			for reg, p := range x.pubs { //detlint:allow collecting; sorted below
+				if p.Session == w.Session && !have[[2]string{id, reg}] {
+					dropped = append(dropped, reg)
+				}
+			}
+			slices.Sort(dropped)
+			for _, reg := range dropped {
+				if !d.renewedElsewhere(r, x.pubs[reg]) {
 					x.remove(reg)
 					touched[id] = x
 				}

@@ -40,9 +40,9 @@ func TestViewCarriesItsDigest(t *testing.T) {
 		for i := range rapid.IntRange(1, 20).Draw(rt, "writes") {
 			reg := fmt.Sprintf("r%d", rapid.IntRange(0, 4).Draw(rt, "reg"))
 			if rapid.Bool().Draw(rt, "unpub") {
-				delete(x.pubs, reg)
+				x.del(reg)
 			} else {
-				x.pubs[reg] = Pub{RegID: reg, Data: rapid.StringN(0, 3, 3).Draw(rt, "data"), Version: uint64(i)}
+				x.put(&Pub{RegID: reg, Data: rapid.StringN(0, 3, 3).Draw(rt, "data"), Version: uint64(i)})
 			}
 			x.version++
 			v := d.view("svc")

@@ -12,13 +12,14 @@ type sub struct {
 	conn          sim.ConnID
 	seq           uint64 // the client's connection sequence number
 	pushed        uint64 // the version the subscriber acknowledged
-	inflight      bool
 	attempt       uint64
 	firstFails    int
-	abandoned     bool
 	timeout       sim.TimerID // the push in flight's timeout, cancelled by its ack
 	pipe          subPipe     // the push pipeline's state (push_pipeline.go)
-	watchAcked    bool        // a watcher's push was acknowledged (watch.go)
+	// the flags together: 160 bytes, not 176
+	inflight   bool
+	abandoned  bool
+	watchAcked bool // a watcher's push was acknowledged (watch.go)
 }
 
 // fetch asks the slot leader for a datum, telling it the highest version

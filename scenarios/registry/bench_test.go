@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
@@ -342,4 +343,10 @@ func TestLeanEventsAcrossChunks(t *testing.T) {
 		require.Greater(rt, len(l.evs), 1)
 		require.Equal(rt, want, l.events(rec.Events, 0))
 	})
+}
+
+// TestLeanEventSize: a lean event stays within one 64-byte line (the
+// recording is a twentieth of the benchmark's heap).
+func TestLeanEventSize(t *testing.T) {
+	require.Equal(t, uintptr(64), unsafe.Sizeof(leanEvent{}))
 }

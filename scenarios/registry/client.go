@@ -2,6 +2,7 @@ package registry
 
 import (
 	"fmt"
+	"slices"
 
 	regcheck "github.com/sofasim/sofasim/checkers/registry"
 	regnode "github.com/sofasim/sofasim/nodes/registry"
@@ -37,11 +38,14 @@ func (h *libHost) Timer(id sim.TimerID, tag any) {
 type client struct {
 	libHost
 	idx    int
-	driver *scenarios.Driver[Op]
+	driver scenarios.Driver[Op]
 	sys    *system
 	data   int
-	live   map[string]string // registerId -> dataInfoId of the client's current publishers
+	live   []curPub // the client's current publishers: one or a few, where a map cost 288 B a client
 }
+
+// curPub is a current publisher of a client and its dataInfoId.
+type curPub struct{ reg, dataID string }
 
 func (c *client) record(ev regcheck.Event) {
 	ev.T, ev.Client = int64(c.sys.w.Now()), c.idx
@@ -106,7 +110,7 @@ func (c *client) exec(op Op, done func()) {
 		c.data++
 		data := fmt.Sprintf("c%d-d%d", c.idx, c.data)
 		v := c.client.Publish(dataID, reg, data)
-		c.live[reg] = dataID
+		c.setLive(reg, dataID)
 		c.record(regcheck.Event{Kind: regcheck.Publish, DataID: dataID, RegID: reg, Data: data, Version: v})
 	case OpUnpublish:
 		dataID, ok := c.pubData(reg)
@@ -114,12 +118,28 @@ func (c *client) exec(op Op, done func()) {
 			return
 		}
 		c.client.Unpublish(reg)
-		delete(c.live, reg)
+		i := c.livePub(reg)
+		c.live = slices.Delete(c.live, i, i+1)
 		c.record(regcheck.Event{Kind: regcheck.Unpublish, DataID: dataID, RegID: reg})
 	}
 }
 
 func (c *client) pubData(reg string) (string, bool) {
-	id, ok := c.live[reg]
-	return id, ok
+	if i := c.livePub(reg); i >= 0 {
+		return c.live[i].dataID, true
+	}
+	return "", false
+}
+
+// setLive records reg as a current publisher of dataID.
+func (c *client) setLive(reg, dataID string) {
+	if i := c.livePub(reg); i >= 0 {
+		c.live[i].dataID = dataID
+		return
+	}
+	c.live = append(c.live, curPub{reg, dataID})
+}
+
+func (c *client) livePub(reg string) int {
+	return slices.IndexFunc(c.live, func(p curPub) bool { return p.reg == reg })
 }

@@ -109,7 +109,7 @@ func (c *client) execApp(op Op) bool {
 		reg := fmt.Sprintf("c%d-app", c.idx)
 		c.record(regcheck.Event{Kind: regcheck.Revision, DataID: regnode.AppDataID(rev.App), Data: rev.Revision, Interfaces: rev.Interfaces})
 		v := c.client.PublishApp(rev, reg, string(c.env.ID()))
-		c.live[reg] = regnode.AppDataID(rev.App)
+		c.setLive(reg, regnode.AppDataID(rev.App))
 		c.record(regcheck.Event{Kind: regcheck.Publish, DataID: regnode.AppDataID(rev.App), RegID: reg, Data: regnode.AppPubData(string(c.env.ID()), rev.Revision), Version: v})
 	case OpWatch:
 		reg := fmt.Sprintf("c%d-w-%s", c.idx, op.Service)

@@ -215,9 +215,10 @@ func buildWith(w *sim.World, plan *scenarios.Plan, p scenarios.Values, ops []Op,
 		w.AddNode(metaProbeID, func() sim.Node { return &metaProbe{sys: sys} }) // reads the raft meta store
 	}
 	ids := scenarios.ClientIDs(p.Int("clients"))
+	now := w.Now // one method value for all the drivers, not one each
 	for i, own := range scenarios.SplitOps(ops, len(ids)) {
-		c := &client{idx: i, sys: sys, live: map[string]string{}}
-		c.driver = &scenarios.Driver[Op]{Ops: own, Now: w.Now, Exec: c.exec}
+		c := &client{idx: i, sys: sys}
+		c.driver = scenarios.Driver[Op]{Ops: own, Now: now, Exec: c.exec}
 		sys.clients = append(sys.clients, c)
 		w.AddNode(ids[i], func() sim.Node { return c })
 	}
