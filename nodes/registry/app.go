@@ -250,7 +250,7 @@ func (s *SessionServer) recompute(ifaceID string) {
 		return
 	}
 	s.cache[ifaceID] = out
-	for _, reg := range sortedKeys(s.byData[ifaceID]) {
+	for _, reg := range s.byData[ifaceID] {
 		s.maybePush(s.subs[reg])
 	}
 }

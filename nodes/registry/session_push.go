@@ -34,7 +34,7 @@ func (s *SessionServer) fetch(dataID string) {
 	// move past it too, or they never hear of a datum that was lost with
 	// every data server (its version restarts at zero).
 	var pushed uint64
-	for reg := range s.byData[dataID] { //detlint:allow takes the maximum: the order does not matter
+	for _, reg := range s.byData[dataID] {
 		pushed = max(pushed, s.subs[reg].pushed)
 	}
 	if c := s.cache[dataID]; c != nil && pushed <= c.Version {
@@ -72,7 +72,7 @@ func (s *SessionServer) onDatum(d *Datum) {
 		return
 	}
 	s.cache[d.DataID] = d
-	for _, reg := range s.subscribers(d.DataID) {
+	for _, reg := range s.byData[d.DataID] {
 		s.maybePush(s.subs[reg])
 	}
 	s.appDatum(d)
