@@ -234,6 +234,8 @@ func (s *SessionServer) Message(c sim.ConnID, from sim.NodeID, msg any) {
 	// changes, with versions from its own clock that would win.
 	case *GetDatumResp:
 		s.onFetched(from, x)
+	case *GetVersionsResp:
+		s.onVersions(from, x)
 	case *DataChange:
 		s.onDataChange(from, x)
 	case *MigrateReq:
