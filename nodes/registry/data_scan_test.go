@@ -44,10 +44,16 @@ func TestVersionForAnswersOnlyDifferences(t *testing.T) {
 	require.NotNil(t, leader)
 	cur := leader.datums["svc"].version
 	digest := leader.viewDigest("svc")
+	require.Equal(t, digest, scanDigest(leader.datums["svc"]), "the scan's digest is the view's")
 
 	v, ok := leader.versionFor("svc", cur, digest)
 	require.True(t, ok)
 	require.Equal(t, cur, v, "held: the same version, left out of the answer")
+
+	leader.datums["svc"].memo = nil
+	v, _ = leader.versionFor("svc", cur, digest)
+	require.Equal(t, cur, v)
+	require.Nil(t, leader.datums["svc"].memo, "held as it is: no view built")
 
 	v, _ = leader.versionFor("svc", cur-1, 0)
 	require.Equal(t, cur, v, "an older version held: the datum's")
