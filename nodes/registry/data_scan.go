@@ -56,8 +56,8 @@ func (d *DataServer) versionFor(id string, have, digest uint64) (uint64, bool) {
 }
 
 // scanDigest is viewDigest(x.id) without keeping the view: a scan reads
-// the digest of every datum a session follows, and a view kept for each
-// (most of them never fetched) cost about 300 bytes a client at 10,000.
+// the digest of every datum a session follows, most of them never fetched
+// (keeping a view for each measured about 40 bytes a client at 10,000).
 func scanDigest(x *datum) uint64 {
 	h := newFNV()
 	for _, reg := range slices.Sorted(maps.Keys(x.pubs)) {
