@@ -167,15 +167,30 @@ func derived(dataID string) bool {
 }
 
 // fetchApps stands for fetching an interface's datum: it fetches every
-// app datum (which apps serve the interface depends on their revisions);
-// a watched config is the watcher fetch's (watch.go).
+// app datum (interfaceApps); a watched config is the watcher fetch's
+// (watch.go).
 func (s *SessionServer) fetchApps(dataID string) bool {
 	if watched(dataID) {
 		s.watchConfig(dataID)
 		return true
 	}
-	if !strings.HasPrefix(dataID, "iface/") {
+	apps, ok := s.interfaceApps(dataID)
+	if !ok {
 		return false
+	}
+	for _, id := range apps {
+		s.fetch(id)
+	}
+	s.recompute(dataID)
+	return true
+}
+
+// interfaceApps is what an interface's datum is built from, sorted: every
+// app datum known (which apps serve the interface depends on their
+// revisions); false for a dataInfoId that is not an interface's.
+func (s *SessionServer) interfaceApps(dataID string) ([]string, bool) {
+	if !strings.HasPrefix(dataID, "iface/") {
+		return nil, false
 	}
 	apps := map[string]bool{}
 	for _, id := range sortedKeys(s.cache) {
@@ -190,11 +205,7 @@ func (s *SessionServer) fetchApps(dataID string) bool {
 			}
 		}
 	}
-	for _, id := range sortedKeys(apps) {
-		s.fetch(id)
-	}
-	s.recompute(dataID)
-	return true
+	return sortedKeys(apps), true
 }
 
 // appDatum: an app datum changed, so may every interface's.
@@ -250,7 +261,7 @@ func (s *SessionServer) recompute(ifaceID string) {
 		return
 	}
 	s.cache[ifaceID] = out
-	for _, reg := range sortedKeys(s.byData[ifaceID]) {
+	for _, reg := range s.byData[ifaceID] {
 		s.maybePush(s.subs[reg])
 	}
 }

@@ -128,12 +128,12 @@ func (d *DataServer) Message(c sim.ConnID, from sim.NodeID, msg any) {
 		st := d.access(d.m.slotOf(x.DataID), x.Epoch)
 		resp := &GetDatumResp{ReqID: x.ReqID, Status: st}
 		if st == Accept {
-			if x.Have > 0 {
-				d.repairVersion(d.get(x.DataID), x.Have, x.Digest)
-			}
+			d.repairFor(x.DataID, x.Have, x.Digest)
 			resp.Datum = d.view(x.DataID)
 		}
 		d.env.Send(c, resp)
+	case *GetVersions:
+		d.onGetVersions(c, x)
 	case *SlotDigest:
 		d.heard(c, x.Session)
 		d.env.Send(c, d.onDigest(x))

@@ -199,6 +199,28 @@ type (
 		Status Status
 		Datum  *Datum
 	}
+	// GetVersions: session -> a data server, once per version scan: the
+	// session's interests in the slots that server leads in its table
+	// (SOFARegistry's GetDataVersionRequest, which goes once per slot).
+	GetVersions struct {
+		Epoch   uint64
+		Session Proc
+		Slots   []SlotInterests
+	}
+	// SlotInterests: a slot's dataInfoIds with what the session holds of
+	// each, as a GetDatum carries it (Have, Digest).
+	SlotInterests struct {
+		Slot    int
+		IDs     []string
+		Have    []uint64
+		Digests []uint64
+	}
+	// GetVersionsResp: the versions that differ from what the session
+	// holds, in the slots served (DatumVersions).
+	GetVersionsResp struct {
+		IDs      []string
+		Versions []uint64
+	}
 	// Replicate: data slot leader -> follower, a batch of datums.
 	Replicate struct {
 		Epoch  uint64

@@ -345,24 +345,34 @@ func (d *DataServer) remoteView(dc, id string, x *remoteDatum) *Datum {
 func (d *DataServer) getRemote(c sim.ConnID, g *GetDatum) {
 	dc, id, _ := splitRemote(g.DataID)
 	resp := &GetDatumResp{ReqID: g.ReqID, Status: d.access(d.m.slotOf(id), g.Epoch)}
-	rd := d.mdc.remotes[dc]
 	if resp.Status == Accept {
-		if rd == nil || rd.slots[d.m.slotOf(id)] == nil || !rd.slots[d.m.slotOf(id)].synced {
+		if x := d.remoteFor(dc, id, g.Have, g.Digest); x == nil {
 			resp.Status = Migrating
+		} else {
+			resp.Datum = d.remoteView(dc, id, x)
 		}
-	}
-	if resp.Status == Accept {
-		x := rd.datums[id]
-		if x == nil {
-			x = &remoteDatum{} // nothing synced: an empty datum at version 0
-		}
-		if g.Have > x.version || (g.Have == x.version && g.Have > 0 && g.Digest != d.remoteView(dc, id, x).Digest()) {
-			rd.datums[id] = x
-			d.bumpRemote(dc, id, x, g.Have) // a session holds another leader's version: move past it
-		}
-		resp.Datum = d.remoteView(dc, id, x)
 	}
 	d.env.Send(c, resp)
+}
+
+// remoteFor is a remote datum as a session holding have (with digest)
+// reads it, nil until the slot's first full sync; nothing synced is an
+// empty datum at version 0. A session holding another leader's version
+// moves it past that.
+func (d *DataServer) remoteFor(dc, id string, have, digest uint64) *remoteDatum {
+	rd := d.mdc.remotes[dc]
+	if rd == nil || rd.slots[d.m.slotOf(id)] == nil || !rd.slots[d.m.slotOf(id)].synced {
+		return nil
+	}
+	x := rd.datums[id]
+	if x == nil {
+		x = &remoteDatum{}
+	}
+	if have > x.version || (have == x.version && have > 0 && digest != d.remoteView(dc, id, x).Digest()) {
+		rd.datums[id] = x
+		d.bumpRemote(dc, id, x, have)
+	}
+	return x
 }
 
 // notifyRemote tells the remote data servers syncing from this one which

@@ -42,14 +42,19 @@ func (h *fnv64) num(v uint64) {
 func datumDigest(d *Datum) uint64 {
 	h := newFNV()
 	for _, p := range d.Pubs {
-		h.str(p.RegID)
-		h.sep()
-		h.str(p.Data)
-		h.sep()
-		h.num(p.Version)
-		h.sep()
+		h.pubData(p.RegID, p.Data, p.Version)
 	}
 	return uint64(h)
+}
+
+// pubData hashes one publisher of datumDigest.
+func (h *fnv64) pubData(reg, data string, version uint64) {
+	h.str(reg)
+	h.sep()
+	h.str(data)
+	h.sep()
+	h.num(version)
+	h.sep()
 }
 
 // pubsDigest hashes publishers sorted by registerId: what a session holds

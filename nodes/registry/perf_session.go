@@ -34,28 +34,11 @@ type sessionMemo struct {
 	slots   map[string]int
 	bySlot  map[int]regSet // slot -> registerIds published in it (may name removed ones)
 	digests map[string]digestMemo
-	subs    map[string][]string // dataInfoId -> its subscribers, sorted (dropped when they change)
 	// cached: slot -> the dataInfoIds cached in it, as of when the cache
 	// held cachedN of them.
 	cached  map[int][]string
 	cachedN int
 }
-
-// subscribers is sortedKeys(s.byData[id]), remembered until a subscriber
-// of id comes or goes (subsChanged).
-func (s *SessionServer) subscribers(id string) []string {
-	if regs, ok := s.memo.subs[id]; ok {
-		return regs
-	}
-	if s.memo.subs == nil {
-		s.memo.subs = map[string][]string{}
-	}
-	regs := sortedKeys(s.byData[id])
-	s.memo.subs[id] = regs
-	return regs
-}
-
-func (s *SessionServer) subsChanged(id string) { delete(s.memo.subs, id) }
 
 // slotOf is s.m.slotOf(id), remembered.
 func (s *SessionServer) slotOf(id string) int {

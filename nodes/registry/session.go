@@ -17,7 +17,7 @@ type SessionServer struct {
 	pubs    map[string]*Pub // registerId -> publisher of one of our clients
 	pubConn map[string]sim.ConnID
 	subs    map[string]*sub
-	byData  map[string]map[string]bool // dataInfoId -> its subscribers' registerIds
+	byData  map[string]regSet // dataInfoId -> its subscribers' registerIds, sorted
 	cache   map[string]*Datum
 	notes   sessionNotes // fetches the data servers' change notices asked for (perf_notify.go)
 	wrote   map[int]bool // slots this session sent a write for: the ones a new leader re-syncs
@@ -53,7 +53,7 @@ func (s *SessionServer) Start(env *sim.Env) {
 	s.env = env
 	s.clients, s.pubs, s.pubConn = map[sim.ConnID]*clientConn{}, map[string]*Pub{}, map[string]sim.ConnID{}
 	s.subs, s.cache, s.outbox = map[string]*sub{}, map[string]*Datum{}, map[uint64]*pending{}
-	s.byData, s.wrote = map[string]map[string]bool{}, map[int]bool{}
+	s.byData, s.wrote = map[string]regSet{}, map[int]bool{}
 	s.notes.init()
 	s.m = member{cfg: s.cfg, onTable: s.onTable}
 	s.m.start(env, "session")
@@ -212,11 +212,9 @@ func (s *SessionServer) Message(c sim.ConnID, from sim.NodeID, msg any) {
 		sb := &sub{regID: x.RegID, dataID: x.DataID, conn: c, pushed: x.Last, seq: x.Conn}
 		s.dropSub(x.RegID)
 		s.subs[x.RegID] = sb
-		if s.byData[x.DataID] == nil {
-			s.byData[x.DataID] = map[string]bool{}
-		}
-		s.byData[x.DataID][x.RegID] = true
-		s.subsChanged(x.DataID)
+		regs := s.byData[x.DataID]
+		regs.add(x.RegID)
+		s.byData[x.DataID] = regs
 		s.maybePush(sb)
 		s.fetch(x.DataID)
 	case *PushAck:
@@ -245,6 +243,8 @@ func (s *SessionServer) Message(c sim.ConnID, from sim.NodeID, msg any) {
 	// changes, with versions from its own clock that would win.
 	case *GetDatumResp:
 		s.onFetched(from, x)
+	case *GetVersionsResp:
+		s.onVersions(from, x)
 	case *DataChange:
 		s.onDataChange(from, x)
 	case *MigrateReq:
@@ -260,10 +260,12 @@ func (s *SessionServer) dropSub(reg string) {
 		return
 	}
 	delete(s.subs, reg)
-	delete(s.byData[x.dataID], reg)
-	s.subsChanged(x.dataID)
-	if len(s.byData[x.dataID]) == 0 {
+	regs := s.byData[x.dataID]
+	regs.remove(reg)
+	if len(regs) == 0 {
 		delete(s.byData, x.dataID)
+	} else {
+		s.byData[x.dataID] = regs
 	}
 }
 

@@ -22,45 +22,111 @@ type sub struct {
 	watchAcked bool // a watcher's push was acknowledged (watch.go)
 }
 
-// fetch asks the slot leader for a datum, telling it the highest version
-// held here so that it moves past it.
+// fetch asks the slot leader for a datum, telling it what this session
+// holds so that it moves past it.
 func (s *SessionServer) fetch(dataID string) {
 	if s.fetchApps(dataID) {
 		return
 	}
 	s.nextReq++
 	g := &GetDatum{ReqID: s.nextReq, DataID: dataID, Epoch: s.m.table.Epoch}
-	// Subscribers that came from another session (or from before this one
-	// restarted) may hold a version above the cache's: the leader must
-	// move past it too, or they never hear of a datum that was lost with
-	// every data server (its version restarts at zero).
-	var pushed uint64
-	for reg := range s.byData[dataID] { //detlint:allow takes the maximum: the order does not matter
-		pushed = max(pushed, s.subs[reg].pushed)
-	}
-	if c := s.cache[dataID]; c != nil && pushed <= c.Version {
-		g.Have, g.Digest = c.Version, s.digestOf(c)
-	} else {
-		g.Have = pushed
-	}
+	g.Have, g.Digest = s.held(dataID)
 	s.m.peers.send(s.m.leaderOf(s.slotOf(dataID)), g)
 }
 
-// sync compares datum versions with the slot leaders and re-pushes what
-// is owed.
+// held is what the session holds of a datum: the cached version and its
+// digest, or the highest version a subscriber acknowledged when that is
+// higher (digest 0). Subscribers that came from another session (or from
+// before this one restarted) may hold a version above the cache's: the
+// leader must move past it too, or they never hear of a datum that was
+// lost with every data server (its version restarts at zero).
+func (s *SessionServer) held(dataID string) (have, digest uint64) {
+	var pushed uint64
+	for _, reg := range s.byData[dataID] {
+		pushed = max(pushed, s.subs[reg].pushed)
+	}
+	if c := s.cache[dataID]; c != nil && pushed <= c.Version {
+		return c.Version, s.digestOf(c)
+	}
+	return pushed, 0
+}
+
+// sync is the version scan (SOFARegistry's VersionWatchDog, every
+// SyncInterval): it pushes what the retries gave up, then asks each slot
+// leader in one request for the versions of the datums this session's
+// subscribers follow in its slots (an interface's: its app datums), with
+// what the session holds of each; only the ones that differ are fetched
+// (onVersions). Watchers are the watcher scan's (watch.go).
 func (s *SessionServer) sync() {
-	seen := map[string]bool{}
-	for _, reg := range sortedKeys(s.subs) {
-		x := s.subs[reg]
-		if watched(x.dataID) {
-			continue // the watcher scan's (watch.go)
+	ids := map[string]bool{}
+	for _, id := range sortedKeys(s.byData) {
+		if watched(id) {
+			continue
 		}
-		x.pipe.rescan() // the version scan pushes what the retries gave up
-		if !seen[x.dataID] {
-			seen[x.dataID] = true
-			s.fetch(x.dataID)
+		for _, reg := range s.byData[id] {
+			x := s.subs[reg]
+			x.pipe.rescan()
+			s.maybePush(x)
 		}
-		s.maybePush(x)
+		if apps, ok := s.interfaceApps(id); ok {
+			for _, app := range apps {
+				ids[app] = true
+			}
+			s.recompute(id)
+		} else {
+			ids[id] = true
+		}
+	}
+	bySlot := map[int]*SlotInterests{}
+	var slots []int
+	for _, id := range sortedKeys(ids) {
+		slot := s.slotOf(id)
+		in := bySlot[slot]
+		if in == nil {
+			in = &SlotInterests{Slot: slot}
+			bySlot[slot] = in
+			slots = append(slots, slot)
+		}
+		have, digest := s.held(id)
+		in.IDs, in.Have, in.Digests = append(in.IDs, id), append(in.Have, have), append(in.Digests, digest)
+	}
+	sortInts(slots)
+	per := map[sim.NodeID]*GetVersions{}
+	var leaders []sim.NodeID
+	for _, slot := range slots {
+		to := s.m.leaderOf(slot)
+		if to == "" {
+			continue
+		}
+		g := per[to]
+		if g == nil {
+			g = &GetVersions{Epoch: s.m.table.Epoch, Session: s.m.proc}
+			per[to] = g
+			leaders = append(leaders, to)
+		}
+		g.Slots = append(g.Slots, *bySlot[slot])
+	}
+	for _, to := range leaders {
+		s.m.peers.send(to, per[to])
+	}
+}
+
+// onVersions fetches the datums whose version a slot leader answered and
+// that the session wants at it (the real session's checkInterestVersion),
+// from the leader in this session's table only. The fetched datum goes
+// through change merging, as the real scan's fireOnChange does; a change
+// already merging at that version is left to fire.
+func (s *SessionServer) onVersions(from sim.NodeID, r *GetVersionsResp) {
+	for i, id := range r.IDs {
+		v := r.Versions[i]
+		if from != s.m.leaderOf(s.slotOf(id)) || !s.wants(id, v) {
+			continue
+		}
+		if m := s.push.merges[id]; m != nil && m.d.Version >= v {
+			continue
+		}
+		s.env.Reached("registry/version-scan-fetched")
+		s.fetchNoticed(id)
 	}
 }
 
@@ -73,7 +139,7 @@ func (s *SessionServer) onDatum(d *Datum) {
 		return
 	}
 	s.cache[d.DataID] = d
-	for _, reg := range s.subscribers(d.DataID) {
+	for _, reg := range s.byData[d.DataID] {
 		s.maybePush(s.subs[reg])
 	}
 	s.appDatum(d)

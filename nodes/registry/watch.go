@@ -142,7 +142,7 @@ func (s *SessionServer) scanWatchers() {
 		if c := s.ops.watch.cfgs[id]; c != nil {
 			c.touched = now
 		}
-		for _, reg := range sortedKeys(s.byData[id]) {
+		for _, reg := range s.byData[id] {
 			s.pushWatcher(s.subs[reg])
 		}
 	}
