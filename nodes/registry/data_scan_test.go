@@ -20,7 +20,8 @@ func TestVersionScanCatchesLostNotice(t *testing.T) {
 		x := leader.datums["svc"]
 		p := x.pubs["p1"]
 		p.Data, p.Version = "z", p.Version+1
-		x.pubs["p1"], x.version, x.memo = p, x.version+1, nil // no notice
+		x.put(&p)
+		x.version, x.memo = x.version+1, nil // no notice
 		w.Run(sim.Limits{Until: 3*time.Second + 100*time.Millisecond})
 		before := sub.last()
 		w.Run(sim.Limits{Until: 3*time.Second + cfg.SyncInterval + 3*time.Second})
