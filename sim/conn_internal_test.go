@@ -221,7 +221,7 @@ func TestPayloadsBelongToQueuedEvents(t *testing.T) {
 // that starts its objects on lines); an Env alone in the 64-byte class.
 func TestHotLayouts(t *testing.T) {
 	var c conn
-	require.Equal(t, uintptr(384), unsafe.Sizeof(c))
+	require.Equal(t, uintptr(320), unsafe.Sizeof(c))
 	require.Equal(t, uintptr(64), unsafe.Offsetof(c.dir))
 	require.Equal(t, uintptr(128), unsafe.Sizeof(c.dir[0]))
 	require.Equal(t, uintptr(64), unsafe.Offsetof(c.dir[0].own))
@@ -231,5 +231,6 @@ func TestHotLayouts(t *testing.T) {
 	require.Equal(t, uintptr(128), unsafe.Sizeof(s))
 	require.LessOrEqual(t, unsafe.Offsetof(s.slotCold)+8, uintptr(64))
 	require.Equal(t, uintptr(64), unsafe.Offsetof(s.env0))
+	require.LessOrEqual(t, unsafe.Sizeof(slotCold{}), uintptr(256), "the 256-byte size class")
 	require.Equal(t, uintptr(64), unsafe.Sizeof(Env{}))
 }
