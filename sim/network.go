@@ -172,9 +172,17 @@ func (w *World) refresh(l *link) *link {
 func (w *World) delay(l *link) int64 {
 	d := w.cfg.Network.Latency.draw(&l.rng)
 	if l.lossPPM > 0 { // chance draws nothing otherwise
-		for i := 0; i < 6 && l.rng.chance(l.lossPPM); i++ {
-			d += int64(w.cfg.Network.RTO) << i
-		}
+		d += w.retransmits(l)
+	}
+	return d
+}
+
+// retransmits draws the packets lost on a lossy link and returns the
+// retransmission timeouts they add.
+func (w *World) retransmits(l *link) int64 {
+	var d int64
+	for i := 0; i < 6 && l.rng.chance(l.lossPPM); i++ {
+		d += int64(w.cfg.Network.RTO) << i
 	}
 	return d
 }
@@ -281,7 +289,12 @@ func (c *conn) endOf(n *slot) int {
 
 func (w *World) enqueue(c *conn, d int, msg any, ctl uint8) {
 	dir := &c.dir[d&1]
-	q := queued{msg: msg, ready: w.now + w.delay(dir.l), ctl: ctl}
+	l := dir.l // delay written out, a call fewer on every send
+	ready := w.now + w.cfg.Network.Latency.draw(&l.rng)
+	if l.lossPPM > 0 {
+		ready += w.retransmits(l)
+	}
+	q := queued{msg: msg, ready: ready, ctl: ctl}
 	if dir.n > 0 {
 		w.items.push(&dir.fifo, q)
 		return
