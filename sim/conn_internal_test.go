@@ -216,9 +216,10 @@ func TestPayloadsBelongToQueuedEvents(t *testing.T) {
 
 // The structures every event touches in a large world are laid out in
 // cache lines: a connection's header, each direction and its own link 64
-// bytes, the whole in the 384-byte size class; a slot's fields in its first
+// bytes, the whole in the 320-byte size class; a slot's fields in its first
 // line and the first Env in its second, the whole 128 bytes (a size class
-// that starts its objects on lines); an Env alone in the 64-byte class.
+// that starts its objects on lines); an Env alone in the 64-byte class. The
+// cold part of a slot stays in the 256-byte class: one per node.
 func TestHotLayouts(t *testing.T) {
 	var c conn
 	require.Equal(t, uintptr(320), unsafe.Sizeof(c))
