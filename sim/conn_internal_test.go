@@ -216,12 +216,13 @@ func TestPayloadsBelongToQueuedEvents(t *testing.T) {
 
 // The structures every event touches in a large world are laid out in
 // cache lines: a connection's header, each direction and its own link 64
-// bytes, the whole in the 384-byte size class; a slot's fields in its first
+// bytes, the whole in the 320-byte size class; a slot's fields in its first
 // line and the first Env in its second, the whole 128 bytes (a size class
-// that starts its objects on lines); an Env alone in the 64-byte class.
+// that starts its objects on lines); an Env alone in the 64-byte class. The
+// cold part of a slot stays in the 256-byte class: one per node.
 func TestHotLayouts(t *testing.T) {
 	var c conn
-	require.Equal(t, uintptr(384), unsafe.Sizeof(c))
+	require.Equal(t, uintptr(320), unsafe.Sizeof(c))
 	require.Equal(t, uintptr(64), unsafe.Offsetof(c.dir))
 	require.Equal(t, uintptr(128), unsafe.Sizeof(c.dir[0]))
 	require.Equal(t, uintptr(64), unsafe.Offsetof(c.dir[0].own))
@@ -231,5 +232,6 @@ func TestHotLayouts(t *testing.T) {
 	require.Equal(t, uintptr(128), unsafe.Sizeof(s))
 	require.LessOrEqual(t, unsafe.Offsetof(s.slotCold)+8, uintptr(64))
 	require.Equal(t, uintptr(64), unsafe.Offsetof(s.env0))
+	require.LessOrEqual(t, unsafe.Sizeof(slotCold{}), uintptr(256), "the 256-byte size class")
 	require.Equal(t, uintptr(64), unsafe.Sizeof(Env{}))
 }

@@ -28,8 +28,9 @@ type Disk struct {
 	failSyncs int        // the next n syncs fail
 	failTorn  *rand.Rand // set: they are torn, drawing how far the writeback got (the node's disk stream)
 	slow      []slowSpell
-	busy      int64 // set by a slow sync: the node is busy this long
-	busyFlag  *bool // raised with busy, so that the world looks only when set
+	busy      int64      // set by a slow sync: the node is busy this long
+	busyFlag  *bool      // raised with busy, so that the world looks only when set
+	rng       *rand.Rand // the node's disk stream (World.diskOf)
 	syncs     uint64
 	written   uint64
 }

@@ -69,9 +69,12 @@ func (w *World) FailpointFired(name string) uint64 {
 }
 
 func (w *World) failpointContext(n *slot) context.Context {
-	return failpoint.WithHook(context.Background(), func(_ context.Context, name string) bool {
-		return w.decide(n, name)
-	})
+	if n.fpCtx == nil { // made on first use: most nodes never evaluate one
+		n.fpCtx = failpoint.WithHook(context.Background(), func(_ context.Context, name string) bool {
+			return w.decide(n, name)
+		})
+	}
+	return n.fpCtx
 }
 
 // decide says whether the named failpoint fires for node n now.

@@ -116,7 +116,7 @@ func (f DiskHeal) aim(n NodeID, _ []NodeID) (FaultOp, bool)    { f.Nodes = []Nod
 func (f DiskCorrupt) apply(w *World) string {
 	var notes []string
 	for _, n := range w.slots(f.Nodes) {
-		if name, off, ok := n.disk.corrupt(w.faultRand, f.File); ok {
+		if name, off, ok := w.diskOf(n).corrupt(w.faultRand, f.File); ok {
 			notes = append(notes, fmt.Sprintf("%s:%s@%d", n.id, name, off))
 		}
 	}
@@ -127,7 +127,8 @@ func (f DiskSlow) apply(w *World) string {
 	until := w.now + int64(f.For)
 	nodes := w.slots(f.Nodes)
 	for _, n := range nodes {
-		n.disk.slow = append(n.disk.slow, slowSpell{delay: int64(f.Delay), until: until})
+		d := w.diskOf(n)
+		d.slow = append(d.slow, slowSpell{delay: int64(f.Delay), until: until})
 	}
 	w.push(event{at: until, kind: evCall, p: func() {
 		for _, n := range nodes {
@@ -139,9 +140,10 @@ func (f DiskSlow) apply(w *World) string {
 
 func (f DiskFail) apply(w *World) string {
 	for _, n := range w.slots(f.Nodes) {
-		n.disk.failSyncs += max(f.Count, 1)
+		d := w.diskOf(n)
+		d.failSyncs += max(f.Count, 1)
 		if f.Torn {
-			n.disk.failTorn = n.diskRand
+			d.failTorn = d.rng
 		}
 	}
 	return ""
@@ -149,8 +151,10 @@ func (f DiskFail) apply(w *World) string {
 
 func (f DiskHeal) apply(w *World) string {
 	for _, n := range w.slots(f.Nodes) {
-		n.disk.failSyncs, n.disk.failTorn = 0, nil
-		n.disk.slow = nil
+		if d := n.disk; d != nil {
+			d.failSyncs, d.failTorn = 0, nil
+			d.slow = nil
+		}
 	}
 	return ""
 }

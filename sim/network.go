@@ -172,9 +172,17 @@ func (w *World) refresh(l *link) *link {
 func (w *World) delay(l *link) int64 {
 	d := w.cfg.Network.Latency.draw(&l.rng)
 	if l.lossPPM > 0 { // chance draws nothing otherwise
-		for i := 0; i < 6 && l.rng.chance(l.lossPPM); i++ {
-			d += int64(w.cfg.Network.RTO) << i
-		}
+		d += w.retransmits(l)
+	}
+	return d
+}
+
+// retransmits draws the packets lost on a lossy link and returns the
+// retransmission timeouts they add.
+func (w *World) retransmits(l *link) int64 {
+	var d int64
+	for i := 0; i < 6 && l.rng.chance(l.lossPPM); i++ {
+		d += int64(w.cfg.Network.RTO) << i
 	}
 	return d
 }
@@ -220,22 +228,24 @@ type connEnd struct {
 //
 // It is laid out in 64-byte lines: what every delivery and send reads (the
 // flags, the ends, the names) in the first, each direction in its own
-// followed by its link's, and padded to 384 bytes, a size class whose
-// objects start on a line. In a large world every connection a delivery or
+// followed by its link's: 320 bytes, a size class whose objects start on a
+// line. In a large world every connection a delivery or
 // a send touches is a cache miss, and this keeps a delivery to two lines
 // and a send to the header and two neighbouring lines.
 type conn struct {
-	id       ConnID
-	opened   bool
-	synLost  bool
-	broken   bool
-	blocked  bool
-	told     [2]bool // end i knows it is closed, by itself or by a notice
+	id      ConnID
+	opened  bool
+	synLost bool
+	broken  bool
+	blocked bool
+	told    [2]bool // end i knows it is closed, by itself or by a notice
+	// blockGen counts the changes of blocked, for the keepalive events. 16
+	// bits fill the first line's padding, and a wrap would need 65,536
+	// partition changes within one keepalive timeout.
+	blockGen uint16
 	end      [2]connEnd
 	name     [2]NodeID // node names of the ends (the dialed name may be unknown)
 	dir      [2]direction
-	blockGen uint64
-	_        [56]byte
 }
 
 type stallRef struct {
@@ -279,7 +289,12 @@ func (c *conn) endOf(n *slot) int {
 
 func (w *World) enqueue(c *conn, d int, msg any, ctl uint8) {
 	dir := &c.dir[d&1]
-	q := queued{msg: msg, ready: w.now + w.delay(dir.l), ctl: ctl}
+	l := dir.l // delay written out, a call fewer on every send
+	ready := w.now + w.cfg.Network.Latency.draw(&l.rng)
+	if l.lossPPM > 0 {
+		ready += w.retransmits(l)
+	}
+	q := queued{msg: msg, ready: ready, ctl: ctl}
 	if dir.n > 0 {
 		w.items.push(&dir.fifo, q)
 		return
@@ -455,7 +470,7 @@ func (w *World) onKeepalive(ev *entry) {
 	}
 	e := ev.bit()
 	if !c.broken {
-		if !c.blocked || !sameGen(ev.gen(), c.blockGen) {
+		if !c.blocked || !sameGen(ev.gen(), uint64(c.blockGen)) {
 			return // healed in time
 		}
 		w.breakConn(c, -1, -1) // the other end learns from its own probe
@@ -572,7 +587,7 @@ func (w *World) watchBlocked(c *conn) {
 		ka := int64(w.cfg.Network.KeepAlive)
 		for e := 0; e < 2; e++ {
 			at := w.now + ka + c.dir[e].l.rng.int64n(ka/4+1)
-			w.push(event{at: at, kind: evKeepalive, node: c.end[e].node, inc: c.end[e].inc, a: uint64(c.id), b: uint64(e), c: c.blockGen})
+			w.push(event{at: at, kind: evKeepalive, node: c.end[e].node, inc: c.end[e].inc, a: uint64(c.id), b: uint64(e), c: uint64(c.blockGen)})
 		}
 	case !blocked && c.blocked:
 		c.blocked = false

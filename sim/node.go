@@ -75,7 +75,7 @@ func (e *Env) Monotonic() time.Duration { return time.Duration(e.n.clock.mono(e.
 func (e *Env) Rand() *rand.Rand { return &e.rng }
 
 // Disk returns the machine's disk, which outlives the process.
-func (e *Env) Disk() *Disk { return e.n.disk }
+func (e *Env) Disk() *Disk { return e.w.diskOf(e.n) }
 
 // Dial opens a connection to the named node. Messages may be sent at once;
 // Connected follows when the connection is established, Closed if it fails.
@@ -157,8 +157,8 @@ func (e *Env) SetTimer(d time.Duration, tag any) TimerID {
 
 // CancelTimer cancels a timer; a cancelled timer never fires.
 func (e *Env) CancelTimer(id TimerID) {
-	if e.live() {
-		delete(e.n.timers, id)
+	if t, ok := e.w.liveTimers[id]; ok && t.node == e.n.idx && e.live() {
+		delete(e.w.liveTimers, id)
 	}
 }
 
@@ -180,7 +180,7 @@ func (e *Env) Trace(event string, fields ...any) {
 
 // Context returns a context that carries the world's failpoint hook, for
 // code that calls failpoint.EvalContext itself.
-func (e *Env) Context() context.Context { return e.n.fpCtx }
+func (e *Env) Context() context.Context { return e.w.failpointContext(e.n) }
 
 // Failpoint evaluates the named failpoint through pingcap/failpoint. It
 // fires only when the world has armed it and the world's seeded stream says
@@ -189,7 +189,7 @@ func (e *Env) Failpoint(name string) (failpoint.Value, bool) {
 	if !e.live() || len(e.w.armed) == 0 {
 		return nil, false
 	}
-	v, err := failpoint.EvalContext(e.n.fpCtx, name)
+	v, err := failpoint.EvalContext(e.w.failpointContext(e.n), name)
 	if err != nil {
 		return nil, false
 	}

@@ -52,9 +52,12 @@ type World struct {
 	ruleGen     uint64
 
 	nextTimer TimerID
-	armed     map[string]*armedFailpoint
-	faultRand *rand.Rand
-	crypto    *rand.Rand
+	// liveTimers holds every node's live timers, one table for the world:
+	// a map per node cost each of 10,000 idle clients ~470 bytes.
+	liveTimers map[TimerID]liveTimer
+	armed      map[string]*armedFailpoint
+	faultRand  *rand.Rand
+	crypto     *rand.Rand
 
 	fp       fingerprint
 	trace    *tracer
@@ -96,31 +99,39 @@ type slot struct {
 
 // slotCold is the part of a node's slot that events seldom touch.
 type slotCold struct {
-	env      *Env
-	stats    NodeStats // all but Sent and Received
-	fpCtx    context.Context
-	id       NodeID
-	factory  func() Node
-	held     []entry
-	exit     string
-	clock    clock
-	disk     *Disk
-	diskRand *rand.Rand
-	conns    []ConnID
-	timers   map[TimerID]timerRec
-	due      timerHeap // live timers by deadline; fired and cancelled ones linger until popped
+	env     *Env
+	stats   coldStats
+	fpCtx   context.Context
+	id      NodeID
+	factory func() Node
+	held    []entry
+	exit    string
+	clock   clock
+	disk    *Disk // made on first use (World.diskOf): most clients never write
+	conns   []ConnID
+	due     timerHeap // live timers by deadline; cancelled ones linger until popped
+}
+
+// coldStats is NodeStats but Sent and Received, which live in the hot
+// slot: without them slotCold fits the 256-byte size class.
+type coldStats struct {
+	DatagramsSent, DatagramsReceived, DatagramsLost uint64
+	Timers, Starts, Crashes, Pauses, Panics         uint64
 }
 
 // nodeStats returns the node's counters.
 func (n *slot) nodeStats() NodeStats {
-	s := n.stats
-	s.Sent, s.Received = n.sent, n.received
-	return s
+	s := &n.stats
+	return NodeStats{Sent: n.sent, Received: n.received, DatagramsSent: s.DatagramsSent,
+		DatagramsReceived: s.DatagramsReceived, DatagramsLost: s.DatagramsLost, Timers: s.Timers,
+		Starts: s.Starts, Crashes: s.Crashes, Pauses: s.Pauses, Panics: s.Panics}
 }
 
-type timerRec struct {
-	deadline int64 // monotonic
-	tag      any
+// liveTimer is a timer set and neither fired nor cancelled; its deadline
+// is in its node's due heap.
+type liveTimer struct {
+	tag  any
+	node int32
 }
 
 // NodeStats counts what happened to one node over the run.
@@ -159,15 +170,16 @@ func NewWorld(cfg Config) *World {
 		cfg.Clock = ClockConfig{MaxOffset: 10 * time.Millisecond, MaxDriftPPM: 100}
 	}
 	return &World{
-		cfg:       cfg,
-		seed:      cfg.Seed,
-		byID:      map[NodeID]int32{},
-		links:     map[uint64]*link{},
-		armed:     map[string]*armedFailpoint{},
-		faultRand: NewStream(cfg.Seed, "faults"),
-		crypto:    NewStream(cfg.Seed, "crypto/rand"),
-		fp:        newFingerprint(),
-		trace:     newTracer(cfg.Trace),
+		cfg:        cfg,
+		seed:       cfg.Seed,
+		byID:       map[NodeID]int32{},
+		links:      map[uint64]*link{},
+		liveTimers: map[TimerID]liveTimer{},
+		armed:      map[string]*armedFailpoint{},
+		faultRand:  NewStream(cfg.Seed, "faults"),
+		crypto:     NewStream(cfg.Seed, "crypto/rand"),
+		fp:         newFingerprint(),
+		trace:      newTracer(cfg.Trace),
 	}
 }
 
@@ -195,9 +207,7 @@ func (w *World) AddNode(id NodeID, factory func() Node) {
 	if _, dup := w.byID[id]; dup {
 		panic(fmt.Sprintf("sim: node %q added twice", id))
 	}
-	n := &slot{idx: int32(len(w.nodes)), slotCold: &slotCold{id: id, factory: factory, disk: newDisk(),
-		diskRand: NewStream(w.seed, "disk/"+string(id))}}
-	n.disk.busyFlag = &n.attention
+	n := &slot{idx: int32(len(w.nodes)), slotCold: &slotCold{id: id, factory: factory}}
 	cr := NewStream(w.seed, "clock/"+string(id))
 	if m := int64(w.cfg.Clock.MaxOffset); m > 0 {
 		n.clock.wallOff = cr.Int64N(2*m+1) - m
@@ -254,9 +264,21 @@ func (w *World) Jumped(id NodeID) Duration {
 // Disk returns a node's disk, for tests and checkers.
 func (w *World) Disk(id NodeID) *Disk {
 	if i, ok := w.byID[id]; ok {
-		return w.nodes[i].disk
+		return w.diskOf(w.nodes[i])
 	}
 	return nil
+}
+
+// diskOf returns the node's disk, made on first use with its random
+// stream: a stream is a pure function of the seed and its name, and only
+// the disk draws from it, so its draws are the same whenever it is made.
+func (w *World) diskOf(n *slot) *Disk {
+	if n.disk == nil {
+		n.disk = newDisk()
+		n.disk.rng = NewStream(w.seed, "disk/"+string(n.id))
+		n.disk.busyFlag = &n.attention
+	}
+	return n.disk
 }
 
 // Stats returns a node's counters.
@@ -571,8 +593,9 @@ func (w *World) leftBehind(n *slot) {
 		w.recordDeath(n, "exit: "+reason)
 		return
 	}
-	if b := n.disk.busy; b > 0 {
-		n.disk.busy = 0
+	if d := n.disk; d != nil && d.busy > 0 {
+		b := d.busy
+		d.busy = 0
 		n.busyUntil = max(n.busyUntil, w.now) + b
 	}
 }
@@ -599,7 +622,6 @@ func (w *World) start(n *slot) {
 	n.paused = false
 	n.held = nil
 	n.busyUntil = 0
-	n.timers = map[TimerID]timerRec{}
 	n.due = n.due[:0]
 	n.stats.Starts++
 	env := &n.env0 // dead for good once the first incarnation is
@@ -611,9 +633,6 @@ func (w *World) start(n *slot) {
 	name := strconv.AppendUint(append(append(append(buf[:0], "node/"...), n.id...), '/'), uint64(n.inc), 10)
 	env.src.Seed(StreamSeed(w.seed, string(name)))
 	env.rng = *rand.New(&env.src)
-	if n.fpCtx == nil {
-		n.fpCtx = w.failpointContext(n) // it names the machine, not the incarnation
-	}
 	n.env = env
 	n.node = n.factory()
 	w.record(evStart, n, "", 0, "start")
@@ -640,7 +659,9 @@ func (w *World) crash(n *slot, torn bool, reason string) {
 	n.held = nil
 	n.busyUntil = 0
 	n.node = nil
-	n.timers = nil
+	for _, k := range n.due {
+		delete(w.liveTimers, k.id)
+	}
 	n.due = nil
 	n.stats.Crashes++
 	w.fp.str("crash")
@@ -657,7 +678,9 @@ func (w *World) crash(n *slot, torn bool, reason string) {
 			w.payload(&e) // a datagram the dead process never gets
 		}
 	}
-	n.disk.crash(n.diskRand, torn || w.cfg.TornWrites)
+	if d := n.disk; d != nil {
+		d.crash(d.rng, torn || w.cfg.TornWrites)
+	}
 }
 
 func (w *World) pause(n *slot) {
@@ -684,7 +707,7 @@ func (w *World) setTimer(n *slot, d time.Duration, tag any) TimerID {
 	checkID(uint64(w.nextTimer))
 	id := w.nextTimer
 	dl := n.clock.mono(w.now) + int64(max(d, 0))
-	n.timers[id] = timerRec{deadline: dl, tag: tag}
+	w.liveTimers[id] = liveTimer{tag: tag, node: n.idx}
 	n.due.push(timerKey{deadline: dl, id: id})
 	w.push(event{at: max(n.clock.virt(dl), w.now), kind: evTimer, node: n.idx, inc: n.inc, a: uint64(id), b: n.clock.gen})
 	return id
@@ -703,7 +726,7 @@ func (w *World) fireTimer(n *slot, ev *entry) {
 	mono := n.clock.mono(w.now)
 	for len(n.due) > 0 {
 		k := n.due[0]
-		t, ok := n.timers[k.id]
+		t, ok := w.liveTimers[k.id]
 		if !ok {
 			n.due.pop() // fired or cancelled
 			continue
@@ -712,7 +735,7 @@ func (w *World) fireTimer(n *slot, ev *entry) {
 			return // this event's timer was cancelled or already fired
 		}
 		n.due.pop()
-		delete(n.timers, k.id)
+		delete(w.liveTimers, k.id)
 		n.stats.Timers++
 		w.record(evTimer, n, "", 0, "timer")
 		w.callTimer(n, k.id, t.tag)
@@ -775,14 +798,16 @@ func (w *World) rescheduleTimers(n *slot) {
 	if !n.up {
 		return
 	}
-	ids := make([]TimerID, 0, len(n.timers))
-	for id := range n.timers {
-		ids = append(ids, id)
+	var live []timerKey
+	for _, k := range n.due {
+		if _, ok := w.liveTimers[k.id]; ok {
+			live = append(live, k)
+		}
 	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	for _, id := range ids {
-		at := max(n.clock.virt(n.timers[id].deadline), w.now)
-		w.push(event{at: at, kind: evTimer, node: n.idx, inc: n.inc, a: uint64(id), b: n.clock.gen})
+	sort.Slice(live, func(i, j int) bool { return live[i].id < live[j].id })
+	for _, k := range live {
+		at := max(n.clock.virt(k.deadline), w.now)
+		w.push(event{at: at, kind: evTimer, node: n.idx, inc: n.inc, a: uint64(k.id), b: n.clock.gen})
 	}
 }
 
