@@ -50,8 +50,11 @@
 // Accept), remove a client's publishers when its connection closes, and
 // push datums to subscribers: a push carries the datum version, the
 // subscriber acks it, and a failed push is retried without advancing the
-// pushed version. Every SyncInterval they compare datum versions with the
-// slot leaders (GetDatum) to catch lost notifications.
+// pushed version. Every SyncInterval (the version scan) they ask each data
+// server once for the versions of the datums their subscribers follow in
+// the slots it leads (GetVersions, with the version and digest held) and
+// fetch only the ones that differ, through change merging, to catch lost
+// notifications.
 //
 // The Client library connects to a session server, reconnects to another
 // after a failure and re-registers its publishers and subscribers. A
