@@ -156,6 +156,9 @@ func (q *queue) pop() entry {
 	top := h[0]
 	n := len(h) - 1
 	last := h[n]
+	// Only the length is stored back: storing the slice would check for a
+	// write barrier on every pop.
+	q.h = q.h[:n]
 	h = h[:n]
 	i := 0
 	for {
@@ -182,7 +185,6 @@ func (q *queue) pop() entry {
 	if n > 0 {
 		h[i] = last
 	}
-	q.h = h
 	return top
 }
 
