@@ -97,15 +97,8 @@ func (e *Env) Send(c ConnID, msg any) bool {
 	if cn == nil {
 		return false
 	}
-	// The end this incarnation last sent from on c is still its end: ids
-	// are never reused and an end, once open, stays this incarnation's.
-	end := int(e.sentOn & 1)
-	if e.sentOn>>1 != uint64(c) {
-		if end = cn.endOf(e.n); end < 0 {
-			return false
-		}
-	}
-	if cn.told[end] {
+	end := cn.endOf(e.n)
+	if end < 0 || cn.told[end] {
 		return false
 	}
 	e.n.sent++
