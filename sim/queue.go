@@ -14,7 +14,7 @@ const (
 	evConnectEnd                  // connect timeout: a=conn
 	evDatagram                    // datagram: node=to, a=from, p=msg
 	evTimer                       // timer: node, a=timer id, b=clock generation
-	evFault                       // fault: p=*Fault
+	evFault                       // fault: p=*Fault; it and the kinds after it are no node's (dispatchWorld)
 	evCall                        // harness callback: p=func()
 	evExpire                      // a timed link rule expired
 )
