@@ -321,7 +321,9 @@ func (w *World) scheduleHead(c *conn, d int, at int64) {
 	dir.scheduled = true
 }
 
-func (w *World) deliverHead(ev *entry) {
+// deliverHead delivers the front of a connection direction to dst, the
+// node of the event (the receiving end's).
+func (w *World) deliverHead(ev *entry, dst *slot) {
 	c := w.conns.get(ConnID(ev.a))
 	if c == nil || c.broken {
 		return
@@ -348,7 +350,6 @@ func (w *World) deliverHead(ev *entry) {
 		}
 	}
 	item := dir.front
-	dst := w.nodes[c.end[o].node]
 	if item.ctl == ctlSyn && !dst.up {
 		c.synLost = true // nobody listens: the dial times out
 		return

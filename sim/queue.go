@@ -14,7 +14,7 @@ const (
 	evConnectEnd                  // connect timeout: a=conn
 	evDatagram                    // datagram: node=to, a=from, p=msg
 	evTimer                       // timer: node, a=timer id, b=clock generation
-	evFault                       // fault: p=*Fault
+	evFault                       // fault: p=*Fault; it and the kinds after it are no node's (dispatchWorld)
 	evCall                        // harness callback: p=func()
 	evExpire                      // a timed link rule expired
 )
@@ -156,6 +156,9 @@ func (q *queue) pop() entry {
 	top := h[0]
 	n := len(h) - 1
 	last := h[n]
+	// Only the length is stored back: storing the slice would check for a
+	// write barrier on every pop.
+	q.h = q.h[:n]
 	h = h[:n]
 	i := 0
 	for {
@@ -182,7 +185,6 @@ func (q *queue) pop() entry {
 	if n > 0 {
 		h[i] = last
 	}
-	q.h = h
 	return top
 }
 

@@ -485,36 +485,21 @@ func (w *World) dispatch(ev *entry) {
 	w.fp.u64(uint64(ev.at))
 	w.fp.u64(uint64(kind)<<32 | uint64(uint32(ev.x)))
 	w.fp.u64(ev.id())
-	switch kind {
-	case evFault:
-		w.applyFault(w.payload(ev).(*Fault))
-		return
-	case evCall:
-		w.record(kind, nil, "", 0, "")
-		w.payload(ev).(func())()
-		return
-	case evExpire:
-		w.expireRules()
-		return
-	case evStart:
-		w.start(w.nodes[ev.node()])
+	if kind >= evFault || kind == evStart {
+		w.dispatchWorld(ev, kind)
 		return
 	}
 	n := w.nodes[ev.node()]
 	if inc := ev.inc(); inc != 0 && inc != n.inc {
 		return // meant for an incarnation that is gone
 	}
-	if n.up && n.paused {
-		n.held = append(n.held, *ev)
-		return
-	}
-	if n.up && n.busyUntil > w.now {
-		w.requeue(*ev, n.busyUntil)
+	if n.up && (n.paused || n.busyUntil > w.now) {
+		w.hold(n, ev)
 		return
 	}
 	switch kind {
 	case evDeliver:
-		w.deliverHead(ev)
+		w.deliverHead(ev, n)
 	case evConnClose:
 		w.onConnClose(ev)
 	case evKeepalive:
@@ -526,6 +511,32 @@ func (w *World) dispatch(ev *entry) {
 	case evTimer:
 		w.fireTimer(n, ev)
 	}
+}
+
+// dispatchWorld handles the events that are not a node's: faults,
+// harness callbacks, rule expiries and starts (of a node that is down).
+func (w *World) dispatchWorld(ev *entry, kind uint8) {
+	switch kind {
+	case evFault:
+		w.applyFault(w.payload(ev).(*Fault))
+	case evCall:
+		w.record(kind, nil, "", 0, "")
+		w.payload(ev).(func())()
+	case evExpire:
+		w.expireRules()
+	case evStart:
+		w.start(w.nodes[ev.node()])
+	}
+}
+
+// hold keeps an event for a paused node until it resumes, or requeues it
+// for when a busy node (a slow sync) is free.
+func (w *World) hold(n *slot, ev *entry) {
+	if n.paused {
+		n.held = append(n.held, *ev)
+		return
+	}
+	w.requeue(*ev, n.busyUntil)
 }
 
 // Calls into node code. A panic in node code becomes a finding and crashes
