@@ -27,18 +27,19 @@ type ClientConfig struct {
 // Client is the sans-IO client library; its host node forwards Message,
 // Connected, Closed and Timer to the Handle methods.
 type Client struct {
-	cfg     ClientConfig
-	env     *sim.Env
-	name    string
-	conn    sim.ConnID
+	cfg   ClientConfig
+	env   *sim.Env
+	name  string
+	conn  sim.ConnID
+	pubs  []clientPub       // by registerId, kept after unpublish (client_regs.go)
+	subs  []ClientSubscribe // by registerId
+	heard time.Duration     // monotonic time the session was last heard from (the last read)
+	hb    boltConn          // LivenessBolt's heartbeat state of the connection
+	// the small fields together: 288 bytes a client, not 320
+	target  int32  // index in cfg.Sessions
+	dials   uint32 // connections dialled: stamps registrations
 	up      bool
-	target  int
-	pubs    []clientPub       // by registerId, kept after unpublish (client_regs.go)
-	subs    []ClientSubscribe // by registerId
 	waiting bool
-	dials   uint64        // connections dialled: stamps registrations
-	heard   time.Duration // monotonic time the session was last heard from (the last read)
-	hb      boltConn      // LivenessBolt's heartbeat state of the connection
 
 	// refusals counts each registration's refusals by the access limit
 	// (access_limit.go); nil until the first.
@@ -62,7 +63,7 @@ func NewClient(env *sim.Env, cfg ClientConfig) *Client {
 	c := &Client{cfg: cfg, env: env, name: fmt.Sprintf("%s#%d", env.ID(), env.Incarnation())}
 	cfg.Liveness.defaults()
 	c.cfg = cfg
-	c.target = env.Rand().IntN(len(cfg.Sessions))
+	c.target = int32(env.Rand().IntN(len(cfg.Sessions)))
 	c.dial()
 	if cfg.Liveness.Mode == LivenessPing {
 		env.SetTimer(cfg.Liveness.PingInterval, pingTick{c})
@@ -138,7 +139,7 @@ func (c *Client) stamp(p Pub) Pub {
 // process incarnation in the high half, the dial number in the low half.
 // A restarted process numbers its versions from 1 again, and its
 // registrations must still win over its predecessor's.
-func (c *Client) connStamp() uint64 { return uint64(c.env.Incarnation())<<32 | c.dials }
+func (c *Client) connStamp() uint64 { return uint64(c.env.Incarnation())<<32 | uint64(c.dials) }
 
 // Subscribe registers a subscriber; pushes go to OnPush.
 func (c *Client) Subscribe(dataID, regID string) {
@@ -195,7 +196,7 @@ func (c *Client) HandleTimer(_ sim.TimerID, tag any) bool {
 		return false
 	}
 	c.waiting = false
-	c.target = (c.target + 1 + c.env.Rand().IntN(len(c.cfg.Sessions))) % len(c.cfg.Sessions)
+	c.target = int32((int(c.target) + 1 + c.env.Rand().IntN(len(c.cfg.Sessions))) % len(c.cfg.Sessions))
 	c.dial()
 	c.reregister()
 	return true

@@ -107,7 +107,7 @@ type boltConn struct {
 	sentAt time.Duration // the outstanding heartbeat's send time
 	id     uint64        // the outstanding heartbeat's id
 	wait   bool          // a heartbeat awaits its ack
-	missed int           // heartbeats missed in a row
+	missed int32         // heartbeats missed in a row
 }
 
 // send writes msg on the client's connection: a write for the idle check.
@@ -144,7 +144,7 @@ func (c *Client) heartbeat() {
 		c.hb.wait = false
 		c.hb.missed++ // bolt counts it when the 1 s timeout fires
 	}
-	if c.hb.missed >= l.MaxMissed {
+	if int(c.hb.missed) >= l.MaxMissed {
 		c.env.Reached("registry/heartbeat-closed-connection")
 		c.giveUp()
 		return

@@ -22,7 +22,7 @@ type DataServer struct {
 	sessConns map[sim.ConnID]Proc
 	// snaps: per session process and slot, the table epoch of the newest
 	// snapshot of its publishers applied (a migration answer or a sync).
-	snaps map[Proc]map[int]uint64
+	snaps map[Proc][]slotEpoch
 
 	ops   dataOps     // graceful quit, session-off (ops_data.go)
 	mdc   dataMultiDC // remote data centres (multidc_data.go)
@@ -46,7 +46,7 @@ func (d *DataServer) Start(env *sim.Env) {
 	d.env = env
 	d.slots, d.datums, d.dirty = map[int]*slotState{}, map[string]*datum{}, map[string]bool{}
 	d.inSlot = map[int]map[string]bool{}
-	d.leases, d.sessConns, d.snaps = map[Proc]time.Duration{}, map[sim.ConnID]Proc{}, map[Proc]map[int]uint64{}
+	d.leases, d.sessConns, d.snaps = map[Proc]time.Duration{}, map[sim.ConnID]Proc{}, map[Proc][]slotEpoch{}
 	d.m = member{cfg: d.cfg, onTable: func(old Table) { d.forgetViews(); d.onTable(old); d.announceToJoined(old) }}
 	d.startOps()
 	d.m.start(env, "data")

@@ -40,7 +40,7 @@ func copyReplica(x *datum) *replicaDatum {
 func (x *datum) install(rd *replicaDatum) {
 	x.version = rd.Version
 	x.pubs, x.tombs, x.gone, x.shared = rd.Pubs, rd.Tombs, rd.Gone, true
-	x.built, x.edits = nil, nil // all new: nothing to patch
+	x.built, x.edits, x.scanned = nil, nil, false // all new: nothing to patch
 }
 
 // onReplicate installs a leader's copies of datums this server follows,

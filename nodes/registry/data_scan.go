@@ -59,12 +59,16 @@ func (d *DataServer) versionFor(id string, have, digest uint64) (uint64, bool) {
 // the digest of every datum a session follows, most of them never fetched
 // (keeping a view for each measured about 40 bytes a client at 10,000).
 func scanDigest(x *datum) uint64 {
+	if x.scanned {
+		return x.scanDig
+	}
 	h := newFNV()
 	for _, reg := range slices.Sorted(maps.Keys(x.pubs)) {
 		p := x.pubs[reg]
 		h.pubData(reg, p.Data, p.Version)
 	}
-	return uint64(h)
+	x.scanDig, x.scanned = uint64(h), true
+	return x.scanDig
 }
 
 // repairFor moves a local datum past what a session holds (repairVersion);

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
 
 	"github.com/sofasim/sofasim/sim"
 )
@@ -70,4 +71,37 @@ func TestVersionForAnswersOnlyDifferences(t *testing.T) {
 	require.True(t, ok)
 	require.Zero(t, v, "a datum never written is version 0, as held")
 	require.Nil(t, leader.datums["nobody"], "and is not created")
+}
+
+// TestScanDigestCacheFollowsEveryChange: the remembered scan digest equals
+// one computed afresh after any mix of puts, unpublishes, removals,
+// replication and installs, on the leader and on the follower that shares
+// its maps.
+func TestScanDigestCacheFollowsEveryChange(t *testing.T) {
+	fresh := func(x *datum) uint64 {
+		y := &datum{pubs: x.pubs}
+		return scanDigest(y)
+	}
+	rapid.Check(t, func(rt *rapid.T) {
+		leader := &datum{id: "svc", pubs: map[string]Pub{}}
+		follower := &datum{id: "svc", pubs: map[string]Pub{}}
+		regs := []string{"a", "b", "c", "d"}
+		for i := range rapid.IntRange(1, 40).Draw(rt, "steps") {
+			reg := rapid.SampledFrom(regs).Draw(rt, "reg")
+			switch rapid.IntRange(0, 4).Draw(rt, "op") {
+			case 0:
+				leader.put(&Pub{DataID: "svc", RegID: reg, Data: rapid.SampledFrom([]string{"x", "y"}).Draw(rt, "data"), Version: uint64(i)})
+			case 1:
+				leader.del(reg)
+			case 2:
+				leader.remove(reg)
+			case 3:
+				follower.install(copyReplica(leader))
+			case 4: // a view built, so later changes patch it
+				(&DataServer{datums: map[string]*datum{"svc": leader}}).view("svc")
+			}
+			require.Equal(rt, fresh(leader), scanDigest(leader), "leader after step %d", i)
+			require.Equal(rt, fresh(follower), scanDigest(follower), "follower after step %d", i)
+		}
+	})
 }

@@ -3,7 +3,10 @@ package registry
 // Writes on a slot leader (publish, unpublish, session sync, connection
 // cleanup) and the versioning that announces each change.
 
-import "slices"
+import (
+	"cmp"
+	"slices"
+)
 
 // get returns the datum, creating an empty one in its slot's index.
 func (d *DataServer) get(id string) *datum {
@@ -152,14 +155,22 @@ func (d *DataServer) write(w *DataWrite) bool {
 // snapshotApplied records a session's snapshot of a slot built in table
 // epoch; it reports false when a newer one was already applied.
 func (d *DataServer) snapshotApplied(session Proc, slot int, epoch uint64) bool {
-	m := d.snaps[session]
-	if m == nil {
-		m = map[int]uint64{}
-		d.snaps[session] = m
+	s := d.snaps[session]
+	i, found := slices.BinarySearchFunc(s, slot, func(e slotEpoch, slot int) int { return cmp.Compare(int(e.slot), slot) })
+	if found {
+		if epoch < s[i].epoch {
+			return false
+		}
+		s[i].epoch = epoch
+		return true
 	}
-	if epoch < m[slot] {
-		return false
-	}
-	m[slot] = epoch
+	d.snaps[session] = slices.Insert(s, i, slotEpoch{slot: int32(slot), epoch: epoch})
 	return true
+}
+
+// slotEpoch is a slot's newest snapshot epoch: a session's slots as a
+// sorted slice take half the memory of a map per session.
+type slotEpoch struct {
+	slot  int32
+	epoch uint64
 }

@@ -23,6 +23,12 @@ type datum struct {
 	// publisher again (perf_view.go). Nil while nothing is to be patched.
 	built *Datum
 	edits []string
+	// scanDig is scanDigest's value while scanned: the version scan reads
+	// the digest of every followed datum each scan, and sorting the
+	// publishers for it was a quarter of the benchmark's simulation time.
+	// Every change of pubs clears scanned (edited, install).
+	scanDig uint64
+	scanned bool
 	// shared: pubs, tombs and gone are also a replica's (a Replicate in
 	// flight, or the follower that installed it), so they are copied before
 	// the next change (own) and otherwise never written: a batch costs one

@@ -54,7 +54,9 @@
 // server once for the versions of the datums their subscribers follow in
 // the slots it leads (GetVersions, with the version and digest held) and
 // fetch only the ones that differ, through change merging, to catch lost
-// notifications.
+// notifications. A data server remembers each datum's scan digest until its
+// publishers change (datum.edited, install): computing it sorted the
+// publishers of every followed datum on every scan.
 //
 // The Client library connects to a session server, reconnects to another
 // after a failure and re-registers its publishers and subscribers. A

@@ -127,7 +127,7 @@ func (e *interactionEnv) showSession(s *SessionServer) {
 	}
 	e.Printf("%s epoch %d clients [%s] outstanding %d\n", s.m.proc, s.m.table.Epoch, strings.Join(clients, " "), len(s.outbox))
 	for _, reg := range sortedKeys(s.pubs) {
-		e.Printf("  pub %s\n", fmtPub(*s.pubs[reg]))
+		e.Printf("  pub %s\n", fmtPub(s.pubs[reg].Pub))
 	}
 	for _, reg := range sortedKeys(s.subs) {
 		x := s.subs[reg]

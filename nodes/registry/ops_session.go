@@ -170,9 +170,8 @@ func (s *SessionServer) dropBlacklisted() {
 		if !s.ops.view.has(ProvideBlackDataID, p.DataID) {
 			continue
 		}
-		c := s.pubConn[reg]
+		c := p.conn
 		delete(s.pubs, reg)
-		delete(s.pubConn, reg)
 		if cc := s.clients[c]; cc != nil {
 			cc.regs.remove(reg)
 		}

@@ -102,7 +102,7 @@ func (s *SessionServer) slotRegs(slot int) []string {
 func (s *SessionServer) slotDigest(slot int) uint64 {
 	h := newFNV()
 	for _, reg := range s.slotRegs(slot) {
-		h.pub(s.pubs[reg])
+		h.pub(&s.pubs[reg].Pub)
 	}
 	return uint64(h)
 }

@@ -67,6 +67,7 @@ func (x *datum) patch(out *Datum) {
 // edited notes a registerId written since the last view built; past a
 // quarter of the publishers, sorting them all again is as cheap.
 func (x *datum) edited(reg string) {
+	x.scanned = false
 	if x.built == nil {
 		return
 	}

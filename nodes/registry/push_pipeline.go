@@ -41,16 +41,16 @@ type merge struct {
 type subPipe struct {
 	debounce uint64 // the pending debounce timer's gen (0: none)
 	retry    uint64 // the pending retry timer's gen
-	retries  int    // retries of retryVer so far
 	retryVer uint64
 	gaveUp   uint64 // the version whose retries ran out: left to the version scan
 	sentAt   time.Duration
 	sentVer  uint64
 	// the subscriber's circuit breaker (SOFARegistry's
-	// Subscriber.getStatistic): failed pushes since the last success, and
-	// pushes skipped until openUntil
-	fails     int
+	// Subscriber.getStatistic): pushes skipped until openUntil, and failed
+	// pushes since the last success (beside retries: one word for both)
 	openUntil time.Duration
+	fails     int32
+	retries   int32 // retries of retryVer so far
 }
 
 type (
@@ -191,7 +191,7 @@ func (s *SessionServer) retryPush(x *sub, v uint64) {
 	cfg := s.cfg.Push
 	s.push.next()
 	if x.pushed > 0 { // a subscriber never pushed does not count (DefaultCircuitBreakerService.onPushFail)
-		if x.pipe.fails++; x.pipe.fails > cfg.BreakerFailures {
+		if x.pipe.fails++; int(x.pipe.fails) > cfg.BreakerFailures {
 			x.pipe.openUntil = s.env.Monotonic() + cfg.BreakerSilence
 		}
 		if s.push.addrs == nil {
@@ -208,7 +208,7 @@ func (s *SessionServer) retryPush(x *sub, v uint64) {
 	if v > x.pipe.retryVer {
 		x.pipe.retryVer, x.pipe.retries = v, 0
 	}
-	if x.pipe.retries >= cfg.Retries {
+	if int(x.pipe.retries) >= cfg.Retries {
 		x.pipe.gaveUp = v
 		s.env.Reached("registry/push-gave-up")
 		return

@@ -14,8 +14,7 @@ type SessionServer struct {
 	m       member
 	env     *sim.Env
 	clients map[sim.ConnID]*clientConn
-	pubs    map[string]*Pub // registerId -> publisher of one of our clients
-	pubConn map[string]sim.ConnID
+	pubs    map[string]*sessPub // registerId -> publisher of one of our clients
 	subs    map[string]*sub
 	byData  map[string]regSet // dataInfoId -> its subscribers' registerIds, sorted
 	cache   map[string]*Datum
@@ -31,6 +30,13 @@ type SessionServer struct {
 	ops  sessionOps  // the ops controls (ops_session.go)
 	apps sessionApps // app-level discovery (app.go)
 	push pushPipe    // change merging, debounce, retry cap, breaker (push_pipeline.go)
+}
+
+// sessPub is a publisher the session holds and the client connection it
+// came through, together: a second map by registerId cost 38 B a client.
+type sessPub struct {
+	Pub
+	conn sim.ConnID
 }
 
 type clientConn struct {
@@ -51,7 +57,7 @@ type (
 
 func (s *SessionServer) Start(env *sim.Env) {
 	s.env = env
-	s.clients, s.pubs, s.pubConn = map[sim.ConnID]*clientConn{}, map[string]*Pub{}, map[string]sim.ConnID{}
+	s.clients, s.pubs = map[sim.ConnID]*clientConn{}, map[string]*sessPub{}
 	s.subs, s.cache, s.outbox = map[string]*sub{}, map[string]*Datum{}, map[uint64]*pending{}
 	s.byData, s.wrote = map[string]regSet{}, map[int]bool{}
 	s.notes.init()
@@ -152,12 +158,11 @@ func (s *SessionServer) cleanConn(c sim.ConnID, regs []string) {
 	client := ""
 	for _, reg := range regs {
 		p := s.pubs[reg]
-		if p == nil || s.pubConn[reg] != c {
+		if p == nil || p.conn != c {
 			continue
 		}
 		client = p.Client
 		delete(s.pubs, reg)
-		delete(s.pubConn, reg)
 		slot := s.m.slotOf(p.DataID)
 		if per[slot] == nil {
 			per[slot] = &off{}
@@ -165,7 +170,7 @@ func (s *SessionServer) cleanConn(c sim.ConnID, regs []string) {
 		}
 		per[slot].regs = append(per[slot].regs, reg)
 		per[slot].datas = append(per[slot].datas, p.DataID)
-		per[slot].pubs = append(per[slot].pubs, *p)
+		per[slot].pubs = append(per[slot].pubs, p.Pub)
 	}
 	for _, r := range sortedReqs(s.outbox) {
 		if p := s.outbox[r]; p.conn == c && p.w.Kind == "unpub" {

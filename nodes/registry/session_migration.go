@@ -46,7 +46,7 @@ func (s *SessionServer) onTable(old Table) {
 func (s *SessionServer) slotPubs(slot int) []Pub {
 	var out []Pub
 	for _, reg := range s.slotRegs(slot) {
-		out = append(out, *s.pubs[reg])
+		out = append(out, s.pubs[reg].Pub)
 	}
 	return out
 }
@@ -79,7 +79,7 @@ func (s *SessionServer) onMigrate(from sim.NodeID, r *MigrateReq) {
 	}
 	sortStrings(regs)
 	for _, reg := range regs {
-		resp.Pubs = append(resp.Pubs, *s.pubs[reg])
+		resp.Pubs = append(resp.Pubs, s.pubs[reg].Pub)
 	}
 	for slot, w := range want {
 		if w {

@@ -30,26 +30,24 @@ func (s *SessionServer) onPublish(c sim.ConnID, x *ClientPublish) {
 	p.Session, p.Client = s.m.proc, cc.client
 	reg := p.RegID
 	if x.Unpub {
-		if cur := s.pubs[reg]; cur != nil && !p.older(cur) {
+		if cur := s.pubs[reg]; cur != nil && !p.older(&cur.Pub) {
 			delete(s.pubs, reg)
-			delete(s.pubConn, reg)
 		}
 		cc.regs.remove(reg)
 		s.queue(&DataWrite{Kind: "unpub", Slot: s.slotOf(p.DataID), Pub: p, Session: s.m.proc}, c, reg, p.Version)
 		s.ackStored(c, reg, p.Version)
 		return
 	}
-	if cur := s.pubs[reg]; cur != nil && p.older(cur) {
+	if cur := s.pubs[reg]; cur != nil && p.older(&cur.Pub) {
 		return
 	}
 	_, republish := s.pubs[reg]
 	if republish && len(cc.regs) > 1 {
 		s.env.Reached("registry/republish-on-shared-connection")
 	}
-	s.pubs[reg] = &p
+	s.pubs[reg] = &sessPub{Pub: p, conn: c}
 	slot := s.slotOf(p.DataID)
 	s.indexPub(reg, slot)
-	s.pubConn[reg] = c
 	if republish && s.bug(BugRepublishDropsIndex) {
 		cc.regs = regSet{reg} // the index rebuilt from this publisher alone
 	} else {

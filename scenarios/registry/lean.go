@@ -127,7 +127,7 @@ func (h *latencies) at(k int) time.Duration {
 }
 
 // maxDiffs bounds the remembered diffs (they are dropped all at once).
-const maxDiffs = 256
+const maxDiffs = 32
 
 // push compares the datum with the subscriber's previous one: a publisher
 // whose data is new to the subscriber was delivered now.
