@@ -239,6 +239,9 @@ type wheel struct {
 	bits   [wheelSize / 64]uint64
 	ring   *[wheelSize][]entry // allocated when first used (carve)
 	far    queue
+	// lap counts advances up to trimLap; lapMax and prevMax are the most
+	// entries a bucket held in this period of trimLap advances and the last.
+	lap, lapMax, prevMax int
 }
 
 // fast reports whether cur takes an event at at as it is.
@@ -354,12 +357,43 @@ func (w *wheel) advance() {
 	w.bits[i>>6] &^= 1 << (i & 63)
 	// Copied, not swapped: each bucket keeps its array and, once grown to
 	// the world's bursts, allocates no more.
+	if w.lap++; w.lap == trimLap {
+		w.trim()
+	}
+	w.lapMax = max(w.lapMax, len(w.ring[i]))
 	w.cur.h = append(w.cur.h[:0], w.ring[i]...)
 	w.ring[i] = w.ring[i][:0]
 	w.n -= len(w.cur.h)
 	w.cur.heapify()
 	w.curTo = (w.base + 1) << wheelShift
 }
+
+// trim drops the ring's and cur's arrays that are far larger than any
+// bucket of the last two laps needed, grown in a burst now past (a world's
+// start, a storm of pushes): otherwise each keeps the largest burst it
+// ever held for the rest of the run (in the registry benchmark, about 150
+// bytes per client). Bursts that recur every lap keep their arrays, so a
+// steady state allocates nothing. cur and the ring are empty but for
+// their entries in cur, none at the point advance calls it.
+func (w *wheel) trim() {
+	limit := max(trimMin, 8*max(w.lapMax, w.prevMax))
+	w.prevMax, w.lapMax, w.lap = w.lapMax, 0, 0
+	if cap(w.cur.h) > limit {
+		w.cur.h = nil
+	}
+	for i := range w.ring {
+		if cap(w.ring[i]) > limit && len(w.ring[i]) == 0 {
+			w.ring[i] = nil
+		}
+	}
+}
+
+// trimMin is the capacity below which trim keeps an array (4 times a
+// bucket's share of carve's); trimLap the advances between two trims.
+const (
+	trimMin = wheelMin
+	trimLap = 4 * wheelSize
+)
 
 // len counts the wheel's entries.
 func (w *wheel) len() int { return len(w.cur.h) + w.n + len(w.far.h) }
