@@ -373,17 +373,16 @@ func (w *wheel) advance() {
 // start, a storm of pushes): otherwise each keeps the largest burst it
 // ever held for the rest of the run (in the registry benchmark, about 150
 // bytes per client). Bursts that recur every lap keep their arrays, so a
-// steady state allocates nothing. cur and the ring are empty but for
-// their entries in cur, none at the point advance calls it.
+// steady state allocates nothing. cur is empty where advance calls it.
 func (w *wheel) trim() {
 	limit := max(trimMin, 8*max(w.lapMax, w.prevMax))
 	w.prevMax, w.lapMax, w.lap = w.lapMax, 0, 0
 	if cap(w.cur.h) > limit {
 		w.cur.h = nil
 	}
-	for i := range w.ring {
-		if cap(w.ring[i]) > limit && len(w.ring[i]) == 0 {
-			w.ring[i] = nil
+	for i, s := range w.ring {
+		if cap(s) > limit {
+			w.ring[i] = append([]entry(nil), s...)
 		}
 	}
 }

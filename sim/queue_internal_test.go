@@ -176,3 +176,41 @@ func hold(b *testing.B, size int, push func(entry), pop func(int64) entry) {
 		push(entry{at: e.at + 200_000 + r.int64n(1_800_000), key: seq << 8})
 	}
 }
+
+// After a burst, the wheel drops the arrays it grew for it once two laps
+// of quiet traffic have passed, and pops in order throughout.
+func TestWheelTrimsAfterBurst(t *testing.T) {
+	var w wheel
+	var model queue // the reference order (TestQueuePopsInOrder)
+	seq, now := uint64(0), int64(0)
+	add := func(at int64) {
+		seq++
+		e := entry{at: at, key: seq<<8 | uint64(evDeliver), a: seq}
+		w.push(e, now)
+		model.push(e)
+	}
+	held := func() int {
+		n := cap(w.cur.h)
+		for _, s := range w.ring {
+			n += cap(s)
+		}
+		return n
+	}
+	for i := range 20_000 { // a burst across the ring
+		add(int64(i%wheelSize) << wheelShift)
+	}
+	for i := range int64(100) { // then 100 chains of events a bucket apart
+		add((wheelSize + i) << wheelShift)
+	}
+	burst := held()
+	require.GreaterOrEqual(t, burst, 20_000)
+	for popped := 0; len(model.h) > 0; popped++ {
+		e := w.front().pop()
+		require.Equal(t, model.pop(), e, "pop %d", popped)
+		now = e.at
+		if e.at >= wheelSize<<wheelShift && popped < 20_000+300*trimLap {
+			add(e.at + 100<<wheelShift) // the chains go on
+		}
+	}
+	require.Less(t, held(), burst/10, "the burst's arrays are gone")
+}

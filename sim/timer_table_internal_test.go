@@ -56,3 +56,52 @@ func timerTableRun(t *testing.T) uint64 {
 	require.Empty(t, w.liveTimers)
 	return w.Fingerprint()
 }
+
+// burstNode sets 1,000 timers at start and cancels every other one; the
+// rest fire in deadline order.
+type burstNode struct {
+	BaseNode
+	env   *Env
+	fired []any
+}
+
+func (n *burstNode) Start(env *Env) {
+	n.env = env
+	for i := range 1000 {
+		id := env.SetTimer(time.Duration(1000-i)*time.Millisecond, i)
+		if i%2 == 1 {
+			env.CancelTimer(id)
+		}
+	}
+}
+
+func (n *burstNode) Timer(_ TimerID, tag any) {
+	n.fired = append(n.fired, tag)
+	if len(n.fired) == 1 { // keep setting and cancelling: the heap does not grow for it
+		for range 5000 {
+			n.env.CancelTimer(n.env.SetTimer(time.Hour, -1))
+		}
+	}
+}
+
+// A node's due heap drops cancelled timers before it grows and gives back
+// what a burst of live ones took once they fired.
+func TestDueHeapShrinks(t *testing.T) {
+	var fps []uint64
+	for range 2 {
+		w := NewWorld(Config{Seed: 1})
+		n := &burstNode{}
+		w.AddNode("a", func() Node { return n })
+		w.Run(Limits{Until: 700 * time.Millisecond})
+		require.LessOrEqual(t, cap(w.nodes[0].due), 1024, "5,000 cancelled timers took no room")
+		w.Run(Limits{})
+		want := []any{}
+		for i := 998; i >= 0; i -= 2 {
+			want = append(want, i)
+		}
+		require.Equal(t, want, n.fired)
+		require.LessOrEqual(t, cap(w.nodes[0].due), 64, "the burst's room is given back")
+		fps = append(fps, w.Fingerprint())
+	}
+	require.Equal(t, fps[0], fps[1])
+}
