@@ -219,7 +219,8 @@ func TestPayloadsBelongToQueuedEvents(t *testing.T) {
 // bytes, the whole in the 320-byte size class; a slot's fields in its first
 // line and the first Env in its second, the whole 128 bytes (a size class
 // that starts its objects on lines); an Env alone in the 64-byte class. The
-// cold part of a slot stays in the 256-byte class: one per node.
+// cold part of a slot stays in the 256-byte class: one per node. A queued
+// item takes four words.
 func TestHotLayouts(t *testing.T) {
 	var c conn
 	require.Equal(t, uintptr(320), unsafe.Sizeof(c))
@@ -234,4 +235,5 @@ func TestHotLayouts(t *testing.T) {
 	require.Equal(t, uintptr(64), unsafe.Offsetof(s.env0))
 	require.LessOrEqual(t, unsafe.Sizeof(slotCold{}), uintptr(256), "the 256-byte size class")
 	require.Equal(t, uintptr(64), unsafe.Sizeof(Env{}))
+	require.Equal(t, uintptr(32), unsafe.Sizeof(queued{}), "an item of the world's item table")
 }

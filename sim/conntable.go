@@ -103,13 +103,8 @@ func (r connRef) ok() bool { return r.c.id == r.id }
 // direction's front, chained per direction; freed slots are reused, so a
 // burst on one connection and then another allocates nothing.
 type items struct {
-	v    []item
-	free int32 // 1-based head of the free chain, 0: none
-}
-
-type item struct {
-	queued
-	next int32 // 1-based, 0: none
+	v    []queued // chained by next: 1-based, 0: none
+	free int32    // 1-based head of the free chain, 0: none
 }
 
 // fifo is one connection direction's queue: the front item inline, the
@@ -134,9 +129,11 @@ func (it *items) push(f *fifo, q queued) {
 	if it.free != 0 {
 		i = it.free
 		it.free = it.v[i-1].next
-		it.v[i-1] = item{queued: q}
+		q.next = 0
+		it.v[i-1] = q
 	} else {
-		it.v = append(it.v, item{queued: q})
+		q.next = 0
+		it.v = append(it.v, q)
 		i = int32(len(it.v))
 	}
 	if f.last == 0 {
@@ -155,7 +152,7 @@ func (it *items) pop(f *fifo) {
 		return
 	}
 	i := f.first
-	f.front = it.v[i-1].queued
+	f.front = it.v[i-1]
 	f.first = it.v[i-1].next
 	if f.first == 0 {
 		f.last = 0
@@ -164,7 +161,7 @@ func (it *items) pop(f *fifo) {
 }
 
 func (it *items) release(i int32) {
-	it.v[i-1] = item{next: it.free}
+	it.v[i-1] = queued{next: it.free}
 	it.free = i
 }
 

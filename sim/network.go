@@ -199,6 +199,7 @@ type queued struct {
 	msg   any
 	ready int64
 	ctl   uint8
+	next  int32 // an item's successor in the item table (items): in the padding, 32 bytes not 40
 }
 
 // direction is one way of a connection: a FIFO whose front alone has a
