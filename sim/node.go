@@ -158,7 +158,7 @@ func (e *Env) SetTimer(d time.Duration, tag any) TimerID {
 // CancelTimer cancels a timer; a cancelled timer never fires.
 func (e *Env) CancelTimer(id TimerID) {
 	if t, ok := e.w.liveTimers[id]; ok && t.node == e.n.idx && e.live() {
-		delete(e.w.liveTimers, id)
+		e.w.dropTimer(id)
 	}
 }
 

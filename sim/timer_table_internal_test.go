@@ -57,7 +57,7 @@ func timerTableRun(t *testing.T) uint64 {
 	return w.Fingerprint()
 }
 
-// burstNode sets 1,000 timers at start and cancels every other one; the
+// burstNode sets 3,000 timers at start and cancels every other one; the
 // rest fire in deadline order.
 type burstNode struct {
 	BaseNode
@@ -67,8 +67,8 @@ type burstNode struct {
 
 func (n *burstNode) Start(env *Env) {
 	n.env = env
-	for i := range 1000 {
-		id := env.SetTimer(time.Duration(1000-i)*time.Millisecond, i)
+	for i := range 3000 {
+		id := env.SetTimer(time.Duration(3000-i)*time.Millisecond, i)
 		if i%2 == 1 {
 			env.CancelTimer(id)
 		}
@@ -85,18 +85,21 @@ func (n *burstNode) Timer(_ TimerID, tag any) {
 }
 
 // A node's due heap drops cancelled timers before it grows and gives back
-// what a burst of live ones took once they fired.
+// what a burst of live ones took once they fired; the world's timer table
+// is made again when its live timers fall below half their peak.
 func TestDueHeapShrinks(t *testing.T) {
 	var fps []uint64
 	for range 2 {
 		w := NewWorld(Config{Seed: 1})
 		n := &burstNode{}
 		w.AddNode("a", func() Node { return n })
-		w.Run(Limits{Until: 700 * time.Millisecond})
-		require.LessOrEqual(t, cap(w.nodes[0].due), 1024, "5,000 cancelled timers took no room")
+		w.Run(Limits{Until: 2700 * time.Millisecond})
+		require.LessOrEqual(t, cap(w.nodes[0].due), 2048, "8,000 cancelled timers took no room")
+		require.Len(t, w.liveTimers, 150)
+		require.Less(t, w.timersPeak, 1500, "the table was made again")
 		w.Run(Limits{})
 		want := []any{}
-		for i := 998; i >= 0; i -= 2 {
+		for i := 2998; i >= 0; i -= 2 {
 			want = append(want, i)
 		}
 		require.Equal(t, want, n.fired)

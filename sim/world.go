@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -55,6 +57,7 @@ type World struct {
 	// liveTimers holds every node's live timers, one table for the world:
 	// a map per node cost each of 10,000 idle clients ~470 bytes.
 	liveTimers map[TimerID]liveTimer
+	timersPeak int // the most live timers since the table was last made
 	armed      map[string]*armedFailpoint
 	faultRand  *rand.Rand
 	crypto     *rand.Rand
@@ -671,7 +674,7 @@ func (w *World) crash(n *slot, torn bool, reason string) {
 	n.busyUntil = 0
 	n.node = nil
 	for _, k := range n.due {
-		delete(w.liveTimers, k.id)
+		w.dropTimer(k.id)
 	}
 	n.due = nil
 	n.stats.Crashes++
@@ -719,12 +722,28 @@ func (w *World) setTimer(n *slot, d time.Duration, tag any) TimerID {
 	id := w.nextTimer
 	dl := n.clock.mono(w.now) + int64(max(d, 0))
 	w.liveTimers[id] = liveTimer{tag: tag, node: n.idx}
+	w.timersPeak = max(w.timersPeak, len(w.liveTimers))
 	if len(n.due) == cap(n.due) {
 		w.pruneDue(n)
 	}
 	n.due.push(timerKey{deadline: dl, id: id})
 	w.push(event{at: max(n.clock.virt(dl), w.now), kind: evTimer, node: n.idx, inc: n.inc, a: uint64(id), b: n.clock.gen})
 	return id
+}
+
+// dropTimer deletes a timer from the table. A map never gives back the
+// room it grew to, so once the live timers fall below half their peak
+// (the registry's start sets twice the timers it keeps), the table is
+// made again at its size.
+func (w *World) dropTimer(id TimerID) {
+	delete(w.liveTimers, id)
+	if n := len(w.liveTimers); 2*n < w.timersPeak && w.timersPeak > 1024 {
+		m := make(map[TimerID]liveTimer, n)
+		for _, id := range slices.Sorted(maps.Keys(w.liveTimers)) {
+			m[id] = w.liveTimers[id]
+		}
+		w.liveTimers, w.timersPeak = m, n
+	}
 }
 
 // pruneDue drops the cancelled timers from a node's full due heap before
@@ -769,7 +788,7 @@ func (w *World) fireTimer(n *slot, ev *entry) {
 			return // this event's timer was cancelled or already fired
 		}
 		n.due.pop()
-		delete(w.liveTimers, k.id)
+		w.dropTimer(k.id)
 		n.stats.Timers++
 		w.record(evTimer, n, "", 0, "timer")
 		w.callTimer(n, k.id, t.tag)
