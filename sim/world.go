@@ -773,6 +773,9 @@ func (w *World) pruneDue(n *slot) {
 // queued again behind one due at that instant), so the event's own timer
 // is not necessarily the one to fire first; it fires at a later event.
 func (w *World) fireTimer(n *slot, ev *entry) {
+	if c := cap(w.timers.h); c > 1024 && 2*len(w.timers.h) < c {
+		w.timers.shrink()
+	}
 	if !sameGen(ev.gen(), n.clock.gen) {
 		return // rescheduled after a rate change
 	}
