@@ -107,19 +107,21 @@ type slotCold struct {
 	fpCtx   context.Context
 	id      NodeID
 	factory func() Node
-	held    []entry
+	held    *[]entry // events waiting for a paused node; a pointer, as it is seldom any
 	exit    string
 	clock   clock
 	disk    *Disk // made on first use (World.diskOf): most clients never write
 	conns   []ConnID
-	due     timerHeap // live timers by deadline; cancelled ones linger until popped
+	due     timerHeap // live timers by deadline; cancelled ones linger until popped or pruneDue
 }
 
 // coldStats is NodeStats but Sent and Received, which live in the hot
-// slot: without them slotCold fits the 256-byte size class.
+// slot; with them, and its rarer counters in 64 bits, slotCold would not
+// fit the 224-byte size class.
 type coldStats struct {
 	DatagramsSent, DatagramsReceived, DatagramsLost uint64
-	Timers, Starts, Crashes, Pauses, Panics         uint64
+	Timers                                          uint64
+	Starts, Crashes, Pauses, Panics                 uint32
 }
 
 // nodeStats returns the node's counters.
@@ -127,7 +129,17 @@ func (n *slot) nodeStats() NodeStats {
 	s := &n.stats
 	return NodeStats{Sent: n.sent, Received: n.received, DatagramsSent: s.DatagramsSent,
 		DatagramsReceived: s.DatagramsReceived, DatagramsLost: s.DatagramsLost, Timers: s.Timers,
-		Starts: s.Starts, Crashes: s.Crashes, Pauses: s.Pauses, Panics: s.Panics}
+		Starts: uint64(s.Starts), Crashes: uint64(s.Crashes), Pauses: uint64(s.Pauses), Panics: uint64(s.Panics)}
+}
+
+// takeHeld returns the events held for the node, and holds none.
+func (n *slot) takeHeld() []entry {
+	h := n.held
+	n.held = nil
+	if h == nil {
+		return nil
+	}
+	return *h
 }
 
 // liveTimer is a timer set and neither fired nor cancelled; its deadline
@@ -536,7 +548,10 @@ func (w *World) dispatchWorld(ev *entry, kind uint8) {
 // for when a busy node (a slow sync) is free.
 func (w *World) hold(n *slot, ev *entry) {
 	if n.paused {
-		n.held = append(n.held, *ev)
+		if n.held == nil {
+			n.held = new([]entry)
+		}
+		*n.held = append(*n.held, *ev)
 		return
 	}
 	w.requeue(*ev, n.busyUntil)
@@ -666,7 +681,7 @@ func (w *World) crash(n *slot, torn bool, reason string) {
 	if !n.up {
 		return
 	}
-	held := n.held
+	held := n.takeHeld()
 	n.up = false
 	n.exit = "" // an Exit and a panic in one call are one death
 	n.paused = false
@@ -709,8 +724,7 @@ func (w *World) resume(n *slot) {
 		return
 	}
 	n.paused = false
-	held := n.held
-	n.held = nil
+	held := n.takeHeld()
 	for _, e := range held {
 		w.requeue(e, w.now)
 	}
