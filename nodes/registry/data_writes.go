@@ -12,9 +12,9 @@ import (
 func (d *DataServer) get(id string) *datum {
 	x := d.datums[id]
 	if x == nil {
-		x = &datum{id: id, pubs: map[string]Pub{}} // tombs and gone when first written: most datums never have any
-		d.datums[id] = x
 		slot := d.m.slotOf(id)
+		x = &datum{id: id, pubs: map[string]Pub{}, digs: d.slotDigsOf(slot)} // tombs and gone when first written: most datums never have any
+		d.datums[id] = x
 		if d.inSlot[slot] == nil {
 			d.inSlot[slot] = map[string]bool{}
 		}
@@ -27,6 +27,7 @@ func (d *DataServer) get(id string) *datum {
 func (d *DataServer) drop(id string) {
 	delete(d.datums, id)
 	slot := d.m.slotOf(id)
+	d.digs[slot].stale()
 	delete(d.inSlot[slot], id)
 	if len(d.inSlot[slot]) == 0 {
 		delete(d.inSlot, slot)
