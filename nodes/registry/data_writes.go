@@ -85,6 +85,12 @@ func (d *DataServer) write(w *DataWrite) bool {
 			d.env.Reached("registry/stale-sync-ignored")
 			return true
 		}
+		// Renewals first (its failpoint's evaluation is part of the
+		// run), then the shortcut for a snapshot that changes nothing.
+		r := d.sharedRenewals()
+		if d.syncChangesNothing(w) {
+			return true
+		}
 		have := map[[2]string]bool{} // (dataInfoId, registerId)
 		touched := map[string]*datum{}
 		for _, p := range w.Pubs {
@@ -96,7 +102,6 @@ func (d *DataServer) write(w *DataWrite) bool {
 			x.put(&p)
 			touched[x.id] = x
 		}
-		r := d.sharedRenewals()
 		for _, id := range sortedKeys(d.inSlot[w.Slot]) {
 			x := d.datums[id]
 			// Sorting only the session's registrations it no longer holds

@@ -79,3 +79,25 @@ func (d *DataServer) rebuildDigs(slot int, c *slotDigs) {
 	d.digBuf = all[:0]
 	c.built, c.ok = c.gen, true
 }
+
+// syncChangesNothing reports whether a session's sync snapshot of a slot is
+// what the slot holds of that session, by the digest onDigest compares
+// (registerId, dataInfoId, data, version, connection; the session is the
+// group): then the sync would put nothing and drop nothing, and the walk of
+// every publisher of the slot is skipped. Sessions build snapshots sorted
+// by registerId; one that is not strictly sorted by (registerId,
+// dataInfoId), or arriving while the slot's digests are out of date,
+// takes the walk.
+func (d *DataServer) syncChangesNothing(w *DataWrite) bool {
+	for i := 1; i < len(w.Pubs); i++ {
+		a, b := &w.Pubs[i-1], &w.Pubs[i]
+		if a.RegID > b.RegID || a.RegID == b.RegID && a.DataID >= b.DataID {
+			return false
+		}
+	}
+	c := d.digs[w.Slot]
+	if c == nil || !c.ok || c.built != c.gen {
+		return false // rebuilding for one session's sync cost more than the walk saves
+	}
+	return pubsDigest(w.Pubs) == d.sessionDigest(w.Slot, w.Session)
+}
