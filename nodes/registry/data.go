@@ -23,6 +23,10 @@ type DataServer struct {
 	// snaps: per session process and slot, the table epoch of the newest
 	// snapshot of its publishers applied (a migration answer or a sync).
 	snaps map[Proc][]slotEpoch
+	// digs: per slot, the sync digests of each session's publishers
+	// (perf_sync.go); digBuf is their rebuild's scratch.
+	digs   map[int]*slotDigs
+	digBuf []Pub
 
 	ops   dataOps     // graceful quit, session-off (ops_data.go)
 	mdc   dataMultiDC // remote data centres (multidc_data.go)
@@ -45,7 +49,7 @@ type (
 func (d *DataServer) Start(env *sim.Env) {
 	d.env = env
 	d.slots, d.datums, d.dirty = map[int]*slotState{}, map[string]*datum{}, map[string]bool{}
-	d.inSlot = map[int]map[string]bool{}
+	d.inSlot, d.digs = map[int]map[string]bool{}, map[int]*slotDigs{}
 	d.leases, d.sessConns, d.snaps = map[Proc]time.Duration{}, map[sim.ConnID]Proc{}, map[Proc][]slotEpoch{}
 	d.m = member{cfg: d.cfg, onTable: func(old Table) { d.forgetViews(); d.onTable(old); d.announceToJoined(old) }}
 	d.startOps()

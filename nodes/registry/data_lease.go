@@ -86,15 +86,18 @@ func (d *DataServer) cleanUnleased() {
 }
 
 // allLeased: every publisher in the slots this server leads is of a
-// leased session (cleanUnleased would remove none).
+// leased session (cleanUnleased would remove none). Walked by the led
+// slots' index, not every datum: a slot hash per datum was half its cost.
 func (d *DataServer) allLeased() bool {
-	for id, x := range d.datums { //detlint:allow a check of every publisher: the order does not matter
-		if st := d.slots[d.m.slotOf(id)]; st == nil || !st.leader {
+	for slot, st := range d.slots { //detlint:allow a check of every publisher: the order does not matter
+		if st == nil || !st.leader {
 			continue
 		}
-		for _, p := range x.pubs { //detlint:allow as above
-			if !d.leased(p.Session) {
-				return false
+		for id := range d.inSlot[slot] { //detlint:allow as above
+			for _, p := range d.datums[id].pubs { //detlint:allow as above
+				if !d.leased(p.Session) {
+					return false
+				}
 			}
 		}
 	}

@@ -12,9 +12,9 @@ import (
 func (d *DataServer) get(id string) *datum {
 	x := d.datums[id]
 	if x == nil {
-		x = &datum{id: id, pubs: map[string]Pub{}} // tombs and gone when first written: most datums never have any
-		d.datums[id] = x
 		slot := d.m.slotOf(id)
+		x = &datum{id: id, pubs: map[string]Pub{}, digs: d.slotDigsOf(slot)} // tombs and gone when first written: most datums never have any
+		d.datums[id] = x
 		if d.inSlot[slot] == nil {
 			d.inSlot[slot] = map[string]bool{}
 		}
@@ -27,6 +27,7 @@ func (d *DataServer) get(id string) *datum {
 func (d *DataServer) drop(id string) {
 	delete(d.datums, id)
 	slot := d.m.slotOf(id)
+	d.digs[slot].stale()
 	delete(d.inSlot[slot], id)
 	if len(d.inSlot[slot]) == 0 {
 		delete(d.inSlot, slot)
@@ -84,6 +85,12 @@ func (d *DataServer) write(w *DataWrite) bool {
 			d.env.Reached("registry/stale-sync-ignored")
 			return true
 		}
+		// Renewals first (its failpoint's evaluation is part of the
+		// run), then the shortcut for a snapshot that changes nothing.
+		r := d.sharedRenewals()
+		if d.syncChangesNothing(w) {
+			return true
+		}
 		have := map[[2]string]bool{} // (dataInfoId, registerId)
 		touched := map[string]*datum{}
 		for _, p := range w.Pubs {
@@ -95,7 +102,6 @@ func (d *DataServer) write(w *DataWrite) bool {
 			x.put(&p)
 			touched[x.id] = x
 		}
-		r := d.sharedRenewals()
 		for _, id := range sortedKeys(d.inSlot[w.Slot]) {
 			x := d.datums[id]
 			// Sorting only the session's registrations it no longer holds

@@ -35,6 +35,9 @@ type datum struct {
 	// copy on the leader's next write instead of two on every replication,
 	// and a settled datum's leader and follower hold one copy.
 	shared bool
+	// digs is the slot's sync digests, staled on every change of pubs
+	// (edited, install; perf_sync.go).
+	digs *slotDigs
 }
 
 // own gives the datum maps of its own before a change.

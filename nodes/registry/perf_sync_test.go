@@ -1,0 +1,140 @@
+package registry
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
+)
+
+// sessionPubs is the fresh computation the cached sync digests must equal:
+// what the server holds in a slot for a session, sorted by (registerId,
+// dataInfoId).
+func (d *DataServer) sessionPubs(slot int, session Proc) []Pub {
+	var out []Pub
+	for _, id := range slices.Sorted(maps.Keys(d.inSlot[slot])) {
+		for _, reg := range slices.Sorted(maps.Keys(d.datums[id].pubs)) {
+			if p := d.datums[id].pubs[reg]; p.Session == session {
+				out = append(out, p)
+			}
+		}
+	}
+	sortPubs(out)
+	return out
+}
+
+var syncSessions = []Proc{{ID: "s1"}, {ID: "s2"}, {ID: "s2", Inc: 1}}
+
+// newSyncServer is a data server of 4 slots with no world: what the
+// datums' write paths and the sync digests need.
+func newSyncServer() *DataServer {
+	d := &DataServer{cfg: Config{Slots: 4}}
+	d.m.cfg = d.cfg
+	d.datums, d.inSlot, d.digs = map[string]*datum{}, map[int]map[string]bool{}, map[int]*slotDigs{}
+	return d
+}
+
+// changeSync applies one random change through a datum's write paths
+// (put, del, remove, install, drop), step i giving versions.
+func changeSync(rt *rapid.T, d *DataServer, i int) {
+	id := fmt.Sprintf("svc%d", rapid.IntRange(0, 7).Draw(rt, "datum"))
+	reg := fmt.Sprintf("r%d", rapid.IntRange(0, 5).Draw(rt, "reg"))
+	switch rapid.IntRange(0, 5).Draw(rt, "op") {
+	case 0, 1:
+		sess := rapid.SampledFrom(syncSessions).Draw(rt, "session")
+		d.get(id).put(&Pub{RegID: reg, DataID: id, Data: fmt.Sprint(i), Version: uint64(i), Session: sess})
+	case 2:
+		d.get(id).del(reg)
+	case 3:
+		d.get(id).remove(reg)
+	case 4:
+		x := d.get(id)
+		rd := &replicaDatum{DataID: id, Pubs: map[string]Pub{}}
+		for _, k := range slices.Sorted(maps.Keys(x.pubs))[:len(x.pubs)/2] {
+			rd.Pubs[k] = x.pubs[k]
+		}
+		x.install(rd)
+	case 5:
+		if d.datums[id] != nil {
+			d.drop(id)
+		}
+	}
+}
+
+// TestSyncDigestCache: after any writes, removals, replicas installed and
+// datums dropped, in any order with digests read in between, every slot's
+// cached digest of every session equals the digest of a fresh walk.
+func TestSyncDigestCache(t *testing.T) {
+	hits := 0
+	rapid.Check(t, func(rt *rapid.T) {
+		d := newSyncServer()
+		for i := range rapid.IntRange(1, 100).Draw(rt, "steps") {
+			changeSync(rt, d, i)
+			if !rapid.Bool().Draw(rt, "check") {
+				continue
+			}
+			for slot := range d.cfg.Slots {
+				for _, s := range syncSessions {
+					if c := d.digs[slot]; c != nil && c.ok && c.built == c.gen {
+						hits++
+					}
+					require.Equal(rt, pubsDigest(d.sessionPubs(slot, s)), d.sessionDigest(slot, s), "slot %d session %v", slot, s)
+				}
+			}
+		}
+	})
+	require.Positive(t, hits, "the cache was never reused")
+}
+
+// TestSyncChangesNothing: a sync snapshot is taken as changing nothing
+// exactly when it is, field for field as the sync compares them (holds),
+// what the slot holds of the session in sessionPubs' order, and the slot's
+// digests are up to date; snapshots
+// drawn as that, or with one publisher missing, changed, added or moved.
+func TestSyncChangesNothing(t *testing.T) {
+	same := 0
+	rapid.Check(t, func(rt *rapid.T) {
+		d := newSyncServer()
+		for i := range rapid.IntRange(1, 60).Draw(rt, "steps") {
+			changeSync(rt, d, i)
+		}
+		slot := rapid.IntRange(0, d.cfg.Slots-1).Draw(rt, "slot")
+		s := rapid.SampledFrom(syncSessions).Draw(rt, "session")
+		held := d.sessionPubs(slot, s)
+		snap := slices.Clone(held)
+		n := len(snap)
+		switch rapid.IntRange(0, 4).Draw(rt, "edit") {
+		case 1:
+			if n > 0 {
+				snap = slices.Delete(snap, n-1, n)
+			}
+		case 2:
+			if n > 0 {
+				snap[rapid.IntRange(0, n-1).Draw(rt, "at")].Version++
+			}
+		case 3:
+			snap = append(snap, Pub{RegID: "r9", DataID: "svc0", Session: s})
+		case 4:
+			if n > 1 {
+				snap[0], snap[n-1] = snap[n-1], snap[0]
+			}
+		}
+		want := slices.EqualFunc(held, snap, func(a, b Pub) bool {
+			return a.RegID == b.RegID && a.DataID == b.DataID && a.Data == b.Data && a.Version == b.Version && a.Conn == b.Conn
+		})
+		if rapid.Bool().Draw(rt, "warm") {
+			d.sessionDigest(slot, s) // the digests up to date, as the periodic sync leaves them
+		}
+		if c := d.digs[slot]; c == nil || !c.ok || c.built != c.gen {
+			want = false // out of date (or never held a datum): the walk, not a rebuild
+		}
+		if want {
+			same++
+		}
+		require.Equal(rt, want, d.syncChangesNothing(&DataWrite{Kind: "sync", Slot: slot, Session: s, Pubs: snap}))
+	})
+	require.Positive(t, same, "no snapshot changed nothing")
+}
