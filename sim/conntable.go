@@ -126,13 +126,12 @@ func (it *items) push(f *fifo, q queued) {
 		return
 	}
 	var i int32
+	q.next = 0
 	if it.free != 0 {
 		i = it.free
 		it.free = it.v[i-1].next
-		q.next = 0
 		it.v[i-1] = q
 	} else {
-		q.next = 0
 		it.v = append(it.v, q)
 		i = int32(len(it.v))
 	}

@@ -25,8 +25,8 @@ var ErrNotExist = errors.New("sim: file does not exist")
 type Disk struct {
 	files map[string]*file
 	// faults
-	failSyncs int        // the next n syncs fail
-	failTorn  *rand.Rand // set: they are torn, drawing how far the writeback got (the node's disk stream)
+	failSyncs int  // the next n syncs fail
+	failTorn  bool // they are torn, drawing how far the writeback got from rng
 	slow      []slowSpell
 	busy      int64      // set by a slow sync: the node is busy this long
 	busyFlag  *bool      // raised with busy, so that the world looks only when set
@@ -168,12 +168,12 @@ func (d *Disk) Sync(name string) error {
 	}
 	if d.failSyncs > 0 {
 		d.failSyncs--
-		if d.failTorn != nil {
-			f.tear(d.failTorn) // the writeback got this far
+		if d.failTorn {
+			f.tear(d.rng) // the writeback got this far
 		}
 		f.dropPending() // (the rest) lost to the durable path, as after a failed fsync
 		if d.failSyncs == 0 {
-			d.failTorn = nil
+			d.failTorn = false
 		}
 		return ErrSyncFailed
 	}

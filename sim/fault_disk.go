@@ -143,7 +143,7 @@ func (f DiskFail) apply(w *World) string {
 		d := w.diskOf(n)
 		d.failSyncs += max(f.Count, 1)
 		if f.Torn {
-			d.failTorn = d.rng
+			d.failTorn = true
 		}
 	}
 	return ""
@@ -152,7 +152,7 @@ func (f DiskFail) apply(w *World) string {
 func (f DiskHeal) apply(w *World) string {
 	for _, n := range w.slots(f.Nodes) {
 		if d := n.disk; d != nil {
-			d.failSyncs, d.failTorn = 0, nil
+			d.failSyncs, d.failTorn = 0, false
 			d.slow = nil
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime/debug"
-	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -668,8 +667,6 @@ func (w *World) start(n *slot) {
 	w.callStart(n)
 }
 
-// crash kills the node's process: timers, connections and unsynced writes
-// are gone; the disk and the clock stay.
 // recordDeath lists a process that died by itself (a panic, an Exit) with
 // the applied faults, so that a timeline shows it down like a crash.
 func (w *World) recordDeath(n *slot, note string) {
@@ -677,6 +674,8 @@ func (w *World) recordDeath(n *slot, note string) {
 		Fault: Fault{At: Duration(w.now), Op: Crash{Nodes: []NodeID{n.id}}}, Note: note})
 }
 
+// crash kills the node's process: timers, connections and unsynced writes
+// are gone; the disk and the clock stay.
 func (w *World) crash(n *slot, torn bool, reason string) {
 	if !n.up {
 		return
@@ -685,7 +684,6 @@ func (w *World) crash(n *slot, torn bool, reason string) {
 	n.up = false
 	n.exit = "" // an Exit and a panic in one call are one death
 	n.paused = false
-	n.held = nil
 	n.busyUntil = 0
 	n.node = nil
 	for _, k := range n.due {
@@ -752,10 +750,8 @@ func (w *World) setTimer(n *slot, d time.Duration, tag any) TimerID {
 func (w *World) dropTimer(id TimerID) {
 	delete(w.liveTimers, id)
 	if n := len(w.liveTimers); 2*n < w.timersPeak && w.timersPeak > 1024 {
-		m := make(map[TimerID]liveTimer, n)
-		for _, id := range slices.Sorted(maps.Keys(w.liveTimers)) {
-			m[id] = w.liveTimers[id]
-		}
+		m := make(map[TimerID]liveTimer, n) // not maps.Clone: it keeps the old size
+		maps.Copy(m, w.liveTimers)
 		w.liveTimers, w.timersPeak = m, n
 	}
 }

@@ -56,6 +56,9 @@ func (d *DataServer) newMigTask() *migTask {
 // (SOFARegistry's leader keeps syncing a forced session too).
 func (d *DataServer) emergencyMigrations() {
 	c := d.cfg.Migration
+	if c.Off {
+		return
+	}
 	now := d.env.Monotonic()
 	for i := 0; i < len(d.m.table.Slots); i++ {
 		st := d.slots[i]
@@ -68,7 +71,7 @@ func (d *DataServer) emergencyMigrations() {
 			// when it failed (the real watchdog looks every 200 ms)
 			for t := st.waiting[p]; now-t.asked >= c.TryTimeout; {
 				failed := t.asked + c.TryTimeout
-				if !c.Off && len(d.m.table.Sessions) > 1 && failed-t.since > c.MaxWait && t.tries > c.MaxRetry && missing <= c.MaxUnavailable {
+				if len(d.m.table.Sessions) > 1 && failed-t.since > c.MaxWait && t.tries > c.MaxRetry && missing <= c.MaxUnavailable {
 					d.env.Reached("registry/emergency-migration")
 					d.env.Trace("registry/emergency-migration", i, p.ID, t.tries, now-t.since)
 					delete(st.waiting, p)

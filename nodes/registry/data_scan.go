@@ -6,9 +6,6 @@ package registry
 // ones that differ from what it holds.
 
 import (
-	"maps"
-	"slices"
-
 	"github.com/sofasim/sofasim/sim"
 )
 
@@ -63,7 +60,7 @@ func scanDigest(x *datum) uint64 {
 		return x.scanDig
 	}
 	h := newFNV()
-	for _, reg := range slices.Sorted(maps.Keys(x.pubs)) {
+	for _, reg := range sortedKeys(x.pubs) {
 		p := x.pubs[reg]
 		h.pubData(reg, p.Data, p.Version)
 	}

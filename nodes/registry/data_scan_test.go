@@ -42,6 +42,8 @@ func TestVersionScanCatchesLostNotice(t *testing.T) {
 // session holds when it holds a higher one or the same with other content.
 func TestVersionForAnswersOnlyDifferences(t *testing.T) {
 	w, cfg, _, _ := syncWorld(t, 3, nil)
+	again, _, _, _ := syncWorld(t, 3, nil)
+	require.Equal(t, w.Fingerprint(), again.Fingerprint(), "the same seed runs the same")
 	leader, _ := replicas(w, cfg)
 	require.NotNil(t, leader)
 	cur := leader.datums["svc"].version

@@ -84,12 +84,16 @@ func TestNextIDStaysBelowSubscribers(t *testing.T) {
 // publish but cannot version it; the session's retries find it stored, so
 // nothing announces it until a later change.
 func TestNextIDRefusesBackwards(t *testing.T) {
-	w, cfg, pub, sub := syncWorld(t, 3, func(c *Config) { c.Version = VersionNextID })
-	leader, _ := replicas(w, cfg)
-	require.NoError(t, w.Inject(sim.ClockJump{Nodes: []sim.NodeID{leader.env.ID()}, Jump: sim.Duration(-20 * time.Second)}))
-	pub.client.Publish("svc", "p1", "b")
-	w.Run(sim.Limits{Until: 15 * time.Second})
-	require.Equal(t, "b", leader.datums["svc"].pubs["p1"].Data, "stored")
-	require.Equal(t, []string{"p1=a"}, sub.last(), "never announced")
-	require.NotZero(t, w.Reached()["registry/clock-moved-backwards"])
+	run := func() uint64 {
+		w, cfg, pub, sub := syncWorld(t, 3, func(c *Config) { c.Version = VersionNextID })
+		leader, _ := replicas(w, cfg)
+		require.NoError(t, w.Inject(sim.ClockJump{Nodes: []sim.NodeID{leader.env.ID()}, Jump: sim.Duration(-20 * time.Second)}))
+		pub.client.Publish("svc", "p1", "b")
+		w.Run(sim.Limits{Until: 15 * time.Second})
+		require.Equal(t, "b", leader.datums["svc"].pubs["p1"].Data, "stored")
+		require.Equal(t, []string{"p1=a"}, sub.last(), "never announced")
+		require.NotZero(t, w.Reached()["registry/clock-moved-backwards"])
+		return w.Fingerprint()
+	}
+	require.Equal(t, run(), run(), "the same seed runs the same")
 }

@@ -1,7 +1,7 @@
 package registry
 
 // Writes on a slot leader (publish, unpublish, session sync, connection
-// cleanup) and the versioning that announces each change.
+// cleanup); data_version.go versions each change.
 
 import (
 	"cmp"

@@ -13,11 +13,10 @@ type datum struct {
 	pubs    map[string]Pub
 	tombs   map[string]uint64 // nil until the first unpublish
 	gone    map[string]Pub    // the newest registration removed with its session or connection, per registerId; nil until the first
-	// memo is the datum as last served (view), and its digest: valid while
-	// the version is unchanged, dropped on every removal and table change
-	// (perf_view.go).
-	memo       *Datum
-	memoDigest uint64
+	// memo is the datum as last served (view; its digest rides in it):
+	// valid while the version is unchanged, dropped on every removal and
+	// table change (perf_view.go).
+	memo *Datum
 	// built is the last view built and edits the registerIds put or
 	// deleted since: the next view patches it instead of sorting every
 	// publisher again (perf_view.go). Nil while nothing is to be patched.

@@ -6,7 +6,8 @@ package registry
 // per session and slot was ~8% of the registry's time at 10,000 clients.
 
 // slotDigs is one slot's digest of every session's publishers in it
-// (pubsDigest of sessionPubs), rebuilt in one walk after any change.
+// (pubsDigest of them sorted by (registerId, dataInfoId)), rebuilt in one
+// walk after any change.
 type slotDigs struct {
 	gen   uint64 // counts changes to the slot's publishers (stale)
 	built uint64 // gen when by was computed
@@ -35,7 +36,8 @@ func (d *DataServer) slotDigsOf(slot int) *slotDigs {
 	return c
 }
 
-// sessionDigest is pubsDigest(sessionPubs(slot, session)).
+// sessionDigest is pubsDigest of the session's publishers in the slot,
+// sorted by (registerId, dataInfoId) (perf_sync_test.go's sessionPubs).
 func (d *DataServer) sessionDigest(slot int, session Proc) uint64 {
 	c := d.digs[slot]
 	if c == nil {
@@ -53,7 +55,7 @@ func (d *DataServer) sessionDigest(slot int, session Proc) uint64 {
 // rebuildDigs hashes every session's publishers in a slot in one pass: the
 // slot's publishers sorted by (registerId, dataInfoId), a total order in a
 // slot, each folded into its session's running hash, so each session's
-// hash sees its own publishers in the order sessionPubs gives them.
+// hash sees its own publishers in (registerId, dataInfoId) order.
 func (d *DataServer) rebuildDigs(slot int, c *slotDigs) {
 	all := d.digBuf[:0]
 	for id := range d.inSlot[slot] { //detlint:allow collecting; sortPubs orders them totally below

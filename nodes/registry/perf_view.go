@@ -40,7 +40,7 @@ func (d *DataServer) view(id string) *Datum {
 		slices.SortFunc(out.Pubs, func(a, b PubData) int { return strings.Compare(a.RegID, b.RegID) })
 	}
 	out.digest, out.digested = datumDigest(out), true
-	x.memo, x.memoDigest, x.built, x.edits = out, out.digest, out, nil
+	x.memo, x.built, x.edits = out, out, nil
 	return out
 }
 
@@ -80,13 +80,7 @@ func (x *datum) edited(reg string) {
 }
 
 // viewDigest is view(id)'s digest.
-func (d *DataServer) viewDigest(id string) uint64 {
-	v := d.view(id)
-	if x := d.datums[id]; x != nil && x.memo == v {
-		return x.memoDigest
-	}
-	return datumDigest(v)
-}
+func (d *DataServer) viewDigest(id string) uint64 { return d.view(id).Digest() }
 
 // forgetViews drops every memo (the order of a map's datums does not
 // matter to clearing them).
