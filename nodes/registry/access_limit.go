@@ -81,8 +81,8 @@ func (c *Client) resend(t resendTick) {
 	if !c.up {
 		return // the reconnect registers everything again
 	}
-	if c.pub(t.regID) != nil {
-		c.send(c.registration(t.regID))
+	if i, ok := find(c.pubs, t.regID, pubKey); ok && c.pubs[i].live {
+		c.send(c.registration(&c.pubs[i]))
 	} else if s := c.sub(t.regID); s != nil {
 		c.sendSub(s)
 	}

@@ -10,14 +10,12 @@ func (c *Client) PublishApp(rev AppRevision, regID, addr string) uint64 {
 	r := c.pubRec(regID)
 	r.ver++
 	r.dataID, r.data, r.live, r.rev = AppDataID(rev.App), AppPubData(addr, rev.Revision), true, &rev
-	c.send(c.registration(regID))
+	c.send(c.registration(r))
 	return r.ver
 }
 
 // registration is what registers publisher regID on a connection.
-func (c *Client) registration(regID string) any {
-	i, _ := find(c.pubs, regID, pubKey)
-	r := &c.pubs[i]
+func (c *Client) registration(r *clientPub) any {
 	p := c.stamp(r.value())
 	if rev := r.rev; rev != nil && p.DataID == AppDataID(rev.App) && revisionOf(p.Data) == rev.Revision {
 		return &ClientRevision{Rev: *rev, Pub: p}

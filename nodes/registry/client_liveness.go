@@ -53,24 +53,14 @@ func (l *Liveness) defaults() {
 	if l.Mode == "" {
 		l.Mode = LivenessBolt
 	}
-	if l.Idle <= 0 {
-		l.Idle = 15 * time.Second
-	}
-	if l.Timeout <= 0 {
-		l.Timeout = time.Second
-	}
+	defaultDur(&l.Idle, 15*time.Second)
+	defaultDur(&l.Timeout, time.Second)
 	if l.MaxMissed <= 0 {
 		l.MaxMissed = 3
 	}
-	if l.ServerIdle <= 0 {
-		l.ServerIdle = 45 * time.Second
-	}
-	if l.PingInterval <= 0 {
-		l.PingInterval = time.Second
-	}
-	if l.PingTimeout <= 0 {
-		l.PingTimeout = 3 * time.Second
-	}
+	defaultDur(&l.ServerIdle, 45*time.Second)
+	defaultDur(&l.PingInterval, time.Second)
+	defaultDur(&l.PingTimeout, 3*time.Second)
 }
 
 // serverIdle is how long a session keeps a silent client connection (0:

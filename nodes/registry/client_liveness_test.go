@@ -102,16 +102,20 @@ func TestServerIdleClosesPausedClient(t *testing.T) {
 		{LivenessBolt, 30 * time.Second, false, 0},
 		{LivenessPing, 60 * time.Second, false, 1},
 	} {
-		lw := newLiveWorld(t, 2, tc.mode)
-		s := lw.w.Node(lw.pub.client.Session()).(*SessionServer)
-		at := lw.w.Now()
-		// Between 45 s and the end of the pause, the session has closed it or not.
-		lw.pause(t, "pub", tc.pause, at+tc.pause-time.Second)
-		require.Equal(t, !tc.closed, s.Status().Clients == 1, "%s, %v pause: the session holds the connection", tc.mode, tc.pause)
-		require.Equal(t, !tc.closed, len(lw.sub.last()) == 1, "%s, %v pause: the subscriber holds the publisher", tc.mode, tc.pause)
-		lw.w.Run(sim.Limits{Until: at + tc.pause + 10*time.Second})
-		require.Equal(t, []string{"p1=a"}, lw.sub.last(), "the resumed client registered again")
-		require.Len(t, lw.drops["pub"], tc.drops, "%s %v: the client's disconnects once resumed", tc.mode, tc.pause)
+		run := func() uint64 {
+			lw := newLiveWorld(t, 2, tc.mode)
+			s := lw.w.Node(lw.pub.client.Session()).(*SessionServer)
+			at := lw.w.Now()
+			// Between 45 s and the end of the pause, the session has closed it or not.
+			lw.pause(t, "pub", tc.pause, at+tc.pause-time.Second)
+			require.Equal(t, !tc.closed, s.Status().Clients == 1, "%s, %v pause: the session holds the connection", tc.mode, tc.pause)
+			require.Equal(t, !tc.closed, len(lw.sub.last()) == 1, "%s, %v pause: the subscriber holds the publisher", tc.mode, tc.pause)
+			lw.w.Run(sim.Limits{Until: at + tc.pause + 10*time.Second})
+			require.Equal(t, []string{"p1=a"}, lw.sub.last(), "the resumed client registered again")
+			require.Len(t, lw.drops["pub"], tc.drops, "%s %v: the client's disconnects once resumed", tc.mode, tc.pause)
+			return lw.w.Fingerprint()
+		}
+		require.Equal(t, run(), run(), "%s %v: same seed, same run", tc.mode, tc.pause)
 	}
 }
 
@@ -119,11 +123,15 @@ func TestServerIdleClosesPausedClient(t *testing.T) {
 // heartbeat per 15 s under bolt (a ping a second before), and neither end
 // closes it.
 func TestIdleConnectionHeartbeats(t *testing.T) {
-	lw := newLiveWorld(t, 2, LivenessBolt)
-	from := lw.pub.client.hb.id
-	lw.w.Run(sim.Limits{Until: lw.w.Now() + 120*time.Second})
-	sent := lw.pub.client.hb.id - from
-	require.True(t, sent >= 7 && sent <= 8, "%d heartbeats in 120 s", sent)
-	require.Zero(t, lw.pub.client.hb.missed)
-	require.Empty(t, lw.drops)
+	run := func() uint64 {
+		lw := newLiveWorld(t, 2, LivenessBolt)
+		from := lw.pub.client.hb.id
+		lw.w.Run(sim.Limits{Until: lw.w.Now() + 120*time.Second})
+		sent := lw.pub.client.hb.id - from
+		require.True(t, sent >= 7 && sent <= 8, "%d heartbeats in 120 s", sent)
+		require.Zero(t, lw.pub.client.hb.missed)
+		require.Empty(t, lw.drops)
+		return lw.w.Fingerprint()
+	}
+	require.Equal(t, run(), run(), "same seed, same run")
 }

@@ -89,7 +89,7 @@ func (c *Client) setSub(s ClientSubscribe) {
 func (c *Client) reregister() {
 	for i := range c.pubs {
 		if c.pubs[i].live {
-			c.send(c.registration(c.pubs[i].regID))
+			c.send(c.registration(&c.pubs[i]))
 		}
 	}
 	for i := range c.subs {

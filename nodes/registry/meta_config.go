@@ -18,8 +18,8 @@ const (
 // the registry's own scenarios choose db (their election parameter).
 //
 // Members heartbeat the meta leader every second (member_renew.go); a
-// Config that names no election keeps the heartbeats to every meta every
-// 500 ms as well, since its 3 s lease leaves no room for a look-up after a
+// Config that names no election heartbeats every meta every 500 ms
+// instead of running the renewer, since its 3 s lease leaves no room for a look-up after a
 // failover (a 3 s heartbeat timeout alone would let leases run out).
 func (c *Config) metaDefaults() {
 	if c.Election == "" {
@@ -28,15 +28,9 @@ func (c *Config) metaDefaults() {
 			c.HeartbeatInterval, c.HeartbeatAll = 500*time.Millisecond, true
 		}
 	}
-	if c.HeartbeatInterval <= 0 {
-		c.HeartbeatInterval = time.Second
-	}
-	if c.MetaTimeout <= 0 {
-		c.MetaTimeout = 3 * time.Second
-	}
-	if c.ArrangeInterval <= 0 {
-		c.ArrangeInterval = time.Second
-	}
+	defaultDur(&c.HeartbeatInterval, time.Second)
+	defaultDur(&c.MetaTimeout, 3*time.Second)
+	defaultDur(&c.ArrangeInterval, time.Second)
 	if c.LockDB == "" {
 		c.LockDB = "lockdb"
 	}

@@ -21,7 +21,10 @@ package registry
 // the band, so a round may exceed a cap by fewer moves than there are data
 // servers.
 
-import "slices"
+import (
+	"cmp"
+	"slices"
+)
 
 // balance takes one round; it reports whether anything moved.
 func (b *builder) balance() bool {
@@ -93,25 +96,16 @@ func (b *builder) upgradeHighLeaders(th int) bool {
 // upgradeOut (selectFollower4LeaderUpgradeOut): among the followers of h's
 // slots not excluded, the one with the fewest leaders, and its first slot.
 func (b *builder) upgradeOut(h int, excl []bool) (to, slot int) {
-	first := map[int]int{}
-	var cands []int
+	to, slot = -1, -1
 	for i, s := range b.w.t.Slots {
 		if s.Leader != b.data[h] {
 			continue
 		}
-		if f := b.index(s.Follower); f >= 0 && !excl[f] {
-			if _, ok := first[f]; !ok {
-				first[f] = i
-				cands = append(cands, f)
-			}
+		if f := b.index(s.Follower); f >= 0 && !excl[f] && (to < 0 || cmp.Or(b.leastLeaders(f, to), cmp.Compare(f, to)) < 0) {
+			to, slot = f, i
 		}
 	}
-	if len(cands) == 0 {
-		return -1, -1
-	}
-	slices.Sort(cands)
-	slices.SortStableFunc(cands, b.leastLeaders)
-	return cands[0], first[cands[0]]
+	return to, slot
 }
 
 // migrateHighLeaders: when no follower of a high leader may take a slot,
@@ -163,9 +157,10 @@ func (b *builder) migrateFollower(h int, excl, fresh []bool) (slot, to int) {
 	}
 	slices.Sort(froms)
 	slices.SortStableFunc(froms, b.mostFollowers)
+	cands := b.servers(func(d int) bool { return !excl[d] }, b.leastLeaders)
 	for _, from := range froms {
 		for _, i := range of[from] {
-			for _, c := range b.servers(func(d int) bool { return !excl[d] }, b.leastLeaders) {
+			for _, c := range cands {
 				if c != from && b.slot(i).Follower != b.data[c] {
 					return i, c
 				}
@@ -278,25 +273,16 @@ func (b *builder) upgradeLowLeaders(th int) bool {
 // slots l follows, not excluded, the one with the most leaders; its first
 // such slot.
 func (b *builder) upgradeIn(l int, excl []bool) int {
-	first := map[int]int{}
-	var cands []int
+	from, slot := -1, -1
 	for i, s := range b.w.t.Slots {
 		if s.Follower != b.data[l] {
 			continue
 		}
-		if d := b.index(s.Leader); d >= 0 && !excl[d] {
-			if _, ok := first[d]; !ok {
-				first[d] = i
-				cands = append(cands, d)
-			}
+		if d := b.index(s.Leader); d >= 0 && !excl[d] && (from < 0 || cmp.Or(b.mostLeaders(d, from), cmp.Compare(d, from)) < 0) {
+			from, slot = d, i
 		}
 	}
-	if len(cands) == 0 {
-		return -1
-	}
-	slices.Sort(cands)
-	slices.SortStableFunc(cands, b.mostLeaders)
-	return first[cands[0]]
+	return slot
 }
 
 func allOf(ds []int, marked []bool) bool {

@@ -186,7 +186,6 @@ func (s *SessionServer) takeConfigs(a *WatchAnswer) {
 		if c == nil || (c.data != nil && c.data.Version >= d.Version) {
 			continue
 		}
-		d := d
 		c.data = &d
 	}
 }

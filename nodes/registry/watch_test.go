@@ -90,20 +90,24 @@ func TestWatcherEnabledFetchesAndScans(t *testing.T) {
 // A key nobody watches for FetchLease is forgotten, and watching it again
 // fetches it at once.
 func TestWatcherLeaseForgetsUnwatchedKeys(t *testing.T) {
-	on := WatchConfig{Enable: true, FetchInterval: 5 * time.Second, FetchLease: 8 * time.Second, ScanInterval: time.Second}
-	w, cfg, ops := watchWorld(11, on)
-	w.At(100*time.Millisecond, func() { ops.provide(cfg, ConfigKey("limits"), "qps=10") })
-	first := watcherHost(cfg, "w1")
-	w.At(time.Second, func() { w.AddNode("first", func() sim.Node { return first }) })
-	w.At(3*time.Second, func() { require.NoError(t, w.Inject(sim.Crash{Nodes: []sim.NodeID{"first"}})) })
-	w.Run(sim.Limits{Until: 3 * time.Second})
-	require.Equal(t, []string{"config=qps=10"}, first.last())
-	s := w.Node("session-1").(*SessionServer)
-	w.Run(sim.Limits{Until: 25 * time.Second})
-	require.NotContains(t, s.ops.watch.cfgs, ConfigKey("limits"), "no watcher for longer than the lease")
-	again := watcherHost(cfg, "w2")
-	w.AddNode("again", func() sim.Node { return again })
-	w.Run(sim.Limits{Until: 27 * time.Second})
-	require.Equal(t, []string{"config=qps=10"}, again.last(), "a wake-up fetch, then the scan")
-	require.Empty(t, w.Findings())
+	run := func() uint64 {
+		on := WatchConfig{Enable: true, FetchInterval: 5 * time.Second, FetchLease: 8 * time.Second, ScanInterval: time.Second}
+		w, cfg, ops := watchWorld(11, on)
+		w.At(100*time.Millisecond, func() { ops.provide(cfg, ConfigKey("limits"), "qps=10") })
+		first := watcherHost(cfg, "w1")
+		w.At(time.Second, func() { w.AddNode("first", func() sim.Node { return first }) })
+		w.At(3*time.Second, func() { require.NoError(t, w.Inject(sim.Crash{Nodes: []sim.NodeID{"first"}})) })
+		w.Run(sim.Limits{Until: 3 * time.Second})
+		require.Equal(t, []string{"config=qps=10"}, first.last())
+		s := w.Node("session-1").(*SessionServer)
+		w.Run(sim.Limits{Until: 25 * time.Second})
+		require.NotContains(t, s.ops.watch.cfgs, ConfigKey("limits"), "no watcher for longer than the lease")
+		again := watcherHost(cfg, "w2")
+		w.AddNode("again", func() sim.Node { return again })
+		w.Run(sim.Limits{Until: 27 * time.Second})
+		require.Equal(t, []string{"config=qps=10"}, again.last(), "a wake-up fetch, then the scan")
+		require.Empty(t, w.Findings())
+		return w.Fingerprint()
+	}
+	require.Equal(t, run(), run(), "same seed, same run")
 }
