@@ -102,10 +102,24 @@ func (r connRef) ok() bool { return r.c.id == r.id }
 // items is the world's one table of queued connection items beyond each
 // direction's front, chained per direction; freed slots are reused, so a
 // burst on one connection and then another allocates nothing.
+//
+// When it empties, it is dropped if neither of the last two bursts (the
+// most items live between two emptyings) needed an eighth of it, and it
+// holds more than itemsKeep: otherwise the registry's start, every client
+// registering at once, leaves each of its 10,000 clients 150 bytes of
+// free items for the rest of the run. Only an empty table is dropped, as
+// the chains' indices would otherwise have to be rewritten.
 type items struct {
-	v    []queued // chained by next: 1-based, 0: none
-	free int32    // 1-based head of the free chain, 0: none
+	v              []queued // chained by next: 1-based, 0: none
+	free           int32    // 1-based head of the free chain, 0: none
+	live           int32    // items in use
+	peak, prevPeak int32    // the most live since the table last emptied, and before
 }
+
+// itemsKeep is the table's size (half a megabyte) below which it is kept
+// when empty: bursts too rare to keep its room, as the fan-out bench's,
+// would otherwise allocate it again.
+const itemsKeep = 1 << 14
 
 // fifo is one connection direction's queue: the front item inline, the
 // rest chained in the world's item table. It also holds the direction's
@@ -127,6 +141,9 @@ func (it *items) push(f *fifo, q queued) {
 	}
 	var i int32
 	q.next = 0
+	if it.live++; it.live > it.peak {
+		it.peak = it.live
+	}
 	if it.free != 0 {
 		i = it.free
 		it.free = it.v[i-1].next
@@ -162,6 +179,19 @@ func (it *items) pop(f *fifo) {
 func (it *items) release(i int32) {
 	it.v[i-1] = queued{next: it.free}
 	it.free = i
+	if it.live--; it.live == 0 {
+		it.emptied()
+	}
+}
+
+// emptied drops the empty table when the last two bursts left most of it
+// unused.
+func (it *items) emptied() {
+	need := max(it.peak, it.prevPeak)
+	it.prevPeak, it.peak = it.peak, 0
+	if c := cap(it.v); c > itemsKeep && c > 8*int(need) {
+		it.v, it.free = nil, 0
+	}
 }
 
 // reset drops every item of f.
