@@ -337,12 +337,12 @@ func (w *World) Inject(op FaultOp) error {
 // with "panic: " or "exit: ".
 func (w *World) Faults() []AppliedFault { return w.faults }
 
-func (w *World) known(id NodeID) bool { _, ok := w.byID[id]; return ok }
+func (w *World) known(id NodeID) bool { _, ok := w.indexOf(id); return ok }
 
 func (w *World) slots(ids []NodeID) []*slot {
 	out := make([]*slot, 0, len(ids))
 	for _, id := range ids {
-		if i, ok := w.byID[id]; ok {
+		if i, ok := w.indexOf(id); ok {
 			out = append(out, w.nodes[i])
 		}
 	}
@@ -364,7 +364,7 @@ func (w *World) applyFault(f *Fault) {
 func (w *World) bits(ids []NodeID) bitset {
 	var b bitset
 	for _, id := range ids {
-		if i, ok := w.byID[id]; ok {
+		if i, ok := w.indexOf(id); ok {
 			b.add(i)
 		}
 	}

@@ -262,7 +262,7 @@ func (w *World) dial(n *slot, to NodeID) ConnID {
 	c.end[0] = connEnd{node: n.idx, inc: n.inc}
 	n.conns = append(n.conns, c.id)
 	w.push(event{at: w.now + int64(w.cfg.Network.ConnectTimeout), kind: evConnectEnd, node: n.idx, inc: n.inc, a: uint64(c.id)})
-	ti, ok := w.byID[to]
+	ti, ok := w.indexOf(to)
 	if !ok {
 		c.synLost = true // no such host: the dial times out
 		return c.id
@@ -598,7 +598,7 @@ func (w *World) watchBlocked(c *conn) {
 }
 
 func (w *World) sendDatagram(n *slot, to NodeID, msg any) {
-	ti, ok := w.byID[to]
+	ti, ok := w.indexOf(to)
 	n.stats.DatagramsSent++
 	if !ok {
 		return

@@ -40,7 +40,7 @@ type World struct {
 	payloads payloads
 
 	nodes []*slot
-	byID  map[NodeID]int32
+	byID  nodeIndex
 
 	conns       connTable
 	items       items // queued connection items beyond each direction's front
@@ -186,7 +186,6 @@ func NewWorld(cfg Config) *World {
 	return &World{
 		cfg:        cfg,
 		seed:       cfg.Seed,
-		byID:       map[NodeID]int32{},
 		links:      map[uint64]*link{},
 		liveTimers: map[TimerID]liveTimer{},
 		armed:      map[string]*armedFailpoint{},
@@ -218,7 +217,7 @@ func (w *World) Stream(name string) *rand.Rand { return NewStream(w.seed, "harne
 // AddNode adds a node that the world starts at the current virtual time
 // (time zero before Run) and rebuilds with factory on every restart.
 func (w *World) AddNode(id NodeID, factory func() Node) {
-	if _, dup := w.byID[id]; dup {
+	if _, dup := w.indexOf(id); dup {
 		panic(fmt.Sprintf("sim: node %q added twice", id))
 	}
 	n := &slot{idx: int32(len(w.nodes)), slotCold: &slotCold{id: id, factory: factory}}
@@ -231,7 +230,7 @@ func (w *World) AddNode(id NodeID, factory func() Node) {
 		n.clock.ppm = cr.Int64N(2*m+1) - m
 	}
 	w.nodes = append(w.nodes, n)
-	w.byID[id] = n.idx
+	w.byID.added(w.nodes)
 	w.push(event{at: w.now, kind: evStart, node: n.idx})
 }
 
@@ -246,7 +245,7 @@ func (w *World) NodeIDs() []NodeID {
 
 // Node returns the node's current object, or nil while it is down.
 func (w *World) Node(id NodeID) Node {
-	if i, ok := w.byID[id]; ok && w.nodes[i].up {
+	if i, ok := w.indexOf(id); ok && w.nodes[i].up {
 		return w.nodes[i].node
 	}
 	return nil
@@ -254,20 +253,20 @@ func (w *World) Node(id NodeID) Node {
 
 // Up reports whether the node's process is running (paused counts as up).
 func (w *World) Up(id NodeID) bool {
-	i, ok := w.byID[id]
+	i, ok := w.indexOf(id)
 	return ok && w.nodes[i].up
 }
 
 // Paused reports whether the node is paused.
 func (w *World) Paused(id NodeID) bool {
-	i, ok := w.byID[id]
+	i, ok := w.indexOf(id)
 	return ok && w.nodes[i].paused
 }
 
 // Jumped is how far clock jumps have moved a node's wall clock from where
 // time synchronisation keeps it: the jump that steps it back.
 func (w *World) Jumped(id NodeID) Duration {
-	i, ok := w.byID[id]
+	i, ok := w.indexOf(id)
 	if !ok {
 		return 0
 	}
@@ -277,7 +276,7 @@ func (w *World) Jumped(id NodeID) Duration {
 
 // Disk returns a node's disk, for tests and checkers.
 func (w *World) Disk(id NodeID) *Disk {
-	if i, ok := w.byID[id]; ok {
+	if i, ok := w.indexOf(id); ok {
 		return w.diskOf(w.nodes[i])
 	}
 	return nil
@@ -297,7 +296,7 @@ func (w *World) diskOf(n *slot) *Disk {
 
 // Stats returns a node's counters.
 func (w *World) Stats(id NodeID) NodeStats {
-	if i, ok := w.byID[id]; ok {
+	if i, ok := w.indexOf(id); ok {
 		return w.nodes[i].nodeStats()
 	}
 	return NodeStats{}
