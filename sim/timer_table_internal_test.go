@@ -1,10 +1,13 @@
 package sim
 
 import (
+	"cmp"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
 )
 
 // timerNode sets three timers at start and hands their ids to its script.
@@ -109,4 +112,36 @@ func TestDueHeapShrinks(t *testing.T) {
 		fps = append(fps, w.Fingerprint())
 	}
 	require.Equal(t, fps[0], fps[1])
+}
+
+// A due heap pops in (deadline, id) order and, past 80 entries, keeps no
+// more room than 8/5 of its keys: it grows by a quarter, not double, and
+// is made again when a burst is past.
+func TestDueHeapRoom(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		var h timerHeap
+		var model []timerKey
+		id := TimerID(0)
+		for range rapid.IntRange(0, 100).Draw(rt, "steps") {
+			if rapid.Bool().Draw(rt, "push") {
+				for range rapid.IntRange(1, 200).Draw(rt, "n") {
+					id++
+					k := timerKey{deadline: rapid.Int64Range(0, 50).Draw(rt, "deadline"), id: id}
+					h.push(k)
+					model = append(model, k)
+				}
+			} else {
+				for range min(len(h), rapid.IntRange(1, 200).Draw(rt, "n")) {
+					slices.SortFunc(model, func(a, b timerKey) int {
+						return cmp.Or(cmp.Compare(a.deadline, b.deadline), cmp.Compare(a.id, b.id))
+					})
+					require.Equal(rt, model[0], h[0])
+					model = model[1:]
+					h.pop()
+				}
+			}
+			require.Len(rt, h, len(model))
+			require.True(rt, cap(h) <= 80 || 5*cap(h) <= 8*len(h), "cap %d for %d", cap(h), len(h))
+		}
+	})
 }

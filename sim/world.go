@@ -782,7 +782,7 @@ func (w *World) pruneDue(n *slot) {
 // queued again behind one due at that instant), so the event's own timer
 // is not necessarily the one to fire first; it fires at a later event.
 func (w *World) fireTimer(n *slot, ev *entry) {
-	if c := cap(w.timers.h); c > 1024 && 2*len(w.timers.h) < c {
+	if c := cap(w.timers.h); c > 1024 && roomy(len(w.timers.h), c) {
 		w.timers.shrink()
 	}
 	if !sameGen(ev.gen(), n.clock.gen) {
@@ -822,6 +822,9 @@ func (a timerKey) less(b timerKey) bool {
 type timerHeap []timerKey
 
 func (h *timerHeap) push(k timerKey) {
+	if len(*h) == cap(*h) { // append would double it: a session server's would be half empty
+		*h = append(make(timerHeap, 0, roomFor(len(*h))), *h...)
+	}
 	*h = append(*h, k)
 	q := *h
 	for i := len(q) - 1; i > 0; {
@@ -863,10 +866,10 @@ func (h *timerHeap) pop() {
 		q[i], q[m] = q[m], q[i]
 		i = m
 	}
-	if c := cap(q); c > 64 && 4*n < c {
+	if c := cap(q); c > 64 && roomy(n, c) {
 		// A burst of timers is past (a session server's clients all
-		// registering at the start): keep twice the live ones, not it.
-		q = append(make(timerHeap, 0, 2*n), q...)
+		// registering at the start): keep room for the live ones, not it.
+		q = append(make(timerHeap, 0, roomFor(n)), q...)
 	}
 	*h = q
 }
