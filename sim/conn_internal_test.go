@@ -204,10 +204,10 @@ func TestPayloadsBelongToQueuedEvents(t *testing.T) {
 			count(&w.timers.h[i])
 		}
 		for _, n := range w.nodes {
-			if n.held == nil {
+			if n.rare == nil {
 				continue
 			}
-			for _, e := range *n.held {
+			for _, e := range n.rare.held {
 				if hasPayload(e.kind()) {
 					want++
 				}
@@ -222,7 +222,7 @@ func TestPayloadsBelongToQueuedEvents(t *testing.T) {
 // bytes, the whole in the 320-byte size class; a slot's fields in its first
 // line and the first Env in its second, the whole 128 bytes (a size class
 // that starts its objects on lines); an Env alone in the 64-byte class. The
-// cold part of a slot stays in the 224-byte class: one per node. A queued
+// cold part of a slot stays in the 192-byte class: one per node. A queued
 // item takes four words.
 func TestHotLayouts(t *testing.T) {
 	var c conn
@@ -236,7 +236,7 @@ func TestHotLayouts(t *testing.T) {
 	require.Equal(t, uintptr(128), unsafe.Sizeof(s))
 	require.LessOrEqual(t, unsafe.Offsetof(s.slotCold)+8, uintptr(64))
 	require.Equal(t, uintptr(64), unsafe.Offsetof(s.env0))
-	require.LessOrEqual(t, unsafe.Sizeof(slotCold{}), uintptr(224), "the 224-byte size class")
+	require.LessOrEqual(t, unsafe.Sizeof(slotCold{}), uintptr(192), "the 192-byte size class")
 	require.Equal(t, uintptr(64), unsafe.Sizeof(Env{}))
 	require.Equal(t, uintptr(32), unsafe.Sizeof(queued{}), "an item of the world's item table")
 }

@@ -69,12 +69,13 @@ func (w *World) FailpointFired(name string) uint64 {
 }
 
 func (w *World) failpointContext(n *slot) context.Context {
-	if n.fpCtx == nil { // made on first use: most nodes never evaluate one
-		n.fpCtx = failpoint.WithHook(context.Background(), func(_ context.Context, name string) bool {
+	r := n.rarePart()
+	if r.fpCtx == nil { // made on first use: most nodes never evaluate one
+		r.fpCtx = failpoint.WithHook(context.Background(), func(_ context.Context, name string) bool {
 			return w.decide(n, name)
 		})
 	}
-	return n.fpCtx
+	return r.fpCtx
 }
 
 // decide says whether the named failpoint fires for node n now.

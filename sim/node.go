@@ -200,7 +200,7 @@ func (e *Env) Failpoint(name string) (failpoint.Value, bool) {
 // code does this on errors it cannot survive, such as a failed sync.
 func (e *Env) Exit(reason string) {
 	if e.live() {
-		e.n.exit = reason
+		e.n.rarePart().exit = reason
 		e.n.attention = true
 	}
 }

@@ -103,20 +103,34 @@ type slot struct {
 type slotCold struct {
 	env     *Env
 	stats   coldStats
-	fpCtx   context.Context
 	id      NodeID
 	factory func() Node
-	held    *[]entry // events waiting for a paused node; a pointer, as it is seldom any
-	exit    string
+	rare    *slotRare // made on first use (rarePart)
 	clock   clock
 	disk    *Disk // made on first use (World.diskOf): most clients never write
 	conns   []ConnID
 	due     timerHeap // live timers by deadline; cancelled ones linger until popped or pruneDue
 }
 
+// slotRare is what most nodes never need. Out of slotCold, it keeps that
+// in the 192-byte size class, not 224.
+type slotRare struct {
+	held  []entry // events waiting for a paused node
+	fpCtx context.Context
+	exit  string // the reason of an Exit, applied when the call returns
+}
+
+// rarePart returns the node's rare part, made on first use.
+func (n *slot) rarePart() *slotRare {
+	if n.rare == nil {
+		n.rare = new(slotRare)
+	}
+	return n.rare
+}
+
 // coldStats is NodeStats but Sent and Received, which live in the hot
 // slot; with them, and its rarer counters in 64 bits, slotCold would not
-// fit the 224-byte size class.
+// fit the 192-byte size class.
 type coldStats struct {
 	DatagramsSent, DatagramsReceived, DatagramsLost uint64
 	Timers                                          uint64
@@ -133,12 +147,12 @@ func (n *slot) nodeStats() NodeStats {
 
 // takeHeld returns the events held for the node, and holds none.
 func (n *slot) takeHeld() []entry {
-	h := n.held
-	n.held = nil
-	if h == nil {
+	if n.rare == nil {
 		return nil
 	}
-	return *h
+	h := n.rare.held
+	n.rare.held = nil
+	return h
 }
 
 // liveTimer is a timer set and neither fired nor cancelled; its deadline
@@ -546,10 +560,8 @@ func (w *World) dispatchWorld(ev *entry, kind uint8) {
 // for when a busy node (a slow sync) is free.
 func (w *World) hold(n *slot, ev *entry) {
 	if n.paused {
-		if n.held == nil {
-			n.held = new([]entry)
-		}
-		*n.held = append(*n.held, *ev)
+		r := n.rarePart()
+		r.held = append(r.held, *ev)
 		return
 	}
 	w.requeue(*ev, n.busyUntil)
@@ -613,9 +625,9 @@ func (w *World) returned(n *slot) {
 
 func (w *World) leftBehind(n *slot) {
 	n.attention = false
-	if n.exit != "" {
-		reason := n.exit
-		n.exit = ""
+	if r := n.rare; r != nil && r.exit != "" {
+		reason := r.exit
+		r.exit = ""
 		w.crash(n, false, "exit: "+reason)
 		w.recordDeath(n, "exit: "+reason)
 		return
@@ -647,7 +659,9 @@ func (w *World) start(n *slot) {
 	n.inc++
 	n.up = true
 	n.paused = false
-	n.held = nil
+	if n.rare != nil {
+		n.rare.held = nil
+	}
 	n.busyUntil = 0
 	n.due = n.due[:0]
 	n.stats.Starts++
@@ -681,7 +695,9 @@ func (w *World) crash(n *slot, torn bool, reason string) {
 	}
 	held := n.takeHeld()
 	n.up = false
-	n.exit = "" // an Exit and a panic in one call are one death
+	if n.rare != nil {
+		n.rare.exit = "" // an Exit and a panic in one call are one death
+	}
 	n.paused = false
 	n.busyUntil = 0
 	n.node = nil
