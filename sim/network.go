@@ -128,15 +128,14 @@ func (w *World) link(from, to int32) *link { return w.linkIn(from, to, nil) }
 // linkIn is link, and when the link is new and room is not nil, the link
 // lives in room: a connection direction's own storage (see direction).
 func (w *World) linkIn(from, to int32, room *link) *link {
-	key := uint64(uint32(from))<<32 | uint64(uint32(to))
-	l := w.links[key]
+	l := w.links.get(from, to)
 	if l == nil {
 		if l = room; l == nil {
 			l = new(link)
 		}
 		*l = link{from: from, to: to, gen: ^uint64(0),
 			rng: newPCG(w.seed, "net/"+string(w.nodes[from].id)+"->"+string(w.nodes[to].id))}
-		w.links[key] = l
+		w.links.add(l)
 	}
 	return w.refresh(l)
 }

@@ -48,7 +48,7 @@ type World struct {
 	live        []connRef
 	livePruneAt int
 	stalled     []stallRef
-	links       map[uint64]*link
+	links       linkTable
 	rules       []linkRule
 	ruleGen     uint64
 
@@ -200,7 +200,6 @@ func NewWorld(cfg Config) *World {
 	return &World{
 		cfg:        cfg,
 		seed:       cfg.Seed,
-		links:      map[uint64]*link{},
 		liveTimers: map[TimerID]liveTimer{},
 		armed:      map[string]*armedFailpoint{},
 		faultRand:  NewStream(cfg.Seed, "faults"),
