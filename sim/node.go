@@ -157,7 +157,7 @@ func (e *Env) SetTimer(d time.Duration, tag any) TimerID {
 
 // CancelTimer cancels a timer; a cancelled timer never fires.
 func (e *Env) CancelTimer(id TimerID) {
-	if t, ok := e.w.liveTimers[id]; ok && t.node == e.n.idx && e.live() {
+	if t, ok := e.w.liveTimers.get(id); ok && t.node == e.n.idx && e.live() {
 		e.w.dropTimer(id)
 	}
 }

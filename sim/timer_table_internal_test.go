@@ -49,14 +49,14 @@ func timerTableRun(t *testing.T) uint64 {
 		}}
 	})
 	w.Run(Limits{Until: 15 * time.Millisecond})
-	require.Len(t, w.liveTimers, 3, "each node's first fired, b's second is cancelled")
+	require.Equal(t, 3, w.liveTimers.n, "each node's first fired, b's second is cancelled")
 	require.NoError(t, w.Schedule([]Fault{{At: Duration(16 * time.Millisecond), Op: Crash{Nodes: []NodeID{"a"}}}}))
 	w.Run(Limits{Until: 17 * time.Millisecond})
-	require.Len(t, w.liveTimers, 1, "a's timers died with it")
+	require.Equal(t, 1, w.liveTimers.n, "a's timers died with it")
 	w.Run(Limits{})
 	require.Equal(t, []any{0}, aFired)
 	require.Equal(t, []any{0, 2}, bFired)
-	require.Empty(t, w.liveTimers)
+	require.Zero(t, w.liveTimers.n)
 	return w.Fingerprint()
 }
 
@@ -89,8 +89,7 @@ func (n *burstNode) Timer(_ TimerID, tag any) {
 
 // A node's due heap drops cancelled timers before it grows and gives back
 // what a burst of live ones took once they fired; the world's timer table
-// is made again when its live timers fall below half their peak, and the
-// timer queue shrinks.
+// halves below an eighth full, and the timer queue shrinks.
 func TestDueHeapShrinks(t *testing.T) {
 	var fps []uint64
 	for range 2 {
@@ -99,8 +98,8 @@ func TestDueHeapShrinks(t *testing.T) {
 		w.AddNode("a", func() Node { return n })
 		w.Run(Limits{Until: 2700 * time.Millisecond})
 		require.LessOrEqual(t, cap(w.nodes[0].due), 2048, "8,000 cancelled timers took no room")
-		require.Len(t, w.liveTimers, 150)
-		require.Less(t, w.timersPeak, 1500, "the table was made again")
+		require.Equal(t, 150, w.liveTimers.n)
+		require.Less(t, len(w.liveTimers.tab), 400, "the table shrank (it held 1,500)")
 		w.Run(Limits{})
 		want := []any{}
 		for i := 2998; i >= 0; i -= 2 {
@@ -142,6 +141,47 @@ func TestDueHeapRoom(t *testing.T) {
 			}
 			require.Len(rt, h, len(model))
 			require.True(rt, cap(h) <= 80 || 5*cap(h) <= 8*len(h), "cap %d for %d", cap(h), len(h))
+		}
+	})
+}
+
+// The timer table holds exactly the timers put and not deleted, with
+// their node and tag, whatever the order of deletions (each shifts the
+// entries behind it back), and stays between half and 4/5 full as it
+// grows and shrinks.
+func TestTimerTableHoldsLiveTimers(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		var tab timerTable
+		model := map[TimerID]liveTimer{}
+		var ids []TimerID
+		next := TimerID(0)
+		for range rapid.IntRange(0, 40).Draw(rt, "steps") {
+			if rapid.Bool().Draw(rt, "put") {
+				for range rapid.IntRange(1, 1<<rapid.IntRange(0, 10).Draw(rt, "log")).Draw(rt, "n") {
+					next += TimerID(rapid.IntRange(1, 3).Draw(rt, "gap"))
+					lt := liveTimer{tag: int(next) % 7, node: int32(next) % 5}
+					tab.put(next, lt.node, lt.tag)
+					model[next] = lt
+					ids = append(ids, next)
+				}
+			} else if len(ids) > 0 {
+				for range rapid.IntRange(1, len(ids)).Draw(rt, "n") {
+					i := rapid.IntRange(0, len(ids)-1).Draw(rt, "i")
+					tab.del(ids[i]) // perhaps again
+					delete(model, ids[i])
+				}
+			}
+			require.Equal(rt, len(model), tab.n)
+			for _, id := range ids {
+				got, ok := tab.get(id)
+				want, live := model[id]
+				require.Equal(rt, live, ok, "timer %d", id)
+				require.Equal(rt, want, got)
+				require.Equal(rt, live, tab.live(id))
+			}
+			require.False(rt, tab.live(next+1))
+			require.LessOrEqual(rt, 5*tab.n, 4*len(tab.tab))
+			require.True(rt, len(tab.tab) <= timerTableMin || 2*tab.n >= len(tab.tab), "%d in %d", tab.n, len(tab.tab))
 		}
 	})
 }

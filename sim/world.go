@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"maps"
 	"math"
 	"math/rand/v2"
 	"runtime/debug"
@@ -52,11 +51,8 @@ type World struct {
 	rules       []linkRule
 	ruleGen     uint64
 
-	nextTimer TimerID
-	// liveTimers holds every node's live timers, one table for the world:
-	// a map per node cost each of 10,000 idle clients ~470 bytes.
-	liveTimers map[TimerID]liveTimer
-	timersPeak int // the most live timers since the table was last made
+	nextTimer  TimerID
+	liveTimers timerTable
 	armed      map[string]*armedFailpoint
 	faultRand  *rand.Rand
 	crypto     *rand.Rand
@@ -155,13 +151,6 @@ func (n *slot) takeHeld() []entry {
 	return h
 }
 
-// liveTimer is a timer set and neither fired nor cancelled; its deadline
-// is in its node's due heap.
-type liveTimer struct {
-	tag  any
-	node int32
-}
-
 // NodeStats counts what happened to one node over the run.
 type NodeStats struct {
 	Sent              uint64 `json:"sent"`
@@ -198,14 +187,13 @@ func NewWorld(cfg Config) *World {
 		cfg.Clock = ClockConfig{MaxOffset: 10 * time.Millisecond, MaxDriftPPM: 100}
 	}
 	return &World{
-		cfg:        cfg,
-		seed:       cfg.Seed,
-		liveTimers: map[TimerID]liveTimer{},
-		armed:      map[string]*armedFailpoint{},
-		faultRand:  NewStream(cfg.Seed, "faults"),
-		crypto:     NewStream(cfg.Seed, "crypto/rand"),
-		fp:         newFingerprint(),
-		trace:      newTracer(cfg.Trace),
+		cfg:       cfg,
+		seed:      cfg.Seed,
+		armed:     map[string]*armedFailpoint{},
+		faultRand: NewStream(cfg.Seed, "faults"),
+		crypto:    NewStream(cfg.Seed, "crypto/rand"),
+		fp:        newFingerprint(),
+		trace:     newTracer(cfg.Trace),
 	}
 }
 
@@ -747,8 +735,7 @@ func (w *World) setTimer(n *slot, d time.Duration, tag any) TimerID {
 	checkID(uint64(w.nextTimer))
 	id := w.nextTimer
 	dl := n.clock.mono(w.now) + int64(max(d, 0))
-	w.liveTimers[id] = liveTimer{tag: tag, node: n.idx}
-	w.timersPeak = max(w.timersPeak, len(w.liveTimers))
+	w.liveTimers.put(id, n.idx, tag)
 	if len(n.due) == cap(n.due) {
 		w.pruneDue(n)
 	}
@@ -757,18 +744,8 @@ func (w *World) setTimer(n *slot, d time.Duration, tag any) TimerID {
 	return id
 }
 
-// dropTimer deletes a timer from the table. A map never gives back the
-// room it grew to, so once the live timers fall below half their peak
-// (the registry's start sets twice the timers it keeps), the table is
-// made again at its size.
-func (w *World) dropTimer(id TimerID) {
-	delete(w.liveTimers, id)
-	if n := len(w.liveTimers); 2*n < w.timersPeak && w.timersPeak > 1024 {
-		m := make(map[TimerID]liveTimer, n) // not maps.Clone: it keeps the old size
-		maps.Copy(m, w.liveTimers)
-		w.liveTimers, w.timersPeak = m, n
-	}
-}
+// dropTimer deletes a timer from the table.
+func (w *World) dropTimer(id TimerID) { w.liveTimers.del(id) }
 
 // pruneDue drops the cancelled timers from a node's full due heap before
 // it grows: a node that sets and cancels a timer per request would
@@ -778,7 +755,7 @@ func (w *World) dropTimer(id TimerID) {
 func (w *World) pruneDue(n *slot) {
 	live := n.due[:0]
 	for _, k := range n.due {
-		if _, ok := w.liveTimers[k.id]; ok {
+		if w.liveTimers.live(k.id) {
 			live = append(live, k)
 		}
 	}
@@ -806,7 +783,7 @@ func (w *World) fireTimer(n *slot, ev *entry) {
 	mono := n.clock.mono(w.now)
 	for len(n.due) > 0 {
 		k := n.due[0]
-		t, ok := w.liveTimers[k.id]
+		t, ok := w.liveTimers.get(k.id)
 		if !ok {
 			n.due.pop() // fired or cancelled
 			continue
@@ -897,7 +874,7 @@ func (w *World) rescheduleTimers(n *slot) {
 	}
 	var live []timerKey
 	for _, k := range n.due {
-		if _, ok := w.liveTimers[k.id]; ok {
+		if w.liveTimers.live(k.id) {
 			live = append(live, k)
 		}
 	}
