@@ -125,16 +125,12 @@ func TestConnectionTableDrains(t *testing.T) {
 		}
 		require.Empty(rt, left, "connections left in the table")
 		require.Zero(rt, w.conns.len())
-		for _, r := range w.live {
-			require.True(rt, !r.ok() || r.c.broken, "conn %d open on the live list", r.id)
-		}
 		// Every queued item went back to the item table's free chain.
 		free := 0
 		for i := w.items.free; i != 0; i = w.items.v[i-1].next {
 			free++
 		}
 		require.Equal(rt, len(w.items.v), free, "queued items leaked")
-		require.LessOrEqual(rt, len(w.live), 64, "the live list holds on to dead connections")
 		require.Empty(rt, w.stalled)
 	})
 }

@@ -5,7 +5,9 @@ package sim
 // oldest id still tracked holds them; forgotten ones are nil and the front
 // is trimmed as the oldest are forgotten. A long-lived early connection
 // keeps the slice from being trimmed: it then costs 8 bytes per connection
-// ever dialed after it.
+// ever dialed after it. It is also the list of connections a change of the
+// network's rules walks (networkChanged), in the order dialed: a list of
+// its own cost 16 bytes a connection.
 //
 // Connection structs are reused, but only at a safe point between events
 // (recycle): code in the middle of an event may still hold a forgotten

@@ -269,10 +269,6 @@ func (w *World) dial(n *slot, to NodeID) ConnID {
 	c.end[1] = connEnd{node: ti}
 	c.dir[0].l = w.linkIn(n.idx, ti, &c.dir[0].own)
 	c.dir[1].l = w.linkIn(ti, n.idx, &c.dir[1].own)
-	if len(w.live) >= w.livePruneAt {
-		w.pruneLive()
-	}
-	w.live = append(w.live, connRef{c, c.id})
 	w.enqueue(c, 0, nil, ctlSyn)
 	return c.id
 }
@@ -520,41 +516,21 @@ func (w *World) crashConns(n *slot) {
 	n.conns = n.conns[:0]
 }
 
-// pruneLive drops broken connections from the live list, which otherwise
-// only networkChanged prunes. Pruning again only once the list has doubled
-// keeps dialing amortised O(1).
-func (w *World) pruneLive() {
-	live := w.live[:0]
-	for _, r := range w.live {
-		if r.ok() && !r.c.broken {
-			live = append(live, r)
-		}
-	}
-	clear(w.live[len(live):])
-	w.live = live
-	w.livePruneAt = max(2*len(live), 64)
-}
-
 // networkChanged re-evaluates connections after the rules changed: blocked
 // connections start their keepalive clocks, unblocked stalled ones resume.
 func (w *World) networkChanged() {
 	w.ruleGen++
-	live := w.live[:0]
-	for _, r := range w.live {
-		if !r.ok() {
-			continue // forgotten already
-		}
-		if c := r.c; c.broken {
+	// Every connection in the table, in the order dialed. Forgetting one
+	// may trim the table's front, so it is walked by id, not index.
+	for id := w.conns.base; id-w.conns.base < ConnID(len(w.conns.tab)); id++ {
+		switch c := w.conns.get(id); {
+		case c == nil:
+		case c.broken:
 			w.maybeForget(c)
-			continue
-		}
-		live = append(live, r)
-		if r.c.opened {
-			w.watchBlocked(r.c)
+		case c.opened:
+			w.watchBlocked(c)
 		}
 	}
-	clear(w.live[len(live):])
-	w.live = live
 	stalled := w.stalled[:0]
 	for _, s := range w.stalled {
 		if !s.ok() {

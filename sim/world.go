@@ -41,15 +41,13 @@ type World struct {
 	nodes []*slot
 	byID  nodeIndex
 
-	conns       connTable
-	items       items // queued connection items beyond each direction's front
-	nextConn    ConnID
-	live        []connRef
-	livePruneAt int
-	stalled     []stallRef
-	links       linkTable
-	rules       []linkRule
-	ruleGen     uint64
+	conns    connTable
+	items    items // queued connection items beyond each direction's front
+	nextConn ConnID
+	stalled  []stallRef
+	links    linkTable
+	rules    []linkRule
+	ruleGen  uint64
 
 	nextTimer  TimerID
 	liveTimers timerTable
