@@ -197,11 +197,11 @@ func (q *queue) shrink() {
 
 // roomFor is the room an array that gives back room keeps for n entries
 // (the timer queue, a due heap): a quarter more, and it is made again when
-// it holds less than 5/8 of its room (roomy). Between the two, 1.28 times
-// apart, a queue swinging around one size is not copied again and again,
-// and the room left is a quarter to 60%, not the half to double (in the
-// registry benchmark, 30 bytes a client) that making it again at half
-// full with half again left.
+// it holds less than 5/8 of its room (roomy). The two are 1.28 times
+// apart, so a queue swinging around one size is not copied again and
+// again, and the room spare is a quarter to 60% of what is held; making
+// it again at half full with half again spare left half to all of it (in
+// the registry benchmark, 30 bytes a client more).
 func roomFor(n int) int { return n + n/4 + 2 }
 
 // roomy reports whether an array of room c holding n entries should be
