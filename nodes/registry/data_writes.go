@@ -27,7 +27,7 @@ func (d *DataServer) get(id string) *datum {
 func (d *DataServer) drop(id string) {
 	delete(d.datums, id)
 	slot := d.m.slotOf(id)
-	d.digs[slot].stale()
+	d.digs[slot].staleAll()
 	delete(d.inSlot[slot], id)
 	if len(d.inSlot[slot]) == 0 {
 		delete(d.inSlot, slot)

@@ -34,8 +34,8 @@ type datum struct {
 	// copy on the leader's next write instead of two on every replication,
 	// and a settled datum's leader and follower hold one copy.
 	shared bool
-	// digs is the slot's sync digests, staled on every change of pubs
-	// (edited, install; perf_sync.go).
+	// digs is the slot's sync digests, staled for the sessions of every
+	// publisher put or removed, wholly by install (perf_sync.go).
 	digs *slotDigs
 }
 
@@ -49,6 +49,10 @@ func (x *datum) own() {
 // put stores a registration.
 func (x *datum) put(p *Pub) {
 	x.own()
+	if cur, ok := x.pubs[p.RegID]; ok && cur.Session != p.Session {
+		x.digs.stale(cur.Session)
+	}
+	x.digs.stale(p.Session)
 	x.pubs[p.RegID] = *p
 	x.edited(p.RegID)
 }
@@ -64,7 +68,12 @@ func (x *datum) tomb(reg string, t uint64) {
 
 // del drops a registration (an unpublish: not remembered in gone).
 func (x *datum) del(reg string) {
+	cur, ok := x.pubs[reg]
+	if !ok {
+		return
+	}
 	x.own()
+	x.digs.stale(cur.Session)
 	delete(x.pubs, reg)
 	x.edited(reg)
 }
@@ -106,6 +115,7 @@ func (x *datum) remove(reg string) {
 	if g, ok := x.gone[reg]; !ok || g.older(&cur) {
 		x.gone[reg] = cur
 	}
+	x.digs.stale(cur.Session)
 	delete(x.pubs, reg)
 	x.memo = nil
 	x.edited(reg)
