@@ -64,7 +64,7 @@ func TestFollowerSyncRepairsFollower(t *testing.T) {
 	w, cfg, _, _ := syncWorld(t, 5, func(c *Config) { c.FollowerSyncInterval = 2 * time.Second })
 	leader, follower := replicas(w, cfg)
 	require.NotNil(t, follower)
-	follower.datums["svc"].version, follower.datums["svc"].pubs = 0, map[string]Pub{}
+	follower.datums["svc"].version, follower.datums["svc"].pubs = 0, map[string]pubRec{}
 	w.Run(sim.Limits{Until: 3*time.Second + 2*cfg.FollowerSyncInterval})
 	require.Equal(t, leader.datums["svc"].version, follower.datums["svc"].version)
 	require.Contains(t, follower.datums["svc"].pubs, "p1")

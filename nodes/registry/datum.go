@@ -9,10 +9,10 @@ import "maps"
 type datum struct {
 	id      string
 	version uint64
-	seen    uint64 // the highest version a session reported having cached
-	pubs    map[string]Pub
+	seen    uint64            // the highest version a session reported having cached
+	pubs    map[string]pubRec // by registerId
 	tombs   map[string]uint64 // nil until the first unpublish
-	gone    map[string]Pub    // the newest registration removed with its session or connection, per registerId; nil until the first
+	gone    map[string]pubRec // the newest registration removed with its session or connection, per registerId; nil until the first
 	// memo is the datum as last served (view; its digest rides in it):
 	// valid while the version is unchanged, dropped on every removal and
 	// table change (perf_view.go).
@@ -39,6 +39,41 @@ type datum struct {
 	digs *slotDigs
 }
 
+// pubRec is a publisher as a datum keeps it: its dataInfoId is the
+// datum's and its registerId the map's key, so a Pub's copies of them (a
+// third of its size) are not kept again for every publisher.
+type pubRec struct {
+	Data    string
+	Version uint64
+	Conn    uint64
+	Client  string
+	Session Proc
+}
+
+func recOf(p *Pub) pubRec {
+	return pubRec{Data: p.Data, Version: p.Version, Conn: p.Conn, Client: p.Client, Session: p.Session}
+}
+
+// pub is the registration reg of the datum id as a Pub.
+func (r *pubRec) pub(id, reg string) Pub {
+	return Pub{DataID: id, RegID: reg, Data: r.Data, Version: r.Version, Conn: r.Conn, Client: r.Client, Session: r.Session}
+}
+
+// lookup is the datum's registration reg as a Pub.
+func (x *datum) lookup(reg string) (Pub, bool) {
+	r, ok := x.pubs[reg]
+	if !ok {
+		return Pub{}, false
+	}
+	return r.pub(x.id, reg), true
+}
+
+// older is Pub.older: r is an older registration than q.
+func (r *pubRec) older(q *Pub) bool { return regOlder(r.Version, r.Conn, q.Version, q.Conn) }
+
+// olderThan is Pub.older with a kept registration: p is older than r.
+func (p *Pub) olderThan(r *pubRec) bool { return regOlder(p.Version, p.Conn, r.Version, r.Conn) }
+
 // own gives the datum maps of its own before a change.
 func (x *datum) own() {
 	if x.shared {
@@ -53,7 +88,7 @@ func (x *datum) put(p *Pub) {
 		x.digs.stale(cur.Session)
 	}
 	x.digs.stale(p.Session)
-	x.pubs[p.RegID] = *p
+	x.pubs[p.RegID] = recOf(p)
 	x.edited(p.RegID)
 }
 
@@ -87,10 +122,10 @@ func (x *datum) accepts(p *Pub) bool {
 	if x.tombs[p.RegID] >= tombOf(p) {
 		return false
 	}
-	if cur, ok := x.pubs[p.RegID]; ok && p.older(&cur) {
+	if cur, ok := x.pubs[p.RegID]; ok && p.olderThan(&cur) {
 		return false
 	}
-	if g, ok := x.gone[p.RegID]; ok && p.older(&g) {
+	if g, ok := x.gone[p.RegID]; ok && p.olderThan(&g) {
 		return false
 	}
 	return true
@@ -110,9 +145,9 @@ func (x *datum) remove(reg string) {
 	}
 	x.own()
 	if x.gone == nil {
-		x.gone = map[string]Pub{}
+		x.gone = map[string]pubRec{}
 	}
-	if g, ok := x.gone[reg]; !ok || g.older(&cur) {
+	if g, ok := x.gone[reg]; !ok || regOlder(g.Version, g.Conn, cur.Version, cur.Conn) {
 		x.gone[reg] = cur
 	}
 	x.digs.stale(cur.Session)

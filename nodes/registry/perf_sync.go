@@ -90,9 +90,9 @@ func (d *DataServer) rebuildDigs(slot int, c *slotDigs) {
 	}
 	all := d.digBuf[:0]
 	for id := range d.inSlot[slot] { //detlint:allow collecting; sortPubs orders them totally below
-		for _, p := range d.datums[id].pubs { //detlint:allow collecting; sortPubs orders them totally below
+		for reg, p := range d.datums[id].pubs { //detlint:allow collecting; sortPubs orders them totally below
 			if c.whole || slices.Contains(c.dirty, p.Session) {
-				all = append(all, p)
+				all = append(all, p.pub(id, reg))
 			}
 		}
 	}

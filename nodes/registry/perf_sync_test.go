@@ -17,7 +17,7 @@ func (d *DataServer) sessionPubs(slot int, session Proc) []Pub {
 	var out []Pub
 	for _, id := range slices.Sorted(maps.Keys(d.inSlot[slot])) {
 		for _, reg := range slices.Sorted(maps.Keys(d.datums[id].pubs)) {
-			if p := d.datums[id].pubs[reg]; p.Session == session {
+			if p, _ := d.datums[id].lookup(reg); p.Session == session {
 				out = append(out, p)
 			}
 		}
@@ -52,7 +52,7 @@ func changeSync(rt *rapid.T, d *DataServer, i int) {
 		d.get(id).remove(reg)
 	case 4:
 		x := d.get(id)
-		rd := &replicaDatum{DataID: id, Pubs: map[string]Pub{}}
+		rd := &replicaDatum{DataID: id, Pubs: map[string]pubRec{}}
 		for _, k := range slices.Sorted(maps.Keys(x.pubs))[:len(x.pubs)/2] {
 			rd.Pubs[k] = x.pubs[k]
 		}
