@@ -251,6 +251,7 @@ func (d *DataServer) onMigrateResp(r *MigrateResp) {
 			}
 			x.put(&p)
 		}
+		d.answeredDigest(i, r.Session, r.Pubs, bySlot[i])
 	}
 	for _, id := range sortedKeys(r.Versions) {
 		x := d.get(id)

@@ -44,13 +44,13 @@ func replicas(w *sim.World, cfg Config) (leader, follower *DataServer) {
 }
 
 // TestSessionSyncRepairsLeader: a publisher the slot leader lost (here
-// deleted behind everyone's back) comes back with the session's next
-// digest sync, and only then.
+// dropped without a version, a tombstone or a notice) comes back with the
+// session's next digest sync, and only then.
 func TestSessionSyncRepairsLeader(t *testing.T) {
 	w, cfg, _, _ := syncWorld(t, 3, nil)
 	leader, _ := replicas(w, cfg)
 	require.NotNil(t, leader)
-	delete(leader.datums["svc"].pubs, "p1")
+	leader.datums["svc"].del("p1") // lost without a version, a tombstone or a notice
 	w.Run(sim.Limits{Until: 4 * time.Second})
 	require.NotContains(t, leader.datums["svc"].pubs, "p1", "nothing repairs it before the sync")
 	w.Run(sim.Limits{Until: 4*time.Second + cfg.SessionSyncInterval})

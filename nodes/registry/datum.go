@@ -34,8 +34,8 @@ type datum struct {
 	// copy on the leader's next write instead of two on every replication,
 	// and a settled datum's leader and follower hold one copy.
 	shared bool
-	// digs is the slot's sync digests, staled for the sessions of every
-	// publisher put or removed, wholly by install (perf_sync.go).
+	// digs is the slot's sync digests, told of every publisher put or
+	// removed, staled wholly by install (perf_sync.go).
 	digs *slotDigs
 }
 
@@ -84,10 +84,10 @@ func (x *datum) own() {
 // put stores a registration.
 func (x *datum) put(p *Pub) {
 	x.own()
-	if cur, ok := x.pubs[p.RegID]; ok && cur.Session != p.Session {
-		x.digs.stale(cur.Session)
+	if cur, ok := x.pubs[p.RegID]; ok {
+		x.digs.lose(cur.Session)
 	}
-	x.digs.stale(p.Session)
+	x.digs.gain(p.Session)
 	x.pubs[p.RegID] = recOf(p)
 	x.edited(p.RegID)
 }
@@ -108,7 +108,7 @@ func (x *datum) del(reg string) {
 		return
 	}
 	x.own()
-	x.digs.stale(cur.Session)
+	x.digs.lose(cur.Session)
 	delete(x.pubs, reg)
 	x.edited(reg)
 }
@@ -150,7 +150,7 @@ func (x *datum) remove(reg string) {
 	if g, ok := x.gone[reg]; !ok || regOlder(g.Version, g.Conn, cur.Version, cur.Conn) {
 		x.gone[reg] = cur
 	}
-	x.digs.stale(cur.Session)
+	x.digs.lose(cur.Session)
 	delete(x.pubs, reg)
 	x.memo = nil
 	x.edited(reg)
