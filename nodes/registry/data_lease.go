@@ -75,7 +75,7 @@ func (d *DataServer) cleanUnleased() {
 		}
 		n := len(x.pubs)
 		for _, reg := range sortedKeys(x.pubs) {
-			if !d.leased(x.pubs[reg].Session) && !d.renewedElsewhere(r, x.pubs[reg]) {
+			if p := x.pubs[reg]; !d.leased(p.Session) && !d.renewedElsewhere(r, p.pub(id, reg)) {
 				x.remove(reg)
 			}
 		}

@@ -224,13 +224,13 @@ func (d *DataServer) onMigrateResp(r *MigrateResp) {
 		delete(st.waiting, r.Session)
 		// The session is the truth about its own clients' publishers;
 		// held is what this server had of them (a follower's copy).
-		var held map[string]Pub
+		var held map[string]pubRec
 		for id := range d.inSlot[i] { //detlint:allow order-free: each removal touches only its own registerId
 			x := d.datums[id]
 			for reg, p := range x.pubs { //detlint:allow order-free, as above
 				if p.Session == r.Session {
 					if held == nil {
-						held = map[string]Pub{}
+						held = map[string]pubRec{}
 					}
 					held[reg] = p
 					x.remove(reg)
@@ -251,6 +251,7 @@ func (d *DataServer) onMigrateResp(r *MigrateResp) {
 			}
 			x.put(&p)
 		}
+		d.answeredDigest(i, r.Session, r.Pubs, bySlot[i])
 	}
 	for _, id := range sortedKeys(r.Versions) {
 		x := d.get(id)

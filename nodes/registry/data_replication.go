@@ -41,7 +41,7 @@ func (x *datum) install(rd *replicaDatum) {
 	x.version = rd.Version
 	x.pubs, x.tombs, x.gone, x.shared = rd.Pubs, rd.Tombs, rd.Gone, true
 	x.built, x.edits, x.scanned = nil, nil, false // all new: nothing to patch
-	x.digs.stale()
+	x.digs.staleAll()
 }
 
 // onReplicate installs a leader's copies of datums this server follows,

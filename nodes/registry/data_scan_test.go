@@ -19,7 +19,8 @@ func TestVersionScanCatchesLostNotice(t *testing.T) {
 		leader, _ := replicas(w, cfg)
 		require.NotNil(t, leader)
 		x := leader.datums["svc"]
-		p := x.pubs["p1"]
+		r := x.pubs["p1"]
+		p := r.pub("svc", "p1")
 		p.Data, p.Version = "z", p.Version+1
 		x.put(&p)
 		x.version, x.memo = x.version+1, nil // no notice
@@ -85,8 +86,8 @@ func TestScanDigestCacheFollowsEveryChange(t *testing.T) {
 		return scanDigest(y)
 	}
 	rapid.Check(t, func(rt *rapid.T) {
-		leader := &datum{id: "svc", pubs: map[string]Pub{}}
-		follower := &datum{id: "svc", pubs: map[string]Pub{}}
+		leader := &datum{id: "svc", pubs: map[string]pubRec{}}
+		follower := &datum{id: "svc", pubs: map[string]pubRec{}}
 		regs := []string{"a", "b", "c", "d"}
 		for i := range rapid.IntRange(1, 40).Draw(rt, "steps") {
 			reg := rapid.SampledFrom(regs).Draw(rt, "reg")

@@ -44,13 +44,13 @@ func replicas(w *sim.World, cfg Config) (leader, follower *DataServer) {
 }
 
 // TestSessionSyncRepairsLeader: a publisher the slot leader lost (here
-// deleted behind everyone's back) comes back with the session's next
-// digest sync, and only then.
+// dropped without a version, a tombstone or a notice) comes back with the
+// session's next digest sync, and only then.
 func TestSessionSyncRepairsLeader(t *testing.T) {
 	w, cfg, _, _ := syncWorld(t, 3, nil)
 	leader, _ := replicas(w, cfg)
 	require.NotNil(t, leader)
-	delete(leader.datums["svc"].pubs, "p1")
+	leader.datums["svc"].del("p1") // lost without a version, a tombstone or a notice
 	w.Run(sim.Limits{Until: 4 * time.Second})
 	require.NotContains(t, leader.datums["svc"].pubs, "p1", "nothing repairs it before the sync")
 	w.Run(sim.Limits{Until: 4*time.Second + cfg.SessionSyncInterval})
@@ -64,7 +64,7 @@ func TestFollowerSyncRepairsFollower(t *testing.T) {
 	w, cfg, _, _ := syncWorld(t, 5, func(c *Config) { c.FollowerSyncInterval = 2 * time.Second })
 	leader, follower := replicas(w, cfg)
 	require.NotNil(t, follower)
-	follower.datums["svc"].version, follower.datums["svc"].pubs = 0, map[string]Pub{}
+	follower.datums["svc"].version, follower.datums["svc"].pubs = 0, map[string]pubRec{}
 	w.Run(sim.Limits{Until: 3*time.Second + 2*cfg.FollowerSyncInterval})
 	require.Equal(t, leader.datums["svc"].version, follower.datums["svc"].version)
 	require.Contains(t, follower.datums["svc"].pubs, "p1")

@@ -13,7 +13,7 @@ func (d *DataServer) get(id string) *datum {
 	x := d.datums[id]
 	if x == nil {
 		slot := d.m.slotOf(id)
-		x = &datum{id: id, pubs: map[string]Pub{}, digs: d.slotDigsOf(slot)} // tombs and gone when first written: most datums never have any
+		x = &datum{id: id, pubs: map[string]pubRec{}, digs: d.slotDigsOf(slot)} // tombs and gone when first written: most datums never have any
 		d.datums[id] = x
 		if d.inSlot[slot] == nil {
 			d.inSlot[slot] = map[string]bool{}
@@ -27,7 +27,7 @@ func (d *DataServer) get(id string) *datum {
 func (d *DataServer) drop(id string) {
 	delete(d.datums, id)
 	slot := d.m.slotOf(id)
-	d.digs[slot].stale()
+	d.digs[slot].staleAll()
 	delete(d.inSlot[slot], id)
 	if len(d.inSlot[slot]) == 0 {
 		delete(d.inSlot, slot)
@@ -69,7 +69,7 @@ func (d *DataServer) write(w *DataWrite) bool {
 		ok = d.changed(x)
 	case "unpub":
 		x := d.get(w.Pub.DataID)
-		if cur, ok2 := x.pubs[w.Pub.RegID]; ok2 && !w.Pub.older(&cur) {
+		if cur, ok2 := x.pubs[w.Pub.RegID]; ok2 && !w.Pub.olderThan(&cur) {
 			x.del(w.Pub.RegID)
 			ok = d.changed(x)
 		}
@@ -114,7 +114,7 @@ func (d *DataServer) write(w *DataWrite) bool {
 			}
 			slices.Sort(dropped)
 			for _, reg := range dropped {
-				if !d.renewedElsewhere(r, x.pubs[reg]) {
+				if cur := x.pubs[reg]; !d.renewedElsewhere(r, cur.pub(id, reg)) {
 					x.remove(reg)
 					touched[id] = x
 				}
@@ -138,14 +138,14 @@ func (d *DataServer) write(w *DataWrite) bool {
 			// re-registered it elsewhere, or here through a new connection,
 			// since (the cleanup names the registrations it removes, as
 			// SOFARegistry's names the connectId).
-			newer := i < len(w.Pubs) && w.Pubs[i].older(&cur)
+			newer := i < len(w.Pubs) && w.Pubs[i].olderThan(&cur)
 			if cur.Session != w.Session || cur.Client != w.Client || newer {
 				d.env.Reached("registry/cleanup-spared-reregistered-publisher")
 				if !late {
 					continue
 				}
 			}
-			if d.renewedElsewhere(r, cur) {
+			if d.renewedElsewhere(r, cur.pub(x.id, reg)) {
 				continue
 			}
 			x.remove(reg)

@@ -9,10 +9,10 @@ import "maps"
 type datum struct {
 	id      string
 	version uint64
-	seen    uint64 // the highest version a session reported having cached
-	pubs    map[string]Pub
+	seen    uint64            // the highest version a session reported having cached
+	pubs    map[string]pubRec // by registerId
 	tombs   map[string]uint64 // nil until the first unpublish
-	gone    map[string]Pub    // the newest registration removed with its session or connection, per registerId; nil until the first
+	gone    map[string]pubRec // the newest registration removed with its session or connection, per registerId; nil until the first
 	// memo is the datum as last served (view; its digest rides in it):
 	// valid while the version is unchanged, dropped on every removal and
 	// table change (perf_view.go).
@@ -34,10 +34,45 @@ type datum struct {
 	// copy on the leader's next write instead of two on every replication,
 	// and a settled datum's leader and follower hold one copy.
 	shared bool
-	// digs is the slot's sync digests, staled on every change of pubs
-	// (edited, install; perf_sync.go).
+	// digs is the slot's sync digests, told of every publisher put or
+	// removed, staled wholly by install (perf_sync.go).
 	digs *slotDigs
 }
+
+// pubRec is a publisher as a datum keeps it: its dataInfoId is the
+// datum's and its registerId the map's key, so a Pub's copies of them (a
+// third of its size) are not kept again for every publisher.
+type pubRec struct {
+	Data    string
+	Version uint64
+	Conn    uint64
+	Client  string
+	Session Proc
+}
+
+func recOf(p *Pub) pubRec {
+	return pubRec{Data: p.Data, Version: p.Version, Conn: p.Conn, Client: p.Client, Session: p.Session}
+}
+
+// pub is the registration reg of the datum id as a Pub.
+func (r *pubRec) pub(id, reg string) Pub {
+	return Pub{DataID: id, RegID: reg, Data: r.Data, Version: r.Version, Conn: r.Conn, Client: r.Client, Session: r.Session}
+}
+
+// lookup is the datum's registration reg as a Pub.
+func (x *datum) lookup(reg string) (Pub, bool) {
+	r, ok := x.pubs[reg]
+	if !ok {
+		return Pub{}, false
+	}
+	return r.pub(x.id, reg), true
+}
+
+// older is Pub.older: r is an older registration than q.
+func (r *pubRec) older(q *Pub) bool { return regOlder(r.Version, r.Conn, q.Version, q.Conn) }
+
+// olderThan is Pub.older with a kept registration: p is older than r.
+func (p *Pub) olderThan(r *pubRec) bool { return regOlder(p.Version, p.Conn, r.Version, r.Conn) }
 
 // own gives the datum maps of its own before a change.
 func (x *datum) own() {
@@ -49,7 +84,11 @@ func (x *datum) own() {
 // put stores a registration.
 func (x *datum) put(p *Pub) {
 	x.own()
-	x.pubs[p.RegID] = *p
+	if cur, ok := x.pubs[p.RegID]; ok {
+		x.digs.lose(cur.Session)
+	}
+	x.digs.gain(p.Session)
+	x.pubs[p.RegID] = recOf(p)
 	x.edited(p.RegID)
 }
 
@@ -64,7 +103,12 @@ func (x *datum) tomb(reg string, t uint64) {
 
 // del drops a registration (an unpublish: not remembered in gone).
 func (x *datum) del(reg string) {
+	cur, ok := x.pubs[reg]
+	if !ok {
+		return
+	}
 	x.own()
+	x.digs.lose(cur.Session)
 	delete(x.pubs, reg)
 	x.edited(reg)
 }
@@ -78,10 +122,10 @@ func (x *datum) accepts(p *Pub) bool {
 	if x.tombs[p.RegID] >= tombOf(p) {
 		return false
 	}
-	if cur, ok := x.pubs[p.RegID]; ok && p.older(&cur) {
+	if cur, ok := x.pubs[p.RegID]; ok && p.olderThan(&cur) {
 		return false
 	}
-	if g, ok := x.gone[p.RegID]; ok && p.older(&g) {
+	if g, ok := x.gone[p.RegID]; ok && p.olderThan(&g) {
 		return false
 	}
 	return true
@@ -101,11 +145,12 @@ func (x *datum) remove(reg string) {
 	}
 	x.own()
 	if x.gone == nil {
-		x.gone = map[string]Pub{}
+		x.gone = map[string]pubRec{}
 	}
-	if g, ok := x.gone[reg]; !ok || g.older(&cur) {
+	if g, ok := x.gone[reg]; !ok || regOlder(g.Version, g.Conn, cur.Version, cur.Conn) {
 		x.gone[reg] = cur
 	}
+	x.digs.lose(cur.Session)
 	delete(x.pubs, reg)
 	x.memo = nil
 	x.edited(reg)

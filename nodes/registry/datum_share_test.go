@@ -14,19 +14,19 @@ import (
 // would, and no change on either side reaches a replica already sent.
 func TestReplicaSharing(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
-		newDatum := func() *datum { return &datum{id: "svc", pubs: map[string]Pub{}} }
+		newDatum := func() *datum { return &datum{id: "svc", pubs: map[string]pubRec{}} }
 		type sent struct {
 			rd         *replicaDatum
-			pubs, gone map[string]Pub
+			pubs, gone map[string]pubRec
 			tombs      map[string]uint64
-			modelPubs  map[string]Pub
+			modelPubs  map[string]pubRec
 			modelTombs map[string]uint64
-			modelGone  map[string]Pub
+			modelGone  map[string]pubRec
 		}
 		sides := []*datum{newDatum(), newDatum()} // leader, follower (roles swap)
 		models := []*datum{newDatum(), newDatum()}
 		for _, m := range models {
-			m.tombs, m.gone = map[string]uint64{}, map[string]Pub{}
+			m.tombs, m.gone = map[string]uint64{}, map[string]pubRec{}
 		}
 		var inFlight []sent
 		for i := range rapid.IntRange(1, 60).Draw(rt, "steps") {
@@ -37,11 +37,11 @@ func TestReplicaSharing(t *testing.T) {
 			case 0:
 				p := Pub{DataID: "svc", RegID: reg, Version: uint64(i), Data: fmt.Sprint(i)}
 				x.put(&p)
-				m.pubs[reg] = p
+				m.pubs[reg] = recOf(&p)
 			case 1:
 				x.remove(reg)
 				if cur, ok := m.pubs[reg]; ok {
-					if g, ok := m.gone[reg]; !ok || g.older(&cur) {
+					if g, ok := m.gone[reg]; !ok || regOlder(g.Version, g.Conn, cur.Version, cur.Conn) {
 						m.gone[reg] = cur
 					}
 					delete(m.pubs, reg)

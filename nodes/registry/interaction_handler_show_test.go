@@ -112,7 +112,8 @@ func (e *interactionEnv) showData(d *DataServer) {
 		}
 		e.Printf("%s slot %d %s v=%d\n", id, slot, role, x.version)
 		for _, reg := range sortedKeys(x.pubs) {
-			e.Printf("  %s\n", fmtPub(x.pubs[reg]))
+			p, _ := x.lookup(reg)
+			e.Printf("  %s\n", fmtPub(p))
 		}
 		for _, reg := range sortedKeys(x.tombs) {
 			e.Printf("  %s unpublished v%d\n", reg, x.tombs[reg])

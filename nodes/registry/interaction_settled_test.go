@@ -87,7 +87,7 @@ func (e *interactionEnv) unsettled() string {
 			var cur Pub
 			held := x != nil
 			if held {
-				cur, held = x.pubs[reg]
+				cur, held = x.lookup(reg)
 			}
 			if published && (!held || cur.Version != p.Version) {
 				return fmt.Sprintf("%s %s v%d is not at its slot leader", id, reg, p.Version)
@@ -125,7 +125,7 @@ func (e *interactionEnv) unsettledData(t *Table) string {
 		for _, id := range sortedKeys(x.inSlot[i]) {
 			dx := x.datums[id]
 			for _, reg := range sortedKeys(dx.pubs) {
-				p := dx.pubs[reg]
+				p, _ := dx.lookup(reg)
 				if !e.clientPublishes(p) {
 					return fmt.Sprintf("%s holds %s of %s, which no running client publishes", s.Leader, reg, p.Client)
 				}

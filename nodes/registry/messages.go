@@ -105,13 +105,16 @@ type Pub struct {
 // version, or the same version registered through an older connection of
 // the client (a session that stalled may forward the old connection's
 // registration after the client re-registered elsewhere).
-func (p *Pub) older(q *Pub) bool {
+func (p *Pub) older(q *Pub) bool { return regOlder(p.Version, p.Conn, q.Version, q.Conn) }
+
+// regOlder is Pub.older on the (version, connection) of two registrations.
+func regOlder(pv, pc, qv, qc uint64) bool {
 	// A restarted client process (its incarnation is Conn's high half)
 	// numbers its versions from 1 again: its registrations are newer.
-	if pi, qi := p.Conn>>32, q.Conn>>32; pi != qi {
+	if pi, qi := pc>>32, qc>>32; pi != qi {
 		return pi < qi
 	}
-	return p.Version < q.Version || (p.Version == q.Version && p.Conn < q.Conn)
+	return pv < qv || (pv == qv && pc < qc)
 }
 
 // PubData is a publisher as subscribers see it.
@@ -275,9 +278,9 @@ type (
 type replicaDatum struct {
 	DataID  string
 	Version uint64
-	Pubs    map[string]Pub
+	Pubs    map[string]pubRec
 	Tombs   map[string]uint64
-	Gone    map[string]Pub
+	Gone    map[string]pubRec
 }
 
 // Ops controls and provide data (provide.go, ops_*.go): dynamic config an

@@ -35,7 +35,7 @@ func TestDigestsMatchFmt(t *testing.T) {
 // of each version carries what hashing its content gives.
 func TestViewCarriesItsDigest(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
-		x := &datum{id: "svc", pubs: map[string]Pub{}}
+		x := &datum{id: "svc", pubs: map[string]pubRec{}}
 		d := &DataServer{datums: map[string]*datum{"svc": x}}
 		for i := range rapid.IntRange(1, 20).Draw(rt, "writes") {
 			reg := fmt.Sprintf("r%d", rapid.IntRange(0, 4).Draw(rt, "reg"))

@@ -5,21 +5,70 @@ package registry
 // wrote to each period, and walking and sorting a slot's publishers once
 // per session and slot was ~8% of the registry's time at 10,000 clients.
 
+import "slices"
+
 // slotDigs is one slot's digest of every session's publishers in it
-// (pubsDigest of them sorted by (registerId, dataInfoId)), rebuilt in one
-// walk after any change.
+// (pubsDigest of them sorted by (registerId, dataInfoId)) and how many it
+// holds there. A change stales only the sessions whose publishers it
+// touched, and a session's digest is recomputed only when it is asked for
+// stale: after a table change every session re-syncs the slots that moved
+// while writes land, and staling the whole slot on each write made every
+// sync walk it.
 type slotDigs struct {
-	gen   uint64 // counts changes to the slot's publishers (stale)
-	built uint64 // gen when by was computed
-	ok    bool   // by has been computed once
-	by    map[Proc]uint64
+	by    map[Proc]sessDig // sessions holding publishers in the slot (valid unless whole)
+	dirty []Proc           // the sessions whose digest is stale (at most maxDirty)
+	whole bool             // everything is stale (never computed, a replica installed, a datum dropped)
 }
 
-// stale marks the slot's digests out of date: O(1) on every write.
-func (c *slotDigs) stale() {
-	if c != nil {
-		c.gen++
+// sessDig is one session's publishers in a slot: their digest (unless the
+// session is dirty) and their number (kept up to date on every change).
+type sessDig struct {
+	h uint64
+	n int32
+}
+
+// maxDirty: past this many stale sessions, one walk recomputes them all.
+const maxDirty = 32
+
+// gain and lose count a publisher of session s put into or removed from the
+// slot, and stale its digest.
+func (c *slotDigs) gain(s Proc) { c.count(s, 1) }
+func (c *slotDigs) lose(s Proc) { c.count(s, -1) }
+
+func (c *slotDigs) count(s Proc, n int32) {
+	if c == nil || c.whole {
+		return
 	}
+	if !slices.Contains(c.dirty, s) {
+		if len(c.dirty) == maxDirty {
+			c.staleAll()
+			return
+		}
+		c.dirty = append(c.dirty, s)
+	}
+	e := c.by[s]
+	e.n += n
+	c.by[s] = e
+}
+
+// staleAll marks everything about the slot out of date.
+func (c *slotDigs) staleAll() {
+	if c != nil {
+		c.whole, c.dirty = true, c.dirty[:0]
+	}
+}
+
+// current reports whether session s's digest is up to date.
+func (c *slotDigs) current(s Proc) bool { return !c.whole && !slices.Contains(c.dirty, s) }
+
+// settle records session s's fresh digest and count.
+func (c *slotDigs) settle(s Proc, e sessDig) {
+	if e.n == 0 {
+		delete(c.by, s)
+	} else {
+		c.by[s] = e
+	}
+	c.dirty = slices.DeleteFunc(c.dirty, func(q Proc) bool { return q == s })
 }
 
 // slotDigsOf returns a slot's cache, creating it (and the map, for a
@@ -30,7 +79,7 @@ func (d *DataServer) slotDigsOf(slot int) *slotDigs {
 		if d.digs == nil {
 			d.digs = map[int]*slotDigs{}
 		}
-		c = &slotDigs{}
+		c = &slotDigs{whole: true, by: map[Proc]sessDig{}}
 		d.digs[slot] = c
 	}
 	return c
@@ -43,43 +92,73 @@ func (d *DataServer) sessionDigest(slot int, session Proc) uint64 {
 	if c == nil {
 		return uint64(newFNV()) // no datum was ever held in the slot
 	}
-	if !c.ok || c.built != c.gen {
+	if !c.current(session) {
 		d.rebuildDigs(slot, c)
 	}
-	if h, ok := c.by[session]; ok {
-		return h
+	if e, ok := c.by[session]; ok {
+		return e.h
 	}
 	return uint64(newFNV())
 }
 
-// rebuildDigs hashes every session's publishers in a slot in one pass: the
-// slot's publishers sorted by (registerId, dataInfoId), a total order in a
+// rebuildDigs hashes the stale sessions' publishers in a slot in one pass:
+// those publishers sorted by (registerId, dataInfoId), a total order in a
 // slot, each folded into its session's running hash, so each session's
 // hash sees its own publishers in (registerId, dataInfoId) order.
 func (d *DataServer) rebuildDigs(slot int, c *slotDigs) {
+	if c.whole {
+		clear(c.by)
+	}
+	for _, s := range c.dirty {
+		delete(c.by, s)
+	}
 	all := d.digBuf[:0]
 	for id := range d.inSlot[slot] { //detlint:allow collecting; sortPubs orders them totally below
-		for _, p := range d.datums[id].pubs { //detlint:allow collecting; sortPubs orders them totally below
-			all = append(all, p)
+		for reg, p := range d.datums[id].pubs { //detlint:allow collecting; sortPubs orders them totally below
+			if c.whole || slices.Contains(c.dirty, p.Session) {
+				all = append(all, p.pub(id, reg))
+			}
 		}
 	}
 	sortPubs(all)
-	if c.by == nil {
-		c.by = map[Proc]uint64{}
-	}
-	clear(c.by)
 	for i := range all {
-		h, ok := c.by[all[i].Session]
+		e, ok := c.by[all[i].Session]
 		if !ok {
-			h = uint64(newFNV())
+			e.h = uint64(newFNV())
 		}
-		f := fnv64(h)
+		f := fnv64(e.h)
 		f.pub(&all[i])
-		c.by[all[i].Session] = uint64(f)
+		e.h, e.n = uint64(f), e.n+1
+		c.by[all[i].Session] = e
 	}
 	clear(all) // drop the strings the buffer would otherwise pin
 	d.digBuf = all[:0]
-	c.built, c.ok = c.gen, true
+	c.whole, c.dirty = false, c.dirty[:0]
+}
+
+// answeredDigest brings a session's digest in a slot up to date after its
+// migration answer replaced all its publishers there: they are among the
+// answer's, pubs[k] for k in idx, so they are hashed without walking the
+// slot.
+func (d *DataServer) answeredDigest(slot int, s Proc, pubs []Pub, idx []int) {
+	c := d.digs[slot]
+	if c == nil || c.whole {
+		return // the next rebuild recomputes every session anyway
+	}
+	mine := d.digBuf[:0]
+	for _, k := range idx {
+		p := &pubs[k]
+		if x := d.datums[p.DataID]; x != nil {
+			if r, ok := x.pubs[p.RegID]; ok && r.Session == s {
+				mine = append(mine, r.pub(p.DataID, p.RegID))
+			}
+		}
+	}
+	sortPubs(mine)
+	mine = slices.CompactFunc(mine, func(a, b Pub) bool { return a.RegID == b.RegID && a.DataID == b.DataID })
+	c.settle(s, sessDig{h: pubsDigest(mine), n: int32(len(mine))})
+	clear(mine)
+	d.digBuf = mine[:0]
 }
 
 // syncChangesNothing reports whether a session's sync snapshot of a slot is
@@ -88,8 +167,7 @@ func (d *DataServer) rebuildDigs(slot int, c *slotDigs) {
 // group): then the sync would put nothing and drop nothing, and the walk of
 // every publisher of the slot is skipped. Sessions build snapshots sorted
 // by registerId; one that is not strictly sorted by (registerId,
-// dataInfoId), or arriving while the slot's digests are out of date,
-// takes the walk.
+// dataInfoId) takes the walk.
 func (d *DataServer) syncChangesNothing(w *DataWrite) bool {
 	for i := 1; i < len(w.Pubs); i++ {
 		a, b := &w.Pubs[i-1], &w.Pubs[i]
@@ -97,9 +175,27 @@ func (d *DataServer) syncChangesNothing(w *DataWrite) bool {
 			return false
 		}
 	}
-	c := d.digs[w.Slot]
-	if c == nil || !c.ok || c.built != c.gen {
-		return false // rebuilding for one session's sync cost more than the walk saves
+	if c := d.digs[w.Slot]; c != nil && !c.whole && !c.current(w.Session) {
+		return d.snapshotHeld(c, w)
 	}
 	return pubsDigest(w.Pubs) == d.sessionDigest(w.Slot, w.Session)
+}
+
+// snapshotHeld is syncChangesNothing for a session whose digest is stale:
+// the snapshot's publishers, distinct, are each held as they are and are as
+// many as the session holds in the slot. A session's writes stale its
+// digest, and rebuilding it for each of its syncs walked the slot.
+func (d *DataServer) snapshotHeld(c *slotDigs, w *DataWrite) bool {
+	if int(c.by[w.Session].n) != len(w.Pubs) {
+		return false
+	}
+	for i := range w.Pubs {
+		p := &w.Pubs[i]
+		x := d.datums[p.DataID]
+		if x == nil || x.digs != c || p.Session != w.Session || !x.holds(p) {
+			return false
+		}
+	}
+	c.settle(w.Session, sessDig{h: pubsDigest(w.Pubs), n: int32(len(w.Pubs))})
+	return true
 }

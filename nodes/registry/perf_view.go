@@ -68,7 +68,6 @@ func (x *datum) patch(out *Datum) {
 // quarter of the publishers, sorting them all again is as cheap.
 func (x *datum) edited(reg string) {
 	x.scanned = false
-	x.digs.stale()
 	if x.built == nil {
 		return
 	}

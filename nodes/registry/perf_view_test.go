@@ -16,7 +16,7 @@ import (
 func TestPatchedViewIsSorted(t *testing.T) {
 	patched := 0
 	rapid.Check(t, func(rt *rapid.T) {
-		x := &datum{id: "svc", pubs: map[string]Pub{}, tombs: map[string]uint64{}, gone: map[string]Pub{}}
+		x := &datum{id: "svc", pubs: map[string]pubRec{}, tombs: map[string]uint64{}, gone: map[string]pubRec{}}
 		d := &DataServer{datums: map[string]*datum{"svc": x}}
 		for i := range rapid.IntRange(1, 80).Draw(rt, "steps") {
 			reg := fmt.Sprintf("r%d", rapid.IntRange(0, 40).Draw(rt, "reg"))
@@ -28,7 +28,7 @@ func TestPatchedViewIsSorted(t *testing.T) {
 			case 3:
 				x.remove(reg)
 			case 4:
-				rd := &replicaDatum{DataID: "svc", Version: x.version, Pubs: map[string]Pub{}, Tombs: map[string]uint64{}, Gone: map[string]Pub{}}
+				rd := &replicaDatum{DataID: "svc", Version: x.version, Pubs: map[string]pubRec{}, Tombs: map[string]uint64{}, Gone: map[string]pubRec{}}
 				for _, k := range slices.Sorted(maps.Keys(x.pubs))[:len(x.pubs)/2] {
 					rd.Pubs[k] = x.pubs[k]
 				}

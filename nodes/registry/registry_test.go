@@ -121,12 +121,12 @@ func TestPubOrder(t *testing.T) {
 }
 
 func TestDatumAcceptsAndRemembersRemovals(t *testing.T) {
-	x := &datum{id: "svc", pubs: map[string]Pub{}, tombs: map[string]uint64{}, gone: map[string]Pub{}}
+	x := &datum{id: "svc", pubs: map[string]pubRec{}, tombs: map[string]uint64{}, gone: map[string]pubRec{}}
 	v1 := Pub{DataID: "svc", RegID: "r", Version: 1, Conn: 1}
 	v2 := Pub{DataID: "svc", RegID: "r", Version: 2, Conn: 1}
 	v2c2 := Pub{DataID: "svc", RegID: "r", Version: 2, Conn: 2}
 	require.True(t, x.accepts(&v2))
-	x.pubs["r"] = v2
+	x.pubs["r"] = recOf(&v2)
 	require.False(t, x.accepts(&v1), "older version")
 	require.True(t, x.holds(&v2))
 	x.remove("r")
