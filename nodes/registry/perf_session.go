@@ -1,8 +1,8 @@
 package registry
 
 // Memos of a session server's pure computations that its hot paths repeat:
-// the slot of a dataInfoId (a CRC32-C of it) and the digest of a cached
-// datum (which every fetch of it carries); and regSet, its small indexes.
+// the digest of a cached datum (which every fetch of it carries); and
+// regSet, its small indexes.
 
 import (
 	"slices"
@@ -25,33 +25,32 @@ func (r *regSet) remove(reg string) {
 	}
 }
 
+// slotSet is a set of slots, a bit each (a map of them cost a session
+// 1.7 KB).
+type slotSet []uint64
+
+func (s *slotSet) add(slot int) {
+	if w := slot / 64; w >= len(*s) {
+		*s = append(*s, make([]uint64, w+1-len(*s))...)
+	}
+	(*s)[slot/64] |= 1 << (slot % 64)
+}
+
+func (s slotSet) has(slot int) bool {
+	return slot >= 0 && slot/64 < len(s) && s[slot/64]&(1<<(slot%64)) != 0
+}
+
 type digestMemo struct {
 	d   *Datum
 	sum uint64
 }
 
 type sessionMemo struct {
-	slots   map[string]int
 	bySlot  map[int]regSet // slot -> registerIds published in it (may name removed ones)
 	digests map[string]digestMemo
-	// cached: slot -> the dataInfoIds cached in it, as of when the cache
-	// held cachedN of them.
-	cached  map[int][]string
-	cachedN int
 }
 
-// slotOf is s.m.slotOf(id), remembered.
-func (s *SessionServer) slotOf(id string) int {
-	if slot, ok := s.memo.slots[id]; ok {
-		return slot
-	}
-	if s.memo.slots == nil {
-		s.memo.slots = map[string]int{}
-	}
-	slot := s.m.slotOf(id)
-	s.memo.slots[id] = slot
-	return slot
-}
+func (s *SessionServer) slotOf(id string) int { return s.m.slotOf(id) }
 
 // digestOf is d.Digest() for the datum cached under d.DataID: the one its
 // data server computed, else remembered while that datum stays cached.
@@ -105,18 +104,4 @@ func (s *SessionServer) slotDigest(slot int) uint64 {
 		h.pub(&s.pubs[reg].Pub)
 	}
 	return uint64(h)
-}
-
-// cachedIn is the dataInfoIds the session caches in a slot, in no order.
-// The cache only gains keys (a datum is replaced, never dropped), so the
-// index is rebuilt only when the cache's size changed.
-func (s *SessionServer) cachedIn(slot int) []string {
-	if s.memo.cached == nil || s.memo.cachedN != len(s.cache) {
-		s.memo.cached, s.memo.cachedN = map[int][]string{}, len(s.cache)
-		for id := range s.cache { //detlint:allow an index: each list is used as a set
-			slot := s.slotOf(id)
-			s.memo.cached[slot] = append(s.memo.cached[slot], id)
-		}
-	}
-	return s.memo.cached[slot]
 }

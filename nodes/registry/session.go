@@ -19,7 +19,7 @@ type SessionServer struct {
 	byData  map[string]regSet // dataInfoId -> its subscribers' registerIds, sorted
 	cache   map[string]*Datum
 	notes   sessionNotes // fetches the data servers' change notices asked for (perf_notify.go)
-	wrote   map[int]bool // slots this session sent a write for: the ones a new leader re-syncs
+	wrote   slotSet      // slots this session sent a write for: the ones a new leader re-syncs
 	memo    sessionMemo  // slots and digests (perf_session.go)
 	outbox  map[uint64]*pending
 	nextReq uint64
@@ -59,7 +59,7 @@ func (s *SessionServer) Start(env *sim.Env) {
 	s.env = env
 	s.clients, s.pubs = map[sim.ConnID]*clientConn{}, map[string]*sessPub{}
 	s.subs, s.cache, s.outbox = map[string]*sub{}, map[string]*Datum{}, map[uint64]*pending{}
-	s.byData, s.wrote = map[string]regSet{}, map[int]bool{}
+	s.byData = map[string]regSet{}
 	s.notes.init()
 	s.m = member{cfg: s.cfg, onTable: s.onTable}
 	s.m.start(env, "session")

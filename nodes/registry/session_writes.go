@@ -78,7 +78,7 @@ func (s *SessionServer) queue(w *DataWrite, conn sim.ConnID, ackReg string, ackV
 		}
 	}
 	if w.Kind != "sync" {
-		s.wrote[w.Slot] = true
+		s.wrote.add(w.Slot)
 	}
 	s.nextReq++
 	w.ReqID = s.nextReq
