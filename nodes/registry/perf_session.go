@@ -127,3 +127,65 @@ func (s *SessionServer) slotDigest(slot int) uint64 {
 	}
 	return uint64(h)
 }
+
+// isRegWrite: a publish or unpublish, which replaces the registration's
+// pending ones.
+func isRegWrite(w *DataWrite) bool { return w.Kind == "pub" || w.Kind == "unpub" }
+
+// pendingRegs indexes the outbox's publishes and unpublishes by
+// registerId, so that a new one finds those it replaces without a walk of
+// the outbox (quadratic when a burst of publishes waits for a table). It
+// may name writes since removed from the outbox (accepted, given up,
+// dropped with their connection): each is looked up there.
+type pendingRegs struct {
+	byReg map[string][]uint64
+	n     int // the request ids in byReg
+}
+
+func (p *pendingRegs) add(s *SessionServer, reg string, req uint64) {
+	if p.byReg == nil {
+		p.byReg = map[string][]uint64{}
+	}
+	p.byReg[reg] = append(p.byReg[reg], req)
+	if p.n++; p.n > 2*len(s.outbox)+64 {
+		p.rebuild(s.outbox) // most named writes are gone
+	}
+}
+
+// rebuild indexes the outbox afresh.
+func (p *pendingRegs) rebuild(outbox map[uint64]*pending) {
+	p.byReg, p.n = map[string][]uint64{}, 0
+	for r, q := range outbox { //detlint:allow an index: each list is used as a set
+		if isRegWrite(q.w) {
+			p.byReg[q.w.Pub.RegID] = append(p.byReg[q.w.Pub.RegID], r)
+			p.n++
+		}
+	}
+}
+
+// dropPendingRegs removes the outbox's publishes and unpublishes of
+// registerId reg in dataInfoId dataID.
+func (s *SessionServer) dropPendingRegs(reg, dataID string) {
+	p := &s.pendingRegs
+	reqs, ok := p.byReg[reg]
+	if !ok {
+		return
+	}
+	kept := reqs[:0]
+	for _, r := range reqs {
+		q := s.outbox[r]
+		switch {
+		case q == nil:
+		case isRegWrite(q.w) && q.w.Pub.RegID == reg && q.w.Pub.DataID == dataID:
+			delete(s.outbox, r)
+		default:
+			kept = append(kept, r)
+		}
+	}
+	p.n -= len(reqs) - len(kept)
+	if len(kept) == 0 {
+		delete(p.byReg, reg)
+	} else {
+		p.byReg[reg] = kept
+	}
+}

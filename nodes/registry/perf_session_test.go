@@ -2,6 +2,8 @@ package registry
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -47,6 +49,44 @@ func TestSlotIndex(t *testing.T) {
 				}
 			}
 			require.Equal(rt, want, []string(s.slotRegs(slot)), "slot %d", slot)
+		}
+	})
+}
+
+// TestPendingRegs: with the registerId index, queueing writes replaces
+// exactly the pending publishes and unpublishes a walk of the outbox
+// finds, while writes are also removed behind the index's back (accepted,
+// given up, dropped with their connection).
+func TestPendingRegs(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		s := &SessionServer{outbox: map[uint64]*pending{}}
+		model := map[uint64]*DataWrite{}
+		next := uint64(0)
+		for range rapid.IntRange(0, 300).Draw(rt, "steps") {
+			if len(model) > 0 && rapid.IntRange(0, 3).Draw(rt, "remove") == 0 {
+				r := rapid.SampledFrom(slices.Sorted(maps.Keys(model))).Draw(rt, "removed")
+				delete(model, r)
+				delete(s.outbox, r)
+				continue
+			}
+			next++
+			w := &DataWrite{ReqID: next, Kind: rapid.SampledFrom([]string{"pub", "unpub", "sync", "clientoff"}).Draw(rt, "kind"),
+				Pub: Pub{RegID: fmt.Sprintf("r%d", rapid.IntRange(0, 5).Draw(rt, "reg")), DataID: fmt.Sprintf("svc-%d", rapid.IntRange(0, 2).Draw(rt, "data"))}}
+			if isRegWrite(w) {
+				for r, o := range model { //detlint:allow deletes every match
+					if isRegWrite(o) && o.Pub.RegID == w.Pub.RegID && o.Pub.DataID == w.Pub.DataID {
+						delete(model, r)
+					}
+				}
+				s.dropPendingRegs(w.Pub.RegID, w.Pub.DataID)
+			}
+			model[w.ReqID] = w
+			s.outbox[w.ReqID] = &pending{w: w}
+			if isRegWrite(w) {
+				s.pendingRegs.add(s, w.Pub.RegID, w.ReqID)
+			}
+			require.Equal(rt, slices.Sorted(maps.Keys(model)), sortedReqs(s.outbox))
+			require.LessOrEqual(rt, s.pendingRegs.n, 2*len(s.outbox)+64)
 		}
 	})
 }

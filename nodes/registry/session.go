@@ -22,8 +22,10 @@ type SessionServer struct {
 	wrote   slotSet      // slots this session sent a write for: the ones a new leader re-syncs
 	memo    sessionMemo  // slots and digests (perf_session.go)
 	outbox  map[uint64]*pending
-	nextReq uint64
-	migWait []migWait // migration requests of a newer table than ours
+	// the outbox's publishes and unpublishes by registerId (perf_session.go)
+	pendingRegs pendingRegs
+	nextReq     uint64
+	migWait     []migWait // migration requests of a newer table than ours
 
 	conns connSweep // registration times and the orphan sweep (conn_sweep.go)
 
@@ -60,6 +62,7 @@ func (s *SessionServer) Start(env *sim.Env) {
 	s.clients, s.pubs = map[sim.ConnID]*clientConn{}, map[string]*sessPub{}
 	s.subs, s.cache, s.outbox = map[string]*sub{}, map[string]*Datum{}, map[uint64]*pending{}
 	s.byData = map[string]regSet{}
+	s.pendingRegs = pendingRegs{}
 	s.notes.init()
 	s.m = member{cfg: s.cfg, onTable: s.onTable}
 	s.m.start(env, "session")
