@@ -61,8 +61,7 @@ func (s *SessionServer) Start(env *sim.Env) {
 	s.env = env
 	s.clients, s.pubs = map[sim.ConnID]*clientConn{}, map[string]*sessPub{}
 	s.subs, s.cache, s.outbox = map[string]*sub{}, map[string]*Datum{}, map[uint64]*pending{}
-	s.byData = map[string]regSet{}
-	s.pendingRegs = pendingRegs{}
+	s.byData, s.wrote, s.pendingRegs = map[string]regSet{}, nil, pendingRegs{}
 	s.notes.init()
 	s.m = member{cfg: s.cfg, onTable: s.onTable}
 	s.m.start(env, "session")
