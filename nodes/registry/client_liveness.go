@@ -119,7 +119,7 @@ func (c *Client) connUp() {
 // direction was idle for Idle since the last idle event, and is otherwise
 // moved to that time, so a busy connection costs one timer event per Idle.
 func (c *Client) heartbeat() {
-	l, now := c.cfg.Liveness, c.env.Monotonic()
+	l, now := c.liveness, c.env.Monotonic()
 	due := max(min(c.heard, c.hb.wrote), c.hb.fired) + l.Idle
 	if c.up && now < due {
 		c.env.SetTimer(due-now, connHeartbeatTick{c})
@@ -147,7 +147,7 @@ func (c *Client) heartbeat() {
 // heartbeatAcked: an ack within Timeout resets the missed count; a late
 // one was already counted as missed (bolt has dropped its future).
 func (c *Client) heartbeatAcked(id uint64) {
-	if c.hb.wait && id == c.hb.id && c.env.Monotonic()-c.hb.sentAt < c.cfg.Liveness.Timeout {
+	if c.hb.wait && id == c.hb.id && c.env.Monotonic()-c.hb.sentAt < c.liveness.Timeout {
 		c.hb.wait, c.hb.missed = false, 0
 	}
 }
@@ -155,7 +155,7 @@ func (c *Client) heartbeatAcked(id uint64) {
 // giveUp closes a connection whose session stopped answering; the client
 // moves to another session.
 func (c *Client) giveUp() {
-	conn, peer := c.conn, c.cfg.Sessions[c.target]
+	conn, peer := c.conn, c.sessions[c.target]
 	c.env.Close(conn)
 	c.HandleClosed(conn, peer)
 }

@@ -50,7 +50,7 @@ func TestClientRegistrations(t *testing.T) {
 		var inc uint64
 		h := &testHost{cfg: ClientConfig{Sessions: []sim.NodeID{"session-1"}}, start: func(c *Client) {
 			inc = uint64(c.env.Incarnation()) << 32
-			want = append(want, &ClientHello{Client: c.name})
+			want = append(want, &ClientHello{Client: c.name()})
 			for _, o := range ops {
 				switch o.kind {
 				case 0:
@@ -78,7 +78,7 @@ func TestClientRegistrations(t *testing.T) {
 				}
 			}
 			c.HandleTimer(0, reconnectTick{c}) // re-registers on a new connection (dial 2)
-			again = append(again, &ClientHello{Client: c.name})
+			again = append(again, &ClientHello{Client: c.name()})
 			for _, reg := range sortedKeys(live) {
 				again = append(again, &ClientPublish{Pub: Pub{DataID: "svc", RegID: reg, Data: live[reg], Version: vers[reg], Conn: inc | 2}})
 			}

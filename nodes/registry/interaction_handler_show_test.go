@@ -137,7 +137,7 @@ func (e *interactionEnv) showSession(s *SessionServer) {
 }
 
 func (e *interactionEnv) showClient(h *clientHost) {
-	e.Printf("%s connected to %q\n", h.c.name, h.c.Session())
+	e.Printf("%s connected to %q\n", h.c.name(), h.c.Session())
 	for _, r := range h.c.pubs {
 		if r.live {
 			e.Printf("  pub %s %s=%s v%d\n", r.dataID, r.regID, r.data, r.ver)

@@ -147,7 +147,7 @@ func (e *interactionEnv) unsettledData(t *Table) string {
 func (e *interactionEnv) clientPublishes(p Pub) bool {
 	for _, id := range e.names {
 		h := e.clients[id]
-		if !e.World.Up(id) || h.c.name != p.Client {
+		if !e.World.Up(id) || h.c.name() != p.Client {
 			continue
 		}
 		q := h.c.pub(p.RegID)

@@ -255,9 +255,8 @@ func (m *MetaServer) onHeartbeat(conn sim.ConnID, hb *Heartbeat) {
 		m.leases[id] = m.env.Monotonic() + m.cfg.Lease
 	}
 	resp := m.leaderAnswer()
-	if t := m.table(); hb.Epoch < t.Epoch {
-		c := copyTable(t)
-		resp.Table = &c
+	if hb.Epoch < m.table().Epoch {
+		resp.Table = m.sentTable()
 	}
 	m.env.Send(conn, resp)
 	if joined && len(m.table().Data) > 0 {
@@ -387,9 +386,9 @@ func (m *MetaServer) stable(cur *Table, data []Proc) bool {
 
 // announce pushes the new table to every member.
 func (m *MetaServer) announce() {
-	t := copyTable(m.table())
+	t := m.sentTable()
 	m.env.Trace("registry/table", t.Epoch, len(t.Data), len(t.Sessions))
 	for _, id := range sortedKeys(m.conns) {
-		m.env.Send(m.conns[id], &TablePush{Table: &t})
+		m.env.Send(m.conns[id], &TablePush{Table: t})
 	}
 }

@@ -19,11 +19,13 @@ type SessionServer struct {
 	byData  map[string]regSet // dataInfoId -> its subscribers' registerIds, sorted
 	cache   map[string]*Datum
 	notes   sessionNotes // fetches the data servers' change notices asked for (perf_notify.go)
-	wrote   map[int]bool // slots this session sent a write for: the ones a new leader re-syncs
+	wrote   slotSet      // slots this session sent a write for: the ones a new leader re-syncs
 	memo    sessionMemo  // slots and digests (perf_session.go)
 	outbox  map[uint64]*pending
-	nextReq uint64
-	migWait []migWait // migration requests of a newer table than ours
+	// the outbox's publishes and unpublishes by registerId (perf_session.go)
+	pendingRegs pendingRegs
+	nextReq     uint64
+	migWait     []migWait // migration requests of a newer table than ours
 
 	conns connSweep // registration times and the orphan sweep (conn_sweep.go)
 
@@ -59,7 +61,7 @@ func (s *SessionServer) Start(env *sim.Env) {
 	s.env = env
 	s.clients, s.pubs = map[sim.ConnID]*clientConn{}, map[string]*sessPub{}
 	s.subs, s.cache, s.outbox = map[string]*sub{}, map[string]*Datum{}, map[uint64]*pending{}
-	s.byData, s.wrote = map[string]regSet{}, map[int]bool{}
+	s.byData, s.wrote, s.pendingRegs = map[string]regSet{}, nil, pendingRegs{}
 	s.notes.init()
 	s.m = member{cfg: s.cfg, onTable: s.onTable}
 	s.m.start(env, "session")

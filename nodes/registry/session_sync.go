@@ -50,7 +50,7 @@ func sortPubs(p []Pub) {
 func (s *SessionServer) sendDigests() {
 	per := map[string]*SlotDigest{}
 	for i, sl := range s.m.table.Slots {
-		if sl.Leader.ID == "" || !s.wrote[i] {
+		if sl.Leader.ID == "" || !s.wrote.has(i) {
 			continue // a slot this session never wrote to holds nothing of it
 		}
 		d := per[sl.Leader.ID]

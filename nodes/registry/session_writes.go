@@ -70,15 +70,11 @@ func (s *SessionServer) ackStored(c sim.ConnID, reg string, v uint64) {
 // resent after a leader change, an older one would reach the new leader
 // first and be pushed to subscribers that had already seen the newer one.
 func (s *SessionServer) queue(w *DataWrite, conn sim.ConnID, ackReg string, ackVers uint64) {
-	if w.Kind == "pub" || w.Kind == "unpub" {
-		for r, p := range s.outbox { //detlint:allow deletes every match: the order does not matter
-			if o := p.w; (o.Kind == "pub" || o.Kind == "unpub") && o.Pub.RegID == w.Pub.RegID && o.Pub.DataID == w.Pub.DataID {
-				delete(s.outbox, r)
-			}
-		}
+	if isRegWrite(w) {
+		s.dropPendingRegs(w.Pub.RegID, w.Pub.DataID)
 	}
 	if w.Kind != "sync" {
-		s.wrote[w.Slot] = true
+		s.wrote.add(w.Slot)
 	}
 	s.nextReq++
 	w.ReqID = s.nextReq
@@ -87,6 +83,9 @@ func (s *SessionServer) queue(w *DataWrite, conn sim.ConnID, ackReg string, ackV
 	}
 	p := &pending{w: w, conn: conn, ackReg: ackReg, ackVers: ackVers}
 	s.outbox[w.ReqID] = p
+	if isRegWrite(w) {
+		s.pendingRegs.add(s, w.Pub.RegID, w.ReqID)
+	}
 	s.send(p)
 }
 

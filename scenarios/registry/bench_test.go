@@ -282,15 +282,19 @@ func TestLatencies(t *testing.T) {
 // previous one.
 func TestLeanPushLatencies(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
-		l := newRegLean()
+		l, pubAt := newRegLean(), map[string]time.Duration{}
 		var datums []*regnode.Datum
 		for i := range rapid.IntRange(1, 6).Draw(rt, "datums") {
 			d := &regnode.Datum{DataID: "svc", Version: uint64(i + 1)}
 			for r := range 5 {
 				if v := rapid.IntRange(-1, 2).Draw(rt, "data"); v >= 0 {
 					data := fmt.Sprintf("r%d-v%d", r, v)
+					if r%2 == 0 { // the workload's form, and another
+						data = fmt.Sprintf("c%d-d%d", r, v)
+					}
 					d.Pubs = append(d.Pubs, regnode.PubData{RegID: fmt.Sprintf("r%d", r), Data: data})
-					l.pubAt[data] = time.Duration(r*3+v) * time.Millisecond
+					pubAt[data] = time.Duration(r*3+v) * time.Millisecond
+					l.pubAt.set(data, pubAt[data])
 				}
 			}
 			datums = append(datums, d)
@@ -308,7 +312,7 @@ func TestLeanPushLatencies(t *testing.T) {
 			}
 			for _, p := range d.Pubs {
 				if !had[p.RegID+"="+p.Data] {
-					want.add(now - l.pubAt[p.Data])
+					want.add(now - pubAt[p.Data])
 				}
 			}
 			last[sub] = d
@@ -317,6 +321,39 @@ func TestLeanPushLatencies(t *testing.T) {
 		}
 		require.Equal(rt, want.n, l.latency.n)
 		require.Equal(rt, want.counts, l.latency.counts)
+	})
+}
+
+// TestPubTimes: publish times kept by the workload's data values and by
+// others read back as a map's, and only the values set are found.
+func TestPubTimes(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		var p pubTimes
+		model := map[string]time.Duration{}
+		value := rapid.OneOf(
+			rapid.Custom(func(rt *rapid.T) string {
+				return fmt.Sprintf("c%d-d%d", rapid.IntRange(0, 30).Draw(rt, "client"), rapid.IntRange(0, 30).Draw(rt, "n"))
+			}),
+			rapid.SampledFrom([]string{"c01-d1", "c1-d01", "c-d1", "c1-d", "c1-d1x", "c1-d1-d2", "x1-d1", "c+1-d1", "c1-d5000", ""}),
+			rapid.String(),
+		)
+		for range rapid.IntRange(0, 50).Draw(rt, "sets") {
+			v, at := value.Draw(rt, "value"), time.Duration(rapid.Int64Range(0, 1e12).Draw(rt, "at"))
+			p.set(v, at)
+			model[v] = at
+		}
+		for range 20 {
+			v := value.Draw(rt, "read")
+			want, wok := model[v]
+			got, ok := p.get(v)
+			require.Equal(rt, wok, ok, "%q", v)
+			require.Equal(rt, want, got, "%q", v)
+		}
+		for v, want := range model {
+			got, ok := p.get(v)
+			require.True(rt, ok, "%q", v)
+			require.Equal(rt, want, got, "%q", v)
+		}
 	})
 }
 

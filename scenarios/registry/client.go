@@ -13,7 +13,7 @@ import (
 
 // libHost hosts the registry client library in a workload node:
 // messages, connections and timers go to the library, the workload
-// driver's ticks to pump.
+// driver's ticks to pump (client pumps its own).
 type libHost struct {
 	sim.BaseNode
 	env    *sim.Env
@@ -58,24 +58,45 @@ func (c *client) record(ev regcheck.Event) {
 }
 
 func (c *client) Start(env *sim.Env) {
-	c.env, c.pump = env, func(env *sim.Env) { c.driver.Pump(env) }
+	c.env = env
 	c.client = regnode.NewClient(env, regnode.ClientConfig{
-		Sessions:       c.sys.cfg.Sessions,
-		Liveness:       c.sys.cfg.ClientLiveness,
-		OnConnected:    func(s sim.NodeID) { c.record(regcheck.Event{Kind: regcheck.Connect, Node: string(s)}) },
-		OnDisconnected: func(s sim.NodeID) { c.record(regcheck.Event{Kind: regcheck.Disconnect, Node: string(s)}) },
-		OnPublishAck: func(reg string, v uint64) {
-			c.record(regcheck.Event{Kind: regcheck.PublishAck, RegID: reg, Version: v})
-		},
-		OnPush: func(reg string, d *regnode.Datum) {
-			if l := c.sys.lean; l != nil {
-				l.push(c.idx, reg, d, c.sys.w.Now())
-				return
-			}
-			c.record(pushEvent(reg, d.DataID, d))
-		},
+		Sessions: c.sys.cfg.Sessions,
+		Liveness: c.sys.cfg.ClientLiveness,
+		Hooks:    c,
 	})
 	c.driver.Start(env)
+}
+
+// Timer is libHost's with the driver's ticks pumped directly (no closure
+// a client).
+func (c *client) Timer(id sim.TimerID, tag any) {
+	if scenarios.IsDriverTick(tag) {
+		c.driver.Pump(c.env)
+		return
+	}
+	c.client.HandleTimer(id, tag)
+}
+
+// The client library's hooks (regnode.ClientHooks).
+
+func (c *client) OnConnected(s sim.NodeID) {
+	c.record(regcheck.Event{Kind: regcheck.Connect, Node: string(s)})
+}
+
+func (c *client) OnDisconnected(s sim.NodeID) {
+	c.record(regcheck.Event{Kind: regcheck.Disconnect, Node: string(s)})
+}
+
+func (c *client) OnPublishAck(reg string, v uint64) {
+	c.record(regcheck.Event{Kind: regcheck.PublishAck, RegID: reg, Version: v})
+}
+
+func (c *client) OnPush(reg string, d *regnode.Datum) {
+	if l := c.sys.lean; l != nil {
+		l.push(c.idx, reg, d, c.sys.w.Now())
+		return
+	}
+	c.record(pushEvent(reg, d.DataID, d))
 }
 
 // pushEvent is the history's record of a push of d to subscriber reg of

@@ -19,7 +19,7 @@ import (
 // checkers need the full recording.
 type regLean struct {
 	last  map[subKey]*regnode.Datum // the last push per subscriber
-	pubAt map[string]time.Duration  // when each data was published (the workload's data values are unique: c<client>-d<n>)
+	pubAt pubTimes                  // when each data was published
 	evs   [][]leanEvent             // the clients' events, in chunks of leanChunk (a growing slice keeps up to half its size spare)
 	names interned                  // the events' dataInfoIds and session names
 	kinds []regcheck.Kind           // the events' kinds, by leanEvent.kind
@@ -72,7 +72,7 @@ func (n *interned) of(s string) uint32 {
 }
 
 func newRegLean() *regLean {
-	return &regLean{last: map[subKey]*regnode.Datum{}, pubAt: map[string]time.Duration{}}
+	return &regLean{last: map[subKey]*regnode.Datum{}}
 }
 
 // record keeps a client event (rec holds the others) and the time of a
@@ -90,8 +90,82 @@ func (l *regLean) record(rec *regcheck.History, ev regcheck.Event) {
 	*last = append(*last, leanEvent{at: uint32(len(rec.Events)), t: ev.T, ck: uint32(ev.Client)<<8 | uint32(kind),
 		dataID: l.names.of(ev.DataID), regID: ev.RegID, data: ev.Data, node: l.names.of(ev.Node), version: ev.Version})
 	if ev.Kind == regcheck.Publish {
-		l.pubAt[ev.Data] = time.Duration(ev.T)
+		l.pubAt.set(ev.Data, time.Duration(ev.T))
 	}
+}
+
+// pubTimes is when each data value was published. The workload's values
+// are unique, c<client>-d<n> (decimal, no leading zeros): their times are
+// kept by client and n, two slice indexes, where a map lookup for each
+// publisher new to a subscriber was a tenth of the benchmark's CPU. Any
+// other value is kept in a map.
+type pubTimes struct {
+	byClient [][]time.Duration // [client][n]: the time + 1 (0: not published)
+	other    map[string]time.Duration
+}
+
+func (p *pubTimes) set(data string, t time.Duration) {
+	c, n, ok := workloadData(data)
+	if !ok {
+		if p.other == nil {
+			p.other = map[string]time.Duration{}
+		}
+		p.other[data] = t
+		return
+	}
+	if c >= len(p.byClient) {
+		p.byClient = append(p.byClient, make([][]time.Duration, c+1-len(p.byClient))...)
+	}
+	ts := p.byClient[c]
+	if n >= len(ts) {
+		ts = append(ts, make([]time.Duration, n+1-len(ts))...)
+		p.byClient[c] = ts
+	}
+	ts[n] = t + 1
+}
+
+func (p *pubTimes) get(data string) (time.Duration, bool) {
+	c, n, ok := workloadData(data)
+	if !ok {
+		t, ok := p.other[data]
+		return t, ok
+	}
+	if c < len(p.byClient) && n < len(p.byClient[c]) && p.byClient[c][n] != 0 {
+		return p.byClient[c][n] - 1, true
+	}
+	return 0, false
+}
+
+// workloadData parses a workload data value, c<client>-d<n>, with bounds
+// that keep the slices small.
+func workloadData(s string) (client, n int, ok bool) {
+	rest, ok := strings.CutPrefix(s, "c")
+	if !ok {
+		return 0, 0, false
+	}
+	cs, ns, ok := strings.Cut(rest, "-d")
+	if !ok {
+		return 0, 0, false
+	}
+	client, okc := decimal(cs)
+	n, okn := decimal(ns)
+	return client, n, okc && okn && client < 1<<22 && n < 1<<12
+}
+
+// decimal parses a canonical decimal number (no sign, no leading zeros),
+// so that each number has one spelling.
+func decimal(s string) (int, bool) {
+	if s == "" || len(s) > 9 || (s[0] == '0' && len(s) > 1) {
+		return 0, false
+	}
+	v := 0
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		v = v*10 + int(s[i]-'0')
+	}
+	return v, true
 }
 
 // latencyStep is the latencies' resolution: a count per 0.1 ms instead of
@@ -167,7 +241,7 @@ func (l *regLean) published(prev, d *regnode.Datum) []time.Duration {
 		if j < len(old) && old[j].RegID == p.RegID && old[j].Data == p.Data {
 			continue
 		}
-		if t, ok := l.pubAt[p.Data]; ok {
+		if t, ok := l.pubAt.get(p.Data); ok {
 			times = append(times, t)
 		}
 	}

@@ -1,0 +1,92 @@
+package registry
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
+)
+
+// TestSlotSet: a slotSet holds exactly the slots added to it.
+func TestSlotSet(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		var set slotSet
+		model := map[int]bool{}
+		for _, slot := range rapid.SliceOf(rapid.IntRange(0, 300)).Draw(rt, "added") {
+			set.add(slot)
+			model[slot] = true
+		}
+		for slot := -1; slot <= 320; slot++ {
+			require.Equal(rt, model[slot], set.has(slot), "slot %d", slot)
+		}
+	})
+}
+
+// TestSlotIndex: after random publishes, moves to another dataInfoId and
+// removals (as any code removes a publisher: from the map alone), a
+// session's slot index of its publishers is the one computed afresh.
+func TestSlotIndex(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		s := &SessionServer{pubs: map[string]*sessPub{}, m: member{cfg: Config{Slots: 8}}}
+		for range rapid.IntRange(0, 60).Draw(rt, "steps") {
+			reg := fmt.Sprintf("r%d", rapid.IntRange(0, 12).Draw(rt, "reg"))
+			switch rapid.IntRange(0, 2).Draw(rt, "op") {
+			case 0, 1: // publish, perhaps to another dataInfoId
+				id := fmt.Sprintf("svc-%d", rapid.IntRange(0, 20).Draw(rt, "data"))
+				s.pubs[reg] = &sessPub{Pub: Pub{RegID: reg, DataID: id}}
+				s.indexPub(reg, s.slotOf(id))
+			case 2:
+				delete(s.pubs, reg)
+			}
+			slot := rapid.IntRange(0, 7).Draw(rt, "read")
+			var want []string
+			for _, reg := range sortedKeys(s.pubs) {
+				if s.slotOf(s.pubs[reg].DataID) == slot {
+					want = append(want, reg)
+				}
+			}
+			require.Equal(rt, want, []string(s.slotRegs(slot)), "slot %d", slot)
+		}
+	})
+}
+
+// TestPendingRegs: with the registerId index, queueing writes replaces
+// exactly the pending publishes and unpublishes a walk of the outbox
+// finds, while writes are also removed behind the index's back (accepted,
+// given up, dropped with their connection).
+func TestPendingRegs(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		s := &SessionServer{outbox: map[uint64]*pending{}}
+		model := map[uint64]*DataWrite{}
+		next := uint64(0)
+		for range rapid.IntRange(0, 300).Draw(rt, "steps") {
+			if len(model) > 0 && rapid.IntRange(0, 3).Draw(rt, "remove") == 0 {
+				r := rapid.SampledFrom(slices.Sorted(maps.Keys(model))).Draw(rt, "removed")
+				delete(model, r)
+				delete(s.outbox, r)
+				continue
+			}
+			next++
+			w := &DataWrite{ReqID: next, Kind: rapid.SampledFrom([]string{"pub", "unpub", "sync", "clientoff"}).Draw(rt, "kind"),
+				Pub: Pub{RegID: fmt.Sprintf("r%d", rapid.IntRange(0, 5).Draw(rt, "reg")), DataID: fmt.Sprintf("svc-%d", rapid.IntRange(0, 2).Draw(rt, "data"))}}
+			if isRegWrite(w) {
+				for r, o := range model { //detlint:allow deletes every match
+					if isRegWrite(o) && o.Pub.RegID == w.Pub.RegID && o.Pub.DataID == w.Pub.DataID {
+						delete(model, r)
+					}
+				}
+				s.dropPendingRegs(w.Pub.RegID, w.Pub.DataID)
+			}
+			model[w.ReqID] = w
+			s.outbox[w.ReqID] = &pending{w: w}
+			if isRegWrite(w) {
+				s.pendingRegs.add(s, w.Pub.RegID, w.ReqID)
+			}
+			require.Equal(rt, slices.Sorted(maps.Keys(model)), sortedReqs(s.outbox))
+			require.LessOrEqual(rt, s.pendingRegs.n, 2*len(s.outbox)+64)
+		}
+	})
+}
