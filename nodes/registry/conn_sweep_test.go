@@ -95,13 +95,13 @@ const cfgSessionLeaseBound = 45 * time.Second
 func TestRecentRegistrations(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		at, held := map[string]time.Duration{}, map[string]bool{}
+		maxLag := time.Duration(rapid.Int64Range(1, 5e9).Draw(rt, "max lag"))
 		now := time.Duration(rapid.Int64Range(0, 20e9).Draw(rt, "now"))
 		for i := range rapid.IntRange(0, 20).Draw(rt, "registrations") {
 			reg := fmt.Sprintf("r%d", i)
-			at[reg] = time.Duration(rapid.Int64Range(0, int64(now)).Draw(rt, "at"))
+			at[reg] = max(now-time.Duration(rapid.Int64Range(0, int64(2*maxLag)).Draw(rt, "age")), 0)
 			held[reg] = rapid.Bool().Draw(rt, "held")
 		}
-		maxLag := time.Duration(rapid.Int64Range(1, 5e9).Draw(rt, "max lag"))
 		kept := recentRegistrations(at, func(reg string) bool { return held[reg] }, now, maxLag)
 		misses := func(m map[string]time.Duration, reg string, close, lag time.Duration) bool {
 			t, ok := m[reg]
@@ -115,7 +115,7 @@ func TestRecentRegistrations(t *testing.T) {
 		}
 		for range 20 {
 			reg := fmt.Sprintf("r%d", rapid.IntRange(0, 20).Draw(rt, "reg"))
-			close := now + time.Duration(rapid.Int64Range(0, 10e9).Draw(rt, "close after"))
+			close := now + time.Duration(rapid.Int64Range(0, int64(maxLag)).Draw(rt, "close after"))
 			lag := time.Duration(rapid.Int64Range(0, int64(maxLag)).Draw(rt, "lag"))
 			require.Equal(rt, misses(all, reg, close, lag), misses(kept, reg, close, lag), "%s closed at %v with lag %v", reg, close, lag)
 		}
