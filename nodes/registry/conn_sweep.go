@@ -59,14 +59,20 @@ func (s *SessionServer) lostCloseRace(reg string) bool {
 // than any register lag. The map is rebuilt, as Go maps never shrink: it
 // held every publisher (38 bytes a client), now those of the last sweep.
 func (s *SessionServer) forgetRegistrations() {
-	now, lag := s.env.Monotonic(), max(s.cfg.RegisterLag, fastDisconnectLag)
-	keep := make(map[string]time.Duration, len(s.conns.at)/4)
-	for reg, at := range s.conns.at { //detlint:allow fills a map
-		if s.pubs[reg] != nil && now-at < lag {
-			keep[reg] = at
+	held := func(reg string) bool { return s.pubs[reg] != nil }
+	s.conns.at = recentRegistrations(s.conns.at, held, s.env.Monotonic(), max(s.cfg.RegisterLag, fastDisconnectLag))
+}
+
+// recentRegistrations is the arrival times of the held registrations that
+// arrived within lag before now.
+func recentRegistrations(at map[string]time.Duration, held func(string) bool, now, lag time.Duration) map[string]time.Duration {
+	keep := make(map[string]time.Duration, len(at)/4)
+	for reg, t := range at { //detlint:allow fills a map
+		if held(reg) && now-t < lag {
+			keep[reg] = t
 		}
 	}
-	s.conns.at = keep
+	return keep
 }
 
 // sweepOrphans cleans the connection index entries whose connection is

@@ -1,10 +1,12 @@
 package registry
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
 
 	"github.com/sofasim/sofasim/sim"
 )
@@ -85,3 +87,37 @@ func TestSharedConnectIDKeepsDeadClients(t *testing.T) {
 
 // cfgSessionLeaseBound is past the data-side lease, its check, and a sync.
 const cfgSessionLeaseBound = 45 * time.Second
+
+// TestRecentRegistrations: keeping only the arrival times within the
+// largest lag changes no later answer of whether a close, with any lag up
+// to it, misses a registration, from keeping every held one (the sweep's
+// rule before).
+func TestRecentRegistrations(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		at, held := map[string]time.Duration{}, map[string]bool{}
+		maxLag := time.Duration(rapid.Int64Range(1, 5e9).Draw(rt, "max lag"))
+		now := time.Duration(rapid.Int64Range(0, 20e9).Draw(rt, "now"))
+		for i := range rapid.IntRange(0, 20).Draw(rt, "registrations") {
+			reg := fmt.Sprintf("r%d", i)
+			at[reg] = max(now-time.Duration(rapid.Int64Range(0, int64(2*maxLag)).Draw(rt, "age")), 0)
+			held[reg] = rapid.Bool().Draw(rt, "held")
+		}
+		kept := recentRegistrations(at, func(reg string) bool { return held[reg] }, now, maxLag)
+		misses := func(m map[string]time.Duration, reg string, close, lag time.Duration) bool {
+			t, ok := m[reg]
+			return ok && close-t < lag
+		}
+		all := map[string]time.Duration{}
+		for reg, t := range at { //detlint:allow fills a map
+			if held[reg] {
+				all[reg] = t
+			}
+		}
+		for range 20 {
+			reg := fmt.Sprintf("r%d", rapid.IntRange(0, 20).Draw(rt, "reg"))
+			close := now + time.Duration(rapid.Int64Range(0, int64(maxLag)).Draw(rt, "close after"))
+			lag := time.Duration(rapid.Int64Range(0, int64(maxLag)).Draw(rt, "lag"))
+			require.Equal(rt, misses(all, reg, close, lag), misses(kept, reg, close, lag), "%s closed at %v with lag %v", reg, close, lag)
+		}
+	})
+}

@@ -26,7 +26,11 @@ type regLean struct {
 	// diffs: the publish times of the data new in a datum since another,
 	// by the pair: a session pushes one datum to all its subscribers of
 	// it, and most had the same one before.
-	diffs   map[[2]*regnode.Datum][]time.Duration
+	diffs map[[2]*regnode.Datum][]time.Duration
+	// at: the publish time of each publisher of a datum (-1: none), by
+	// datum, looked up once a datum rather than once a push that missed
+	// diffs (a datum is pushed by every session that fetched it).
+	at      map[*regnode.Datum][]time.Duration
 	latency latencies
 }
 
@@ -200,8 +204,9 @@ func (h *latencies) at(k int) time.Duration {
 	return time.Duration(len(h.counts)) * latencyStep
 }
 
-// maxDiffs bounds the remembered diffs (they are dropped all at once).
-const maxDiffs = 32
+// maxDiffs and maxAt bound the remembered diffs and times (each dropped
+// all at once).
+const maxDiffs, maxAt = 32, 64
 
 // push compares the datum with the subscriber's previous one: a publisher
 // whose data is new to the subscriber was delivered now.
@@ -231,8 +236,9 @@ func (l *regLean) published(prev, d *regnode.Datum) []time.Duration {
 		old = prev.Pubs
 	}
 	var times []time.Duration
+	at := l.timesOf(d)
 	j := 0
-	for _, p := range d.Pubs {
+	for i, p := range d.Pubs {
 		// Mostly the same publishers as before: equal strings (often the
 		// very same) compare faster than ordered ones.
 		for j < len(old) && old[j].RegID != p.RegID && old[j].RegID < p.RegID {
@@ -241,11 +247,32 @@ func (l *regLean) published(prev, d *regnode.Datum) []time.Duration {
 		if j < len(old) && old[j].RegID == p.RegID && old[j].Data == p.Data {
 			continue
 		}
-		if t, ok := l.pubAt.get(p.Data); ok {
-			times = append(times, t)
+		if at[i] >= 0 {
+			times = append(times, at[i])
 		}
 	}
 	return times
+}
+
+// timesOf is the publish time of each of d's publishers' data, -1 for
+// data not published by the workload.
+func (l *regLean) timesOf(d *regnode.Datum) []time.Duration {
+	if at, ok := l.at[d]; ok {
+		return at
+	}
+	if len(l.at) >= maxAt || l.at == nil {
+		l.at = map[*regnode.Datum][]time.Duration{}
+	}
+	at := make([]time.Duration, len(d.Pubs))
+	for i, p := range d.Pubs {
+		if t, ok := l.pubAt.get(p.Data); ok {
+			at[i] = t
+		} else {
+			at[i] = -1
+		}
+	}
+	l.at[d] = at
+	return at
 }
 
 // events is the recorded history (rec, with the clients' events merged
