@@ -218,7 +218,7 @@ func TestPayloadsBelongToQueuedEvents(t *testing.T) {
 // bytes, the whole in the 320-byte size class; a slot's fields in its first
 // line and the first Env in its second, the whole 128 bytes (a size class
 // that starts its objects on lines); an Env alone in the 64-byte class. The
-// cold part of a slot stays in the 192-byte class: one per node. A queued
+// cold part of a slot stays in the 176-byte class: one per node. A queued
 // item takes four words.
 func TestHotLayouts(t *testing.T) {
 	var c conn
@@ -232,7 +232,7 @@ func TestHotLayouts(t *testing.T) {
 	require.Equal(t, uintptr(128), unsafe.Sizeof(s))
 	require.LessOrEqual(t, unsafe.Offsetof(s.slotCold)+8, uintptr(64))
 	require.Equal(t, uintptr(64), unsafe.Offsetof(s.env0))
-	require.LessOrEqual(t, unsafe.Sizeof(slotCold{}), uintptr(192), "the 192-byte size class")
+	require.LessOrEqual(t, unsafe.Sizeof(slotCold{}), uintptr(176), "the 176-byte size class")
 	require.Equal(t, uintptr(64), unsafe.Sizeof(Env{}))
 	require.Equal(t, uintptr(32), unsafe.Sizeof(queued{}), "an item of the world's item table")
 }

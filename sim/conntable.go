@@ -105,17 +105,19 @@ func (r connRef) ok() bool { return r.c.id == r.id }
 // direction's front, chained per direction; freed slots are reused, so a
 // burst on one connection and then another allocates nothing.
 //
-// When it empties, it is dropped if neither of the last two bursts (the
-// most items live between two emptyings) needed an eighth of it, and it
-// holds more than itemsKeep: otherwise the registry's start, every client
-// registering at once, leaves each of its 10,000 clients 150 bytes of
-// free items for the rest of the run. Only an empty table is dropped, as
-// the chains' indices would otherwise have to be rewritten.
+// When a burst starts on the empty table, the table is dropped if
+// neither of the last two bursts (the most items live between two
+// emptyings) needed an eighth of it, and it holds more than itemsKeep:
+// otherwise the registry's start, every client registering at once,
+// leaves each of its 10,000 clients 150 bytes of free items for the rest
+// of the run. Only an empty table is dropped, as the chains' indices would
+// otherwise have to be rewritten. This is done in push, not as the table
+// empties: pop is inlined in every delivery, and the check would stop it.
 type items struct {
 	v              []queued // chained by next: 1-based, 0: none
 	free           int32    // 1-based head of the free chain, 0: none
 	live           int32    // items in use
-	peak, prevPeak int32    // the most live since the table last emptied, and before
+	peak, prevPeak int32    // the most live in the last burst, and the one before
 }
 
 // itemsKeep is the table's size (half a megabyte) below which it is kept
@@ -143,6 +145,9 @@ func (it *items) push(f *fifo, q queued) {
 	}
 	var i int32
 	q.next = 0
+	if it.live == 0 {
+		it.burst()
+	}
 	if it.live++; it.live > it.peak {
 		it.peak = it.live
 	}
@@ -181,14 +186,12 @@ func (it *items) pop(f *fifo) {
 func (it *items) release(i int32) {
 	it.v[i-1] = queued{next: it.free}
 	it.free = i
-	if it.live--; it.live == 0 {
-		it.emptied()
-	}
+	it.live--
 }
 
-// emptied drops the empty table when the last two bursts left most of it
-// unused.
-func (it *items) emptied() {
+// burst starts a burst on the empty table, which it drops when the last
+// two bursts left most of it unused.
+func (it *items) burst() {
 	need := max(it.peak, it.prevPeak)
 	it.prevPeak, it.peak = it.peak, 0
 	if c := cap(it.v); c > itemsKeep && c > 8*int(need) {

@@ -132,7 +132,7 @@ func (f DiskSlow) apply(w *World) string {
 	}
 	w.push(event{at: until, kind: evCall, p: func() {
 		for _, n := range nodes {
-			n.disk.endSlow(w.now)
+			n.madeDisk().endSlow(w.now)
 		}
 	}})
 	return ""
@@ -151,7 +151,7 @@ func (f DiskFail) apply(w *World) string {
 
 func (f DiskHeal) apply(w *World) string {
 	for _, n := range w.slots(f.Nodes) {
-		if d := n.disk; d != nil {
+		if d := n.madeDisk(); d != nil {
 			d.failSyncs, d.failTorn = 0, false
 			d.slow = nil
 		}

@@ -95,23 +95,39 @@ type slot struct {
 
 // slotCold is the part of a node's slot that events seldom touch.
 type slotCold struct {
-	env     *Env
 	stats   coldStats
 	id      NodeID
 	factory func() Node
 	rare    *slotRare // made on first use (rarePart)
 	clock   clock
-	disk    *Disk // made on first use (World.diskOf): most clients never write
 	conns   []ConnID
 	due     timerHeap // live timers by deadline; cancelled ones linger until popped or pruneDue
 }
 
 // slotRare is what most nodes never need. Out of slotCold, it keeps that
-// in the 192-byte size class, not 224.
+// in the 176-byte size class, not 224.
 type slotRare struct {
+	env   *Env    // the current incarnation's, after the first (its own is env0)
+	disk  *Disk   // made on first use (World.diskOf): most clients never write
 	held  []entry // events waiting for a paused node
 	fpCtx context.Context
 	exit  string // the reason of an Exit, applied when the call returns
+}
+
+// env returns the current incarnation's Env.
+func (n *slot) env() *Env {
+	if n.inc == 1 {
+		return &n.env0
+	}
+	return n.rare.env
+}
+
+// madeDisk returns the node's disk, or nil if none was made yet.
+func (n *slot) madeDisk() *Disk {
+	if n.rare == nil {
+		return nil
+	}
+	return n.rare.disk
 }
 
 // rarePart returns the node's rare part, made on first use.
@@ -124,7 +140,7 @@ func (n *slot) rarePart() *slotRare {
 
 // coldStats is NodeStats but Sent and Received, which live in the hot
 // slot; with them, and its rarer counters in 64 bits, slotCold would not
-// fit the 192-byte size class.
+// fit the 176-byte size class.
 type coldStats struct {
 	DatagramsSent, DatagramsReceived, DatagramsLost uint64
 	Timers                                          uint64
@@ -285,12 +301,13 @@ func (w *World) Disk(id NodeID) *Disk {
 // stream: a stream is a pure function of the seed and its name, and only
 // the disk draws from it, so its draws are the same whenever it is made.
 func (w *World) diskOf(n *slot) *Disk {
-	if n.disk == nil {
-		n.disk = newDisk()
-		n.disk.rng = NewStream(w.seed, "disk/"+string(n.id))
-		n.disk.busyFlag = &n.attention
+	r := n.rarePart()
+	if r.disk == nil {
+		r.disk = newDisk()
+		r.disk.rng = NewStream(w.seed, "disk/"+string(n.id))
+		r.disk.busyFlag = &n.attention
 	}
-	return n.disk
+	return r.disk
 }
 
 // Stats returns a node's counters.
@@ -471,10 +488,7 @@ func (w *World) prefetch(q *queue) {
 		next = unsafe.Pointer(&w.items.v[dir.first-1])
 	}
 	var sc, sd, sl unsafe.Pointer
-	env := &n.env0 // read from the cold part only after a restart
-	if n.inc != 1 {
-		env = n.env
-	}
+	env := n.env() // read from the rare part only after a restart
 	if hint := env.sentOn; hint != 0 {
 		if out := w.conns.get(ConnID(hint >> 1)); out != nil {
 			od := &out.dir[hint&1]
@@ -597,7 +611,7 @@ func (w *World) callStart(n *slot) {
 		}
 	}()
 	w.inNode = n
-	n.node.Start(n.env)
+	n.node.Start(n.env())
 	w.returned(n)
 }
 
@@ -617,7 +631,7 @@ func (w *World) leftBehind(n *slot) {
 		w.recordDeath(n, "exit: "+reason)
 		return
 	}
-	if d := n.disk; d != nil && d.busy > 0 {
+	if d := n.madeDisk(); d != nil && d.busy > 0 {
 		b := d.busy
 		d.busy = 0
 		n.busyUntil = max(n.busyUntil, w.now) + b
@@ -653,13 +667,13 @@ func (w *World) start(n *slot) {
 	env := &n.env0 // dead for good once the first incarnation is
 	if n.inc > 1 {
 		env = new(Env)
+		n.rarePart().env = env
 	}
 	*env = Env{w: w, n: n, inc: n.inc}
 	var buf [64]byte
 	name := strconv.AppendUint(append(append(append(buf[:0], "node/"...), n.id...), '/'), uint64(n.inc), 10)
 	env.src.Seed(StreamSeed(w.seed, string(name)))
 	env.rng = *rand.New(&env.src)
-	n.env = env
 	n.node = n.factory()
 	w.record(evStart, n, "", 0, "start")
 	w.callStart(n)
@@ -705,7 +719,7 @@ func (w *World) crash(n *slot, torn bool, reason string) {
 			w.payload(&e) // a datagram the dead process never gets
 		}
 	}
-	if d := n.disk; d != nil {
+	if d := n.madeDisk(); d != nil {
 		d.crash(d.rng, torn || w.cfg.TornWrites)
 	}
 }
