@@ -71,6 +71,20 @@ type World struct {
 	stop     bool
 	running  bool
 	inNode   *slot // the node whose code is running, if any
+	reply    reply // the connection a Message call is for
+	digester digester
+}
+
+// reply is the connection the last Message call delivered on, which the
+// node most likely answers on: Env.Send then skips finding the connection
+// and the node's end of it. It holds while the connection struct is not
+// reused (only between events: the loop clears it then) and env's node
+// lives (crash clears it); only env's calls match.
+type reply struct {
+	env *Env
+	c   *conn
+	id  ConnID
+	end int
 }
 
 // slot is a node's place in the world: the machine (clock, disk, stats)
@@ -405,6 +419,7 @@ func (w *World) loop(lim Limits, startE uint64) (reason StopReason) {
 		}
 		if len(w.conns.dead) > 0 {
 			w.conns.recycle()
+			w.reply = reply{} // its connection may be reused
 		}
 		ev := q.pop()
 		if prefetching && len(w.nodes) >= prefetchNodes && len(q.h) > 0 {
@@ -681,6 +696,7 @@ func (w *World) crash(n *slot, torn bool, reason string) {
 		return
 	}
 	held := n.takeHeld()
+	w.reply = reply{} // its Env may be the node's
 	n.up = false
 	n.exit = "" // an Exit and a panic in one call are one death
 	n.paused = false
