@@ -21,11 +21,40 @@ type Latency struct {
 	TailMax time.Duration `json:"tail_max,omitempty"`
 }
 
-// draw draws one delay. Both draws are pcg.chance and pcg.int64n written
-// out, so that a message's latency is one call: it is the hottest draw of every run.
-func (l *Latency) draw(r *pcg) int64 {
-	lo, hi := int64(l.Min), int64(l.Max)
-	if ppm := l.TailPPM; ppm > 0 && l.TailMax > l.Max {
+// delays is a Latency prepared once per world for drawing: the bounds of
+// both ranges and the tail's chance, so that a draw, the hottest of every
+// run, reads them and decides nothing twice.
+type delays struct {
+	lo, tailLo int64
+	u, tailU   uint64 // each range's hi-lo+1; 0: hi <= lo, nothing to draw
+	ppm        int64  // the tail's chance; 0: no tail
+}
+
+// prepare makes the delays that draw as l does.
+func (l Latency) prepare() delays {
+	span := func(lo, hi time.Duration) uint64 {
+		u := uint64(hi - lo + 1)
+		if hi <= lo {
+			return 0
+		}
+		if u == 0 {
+			panic("sim: latency range wider than 2^64-1 ns")
+		}
+		return u
+	}
+	d := delays{lo: int64(l.Min), u: span(l.Min, l.Max)}
+	if l.TailPPM > 0 && l.TailMax > l.Max {
+		d.ppm, d.tailLo, d.tailU = l.TailPPM, int64(l.Max), span(l.Max, l.TailMax)
+	}
+	return d
+}
+
+// draw draws one delay: with the tail's chance from the tail's range,
+// otherwise from the first. Both draws are pcg.chance and pcg.int64n
+// written out, so that a message's latency is one call.
+func (l *delays) draw(r *pcg) int64 {
+	lo, u := l.lo, l.u
+	if ppm := l.ppm; ppm > 0 {
 		tail := ppm >= 1_000_000 // then chance draws nothing
 		if !tail {
 			const n = 1_000_000
@@ -36,14 +65,13 @@ func (l *Latency) draw(r *pcg) int64 {
 			tail = int64(h) < ppm
 		}
 		if tail {
-			lo, hi = hi, int64(l.TailMax)
+			lo, u = l.tailLo, l.tailU
 		}
 	}
-	if hi <= lo {
+	if u == 0 {
 		return lo
 	}
-	u := uint64(hi - lo + 1)
-	if u&(u-1) == 0 { // as int64n: a power of two, or an overflow that panics
+	if u&(u-1) == 0 { // as int64n: a power of two
 		return lo + int64(r.retry(u, 0, 0))
 	}
 	h, lw := bits.Mul64(r.Uint64(), u)
@@ -170,7 +198,7 @@ func (w *World) refresh(l *link) *link {
 // delay draws one connection message's delay: latency plus a
 // retransmission timeout for each lost packet.
 func (w *World) delay(l *link) int64 {
-	d := w.cfg.Network.Latency.draw(&l.rng)
+	d := w.lat.draw(&l.rng)
 	if l.lossPPM > 0 { // chance draws nothing otherwise
 		d += w.retransmits(l)
 	}
@@ -291,7 +319,7 @@ func (c *conn) endOf(n *slot) int {
 func (w *World) enqueue(c *conn, d int, msg any, ctl uint8) {
 	dir := &c.dir[d&1]
 	l := dir.l // delay written out, a call fewer on every send
-	ready := w.now + w.cfg.Network.Latency.draw(&l.rng)
+	ready := w.now + w.lat.draw(&l.rng)
 	if l.lossPPM > 0 {
 		ready += w.retransmits(l)
 	}
@@ -307,8 +335,12 @@ func (w *World) enqueue(c *conn, d int, msg any, ctl uint8) {
 		w.seq++
 		e := entry{at: max(q.ready, w.now, dir.last), key: w.seq<<8 | uint64(d&1)<<4 | uint64(evDeliver),
 			a: uint64(c.id), x: uint64(uint32(c.end[(1-d)&1].node))}
-		if w.q.fast(e.at) {
-			w.q.cur.push(e)
+		if cur := &w.q.cur; w.q.fast(e.at) && len(cur.h) < cap(cur.h) {
+			// push, when the heap has room: no call to grow it, around
+			// which this function would keep its values on the stack.
+			n := len(cur.h)
+			cur.h = cur.h[:n+1] // only the length is stored
+			cur.up(n, e)
 		} else {
 			w.q.push(e, w.now)
 		}
@@ -645,7 +677,7 @@ func (w *World) sendDatagram(n *slot, to NodeID, msg any) {
 		copies = 2
 	}
 	for i := 0; i < copies; i++ {
-		w.push(event{at: w.now + w.cfg.Network.Latency.draw(&l.rng), kind: evDatagram, node: ti, a: uint64(n.idx), p: msg})
+		w.push(event{at: w.now + w.lat.draw(&l.rng), kind: evDatagram, node: ti, a: uint64(n.idx), p: msg})
 	}
 }
 

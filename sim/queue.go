@@ -138,11 +138,16 @@ type queue struct{ h []entry }
 
 func (q *queue) push(e entry) {
 	q.h = append(q.h, e)
+	q.up(len(q.h)-1, e)
+}
+
+// up moves e, at i, up to its place. It compares e's words, not e.less:
+// taking e's address would keep it on the stack.
+func (q *queue) up(i int, e entry) {
 	h := q.h
-	i := len(h) - 1
 	for i > 0 {
 		p := (i - 1) >> 2
-		if !e.less(&h[p]) {
+		if at := h[p].at; e.at > at || e.at == at && e.key >= h[p].key {
 			break
 		}
 		h[i] = h[p]

@@ -30,6 +30,7 @@ type Config struct {
 // only one world runs at a time in a process (see package doc).
 type World struct {
 	cfg  Config
+	lat  delays // cfg.Network.Latency, prepared
 	seed uint64
 	now  int64
 	seq  uint64
@@ -199,6 +200,7 @@ func NewWorld(cfg Config) *World {
 	}
 	return &World{
 		cfg:        cfg,
+		lat:        cfg.Network.Latency.prepare(),
 		seed:       cfg.Seed,
 		byID:       map[NodeID]int32{},
 		links:      map[uint64]*link{},
