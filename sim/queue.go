@@ -157,13 +157,23 @@ func (q *queue) up(i int, e entry) {
 }
 
 func (q *queue) pop() entry {
+	top := q.h[0]
+	q.drop()
+	return top
+}
+
+// drop removes the head. The event loop copies the head and drops it:
+// returning an entry from pop costs copies through registers and stack.
+func (q *queue) drop() {
 	h := q.h
-	top := h[0]
 	n := len(h) - 1
-	last := h[n]
 	// Only the length is stored back: storing the slice would check for a
 	// write barrier on every pop.
 	q.h = q.h[:n]
+	if n == 0 {
+		return
+	}
+	last := h[n]
 	h = h[:n]
 	i := 0
 	for {
@@ -187,10 +197,7 @@ func (q *queue) pop() entry {
 		h[i] = h[m]
 		i = m
 	}
-	if n > 0 {
-		h[i] = last
-	}
-	return top
+	h[i] = last
 }
 
 // shrink gives back the room of a burst past: the timer queue grows to

@@ -405,6 +405,7 @@ func (w *World) loop(lim Limits, startE uint64) (reason StopReason) {
 	if lim.MaxEvents > 0 {
 		last = startE + lim.MaxEvents
 	}
+	pf := prefetching && len(w.nodes) >= prefetchNodes // nodes added later wait for the next Run: only a hint
 	for {
 		q := w.q.front() // head, written out
 		if len(w.timers.h) > 0 {
@@ -423,8 +424,9 @@ func (w *World) loop(lim Limits, startE uint64) (reason StopReason) {
 			w.conns.recycle()
 			w.reply = reply{} // its connection may be reused
 		}
-		ev := q.pop()
-		if prefetching && len(w.nodes) >= prefetchNodes && len(q.h) > 0 {
+		ev := q.h[0]
+		q.drop()
+		if pf && len(q.h) > 0 {
 			w.prefetch(q)
 		}
 		w.now = ev.at
@@ -513,9 +515,18 @@ func (w *World) Wall() time.Duration { return w.wall }
 
 func (w *World) dispatch(ev *entry) {
 	kind := ev.kind()
-	w.fp.u64(uint64(ev.at))
-	w.fp.u64(uint64(kind)<<32 | uint64(uint32(ev.x)))
-	w.fp.u64(ev.id())
+	h := Mix(w.fp.h, uint64(ev.at))
+	h = Mix(h, uint64(kind)<<32|uint64(uint32(ev.x)))
+	w.fp.h = Mix(h, ev.id())
+	if kind == evDeliver { // the most common, first; it is for any incarnation
+		n := w.nodes[ev.node()]
+		if w.waits(n) {
+			w.hold(n, ev)
+			return
+		}
+		w.deliverHead(ev, n)
+		return
+	}
 	if kind >= evFault || kind == evStart {
 		w.dispatchWorld(ev, kind)
 		return
@@ -524,13 +535,11 @@ func (w *World) dispatch(ev *entry) {
 	if inc := ev.inc(); inc != 0 && inc != n.inc {
 		return // meant for an incarnation that is gone
 	}
-	if n.up && (n.paused || n.busyUntil > w.now) {
+	if w.waits(n) {
 		w.hold(n, ev)
 		return
 	}
 	switch kind {
-	case evDeliver:
-		w.deliverHead(ev, n)
 	case evConnClose:
 		w.onConnClose(ev)
 	case evKeepalive:
@@ -559,6 +568,10 @@ func (w *World) dispatchWorld(ev *entry, kind uint8) {
 		w.start(w.nodes[ev.node()])
 	}
 }
+
+// waits reports whether the node's events wait: it is paused, or busy
+// (a slow sync).
+func (w *World) waits(n *slot) bool { return n.up && (n.paused || n.busyUntil > w.now) }
 
 // hold keeps an event for a paused node until it resumes, or requeues it
 // for when a busy node (a slow sync) is free.
