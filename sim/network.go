@@ -318,22 +318,23 @@ func (c *conn) endOf(n *slot) int {
 
 func (w *World) enqueue(c *conn, d int, msg any, ctl uint8) {
 	dir := &c.dir[d&1]
+	if dir.n > 0 {
+		w.items.push(&dir.fifo, queued{msg: msg, ready: w.now + w.delay(dir.l), ctl: ctl})
+		return
+	}
+	// The common case, written out: the message becomes the front, stored
+	// before the draw (not kept on the stack around it), and goes straight
+	// into the event queue.
+	dir.front.msg, dir.front.ctl, dir.n = msg, ctl, 1
 	l := dir.l // delay written out, a call fewer on every send
 	ready := w.now + w.lat.draw(&l.rng)
 	if l.lossPPM > 0 {
 		ready += w.retransmits(l)
 	}
-	q := queued{msg: msg, ready: ready, ctl: ctl}
-	if dir.n > 0 {
-		w.items.push(&dir.fifo, q)
-		return
-	}
-	// The common case, written out: the message is the front and goes
-	// straight into the event queue.
-	dir.front, dir.n = q, 1
+	dir.front.ready = ready
 	if !dir.scheduled && !dir.stalled {
 		w.seq++
-		e := entry{at: max(q.ready, w.now, dir.last), key: w.seq<<8 | uint64(d&1)<<4 | uint64(evDeliver),
+		e := entry{at: max(ready, w.now, dir.last), key: w.seq<<8 | uint64(d&1)<<4 | uint64(evDeliver),
 			a: uint64(c.id), x: uint64(uint32(c.end[(1-d)&1].node))}
 		if cur := &w.q.cur; w.q.fast(e.at) && len(cur.h) < cap(cur.h) {
 			// push, when the heap has room: no call to grow it, around
@@ -401,12 +402,12 @@ func (w *World) deliverHead(ev *entry, dst *slot) {
 				end = 0 // a connection to itself: endOf finds end 0 first
 			}
 			w.reply = reply{env: env, c: c, id: c.id, end: end}
-			w.inNode = dst
+			w.inNode = dst.idx + 1
 			dst.node.Message(c.id, src, msg)
 			w.returned(dst)
 		}
 	}
-	if !c.broken && dir.n > 0 && !dir.scheduled && !dir.stalled {
+	if dir.n > 0 && !c.broken && !dir.scheduled && !dir.stalled {
 		w.scheduleHead(c, d, dir.front.ready)
 	}
 }

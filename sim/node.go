@@ -105,7 +105,7 @@ func (e *Env) Send(c ConnID, msg any) bool {
 			return false
 		}
 	}
-	if cn.told[end] {
+	if cn.told[end&1] {
 		return false
 	}
 	e.n.sent++

@@ -71,7 +71,10 @@ type World struct {
 	reached  map[string]uint64 // coverage marks (coverage.go); not in the fingerprint
 	stop     bool
 	running  bool
-	inNode   *slot // the node whose code is running, if any
+	// inNode is 1 + the index of the node whose code is running, 0 if
+	// none: an index, as a pointer stored on every call would check for
+	// a write barrier.
+	inNode   int32
 	reply    reply // the connection a Message call is for
 	digester digester
 }
@@ -389,7 +392,8 @@ func (w *World) Run(lim Limits) Outcome {
 // returns "" after a panic in node code, recorded as a finding.
 func (w *World) loop(lim Limits, startE uint64) (reason StopReason) {
 	defer func() {
-		if n := w.inNode; n != nil { // a panic in node code; any other goes on up
+		if i := w.inNode; i != 0 { // a panic in node code; any other goes on up
+			n := w.nodes[i-1]
 			if r := recover(); r != nil {
 				w.panicked(n, r)
 				if w.stop {
@@ -414,7 +418,8 @@ func (w *World) loop(lim Limits, startE uint64) (reason StopReason) {
 		if q == nil {
 			return StopQuiescent
 		}
-		if q.h[0].at > until {
+		ev := q.h[0]
+		if ev.at > until {
 			return StopUntil
 		}
 		if w.events >= last {
@@ -424,7 +429,6 @@ func (w *World) loop(lim Limits, startE uint64) (reason StopReason) {
 			w.conns.recycle()
 			w.reply = reply{} // its connection may be reused
 		}
-		ev := q.h[0]
 		q.drop()
 		if pf && len(q.h) > 0 {
 			w.prefetch(q)
@@ -595,31 +599,31 @@ func (w *World) hold(n *slot, ev *entry) {
 // recovers by itself.
 
 func (w *World) callOpen(n *slot, c ConnID, peer NodeID) {
-	w.inNode = n
+	w.inNode = n.idx + 1
 	n.node.Connected(c, peer)
 	w.returned(n)
 }
 
 func (w *World) callMessage(n *slot, c ConnID, from NodeID, msg any) {
-	w.inNode = n
+	w.inNode = n.idx + 1
 	n.node.Message(c, from, msg)
 	w.returned(n)
 }
 
 func (w *World) callClosed(n *slot, c ConnID, peer NodeID) {
-	w.inNode = n
+	w.inNode = n.idx + 1
 	n.node.Closed(c, peer)
 	w.returned(n)
 }
 
 func (w *World) callDatagram(n *slot, from NodeID, msg any) {
-	w.inNode = n
+	w.inNode = n.idx + 1
 	n.node.Datagram(from, msg)
 	w.returned(n)
 }
 
 func (w *World) callTimer(n *slot, id TimerID, tag any) {
-	w.inNode = n
+	w.inNode = n.idx + 1
 	n.node.Timer(id, tag)
 	w.returned(n)
 }
@@ -630,13 +634,13 @@ func (w *World) callStart(n *slot) {
 			w.panicked(n, r)
 		}
 	}()
-	w.inNode = n
+	w.inNode = n.idx + 1
 	n.node.Start(n.env)
 	w.returned(n)
 }
 
 func (w *World) returned(n *slot) {
-	w.inNode = nil
+	w.inNode = 0
 	if n.attention {
 		w.leftBehind(n)
 	}
@@ -660,7 +664,7 @@ func (w *World) leftBehind(n *slot) {
 
 // panicked records a panic in node code as a finding and crashes the node.
 func (w *World) panicked(n *slot, r any) {
-	w.inNode = nil
+	w.inNode = 0
 	n.stats.Panics++
 	f := Finding{Kind: "panic", Node: n.id, At: time.Duration(w.now), Seed: w.seed,
 		Value: fmt.Sprint(r), Stack: string(debug.Stack())}
