@@ -574,8 +574,8 @@ func (w *World) dispatchWorld(ev *entry, kind uint8) {
 }
 
 // waits reports whether the node's events wait: it is paused, or busy
-// (a slow sync).
-func (w *World) waits(n *slot) bool { return n.up && (n.paused || n.busyUntil > w.now) }
+// (a slow sync). Only a running node is either (crash clears both).
+func (w *World) waits(n *slot) bool { return n.busyUntil > w.now || n.paused }
 
 // hold keeps an event for a paused node until it resumes, or requeues it
 // for when a busy node (a slow sync) is free.
