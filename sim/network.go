@@ -397,11 +397,9 @@ func (w *World) deliverHead(ev *entry, dst *slot) {
 			if dst.inc != 1 {
 				env = dst.env
 			}
-			// The receiving end, as endOf finds it: end 0 also when the
-			// node dialed itself, as endOf looks at end 0 first.
-			end := 0
-			if c.end[0].node != dst.idx {
-				end = 1
+			end := d ^ 1
+			if end == 1 && c.end[0].node == dst.idx {
+				end = 0 // a connection to itself: endOf finds end 0 first
 			}
 			w.reply = reply{env: env, c: c, id: c.id, end: end}
 			w.inNode = dst.idx + 1
