@@ -171,7 +171,7 @@ func (it *items) push(f *fifo, q queued) {
 func (it *items) pop(f *fifo) {
 	f.n--
 	if f.n == 0 {
-		f.front = queued{}
+		f.front.msg = nil // the rest is written before it is read again (push)
 		return
 	}
 	i := f.first

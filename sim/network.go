@@ -21,11 +21,40 @@ type Latency struct {
 	TailMax time.Duration `json:"tail_max,omitempty"`
 }
 
-// draw draws one delay. Both draws are pcg.chance and pcg.int64n written
-// out, so that a message's latency is one call: it is the hottest draw of every run.
-func (l *Latency) draw(r *pcg) int64 {
-	lo, hi := int64(l.Min), int64(l.Max)
-	if ppm := l.TailPPM; ppm > 0 && l.TailMax > l.Max {
+// delays is a Latency prepared once per world for drawing: the bounds of
+// both ranges and the tail's chance, so that a draw, the hottest of every
+// run, reads them and decides nothing twice.
+type delays struct {
+	lo, tailLo int64
+	u, tailU   uint64 // each range's hi-lo+1; 0: hi <= lo, nothing to draw
+	ppm        int64  // the tail's chance; 0: no tail
+}
+
+// prepare makes the delays that draw as l does.
+func (l Latency) prepare() delays {
+	span := func(lo, hi time.Duration) uint64 {
+		u := uint64(hi - lo + 1)
+		if hi <= lo {
+			return 0
+		}
+		if u == 0 {
+			panic("sim: latency range wider than 2^64-1 ns")
+		}
+		return u
+	}
+	d := delays{lo: int64(l.Min), u: span(l.Min, l.Max)}
+	if l.TailPPM > 0 && l.TailMax > l.Max {
+		d.ppm, d.tailLo, d.tailU = l.TailPPM, int64(l.Max), span(l.Max, l.TailMax)
+	}
+	return d
+}
+
+// draw draws one delay: with the tail's chance from the tail's range,
+// otherwise from the first. Both draws are pcg.chance and pcg.int64n
+// written out, so that a message's latency is one call.
+func (l *delays) draw(r *pcg) int64 {
+	lo, u := l.lo, l.u
+	if ppm := l.ppm; ppm > 0 {
 		tail := ppm >= 1_000_000 // then chance draws nothing
 		if !tail {
 			const n = 1_000_000
@@ -36,14 +65,13 @@ func (l *Latency) draw(r *pcg) int64 {
 			tail = int64(h) < ppm
 		}
 		if tail {
-			lo, hi = hi, int64(l.TailMax)
+			lo, u = l.tailLo, l.tailU
 		}
 	}
-	if hi <= lo {
+	if u == 0 {
 		return lo
 	}
-	u := uint64(hi - lo + 1)
-	if u&(u-1) == 0 { // as int64n: a power of two, or an overflow that panics
+	if u&(u-1) == 0 { // as int64n: a power of two
 		return lo + int64(r.retry(u, 0, 0))
 	}
 	h, lw := bits.Mul64(r.Uint64(), u)
@@ -169,7 +197,7 @@ func (w *World) refresh(l *link) *link {
 // delay draws one connection message's delay: latency plus a
 // retransmission timeout for each lost packet.
 func (w *World) delay(l *link) int64 {
-	d := w.cfg.Network.Latency.draw(&l.rng)
+	d := w.lat.draw(&l.rng)
 	if l.lossPPM > 0 { // chance draws nothing otherwise
 		d += w.retransmits(l)
 	}
@@ -285,25 +313,30 @@ func (c *conn) endOf(n *slot) int {
 
 func (w *World) enqueue(c *conn, d int, msg any, ctl uint8) {
 	dir := &c.dir[d&1]
+	if dir.n > 0 {
+		w.items.push(&dir.fifo, queued{msg: msg, ready: w.now + w.delay(dir.l), ctl: ctl})
+		return
+	}
+	// The common case, written out: the message becomes the front, stored
+	// before the draw (not kept on the stack around it), and goes straight
+	// into the event queue.
+	dir.front.msg, dir.front.ctl, dir.n = msg, ctl, 1
 	l := dir.l // delay written out, a call fewer on every send
-	ready := w.now + w.cfg.Network.Latency.draw(&l.rng)
+	ready := w.now + w.lat.draw(&l.rng)
 	if l.lossPPM > 0 {
 		ready += w.retransmits(l)
 	}
-	q := queued{msg: msg, ready: ready, ctl: ctl}
-	if dir.n > 0 {
-		w.items.push(&dir.fifo, q)
-		return
-	}
-	// The common case, written out: the message is the front and goes
-	// straight into the event queue.
-	dir.front, dir.n = q, 1
+	dir.front.ready = ready
 	if !dir.scheduled && !dir.stalled {
 		w.seq++
-		e := entry{at: max(q.ready, w.now, dir.last), key: w.seq<<8 | uint64(d&1)<<4 | uint64(evDeliver),
+		e := entry{at: max(ready, w.now, dir.last), key: w.seq<<8 | uint64(d&1)<<4 | uint64(evDeliver),
 			a: uint64(c.id), x: uint64(uint32(c.end[(1-d)&1].node))}
-		if w.q.fast(e.at) {
-			w.q.cur.push(e)
+		if cur := &w.q.cur; w.q.fast(e.at) && len(cur.h) < cap(cur.h) {
+			// push, when the heap has room: no call to grow it, around
+			// which this function would keep its values on the stack.
+			n := len(cur.h)
+			cur.h = cur.h[:n+1] // only the length is stored
+			cur.up(n, e)
 		} else {
 			w.q.push(e, w.now)
 		}
@@ -318,42 +351,89 @@ func (w *World) scheduleHead(c *conn, d int, at int64) {
 }
 
 // deliverHead delivers the front of a connection direction to dst, the
-// node of the event (the receiving end's).
+// node of the event (the receiving end's). A data message, every run's
+// hottest path, is handled here; faults and control items out of line,
+// so that this path keeps its values in registers.
 func (w *World) deliverHead(ev *entry, dst *slot) {
 	c := w.conns.get(ConnID(ev.a))
 	if c == nil || c.broken {
 		return
 	}
-	d := ev.bit() // the direction; o, the receiving end
-	o := d ^ 1
-	dir := &c.dir[d]
+	d := ev.bit() // the direction; d^1, the receiving end
+	dir := &c.dir[d&1]
 	dir.scheduled = false
 	if dir.n == 0 {
 		return
 	}
 	// Until the first rule, every link is open and refresh changes nothing:
 	// a world without faults does not touch the link here.
-	if w.ruleGen != 0 {
-		l := w.refresh(dir.l)
-		if l.blocked {
-			dir.stalled = true
-			w.stalled = append(w.stalled, stallRef{connRef{c, c.id}, d})
+	if w.ruleGen != 0 && w.linkHolds(c, d) {
+		return
+	}
+	if dir.front.ctl != ctlData {
+		if !w.deliverCtl(c, d, dst) {
 			return
 		}
-		if l.clogUntil > w.now {
-			w.scheduleHead(c, d, l.clogUntil)
-			return
+	} else {
+		msg := dir.front.msg
+		w.items.pop(&dir.fifo)
+		dir.last = w.now
+		if !c.told[(d^1)&1] { // else closed by the receiver: dropped
+			// recordMsg and callMessage written out.
+			dst.received++
+			if w.digester.of(msg) {
+				w.fp.u64(w.digester.digest(msg))
+			}
+			src := c.name[d&1] // the sender's id
+			if w.trace != nil {
+				w.traceMsg(evDeliver, dst, src, c.id, msg)
+			}
+			env := dst.env() // the first incarnation's without reading the cold part
+			end := d ^ 1
+			if end == 1 && c.end[0].node == dst.idx {
+				end = 0 // a connection to itself: endOf finds end 0 first
+			}
+			w.reply = reply{env: env, c: c, id: c.id, end: end}
+			w.inNode = dst.idx + 1
+			dst.node.Message(c.id, src, msg)
+			w.returned(dst)
 		}
 	}
-	item := dir.front
-	if item.ctl == ctlSyn && !dst.up {
+	if dir.n > 0 && !c.broken && !dir.scheduled && !dir.stalled {
+		w.scheduleHead(c, d, dir.front.ready)
+	}
+}
+
+// linkHolds reports whether a rule holds direction d of c: a partition
+// stalls it, a clog delays its front.
+func (w *World) linkHolds(c *conn, d int) bool {
+	dir := &c.dir[d]
+	l := w.refresh(dir.l)
+	if l.blocked {
+		dir.stalled = true
+		w.stalled = append(w.stalled, stallRef{connRef{c, c.id}, d})
+		return true
+	}
+	if l.clogUntil > w.now {
+		w.scheduleHead(c, d, l.clogUntil)
+		return true
+	}
+	return false
+}
+
+// deliverCtl delivers a control item, the front of direction d of c, or
+// reports that it is lost.
+func (w *World) deliverCtl(c *conn, d int, dst *slot) bool {
+	dir := &c.dir[d]
+	ctl := dir.front.ctl
+	if ctl == ctlSyn && !dst.up {
 		c.synLost = true // nobody listens: the dial times out
-		return
+		return false
 	}
 	w.items.pop(&dir.fifo)
 	dir.last = w.now
 	src := c.name[d] // the sender's id
-	switch item.ctl {
+	switch ctl {
 	case ctlSyn:
 		c.opened = true
 		c.end[1].inc = dst.inc
@@ -371,27 +451,9 @@ func (w *World) deliverHead(ev *entry, dst *slot) {
 		w.callOpen(dst, c.id, src)
 	case ctlFin:
 		w.breakConn(c, d, -1)
-		w.tellClosed(c, o, evDeliver)
-	default:
-		if c.told[o] {
-			break // closed by the receiver: dropped
-		}
-		dst.received++
-		// recordMsg and callMessage written out: this is every run's
-		// hottest path.
-		if dg, ok := item.msg.(Digester); ok {
-			w.fp.u64(dg.Digest())
-		}
-		if w.trace != nil {
-			w.traceMsg(evDeliver, dst, src, c.id, item.msg)
-		}
-		w.inNode = dst
-		dst.node.Message(c.id, src, item.msg)
-		w.returned(dst)
+		w.tellClosed(c, d^1, evDeliver)
 	}
-	if !c.broken && dir.n > 0 && !dir.scheduled && !dir.stalled {
-		w.scheduleHead(c, d, dir.front.ready)
-	}
+	return true
 }
 
 // breakConn marks c broken and drops everything in flight. The quitter end
@@ -588,7 +650,7 @@ func (w *World) sendDatagram(n *slot, to NodeID, msg any) {
 		copies = 2
 	}
 	for i := 0; i < copies; i++ {
-		w.push(event{at: w.now + w.cfg.Network.Latency.draw(&l.rng), kind: evDatagram, node: ti, a: uint64(n.idx), p: msg})
+		w.push(event{at: w.now + w.lat.draw(&l.rng), kind: evDatagram, node: ti, a: uint64(n.idx), p: msg})
 	}
 }
 

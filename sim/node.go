@@ -90,15 +90,22 @@ func (e *Env) Dial(to NodeID) ConnID {
 // knows the connection is closed; a message on a connection that broke
 // without the node knowing yet is silently lost, as with TCP.
 func (e *Env) Send(c ConnID, msg any) bool {
-	if !e.live() {
-		return false
+	var cn *conn
+	var end int
+	if r := &e.w.reply; e == r.env && c == r.id {
+		cn, end = r.c, r.end // an answer on the connection of the call
+	} else {
+		if !e.live() {
+			return false
+		}
+		if cn = e.w.conns.get(c); cn == nil {
+			return false
+		}
+		if end = cn.endOf(e.n); end < 0 {
+			return false
+		}
 	}
-	cn := e.w.conns.get(c)
-	if cn == nil {
-		return false
-	}
-	end := cn.endOf(e.n)
-	if end < 0 || cn.told[end] {
+	if cn.told[end&1] {
 		return false
 	}
 	e.n.sent++

@@ -138,11 +138,16 @@ type queue struct{ h []entry }
 
 func (q *queue) push(e entry) {
 	q.h = append(q.h, e)
+	q.up(len(q.h)-1, e)
+}
+
+// up moves e, at i, up to its place. It compares e's words, not e.less:
+// taking e's address would keep it on the stack.
+func (q *queue) up(i int, e entry) {
 	h := q.h
-	i := len(h) - 1
 	for i > 0 {
 		p := (i - 1) >> 2
-		if !e.less(&h[p]) {
+		if at := h[p].at; e.at > at || e.at == at && e.key >= h[p].key {
 			break
 		}
 		h[i] = h[p]
@@ -152,13 +157,23 @@ func (q *queue) push(e entry) {
 }
 
 func (q *queue) pop() entry {
+	top := q.h[0]
+	q.drop()
+	return top
+}
+
+// drop removes the head. The event loop copies the head and drops it:
+// returning an entry from pop costs copies through registers and stack.
+func (q *queue) drop() {
 	h := q.h
-	top := h[0]
 	n := len(h) - 1
-	last := h[n]
 	// Only the length is stored back: storing the slice would check for a
 	// write barrier on every pop.
 	q.h = q.h[:n]
+	if n == 0 {
+		return
+	}
+	last := h[n]
 	h = h[:n]
 	i := 0
 	for {
@@ -182,10 +197,7 @@ func (q *queue) pop() entry {
 		h[i] = h[m]
 		i = m
 	}
-	if n > 0 {
-		h[i] = last
-	}
-	return top
+	h[i] = last
 }
 
 // shrink gives back the room of a burst past: the timer queue grows to

@@ -30,7 +30,8 @@ func TestPCGDrawsLikeRandRand(t *testing.T) {
 					TailPPM: rapid.Int64Range(0, 1_100_000).Draw(rt, "tail"),
 					TailMax: time.Duration(rapid.Int64Range(0, 1<<41).Draw(rt, "tailmax"))}
 				want := l.drawRand(r)
-				require.Equal(rt, want, l.draw(&p))
+				d := l.prepare()
+				require.Equal(rt, want, d.draw(&p))
 			}
 		}
 	})

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/bits"
 	"time"
+	"unsafe"
 )
 
 // FNV-1a, for deriving stream seeds from names (see StreamSeed).
@@ -117,6 +118,42 @@ func (f *fingerprint) value(v any) {
 // Digester is implemented by messages that want their content, not only
 // their arrival, to count in the run's fingerprint.
 type Digester interface{ Digest() uint64 }
+
+// digester is msg.(Digester) with its answer cached for the last dynamic
+// type asked about: a type assertion to an interface looks the type up in
+// a table on every delivery, where a world mostly sends one or a few
+// types. It holds the type and, when the type is a Digester, the method
+// table (itab) that makes an interface value of it; both live as long as
+// the program.
+type digester struct{ typ, tab unsafe.Pointer }
+
+// of reports whether msg is a Digester.
+func (c *digester) of(msg any) bool {
+	if (*eface)(unsafe.Pointer(&msg)).typ != c.typ {
+		c.learn(msg)
+	}
+	return c.tab != nil
+}
+
+// learn caches msg's type.
+//
+//go:noinline
+func (c *digester) learn(msg any) {
+	c.typ, c.tab = (*eface)(unsafe.Pointer(&msg)).typ, nil
+	if dg, ok := msg.(Digester); ok {
+		c.tab = (*eface)(unsafe.Pointer(&dg)).typ
+	}
+}
+
+// digest is msg.(Digester).Digest() for the msg of's last call, which said yes.
+func (c *digester) digest(msg any) uint64 {
+	dg := eface{c.tab, (*eface)(unsafe.Pointer(&msg)).data}
+	return (*(*Digester)(unsafe.Pointer(&dg))).Digest()
+}
+
+// eface is an interface value's layout: the dynamic type, or for a
+// non-empty interface the method table, and the data word.
+type eface struct{ typ, data unsafe.Pointer }
 
 // TraceRecord is one line of the optional full trace.
 type TraceRecord struct {

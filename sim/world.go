@@ -29,6 +29,7 @@ type Config struct {
 // only one world runs at a time in a process (see package doc).
 type World struct {
 	cfg  Config
+	lat  delays // cfg.Network.Latency, prepared
 	seed uint64
 	now  int64
 	seq  uint64
@@ -64,7 +65,24 @@ type World struct {
 	reached  map[string]uint64 // coverage marks (coverage.go); not in the fingerprint
 	stop     bool
 	running  bool
-	inNode   *slot // the node whose code is running, if any
+	// inNode is 1 + the index of the node whose code is running, 0 if
+	// none: an index, as a pointer stored on every call would check for
+	// a write barrier.
+	inNode   int32
+	reply    reply // the connection a Message call is for
+	digester digester
+}
+
+// reply is the connection the last Message call delivered on, which the
+// node most likely answers on: Env.Send then skips finding the connection
+// and the node's end of it. It holds while the connection struct is not
+// reused (only between events: the loop clears it then) and env's node
+// lives (crash clears it); only env's calls match.
+type reply struct {
+	env *Env
+	c   *conn
+	id  ConnID
+	end int
 }
 
 // slot is a node's place in the world: the machine (clock, disk, stats)
@@ -202,6 +220,7 @@ func NewWorld(cfg Config) *World {
 	}
 	return &World{
 		cfg:       cfg,
+		lat:       cfg.Network.Latency.prepare(),
 		seed:      cfg.Seed,
 		armed:     map[string]*armedFailpoint{},
 		faultRand: NewStream(cfg.Seed, "faults"),
@@ -388,7 +407,8 @@ func (w *World) Run(lim Limits) Outcome {
 // returns "" after a panic in node code, recorded as a finding.
 func (w *World) loop(lim Limits, startE uint64) (reason StopReason) {
 	defer func() {
-		if n := w.inNode; n != nil { // a panic in node code; any other goes on up
+		if i := w.inNode; i != 0 { // a panic in node code; any other goes on up
+			n := w.nodes[i-1]
 			if r := recover(); r != nil {
 				w.panicked(n, r)
 				if w.stop {
@@ -404,6 +424,7 @@ func (w *World) loop(lim Limits, startE uint64) (reason StopReason) {
 	if lim.MaxEvents > 0 {
 		last = startE + lim.MaxEvents
 	}
+	pf := prefetching && len(w.nodes) >= prefetchNodes // nodes added later wait for the next Run: only a hint
 	for {
 		q := w.q.front() // head, written out
 		if len(w.timers.h) > 0 {
@@ -412,7 +433,8 @@ func (w *World) loop(lim Limits, startE uint64) (reason StopReason) {
 		if q == nil {
 			return StopQuiescent
 		}
-		if q.h[0].at > until {
+		ev := q.h[0]
+		if ev.at > until {
 			return StopUntil
 		}
 		if w.events >= last {
@@ -420,9 +442,10 @@ func (w *World) loop(lim Limits, startE uint64) (reason StopReason) {
 		}
 		if len(w.conns.dead) > 0 {
 			w.conns.recycle()
+			w.reply = reply{} // its connection may be reused
 		}
-		ev := q.pop()
-		if prefetching && len(w.nodes) >= prefetchNodes && len(q.h) > 0 {
+		q.drop()
+		if pf && len(q.h) > 0 {
 			w.prefetch(q)
 		}
 		w.now = ev.at
@@ -508,9 +531,18 @@ func (w *World) Wall() time.Duration { return w.wall }
 
 func (w *World) dispatch(ev *entry) {
 	kind := ev.kind()
-	w.fp.u64(uint64(ev.at))
-	w.fp.u64(uint64(kind)<<32 | uint64(uint32(ev.x)))
-	w.fp.u64(ev.id())
+	h := Mix(w.fp.h, uint64(ev.at))
+	h = Mix(h, uint64(kind)<<32|uint64(uint32(ev.x)))
+	w.fp.h = Mix(h, ev.id())
+	if kind == evDeliver { // the most common, first; it is for any incarnation
+		n := w.nodes[ev.node()]
+		if w.waits(n) {
+			w.hold(n, ev)
+			return
+		}
+		w.deliverHead(ev, n)
+		return
+	}
 	if kind >= evFault || kind == evStart {
 		w.dispatchWorld(ev, kind)
 		return
@@ -519,13 +551,11 @@ func (w *World) dispatch(ev *entry) {
 	if inc := ev.inc(); inc != 0 && inc != n.inc {
 		return // meant for an incarnation that is gone
 	}
-	if n.up && (n.paused || n.busyUntil > w.now) {
+	if w.waits(n) {
 		w.hold(n, ev)
 		return
 	}
 	switch kind {
-	case evDeliver:
-		w.deliverHead(ev, n)
 	case evConnClose:
 		w.onConnClose(ev)
 	case evKeepalive:
@@ -555,6 +585,10 @@ func (w *World) dispatchWorld(ev *entry, kind uint8) {
 	}
 }
 
+// waits reports whether the node's events wait: it is paused, or busy
+// (a slow sync). Only a running node is either (crash clears both).
+func (w *World) waits(n *slot) bool { return n.busyUntil > w.now || n.paused }
+
 // hold keeps an event for a paused node until it resumes, or requeues it
 // for when a busy node (a slow sync) is free.
 func (w *World) hold(n *slot, ev *entry) {
@@ -575,31 +609,31 @@ func (w *World) hold(n *slot, ev *entry) {
 // recovers by itself.
 
 func (w *World) callOpen(n *slot, c ConnID, peer NodeID) {
-	w.inNode = n
+	w.inNode = n.idx + 1
 	n.node.Connected(c, peer)
 	w.returned(n)
 }
 
 func (w *World) callMessage(n *slot, c ConnID, from NodeID, msg any) {
-	w.inNode = n
+	w.inNode = n.idx + 1
 	n.node.Message(c, from, msg)
 	w.returned(n)
 }
 
 func (w *World) callClosed(n *slot, c ConnID, peer NodeID) {
-	w.inNode = n
+	w.inNode = n.idx + 1
 	n.node.Closed(c, peer)
 	w.returned(n)
 }
 
 func (w *World) callDatagram(n *slot, from NodeID, msg any) {
-	w.inNode = n
+	w.inNode = n.idx + 1
 	n.node.Datagram(from, msg)
 	w.returned(n)
 }
 
 func (w *World) callTimer(n *slot, id TimerID, tag any) {
-	w.inNode = n
+	w.inNode = n.idx + 1
 	n.node.Timer(id, tag)
 	w.returned(n)
 }
@@ -610,13 +644,13 @@ func (w *World) callStart(n *slot) {
 			w.panicked(n, r)
 		}
 	}()
-	w.inNode = n
+	w.inNode = n.idx + 1
 	n.node.Start(n.env())
 	w.returned(n)
 }
 
 func (w *World) returned(n *slot) {
-	w.inNode = nil
+	w.inNode = 0
 	if n.attention {
 		w.leftBehind(n)
 	}
@@ -640,7 +674,7 @@ func (w *World) leftBehind(n *slot) {
 
 // panicked records a panic in node code as a finding and crashes the node.
 func (w *World) panicked(n *slot, r any) {
-	w.inNode = nil
+	w.inNode = 0
 	n.stats.Panics++
 	f := Finding{Kind: "panic", Node: n.id, At: time.Duration(w.now), Seed: w.seed,
 		Value: fmt.Sprint(r), Stack: string(debug.Stack())}
@@ -693,6 +727,7 @@ func (w *World) crash(n *slot, torn bool, reason string) {
 		return
 	}
 	held := n.takeHeld()
+	w.reply = reply{} // its Env may be the node's
 	n.up = false
 	if n.rare != nil {
 		n.rare.exit = "" // an Exit and a panic in one call are one death
