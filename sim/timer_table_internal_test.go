@@ -185,3 +185,50 @@ func TestTimerTableHoldsLiveTimers(t *testing.T) {
 		}
 	})
 }
+
+// churnNode fills its due heap with live timers to the brim, then keeps
+// their number: each step cancels the oldest and sets one more.
+type churnNode struct {
+	BaseNode
+	env   *Env
+	ids   []TimerID
+	walks int // steps whose SetTimer pruned the heap
+	fired int
+}
+
+func (n *churnNode) Start(env *Env) {
+	n.env = env
+	due := &env.n.due
+	for len(*due) < 200 || len(*due) < cap(*due) {
+		n.ids = append(n.ids, env.SetTimer(time.Hour+time.Duration(len(n.ids)), len(n.ids)))
+	}
+	for i := range 2000 {
+		env.CancelTimer(n.ids[0])
+		n.ids = n.ids[1:]
+		before := len(*due)
+		n.ids = append(n.ids, env.SetTimer(time.Hour+time.Duration(len(n.ids)+i), i))
+		if len(*due) <= before {
+			n.walks++
+		}
+	}
+}
+
+func (n *churnNode) Timer(TimerID, any) { n.fired++ }
+
+// A node whose due heap is full of live timers, cancelling one and setting
+// one per step, walks the heap once every quarter of it, not on every
+// SetTimer; its timers all fire.
+func TestPruneDueLeavesRoom(t *testing.T) {
+	var fps []uint64
+	for range 2 {
+		w := NewWorld(Config{Seed: 1})
+		n := &churnNode{}
+		w.AddNode("a", func() Node { return n })
+		w.Run(Limits{})
+		live := len(n.ids)
+		require.LessOrEqual(t, n.walks, 2000/(live/4)+1, "walks of a heap of %d live timers", live)
+		require.Equal(t, live, n.fired)
+		fps = append(fps, w.Fingerprint())
+	}
+	require.Equal(t, fps[0], fps[1])
+}

@@ -797,8 +797,10 @@ func (w *World) dropTimer(id TimerID) { w.liveTimers.del(id) }
 // pruneDue drops the cancelled timers from a node's full due heap before
 // it grows: a node that sets and cancels a timer per request would
 // otherwise grow it to the most timers ever set within one timeout (in the
-// registry benchmark, 3.4 times the live ones). Which live timer is due
-// first does not change.
+// registry benchmark, 3.4 times the live ones). A walk that frees less than
+// a quarter leaves the heap a quarter spare, so a node whose timers are
+// nearly all live does not walk them on every SetTimer. Which live timer is
+// due first does not change.
 func (w *World) pruneDue(n *slot) {
 	live := n.due[:0]
 	for _, k := range n.due {
@@ -806,12 +808,14 @@ func (w *World) pruneDue(n *slot) {
 			live = append(live, k)
 		}
 	}
-	if len(live) == len(n.due) {
-		return
+	if len(live) < len(n.due) {
+		clear(n.due[len(live):])
+		n.due = live
+		n.due.heapify()
 	}
-	clear(n.due[len(live):])
-	n.due = live
-	n.due.heapify()
+	if 4*(cap(n.due)-len(n.due)) < len(n.due) {
+		n.due = append(make(timerHeap, 0, roomFor(len(n.due))), n.due...)
+	}
 }
 
 // fireTimer fires the node's earliest due timer, by (deadline, id). Every
