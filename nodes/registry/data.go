@@ -27,6 +27,7 @@ type DataServer struct {
 	// (perf_sync.go); digBuf is their rebuild's scratch.
 	digs   map[int]*slotDigs
 	digBuf []Pub
+	procs  procRefs // the session processes the datums' publishers point at
 
 	ops   dataOps     // graceful quit, session-off (ops_data.go)
 	mdc   dataMultiDC // remote data centres (multidc_data.go)
@@ -49,7 +50,7 @@ type (
 func (d *DataServer) Start(env *sim.Env) {
 	d.env = env
 	d.slots, d.datums, d.dirty = map[int]*slotState{}, map[string]*datum{}, map[string]bool{}
-	d.inSlot, d.digs = map[int]map[string]bool{}, map[int]*slotDigs{}
+	d.inSlot, d.digs, d.procs = map[int]map[string]bool{}, map[int]*slotDigs{}, procRefs{}
 	d.leases, d.sessConns, d.snaps = map[Proc]time.Duration{}, map[sim.ConnID]Proc{}, map[Proc][]slotEpoch{}
 	d.m = member{cfg: d.cfg, onTable: func(old Table) { d.forgetViews(); d.onTable(old); d.announceToJoined(old) }}
 	d.startOps()

@@ -75,7 +75,7 @@ func (d *DataServer) cleanUnleased() {
 		}
 		n := len(x.pubs)
 		for _, reg := range sortedKeys(x.pubs) {
-			if p := x.pubs[reg]; !d.leased(p.Session) && !d.renewedElsewhere(r, p.pub(id, reg)) {
+			if p := x.pubs[reg]; !d.leased(*p.Session) && !d.renewedElsewhere(r, p.pub(id, reg)) {
 				x.remove(reg)
 			}
 		}
@@ -95,7 +95,7 @@ func (d *DataServer) allLeased() bool {
 		}
 		for id := range d.inSlot[slot] { //detlint:allow as above
 			for _, p := range d.datums[id].pubs { //detlint:allow as above
-				if !d.leased(p.Session) {
+				if !d.leased(*p.Session) {
 					return false
 				}
 			}

@@ -36,7 +36,7 @@ func TestAllLeased(t *testing.T) {
 				continue
 			}
 			for _, p := range d.datums[id].pubs { //detlint:allow a conjunction: the order does not matter
-				want = want && d.leased(p.Session)
+				want = want && d.leased(*p.Session)
 			}
 		}
 		if !want {

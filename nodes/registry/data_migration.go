@@ -228,7 +228,7 @@ func (d *DataServer) onMigrateResp(r *MigrateResp) {
 		for id := range d.inSlot[i] { //detlint:allow order-free: each removal touches only its own registerId
 			x := d.datums[id]
 			for reg, p := range x.pubs { //detlint:allow order-free, as above
-				if p.Session == r.Session {
+				if *p.Session == r.Session {
 					if held == nil {
 						held = map[string]pubRec{}
 					}

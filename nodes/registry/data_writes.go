@@ -13,7 +13,7 @@ func (d *DataServer) get(id string) *datum {
 	x := d.datums[id]
 	if x == nil {
 		slot := d.m.slotOf(id)
-		x = &datum{id: id, pubs: map[string]pubRec{}, digs: d.slotDigsOf(slot)} // tombs and gone when first written: most datums never have any
+		x = &datum{id: id, pubs: map[string]pubRec{}, digs: d.slotDigsOf(slot), procs: d.procs} // tombs and gone when first written: most datums never have any
 		d.datums[id] = x
 		if d.inSlot[slot] == nil {
 			d.inSlot[slot] = map[string]bool{}
@@ -108,7 +108,7 @@ func (d *DataServer) write(w *DataWrite) bool {
 			// (mostly none), not every publisher of the datum.
 			var dropped []string
 			for reg, p := range x.pubs { //detlint:allow collecting; sorted below
-				if p.Session == w.Session && !have[[2]string{id, reg}] {
+				if *p.Session == w.Session && !have[[2]string{id, reg}] {
 					dropped = append(dropped, reg)
 				}
 			}
@@ -139,7 +139,7 @@ func (d *DataServer) write(w *DataWrite) bool {
 			// since (the cleanup names the registrations it removes, as
 			// SOFARegistry's names the connectId).
 			newer := i < len(w.Pubs) && w.Pubs[i].olderThan(&cur)
-			if cur.Session != w.Session || cur.Client != w.Client || newer {
+			if *cur.Session != w.Session || cur.Client != w.Client || newer {
 				d.env.Reached("registry/cleanup-spared-reregistered-publisher")
 				if !late {
 					continue

@@ -37,6 +37,8 @@ type datum struct {
 	// digs is the slot's sync digests, told of every publisher put or
 	// removed, staled wholly by install (perf_sync.go).
 	digs *slotDigs
+	// procs is the server's session processes, which pubs point into.
+	procs procRefs
 }
 
 // pubRec is a publisher as a datum keeps it: its dataInfoId is the
@@ -47,16 +49,34 @@ type pubRec struct {
 	Version uint64
 	Conn    uint64
 	Client  string
-	Session Proc
+	Session *Proc // one copy per session process (procRefs)
 }
 
-func recOf(p *Pub) pubRec {
-	return pubRec{Data: p.Data, Version: p.Version, Conn: p.Conn, Client: p.Client, Session: p.Session}
+// recOf is p as kept, its session process s.
+func recOf(p *Pub, s *Proc) pubRec {
+	return pubRec{Data: p.Data, Version: p.Version, Conn: p.Conn, Client: p.Client, Session: s}
+}
+
+// procRefs interns a data server's session processes: each publisher
+// points at its session's one Proc instead of holding a copy, which is
+// most of a pubRec's string headers. A nil table (a datum assembled by a
+// test) hands out a copy each time.
+type procRefs map[Proc]*Proc
+
+func (t procRefs) ref(p Proc) *Proc {
+	if r, ok := t[p]; ok {
+		return r
+	}
+	r := &p
+	if t != nil {
+		t[p] = r
+	}
+	return r
 }
 
 // pub is the registration reg of the datum id as a Pub.
 func (r *pubRec) pub(id, reg string) Pub {
-	return Pub{DataID: id, RegID: reg, Data: r.Data, Version: r.Version, Conn: r.Conn, Client: r.Client, Session: r.Session}
+	return Pub{DataID: id, RegID: reg, Data: r.Data, Version: r.Version, Conn: r.Conn, Client: r.Client, Session: *r.Session}
 }
 
 // lookup is the datum's registration reg as a Pub.
@@ -85,10 +105,10 @@ func (x *datum) own() {
 func (x *datum) put(p *Pub) {
 	x.own()
 	if cur, ok := x.pubs[p.RegID]; ok {
-		x.digs.lose(cur.Session)
+		x.digs.lose(*cur.Session)
 	}
 	x.digs.gain(p.Session)
-	x.pubs[p.RegID] = recOf(p)
+	x.pubs[p.RegID] = recOf(p, x.procs.ref(p.Session))
 	x.edited(p.RegID)
 }
 
@@ -108,7 +128,7 @@ func (x *datum) del(reg string) {
 		return
 	}
 	x.own()
-	x.digs.lose(cur.Session)
+	x.digs.lose(*cur.Session)
 	delete(x.pubs, reg)
 	x.edited(reg)
 }
@@ -134,7 +154,7 @@ func (x *datum) accepts(p *Pub) bool {
 // holds reports whether the datum holds exactly this registration.
 func (x *datum) holds(p *Pub) bool {
 	cur, ok := x.pubs[p.RegID]
-	return ok && cur.Version == p.Version && cur.Conn == p.Conn && cur.Session == p.Session && cur.Data == p.Data
+	return ok && cur.Version == p.Version && cur.Conn == p.Conn && *cur.Session == p.Session && cur.Data == p.Data
 }
 
 // remove drops a registration, remembering it in gone.
@@ -150,7 +170,7 @@ func (x *datum) remove(reg string) {
 	if g, ok := x.gone[reg]; !ok || regOlder(g.Version, g.Conn, cur.Version, cur.Conn) {
 		x.gone[reg] = cur
 	}
-	x.digs.lose(cur.Session)
+	x.digs.lose(*cur.Session)
 	delete(x.pubs, reg)
 	x.memo = nil
 	x.edited(reg)

@@ -15,7 +15,7 @@ import "slices"
 // while writes land, and staling the whole slot on each write made every
 // sync walk it.
 type slotDigs struct {
-	by    map[Proc]sessDig // sessions holding publishers in the slot (valid unless whole)
+	by    map[Proc]sessDig // sessions holding publishers in the slot (nil while whole)
 	dirty []Proc           // the sessions whose digest is stale (at most maxDirty)
 	whole bool             // everything is stale (never computed, a replica installed, a datum dropped)
 }
@@ -51,10 +51,12 @@ func (c *slotDigs) count(s Proc, n int32) {
 	c.by[s] = e
 }
 
-// staleAll marks everything about the slot out of date.
+// staleAll marks everything about the slot out of date, and lets its
+// digests go: a follower's slot is staled by every replica it installs and
+// never asked for its digests.
 func (c *slotDigs) staleAll() {
 	if c != nil {
-		c.whole, c.dirty = true, c.dirty[:0]
+		c.whole, c.dirty, c.by = true, c.dirty[:0], nil
 	}
 }
 
@@ -79,7 +81,7 @@ func (d *DataServer) slotDigsOf(slot int) *slotDigs {
 		if d.digs == nil {
 			d.digs = map[int]*slotDigs{}
 		}
-		c = &slotDigs{whole: true, by: map[Proc]sessDig{}}
+		c = &slotDigs{whole: true}
 		d.digs[slot] = c
 	}
 	return c
@@ -107,7 +109,7 @@ func (d *DataServer) sessionDigest(slot int, session Proc) uint64 {
 // hash sees its own publishers in (registerId, dataInfoId) order.
 func (d *DataServer) rebuildDigs(slot int, c *slotDigs) {
 	if c.whole {
-		clear(c.by)
+		c.by = map[Proc]sessDig{}
 	}
 	for _, s := range c.dirty {
 		delete(c.by, s)
@@ -115,7 +117,7 @@ func (d *DataServer) rebuildDigs(slot int, c *slotDigs) {
 	all := d.digBuf[:0]
 	for id := range d.inSlot[slot] { //detlint:allow collecting; sortPubs orders them totally below
 		for reg, p := range d.datums[id].pubs { //detlint:allow collecting; sortPubs orders them totally below
-			if c.whole || slices.Contains(c.dirty, p.Session) {
+			if c.whole || slices.Contains(c.dirty, *p.Session) {
 				all = append(all, p.pub(id, reg))
 			}
 		}
@@ -131,9 +133,20 @@ func (d *DataServer) rebuildDigs(slot int, c *slotDigs) {
 		e.h, e.n = uint64(f), e.n+1
 		c.by[all[i].Session] = e
 	}
-	clear(all) // drop the strings the buffer would otherwise pin
-	d.digBuf = all[:0]
+	d.keepBuf(all)
 	c.whole, c.dirty = false, c.dirty[:0]
+}
+
+// keepBuf keeps a small scratch buffer for the next digest, emptied so it
+// pins no strings; a slot's worth of a hot datum's publishers (a whole
+// rebuild) is let go.
+func (d *DataServer) keepBuf(b []Pub) {
+	if cap(b) > 64 {
+		d.digBuf = nil
+		return
+	}
+	clear(b)
+	d.digBuf = b[:0]
 }
 
 // answeredDigest brings a session's digest in a slot up to date after its
@@ -149,7 +162,7 @@ func (d *DataServer) answeredDigest(slot int, s Proc, pubs []Pub, idx []int) {
 	for _, k := range idx {
 		p := &pubs[k]
 		if x := d.datums[p.DataID]; x != nil {
-			if r, ok := x.pubs[p.RegID]; ok && r.Session == s {
+			if r, ok := x.pubs[p.RegID]; ok && *r.Session == s {
 				mine = append(mine, r.pub(p.DataID, p.RegID))
 			}
 		}
@@ -157,8 +170,7 @@ func (d *DataServer) answeredDigest(slot int, s Proc, pubs []Pub, idx []int) {
 	sortPubs(mine)
 	mine = slices.CompactFunc(mine, func(a, b Pub) bool { return a.RegID == b.RegID && a.DataID == b.DataID })
 	c.settle(s, sessDig{h: pubsDigest(mine), n: int32(len(mine))})
-	clear(mine)
-	d.digBuf = mine[:0]
+	d.keepBuf(mine)
 }
 
 // syncChangesNothing reports whether a session's sync snapshot of a slot is

@@ -69,7 +69,7 @@ func changeSync(rt *rapid.T, d *DataServer, i int) {
 		for _, id := range slices.Sorted(maps.Keys(d.inSlot[slot])) {
 			x := d.datums[id]
 			for _, reg := range slices.Sorted(maps.Keys(x.pubs)) {
-				if x.pubs[reg].Session == sess {
+				if *x.pubs[reg].Session == sess {
 					x.remove(reg)
 				}
 			}
