@@ -225,7 +225,11 @@ func (d *DataServer) onMigrateResp(r *MigrateResp) {
 		// The session is the truth about its own clients' publishers;
 		// held is what this server had of them (a follower's copy).
 		var held map[string]pubRec
+		left := d.heldIn(i, r.Session) // the walk ends once they are all found
 		for id := range d.inSlot[i] { //detlint:allow order-free: each removal touches only its own registerId
+			if left == 0 {
+				break
+			}
 			x := d.datums[id]
 			for reg, p := range x.pubs { //detlint:allow order-free, as above
 				if *p.Session == r.Session {
@@ -234,6 +238,7 @@ func (d *DataServer) onMigrateResp(r *MigrateResp) {
 					}
 					held[reg] = p
 					x.remove(reg)
+					left--
 				}
 			}
 		}

@@ -137,6 +137,20 @@ func (d *DataServer) rebuildDigs(slot int, c *slotDigs) {
 	c.whole, c.dirty = false, c.dirty[:0]
 }
 
+// heldIn is how many publishers session s holds in the slot: every
+// session's migration answer removes its publishers there, and walking the
+// whole slot for each of them was most of a new leader's time.
+func (d *DataServer) heldIn(slot int, s Proc) int {
+	c := d.digs[slot]
+	if c == nil {
+		return 0
+	}
+	if c.whole {
+		d.rebuildDigs(slot, c)
+	}
+	return int(c.by[s].n)
+}
+
 // keepBuf keeps a small scratch buffer for the next digest, emptied so it
 // pins no strings; a slot's worth of a hot datum's publishers (a whole
 // rebuild) is let go.

@@ -116,6 +116,7 @@ func TestSyncDigestCache(t *testing.T) {
 					if c != nil && !c.whole {
 						require.Equal(rt, len(d.sessionPubs(slot, s)), int(c.by[s].n), "slot %d session %v: count", slot, s)
 					}
+					require.Equal(rt, len(d.sessionPubs(slot, s)), d.heldIn(slot, s), "slot %d session %v: held", slot, s)
 					require.Equal(rt, pubsDigest(d.sessionPubs(slot, s)), d.sessionDigest(slot, s), "slot %d session %v", slot, s)
 				}
 			}
@@ -141,6 +142,12 @@ func TestSyncChangesNothing(t *testing.T) {
 		}
 		slot := rapid.IntRange(0, d.cfg.Slots-1).Draw(rt, "slot")
 		s := rapid.SampledFrom(syncSessions).Draw(rt, "session")
+		if ids := slices.Sorted(maps.Keys(d.inSlot[slot])); len(ids) > 0 && rapid.Bool().Draw(rt, "stale") {
+			// the digests computed, then the session's own write: its digest is stale, its count kept
+			d.sessionDigest(slot, s)
+			id := rapid.SampledFrom(ids).Draw(rt, "written")
+			d.get(id).put(&Pub{RegID: "r0", DataID: id, Data: "w", Version: 99, Session: s})
+		}
 		held := d.sessionPubs(slot, s)
 		snap := slices.Clone(held)
 		n := len(snap)
