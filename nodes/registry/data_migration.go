@@ -226,7 +226,7 @@ func (d *DataServer) onMigrateResp(r *MigrateResp) {
 		// held is what this server had of them (a follower's copy).
 		var held map[string]pubRec
 		left := d.heldIn(i, r.Session) // the walk ends once they are all found
-		for id := range d.inSlot[i] { //detlint:allow order-free: each removal touches only its own registerId
+		for id := range d.inSlot[i] {  //detlint:allow order-free: each removal touches only its own registerId
 			if left == 0 {
 				break
 			}
