@@ -225,8 +225,9 @@ func (d *DataServer) onMigrateResp(r *MigrateResp) {
 		// The session is the truth about its own clients' publishers;
 		// held is what this server had of them (a follower's copy).
 		var held map[string]pubRec
-		left := d.heldIn(i, r.Session) // the walk ends once they are all found
-		for id := range d.inSlot[i] {  //detlint:allow order-free: each removal touches only its own registerId
+		// The walk ends once they are all found.
+		left := d.heldIn(i, r.Session)
+		for id := range d.inSlot[i] { //detlint:allow order-free: each removal touches only its own registerId
 			if left == 0 {
 				break
 			}
