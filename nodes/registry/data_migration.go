@@ -4,6 +4,7 @@ package registry
 // session server before serving it, and cleans up after sessions that left.
 
 import (
+	"slices"
 	"time"
 
 	"github.com/sofasim/sofasim/sim"
@@ -90,9 +91,11 @@ func (d *DataServer) emergencyMigrations() {
 // sessions are asked for what they hold.
 func (d *DataServer) onTable(old Table) {
 	t := &d.m.table
-	// Membership as sets: the per-slot checks below would otherwise scan
-	// the session lists once per slot and session.
-	inNew, inOld := sessionSet(t), sessionSet(&old)
+	// Membership as sets, built when first asked: the per-slot checks below
+	// would otherwise scan the session lists once per slot and session, and
+	// most tables keep the sessions of the one before, so nobody joined.
+	inNew, inOld := procSet{t: t}, procSet{t: &old}
+	same := slices.Equal(t.Sessions, old.Sessions)
 	var newly []int
 	for i := range t.Slots {
 		s := t.Slots[i]
@@ -128,13 +131,13 @@ func (d *DataServer) onTable(old Table) {
 				}
 			}
 			for p := range st.waiting { //detlint:allow deleting is order-free
-				if !inNew[p] {
+				if !inNew.has(p) {
 					delete(st.waiting, p)
 				}
 			}
-			if st.status == Migrating {
+			if st.status == Migrating && !same {
 				for _, p := range t.Sessions {
-					if !inOld[p] {
+					if !inOld.has(p) {
 						d.env.Reached("registry/session-joined-mid-migration")
 						st.waiting[p] = d.newMigTask() // a session that joined mid-migration
 					}
@@ -164,7 +167,7 @@ func (d *DataServer) onTable(old Table) {
 		}
 	}
 	for _, p := range t.Sessions {
-		if !inOld[p] && len(served) > 0 {
+		if !same && !inOld.has(p) && len(served) > 0 {
 			d.m.peers.send(sim.NodeID(p.ID), &MigrateReq{Epoch: t.Epoch, Slots: served})
 		}
 	}
@@ -306,11 +309,18 @@ func (d *DataServer) finishMigrations() {
 	}
 }
 
-// sessionSet is the table's session processes as a set.
-func sessionSet(t *Table) map[Proc]bool {
-	set := make(map[Proc]bool, len(t.Sessions))
-	for _, p := range t.Sessions {
-		set[p] = true
+// procSet is a table's session processes as a set, made when first asked.
+type procSet struct {
+	t   *Table
+	set map[Proc]bool
+}
+
+func (s *procSet) has(p Proc) bool {
+	if s.set == nil {
+		s.set = make(map[Proc]bool, len(s.t.Sessions))
+		for _, q := range s.t.Sessions {
+			s.set[q] = true
+		}
 	}
-	return set
+	return s.set[p]
 }
