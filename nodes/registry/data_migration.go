@@ -151,9 +151,11 @@ func (d *DataServer) onTable(old Table) {
 	}
 	// Drop datums of slots we no longer hold; clean publishers of sessions
 	// whose lease is gone in the slots we serve.
-	for id := range d.datums { //detlint:allow order-free: drop touches only id's own entries
-		if d.slots[d.m.slotOf(id)] == nil {
-			d.drop(id)
+	for slot, ids := range d.inSlot { //detlint:allow order-free: drop touches only id's own entries
+		if d.slots[slot] == nil {
+			for id := range ids { //detlint:allow as above
+				d.drop(id)
+			}
 		}
 	}
 	d.cleanUnleased()
@@ -281,15 +283,15 @@ func (d *DataServer) onMigrateResp(r *MigrateResp) {
 // its watchdog catches and retries (every migrateTick here).
 func (d *DataServer) finishMigrations() {
 	var done []int
-	for i := 0; i < len(d.m.table.Slots); i++ {
-		st := d.slots[i]
-		if st != nil && st.leader && st.status == Migrating && len(st.waiting) == 0 {
+	for i, st := range d.slots { //detlint:allow collecting; sorted below (the held slots, not every slot: this runs after every migration answer)
+		if i < len(d.m.table.Slots) && st != nil && st.leader && st.status == Migrating && len(st.waiting) == 0 {
 			done = append(done, i)
 		}
 	}
 	if len(done) == 0 {
 		return
 	}
+	slices.Sort(done)
 	if !d.canVersion() {
 		d.env.Reached("registry/migration-held-by-clock")
 		return
@@ -298,14 +300,15 @@ func (d *DataServer) finishMigrations() {
 		d.slots[i].status, d.slots[i].waiting = Accept, nil // an emptied map keeps its size
 	}
 	d.env.Trace("registry/migrated", d.m.table.Epoch, len(done))
-	set := map[int]bool{}
+	var ids []string // the finished slots' datums, by the index, in dataInfoId order
 	for _, i := range done {
-		set[i] = true
-	}
-	for _, id := range sortedKeys(d.datums) {
-		if set[d.m.slotOf(id)] {
-			d.changed(d.datums[id])
+		for id := range d.inSlot[i] {
+			ids = append(ids, id)
 		}
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		d.changed(d.datums[id])
 	}
 }
 
