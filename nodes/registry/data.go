@@ -22,7 +22,8 @@ type DataServer struct {
 	sessConns map[sim.ConnID]Proc
 	// snaps: per session process and slot, the table epoch of the newest
 	// snapshot of its publishers applied (a migration answer or a sync).
-	snaps map[Proc][]slotEpoch
+	snaps  map[Proc][]slotEpoch
+	epochs epochTable // the epochs snaps name
 	// digs: per slot, the sync digests of each session's publishers
 	// (perf_sync.go); digBuf is their rebuild's scratch.
 	digs   map[int]*slotDigs
@@ -51,7 +52,7 @@ func (d *DataServer) Start(env *sim.Env) {
 	d.env = env
 	d.slots, d.datums, d.dirty = map[int]*slotState{}, map[string]*datum{}, map[string]bool{}
 	d.inSlot, d.digs, d.procs = map[int]map[string]bool{}, map[int]*slotDigs{}, procRefs{}
-	d.leases, d.sessConns, d.snaps = map[Proc]time.Duration{}, map[sim.ConnID]Proc{}, map[Proc][]slotEpoch{}
+	d.leases, d.sessConns, d.snaps, d.epochs = map[Proc]time.Duration{}, map[sim.ConnID]Proc{}, map[Proc][]slotEpoch{}, epochTable{}
 	d.m = member{cfg: d.cfg, onTable: func(old Table) { d.forgetViews(); d.onTable(old); d.announceToJoined(old) }}
 	d.startOps()
 	d.m.start(env, "data")
