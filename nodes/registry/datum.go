@@ -28,12 +28,14 @@ type datum struct {
 	// Every change of pubs clears scanned (edited, install).
 	scanDig uint64
 	scanned bool
-	// shared: pubs, tombs and gone are also a replica's (a Replicate in
-	// flight, or the follower that installed it), so they are copied before
-	// the next change (own) and otherwise never written: a batch costs one
-	// copy on the leader's next write instead of two on every replication,
-	// and a settled datum's leader and follower hold one copy.
-	shared bool
+	// shared: which of pubs, tombs and gone are also a replica's (a
+	// Replicate in flight, or the follower that installed it), so they are
+	// copied before their next change (own) and otherwise never written: a
+	// batch costs one copy on the leader's next write instead of two on
+	// every replication, a settled datum's leader and follower hold one
+	// copy, and a write copies only the map it changes (a publish left the
+	// removed registrations and tombstones shared).
+	shared sharedMaps
 	// digs is the slot's sync digests, told of every publisher put or
 	// removed, staled wholly by install (perf_sync.go).
 	digs *slotDigs
@@ -94,16 +96,36 @@ func (r *pubRec) older(q *Pub) bool { return regOlder(r.Version, r.Conn, q.Versi
 // olderThan is Pub.older with a kept registration: p is older than r.
 func (p *Pub) olderThan(r *pubRec) bool { return regOlder(p.Version, p.Conn, r.Version, r.Conn) }
 
-// own gives the datum maps of its own before a change.
-func (x *datum) own() {
-	if x.shared {
-		x.pubs, x.tombs, x.gone, x.shared = maps.Clone(x.pubs), maps.Clone(x.tombs), maps.Clone(x.gone), false
+// sharedMaps flags the datum maps a replica shares.
+type sharedMaps uint8
+
+const (
+	sharedPubs sharedMaps = 1 << iota
+	sharedTombs
+	sharedGone
+	sharedAll = sharedPubs | sharedTombs | sharedGone
+)
+
+// own gives the datum its own copy of the maps m before a change.
+func (x *datum) own(m sharedMaps) {
+	if m &= x.shared; m == 0 {
+		return
 	}
+	if m&sharedPubs != 0 {
+		x.pubs = maps.Clone(x.pubs)
+	}
+	if m&sharedTombs != 0 {
+		x.tombs = maps.Clone(x.tombs)
+	}
+	if m&sharedGone != 0 {
+		x.gone = maps.Clone(x.gone)
+	}
+	x.shared &^= m
 }
 
 // put stores a registration.
 func (x *datum) put(p *Pub) {
-	x.own()
+	x.own(sharedPubs)
 	if cur, ok := x.pubs[p.RegID]; ok {
 		x.digs.lose(*cur.Session)
 	}
@@ -114,7 +136,7 @@ func (x *datum) put(p *Pub) {
 
 // tomb records an unpublish of reg at t.
 func (x *datum) tomb(reg string, t uint64) {
-	x.own()
+	x.own(sharedTombs)
 	if x.tombs == nil {
 		x.tombs = map[string]uint64{}
 	}
@@ -127,7 +149,7 @@ func (x *datum) del(reg string) {
 	if !ok {
 		return
 	}
-	x.own()
+	x.own(sharedPubs)
 	x.digs.lose(*cur.Session)
 	delete(x.pubs, reg)
 	x.edited(reg)
@@ -163,11 +185,12 @@ func (x *datum) remove(reg string) {
 	if !ok {
 		return
 	}
-	x.own()
-	if x.gone == nil {
-		x.gone = map[string]pubRec{}
-	}
+	x.own(sharedPubs)
 	if g, ok := x.gone[reg]; !ok || regOlder(g.Version, g.Conn, cur.Version, cur.Conn) {
+		x.own(sharedGone)
+		if x.gone == nil {
+			x.gone = map[string]pubRec{}
+		}
 		x.gone[reg] = cur
 	}
 	x.digs.lose(*cur.Session)
