@@ -97,7 +97,7 @@ func (d *DataServer) allLeased() bool {
 		}
 		if c := d.digs[slot]; c != nil && !c.whole {
 			for s, e := range c.by { //detlint:allow as above
-				if e.n > 0 && !d.leased(s) {
+				if e.n > 0 && !d.leased(*s) {
 					return false
 				}
 			}

@@ -13,7 +13,8 @@ func (d *DataServer) get(id string) *datum {
 	x := d.datums[id]
 	if x == nil {
 		slot := d.m.slotOf(id)
-		x = &datum{id: id, pubs: map[string]pubRec{}, digs: d.slotDigsOf(slot), procs: d.procs} // tombs and gone when first written: most datums never have any
+		c := d.slotDigsOf(slot)
+		x = &datum{id: id, pubs: map[string]pubRec{}, digs: c, procs: c.procs} // tombs and gone when first written: most datums never have any
 		d.datums[id] = x
 		if d.inSlot[slot] == nil {
 			d.inSlot[slot] = map[string]bool{}

@@ -15,9 +15,10 @@ import "slices"
 // while writes land, and staling the whole slot on each write made every
 // sync walk it.
 type slotDigs struct {
-	by    map[Proc]sessDig // sessions holding publishers in the slot (nil while whole)
-	dirty []Proc           // the sessions whose digest is stale (at most maxDirty)
-	whole bool             // everything is stale (never computed, a replica installed, a datum dropped)
+	by    map[*Proc]sessDig //detlint:allow looked up, never ordered (allLeased asks all): sessions holding publishers in the slot, by their Proc in procs (nil while whole)
+	dirty []*Proc           // the sessions whose digest is stale (at most maxDirty)
+	whole bool              // everything is stale (never computed, a replica installed, a datum dropped)
+	procs procRefs          // the server's: a pointer key is a third of a Proc
 }
 
 // sessDig is one session's publishers in a slot: their digest (unless the
@@ -39,16 +40,17 @@ func (c *slotDigs) count(s Proc, n int32) {
 	if c == nil || c.whole {
 		return
 	}
-	if !slices.Contains(c.dirty, s) {
+	k := c.procs.ref(s)
+	if !slices.Contains(c.dirty, k) {
 		if len(c.dirty) == maxDirty {
 			c.staleAll()
 			return
 		}
-		c.dirty = append(c.dirty, s)
+		c.dirty = append(c.dirty, k)
 	}
-	e := c.by[s]
+	e := c.by[k]
 	e.n += n
-	c.by[s] = e
+	c.by[k] = e
 }
 
 // staleAll marks everything about the slot out of date, and lets its
@@ -61,16 +63,33 @@ func (c *slotDigs) staleAll() {
 }
 
 // current reports whether session s's digest is up to date.
-func (c *slotDigs) current(s Proc) bool { return !c.whole && !slices.Contains(c.dirty, s) }
+func (c *slotDigs) current(s Proc) bool { return !c.whole && !c.stale(s) }
+
+// stale reports whether s is among the dirty sessions.
+func (c *slotDigs) stale(s Proc) bool {
+	for _, q := range c.dirty {
+		if *q == s {
+			return true
+		}
+	}
+	return false
+}
+
+// of is session s's entry (unless whole).
+func (c *slotDigs) of(s Proc) (sessDig, bool) {
+	e, ok := c.by[c.procs.ref(s)]
+	return e, ok
+}
 
 // settle records session s's fresh digest and count.
 func (c *slotDigs) settle(s Proc, e sessDig) {
+	k := c.procs.ref(s)
 	if e.n == 0 {
-		delete(c.by, s)
+		delete(c.by, k)
 	} else {
-		c.by[s] = e
+		c.by[k] = e
 	}
-	c.dirty = slices.DeleteFunc(c.dirty, func(q Proc) bool { return q == s })
+	c.dirty = slices.DeleteFunc(c.dirty, func(q *Proc) bool { return q == k })
 }
 
 // slotDigsOf returns a slot's cache, creating it (and the map, for a
@@ -81,7 +100,10 @@ func (d *DataServer) slotDigsOf(slot int) *slotDigs {
 		if d.digs == nil {
 			d.digs = map[int]*slotDigs{}
 		}
-		c = &slotDigs{whole: true}
+		if d.procs == nil {
+			d.procs = procRefs{}
+		}
+		c = &slotDigs{whole: true, procs: d.procs}
 		d.digs[slot] = c
 	}
 	return c
@@ -97,7 +119,7 @@ func (d *DataServer) sessionDigest(slot int, session Proc) uint64 {
 	if !c.current(session) {
 		d.rebuildDigs(slot, c)
 	}
-	if e, ok := c.by[session]; ok {
+	if e, ok := c.of(session); ok {
 		return e.h
 	}
 	return uint64(newFNV())
@@ -109,7 +131,7 @@ func (d *DataServer) sessionDigest(slot int, session Proc) uint64 {
 // hash sees its own publishers in (registerId, dataInfoId) order.
 func (d *DataServer) rebuildDigs(slot int, c *slotDigs) {
 	if c.whole {
-		c.by = map[Proc]sessDig{}
+		c.by = map[*Proc]sessDig{} //detlint:allow as slotDigs.by
 	}
 	for _, s := range c.dirty {
 		delete(c.by, s)
@@ -117,21 +139,25 @@ func (d *DataServer) rebuildDigs(slot int, c *slotDigs) {
 	all := d.digBuf[:0]
 	for id := range d.inSlot[slot] { //detlint:allow collecting; sortPubs orders them totally below
 		for reg, p := range d.datums[id].pubs { //detlint:allow collecting; sortPubs orders them totally below
-			if c.whole || slices.Contains(c.dirty, *p.Session) {
+			if c.whole || c.stale(*p.Session) {
 				all = append(all, p.pub(id, reg))
 			}
 		}
 	}
 	sortPubs(all)
+	var k *Proc
 	for i := range all {
-		e, ok := c.by[all[i].Session]
+		if k == nil || *k != all[i].Session {
+			k = c.procs.ref(all[i].Session)
+		}
+		e, ok := c.by[k]
 		if !ok {
 			e.h = uint64(newFNV())
 		}
 		f := fnv64(e.h)
 		f.pub(&all[i])
 		e.h, e.n = uint64(f), e.n+1
-		c.by[all[i].Session] = e
+		c.by[k] = e
 	}
 	d.keepBuf(all)
 	c.whole, c.dirty = false, c.dirty[:0]
@@ -148,7 +174,8 @@ func (d *DataServer) heldIn(slot int, s Proc) int {
 	if c.whole {
 		d.rebuildDigs(slot, c)
 	}
-	return int(c.by[s].n)
+	e, _ := c.of(s)
+	return int(e.n)
 }
 
 // keepBuf keeps a small scratch buffer for the next digest, emptied so it
@@ -212,7 +239,7 @@ func (d *DataServer) syncChangesNothing(w *DataWrite) bool {
 // many as the session holds in the slot. A session's writes stale its
 // digest, and rebuilding it for each of its syncs walked the slot.
 func (d *DataServer) snapshotHeld(c *slotDigs, w *DataWrite) bool {
-	if int(c.by[w.Session].n) != len(w.Pubs) {
+	if e, _ := c.of(w.Session); int(e.n) != len(w.Pubs) {
 		return false
 	}
 	for i := range w.Pubs {

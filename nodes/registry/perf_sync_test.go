@@ -114,7 +114,8 @@ func TestSyncDigestCache(t *testing.T) {
 						hits++
 					}
 					if c != nil && !c.whole {
-						require.Equal(rt, len(d.sessionPubs(slot, s)), int(c.by[s].n), "slot %d session %v: count", slot, s)
+						e, _ := c.of(s)
+						require.Equal(rt, len(d.sessionPubs(slot, s)), int(e.n), "slot %d session %v: count", slot, s)
 					}
 					require.Equal(rt, len(d.sessionPubs(slot, s)), d.heldIn(slot, s), "slot %d session %v: held", slot, s)
 					require.Equal(rt, pubsDigest(d.sessionPubs(slot, s)), d.sessionDigest(slot, s), "slot %d session %v", slot, s)
