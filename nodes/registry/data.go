@@ -28,7 +28,7 @@ type DataServer struct {
 	// (perf_sync.go); digBuf is their rebuild's scratch.
 	digs   map[int]*slotDigs
 	digBuf []Pub
-	procs  procRefs // the session processes the datums' publishers point at
+	procs  procRefs // the session processes the datums' publishers point at (through their slot's slotDigs)
 
 	ops   dataOps     // graceful quit, session-off (ops_data.go)
 	mdc   dataMultiDC // remote data centres (multidc_data.go)

@@ -13,8 +13,7 @@ func (d *DataServer) get(id string) *datum {
 	x := d.datums[id]
 	if x == nil {
 		slot := d.m.slotOf(id)
-		c := d.slotDigsOf(slot)
-		x = &datum{id: id, pubs: map[string]pubRec{}, digs: c, procs: c.procs} // tombs and gone when first written: most datums never have any
+		x = &datum{id: id, pubs: map[string]pubRec{}, digs: d.slotDigsOf(slot)} // tombs and gone when first written: most datums never have any
 		d.datums[id] = x
 		if d.inSlot[slot] == nil {
 			d.inSlot[slot] = map[string]bool{}

@@ -39,8 +39,6 @@ type datum struct {
 	// digs is the slot's sync digests, told of every publisher put or
 	// removed, staled wholly by install (perf_sync.go).
 	digs *slotDigs
-	// procs is the server's session processes, which pubs point into.
-	procs procRefs
 }
 
 // pubRec is a publisher as a datum keeps it: its dataInfoId is the
@@ -130,7 +128,7 @@ func (x *datum) put(p *Pub) {
 		x.digs.lose(*cur.Session)
 	}
 	x.digs.gain(p.Session)
-	x.pubs[p.RegID] = recOf(p, x.procs.ref(p.Session))
+	x.pubs[p.RegID] = recOf(p, x.digs.ref(p.Session))
 	x.edited(p.RegID)
 }
 

@@ -75,6 +75,15 @@ func (c *slotDigs) stale(s Proc) bool {
 	return false
 }
 
+// ref is the server's one copy of session process s, which publishers
+// point at (a fresh one for a datum a test made without a slot).
+func (c *slotDigs) ref(s Proc) *Proc {
+	if c == nil {
+		return &s
+	}
+	return c.procs.ref(s)
+}
+
 // of is session s's entry (unless whole).
 func (c *slotDigs) of(s Proc) (sessDig, bool) {
 	e, ok := c.by[c.procs.ref(s)]
