@@ -14,8 +14,8 @@ type DataServer struct {
 	env    *sim.Env
 	slots  map[int]*slotState
 	datums map[string]*datum
-	inSlot map[int]map[string]bool // slot -> the dataInfoIds held in it
-	dirty  map[string]bool         // changed since the last replication batch
+	inSlot map[int]map[string]struct{} // slot -> the dataInfoIds held in it (a set: a bool would add a third to each entry)
+	dirty  map[string]bool             // changed since the last replication batch
 	// leases: session processes whose publishers stay, by when last
 	// renewed; sessConns: the session process that spoke on a connection.
 	leases    map[Proc]time.Duration
@@ -51,7 +51,7 @@ type (
 func (d *DataServer) Start(env *sim.Env) {
 	d.env = env
 	d.slots, d.datums, d.dirty = map[int]*slotState{}, map[string]*datum{}, map[string]bool{}
-	d.inSlot, d.digs, d.procs = map[int]map[string]bool{}, map[int]*slotDigs{}, procRefs{}
+	d.inSlot, d.digs, d.procs = map[int]map[string]struct{}{}, map[int]*slotDigs{}, procRefs{}
 	d.leases, d.sessConns, d.snaps, d.epochs = map[Proc]time.Duration{}, map[sim.ConnID]Proc{}, map[Proc][]slotEpoch{}, epochTable{}
 	d.m = member{cfg: d.cfg, onTable: func(old Table) { d.forgetViews(); d.onTable(old); d.announceToJoined(old) }}
 	d.startOps()

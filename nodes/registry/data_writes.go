@@ -16,9 +16,9 @@ func (d *DataServer) get(id string) *datum {
 		x = &datum{id: id, pubs: map[string]pubRec{}, digs: d.slotDigsOf(slot)} // tombs and gone when first written: most datums never have any
 		d.datums[id] = x
 		if d.inSlot[slot] == nil {
-			d.inSlot[slot] = map[string]bool{}
+			d.inSlot[slot] = map[string]struct{}{}
 		}
-		d.inSlot[slot][id] = true
+		d.inSlot[slot][id] = struct{}{}
 	}
 	return x
 }

@@ -33,7 +33,7 @@ var syncSessions = []Proc{{ID: "s1"}, {ID: "s2"}, {ID: "s2", Inc: 1}}
 func newSyncServer() *DataServer {
 	d := &DataServer{cfg: Config{Slots: 4}}
 	d.m.cfg = d.cfg
-	d.datums, d.inSlot, d.digs = map[string]*datum{}, map[int]map[string]bool{}, map[int]*slotDigs{}
+	d.datums, d.inSlot, d.digs = map[string]*datum{}, map[int]map[string]struct{}{}, map[int]*slotDigs{}
 	return d
 }
 
