@@ -58,9 +58,8 @@ func recOf(p *Pub, s *Proc) pubRec {
 }
 
 // procRefs interns a data server's session processes: each publisher
-// points at its session's one Proc instead of holding a copy, which is
-// most of a pubRec's string headers. A nil table (a datum assembled by a
-// test) hands out a copy each time.
+// points at its session's one Proc (8 bytes) instead of holding a copy
+// (24). A nil table hands out a copy each time.
 type procRefs map[Proc]*Proc
 
 func (t procRefs) ref(p Proc) *Proc {
