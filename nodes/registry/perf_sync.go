@@ -139,14 +139,21 @@ func (d *DataServer) sessionDigest(slot int, session Proc) uint64 {
 // slot, each folded into its session's running hash, so each session's
 // hash sees its own publishers in (registerId, dataInfoId) order.
 func (d *DataServer) rebuildDigs(slot int, c *slotDigs) {
+	need := -1 // the stale sessions' publishers, counted (unless whole): the walk ends once all are found
 	if c.whole {
 		c.by = map[*Proc]sessDig{} //detlint:allow as slotDigs.by
-	}
-	for _, s := range c.dirty {
-		delete(c.by, s)
+	} else {
+		need = 0
+		for _, s := range c.dirty {
+			need += int(c.by[s].n)
+			delete(c.by, s)
+		}
 	}
 	all := d.digBuf[:0]
 	for id := range d.inSlot[slot] { //detlint:allow collecting; sortPubs orders them totally below
+		if len(all) == need {
+			break
+		}
 		for reg, p := range d.datums[id].pubs { //detlint:allow collecting; sortPubs orders them totally below
 			if c.whole || c.stale(*p.Session) {
 				all = append(all, p.pub(id, reg))
