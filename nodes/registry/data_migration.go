@@ -244,7 +244,9 @@ func (d *DataServer) onMigrateResp(r *MigrateResp) {
 					}
 					held[reg] = p
 					x.remove(reg)
-					left--
+					if left--; left == 0 {
+						break
+					}
 				}
 			}
 		}
