@@ -156,7 +156,9 @@ func (d *DataServer) rebuildDigs(slot int, c *slotDigs) {
 		}
 		for reg, p := range d.datums[id].pubs { //detlint:allow collecting; sortPubs orders them totally below
 			if c.whole || c.stale(*p.Session) {
-				all = append(all, p.pub(id, reg))
+				if all = append(all, p.pub(id, reg)); len(all) == need {
+					break
+				}
 			}
 		}
 	}
