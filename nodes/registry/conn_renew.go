@@ -22,7 +22,7 @@ func (d *DataServer) sharedRenewals() map[connectID]map[Proc]bool {
 			if out[k] == nil {
 				out[k] = map[Proc]bool{}
 			}
-			out[k][p.Session] = true
+			out[k][*p.Session] = true
 		}
 	}
 	return out

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"slices"
 	"time"
 
 	"github.com/sofasim/sofasim/sim"
@@ -14,19 +15,21 @@ type DataServer struct {
 	env    *sim.Env
 	slots  map[int]*slotState
 	datums map[string]*datum
-	inSlot map[int]map[string]bool // slot -> the dataInfoIds held in it
-	dirty  map[string]bool         // changed since the last replication batch
+	inSlot map[int]map[string]struct{} // slot -> the dataInfoIds held in it (a set: a bool would add a third to each entry)
+	dirty  map[string]bool             // changed since the last replication batch
 	// leases: session processes whose publishers stay, by when last
 	// renewed; sessConns: the session process that spoke on a connection.
 	leases    map[Proc]time.Duration
 	sessConns map[sim.ConnID]Proc
 	// snaps: per session process and slot, the table epoch of the newest
 	// snapshot of its publishers applied (a migration answer or a sync).
-	snaps map[Proc][]slotEpoch
+	snaps  map[Proc][]slotEpoch
+	epochs epochTable // the epochs snaps name
 	// digs: per slot, the sync digests of each session's publishers
 	// (perf_sync.go); digBuf is their rebuild's scratch.
 	digs   map[int]*slotDigs
 	digBuf []Pub
+	procs  procRefs // the session processes the datums' publishers point at (through their slot's slotDigs)
 
 	ops   dataOps     // graceful quit, session-off (ops_data.go)
 	mdc   dataMultiDC // remote data centres (multidc_data.go)
@@ -49,8 +52,8 @@ type (
 func (d *DataServer) Start(env *sim.Env) {
 	d.env = env
 	d.slots, d.datums, d.dirty = map[int]*slotState{}, map[string]*datum{}, map[string]bool{}
-	d.inSlot, d.digs = map[int]map[string]bool{}, map[int]*slotDigs{}
-	d.leases, d.sessConns, d.snaps = map[Proc]time.Duration{}, map[sim.ConnID]Proc{}, map[Proc][]slotEpoch{}
+	d.inSlot, d.digs, d.procs = map[int]map[string]struct{}{}, map[int]*slotDigs{}, procRefs{}
+	d.leases, d.sessConns, d.snaps, d.epochs = map[Proc]time.Duration{}, map[sim.ConnID]Proc{}, map[Proc][]slotEpoch{}, epochTable{}
 	d.m = member{cfg: d.cfg, onTable: func(old Table) { d.forgetViews(); d.onTable(old); d.announceToJoined(old) }}
 	d.startOps()
 	d.m.start(env, "data")
@@ -70,10 +73,12 @@ type DataStatus struct {
 	Migrating []int
 }
 
+// Status walks the slots held, not every slot number: harnesses sample it
+// often.
 func (d *DataServer) Status() DataStatus {
 	st := DataStatus{Proc: d.m.proc, Epoch: d.m.table.Epoch}
-	for i := 0; i < d.cfg.Slots; i++ {
-		if s := d.slots[i]; s != nil && s.leader {
+	for i, s := range d.slots { //detlint:allow collecting; sorted below
+		if i < d.cfg.Slots && s != nil && s.leader {
 			if s.status == Accept {
 				st.Leading = append(st.Leading, i)
 			} else {
@@ -81,6 +86,8 @@ func (d *DataServer) Status() DataStatus {
 			}
 		}
 	}
+	slices.Sort(st.Leading)
+	slices.Sort(st.Migrating)
 	return st
 }
 

@@ -75,7 +75,7 @@ func (d *DataServer) cleanUnleased() {
 		}
 		n := len(x.pubs)
 		for _, reg := range sortedKeys(x.pubs) {
-			if p := x.pubs[reg]; !d.leased(p.Session) && !d.renewedElsewhere(r, p.pub(id, reg)) {
+			if p := x.pubs[reg]; !d.leased(*p.Session) && !d.renewedElsewhere(r, p.pub(id, reg)) {
 				x.remove(reg)
 			}
 		}
@@ -87,15 +87,25 @@ func (d *DataServer) cleanUnleased() {
 
 // allLeased: every publisher in the slots this server leads is of a
 // leased session (cleanUnleased would remove none). Walked by the led
-// slots' index, not every datum: a slot hash per datum was half its cost.
+// slots' index, not every datum: a slot hash per datum was half its cost;
+// and a slot whose sync digests count each session's publishers asks only
+// of the sessions that hold some, not of every publisher (perf_sync.go).
 func (d *DataServer) allLeased() bool {
 	for slot, st := range d.slots { //detlint:allow a check of every publisher: the order does not matter
 		if st == nil || !st.leader {
 			continue
 		}
+		if c := d.digs[slot]; c != nil && !c.whole {
+			for s, e := range c.by { //detlint:allow as above
+				if e.n > 0 && !d.leased(*s) {
+					return false
+				}
+			}
+			continue
+		}
 		for id := range d.inSlot[slot] { //detlint:allow as above
 			for _, p := range d.datums[id].pubs { //detlint:allow as above
-				if !d.leased(p.Session) {
+				if !d.leased(*p.Session) {
 					return false
 				}
 			}

@@ -10,14 +10,18 @@ import (
 	"pgregory.net/rapid"
 )
 
-// TestAllLeased: walking the led slots' index finds an unleased publisher
-// exactly when walking every datum and hashing its slot does.
+// TestAllLeased: walking the led slots' index, or their sessions' counts,
+// finds an unleased publisher exactly when walking every datum and hashing
+// its slot does.
 func TestAllLeased(t *testing.T) {
 	found := 0
 	rapid.Check(t, func(rt *rapid.T) {
 		d := newSyncServer()
 		for i := range rapid.IntRange(1, 60).Draw(rt, "steps") {
 			changeSync(rt, d, i)
+			if rapid.IntRange(0, 4).Draw(rt, "read") == 0 { // counted slots are asked per session
+				d.sessionDigest(rapid.IntRange(0, d.cfg.Slots-1).Draw(rt, "read-slot"), rapid.SampledFrom(syncSessions).Draw(rt, "read-session"))
+			}
 		}
 		d.slots, d.leases = map[int]*slotState{}, map[Proc]time.Duration{}
 		for slot := range d.cfg.Slots {
@@ -36,7 +40,7 @@ func TestAllLeased(t *testing.T) {
 				continue
 			}
 			for _, p := range d.datums[id].pubs { //detlint:allow a conjunction: the order does not matter
-				want = want && d.leased(p.Session)
+				want = want && d.leased(*p.Session)
 			}
 		}
 		if !want {

@@ -4,6 +4,7 @@ package registry
 // session server before serving it, and cleans up after sessions that left.
 
 import (
+	"slices"
 	"time"
 
 	"github.com/sofasim/sofasim/sim"
@@ -90,9 +91,11 @@ func (d *DataServer) emergencyMigrations() {
 // sessions are asked for what they hold.
 func (d *DataServer) onTable(old Table) {
 	t := &d.m.table
-	// Membership as sets: the per-slot checks below would otherwise scan
-	// the session lists once per slot and session.
-	inNew, inOld := sessionSet(t), sessionSet(&old)
+	// Membership as sets, built when first asked: the per-slot checks below
+	// would otherwise scan the session lists once per slot and session, and
+	// most tables keep the sessions of the one before, so nobody joined.
+	inNew, inOld := procSet{t: t}, procSet{t: &old}
+	same := slices.Equal(t.Sessions, old.Sessions)
 	var newly []int
 	for i := range t.Slots {
 		s := t.Slots[i]
@@ -128,13 +131,13 @@ func (d *DataServer) onTable(old Table) {
 				}
 			}
 			for p := range st.waiting { //detlint:allow deleting is order-free
-				if !inNew[p] {
+				if !inNew.has(p) {
 					delete(st.waiting, p)
 				}
 			}
-			if st.status == Migrating {
+			if st.status == Migrating && !same {
 				for _, p := range t.Sessions {
-					if !inOld[p] {
+					if !inOld.has(p) {
 						d.env.Reached("registry/session-joined-mid-migration")
 						st.waiting[p] = d.newMigTask() // a session that joined mid-migration
 					}
@@ -148,9 +151,11 @@ func (d *DataServer) onTable(old Table) {
 	}
 	// Drop datums of slots we no longer hold; clean publishers of sessions
 	// whose lease is gone in the slots we serve.
-	for id := range d.datums { //detlint:allow order-free: drop touches only id's own entries
-		if d.slots[d.m.slotOf(id)] == nil {
-			d.drop(id)
+	for slot, ids := range d.inSlot { //detlint:allow order-free: drop touches only id's own entries
+		if d.slots[slot] == nil {
+			for id := range ids { //detlint:allow as above
+				d.drop(id)
+			}
 		}
 	}
 	d.cleanUnleased()
@@ -164,7 +169,7 @@ func (d *DataServer) onTable(old Table) {
 		}
 	}
 	for _, p := range t.Sessions {
-		if !inOld[p] && len(served) > 0 {
+		if !same && !inOld.has(p) && len(served) > 0 {
 			d.m.peers.send(sim.NodeID(p.ID), &MigrateReq{Epoch: t.Epoch, Slots: served})
 		}
 	}
@@ -225,15 +230,23 @@ func (d *DataServer) onMigrateResp(r *MigrateResp) {
 		// The session is the truth about its own clients' publishers;
 		// held is what this server had of them (a follower's copy).
 		var held map[string]pubRec
+		// The walk ends once they are all found.
+		left := d.heldIn(i, r.Session)
 		for id := range d.inSlot[i] { //detlint:allow order-free: each removal touches only its own registerId
+			if left == 0 {
+				break
+			}
 			x := d.datums[id]
 			for reg, p := range x.pubs { //detlint:allow order-free, as above
-				if p.Session == r.Session {
+				if *p.Session == r.Session {
 					if held == nil {
 						held = map[string]pubRec{}
 					}
 					held[reg] = p
 					x.remove(reg)
+					if left--; left == 0 {
+						break
+					}
 				}
 			}
 		}
@@ -272,15 +285,15 @@ func (d *DataServer) onMigrateResp(r *MigrateResp) {
 // its watchdog catches and retries (every migrateTick here).
 func (d *DataServer) finishMigrations() {
 	var done []int
-	for i := 0; i < len(d.m.table.Slots); i++ {
-		st := d.slots[i]
-		if st != nil && st.leader && st.status == Migrating && len(st.waiting) == 0 {
+	for i, st := range d.slots { //detlint:allow collecting; sorted below (the held slots, not every slot: this runs after every migration answer)
+		if i < len(d.m.table.Slots) && st != nil && st.leader && st.status == Migrating && len(st.waiting) == 0 {
 			done = append(done, i)
 		}
 	}
 	if len(done) == 0 {
 		return
 	}
+	slices.Sort(done)
 	if !d.canVersion() {
 		d.env.Reached("registry/migration-held-by-clock")
 		return
@@ -289,22 +302,30 @@ func (d *DataServer) finishMigrations() {
 		d.slots[i].status, d.slots[i].waiting = Accept, nil // an emptied map keeps its size
 	}
 	d.env.Trace("registry/migrated", d.m.table.Epoch, len(done))
-	set := map[int]bool{}
+	var ids []string // the finished slots' datums, by the index, in dataInfoId order
 	for _, i := range done {
-		set[i] = true
-	}
-	for _, id := range sortedKeys(d.datums) {
-		if set[d.m.slotOf(id)] {
-			d.changed(d.datums[id])
+		for id := range d.inSlot[i] {
+			ids = append(ids, id)
 		}
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		d.changed(d.datums[id])
 	}
 }
 
-// sessionSet is the table's session processes as a set.
-func sessionSet(t *Table) map[Proc]bool {
-	set := make(map[Proc]bool, len(t.Sessions))
-	for _, p := range t.Sessions {
-		set[p] = true
+// procSet is a table's session processes as a set, made when first asked.
+type procSet struct {
+	t   *Table
+	set map[Proc]bool
+}
+
+func (s *procSet) has(p Proc) bool {
+	if s.set == nil {
+		s.set = make(map[Proc]bool, len(s.t.Sessions))
+		for _, q := range s.t.Sessions {
+			s.set[q] = true
+		}
 	}
-	return set
+	return s.set[p]
 }

@@ -32,14 +32,14 @@ func (d *DataServer) replicate() {
 // copyReplica is the datum as replicated: its maps, shared until either
 // side changes them (datum.own).
 func copyReplica(x *datum) *replicaDatum {
-	x.shared = true
+	x.shared = sharedAll
 	return &replicaDatum{DataID: x.id, Version: x.version, Pubs: x.pubs, Tombs: x.tombs, Gone: x.gone}
 }
 
 // install makes a replica the datum's copy, sharing its maps.
 func (x *datum) install(rd *replicaDatum) {
 	x.version = rd.Version
-	x.pubs, x.tombs, x.gone, x.shared = rd.Pubs, rd.Tombs, rd.Gone, true
+	x.pubs, x.tombs, x.gone, x.shared = rd.Pubs, rd.Tombs, rd.Gone, sharedAll
 	x.built, x.edits, x.scanned = nil, nil, false // all new: nothing to patch
 	x.digs.staleAll()
 }

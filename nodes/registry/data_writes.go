@@ -16,9 +16,9 @@ func (d *DataServer) get(id string) *datum {
 		x = &datum{id: id, pubs: map[string]pubRec{}, digs: d.slotDigsOf(slot)} // tombs and gone when first written: most datums never have any
 		d.datums[id] = x
 		if d.inSlot[slot] == nil {
-			d.inSlot[slot] = map[string]bool{}
+			d.inSlot[slot] = map[string]struct{}{}
 		}
-		d.inSlot[slot][id] = true
+		d.inSlot[slot][id] = struct{}{}
 	}
 	return x
 }
@@ -108,7 +108,7 @@ func (d *DataServer) write(w *DataWrite) bool {
 			// (mostly none), not every publisher of the datum.
 			var dropped []string
 			for reg, p := range x.pubs { //detlint:allow collecting; sorted below
-				if p.Session == w.Session && !have[[2]string{id, reg}] {
+				if *p.Session == w.Session && !have[[2]string{id, reg}] {
 					dropped = append(dropped, reg)
 				}
 			}
@@ -139,7 +139,7 @@ func (d *DataServer) write(w *DataWrite) bool {
 			// since (the cleanup names the registrations it removes, as
 			// SOFARegistry's names the connectId).
 			newer := i < len(w.Pubs) && w.Pubs[i].olderThan(&cur)
-			if cur.Session != w.Session || cur.Client != w.Client || newer {
+			if *cur.Session != w.Session || cur.Client != w.Client || newer {
 				d.env.Reached("registry/cleanup-spared-reregistered-publisher")
 				if !late {
 					continue
@@ -162,21 +162,43 @@ func (d *DataServer) write(w *DataWrite) bool {
 // epoch; it reports false when a newer one was already applied.
 func (d *DataServer) snapshotApplied(session Proc, slot int, epoch uint64) bool {
 	s := d.snaps[session]
-	i, found := slices.BinarySearchFunc(s, slot, func(e slotEpoch, slot int) int { return cmp.Compare(int(e.slot), slot) })
+	i, found := slices.BinarySearchFunc(s, slot, func(e slotEpoch, slot int) int { return cmp.Compare(e.slot(), slot) })
 	if found {
-		if epoch < s[i].epoch {
+		if epoch < d.epochs.at(s[i]) {
 			return false
 		}
-		s[i].epoch = epoch
+		s[i] = d.epochs.of(slot, epoch)
 		return true
 	}
-	d.snaps[session] = slices.Insert(s, i, slotEpoch{slot: int32(slot), epoch: epoch})
+	d.snaps[session] = slices.Insert(s, i, d.epochs.of(slot, epoch))
 	return true
 }
 
-// slotEpoch is a slot's newest snapshot epoch: a session's slots as a
-// sorted slice take half the memory of a map per session.
-type slotEpoch struct {
-	slot  int32
-	epoch uint64
+// slotEpoch is a slot's newest snapshot epoch: the slot above the epoch's
+// number in the server's epochTable. A session's slots as a sorted slice
+// take half the memory of a map per session, and numbering the epochs
+// (every session's snapshots of one table share one) halves that again.
+type slotEpoch struct{ v uint64 }
+
+func (e slotEpoch) slot() int { return int(e.v >> 32) }
+
+// epochTable numbers the table epochs snapshots were built in.
+type epochTable struct {
+	vals []uint64
+	num  map[uint64]uint32
 }
+
+func (t *epochTable) of(slot int, epoch uint64) slotEpoch {
+	n, ok := t.num[epoch]
+	if !ok {
+		if t.num == nil {
+			t.num = map[uint64]uint32{}
+		}
+		n = uint32(len(t.vals))
+		t.num[epoch] = n
+		t.vals = append(t.vals, epoch)
+	}
+	return slotEpoch{v: uint64(slot)<<32 | uint64(n)}
+}
+
+func (t *epochTable) at(e slotEpoch) uint64 { return t.vals[uint32(e.v)] }

@@ -28,12 +28,14 @@ type datum struct {
 	// Every change of pubs clears scanned (edited, install).
 	scanDig uint64
 	scanned bool
-	// shared: pubs, tombs and gone are also a replica's (a Replicate in
-	// flight, or the follower that installed it), so they are copied before
-	// the next change (own) and otherwise never written: a batch costs one
-	// copy on the leader's next write instead of two on every replication,
-	// and a settled datum's leader and follower hold one copy.
-	shared bool
+	// shared: which of pubs, tombs and gone are also a replica's (a
+	// Replicate in flight, or the follower that installed it), so they are
+	// copied before their next change (own) and otherwise never written: a
+	// batch costs one copy on the leader's next write instead of two on
+	// every replication, a settled datum's leader and follower hold one
+	// copy, and a write copies only the map it changes (a publish left the
+	// removed registrations and tombstones shared).
+	shared sharedMaps
 	// digs is the slot's sync digests, told of every publisher put or
 	// removed, staled wholly by install (perf_sync.go).
 	digs *slotDigs
@@ -47,16 +49,33 @@ type pubRec struct {
 	Version uint64
 	Conn    uint64
 	Client  string
-	Session Proc
+	Session *Proc // one copy per session process (procRefs)
 }
 
-func recOf(p *Pub) pubRec {
-	return pubRec{Data: p.Data, Version: p.Version, Conn: p.Conn, Client: p.Client, Session: p.Session}
+// recOf is p as kept, its session process s.
+func recOf(p *Pub, s *Proc) pubRec {
+	return pubRec{Data: p.Data, Version: p.Version, Conn: p.Conn, Client: p.Client, Session: s}
+}
+
+// procRefs interns a data server's session processes: each publisher
+// points at its session's one Proc (8 bytes) instead of holding a copy
+// (24). A nil table hands out a copy each time.
+type procRefs map[Proc]*Proc
+
+func (t procRefs) ref(p Proc) *Proc {
+	if r, ok := t[p]; ok {
+		return r
+	}
+	r := &p
+	if t != nil {
+		t[p] = r
+	}
+	return r
 }
 
 // pub is the registration reg of the datum id as a Pub.
 func (r *pubRec) pub(id, reg string) Pub {
-	return Pub{DataID: id, RegID: reg, Data: r.Data, Version: r.Version, Conn: r.Conn, Client: r.Client, Session: r.Session}
+	return Pub{DataID: id, RegID: reg, Data: r.Data, Version: r.Version, Conn: r.Conn, Client: r.Client, Session: *r.Session}
 }
 
 // lookup is the datum's registration reg as a Pub.
@@ -74,27 +93,47 @@ func (r *pubRec) older(q *Pub) bool { return regOlder(r.Version, r.Conn, q.Versi
 // olderThan is Pub.older with a kept registration: p is older than r.
 func (p *Pub) olderThan(r *pubRec) bool { return regOlder(p.Version, p.Conn, r.Version, r.Conn) }
 
-// own gives the datum maps of its own before a change.
-func (x *datum) own() {
-	if x.shared {
-		x.pubs, x.tombs, x.gone, x.shared = maps.Clone(x.pubs), maps.Clone(x.tombs), maps.Clone(x.gone), false
+// sharedMaps flags the datum maps a replica shares.
+type sharedMaps uint8
+
+const (
+	sharedPubs sharedMaps = 1 << iota
+	sharedTombs
+	sharedGone
+	sharedAll = sharedPubs | sharedTombs | sharedGone
+)
+
+// own gives the datum its own copy of the maps m before a change.
+func (x *datum) own(m sharedMaps) {
+	if m &= x.shared; m == 0 {
+		return
 	}
+	if m&sharedPubs != 0 {
+		x.pubs = maps.Clone(x.pubs)
+	}
+	if m&sharedTombs != 0 {
+		x.tombs = maps.Clone(x.tombs)
+	}
+	if m&sharedGone != 0 {
+		x.gone = maps.Clone(x.gone)
+	}
+	x.shared &^= m
 }
 
 // put stores a registration.
 func (x *datum) put(p *Pub) {
-	x.own()
+	x.own(sharedPubs)
 	if cur, ok := x.pubs[p.RegID]; ok {
-		x.digs.lose(cur.Session)
+		x.digs.lose(*cur.Session)
 	}
 	x.digs.gain(p.Session)
-	x.pubs[p.RegID] = recOf(p)
+	x.pubs[p.RegID] = recOf(p, x.digs.ref(p.Session))
 	x.edited(p.RegID)
 }
 
 // tomb records an unpublish of reg at t.
 func (x *datum) tomb(reg string, t uint64) {
-	x.own()
+	x.own(sharedTombs)
 	if x.tombs == nil {
 		x.tombs = map[string]uint64{}
 	}
@@ -107,8 +146,8 @@ func (x *datum) del(reg string) {
 	if !ok {
 		return
 	}
-	x.own()
-	x.digs.lose(cur.Session)
+	x.own(sharedPubs)
+	x.digs.lose(*cur.Session)
 	delete(x.pubs, reg)
 	x.edited(reg)
 }
@@ -134,7 +173,7 @@ func (x *datum) accepts(p *Pub) bool {
 // holds reports whether the datum holds exactly this registration.
 func (x *datum) holds(p *Pub) bool {
 	cur, ok := x.pubs[p.RegID]
-	return ok && cur.Version == p.Version && cur.Conn == p.Conn && cur.Session == p.Session && cur.Data == p.Data
+	return ok && cur.Version == p.Version && cur.Conn == p.Conn && *cur.Session == p.Session && cur.Data == p.Data
 }
 
 // remove drops a registration, remembering it in gone.
@@ -143,14 +182,15 @@ func (x *datum) remove(reg string) {
 	if !ok {
 		return
 	}
-	x.own()
-	if x.gone == nil {
-		x.gone = map[string]pubRec{}
-	}
+	x.own(sharedPubs)
 	if g, ok := x.gone[reg]; !ok || regOlder(g.Version, g.Conn, cur.Version, cur.Conn) {
+		x.own(sharedGone)
+		if x.gone == nil {
+			x.gone = map[string]pubRec{}
+		}
 		x.gone[reg] = cur
 	}
-	x.digs.lose(cur.Session)
+	x.digs.lose(*cur.Session)
 	delete(x.pubs, reg)
 	x.memo = nil
 	x.edited(reg)

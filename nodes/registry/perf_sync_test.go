@@ -33,7 +33,7 @@ var syncSessions = []Proc{{ID: "s1"}, {ID: "s2"}, {ID: "s2", Inc: 1}}
 func newSyncServer() *DataServer {
 	d := &DataServer{cfg: Config{Slots: 4}}
 	d.m.cfg = d.cfg
-	d.datums, d.inSlot, d.digs = map[string]*datum{}, map[int]map[string]bool{}, map[int]*slotDigs{}
+	d.datums, d.inSlot, d.digs = map[string]*datum{}, map[int]map[string]struct{}{}, map[int]*slotDigs{}
 	return d
 }
 
@@ -69,7 +69,7 @@ func changeSync(rt *rapid.T, d *DataServer, i int) {
 		for _, id := range slices.Sorted(maps.Keys(d.inSlot[slot])) {
 			x := d.datums[id]
 			for _, reg := range slices.Sorted(maps.Keys(x.pubs)) {
-				if x.pubs[reg].Session == sess {
+				if *x.pubs[reg].Session == sess {
 					x.remove(reg)
 				}
 			}
@@ -114,8 +114,10 @@ func TestSyncDigestCache(t *testing.T) {
 						hits++
 					}
 					if c != nil && !c.whole {
-						require.Equal(rt, len(d.sessionPubs(slot, s)), int(c.by[s].n), "slot %d session %v: count", slot, s)
+						e, _ := c.of(s)
+						require.Equal(rt, len(d.sessionPubs(slot, s)), int(e.n), "slot %d session %v: count", slot, s)
 					}
+					require.Equal(rt, len(d.sessionPubs(slot, s)), d.heldIn(slot, s), "slot %d session %v: held", slot, s)
 					require.Equal(rt, pubsDigest(d.sessionPubs(slot, s)), d.sessionDigest(slot, s), "slot %d session %v", slot, s)
 				}
 			}
@@ -141,6 +143,12 @@ func TestSyncChangesNothing(t *testing.T) {
 		}
 		slot := rapid.IntRange(0, d.cfg.Slots-1).Draw(rt, "slot")
 		s := rapid.SampledFrom(syncSessions).Draw(rt, "session")
+		if ids := slices.Sorted(maps.Keys(d.inSlot[slot])); len(ids) > 0 && rapid.Bool().Draw(rt, "stale") {
+			// the digests computed, then the session's own write: its digest is stale, its count kept
+			d.sessionDigest(slot, s)
+			id := rapid.SampledFrom(ids).Draw(rt, "written")
+			d.get(id).put(&Pub{RegID: "r0", DataID: id, Data: "w", Version: 99, Session: s})
+		}
 		held := d.sessionPubs(slot, s)
 		snap := slices.Clone(held)
 		n := len(snap)

@@ -51,10 +51,10 @@ func (x *datum) patch(out *Datum) {
 	old := x.built.Pubs
 	i := 0
 	for _, reg := range slices.Compact(x.edits) {
-		for ; i < len(old) && old[i].RegID < reg; i++ {
-			out.Pubs = append(out.Pubs, old[i])
-		}
-		if i < len(old) && old[i].RegID == reg {
+		// the run of unedited publishers before reg, copied at once
+		j, found := slices.BinarySearchFunc(old[i:], reg, func(p PubData, reg string) int { return strings.Compare(p.RegID, reg) })
+		out.Pubs = append(out.Pubs, old[i:i+j]...)
+		if i += j; found {
 			i++
 		}
 		if p, ok := x.pubs[reg]; ok {

@@ -126,7 +126,7 @@ func TestDatumAcceptsAndRemembersRemovals(t *testing.T) {
 	v2 := Pub{DataID: "svc", RegID: "r", Version: 2, Conn: 1}
 	v2c2 := Pub{DataID: "svc", RegID: "r", Version: 2, Conn: 2}
 	require.True(t, x.accepts(&v2))
-	x.pubs["r"] = recOf(&v2)
+	x.pubs["r"] = recOf(&v2, &v2.Session)
 	require.False(t, x.accepts(&v1), "older version")
 	require.True(t, x.holds(&v2))
 	x.remove("r")
