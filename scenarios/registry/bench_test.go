@@ -98,6 +98,7 @@ func benchRegistry(b *testing.B, base map[string]string, check, uniform bool) {
 		b.ReportMetric(float64(m.pushes), "pushes")
 		b.ReportMetric(m.speedup, "speedup")
 		b.ReportMetric(m.cpuSpeedup, "speedup-cpu")
+		b.Logf("fingerprint %016x", m.fingerprint) // a speed-up must not change the run
 		if check && !m.converged {
 			b.Fatalf("the registry did not converge: %s", m.explain)
 		}
@@ -148,6 +149,7 @@ type regMeasure struct {
 	pushes                                                         int
 	converged                                                      bool
 	explain                                                        string
+	fingerprint                                                    uint64
 }
 
 // runMeasured runs a registry plan as Run does, measuring the live heap
@@ -189,6 +191,7 @@ func runMeasured(b *testing.B, plan *scenarios.Plan, check bool) regMeasure {
 		speedup:       float64(w.Now()) / float64(wall),
 		cpuSpeedup:    float64(w.Now()) / float64(cpu),
 		converged:     true,
+		fingerprint:   w.Fingerprint(),
 	}
 	if check {
 		evs := rs.lean.events(rs.rec.Events, w.Now())
