@@ -6,6 +6,7 @@ package registry
 
 import (
 	"slices"
+	"strings"
 )
 
 // regSet is a set of registerIds kept sorted: the session's indexes hold
@@ -41,6 +42,43 @@ func (s *slotSet) add(slot int) {
 
 func (s slotSet) has(slot int) bool {
 	return slot >= 0 && slot/64 < len(s) && s[slot/64]&(1<<(slot%64)) != 0
+}
+
+// subList is a dataInfoId's subscribers sorted by registerId: the
+// subscribers themselves, each the one s.subs holds, so that the walks of
+// a datum's subscribers (each fetch, push and version scan) do not look
+// each up in s.subs by its registerId.
+type subList []*sub
+
+func (l *subList) add(x *sub) {
+	i, ok := slices.BinarySearchFunc(*l, x.regID, cmpSubReg)
+	if ok {
+		(*l)[i] = x
+		return
+	}
+	*l = slices.Insert(*l, i, x)
+}
+
+func (l *subList) remove(reg string) {
+	if i, ok := slices.BinarySearchFunc(*l, reg, cmpSubReg); ok {
+		*l = slices.Delete(*l, i, i+1)
+	}
+}
+
+func cmpSubReg(x *sub, reg string) int { return strings.Compare(x.regID, reg) }
+
+// sortedKeysIf is sortedKeys of the keys keep accepts, sorting only them:
+// the watcher and interface scans look for a few among every subscribed
+// dataInfoId.
+func sortedKeysIf[V any](m map[string]V, keep func(string) bool) []string {
+	var out []string
+	for k := range m { //detlint:allow collecting keys; sorted below
+		if keep(k) {
+			out = append(out, k)
+		}
+	}
+	sortStrings(out)
+	return out
 }
 
 type digestMemo struct {

@@ -90,3 +90,33 @@ func TestPendingRegs(t *testing.T) {
 		}
 	})
 }
+
+// TestSubIndex: after random subscriptions (a registerId subscribing
+// again, perhaps to another dataInfoId) and removals, each dataInfoId's
+// subscriber list is the one computed afresh from s.subs: the very
+// subscribers held, sorted by registerId.
+func TestSubIndex(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		s := &SessionServer{subs: map[string]*sub{}, byData: map[string]subList{}}
+		for range rapid.IntRange(0, 80).Draw(rt, "steps") {
+			reg := fmt.Sprintf("r%d", rapid.IntRange(0, 15).Draw(rt, "reg"))
+			if rapid.IntRange(0, 2).Draw(rt, "op") == 0 {
+				s.dropSub(reg)
+			} else {
+				s.putSub(&sub{regID: reg, dataID: fmt.Sprintf("svc-%d", rapid.IntRange(0, 4).Draw(rt, "data"))})
+			}
+			want := map[string]subList{}
+			for _, reg := range sortedKeys(s.subs) {
+				x := s.subs[reg]
+				want[x.dataID] = append(want[x.dataID], x)
+			}
+			require.Equal(rt, len(want), len(s.byData))
+			for id, subs := range want { //detlint:allow each compared alone
+				require.Len(rt, s.byData[id], len(subs), "%s", id)
+				for i, x := range subs {
+					require.Same(rt, x, s.byData[id][i], "%s #%d", id, i)
+				}
+			}
+		}
+	})
+}

@@ -4,6 +4,8 @@ package registry
 // their version and retried until acknowledged.
 
 import (
+	"slices"
+
 	"github.com/sofasim/sofasim/sim"
 )
 
@@ -42,8 +44,8 @@ func (s *SessionServer) fetch(dataID string) {
 // lost with every data server (its version restarts at zero).
 func (s *SessionServer) held(dataID string) (have, digest uint64) {
 	var pushed uint64
-	for _, reg := range s.byData[dataID] {
-		pushed = max(pushed, s.subs[reg].pushed)
+	for _, x := range s.byData[dataID] {
+		pushed = max(pushed, x.pushed)
 	}
 	if c := s.cache[dataID]; c != nil && pushed <= c.Version {
 		return c.Version, s.digestOf(c)
@@ -58,28 +60,30 @@ func (s *SessionServer) held(dataID string) (have, digest uint64) {
 // what the session holds of each; only the ones that differ are fetched
 // (onVersions). Watchers are the watcher scan's (watch.go).
 func (s *SessionServer) sync() {
-	ids := map[string]bool{}
+	var ids []string // sorted and unique unless an interface's apps were added
+	apps := false
 	for _, id := range sortedKeys(s.byData) {
 		if watched(id) {
 			continue
 		}
-		for _, reg := range s.byData[id] {
-			x := s.subs[reg]
+		for _, x := range s.byData[id] {
 			x.pipe.rescan()
 			s.maybePush(x)
 		}
-		if apps, ok := s.interfaceApps(id); ok {
-			for _, app := range apps {
-				ids[app] = true
-			}
+		if ifaceApps, ok := s.interfaceApps(id); ok {
+			ids, apps = append(ids, ifaceApps...), true
 			s.recompute(id)
 		} else {
-			ids[id] = true
+			ids = append(ids, id)
 		}
+	}
+	if apps {
+		sortStrings(ids)
+		ids = slices.Compact(ids)
 	}
 	bySlot := map[int]*SlotInterests{}
 	var slots []int
-	for _, id := range sortedKeys(ids) {
+	for _, id := range ids {
 		slot := s.slotOf(id)
 		in := bySlot[slot]
 		if in == nil {
@@ -139,8 +143,8 @@ func (s *SessionServer) onDatum(d *Datum) {
 		return
 	}
 	s.cache[d.DataID] = d
-	for _, reg := range s.byData[d.DataID] {
-		s.maybePush(s.subs[reg])
+	for _, x := range s.byData[d.DataID] {
+		s.maybePush(x)
 	}
 	s.appDatum(d)
 }
