@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -118,5 +119,59 @@ func TestSubIndex(t *testing.T) {
 				}
 			}
 		}
+	})
+}
+
+// TestSameProc: sameProc is ==, whether the names are one string, equal
+// copies or different.
+func TestSameProc(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		name := rapid.SampledFrom([]string{"", "data-1", "data-2", "data-10", "session-1"})
+		a := Proc{ID: name.Draw(rt, "a"), Inc: rapid.Uint32Range(0, 2).Draw(rt, "a-inc")}
+		b := Proc{ID: name.Draw(rt, "b"), Inc: rapid.Uint32Range(0, 2).Draw(rt, "b-inc")}
+		if rapid.Bool().Draw(rt, "copy") {
+			b.ID = strings.Clone(b.ID) // equal names in other memory
+		}
+		require.Equal(rt, a == b, sameProc(&a, &b), "%v %v", a, b)
+	})
+}
+
+// TestInterests: the version scan's counting sort groups the datums as a
+// map of slots did: slots ascending, each slot's datums in the given order
+// with what the session holds of each.
+func TestInterests(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		s := &SessionServer{m: member{cfg: Config{Slots: 16}}, subs: map[string]*sub{}, byData: map[string]subList{}, cache: map[string]*Datum{}}
+		var ids []string
+		for i := range rapid.IntRange(0, 40).Draw(rt, "datums") {
+			id := fmt.Sprintf("svc-%d", i)
+			ids = append(ids, id)
+			if rapid.Bool().Draw(rt, "cached") {
+				s.cache[id] = &Datum{DataID: id, Version: rapid.Uint64Range(1, 9).Draw(rt, "version"), Pubs: []PubData{{RegID: "p", Data: id}}}
+			}
+			for r := range rapid.IntRange(0, 2).Draw(rt, "subs") {
+				s.putSub(&sub{regID: fmt.Sprintf("%s/r%d", id, r), dataID: id, pushed: rapid.Uint64Range(0, 9).Draw(rt, "pushed")})
+			}
+		}
+		sortStrings(ids)
+		bySlot := map[int]*SlotInterests{}
+		var slots []int
+		for _, id := range ids {
+			slot := s.slotOf(id)
+			in := bySlot[slot]
+			if in == nil {
+				in = &SlotInterests{Slot: slot}
+				bySlot[slot] = in
+				slots = append(slots, slot)
+			}
+			have, digest := s.held(id)
+			in.IDs, in.Have, in.Digests = append(in.IDs, id), append(in.Have, have), append(in.Digests, digest)
+		}
+		sortInts(slots)
+		want := []SlotInterests{}
+		for _, slot := range slots {
+			want = append(want, *bySlot[slot])
+		}
+		require.Equal(rt, want, s.interests(ids))
 	})
 }

@@ -81,24 +81,10 @@ func (s *SessionServer) sync() {
 		sortStrings(ids)
 		ids = slices.Compact(ids)
 	}
-	bySlot := map[int]*SlotInterests{}
-	var slots []int
-	for _, id := range ids {
-		slot := s.slotOf(id)
-		in := bySlot[slot]
-		if in == nil {
-			in = &SlotInterests{Slot: slot}
-			bySlot[slot] = in
-			slots = append(slots, slot)
-		}
-		have, digest := s.held(id)
-		in.IDs, in.Have, in.Digests = append(in.IDs, id), append(in.Have, have), append(in.Digests, digest)
-	}
-	sortInts(slots)
 	per := map[sim.NodeID]*GetVersions{}
 	var leaders []sim.NodeID
-	for _, slot := range slots {
-		to := s.m.leaderOf(slot)
+	for _, in := range s.interests(ids) {
+		to := s.m.leaderOf(in.Slot)
 		if to == "" {
 			continue
 		}
@@ -108,11 +94,47 @@ func (s *SessionServer) sync() {
 			per[to] = g
 			leaders = append(leaders, to)
 		}
-		g.Slots = append(g.Slots, *bySlot[slot])
+		g.Slots = append(g.Slots, in)
 	}
 	for _, to := range leaders {
 		s.m.peers.send(to, per[to])
 	}
+}
+
+// interests groups the datums ids (sorted) by slot, in slot order, each
+// with what the session holds of it. A counting sort into one array a
+// field: growing three slices a slot made the version scan a session's
+// largest allocator.
+func (s *SessionServer) interests(ids []string) []SlotInterests {
+	slotOf := make([]int32, len(ids))
+	start := make([]int, s.m.cfg.Slots+1) // slot i's datums are [start[i], start[i+1])
+	for i, id := range ids {
+		slot := s.slotOf(id)
+		slotOf[i] = int32(slot)
+		start[slot+1]++
+	}
+	n := 0
+	for i := 1; i < len(start); i++ {
+		start[i] += start[i-1]
+		if start[i] > start[i-1] {
+			n++
+		}
+	}
+	allIDs, have, digests := make([]string, len(ids)), make([]uint64, len(ids)), make([]uint64, len(ids))
+	next := slices.Clone(start)
+	for i, id := range ids {
+		j := next[slotOf[i]]
+		next[slotOf[i]]++
+		allIDs[j] = id
+		have[j], digests[j] = s.held(id)
+	}
+	out := make([]SlotInterests, 0, n)
+	for slot := range len(start) - 1 {
+		if lo, hi := start[slot], start[slot+1]; lo < hi {
+			out = append(out, SlotInterests{Slot: slot, IDs: allIDs[lo:hi:hi], Have: have[lo:hi:hi], Digests: digests[lo:hi:hi]})
+		}
+	}
+	return out
 }
 
 // onVersions fetches the datums whose version a slot leader answered and
