@@ -175,3 +175,27 @@ func TestInterests(t *testing.T) {
 		require.Equal(rt, want, s.interests(ids))
 	})
 }
+
+// TestSlotDigestMemo: after random publishes (a new publisher each, as
+// onPublish stores), moves to another dataInfoId and removals, a slot's
+// remembered digest is the one computed afresh from its publishers.
+func TestSlotDigestMemo(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		s := &SessionServer{pubs: map[string]*sessPub{}, m: member{cfg: Config{Slots: 8}}}
+		for range rapid.IntRange(0, 80).Draw(rt, "steps") {
+			reg := fmt.Sprintf("r%d", rapid.IntRange(0, 12).Draw(rt, "reg"))
+			switch rapid.IntRange(0, 3).Draw(rt, "op") {
+			case 0, 1: // publish, perhaps to another dataInfoId, perhaps the same data again
+				id := fmt.Sprintf("svc-%d", rapid.IntRange(0, 20).Draw(rt, "data"))
+				p := Pub{RegID: reg, DataID: id, Data: fmt.Sprintf("d%d", rapid.IntRange(0, 2).Draw(rt, "value")), Version: rapid.Uint64Range(1, 3).Draw(rt, "version")}
+				s.pubs[reg] = &sessPub{Pub: p}
+				s.indexPub(reg, s.slotOf(id))
+			case 2:
+				delete(s.pubs, reg)
+			case 3: // read a slot, remembering its digest
+			}
+			slot := rapid.IntRange(0, 7).Draw(rt, "read")
+			require.Equal(rt, pubsDigest(s.slotPubs(slot)), s.slotDigest(slot), "slot %d", slot)
+		}
+	})
+}

@@ -4,6 +4,7 @@ package registry
 // until accepted, so a client's publish survives leader changes.
 
 import (
+	"slices"
 	"time"
 
 	"github.com/sofasim/sofasim/sim"
@@ -129,10 +130,10 @@ func (s *SessionServer) retryAll() { s.resend(true) }
 
 func sortedReqs(m map[uint64]*pending) []uint64 {
 	out := make([]uint64, 0, len(m))
-	for k := range m { //detlint:allow collecting keys; sorted below
+	for k := range m {
 		out = append(out, k)
 	}
-	sortU64(out)
+	slices.Sort(out) // sort.Slice's closure was a fifth of every resend
 	return out
 }
 
