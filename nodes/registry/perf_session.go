@@ -87,12 +87,17 @@ type digestMemo struct {
 }
 
 type sessionMemo struct {
-	bySlot  map[int]regSet // slot -> registerIds published in it (may name removed ones)
+	bySlot  map[int]slotIndex // slot -> registerIds published in it (may name removed ones)
 	indexed int            // the registerIds in bySlot, counted once a slot
 	digests map[string]digestMemo
-	// slotSums: by slot, the last digest of the session's publishers in
-	// it (slotDigest)
-	slotSums []slotSum
+}
+
+// slotIndex is a slot's entry in the slot index: its registerIds, and the
+// last digest of its publishers (slotDigest), kept here rather than in a
+// slice of every slot (80 bytes a client).
+type slotIndex struct {
+	regs regSet
+	sum  slotSum
 }
 
 func (s *SessionServer) slotOf(id string) int { return s.m.slotOf(id) }
@@ -118,10 +123,10 @@ func (s *SessionServer) digestOf(d *Datum) uint64 {
 // that adds to s.pubs).
 func (s *SessionServer) indexPub(reg string, slot int) {
 	if s.memo.bySlot == nil {
-		s.memo.bySlot = map[int]regSet{}
+		s.memo.bySlot = map[int]slotIndex{}
 	}
 	idx := s.memo.bySlot[slot]
-	if idx.add(reg) {
+	if idx.regs.add(reg) {
 		s.memo.indexed++
 	}
 	s.memo.bySlot[slot] = idx
@@ -139,23 +144,23 @@ func (s *SessionServer) slotRegs(slot int) []string {
 	if s.memo.indexed != len(s.pubs) {
 		s.pruneIndex()
 	}
-	return s.memo.bySlot[slot]
+	return s.memo.bySlot[slot].regs
 }
 
 // pruneIndex drops the stale entries of the slot index.
 func (s *SessionServer) pruneIndex() {
 	n := 0
 	for slot, idx := range s.memo.bySlot { //detlint:allow each slot pruned alone
-		idx = slices.DeleteFunc(idx, func(reg string) bool {
+		idx.regs = slices.DeleteFunc(idx.regs, func(reg string) bool {
 			p := s.pubs[reg]
 			return p == nil || s.slotOf(p.DataID) != slot
 		})
-		if len(idx) == 0 {
+		if len(idx.regs) == 0 {
 			delete(s.memo.bySlot, slot)
 		} else {
 			s.memo.bySlot[slot] = idx
 		}
-		n += len(idx)
+		n += len(idx.regs)
 	}
 	s.memo.indexed = n
 }
@@ -167,17 +172,18 @@ func (s *SessionServer) pruneIndex() {
 // between two digest syncs, where hashing them was 4% of the benchmark.
 func (s *SessionServer) slotDigest(slot int) uint64 {
 	regs := s.slotRegs(slot)
-	if s.memo.slotSums == nil {
-		s.memo.slotSums = make([]slotSum, s.m.cfg.Slots)
+	if len(regs) == 0 {
+		return uint64(newFNV())
 	}
-	m := &s.memo.slotSums[slot]
+	idx := s.memo.bySlot[slot]
+	m := &idx.sum
 	same := len(m.pubs) == len(regs)
 	for i, reg := range regs {
 		if same && m.pubs[i] != s.pubs[reg] {
 			same = false
 		}
 	}
-	if same && len(regs) > 0 {
+	if same {
 		return m.sum
 	}
 	h := newFNV()
@@ -188,6 +194,7 @@ func (s *SessionServer) slotDigest(slot int) uint64 {
 		h.pub(&p.Pub)
 	}
 	m.sum = uint64(h)
+	s.memo.bySlot[slot] = idx
 	return m.sum
 }
 
