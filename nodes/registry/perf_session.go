@@ -88,7 +88,7 @@ type digestMemo struct {
 
 type sessionMemo struct {
 	bySlot  map[int]slotIndex // slot -> registerIds published in it (may name removed ones)
-	indexed int            // the registerIds in bySlot, counted once a slot
+	indexed int               // the registerIds in bySlot, counted once a slot
 	digests map[string]digestMemo
 }
 
