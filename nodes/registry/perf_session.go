@@ -198,6 +198,30 @@ func (s *SessionServer) slotDigest(slot int) uint64 {
 	return m.sum
 }
 
+// syncPubs is s.slotPubs(p.w.Slot) for a pending sync: the list its last
+// send carried when the slot holds the same publishers (held ones are
+// never changed in place), since every table a session installs resends
+// its pending syncs. A list sent is never changed: a new one is built.
+func (s *SessionServer) syncPubs(p *pending) []Pub {
+	regs := s.slotRegs(p.w.Slot)
+	same := len(p.from) == len(regs) && p.built != nil
+	for i, reg := range regs {
+		if same && p.from[i] != s.pubs[reg] {
+			same = false
+		}
+	}
+	if same {
+		return p.built
+	}
+	p.from, p.built = p.from[:0], nil
+	for _, reg := range regs {
+		x := s.pubs[reg]
+		p.from = append(p.from, x)
+		p.built = append(p.built, x.Pub)
+	}
+	return p.built
+}
+
 // slotSum is a slot's remembered digest and the publishers it is of.
 type slotSum struct {
 	pubs []*sessPub

@@ -199,3 +199,32 @@ func TestSlotDigestMemo(t *testing.T) {
 		}
 	})
 }
+
+// TestSyncPubs: a pending sync's publishers, reused while its slot holds
+// the same ones, are always the slot's publishers now, and a list once
+// sent is never changed afterwards.
+func TestSyncPubs(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		s := &SessionServer{pubs: map[string]*sessPub{}, m: member{cfg: Config{Slots: 4}}}
+		p := &pending{w: &DataWrite{Kind: "sync", Slot: rapid.IntRange(0, 3).Draw(rt, "slot")}}
+		var sent, copies [][]Pub
+		for range rapid.IntRange(0, 60).Draw(rt, "steps") {
+			reg := fmt.Sprintf("r%d", rapid.IntRange(0, 8).Draw(rt, "reg"))
+			switch rapid.IntRange(0, 3).Draw(rt, "op") {
+			case 0: // publish, perhaps to another dataInfoId or slot
+				id := fmt.Sprintf("svc-%d", rapid.IntRange(0, 9).Draw(rt, "data"))
+				s.pubs[reg] = &sessPub{Pub: Pub{RegID: reg, DataID: id, Version: rapid.Uint64Range(1, 3).Draw(rt, "version")}}
+				s.indexPub(reg, s.slotOf(id))
+			case 1:
+				delete(s.pubs, reg)
+			default: // a send
+			}
+			got := s.syncPubs(p)
+			require.Equal(rt, s.slotPubs(p.w.Slot), got)
+			sent, copies = append(sent, got), append(copies, slices.Clone(got))
+		}
+		for i := range sent {
+			require.Equal(rt, copies[i], sent[i], "send %d changed", i)
+		}
+	})
+}

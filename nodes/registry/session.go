@@ -193,7 +193,13 @@ func (s *SessionServer) cleanConn(c sim.ConnID, regs []string) {
 }
 
 func (s *SessionServer) Message(c sim.ConnID, from sim.NodeID, msg any) {
-	s.clientIO(c) // any read keeps a client connection from the idle close
+	switch msg.(type) {
+	case *DataWriteResp, *GetDatumResp, *DataChange, *GetVersionsResp, *MigrateReq, *SlotDigestResp:
+		// Only data servers send these: no client connection's idle clock
+		// to look up (most of a session's messages).
+	default:
+		s.clientIO(c) // any read keeps a client connection from the idle close
+	}
 	if s.m.handle(msg) || s.opsMessage(c, msg) {
 		return
 	}

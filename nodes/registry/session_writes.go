@@ -18,6 +18,10 @@ type pending struct {
 	ackReg  string
 	ackVers uint64
 	sends   int // attempts so far: given up after DataRetries retries unless AckAfterData
+	// a sync's publishers as last sent, and the held publishers they were
+	// built from (syncPubs)
+	built []Pub
+	from  []*sessPub
 }
 
 // onPublish records a client's publish or unpublish and forwards it to the
@@ -111,7 +115,7 @@ func (s *SessionServer) send(p *pending) {
 	if w.Kind == "sync" {
 		// Built at each send: a sync that waited in the outbox must not
 		// drop the publishers written since it was queued.
-		w.Pubs = s.slotPubs(w.Slot)
+		w.Pubs = s.syncPubs(p)
 	}
 	s.m.peers.send(p.target, &w)
 }
