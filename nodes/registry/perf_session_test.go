@@ -95,16 +95,23 @@ func TestPendingRegs(t *testing.T) {
 // TestSubIndex: after random subscriptions (a registerId subscribing
 // again, perhaps to another dataInfoId) and removals, each dataInfoId's
 // subscriber list is the one computed afresh from s.subs: the very
-// subscribers held, sorted by registerId.
+// subscribers held, sorted by registerId; and a subscriber is marked gone
+// exactly when s.subs no longer holds it (its pipeline timers rely on it).
 func TestSubIndex(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		s := &SessionServer{subs: map[string]*sub{}, byData: map[string]subList{}}
+		var made []*sub
 		for range rapid.IntRange(0, 80).Draw(rt, "steps") {
 			reg := fmt.Sprintf("r%d", rapid.IntRange(0, 15).Draw(rt, "reg"))
 			if rapid.IntRange(0, 2).Draw(rt, "op") == 0 {
 				s.dropSub(reg)
 			} else {
-				s.putSub(&sub{regID: reg, dataID: fmt.Sprintf("svc-%d", rapid.IntRange(0, 4).Draw(rt, "data"))})
+				x := &sub{regID: reg, dataID: fmt.Sprintf("svc-%d", rapid.IntRange(0, 4).Draw(rt, "data"))}
+				made = append(made, x)
+				s.putSub(x)
+			}
+			for i, x := range made {
+				require.Equal(rt, s.subs[x.regID] != x, x.gone, "subscriber %d", i)
 			}
 			want := map[string]subList{}
 			for _, reg := range sortedKeys(s.subs) {

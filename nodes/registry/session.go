@@ -278,6 +278,7 @@ func (s *SessionServer) dropSub(reg string) {
 		return
 	}
 	delete(s.subs, reg)
+	x.gone = true
 	subs := s.byData[x.dataID]
 	subs.remove(reg)
 	if len(subs) == 0 {

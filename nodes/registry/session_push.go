@@ -22,6 +22,7 @@ type sub struct {
 	inflight   bool
 	abandoned  bool
 	watchAcked bool // a watcher's push was acknowledged (watch.go)
+	gone       bool // dropped from s.subs (its pipeline timers do nothing)
 }
 
 // fetch asks the slot leader for a datum, telling it what this session
