@@ -36,7 +36,28 @@ type regLean struct {
 	// datum, looked up once a datum rather than once a push that missed
 	// diffs (a datum is pushed by every session that fetched it).
 	at      map[weak.Pointer[regnode.Datum]][]time.Duration
+	weak    [2]weakOf // the last two datums' weak pointers (weakOf)
 	latency latencies
+}
+
+type weakOf struct {
+	d *regnode.Datum
+	w weak.Pointer[regnode.Datum]
+}
+
+// weakOf is weak.Make(d), remembered for the last two datums: a session
+// pushes one datum to its subscribers of it in a row, most of whom had the
+// same one before, and weak.Make takes a lock each time. (The two are
+// kept alive until replaced.)
+func (l *regLean) weakOf(d *regnode.Datum) weak.Pointer[regnode.Datum] {
+	for _, e := range l.weak {
+		if e.d == d {
+			return e.w
+		}
+	}
+	w := weak.Make(d)
+	l.weak[1], l.weak[0] = l.weak[0], weakOf{d, w}
+	return w
 }
 
 type subKey struct {
@@ -216,7 +237,7 @@ func (l *regLean) push(client int, sub string, d *regnode.Datum, now time.Durati
 	k := subKey{client, sub}
 	prev := l.last[k]
 	l.last[k] = d
-	pair := [2]weak.Pointer[regnode.Datum]{weak.Make(prev), weak.Make(d)}
+	pair := [2]weak.Pointer[regnode.Datum]{l.weakOf(prev), l.weakOf(d)}
 	times, ok := l.diffs[pair]
 	if !ok {
 		if len(l.diffs) >= maxDiffs || l.diffs == nil {
@@ -260,7 +281,7 @@ func (l *regLean) published(prev, d *regnode.Datum) []time.Duration {
 // timesOf is the publish time of each of d's publishers' data, -1 for
 // data not published by the workload.
 func (l *regLean) timesOf(d *regnode.Datum) []time.Duration {
-	key := weak.Make(d)
+	key := l.weakOf(d)
 	if at, ok := l.at[key]; ok {
 		return at
 	}
