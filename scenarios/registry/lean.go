@@ -229,7 +229,7 @@ func (h *latencies) at(k int) time.Duration {
 
 // maxDiffs and maxAt bound the remembered diffs and times (each dropped
 // all at once; variables for the test that passes them).
-var maxDiffs, maxAt = 1024, 256
+var maxDiffs, maxAt = 512, 128
 
 // push compares the datum with the subscriber's previous one: a publisher
 // whose data is new to the subscriber was delivered now.
