@@ -162,6 +162,8 @@ func (s *SessionServer) onRevisionStored(req uint64) {
 // derived: an interface's or a watched config's datum, built by the
 // session (a data server that learns such an id from a migration's cached
 // versions announces an empty datum of it).
+func isInterface(dataID string) bool { return strings.HasPrefix(dataID, "iface/") }
+
 func derived(dataID string) bool {
 	return strings.HasPrefix(dataID, "iface/") || strings.HasPrefix(dataID, "config/")
 }
@@ -216,10 +218,8 @@ func (s *SessionServer) appDatum(d *Datum) {
 }
 
 func (s *SessionServer) recomputeInterfaces() {
-	for _, id := range sortedKeys(s.byData) {
-		if strings.HasPrefix(id, "iface/") {
-			s.recompute(id)
-		}
+	for _, id := range sortedKeysIf(s.byData, isInterface) {
+		s.recompute(id)
 	}
 }
 
@@ -261,8 +261,8 @@ func (s *SessionServer) recompute(ifaceID string) {
 		return
 	}
 	s.cache[ifaceID] = out
-	for _, reg := range s.byData[ifaceID] {
-		s.maybePush(s.subs[reg])
+	for _, x := range s.byData[ifaceID] {
+		s.maybePush(x)
 	}
 }
 

@@ -6,6 +6,7 @@ package registry
 
 import (
 	"slices"
+	"strings"
 )
 
 // regSet is a set of registerIds kept sorted: the session's indexes hold
@@ -43,15 +44,60 @@ func (s slotSet) has(slot int) bool {
 	return slot >= 0 && slot/64 < len(s) && s[slot/64]&(1<<(slot%64)) != 0
 }
 
+// subList is a dataInfoId's subscribers sorted by registerId: the
+// subscribers themselves, each the one s.subs holds, so that the walks of
+// a datum's subscribers (each fetch, push and version scan) do not look
+// each up in s.subs by its registerId.
+type subList []*sub
+
+func (l *subList) add(x *sub) {
+	i, ok := slices.BinarySearchFunc(*l, x.regID, cmpSubReg)
+	if ok {
+		(*l)[i] = x
+		return
+	}
+	*l = slices.Insert(*l, i, x)
+}
+
+func (l *subList) remove(reg string) {
+	if i, ok := slices.BinarySearchFunc(*l, reg, cmpSubReg); ok {
+		*l = slices.Delete(*l, i, i+1)
+	}
+}
+
+func cmpSubReg(x *sub, reg string) int { return strings.Compare(x.regID, reg) }
+
+// sortedKeysIf is sortedKeys of the keys keep accepts, sorting only them:
+// the watcher and interface scans look for a few among every subscribed
+// dataInfoId.
+func sortedKeysIf[V any](m map[string]V, keep func(string) bool) []string {
+	var out []string
+	for k := range m { //detlint:allow collecting keys; sorted below
+		if keep(k) {
+			out = append(out, k)
+		}
+	}
+	sortStrings(out)
+	return out
+}
+
 type digestMemo struct {
 	d   *Datum
 	sum uint64
 }
 
 type sessionMemo struct {
-	bySlot  map[int]regSet // slot -> registerIds published in it (may name removed ones)
-	indexed int            // the registerIds in bySlot, counted once a slot
+	bySlot  map[int]slotIndex // slot -> registerIds published in it (may name removed ones)
+	indexed int               // the registerIds in bySlot, counted once a slot
 	digests map[string]digestMemo
+}
+
+// slotIndex is a slot's entry in the slot index: its registerIds, and the
+// last digest of its publishers (slotDigest), kept here rather than in a
+// slice of every slot (80 bytes a client).
+type slotIndex struct {
+	regs regSet
+	sum  slotSum
 }
 
 func (s *SessionServer) slotOf(id string) int { return s.m.slotOf(id) }
@@ -77,10 +123,10 @@ func (s *SessionServer) digestOf(d *Datum) uint64 {
 // that adds to s.pubs).
 func (s *SessionServer) indexPub(reg string, slot int) {
 	if s.memo.bySlot == nil {
-		s.memo.bySlot = map[int]regSet{}
+		s.memo.bySlot = map[int]slotIndex{}
 	}
 	idx := s.memo.bySlot[slot]
-	if idx.add(reg) {
+	if idx.regs.add(reg) {
 		s.memo.indexed++
 	}
 	s.memo.bySlot[slot] = idx
@@ -98,34 +144,88 @@ func (s *SessionServer) slotRegs(slot int) []string {
 	if s.memo.indexed != len(s.pubs) {
 		s.pruneIndex()
 	}
-	return s.memo.bySlot[slot]
+	return s.memo.bySlot[slot].regs
 }
 
 // pruneIndex drops the stale entries of the slot index.
 func (s *SessionServer) pruneIndex() {
 	n := 0
 	for slot, idx := range s.memo.bySlot { //detlint:allow each slot pruned alone
-		idx = slices.DeleteFunc(idx, func(reg string) bool {
+		idx.regs = slices.DeleteFunc(idx.regs, func(reg string) bool {
 			p := s.pubs[reg]
 			return p == nil || s.slotOf(p.DataID) != slot
 		})
-		if len(idx) == 0 {
+		if len(idx.regs) == 0 {
 			delete(s.memo.bySlot, slot)
 		} else {
 			s.memo.bySlot[slot] = idx
 		}
-		n += len(idx)
+		n += len(idx.regs)
 	}
 	s.memo.indexed = n
 }
 
-// slotDigest is pubsDigest(s.slotPubs(slot)), without the copies.
+// slotDigest is pubsDigest(s.slotPubs(slot)), without the copies, and
+// remembered with the publishers it was computed from: a publisher held
+// is never changed in place (a publish stores a new one), so the same
+// publishers have the same digest. Most of a session's slots are unchanged
+// between two digest syncs, where hashing them was 4% of the benchmark.
 func (s *SessionServer) slotDigest(slot int) uint64 {
-	h := newFNV()
-	for _, reg := range s.slotRegs(slot) {
-		h.pub(&s.pubs[reg].Pub)
+	regs := s.slotRegs(slot)
+	if len(regs) == 0 {
+		return uint64(newFNV())
 	}
-	return uint64(h)
+	idx := s.memo.bySlot[slot]
+	m := &idx.sum
+	same := len(m.pubs) == len(regs)
+	for i, reg := range regs {
+		if same && m.pubs[i] != s.pubs[reg] {
+			same = false
+		}
+	}
+	if same {
+		return m.sum
+	}
+	h := newFNV()
+	m.pubs = m.pubs[:0]
+	for _, reg := range regs {
+		p := s.pubs[reg]
+		m.pubs = append(m.pubs, p)
+		h.pub(&p.Pub)
+	}
+	m.sum = uint64(h)
+	s.memo.bySlot[slot] = idx
+	return m.sum
+}
+
+// syncPubs is s.slotPubs(p.w.Slot) for a pending sync: the list its last
+// send carried when the slot holds the same publishers (held ones are
+// never changed in place), since every table a session installs resends
+// its pending syncs. A list sent is never changed: a new one is built.
+func (s *SessionServer) syncPubs(p *pending) []Pub {
+	regs := s.slotRegs(p.w.Slot)
+	same := len(p.from) == len(regs) && p.built != nil
+	for i, reg := range regs {
+		if same && p.from[i] != s.pubs[reg] {
+			same = false
+		}
+	}
+	if same {
+		return p.built
+	}
+	p.from, p.built = p.from[:0], nil
+	for _, reg := range regs {
+		x := s.pubs[reg]
+		p.from = append(p.from, x)
+		p.built = append(p.built, x.Pub)
+	}
+	return p.built
+}
+
+// slotSum is a slot's remembered digest and the publishers it is of.
+type slotSum struct {
+	pubs []*sessPub
+	sum  uint64
 }
 
 // isRegWrite: a publish or unpublish, which replaces the registration's

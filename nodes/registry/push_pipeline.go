@@ -58,12 +58,15 @@ type (
 		dataID string
 		gen    uint64
 	}
+	// The subscriber itself, not its registerId to look up: gens are
+	// unique, so only the subscriber that set the timer can match, and a
+	// dropped one is marked gone.
 	pushDue struct {
-		reg string
+		x   *sub
 		gen uint64
 	}
 	pushRetryDue struct {
-		reg string
+		x   *sub
 		gen uint64
 	}
 )
@@ -138,12 +141,12 @@ func (s *SessionServer) pushTimer(tag any) bool {
 			s.onDatum(m.d)
 		}
 	case pushDue:
-		if x := s.subs[t.reg]; x != nil && x.pipe.debounce == t.gen {
+		if x := t.x; !x.gone && x.pipe.debounce == t.gen {
 			x.pipe.debounce = 0
 			s.pushNow(x)
 		}
 	case pushRetryDue:
-		if x := s.subs[t.reg]; x != nil && x.pipe.retry == t.gen {
+		if x := t.x; !x.gone && x.pipe.retry == t.gen {
 			x.pipe.retry = 0
 			s.pushNow(x)
 		}
@@ -160,7 +163,7 @@ func (s *SessionServer) debouncePush(x *sub, d *Datum) {
 		return
 	}
 	x.pipe.debounce = s.push.next()
-	s.env.SetTimer(s.cfg.Push.Debounce, pushDue{reg: x.regID, gen: x.pipe.debounce})
+	s.env.SetTimer(s.cfg.Push.Debounce, pushDue{x: x, gen: x.pipe.debounce})
 }
 
 // pushNow sends what the subscriber lacks, unless its circuit breaker
@@ -215,7 +218,7 @@ func (s *SessionServer) retryPush(x *sub, v uint64) {
 	}
 	x.pipe.retries++
 	x.pipe.retry = s.push.next()
-	s.env.SetTimer(cfg.RetryFirst+time.Duration(x.pipe.retries-1)*cfg.RetryIncrement, pushRetryDue{reg: x.regID, gen: x.pipe.retry})
+	s.env.SetTimer(cfg.RetryFirst+time.Duration(x.pipe.retries-1)*cfg.RetryIncrement, pushRetryDue{x: x, gen: x.pipe.retry})
 }
 
 // rescan: a version scan starts a new push task, with its own retries.

@@ -16,7 +16,7 @@ type SessionServer struct {
 	clients map[sim.ConnID]*clientConn
 	pubs    map[string]*sessPub // registerId -> publisher of one of our clients
 	subs    map[string]*sub
-	byData  map[string]regSet // dataInfoId -> its subscribers' registerIds, sorted
+	byData  map[string]subList // dataInfoId -> its subscribers, by registerId
 	cache   map[string]*Datum
 	notes   sessionNotes // fetches the data servers' change notices asked for (perf_notify.go)
 	wrote   slotSet      // slots this session sent a write for: the ones a new leader re-syncs
@@ -61,7 +61,7 @@ func (s *SessionServer) Start(env *sim.Env) {
 	s.env = env
 	s.clients, s.pubs = map[sim.ConnID]*clientConn{}, map[string]*sessPub{}
 	s.subs, s.cache, s.outbox = map[string]*sub{}, map[string]*Datum{}, map[uint64]*pending{}
-	s.byData, s.wrote, s.pendingRegs = map[string]regSet{}, nil, pendingRegs{}
+	s.byData, s.wrote, s.pendingRegs = map[string]subList{}, nil, pendingRegs{}
 	s.notes.init()
 	s.m = member{cfg: s.cfg, onTable: s.onTable}
 	s.m.start(env, "session")
@@ -193,7 +193,13 @@ func (s *SessionServer) cleanConn(c sim.ConnID, regs []string) {
 }
 
 func (s *SessionServer) Message(c sim.ConnID, from sim.NodeID, msg any) {
-	s.clientIO(c) // any read keeps a client connection from the idle close
+	switch msg.(type) {
+	case *DataWriteResp, *GetDatumResp, *DataChange, *GetVersionsResp, *MigrateReq, *SlotDigestResp:
+		// Only data servers send these: no client connection's idle clock
+		// to look up (most of a session's messages).
+	default:
+		s.clientIO(c) // any read keeps a client connection from the idle close
+	}
 	if s.m.handle(msg) || s.opsMessage(c, msg) {
 		return
 	}
@@ -217,11 +223,7 @@ func (s *SessionServer) Message(c sim.ConnID, from sim.NodeID, msg any) {
 			return // a late subscription from the client's older connection
 		}
 		sb := &sub{regID: x.RegID, dataID: x.DataID, conn: c, pushed: x.Last, seq: x.Conn}
-		s.dropSub(x.RegID)
-		s.subs[x.RegID] = sb
-		regs := s.byData[x.DataID]
-		regs.add(x.RegID)
-		s.byData[x.DataID] = regs
+		s.putSub(sb)
 		s.maybePush(sb)
 		s.fetch(x.DataID)
 	case *PushAck:
@@ -261,18 +263,28 @@ func (s *SessionServer) Message(c sim.ConnID, from sim.NodeID, msg any) {
 	}
 }
 
+// putSub holds a subscriber, replacing the one of its registerId.
+func (s *SessionServer) putSub(x *sub) {
+	s.dropSub(x.regID)
+	s.subs[x.regID] = x
+	subs := s.byData[x.dataID]
+	subs.add(x)
+	s.byData[x.dataID] = subs
+}
+
 func (s *SessionServer) dropSub(reg string) {
 	x := s.subs[reg]
 	if x == nil {
 		return
 	}
 	delete(s.subs, reg)
-	regs := s.byData[x.dataID]
-	regs.remove(reg)
-	if len(regs) == 0 {
+	x.gone = true
+	subs := s.byData[x.dataID]
+	subs.remove(reg)
+	if len(subs) == 0 {
 		delete(s.byData, x.dataID)
 	} else {
-		s.byData[x.dataID] = regs
+		s.byData[x.dataID] = subs
 	}
 }
 

@@ -4,6 +4,8 @@ package registry
 // their version and retried until acknowledged.
 
 import (
+	"slices"
+
 	"github.com/sofasim/sofasim/sim"
 )
 
@@ -20,6 +22,7 @@ type sub struct {
 	inflight   bool
 	abandoned  bool
 	watchAcked bool // a watcher's push was acknowledged (watch.go)
+	gone       bool // dropped from s.subs (its pipeline timers do nothing)
 }
 
 // fetch asks the slot leader for a datum, telling it what this session
@@ -42,8 +45,8 @@ func (s *SessionServer) fetch(dataID string) {
 // lost with every data server (its version restarts at zero).
 func (s *SessionServer) held(dataID string) (have, digest uint64) {
 	var pushed uint64
-	for _, reg := range s.byData[dataID] {
-		pushed = max(pushed, s.subs[reg].pushed)
+	for _, x := range s.byData[dataID] {
+		pushed = max(pushed, x.pushed)
 	}
 	if c := s.cache[dataID]; c != nil && pushed <= c.Version {
 		return c.Version, s.digestOf(c)
@@ -58,43 +61,31 @@ func (s *SessionServer) held(dataID string) (have, digest uint64) {
 // what the session holds of each; only the ones that differ are fetched
 // (onVersions). Watchers are the watcher scan's (watch.go).
 func (s *SessionServer) sync() {
-	ids := map[string]bool{}
+	var ids []string // sorted and unique unless an interface's apps were added
+	apps := false
 	for _, id := range sortedKeys(s.byData) {
 		if watched(id) {
 			continue
 		}
-		for _, reg := range s.byData[id] {
-			x := s.subs[reg]
+		for _, x := range s.byData[id] {
 			x.pipe.rescan()
 			s.maybePush(x)
 		}
-		if apps, ok := s.interfaceApps(id); ok {
-			for _, app := range apps {
-				ids[app] = true
-			}
+		if ifaceApps, ok := s.interfaceApps(id); ok {
+			ids, apps = append(ids, ifaceApps...), true
 			s.recompute(id)
 		} else {
-			ids[id] = true
+			ids = append(ids, id)
 		}
 	}
-	bySlot := map[int]*SlotInterests{}
-	var slots []int
-	for _, id := range sortedKeys(ids) {
-		slot := s.slotOf(id)
-		in := bySlot[slot]
-		if in == nil {
-			in = &SlotInterests{Slot: slot}
-			bySlot[slot] = in
-			slots = append(slots, slot)
-		}
-		have, digest := s.held(id)
-		in.IDs, in.Have, in.Digests = append(in.IDs, id), append(in.Have, have), append(in.Digests, digest)
+	if apps {
+		sortStrings(ids)
+		ids = slices.Compact(ids)
 	}
-	sortInts(slots)
 	per := map[sim.NodeID]*GetVersions{}
 	var leaders []sim.NodeID
-	for _, slot := range slots {
-		to := s.m.leaderOf(slot)
+	for _, in := range s.interests(ids) {
+		to := s.m.leaderOf(in.Slot)
 		if to == "" {
 			continue
 		}
@@ -104,11 +95,47 @@ func (s *SessionServer) sync() {
 			per[to] = g
 			leaders = append(leaders, to)
 		}
-		g.Slots = append(g.Slots, *bySlot[slot])
+		g.Slots = append(g.Slots, in)
 	}
 	for _, to := range leaders {
 		s.m.peers.send(to, per[to])
 	}
+}
+
+// interests groups the datums ids (sorted) by slot, in slot order, each
+// with what the session holds of it. A counting sort into one array a
+// field: growing three slices a slot made the version scan a session's
+// largest allocator.
+func (s *SessionServer) interests(ids []string) []SlotInterests {
+	slotOf := make([]int32, len(ids))
+	start := make([]int, s.m.cfg.Slots+1) // slot i's datums are [start[i], start[i+1])
+	for i, id := range ids {
+		slot := s.slotOf(id)
+		slotOf[i] = int32(slot)
+		start[slot+1]++
+	}
+	n := 0
+	for i := 1; i < len(start); i++ {
+		start[i] += start[i-1]
+		if start[i] > start[i-1] {
+			n++
+		}
+	}
+	allIDs, have, digests := make([]string, len(ids)), make([]uint64, len(ids)), make([]uint64, len(ids))
+	next := slices.Clone(start)
+	for i, id := range ids {
+		j := next[slotOf[i]]
+		next[slotOf[i]]++
+		allIDs[j] = id
+		have[j], digests[j] = s.held(id)
+	}
+	out := make([]SlotInterests, 0, n)
+	for slot := range len(start) - 1 {
+		if lo, hi := start[slot], start[slot+1]; lo < hi {
+			out = append(out, SlotInterests{Slot: slot, IDs: allIDs[lo:hi:hi], Have: have[lo:hi:hi], Digests: digests[lo:hi:hi]})
+		}
+	}
+	return out
 }
 
 // onVersions fetches the datums whose version a slot leader answered and
@@ -139,8 +166,8 @@ func (s *SessionServer) onDatum(d *Datum) {
 		return
 	}
 	s.cache[d.DataID] = d
-	for _, reg := range s.byData[d.DataID] {
-		s.maybePush(s.subs[reg])
+	for _, x := range s.byData[d.DataID] {
+		s.maybePush(x)
 	}
 	s.appDatum(d)
 }

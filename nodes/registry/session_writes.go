@@ -4,6 +4,7 @@ package registry
 // until accepted, so a client's publish survives leader changes.
 
 import (
+	"slices"
 	"time"
 
 	"github.com/sofasim/sofasim/sim"
@@ -17,6 +18,10 @@ type pending struct {
 	ackReg  string
 	ackVers uint64
 	sends   int // attempts so far: given up after DataRetries retries unless AckAfterData
+	// a sync's publishers as last sent, and the held publishers they were
+	// built from (syncPubs)
+	built []Pub
+	from  []*sessPub
 }
 
 // onPublish records a client's publish or unpublish and forwards it to the
@@ -110,7 +115,7 @@ func (s *SessionServer) send(p *pending) {
 	if w.Kind == "sync" {
 		// Built at each send: a sync that waited in the outbox must not
 		// drop the publishers written since it was queued.
-		w.Pubs = s.slotPubs(w.Slot)
+		w.Pubs = s.syncPubs(p)
 	}
 	s.m.peers.send(p.target, &w)
 }
@@ -129,10 +134,10 @@ func (s *SessionServer) retryAll() { s.resend(true) }
 
 func sortedReqs(m map[uint64]*pending) []uint64 {
 	out := make([]uint64, 0, len(m))
-	for k := range m { //detlint:allow collecting keys; sorted below
+	for k := range m {
 		out = append(out, k)
 	}
-	sortU64(out)
+	slices.Sort(out) // sort.Slice's closure was a fifth of every resend
 	return out
 }
 

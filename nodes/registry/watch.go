@@ -135,15 +135,12 @@ func (s *SessionServer) watchConfig(key string) {
 // watched, and every watcher is pushed what it is owed.
 func (s *SessionServer) scanWatchers() {
 	now := s.env.Monotonic()
-	for _, id := range sortedKeys(s.byData) {
-		if !watched(id) {
-			continue
-		}
+	for _, id := range sortedKeysIf(s.byData, watched) {
 		if c := s.ops.watch.cfgs[id]; c != nil {
 			c.touched = now
 		}
-		for _, reg := range s.byData[id] {
-			s.pushWatcher(s.subs[reg])
+		for _, x := range s.byData[id] {
+			s.pushWatcher(x)
 		}
 	}
 }

@@ -52,10 +52,13 @@ var regHuge = map[string]string{
 //
 //	go test ./scenarios/registry -run '^$' -bench RegistryLarge -benchtime 1x
 //
-// SOFASIM_REG_BENCH=sessions=10,clients=1000 overrides parameters, and
+// SOFASIM_REG_BENCH=sessions=10,clients=1000 overrides parameters,
 // SOFASIM_REG_HEAP=FILE writes the live heap at the end of the safety
-// phase.
-func BenchmarkRegistryLarge(b *testing.B) { benchRegistry(b, regLarge, true, false) }
+// phase, and SOFASIM_REG_CHECK=0 leaves out the convergence verdict (most
+// of a profile's samples otherwise).
+func BenchmarkRegistryLarge(b *testing.B) {
+	benchRegistry(b, regLarge, os.Getenv("SOFASIM_REG_CHECK") != "0", false)
+}
 
 // BenchmarkRegistryHuge is the 100,000-client run (minutes; not a default
 // test). Its plan's services are spread uniformly: rapid's draws favour
@@ -98,6 +101,7 @@ func benchRegistry(b *testing.B, base map[string]string, check, uniform bool) {
 		b.ReportMetric(float64(m.pushes), "pushes")
 		b.ReportMetric(m.speedup, "speedup")
 		b.ReportMetric(m.cpuSpeedup, "speedup-cpu")
+		b.Logf("fingerprint %016x", m.fingerprint) // a speed-up must not change the run
 		if check && !m.converged {
 			b.Fatalf("the registry did not converge: %s", m.explain)
 		}
@@ -148,6 +152,7 @@ type regMeasure struct {
 	pushes                                                         int
 	converged                                                      bool
 	explain                                                        string
+	fingerprint                                                    uint64
 }
 
 // runMeasured runs a registry plan as Run does, measuring the live heap
@@ -189,6 +194,7 @@ func runMeasured(b *testing.B, plan *scenarios.Plan, check bool) regMeasure {
 		speedup:       float64(w.Now()) / float64(wall),
 		cpuSpeedup:    float64(w.Now()) / float64(cpu),
 		converged:     true,
+		fingerprint:   w.Fingerprint(),
 	}
 	if check {
 		evs := rs.lean.events(rs.rec.Events, w.Now())
@@ -281,10 +287,12 @@ func TestLatencies(t *testing.T) {
 // of datums, are those of comparing each push with the subscriber's
 // previous one.
 func TestLeanPushLatencies(t *testing.T) {
+	defer func(d, a int) { maxDiffs, maxAt = d, a }(maxDiffs, maxAt)
 	rapid.Check(t, func(rt *rapid.T) {
+		maxDiffs, maxAt = rapid.IntRange(1, 40).Draw(rt, "max-diffs"), rapid.IntRange(1, 40).Draw(rt, "max-at") // the memos' bounds passed
 		l, pubAt := newRegLean(), map[string]time.Duration{}
 		var datums []*regnode.Datum
-		for i := range rapid.IntRange(1, 90).Draw(rt, "datums") { // past the memos' bounds
+		for i := range rapid.IntRange(1, 90).Draw(rt, "datums") {
 			d := &regnode.Datum{DataID: "svc", Version: uint64(i + 1)}
 			for r := range 5 {
 				if v := rapid.IntRange(-2, 2).Draw(rt, "data"); v >= 0 {
@@ -355,6 +363,42 @@ func TestPubTimes(t *testing.T) {
 			got, ok := p.get(v)
 			require.True(rt, ok, "%q", v)
 			require.Equal(rt, want, got, "%q", v)
+		}
+	})
+}
+
+// TestWorkloadDataParse: the one-pass parse is the plain one (cut the
+// prefix and the separator, each part a canonical decimal) on the
+// workload's values, near misses and arbitrary strings.
+func TestWorkloadDataParse(t *testing.T) {
+	plain := func(s string) (int, int, bool) {
+		dec := func(s string) (int, bool) {
+			v, err := strconv.Atoi(s)
+			return v, err == nil && s != "" && len(s) <= 9 && s[0] >= '0' && s[0] <= '9' && (s[0] != '0' || len(s) == 1)
+		}
+		rest, ok := strings.CutPrefix(s, "c")
+		cs, ns, ok2 := strings.Cut(rest, "-d")
+		c, okc := dec(cs)
+		n, okn := dec(ns)
+		if !ok || !ok2 || !okc || !okn || c >= 1<<22 || n >= 1<<12 {
+			return 0, 0, false
+		}
+		return c, n, true
+	}
+	rapid.Check(t, func(rt *rapid.T) {
+		s := rapid.OneOf(
+			rapid.Custom(func(rt *rapid.T) string {
+				return fmt.Sprintf("c%d-d%d", rapid.IntRange(0, 1<<23).Draw(rt, "client"), rapid.IntRange(0, 1<<13).Draw(rt, "n"))
+			}),
+			rapid.StringOf(rapid.SampledFrom([]rune("c-d0192x+ "))),
+			rapid.SampledFrom([]string{"c01-d1", "c1-d01", "c-d1", "c1-d", "c1-d1x", "c1-d1-d2", "c1-x-d2", "c0-d0", "c1234567890-d1", "c4194303-d4095", "c4194304-d1"}),
+			rapid.String(),
+		).Draw(rt, "data")
+		wc, wn, wok := plain(s)
+		c, n, ok := workloadData(s)
+		require.Equal(rt, wok, ok, "%q", s)
+		if wok {
+			require.Equal(rt, [2]int{wc, wn}, [2]int{c, n}, "%q", s)
 		}
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"weak"
 
 	regcheck "github.com/sofasim/sofasim/checkers/registry"
 	regnode "github.com/sofasim/sofasim/nodes/registry"
@@ -25,13 +26,38 @@ type regLean struct {
 	kinds []regcheck.Kind           // the events' kinds, by leanEvent.kind
 	// diffs: the publish times of the data new in a datum since another,
 	// by the pair: a session pushes one datum to all its subscribers of
-	// it, and most had the same one before.
-	diffs map[[2]*regnode.Datum][]time.Duration
+	// it, and most had the same one before; the sessions share a datum
+	// their data server answered them all with. Keyed by weak pointers, so
+	// that the memos keep no datum alive (strong keys held 1.2 KB a client
+	// of old datums once the memos were large enough for the sessions'
+	// pushes to meet in them).
+	diffs map[[2]weak.Pointer[regnode.Datum]][]time.Duration
 	// at: the publish time of each publisher of a datum (-1: none), by
 	// datum, looked up once a datum rather than once a push that missed
 	// diffs (a datum is pushed by every session that fetched it).
-	at      map[*regnode.Datum][]time.Duration
+	at      map[weak.Pointer[regnode.Datum]][]time.Duration
+	weak    [2]weakOf // the last two datums' weak pointers (weakOf)
 	latency latencies
+}
+
+type weakOf struct {
+	d *regnode.Datum
+	w weak.Pointer[regnode.Datum]
+}
+
+// weakOf is weak.Make(d), remembered for the last two datums: a session
+// pushes one datum to its subscribers of it in a row, most of whom had the
+// same one before, and weak.Make takes a lock each time. (The two are
+// kept alive until replaced.)
+func (l *regLean) weakOf(d *regnode.Datum) weak.Pointer[regnode.Datum] {
+	for _, e := range l.weak {
+		if e.d == d {
+			return e.w
+		}
+	}
+	w := weak.Make(d)
+	l.weak[1], l.weak[0] = l.weak[0], weakOf{d, w}
+	return w
 }
 
 type subKey struct {
@@ -141,35 +167,32 @@ func (p *pubTimes) get(data string) (time.Duration, bool) {
 }
 
 // workloadData parses a workload data value, c<client>-d<n>, with bounds
-// that keep the slices small.
+// that keep the slices small, in one pass: it runs for each publisher of
+// every datum the recorder has not seen (strings.Cut and a second pass cost
+// five times as much).
 func workloadData(s string) (client, n int, ok bool) {
-	rest, ok := strings.CutPrefix(s, "c")
-	if !ok {
+	if len(s) < 4 || s[0] != 'c' {
 		return 0, 0, false
 	}
-	cs, ns, ok := strings.Cut(rest, "-d")
-	if !ok {
+	client, i, okc := decimalAt(s, 1)
+	if !okc || i+1 >= len(s) || s[i] != '-' || s[i+1] != 'd' {
 		return 0, 0, false
 	}
-	client, okc := decimal(cs)
-	n, okn := decimal(ns)
-	return client, n, okc && okn && client < 1<<22 && n < 1<<12
+	n, j, okn := decimalAt(s, i+2)
+	return client, n, okn && j == len(s) && client < 1<<22 && n < 1<<12
 }
 
-// decimal parses a canonical decimal number (no sign, no leading zeros),
-// so that each number has one spelling.
-func decimal(s string) (int, bool) {
-	if s == "" || len(s) > 9 || (s[0] == '0' && len(s) > 1) {
-		return 0, false
+// decimalAt parses the canonical decimal number (no sign, no leading
+// zeros, at most 9 digits, so that each number has one spelling) that
+// starts at s[i]; end is where its digits end.
+func decimalAt(s string, i int) (v, end int, ok bool) {
+	end = i
+	for end < len(s) && s[end] >= '0' && s[end] <= '9' {
+		v = v*10 + int(s[end]-'0')
+		end++
 	}
-	v := 0
-	for i := range len(s) {
-		if s[i] < '0' || s[i] > '9' {
-			return 0, false
-		}
-		v = v*10 + int(s[i]-'0')
-	}
-	return v, true
+	digits := end - i
+	return v, end, digits > 0 && digits <= 9 && (s[i] != '0' || digits == 1)
 }
 
 // latencyStep is the latencies' resolution: a count per 0.1 ms instead of
@@ -205,8 +228,8 @@ func (h *latencies) at(k int) time.Duration {
 }
 
 // maxDiffs and maxAt bound the remembered diffs and times (each dropped
-// all at once).
-const maxDiffs, maxAt = 32, 64
+// all at once; variables for the test that passes them).
+var maxDiffs, maxAt = 512, 128
 
 // push compares the datum with the subscriber's previous one: a publisher
 // whose data is new to the subscriber was delivered now.
@@ -214,11 +237,11 @@ func (l *regLean) push(client int, sub string, d *regnode.Datum, now time.Durati
 	k := subKey{client, sub}
 	prev := l.last[k]
 	l.last[k] = d
-	pair := [2]*regnode.Datum{prev, d}
+	pair := [2]weak.Pointer[regnode.Datum]{l.weakOf(prev), l.weakOf(d)}
 	times, ok := l.diffs[pair]
 	if !ok {
 		if len(l.diffs) >= maxDiffs || l.diffs == nil {
-			l.diffs = map[[2]*regnode.Datum][]time.Duration{}
+			l.diffs = map[[2]weak.Pointer[regnode.Datum]][]time.Duration{}
 		}
 		times = l.published(prev, d)
 		l.diffs[pair] = times
@@ -235,10 +258,11 @@ func (l *regLean) published(prev, d *regnode.Datum) []time.Duration {
 	if prev != nil {
 		old = prev.Pubs
 	}
-	var times []time.Duration
 	at := l.timesOf(d)
+	times := make([]time.Duration, 0, max(len(d.Pubs)-len(old), 1))
 	j := 0
-	for i, p := range d.Pubs {
+	for i := range d.Pubs {
+		p := &d.Pubs[i] // not a copy of its five words
 		// Mostly the same publishers as before: equal strings (often the
 		// very same) compare faster than ordered ones.
 		for j < len(old) && old[j].RegID != p.RegID && old[j].RegID < p.RegID {
@@ -257,21 +281,22 @@ func (l *regLean) published(prev, d *regnode.Datum) []time.Duration {
 // timesOf is the publish time of each of d's publishers' data, -1 for
 // data not published by the workload.
 func (l *regLean) timesOf(d *regnode.Datum) []time.Duration {
-	if at, ok := l.at[d]; ok {
+	key := l.weakOf(d)
+	if at, ok := l.at[key]; ok {
 		return at
 	}
 	if len(l.at) >= maxAt || l.at == nil {
-		l.at = map[*regnode.Datum][]time.Duration{}
+		l.at = map[weak.Pointer[regnode.Datum]][]time.Duration{}
 	}
 	at := make([]time.Duration, len(d.Pubs))
-	for i, p := range d.Pubs {
-		if t, ok := l.pubAt.get(p.Data); ok {
+	for i := range d.Pubs {
+		if t, ok := l.pubAt.get(d.Pubs[i].Data); ok {
 			at[i] = t
 		} else {
 			at[i] = -1
 		}
 	}
-	l.at[d] = at
+	l.at[key] = at
 	return at
 }
 
