@@ -26,7 +26,7 @@ func (s *Server) Start(env *sim.Env) {
 	s.store = raft.NewMemoryStorage()
 	s.confState = &raftpb.ConfState{}
 
-	rec, err := recoverDisk(s.disk)
+	rec, err := recoverDisk(s.disk, true)
 	if err != nil {
 		s.fatal("recovery: " + err.Error())
 		return
@@ -220,7 +220,7 @@ func (s *Server) DiskAgrees(commit bool) error {
 	if s.dead || s.rn == nil {
 		return nil
 	}
-	rec, err := recoverDisk(s.disk.Durable())
+	rec, err := recoverDisk(s.disk.Durable(), false)
 	if err != nil {
 		return err
 	}
@@ -228,7 +228,7 @@ func (s *Server) DiskAgrees(commit bool) error {
 	if rec.snap != nil {
 		last = rec.snap.GetMetadata().GetIndex()
 	}
-	last += uint64(len(rec.entries))
+	last += uint64(rec.count)
 	hs := rec.hs
 	if hs == nil {
 		hs = &raftpb.HardState{Term: new(uint64(0)), Vote: new(uint64(0)), Commit: new(uint64(0))}

@@ -127,16 +127,20 @@ func appendHardStateRecord(b []byte, hs *raftpb.HardState) []byte {
 // walState is what a WAL holds once replayed.
 type walState struct {
 	baseIndex, baseTerm uint64
-	entries             []*raftpb.Entry // baseIndex+1, baseIndex+2, ...
+	terms               []uint64        // of baseIndex+1, baseIndex+2, ...
+	entries             []*raftpb.Entry // the same entries, when kept
 	hs                  *raftpb.HardState
 	hasHeader           bool
+	keep                bool // build the entries, not only their terms
 }
 
 // readWAL replays a WAL image. It returns the state, the length of the
 // valid prefix (what follows it is a torn tail to truncate), and
-// errCorruptWAL for damage that is not a torn tail.
-func readWAL(data []byte) (walState, int, error) {
-	var w walState
+// errCorruptWAL for damage that is not a torn tail. Without keep it checks
+// the same and keeps only the entries' terms: what a checker comparing the
+// disk with a running server needs, without an allocation per entry.
+func readWAL(data []byte, keep bool) (walState, int, error) {
+	w := walState{keep: keep}
 	off := 0
 	for off < len(data) {
 		rest := len(data) - off
@@ -178,9 +182,13 @@ func (w *walState) apply(typ byte, body []byte) error {
 		}
 		term := binary.LittleEndian.Uint64(body)
 		index := binary.LittleEndian.Uint64(body[8:])
-		next := w.baseIndex + uint64(len(w.entries)) + 1
+		next := w.baseIndex + uint64(len(w.terms)) + 1
 		if index <= w.baseIndex || index > next {
 			return fmt.Errorf("%w: entry %d does not follow %d", errCorruptWAL, index, next-1)
+		}
+		w.terms = append(w.terms[:index-w.baseIndex-1], term)
+		if !w.keep {
+			break
 		}
 		w.entries = w.entries[:index-w.baseIndex-1]
 		e := &raftpb.Entry{Term: new(term), Index: new(index), Type: raftpb.EntryType(body[16]).Enum()}
@@ -208,10 +216,10 @@ func (w *walState) termAt(index uint64) (uint64, bool) {
 	if index == w.baseIndex && w.hasHeader {
 		return w.baseTerm, true
 	}
-	if index <= w.baseIndex || index > w.baseIndex+uint64(len(w.entries)) {
+	if index <= w.baseIndex || index > w.baseIndex+uint64(len(w.terms)) {
 		return 0, false
 	}
-	return w.entries[index-w.baseIndex-1].GetTerm(), true
+	return w.terms[index-w.baseIndex-1], true
 }
 
 func encodeSnapshotFile(s *raftpb.Snapshot) ([]byte, error) {
@@ -283,7 +291,8 @@ func writeFileAtomic(d *sim.Disk, tmp, name string, data []byte) error {
 // recovered is the durable state read back at start.
 type recovered struct {
 	snap    *raftpb.Snapshot // nil: none
-	entries []*raftpb.Entry  // after the snapshot (or from index 1)
+	entries []*raftpb.Entry  // after the snapshot (or from index 1); nil unless kept
+	count   int              // how many entries follow the snapshot, kept or not
 	hs      *raftpb.HardState
 	// margin holds the WAL's entries at or before the snapshot index (the
 	// catch-up margin kept by compaction); raft does not need them.
@@ -298,14 +307,15 @@ type recovered struct {
 // crash now would leave it (the disk itself is not touched): the error its
 // recovery stops on, or nil. For checkers.
 func Recoverable(d *sim.Disk) error {
-	_, err := recoverDisk(d.Durable())
+	_, err := recoverDisk(d.Durable(), false)
 	return err
 }
 
 // recoverDisk reads the snapshot and the WAL, truncates a torn WAL tail
 // durably, and reconciles the two. It returns an error for damage it must
-// not paper over.
-func recoverDisk(d *sim.Disk) (recovered, error) {
+// not paper over. Without keep the entries and the margin are only
+// counted (readWAL).
+func recoverDisk(d *sim.Disk, keep bool) (recovered, error) {
 	var rec recovered
 	_ = d.Remove(snapTmpFile)
 	_ = d.Remove(walTmpFile)
@@ -319,7 +329,7 @@ func recoverDisk(d *sim.Disk) (recovered, error) {
 	var w walState
 	if data, err := d.ReadFile(walFile); err == nil {
 		var good int
-		w, good, err = readWAL(data)
+		w, good, err = readWAL(data, keep)
 		if err != nil {
 			return rec, err
 		}
@@ -346,11 +356,15 @@ func recoverDisk(d *sim.Disk) (recovered, error) {
 	case w.baseIndex > snapIndex:
 		return rec, fmt.Errorf("raftkv: WAL starts after entry %d but the snapshot is at %d", w.baseIndex, snapIndex)
 	case rec.snap == nil:
-		rec.entries = w.entries
+		rec.entries, rec.count = w.entries, len(w.terms)
 	default:
 		if t, ok := w.termAt(snapIndex); ok && t == snapTerm {
-			rec.margin = w.entries[:snapIndex-w.baseIndex]
-			rec.entries = w.entries[snapIndex-w.baseIndex:]
+			at := snapIndex - w.baseIndex
+			if keep {
+				rec.margin = w.entries[:at]
+				rec.entries = w.entries[at:]
+			}
+			rec.count = len(w.terms) - int(at)
 		}
 		// Otherwise the log does not reach the snapshot or conflicts with
 		// it (a snapshot from the leader replaced a divergent log and the
@@ -359,7 +373,7 @@ func recoverDisk(d *sim.Disk) (recovered, error) {
 	}
 	if rec.hs != nil {
 		hs := &raftpb.HardState{Term: new(rec.hs.GetTerm()), Vote: new(rec.hs.GetVote()), Commit: new(rec.hs.GetCommit())}
-		last := snapIndex + uint64(len(rec.entries))
+		last := snapIndex + uint64(rec.count)
 		c := max(hs.GetCommit(), snapIndex)
 		c = min(c, last)
 		hs.Commit = new(c)

@@ -74,8 +74,18 @@ func TestWALTornTail(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		buf, bounds, models := genWAL(t)
 		cut := rapid.IntRange(0, len(buf)).Draw(t, "cut")
-		w, good, err := readWAL(buf[:cut])
+		w, good, err := readWAL(buf[:cut], true)
 		require.NoError(t, err)
+		terms, tgood, err := readWAL(buf[:cut], false)
+		require.NoError(t, err)
+		require.Equal(t, good, tgood)
+		require.Nil(t, terms.entries, "entries built without keep")
+		require.Equal(t, w.hs, terms.hs)
+		require.Equal(t, w.baseIndex, terms.baseIndex)
+		require.Len(t, terms.terms, len(w.entries))
+		for i, e := range w.entries {
+			require.Equal(t, e.GetTerm(), terms.terms[i])
+		}
 		k := 0
 		for i, b := range bounds {
 			if b <= cut {
@@ -98,7 +108,7 @@ func TestWALBitFlipDetected(t *testing.T) {
 		buf, _, _ := genWAL(t)
 		i := rapid.IntRange(0, len(buf)-1).Draw(t, "byte")
 		buf[i] ^= 1 << rapid.IntRange(0, 7).Draw(t, "bit")
-		_, _, err := readWAL(buf)
+		_, _, err := readWAL(buf, rapid.Bool().Draw(t, "keep"))
 		require.ErrorIs(t, err, errCorruptWAL)
 	})
 }
@@ -163,6 +173,30 @@ func writeWAL(t *testing.T, d *sim.Disk, base, baseTerm uint64, hs *raftpb.HardS
 	require.NoError(t, writeFileAtomic(d, walTmpFile, walFile, buf))
 }
 
+// recoverBoth recovers d keeping the entries, after recovering a copy of
+// it with only their count, and requires the two to agree.
+func recoverBoth(t *testing.T, d *sim.Disk) (recovered, error) {
+	c := d.Durable() // then made equal to d, unsynced writes included
+	for _, name := range c.List("") {
+		require.NoError(t, c.Remove(name))
+	}
+	for _, name := range d.List("") {
+		b, err := d.ReadFile(name)
+		require.NoError(t, err)
+		require.NoError(t, c.WriteAt(name, 0, b))
+	}
+	counted, cerr := recoverDisk(c, false)
+	rec, err := recoverDisk(d, true)
+	require.Equal(t, err, cerr)
+	require.Nil(t, counted.entries)
+	require.Equal(t, len(rec.entries), rec.count)
+	require.Equal(t, rec.count, counted.count)
+	require.Equal(t, rec.hs, counted.hs)
+	require.Equal(t, rec.truncated, counted.truncated)
+	require.Equal(t, [2]bool{rec.empty, rec.walOK}, [2]bool{counted.empty, counted.walOK})
+	return rec, err
+}
+
 func hardState(term, vote, commit uint64) *raftpb.HardState {
 	return &raftpb.HardState{Term: new(term), Vote: new(vote), Commit: new(commit)}
 }
@@ -170,7 +204,7 @@ func hardState(term, vote, commit uint64) *raftpb.HardState {
 func TestRecoverReconcile(t *testing.T) {
 	t.Run("empty", func(t *testing.T) {
 		withDisk(t, func(d *sim.Disk) {
-			rec, err := recoverDisk(d)
+			rec, err := recoverBoth(t, d)
 			require.NoError(t, err)
 			require.True(t, rec.empty)
 		})
@@ -179,7 +213,7 @@ func TestRecoverReconcile(t *testing.T) {
 		withDisk(t, func(d *sim.Disk) {
 			writeSnap(t, d, 12, 2)
 			writeWAL(t, d, 10, 2, hardState(3, 1, 14), entry(2, 11, nil), entry(2, 12, nil), entry(3, 13, nil), entry(3, 14, nil))
-			rec, err := recoverDisk(d)
+			rec, err := recoverBoth(t, d)
 			require.NoError(t, err)
 			require.Len(t, rec.margin, 2)
 			require.Len(t, rec.entries, 2)
@@ -191,7 +225,7 @@ func TestRecoverReconcile(t *testing.T) {
 		withDisk(t, func(d *sim.Disk) {
 			writeSnap(t, d, 12, 4)
 			writeWAL(t, d, 10, 2, hardState(3, 1, 11), entry(2, 11, nil), entry(3, 12, nil), entry(3, 13, nil))
-			rec, err := recoverDisk(d)
+			rec, err := recoverBoth(t, d)
 			require.NoError(t, err)
 			require.Empty(t, rec.entries)
 			require.Equal(t, uint64(12), rec.hs.GetCommit(), "commit raised to the snapshot")
@@ -202,7 +236,7 @@ func TestRecoverReconcile(t *testing.T) {
 		withDisk(t, func(d *sim.Disk) {
 			writeSnap(t, d, 50, 3)
 			writeWAL(t, d, 10, 2, hardState(3, 1, 11), entry(2, 11, nil))
-			rec, err := recoverDisk(d)
+			rec, err := recoverBoth(t, d)
 			require.NoError(t, err)
 			require.Empty(t, rec.entries)
 			require.Equal(t, uint64(50), rec.hs.GetCommit())
@@ -216,7 +250,7 @@ func TestRecoverReconcile(t *testing.T) {
 			buf := appendEntryRecord(nil, entry(2, 12, []byte("yyyy")))
 			_, err := d.Append(walFile, buf[:len(buf)-2])
 			require.NoError(t, err)
-			rec, err := recoverDisk(d)
+			rec, err := recoverBoth(t, d)
 			require.NoError(t, err)
 			require.Len(t, rec.entries, 1)
 			require.Equal(t, len(buf)-2, rec.truncated)
@@ -231,7 +265,7 @@ func TestRecoverReconcile(t *testing.T) {
 			b, _ := d.ReadFile(walFile)
 			b[40] ^= 4
 			require.NoError(t, d.WriteAt(walFile, 0, b))
-			_, err := recoverDisk(d)
+			_, err := recoverBoth(t, d)
 			require.True(t, errors.Is(err, errCorruptWAL), "%v", err)
 		})
 	})
@@ -239,7 +273,7 @@ func TestRecoverReconcile(t *testing.T) {
 		withDisk(t, func(d *sim.Disk) {
 			writeSnap(t, d, 5, 1)
 			writeWAL(t, d, 10, 2, hardState(2, 1, 10))
-			_, err := recoverDisk(d)
+			_, err := recoverBoth(t, d)
 			require.Error(t, err)
 		})
 	})
