@@ -107,7 +107,7 @@ func (p *Plan) Validate() error {
 	}
 	clients := sc.clients(params)
 	for i, raw := range p.Ops {
-		t, err := opTiming(raw)
+		t, err := sc.checkOp(raw)
 		if err != nil {
 			return fmt.Errorf("op %d: %v", i, err)
 		}
@@ -116,9 +116,6 @@ func (p *Plan) Validate() error {
 		}
 		if t.At < 0 {
 			return fmt.Errorf("op %d: negative time", i)
-		}
-		if err := sc.checkOp(raw); err != nil {
-			return fmt.Errorf("op %d: %v", i, err)
 		}
 	}
 	nodes := map[sim.NodeID]bool{}

@@ -35,7 +35,7 @@ type Scenario struct {
 	nodes   func(p Values) []sim.NodeID
 	clients func(p Values) int
 	draw    func(t *rapid.T, p Values) (Draft[json.RawMessage], error)
-	checkOp func(raw json.RawMessage) error
+	checkOp func(raw json.RawMessage) (OpTiming, error) // decodes strictly, checks the kind
 	start   func(w *sim.World, plan *Plan, p Values) (running, error)
 }
 
@@ -133,15 +133,15 @@ func Define[O Op, H checkers.Recorded](s Spec[O, H]) *Scenario {
 		}
 		return Draft[json.RawMessage]{Duration: d.Duration, Liveness: d.Liveness, Ops: ops, Faults: d.Faults}, nil
 	}
-	sc.checkOp = func(raw json.RawMessage) error {
+	sc.checkOp = func(raw json.RawMessage) (OpTiming, error) {
 		op, err := decodeOp[O](raw)
 		if err != nil {
-			return err
+			return OpTiming{}, err
 		}
 		if k := s.Kind(op); !slices.Contains(s.OpKinds, k) {
-			return fmt.Errorf("unknown kind %q (scenario %s knows %s)", k, s.Name, strings.Join(s.OpKinds, ", "))
+			return OpTiming{}, fmt.Errorf("unknown kind %q (scenario %s knows %s)", k, s.Name, strings.Join(s.OpKinds, ", "))
 		}
-		return nil
+		return op.Timing(), nil
 	}
 	sc.start = func(w *sim.World, plan *Plan, p Values) (running, error) {
 		ops := make([]O, len(plan.Ops))
