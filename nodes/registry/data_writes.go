@@ -6,6 +6,8 @@ package registry
 import (
 	"cmp"
 	"slices"
+
+	"github.com/sofasim/sofasim/internal/intern"
 )
 
 // get returns the datum, creating an empty one in its slot's index.
@@ -183,22 +185,10 @@ type slotEpoch struct{ v uint64 }
 func (e slotEpoch) slot() int { return int(e.v >> 32) }
 
 // epochTable numbers the table epochs snapshots were built in.
-type epochTable struct {
-	vals []uint64
-	num  map[uint64]uint32
-}
+type epochTable struct{ intern.Table[uint64] }
 
 func (t *epochTable) of(slot int, epoch uint64) slotEpoch {
-	n, ok := t.num[epoch]
-	if !ok {
-		if t.num == nil {
-			t.num = map[uint64]uint32{}
-		}
-		n = uint32(len(t.vals))
-		t.num[epoch] = n
-		t.vals = append(t.vals, epoch)
-	}
-	return slotEpoch{v: uint64(slot)<<32 | uint64(n)}
+	return slotEpoch{v: uint64(slot)<<32 | uint64(t.Of(epoch))}
 }
 
-func (t *epochTable) at(e slotEpoch) uint64 { return t.vals[uint32(e.v)] }
+func (t *epochTable) at(e slotEpoch) uint64 { return t.At(uint32(e.v)) }

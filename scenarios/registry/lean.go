@@ -10,6 +10,7 @@ import (
 	"weak"
 
 	regcheck "github.com/sofasim/sofasim/checkers/registry"
+	"github.com/sofasim/sofasim/internal/intern"
 	regnode "github.com/sofasim/sofasim/nodes/registry"
 )
 
@@ -22,7 +23,7 @@ type regLean struct {
 	last  map[subKey]*regnode.Datum // the last push per subscriber
 	pubAt pubTimes                  // when each data was published
 	evs   [][]leanEvent             // the clients' events, in chunks of leanChunk (a growing slice keeps up to half its size spare)
-	names interned                  // the events' dataInfoIds and session names
+	names intern.Table[string]      // the events' dataInfoIds and session names (a thousand and a hundred among 10,000 clients)
 	kinds []regcheck.Kind           // the events' kinds, by leanEvent.kind
 	// diffs: the publish times of the data new in a datum since another,
 	// by the pair: a session pushes one datum to all its subscribers of
@@ -81,26 +82,6 @@ type leanEvent struct {
 // leanChunk is the events a chunk holds.
 const leanChunk = 4096
 
-// interned numbers strings: the clients' events name a thousand
-// dataInfoIds and a hundred sessions among 10,000 clients.
-type interned struct {
-	index map[string]uint32
-	names []string
-}
-
-func (n *interned) of(s string) uint32 {
-	i, ok := n.index[s]
-	if !ok {
-		if n.index == nil {
-			n.index = map[string]uint32{}
-		}
-		i = uint32(len(n.names))
-		n.index[s] = i
-		n.names = append(n.names, s)
-	}
-	return i
-}
-
 func newRegLean() *regLean {
 	return &regLean{last: map[subKey]*regnode.Datum{}}
 }
@@ -118,7 +99,7 @@ func (l *regLean) record(rec *regcheck.History, ev regcheck.Event) {
 	}
 	last := &l.evs[len(l.evs)-1]
 	*last = append(*last, leanEvent{at: uint32(len(rec.Events)), t: ev.T, ck: uint32(ev.Client)<<8 | uint32(kind),
-		dataID: l.names.of(ev.DataID), regID: ev.RegID, data: ev.Data, node: l.names.of(ev.Node), version: ev.Version})
+		dataID: l.names.Of(ev.DataID), regID: ev.RegID, data: ev.Data, node: l.names.Of(ev.Node), version: ev.Version})
 	if ev.Kind == regcheck.Publish {
 		l.pubAt.set(ev.Data, time.Duration(ev.T))
 	}
@@ -313,8 +294,8 @@ func (l *regLean) events(rec []regcheck.Event, end time.Duration) []regcheck.Eve
 		for _, e := range chunk {
 			out = append(out, rec[i:e.at]...)
 			i = int(e.at)
-			out = append(out, regcheck.Event{Kind: l.kinds[e.ck&0xff], T: e.t, Client: int(e.ck >> 8), DataID: l.names.names[e.dataID],
-				RegID: e.regID, Data: e.data, Node: l.names.names[e.node], Version: e.version})
+			out = append(out, regcheck.Event{Kind: l.kinds[e.ck&0xff], T: e.t, Client: int(e.ck >> 8), DataID: l.names.At(e.dataID),
+				RegID: e.regID, Data: e.data, Node: l.names.At(e.node), Version: e.version})
 		}
 	}
 	out = append(out, rec[i:]...)
