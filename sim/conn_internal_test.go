@@ -236,3 +236,33 @@ func TestHotLayouts(t *testing.T) {
 	require.Equal(t, uintptr(64), unsafe.Sizeof(Env{}))
 	require.Equal(t, uintptr(32), unsafe.Sizeof(queued{}), "an item of the world's item table")
 }
+
+type dialer struct {
+	BaseNode
+	peers []NodeID
+}
+
+func (d *dialer) Start(env *Env) {
+	for _, p := range d.peers {
+		env.Dial(p)
+	}
+}
+
+// A change of the network's rules reaches every connection after one it
+// forgets, even when forgetting trims the table's front past the next id
+// (walking by id - base, that wrapped and ended the walk).
+func TestNetworkChangedWalksPastATrimmedFront(t *testing.T) {
+	w := NewWorld(Config{Seed: 1})
+	w.AddNode("a", func() Node { return &dialer{peers: []NodeID{"b", "b", "b"}} })
+	w.AddNode("b", func() Node { return &dialer{} })
+	w.Run(Limits{Until: 50 * time.Millisecond})
+	base := w.conns.base
+	c1, c2, c3 := w.conns.get(base), w.conns.get(base+1), w.conns.get(base+2)
+	require.True(t, c1.opened && c2.opened && c3.opened)
+	c2.broken, c2.told = true, [2]bool{true, true}
+	w.conns.forget(c2)
+	c1.broken, c1.told = true, [2]bool{true, true} // forgettable, not yet forgotten
+	require.NoError(t, w.Inject(Partition{Cuts: []Cut{{From: []NodeID{"a"}, To: []NodeID{"b"}}}}))
+	require.Nil(t, w.conns.get(base))
+	require.True(t, c3.blocked, "c3 crosses the partition: its keepalive clock starts")
+}

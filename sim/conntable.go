@@ -123,7 +123,7 @@ type items struct {
 // itemsKeep is the table's size (half a megabyte) below which it is kept
 // when empty: bursts too rare to keep its room, as the fan-out bench's,
 // would otherwise allocate it again.
-const itemsKeep = 1 << 14
+var itemsKeep = 1 << 14 // a var: TestItemsKeepOrder lowers it to drop tables often
 
 // fifo is one connection direction's queue: the front item inline, the
 // rest chained in the world's item table. It also holds the direction's

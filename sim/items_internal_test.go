@@ -23,6 +23,8 @@ func fifoItems(it *items, f *fifo) []int64 {
 // The item table keeps each direction's items in order however pushes,
 // pops and resets interleave, and whenever it is dropped on emptying.
 func TestItemsKeepOrder(t *testing.T) {
+	defer func(k int) { itemsKeep = k }(itemsKeep)
+	itemsKeep = 8 // so that the bursts drawn drop the table
 	rapid.Check(t, func(rt *rapid.T) {
 		var it items
 		fs := make([]fifo, 3)
@@ -30,7 +32,7 @@ func TestItemsKeepOrder(t *testing.T) {
 		next := int64(0)
 		for range rapid.IntRange(0, 60).Draw(rt, "steps") {
 			d := rapid.IntRange(0, len(fs)-1).Draw(rt, "fifo")
-			switch op := rapid.IntRange(0, 9).Draw(rt, "op"); {
+			switch op := rapid.IntRange(0, 11).Draw(rt, "op"); {
 			case op < 6:
 				for range rapid.IntRange(1, 1<<rapid.IntRange(0, 12).Draw(rt, "log")).Draw(rt, "burst") {
 					next++
@@ -38,13 +40,18 @@ func TestItemsKeepOrder(t *testing.T) {
 					model[d] = append(model[d], next)
 				}
 			case op < 9:
-				if fs[d].n > 0 {
+				for range min(int(fs[d].n), rapid.IntRange(1, 1<<rapid.IntRange(0, 12).Draw(rt, "logp")).Draw(rt, "pops")) {
 					it.pop(&fs[d])
 					model[d] = model[d][1:]
 				}
-			default:
+			case op < 11:
 				it.reset(&fs[d])
 				model[d] = nil
+			default: // the table empties: a burst may drop it
+				for i := range fs {
+					it.reset(&fs[i])
+					model[i] = nil
+				}
 			}
 			live := 0
 			for i := range fs {

@@ -583,8 +583,10 @@ func (w *World) crashConns(n *slot) {
 func (w *World) networkChanged() {
 	w.ruleGen++
 	// Every connection in the table, in the order dialed. Forgetting one
-	// may trim the table's front, so it is walked by id, not index.
-	for id := w.conns.base; id-w.conns.base < ConnID(len(w.conns.tab)); id++ {
+	// may trim the table's front past the next id, but not its end: it is
+	// walked by id up to the end it had (get finds nothing below the front).
+	end := w.conns.base + ConnID(len(w.conns.tab))
+	for id := w.conns.base; id < end; id++ {
 		switch c := w.conns.get(id); {
 		case c == nil:
 		case c.broken:
