@@ -122,6 +122,18 @@ func (d *Disk) ReadFile(name string) ([]byte, error) {
 	return append([]byte(nil), f.current...), nil
 }
 
+// ReadDurable returns a copy of the named file's contents as a crash now
+// would leave them (synced writes only, none torn): what a checker reads to
+// ask whether the node could start from its disk, without copying the disk
+// (Durable).
+func (d *Disk) ReadDurable(name string) ([]byte, error) {
+	f := d.files[name]
+	if f == nil {
+		return nil, ErrNotExist
+	}
+	return append([]byte(nil), f.durable...), nil
+}
+
 // ReadAt reads up to n bytes at off; it returns fewer at the end of file.
 func (d *Disk) ReadAt(name string, off int64, n int) ([]byte, error) {
 	f := d.files[name]

@@ -709,7 +709,8 @@ func TestDiskHealEndsFailuresAndSlowness(t *testing.T) {
 }
 
 // Durable is the disk a crash would leave, as a copy: the synced content
-// only, and changing either disk leaves the other alone.
+// only (what ReadDurable reads of one file), and changing either disk
+// leaves the other alone.
 func TestDiskDurableIsACrashImage(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		ops := genDiskOps(rt)
@@ -725,6 +726,9 @@ func TestDiskDurableIsACrashImage(t *testing.T) {
 			b, err := img.ReadFile(name)
 			require.NoError(rt, err)
 			require.Equal(rt, nonNil(model[name].durable), nonNil(b), name)
+			direct, err := d.ReadDurable(name) // the same, without the copy of the disk
+			require.NoError(rt, err)
+			require.Equal(rt, nonNil(b), nonNil(direct), name)
 			require.NoError(rt, img.WriteAt(name, 0, []byte("zz")))
 			require.NoError(rt, img.Sync(name))
 			now, err := d.ReadFile(name)

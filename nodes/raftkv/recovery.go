@@ -26,7 +26,7 @@ func (s *Server) Start(env *sim.Env) {
 	s.store = raft.NewMemoryStorage()
 	s.confState = &raftpb.ConfState{}
 
-	rec, err := recoverDisk(s.disk, true)
+	rec, err := recoverDisk(s.disk)
 	if err != nil {
 		s.fatal("recovery: " + err.Error())
 		return
@@ -220,7 +220,7 @@ func (s *Server) DiskAgrees(commit bool) error {
 	if s.dead || s.rn == nil {
 		return nil
 	}
-	rec, err := recoverDisk(s.disk.Durable(), false)
+	rec, err := recoverImage(s.disk)
 	if err != nil {
 		return err
 	}

@@ -307,19 +307,36 @@ type recovered struct {
 // crash now would leave it (the disk itself is not touched): the error its
 // recovery stops on, or nil. For checkers.
 func Recoverable(d *sim.Disk) error {
-	_, err := recoverDisk(d.Durable(), false)
+	_, err := recoverImage(d)
 	return err
 }
 
 // recoverDisk reads the snapshot and the WAL, truncates a torn WAL tail
 // durably, and reconciles the two. It returns an error for damage it must
-// not paper over. Without keep the entries and the margin are only
-// counted (readWAL).
-func recoverDisk(d *sim.Disk, keep bool) (recovered, error) {
-	var rec recovered
+// not paper over.
+func recoverDisk(d *sim.Disk) (recovered, error) {
 	_ = d.Remove(snapTmpFile)
 	_ = d.Remove(walTmpFile)
-	if b, err := d.ReadFile(snapFile); err == nil {
+	return recoverFiles(d.ReadFile, func(good int64) error {
+		if err := d.Truncate(walFile, good); err != nil {
+			return err
+		}
+		return d.Sync(walFile)
+	}, true)
+}
+
+// recoverImage is recoverDisk on the disk a crash now would leave, for
+// checkers: it reads the synced contents, touches nothing, and only counts
+// the entries (readWAL without keep).
+func recoverImage(d *sim.Disk) (recovered, error) {
+	return recoverFiles(d.ReadDurable, nil, false)
+}
+
+// recoverFiles is recovery over the files read: truncate, if not nil,
+// cuts a torn WAL tail to its valid prefix.
+func recoverFiles(read func(name string) ([]byte, error), truncate func(good int64) error, keep bool) (recovered, error) {
+	var rec recovered
+	if b, err := read(snapFile); err == nil {
 		s, err := decodeSnapshotFile(b)
 		if err != nil {
 			return rec, err
@@ -327,7 +344,7 @@ func recoverDisk(d *sim.Disk, keep bool) (recovered, error) {
 		rec.snap = s
 	}
 	var w walState
-	if data, err := d.ReadFile(walFile); err == nil {
+	if data, err := read(walFile); err == nil {
 		var good int
 		w, good, err = readWAL(data, keep)
 		if err != nil {
@@ -335,11 +352,10 @@ func recoverDisk(d *sim.Disk, keep bool) (recovered, error) {
 		}
 		if good < len(data) {
 			rec.truncated = len(data) - good
-			if err := d.Truncate(walFile, int64(good)); err != nil {
-				return rec, err
-			}
-			if err := d.Sync(walFile); err != nil {
-				return rec, err
+			if truncate != nil {
+				if err := truncate(int64(good)); err != nil {
+					return rec, err
+				}
 			}
 		}
 	}

@@ -173,8 +173,9 @@ func writeWAL(t *testing.T, d *sim.Disk, base, baseTerm uint64, hs *raftpb.HardS
 	require.NoError(t, writeFileAtomic(d, walTmpFile, walFile, buf))
 }
 
-// recoverBoth recovers d keeping the entries, after recovering a copy of
-// it with only their count, and requires the two to agree.
+// recoverBoth recovers d, after recovering the image of a copy of it
+// (recoverImage: entries counted, nothing touched), and requires the two
+// to agree.
 func recoverBoth(t *testing.T, d *sim.Disk) (recovered, error) {
 	c := d.Durable() // then made equal to d, unsynced writes included
 	for _, name := range c.List("") {
@@ -184,9 +185,12 @@ func recoverBoth(t *testing.T, d *sim.Disk) (recovered, error) {
 		b, err := d.ReadFile(name)
 		require.NoError(t, err)
 		require.NoError(t, c.WriteAt(name, 0, b))
+		require.NoError(t, c.Sync(name))
 	}
-	counted, cerr := recoverDisk(c, false)
-	rec, err := recoverDisk(d, true)
+	before := c.Stats()
+	counted, cerr := recoverImage(c)
+	require.Equal(t, before, c.Stats(), "the image's recovery touched the disk")
+	rec, err := recoverDisk(d)
 	require.Equal(t, err, cerr)
 	require.Nil(t, counted.entries)
 	require.Equal(t, len(rec.entries), rec.count)
