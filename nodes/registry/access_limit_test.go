@@ -95,3 +95,31 @@ func lastOf(pushes []*Datum) []string {
 	}
 	return out
 }
+
+// A publisher refused by the access limit and then registered forgets its
+// refusals (SOFARegistry counts them per register task): its next refusal
+// waits 200 ms again, not 200 ms more per refusal it ever had.
+func TestAcknowledgedPublisherForgetsItsRefusals(t *testing.T) {
+	run := func() uint64 {
+		w := sim.NewWorld(sim.Config{Seed: 4})
+		cfg := Config{Metas: []sim.NodeID{"meta-1", "meta-2", "meta-3"}, Data: []sim.NodeID{"data-1", "data-2"},
+			Sessions: []sim.NodeID{"session-1"}, Slots: 16, AccessLimit: 5}
+		AddServers(w, cfg)
+		acked := map[string]bool{}
+		pub := &testHost{cfg: ClientConfig{Sessions: cfg.Sessions, OnPublishAck: func(reg string, _ uint64) { acked[reg] = true }}}
+		w.AddNode("pub", func() sim.Node { return pub })
+		w.At(3*time.Second, func() {
+			for i := range 12 {
+				pub.client.Publish("svc", fmt.Sprintf("p%d", i), "a")
+			}
+		})
+		w.Run(sim.Limits{Until: 3100 * time.Millisecond})
+		require.NotEmpty(t, pub.client.refusals, "the burst is beyond the limit")
+		w.Run(sim.Limits{Until: 12 * time.Second})
+		require.Len(t, acked, 12, "every refused publisher was sent again and registered")
+		require.Empty(t, pub.client.refusals)
+		require.Empty(t, w.Findings())
+		return w.Fingerprint()
+	}
+	require.Equal(t, run(), run())
+}

@@ -98,7 +98,7 @@ type Client struct {
 	waiting bool
 
 	// refusals counts each registration's refusals by the access limit
-	// (access_limit.go); nil until the first.
+	// (access_limit.go) since it was last acknowledged; nil until the first.
 	refusals map[string]int
 }
 
@@ -277,6 +277,7 @@ func (c *Client) HandleMessage(conn sim.ConnID, _ sim.NodeID, msg any) bool {
 	case *ClientRefused:
 		c.refused(x)
 	case *ClientPublishAck:
+		delete(c.refusals, x.RegID) // registered: a later refusal starts its wait afresh, as a new task
 		c.hooks.OnPublishAck(x.RegID, x.Version)
 	default:
 		return false
