@@ -191,6 +191,37 @@ func TestAddressCircuitBreakerSwitch(t *testing.T) {
 	require.Equal(t, []string{"p0=x"}, held, "an address on the switch's list is not pushed once pushed")
 }
 
+// A connection's failed-push record (the address breaker's statistics) goes
+// with the connection: a subscriber that crashes while its pushes fail
+// leaves none behind, and its reconnection's are dropped by its next
+// acknowledged push.
+func TestAddressRecordsGoWithTheConnection(t *testing.T) {
+	run := func() uint64 {
+		w, cfg := pipeWorld(t, 6, PushConfig{Mode: PushPipeline})
+		pub := &testHost{cfg: ClientConfig{Sessions: cfg.Sessions}, start: func(c *Client) { c.Publish("svc", "p0", "x") }}
+		sub := &testHost{cfg: ClientConfig{Sessions: cfg.Sessions}, start: func(c *Client) { c.Subscribe("svc", "s0") }}
+		w.AddNode("pub", func() sim.Node { return pub })
+		w.AddNode("sub", func() sim.Node { return sub })
+		w.At(5*time.Second, func() { require.NoError(t, w.Inject(sim.ArmFailpoint{Failpoint: FailPush})) })
+		w.At(5100*time.Millisecond, func() { pub.client.Publish("svc", "p0", "y") })
+		w.Run(sim.Limits{Until: 9 * time.Second})
+		s := w.Node("session-1").(*SessionServer)
+		require.NotEmpty(t, s.push.addrs, "pushes to the subscriber failed")
+		require.NoError(t, w.Inject(sim.Crash{Nodes: []sim.NodeID{"sub"}}))
+		w.Run(sim.Limits{Until: 10 * time.Second})
+		require.Empty(t, s.push.addrs, "the crashed subscriber's connection took its record")
+		require.NoError(t, w.Inject(sim.Restart{Nodes: []sim.NodeID{"sub"}}))
+		w.At(12*time.Second, func() { require.NoError(t, w.Inject(sim.DisarmFailpoint{Failpoint: FailPush})) })
+		w.At(13*time.Second, func() { pub.client.Publish("svc", "p0", "z") })
+		w.Run(sim.Limits{Until: 20 * time.Second})
+		require.Equal(t, []string{"p0=z"}, lastOf(sub.pushesTo("s0")))
+		require.Empty(t, s.push.addrs)
+		require.Empty(t, w.Findings())
+		return w.Fingerprint()
+	}
+	require.Equal(t, run(), run())
+}
+
 // With the adaptive delay on, a change to a datum of more than Threshold
 // publishers is merged for Base + PerPublisher x the publishers over it
 // (here 2 s + 3 x 1 s); a datum at the threshold keeps the 1 s debounce,

@@ -133,6 +133,7 @@ func (s *SessionServer) Closed(c sim.ConnID, _ sim.NodeID) {
 		return
 	}
 	delete(s.clients, c)
+	delete(s.push.addrs, c) // its failed pushes: a reconnect is another address record
 	var regs, late []string
 	for _, reg := range cc.regs {
 		if s.lostCloseRace(reg) {
