@@ -127,9 +127,11 @@ func appendHardStateRecord(b []byte, hs *raftpb.HardState) []byte {
 // walState is what a WAL holds once replayed.
 type walState struct {
 	baseIndex, baseTerm uint64
-	terms               []uint64        // of baseIndex+1, baseIndex+2, ...
-	entries             []*raftpb.Entry // the same entries, when kept
-	hs                  *raftpb.HardState
+	terms               []uint64          // of baseIndex+1, baseIndex+2, ...
+	entries             []*raftpb.Entry   // the same entries, when kept
+	hs                  *raftpb.HardState // the last hard state record's, made once read
+	hsv                 [3]uint64         // its term, vote and commit as read
+	hasHS               bool
 	hasHeader           bool
 	keep                bool // build the entries, not only their terms
 }
@@ -141,30 +143,38 @@ type walState struct {
 // disk with a running server needs, without an allocation per entry.
 func readWAL(data []byte, keep bool) (walState, int, error) {
 	w := walState{keep: keep}
+	off, err := w.read(data)
+	if w.hasHS { // one message for the last of what may be thousands of records
+		w.hs = &raftpb.HardState{Term: new(w.hsv[0]), Vote: new(w.hsv[1]), Commit: new(w.hsv[2])}
+	}
+	return w, off, err
+}
+
+func (w *walState) read(data []byte) (int, error) {
 	off := 0
 	for off < len(data) {
 		rest := len(data) - off
 		if rest < recFrame {
-			return w, off, nil // the frame is cut short: torn
+			return off, nil // the frame is cut short: torn
 		}
 		frame := data[off : off+recFrame]
 		if crc32.Checksum(frame[:4], crcTable) != binary.LittleEndian.Uint32(frame[4:]) {
-			return w, off, errCorruptWAL
+			return off, errCorruptWAL
 		}
 		n := int(binary.LittleEndian.Uint32(frame))
 		if n > rest-recFrame {
-			return w, off, nil // the body is cut short: torn
+			return off, nil // the body is cut short: torn
 		}
 		body := data[off+recFrame : off+recFrame+n]
 		if n < 1 || crc32.Checksum(body, crcTable) != binary.LittleEndian.Uint32(frame[8:]) {
-			return w, off, errCorruptWAL
+			return off, errCorruptWAL
 		}
 		if err := w.apply(body[0], body[1:]); err != nil {
-			return w, off, err
+			return off, err
 		}
 		off += recFrame + n
 	}
-	return w, off, nil
+	return off, nil
 }
 
 func (w *walState) apply(typ byte, body []byte) error {
@@ -200,11 +210,8 @@ func (w *walState) apply(typ byte, body []byte) error {
 		if len(body) != 24 || !w.hasHeader {
 			return errCorruptWAL
 		}
-		w.hs = &raftpb.HardState{
-			Term:   new(binary.LittleEndian.Uint64(body)),
-			Vote:   new(binary.LittleEndian.Uint64(body[8:])),
-			Commit: new(binary.LittleEndian.Uint64(body[16:])),
-		}
+		w.hsv = [3]uint64{binary.LittleEndian.Uint64(body), binary.LittleEndian.Uint64(body[8:]), binary.LittleEndian.Uint64(body[16:])}
+		w.hasHS = true
 	default:
 		return errCorruptWAL
 	}
