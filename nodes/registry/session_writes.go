@@ -120,11 +120,17 @@ func (s *SessionServer) send(p *pending) {
 	s.m.peers.send(p.target, &w)
 }
 
-// resend sends again the writes whose retry is due (all: every one).
+// resend sends again the writes whose retry is due (all: every one, to
+// the leaders of a new table). A write sent again before its retry was
+// due is re-routed, not retried: it does not count against DataRetries,
+// as SOFARegistry counts a write's retries on its backoff only.
 func (s *SessionServer) resend(all bool) {
 	now := s.env.Monotonic()
 	for _, r := range sortedReqs(s.outbox) {
 		if p := s.outbox[r]; all || p.due <= now {
+			if p.due > now && p.sends > 0 {
+				p.sends--
+			}
 			s.send(p)
 		}
 	}
