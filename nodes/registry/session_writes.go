@@ -120,17 +120,11 @@ func (s *SessionServer) send(p *pending) {
 	s.m.peers.send(p.target, &w)
 }
 
-// resend sends again the writes whose retry is due (all: every one, to
-// the leaders of a new table). A write sent again before its retry was
-// due is re-routed, not retried: it does not count against DataRetries,
-// as SOFARegistry counts a write's retries on its backoff only.
+// resend sends again the writes whose retry is due (all: every one).
 func (s *SessionServer) resend(all bool) {
 	now := s.env.Monotonic()
 	for _, r := range sortedReqs(s.outbox) {
 		if p := s.outbox[r]; all || p.due <= now {
-			if p.due > now && p.sends > 0 {
-				p.sends--
-			}
 			s.send(p)
 		}
 	}
