@@ -192,7 +192,8 @@ func (d dropped) total() int { return d.failed + d.openReads + d.unseenWrite }
 
 // unseen finds, per key, the writes with unknown outcome whose value no
 // op observed: no read returned, append reported or cas expected it (on a
-// key with appends, a value containing it). Such a write can be left out:
+// key with appends, a value containing it), a cas with unknown outcome
+// included: had it taken effect, it saw the value it expected. Such a write can be left out:
 // placed last it changes nothing anyone sees, and wherever a linearization
 // places it, the value it leaves is overwritten before anything looks, so
 // the same order without it is legal too. A cas that failed looks without
@@ -224,7 +225,15 @@ func unseen(h History) map[int]bool {
 		if op.Input.Kind == KindAppend {
 			info(op.Key).lists = true
 		}
-		if op.Unknown || op.Output.Err != "" {
+		if op.Unknown {
+			// a cas with unknown outcome that took effect saw its expected
+			// value: a write of that value is observed through it
+			if op.Input.Kind == KindCAS && !op.Input.ExpectAbsent {
+				observe(info(op.Key), op.Input.Expected)
+			}
+			continue
+		}
+		if op.Output.Err != "" {
 			continue
 		}
 		switch op.Input.Kind {
