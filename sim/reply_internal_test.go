@@ -35,30 +35,40 @@ func (a *answerer) Message(c ConnID, _ NodeID, msg any) { a.answer(a, c, msg) }
 func TestAnswerSendsFromTheEndEndOfFinds(t *testing.T) {
 	for _, peer := range []NodeID{"a", "b"} {
 		t.Run(string(peer), func(t *testing.T) {
-			w := NewWorld(Config{Seed: 1})
-			var sends int
-			check := func(a *answerer, c ConnID, msg any) {
-				r := w.reply
-				require.Same(t, a.env, r.env)
-				require.Equal(t, c, r.id)
-				require.Equal(t, r.c.endOf(a.env.n), r.end)
-				if n := msg.(int); n < 6 {
-					require.True(t, a.env.Send(c, n+1))
-					sends++
-				}
-			}
-			w.AddNode("a", func() Node { return &answerer{peer: peer, answer: check} })
-			w.AddNode("b", func() Node { return &answerer{answer: check} })
-			w.Run(Limits{Until: time.Second})
-			require.Equal(t, 6, sends)
+			require.Equal(t, answerRun(t, peer), answerRun(t, peer))
 		})
 	}
+}
+
+// answerRun runs the answering pair once and returns its fingerprint.
+func answerRun(t *testing.T, peer NodeID) uint64 {
+	w := NewWorld(Config{Seed: 1})
+	var sends int
+	check := func(a *answerer, c ConnID, msg any) {
+		r := w.reply
+		require.Same(t, a.env, r.env)
+		require.Equal(t, c, r.id)
+		require.Equal(t, r.c.endOf(a.env.n), r.end)
+		if n := msg.(int); n < 6 {
+			require.True(t, a.env.Send(c, n+1))
+			sends++
+		}
+	}
+	w.AddNode("a", func() Node { return &answerer{peer: peer, answer: check} })
+	w.AddNode("b", func() Node { return &answerer{answer: check} })
+	w.Run(Limits{Until: time.Second})
+	require.Equal(t, 6, sends)
+	return w.Fingerprint()
 }
 
 // A node that closed the connection of its call cannot send on it, and an
 // Env of an incarnation that is gone sends nothing, even on that
 // connection.
 func TestAnswerAfterCloseOrFromAGoneIncarnation(t *testing.T) {
+	require.Equal(t, answerAfterClose(t), answerAfterClose(t))
+}
+
+func answerAfterClose(t *testing.T) uint64 {
 	w := NewWorld(Config{Seed: 1})
 	var old *Env
 	var results []bool
@@ -84,6 +94,7 @@ func TestAnswerAfterCloseOrFromAGoneIncarnation(t *testing.T) {
 	require.Nil(t, w.reply.env, "a crash forgets the answer")
 	w.Run(Limits{Until: time.Second})
 	require.Equal(t, []bool{false, true, false}, results)
+	return w.Fingerprint()
 }
 
 type digestPtr struct{ n uint64 }
