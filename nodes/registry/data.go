@@ -51,9 +51,7 @@ type (
 
 func (d *DataServer) Start(env *sim.Env) {
 	d.env = env
-	d.slots, d.datums, d.dirty = map[int]*slotState{}, map[string]*datum{}, map[string]bool{}
-	d.inSlot, d.digs, d.procs = map[int]map[string]struct{}{}, map[int]*slotDigs{}, procRefs{}
-	d.leases, d.sessConns, d.snaps, d.epochs = map[Proc]time.Duration{}, map[sim.ConnID]Proc{}, map[Proc][]slotEpoch{}, epochTable{}
+	d.clearState()
 	d.m = member{cfg: d.cfg, onTable: func(old Table) { d.forgetViews(); d.onTable(old); d.announceToJoined(old) }}
 	d.startOps()
 	d.m.start(env, "data")
@@ -63,6 +61,13 @@ func (d *DataServer) Start(env *sim.Env) {
 	env.SetTimer(d.cfg.SessionLeaseCheck, leaseTick{})
 	env.SetTimer(d.cfg.FollowerSyncInterval, followerSyncTick{})
 	d.startMultiDC()
+}
+
+// clearState empties what the server holds: a restart keeps nothing.
+func (d *DataServer) clearState() {
+	d.slots, d.datums, d.dirty = map[int]*slotState{}, map[string]*datum{}, map[string]bool{}
+	d.inSlot, d.digs, d.procs = map[int]map[string]struct{}{}, map[int]*slotDigs{}, procRefs{}
+	d.leases, d.sessConns, d.snaps, d.epochs = map[Proc]time.Duration{}, map[sim.ConnID]Proc{}, map[Proc][]slotEpoch{}, epochTable{}
 }
 
 // DataStatus is what a harness samples.

@@ -33,9 +33,7 @@ func TestMigrateRespDigests(t *testing.T) {
 					}
 				}()
 				d.env = env
-				d.slots, d.datums, d.dirty, d.inSlot = map[int]*slotState{}, map[string]*datum{}, map[string]bool{}, map[int]map[string]struct{}{}
-				d.leases, d.sessConns, d.snaps = map[Proc]time.Duration{}, map[sim.ConnID]Proc{}, map[Proc][]slotEpoch{}
-				d.digs, d.procs = map[int]*slotDigs{}, procRefs{}
+				d.clearState()
 				d.m.cfg, d.m.proc = d.cfg, Proc{ID: "data-1", Inc: 1}
 				d.m.table = Table{Epoch: 5, Slots: make([]Slot, 2), Sessions: sessions}
 				mk := func(i int, s Proc) Pub {

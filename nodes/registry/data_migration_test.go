@@ -121,8 +121,7 @@ func TestWriteDuringMigration(t *testing.T) {
 	w.AddNode("data-1", func() sim.Node {
 		return &probeNode{start: func(env *sim.Env) {
 			d.env = env
-			d.slots, d.datums, d.dirty, d.inSlot = map[int]*slotState{}, map[string]*datum{}, map[string]bool{}, map[int]map[string]struct{}{}
-			d.leases, d.sessConns, d.snaps = map[Proc]time.Duration{}, map[sim.ConnID]Proc{}, map[Proc][]slotEpoch{}
+			d.clearState()
 			d.m.cfg, d.m.proc = d.cfg, Proc{ID: "data-1", Inc: 1}
 			d.m.table = Table{Epoch: 5, Slots: make([]Slot, 2), Sessions: []Proc{s1, s2}}
 			d.m.table.Slots[slot] = Slot{Leader: d.m.proc}
